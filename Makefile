@@ -1,0 +1,185 @@
+# crawl2lm - plain GNU make, no configure. See README.md.
+#   make [O=dir] [V=1] [SANITIZE=address,undefined]   build every program into $(O)/bin
+#   make check | check-slow | check-gpu | demo | bench | fuzz | install PREFIX=...
+
+.DEFAULT_GOAL := all
+O ?= build
+PREFIX ?= /usr/local
+override O := $(patsubst %/,%,$(O))
+
+CC ?= cc
+CXX ?= c++
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
+
+OPT ?= -O2
+WARN := -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -DCM_HAVE_ISAL -MMD -MP
+CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing
+CXXFLAGS += -std=c++17 $(OPT) -g $(WARN)
+LDLIBS += -lsimdjson -lisal -lzstd -lz -luchardet -lbrotlidec -lm
+
+ifneq ($(SANITIZE),)
+SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+CFLAGS += $(SAN)
+CXXFLAGS += $(SAN)
+LDFLAGS += $(SAN)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# CUDA: compiled whenever nvcc is found (PATH, then CUDA_HOME, then /usr/local/cuda).
+CUDA_HOME ?= /usr/local/cuda
+NVCC ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard $(CUDA_HOME)/bin/nvcc))
+NVCC_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+CU_SRC := $(shell find kernels trainer -name '*.cu' 2>/dev/null)
+ifneq ($(NVCC),)
+ifeq ($(MAKELEVEL),0)
+$(info crawl2lm: CUDA in the build: $(NVCC) ($(words $(CU_SRC)) CUDA sources))
+endif
+else
+ifeq ($(MAKELEVEL),0)
+$(info crawl2lm: CUDA not in the build (no nvcc on PATH or in CUDA_HOME=$(CUDA_HOME)))
+endif
+endif
+
+# libcommon: every .c, and json.cpp compiled once per instruction set (simdjson chooses its
+# On-Demand kernels at compile time; json.c picks one at run time). The generic object comes
+# first so that the linker keeps its copies of any inline function the two share.
+LIB_SRC := $(wildcard libcommon/*.c)
+LIB_OBJ := $(O)/libcommon/json-generic.o $(patsubst %.c,$(O)/%.o,$(LIB_SRC))
+LIB := $(O)/libcommon/libcommon.a
+ifeq ($(shell uname -m),x86_64)
+LIB_OBJ += $(O)/libcommon/json-haswell.o
+CPPFLAGS += -DCM_JSON_HASWELL
+endif
+
+# one program per folder under filters/: NAME/NAME.c holds main, the rest are its modules
+PROGS := $(notdir $(patsubst %/,%,$(dir $(wildcard filters/*/*.c))))
+PROGS := $(sort $(PROGS))
+BINS := $(addprefix $(O)/bin/,$(PROGS))
+define prog_rules
+$(1)_MODS := $$(filter-out filters/$(1)/$(1).c,$$(wildcard filters/$(1)/*.c))
+$(1)_MODOBJ := $$(patsubst %.c,$(O)/%.o,$$($(1)_MODS))
+$(O)/filters/$(1)/lib.a: $$($(1)_MODOBJ)
+	@mkdir -p $$(@D)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+$(O)/bin/$(1): $(O)/filters/$(1)/$(1).o $(O)/filters/$(1)/lib.a $(LIB)
+	@mkdir -p $$(@D)
+	@echo "  LINK    $$@"
+	$$(Q)$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+MODLIBS := $(foreach p,$(PROGS),$(O)/filters/$(p)/lib.a)
+
+# C unit tests: tests/unit/NNNN-name.c -> $(O)/tests/NNNN-name, printing TAP
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+BENCH_SRC := $(wildcard bench/*/*.c)
+BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+
+all: deps $(BINS)
+
+deps: $(O)/.deps-build
+$(O)/.deps-%: mk/deps.sh
+	@mkdir -p $(@D)
+	$(Q)sh mk/deps.sh $* && touch $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) -Ifilters/$(word 2,$(subst /, ,$<)) $(CFLAGS) -c -o $@ $<
+
+$(O)/libcommon/json-generic.o: libcommon/json.cpp
+	@mkdir -p $(@D)
+	@echo "  CXX     $< (generic)"
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -DCM_JSON_VARIANT=generic -c -o $@ $<
+
+$(O)/libcommon/json-haswell.o: libcommon/json.cpp
+	@mkdir -p $(@D)
+	@echo "  CXX     $< (haswell)"
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -DCM_JSON_VARIANT=haswell -mavx2 -mbmi -mbmi2 -mpclmul \
+		-mlzcnt -c -o $@ $<
+
+# Unit tests may use any program's modules; jansson is the reference JSON parser.
+$(O)/tests/%: tests/unit/%.c $(MODLIBS) $(LIB)
+	@mkdir -p $(@D)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) -Itests/unit $(CFLAGS) -c \
+		-o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS) -ljansson
+
+$(O)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB) $(LDLIBS)
+
+ABS_O = $(abspath $(O))
+TEST_ENV = LC_ALL=C BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$$PATH
+
+check: $(O)/.deps-check all $(UNITS)
+	$(Q)$(TEST_ENV) prove -j2 $(PROVE_FLAGS) tests/*.t $(UNITS)
+
+check-slow: $(O)/.deps-check all $(UNITS)
+	$(Q)$(TEST_ENV) SLOW=1 prove -j2 $(PROVE_FLAGS) tests/*.t tests/slow/*.t $(UNITS)
+
+check-gpu: all
+	@echo "check-gpu: no CUDA kernels in the tree yet; nothing to check on a GPU"
+
+demo: all
+	$(Q)$(TEST_ENV) sh pipelines/demo.sh
+
+bench: all $(BENCHES)
+	$(Q)BUILD=$(ABS_O) sh bench/run-all.sh
+
+# libFuzzer targets, built with clang in their own folder: make fuzz [FUZZ_SECONDS=600]
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard fuzz/*.c)
+FUZZ_O := $(O)/fuzz
+fuzz: $(O)/.deps-fuzz
+	$(Q)$(MAKE) --no-print-directory O=$(FUZZ_O) CC=clang CXX=clang++ \
+		SANITIZE=address,undefined EXTRA_SAN=fuzzer-no-link fuzz-build
+	$(Q)for t in $(basename $(notdir $(FUZZ_SRC))); do \
+		mkdir -p $(FUZZ_O)/corpus/$$t && \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+		$(FUZZ_O)/fuzz-bin/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -rss_limit_mb=4096 \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_O)/ \
+			$(FUZZ_O)/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+ifneq ($(EXTRA_SAN),)
+CFLAGS += -fsanitize=$(EXTRA_SAN)
+CXXFLAGS += -fsanitize=$(EXTRA_SAN)
+endif
+FUZZ_BINS := $(patsubst fuzz/%.c,$(O)/fuzz-bin/%,$(FUZZ_SRC))
+fuzz-build: $(FUZZ_BINS)
+$(O)/fuzz-bin/%: fuzz/%.c $(MODLIBS) $(LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) $(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all deps check check-slow check-gpu demo bench fuzz fuzz-build install clean
+.SECONDARY:
+.DELETE_ON_ERROR:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,205 @@
+/* filter.c - the read-edit-write loop shared by every record filter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "filter.h"
+#include "jsonw.h"
+
+void cm_filter_init(cm_filter *f, int argc, char **argv)
+{
+	cm_init(argv[0]);
+	memset(f, 0, sizeof(*f));
+	f->text_field = "text";
+	f->id_field = "id";
+	f->shard_n = 1;
+	f->max_line = (size_t)64 << 20;
+	f->progress_opt = -1;
+	cm_stats_init(&f->stats, argc, argv);
+	cm_rw_init(&f->rw);
+}
+
+int cm_filter_option(cm_filter *f, int c, const char *arg, void (*usage)(void))
+{
+	switch (c) {
+	case 'o': f->out_path = arg; break;
+	case 'z': f->gzip_out = 1; break;
+	case 'q': cm_verbosity = -1; break;
+	case 'v': cm_verbosity = cm_verbosity < 0 ? 1 : cm_verbosity + 1; break;
+	case 'h': usage(); exit(CM_EXIT_OK);
+	case CM_OPT_VERSION: cm_print_version();
+	case CM_OPT_TEXT_FIELD: f->text_field = arg; break;
+	case CM_OPT_ID_FIELD: f->id_field = arg; break;
+	case CM_OPT_SHARD: cm_parse_shard("--shard", arg, &f->shard_i, &f->shard_n); break;
+	case CM_OPT_STRICT: f->strict = 1; break;
+	case CM_OPT_MAX_LINE:
+		f->max_line = cm_parse_size("--max-line", arg);
+		if (f->max_line == 0 || f->max_line > ((size_t)4 << 30) - 1)
+			cm_usage_error("option '--max-line' wants a size from 1 to 4G-1");
+		break;
+	case CM_OPT_PROGRESS: f->progress_opt = 1; break;
+	case CM_OPT_STATS: f->stats_path = arg; break;
+	case CM_OPT_REJECTS: f->rejects_path = arg; break;
+	case CM_OPT_ALLOW_TRUNCATED: f->allow_truncated = 1; break;
+	case '?': cm_usage_error("unknown option or missing argument");
+	default: return 0;
+	}
+	return 1;
+}
+
+uint64_t cm_filter_total_size(char **files, int n)
+{
+	uint64_t total = 0;
+	struct stat st;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(files[i], "-") == 0 || stat(files[i], &st) != 0 || !S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
+void cm_filter_start(cm_filter *f, uint64_t total)
+{
+	f->out = cm_output_open(f->out_path, f->gzip_out);
+	if (f->rejects_path)
+		f->rejects = cm_output_open(f->rejects_path, 0);
+	cm_progress_init(&f->progress, f->progress_opt, total);
+}
+
+void cm_filter_emit(cm_filter *f, const char *line, size_t n)
+{
+	cm_output_write(f->out, line, n);
+	f->stats.kept++;
+	f->stats.bytes_out += n;
+}
+
+void cm_filter_malformed(cm_filter *f, const char *why)
+{
+	f->stats.malformed++;
+	if (f->strict) {
+		cm_error("%s:%llu: %s", f->cur_name, (unsigned long long)f->cur_line, why);
+		cm_die("stopping at malformed input (--strict)");
+	}
+	/* a few messages, then only the count at the end */
+	if (f->stats.malformed <= 10)
+		cm_warn("%s:%llu: %s; skipped", f->cur_name, (unsigned long long)f->cur_line, why);
+	else if (f->stats.malformed == 11)
+		cm_warn("more malformed records; only counting them from now on");
+}
+
+static void write_reject(cm_filter *f, const char *reason)
+{
+	cm_buf v = CM_BUF_INIT;
+	cm_jw w;
+	const cm_buf *line;
+
+	cm_jw_init(&w, &v);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "program");
+	cm_jw_str(&w, cm_prog);
+	cm_jw_key(&w, "reason");
+	cm_jw_str(&w, reason);
+	cm_jw_end(&w, '}');
+	cm_rw_meta_raw(&f->rw, "reject", v.p, v.len);
+	line = cm_rw_finish(&f->rw);
+	cm_output_write(f->rejects, line->p, line->len);
+	cm_buf_free(&v);
+}
+
+static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx, uint64_t *index)
+{
+	cm_input *in = cm_input_open(path);
+	char *line, err[256];
+	size_t len;
+	int r;
+
+	if (!in)
+		return -1;
+	f->cur_name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	f->cur_line = 0;
+	while ((r = cm_input_line(in, &line, &len, f->max_line)) != 0) {
+		cm_jrec rec;
+		const char *reason;
+
+		f->cur_line++;
+		if (r > 0 && (len == 0 || (len == 1 && line[0] == '\r')))
+			continue;	/* blank lines are not records */
+		if ((*index)++ % f->shard_n != f->shard_i)
+			continue;
+		f->stats.read++;
+		f->stats.bytes_in += len + 1;
+		if (r < 0) {
+			snprintf(err, sizeof(err), "line of %zu bytes is longer than --max-line", len);
+			cm_filter_malformed(f, err);
+			continue;
+		}
+		if (cm_json_parse(f->json, line, len, &rec, err, sizeof(err)) != 0) {
+			cm_filter_malformed(f, err);
+			continue;
+		}
+		cm_rw_begin(&f->rw, &rec);
+		reason = fn(f, &rec, ctx);
+		if (reason) {
+			cm_stats_drop(&f->stats, reason);
+			if (f->rejects)
+				write_reject(f, reason);
+		} else {
+			const cm_buf *out = cm_rw_finish(&f->rw);
+
+			cm_filter_emit(f, out->p, out->len);
+		}
+		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(in));
+	}
+	f->bytes_read += cm_input_raw_offset(in);
+	if (cm_input_truncated(in)) {
+		if (f->allow_truncated) {
+			cm_warn("%s: %s (accepted: --allow-truncated)", f->cur_name, cm_input_error(in));
+		} else {
+			cm_error("%s: %s", f->cur_name, cm_input_error(in));
+			f->status = CM_EXIT_FAIL;
+		}
+	}
+	cm_input_close(in);
+	return 0;
+}
+
+int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
+{
+	uint64_t index = 0;
+	int i;
+
+	if (!f->json && !(f->json = cm_json_new()))
+		cm_die("out of memory");
+	if (n == 0) {
+		if (read_file(f, "-", fn, ctx, &index) < 0)
+			f->status = CM_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		if (read_file(f, files[i], fn, ctx, &index) < 0)
+			f->status = CM_EXIT_FAIL;
+	return f->status;
+}
+
+int cm_filter_finish(cm_filter *f)
+{
+	cm_progress_end(&f->progress);
+	cm_output_close(f->out);
+	f->out = NULL;
+	cm_output_close(f->rejects);
+	f->rejects = NULL;
+	cm_close_stdout();
+	if (f->stats_path)
+		cm_stats_write(&f->stats, f->stats_path);
+	if (cm_verbosity > 0)
+		cm_stats_summary(&f->stats);
+	cm_json_free(f->json);
+	f->json = NULL;
+	cm_rw_free(&f->rw);
+	cm_stats_free(&f->stats);
+	return f->status;
+}

@@ -1,0 +1,513 @@
+/* input.c - buffered reading of plain, gzip (zlib or ISA-L) and zstd files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+#include <zstd.h>
+#ifdef CM_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
+
+#include "buf.h"
+#include "cli.h"
+#include "input.h"
+
+#define RAW_CHUNK (256u << 10)
+#define WINDOW_MIN (1u << 20)
+#define DECODE_MIN (64u << 10)
+
+struct cm_input {
+	int fd;
+	char *name;
+	enum cm_codec codec;
+	int64_t size;
+
+	/* compressed bytes read from fd, not yet decoded */
+	unsigned char *raw;
+	size_t raw_pos, raw_len;
+	uint64_t raw_base;	/* file offset of raw[0] */
+	int raw_eof;
+
+	/* decoded window: buf[start..end) is readable, buf has cap + CM_INPUT_PAD bytes */
+	char *buf;
+	size_t cap, start, end, scanned;
+	uint64_t skipped;	/* decoded bytes before buf[start] */
+
+	int done;		/* no more decoded bytes will come */
+	int truncated;		/* ended inside a member, or a decoding error */
+	char err[256];
+
+	uint64_t member_off;
+	int in_member;		/* a gzip member or zstd frame is open */
+	int use_isal;
+	z_stream z;
+	ZSTD_DStream *zs;
+#ifdef CM_HAVE_ISAL
+	struct inflate_state *isal;
+#endif
+};
+
+static const char *inflate_choice;
+
+void cm_input_set_inflate(const char *name)
+{
+	inflate_choice = name;
+}
+
+static int want_isal(void)
+{
+#ifdef CM_HAVE_ISAL
+	const char *s = inflate_choice ? inflate_choice : getenv("CRAWL2LM_INFLATE");
+
+	return !s || strcmp(s, "zlib") != 0;
+#else
+	return 0;
+#endif
+}
+
+static void set_error(cm_input *in, const char *what)
+{
+	in->truncated = 1;
+	in->done = 1;
+	snprintf(in->err, sizeof(in->err), "%s", what);
+}
+
+/* Read more raw bytes; returns 0 at end of file. Dies on a read error. */
+static size_t raw_refill(cm_input *in)
+{
+	ssize_t n;
+
+	if (in->raw_pos > 0) {
+		memmove(in->raw, in->raw + in->raw_pos, in->raw_len - in->raw_pos);
+		in->raw_base += in->raw_pos;
+		in->raw_len -= in->raw_pos;
+		in->raw_pos = 0;
+	}
+	if (in->raw_eof || in->raw_len == RAW_CHUNK)
+		return in->raw_len;
+	do
+		n = read(in->fd, in->raw + in->raw_len, RAW_CHUNK - in->raw_len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		cm_die("cannot read %s: %s", in->name, strerror(errno));
+	if (n == 0)
+		in->raw_eof = 1;
+	in->raw_len += (size_t)n;
+	return in->raw_len;
+}
+
+cm_input *cm_input_open(const char *path)
+{
+	cm_input *in;
+	struct stat st;
+	int fd;
+	char name[4096];
+
+	if (!path || strcmp(path, "-") == 0) {
+		fd = 0;
+		snprintf(name, sizeof(name), "standard input");
+	} else {
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			cm_error("cannot open '%s': %s", path, strerror(errno));
+			return NULL;
+		}
+		snprintf(name, sizeof(name), "'%s'", path);
+	}
+	in = cm_xcalloc(1, sizeof(*in));
+	in->fd = fd;
+	in->name = cm_xstrdup(name);
+	in->size = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		in->size = st.st_size;
+	else if (fd != 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cm_error("cannot read '%s': Is a directory", path);
+		close(fd);
+		free(in->name);
+		free(in);
+		return NULL;
+	}
+	in->raw = cm_xmalloc(RAW_CHUNK);
+	in->cap = WINDOW_MIN;
+	in->buf = cm_xmalloc(in->cap + CM_INPUT_PAD);
+	memset(in->buf + in->cap, 0, CM_INPUT_PAD);
+
+	while (in->raw_len < 4 && !in->raw_eof)
+		raw_refill(in);
+	if (in->raw_len >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b) {
+		in->codec = CM_CODEC_GZIP;
+		in->use_isal = want_isal();
+		in->in_member = 1;
+#ifdef CM_HAVE_ISAL
+		if (in->use_isal) {
+			in->isal = cm_xmalloc(sizeof(*in->isal));
+			isal_inflate_init(in->isal);
+			in->isal->crc_flag = ISAL_GZIP;
+		}
+#endif
+		if (!in->use_isal && inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK)
+			cm_die("cannot initialise zlib");
+	} else if (in->raw_len >= 4 && memcmp(in->raw, "\x28\xb5\x2f\xfd", 4) == 0) {
+		in->codec = CM_CODEC_ZSTD;
+		in->zs = ZSTD_createDStream();
+		if (!in->zs || ZSTD_isError(ZSTD_initDStream(in->zs)))
+			cm_die("cannot initialise zstd");
+		/* Frames of up to 2 GiB windows (zstd --long=31) are accepted. */
+		ZSTD_DCtx_setParameter(in->zs, ZSTD_d_windowLogMax, 31);
+	} else {
+		in->codec = CM_CODEC_PLAIN;
+	}
+	return in;
+}
+
+void cm_input_close(cm_input *in)
+{
+	if (!in)
+		return;
+	if (in->fd > 0)
+		close(in->fd);
+	if (in->codec == CM_CODEC_GZIP && !in->use_isal)
+		inflateEnd(&in->z);
+#ifdef CM_HAVE_ISAL
+	free(in->isal);
+#endif
+	if (in->zs)
+		ZSTD_freeDStream(in->zs);
+	free(in->raw);
+	free(in->buf);
+	free(in->name);
+	free(in);
+}
+
+/* At the end of a gzip member: start the next one, or finish at end of file. */
+static void next_member(cm_input *in)
+{
+	char msg[160];
+
+	in->in_member = 0;
+	if (in->raw_pos == in->raw_len)
+		raw_refill(in);
+	if (in->raw_pos == in->raw_len) {
+		in->done = 1;
+		return;
+	}
+	if (in->raw_len - in->raw_pos < 2 && !in->raw_eof)
+		raw_refill(in);
+	if (in->raw_len - in->raw_pos < 2 || in->raw[in->raw_pos] != 0x1f ||
+	    in->raw[in->raw_pos + 1] != 0x8b) {
+		snprintf(msg, sizeof(msg), "trailing garbage after gzip data at offset %llu",
+			 (unsigned long long)(in->raw_base + in->raw_pos));
+		set_error(in, msg);
+		return;
+	}
+	in->member_off = in->raw_base + in->raw_pos;
+	in->in_member = 1;
+#ifdef CM_HAVE_ISAL
+	if (in->use_isal) {
+		isal_inflate_reset(in->isal);
+		in->isal->crc_flag = ISAL_GZIP;
+		return;
+	}
+#endif
+	inflateReset(&in->z);
+}
+
+static void member_error(cm_input *in, const char *what)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "%s in gzip member at offset %llu", what,
+		 (unsigned long long)in->member_off);
+	set_error(in, msg);
+}
+
+/* Decode into dst (room bytes); returns bytes produced, 0 only when done. */
+static size_t decode_gzip(cm_input *in, unsigned char *dst, size_t room)
+{
+	size_t made = 0;
+
+	if (room > (1u << 30))
+		room = 1u << 30;
+	while (made == 0 && !in->done) {
+		size_t avail;
+
+		if (in->raw_pos == in->raw_len)
+			raw_refill(in);
+		avail = in->raw_len - in->raw_pos;
+		if (avail == 0 && in->raw_eof) {
+			member_error(in, "unexpected end of file");
+			break;
+		}
+#ifdef CM_HAVE_ISAL
+		if (in->use_isal) {
+			struct inflate_state *s = in->isal;
+			int ret;
+
+			s->next_in = in->raw + in->raw_pos;
+			s->avail_in = (uint32_t)avail;
+			s->next_out = dst + made;
+			s->avail_out = (uint32_t)(room - made);
+			ret = isal_inflate(s);
+			in->raw_pos += avail - s->avail_in;
+			made = room - s->avail_out;
+			if (ret < 0 && ret != ISAL_END_INPUT && ret != ISAL_OUT_OVERFLOW) {
+				member_error(in, ret == ISAL_INCORRECT_CHECKSUM ?
+					     "checksum mismatch" : "corrupt data");
+				break;
+			}
+			if (s->block_state == ISAL_BLOCK_FINISH)
+				next_member(in);
+			continue;
+		}
+#endif
+		{
+			z_stream *z = &in->z;
+			int ret;
+
+			z->next_in = in->raw + in->raw_pos;
+			z->avail_in = (uInt)avail;
+			z->next_out = dst + made;
+			z->avail_out = (uInt)(room - made);
+			ret = inflate(z, Z_NO_FLUSH);
+			in->raw_pos += avail - z->avail_in;
+			made = room - z->avail_out;
+			if (ret == Z_STREAM_END)
+				next_member(in);
+			else if (ret != Z_OK && ret != Z_BUF_ERROR)
+				member_error(in, ret == Z_DATA_ERROR ? "corrupt data" : "inflate error");
+		}
+	}
+	return made;
+}
+
+static size_t decode_zstd(cm_input *in, unsigned char *dst, size_t room)
+{
+	ZSTD_outBuffer out = { dst, room, 0 };
+
+	while (out.pos == 0 && !in->done) {
+		ZSTD_inBuffer zin;
+		size_t ret;
+
+		if (in->raw_pos == in->raw_len)
+			raw_refill(in);
+		if (in->raw_pos == in->raw_len) {
+			if (in->in_member) {
+				char msg[120];
+
+				snprintf(msg, sizeof(msg), "unexpected end of file in zstd frame at offset %llu",
+					 (unsigned long long)in->member_off);
+				set_error(in, msg);
+			}
+			in->done = 1;
+			break;
+		}
+		if (!in->in_member) {
+			in->member_off = in->raw_base + in->raw_pos;
+			in->in_member = 1;
+		}
+		zin.src = in->raw + in->raw_pos;
+		zin.size = in->raw_len - in->raw_pos;
+		zin.pos = 0;
+		ret = ZSTD_decompressStream(in->zs, &out, &zin);
+		in->raw_pos += zin.pos;
+		if (ZSTD_isError(ret)) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg), "corrupt zstd data at offset %llu: %s",
+				 (unsigned long long)in->member_off, ZSTD_getErrorName(ret));
+			set_error(in, msg);
+			break;
+		}
+		if (ret == 0)
+			in->in_member = 0;
+	}
+	return out.pos;
+}
+
+static size_t decode_plain(cm_input *in, unsigned char *dst, size_t room)
+{
+	ssize_t n;
+
+	if (in->raw_pos < in->raw_len) {
+		size_t k = in->raw_len - in->raw_pos;
+
+		if (k > room)
+			k = room;
+		memcpy(dst, in->raw + in->raw_pos, k);
+		in->raw_pos += k;
+		return k;
+	}
+	if (in->raw_eof) {
+		in->done = 1;
+		return 0;
+	}
+	do
+		n = read(in->fd, dst, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		cm_die("cannot read %s: %s", in->name, strerror(errno));
+	if (n == 0)
+		in->done = 1;
+	in->raw_base += (size_t)n;
+	return (size_t)n;
+}
+
+size_t cm_input_fill(cm_input *in, size_t want)
+{
+	while (in->end - in->start < want && !in->done) {
+		size_t room = in->cap - in->end, made;
+
+		if (room < DECODE_MIN || room < want - (in->end - in->start)) {
+			if (in->start > 0) {
+				memmove(in->buf, in->buf + in->start, in->end - in->start);
+				in->end -= in->start;
+				in->scanned = in->scanned > in->start ? in->scanned - in->start : 0;
+				in->skipped += in->start;
+				in->start = 0;
+			}
+			room = in->cap - in->end;
+			if (room < DECODE_MIN || room < want - in->end) {
+				size_t cap = in->cap * 2;
+
+				if (want > SIZE_MAX / 2 - DECODE_MIN)
+					cm_die("input window too large");
+				while (cap < want + DECODE_MIN)
+					cap *= 2;
+				in->buf = cm_xrealloc(in->buf, cap + CM_INPUT_PAD);
+				in->cap = cap;
+				memset(in->buf + cap, 0, CM_INPUT_PAD);
+			}
+			room = in->cap - in->end;
+		}
+		switch (in->codec) {
+		case CM_CODEC_GZIP:
+			made = decode_gzip(in, (unsigned char *)in->buf + in->end, room);
+			break;
+		case CM_CODEC_ZSTD:
+			made = decode_zstd(in, (unsigned char *)in->buf + in->end, room);
+			break;
+		default:
+			made = decode_plain(in, (unsigned char *)in->buf + in->end, room);
+			break;
+		}
+		in->end += made;
+	}
+	return in->end - in->start;
+}
+
+size_t cm_input_avail(const cm_input *in)
+{
+	return in->end - in->start;
+}
+
+char *cm_input_data(cm_input *in)
+{
+	return in->buf + in->start;
+}
+
+void cm_input_skip(cm_input *in, size_t n)
+{
+	if (n > in->end - in->start)
+		n = in->end - in->start;
+	in->start += n;
+	in->scanned = in->scanned > in->start ? in->scanned : in->start;
+}
+
+int cm_input_line(cm_input *in, char **line, size_t *len, size_t max)
+{
+	char *nl;
+	size_t n;
+
+	if (in->scanned < in->start)
+		in->scanned = in->start;
+	for (;;) {
+		nl = memchr(in->buf + in->scanned, '\n', in->end - in->scanned);
+		if (nl)
+			break;
+		in->scanned = in->end;
+		if (in->end - in->start > max) {
+			/* Too long: drop what we have and everything up to the next newline. */
+			size_t total = in->end - in->start;
+
+			for (;;) {
+				in->start = in->scanned = in->end;
+				if (cm_input_fill(in, 1) == 0)
+					break;
+				nl = memchr(in->buf + in->start, '\n', in->end - in->start);
+				if (nl) {
+					total += (size_t)(nl - (in->buf + in->start));
+					in->start = in->scanned = (size_t)(nl - in->buf) + 1;
+					break;
+				}
+				total += in->end - in->start;
+			}
+			*len = total;
+			*line = NULL;
+			return -1;
+		}
+		n = in->end - in->start;
+		if (cm_input_fill(in, n + (n < DECODE_MIN ? DECODE_MIN : n)) == n) {
+			if (n == 0)
+				return 0;
+			/* Last line without a newline. */
+			*line = in->buf + in->start;
+			*len = n;
+			in->start = in->scanned = in->end;
+			in->buf[in->end] = '\0';
+			return 1;
+		}
+	}
+	*line = in->buf + in->start;
+	*len = (size_t)(nl - *line);
+	if (*len > max) {
+		in->start = in->scanned = (size_t)(nl - in->buf) + 1;
+		*line = NULL;
+		return -1;
+	}
+	in->start = in->scanned = (size_t)(nl - in->buf) + 1;
+	return 1;
+}
+
+const char *cm_input_name(const cm_input *in)
+{
+	return in->name;
+}
+
+enum cm_codec cm_input_codec(const cm_input *in)
+{
+	return in->codec;
+}
+
+uint64_t cm_input_raw_offset(const cm_input *in)
+{
+	return in->raw_base + in->raw_pos;
+}
+
+uint64_t cm_input_member_offset(const cm_input *in)
+{
+	return in->codec == CM_CODEC_PLAIN ? in->skipped + in->start : in->member_off;
+}
+
+uint64_t cm_input_decoded_offset(const cm_input *in)
+{
+	return in->skipped + in->start;
+}
+
+int64_t cm_input_size(const cm_input *in)
+{
+	return in->size;
+}
+
+int cm_input_truncated(const cm_input *in)
+{
+	return in->truncated;
+}
+
+const char *cm_input_error(const cm_input *in)
+{
+	return in->err;
+}

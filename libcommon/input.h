@@ -1,0 +1,54 @@
+/* input.h - buffered reading of plain, gzip and zstd files, detected by their magic bytes.
+ *
+ * The reader keeps a window of decoded bytes that a caller can look at in place (lines for
+ * JSONL, whole records for WARC), so nothing is copied twice. The window always has
+ * CM_INPUT_PAD readable bytes past its end (simdjson reads that far). A gzip file may hold
+ * many members (one per WARC record, or pigz/bgzip output); they are read as one stream, and
+ * the offset of the member being decoded is kept for error messages. Input that ends inside a
+ * member or frame is reported as truncated.
+ */
+#ifndef CM_INPUT_H
+#define CM_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CM_INPUT_PAD 64
+
+enum cm_codec { CM_CODEC_PLAIN, CM_CODEC_GZIP, CM_CODEC_ZSTD };
+
+typedef struct cm_input cm_input;
+
+/* Open a file ("-" or NULL is standard input). Returns NULL and prints an error on failure. */
+cm_input *cm_input_open(const char *path);
+void cm_input_close(cm_input *in);
+
+/* Make at least `want` decoded bytes readable at cm_input_data(); returns how many are
+ * (fewer only at the end of input or on a decoding error). Grows the window as needed. */
+size_t cm_input_fill(cm_input *in, size_t want);
+/* Readable bytes right now, without reading more. */
+size_t cm_input_avail(const cm_input *in);
+char *cm_input_data(cm_input *in);
+void cm_input_skip(cm_input *in, size_t n);
+
+/* Next line (without its '\n'; a trailing '\r' is kept) in *line, valid until the next call.
+ * Returns 1 for a line, 0 at the end of input, -1 when the line is longer than max (it is
+ * skipped up to its newline and *len says how long it was). */
+int cm_input_line(cm_input *in, char **line, size_t *len, size_t max);
+
+const char *cm_input_name(const cm_input *in);	/* "'file'" style name for messages */
+enum cm_codec cm_input_codec(const cm_input *in);
+uint64_t cm_input_raw_offset(const cm_input *in);	/* file bytes consumed so far */
+uint64_t cm_input_member_offset(const cm_input *in);	/* file offset of the current gzip member */
+uint64_t cm_input_decoded_offset(const cm_input *in);	/* decoded bytes skipped so far */
+int64_t cm_input_size(const cm_input *in);		/* file size, -1 when unknown (a pipe) */
+/* After the end of input: nonzero when the file ended inside a compressed member or frame,
+ * or a decoding error stopped reading; cm_input_error() says what happened. */
+int cm_input_truncated(const cm_input *in);
+const char *cm_input_error(const cm_input *in);
+
+/* Pick the gzip decoder: "isal" (default when built with ISA-L) or "zlib". Also read from
+ * the environment variable CRAWL2LM_INFLATE. */
+void cm_input_set_inflate(const char *name);
+
+#endif

@@ -1,0 +1,191 @@
+/* jsonw.c - writing JSON: a fast string escaper and a small object/array builder. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jsonw.h"
+
+/* 0: copy; 1: escape as \uXXXX; else the letter after the backslash. */
+static const unsigned char esc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 'b', 't', 'n', 1, 'f', 'r', 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	['\\'] = '\\',
+};
+
+/* Nonzero when one of the 8 bytes is < 0x20, '"' or '\\'. */
+static inline uint64_t needs_escape(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t ctl = (x - ones * 0x20) & ~x;
+	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+
+	return (ctl | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
+}
+
+void cm_json_escape(cm_buf *b, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run = 0;
+	char *o;
+
+	/* Worst case every byte becomes \u00XX. */
+	if (n > (SIZE_MAX - 2) / 6)
+		cm_die("string too long to escape");
+	cm_buf_grow(b, n * 6 + 2);
+	o = b->p + b->len;
+	*o++ = '"';
+	while (i < n) {
+		while (i + 8 <= n) {
+			uint64_t x;
+
+			memcpy(&x, p + i, 8);
+			if (needs_escape(x))
+				break;
+			i += 8;
+		}
+		while (i < n && !esc[(unsigned char)p[i]])
+			i++;
+		memcpy(o, p + run, i - run);
+		o += i - run;
+		if (i < n) {
+			unsigned char c = (unsigned char)p[i], e = esc[c];
+
+			*o++ = '\\';
+			if (e == 1) {
+				*o++ = 'u';
+				*o++ = '0';
+				*o++ = '0';
+				*o++ = hex[c >> 4];
+				*o++ = hex[c & 15];
+			} else {
+				*o++ = (char)e;
+			}
+			i++;
+		}
+		run = i;
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
+}
+
+void cm_jw_init(cm_jw *w, cm_buf *b)
+{
+	w->b = b;
+	w->depth = 0;
+	w->count[0] = 0;
+}
+
+/* Before a value: a comma unless it is the first in its container (keys add their own). */
+static void sep(cm_jw *w)
+{
+	if (w->depth > 0 && w->count[w->depth] == 2)
+		return;		/* value right after its key */
+	if (w->depth > 0 && w->count[w->depth])
+		cm_buf_addc(w->b, ',');
+	if (w->depth > 0)
+		w->count[w->depth] = 1;
+}
+
+static void after_value(cm_jw *w)
+{
+	if (w->depth > 0)
+		w->count[w->depth] = 1;
+}
+
+static void open(cm_jw *w, char c)
+{
+	sep(w);
+	cm_buf_addc(w->b, c);
+	if (w->depth + 1 >= (int)sizeof(w->count))
+		cm_die("JSON output nested too deeply");
+	w->count[++w->depth] = 0;
+}
+
+void cm_jw_obj(cm_jw *w)
+{
+	open(w, '{');
+}
+
+void cm_jw_arr(cm_jw *w)
+{
+	open(w, '[');
+}
+
+void cm_jw_end(cm_jw *w, char close)
+{
+	cm_buf_addc(w->b, close);
+	if (w->depth > 0)
+		w->depth--;
+	after_value(w);
+}
+
+void cm_jw_key(cm_jw *w, const char *key)
+{
+	if (w->count[w->depth])
+		cm_buf_addc(w->b, ',');
+	cm_json_escape(w->b, key, strlen(key));
+	cm_buf_addc(w->b, ':');
+	w->count[w->depth] = 2;
+}
+
+void cm_jw_strn(cm_jw *w, const char *s, size_t n)
+{
+	sep(w);
+	cm_json_escape(w->b, s, n);
+	after_value(w);
+}
+
+void cm_jw_str(cm_jw *w, const char *s)
+{
+	cm_jw_strn(w, s, strlen(s));
+}
+
+void cm_jw_int(cm_jw *w, long long v)
+{
+	sep(w);
+	cm_buf_printf(w->b, "%lld", v);
+	after_value(w);
+}
+
+void cm_jw_uint(cm_jw *w, unsigned long long v)
+{
+	sep(w);
+	cm_buf_printf(w->b, "%llu", v);
+	after_value(w);
+}
+
+void cm_jw_double(cm_jw *w, double v)
+{
+	sep(w);
+	if (!isfinite(v))
+		cm_buf_adds(w->b, "null");
+	else if (v == (double)(long long)v && fabs(v) < 1e15)
+		cm_buf_printf(w->b, "%lld", (long long)v);
+	else
+		cm_buf_printf(w->b, "%.9g", v);
+	after_value(w);
+}
+
+void cm_jw_bool(cm_jw *w, int v)
+{
+	sep(w);
+	cm_buf_adds(w->b, v ? "true" : "false");
+	after_value(w);
+}
+
+void cm_jw_null(cm_jw *w)
+{
+	sep(w);
+	cm_buf_adds(w->b, "null");
+	after_value(w);
+}
+
+void cm_jw_raw(cm_jw *w, const char *json, size_t n)
+{
+	sep(w);
+	cm_buf_add(w->b, json, n);
+	after_value(w);
+}

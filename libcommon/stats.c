@@ -1,0 +1,124 @@
+/* stats.c - run statistics: counts, drop reasons, bytes and time. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jsonw.h"
+#include "stats.h"
+
+void cm_stats_init(cm_stats *s, int argc, char **argv)
+{
+	cm_buf b = CM_BUF_INIT;
+	cm_jw w;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->start = cm_now();
+	cm_jw_init(&w, &b);
+	cm_jw_arr(&w);
+	for (i = 1; i < argc; i++)
+		cm_jw_str(&w, argv[i]);
+	cm_jw_end(&w, ']');
+	s->options = b.p;
+}
+
+void cm_stats_free(cm_stats *s)
+{
+	int i;
+
+	for (i = 0; i < s->nreasons; i++)
+		free(s->reason[i]);
+	free(s->options);
+	cm_buf_free(&s->extra);
+}
+
+void cm_stats_drop(cm_stats *s, const char *reason)
+{
+	int i;
+
+	s->dropped++;
+	for (i = 0; i < s->nreasons; i++)
+		if (strcmp(s->reason[i], reason) == 0) {
+			s->reason_n[i]++;
+			return;
+		}
+	if (s->nreasons == CM_STATS_MAX_REASONS)
+		i = s->nreasons - 1;	/* the last slot collects the rest */
+	else
+		s->reason[s->nreasons++] = cm_xstrdup(reason);
+	s->reason_n[i]++;
+}
+
+void cm_stats_extra(cm_stats *s, const char *key, const char *json)
+{
+	if (s->extra.len)
+		cm_buf_addc(&s->extra, ',');
+	cm_json_escape(&s->extra, key, strlen(key));
+	cm_buf_addc(&s->extra, ':');
+	cm_buf_adds(&s->extra, json);
+}
+
+void cm_stats_write(const cm_stats *s, const char *path)
+{
+	cm_buf b = CM_BUF_INIT;
+	cm_jw w;
+	FILE *f;
+	int i;
+
+	cm_jw_init(&w, &b);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "program");
+	cm_jw_str(&w, cm_prog);
+	cm_jw_key(&w, "version");
+	cm_jw_str(&w, CM_VERSION);
+	cm_jw_key(&w, "options");
+	cm_jw_raw(&w, s->options, strlen(s->options));
+	cm_jw_key(&w, "read");
+	cm_jw_uint(&w, s->read);
+	cm_jw_key(&w, "kept");
+	cm_jw_uint(&w, s->kept);
+	cm_jw_key(&w, "dropped");
+	cm_jw_uint(&w, s->dropped);
+	cm_jw_key(&w, "dropped_by_reason");
+	cm_jw_obj(&w);
+	for (i = 0; i < s->nreasons; i++) {
+		cm_jw_key(&w, s->reason[i]);
+		cm_jw_uint(&w, s->reason_n[i]);
+	}
+	cm_jw_end(&w, '}');
+	cm_jw_key(&w, "malformed");
+	cm_jw_uint(&w, s->malformed);
+	cm_jw_key(&w, "bytes_in");
+	cm_jw_uint(&w, s->bytes_in);
+	cm_jw_key(&w, "bytes_out");
+	cm_jw_uint(&w, s->bytes_out);
+	cm_jw_key(&w, "seconds");
+	cm_jw_double(&w, cm_now() - s->start);
+	if (s->extra.len) {
+		/* program-specific members */
+		cm_buf_addc(&b, ',');
+		cm_buf_add(&b, s->extra.p, s->extra.len);
+	}
+	cm_jw_end(&w, '}');
+	cm_buf_addc(&b, '\n');
+	f = fopen(path, "w");
+	if (!f)
+		cm_die("cannot create '%s': %s", path, strerror(errno));
+	if (fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0)
+		cm_die("cannot write '%s': %s", path, strerror(errno));
+	cm_buf_free(&b);
+}
+
+void cm_stats_summary(const cm_stats *s)
+{
+	double secs = cm_now() - s->start;
+
+	fprintf(stderr, "%s: read %llu, kept %llu, dropped %llu, malformed %llu, "
+		"%.1f MB in, %.1f MB out, %.2f s, %.1f MB/s\n", cm_prog,
+		(unsigned long long)s->read, (unsigned long long)s->kept,
+		(unsigned long long)s->dropped, (unsigned long long)s->malformed,
+		(double)s->bytes_in / 1e6, (double)s->bytes_out / 1e6, secs,
+		secs > 0 ? (double)s->bytes_in / 1e6 / secs : 0.0);
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# deps.sh - check the Debian packages the build and the tests need; install missing ones
+# when run as root (apt-get update once, then apt-get install -y), else print the command.
+# Usage: mk/deps.sh [build|check|fuzz]
+set -u
+what=${1:-build}
+
+pkgs="gcc g++ make libc6-dev pkg-config zlib1g-dev libzstd-dev libisal-dev libsimdjson-dev
+libuchardet-dev libbrotli-dev"
+case $what in
+check) pkgs="$pkgs libjansson-dev perl gzip zstd" ;;
+fuzz) pkgs="$pkgs libjansson-dev clang libclang-rt-14-dev" ;;
+esac
+
+missing=
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+	case $st in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "crawl2lm: missing Debian packages:$missing" >&2
+	echo "crawl2lm: install them with: sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "crawl2lm: installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2 || exit 1
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >&2 || exit 1
