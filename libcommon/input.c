@@ -17,7 +17,7 @@
 #include "input.h"
 
 #define RAW_CHUNK (256u << 10)
-#define WINDOW_MIN (1u << 20)
+#define WINDOW_MIN (4u << 20)
 #define DECODE_MIN (64u << 10)
 
 struct cm_input {

@@ -6,6 +6,10 @@
 #include "cli.h"
 #include "jsonw.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* 0: copy; 1: escape as \uXXXX; else the letter after the backslash. */
 static const unsigned char esc[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 'b', 't', 'n', 1, 'f', 'r', 1, 1,
@@ -14,6 +18,7 @@ static const unsigned char esc[256] = {
 	['\\'] = '\\',
 };
 
+#ifndef __SSE2__
 /* Nonzero when one of the 8 bytes is < 0x20, '"' or '\\'. */
 static inline uint64_t needs_escape(uint64_t x)
 {
@@ -23,48 +28,83 @@ static inline uint64_t needs_escape(uint64_t x)
 
 	return (ctl | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
 }
+#endif
+
+/* Write the escape sequence for byte c at o; returns the new end. */
+static inline char *escape_byte(char *o, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char e = esc[c];
+
+	*o++ = '\\';
+	if (e == 1) {
+		*o++ = 'u';
+		*o++ = '0';
+		*o++ = '0';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 15];
+	} else {
+		*o++ = (char)e;
+	}
+	return o;
+}
 
 void cm_json_escape(cm_buf *b, const char *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, run = 0;
+	size_t i = 0;
 	char *o;
 
-	/* Worst case every byte becomes \u00XX. */
-	if (n > (SIZE_MAX - 2) / 6)
+	/* Worst case every byte becomes \u00XX; 16 more for whole-vector stores. */
+	if (n > (SIZE_MAX - 32) / 6)
 		cm_die("string too long to escape");
-	cm_buf_grow(b, n * 6 + 2);
+	cm_buf_grow(b, n * 6 + 32);
 	o = b->p + b->len;
 	*o++ = '"';
-	while (i < n) {
-		while (i + 8 <= n) {
-			uint64_t x;
+#ifdef __SSE2__
+	{
+		const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+		const __m128i ctl = _mm_set1_epi8(0x1f);
 
-			memcpy(&x, p + i, 8);
-			if (needs_escape(x))
-				break;
-			i += 8;
-		}
-		while (i < n && !esc[(unsigned char)p[i]])
-			i++;
-		memcpy(o, p + run, i - run);
-		o += i - run;
-		if (i < n) {
-			unsigned char c = (unsigned char)p[i], e = esc[c];
+		/* Copy 16 bytes at a time; where one needs escaping, keep the bytes before it,
+		 * write its escape, and go on right after it. */
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+			__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+							      _mm_cmpeq_epi8(v, bslash)),
+						 _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+			unsigned mask = (unsigned)_mm_movemask_epi8(m);
 
-			*o++ = '\\';
-			if (e == 1) {
-				*o++ = 'u';
-				*o++ = '0';
-				*o++ = '0';
-				*o++ = hex[c >> 4];
-				*o++ = hex[c & 15];
-			} else {
-				*o++ = (char)e;
+			_mm_storeu_si128((__m128i *)o, v);
+			if (!mask) {
+				o += 16;
+				i += 16;
+				continue;
 			}
-			i++;
+			unsigned k = (unsigned)__builtin_ctz(mask);
+
+			o = escape_byte(o + k, (unsigned char)p[i + k]);
+			i += k + 1;
 		}
-		run = i;
+	}
+#else
+	while (i + 8 <= n) {
+		uint64_t x;
+
+		memcpy(&x, p + i, 8);
+		if (needs_escape(x))
+			break;
+		memcpy(o, &x, 8);
+		o += 8;
+		i += 8;
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (esc[c])
+			o = escape_byte(o, c);
+		else
+			*o++ = (char)c;
 	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->p);

@@ -132,6 +132,12 @@ static void flush(cm_output *o, int last)
 void cm_output_write(cm_output *o, const void *p, size_t n)
 {
 	o->bytes += n;
+	/* large pieces skip the copy into the buffer */
+	if (n >= OUT_BUF / 8 && !o->gzip) {
+		flush(o, 0);
+		write_all(o, p, n);
+		return;
+	}
 	if (n >= OUT_BUF) {
 		flush(o, 0);
 		if (o->gzip) {

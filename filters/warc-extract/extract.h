@@ -1,0 +1,57 @@
+/* extract.h - one WARC record to one JSON Lines record: selection, HTTP decoding, charset. */
+#ifndef EXTRACT_H
+#define EXTRACT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "jsonw.h"
+#include "warc.h"
+
+#define WX_MAX_LIST 32
+
+struct wx_opts {
+	unsigned types;			/* bit per enum warc_type */
+	int mime_any, mime_html;	/* 'any'; 'html' for HTML-like types */
+	char *mimes[WX_MAX_LIST];
+	int nmimes;
+	int status_any;
+	int statuses[WX_MAX_LIST];
+	int nstatuses;
+	uint64_t max_record;		/* also the limit for decoded bodies */
+	char added[32];			/* the records' "added" time */
+};
+
+struct wx_counts {
+	uint64_t utf8_replaced, charset_unknown, decode_errors, by_charset_source[8];
+};
+
+struct wx {
+	const struct wx_opts *o;
+	const char *id_field, *text_field;
+	struct wx_counts n;
+	cm_buf line;			/* the last record made, with its newline */
+	cm_buf body, body2, utf8;
+};
+
+extern const char *const wx_charset_sources[5];
+
+/* Defaults: response, resource and conversion records; HTML; status 200; 64 MiB. */
+void wx_opts_default(struct wx_opts *o);
+/* Option values (comma-separated lists); usage errors exit 2. The strings are kept. */
+void wx_parse_types(struct wx_opts *o, char *arg);
+void wx_parse_mimes(struct wx_opts *o, char *arg);
+void wx_parse_statuses(struct wx_opts *o, char *arg);
+/* Set "added" from a Unix time. */
+void wx_set_added(struct wx_opts *o, long long t);
+
+void wx_init(struct wx *x, const struct wx_opts *o);
+void wx_free(struct wx *x);
+/* Make the JSON line for r in x->line and return NULL, or return why r is not wanted
+ * ("type", "mime", "status", "bad_http", "truncated", "too_large",
+ * "unknown_content_encoding"). */
+const char *wx_record(struct wx *x, const struct warc_record *r, const char *source);
+/* The counters as JSON members. */
+void wx_counts_json(const struct wx *x, cm_jw *w);
+
+#endif
