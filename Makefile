@@ -127,12 +127,12 @@ $(O)/bench/%: bench/%.c $(LIB)
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB) $(LDLIBS)
 
 ABS_O = $(abspath $(O))
-TEST_ENV = LC_ALL=C BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$$PATH
+TEST_ENV = LC_ALL=C BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$(ABS_O)/bench/record-io:$$PATH
 
-check: $(O)/.deps-check all $(UNITS)
+check: $(O)/.deps-check all $(UNITS) $(BENCHES)
 	$(Q)$(TEST_ENV) prove -j2 $(PROVE_FLAGS) tests/*.t $(UNITS)
 
-check-slow: $(O)/.deps-check all $(UNITS)
+check-slow: $(O)/.deps-check all $(UNITS) $(BENCHES)
 	$(Q)$(TEST_ENV) SLOW=1 prove -j2 $(PROVE_FLAGS) tests/*.t tests/slow/*.t $(UNITS)
 
 check-gpu: all

@@ -234,6 +234,7 @@ static int fields_of(walker &w, ondemand::object obj, std::vector<cm_jfield> &ou
 		cm_jfield jf;
 		std::string_view k, s;
 		const char *vp;
+		size_t scalar_len = SIZE_MAX;
 
 		if ((e = std::move(f).get(fld)) != SUCCESS)
 			return w.fail(e, "bad object member"), -1;
@@ -257,6 +258,13 @@ static int fields_of(walker &w, ondemand::object obj, std::vector<cm_jfield> &ou
 				return -1;
 			rec->meta_index = (int)out.size();
 		} else {
+			std::string_view tok;
+
+			// A scalar's raw token runs to the next structural character: trim it.
+			if (*vp != '{' && *vp != '[') {
+				tok = fld.value().raw_json_token();
+				scalar_len = tok.size();
+			}
 			s = std::string_view();
 			if (!w.walk(fld.value(), 1, &jf.type, &s))
 				return -1;
@@ -265,7 +273,14 @@ static int fields_of(walker &w, ondemand::object obj, std::vector<cm_jfield> &ou
 				jf.str_len = s.size();
 			}
 		}
-		jf.val_len = w.value_end(jf.val_off) - jf.val_off;
+		if (scalar_len != SIZE_MAX) {
+			while (scalar_len > 0 && (vp[scalar_len - 1] == ' ' || vp[scalar_len - 1] == '\t' ||
+						  vp[scalar_len - 1] == '\r' || vp[scalar_len - 1] == '\n'))
+				scalar_len--;
+			jf.val_len = scalar_len;
+		} else {
+			jf.val_len = w.value_end(jf.val_off) - jf.val_off;
+		}
 		if (top && rec->meta_index == (int)out.size())
 			rec->meta_close_off = jf.val_off + jf.val_len - 1;
 		out.push_back(jf);

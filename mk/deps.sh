@@ -8,7 +8,7 @@ what=${1:-build}
 pkgs="gcc g++ make libc6-dev pkg-config zlib1g-dev libzstd-dev libisal-dev libsimdjson-dev
 libuchardet-dev libbrotli-dev"
 case $what in
-check) pkgs="$pkgs libjansson-dev perl gzip zstd" ;;
+check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time" ;;
 fuzz) pkgs="$pkgs libjansson-dev clang libclang-rt-14-dev" ;;
 esac
 

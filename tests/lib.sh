@@ -1,0 +1,76 @@
+# lib.sh - shared by the shell tests: TAP output, comparisons, a temporary directory.
+# Each test: . "$SRCDIR/tests/lib.sh" (prove runs tests from the source tree), then ok/is/...
+# and done_testing at the end.
+
+set -u
+: "${SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${BUILD:=$SRCDIR/build}"
+export LC_ALL=C PATH="$BUILD/bin:$PATH" SOURCE_DATE_EPOCH=1700000000
+DATA=$SRCDIR/tests/data
+
+test_count=0
+test_failed=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/crawl2lm-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP" || exit 1
+
+# ok CONDITION-EXIT-STATUS DESCRIPTION: ok "$?" "what"; or: run a command with ok_run
+ok() {
+	test_count=$((test_count + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $test_count - $2"
+	else
+		echo "not ok $test_count - $2"
+		test_failed=$((test_failed + 1))
+	fi
+}
+
+# ok_run DESCRIPTION COMMAND...: passes when the command exits 0
+ok_run() {
+	desc=$1
+	shift
+	"$@"
+	ok $? "$desc"
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+	fi
+}
+
+# test_cmp EXPECT ACTUAL DESCRIPTION: files equal (a diff is shown when not)
+test_cmp() {
+	if cmp -s "$1" "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diff -u "$1" "$2" | head -40 | sed 's/^/# /'
+	fi
+}
+
+# like STRING PATTERN(grep -E) DESCRIPTION
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   %s\n#   does not match: %s\n' "$(printf '%s' "$1" | head -c 400)" "$2"
+	fi
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$test_count"
+	[ "$test_failed" = 0 ]
+	exit $?
+}
+

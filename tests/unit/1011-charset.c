@@ -1,0 +1,322 @@
+/* 1011-charset.c - unit tests for warc-extract's charset detection and conversion to UTF-8. */
+#include <iconv.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "charset.h"
+#include "tap.h"
+#include "utf8.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+#define R CM_UTF8_REPLACEMENT
+
+static void test_labels(void)
+{
+	static const char *const cases[][2] = {
+		{ "utf-8", "utf-8" }, { "UTF8", "utf-8" }, { "unicode-1-1-utf-8", "utf-8" }, { " Utf-8\t", "utf-8" },
+		{ "iso-8859-1", "windows-1252" }, { "ISO_8859-1:1987", "windows-1252" }, { "latin1", "windows-1252" },
+		{ "us-ascii", "windows-1252" }, { "ascii", "windows-1252" }, { "cp1252", "windows-1252" },
+		{ "windows-1252", "windows-1252" }, { "l1", "windows-1252" },
+		{ "gb2312", "gb18030" }, { "GBK", "gb18030" }, { "x-gbk", "gb18030" }, { "gb18030", "gb18030" },
+		{ "cp936", "gb18030" },
+		{ "Shift_JIS", "cp932" }, { "shift-jis", "cp932" }, { "sjis", "cp932" }, { "windows-31j", "cp932" },
+		{ "x-sjis", "cp932" }, { "ms_kanji", "cp932" },
+		{ "EUC-JP", "euc-jp" }, { "x-euc-jp", "euc-jp" }, { "iso-2022-jp", "iso-2022-jp" },
+		{ "euc-kr", "cp949" }, { "ks_c_5601-1987", "cp949" }, { "korean", "cp949" },
+		{ "big5", "big5-hkscs" }, { "x-x-big5", "big5-hkscs" },
+		{ "koi8-r", "koi8-r" }, { "koi8", "koi8-r" }, { "koi8-u", "koi8-u" },
+		{ "windows-1251", "windows-1251" }, { "cp1251", "windows-1251" }, { "x-cp1251", "windows-1251" },
+		{ "windows-1250", "windows-1250" }, { "windows-1256", "windows-1256" }, { "windows-1258", "windows-1258" },
+		{ "iso-8859-9", "windows-1254" }, { "latin5", "windows-1254" }, { "tis-620", "windows-874" },
+		{ "iso-8859-11", "windows-874" }, { "iso-8859-2", "iso-8859-2" }, { "latin2", "iso-8859-2" },
+		{ "iso8859-5", "iso-8859-5" }, { "cyrillic", "iso-8859-5" }, { "greek", "iso-8859-7" },
+		{ "iso-8859-8-i", "iso-8859-8" }, { "iso-8859-15", "iso-8859-15" }, { "l9", "iso-8859-15" },
+		{ "iso-8859-16", "iso-8859-16" }, { "ibm866", "ibm866" }, { "mac", "macintosh" },
+		{ "x-mac-cyrillic", "mac-cyrillic" },
+		{ "utf-16", "utf-16le" }, { "UTF-16LE", "utf-16le" }, { "utf-16be", "utf-16be" },
+		{ "unicode", "utf-16le" },
+	};
+	static const char *const canon[] = {
+		"utf-8", "utf-16le", "utf-16be", "ibm866", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5",
+		"iso-8859-6", "iso-8859-7", "iso-8859-8", "iso-8859-10", "iso-8859-13", "iso-8859-14",
+		"iso-8859-15", "iso-8859-16", "koi8-r", "koi8-u", "macintosh", "windows-874", "windows-1250",
+		"windows-1251", "windows-1252", "windows-1253", "windows-1254", "windows-1255", "windows-1256",
+		"windows-1257", "windows-1258", "mac-cyrillic", "gb18030", "big5-hkscs", "euc-jp", "iso-2022-jp",
+		"cp932", "cp949", "euc-tw", "ibm855",
+	};
+	size_t i;
+	int all = 1, opens = 1;
+	iconv_t cd;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(charset_canonical(cases[i][0], strlen(cases[i][0])), cases[i][1], "label %s", cases[i][0]);
+	for (i = 0; i < sizeof(canon) / sizeof(canon[0]); i++) {
+		const char *c = charset_canonical(canon[i], strlen(canon[i]));
+
+		if (!c || strcmp(c, canon[i]))
+			all = 0;
+		cd = iconv_open("UTF-8", canon[i]);
+		if (cd == (iconv_t)-1)
+			opens = 0;
+		else
+			iconv_close(cd);
+	}
+	ok(all, "every canonical name is its own label");
+	ok(opens, "iconv knows every canonical name");
+	ok(!charset_canonical(S("x-bogus")), "unknown label");
+	ok(!charset_canonical(S("")), "empty label");
+	ok(!charset_canonical(S("replacement")), "WHATWG replacement labels are unknown");
+	ok(!charset_canonical(S("utf-8utf-8utf-8utf-8utf-8utf-8utf-8")), "overlong label");
+	ok(!charset_canonical(S("utf-")), "prefix of a label");
+}
+
+static const char *detect(const char *http, const char *p, size_t n, int *src)
+{
+	return charset_detect(http, p, n, src);
+}
+
+static void test_detect(void)
+{
+	int src;
+	const char *c;
+	char *big;
+
+	c = detect("windows-1251", S("<meta charset=utf-8>"), &src);
+	ok(!strcmp(c, "windows-1251") && src == CHARSET_SRC_HTTP, "HTTP charset before meta");
+	c = detect("iso-8859-1", S("plain"), &src);
+	ok(!strcmp(c, "windows-1252") && src == CHARSET_SRC_HTTP, "HTTP iso-8859-1 is windows-1252");
+	c = detect("x-unknown", S("<meta charset=\"gb2312\">"), &src);
+	ok(!strcmp(c, "gb18030") && src == CHARSET_SRC_META, "unknown HTTP charset falls through to meta");
+	c = detect("", S("<meta charset=\"koi8-r\">"), &src);
+	ok(!strcmp(c, "koi8-r") && src == CHARSET_SRC_META, "empty HTTP charset falls through");
+	c = detect("windows-1251", S("\xEF\xBB\xBF<p>caf\xC3\xA9"), &src);
+	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_BOM, "UTF-8 BOM beats the HTTP charset");
+	c = detect(NULL, S("\xFF\xFE<\0p\0"), &src);
+	ok(!strcmp(c, "utf-16le") && src == CHARSET_SRC_BOM, "UTF-16LE BOM");
+	c = detect(NULL, S("\xFE\xFF\0<\0p"), &src);
+	ok(!strcmp(c, "utf-16be") && src == CHARSET_SRC_BOM, "UTF-16BE BOM");
+
+	c = detect(NULL, S("<html><head><META CHARSET=Shift_JIS></head>"), &src);
+	ok(!strcmp(c, "cp932") && src == CHARSET_SRC_META, "<META CHARSET=...> unquoted, upper case");
+	c = detect(NULL, S("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\" />"), &src);
+	ok(!strcmp(c, "windows-1251") && src == CHARSET_SRC_META, "http-equiv then content");
+	c = detect(NULL, S("<meta content='text/html;charset=gbk' http-equiv='content-type'>"), &src);
+	ok(!strcmp(c, "gb18030") && src == CHARSET_SRC_META, "content then http-equiv, single quotes");
+	c = detect(NULL, S("<META http-equiv=Content-Type content=\"text/html; charset = 'euc-jp'\">"), &src);
+	ok(!strcmp(c, "euc-jp") && src == CHARSET_SRC_META, "blanks and quotes inside content");
+	c = detect(NULL, S("<meta/charset=big5>"), &src);
+	ok(!strcmp(c, "big5-hkscs") && src == CHARSET_SRC_META, "<meta/charset=...>");
+	c = detect(NULL, S("<meta name=\"description\" content=\"about charset=koi8-r\">x"), &src);
+	ok(src != CHARSET_SRC_META, "content without http-equiv is not a declaration");
+	c = detect(NULL, S("<!-- <meta charset=\"koi8-r\"> --><meta charset=\"iso-8859-2\">"), &src);
+	ok(!strcmp(c, "iso-8859-2") && src == CHARSET_SRC_META, "meta inside a comment is skipped");
+	c = detect(NULL, S("<meta charset=\"x-klingon\"><meta charset=\"euc-kr\">"), &src);
+	ok(!strcmp(c, "cp949") && src == CHARSET_SRC_META, "unknown meta label: the next meta counts");
+	c = detect(NULL, S("<meta charset=\"utf-16\">"), &src);
+	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_META, "meta utf-16 means utf-8");
+	c = detect(NULL, S("<meta http-equiv=content-type content=\"text/html; charset=koi8-r\" charset=gbk>"), &src);
+	ok(!strcmp(c, "gb18030"), "charset attribute beats content");
+	c = detect(NULL, S("<metadata charset=gbk><meta charset=koi8-r>"), &src);
+	ok(!strcmp(c, "koi8-r") && src == CHARSET_SRC_META, "<metadata> is not <meta>");
+	c = detect(NULL, S("<meta charset=koi8-r"), &src);
+	ok(src != CHARSET_SRC_META, "tag cut by the end of the input");
+	c = detect(NULL, S("<meta charset=\"gbk"), &src);
+	ok(src != CHARSET_SRC_META, "unterminated quote");
+	c = detect(NULL, S("<!-- <meta charset=gbk>"), &src);
+	ok(src != CHARSET_SRC_META, "unterminated comment");
+
+	big = malloc(CHARSET_META_SCAN + 100);
+	memset(big, ' ', CHARSET_META_SCAN + 100);
+	memcpy(big + CHARSET_META_SCAN - 20, "<meta charset=koi8-r>", 21);
+	c = detect(NULL, big, CHARSET_META_SCAN + 100, &src);
+	ok(src != CHARSET_SRC_META, "meta past the scan window is not seen");
+	memcpy(big + CHARSET_META_SCAN - 30, "<meta charset=koi8-r>", 21);
+	c = detect(NULL, big, CHARSET_META_SCAN + 100, &src);
+	ok(!strcmp(c, "koi8-r") && src == CHARSET_SRC_META, "meta inside the scan window is seen");
+	free(big);
+
+	c = detect(NULL, S("<p>caf\xC3\xA9 na\xC3\xAFve</p>"), &src);
+	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DETECTOR, "valid non-ASCII UTF-8 is detected");
+	c = detect(NULL, S("<p>plain ASCII</p>"), &src);
+	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DEFAULT, "pure ASCII gets the default");
+	c = detect(NULL, "", 0, &src);
+	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DEFAULT, "empty page gets the default");
+	ok(!strcmp(detect(NULL, S("x"), NULL), "utf-8"), "source may be NULL");
+}
+
+/* UTF-8 text converted to charset with iconv, for test input. */
+static size_t encode_as(const char *charset, const char *utf8, char *out, size_t cap)
+{
+	iconv_t cd = iconv_open(charset, "UTF-8");
+	char *in = (char *)utf8, *o = out;
+	size_t inleft = strlen(utf8), oleft = cap;
+
+	if (cd == (iconv_t)-1)
+		return 0;
+	if (iconv(cd, &in, &inleft, &o, &oleft) == (size_t)-1)
+		o = out;
+	iconv_close(cd);
+	return (size_t)(o - out);
+}
+
+static const char russian[] =
+	"<html><head><title>Новости</title></head><body>\n"
+	"<p>Москва - столица России, город федерального значения, административный центр "
+	"Центрального федерального округа и центр Московской области, в состав которой не входит. "
+	"Крупнейший по численности населения город России и её субъект - 13 010 112 человек, "
+	"самый населённый из городов, полностью расположенных в Европе, занимает 22 место среди "
+	"городов мира по численности населения, крупнейший русскоязычный город в мире.</p>\n"
+	"<p>Центр Московской городской агломерации. Историческая столица Великого княжества "
+	"Московского, Русского царства, Российской империи (в 1728-1730 годах), Советской России "
+	"и СССР. Город-герой. В Москве находятся федеральные органы государственной власти "
+	"Российской Федерации (за исключением Конституционного суда), посольства иностранных "
+	"государств, штаб-квартиры большинства крупнейших российских коммерческих организаций "
+	"и общественных объединений.</p></body></html>\n";
+
+static const char chinese[] =
+	"<html><body><p>北京市，简称京，是中华人民共和国的首都，是全国的政治中心、文化中心，"
+	"是世界著名古都和现代化国际城市。北京位于华北平原的北部，背靠燕山，毗邻天津市和河北省。"
+	"北京是一座有三千余年建城历史、八百六十余年建都史的历史文化名城，拥有众多历史名胜古迹"
+	"和人文景观。</p></body></html>\n";
+
+static void test_detector(void)
+{
+	char in[8192];
+	size_t n;
+	int src;
+	const char *c;
+
+	n = encode_as("WINDOWS-1251", russian, in, sizeof(in));
+	c = detect(NULL, in, n, &src);
+	ok(n > 900 && !strcmp(c, "windows-1251") && src == CHARSET_SRC_DETECTOR,
+	   "uchardet finds windows-1251 in Russian text");
+	n = encode_as("GB2312", chinese, in, sizeof(in));
+	c = detect(NULL, in, n, &src);
+	ok(n > 200 && !strcmp(c, "gb18030") && src == CHARSET_SRC_DETECTOR, "uchardet finds gb18030 in Chinese text");
+	n = encode_as("KOI8-R", russian, in, sizeof(in));
+	c = detect(NULL, in, n, &src);
+	ok(n > 900 && !strcmp(c, "koi8-r") && src == CHARSET_SRC_DETECTOR, "uchardet finds koi8-r");
+}
+
+static int conv(const char *charset, const char *p, size_t n, cm_buf *b, size_t *bad)
+{
+	cm_buf_reset(b);
+	return charset_to_utf8(charset, p, n, b, bad);
+}
+
+static void test_convert(void)
+{
+	cm_buf b = CM_BUF_INIT;
+	size_t bad = 99, n;
+	char in[8192];
+	int r;
+
+	r = conv("windows-1251", S("\xCF\xF0\xE8\xE2\xE5\xF2, \xEC\xE8\xF0!"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "Привет, мир!"), "windows-1251");
+	r = conv("gb18030", S("\xD6\xD0\xCE\xC4 abc"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "中文 abc"), "gb2312 bytes as gb18030");
+	r = conv(charset_canonical(S("iso-8859-1")), S("\x93quoted\x94 caf\xE9 \x80 5"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "\xE2\x80\x9Cquoted\xE2\x80\x9D caf\xC3\xA9 \xE2\x82\xAC 5"),
+	   "iso-8859-1 label: 0x93 is U+201C, 0x80 is U+20AC (windows-1252)");
+	r = conv("iso-8859-1", S("\x93x\x94"), &b, &bad);
+	ok(r == 0 && !strcmp(b.p, "\xE2\x80\x9Cx\xE2\x80\x9D"), "raw label iso-8859-1 maps as windows-1252 too");
+	r = conv("cp932", S("\x93\xFA\x96\x7B\x8C\xEA C:\\dir ~x \xB1"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "日本語 C:\\dir ~x ｱ"), "shift_jis: kanji, 0x5C and 0x7E stay ASCII");
+	r = conv("Shift_JIS", S("\x82\xA0"), &b, &bad);
+	ok(r == 0 && !strcmp(b.p, "あ"), "label Shift_JIS converts as cp932");
+	r = conv("euc-jp", S("\xC6\xFC\xCB\xDC\xB8\xEC"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "日本語"), "euc-jp");
+	r = conv("iso-2022-jp", S("\x1B$B$3$s$K$A$O\x1B(B!"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "こんにちは!"), "iso-2022-jp");
+	r = conv("euc-kr", S("\xC7\xD1\xB1\xB9\xBE\xEE"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "한국어"), "euc-kr");
+	r = conv("big5", S("\xA4\xA4\xA4\xE5"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "中文"), "big5");
+	r = conv("koi8-r", S("\xF0\xD2\xC9\xD7\xC5\xD4"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "Привет"), "koi8-r");
+	n = encode_as("WINDOWS-1251", russian, in, sizeof(in));
+	r = conv(charset_detect(NULL, in, n, NULL), in, n, &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, russian), "detected windows-1251 page converts back exactly");
+
+	r = conv("utf-16le", S("\xFF\xFEH\0i\0\x3A\x04"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "Hiк"), "utf-16le, BOM dropped");
+	r = conv("utf-16le", S("\xFE\xFF\0H\0i"), &b, &bad);
+	ok(r == 0 && !strcmp(b.p, "Hi"), "a BE BOM overrides the utf-16le label");
+	r = conv("windows-1252", S("\xEF\xBB\xBF" "caf\xC3\xA9"), &b, &bad);
+	ok(r == 0 && !strcmp(b.p, "caf\xC3\xA9"), "a UTF-8 BOM overrides windows-1252 and is dropped");
+	r = conv("utf-8", S("\xEF\xBB\xBFok"), &b, &bad);
+	ok(r == 0 && !strcmp(b.p, "ok"), "utf-8 BOM dropped");
+	r = conv("utf-16be", S("\0H\xD8\x00\0i\0"), &b, &bad);
+	ok(r == 0 && bad == 2 && !strcmp(b.p, "H" R "i" R) && cm_utf8_valid(b.p, b.len),
+	   "utf-16be: lone surrogate and odd byte become U+FFFD");
+
+	r = conv("utf-8", S("ok\xC3(\xE2\x82\xFF"), &b, &bad);
+	ok(r == 0 && bad == 3 && !strcmp(b.p, "ok" R "(" R R), "utf-8: invalid input repaired and counted");
+	r = conv(NULL, S("a\xFF"), &b, &bad);
+	ok(r == 0 && bad == 1, "NULL charset means utf-8");
+	r = conv("windows-1252", S("a\x81z"), &b, &bad);
+	ok(r == 0 && bad == 1 && !strcmp(b.p, "a" R "z"), "windows-1252: undefined 0x81");
+	r = conv("cp932", S("a\xFD\xFE\xFF\xFD\xFE\xFF" "b\xFF" "c"), &b, &bad);
+	ok(r == 0 && bad == 2 && !strcmp(b.p, "a" R "b" R "c"), "a run of bad bytes gives one U+FFFD");
+	r = conv("gb18030", S("\xD6\xD0\xD6"), &b, &bad);
+	ok(r == 0 && bad == 1 && !strcmp(b.p, "中" R), "gb18030: cut character at the end");
+	r = conv("euc-jp", S("\xC6\xFC\xC6"), &b, &bad);
+	ok(r == 0 && bad == 1 && !strcmp(b.p, "日" R), "euc-jp: cut character at the end");
+	r = conv("x-bogus", S("caf\xC3\xA9\xFF"), &b, &bad);
+	ok(r == 1 && bad == 1 && !strcmp(b.p, "caf\xC3\xA9" R), "unknown charset: 1, read as UTF-8");
+	r = conv("cp850", S("caf\x82"), &b, &bad);
+	ok(r == 0 && bad == 0 && !strcmp(b.p, "caf\xC3\xA9"), "a charset iconv knows beyond the table");
+	r = conv("windows-1251", S("\xCF"), &b, NULL);
+	ok(r == 0 && !strcmp(b.p, "П"), "replaced may be NULL");
+	cm_buf_reset(&b);
+	cm_buf_adds(&b, "x|");
+	r = charset_to_utf8("koi8-r", S("\xF0"), &b, &bad);
+	ok(r == 0 && !strcmp(b.p, "x|П"), "appends to out");
+	r = conv("windows-1251", "", 0, &b, &bad);
+	ok(r == 0 && b.len == 0 && bad == 0, "empty input");
+	cm_buf_free(&b);
+}
+
+/* Random bytes through every encoding: the output is always valid UTF-8. */
+static void test_random(void)
+{
+	static const char *const names[] = {
+		"utf-8", "utf-16le", "utf-16be", "windows-1252", "windows-1251", "gb18030", "big5-hkscs",
+		"euc-jp", "iso-2022-jp", "cp932", "cp949", "koi8-r", "iso-8859-8", "euc-tw", "x-bogus",
+	};
+	cm_buf b = CM_BUF_INIT;
+	char in[4096];
+	uint32_t x = 7;
+	size_t i, j, bad;
+	int valid = 1, counted = 1;
+
+	for (j = 0; j < 40 * sizeof(names) / sizeof(names[0]); j++) {
+		size_t n = (j * 97) % sizeof(in);
+
+		for (i = 0; i < n; i++) {
+			x = x * 1664525 + 1013904223;
+			in[i] = (char)(j & 1 ? x >> 24 : (x >> 24) & 0x9F);
+		}
+		cm_buf_reset(&b);
+		charset_to_utf8(names[j % (sizeof(names) / sizeof(names[0]))], in, n, &b, &bad);
+		if (!cm_utf8_valid(b.p, b.len) || strlen(b.p) > b.len)
+			valid = 0;
+		if (bad && !memmem(b.p, b.len, R, 3))
+			counted = 0;
+	}
+	ok(valid, "random bytes in 15 encodings always give valid UTF-8");
+	ok(counted, "replacements counted are in the output");
+	cm_buf_free(&b);
+}
+
+int main(void)
+{
+	test_labels();
+	test_detect();
+	test_detector();
+	test_convert();
+	test_random();
+	charset_free();
+	return tap_done();
+}
