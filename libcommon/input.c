@@ -41,8 +41,13 @@ struct cm_input {
 	int truncated;		/* ended inside a member, or a decoding error */
 	char err[256];
 
-	uint64_t member_off;
+	uint64_t member_off;	/* file offset of the member being decoded */
 	int in_member;		/* a gzip member or zstd frame is open */
+	uint64_t dec_pos;	/* decoded bytes produced so far */
+	/* members that start in or after the window: decoded start -> file offset, so that
+	 * the member holding the byte being read can be named (the decoder runs ahead) */
+	struct { uint64_t dec, raw; } *members;
+	size_t nmembers, cap_members, first_member;
 	int use_isal;
 	z_stream z;
 	ZSTD_DStream *zs;
@@ -52,6 +57,8 @@ struct cm_input {
 };
 
 static const char *inflate_choice;
+
+static void note_member(cm_input *in);
 
 void cm_input_set_inflate(const char *name)
 {
@@ -142,6 +149,7 @@ cm_input *cm_input_open(const char *path)
 		in->codec = CM_CODEC_GZIP;
 		in->use_isal = want_isal();
 		in->in_member = 1;
+		note_member(in);
 #ifdef CM_HAVE_ISAL
 		if (in->use_isal) {
 			in->isal = cm_xmalloc(sizeof(*in->isal));
@@ -177,10 +185,30 @@ void cm_input_close(cm_input *in)
 #endif
 	if (in->zs)
 		ZSTD_freeDStream(in->zs);
+	free(in->members);
 	free(in->raw);
 	free(in->buf);
 	free(in->name);
 	free(in);
+}
+
+static void note_member(cm_input *in)
+{
+	if (in->first_member > 0 && in->first_member == in->nmembers) {
+		in->first_member = in->nmembers = 0;
+	} else if (in->first_member > 1024 && in->first_member * 2 > in->nmembers) {
+		memmove(in->members, in->members + in->first_member,
+			(in->nmembers - in->first_member) * sizeof(*in->members));
+		in->nmembers -= in->first_member;
+		in->first_member = 0;
+	}
+	if (in->nmembers == in->cap_members) {
+		in->cap_members = in->cap_members ? in->cap_members * 2 : 64;
+		in->members = cm_xrealloc(in->members, in->cap_members * sizeof(*in->members));
+	}
+	in->members[in->nmembers].dec = in->dec_pos;
+	in->members[in->nmembers].raw = in->member_off;
+	in->nmembers++;
 }
 
 /* At the end of a gzip member: start the next one, or finish at end of file. */
@@ -206,6 +234,7 @@ static void next_member(cm_input *in)
 	}
 	in->member_off = in->raw_base + in->raw_pos;
 	in->in_member = 1;
+	note_member(in);
 #ifdef CM_HAVE_ISAL
 	if (in->use_isal) {
 		isal_inflate_reset(in->isal);
@@ -253,6 +282,7 @@ static size_t decode_gzip(cm_input *in, unsigned char *dst, size_t room)
 			s->avail_out = (uint32_t)(room - made);
 			ret = isal_inflate(s);
 			in->raw_pos += avail - s->avail_in;
+			in->dec_pos += room - s->avail_out - made;
 			made = room - s->avail_out;
 			if (ret < 0 && ret != ISAL_END_INPUT && ret != ISAL_OUT_OVERFLOW) {
 				member_error(in, ret == ISAL_INCORRECT_CHECKSUM ?
@@ -274,6 +304,7 @@ static size_t decode_gzip(cm_input *in, unsigned char *dst, size_t room)
 			z->avail_out = (uInt)(room - made);
 			ret = inflate(z, Z_NO_FLUSH);
 			in->raw_pos += avail - z->avail_in;
+			in->dec_pos += room - z->avail_out - made;
 			made = room - z->avail_out;
 			if (ret == Z_STREAM_END)
 				next_member(in);
@@ -308,11 +339,19 @@ static size_t decode_zstd(cm_input *in, unsigned char *dst, size_t room)
 		if (!in->in_member) {
 			in->member_off = in->raw_base + in->raw_pos;
 			in->in_member = 1;
+			in->dec_pos += out.pos;
+			note_member(in);
+			in->dec_pos -= out.pos;
 		}
 		zin.src = in->raw + in->raw_pos;
 		zin.size = in->raw_len - in->raw_pos;
 		zin.pos = 0;
-		ret = ZSTD_decompressStream(in->zs, &out, &zin);
+		{
+			size_t before = out.pos;
+
+			ret = ZSTD_decompressStream(in->zs, &out, &zin);
+			in->dec_pos += out.pos - before;
+		}
 		in->raw_pos += zin.pos;
 		if (ZSTD_isError(ret)) {
 			char msg[200];
@@ -489,7 +528,26 @@ uint64_t cm_input_raw_offset(const cm_input *in)
 
 uint64_t cm_input_member_offset(const cm_input *in)
 {
-	return in->codec == CM_CODEC_PLAIN ? in->skipped + in->start : in->member_off;
+	uint64_t pos = in->skipped + in->start;
+	size_t lo, hi;
+
+	if (in->codec == CM_CODEC_PLAIN)
+		return pos;
+	if (in->nmembers == in->first_member)
+		return in->member_off;
+	/* the last member that starts at or before pos */
+	lo = in->first_member;
+	hi = in->nmembers;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (in->members[mid].dec <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	((cm_input *)in)->first_member = lo;	/* earlier members are behind the reader */
+	return in->members[lo].raw;
 }
 
 uint64_t cm_input_decoded_offset(const cm_input *in)

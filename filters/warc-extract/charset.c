@@ -467,7 +467,10 @@ static int content_charset(const char *s, size_t n)
 	}
 }
 
-/* Next attribute of a tag at *sp (WHATWG's "get an attribute", simplified); 0 after '>' or at the end. */
+/*
+ * Next attribute of a tag at *sp (WHATWG's "get an attribute", simplified):
+ * 1 for an attribute, 0 after the closing '>', -1 at the end of the input.
+ */
 static int attr(const char **sp, const char *e, const char **name, size_t *nn,
 		const char **val, size_t *vn)
 {
@@ -476,8 +479,10 @@ static int attr(const char **sp, const char *e, const char **name, size_t *nn,
 
 	while (s < e && (is_space((unsigned char)*s) || *s == '/'))
 		s++;
-	if (s >= e || *s == '>') {
-		*sp = s < e ? s + 1 : e;
+	if (s >= e)
+		return -1;
+	if (*s == '>') {
+		*sp = s + 1;
 		return 0;
 	}
 	*name = s++;
@@ -497,9 +502,9 @@ static int attr(const char **sp, const char *e, const char **name, size_t *nn,
 			*val = s;
 			while (s < e && *s != q)
 				s++;
-			*vn = (size_t)(s - *val);
-			if (s < e)
-				s++;
+			if (s >= e)
+				return -1;
+			*vn = (size_t)(s++ - *val);
 		} else {
 			*val = s;
 			while (s < e && !is_space((unsigned char)*s) && *s != '>')
@@ -511,14 +516,14 @@ static int attr(const char **sp, const char *e, const char **name, size_t *nn,
 	return 1;
 }
 
-/* The encoding a <meta> tag declares (attributes from *sp on), as WHATWG's prescan; -1 if none. */
+/* The encoding a complete <meta> tag declares (attributes from *sp on), as WHATWG's prescan; -1 if none. */
 static int meta_tag(const char **sp, const char *e)
 {
 	const char *name, *val;
 	size_t nn, vn;
-	int cs = -2, need_pragma = -1, got_pragma = 0, seen = 0, r;
+	int cs = -2, need_pragma = -1, got_pragma = 0, seen = 0, more, r;
 
-	while (attr(sp, e, &name, &nn, &val, &vn)) {
+	while ((more = attr(sp, e, &name, &nn, &val, &vn)) > 0) {
 		if (EQ_CI(name, nn, "http-equiv") && !(seen & 1)) {
 			seen |= 1;
 			got_pragma = EQ_CI(val, vn, "content-type");
@@ -533,6 +538,10 @@ static int meta_tag(const char **sp, const char *e)
 			cs = find_enc(val, vn);
 			need_pragma = 0;
 		}
+	}
+	if (more < 0) {	/* the tag runs past the scan window */
+		*sp = e;
+		return -1;
 	}
 	if (need_pragma < 0 || (need_pragma && !got_pragma) || cs < 0)
 		return -1;

@@ -148,7 +148,7 @@ static int status_wanted(const struct wx_opts *o, int status)
 	return 0;
 }
 
-static void key_str(cm_jw *w, const char *key, struct warc_str s)
+void wx_key_str(cm_jw *w, const char *key, struct warc_str s)
 {
 	cm_buf tmp = CM_BUF_INIT;
 
@@ -254,15 +254,15 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 	cm_buf_reset(&c->line);
 	cm_jw_init(&w, &c->line);
 	cm_jw_obj(&w);
-	key_str(&w, c->id_field, r->record_id);
+	wx_key_str(&w, c->id_field, r->record_id);
 	cm_jw_key(&w, is_text ? c->text_field : "html");
 	cm_jw_strn(&w, text, text_len);
 	cm_jw_key(&w, "source");
 	cm_jw_str(&w, source);
 	cm_jw_key(&w, "added");
 	cm_jw_str(&w, o->added);
-	key_str(&w, "created", r->date);
-	key_str(&w, "url", url);
+	wx_key_str(&w, "created", r->date);
+	wx_key_str(&w, "url", url);
 	cm_jw_key(&w, "metadata");
 	cm_jw_obj(&w);
 	cm_jw_key(&w, "warc");
@@ -286,13 +286,13 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 		cm_jw_uint(&w, replaced);
 	}
 	if (r->truncated.len)
-		key_str(&w, "truncated", r->truncated);
+		wx_key_str(&w, "truncated", r->truncated);
 	if (decode_error) {
 		cm_jw_key(&w, "decode_error");
 		cm_jw_bool(&w, 1);
 	}
 	if (r->payload_type.len)
-		key_str(&w, "identified_payload_type", r->payload_type);
+		wx_key_str(&w, "identified_payload_type", r->payload_type);
 	cm_jw_key(&w, "offset");
 	cm_jw_uint(&w, r->offset);
 	cm_jw_end(&w, '}');

@@ -51,6 +51,8 @@ void wx_free(struct wx *x);
  * ("type", "mime", "status", "bad_http", "truncated", "too_large",
  * "unknown_content_encoding"). */
 const char *wx_record(struct wx *x, const struct warc_record *r, const char *source);
+/* "key": header value, made valid UTF-8. */
+void wx_key_str(cm_jw *w, const char *key, struct warc_str s);
 /* The counters as JSON members. */
 void wx_counts_json(const struct wx *x, cm_jw *w);
 

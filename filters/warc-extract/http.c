@@ -525,9 +525,15 @@ static int inflate_any(const char *p, size_t n, cm_buf *out, size_t max_out)
 	const unsigned char *s = (const unsigned char *)p;
 	int zlib = n >= 2 && (s[0] & 0x0f) == 8 && (s[0] >> 4) <= 7 && (s[0] << 8 | s[1]) % 31 == 0;
 
+	size_t base = out->len;
+	int r;
+
 	if (n == 0)
 		return 0;
-	return inflate_body(p, n, out, max_out, zlib ? 15 : -15);
+	r = inflate_body(p, n, out, max_out, zlib ? 15 : -15);
+	if (r == 1 && zlib && out->len == base)	/* a raw stream that only looked zlib-wrapped */
+		r = inflate_body(p, n, out, max_out, -15);
+	return r;
 }
 
 static int unbrotli(const char *p, size_t n, cm_buf *out, size_t max_out)

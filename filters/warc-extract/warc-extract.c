@@ -76,6 +76,43 @@ static void on_skip(void *p, uint64_t offset, const char *what)
 		cm_warn("%s: more damage; only counting it from now on", c->file);
 }
 
+/* A line for --rejects: what the record was and why it was not kept. */
+static void write_reject(struct ctx *c, const struct warc_record *r, const char *reason)
+{
+	cm_buf *b = &c->x.line;
+	cm_jw w;
+
+	cm_buf_reset(b);
+	cm_jw_init(&w, b);
+	cm_jw_obj(&w);
+	wx_key_str(&w, c->f->id_field, r->record_id);
+	cm_jw_key(&w, "source");
+	cm_jw_str(&w, c->source ? c->source : c->file);
+	wx_key_str(&w, "created", r->date);
+	wx_key_str(&w, "url", r->target_uri);
+	cm_jw_key(&w, "metadata");
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "warc");
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "type");
+	cm_jw_str(&w, warc_type_name(r->type));
+	wx_key_str(&w, "content_type", r->content_type);
+	cm_jw_key(&w, "offset");
+	cm_jw_uint(&w, r->offset);
+	cm_jw_end(&w, '}');
+	cm_jw_key(&w, "reject");
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "program");
+	cm_jw_str(&w, cm_prog);
+	cm_jw_key(&w, "reason");
+	cm_jw_str(&w, reason);
+	cm_jw_end(&w, '}');
+	cm_jw_end(&w, '}');
+	cm_jw_end(&w, '}');
+	cm_buf_addc(b, '\n');
+	cm_output_write(c->f->rejects, b->p, b->len);
+}
+
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -112,6 +149,8 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index, uint64_t
 		if (!reason) {
 			cm_filter_emit(f, c->x.line.p, c->x.line.len);
 		} else {
+			if (f->rejects)
+				write_reject(c, &r, reason);
 			cm_stats_drop(&f->stats, reason);
 			if (strcmp(reason, "truncated") == 0 && ++c->cut_short)
 				cm_warn("%s: offset %llu: record cut short by the end of the input; dropped",
