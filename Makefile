@@ -119,7 +119,7 @@ $(O)/tests/%: tests/unit/%.c $(MODLIBS) $(LIB)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) -Itests/unit $(CFLAGS) -c \
 		-o $@.o $<
-	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS) -ljansson
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS) -ljansson -lbrotlienc
 
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)

@@ -82,8 +82,11 @@ void cm_filter_malformed(cm_filter *f, const char *why)
 {
 	f->stats.malformed++;
 	if (f->strict) {
-		cm_error("%s:%llu: %s", f->cur_name, (unsigned long long)f->cur_line, why);
-		cm_die("stopping at malformed input (--strict)");
+		/* stop reading; what came before is still written by cm_filter_finish */
+		cm_error("%s:%llu: %s (--strict)", f->cur_name, (unsigned long long)f->cur_line, why);
+		f->stop = 1;
+		f->status = CM_EXIT_FAIL;
+		return;
 	}
 	/* a few messages, then only the count at the end */
 	if (f->stats.malformed <= 10)
@@ -122,7 +125,7 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 		return -1;
 	f->cur_name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	f->cur_line = 0;
-	while ((r = cm_input_line(in, &line, &len, f->max_line)) != 0) {
+	while (!f->stop && (r = cm_input_line(in, &line, &len, f->max_line)) != 0) {
 		cm_jrec rec;
 		const char *reason;
 
@@ -179,7 +182,7 @@ int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
 		if (read_file(f, "-", fn, ctx, &index) < 0)
 			f->status = CM_EXIT_FAIL;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !f->stop; i++)
 		if (read_file(f, files[i], fn, ctx, &index) < 0)
 			f->status = CM_EXIT_FAIL;
 	return f->status;
@@ -187,7 +190,7 @@ int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
 
 int cm_filter_finish(cm_filter *f)
 {
-	cm_progress_end(&f->progress);
+	cm_progress_end(&f->progress, f->stats.read, f->bytes_read);
 	cm_output_close(f->out);
 	f->out = NULL;
 	cm_output_close(f->rejects);

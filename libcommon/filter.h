@@ -90,6 +90,7 @@ typedef struct cm_filter {
 	uint64_t cur_line;	/* its line number */
 	uint64_t bytes_read;	/* input bytes of all files so far (compressed) */
 	int status;		/* exit status so far */
+	int stop;		/* stop reading (--strict met bad input) */
 } cm_filter;
 
 /* Defaults; remembers argv for --stats. Calls cm_init(argv[0]). */
@@ -110,7 +111,7 @@ int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
 
 /* For programs that make records themselves (warc-extract): write one finished line. */
 void cm_filter_emit(cm_filter *f, const char *line, size_t n);
-/* Report a malformed input at the current place; fatal with --strict. */
+/* Report a malformed input at the current place; with --strict, stops the run (exit 1). */
 void cm_filter_malformed(cm_filter *f, const char *why);
 /* Flush and close outputs, write --stats, print the -v summary; returns the exit status. */
 int cm_filter_finish(cm_filter *f);

@@ -306,7 +306,8 @@ extern "C" int VARIANT(cm_json_parse)(cm_json_impl *j, const char *line, size_t 
 	while (end > 0 && (line[end - 1] == ' ' || line[end - 1] == '\t' || line[end - 1] == '\r'))
 		end--;
 	if (end == 0 || line[end - 1] != '}') {
-		snprintf(err, errlen, "not a JSON object");
+		snprintf(err, errlen, "invalid JSON: %s", end && line[0] == '{' ?
+			 "the object does not end on this line" : "not an object");
 		return -1;
 	}
 	if (!controls_ok(line, len)) {

@@ -7,25 +7,20 @@
 
 void cm_progress_init(cm_progress *p, int on, uint64_t total_bytes)
 {
-	p->on = on < 0 ? isatty(2) && cm_verbosity >= 0 : on;
+	p->tty = isatty(2);
+	p->on = on < 0 ? p->tty && cm_verbosity >= 0 : on;
 	p->start = p->last = cm_now();
 	p->total = total_bytes;
 	p->drawn = 0;
 }
 
-void cm_progress_update(cm_progress *p, uint64_t records, uint64_t bytes_done)
+static void draw(cm_progress *p, uint64_t records, uint64_t bytes_done, double now)
 {
-	double now, secs, rate;
+	double secs, rate;
 
-	if (!p->on || (records & 63))
-		return;
-	now = cm_now();
-	if (now - p->last < 0.25)
-		return;
-	p->last = now;
 	secs = now - p->start;
 	rate = secs > 0 ? (double)bytes_done / secs : 0;
-	fprintf(stderr, "\r%s: %llu records, %.1f MB, %.1f MB/s", cm_prog,
+	fprintf(stderr, "%s%s: %llu records, %.1f MB, %.1f MB/s", p->tty ? "\r" : "", cm_prog,
 		(unsigned long long)records, (double)bytes_done / 1e6, rate / 1e6);
 	if (p->total && bytes_done <= p->total && rate > 0) {
 		double eta = (double)(p->total - bytes_done) / rate;
@@ -33,13 +28,31 @@ void cm_progress_update(cm_progress *p, uint64_t records, uint64_t bytes_done)
 		fprintf(stderr, ", %.0f%%, ETA %d:%02d", 100.0 * (double)bytes_done / (double)p->total,
 			(int)eta / 60, (int)eta % 60);
 	}
-	fprintf(stderr, "\033[K");
+	/* on a terminal: clear the rest of the line; elsewhere: one line per update */
+	fputs(p->tty ? "\033[K" : "\n", stderr);
 	p->drawn = 1;
 }
 
-void cm_progress_end(cm_progress *p)
+void cm_progress_update(cm_progress *p, uint64_t records, uint64_t bytes_done)
 {
-	if (p->on && p->drawn)
-		fprintf(stderr, "\r\033[K");
+	double now;
+
+	if (!p->on || (records & 63))
+		return;
+	now = cm_now();
+	if (now - p->last < 0.25)
+		return;
+	p->last = now;
+	draw(p, records, bytes_done, now);
+}
+
+void cm_progress_end(cm_progress *p, uint64_t records, uint64_t bytes_done)
+{
+	if (!p->on)
+		return;
+	/* the final state stays on screen */
+	draw(p, records, bytes_done, cm_now());
+	if (p->tty)
+		fputc('\n', stderr);
 	p->drawn = 0;
 }

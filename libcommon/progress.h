@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 typedef struct cm_progress {
-	int on;
+	int on, tty;
 	double start, last;
 	uint64_t total;		/* input bytes expected, 0 when unknown */
 	int drawn;
@@ -15,6 +15,7 @@ typedef struct cm_progress {
 void cm_progress_init(cm_progress *p, int on, uint64_t total_bytes);
 /* Cheap enough to call for every record: redraws a few times a second at most. */
 void cm_progress_update(cm_progress *p, uint64_t records, uint64_t bytes_done);
-void cm_progress_end(cm_progress *p);
+/* Draw the final state and end the line. */
+void cm_progress_end(cm_progress *p, uint64_t records, uint64_t bytes_done);
 
 #endif

@@ -17,7 +17,14 @@
 struct enc {
 	const char *name;
 	unsigned char ascii;	/* ASCII bytes stand for themselves (fast path) */
+	unsigned char single;	/* one byte per character: converted by table */
 	unsigned char unit;	/* bytes to skip past an invalid sequence */
+};
+
+/* UTF-8 for the bytes 0x80 to 0xFF of a single-byte encoding, learnt from iconv. */
+struct byte_table {
+	unsigned char len[128];	/* 0: undefined byte */
+	char utf8[128][4];
 };
 
 struct label {
@@ -69,44 +76,44 @@ enum enc_id {
 };
 
 static const struct enc encs[E_COUNT] = {
-	[E_UTF_8] = { "utf-8", 1, 1 },
-	[E_UTF_16LE] = { "utf-16le", 0, 2 },
-	[E_UTF_16BE] = { "utf-16be", 0, 2 },
-	[E_IBM866] = { "ibm866", 1, 1 },
-	[E_ISO_8859_2] = { "iso-8859-2", 1, 1 },
-	[E_ISO_8859_3] = { "iso-8859-3", 1, 1 },
-	[E_ISO_8859_4] = { "iso-8859-4", 1, 1 },
-	[E_ISO_8859_5] = { "iso-8859-5", 1, 1 },
-	[E_ISO_8859_6] = { "iso-8859-6", 1, 1 },
-	[E_ISO_8859_7] = { "iso-8859-7", 1, 1 },
-	[E_ISO_8859_8] = { "iso-8859-8", 1, 1 },
-	[E_ISO_8859_10] = { "iso-8859-10", 1, 1 },
-	[E_ISO_8859_13] = { "iso-8859-13", 1, 1 },
-	[E_ISO_8859_14] = { "iso-8859-14", 1, 1 },
-	[E_ISO_8859_15] = { "iso-8859-15", 1, 1 },
-	[E_ISO_8859_16] = { "iso-8859-16", 1, 1 },
-	[E_KOI8_R] = { "koi8-r", 1, 1 },
-	[E_KOI8_U] = { "koi8-u", 1, 1 },
-	[E_MACINTOSH] = { "macintosh", 1, 1 },
-	[E_WINDOWS_874] = { "windows-874", 1, 1 },
-	[E_WINDOWS_1250] = { "windows-1250", 1, 1 },
-	[E_WINDOWS_1251] = { "windows-1251", 1, 1 },
-	[E_WINDOWS_1252] = { "windows-1252", 1, 1 },
-	[E_WINDOWS_1253] = { "windows-1253", 1, 1 },
-	[E_WINDOWS_1254] = { "windows-1254", 1, 1 },
-	[E_WINDOWS_1255] = { "windows-1255", 1, 1 },
-	[E_WINDOWS_1256] = { "windows-1256", 1, 1 },
-	[E_WINDOWS_1257] = { "windows-1257", 1, 1 },
-	[E_WINDOWS_1258] = { "windows-1258", 1, 1 },
-	[E_MAC_CYRILLIC] = { "mac-cyrillic", 1, 1 },
-	[E_GB18030] = { "gb18030", 1, 1 },
-	[E_BIG5_HKSCS] = { "big5-hkscs", 1, 1 },
-	[E_EUC_JP] = { "euc-jp", 1, 1 },
-	[E_ISO_2022_JP] = { "iso-2022-jp", 0, 1 },
-	[E_CP932] = { "cp932", 1, 1 },
-	[E_CP949] = { "cp949", 1, 1 },
-	[E_EUC_TW] = { "euc-tw", 1, 1 },
-	[E_IBM855] = { "ibm855", 1, 1 },
+	[E_UTF_8] = { "utf-8", 1, 0, 1 },
+	[E_UTF_16LE] = { "utf-16le", 0, 0, 2 },
+	[E_UTF_16BE] = { "utf-16be", 0, 0, 2 },
+	[E_IBM866] = { "ibm866", 1, 1, 1 },
+	[E_ISO_8859_2] = { "iso-8859-2", 1, 1, 1 },
+	[E_ISO_8859_3] = { "iso-8859-3", 1, 1, 1 },
+	[E_ISO_8859_4] = { "iso-8859-4", 1, 1, 1 },
+	[E_ISO_8859_5] = { "iso-8859-5", 1, 1, 1 },
+	[E_ISO_8859_6] = { "iso-8859-6", 1, 1, 1 },
+	[E_ISO_8859_7] = { "iso-8859-7", 1, 1, 1 },
+	[E_ISO_8859_8] = { "iso-8859-8", 1, 1, 1 },
+	[E_ISO_8859_10] = { "iso-8859-10", 1, 1, 1 },
+	[E_ISO_8859_13] = { "iso-8859-13", 1, 1, 1 },
+	[E_ISO_8859_14] = { "iso-8859-14", 1, 1, 1 },
+	[E_ISO_8859_15] = { "iso-8859-15", 1, 1, 1 },
+	[E_ISO_8859_16] = { "iso-8859-16", 1, 1, 1 },
+	[E_KOI8_R] = { "koi8-r", 1, 1, 1 },
+	[E_KOI8_U] = { "koi8-u", 1, 1, 1 },
+	[E_MACINTOSH] = { "macintosh", 1, 1, 1 },
+	[E_WINDOWS_874] = { "windows-874", 1, 1, 1 },
+	[E_WINDOWS_1250] = { "windows-1250", 1, 1, 1 },
+	[E_WINDOWS_1251] = { "windows-1251", 1, 1, 1 },
+	[E_WINDOWS_1252] = { "windows-1252", 1, 1, 1 },
+	[E_WINDOWS_1253] = { "windows-1253", 1, 1, 1 },
+	[E_WINDOWS_1254] = { "windows-1254", 1, 1, 1 },
+	[E_WINDOWS_1255] = { "windows-1255", 1, 1, 1 },
+	[E_WINDOWS_1256] = { "windows-1256", 1, 1, 1 },
+	[E_WINDOWS_1257] = { "windows-1257", 1, 1, 1 },
+	[E_WINDOWS_1258] = { "windows-1258", 1, 1, 1 },
+	[E_MAC_CYRILLIC] = { "mac-cyrillic", 1, 1, 1 },
+	[E_GB18030] = { "gb18030", 1, 0, 1 },
+	[E_BIG5_HKSCS] = { "big5-hkscs", 1, 0, 1 },
+	[E_EUC_JP] = { "euc-jp", 1, 0, 1 },
+	[E_ISO_2022_JP] = { "iso-2022-jp", 0, 0, 1 },
+	[E_CP932] = { "cp932", 1, 0, 1 },
+	[E_CP949] = { "cp949", 1, 0, 1 },
+	[E_EUC_TW] = { "euc-tw", 1, 0, 1 },
+	[E_IBM855] = { "ibm855", 1, 1, 1 },
 };
 
 /* WHATWG Encoding Standard labels, plus a few seen in the wild; sorted for bsearch (strcmp order). */
@@ -632,6 +639,7 @@ static _Thread_local struct {
 	iconv_t cd;
 } other[OTHER_SLOTS];
 static _Thread_local unsigned other_next;
+static _Thread_local struct byte_table *tables[E_COUNT];
 
 void charset_free(void)
 {
@@ -641,6 +649,8 @@ void charset_free(void)
 		if (known_state[i] > 0)
 			iconv_close(known_cd[i]);
 		known_state[i] = 0;
+		free(tables[i]);
+		tables[i] = NULL;
 	}
 	for (i = 0; i < OTHER_SLOTS; i++) {
 		if (other[i].name[0] && other[i].cd != (iconv_t)-1)
@@ -676,6 +686,77 @@ static iconv_t converter(int e, const char *name)
 	memcpy(other[i].name, name, n + 1);
 	other[i].cd = iconv_open("UTF-8", name);
 	return other[i].cd;
+}
+
+/*
+ * The byte table of single-byte encoding e, built once from cd: glibc's
+ * iconv costs about 10 ns a byte, a table lookup well under one.
+ */
+static const struct byte_table *byte_table(int e, iconv_t cd)
+{
+	struct byte_table *t = tables[e];
+	char in, *ip, *o;
+	size_t il, ol;
+	int c;
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		abort();
+	for (c = 0; c < 128; c++) {
+		in = (char)(c + 0x80);
+		ip = &in;
+		il = 1;
+		o = t->utf8[c];
+		ol = sizeof(t->utf8[c]);
+		iconv(cd, NULL, NULL, NULL, NULL);
+		if (iconv(cd, &ip, &il, &o, &ol) == (size_t)-1 || il ||
+		    iconv(cd, NULL, NULL, &o, &ol) == (size_t)-1)	/* flush: windows-1258 holds back letters */
+			continue;
+		if (o > t->utf8[c] && cm_utf8_valid(t->utf8[c], (size_t)(o - t->utf8[c])))
+			t->len[c] = (unsigned char)(o - t->utf8[c]);
+	}
+	tables[e] = t;
+	return t;
+}
+
+/* Append p converted by table t; undefined bytes become U+FFFD, one per run. Returns the U+FFFDs added. */
+static size_t convert_table(const struct byte_table *t, const char *p, size_t n, cm_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, k, bad = 0;
+	char *o;
+	int run = 0;
+
+	if (n > (SIZE_MAX - 16) / 4)
+		abort();	/* cannot happen for data held in memory */
+	cm_buf_grow(out, 4 * n);
+	o = out->p + out->len;
+	while (i < n) {
+		if (s[i] < 0x80) {
+			k = cm_utf8_ascii_len(p + i, n - i);
+			memcpy(o, p + i, k);
+			o += k;
+			i += k;
+			run = 0;
+			continue;
+		}
+		k = t->len[s[i++] - 0x80];
+		if (k) {
+			memcpy(o, t->utf8[s[i - 1] - 0x80], 4);
+			o += k;
+			run = 0;
+		} else if (!run) {
+			memcpy(o, CM_UTF8_REPLACEMENT, 3);
+			o += 3;
+			bad++;
+			run = 1;
+		}
+	}
+	out->len = (size_t)(o - out->p);
+	out->p[out->len] = '\0';
+	return bad;
 }
 
 /* Append p converted by cd; bad sequences become U+FFFD, one per run. Returns the U+FFFDs added. */
@@ -762,6 +843,8 @@ int charset_to_utf8(const char *charset, const char *p, size_t n, cm_buf *out, s
 	if (cd == (iconv_t)-1) {
 		rc = e != E_UTF_8;
 		bad = cm_utf8_repair(p, n, out);
+	} else if (e >= 0 && encs[e].single) {
+		bad = convert_table(byte_table(e, cd), p, n, out);
 	} else {
 		bad = convert(cd, e >= 0 ? encs[e].ascii : 0, e >= 0 ? encs[e].unit : 1, p, n, out);
 	}

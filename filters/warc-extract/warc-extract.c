@@ -120,7 +120,7 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static void read_file(struct ctx *c, const char *path, uint64_t *index, uint64_t *done_bytes)
+static void read_file(struct ctx *c, const char *path, uint64_t *index)
 {
 	cm_filter *f = c->f;
 	cm_input *in = cm_input_open(path);
@@ -156,7 +156,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index, uint64_t
 				cm_warn("%s: offset %llu: record cut short by the end of the input; dropped",
 					c->file, (unsigned long long)r.offset);
 		}
-		cm_progress_update(&f->progress, f->stats.read, *done_bytes + cm_input_raw_offset(in));
+		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(in));
 	}
 	if (ret < 0) {
 		cm_error("%s: this is an ARC file (the format before WARC), not WARC; "
@@ -189,7 +189,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index, uint64_t
 			f->status = CM_EXIT_FAIL;
 		}
 	}
-	*done_bytes += cm_input_raw_offset(in);
+	f->bytes_read += cm_input_raw_offset(in);
 	warc_close(wr);
 	cm_input_close(in);
 }
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	static struct wx_opts o;
 	static struct ctx c;
 	cm_filter f;
-	uint64_t index = 0, done = 0;
+	uint64_t index = 0;
 	int ch, i;
 	const char *epoch;
 	cm_buf extra = CM_BUF_INIT;
@@ -228,9 +228,9 @@ int main(int argc, char **argv)
 	c.x.text_field = f.text_field;
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
 	if (optind == argc)
-		read_file(&c, "-", &index, &done);
+		read_file(&c, "-", &index);
 	for (i = optind; i < argc; i++)
-		read_file(&c, argv[i], &index, &done);
+		read_file(&c, argv[i], &index);
 
 	cm_jw_init(&w, &extra);
 	cm_jw_obj(&w);
