@@ -1,0 +1,17 @@
+#!/bin/sh
+# regen.sh - rewrite the warc-extract golden files from the current build. Run from the
+# repository root after `make`; review the diff before committing it.
+set -u
+root=$(pwd)
+export LC_ALL=C SOURCE_DATE_EPOCH=1700000000 PATH="$root/build/bin:$PATH"
+. "$root/tests/warc-golden.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+for f in "$root"/tests/data/warc/*.warc* "$root"/tests/data/warc/*.arc*; do
+	name=$(basename "$f")
+	warc_summary "$f" >"$root/tests/data/golden/$name.expect"
+	warc_summary --mime any --status any \
+		--types warcinfo,response,resource,request,metadata,revisit,conversion,continuation \
+		"$f" >"$root/tests/data/golden/$name.all.expect"
+done
