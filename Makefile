@@ -168,7 +168,7 @@ fuzz-build: $(FUZZ_BINS)
 $(O)/fuzz-bin/%: fuzz/%.c $(MODLIBS) $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) $(CFLAGS) -c -o $@.o $<
-	$(Q)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS)
+	$(Q)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS) -ljansson
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

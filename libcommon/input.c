@@ -139,7 +139,10 @@ cm_input *cm_input_open(const char *path)
 		return NULL;
 	}
 	in->raw = cm_xmalloc(RAW_CHUNK);
+	/* a small file gets a small window to start with; it grows as needed */
 	in->cap = WINDOW_MIN;
+	if (in->size >= 0 && (uint64_t)in->size < WINDOW_MIN / 4)
+		in->cap = (size_t)in->size * 2 + DECODE_MIN;
 	in->buf = cm_xmalloc(in->cap + CM_INPUT_PAD);
 	memset(in->buf + in->cap, 0, CM_INPUT_PAD);
 

@@ -13,10 +13,12 @@
 #include "json.h"
 #include "output.h"
 
+enum cm_redit_kind { CM_RE_SET, CM_RE_DEL, CM_RE_ADD, CM_RE_META_SET, CM_RE_META_ADD };
+
 typedef struct cm_redit {
-	size_t off, end;	/* span of the line replaced (off == end: an insertion) */
-	size_t text, len;	/* replacement, in the editor's text buffer */
-	int order;		/* insertion order, to keep ties stable */
+	enum cm_redit_kind kind;
+	size_t field;		/* index in fields (or meta) for SET, DEL, META_SET */
+	size_t text, len;	/* the new value, or "key":value for ADD, in the text buffer */
 } cm_redit;
 
 typedef struct cm_rw {
@@ -24,7 +26,6 @@ typedef struct cm_rw {
 	cm_redit *edits;
 	size_t n, cap;
 	cm_buf text;		/* replacement bytes */
-	cm_buf meta_new;	/* metadata keys to add when the record has no metadata */
 	cm_buf line;		/* the rebuilt line */
 } cm_rw;
 

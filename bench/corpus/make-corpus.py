@@ -65,7 +65,7 @@ def depends_doc(meta):
                          text=True, check=True).stdout
     for dep in out.split(","):
         name = dep.strip().split()[0] if dep.strip() else ""
-        if name.endswith("-doc") and name != meta:
+        if "-doc" in name and name != meta:
             return name
     return meta
 
@@ -350,11 +350,15 @@ def describe(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="*", default=["en", "lang", "html"], choices=["en", "lang", "html"])
+    ap.add_argument("what", nargs="*", help="en, lang, html (default: all three)")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
+    a.what = a.what or ["en", "lang", "html"]
+    for w in a.what:
+        if w not in ("en", "lang", "html"):
+            ap.error(f"unknown corpus {w!r} (en, lang, html)")
     os.makedirs(a.out, exist_ok=True)
     builders = {"en": build_en, "lang": build_lang, "html": build_html}
     for what in a.what:

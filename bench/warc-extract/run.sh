@@ -16,7 +16,7 @@
 # Every contender is one single-threaded process (thread-pool variables are set to 1 below; the
 # table shows CPU time (user+sys) next to wall time so that this can be checked). Runs are
 # interleaved (run 1 of each contender, then run 2, ...) after one untimed read that puts the
-# file in the page cache.
+# file in the page cache. On a busy machine wall > cpu: compare the cpu ratios then.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,7 +60,7 @@ declare -A CMD
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # Inflate bounds: gzip's own inflate (zcat), the system zlib (libz, driven from Python in 64 KiB
-# reads; what ours uses with CRAWL2LM_INFLATE=zlib), ISA-L (igzip; what ours uses by default).
+# reads), ISA-L (igzip). libcommon/input.c can inflate with zlib or ISA-L (CRAWL2LM_INFLATE).
 if want zcat; then NAMES+=(zcat); CMD[zcat]="zcat '$WARC' >/dev/null"; fi
 if want zlib; then NAMES+=(zlib); CMD[zlib]="'$VPY' '$HERE/peers.py' zlib '$WARC' >'$TMP/zlib.out'"; fi
 if want igzip; then
@@ -140,11 +140,11 @@ fi
 echo
 
 # --- table ---------------------------------------------------------------------------------------
-declare -A MED
+declare -A MED CMED
 printf '%-10s %10s %8s %8s %12s %10s\n' contender "median s" "min s" "cpu s" "records/s" "MB/s"
 for n in "${NAMES[@]}"; do
     MED[$n]=$(echo "${WALL[$n]}" | median)
-    c=$(echo "${CPU[$n]}" | median)
+    c=$(echo "${CPU[$n]}" | median); CMED[$n]=$c
     m=$(echo "${WALL[$n]}" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)
     awk -v n="$n" -v t="${MED[$n]}" -v m="$m" -v c="$c" -v r="$RECORDS" -v b="$WARC_BYTES" \
         'BEGIN{printf "%-10s %10.3f %8.3f %8.3f %12.1f %10.1f\n", n, t, m, c, r/t, b/1e6/t}'
@@ -154,7 +154,7 @@ if [ -n "${MED[ours]:-}" ]; then
     echo
     for p in fastwarc warcio zcat zlib igzip; do
         [ -n "${MED[$p]:-}" ] || continue
-        awk -v p="$p" -v o="${MED[ours]}" -v t="${MED[$p]}" \
-            'BEGIN{printf "ours vs %-9s %6.2fx  (records/s ours / %s; >1 = ours faster)\n", p, t/o, p}'
+        awk -v p="$p" -v o="${MED[ours]}" -v t="${MED[$p]}" -v oc="${CMED[ours]}" -v tc="${CMED[$p]}" \
+            'BEGIN{printf "ours vs %-9s %6.2fx wall  %6.2fx cpu  (ours / %s speed; >1 = ours faster)\n", p, t/o, tc/oc, p}'
     done
 fi

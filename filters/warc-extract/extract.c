@@ -225,12 +225,16 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 		}
 		if (decode_error)
 			c->n.decode_errors++;
+		if (!body)
+			body = "";
 		charset = charset_detect(h.charset[0] ? h.charset : NULL, body, body_len, &csrc);
 	} else if (!is_text) {
 		if (!mime_wanted(o, mime))
 			return "mime";
 		charset = charset_detect(NULL, body, body_len, &csrc);
 	}
+	if (!body)
+		body = "";	/* an empty decoded body */
 	/* Valid UTF-8 without a BOM (most of the web) is used as it is. */
 	if (strcmp(charset, "utf-8") == 0 && !(body_len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0) &&
 	    cm_utf8_valid(body, body_len)) {

@@ -228,32 +228,32 @@ static int status_line(const char *p, size_t n, struct http_head *h)
 
 int http_parse(const char *p, size_t n, struct http_head *h)
 {
-	size_t lim = n < HTTP_HEAD_MAX ? n : HTTP_HEAD_MAX, i, end;
+	size_t lim = n < HTTP_HEAD_MAX ? n : HTTP_HEAD_MAX, i, end, next;
 	const char *nl, *v = NULL;
 	size_t vn = 0;
 	enum field f = F_OTHER;
 
-	memset(h, 0, offsetof(struct http_head, mime));
-	h->mime[0] = h->charset[0] = '\0';
+	memset(h, 0, sizeof(*h));
 	nl = memchr(p, '\n', lim);
 	end = nl ? (size_t)(nl - p) : lim;
 	while (end > 0 && p[end - 1] == '\r')
 		end--;
 	if (!status_line(p, end, h))
 		return -1;
-	for (i = nl ? (size_t)(nl - p) + 1 : n; ; i = nl ? (size_t)(nl - p) + 1 : n) {
-		if (!nl && lim < n)
-			return -2;
+	for (i = nl ? (size_t)(nl - p) + 1 : lim; ; i = next) {
 		if (i >= n) {	/* the head runs to the end of the block: no body */
 			h->body_off = n;
 			break;
 		}
-		nl = memchr(p + i, '\n', lim - i);
+		nl = i < lim ? memchr(p + i, '\n', lim - i) : NULL;
+		if (!nl && lim < n)
+			return -2;
 		end = nl ? (size_t)(nl - p) : n;
+		next = nl ? end + 1 : n;
 		while (end > i && p[end - 1] == '\r')
 			end--;
 		if (end == i) {	/* blank line */
-			h->body_off = nl ? (size_t)(nl - p) + 1 : n;
+			h->body_off = next;
 			break;
 		}
 		if (p[i] == ' ' || p[i] == '\t') {	/* obsolete line folding */

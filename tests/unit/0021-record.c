@@ -65,7 +65,7 @@ int main(void)
 
 	cm_rw_begin(&w, &rec);
 	cm_rw_del(&w, "text");
-	is_str(edited(&w), "{\"id\": \"x\",  \"z\":[1, 2]}\n", "delete a middle field");
+	is_str(edited(&w), "{\"id\": \"x\",\"z\":[1, 2]}\n", "delete a middle field");
 	cm_rw_begin(&w, &rec);
 	cm_rw_del(&w, "z");
 	is_str(edited(&w), "{\"id\": \"x\",  \"text\":\"old\"}\n", "delete the last field");
@@ -73,6 +73,25 @@ int main(void)
 	cm_rw_del(&w, "id");
 	cm_rw_set_str(&w, "text", "t", 1);
 	is_str(edited(&w), "{\"text\":\"t\" , \"z\":[1, 2]}\n", "delete the first and replace the next");
+
+	parse("{\"id\":1}");
+	cm_rw_begin(&w, &rec);
+	cm_rw_del(&w, "id");
+	cm_rw_set_raw(&w, "a", "2", 1);
+	cm_rw_meta_raw(&w, "m", "3", 1);
+	is_str(edited(&w), "{\"a\":2,\"metadata\":{\"m\":3}}\n", "the only field deleted, two added: commas right");
+	cm_rw_begin(&w, &rec);
+	cm_rw_set_raw(&w, "a", "1", 1);
+	cm_rw_set_raw(&w, "a", "2", 1);
+	cm_rw_set_raw(&w, "id", "5", 1);
+	cm_rw_set_raw(&w, "id", "6", 1);
+	is_str(edited(&w), "{\"id\":6,\"a\":2}\n", "setting a key twice keeps the last value");
+
+	parse("{\"a\":1,\"b\":2,\"c\":3}");
+	cm_rw_begin(&w, &rec);
+	cm_rw_del(&w, "b");
+	cm_rw_del(&w, "c");
+	is_str(edited(&w), "{\"a\":1}\n", "two adjacent fields deleted");
 
 	parse("{\"id\":1,\"metadata\":{}}");
 	cm_rw_begin(&w, &rec);

@@ -326,6 +326,8 @@ static void test_decode(void)
 	ok(r == 0 && b.len == tn && !memcmp(b.p, text, tn), "deflate, raw");
 	r = decode("deflate", z, zn - 3, &b, SIZE_MAX);
 	ok(r == 1 && !memcmp(b.p, text, b.len), "truncated raw deflate");
+	r = decode("deflate", S("\x78\x01\x00\xFE\xFF\x41\x03\x00"), &b, SIZE_MAX);
+	ok(r == 0 && !strcmp(b.p, "A"), "raw deflate that starts like a zlib header");
 
 	zn = 1 << 16;
 	ok(BrotliEncoderCompress(5, 22, BROTLI_MODE_TEXT, tn, (const uint8_t *)text, &zn, (uint8_t *)z), "brotli encoder");
