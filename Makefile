@@ -19,8 +19,9 @@ endif
 OPT ?= -O2
 WARN := -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -DCM_HAVE_ISAL -MMD -MP
-CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing
-CXXFLAGS += -std=c++17 $(OPT) -g $(WARN)
+CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread
+CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -pthread
+LDFLAGS += -pthread
 LDLIBS += -lsimdjson -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 ifneq ($(SANITIZE),)

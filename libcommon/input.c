@@ -1,5 +1,6 @@
 /* input.c - buffered reading of plain, gzip (zlib or ISA-L) and zstd files. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,22 @@
 #define WINDOW_MIN (4u << 20)
 #define DECODE_MIN (64u << 10)
 
+struct member {
+	uint64_t dec, raw;	/* decoded offset where a member starts -> its file offset */
+};
+
+#define CHUNK (1u << 20)
+#define QUEUE_MAX 4
+
+struct chunk {
+	char *data;
+	size_t len, pos;
+	uint64_t raw;		/* file bytes consumed when the chunk was full */
+	struct member *m;
+	size_t nm;
+	struct chunk *next;
+};
+
 struct cm_input {
 	int fd;
 	char *name;
@@ -37,7 +54,8 @@ struct cm_input {
 	size_t cap, start, end, scanned;
 	uint64_t skipped;	/* decoded bytes before buf[start] */
 
-	int done;		/* no more decoded bytes will come */
+	int done;		/* the decoder has no more bytes (decoder's side) */
+	int eof;		/* the reader has had every byte (reader's side) */
 	int truncated;		/* ended inside a member, or a decoding error */
 	char err[256];
 
@@ -46,8 +64,20 @@ struct cm_input {
 	uint64_t dec_pos;	/* decoded bytes produced so far */
 	/* members that start in or after the window: decoded start -> file offset, so that
 	 * the member holding the byte being read can be named (the decoder runs ahead) */
-	struct { uint64_t dec, raw; } *members;
+	struct member *members;
 	size_t nmembers, cap_members, first_member;
+
+	/* With a decoder thread (compressed input, two or more CPUs), the decoder fills
+	 * chunks ahead of the reader: inflate on one core, everything else on another. */
+	int threaded;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct chunk *queue, *queue_tail, *spare, *cur;
+	int queued, finished, stop;
+	uint64_t raw_seen;	/* file bytes behind the chunks the reader has taken */
+	struct member *pending;	/* member starts the decoder saw since its last chunk */
+	size_t npending, cap_pending;
 	int use_isal;
 	z_stream z;
 	ZSTD_DStream *zs;
@@ -59,6 +89,8 @@ struct cm_input {
 static const char *inflate_choice;
 
 static void note_member(cm_input *in);
+static void start_thread(cm_input *in);
+static void stop_thread(cm_input *in);
 
 void cm_input_set_inflate(const char *name)
 {
@@ -74,6 +106,27 @@ static int want_isal(void)
 #else
 	return 0;
 #endif
+}
+
+static int threads_choice = -1;
+
+void cm_input_set_threads(int on)
+{
+	threads_choice = on;
+}
+
+/* A decoder thread pays for itself on large inputs when a second CPU is there. */
+static int want_thread(const cm_input *in)
+{
+	const char *s = getenv("CRAWL2LM_INPUT_THREAD");
+
+	if (threads_choice >= 0)
+		return threads_choice;
+	if (s)
+		return strcmp(s, "0") != 0;
+	if (in->size >= 0 && in->size < (1 << 20))
+		return 0;
+	return sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
 static void set_error(cm_input *in, const char *what)
@@ -172,6 +225,8 @@ cm_input *cm_input_open(const char *path)
 	} else {
 		in->codec = CM_CODEC_PLAIN;
 	}
+	if (in->codec != CM_CODEC_PLAIN && want_thread(in))
+		start_thread(in);
 	return in;
 }
 
@@ -179,6 +234,8 @@ void cm_input_close(cm_input *in)
 {
 	if (!in)
 		return;
+	if (in->threaded)
+		stop_thread(in);
 	if (in->fd > 0)
 		close(in->fd);
 	if (in->codec == CM_CODEC_GZIP && !in->use_isal)
@@ -195,7 +252,19 @@ void cm_input_close(cm_input *in)
 	free(in);
 }
 
-static void note_member(cm_input *in)
+static void push_member(struct member **arr, size_t *n, size_t *cap, uint64_t dec, uint64_t raw)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*arr = cm_xrealloc(*arr, *cap * sizeof(**arr));
+	}
+	(*arr)[*n].dec = dec;
+	(*arr)[*n].raw = raw;
+	(*n)++;
+}
+
+/* Keep the reader's member list short: drop what lies behind it. */
+static void trim_members(cm_input *in)
 {
 	if (in->first_member > 0 && in->first_member == in->nmembers) {
 		in->first_member = in->nmembers = 0;
@@ -205,13 +274,16 @@ static void note_member(cm_input *in)
 		in->nmembers -= in->first_member;
 		in->first_member = 0;
 	}
-	if (in->nmembers == in->cap_members) {
-		in->cap_members = in->cap_members ? in->cap_members * 2 : 64;
-		in->members = cm_xrealloc(in->members, in->cap_members * sizeof(*in->members));
+}
+
+static void note_member(cm_input *in)
+{
+	if (in->threaded) {
+		push_member(&in->pending, &in->npending, &in->cap_pending, in->dec_pos, in->member_off);
+		return;
 	}
-	in->members[in->nmembers].dec = in->dec_pos;
-	in->members[in->nmembers].raw = in->member_off;
-	in->nmembers++;
+	trim_members(in);
+	push_member(&in->members, &in->nmembers, &in->cap_members, in->dec_pos, in->member_off);
 }
 
 /* At the end of a gzip member: start the next one, or finish at end of file. */
@@ -398,9 +470,158 @@ static size_t decode_plain(cm_input *in, unsigned char *dst, size_t room)
 	return (size_t)n;
 }
 
+static size_t decode(cm_input *in, unsigned char *dst, size_t room)
+{
+	switch (in->codec) {
+	case CM_CODEC_GZIP:
+		return decode_gzip(in, dst, room);
+	case CM_CODEC_ZSTD:
+		return decode_zstd(in, dst, room);
+	default:
+		return decode_plain(in, dst, room);
+	}
+}
+
+static void *decoder_main(void *arg)
+{
+	cm_input *in = arg;
+
+	for (;;) {
+		struct chunk *c;
+
+		pthread_mutex_lock(&in->mu);
+		while (!in->stop && (in->queued >= QUEUE_MAX || !in->spare))
+			pthread_cond_wait(&in->cond, &in->mu);
+		if (in->stop) {
+			pthread_mutex_unlock(&in->mu);
+			break;
+		}
+		c = in->spare;
+		in->spare = c->next;
+		pthread_mutex_unlock(&in->mu);
+
+		c->len = c->pos = 0;
+		while (c->len < CHUNK && !in->done)
+			c->len += decode(in, (unsigned char *)c->data + c->len, CHUNK - c->len);
+		c->raw = in->raw_base + in->raw_pos;
+		/* the member starts seen travel with the bytes they describe */
+		free(c->m);
+		c->m = in->pending;
+		c->nm = in->npending;
+		in->pending = NULL;
+		in->npending = in->cap_pending = 0;
+
+		pthread_mutex_lock(&in->mu);
+		c->next = NULL;
+		if (in->queue_tail)
+			in->queue_tail->next = c;
+		else
+			in->queue = c;
+		in->queue_tail = c;
+		in->queued++;
+		if (in->done)
+			in->finished = 1;
+		pthread_cond_broadcast(&in->cond);
+		pthread_mutex_unlock(&in->mu);
+		if (in->done)
+			break;
+	}
+	return NULL;
+}
+
+/* The reader's side: bytes from the decoder's chunks. */
+static size_t take(cm_input *in, unsigned char *dst, size_t room)
+{
+	struct chunk *c = in->cur;
+	size_t k;
+
+	while (!c || c->pos == c->len) {
+		pthread_mutex_lock(&in->mu);
+		if (c) {
+			c->next = in->spare;
+			in->spare = c;
+			in->cur = c = NULL;
+			pthread_cond_broadcast(&in->cond);
+		}
+		while (!in->queue && !in->finished)
+			pthread_cond_wait(&in->cond, &in->mu);
+		if (!in->queue) {
+			/* finished: its error fields are final */
+			pthread_mutex_unlock(&in->mu);
+			in->eof = 1;
+			return 0;
+		}
+		c = in->queue;
+		in->queue = c->next;
+		if (!in->queue)
+			in->queue_tail = NULL;
+		in->queued--;
+		pthread_cond_broadcast(&in->cond);
+		pthread_mutex_unlock(&in->mu);
+		in->cur = c;
+		in->raw_seen = c->raw;
+		for (k = 0; k < c->nm; k++) {
+			trim_members(in);
+			push_member(&in->members, &in->nmembers, &in->cap_members, c->m[k].dec, c->m[k].raw);
+		}
+		c->nm = 0;
+	}
+	k = c->len - c->pos;
+	if (k > room)
+		k = room;
+	memcpy(dst, c->data + c->pos, k);
+	c->pos += k;
+	return k;
+}
+
+static void start_thread(cm_input *in)
+{
+	int i;
+
+	pthread_mutex_init(&in->mu, NULL);
+	pthread_cond_init(&in->cond, NULL);
+	for (i = 0; i < QUEUE_MAX + 1; i++) {
+		struct chunk *c = cm_xcalloc(1, sizeof(*c));
+
+		c->data = cm_xmalloc(CHUNK);
+		c->next = in->spare;
+		in->spare = c;
+	}
+	in->threaded = 1;
+	if (pthread_create(&in->thread, NULL, decoder_main, in) != 0)
+		cm_die("cannot start the decoder thread");
+}
+
+static void stop_thread(cm_input *in)
+{
+	struct chunk *lists[3], *c;
+	int i;
+
+	pthread_mutex_lock(&in->mu);
+	in->stop = 1;
+	pthread_cond_broadcast(&in->cond);
+	pthread_mutex_unlock(&in->mu);
+	pthread_join(in->thread, NULL);
+	lists[0] = in->queue;
+	lists[1] = in->spare;
+	lists[2] = in->cur;
+	if (in->cur)
+		in->cur->next = NULL;
+	for (i = 0; i < 3; i++)
+		while ((c = lists[i])) {
+			lists[i] = c->next;
+			free(c->data);
+			free(c->m);
+			free(c);
+		}
+	free(in->pending);
+	pthread_mutex_destroy(&in->mu);
+	pthread_cond_destroy(&in->cond);
+}
+
 size_t cm_input_fill(cm_input *in, size_t want)
 {
-	while (in->end - in->start < want && !in->done) {
+	while (in->end - in->start < want && !in->eof) {
 		size_t room = in->cap - in->end, made;
 
 		if (room < DECODE_MIN || room < want - (in->end - in->start)) {
@@ -425,16 +646,11 @@ size_t cm_input_fill(cm_input *in, size_t want)
 			}
 			room = in->cap - in->end;
 		}
-		switch (in->codec) {
-		case CM_CODEC_GZIP:
-			made = decode_gzip(in, (unsigned char *)in->buf + in->end, room);
-			break;
-		case CM_CODEC_ZSTD:
-			made = decode_zstd(in, (unsigned char *)in->buf + in->end, room);
-			break;
-		default:
-			made = decode_plain(in, (unsigned char *)in->buf + in->end, room);
-			break;
+		if (in->threaded) {
+			made = take(in, (unsigned char *)in->buf + in->end, room);
+		} else {
+			made = decode(in, (unsigned char *)in->buf + in->end, room);
+			in->eof = in->done;
 		}
 		in->end += made;
 	}
@@ -526,6 +742,8 @@ enum cm_codec cm_input_codec(const cm_input *in)
 
 uint64_t cm_input_raw_offset(const cm_input *in)
 {
+	if (in->threaded)
+		return in->eof ? in->raw_base + in->raw_pos : in->raw_seen;
 	return in->raw_base + in->raw_pos;
 }
 

@@ -47,6 +47,11 @@ int64_t cm_input_size(const cm_input *in);		/* file size, -1 when unknown (a pip
 int cm_input_truncated(const cm_input *in);
 const char *cm_input_error(const cm_input *in);
 
+/* Decode compressed input in a thread of its own: 1 on, 0 off, -1 automatic (default: on for
+ * inputs of 1 MiB or more, or of unknown size, when two or more CPUs are online). Also read
+ * from the environment variable CRAWL2LM_INPUT_THREAD (0 or 1). */
+void cm_input_set_threads(int on);
+
 /* Pick the gzip decoder: "isal" (default when built with ISA-L) or "zlib". Also read from
  * the environment variable CRAWL2LM_INFLATE. */
 void cm_input_set_inflate(const char *name);

@@ -68,7 +68,7 @@ static void make_text(cm_buf *b, size_t lines)
 int main(void)
 {
 	cm_buf text = CM_BUF_INIT, z = CM_BUF_INIT, got = CM_BUF_INIT;
-	const char *decoders[] = { "isal", "zlib" };
+	const char *decoders[] = { "isal", "zlib", "isal+thread", "zlib+thread" };
 	int fd = mkstemp(path), trunc, d;
 	size_t half;
 
@@ -84,8 +84,9 @@ int main(void)
 	read_all(&got, &trunc, 1000);
 	ok(got.len == text.len && memcmp(got.p, text.p, text.len) == 0 && !trunc, "plain file read whole");
 
-	for (d = 0; d < 2; d++) {
-		cm_input_set_inflate(decoders[d]);
+	for (d = 0; d < 4; d++) {
+		cm_input_set_inflate(d & 1 ? "zlib" : "isal");
+		cm_input_set_threads(d >= 2);
 		cm_buf_reset(&z);
 		gzip_member(&z, text.p, half);
 		gzip_member(&z, text.p + half, text.len - half);
@@ -135,23 +136,27 @@ int main(void)
 	}
 	cm_input_set_inflate(NULL);
 
-	/* zstd, two frames, then cut */
-	{
-		size_t cap = ZSTD_compressBound(text.len), a, b;
+	/* zstd, two frames, then cut; with and without the decoder thread */
+	for (d = 0; d < 2; d++) {
+		cm_input_set_threads(d);
+		{
+			size_t cap = ZSTD_compressBound(text.len), a, b;
 
-		cm_buf_reset(&z);
-		cm_buf_grow(&z, 2 * cap);
-		a = ZSTD_compress(z.p, cap, text.p, half, 3);
-		b = ZSTD_compress(z.p + a, cap, text.p + half, text.len - half, 3);
-		z.len = a + b;
-		write_file(&z);
-		read_all(&got, &trunc, 4096);
-		ok(got.len == text.len && memcmp(got.p, text.p, text.len) == 0 && !trunc, "zstd: two frames");
-		z.len -= 100;
-		write_file(&z);
-		read_all(&got, &trunc, 4096);
-		ok(trunc && got.len < text.len && memcmp(got.p, text.p, got.len) == 0, "zstd: truncated frame reported");
+			cm_buf_reset(&z);
+			cm_buf_grow(&z, 2 * cap);
+			a = ZSTD_compress(z.p, cap, text.p, half, 3);
+			b = ZSTD_compress(z.p + a, cap, text.p + half, text.len - half, 3);
+			z.len = a + b;
+			write_file(&z);
+			read_all(&got, &trunc, 4096);
+			ok(got.len == text.len && memcmp(got.p, text.p, text.len) == 0 && !trunc, "zstd: two frames");
+			z.len -= 100;
+			write_file(&z);
+			read_all(&got, &trunc, 4096);
+			ok(trunc && got.len < text.len && memcmp(got.p, text.p, got.len) == 0, "zstd: truncated frame reported");
+		}
 	}
+	cm_input_set_threads(1);
 
 	/* lines */
 	{

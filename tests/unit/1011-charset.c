@@ -84,8 +84,14 @@ static void test_detect(void)
 
 	c = detect("windows-1251", S("<meta charset=utf-8>"), &src);
 	ok(!strcmp(c, "windows-1251") && src == CHARSET_SRC_HTTP, "HTTP charset before meta");
-	c = detect("iso-8859-1", S("plain"), &src);
+	c = detect("iso-8859-1", S("plain caf\xE9"), &src);
 	ok(!strcmp(c, "windows-1252") && src == CHARSET_SRC_HTTP, "HTTP iso-8859-1 is windows-1252");
+	c = detect("iso-8859-1", S("<meta charset=utf-8>caf\xC3\xA9"), &src);
+	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DETECTOR, "HTTP legacy charset on valid non-ASCII UTF-8: utf-8");
+	c = detect(NULL, S("<meta charset=gbk>caf\xC3\xA9"), &src);
+	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DETECTOR, "meta legacy charset on valid non-ASCII UTF-8: utf-8");
+	c = detect("windows-1251", S("<p>plain ASCII</p>"), &src);
+	ok(!strcmp(c, "windows-1251") && src == CHARSET_SRC_HTTP, "HTTP charset on pure ASCII stays");
 	c = detect("x-unknown", S("<meta charset=\"gb2312\">"), &src);
 	ok(!strcmp(c, "gb18030") && src == CHARSET_SRC_META, "unknown HTTP charset falls through to meta");
 	c = detect("", S("<meta charset=\"koi8-r\">"), &src);
