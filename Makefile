@@ -125,7 +125,7 @@ $(O)/tests/%: tests/unit/%.c $(MODLIBS) $(LIB)
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@.o $<
-	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB) $(LDLIBS)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB) $(LDLIBS) -ljansson
 
 ABS_O = $(abspath $(O))
 TEST_ENV = LC_ALL=C BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$(ABS_O)/bench/record-io:$$PATH
@@ -139,7 +139,7 @@ check-slow: $(O)/.deps-check all $(UNITS) $(BENCHES)
 check-gpu: all
 	@echo "check-gpu: no CUDA kernels in the tree yet; nothing to check on a GPU"
 
-demo: all
+demo: $(O)/.deps-demo all
 	$(Q)$(TEST_ENV) sh pipelines/demo.sh
 
 bench: all $(BENCHES)

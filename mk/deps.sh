@@ -9,6 +9,7 @@ pkgs="gcc g++ make libc6-dev pkg-config zlib1g-dev libzstd-dev libisal-dev libsi
 libuchardet-dev libbrotli-dev"
 case $what in
 check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time" ;;
+demo) pkgs="$pkgs jq" ;;
 fuzz) pkgs="$pkgs libjansson-dev clang libclang-rt-14-dev" ;;
 esac
 

@@ -12,6 +12,10 @@
 #include "filter.h"
 #include "jsonw.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 enum { OPT_KEY = CM_OPT_PROGRAM, OPT_DROP_EMPTY };
 
 static const struct option longopts[] = {
@@ -38,16 +42,32 @@ static void usage(void)
 	       CM_FILTER_USAGE, cm_prog);
 }
 
+/* Characters in valid UTF-8: the bytes that do not continue a sequence. */
+static size_t utf8_chars(const char *p, size_t n)
+{
+	size_t i = 0, chars = 0;
+
+#ifdef __SSE2__
+	const __m128i cont = _mm_set1_epi8((char)0xbf);	/* > -65 as signed: not 0x80..0xbf */
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+
+		chars += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, cont)));
+	}
+#endif
+	for (; i < n; i++)
+		chars += ((unsigned char)p[i] & 0xc0) != 0x80;
+	return chars;
+}
+
 static const char *one(cm_filter *f, const cm_jrec *rec, void *ctx)
 {
 	struct opts *o = ctx;
 	const cm_jfield *t = cm_jrec_get(rec, f->text_field);
-	size_t chars = 0, i;
+	size_t chars = t && t->str ? utf8_chars(t->str, t->str_len) : 0;
 	cm_jw w;
 
-	if (t && t->str)
-		for (i = 0; i < t->str_len; i++)
-			chars += ((unsigned char)t->str[i] & 0xc0) != 0x80;
 	if (o->drop_empty && (!t || !t->str || t->str_len == 0))
 		return "empty";
 	cm_buf_reset(&o->val);
