@@ -37,9 +37,9 @@ else
 Q := @
 endif
 
-# CUDA: compiled whenever nvcc is found (PATH, then CUDA_HOME, then /usr/local/cuda).
+# CUDA: compiled whenever nvcc is found: $(CUDA_HOME)/bin/nvcc (default /usr/local/cuda), else PATH.
 CUDA_HOME ?= /usr/local/cuda
-NVCC ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard $(CUDA_HOME)/bin/nvcc))
+NVCC ?= $(or $(wildcard $(CUDA_HOME)/bin/nvcc),$(shell command -v nvcc 2>/dev/null))
 NVCC_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 CU_SRC := $(shell find kernels trainer -name '*.cu' 2>/dev/null)
 ifneq ($(NVCC),)
