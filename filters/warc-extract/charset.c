@@ -583,49 +583,70 @@ static int meta_charset(const char *p, size_t n)
 	return -1;
 }
 
-static _Thread_local uchardet_t detector;
-
-/* Valid UTF-8 with non-ASCII bytes is UTF-8; otherwise ask uchardet. -1 if nothing is known. */
-static int detect(const char *p, size_t n, int *source)
+/*
+ * What the first CHARSET_DETECT_SCAN bytes of p look like: 1 valid UTF-8
+ * with non-ASCII characters, 0 pure ASCII, -1 not UTF-8. A character cut by
+ * the end of the scan still counts as valid.
+ */
+static int utf8_text(const char *p, size_t n)
 {
 	size_t m = n < CHARSET_DETECT_SCAN ? n : CHARSET_DETECT_SCAN, k;
-	const char *name;
 	uint32_t cp;
-	int e;
 
 	k = cm_utf8_valid_len(p, m);
-	/* a character cut by the end of the scan still counts as valid */
-	if (k == m || (m < n && (unsigned char)p[k] >= 0xC2 && (unsigned char)p[k] <= 0xF4 &&
-		       cm_utf8_decode(p + k, m - k, &cp) == m - k)) {
-		*source = cm_utf8_ascii_len(p, k) == k ? CHARSET_SRC_DEFAULT : CHARSET_SRC_DETECTOR;
-		return E_UTF_8;
-	}
+	if (k < m && !(m < n && (unsigned char)p[k] >= 0xC2 && (unsigned char)p[k] <= 0xF4 &&
+		       cm_utf8_decode(p + k, m - k, &cp) == m - k))
+		return -1;
+	return cm_utf8_ascii_len(p, k) < k;
+}
+
+static _Thread_local uchardet_t detector;
+
+/* Ask uchardet about the first CHARSET_DETECT_SCAN bytes; -1 if it does not know. */
+static int detect(const char *p, size_t n)
+{
+	const char *name;
+
 	if (!detector && !(detector = uchardet_new()))
 		return -1;
 	uchardet_reset(detector);
-	if (uchardet_handle_data(detector, p, m) != 0)
+	if (uchardet_handle_data(detector, p, n < CHARSET_DETECT_SCAN ? n : CHARSET_DETECT_SCAN) != 0)
 		return -1;
 	uchardet_data_end(detector);
 	name = uchardet_get_charset(detector);
-	e = name ? find_enc(name, strlen(name)) : -1;
-	if (e >= 0)
-		*source = CHARSET_SRC_DETECTOR;
-	return e;
+	return name ? find_enc(name, strlen(name)) : -1;
 }
 
 const char *charset_detect(const char *http_charset, const char *p, size_t n, int *source)
 {
 	size_t len;
-	int e, src = CHARSET_SRC_DEFAULT;
+	int e, u, src;
 
-	if ((e = bom(p, n, &len)) >= 0)
+	if ((e = bom(p, n, &len)) >= 0) {
 		src = CHARSET_SRC_BOM;
-	else if (http_charset && (e = find_enc(http_charset, strlen(http_charset))) >= 0)
+	} else if (http_charset && (e = find_enc(http_charset, strlen(http_charset))) >= 0) {
 		src = CHARSET_SRC_HTTP;
-	else if ((e = meta_charset(p, n < CHARSET_META_SCAN ? n : CHARSET_META_SCAN)) >= 0)
+	} else if ((e = meta_charset(p, n < CHARSET_META_SCAN ? n : CHARSET_META_SCAN)) >= 0) {
 		src = CHARSET_SRC_META;
-	else if ((e = detect(p, n, &src)) < 0)
+	} else if ((u = utf8_text(p, n)) >= 0) {
 		e = E_UTF_8;
+		src = u ? CHARSET_SRC_DETECTOR : CHARSET_SRC_DEFAULT;
+	} else if ((e = detect(p, n)) >= 0) {
+		src = CHARSET_SRC_DETECTOR;
+	} else {
+		e = E_UTF_8;
+		src = CHARSET_SRC_DEFAULT;
+	}
+	/*
+	 * A legacy charset declared for a page that is valid UTF-8 with
+	 * non-ASCII text (a server default of iso-8859-1, say) is wrong: by
+	 * chance, legacy text is almost never valid UTF-8.
+	 */
+	if ((src == CHARSET_SRC_HTTP || src == CHARSET_SRC_META) && e != E_UTF_8 &&
+	    e != E_UTF_16LE && e != E_UTF_16BE && utf8_text(p, n) > 0) {
+		e = E_UTF_8;
+		src = CHARSET_SRC_DETECTOR;
+	}
 	if (source)
 		*source = src;
 	return encs[e].name;

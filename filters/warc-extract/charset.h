@@ -29,9 +29,13 @@ const char *charset_canonical(const char *label, size_t n);
 
 /*
  * The encoding of page p: a BOM, then http_charset (a label or NULL), then
- * a meta tag in the first CHARSET_META_SCAN bytes, then a detector over the
- * first CHARSET_DETECT_SCAN bytes, else "utf-8". Unknown labels fall
- * through to the next rule. Sets *source (if not NULL) to the rule used.
+ * a meta tag in the first CHARSET_META_SCAN bytes, then the first
+ * CHARSET_DETECT_SCAN bytes: valid UTF-8 is "utf-8", else uchardet's
+ * guess, else "utf-8". Unknown labels fall through to the next rule. A
+ * legacy charset declared (HTTP or meta) on a page whose first bytes are
+ * valid UTF-8 with non-ASCII text gives "utf-8" (source detector): such
+ * declarations are server defaults, wrong. Sets *source (if not NULL) to
+ * the rule used.
  */
 const char *charset_detect(const char *http_charset, const char *p, size_t n, int *source);
 

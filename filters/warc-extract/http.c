@@ -314,7 +314,7 @@ int http_is_encoded(const struct http_head *h)
 	if (!h->content_encoding || (h->crawler & HTTP_CRAWLER_CE))
 		return 0;
 	while (next_item(h->content_encoding, h->content_encoding_len, &i, &v, &vn))
-		if (vn && !EQ_CI(v, vn, "identity"))
+		if (vn && !EQ_CI(v, vn, "identity") && !EQ_CI(v, vn, "none"))
 			return 1;
 	return 0;
 }
@@ -385,9 +385,8 @@ int http_dechunk(const char *p, size_t n, cm_buf *out, size_t max_out)
 			return 1;
 		if (size == 0)
 			break;
-		if (size > n - i) {	/* truncated inside the data */
+		if (size > n - i)	/* truncated inside the data */
 			return add_capped(out, base, max_out, p + i, n - i) < 0 ? -1 : 1;
-		}
 		if (i + size < n && p[i + size] != '\n' &&
 		    (p[i + size] != '\r' || (i + size + 1 < n && p[i + size + 1] != '\n'))) {
 			if (first)	/* data not followed by a line end: not chunked after all */

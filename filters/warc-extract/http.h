@@ -56,9 +56,11 @@ int http_dechunk(const char *p, size_t n, cm_buf *out, size_t max_out);
 
 /*
  * Append the body p decoded from the content coding named by coding (a
- * header value: gzip, x-gzip, deflate, br, zstd, identity; a list is fine
- * if at most one entry is not identity; NULL means identity) to out.
- * gzip may hold several members; deflate may be zlib-wrapped or raw.
+ * header value: gzip, x-gzip, deflate, x-deflate, br, zstd, identity or
+ * none, any case; a list is fine if at most one entry is not identity;
+ * NULL means identity) to out.
+ * gzip may hold several members (bytes after the last are ignored, as by
+ * browsers); deflate may be zlib-wrapped or raw.
  * Returns 0, 1 if corrupt or truncated (out holds what was decoded), 2 if
  * the body said gzip but is not (appended unchanged), -1 if more than
  * max_out bytes would be appended (out gets the first max_out), -2 for an
