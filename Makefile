@@ -22,7 +22,7 @@ CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -DCM_HAVE_ISAL -MMD -MP
 CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread
 CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS += -pthread
-LDLIBS += -lsimdjson -lisal -lzstd -lz -luchardet -lbrotlidec -lm
+LDLIBS += -lsimdjson -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 ifneq ($(SANITIZE),)
 SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 #ifdef CM_HAVE_ISAL
@@ -18,6 +19,10 @@
 #include "input.h"
 
 #define RAW_CHUNK (256u << 10)
+#define WHOLE_AHEAD (256u << 10)	/* compressed bytes at hand before a whole-member try */
+#define WHOLE_RAW (4u << 20)		/* the raw buffer in whole-member mode */
+#define WHOLE_IN_MAX (8u << 20)		/* larger members are streamed */
+#define WHOLE_OUT_MAX (128u << 20)
 #define WINDOW_MIN (4u << 20)
 #define DECODE_MIN (64u << 10)
 
@@ -45,7 +50,7 @@ struct cm_input {
 
 	/* compressed bytes read from fd, not yet decoded */
 	unsigned char *raw;
-	size_t raw_pos, raw_len;
+	size_t raw_pos, raw_len, raw_cap;
 	uint64_t raw_base;	/* file offset of raw[0] */
 	int raw_eof;
 
@@ -79,6 +84,13 @@ struct cm_input {
 	struct member *pending;	/* member starts the decoder saw since its last chunk */
 	size_t npending, cap_pending;
 	int use_isal;
+	/* Whole gzip members decoded at once by libdeflate (faster than streaming): a member
+	 * goes to mbuf, then out in pieces. A member that is too large, cut short or corrupt
+	 * sends the rest of the file to the streaming decoder, which says what went wrong. */
+	int whole;
+	struct libdeflate_decompressor *ld;
+	char *mbuf;
+	size_t mcap, mlen, mpos;
 	z_stream z;
 	ZSTD_DStream *zs;
 #ifdef CM_HAVE_ISAL
@@ -97,12 +109,17 @@ void cm_input_set_inflate(const char *name)
 	inflate_choice = name;
 }
 
+static const char *inflate_name(void)
+{
+	const char *s = inflate_choice ? inflate_choice : getenv("CRAWL2LM_INFLATE");
+
+	return s ? s : "libdeflate";
+}
+
 static int want_isal(void)
 {
 #ifdef CM_HAVE_ISAL
-	const char *s = inflate_choice ? inflate_choice : getenv("CRAWL2LM_INFLATE");
-
-	return !s || strcmp(s, "zlib") != 0;
+	return strcmp(inflate_name(), "zlib") != 0;
 #else
 	return 0;
 #endif
@@ -147,10 +164,10 @@ static size_t raw_refill(cm_input *in)
 		in->raw_len -= in->raw_pos;
 		in->raw_pos = 0;
 	}
-	if (in->raw_eof || in->raw_len == RAW_CHUNK)
+	if (in->raw_eof || in->raw_len == in->raw_cap)
 		return in->raw_len;
 	do
-		n = read(in->fd, in->raw + in->raw_len, RAW_CHUNK - in->raw_len);
+		n = read(in->fd, in->raw + in->raw_len, in->raw_cap - in->raw_len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		cm_die("cannot read %s: %s", in->name, strerror(errno));
@@ -191,7 +208,8 @@ cm_input *cm_input_open(const char *path)
 		free(in);
 		return NULL;
 	}
-	in->raw = cm_xmalloc(RAW_CHUNK);
+	in->raw_cap = RAW_CHUNK;
+	in->raw = cm_xmalloc(in->raw_cap);
 	/* a small file gets a small window to start with; it grows as needed */
 	in->cap = WINDOW_MIN;
 	if (in->size >= 0 && (uint64_t)in->size < WINDOW_MIN / 4)
@@ -205,7 +223,16 @@ cm_input *cm_input_open(const char *path)
 		in->codec = CM_CODEC_GZIP;
 		in->use_isal = want_isal();
 		in->in_member = 1;
-		note_member(in);
+		in->whole = strcmp(inflate_name(), "libdeflate") == 0;
+		if (in->whole) {
+			in->raw_cap = WHOLE_RAW;
+			in->raw = cm_xrealloc(in->raw, in->raw_cap);
+			in->ld = libdeflate_alloc_decompressor();
+			if (!in->ld)
+				cm_die("out of memory");
+		} else {
+			note_member(in);	/* whole members note themselves */
+		}
 #ifdef CM_HAVE_ISAL
 		if (in->use_isal) {
 			in->isal = cm_xmalloc(sizeof(*in->isal));
@@ -245,6 +272,9 @@ void cm_input_close(cm_input *in)
 #endif
 	if (in->zs)
 		ZSTD_freeDStream(in->zs);
+	if (in->ld)
+		libdeflate_free_decompressor(in->ld);
+	free(in->mbuf);
 	free(in->members);
 	free(in->raw);
 	free(in->buf);
@@ -329,6 +359,98 @@ static void member_error(cm_input *in, const char *what)
 	set_error(in, msg);
 }
 
+/* Have at least `need` compressed bytes after raw_pos, or all that is left of the file. */
+static void raw_reserve(cm_input *in, size_t need)
+{
+	while (in->raw_len - in->raw_pos < need && !in->raw_eof) {
+		if (in->raw_pos == 0 && in->raw_len == in->raw_cap) {
+			in->raw_cap *= 2;
+			in->raw = cm_xrealloc(in->raw, in->raw_cap);
+		}
+		raw_refill(in);
+	}
+}
+
+/* Leave whole-member decoding: the streaming decoder goes on from the current member. */
+static void to_streaming(cm_input *in)
+{
+	in->whole = 0;
+	in->in_member = 1;
+#ifdef CM_HAVE_ISAL
+	if (in->use_isal) {
+		isal_inflate_reset(in->isal);
+		in->isal->crc_flag = ISAL_GZIP;
+		return;
+	}
+#endif
+	inflateReset(&in->z);
+}
+
+/* Whole-member decoding: bytes from the current member, decoding the next one when it is
+ * used up. Returns 0 at the end of input, or when it handed over to the streaming decoder. */
+static size_t decode_whole(cm_input *in, unsigned char *dst, size_t room)
+{
+	for (;;) {
+		size_t ain, aout, k;
+		enum libdeflate_result res;
+
+		if (in->mpos < in->mlen) {
+			k = in->mlen - in->mpos;
+			if (k > room)
+				k = room;
+			memcpy(dst, in->mbuf + in->mpos, k);
+			in->mpos += k;
+			in->dec_pos += k;
+			return k;
+		}
+		raw_reserve(in, WHOLE_AHEAD);
+		if (in->raw_pos == in->raw_len) {
+			in->done = 1;
+			return 0;
+		}
+		if (in->raw_len - in->raw_pos < 2 || in->raw[in->raw_pos] != 0x1f ||
+		    in->raw[in->raw_pos + 1] != 0x8b) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "trailing garbage after gzip data at offset %llu",
+				 (unsigned long long)(in->raw_base + in->raw_pos));
+			set_error(in, msg);
+			return 0;
+		}
+		in->member_off = in->raw_base + in->raw_pos;
+		note_member(in);
+		if (!in->mbuf) {
+			in->mcap = 1u << 20;
+			in->mbuf = cm_xmalloc(in->mcap);
+		}
+		for (;;) {
+			res = libdeflate_gzip_decompress_ex(in->ld, in->raw + in->raw_pos,
+							    in->raw_len - in->raw_pos, in->mbuf, in->mcap,
+							    &ain, &aout);
+			if (res == LIBDEFLATE_SUCCESS)
+				break;
+			if (res == LIBDEFLATE_INSUFFICIENT_SPACE && in->mcap < WHOLE_OUT_MAX) {
+				in->mcap *= 2;
+				in->mbuf = cm_xrealloc(in->mbuf, in->mcap);
+				continue;
+			}
+			/* bad data: the member may just not be all here yet */
+			if (res == LIBDEFLATE_BAD_DATA && !in->raw_eof &&
+			    in->raw_len - in->raw_pos < WHOLE_IN_MAX) {
+				raw_reserve(in, (in->raw_len - in->raw_pos) * 2);
+				continue;
+			}
+			to_streaming(in);
+			return 0;
+		}
+		in->raw_pos += ain;
+		in->mlen = aout;
+		in->mpos = 0;
+		if (aout == 0)
+			continue;	/* an empty member */
+	}
+}
+
 /* Decode into dst (room bytes); returns bytes produced, 0 only when done. */
 static size_t decode_gzip(cm_input *in, unsigned char *dst, size_t room)
 {
@@ -336,6 +458,11 @@ static size_t decode_gzip(cm_input *in, unsigned char *dst, size_t room)
 
 	if (room > (1u << 30))
 		room = 1u << 30;
+	if (in->whole) {
+		made = decode_whole(in, dst, room);
+		if (made || in->done)
+			return made;
+	}
 	while (made == 0 && !in->done) {
 		size_t avail;
 

@@ -52,8 +52,9 @@ const char *cm_input_error(const cm_input *in);
  * from the environment variable CRAWL2LM_INPUT_THREAD (0 or 1). */
 void cm_input_set_threads(int on);
 
-/* Pick the gzip decoder: "isal" (default when built with ISA-L) or "zlib". Also read from
- * the environment variable CRAWL2LM_INFLATE. */
+/* Pick the gzip decoder: "libdeflate" (the default: whole members at once, streaming with
+ * ISA-L for members over 8 MiB or damaged ones), "isal" (streaming) or "zlib" (streaming).
+ * Also read from the environment variable CRAWL2LM_INFLATE. NULL: the default. */
 void cm_input_set_inflate(const char *name);
 
 #endif

@@ -68,7 +68,8 @@ static void make_text(cm_buf *b, size_t lines)
 int main(void)
 {
 	cm_buf text = CM_BUF_INIT, z = CM_BUF_INIT, got = CM_BUF_INIT;
-	const char *decoders[] = { "isal", "zlib", "isal+thread", "zlib+thread" };
+	const char *decoders[] = { "libdeflate", "isal", "zlib", "libdeflate+thread", "isal+thread",
+				   "zlib+thread" };
 	int fd = mkstemp(path), trunc, d;
 	size_t half;
 
@@ -84,9 +85,9 @@ int main(void)
 	read_all(&got, &trunc, 1000);
 	ok(got.len == text.len && memcmp(got.p, text.p, text.len) == 0 && !trunc, "plain file read whole");
 
-	for (d = 0; d < 4; d++) {
-		cm_input_set_inflate(d & 1 ? "zlib" : "isal");
-		cm_input_set_threads(d >= 2);
+	for (d = 0; d < 6; d++) {
+		cm_input_set_inflate(decoders[d % 3]);
+		cm_input_set_threads(d >= 3);
 		cm_buf_reset(&z);
 		gzip_member(&z, text.p, half);
 		gzip_member(&z, text.p + half, text.len - half);
