@@ -30,12 +30,12 @@ struct member {
 	uint64_t dec, raw;	/* decoded offset where a member starts -> its file offset */
 };
 
-#define CHUNK (1u << 20)
+#define CHUNK (4u << 20)
 #define QUEUE_MAX 4
 
 struct chunk {
 	char *data;
-	size_t len, pos;
+	size_t len, pos, cap;
 	uint64_t raw;		/* file bytes consumed when the chunk was full */
 	struct member *m;
 	size_t nm;
@@ -91,6 +91,7 @@ struct cm_input {
 	struct libdeflate_decompressor *ld;
 	char *mbuf;
 	size_t mcap, mlen, mpos;
+	size_t last_member;	/* decoded size of the last whole member */
 	z_stream z;
 	ZSTD_DStream *zs;
 #ifdef CM_HAVE_ISAL
@@ -386,23 +387,17 @@ static void to_streaming(cm_input *in)
 	inflateReset(&in->z);
 }
 
-/* Whole-member decoding: bytes from the current member, decoding the next one when it is
- * used up. Returns 0 at the end of input, or when it handed over to the streaming decoder. */
-static size_t decode_whole(cm_input *in, unsigned char *dst, size_t room)
-{
-	for (;;) {
-		size_t ain, aout, k;
-		enum libdeflate_result res;
+#define NOFIT ((size_t)-1)
 
-		if (in->mpos < in->mlen) {
-			k = in->mlen - in->mpos;
-			if (k > room)
-				k = room;
-			memcpy(dst, in->mbuf + in->mpos, k);
-			in->mpos += k;
-			in->dec_pos += k;
-			return k;
-		}
+/* Decode the next whole member into out (cap bytes). Returns its size; NOFIT when it needs
+ * more room than cap (nothing consumed); 0 at the end of input, after an error, or when it
+ * handed over to the streaming decoder (in->whole is then 0). */
+static size_t whole_member(cm_input *in, char *out, size_t cap)
+{
+	size_t ain, aout;
+	enum libdeflate_result res;
+
+	for (;;) {
 		raw_reserve(in, WHOLE_AHEAD);
 		if (in->raw_pos == in->raw_len) {
 			in->done = 1;
@@ -418,36 +413,81 @@ static size_t decode_whole(cm_input *in, unsigned char *dst, size_t room)
 			return 0;
 		}
 		in->member_off = in->raw_base + in->raw_pos;
+		res = libdeflate_gzip_decompress_ex(in->ld, in->raw + in->raw_pos,
+						    in->raw_len - in->raw_pos, out, cap, &ain, &aout);
+		if (res == LIBDEFLATE_INSUFFICIENT_SPACE && cap < WHOLE_OUT_MAX)
+			return NOFIT;
+		if (res == LIBDEFLATE_BAD_DATA && !in->raw_eof && in->raw_len - in->raw_pos < WHOLE_IN_MAX) {
+			/* the member may just not be all here yet */
+			raw_reserve(in, (in->raw_len - in->raw_pos) * 2);
+			continue;
+		}
+		if (res != LIBDEFLATE_SUCCESS) {
+			note_member(in);
+			to_streaming(in);
+			return 0;
+		}
 		note_member(in);
+		in->raw_pos += ain;
+		in->dec_pos += aout;
+		in->last_member = aout;
+		if (aout)
+			return aout;
+		/* an empty member: on to the next */
+	}
+}
+
+/* Whole-member decoding through mbuf, handed out in pieces of any size. Returns 0 at the
+ * end of input, or when it handed over to the streaming decoder. */
+static size_t decode_whole(cm_input *in, unsigned char *dst, size_t room)
+{
+	size_t k;
+
+	while (in->mpos == in->mlen) {
 		if (!in->mbuf) {
 			in->mcap = 1u << 20;
 			in->mbuf = cm_xmalloc(in->mcap);
 		}
-		for (;;) {
-			res = libdeflate_gzip_decompress_ex(in->ld, in->raw + in->raw_pos,
-							    in->raw_len - in->raw_pos, in->mbuf, in->mcap,
-							    &ain, &aout);
-			if (res == LIBDEFLATE_SUCCESS)
-				break;
-			if (res == LIBDEFLATE_INSUFFICIENT_SPACE && in->mcap < WHOLE_OUT_MAX) {
-				in->mcap *= 2;
-				in->mbuf = cm_xrealloc(in->mbuf, in->mcap);
-				continue;
-			}
-			/* bad data: the member may just not be all here yet */
-			if (res == LIBDEFLATE_BAD_DATA && !in->raw_eof &&
-			    in->raw_len - in->raw_pos < WHOLE_IN_MAX) {
-				raw_reserve(in, (in->raw_len - in->raw_pos) * 2);
-				continue;
-			}
-			to_streaming(in);
-			return 0;
+		k = whole_member(in, in->mbuf, in->mcap);
+		if (k == NOFIT) {
+			in->mcap *= 2;
+			in->mbuf = cm_xrealloc(in->mbuf, in->mcap);
+			continue;
 		}
-		in->raw_pos += ain;
-		in->mlen = aout;
+		if (k == 0)
+			return 0;
+		in->mlen = k;
 		in->mpos = 0;
-		if (aout == 0)
-			continue;	/* an empty member */
+		in->dec_pos -= k;	/* counted as it is handed out */
+	}
+	k = in->mlen - in->mpos;
+	if (k > room)
+		k = room;
+	memcpy(dst, in->mbuf + in->mpos, k);
+	in->mpos += k;
+	in->dec_pos += k;
+	return k;
+}
+
+/* The decoder thread's way with whole members: straight into the chunk, no copy. A member
+ * is tried only where it should fit (twice the last one); one that does not fit goes
+ * to the next chunk, which grows if it is still too small. */
+static void fill_chunk_whole(cm_input *in, struct chunk *c)
+{
+	while (c->len < CHUNK && in->whole && !in->done && in->mpos == in->mlen) {
+		size_t room = c->cap - c->len, k;
+
+		if (c->len > 0 && room < 2 * in->last_member + 4096)
+			return;
+		k = whole_member(in, c->data + c->len, room);
+		if (k == NOFIT) {
+			if (c->len > 0)
+				return;
+			c->cap *= 2;
+			c->data = cm_xrealloc(c->data, c->cap);
+			continue;
+		}
+		c->len += k;
 	}
 }
 
@@ -628,7 +668,9 @@ static void *decoder_main(void *arg)
 		pthread_mutex_unlock(&in->mu);
 
 		c->len = c->pos = 0;
-		while (c->len < CHUNK && !in->done)
+		if (in->whole)
+			fill_chunk_whole(in, c);
+		while (c->len < CHUNK && !in->done && (!in->whole || c->len == 0))
 			c->len += decode(in, (unsigned char *)c->data + c->len, CHUNK - c->len);
 		c->raw = in->raw_base + in->raw_pos;
 		/* the member starts seen travel with the bytes they describe */
@@ -710,7 +752,8 @@ static void start_thread(cm_input *in)
 	for (i = 0; i < QUEUE_MAX + 1; i++) {
 		struct chunk *c = cm_xcalloc(1, sizeof(*c));
 
-		c->data = cm_xmalloc(CHUNK);
+		c->cap = CHUNK;
+		c->data = cm_xmalloc(c->cap);
 		c->next = in->spare;
 		in->spare = c;
 	}
