@@ -95,6 +95,16 @@ void cm_filter_malformed(cm_filter *f, const char *why)
 		cm_warn("more malformed records; only counting them from now on");
 }
 
+void cm_filter_reject_value(cm_jw *w, const char *reason)
+{
+	cm_jw_obj(w);
+	cm_jw_key(w, "program");
+	cm_jw_str(w, cm_prog);
+	cm_jw_key(w, "reason");
+	cm_jw_str(w, reason);
+	cm_jw_end(w, '}');
+}
+
 static void write_reject(cm_filter *f, const char *reason)
 {
 	cm_buf v = CM_BUF_INIT;
@@ -102,12 +112,7 @@ static void write_reject(cm_filter *f, const char *reason)
 	const cm_buf *line;
 
 	cm_jw_init(&w, &v);
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "program");
-	cm_jw_str(&w, cm_prog);
-	cm_jw_key(&w, "reason");
-	cm_jw_str(&w, reason);
-	cm_jw_end(&w, '}');
+	cm_filter_reject_value(&w, reason);
 	cm_rw_meta_raw(&f->rw, "reject", v.p, v.len);
 	line = cm_rw_finish(&f->rw);
 	cm_output_write(f->rejects, line->p, line->len);

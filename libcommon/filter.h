@@ -13,6 +13,7 @@
 
 #include "input.h"
 #include "json.h"
+#include "jsonw.h"
 #include "output.h"
 #include "progress.h"
 #include "record.h"
@@ -111,6 +112,8 @@ int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
 
 /* For programs that make records themselves (warc-extract): write one finished line. */
 void cm_filter_emit(cm_filter *f, const char *line, size_t n);
+/* metadata.reject's value: {"program": ..., "reason": ...}. */
+void cm_filter_reject_value(cm_jw *w, const char *reason);
 /* Report a malformed input at the current place; with --strict, stops the run (exit 1). */
 void cm_filter_malformed(cm_filter *f, const char *why);
 /* Flush and close outputs, write --stats, print the -v summary; returns the exit status. */

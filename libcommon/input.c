@@ -317,6 +317,20 @@ static void note_member(cm_input *in)
 	push_member(&in->members, &in->nmembers, &in->cap_members, in->dec_pos, in->member_off);
 }
 
+/* Make the streaming gzip decoder ready for a member that starts at raw_pos. */
+static void reset_stream(cm_input *in)
+{
+	in->in_member = 1;
+#ifdef CM_HAVE_ISAL
+	if (in->use_isal) {
+		isal_inflate_reset(in->isal);
+		in->isal->crc_flag = ISAL_GZIP;
+		return;
+	}
+#endif
+	inflateReset(&in->z);
+}
+
 /* At the end of a gzip member: start the next one, or finish at end of file. */
 static void next_member(cm_input *in)
 {
@@ -339,16 +353,8 @@ static void next_member(cm_input *in)
 		return;
 	}
 	in->member_off = in->raw_base + in->raw_pos;
-	in->in_member = 1;
 	note_member(in);
-#ifdef CM_HAVE_ISAL
-	if (in->use_isal) {
-		isal_inflate_reset(in->isal);
-		in->isal->crc_flag = ISAL_GZIP;
-		return;
-	}
-#endif
-	inflateReset(&in->z);
+	reset_stream(in);
 }
 
 static void member_error(cm_input *in, const char *what)
@@ -376,15 +382,7 @@ static void raw_reserve(cm_input *in, size_t need)
 static void to_streaming(cm_input *in)
 {
 	in->whole = 0;
-	in->in_member = 1;
-#ifdef CM_HAVE_ISAL
-	if (in->use_isal) {
-		isal_inflate_reset(in->isal);
-		in->isal->crc_flag = ISAL_GZIP;
-		return;
-	}
-#endif
-	inflateReset(&in->z);
+	reset_stream(in);
 }
 
 #define NOFIT ((size_t)-1)

@@ -7,6 +7,7 @@
 
 #include <uchardet/uchardet.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "charset.h"
 #include "utf8.h"
@@ -352,29 +353,11 @@ static const struct label labels[] = {
 	{ "x-x-big5", E_BIG5_HKSCS },
 };
 
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
-}
-
 /* HTML's ASCII whitespace. */
 static int is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
-
-/* 1 if the n bytes at s equal the lower-case literal lit, ignoring case. */
-static int eq_ci(const char *s, size_t n, const char *lit)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != lit[i])
-			return 0;
-	return lit[n] == '\0';
-}
-
-#define EQ_CI(s, n, lit) ((n) == sizeof(lit) - 1 && eq_ci(s, n, lit))
 
 static int label_cmp(const void *key, const void *elem)
 {
@@ -397,7 +380,7 @@ static int find_enc(const char *s, size_t n)
 	if (n == 0 || n >= LABEL_MAX)
 		return -1;
 	for (i = 0; i < n; i++)
-		key[i] = (char)lower((unsigned char)s[i]);
+		key[i] = (char)cm_lower((unsigned char)s[i]);
 	key[n] = '\0';
 	l = bsearch(key, labels, sizeof(labels) / sizeof(labels[0]), sizeof(labels[0]), label_cmp);
 	return l ? l->enc : -1;
@@ -435,7 +418,7 @@ static size_t find_charset_word(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i + 7 <= n; i++)
-		if (lower((unsigned char)s[i]) == 'c' && eq_ci(s + i, 7, "charset"))
+		if (cm_lower((unsigned char)s[i]) == 'c' && cm_eq_ci(s + i, 7, "charset"))
 			return i;
 	return n;
 }
@@ -531,16 +514,16 @@ static int meta_tag(const char **sp, const char *e)
 	int cs = -2, need_pragma = -1, got_pragma = 0, seen = 0, more, r;
 
 	while ((more = attr(sp, e, &name, &nn, &val, &vn)) > 0) {
-		if (EQ_CI(name, nn, "http-equiv") && !(seen & 1)) {
+		if (CM_EQ_CI(name, nn, "http-equiv") && !(seen & 1)) {
 			seen |= 1;
-			got_pragma = EQ_CI(val, vn, "content-type");
-		} else if (EQ_CI(name, nn, "content") && !(seen & 2)) {
+			got_pragma = CM_EQ_CI(val, vn, "content-type");
+		} else if (CM_EQ_CI(name, nn, "content") && !(seen & 2)) {
 			seen |= 2;
 			if (cs == -2 && (r = content_charset(val, vn)) >= 0) {
 				cs = r;
 				need_pragma = 1;
 			}
-		} else if (EQ_CI(name, nn, "charset") && !(seen & 4)) {
+		} else if (CM_EQ_CI(name, nn, "charset") && !(seen & 4)) {
 			seen |= 4;
 			cs = find_enc(val, vn);
 			need_pragma = 0;
@@ -570,7 +553,7 @@ static int meta_charset(const char *p, size_t n)
 			if (!c)
 				return -1;
 			s = c + 3;
-		} else if (left >= 6 && eq_ci(s + 1, 4, "meta") &&
+		} else if (left >= 6 && cm_eq_ci(s + 1, 4, "meta") &&
 			   (is_space((unsigned char)s[5]) || s[5] == '/')) {
 			s += 6;
 			enc = meta_tag(&s, e);

@@ -9,16 +9,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "http.h"
 
 #define CHUNK_LINE_MAX 4096	/* longest chunk-size line, extensions included */
 #define ZSTD_WINDOW_LOG 23	/* 8 MiB, what RFC 8878 asks HTTP decoders to support */
-
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
-}
 
 static int is_digit(int c)
 {
@@ -29,19 +25,6 @@ static int is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
-
-/* 1 if the n bytes at s equal the lower-case literal lit of length n, ignoring case. */
-static int eq_ci(const char *s, size_t n, const char *lit)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != lit[i])
-			return 0;
-	return lit[n] == '\0';
-}
-
-#define EQ_CI(s, n, lit) ((n) == sizeof(lit) - 1 && eq_ci(s, n, lit))
 
 static void trim(const char **s, size_t *n)
 {
@@ -61,7 +44,7 @@ static void copy_lower(char *dst, size_t cap, const char *s, size_t n)
 	if (n > cap - 1)
 		n = cap - 1;
 	for (i = 0; i < n; i++)
-		dst[i] = (char)lower((unsigned char)s[i]);
+		dst[i] = (char)cm_lower((unsigned char)s[i]);
 	dst[n] = '\0';
 }
 
@@ -116,7 +99,7 @@ static int charset_param(const char *s, size_t n, const char **v, size_t *vn)
 			*vn = (size_t)(s + i - *v);
 			trim(v, vn);
 		}
-		if (EQ_CI(s + a, b - a, "charset") && *vn)
+		if (CM_EQ_CI(s + a, b - a, "charset") && *vn)
 			return 1;
 	}
 	return 0;
@@ -161,18 +144,18 @@ enum field { F_OTHER, F_CTYPE, F_TE, F_CE };
 
 static enum field field_name(struct http_head *h, const char *s, size_t n)
 {
-	if (EQ_CI(s, n, "content-type"))
+	if (CM_EQ_CI(s, n, "content-type"))
 		return F_CTYPE;
-	if (EQ_CI(s, n, "transfer-encoding"))
+	if (CM_EQ_CI(s, n, "transfer-encoding"))
 		return F_TE;
-	if (EQ_CI(s, n, "content-encoding"))
+	if (CM_EQ_CI(s, n, "content-encoding"))
 		return F_CE;
-	if (n > 10 && eq_ci(s, 10, "x-crawler-")) {
-		if (EQ_CI(s + 10, n - 10, "transfer-encoding"))
+	if (n > 10 && cm_eq_ci(s, 10, "x-crawler-")) {
+		if (CM_EQ_CI(s + 10, n - 10, "transfer-encoding"))
 			h->crawler |= HTTP_CRAWLER_TE;
-		else if (EQ_CI(s + 10, n - 10, "content-encoding"))
+		else if (CM_EQ_CI(s + 10, n - 10, "content-encoding"))
 			h->crawler |= HTTP_CRAWLER_CE;
-		else if (EQ_CI(s + 10, n - 10, "content-length"))
+		else if (CM_EQ_CI(s + 10, n - 10, "content-length"))
 			h->crawler |= HTTP_CRAWLER_CL;
 	}
 	return F_OTHER;
@@ -206,7 +189,7 @@ static int status_line(const char *p, size_t n, struct http_head *h)
 	size_t i = 5;
 	int major, minor = 0;
 
-	if (n < 5 || !eq_ci(p, 5, "http/") || i >= n || !is_digit(p[i]))
+	if (n < 5 || !cm_eq_ci(p, 5, "http/") || i >= n || !is_digit(p[i]))
 		return 0;
 	major = p[i++] - '0';
 	if (i < n && p[i] == '.') {
@@ -303,7 +286,7 @@ int http_is_chunked(const struct http_head *h)
 	if (!h->transfer_encoding || (h->crawler & HTTP_CRAWLER_TE))
 		return 0;
 	last_item(h->transfer_encoding, h->transfer_encoding_len, &v, &vn);
-	return EQ_CI(v, vn, "chunked");
+	return CM_EQ_CI(v, vn, "chunked");
 }
 
 int http_is_encoded(const struct http_head *h)
@@ -314,7 +297,7 @@ int http_is_encoded(const struct http_head *h)
 	if (!h->content_encoding || (h->crawler & HTTP_CRAWLER_CE))
 		return 0;
 	while (next_item(h->content_encoding, h->content_encoding_len, &i, &v, &vn))
-		if (vn && !EQ_CI(v, vn, "identity") && !EQ_CI(v, vn, "none"))
+		if (vn && !CM_EQ_CI(v, vn, "identity") && !CM_EQ_CI(v, vn, "none"))
 			return 1;
 	return 0;
 }
@@ -344,7 +327,7 @@ static int chunk_line(const char *p, size_t n, size_t *i, size_t *size)
 	int d, digits = 0;
 
 	for (; j < n; j++, digits++) {
-		int c = lower((unsigned char)p[j]);
+		int c = cm_lower((unsigned char)p[j]);
 
 		if (is_digit(c))
 			d = c - '0';
@@ -606,7 +589,7 @@ int http_decode(const char *coding, size_t coding_len, const char *p, size_t n,
 	size_t i = 0, cn = 0, vn;
 
 	while (coding && next_item(coding, coding_len, &i, &v, &vn)) {
-		if (!vn || EQ_CI(v, vn, "identity") || EQ_CI(v, vn, "none"))
+		if (!vn || CM_EQ_CI(v, vn, "identity") || CM_EQ_CI(v, vn, "none"))
 			continue;
 		if (c)
 			return -2;	/* stacked codings: not supported */
@@ -615,13 +598,13 @@ int http_decode(const char *coding, size_t coding_len, const char *p, size_t n,
 	}
 	if (!c)
 		return add_capped(out, out->len, max_out, p, n);
-	if (EQ_CI(c, cn, "gzip") || EQ_CI(c, cn, "x-gzip"))
+	if (CM_EQ_CI(c, cn, "gzip") || CM_EQ_CI(c, cn, "x-gzip"))
 		return gunzip(p, n, out, max_out);
-	if (EQ_CI(c, cn, "deflate") || EQ_CI(c, cn, "x-deflate"))
+	if (CM_EQ_CI(c, cn, "deflate") || CM_EQ_CI(c, cn, "x-deflate"))
 		return inflate_any(p, n, out, max_out);
-	if (EQ_CI(c, cn, "br"))
+	if (CM_EQ_CI(c, cn, "br"))
 		return unbrotli(p, n, out, max_out);
-	if (EQ_CI(c, cn, "zstd"))
+	if (CM_EQ_CI(c, cn, "zstd"))
 		return unzstd(p, n, out, max_out);
 	return -2;
 }

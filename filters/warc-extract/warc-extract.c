@@ -101,12 +101,7 @@ static void write_reject(struct ctx *c, const struct warc_record *r, const char 
 	cm_jw_uint(&w, r->offset);
 	cm_jw_end(&w, '}');
 	cm_jw_key(&w, "reject");
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "program");
-	cm_jw_str(&w, cm_prog);
-	cm_jw_key(&w, "reason");
-	cm_jw_str(&w, reason);
-	cm_jw_end(&w, '}');
+	cm_filter_reject_value(&w, reason);
 	cm_jw_end(&w, '}');
 	cm_jw_end(&w, '}');
 	cm_buf_addc(b, '\n');
