@@ -121,6 +121,8 @@ is "$(jq -c '[.read, .kept, .malformed, .dropped_by_reason.too_large, .warc.resy
 is "$(jq -r '.read == .kept + .dropped + .malformed' s.json)" "true" "read = kept + dropped + malformed"
 warc-extract --strict dmg.warc >out 2>err
 is "$?" 1 "--strict: damage is fatal"
+is "$(wc -l <out)" 1 "--strict: the record before the damage is written"
+like "$(cat err)" "dmg.warc: offset [0-9]+: garbage between records skipped \(--strict\)" "--strict: says where"
 
 # invalid UTF-8 is replaced and counted
 printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>bad \377 byte</p>' >bbad

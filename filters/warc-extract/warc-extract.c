@@ -68,8 +68,14 @@ static void on_skip(void *p, uint64_t offset, const char *what)
 {
 	struct ctx *c = p;
 
-	if (c->f->strict)
-		cm_die("%s: offset %llu: %s (--strict)", c->file, (unsigned long long)offset, what);
+	if (c->f->strict) {
+		/* stop here; what came before is still written */
+		if (!c->f->stop)
+			cm_error("%s: offset %llu: %s (--strict)", c->file, (unsigned long long)offset, what);
+		c->f->stop = 1;
+		c->f->status = CM_EXIT_FAIL;
+		return;
+	}
 	if (c->warned++ < 10)
 		cm_warn("%s: offset %llu: %s", c->file, (unsigned long long)offset, what);
 	else if (c->warned == 11)
@@ -122,7 +128,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	warc_reader *wr;
 	struct warc_record r;
 	const struct warc_counts *n;
-	int ret;
+	int ret = 0;
 
 	if (!in) {
 		f->status = CM_EXIT_FAIL;
@@ -133,7 +139,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	c->cut_short = 0;
 	wr = warc_open(in, c->x.o->max_record);
 	warc_on_skip(wr, on_skip, c);
-	while ((ret = warc_next(wr, &r)) > 0) {
+	while (!f->stop && (ret = warc_next(wr, &r)) > 0 && !f->stop) {
 		const char *reason;
 
 		if ((*index)++ % f->shard_n != f->shard_i)
@@ -224,7 +230,7 @@ int main(int argc, char **argv)
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
 	if (optind == argc)
 		read_file(&c, "-", &index);
-	for (i = optind; i < argc; i++)
+	for (i = optind; i < argc && !f.stop; i++)
 		read_file(&c, argv[i], &index);
 
 	cm_jw_init(&w, &extra);
