@@ -18,11 +18,11 @@ endif
 
 OPT ?= -O2
 WARN := -Wall -Wextra -Werror
-CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -DCM_HAVE_ISAL -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -I/usr/include/libxml2 -DCM_HAVE_ISAL -MMD -MP
 CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread
 CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS += -pthread
-LDLIBS += -lsimdjson -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
+LDLIBS += -lsimdjson -lxml2 -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 ifneq ($(SANITIZE),)
 SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -56,7 +56,7 @@ endif
 # On-Demand kernels at compile time; json.c picks one at run time). The generic object comes
 # first so that the linker keeps its copies of any inline function the two share.
 LIB_SRC := $(wildcard libcommon/*.c)
-LIB_OBJ := $(O)/libcommon/json-generic.o $(patsubst %.c,$(O)/%.o,$(LIB_SRC))
+LIB_OBJ := $(O)/libcommon/json-generic.o $(patsubst %.c,$(O)/%.o,$(LIB_SRC)) $(O)/gen/data.o
 LIB := $(O)/libcommon/libcommon.a
 ifeq ($(shell uname -m),x86_64)
 LIB_OBJ += $(O)/libcommon/json-haswell.o
@@ -93,6 +93,14 @@ deps: $(O)/.deps-build
 $(O)/.deps-%: mk/deps.sh
 	@mkdir -p $(@D)
 	$(Q)sh mk/deps.sh $* && touch $@
+
+# data/ (stop words, boilerplate markers) built into the programs
+DATA_FILES := $(sort $(shell find data -name '*.txt' 2>/dev/null))
+$(O)/gen/data.c: $(DATA_FILES) mk/embed.sh
+	@mkdir -p $(@D)
+	$(Q)sh mk/embed.sh $(DATA_FILES) >$@.tmp && mv $@.tmp $@
+$(O)/gen/data.o: $(O)/gen/data.c
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)

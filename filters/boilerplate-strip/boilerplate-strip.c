@@ -1,0 +1,129 @@
+/* boilerplate-strip - each record's html to the page's main text. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "boilerplate.h"
+#include "cli.h"
+#include "filter.h"
+#include "jsonw.h"
+
+enum {
+	OPT_KEEP_HTML = CM_OPT_PROGRAM,
+	OPT_MIN_CHARS,
+	OPT_FORMAT,
+	OPT_PRECISION,
+	OPT_RECALL,
+	OPT_HTML_FIELD,
+};
+
+static const struct option longopts[] = {
+	{ "keep-html", no_argument, NULL, OPT_KEEP_HTML },
+	{ "min-chars", required_argument, NULL, OPT_MIN_CHARS },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "precision", no_argument, NULL, OPT_PRECISION },
+	{ "recall", no_argument, NULL, OPT_RECALL },
+	{ "html-field", required_argument, NULL, OPT_HTML_FIELD },
+	CM_FILTER_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(void)
+{
+	printf("Usage: %s [OPTION]... [FILE]...\n"
+	       "Turn each record's html into the page's main text: navigation, headers, footers,\n"
+	       "sidebars, cookie banners, share bars, comments and ads are left out. Writes text\n"
+	       "(and metadata.boilerplate: title, html_bytes, text_chars, lang); html is removed\n"
+	       "unless --keep-html. Records without html pass unchanged.\n"
+	       "\n"
+	       "Extraction:\n"
+	       "      --format FORMAT    text (default) or markdown\n"
+	       "      --precision        leave out more: only what is surely main content\n"
+	       "      --recall           keep more: everything that may be main content\n"
+	       "      --min-chars N      drop records whose text is shorter (default: 1)\n"
+	       "      --keep-html        keep the html field\n"
+	       "      --html-field NAME  the field holding the page (default: html)\n"
+	       "\n"
+	       CM_FILTER_USAGE, cm_prog);
+}
+
+struct ctx {
+	cm_bp *bp;
+	cm_bp_result r;
+	const char *html_field;
+	size_t min_chars;
+	int keep_html;
+	cm_buf meta;
+};
+
+static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
+{
+	struct ctx *c = p;
+	const cm_jfield *h = cm_jrec_get(rec, c->html_field);
+	cm_jw w;
+
+	if (!h || !h->str)
+		return NULL;	/* nothing to strip: pass unchanged */
+	cm_bp_extract(c->bp, h->str, h->str_len, NULL, &c->r);
+	cm_buf_reset(&c->meta);
+	cm_jw_init(&w, &c->meta);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "title");
+	cm_jw_strn(&w, c->r.title.p ? c->r.title.p : "", c->r.title.len);
+	cm_jw_key(&w, "html_bytes");
+	cm_jw_uint(&w, h->str_len);
+	cm_jw_key(&w, "text_chars");
+	cm_jw_uint(&w, c->r.text_chars);
+	cm_jw_key(&w, "lang");
+	cm_jw_str(&w, c->r.lang);
+	cm_jw_end(&w, '}');
+	cm_rw_meta_raw(&f->rw, "boilerplate", c->meta.p, c->meta.len);
+	cm_rw_set_str(&f->rw, f->text_field, c->r.text.p ? c->r.text.p : "", c->r.text.len);
+	if (!c->keep_html)
+		cm_rw_del(&f->rw, c->html_field);
+	if (c->r.parse_error)
+		return "unparsable";
+	if (c->r.text_chars < c->min_chars)
+		return c->r.text_chars ? "too_short" : "no_text";
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c;
+	cm_bp_opts o = { CM_BP_BALANCED, CM_BP_TEXT };
+	cm_filter f;
+	int ch;
+
+	memset(&c, 0, sizeof(c));
+	c.html_field = "html";
+	c.min_chars = 1;
+	cm_filter_init(&f, argc, argv);
+	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_KEEP_HTML: c.keep_html = 1; break;
+		case OPT_MIN_CHARS: c.min_chars = (size_t)cm_parse_ll("--min-chars", optarg, 0, 1LL << 40); break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o.format = CM_BP_TEXT;
+			else if (strcmp(optarg, "markdown") == 0)
+				o.format = CM_BP_MARKDOWN;
+			else
+				cm_usage_error("option '--format' wants text or markdown, not '%s'", optarg);
+			break;
+		case OPT_PRECISION: o.mode = CM_BP_PRECISION; break;
+		case OPT_RECALL: o.mode = CM_BP_RECALL; break;
+		case OPT_HTML_FIELD: c.html_field = optarg; break;
+		default: cm_filter_option(&f, ch, optarg, usage); break;
+		}
+	}
+	c.bp = cm_bp_new(&o);
+	f.json = cm_json_new();
+	cm_json_want(f.json, c.html_field);
+	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	cm_bp_free(c.bp);
+	cm_bp_result_free(&c.r);
+	cm_buf_free(&c.meta);
+	return cm_filter_finish(&f);
+}

@@ -1,0 +1,1189 @@
+/* boilerplate.c - a page's main text: HTML in, the text a reader came for out.
+ *
+ * Four passes over libxml2's tree, all iterative (the tree can be deep):
+ *   1. drop what is boilerplate by what it is: tags, ARIA roles, hidden elements, and
+ *      class/id markers (data/boilerplate/), each unless it holds most of the page's text;
+ *   2. measure every element: characters of text, of link text, punctuation, stop words;
+ *   3. score text blocks on those signals and give the scores to their ancestors, as
+ *      readability does; the best-scoring container, widened to the smallest ancestor that
+ *      holds the page's article-like siblings, is the main content;
+ *   4. write the main content's blocks, each judged once more on its own (link density,
+ *      stop words, length, boilerplate phrases), as text or markdown.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <xxhash.h>
+
+#include "ascii.h"
+#include "boilerplate.h"
+#include "cli.h"
+#include "utf8.h"
+
+const char *cm_data(const char *name, size_t *len);
+
+/* ---- word sets (stop words, markers) ---- */
+
+typedef struct wset {
+	uint64_t *slot;		/* hashes; 0 = empty */
+	size_t mask;
+	size_t n;
+} wset;
+
+static uint64_t whash(const char *p, size_t n)
+{
+	uint64_t h = XXH3_64bits(p, n);
+
+	return h ? h : 1;
+}
+
+static void wset_add(wset *s, const char *p, size_t n)
+{
+	uint64_t h = whash(p, n);
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->mask + 1 || !s->slot) {
+		size_t cap = s->slot ? (s->mask + 1) * 2 : 256, k;
+		uint64_t *old = s->slot, oldmask = s->mask;
+
+		s->slot = cm_xcalloc(cap, sizeof(*s->slot));
+		s->mask = cap - 1;
+		s->n = 0;
+		if (old) {
+			for (k = 0; k <= oldmask; k++)
+				if (old[k]) {
+					for (i = old[k] & s->mask; s->slot[i]; i = (i + 1) & s->mask)
+						;
+					s->slot[i] = old[k];
+					s->n++;
+				}
+			free(old);
+		}
+	}
+	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask)
+		if (s->slot[i] == h)
+			return;
+	s->slot[i] = h;
+	s->n++;
+}
+
+static int wset_has(const wset *s, const char *p, size_t n)
+{
+	uint64_t h;
+	size_t i;
+
+	if (!s->slot)
+		return 0;
+	h = whash(p, n);
+	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask)
+		if (s->slot[i] == h)
+			return 1;
+	return 0;
+}
+
+/* Call fn for each line of a data file that is not blank or a # comment. */
+static void each_line(const char *name, void (*fn)(void *, const char *, size_t), void *ctx)
+{
+	size_t n = 0;
+	const char *p = cm_data(name, &n), *end, *nl;
+
+	if (!p)
+		return;
+	for (end = p + n; p < end; p = nl + 1) {
+		const char *e;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		e = nl;
+		while (e > p && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < e && *p != '#')
+			fn(ctx, p, (size_t)(e - p));
+	}
+}
+
+static void add_word(void *ctx, const char *p, size_t n)
+{
+	wset_add(ctx, p, n);
+}
+
+/* "!name" to the first set (always), "name" to the second (unless it holds the page). */
+static void add_strong_or_weak(void *ctx, const char *p, size_t n)
+{
+	wset **sets = ctx;
+
+	if (*p == '!')
+		wset_add(sets[0], p + 1, n - 1);
+	else
+		wset_add(sets[1], p, n);
+}
+
+/* Class/id markers (data/boilerplate/README.md): "marker" matches as a substring of the
+ * lower-cased value, "=marker" as a whole word of it (words split at space, '-' and '_'),
+ * and a leading '!' makes it strong: it drops even where a keep marker matches. */
+typedef struct markers {
+	wset tokens[2];		/* [0] weak, [1] strong */
+	char **subs[2];
+	size_t nsubs[2];
+} markers;
+
+static void add_marker(void *ctx, const char *p, size_t n)
+{
+	markers *m = ctx;
+	int strong = 0;
+
+	if (*p == '!') {
+		strong = 1;
+		p++;
+		n--;
+	}
+	if (n && *p == '=') {
+		if (n > 1)
+			wset_add(&m->tokens[strong], p + 1, n - 1);
+		return;
+	}
+	if (!n)
+		return;
+	m->subs[strong] = cm_xrealloc(m->subs[strong], (m->nsubs[strong] + 1) * sizeof(char *));
+	m->subs[strong][m->nsubs[strong]] = cm_xmalloc(n + 1);
+	memcpy(m->subs[strong][m->nsubs[strong]], p, n);
+	m->subs[strong][m->nsubs[strong]][n] = '\0';
+	m->nsubs[strong]++;
+}
+
+/* Class tokens to leave out before matching (CMS slugs such as "category-social"). */
+typedef struct prefixes {
+	char **p;
+	size_t n;
+} prefixes;
+
+static void add_prefix(void *ctx, const char *p, size_t n)
+{
+	prefixes *x = ctx;
+
+	x->p = cm_xrealloc(x->p, (x->n + 1) * sizeof(char *));
+	x->p[x->n] = cm_xmalloc(n + 1);
+	memcpy(x->p[x->n], p, n);
+	x->p[x->n][n] = '\0';
+	x->n++;
+}
+
+/* Lower-case a class or id value into buf, leaving out ignored class tokens. */
+static size_t normalise_attr(const prefixes *ign, const char *v, char *buf, size_t cap)
+{
+	size_t n = 0, i;
+
+	while (*v && n + 2 < cap) {
+		const char *t;
+		size_t tl;
+
+		while (*v == ' ' || *v == '\t' || *v == '\n')
+			v++;
+		t = v;
+		while (*v && *v != ' ' && *v != '\t' && *v != '\n')
+			v++;
+		tl = (size_t)(v - t);
+		if (!tl)
+			break;
+		for (i = 0; ign && i < ign->n; i++) {
+			size_t pl = strlen(ign->p[i]);
+
+			if (tl >= pl && strncasecmp(t, ign->p[i], pl) == 0)
+				break;
+		}
+		if (ign && i < ign->n)
+			continue;
+		if (n)
+			buf[n++] = ' ';
+		for (i = 0; i < tl && n + 1 < cap; i++)
+			buf[n++] = (char)cm_lower((unsigned char)t[i]);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* 0: no marker; 1: a weak one; 2: a strong one. */
+static int marker_strength(const markers *m, const char *buf, size_t n)
+{
+	int strong, best = 0;
+	size_t i, start;
+
+	for (strong = 1; strong >= 0 && !best; strong--) {
+		for (i = 0; i < m->nsubs[strong]; i++)
+			if (strstr(buf, m->subs[strong][i]))
+				return strong + 1;
+		for (i = 0, start = 0; i <= n; i++) {
+			char c = buf[i];
+
+			if (c == ' ' || c == '-' || c == '_' || c == '\0') {
+				if (i > start && wset_has(&m->tokens[strong], buf + start, i - start))
+					return strong + 1;
+				start = i + 1;
+			}
+		}
+	}
+	return best;
+}
+
+/* The strongest marker on an element's class or id. */
+static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const char *cls,
+		      const char *id)
+{
+	char buf[512];
+	size_t len;
+	int a = 0, b = 0;
+
+	(void)n;
+	if (cls) {
+		len = normalise_attr(ign, cls, buf, sizeof(buf));
+		a = marker_strength(m, buf, len);
+	}
+	if (id && a < 2) {
+		len = normalise_attr(NULL, id, buf, sizeof(buf));
+		b = marker_strength(m, buf, len);
+	}
+	return a > b ? a : b;
+}
+
+/* ---- per-element facts ---- */
+
+enum {
+	F_DROP = 1,		/* removed with its content */
+	F_LINK = 2,		/* an <a> or inside one */
+	F_BLOCK = 4,		/* a block-level element */
+	F_PRE = 8,		/* <pre> or inside one */
+	F_MAIN = 16,		/* selected as (part of) the main content */
+	F_PROSE = 32,		/* a paragraph-like element: p, li, td, blockquote, pre, dd */
+};
+
+struct info {
+	uint32_t text;		/* characters of text below (dropped parts excluded) */
+	uint32_t link;		/* of which inside links */
+	uint32_t punct;		/* sentence punctuation */
+	uint32_t words, stops;	/* words, and stop words among them */
+	uint32_t good;		/* characters in paragraph-like blocks that read as prose */
+	float score;		/* content score given by blocks below */
+	int32_t parent;		/* index of the parent's info, -1 for the root */
+	uint16_t depth;
+	uint8_t flags;
+	uint8_t scored;
+};
+
+#define NLANG 20
+
+struct cm_bp {
+	cm_bp_opts o;
+	htmlParserCtxtPtr ctxt;
+	wset stop[NLANG];
+	char lang_name[NLANG][8];
+	int nlang;
+	wset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases;
+	markers drop, keep;
+	prefixes ignore;
+	struct info *info;
+	size_t ninfo, cap_info;
+	xmlNodePtr *stack;
+	size_t cap_stack;
+	int lang;		/* stop-word list in use for this page, -1 none */
+	cm_buf tmp;
+};
+
+static const char *const langs[] = {
+	"en", "de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv", "da", "no", "fi", "hu", "tr",
+	"cs", "ro", "id",
+};
+
+cm_bp *cm_bp_new(const cm_bp_opts *opts)
+{
+	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
+	size_t i;
+
+	if (opts)
+		bp->o = *opts;
+	bp->ctxt = htmlNewParserCtxt();
+	if (!bp->ctxt)
+		cm_die("cannot create an HTML parser");
+	for (i = 0; i < sizeof(langs) / sizeof(*langs) && bp->nlang < NLANG; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "stopwords/%s.txt", langs[i]);
+		if (!cm_data(name, NULL))
+			continue;
+		each_line(name, add_word, &bp->stop[bp->nlang]);
+		snprintf(bp->lang_name[bp->nlang], sizeof(bp->lang_name[0]), "%s", langs[i]);
+		bp->nlang++;
+	}
+	each_line("boilerplate/tags-drop.txt", add_strong_or_weak, (wset *[]){ &bp->tags_drop, &bp->tags_maybe });
+	each_line("boilerplate/roles-drop.txt", add_strong_or_weak, (wset *[]){ &bp->roles_drop, &bp->roles_maybe });
+	each_line("boilerplate/phrases.txt", add_word, &bp->phrases);
+	each_line("boilerplate/class-id.txt", add_marker, &bp->drop);
+	each_line("boilerplate/class-id-keep.txt", add_marker, &bp->keep);
+	each_line("boilerplate/class-id-ignore.txt", add_prefix, &bp->ignore);
+	return bp;
+}
+
+static void markers_free(markers *m)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < m->nsubs[k]; i++)
+			free(m->subs[k][i]);
+		free(m->subs[k]);
+		free(m->tokens[k].slot);
+	}
+}
+
+void cm_bp_free(cm_bp *bp)
+{
+	int i;
+
+	if (!bp)
+		return;
+	htmlFreeParserCtxt(bp->ctxt);
+	for (i = 0; i < bp->nlang; i++)
+		free(bp->stop[i].slot);
+	free(bp->tags_drop.slot);
+	free(bp->tags_maybe.slot);
+	free(bp->roles_drop.slot);
+	free(bp->roles_maybe.slot);
+	free(bp->phrases.slot);
+	for (size_t k = 0; k < bp->ignore.n; k++)
+		free(bp->ignore.p[k]);
+	free(bp->ignore.p);
+	markers_free(&bp->drop);
+	markers_free(&bp->keep);
+	free(bp->info);
+	free(bp->stack);
+	cm_buf_free(&bp->tmp);
+	free(bp);
+}
+
+void cm_bp_result_free(cm_bp_result *r)
+{
+	cm_buf_free(&r->text);
+	cm_buf_free(&r->title);
+}
+
+/* ---- tree helpers ---- */
+
+static struct info *I(xmlNodePtr n)
+{
+	return n->_private;
+}
+
+static int is_elem(xmlNodePtr n)
+{
+	return n->type == XML_ELEMENT_NODE;
+}
+
+static int is_text(xmlNodePtr n)
+{
+	return n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE;
+}
+
+static int tag_is(xmlNodePtr n, const char *name)
+{
+	return is_elem(n) && n->name[0] == (xmlChar)name[0] && strcmp((const char *)n->name, name) == 0;
+}
+
+/* An attribute's value without copying (NULL when absent or not plain text). */
+static const char *attr(xmlNodePtr n, const char *name)
+{
+	xmlAttrPtr a;
+
+	for (a = n->properties; a; a = a->next)
+		if (a->name && strcmp((const char *)a->name, name) == 0)
+			return a->children && a->children->type == XML_TEXT_NODE ?
+			       (const char *)a->children->content : "";
+	return NULL;
+}
+
+/* Next node in document order (pre-order); skip_children to step over n's subtree. */
+static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int skip_children)
+{
+	if (!skip_children && n->children && is_elem(n))
+		return n->children;
+	while (n && n != root) {
+		if (n->next)
+			return n->next;
+		n = n->parent;
+	}
+	return NULL;
+}
+
+static const char *const block_tags[] = {
+	"address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
+	"dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+	"h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "li", "main", "menu", "nav",
+	"ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
+	"tr", "ul", "caption", "br",
+};
+
+static int is_block_tag(const char *name)
+{
+	size_t lo = 0, hi = sizeof(block_tags) / sizeof(*block_tags);
+
+	/* small list: linear is fine, names are short */
+	for (; lo < hi; lo++)
+		if (strcmp(block_tags[lo], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_heading(xmlNodePtr n)
+{
+	const char *s = (const char *)n->name;
+
+	return is_elem(n) && s[0] == 'h' && s[1] >= '1' && s[1] <= '6' && !s[2];
+}
+
+/* Hidden by the page itself: hidden attribute, aria-hidden, display:none. */
+static int is_hidden(xmlNodePtr n)
+{
+	const char *s;
+
+	if (attr(n, "hidden"))
+		return 1;
+	if ((s = attr(n, "aria-hidden")) && strcmp(s, "true") == 0)
+		return 1;
+	if ((s = attr(n, "style"))) {
+		char buf[256];
+		size_t k = 0;
+
+		/* "display: none" in any spacing and case */
+		for (; *s && k + 1 < sizeof(buf); s++)
+			if (*s != ' ' && *s != '\t')
+				buf[k++] = (char)cm_lower((unsigned char)*s);
+		buf[k] = '\0';
+		if (strstr(buf, "display:none") || strstr(buf, "visibility:hidden"))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- text measures ---- */
+
+static int is_punct_ascii(int c)
+{
+	return c == '.' || c == ',' || c == ';' || c == '!' || c == '?' || c == ':';
+}
+
+/* Measure a text node: characters (collapsing whitespace runs), punctuation, words, stop
+ * words in the page's language. */
+static void measure(cm_bp *bp, const char *s, struct info *m)
+{
+	size_t chars = 0, punct = 0, words = 0, stops = 0;
+	int in_space = 1;
+	const char *w = NULL;
+	char low[64];
+	size_t lw = 0;
+
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+		int letter = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '\'';
+
+		if (letter) {
+			if (!w) {
+				w = s;
+				lw = 0;
+			}
+			if (lw < sizeof(low))
+				low[lw] = (char)cm_lower(c);
+			lw++;
+		} else if (w) {
+			words++;
+			if (bp->lang >= 0 && lw <= sizeof(low) && wset_has(&bp->stop[bp->lang], low, lw))
+				stops++;
+			w = NULL;
+		}
+		if (!c)
+			break;
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+			if (!in_space)
+				chars++;
+			in_space = 1;
+			continue;
+		}
+		in_space = 0;
+		if ((c & 0xc0) != 0x80)
+			chars++;
+		if (is_punct_ascii(c))
+			punct++;
+		else if (c == 0xe3 && (unsigned char)s[1] == 0x80 &&
+			 ((unsigned char)s[2] == 0x82 || (unsigned char)s[2] == 0x81))
+			punct++;	/* 。、 */
+		else if (c == 0xef && (unsigned char)s[1] == 0xbc &&
+			 ((unsigned char)s[2] == 0x8c || (unsigned char)s[2] == 0x81 ||
+			  (unsigned char)s[2] == 0x9f || (unsigned char)s[2] == 0x9b))
+			punct++;	/* ，！？； */
+	}
+	m->text += (uint32_t)chars;
+	m->punct += (uint32_t)punct;
+	m->words += (uint32_t)words;
+	m->stops += (uint32_t)stops;
+}
+
+/* Pick the stop-word list: the page's lang attribute, else the list that matches most
+ * words of its first few thousand characters. */
+static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
+{
+	int i, best = -1;
+	size_t hits[NLANG] = { 0 }, seen = 0;
+	xmlNodePtr n;
+
+	bp->lang = -1;
+	if (lang && *lang) {
+		for (i = 0; i < bp->nlang; i++)
+			if (cm_lower((unsigned char)lang[0]) == bp->lang_name[i][0] &&
+			    cm_lower((unsigned char)lang[1]) == bp->lang_name[i][1] &&
+			    (!lang[2] || lang[2] == '-' || lang[2] == '_')) {
+				bp->lang = i;
+				return;
+			}
+	}
+	for (n = root; n && seen < 20000; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		const char *s, *w = NULL;
+		char low[64];
+		size_t lw = 0;
+
+		if (!is_text(n) || !n->content)
+			continue;
+		for (s = (const char *)n->content;; s++) {
+			unsigned char c = (unsigned char)*s;
+			int letter = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+			if (letter) {
+				if (!w) {
+					w = s;
+					lw = 0;
+				}
+				if (lw < sizeof(low))
+					low[lw] = (char)cm_lower(c);
+				lw++;
+			} else if (w) {
+				if (lw <= sizeof(low))
+					for (i = 0; i < bp->nlang; i++)
+						hits[i] += wset_has(&bp->stop[i], low, lw);
+				w = NULL;
+			}
+			if (!c)
+				break;
+			seen++;
+		}
+	}
+	for (i = 0; i < bp->nlang; i++)
+		if (hits[i] > 10 && (best < 0 || hits[i] > hits[best]))
+			best = i;
+	bp->lang = best;
+}
+
+/* ---- the passes ---- */
+
+static struct info *new_info(cm_bp *bp)
+{
+	if (bp->ninfo == bp->cap_info) {
+		bp->cap_info = bp->cap_info ? bp->cap_info * 2 : 4096;
+		bp->info = cm_xrealloc(bp->info, bp->cap_info * sizeof(*bp->info));
+	}
+	memset(&bp->info[bp->ninfo], 0, sizeof(*bp->info));
+	return &bp->info[bp->ninfo++];
+}
+
+/* Give every element its info (pointers set after the array stops moving), and mark the
+ * elements dropped for what they are. */
+static void pass_mark(cm_bp *bp, xmlNodePtr root)
+{
+	xmlNodePtr n;
+	size_t k = 0;
+
+	bp->ninfo = 0;
+	for (n = root; n; n = next_node(n, root, 0))
+		if (is_elem(n))
+			new_info(bp);
+	for (n = root; n; n = next_node(n, root, 0)) {
+		struct info *in, *up;
+		const char *role;
+
+		if (!is_elem(n))
+			continue;
+		in = &bp->info[k++];
+		n->_private = in;
+		up = n != root && n->parent && is_elem(n->parent) ? I(n->parent) : NULL;
+		in->parent = up ? (int32_t)(up - bp->info) : -1;
+		in->depth = up ? (uint16_t)(up->depth + 1) : 0;
+		if (up)
+			in->flags |= up->flags & (F_LINK | F_PRE);
+		if (tag_is(n, "a"))
+			in->flags |= F_LINK;
+		if (tag_is(n, "pre"))
+			in->flags |= F_PRE;
+		if (tag_is(n, "p") || tag_is(n, "li") || tag_is(n, "td") || tag_is(n, "blockquote") ||
+		    tag_is(n, "pre") || tag_is(n, "dd"))
+			in->flags |= F_PROSE;
+		if (is_block_tag((const char *)n->name))
+			in->flags |= F_BLOCK;
+		if (wset_has(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
+		    ((role = attr(n, "role")) && wset_has(&bp->roles_drop, role, strlen(role))) ||
+		    is_hidden(n))
+			in->flags |= F_DROP;
+	}
+}
+
+/* Measure every element bottom-up, leaving out what is dropped: text nodes count for their
+ * parent, then each element's sums go to its parent, children first (the info array is in
+ * document order, so backwards). */
+static void pass_measure(cm_bp *bp, xmlNodePtr root)
+{
+	xmlNodePtr n;
+	size_t k;
+
+	for (k = 0; k < bp->ninfo; k++) {
+		struct info *in = &bp->info[k];
+
+		in->text = in->link = in->punct = in->words = in->stops = 0;
+	}
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *p, m;
+
+		if (!is_text(n) || !n->content || !n->parent || !is_elem(n->parent))
+			continue;
+		p = I(n->parent);
+		memset(&m, 0, sizeof(m));
+		measure(bp, (const char *)n->content, &m);
+		p->text += m.text;
+		p->punct += m.punct;
+		p->words += m.words;
+		p->stops += m.stops;
+		if (p->flags & F_LINK)
+			p->link += m.text;
+	}
+	for (k = bp->ninfo; k-- > 0;) {
+		struct info *in = &bp->info[k], *p;
+
+		if (in->parent < 0 || (in->flags & F_DROP))
+			continue;
+		p = &bp->info[in->parent];
+		p->text += in->text;
+		p->link += in->link;
+		p->punct += in->punct;
+		p->words += in->words;
+		p->stops += in->stops;
+	}
+	/* prose: paragraph-like blocks of some length, few links, sentence punctuation */
+	for (k = bp->ninfo; k-- > 0;) {
+		struct info *in = &bp->info[k];
+
+		in->good = 0;
+	}
+	for (k = bp->ninfo; k-- > 0;) {
+		struct info *in = &bp->info[k];
+
+		if (in->flags & F_DROP)
+			continue;
+		if ((in->flags & F_PROSE) && in->text >= 80 && in->link * 10 < in->text * 3 && in->punct >= 1)
+			in->good = in->text;
+		if (in->parent >= 0)
+			bp->info[in->parent].good += in->good;
+	}
+}
+
+/* Drop by class/id marker, and the tags that are boilerplate unless they hold the page
+ * (header, form, ...): decided once the text is measured. */
+static void pass_markers(cm_bp *bp, xmlNodePtr root)
+{
+	xmlNodePtr n;
+	uint32_t total = I(root)->text, good = I(root)->good;
+
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+		const char *cls, *id, *role;
+		int hit = 0;
+
+		if (!is_elem(n) || n == root)
+			continue;
+		in = I(n);
+		if (tag_is(n, "body") || tag_is(n, "html") || tag_is(n, "main") || tag_is(n, "article"))
+			continue;
+		cls = attr(n, "class");
+		id = attr(n, "id");
+		if (cls || id) {
+			int d = has_marker(&bp->drop, &bp->ignore, n, cls, id);
+
+			if (d == 2 || (d == 1 && !has_marker(&bp->keep, &bp->ignore, n, cls, id)))
+				hit = 1;
+		}
+		if (!hit && wset_has(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
+			hit = 1;
+		if (!hit && (role = attr(n, "role")) && wset_has(&bp->roles_maybe, role, strlen(role)))
+			hit = 1;
+		/* a wrapper holding most of the page, or much of its prose, is no boilerplate,
+		 * whatever it is called */
+		if (hit && ((in->text * 2 > total && in->text > 200) || (good && in->good * 3 > good)))
+			hit = 0;
+		if (hit) {
+			in->flags |= F_DROP;
+			if (in->text > 200 && getenv("CRAWL2LM_BP_DEBUG"))
+				fprintf(stderr, "drop %s class=%.60s id=%.40s text=%u\n", n->name,
+					cls ? cls : "", id ? id : "", in->text);
+		}
+	}
+}
+
+static float link_density(const struct info *in)
+{
+	return in->text ? (float)in->link / (float)in->text : 0.0f;
+}
+
+static float class_weight(cm_bp *bp, xmlNodePtr n)
+{
+	const char *cls = attr(n, "class"), *id = attr(n, "id");
+	float w = 0;
+
+	if (!cls && !id)
+		return 0;
+	if (has_marker(&bp->keep, &bp->ignore, n, cls, id))
+		w += 25;
+	if (has_marker(&bp->drop, &bp->ignore, n, cls, id))
+		w -= 25;
+	return w;
+}
+
+/* Score paragraphs and give the score to their ancestors; returns the best container. */
+static xmlNodePtr pass_score(cm_bp *bp, xmlNodePtr root)
+{
+	xmlNodePtr n, best = NULL;
+	float best_score = 0;
+
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+		float s;
+		xmlNodePtr a;
+		int level;
+
+		if (!is_elem(n))
+			continue;
+		in = I(n);
+		if (!(tag_is(n, "p") || tag_is(n, "pre") || tag_is(n, "td") || tag_is(n, "blockquote") ||
+		      tag_is(n, "li") || tag_is(n, "dd") || tag_is(n, "section") ||
+		      ((tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "font")) && in->text > 0)))
+			continue;
+		if (tag_is(n, "div") || tag_is(n, "section") || tag_is(n, "span") || tag_is(n, "font")) {
+			/* a div counts as a paragraph only for text that is its own */
+			xmlNodePtr c;
+			int own = 0;
+
+			for (c = n->children; c; c = c->next)
+				if (is_text(c) && c->content && strlen((const char *)c->content) > 25) {
+					own = 1;
+					break;
+				}
+			if (!own)
+				continue;
+		}
+		if (in->text < 25)
+			continue;
+		s = 1.0f + (float)in->punct;
+		s += in->text / 100 > 3 ? 3.0f : (float)(in->text / 100);
+		if (in->words && bp->lang >= 0)
+			s *= 0.5f + 2.0f * (float)in->stops / (float)in->words;
+		s *= 1.0f - link_density(in);
+		for (a = n->parent, level = 0; a && is_elem(a) && level < 5; a = a->parent, level++) {
+			struct info *ai = I(a);
+
+			if (!ai->scored) {
+				ai->scored = 1;
+				ai->score += class_weight(bp, a);
+				if (tag_is(a, "article") || tag_is(a, "main"))
+					ai->score += 10;
+			}
+			ai->score += level == 0 ? s : level == 1 ? s / 2 : s / (float)(level * 3);
+			if (a == root)
+				break;
+		}
+	}
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+		float s;
+
+		if (!is_elem(n) || !I(n)->scored)
+			continue;
+		in = I(n);
+		s = in->score * (1.0f - link_density(in));
+		if (!best || s > best_score) {
+			best = n;
+			best_score = s;
+		}
+	}
+	return best;
+}
+
+/* The main content: the element with the most prose for the least else, where prose is
+ * text in paragraph-like blocks that read as sentences. Clutter (other text, links) costs
+ * more in precision mode and less in recall mode. Pages without prose fall back to the
+ * best readability-style score. */
+static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
+{
+	float alpha = bp->o.mode == CM_BP_PRECISION ? 0.6f : bp->o.mode == CM_BP_RECALL ? 0.15f : 0.3f;
+	float best_v = 0;
+	xmlNodePtr n, best = NULL;
+
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+		float v;
+
+		if (!is_elem(n))
+			continue;
+		in = I(n);
+		if (!in->good)
+			continue;
+		v = (float)in->good - alpha * (float)(in->text - in->good) - alpha * (float)in->link;
+		if (!best || v > best_v) {
+			best = n;
+			best_v = v;
+		}
+	}
+	if (!best || I(root)->good < 200)
+		return scored ? scored : root;
+	return best;
+}
+
+/* CRAWL2LM_BP_DEBUG: the best-scoring containers, for tuning. */
+static void debug_candidates(cm_bp *bp, xmlNodePtr root, xmlNodePtr best)
+{
+	xmlNodePtr n;
+
+	fprintf(stderr, "lang %s; best %s\n", bp->lang >= 0 ? bp->lang_name[bp->lang] : "-",
+		best ? (const char *)best->name : "-");
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+		const char *c, *id;
+
+		if (!is_elem(n) || !I(n)->scored)
+			continue;
+		in = I(n);
+		if (in->score < 5)
+			continue;
+		c = attr(n, "class");
+		id = attr(n, "id");
+		fprintf(stderr, "%*s%s class=%.40s id=%.30s score=%.1f text=%u good=%u link=%.2f%s\n",
+			in->depth, "", n->name, c ? c : "", id ? id : "", in->score, in->text, in->good,
+			link_density(in), n == best ? " <== best" : "");
+	}
+}
+
+/* ---- output ---- */
+
+typedef struct writer {
+	cm_bp *bp;
+	cm_buf *out;
+	int format;
+	size_t block_start;	/* where the current block began in out */
+	int space;		/* a space is pending */
+	int list_depth;
+	wset seen;		/* blocks written so far (hashes) */
+} writer;
+
+static void end_block(writer *w)
+{
+	cm_buf *o = w->out;
+
+	/* trim trailing spaces */
+	while (o->len > w->block_start && (o->p[o->len - 1] == ' ' || o->p[o->len - 1] == '\n'))
+		o->len--;
+	o->p[o->len] = '\0';
+	if (o->len > w->block_start) {
+		/* the same block twice (a caption shown in two places): once is enough */
+		const char *b = o->p + w->block_start;
+		size_t bl = o->len - w->block_start;
+
+		if (bl > 20 && wset_has(&w->seen, b, bl)) {
+			o->len = w->block_start;
+			o->p[o->len] = '\0';
+		} else {
+			if (bl > 20)
+				wset_add(&w->seen, b, bl);
+			cm_buf_adds(o, "\n\n");
+		}
+	}
+	w->block_start = o->len;
+	w->space = 0;
+}
+
+static void add_text(writer *w, const char *s, int pre)
+{
+	cm_buf *o = w->out;
+
+	if (pre) {
+		cm_buf_adds(o, s);
+		return;
+	}
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+			w->space = 1;
+			continue;
+		}
+		if (w->space && o->len > w->block_start && o->p[o->len - 1] != '\n' &&
+		    o->p[o->len - 1] != '\t')
+			cm_buf_addc(o, ' ');
+		w->space = 0;
+		cm_buf_addc(o, (char)c);
+	}
+}
+
+/* Judge a block on its own: is it worth keeping? */
+static int good_block(cm_bp *bp, xmlNodePtr n)
+{
+	const struct info *in = I(n);
+	float ld = link_density(in);
+	int precise = bp->o.mode == CM_BP_PRECISION, recall = bp->o.mode == CM_BP_RECALL;
+
+	if (in->text == 0)
+		return 0;
+	if (is_heading(n) || tag_is(n, "pre"))
+		return ld < 0.6f;
+	if (ld > (recall ? 0.7f : precise ? 0.35f : 0.5f))
+		return 0;
+	/* a short block with no function words and no sentence end reads as a label, a
+	 * byline, a caption credit or a button: not kept (but in recall mode) */
+	if (!recall && (tag_is(n, "p") || tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "li")) &&
+	    in->text < (precise ? 80u : 40u) && in->stops == 0 && in->punct == 0 && bp->lang >= 0)
+		return 0;
+	return 1;
+}
+
+static void write_node(writer *w, xmlNodePtr root);
+
+static void write_table(writer *w, xmlNodePtr t)
+{
+	xmlNodePtr n;
+
+	end_block(w);
+	for (n = t; n; n = next_node(n, t, is_elem(n) && ((I(n)->flags & F_DROP) || tag_is(n, "td") || tag_is(n, "th")))) {
+		if (tag_is(n, "tr")) {
+			if (w->out->len > w->block_start && w->out->p[w->out->len - 1] != '\n')
+				cm_buf_addc(w->out, '\n');
+		} else if ((tag_is(n, "td") || tag_is(n, "th")) && !(I(n)->flags & F_DROP)) {
+			size_t before = w->out->len;
+			xmlNodePtr c;
+
+			if (w->out->len > w->block_start && w->out->p[w->out->len - 1] != '\n')
+				cm_buf_addc(w->out, '\t');
+			before = w->out->len;
+			for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
+				if (is_text(c) && c->content)
+					add_text(w, (const char *)c->content, 0);
+				else if (tag_is(c, "br"))
+					w->space = 1;
+			}
+			(void)before;
+			w->space = 0;
+		}
+	}
+	end_block(w);
+}
+
+static void write_node(writer *w, xmlNodePtr root)
+{
+	xmlNodePtr n = root;
+	int md = w->format == CM_BP_MARKDOWN;
+
+	while (n) {
+		int skip = 0;
+
+		if (is_elem(n)) {
+			struct info *in = I(n);
+
+			if (in->flags & F_DROP) {
+				skip = 1;
+			} else if (tag_is(n, "table")) {
+				if (good_block(w->bp, n))
+					write_table(w, n);
+				skip = 1;
+			} else if (tag_is(n, "br")) {
+				if (w->out->len > w->block_start)
+					cm_buf_addc(w->out, '\n');
+				w->space = 0;
+			} else if (in->flags & F_BLOCK) {
+				end_block(w);
+				if (!good_block(w->bp, n) && !tag_is(n, "ul") && !tag_is(n, "ol") &&
+				    !tag_is(n, "div") && !tag_is(n, "section") && !tag_is(n, "article") &&
+				    !tag_is(n, "main") && !tag_is(n, "body") && !tag_is(n, "dl")) {
+					skip = 1;
+				} else if (tag_is(n, "li")) {
+					cm_buf_adds(w->out, "- ");
+					w->block_start = w->out->len - 2;
+				} else if (is_heading(n) && md) {
+					int level = n->name[1] - '0';
+
+					while (level--)
+						cm_buf_addc(w->out, '#');
+					cm_buf_addc(w->out, ' ');
+				} else if (tag_is(n, "pre")) {
+					xmlNodePtr c;
+
+					if (md)
+						cm_buf_adds(w->out, "```\n");
+					for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP)))
+						if (is_text(c) && c->content)
+							add_text(w, (const char *)c->content, 1);
+					while (w->out->len > w->block_start && w->out->p[w->out->len - 1] == '\n')
+						w->out->len--;
+					if (md)
+						cm_buf_adds(w->out, "\n```");
+					end_block(w);
+					skip = 1;
+				}
+			}
+		} else if (is_text(n) && n->content) {
+			add_text(w, (const char *)n->content, 0);
+		}
+		/* step: into children, or over them; close blocks when leaving them */
+		if (!skip && is_elem(n) && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && n != root && !n->next) {
+			n = n->parent;
+			if (n && is_elem(n) && (I(n)->flags & F_BLOCK))
+				end_block(w);
+		}
+		if (!n || n == root)
+			break;
+		n = n->next;
+	}
+	end_block(w);
+}
+
+/* ---- the whole ---- */
+
+static void normalise_into(cm_buf *out, const char *s, size_t max)
+{
+	int space = 0;
+
+	for (; *s && out->len < max; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+			space = out->len > 0;
+			continue;
+		}
+		if (space)
+			cm_buf_addc(out, ' ');
+		space = 0;
+		cm_buf_addc(out, (char)c);
+	}
+}
+
+static void get_title(xmlNodePtr root, cm_buf *title)
+{
+	xmlNodePtr n, h1 = NULL;
+
+	for (n = root; n; n = next_node(n, root, 0)) {
+		if (tag_is(n, "title") && !title->len) {
+			xmlChar *s = xmlNodeGetContent(n);
+
+			if (s) {
+				normalise_into(title, (const char *)s, 1000);
+				xmlFree(s);
+			}
+			if (title->len)
+				return;
+		}
+		if (!h1 && tag_is(n, "h1"))
+			h1 = n;
+	}
+	if (h1) {
+		xmlChar *s = xmlNodeGetContent(h1);
+
+		if (s) {
+			normalise_into(title, (const char *)s, 1000);
+			xmlFree(s);
+		}
+	}
+}
+
+int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r)
+{
+	htmlDocPtr doc;
+	xmlNodePtr root, body, best, main;
+	writer w;
+	const char *lang = NULL;
+
+	cm_buf_reset(&r->text);
+	cm_buf_reset(&r->title);
+	cm_buf_grow(&r->text, 256);	/* the writer trims in place */
+	cm_buf_grow(&r->title, 64);
+	r->lang[0] = '\0';
+	r->text_chars = 0;
+	r->parse_error = 0;
+	if (n > INT32_MAX) {
+		r->parse_error = 1;
+		return -1;
+	}
+	htmlCtxtReset(bp->ctxt);
+	doc = htmlCtxtReadMemory(bp->ctxt, html, (int)n, url, "UTF-8",
+				 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+				 HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD);
+	if (!doc || !(root = xmlDocGetRootElement(doc))) {
+		if (doc)
+			xmlFreeDoc(doc);
+		r->parse_error = 1;
+		return -1;
+	}
+	if (tag_is(root, "html") && (lang = attr(root, "lang"))) {
+		size_t k = 0;
+
+		while (*lang == ' ')
+			lang++;
+		for (; lang[k] && lang[k] != ' ' && k + 1 < sizeof(r->lang); k++)
+			r->lang[k] = lang[k];
+		r->lang[k] = '\0';
+	}
+	get_title(root, &r->title);
+	for (body = root->children; body && !tag_is(body, "body"); body = body->next)
+		;
+	if (!body)
+		body = root;
+
+	pass_mark(bp, root);
+	pick_language(bp, body, r->lang);
+	pass_measure(bp, body);
+	pass_markers(bp, body);
+	pass_measure(bp, body);
+	best = pass_score(bp, body);
+
+	main = pick_main(bp, body, best);
+	if (getenv("CRAWL2LM_BP_DEBUG"))
+		debug_candidates(bp, body, main);
+	memset(&w, 0, sizeof(w));
+	w.bp = bp;
+	w.out = &r->text;
+	w.format = bp->o.format;
+	write_node(&w, main);
+	free(w.seen.slot);
+	while (r->text.len && (r->text.p[r->text.len - 1] == '\n' || r->text.p[r->text.len - 1] == ' '))
+		r->text.len--;
+	if (r->text.cap)
+		r->text.p[r->text.len] = '\0';
+	{
+		size_t i;
+
+		for (i = 0; i < r->text.len; i++)
+			r->text_chars += ((unsigned char)r->text.p[i] & 0xc0) != 0x80;
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}

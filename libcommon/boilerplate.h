@@ -1,0 +1,46 @@
+/* boilerplate.h - a page's main text: HTML in, the text a reader came for out.
+ *
+ * The page is parsed with libxml2's HTML parser (recover mode, never the network). Elements
+ * that are boilerplate by tag, ARIA role, class or id (lists in data/boilerplate/) or hidden
+ * are removed; the blocks left are scored on general signals (text length, link density,
+ * punctuation, stop words, structure) to find the main content, whose blocks are written as
+ * text: headings, paragraphs, "- " list items, tab-separated table cells, pre verbatim,
+ * blocks separated by a blank line. A library function: boilerplate-strip and warc-extract
+ * (--text) share it.
+ */
+#ifndef CM_BOILERPLATE_H
+#define CM_BOILERPLATE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum cm_bp_mode { CM_BP_BALANCED, CM_BP_PRECISION, CM_BP_RECALL };
+enum cm_bp_format { CM_BP_TEXT, CM_BP_MARKDOWN };
+
+typedef struct cm_bp_opts {
+	enum cm_bp_mode mode;
+	enum cm_bp_format format;
+} cm_bp_opts;
+
+typedef struct cm_bp_result {
+	cm_buf text;		/* the main text, UTF-8; empty when nothing was found */
+	cm_buf title;		/* <title>, else the first <h1>; whitespace normalised */
+	char lang[36];		/* <html lang>, as written (trimmed), or "" */
+	size_t text_chars;	/* characters (code points) in text */
+	int parse_error;	/* the parser gave up (the result is empty) */
+} cm_bp_result;
+
+typedef struct cm_bp cm_bp;
+
+/* An extractor, reused for many pages (one per thread). */
+cm_bp *cm_bp_new(const cm_bp_opts *opts);
+void cm_bp_free(cm_bp *bp);
+
+/* Extract the main text of html (UTF-8, n bytes) into r (its buffers are reset first).
+ * url may be NULL. Returns 0, or -1 when the page could not be parsed at all. */
+int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r);
+
+void cm_bp_result_free(cm_bp_result *r);
+
+#endif
