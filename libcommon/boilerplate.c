@@ -10,6 +10,7 @@
  *   4. write the main content's blocks, each judged once more on its own (link density,
  *      stop words, length, boilerplate phrases), as text or markdown.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,8 @@ enum {
 	F_PRE = 8,		/* <pre> or inside one */
 	F_MAIN = 16,		/* selected as (part of) the main content */
 	F_PROSE = 32,		/* a paragraph-like element: p, li, td, blockquote, pre, dd */
+	F_HASBLOCK = 64,	/* has block-level children */
+	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
 };
 
 struct info {
@@ -582,9 +585,19 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			seen++;
 		}
 	}
-	for (i = 0; i < bp->nlang; i++)
-		if (hits[i] > 10 && (best < 0 || hits[i] > hits[best]))
-			best = i;
+	/* long lists (inflected languages) match more by chance: weigh by their size */
+	{
+		double best_v = 0;
+
+		for (i = 0; i < bp->nlang; i++) {
+			double v = (double)hits[i] / sqrt((double)(bp->stop[i].n + 1));
+
+			if (hits[i] > 10 && (best < 0 || v > best_v)) {
+				best = i;
+				best_v = v;
+			}
+		}
+	}
 	bp->lang = best;
 }
 
@@ -631,6 +644,8 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		if (tag_is(n, "p") || tag_is(n, "li") || tag_is(n, "td") || tag_is(n, "blockquote") ||
 		    tag_is(n, "pre") || tag_is(n, "dd"))
 			in->flags |= F_PROSE;
+		if (up && (in->flags & F_BLOCK) && !tag_is(n, "br"))
+			up->flags |= F_HASBLOCK;
 		if (is_block_tag((const char *)n->name))
 			in->flags |= F_BLOCK;
 		if (wset_has(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
@@ -640,6 +655,17 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 	}
 }
 
+/* Does n have at least k <br> children? */
+static int has_brs(xmlNodePtr n, int k)
+{
+	xmlNodePtr c;
+
+	for (c = n->children; c && k > 0; c = c->next)
+		if (tag_is(c, "br"))
+			k--;
+	return k == 0;
+}
+
 /* Measure every element bottom-up, leaving out what is dropped: text nodes count for their
  * parent, then each element's sums go to its parent, children first (the info array is in
  * document order, so backwards). */
@@ -647,6 +673,12 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 {
 	xmlNodePtr n;
 	size_t k;
+
+	/* a div of inline content only, with text between <br>s, is a paragraph too when
+	 * it has a few (as some sites write whole articles) */
+	for (n = root; n; n = next_node(n, root, 0))
+		if (is_elem(n) && tag_is(n, "div") && !(I(n)->flags & F_HASBLOCK) && has_brs(n, 2))
+			I(n)->flags |= F_PROSE | F_LEAFDIV;
 
 	for (k = 0; k < bp->ninfo; k++) {
 		struct info *in = &bp->info[k];
@@ -691,7 +723,8 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 
 		if (in->flags & F_DROP)
 			continue;
-		if ((in->flags & F_PROSE) && in->text >= 80 && in->link * 10 < in->text * 3 && in->punct >= 1)
+		if ((in->flags & F_PROSE) && in->text >= 80 && in->link * 10 < in->text * 3 && in->punct >= 1 &&
+		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words))))
 			in->good = in->text;
 		if (in->parent >= 0)
 			bp->info[in->parent].good += in->good;
@@ -834,7 +867,7 @@ static xmlNodePtr pass_score(cm_bp *bp, xmlNodePtr root)
  * best readability-style score. */
 static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 {
-	float alpha = bp->o.mode == CM_BP_PRECISION ? 0.6f : bp->o.mode == CM_BP_RECALL ? 0.15f : 0.3f;
+	float beta = bp->o.mode == CM_BP_PRECISION ? 0.4f : bp->o.mode == CM_BP_RECALL ? 0.1f : 0.2f;
 	float best_v = 0;
 	xmlNodePtr n, best = NULL;
 
@@ -847,7 +880,9 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 		in = I(n);
 		if (!in->good)
 			continue;
-		v = (float)in->good - alpha * (float)(in->text - in->good) - alpha * (float)in->link;
+		/* link text costs fully, other text that is not prose a little */
+		v = (float)in->good - (float)in->link -
+		    beta * (float)(in->text > in->good + in->link ? in->text - in->good - in->link : 0);
 		if (!best || v > best_v) {
 			best = n;
 			best_v = v;
