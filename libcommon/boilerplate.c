@@ -265,6 +265,7 @@ enum {
 	F_PROSE = 32,		/* a paragraph-like element: p, li, td, blockquote, pre, dd */
 	F_HASBLOCK = 64,	/* has block-level children */
 	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
+	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
 };
 
 struct info {
@@ -276,11 +277,12 @@ struct info {
 	float score;		/* content score given by blocks below */
 	int32_t parent;		/* index of the parent's info, -1 for the root */
 	uint16_t depth;
-	uint8_t flags;
+	uint16_t flags;
 	uint8_t scored;
 };
 
 #define NLANG 20
+#define TEASER_MAX 600	/* characters: more is no teaser */
 
 struct cm_bp {
 	cm_bp_opts o;
@@ -545,15 +547,15 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 	size_t hits[NLANG] = { 0 }, seen = 0;
 	xmlNodePtr n;
 
+	int declared = -1;
+
 	bp->lang = -1;
 	if (lang && *lang) {
 		for (i = 0; i < bp->nlang; i++)
 			if (cm_lower((unsigned char)lang[0]) == bp->lang_name[i][0] &&
 			    cm_lower((unsigned char)lang[1]) == bp->lang_name[i][1] &&
-			    (!lang[2] || lang[2] == '-' || lang[2] == '_')) {
-				bp->lang = i;
-				return;
-			}
+			    (!lang[2] || lang[2] == '-' || lang[2] == '_'))
+				declared = i;
 	}
 	for (n = root; n && seen < 20000; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		const char *s, *w = NULL;
@@ -598,6 +600,10 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			}
 		}
 	}
+	/* the declared language, unless the text plainly is another (templates carry the
+	 * site's default lang attribute on pages in other languages) */
+	if (declared >= 0 && (best < 0 || hits[declared] * 2 >= hits[best]))
+		best = declared;
 	bp->lang = best;
 }
 
@@ -653,6 +659,22 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		    is_hidden(n))
 			in->flags |= F_DROP;
 	}
+}
+
+/* Is this block (or its parent or grandparent) a small unit around a heading that links
+ * elsewhere? */
+static int in_teaser(const cm_bp *bp, const struct info *in)
+{
+	const struct info *p;
+
+	if (in->flags & F_TEASER)
+		return 1;
+	if (in->parent < 0)
+		return 0;
+	p = &bp->info[in->parent];
+	if (p->flags & F_TEASER)
+		return 1;
+	return p->parent >= 0 && (bp->info[p->parent].flags & F_TEASER);
 }
 
 /* Does n have at least k <br> children? */
@@ -712,6 +734,24 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		p->words += in->words;
 		p->stops += in->stops;
 	}
+	/* teasers: a heading that is all link, and the text beside it, point to another page */
+	for (k = 0; k < bp->ninfo; k++)
+		bp->info[k].flags &= (uint16_t)~F_TEASER;
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+
+		if (!is_heading(n) || n->name[1] == '1')
+			continue;
+		in = I(n);
+		/* a small unit: a heading link and a line or two (an article's own title links
+		 * to itself too, but sits over much more text) */
+		if (in->text > 0 && in->link * 10 >= in->text * 8) {
+			int32_t a;
+
+			for (a = in->parent; a >= 0 && bp->info[a].text < TEASER_MAX; a = bp->info[a].parent)
+				bp->info[a].flags |= F_TEASER;
+		}
+	}
 	/* prose: paragraph-like blocks of some length, few links, sentence punctuation */
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k];
@@ -724,6 +764,7 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		if (in->flags & F_DROP)
 			continue;
 		if ((in->flags & F_PROSE) && in->text >= 80 && in->link * 10 < in->text * 3 && in->punct >= 1 &&
+		    !in_teaser(bp, in) &&
 		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words))))
 			in->good = in->text;
 		if (in->parent >= 0)
@@ -990,6 +1031,8 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 	if (is_heading(n) || tag_is(n, "pre"))
 		return ld < 0.6f;
 	if (ld > (recall ? 0.7f : precise ? 0.35f : 0.5f))
+		return 0;
+	if (!recall && !is_heading(n) && in_teaser(bp, in))
 		return 0;
 	/* a short block with no function words and no sentence end reads as a label, a
 	 * byline, a caption credit or a button: not kept (but in recall mode) */
