@@ -204,8 +204,12 @@ static size_t normalise_attr(const prefixes *ign, const char *v, char *buf, size
 			continue;
 		if (n)
 			buf[n++] = ' ';
-		for (i = 0; i < tl && n + 1 < cap; i++)
+		for (i = 0; i < tl && n + 2 < cap; i++) {
+			/* camelCase words apart: "commentsContainer" is "comments container" */
+			if (i > 0 && t[i] >= 'A' && t[i] <= 'Z' && t[i - 1] >= 'a' && t[i - 1] <= 'z')
+				buf[n++] = ' ';
 			buf[n++] = (char)cm_lower((unsigned char)t[i]);
+		}
 	}
 	buf[n] = '\0';
 	return n;
@@ -794,7 +798,9 @@ static void pass_markers(cm_bp *bp, xmlNodePtr root)
 		if (cls || id) {
 			int d = has_marker(&bp->drop, &bp->ignore, n, cls, id);
 
-			if (d == 2 || (d == 1 && !has_marker(&bp->keep, &bp->ignore, n, cls, id)))
+			if (d == 2)
+				hit = 2;
+			else if (d == 1 && !has_marker(&bp->keep, &bp->ignore, n, cls, id))
 				hit = 1;
 		}
 		if (!hit && wset_has(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
@@ -803,7 +809,11 @@ static void pass_markers(cm_bp *bp, xmlNodePtr root)
 			hit = 1;
 		/* a wrapper holding most of the page, or much of its prose, is no boilerplate,
 		 * whatever it is called */
-		if (hit && ((in->text * 2 > total && in->text > 200) || (good && in->good * 3 > good)))
+		if (hit == 1 && ((in->text * 2 > total && in->text > 200) || (good && in->good * 3 > good)))
+			hit = 0;
+		/* a strong marker (comments, related stories...) yields only to a wrapper of
+		 * nearly everything */
+		if (hit == 2 && in->text * 4 > total * 3 && in->text > 200)
 			hit = 0;
 		if (hit) {
 			in->flags |= F_DROP;
