@@ -19,6 +19,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "ascii.h"
@@ -73,18 +74,21 @@ static void wset_add(wset *s, const char *p, size_t n)
 	s->n++;
 }
 
-static int wset_has(const wset *s, const char *p, size_t n)
+static int wset_has_h(const wset *s, uint64_t h)
 {
-	uint64_t h;
 	size_t i;
 
 	if (!s->slot)
 		return 0;
-	h = whash(p, n);
 	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask)
 		if (s->slot[i] == h)
 			return 1;
 	return 0;
+}
+
+static int wset_has(const wset *s, const char *p, size_t n)
+{
+	return s->slot ? wset_has_h(s, whash(p, n)) : 0;
 }
 
 /* Call fn for each line of a data file that is not blank or a # comment. */
@@ -134,6 +138,7 @@ typedef struct markers {
 	wset tokens[2];		/* [0] weak, [1] strong */
 	char **subs[2];
 	size_t nsubs[2];
+	uint8_t bigram[2][8192];	/* bit set: a substring marker starts with these two bytes */
 } markers;
 
 static void add_marker(void *ctx, const char *p, size_t n)
@@ -158,6 +163,11 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	memcpy(m->subs[strong][m->nsubs[strong]], p, n);
 	m->subs[strong][m->nsubs[strong]][n] = '\0';
 	m->nsubs[strong]++;
+	{
+		unsigned b = (unsigned)(unsigned char)p[0] << 8 | (n > 1 ? (unsigned char)p[1] : 0);
+
+		m->bigram[strong][b >> 3] |= (uint8_t)(1u << (b & 7));
+	}
 }
 
 /* Class tokens to leave out before matching (CMS slugs such as "category-social"). */
@@ -222,9 +232,22 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 	size_t i, start;
 
 	for (strong = 1; strong >= 0 && !best; strong--) {
-		for (i = 0; i < m->nsubs[strong]; i++)
-			if (strstr(buf, m->subs[strong][i]))
-				return strong + 1;
+		size_t j;
+
+		/* substrings: only where a marker's first two bytes stand */
+		for (j = 0; j + 1 < n + 1 && m->nsubs[strong]; j++) {
+			unsigned b = (unsigned)(unsigned char)buf[j] << 8 | (unsigned char)buf[j + 1];
+
+			if (!(m->bigram[strong][b >> 3] & (1u << (b & 7))))
+				continue;
+			for (i = 0; i < m->nsubs[strong]; i++) {
+				const char *sub = m->subs[strong][i];
+				size_t sl = strlen(sub);
+
+				if (sub[0] == buf[j] && j + sl <= n && memcmp(buf + j, sub, sl) == 0)
+					return strong + 1;
+			}
+		}
 		for (i = 0, start = 0; i <= n; i++) {
 			char c = buf[i];
 
@@ -294,7 +317,7 @@ struct cm_bp {
 	wset stop[NLANG];
 	char lang_name[NLANG][8];
 	int nlang;
-	wset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases;
+	wset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
 	markers drop, keep;
 	prefixes ignore;
 	struct info *info;
@@ -310,6 +333,14 @@ static const char *const langs[] = {
 	"cs", "ro", "id",
 };
 
+static const char *const block_tags[] = {
+	"address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
+	"dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+	"h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "li", "main", "menu", "nav",
+	"ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
+	"tr", "ul", "caption", "br",
+};
+
 cm_bp *cm_bp_new(const cm_bp_opts *opts)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
@@ -317,6 +348,8 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 
 	if (opts)
 		bp->o = *opts;
+	for (i = 0; i < sizeof(block_tags) / sizeof(*block_tags); i++)
+		wset_add(&bp->blocks, block_tags[i], strlen(block_tags[i]));
 	bp->ctxt = htmlNewParserCtxt();
 	if (!bp->ctxt)
 		cm_die("cannot create an HTML parser");
@@ -366,6 +399,7 @@ void cm_bp_free(cm_bp *bp)
 	free(bp->roles_drop.slot);
 	free(bp->roles_maybe.slot);
 	free(bp->phrases.slot);
+	free(bp->blocks.slot);
 	for (size_t k = 0; k < bp->ignore.n; k++)
 		free(bp->ignore.p[k]);
 	free(bp->ignore.p);
@@ -430,23 +464,10 @@ static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int skip_children)
 	return NULL;
 }
 
-static const char *const block_tags[] = {
-	"address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
-	"dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
-	"h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "li", "main", "menu", "nav",
-	"ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
-	"tr", "ul", "caption", "br",
-};
 
-static int is_block_tag(const char *name)
+static int is_block_tag(const cm_bp *bp, const char *name)
 {
-	size_t lo = 0, hi = sizeof(block_tags) / sizeof(*block_tags);
-
-	/* small list: linear is fine, names are short */
-	for (; lo < hi; lo++)
-		if (strcmp(block_tags[lo], name) == 0)
-			return 1;
-	return 0;
+	return wset_has(&bp->blocks, name, strlen(name));
 }
 
 static int is_heading(xmlNodePtr n)
@@ -561,7 +582,7 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			    (!lang[2] || lang[2] == '-' || lang[2] == '_'))
 				declared = i;
 	}
-	for (n = root; n && seen < 20000; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+	for (n = root; n && seen < 8000; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		const char *s, *w = NULL;
 		char low[64];
 		size_t lw = 0;
@@ -581,9 +602,12 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 					low[lw] = (char)cm_lower(c);
 				lw++;
 			} else if (w) {
-				if (lw <= sizeof(low))
+				if (lw <= sizeof(low)) {
+					uint64_t h = whash(low, lw);
+
 					for (i = 0; i < bp->nlang; i++)
-						hits[i] += wset_has(&bp->stop[i], low, lw);
+						hits[i] += wset_has_h(&bp->stop[i], h);
+				}
 				w = NULL;
 			}
 			if (!c)
@@ -656,7 +680,7 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 			in->flags |= F_PROSE;
 		if (up && (in->flags & F_BLOCK) && !tag_is(n, "br"))
 			up->flags |= F_HASBLOCK;
-		if (is_block_tag((const char *)n->name))
+		if (is_block_tag(bp, (const char *)n->name))
 			in->flags |= F_BLOCK;
 		if (wset_has(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
 		    ((role = attr(n, "role")) && wset_has(&bp->roles_drop, role, strlen(role))) ||
@@ -778,8 +802,10 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 
 /* Drop by class/id marker, and the tags that are boilerplate unless they hold the page
  * (header, form, ...): decided once the text is measured. */
-static void pass_markers(cm_bp *bp, xmlNodePtr root)
+static int pass_markers(cm_bp *bp, xmlNodePtr root)
 {
+	int dropped = 0;
+
 	xmlNodePtr n;
 	uint32_t total = I(root)->text, good = I(root)->good;
 
@@ -817,11 +843,13 @@ static void pass_markers(cm_bp *bp, xmlNodePtr root)
 			hit = 0;
 		if (hit) {
 			in->flags |= F_DROP;
+			dropped = 1;
 			if (in->text > 200 && getenv("CRAWL2LM_BP_DEBUG"))
 				fprintf(stderr, "drop %s class=%.60s id=%.40s text=%u\n", n->name,
 					cls ? cls : "", id ? id : "", in->text);
 		}
 	}
+	return dropped;
 }
 
 static float link_density(const struct info *in)
@@ -1249,8 +1277,8 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	pass_mark(bp, root);
 	pick_language(bp, body, r->lang);
 	pass_measure(bp, body);
-	pass_markers(bp, body);
-	pass_measure(bp, body);
+	if (pass_markers(bp, body))
+		pass_measure(bp, body);
 	best = pass_score(bp, body);
 
 	main = pick_main(bp, body, best);
