@@ -25,6 +25,7 @@
 #include "ascii.h"
 #include "boilerplate.h"
 #include "cli.h"
+#include "jsonw.h"
 #include "utf8.h"
 
 const char *cm_data(const char *name, size_t *len);
@@ -1231,6 +1232,19 @@ static void get_title(xmlNodePtr root, cm_buf *title)
 	}
 }
 
+static void valid_utf8(cm_bp *bp, cm_buf *b)
+{
+	cm_buf t;
+
+	if (!b->len || cm_utf8_valid(b->p, b->len))
+		return;
+	cm_buf_reset(&bp->tmp);
+	cm_utf8_repair(b->p, b->len, &bp->tmp);
+	t = *b;
+	*b = bp->tmp;
+	bp->tmp = t;
+}
+
 int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r)
 {
 	htmlDocPtr doc;
@@ -1294,6 +1308,10 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 		r->text.len--;
 	if (r->text.cap)
 		r->text.p[r->text.len] = '\0';
+	/* libxml2 reads undecodable bytes as Latin-1 or passes them on: the text must be
+	 * valid UTF-8 whatever came in */
+	valid_utf8(bp, &r->text);
+	valid_utf8(bp, &r->title);
 	{
 		size_t i;
 
@@ -1302,4 +1320,27 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	}
 	xmlFreeDoc(doc);
 	return 0;
+}
+
+void cm_bp_meta(cm_jw *w, const cm_bp_result *r, size_t html_bytes)
+{
+	cm_jw_obj(w);
+	cm_jw_key(w, "title");
+	cm_jw_strn(w, r->title.len ? r->title.p : "", r->title.len);
+	cm_jw_key(w, "html_bytes");
+	cm_jw_uint(w, html_bytes);
+	cm_jw_key(w, "text_chars");
+	cm_jw_uint(w, r->text_chars);
+	cm_jw_key(w, "lang");
+	cm_jw_str(w, r->lang);
+	cm_jw_end(w, '}');
+}
+
+const char *cm_bp_verdict(const cm_bp_result *r, size_t min_chars)
+{
+	if (r->parse_error)
+		return "unparsable";
+	if (r->text_chars < min_chars)
+		return r->text_chars ? "too_short" : "no_text";
+	return NULL;
 }

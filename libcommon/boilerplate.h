@@ -43,4 +43,11 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 
 void cm_bp_result_free(cm_bp_result *r);
 
+/* Why a result is not kept (with --min-chars), or NULL: "unparsable", "no_text", "too_short". */
+const char *cm_bp_verdict(const cm_bp_result *r, size_t min_chars);
+
+struct cm_jw;
+/* metadata.boilerplate's value: {"title", "html_bytes", "text_chars", "lang"}. */
+void cm_bp_meta(struct cm_jw *w, const cm_bp_result *r, size_t html_bytes);
+
 #endif

@@ -67,25 +67,12 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	cm_bp_extract(c->bp, h->str, h->str_len, NULL, &c->r);
 	cm_buf_reset(&c->meta);
 	cm_jw_init(&w, &c->meta);
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "title");
-	cm_jw_strn(&w, c->r.title.p ? c->r.title.p : "", c->r.title.len);
-	cm_jw_key(&w, "html_bytes");
-	cm_jw_uint(&w, h->str_len);
-	cm_jw_key(&w, "text_chars");
-	cm_jw_uint(&w, c->r.text_chars);
-	cm_jw_key(&w, "lang");
-	cm_jw_str(&w, c->r.lang);
-	cm_jw_end(&w, '}');
+	cm_bp_meta(&w, &c->r, h->str_len);
 	cm_rw_meta_raw(&f->rw, "boilerplate", c->meta.p, c->meta.len);
 	cm_rw_set_str(&f->rw, f->text_field, c->r.text.p ? c->r.text.p : "", c->r.text.len);
 	if (!c->keep_html)
 		cm_rw_del(&f->rw, c->html_field);
-	if (c->r.parse_error)
-		return "unparsable";
-	if (c->r.text_chars < c->min_chars)
-		return c->r.text_chars ? "too_short" : "no_text";
-	return NULL;
+	return cm_bp_verdict(&c->r, c->min_chars);
 }
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@ void wx_opts_default(struct wx_opts *o)
 	o->mime_html = 1;
 	o->statuses[o->nstatuses++] = 200;
 	o->max_record = 64u << 20;
+	o->min_chars = 1;
 	wx_set_added(o, 0);
 }
 
@@ -36,6 +37,8 @@ void wx_init(struct wx *x, const struct wx_opts *o)
 	x->o = o;
 	x->id_field = "id";
 	x->text_field = "text";
+	if (o->text)
+		x->bp = cm_bp_new(&o->bp);
 }
 
 void wx_free(struct wx *x)
@@ -44,6 +47,8 @@ void wx_free(struct wx *x)
 	cm_buf_free(&x->body);
 	cm_buf_free(&x->body2);
 	cm_buf_free(&x->utf8);
+	cm_bp_free(x->bp);
+	cm_bp_result_free(&x->bpr);
 }
 
 static char *list_next(char **s)
@@ -178,7 +183,7 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 	const char *body = r->block, *charset = "utf-8", *text;
 	size_t body_len = r->block_len, replaced = 0, text_len;
 	char mime[128];
-	int status = 0, csrc = -1, decode_error = 0, is_text = r->type == WARC_CONVERSION;
+	int status = 0, csrc = -1, decode_error = 0, is_text = r->type == WARC_CONVERSION, strip;
 	struct warc_str url = r->target_uri;
 	cm_jw w;
 
@@ -255,12 +260,23 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 		url.p++;
 		url.len -= 2;
 	}
+	/* --text: the main text, as boilerplate-strip would make it of this html */
+	strip = c->bp && !is_text;
+	if (strip) {
+		const char *why;
+
+		cm_bp_extract(c->bp, text, text_len, NULL, &c->bpr);
+		if ((why = cm_bp_verdict(&c->bpr, o->min_chars)))
+			return why;
+	}
 	cm_buf_reset(&c->line);
 	cm_jw_init(&w, &c->line);
 	cm_jw_obj(&w);
 	wx_key_str(&w, c->id_field, r->record_id);
-	cm_jw_key(&w, is_text ? c->text_field : "html");
-	cm_jw_strn(&w, text, text_len);
+	if (!strip) {
+		cm_jw_key(&w, is_text ? c->text_field : "html");
+		cm_jw_strn(&w, text, text_len);
+	}
 	cm_jw_key(&w, "source");
 	cm_jw_str(&w, source);
 	cm_jw_key(&w, "added");
@@ -300,7 +316,15 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 	cm_jw_key(&w, "offset");
 	cm_jw_uint(&w, r->offset);
 	cm_jw_end(&w, '}');
+	if (strip) {
+		cm_jw_key(&w, "boilerplate");
+		cm_bp_meta(&w, &c->bpr, text_len);
+	}
 	cm_jw_end(&w, '}');
+	if (strip) {
+		cm_jw_key(&w, c->text_field);
+		cm_jw_strn(&w, c->bpr.text.len ? c->bpr.text.p : "", c->bpr.text.len);
+	}
 	cm_jw_end(&w, '}');
 	cm_buf_addc(&c->line, '\n');
 	return NULL;

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "boilerplate.h"
 #include "buf.h"
 #include "jsonw.h"
 #include "warc.h"
@@ -20,6 +21,9 @@ struct wx_opts {
 	int nstatuses;
 	uint64_t max_record;		/* also the limit for decoded bodies */
 	char added[32];			/* the records' "added" time */
+	int text;			/* --text: main text instead of html, in process */
+	cm_bp_opts bp;			/* how to extract it */
+	size_t min_chars;		/* shorter texts are dropped */
 };
 
 struct wx_counts {
@@ -32,6 +36,8 @@ struct wx {
 	struct wx_counts n;
 	cm_buf line;			/* the last record made, with its newline */
 	cm_buf body, body2, utf8;
+	cm_bp *bp;			/* with --text */
+	cm_bp_result bpr;
 };
 
 extern const char *const wx_charset_sources[5];
@@ -49,7 +55,8 @@ void wx_init(struct wx *x, const struct wx_opts *o);
 void wx_free(struct wx *x);
 /* Make the JSON line for r in x->line and return NULL, or return why r is not wanted
  * ("type", "mime", "status", "bad_http", "truncated", "too_large",
- * "unknown_content_encoding"). */
+ * "unknown_content_encoding"; with --text also "unparsable", "no_text", "too_short"). With
+ * --text the record is the one boilerplate-strip would make of the html record. */
 const char *wx_record(struct wx *x, const struct warc_record *r, const char *source);
 /* "key": header value, made valid UTF-8. */
 void wx_key_str(cm_jw *w, const char *key, struct warc_str s);

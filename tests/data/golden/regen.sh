@@ -15,3 +15,8 @@ for f in "$root"/tests/data/warc/*.warc* "$root"/tests/data/warc/*.arc*; do
 		--types warcinfo,response,resource,request,metadata,revisit,conversion,continuation \
 		"$f" >"$root/tests/data/golden/$name.all.expect"
 done
+
+# boilerplate-strip on real pages: the text of each, one after the other
+boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" |
+	jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' \
+	>"$root/tests/data/golden/aeb-4.text.expect"

@@ -1,0 +1,64 @@
+#!/bin/sh
+# boilerplate-strip: real pages against their pinned text, the options, the in-process path of
+# warc-extract (--text) giving the very same records, and bad pages.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+boilerplate-strip "$DATA/html/aeb-4.jsonl.gz" |
+	jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' >got
+test_cmp "$DATA/golden/aeb-4.text.expect" got "four real pages: the pinned main text"
+boilerplate-strip "$DATA/html/aeb-4.jsonl.gz" >out.jsonl
+is "$(jq -r 'has("html")' out.jsonl | sort -u)" "false" "html removed"
+is "$(jq -r '.metadata.boilerplate | (.html_bytes > 10000) and (.text_chars > 100)' out.jsonl | sort -u)" "true" \
+	"metadata.boilerplate has html_bytes and text_chars"
+is "$(jq -r 'select(.id | startswith("70cb2d5b")) | .text' out.jsonl | grep -c "Taylor Swift")" 6 \
+	"the BBC article's paragraphs are there"
+boilerplate-strip --keep-html "$DATA/html/aeb-4.jsonl.gz" | jq -r 'has("html") and has("text")' | sort -u >kh
+is "$(cat kh)" "true" "--keep-html keeps html beside text"
+boilerplate-strip --format markdown "$DATA/html/aeb-4.jsonl.gz" | jq -r .text | grep -c '^#' >md
+ok "$([ "$(cat md)" -gt 0 ] && echo 0 || echo 1)" "--format markdown writes # headings ($(cat md))"
+
+# min-chars and rejects, records without html, another field name
+{ printf '{"id":"empty","html":"<html><body><nav>menu</nav></body></html>"}\n'
+  printf '{"id":"wet","text":"already text"}\n'
+  printf '{"id":"short","page":"<p>Short but real.</p>"}\n'; } >mix.jsonl
+boilerplate-strip --rejects rej.jsonl --stats s.json mix.jsonl >out.jsonl
+is "$(jq -r .id out.jsonl | tr '\n' ' ')" "wet short " "no text: dropped; no html: passed unchanged"
+is "$(jq -r '.id + ":" + .metadata.reject.reason' rej.jsonl)" "empty:no_text" "rejected with the reason"
+is "$(sed -n 1p out.jsonl)" '{"id":"wet","text":"already text"}' "a record without html is unchanged"
+is "$(boilerplate-strip --html-field page mix.jsonl | jq -r 'select(.id == "short") | .text')" "Short but real." \
+	"--html-field"
+is "$(boilerplate-strip --html-field page --min-chars 100 mix.jsonl | jq -r 'select(.id == "short") | .id')" "" \
+	"--min-chars drops shorter texts"
+
+# warc-extract --text: the same records as warc-extract | boilerplate-strip
+for w in chatnoir-resiliparse_warcfile.warc.gz whirlwind-python_whirlwind.warc.gz dolma_warc_sample-0000.warc.gz; do
+	warc-extract "$DATA/warc/$w" | boilerplate-strip >piped.jsonl
+	warc-extract --text "$DATA/warc/$w" >inproc.jsonl
+	test_cmp piped.jsonl inproc.jsonl "$w: --text gives the very records of the pipe"
+done
+warc-extract --text --format markdown --precision "$DATA/warc/whirlwind-python_whirlwind.warc.gz" >a.jsonl
+warc-extract "$DATA/warc/whirlwind-python_whirlwind.warc.gz" | boilerplate-strip --format markdown --precision >b.jsonl
+test_cmp b.jsonl a.jsonl "--text with --format and --precision: the same too"
+
+# bad pages: time and memory grow linearly
+page() { # page N: a JSON record whose html has N paragraphs
+	awk -v n="$1" 'BEGIN { printf "{\"id\":\"big\",\"html\":\"<html><body><article>";
+		for (i = 0; i < n; i++) printf "<p>Paragraph %d of a long page, written in plain sentences, one after another.</p>", i;
+		print "</article></body></html>\"}" }'
+}
+page 10000 >p1.jsonl
+page 100000 >p10.jsonl
+m1=$( { /usr/bin/time -f %M boilerplate-strip p1.jsonl >o1; } 2>&1 )
+m10=$( { /usr/bin/time -f %M boilerplate-strip p10.jsonl >o10; } 2>&1 )
+is "$(jq -r '.text | split("\n\n") | length' o10)" 100000 "a 9 MB page: every paragraph"
+ok "$([ "$m10" -lt $((m1 * 15)) ] && echo 0 || echo 1)" "memory linear: ${m1} KB for 1 MB, ${m10} KB for 9 MB"
+awk 'BEGIN { printf "{\"id\":\"deep\",\"html\":\""; for (i = 0; i < 100000; i++) printf "<div>"; print "deep\"}" }' >deep.jsonl
+boilerplate-strip deep.jsonl >/dev/null
+ok $? "100,000-deep nesting: no crash"
+printf '{"id":"fs","html":"<frameset><frame src=\\"a\\"></frameset>"}\n{"id":"nobody","html":"text, and no tags at all."}\n' >odd.jsonl
+boilerplate-strip --min-chars 0 odd.jsonl >odd.out
+is "$(wc -l <odd.out)" 2 "frameset and a page without body: both come through"
+head -c 300000 /dev/urandom | od -An -tx1 | tr -d ' \n' | awk '{ printf "{\"id\":\"junk\",\"html\":\"%s\"}\n", $0 }' >junk.jsonl
+boilerplate-strip --min-chars 0 junk.jsonl | jq -e .text >/dev/null
+ok $? "binary-looking junk: valid output"
+done_testing
