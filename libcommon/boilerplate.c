@@ -302,6 +302,7 @@ struct info {
 	uint32_t punct;		/* sentence punctuation */
 	uint32_t words, stops;	/* words, and stop words among them */
 	uint32_t good;		/* characters in paragraph-like blocks that read as prose */
+	uint32_t glink;		/* of which link text */
 	float score;		/* content score given by blocks below */
 	int32_t parent;		/* index of the parent's info, -1 for the root */
 	uint16_t depth;
@@ -785,19 +786,27 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k];
 
-		in->good = 0;
+		in->good = in->glink = 0;
 	}
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k];
 
 		if (in->flags & F_DROP)
 			continue;
-		if ((in->flags & F_PROSE) && in->text >= 80 && in->link * 10 < in->text * 3 && in->punct >= 1 &&
+		if ((in->flags & F_PROSE) && in->text >= 80 && in->punct >= 1 &&
+		    (in->link * 10 < in->text * 3 ||
+		     /* linked prose (encyclopedias): sentences around the links */
+		     (in->text >= 150 && in->link * 10 < in->text * 6 && in->punct >= 2 &&
+		      bp->lang >= 0 && in->stops * 5 >= in->words)) &&
 		    !in_teaser(bp, in) &&
-		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words))))
+		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words)))) {
 			in->good = in->text;
-		if (in->parent >= 0)
+			in->glink = in->link;
+		}
+		if (in->parent >= 0) {
 			bp->info[in->parent].good += in->good;
+			bp->info[in->parent].glink += in->glink;
+		}
 	}
 }
 
@@ -960,9 +969,13 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 		in = I(n);
 		if (!in->good)
 			continue;
-		/* link text costs fully, other text that is not prose a little */
-		v = (float)in->good - (float)in->link -
-		    beta * (float)(in->text > in->good + in->link ? in->text - in->good - in->link : 0);
+		/* link text outside prose costs fully, other text that is not prose a little */
+		{
+			float other_link = (float)(in->link > in->glink ? in->link - in->glink : 0);
+			float rest = (float)in->text - (float)in->good - other_link;
+
+			v = (float)in->good - other_link - beta * (rest > 0 ? rest : 0);
+		}
 		if (!best || v > best_v) {
 			best = n;
 			best_v = v;

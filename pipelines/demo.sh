@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - the pipeline so far, on real data bundled in the repository (make demo).
 # Today: warc-extract on a Common Crawl excerpt (CC-MAIN-2020-34, 50 records, pages in
-# several charsets) and on a CC-MAIN-2024-22 WET file. Later stages join as they land.
+# several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip: WARC -> text.
+# Later stages join as they land.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$root/build}
@@ -28,5 +29,17 @@ head -1 "$out/pages.jsonl" | jq '.html |= .[0:200]'
 
 step "4. WET files give text directly" "warc-extract $(basename "$wet") | jq ..."
 warc-extract "$wet" | jq -r '"\(.url): \(.text | length) chars: \(.text | .[0:160] | gsub("\n"; " | "))..."'
+
+step "5. HTML -> main text: boilerplate-strip drops menus, footers, sidebars, comments, ads" \
+	"boilerplate-strip --stats strip.json pages.jsonl > text.jsonl"
+boilerplate-strip --stats "$out/strip.json" "$out/pages.jsonl" >"$out/text.jsonl"
+jq -r '"\(.read) pages: \(.kept) with main text, \(.dropped) without (\(.dropped_by_reason | to_entries | map("\(.key): \(.value)") | join(", ")))"' "$out/strip.json"
+jq -r '"  \(.metadata.boilerplate.html_bytes) bytes of html -> \(.metadata.boilerplate.text_chars) characters of text  \(.url)"' "$out/text.jsonl"
+
+step "6. A real news page (BBC, from the article-extraction benchmark): title and main text" \
+	"boilerplate-strip aeb-4.jsonl.gz | jq -r 'select(.url | test(\"bbc\")) | .text'"
+boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" >"$out/aeb.text.jsonl"
+jq -r 'select(.url | test("bbc")) | "title: " + .metadata.boilerplate.title + "\n\n" + .text' \
+	"$out/aeb.text.jsonl" | head -14 | cut -c1-160
 
 printf '\nOutputs are in %s\n' "$out"
