@@ -183,6 +183,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/crawl2lm
+	install -m 644 NOTICE README.md $(DESTDIR)$(PREFIX)/share/doc/crawl2lm/
 
 clean:
 	rm -rf $(O)
