@@ -1279,7 +1279,8 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	htmlCtxtReset(bp->ctxt);
 	doc = htmlCtxtReadMemory(bp->ctxt, html, (int)n, url, "UTF-8",
 				 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-				 HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD);
+				 HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD |
+				 HTML_PARSE_IGNORE_ENC);
 	if (!doc || !(root = xmlDocGetRootElement(doc))) {
 		if (doc)
 			xmlFreeDoc(doc);
