@@ -8,3 +8,9 @@ BIN=${BUILD:-$here/../build}/bin "$here/warc-extract/run.sh"
 echo
 echo "== record I/O: pass-through filter against jansson"
 "$here/record-io/run.sh"
+echo
+echo "== boilerplate-strip against trafilatura, resiliparse, readability, justext (AEB)"
+BIN=${BUILD:-$here/../build}/bin "$here/boilerplate/run.sh"
+echo
+echo "== WARC to text: pipe against warc-extract --text"
+BIN=${BUILD:-$here/../build}/bin "$here/boilerplate/warc-paths.sh"
