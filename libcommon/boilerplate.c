@@ -1071,6 +1071,78 @@ static void add_text(writer *w, const char *s, int pre)
 	}
 }
 
+static int is_alnum_byte(unsigned char c)
+{
+	return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Is a short block mostly a boilerplate phrase ("share this", "read more", "all rights
+ * reserved")? The block's text, lower-cased, spaces collapsed and punctuation trimmed at the
+ * ends, must have a phrase as whole words making up 60% of it (data/boilerplate/README.md). */
+static int is_phrase_block(cm_bp *bp, xmlNodePtr n)
+{
+	char buf[128];
+	size_t len = 0, i, j, b, e;
+	xmlNodePtr c;
+	int space = 0;
+
+	if (!bp->phrases.n)
+		return 0;
+	for (c = n; c && len < sizeof(buf) - 4; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
+		const unsigned char *t;
+
+		if (!is_text(c) || !c->content)
+			continue;
+		for (t = c->content; *t && len < sizeof(buf) - 4; t++) {
+			if (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r' ||
+			    (t[0] == 0xc2 && t[1] == 0xa0)) {
+				space = len > 0;
+				if (*t == 0xc2)
+					t++;
+				continue;
+			}
+			if (space)
+				buf[len++] = ' ';
+			space = 0;
+			/* ' and ' as ' */
+			if (t[0] == 0xe2 && t[1] == 0x80 && (t[2] == 0x98 || t[2] == 0x99)) {
+				buf[len++] = '\'';
+				t += 2;
+				continue;
+			}
+			buf[len++] = (char)cm_lower(*t);
+		}
+	}
+	if (len == 0 || len >= sizeof(buf) - 4)
+		return 0;
+	/* trim what is not a letter or digit at both ends (ASCII and common symbols) */
+	b = 0;
+	while (b < len && !is_alnum_byte((unsigned char)buf[b]))
+		b++;
+	e = len;
+	while (e > b && !is_alnum_byte((unsigned char)buf[e - 1]))
+		e--;
+	/* multi-byte symbols at the ends (›, », •, …) are not letters: trim them too */
+	while (e > b && (unsigned char)buf[e - 1] >= 0x80 && e - b >= 3 &&
+	       ((unsigned char)buf[e - 3] == 0xe2 || (unsigned char)buf[e - 2] == 0xc2))
+		e -= (unsigned char)buf[e - 3] == 0xe2 ? 3 : 2;
+	if (e <= b || e - b > 80)
+		return 0;
+	for (i = b; i < e; i++) {
+		if (i > b && is_alnum_byte((unsigned char)buf[i - 1]))
+			continue;	/* a phrase starts at a word start */
+		for (j = e; j > i; j--) {
+			if (j < e && is_alnum_byte((unsigned char)buf[j]))
+				continue;	/* and ends at a word end */
+			if ((j - i) * 10 < (e - b) * 6)
+				break;
+			if (wset_has(&bp->phrases, buf + i, j - i))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* Judge a block on its own: is it worth keeping? */
 static int good_block(cm_bp *bp, xmlNodePtr n)
 {
@@ -1079,6 +1151,8 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 	int precise = bp->o.mode == CM_BP_PRECISION, recall = bp->o.mode == CM_BP_RECALL;
 
 	if (in->text == 0)
+		return 0;
+	if (in->text <= 80 && !tag_is(n, "pre") && is_phrase_block(bp, n))
 		return 0;
 	if (is_heading(n) || tag_is(n, "pre"))
 		return ld < 0.6f;
