@@ -707,6 +707,61 @@ static int in_teaser(const cm_bp *bp, const struct info *in)
 	return p->parent >= 0 && (bp->info[p->parent].flags & F_TEASER);
 }
 
+static int teaser_like(xmlNodePtr c)
+{
+	const struct info *in = I(c);
+
+	/* repeated <article>s are separate items by definition; other containers need a title
+	 * link's share of text */
+	return (tag_is(c, "article") || tag_is(c, "div") || tag_is(c, "section") || tag_is(c, "li")) &&
+	       !(in->flags & F_DROP) && in->text >= 40 && in->text < 2 * TEASER_MAX &&
+	       (in->link * 100 >= in->text * 15 || (tag_is(c, "article") && in->link > 0)) &&
+	       attr(c, "class") && *attr(c, "class");
+}
+
+/* Same first class word (listing items differ further on: "post post-7816"). */
+static int same_first_class(const char *a, const char *b)
+{
+	while (*a == ' ')
+		a++;
+	while (*b == ' ')
+		b++;
+	while (*a && *a != ' ' && *a == *b) {
+		a++;
+		b++;
+	}
+	return (!*a || *a == ' ') && (!*b || *b == ' ');
+}
+
+static void mark_listings(cm_bp *bp, xmlNodePtr root)
+{
+	xmlNodePtr n, c, d;
+
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		if (!is_elem(n))
+			continue;
+		for (c = n->children; c; c = c->next) {
+			const char *cls;
+			int same = 0;
+
+			if (!is_elem(c) || !teaser_like(c) || (I(c)->flags & F_TEASER))
+				continue;
+			cls = attr(c, "class");
+			for (d = c; d; d = d->next)
+				if (is_elem(d) && strcmp((const char *)d->name, (const char *)c->name) == 0 &&
+				    teaser_like(d) && same_first_class(attr(d, "class"), cls))
+					same++;
+			if (same < 3)
+				continue;
+			for (d = c; d; d = d->next)
+				if (is_elem(d) && strcmp((const char *)d->name, (const char *)c->name) == 0 &&
+				    teaser_like(d) && same_first_class(attr(d, "class"), cls))
+					I(d)->flags |= F_TEASER;
+		}
+	}
+	(void)bp;
+}
+
 /* Does n have at least k <br> children? */
 static int has_brs(xmlNodePtr n, int k)
 {
@@ -782,6 +837,9 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 				bp->info[a].flags |= F_TEASER;
 		}
 	}
+	/* listings: three or more siblings of the same tag and class, each a small unit with a
+	 * fair share of link text (a title), are teasers of other pages */
+	mark_listings(bp, root);
 	/* prose: paragraph-like blocks of some length, few links, sentence punctuation */
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k];
