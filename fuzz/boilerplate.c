@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int i;
 
 	if (!bp[0]) {
-		cm_bp_opts o[3] = { { CM_BP_BALANCED, CM_BP_TEXT }, { CM_BP_PRECISION, CM_BP_MARKDOWN },
-				    { CM_BP_RECALL, CM_BP_TEXT } };
+		cm_bp_opts o[3] = { { CM_BP_BALANCED, CM_BP_TEXT, 0 }, { CM_BP_PRECISION, CM_BP_MARKDOWN, 0 },
+				    { CM_BP_RECALL, CM_BP_TEXT, 0 } };
 
 		for (i = 0; i < 3; i++)
 			bp[i] = cm_bp_new(&o[i]);

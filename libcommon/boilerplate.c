@@ -1482,11 +1482,42 @@ void cm_bp_meta(cm_jw *w, const cm_bp_result *r, size_t html_bytes)
 	cm_jw_end(w, '}');
 }
 
-const char *cm_bp_verdict(const cm_bp_result *r, size_t min_chars)
+const char *cm_bp_verdict(const cm_bp_result *r, const cm_bp_opts *o)
 {
 	if (r->parse_error)
 		return "unparsable";
-	if (r->text_chars < min_chars)
+	if (r->text_chars < o->min_chars)
 		return r->text_chars ? "too_short" : "no_text";
 	return NULL;
+}
+
+void cm_bp_opts_default(cm_bp_opts *o)
+{
+	o->mode = CM_BP_BALANCED;
+	o->format = CM_BP_TEXT;
+	o->min_chars = 1;
+}
+
+int cm_bp_option(cm_bp_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case CM_BP_OPT_FORMAT:
+		if (strcmp(arg, "text") == 0)
+			o->format = CM_BP_TEXT;
+		else if (strcmp(arg, "markdown") == 0)
+			o->format = CM_BP_MARKDOWN;
+		else
+			cm_usage_error("option '--format' wants text or markdown, not '%s'", arg);
+		return 1;
+	case CM_BP_OPT_PRECISION:
+		o->mode = CM_BP_PRECISION;
+		return 1;
+	case CM_BP_OPT_RECALL:
+		o->mode = CM_BP_RECALL;
+		return 1;
+	case CM_BP_OPT_MIN_CHARS:
+		o->min_chars = (size_t)cm_parse_ll("--min-chars", arg, 0, 1LL << 40);
+		return 1;
+	}
+	return 0;
 }

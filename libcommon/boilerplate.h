@@ -21,7 +21,30 @@ enum cm_bp_format { CM_BP_TEXT, CM_BP_MARKDOWN };
 typedef struct cm_bp_opts {
 	enum cm_bp_mode mode;
 	enum cm_bp_format format;
+	size_t min_chars;	/* shorter texts are dropped (see cm_bp_verdict) */
 } cm_bp_opts;
+
+/* The extraction options both boilerplate-strip and warc-extract --text take: list
+ * CM_BP_LONGOPTS in the option table, CM_BP_USAGE in the help, pass options to
+ * cm_bp_option(). */
+enum { CM_BP_OPT_FORMAT = 1050, CM_BP_OPT_PRECISION, CM_BP_OPT_RECALL, CM_BP_OPT_MIN_CHARS };
+
+#define CM_BP_LONGOPTS \
+	{ "format", required_argument, NULL, CM_BP_OPT_FORMAT }, \
+	{ "precision", no_argument, NULL, CM_BP_OPT_PRECISION }, \
+	{ "recall", no_argument, NULL, CM_BP_OPT_RECALL }, \
+	{ "min-chars", required_argument, NULL, CM_BP_OPT_MIN_CHARS }
+
+#define CM_BP_USAGE \
+"      --format FORMAT    text (default) or markdown\n" \
+"      --precision        leave out more: only what is surely main content\n" \
+"      --recall           keep more: everything that may be main content\n" \
+"      --min-chars N      drop records whose text is shorter (default: 1)\n"
+
+/* Defaults: balanced, text, min_chars 1. */
+void cm_bp_opts_default(cm_bp_opts *o);
+/* Handle one of CM_BP_LONGOPTS; returns 1 when it was one (usage errors exit 2). */
+int cm_bp_option(cm_bp_opts *o, int c, const char *arg);
 
 typedef struct cm_bp_result {
 	cm_buf text;		/* the main text, UTF-8; empty when nothing was found */
@@ -43,8 +66,8 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 
 void cm_bp_result_free(cm_bp_result *r);
 
-/* Why a result is not kept (with --min-chars), or NULL: "unparsable", "no_text", "too_short". */
-const char *cm_bp_verdict(const cm_bp_result *r, size_t min_chars);
+/* Why a result is not kept, or NULL: "unparsable", "no_text", "too_short" (--min-chars). */
+const char *cm_bp_verdict(const cm_bp_result *r, const cm_bp_opts *o);
 
 struct cm_jw;
 /* metadata.boilerplate's value: {"title", "html_bytes", "text_chars", "lang"}. */

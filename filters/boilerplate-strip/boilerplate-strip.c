@@ -10,20 +10,13 @@
 
 enum {
 	OPT_KEEP_HTML = CM_OPT_PROGRAM,
-	OPT_MIN_CHARS,
-	OPT_FORMAT,
-	OPT_PRECISION,
-	OPT_RECALL,
 	OPT_HTML_FIELD,
 };
 
 static const struct option longopts[] = {
 	{ "keep-html", no_argument, NULL, OPT_KEEP_HTML },
-	{ "min-chars", required_argument, NULL, OPT_MIN_CHARS },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "precision", no_argument, NULL, OPT_PRECISION },
-	{ "recall", no_argument, NULL, OPT_RECALL },
 	{ "html-field", required_argument, NULL, OPT_HTML_FIELD },
+	CM_BP_LONGOPTS,
 	CM_FILTER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -37,10 +30,7 @@ static void usage(void)
 	       "unless --keep-html. Records without html pass unchanged.\n"
 	       "\n"
 	       "Extraction:\n"
-	       "      --format FORMAT    text (default) or markdown\n"
-	       "      --precision        leave out more: only what is surely main content\n"
-	       "      --recall           keep more: everything that may be main content\n"
-	       "      --min-chars N      drop records whose text is shorter (default: 1)\n"
+	       CM_BP_USAGE
 	       "      --keep-html        keep the html field\n"
 	       "      --html-field NAME  the field holding the page (default: html)\n"
 	       "\n"
@@ -51,7 +41,7 @@ struct ctx {
 	cm_bp *bp;
 	cm_bp_result r;
 	const char *html_field;
-	size_t min_chars;
+	cm_bp_opts o;
 	int keep_html;
 	cm_buf meta;
 };
@@ -72,39 +62,30 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	cm_rw_set_str(&f->rw, f->text_field, c->r.text.p ? c->r.text.p : "", c->r.text.len);
 	if (!c->keep_html)
 		cm_rw_del(&f->rw, c->html_field);
-	return cm_bp_verdict(&c->r, c->min_chars);
+	return cm_bp_verdict(&c->r, &c->o);
 }
 
 int main(int argc, char **argv)
 {
 	struct ctx c;
-	cm_bp_opts o = { CM_BP_BALANCED, CM_BP_TEXT };
 	cm_filter f;
 	int ch;
 
 	memset(&c, 0, sizeof(c));
 	c.html_field = "html";
-	c.min_chars = 1;
+	cm_bp_opts_default(&c.o);
 	cm_filter_init(&f, argc, argv);
 	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_KEEP_HTML: c.keep_html = 1; break;
-		case OPT_MIN_CHARS: c.min_chars = (size_t)cm_parse_ll("--min-chars", optarg, 0, 1LL << 40); break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o.format = CM_BP_TEXT;
-			else if (strcmp(optarg, "markdown") == 0)
-				o.format = CM_BP_MARKDOWN;
-			else
-				cm_usage_error("option '--format' wants text or markdown, not '%s'", optarg);
-			break;
-		case OPT_PRECISION: o.mode = CM_BP_PRECISION; break;
-		case OPT_RECALL: o.mode = CM_BP_RECALL; break;
 		case OPT_HTML_FIELD: c.html_field = optarg; break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
+		default:
+			if (!cm_bp_option(&c.o, ch, optarg))
+				cm_filter_option(&f, ch, optarg, usage);
+			break;
 		}
 	}
-	c.bp = cm_bp_new(&o);
+	c.bp = cm_bp_new(&c.o);
 	f.json = cm_json_new();
 	cm_json_want(f.json, c.html_field);
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));

@@ -18,7 +18,7 @@ void wx_opts_default(struct wx_opts *o)
 	o->mime_html = 1;
 	o->statuses[o->nstatuses++] = 200;
 	o->max_record = 64u << 20;
-	o->min_chars = 1;
+	cm_bp_opts_default(&o->bp);
 	wx_set_added(o, 0);
 }
 
@@ -266,7 +266,7 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 		const char *why;
 
 		cm_bp_extract(c->bp, text, text_len, NULL, &c->bpr);
-		if ((why = cm_bp_verdict(&c->bpr, o->min_chars)))
+		if ((why = cm_bp_verdict(&c->bpr, &o->bp)))
 			return why;
 	}
 	cm_buf_reset(&c->line);

@@ -22,8 +22,7 @@ struct wx_opts {
 	uint64_t max_record;		/* also the limit for decoded bodies */
 	char added[32];			/* the records' "added" time */
 	int text;			/* --text: main text instead of html, in process */
-	cm_bp_opts bp;			/* how to extract it */
-	size_t min_chars;		/* shorter texts are dropped */
+	cm_bp_opts bp;			/* how to extract it, and --min-chars */
 };
 
 struct wx_counts {

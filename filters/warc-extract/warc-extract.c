@@ -20,10 +20,6 @@ enum {
 	OPT_MAX_RECORD,
 	OPT_SOURCE,
 	OPT_TEXT,
-	OPT_FORMAT,
-	OPT_PRECISION,
-	OPT_RECALL,
-	OPT_MIN_CHARS,
 };
 
 static const struct option longopts[] = {
@@ -33,10 +29,7 @@ static const struct option longopts[] = {
 	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "text", no_argument, NULL, OPT_TEXT },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "precision", no_argument, NULL, OPT_PRECISION },
-	{ "recall", no_argument, NULL, OPT_RECALL },
-	{ "min-chars", required_argument, NULL, OPT_MIN_CHARS },
+	CM_BP_LONGOPTS,
 	CM_FILTER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -58,11 +51,8 @@ static void usage(void)
 	       "      --source NAME      the records' source field (default: the file's name)\n"
 	       "\n"
 	       "Main text in the same process (what boilerplate-strip would make of each page):\n"
-	       "      --text             write the page's main text, not its html\n"
-	       "      --format FORMAT    text (default) or markdown\n"
-	       "      --precision        leave out more; --recall: keep more\n"
-	       "      --recall           keep more of what may be main content\n"
-	       "      --min-chars N      drop pages whose text is shorter (default: 1)\n"
+	       "      --text             write the page's main text, not its html; with it:\n"
+	       CM_BP_USAGE
 	       "\n"
 	       CM_FILTER_USAGE
 	       "\n"
@@ -233,18 +223,10 @@ int main(int argc, char **argv)
 		case OPT_MAX_RECORD: o.max_record = cm_parse_size("--max-record-size", optarg); break;
 		case OPT_SOURCE: c.source = optarg; break;
 		case OPT_TEXT: o.text = 1; break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o.bp.format = CM_BP_TEXT;
-			else if (strcmp(optarg, "markdown") == 0)
-				o.bp.format = CM_BP_MARKDOWN;
-			else
-				cm_usage_error("option '--format' wants text or markdown, not '%s'", optarg);
+		default:
+			if (!cm_bp_option(&o.bp, ch, optarg))
+				cm_filter_option(&f, ch, optarg, usage);
 			break;
-		case OPT_PRECISION: o.bp.mode = CM_BP_PRECISION; break;
-		case OPT_RECALL: o.bp.mode = CM_BP_RECALL; break;
-		case OPT_MIN_CHARS: o.min_chars = (size_t)cm_parse_ll("--min-chars", optarg, 0, 1LL << 40); break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
 		}
 	}
 	/* "added": now, or SOURCE_DATE_EPOCH for reproducible output */

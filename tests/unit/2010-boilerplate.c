@@ -40,7 +40,7 @@ static int has(const char *needle)
 
 int main(void)
 {
-	cm_bp_opts o = { CM_BP_BALANCED, CM_BP_TEXT }, om = { CM_BP_BALANCED, CM_BP_MARKDOWN };
+	cm_bp_opts o = { CM_BP_BALANCED, CM_BP_TEXT, 1 }, om = { CM_BP_BALANCED, CM_BP_MARKDOWN, 1 };
 	cm_buf b = CM_BUF_INIT, big = CM_BUF_INIT;
 	size_t i;
 
