@@ -288,8 +288,6 @@ enum {
 	F_DROP = 1,		/* removed with its content */
 	F_LINK = 2,		/* an <a> or inside one */
 	F_BLOCK = 4,		/* a block-level element */
-	F_PRE = 8,		/* <pre> or inside one */
-	F_MAIN = 16,		/* selected as (part of) the main content */
 	F_PROSE = 32,		/* a paragraph-like element: p, li, td, blockquote, pre, dd */
 	F_HASBLOCK = 64,	/* has block-level children */
 	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
@@ -672,11 +670,9 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		in->parent = up ? (int32_t)(up - bp->info) : -1;
 		in->depth = up ? (uint16_t)(up->depth + 1) : 0;
 		if (up)
-			in->flags |= up->flags & (F_LINK | F_PRE);
+			in->flags |= up->flags & F_LINK;
 		if (tag_is(n, "a"))
 			in->flags |= F_LINK;
-		if (tag_is(n, "pre"))
-			in->flags |= F_PRE;
 		if (tag_is(n, "p") || tag_is(n, "li") || tag_is(n, "td") || tag_is(n, "blockquote") ||
 		    tag_is(n, "pre") || tag_is(n, "dd"))
 			in->flags |= F_PROSE;
@@ -1076,7 +1072,6 @@ typedef struct writer {
 	int format;
 	size_t block_start;	/* where the current block began in out */
 	int space;		/* a space is pending */
-	int list_depth;
 	wset seen;		/* blocks written so far (hashes) */
 } writer;
 
