@@ -1,14 +1,18 @@
 /* boilerplate.c - a page's main text: HTML in, the text a reader came for out.
  *
- * Four passes over libxml2's tree, all iterative (the tree can be deep):
- *   1. drop what is boilerplate by what it is: tags, ARIA roles, hidden elements, and
- *      class/id markers (data/boilerplate/), each unless it holds most of the page's text;
- *   2. measure every element: characters of text, of link text, punctuation, stop words;
- *   3. score text blocks on those signals and give the scores to their ancestors, as
- *      readability does; the best-scoring container, widened to the smallest ancestor that
- *      holds the page's article-like siblings, is the main content;
- *   4. write the main content's blocks, each judged once more on its own (link density,
- *      stop words, length, boilerplate phrases), as text or markdown.
+ * Passes over libxml2's tree, all iterative (the tree can be deep):
+ *   1. drop what is boilerplate by what it is: tags, ARIA roles, hidden elements;
+ *   2. measure every element: characters of text, of link text, punctuation, words and stop
+ *      words (in the page's language), and prose: paragraph-like blocks that read as
+ *      sentences, leaving out teasers (small units around a heading that links elsewhere,
+ *      and listings of like siblings with title links);
+ *   3. drop by class/id marker and the conditional tags (header, form), unless the element
+ *      holds most of the page or of its prose (data/boilerplate/ has the lists);
+ *   4. the main content is the element with the most prose for the least clutter (link text
+ *      outside prose, other text); pages without prose fall back to readability-style
+ *      scores given by paragraphs to their ancestors;
+ *   5. write its blocks, each judged once more on its own (link density, stop words, length,
+ *      boilerplate phrases, repeats), as text or markdown.
  */
 #include <math.h>
 #include <stdint.h>
