@@ -105,6 +105,40 @@ int main(void)
 	cm_bp_extract(bp, b.p, b.len, NULL, &r);
 	ok(has("Die Stadt hat am Dienstag") && !has("Start"), "German page");
 
+	/* CJK: no spaces between words, its own punctuation */
+	cm_buf_reset(&b);
+	cm_buf_adds(&b, "<html lang=\"zh\"><body><div class=\"nav\"><a href=\"/\">首页</a> <a href=\"/n\">新闻</a></div>"
+		    "<div class=\"main\">");
+	for (i = 0; i < 4; i++)
+		cm_buf_adds(&b, "<p>市政府周二宣布，新公园将于明年春天开放，市民对这个计划非常满意，认为它将改善城市的环境。</p>");
+	cm_buf_adds(&b, "</div><div class=\"footer\">版权所有</div></body></html>");
+	cm_bp_extract(bp, b.p, b.len, NULL, &r);
+	ok(has("市政府周二宣布") && !has("首页") && !has("版权所有"), "Chinese page: article kept, menu and footer dropped");
+
+	/* Russian, Cyrillic stop words */
+	cm_buf_reset(&b);
+	cm_buf_adds(&b, "<html lang=\"ru\"><body><ul class=\"menu\"><li><a href=\"/\">Главная</a></li></ul><article>");
+	for (i = 0; i < 4; i++)
+		cm_buf_adds(&b, "<p>Городской совет во вторник решил, что новый парк откроется весной, и жители "
+			    "очень довольны этим планом, потому что он улучшит город.</p>");
+	cm_buf_adds(&b, "</article></body></html>");
+	cm_bp_extract(bp, b.p, b.len, NULL, &r);
+	ok(has("Городской совет во вторник") && !has("Главная"), "Russian page");
+
+	/* a listing of teasers after the article is left out */
+	cm_buf_reset(&b);
+	cm_buf_adds(&b, "<html><body><article>");
+	for (i = 0; i < 4; i++)
+		cm_buf_printf(&b, "<p>The council met again on day %zu and agreed, after a long and careful debate, "
+			      "that the new park would open in the spring of next year.</p>", i);
+	cm_buf_adds(&b, "</article><div class=\"more\">");
+	for (i = 0; i < 5; i++)
+		cm_buf_printf(&b, "<div class=\"teaser\"><h3><a href=\"/s%zu\">Another story number %zu</a></h3>"
+			      "<p>A short summary of another story, which is about something else entirely.</p></div>", i, i);
+	cm_buf_adds(&b, "</div></body></html>");
+	cm_bp_extract(bp, b.p, b.len, NULL, &r);
+	ok(has("agreed, after a long") && !has("summary of another story"), "teasers after the article left out");
+
 	/* bad pages: none may crash, hang or leak */
 	is_int(cm_bp_extract(bp, "", 0, NULL, &r), -1, "empty input: an error, no crash");
 	ok(cm_bp_extract(bp, "<frameset><frame src=\"a.html\"><frame src=\"b.html\"></frameset>", 61, NULL, &r) <= 0 &&
