@@ -22,7 +22,7 @@ CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -I/usr/include/libxml2 -DCM_HAVE_ISAL -MMD
 CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread
 CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS += -pthread
-LDLIBS += -lsimdjson -lxml2 -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
+LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 ifneq ($(SANITIZE),)
 SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -68,8 +68,8 @@ PROGS := $(notdir $(patsubst %/,%,$(dir $(wildcard filters/*/*.c))))
 PROGS := $(sort $(PROGS))
 BINS := $(addprefix $(O)/bin/,$(PROGS))
 define prog_rules
-$(1)_MODS := $$(filter-out filters/$(1)/$(1).c,$$(wildcard filters/$(1)/*.c))
-$(1)_MODOBJ := $$(patsubst %.c,$(O)/%.o,$$($(1)_MODS))
+$(1)_MODS := $$(filter-out filters/$(1)/$(1).c,$$(wildcard filters/$(1)/*.c filters/$(1)/*.cpp))
+$(1)_MODOBJ := $$(patsubst %,$(O)/%.o,$$(basename $$($(1)_MODS)))
 $(O)/filters/$(1)/lib.a: $$($(1)_MODOBJ)
 	@mkdir -p $$(@D)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
@@ -110,6 +110,11 @@ $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) -Ifilters/$(word 2,$(subst /, ,$<)) $(CFLAGS) -c -o $@ $<
+
+$(O)/filters/%.o: filters/%.cpp
+	@mkdir -p $(@D)
+	@echo "  CXX     $<"
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(O)/libcommon/json-generic.o: libcommon/json.cpp
 	@mkdir -p $(@D)

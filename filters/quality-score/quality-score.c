@@ -1,0 +1,328 @@
+/* quality-score - language identification and heuristic quality rules on each record's text. */
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "filter.h"
+#include "jsonw.h"
+#include "langid.h"
+#include "rules.h"
+
+enum {
+	OPT_PRESET = CM_OPT_PROGRAM,
+	OPT_RULES,
+	OPT_ANNOTATE,
+	OPT_NO_EDIT,
+	OPT_LANG,
+	OPT_LANG_THRESHOLD,
+	OPT_ENGLISH_EVERYWHERE,
+	OPT_SET,
+};
+
+static const struct option longopts[] = {
+	{ "preset", required_argument, NULL, OPT_PRESET },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "annotate-only", no_argument, NULL, OPT_ANNOTATE },
+	{ "no-edit", no_argument, NULL, OPT_NO_EDIT },
+	{ "lang", required_argument, NULL, OPT_LANG },
+	{ "lang-threshold", required_argument, NULL, OPT_LANG_THRESHOLD },
+	{ "english-rules-everywhere", no_argument, NULL, OPT_ENGLISH_EVERYWHERE },
+	{ "set", required_argument, NULL, OPT_SET },
+	CM_FILTER_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(void)
+{
+	printf("Usage: %s [OPTION]... [FILE]...\n"
+	       "Identify each record's language (metadata.lang) and apply heuristic quality rules to\n"
+	       "its text, recording every signal and the failed rules in metadata.quality. Records\n"
+	       "failing a rule are dropped (to --rejects, with the reason) unless --annotate-only.\n"
+	       "\n"
+	       "Rules (families; defaults are the published thresholds):\n"
+	       "      --preset NAME      fineweb: Gopher repetition + Gopher quality + C4 without\n"
+	       "                         its terminal-punctuation rule + FineWeb (datatrove's FineWeb\n"
+	       "                         recipe); all (default): the four with C4 as published;\n"
+	       "                         gopher: Gopher repetition + quality; c4; none\n"
+	       "      --rules LIST       families that decide: gopher_repetition, gopher_quality,\n"
+	       "                         c4, fineweb (comma-separated)\n"
+	       "      --set NAME=VALUE   change a threshold (names below)\n"
+	       "      --annotate-only    keep every record, only annotate\n"
+	       "      --no-edit          C4 does not edit the text (by default it removes the lines it\n"
+	       "                         rejects: without terminal punctuation, under 3 words, with\n"
+	       "                         'javascript', policy notices; and citation marks)\n"
+	       "      --english-rules-everywhere  apply the English-only rules (stop words, mean\n"
+	       "                         word length) whatever the language (default: English only)\n"
+	       "Language:\n"
+	       "      --lang CODE        keep only records in this language (repeatable)\n"
+	       "      --lang-threshold X the language's score must reach X (default: 0.65)\n"
+	       "\n"
+	       CM_FILTER_USAGE
+	       "\n"
+	       "Thresholds for --set: min_words max_words min_avg_word max_avg_word\n"
+	       "max_symbol_ratio max_bullet_lines max_ellipsis_lines min_alpha_words min_stop_words\n"
+	       "dup_para_frac dup_para_char_frac dup_line_frac dup_line_char_frac top_2_gram\n"
+	       "top_3_gram top_4_gram dup_5_gram .. dup_10_gram c4_min_words_line c4_min_sentences\n"
+	       "c4_max_word c4_terminal_punct fw_line_punct fw_short_lines fw_short_line_len\n"
+	       "fw_dup_chars fw_newline_words\n",
+	       cm_prog);
+}
+
+#define MAX_LANGS 32
+
+struct ctx {
+	qs_opts o;
+	qs_result r;
+	int annotate, english_everywhere;
+	const char *langs[MAX_LANGS];
+	int nlangs;
+	double lang_threshold;
+	cm_buf meta, tmp;
+};
+
+static void set_threshold(qs_opts *o, const char *arg)
+{
+	static const struct {
+		const char *name;
+		int is_size;
+		size_t off;
+	} t[] = {
+#define D(f) { #f, 0, offsetof(qs_opts, f) }
+#define Z(f) { #f, 1, offsetof(qs_opts, f) }
+		Z(min_words), Z(max_words), D(min_avg_word), D(max_avg_word), D(max_symbol_ratio),
+		D(max_bullet_lines), D(max_ellipsis_lines), D(min_alpha_words), Z(min_stop_words),
+		D(dup_para_frac), D(dup_para_char_frac), D(dup_line_frac), D(dup_line_char_frac),
+		{ "top_2_gram", 0, offsetof(qs_opts, top_ngram[2]) },
+		{ "top_3_gram", 0, offsetof(qs_opts, top_ngram[3]) },
+		{ "top_4_gram", 0, offsetof(qs_opts, top_ngram[4]) },
+		{ "dup_5_gram", 0, offsetof(qs_opts, dup_ngram[5]) },
+		{ "dup_6_gram", 0, offsetof(qs_opts, dup_ngram[6]) },
+		{ "dup_7_gram", 0, offsetof(qs_opts, dup_ngram[7]) },
+		{ "dup_8_gram", 0, offsetof(qs_opts, dup_ngram[8]) },
+		{ "dup_9_gram", 0, offsetof(qs_opts, dup_ngram[9]) },
+		{ "dup_10_gram", 0, offsetof(qs_opts, dup_ngram[10]) },
+		Z(c4_min_words_line), Z(c4_min_sentences), Z(c4_max_word), D(fw_line_punct),
+		D(fw_short_lines), Z(fw_short_line_len), D(fw_dup_chars), D(fw_newline_words),
+#undef D
+#undef Z
+	};
+	const char *eq = strchr(arg, '=');
+	size_t i, n;
+
+	if (!eq)
+		cm_usage_error("option '--set' wants NAME=VALUE, not '%s'", arg);
+	n = (size_t)(eq - arg);
+	if (n == 17 && strncmp(arg, "c4_terminal_punct", 17) == 0) {
+		o->c4_terminal_punct = (int)cm_parse_ll("--set c4_terminal_punct", eq + 1, 0, 1);
+		return;
+	}
+	for (i = 0; i < sizeof(t) / sizeof(*t); i++)
+		if (strlen(t[i].name) == n && strncmp(arg, t[i].name, n) == 0) {
+			if (t[i].is_size)
+				*(size_t *)((char *)o + t[i].off) =
+					(size_t)cm_parse_ll("--set", eq + 1, 0, 1LL << 40);
+			else
+				*(double *)((char *)o + t[i].off) = cm_parse_double("--set", eq + 1, 0, 1e12);
+			return;
+		}
+	cm_usage_error("no threshold named '%.*s' (see --help)", (int)n, arg);
+}
+
+static void set_rules(qs_opts *o, char *arg)
+{
+	char *t;
+	int f;
+
+	for (f = 0; f < QS_NFAMILIES; f++)
+		o->on[f] = 0;
+	for (t = strtok(arg, ", "); t; t = strtok(NULL, ", ")) {
+		for (f = 0; f < QS_NFAMILIES; f++)
+			if (strcmp(t, qs_family_name[f]) == 0)
+				break;
+		if (f == QS_NFAMILIES)
+			cm_usage_error("unknown rule family '%s' in --rules", t);
+		o->on[f] = 1;
+	}
+}
+
+static void set_preset(qs_opts *o, const char *name)
+{
+	int f;
+
+	for (f = 0; f < QS_NFAMILIES; f++)
+		o->on[f] = 1;
+	o->c4_terminal_punct = 1;
+	if (strcmp(name, "fineweb") == 0) {
+		o->c4_terminal_punct = 0;
+	} else if (strcmp(name, "gopher") == 0) {
+		o->on[QS_C4] = o->on[QS_FINEWEB] = 0;
+	} else if (strcmp(name, "c4") == 0) {
+		o->on[QS_GOPHER_REP] = o->on[QS_GOPHER_QUAL] = o->on[QS_FINEWEB] = 0;
+	} else if (strcmp(name, "none") == 0) {
+		for (f = 0; f < QS_NFAMILIES; f++)
+			o->on[f] = 0;
+	} else if (strcmp(name, "all") != 0) {
+		cm_usage_error("unknown preset '%s' (fineweb, all, gopher, c4, none)", name);
+	}
+}
+
+static void write_meta(struct ctx *c, const char *lang, double score)
+{
+	const qs_result *r = &c->r;
+	cm_jw w;
+	int f, k;
+
+	cm_buf_reset(&c->meta);
+	cm_jw_init(&w, &c->meta);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "words");
+	cm_jw_uint(&w, r->words);
+	cm_jw_key(&w, "non_symbol_words");
+	cm_jw_uint(&w, r->non_symbol_words);
+	cm_jw_key(&w, "mean_word_length");
+	cm_jw_double(&w, r->mean_word_length);
+	cm_jw_key(&w, "hash_word_ratio");
+	cm_jw_double(&w, r->hash_ratio);
+	cm_jw_key(&w, "ellipsis_word_ratio");
+	cm_jw_double(&w, r->ellipsis_ratio);
+	cm_jw_key(&w, "frac_lines_bullet");
+	cm_jw_double(&w, r->bullet_lines);
+	cm_jw_key(&w, "frac_lines_end_ellipsis");
+	cm_jw_double(&w, r->ellipsis_lines);
+	cm_jw_key(&w, "frac_words_alpha");
+	cm_jw_double(&w, r->alpha_words);
+	cm_jw_key(&w, "stop_words");
+	cm_jw_uint(&w, r->stop_words);
+	cm_jw_key(&w, "frac_dup_paragraphs");
+	cm_jw_double(&w, r->dup_para_frac);
+	cm_jw_key(&w, "frac_dup_paragraph_chars");
+	cm_jw_double(&w, r->dup_para_char_frac);
+	cm_jw_key(&w, "frac_dup_lines");
+	cm_jw_double(&w, r->dup_line_frac);
+	cm_jw_key(&w, "frac_dup_line_chars");
+	cm_jw_double(&w, r->dup_line_char_frac);
+	for (k = 2; k <= 4; k++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "frac_top_%d_gram_chars", k);
+		cm_jw_key(&w, key);
+		cm_jw_double(&w, r->top_ngram[k]);
+	}
+	for (k = 5; k <= 10; k++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "frac_dup_%d_gram_chars", k);
+		cm_jw_key(&w, key);
+		cm_jw_double(&w, r->dup_ngram[k]);
+	}
+	cm_jw_key(&w, "c4_lines_removed");
+	cm_jw_uint(&w, r->c4_lines_removed);
+	cm_jw_key(&w, "c4_sentences");
+	cm_jw_uint(&w, r->c4_sentences);
+	cm_jw_key(&w, "frac_lines_terminal_punct");
+	cm_jw_double(&w, r->fw_line_punct);
+	cm_jw_key(&w, "frac_short_lines");
+	cm_jw_double(&w, r->fw_short_lines);
+	cm_jw_key(&w, "frac_dup_line_chars_fineweb");
+	cm_jw_double(&w, r->fw_dup_chars);
+	cm_jw_key(&w, "newlines_per_word");
+	cm_jw_double(&w, r->fw_newline_words);
+	cm_jw_key(&w, "pass");
+	cm_jw_obj(&w);
+	for (f = 0; f < QS_NFAMILIES; f++) {
+		cm_jw_key(&w, qs_family_name[f]);
+		cm_jw_bool(&w, r->pass[f]);
+	}
+	cm_jw_end(&w, '}');
+	cm_jw_key(&w, "failed");
+	cm_jw_arr(&w);
+	for (f = 0; f < QS_NFAMILIES; f++)
+		if (c->o.on[f] && r->failed[f])
+			cm_jw_str(&w, r->failed[f]);
+	cm_jw_end(&w, ']');
+	cm_jw_end(&w, '}');
+	(void)lang;
+	(void)score;
+}
+
+static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
+{
+	struct ctx *c = p;
+	const cm_jfield *t = cm_jrec_get(rec, f->text_field);
+	const char *text = t && t->str ? t->str : "";
+	size_t n = t && t->str ? t->str_len : 0;
+	char lang[16];
+	double score;
+	cm_jw w;
+	int fam, i, lang_ok = 1;
+	const char *why = NULL;
+
+	langid_detect(text, n, lang, &score);
+	cm_buf_reset(&c->tmp);
+	cm_jw_init(&w, &c->tmp);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "code");
+	cm_jw_str(&w, lang);
+	cm_jw_key(&w, "score");
+	cm_jw_double(&w, score);
+	cm_jw_end(&w, '}');
+	cm_rw_meta_raw(&f->rw, "lang", c->tmp.p, c->tmp.len);
+	if (c->nlangs) {
+		lang_ok = 0;
+		for (i = 0; i < c->nlangs; i++)
+			if (strcmp(c->langs[i], lang) == 0 && score >= c->lang_threshold)
+				lang_ok = 1;
+	}
+
+	c->o.english = c->english_everywhere || strcmp(lang, "en") == 0;
+	qs_score(&c->o, text, n, &c->r);
+	write_meta(c, lang, score);
+	cm_rw_meta_raw(&f->rw, "quality", c->meta.p, c->meta.len);
+	if (c->o.on[QS_C4] && c->o.c4_edit && c->r.pass[QS_C4] && c->r.c4_lines_removed)
+		cm_rw_set_str(&f->rw, f->text_field, c->r.c4_text.len ? c->r.c4_text.p : "", c->r.c4_text.len);
+	if (!lang_ok)
+		why = "lang";
+	for (fam = 0; fam < QS_NFAMILIES && !why; fam++)
+		if (c->o.on[fam] && !c->r.pass[fam])
+			why = c->r.failed[fam];
+	return c->annotate ? NULL : why;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctx c;
+	cm_filter f;
+	int ch;
+
+	qs_opts_default(&c.o);
+	c.lang_threshold = 0.65;
+	cm_filter_init(&f, argc, argv);
+	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_PRESET: set_preset(&c.o, optarg); break;
+		case OPT_RULES: set_rules(&c.o, optarg); break;
+		case OPT_ANNOTATE: c.annotate = 1; break;
+		case OPT_NO_EDIT: c.o.c4_edit = 0; break;
+		case OPT_LANG:
+			if (c.nlangs == MAX_LANGS)
+				cm_usage_error("too many --lang options (at most %d)", MAX_LANGS);
+			c.langs[c.nlangs++] = optarg;
+			break;
+		case OPT_LANG_THRESHOLD: c.lang_threshold = cm_parse_double("--lang-threshold", optarg, 0, 1); break;
+		case OPT_ENGLISH_EVERYWHERE: c.english_everywhere = 1; break;
+		case OPT_SET: set_threshold(&c.o, optarg); break;
+		default: cm_filter_option(&f, ch, optarg, usage); break;
+		}
+	}
+	f.json = cm_json_new();
+	cm_json_want(f.json, f.text_field);
+	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	qs_result_free(&c.r);
+	cm_buf_free(&c.meta);
+	cm_buf_free(&c.tmp);
+	return cm_filter_finish(&f);
+}

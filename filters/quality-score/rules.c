@@ -1,0 +1,750 @@
+/* rules.c - heuristic quality signals and rules: Gopher quality and repetition, C4, FineWeb.
+ *
+ * Lengths are in characters (code points), as the published rules count them. Words are
+ * Unicode-aware: a word is a run of letters, marks, digits and connectors (an apostrophe
+ * between letters stays inside); a run of punctuation and symbols is a token of its own, as
+ * word tokenizers split it off; each Han, Hiragana or Katakana character is a word (CJK is
+ * written without spaces).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "cli.h"
+#include "rules.h"
+#include "utf8.h"
+
+const char *const qs_family_name[QS_NFAMILIES] = {
+	"gopher_repetition", "gopher_quality", "c4", "fineweb",
+};
+
+void qs_opts_default(qs_opts *o)
+{
+	int n;
+
+	memset(o, 0, sizeof(*o));
+	for (n = 0; n < QS_NFAMILIES; n++)
+		o->on[n] = 1;
+	o->c4_edit = 1;
+	o->english = 1;
+	o->min_words = 50;
+	o->max_words = 100000;
+	o->min_avg_word = 3;
+	o->max_avg_word = 10;
+	o->max_symbol_ratio = 0.1;
+	o->max_bullet_lines = 0.9;
+	o->max_ellipsis_lines = 0.3;
+	o->min_alpha_words = 0.8;
+	o->min_stop_words = 2;
+	o->dup_para_frac = 0.3;
+	o->dup_para_char_frac = 0.2;
+	o->dup_line_frac = 0.3;
+	o->dup_line_char_frac = 0.2;
+	o->top_ngram[2] = 0.20;
+	o->top_ngram[3] = 0.18;
+	o->top_ngram[4] = 0.16;
+	for (n = 5; n <= 10; n++)
+		o->dup_ngram[n] = 0.15 - 0.01 * (n - 5);
+	o->c4_terminal_punct = 1;
+	o->c4_min_words_line = 3;
+	o->c4_min_sentences = 5;
+	o->c4_max_word = 1000;
+	o->fw_line_punct = 0.12;
+	o->fw_short_lines = 0.67;
+	o->fw_short_line_len = 30;
+	o->fw_dup_chars = 0.01;
+	o->fw_newline_words = 0.3;
+}
+
+void qs_result_free(qs_result *r)
+{
+	cm_buf_free(&r->c4_text);
+}
+
+/* ---- counting sets: 64-bit hash -> count and first position ---- */
+
+typedef struct hcount {
+	uint64_t *key;
+	uint32_t *count, *first;
+	size_t mask, n;
+} hcount;
+
+static void hc_reset(hcount *h, size_t expect)
+{
+	size_t cap = 64;
+
+	while (cap < expect * 2)
+		cap *= 2;
+	if (h->mask + 1 < cap || !h->key) {
+		free(h->key);
+		free(h->count);
+		free(h->first);
+		h->key = cm_xmalloc(cap * sizeof(*h->key));
+		h->count = cm_xmalloc(cap * sizeof(*h->count));
+		h->first = cm_xmalloc(cap * sizeof(*h->first));
+		h->mask = cap - 1;
+	}
+	memset(h->key, 0, (h->mask + 1) * sizeof(*h->key));
+	h->n = 0;
+}
+
+/* Count one more of key; returns its count so far (1 the first time). */
+static uint32_t hc_add(hcount *h, uint64_t key, uint32_t pos)
+{
+	size_t i;
+
+	key |= 1;	/* 0 marks an empty slot */
+	for (i = key & h->mask; h->key[i]; i = (i + 1) & h->mask)
+		if (h->key[i] == key)
+			return ++h->count[i];
+	h->key[i] = key;
+	h->count[i] = 1;
+	h->first[i] = pos;
+	h->n++;
+	return 1;
+}
+
+static void hc_free(hcount *h)
+{
+	free(h->key);
+	free(h->count);
+	free(h->first);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- text pieces ---- */
+
+typedef struct word {
+	uint32_t off, len;	/* bytes in the text */
+	uint32_t chars;		/* characters */
+	uint64_t hash;
+	uint8_t alpha;		/* holds a letter */
+	uint8_t symbol;		/* punctuation or symbols only */
+} word;
+
+typedef struct scratch {
+	word *w;
+	size_t nw, cap;
+	hcount hc;
+} scratch;
+
+static _Thread_local scratch S;
+
+static size_t chars_of(const char *p, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)p[i] & 0xc0) != 0x80;
+	return c;
+}
+
+static int is_cjk(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+	       (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	       (cp >= 0x20000 && cp <= 0x2ffff);
+}
+
+enum { K_SPACE, K_WORD, K_SYMBOL, K_CJK };
+
+static int kind_of(int32_t cp)
+{
+	if (cp < 0x80) {
+		if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_')
+			return K_WORD;
+		if (cp <= ' ' || cp == 0x7f)
+			return K_SPACE;
+		return K_SYMBOL;
+	}
+	if (is_cjk(cp))
+		return K_CJK;
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+	case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: case UTF8PROC_CATEGORY_PC:
+		return K_WORD;
+	case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+	case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF:
+		return K_SPACE;
+	default:
+		return K_SYMBOL;
+	}
+}
+
+static int is_letter(int32_t cp)
+{
+	utf8proc_category_t c;
+
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+	c = utf8proc_category(cp);
+	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
+}
+
+static size_t decode(const char *p, size_t n, int32_t *cp)
+{
+	uint32_t c;
+	size_t k = cm_utf8_decode(p, n, &c);
+
+	*cp = c == CM_UTF8_INVALID ? 0xfffd : (int32_t)c;
+	return k ? k : 1;
+}
+
+static void push_word(scratch *s, const char *text, size_t off, size_t end, int symbol, int alpha,
+		      size_t chars)
+{
+	word *w;
+
+	if (s->nw == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->w = cm_xrealloc(s->w, s->cap * sizeof(*s->w));
+	}
+	w = &s->w[s->nw++];
+	w->off = (uint32_t)off;
+	w->len = (uint32_t)(end - off);
+	w->chars = (uint32_t)chars;
+	w->hash = XXH3_64bits(text + off, end - off);
+	w->symbol = (uint8_t)symbol;
+	w->alpha = (uint8_t)alpha;
+}
+
+/* Split text into word and symbol tokens (see the file comment). */
+static void split_words(scratch *s, const char *text, size_t n)
+{
+	size_t i = 0;
+
+	s->nw = 0;
+	while (i < n) {
+		int32_t cp;
+		size_t k = decode(text + i, n - i, &cp), start = i, chars = 0;
+		int kind = kind_of(cp), alpha = 0;
+
+		if (kind == K_SPACE) {
+			i += k;
+			continue;
+		}
+		if (kind == K_CJK) {
+			push_word(s, text, i, i + k, 0, 1, 1);
+			i += k;
+			continue;
+		}
+		while (i < n) {
+			int kk;
+
+			k = decode(text + i, n - i, &cp);
+			kk = kind_of(cp);
+			/* an apostrophe between letters stays in the word (don't, l'eau) */
+			if (kind == K_WORD && kk == K_SYMBOL && (cp == '\'' || cp == 0x2019) && i + k < n) {
+				int32_t next;
+
+				decode(text + i + k, n - i - k, &next);
+				if (kind_of(next) == K_WORD && i > start) {
+					i += k;
+					chars++;
+					continue;
+				}
+			}
+			if (kk != kind)
+				break;
+			alpha |= is_letter(cp);
+			i += k;
+			chars++;
+		}
+		push_word(s, text, start, i, kind == K_SYMBOL, alpha, chars);
+	}
+}
+
+/* Lines or paragraphs: spans of text between separators. */
+typedef struct span {
+	size_t off, len, chars;
+} span;
+
+/* Duplicates among spans: elements seen before, and their characters. */
+static void find_duplicates(scratch *s, const char *text, const span *sp, size_t n, size_t *dup,
+			    size_t *dup_chars)
+{
+	size_t i;
+
+	hc_reset(&s->hc, n);
+	*dup = *dup_chars = 0;
+	for (i = 0; i < n; i++)
+		if (hc_add(&s->hc, XXH3_64bits(text + sp[i].off, sp[i].len) ^ sp[i].len, (uint32_t)i) > 1) {
+			(*dup)++;
+			*dup_chars += sp[i].chars;
+		}
+}
+
+static int is_newline_run(const char *p, size_t n, size_t i, size_t min)
+{
+	size_t k = 0;
+
+	while (i + k < n && p[i + k] == '\n')
+		k++;
+	return k >= min ? (int)k : 0;
+}
+
+/* Split on runs of at least `min` newlines (after trimming whitespace when trim). */
+static span *split_runs(const char *text, size_t n, size_t min, int trim, size_t *count)
+{
+	span *sp = NULL;
+	size_t cap = 0, k = 0, i, start, b = 0, e = n;
+
+	if (trim) {
+		while (b < e && (text[b] == ' ' || text[b] == '\n' || text[b] == '\t' || text[b] == '\r'))
+			b++;
+		while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n' || text[e - 1] == '\t' ||
+				 text[e - 1] == '\r'))
+			e--;
+	}
+	for (i = start = b;; ) {
+		int run = i < e ? is_newline_run(text, e, i, min) : 0;
+
+		if (i >= e || run) {
+			if (k == cap) {
+				cap = cap ? cap * 2 : 64;
+				sp = cm_xrealloc(sp, cap * sizeof(*sp));
+			}
+			sp[k].off = start;
+			sp[k].len = i - start;
+			sp[k].chars = chars_of(text + start, i - start);
+			k++;
+			if (i >= e)
+				break;
+			i += (size_t)run;
+			start = i;
+		} else {
+			i++;
+		}
+	}
+	*count = k;
+	return sp;
+}
+
+/* ---- the families ---- */
+
+static const char *const gopher_stop[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
+
+static int eq_word_ci(const char *p, size_t n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!w[i] || (p[i] | 0x20) != w[i])
+			return 0;
+	return w[n] == '\0';
+}
+
+static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
+{
+	size_t i, nonsym = 0, sumlen = 0, alpha = 0, stops = 0, hashes = 0, ell = 0, lines = 0,
+	       bullets = 0, endell = 0;
+	const char *p, *end = text + n;
+
+	for (i = 0; i < s->nw; i++) {
+		const word *w = &s->w[i];
+		size_t k;
+
+		if (!w->symbol) {
+			nonsym++;
+			sumlen += w->chars;
+		}
+		alpha += w->alpha;
+		for (k = 0; k < sizeof(gopher_stop) / sizeof(*gopher_stop); k++)
+			if (eq_word_ci(text + w->off, w->len, gopher_stop[k])) {
+				stops++;
+				break;
+			}
+	}
+	for (p = text; p < end; p++) {
+		if (*p == '#')
+			hashes++;
+		else if (*p == '.' && p + 2 < end && p[1] == '.' && p[2] == '.') {
+			ell++;
+			p += 2;
+		} else if ((unsigned char)*p == 0xe2 && p + 2 < end && (unsigned char)p[1] == 0x80 &&
+			   (unsigned char)p[2] == 0xa6) {
+			ell++;
+			p += 2;
+		}
+	}
+	/* lines: starting with a bullet, ending with an ellipsis */
+	for (p = text; p <= end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *a, *b;
+
+		if (!nl)
+			nl = end;
+		if (nl == end && p == end && lines > 0)
+			break;
+		lines++;
+		for (a = p; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
+			;
+		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
+			;
+		if ((b - a >= 1 && *a == '-') ||
+		    (b - a >= 3 && (unsigned char)a[0] == 0xe2 && (unsigned char)a[1] == 0x80 &&
+		     (unsigned char)a[2] == 0xa2))
+			bullets++;
+		if ((b - a >= 3 && b[-1] == '.' && b[-2] == '.' && b[-3] == '.') ||
+		    (b - a >= 3 && (unsigned char)b[-3] == 0xe2 && (unsigned char)b[-2] == 0x80 &&
+		     (unsigned char)b[-1] == 0xa6))
+			endell++;
+		p = nl + 1;
+		if (nl == end)
+			break;
+	}
+	r->words = s->nw;
+	r->non_symbol_words = nonsym;
+	r->stop_words = stops;
+	r->lines = lines;
+	r->mean_word_length = nonsym ? (double)sumlen / (double)nonsym : 0;
+	r->hash_ratio = s->nw ? (double)hashes / (double)s->nw : 0;
+	r->ellipsis_ratio = s->nw ? (double)ell / (double)s->nw : 0;
+	r->bullet_lines = lines ? (double)bullets / (double)lines : 0;
+	r->ellipsis_lines = lines ? (double)endell / (double)lines : 0;
+	r->alpha_words = s->nw ? (double)alpha / (double)s->nw : 0;
+
+#define FAIL(why) do { r->pass[QS_GOPHER_QUAL] = 0; r->failed[QS_GOPHER_QUAL] = why; return; } while (0)
+	r->pass[QS_GOPHER_QUAL] = 1;
+	if (nonsym < o->min_words)
+		FAIL("gopher_short_doc");
+	if (nonsym > o->max_words)
+		FAIL("gopher_long_doc");
+	if (o->english && r->mean_word_length < o->min_avg_word)
+		FAIL("gopher_below_avg_threshold");
+	if (o->english && r->mean_word_length > o->max_avg_word)
+		FAIL("gopher_above_avg_threshold");
+	if (r->hash_ratio > o->max_symbol_ratio)
+		FAIL("gopher_too_many_hashes");
+	if (r->ellipsis_ratio > o->max_symbol_ratio)
+		FAIL("gopher_too_many_ellipsis");
+	if (r->bullet_lines > o->max_bullet_lines)
+		FAIL("gopher_too_many_bullets");
+	if (r->ellipsis_lines > o->max_ellipsis_lines)
+		FAIL("gopher_too_many_end_ellipsis");
+	if (r->alpha_words < o->min_alpha_words)
+		FAIL("gopher_below_alpha_threshold");
+	if (o->english && stops < o->min_stop_words)
+		FAIL("gopher_enough_stop_words");
+#undef FAIL
+}
+
+/* n-gram hash from word hashes (order matters). */
+static uint64_t ngram_hash(const word *w, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ w[i].hash) * 0x100000001b3ULL + (h >> 29);
+	return h;
+}
+
+static size_t ngram_chars(const word *w, size_t n, int spaces)
+{
+	size_t i, c = spaces ? n - 1 : 0;
+
+	for (i = 0; i < n; i++)
+		c += w[i].chars;
+	return c;
+}
+
+static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
+			      qs_result *r)
+{
+	span *para, *lines;
+	size_t npara, nlines, dup, dupc, k;
+	const char *why = NULL;
+
+	para = split_runs(text, n, 2, 1, &npara);
+	find_duplicates(s, text, para, npara, &dup, &dupc);
+	r->paragraphs = npara;
+	r->dup_para_frac = npara ? (double)dup / (double)npara : 0;
+	r->dup_para_char_frac = chars ? (double)dupc / (double)chars : 0;
+	lines = split_runs(text, n, 1, 0, &nlines);
+	find_duplicates(s, text, lines, nlines, &dup, &dupc);
+	r->dup_line_frac = nlines ? (double)dup / (double)nlines : 0;
+	r->dup_line_char_frac = chars ? (double)dupc / (double)chars : 0;
+	free(para);
+	free(lines);
+
+	/* the most frequent 2-, 3- and 4-gram: its characters times its count */
+	for (k = 2; k <= 4; k++) {
+		size_t i, best = 0, best_first = SIZE_MAX;
+		uint32_t best_count = 0;
+
+		r->top_ngram[k] = 0;
+		if (s->nw < k)
+			continue;
+		hc_reset(&s->hc, s->nw);
+		for (i = 0; i + k <= s->nw; i++) {
+			uint32_t c = hc_add(&s->hc, ngram_hash(s->w + i, k), (uint32_t)i);
+
+			(void)c;
+		}
+		for (i = 0; i <= s->hc.mask; i++)
+			if (s->hc.key[i] && (s->hc.count[i] > best_count ||
+					     (s->hc.count[i] == best_count && s->hc.first[i] < best_first))) {
+				best_count = s->hc.count[i];
+				best_first = s->hc.first[i];
+			}
+		best = best_count * ngram_chars(s->w + best_first, k, 1);
+		r->top_ngram[k] = chars ? (double)best / (double)chars : 0;
+	}
+	/* characters in duplicated 5..10-grams, counted without overlap */
+	for (k = 5; k <= 10; k++) {
+		size_t i = 0, rep = 0;
+
+		r->dup_ngram[k] = 0;
+		if (s->nw < k)
+			continue;
+		hc_reset(&s->hc, s->nw);
+		while (i + k <= s->nw) {
+			if (hc_add(&s->hc, ngram_hash(s->w + i, k), (uint32_t)i) > 1) {
+				rep += ngram_chars(s->w + i, k, 0);
+				i += k;
+			} else {
+				i++;
+			}
+		}
+		r->dup_ngram[k] = chars ? (double)rep / (double)chars : 0;
+	}
+
+	if (r->dup_para_frac > o->dup_para_frac)
+		why = "dup_para_frac";
+	else if (r->dup_para_char_frac > o->dup_para_char_frac)
+		why = "dup_para_char_frac";
+	else if (r->dup_line_frac > o->dup_line_frac)
+		why = "dup_line_frac";
+	else if (r->dup_line_char_frac > o->dup_line_char_frac)
+		why = "dup_line_char_frac";
+	else {
+		static const char *const top[] = { NULL, NULL, "top_2_gram", "top_3_gram", "top_4_gram" };
+		static const char *const dupn[] = {
+			NULL, NULL, NULL, NULL, NULL, "duplicated_5_n_grams", "duplicated_6_n_grams",
+			"duplicated_7_n_grams", "duplicated_8_n_grams", "duplicated_9_n_grams",
+			"duplicated_10_n_grams",
+		};
+
+		for (k = 2; k <= 4 && !why; k++)
+			if (r->top_ngram[k] > o->top_ngram[k])
+				why = top[k];
+		for (k = 5; k <= 10 && !why; k++)
+			if (r->dup_ngram[k] > o->dup_ngram[k])
+				why = dupn[k];
+	}
+	r->pass[QS_GOPHER_REP] = why == NULL;
+	r->failed[QS_GOPHER_REP] = why;
+}
+
+/* Terminal punctuation at the end of s[0..n): the common marks of the world's scripts. */
+static int ends_terminal(const char *s, size_t n)
+{
+	static const char *const marks[] = {
+		".", "!", "?", "\"", "'", "\xe3\x80\x82" /* 。 */, "\xef\xbc\x81" /* ！ */,
+		"\xef\xbc\x9f" /* ？ */, "\xef\xbc\x8e" /* ． */, "\xd8\x9f" /* ؟ */, "\xdb\x94" /* ۔ */,
+		"\xe0\xa5\xa4" /* । */, "\xe2\x80\xbc" /* ‼ */, "\xe2\x81\x87" /* ⁇ */,
+		"\xe2\x81\x88" /* ⁈ */, "\xe2\x81\x89" /* ⁉ */,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+		size_t k = strlen(marks[i]);
+
+		if (n >= k && memcmp(s + n - k, marks[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int contains_ci(const char *s, size_t n, const char *lit)
+{
+	size_t k = strlen(lit), i, j;
+
+	for (i = 0; i + k <= n; i++) {
+		for (j = 0; j < k && (char)((s[i + j] >= 'A' && s[i + j] <= 'Z') ? s[i + j] + 32 : s[i + j]) == lit[j]; j++)
+			;
+		if (j == k)
+			return 1;
+	}
+	return 0;
+}
+
+/* Sentences in a line: ends of ., ! or ? followed by a space or the end (at least one). */
+static size_t sentences_in(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if ((s[i] == '.' || s[i] == '!' || s[i] == '?') && (i + 1 == n || s[i + 1] == ' ') &&
+		    !(i >= 2 && s[i - 1] == '.' && s[i - 2] == '.'))
+			c++;
+	return c ? c : 1;
+}
+
+static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
+{
+	static const char *const policy[] = {
+		"terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
+		"use cookies",
+	};
+	const char *p = text, *end = text + n;
+	size_t kept = 0, removed = 0, sentences = 0;
+	const char *why = NULL;
+
+	cm_buf_reset(&r->c4_text);
+	r->c4_lorem_ipsum = r->c4_curly_bracket = 0;
+	while (p < end && !why) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *a, *b;
+		size_t words = 0, maxw = 0, k;
+		int skip = 0;
+
+		if (!nl)
+			nl = end;
+		for (a = p; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
+			;
+		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
+			;
+		p = nl + 1;
+		/* words by white space, as C4 splits them */
+		{
+			const char *q = a;
+
+			while (q < b) {
+				const char *ws;
+
+				while (q < b && (*q == ' ' || *q == '\t'))
+					q++;
+				if (q >= b)
+					break;
+				ws = q;
+				while (q < b && *q != ' ' && *q != '\t')
+					q++;
+				words++;
+				k = chars_of(ws, (size_t)(q - ws));
+				if (k > maxw)
+					maxw = k;
+			}
+		}
+		if (o->c4_max_word && maxw > o->c4_max_word)
+			skip = 1;
+		else if (o->c4_terminal_punct && (!ends_terminal(a, (size_t)(b - a)) ||
+						  (b - a >= 3 && b[-1] == '.' && b[-2] == '.' && b[-3] == '.')))
+			skip = 1;
+		else if (words < o->c4_min_words_line)
+			skip = 1;
+		else if (contains_ci(a, (size_t)(b - a), "lorem ipsum")) {
+			r->c4_lorem_ipsum = 1;
+			why = "lorem_ipsum";
+		} else if (contains_ci(a, (size_t)(b - a), "javascript"))
+			skip = 1;
+		else if (memchr(a, '{', (size_t)(b - a))) {
+			r->c4_curly_bracket = 1;
+			why = "curly_bracket";
+		} else {
+			for (k = 0; k < sizeof(policy) / sizeof(*policy); k++)
+				if (contains_ci(a, (size_t)(b - a), policy[k]))
+					skip = 1;
+		}
+		if (why)
+			break;
+		if (skip) {
+			removed += b > a;
+			continue;
+		}
+		sentences += sentences_in(a, (size_t)(b - a));
+		if (r->c4_text.len)
+			cm_buf_addc(&r->c4_text, '\n');
+		cm_buf_add(&r->c4_text, a, (size_t)(b - a));
+		kept++;
+	}
+	r->c4_lines_kept = kept;
+	r->c4_lines_removed = removed;
+	r->c4_sentences = sentences;
+	if (!why && sentences < o->c4_min_sentences)
+		why = "too_few_sentences";
+	r->pass[QS_C4] = why == NULL;
+	r->failed[QS_C4] = why;
+}
+
+static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
+{
+	span *lines;
+	size_t nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines = 0, nonnl;
+	const char *why = NULL;
+
+	/* lines: split on "\n", blank ones left out */
+	lines = split_runs(text, n, 1, 0, &nlines);
+	for (i = 0; i < nlines; i++) {
+		const char *a = text + lines[i].off;
+		size_t j, blank = 1;
+
+		for (j = 0; j < lines[i].len; j++)
+			if (a[j] != ' ' && a[j] != '\t' && a[j] != '\r') {
+				blank = 0;
+				break;
+			}
+		if (!blank)
+			lines[k++] = lines[i];
+	}
+	for (i = 0; i < n; i++)
+		newlines += text[i] == '\n';
+	if (k == 0) {
+		r->pass[QS_FINEWEB] = 0;
+		r->failed[QS_FINEWEB] = "empty";
+		free(lines);
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		punct += ends_terminal(text + lines[i].off, lines[i].len);
+		shorts += lines[i].chars <= o->fw_short_line_len;
+	}
+	find_duplicates(s, text, lines, k, &dup, &dupc);
+	nonnl = chars_of(text, n) - newlines;
+	r->fw_line_punct = (double)punct / (double)k;
+	r->fw_short_lines = (double)shorts / (double)k;
+	r->fw_dup_chars = nonnl ? (double)dupc / (double)nonnl : 0;
+	r->fw_newline_words = s->nw ? (double)newlines / (double)s->nw : (newlines ? 1e9 : 0);
+	if (r->fw_line_punct <= o->fw_line_punct)
+		why = "line_punct_ratio";
+	else if (r->fw_short_lines >= o->fw_short_lines)
+		why = "short_line_ratio";
+	else if (r->fw_dup_chars >= o->fw_dup_chars)
+		why = "char_dup_ratio";
+	else if (r->fw_newline_words > o->fw_newline_words)
+		why = "list_ratio";
+	r->pass[QS_FINEWEB] = why == NULL;
+	r->failed[QS_FINEWEB] = why;
+	free(lines);
+}
+
+void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
+{
+	scratch *s = &S;
+	size_t chars = chars_of(text, n);
+	int f;
+
+	for (f = 0; f < QS_NFAMILIES; f++) {
+		r->pass[f] = 1;
+		r->failed[f] = NULL;
+	}
+	split_words(s, text, n);
+	gopher_quality(o, s, text, n, r);
+	gopher_repetition(o, s, text, n, chars, r);
+	c4(o, text, n, r);
+	fineweb(o, s, text, n, r);
+}
+
+/* For leak checkers: the thread's scratch. */
+void qs_free_scratch(void);
+void qs_free_scratch(void)
+{
+	free(S.w);
+	hc_free(&S.hc);
+	memset(&S, 0, sizeof(S));
+}

@@ -1,0 +1,61 @@
+/* rules.h - heuristic quality signals and rules: Gopher quality and repetition, C4, FineWeb.
+ *
+ * Every signal is computed on the original text and kept (metadata.quality), so thresholds
+ * can be chosen later; each rule family says pass or fail with the reasons, named as
+ * datatrove names them. Defaults are the published thresholds.
+ */
+#ifndef RULES_H
+#define RULES_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum { QS_GOPHER_REP, QS_GOPHER_QUAL, QS_C4, QS_FINEWEB, QS_NFAMILIES };
+
+extern const char *const qs_family_name[QS_NFAMILIES];
+
+typedef struct qs_opts {
+	int on[QS_NFAMILIES];		/* which families decide */
+	int c4_edit;			/* C4 removes the lines it rejects from the text */
+	int english;			/* English-only rules apply (stop words, word length) */
+	/* Gopher quality */
+	size_t min_words, max_words;
+	double min_avg_word, max_avg_word, max_symbol_ratio, max_bullet_lines, max_ellipsis_lines;
+	double min_alpha_words;
+	size_t min_stop_words;
+	/* Gopher repetition */
+	double dup_para_frac, dup_para_char_frac, dup_line_frac, dup_line_char_frac;
+	double top_ngram[5];		/* [2], [3], [4] */
+	double dup_ngram[11];		/* [5] .. [10] */
+	/* C4 */
+	int c4_terminal_punct;		/* drop lines without terminal punctuation */
+	size_t c4_min_words_line, c4_min_sentences, c4_max_word;
+	/* FineWeb */
+	double fw_line_punct, fw_short_lines, fw_dup_chars, fw_newline_words;
+	size_t fw_short_line_len;
+} qs_opts;
+
+void qs_opts_default(qs_opts *o);
+
+typedef struct qs_result {
+	/* signals, as written to metadata.quality */
+	size_t words, non_symbol_words, stop_words, lines, paragraphs;
+	double mean_word_length, hash_ratio, ellipsis_ratio, bullet_lines, ellipsis_lines,
+	       alpha_words;
+	double dup_para_frac, dup_para_char_frac, dup_line_frac, dup_line_char_frac;
+	double top_ngram[5], dup_ngram[11];
+	size_t c4_lines_kept, c4_lines_removed, c4_sentences;
+	int c4_lorem_ipsum, c4_curly_bracket;
+	double fw_line_punct, fw_short_lines, fw_dup_chars, fw_newline_words;
+	/* verdicts */
+	int pass[QS_NFAMILIES];
+	const char *failed[QS_NFAMILIES];	/* the first reason of each failing family */
+	cm_buf c4_text;				/* the text with C4's line removals */
+} qs_result;
+
+/* Compute every signal of text (UTF-8, n bytes) and the families' verdicts. */
+void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r);
+void qs_result_free(qs_result *r);
+
+#endif
