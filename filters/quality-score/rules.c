@@ -70,25 +70,28 @@ void qs_result_free(qs_result *r)
 typedef struct hcount {
 	uint64_t *key;
 	uint32_t *count, *first;
-	size_t mask, n;
+	size_t mask, n, alloc;
 } hcount;
 
+/* Make the table ready for about `expect` keys: only as large as that needs, so that a
+ * small document after a large one does not pay for clearing the large table. */
 static void hc_reset(hcount *h, size_t expect)
 {
 	size_t cap = 64;
 
 	while (cap < expect * 2)
 		cap *= 2;
-	if (h->mask + 1 < cap || !h->key) {
+	if (h->alloc < cap) {
 		free(h->key);
 		free(h->count);
 		free(h->first);
 		h->key = cm_xmalloc(cap * sizeof(*h->key));
 		h->count = cm_xmalloc(cap * sizeof(*h->count));
 		h->first = cm_xmalloc(cap * sizeof(*h->first));
-		h->mask = cap - 1;
+		h->alloc = cap;
 	}
-	memset(h->key, 0, (h->mask + 1) * sizeof(*h->key));
+	h->mask = cap - 1;
+	memset(h->key, 0, cap * sizeof(*h->key));
 	h->n = 0;
 }
 
@@ -562,17 +565,10 @@ static int ends_terminal(const char *s, size_t n)
 	return 0;
 }
 
-static int contains_ci(const char *s, size_t n, const char *lit)
+/* Does the lower-cased line hold lit? */
+static int contains(const char *low, size_t n, const char *lit)
 {
-	size_t k = strlen(lit), i, j;
-
-	for (i = 0; i + k <= n; i++) {
-		for (j = 0; j < k && (char)((s[i + j] >= 'A' && s[i + j] <= 'Z') ? s[i + j] + 32 : s[i + j]) == lit[j]; j++)
-			;
-		if (j == k)
-			return 1;
-	}
-	return 0;
+	return memmem(low, n, lit, strlen(lit)) != NULL;
 }
 
 /* Sentences in a line: ends of ., ! or ? followed by a space or the end (at least one). */
@@ -587,8 +583,21 @@ static size_t sentences_in(const char *s, size_t n)
 	return c ? c : 1;
 }
 
+static void lower_line(cm_buf *low, const char *a, size_t n)
+{
+	size_t i;
+
+	cm_buf_reset(low);
+	cm_buf_grow(low, n);
+	for (i = 0; i < n; i++)
+		low->p[i] = (char)(a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
+	low->len = n;
+	low->p[n] = '\0';
+}
+
 static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 {
+	static _Thread_local cm_buf low;
 	static const char *const policy[] = {
 		"terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
 		"use cookies",
@@ -638,17 +647,17 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 			skip = 1;
 		else if (words < o->c4_min_words_line)
 			skip = 1;
-		else if (contains_ci(a, (size_t)(b - a), "lorem ipsum")) {
+		else if (lower_line(&low, a, (size_t)(b - a)), contains(low.p, low.len, "lorem ipsum")) {
 			r->c4_lorem_ipsum = 1;
 			why = "lorem_ipsum";
-		} else if (contains_ci(a, (size_t)(b - a), "javascript"))
+		} else if (contains(low.p, low.len, "javascript"))
 			skip = 1;
 		else if (memchr(a, '{', (size_t)(b - a))) {
 			r->c4_curly_bracket = 1;
 			why = "curly_bracket";
 		} else {
 			for (k = 0; k < sizeof(policy) / sizeof(*policy); k++)
-				if (contains_ci(a, (size_t)(b - a), policy[k]))
+				if (contains(low.p, low.len, policy[k]))
 					skip = 1;
 		}
 		if (why)
