@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - the pipeline so far, on real data bundled in the repository (make demo).
 # Today: warc-extract on a Common Crawl excerpt (CC-MAIN-2020-34, 50 records, pages in
-# several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip: WARC -> text.
+# several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip (WARC -> text)
+# and quality-score (language, quality rules).
 # Later stages join as they land.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,5 +42,11 @@ step "6. A real news page (BBC, from the article-extraction benchmark): title an
 boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" >"$out/aeb.text.jsonl"
 jq -r 'select(.url | test("bbc")) | "title: " + .metadata.boilerplate.title + "\n\n" + .text' \
 	"$out/aeb.text.jsonl" | head -14 | cut -c1-160
+
+step "7. Language and quality: the FineWeb recipe's rules on the pages' text" \
+	"quality-score --preset fineweb --annotate-only text.jsonl"
+quality-score --preset fineweb --annotate-only "$out/text.jsonl" >"$out/quality.jsonl"
+jq -r '"  \(.metadata.lang.code) \(.metadata.lang.score)  \(if (.metadata.quality.failed | length) == 0 then "kept" else "dropped: " + (.metadata.quality.failed | join(", ")) end)  \(.url)"' \
+	"$out/quality.jsonl"
 
 printf '\nOutputs are in %s\n' "$out"
