@@ -298,6 +298,7 @@ int main(int argc, char **argv)
 	int ch;
 
 	qs_opts_default(&c.o);
+	qs_load_data();
 	c.lang_threshold = 0.65;
 	cm_filter_init(&f, argc, argv);
 	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {

@@ -1,14 +1,17 @@
 /* rules.c - heuristic quality signals and rules: Gopher quality and repetition, C4, FineWeb.
  *
  * Lengths are in characters (code points), as the published rules count them. Words are
- * Unicode-aware: a word is a run of letters, marks, digits and connectors (an apostrophe
- * between letters stays inside); a run of punctuation and symbols is a token of its own, as
- * word tokenizers split it off; each Han, Hiragana or Katakana character is a word (CJK is
- * written without spaces).
+ * Unicode-aware: a word is a run of letters, marks, digits and connectors; punctuation and
+ * symbols are tokens of their own, as word tokenizers split them off; each Han, Hiragana or
+ * Katakana character is a word (CJK is
+ * written without spaces). Punctuation comes one mark a token, but for runs of points; a
+ * point or comma between digits, an apostrophe between letters and a URL stay inside a word;
+ * English clitics ("n't", "'s") are tokens of their own.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <utf8proc.h>
 #define XXH_INLINE_ALL
@@ -217,6 +220,27 @@ static void push_word(scratch *s, const char *text, size_t off, size_t end, int 
 	w->alpha = (uint8_t)alpha;
 }
 
+/* English clitics split off a word, as common tokenizers do: "don't" is "do" "n't". */
+static size_t clitic_at(const char *p, size_t n)
+{
+	static const char *const cl[] = { "n't", "'s", "'re", "'ve", "'ll", "'d", "'m", "’s", "’re", "’ve",
+					  "’ll", "’d", "’m", "n’t" };
+	size_t i;
+
+	for (i = 0; i < sizeof(cl) / sizeof(*cl); i++) {
+		size_t k = strlen(cl[i]);
+
+		if (k <= n && strncasecmp(p + n - k, cl[i], k) == 0 && n > k)
+			return k;
+	}
+	return 0;
+}
+
+static int is_digit_at(const char *text, size_t n, size_t i)
+{
+	return i < n && text[i] >= '0' && text[i] <= '9';
+}
+
 /* Split text into word and symbol tokens (see the file comment). */
 static void split_words(scratch *s, const char *text, size_t n)
 {
@@ -237,17 +261,31 @@ static void split_words(scratch *s, const char *text, size_t n)
 			i += k;
 			continue;
 		}
+		/* a URL is one token */
+		if ((n - i >= 7 && strncmp(text + i, "http://", 7) == 0) ||
+		    (n - i >= 8 && strncmp(text + i, "https://", 8) == 0) ||
+		    (n - i >= 4 && strncmp(text + i, "www.", 4) == 0)) {
+			while (i < n && text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
+				i += decode(text + i, n - i, &cp);
+				chars++;
+			}
+			push_word(s, text, start, i, 0, 1, chars);
+			continue;
+		}
 		while (i < n) {
 			int kk;
 
 			k = decode(text + i, n - i, &cp);
 			kk = kind_of(cp);
-			/* an apostrophe between letters stays in the word (don't, l'eau) */
-			if (kind == K_WORD && kk == K_SYMBOL && (cp == '\'' || cp == 0x2019) && i + k < n) {
+			if (kind == K_WORD && kk == K_SYMBOL && i > start && i + k < n) {
 				int32_t next;
 
 				decode(text + i + k, n - i - k, &next);
-				if (kind_of(next) == K_WORD && i > start) {
+				/* an apostrophe between letters stays in the word (don't, l'eau), and
+				 * so do a point or comma between digits (3.14, 1,000) */
+				if (((cp == '\'' || cp == 0x2019) && kind_of(next) == K_WORD) ||
+				    ((cp == '.' || cp == ',') && is_digit_at(text, n, i - 1) &&
+				     is_digit_at(text, n, i + k))) {
 					i += k;
 					chars++;
 					continue;
@@ -255,9 +293,25 @@ static void split_words(scratch *s, const char *text, size_t n)
 			}
 			if (kk != kind)
 				break;
+			/* punctuation comes one mark a token ("=====" is five), but for runs of
+			 * points ("...") */
+			if (kind == K_SYMBOL && i > start && !(cp == '.' && text[i - 1] == '.'))
+				break;
 			alpha |= is_letter(cp);
 			i += k;
 			chars++;
+		}
+		if (kind == K_WORD) {
+			size_t cl = clitic_at(text + start, i - start);
+
+			if (cl) {
+				/* "n't", "'s": a token of their own */
+				size_t cut = i - cl;
+
+				push_word(s, text, start, cut, 0, alpha, chars_of(text + start, cut - start));
+				push_word(s, text, cut, i, 0, 1, chars_of(text + cut, cl));
+				continue;
+			}
 		}
 		push_word(s, text, start, i, kind == K_SYMBOL, alpha, chars);
 	}
@@ -333,20 +387,11 @@ static span *split_runs(const char *text, size_t n, size_t min, int trim, size_t
 
 static const char *const gopher_stop[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
 
-static int eq_word_ci(const char *p, size_t n, const char *w)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!w[i] || (p[i] | 0x20) != w[i])
-			return 0;
-	return w[n] == '\0';
-}
-
 static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
 {
 	size_t i, nonsym = 0, sumlen = 0, alpha = 0, stops = 0, hashes = 0, ell = 0, lines = 0,
 	       bullets = 0, endell = 0;
+	unsigned seen_stop = 0;
 	const char *p, *end = text + n;
 
 	for (i = 0; i < s->nw; i++) {
@@ -358,8 +403,11 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 			sumlen += w->chars;
 		}
 		alpha += w->alpha;
+		/* distinct stop words, written as listed (datatrove compares tokens as they are) */
 		for (k = 0; k < sizeof(gopher_stop) / sizeof(*gopher_stop); k++)
-			if (eq_word_ci(text + w->off, w->len, gopher_stop[k])) {
+			if (!(seen_stop & (1u << k)) && w->len == strlen(gopher_stop[k]) &&
+			    memcmp(text + w->off, gopher_stop[k], w->len) == 0) {
+				seen_stop |= 1u << k;
 				stops++;
 				break;
 			}
@@ -545,24 +593,62 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	r->failed[QS_GOPHER_REP] = why;
 }
 
-/* Terminal punctuation at the end of s[0..n): the common marks of the world's scripts. */
+/* C4's sentence ends: . ? ! " ' */
+static int ends_c4(const char *s, size_t n)
+{
+	return n > 0 && (s[n - 1] == '.' || s[n - 1] == '?' || s[n - 1] == '!' || s[n - 1] == '"' ||
+			 s[n - 1] == '\'');
+}
+
+/* FineWeb's sentence ends: the marks of data/quality/terminal-punctuation.txt. */
+static int32_t term_cp[256];
+static size_t nterm;
+
+const char *cm_data(const char *name, size_t *len);
+
+static int cmp_cp(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void qs_load_data(void)
+{
+	size_t n = 0;
+	const char *p = cm_data("quality/terminal-punctuation.txt", &n), *end = p + n;
+
+	if (!p)
+		cm_die("built without data/quality/terminal-punctuation.txt");
+	while (p < end && nterm < sizeof(term_cp) / sizeof(*term_cp)) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			nl = end;
+		if (*p != '#' && nl > p) {
+			int32_t cp;
+
+			decode(p, (size_t)(nl - p), &cp);
+			term_cp[nterm++] = cp;
+		}
+		p = nl + 1;
+	}
+	qsort(term_cp, nterm, sizeof(*term_cp), cmp_cp);
+}
+
 static int ends_terminal(const char *s, size_t n)
 {
-	static const char *const marks[] = {
-		".", "!", "?", "\"", "'", "\xe3\x80\x82" /* 。 */, "\xef\xbc\x81" /* ！ */,
-		"\xef\xbc\x9f" /* ？ */, "\xef\xbc\x8e" /* ． */, "\xd8\x9f" /* ؟ */, "\xdb\x94" /* ۔ */,
-		"\xe0\xa5\xa4" /* । */, "\xe2\x80\xbc" /* ‼ */, "\xe2\x81\x87" /* ⁇ */,
-		"\xe2\x81\x88" /* ⁈ */, "\xe2\x81\x89" /* ⁉ */,
-	};
-	size_t i;
+	size_t i = n;
+	int32_t cp;
 
-	for (i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
-		size_t k = strlen(marks[i]);
-
-		if (n >= k && memcmp(s + n - k, marks[i], k) == 0)
-			return 1;
-	}
-	return 0;
+	if (!n)
+		return 0;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80 && n - i < 3)
+		i--;
+	if (i > 0)
+		i--;
+	decode(s + i, n - i, &cp);
+	return bsearch(&cp, term_cp, nterm, sizeof(*term_cp), cmp_cp) != NULL;
 }
 
 /* Does the lower-cased line hold lit? */
@@ -642,7 +728,7 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		}
 		if (o->c4_max_word && maxw > o->c4_max_word)
 			skip = 1;
-		else if (o->c4_terminal_punct && (!ends_terminal(a, (size_t)(b - a)) ||
+		else if (o->c4_terminal_punct && (!ends_c4(a, (size_t)(b - a)) ||
 						  (b - a >= 3 && b[-1] == '.' && b[-2] == '.' && b[-3] == '.')))
 			skip = 1;
 		else if (words < o->c4_min_words_line)
@@ -719,11 +805,11 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 	r->fw_short_lines = (double)shorts / (double)k;
 	r->fw_dup_chars = nonnl ? (double)dupc / (double)nonnl : 0;
 	r->fw_newline_words = s->nw ? (double)newlines / (double)s->nw : (newlines ? 1e9 : 0);
-	if (r->fw_line_punct <= o->fw_line_punct)
+	if (r->fw_line_punct < o->fw_line_punct)
 		why = "line_punct_ratio";
-	else if (r->fw_short_lines >= o->fw_short_lines)
+	else if (r->fw_short_lines > o->fw_short_lines)
 		why = "short_line_ratio";
-	else if (r->fw_dup_chars >= o->fw_dup_chars)
+	else if (r->fw_dup_chars > o->fw_dup_chars)
 		why = "char_dup_ratio";
 	else if (r->fw_newline_words > o->fw_newline_words)
 		why = "list_ratio";

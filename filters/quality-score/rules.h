@@ -37,6 +37,8 @@ typedef struct qs_opts {
 } qs_opts;
 
 void qs_opts_default(qs_opts *o);
+/* Load the data the rules use (terminal punctuation); once, before any qs_score. */
+void qs_load_data(void);
 
 typedef struct qs_result {
 	/* signals, as written to metadata.quality */
