@@ -80,21 +80,29 @@ static void drop_added(cm_rw *w, enum cm_redit_kind kind, const char *key)
 	cm_buf_free(&k);
 }
 
-void cm_rw_set_raw(cm_rw *w, const char *key, const char *json, size_t n)
+/* Replace the value of field f (index i of its object), or add "key":json to that object. */
+static void set_member(cm_rw *w, const cm_jfield *f, size_t i, enum cm_redit_kind set,
+		       enum cm_redit_kind add, const char *key, const char *json, size_t n)
 {
-	const cm_jrec *r = w->rec;
-	const cm_jfield *f = cm_jrec_get(r, key);
 	size_t start;
 
 	if (f) {
 		start = w->text.len;
 		cm_buf_add(&w->text, json, n);
-		add_edit(w, CM_RE_SET, (size_t)(f - r->fields), start);
+		add_edit(w, set, i, start);
 		return;
 	}
-	drop_added(w, CM_RE_ADD, key);
+	drop_added(w, add, key);
 	start = member(w, key, json, n);
-	add_edit(w, CM_RE_ADD, 0, start);
+	add_edit(w, add, 0, start);
+}
+
+void cm_rw_set_raw(cm_rw *w, const char *key, const char *json, size_t n)
+{
+	const cm_jrec *r = w->rec;
+	const cm_jfield *f = cm_jrec_get(r, key);
+
+	set_member(w, f, f ? (size_t)(f - r->fields) : 0, CM_RE_SET, CM_RE_ADD, key, json, n);
 }
 
 void cm_rw_set_str(cm_rw *w, const char *key, const char *s, size_t n)
@@ -120,17 +128,8 @@ void cm_rw_meta_raw(cm_rw *w, const char *key, const char *json, size_t n)
 {
 	const cm_jrec *r = w->rec;
 	const cm_jfield *f = r->meta_index >= 0 ? cm_jrec_meta(r, key) : NULL;
-	size_t start;
 
-	if (f) {
-		start = w->text.len;
-		cm_buf_add(&w->text, json, n);
-		add_edit(w, CM_RE_META_SET, (size_t)(f - r->meta), start);
-		return;
-	}
-	drop_added(w, CM_RE_META_ADD, key);
-	start = member(w, key, json, n);
-	add_edit(w, CM_RE_META_ADD, 0, start);
+	set_member(w, f, f ? (size_t)(f - r->meta) : 0, CM_RE_META_SET, CM_RE_META_ADD, key, json, n);
 }
 
 static void meta_object(cm_rw *w, cm_buf *out);
