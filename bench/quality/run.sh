@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# quality-score against datatrove's own filters: agreement of the verdicts and speed, side by side,
+# on bench/data/quality-docs.jsonl (real pages and articles, Debian text, synthetic edge cases).
+#
+#   bench/quality/run.sh
+#   RUNS=1 bench/quality/run.sh                 # one timed run of each
+#   DT_RUNS=0 bench/quality/run.sh              # reuse data/quality-datatrove.jsonl, time ours only
+#   SHOW=30 bench/quality/run.sh                # list more disagreeing documents
+#
+# Environment (all optional):
+#   BIN=DIR      where quality-score (and warc-extract, for the input) live (default: <repo>/build/bin)
+#   RUNS=3       timed runs of each contender (median reported); agreement is scored on run 1
+#   DT_RUNS=N    timed datatrove runs (default: RUNS); 0 reuses an existing datatrove output, untimed
+#   CPU=0        the core both contenders are pinned to (taskset), if taskset exists
+#   SHOW=10      disagreeing documents listed by compare.py
+#   PYTHON=python3  interpreter used to create bench/.venv
+#
+# datatrove (datatrove-run.py) runs GopherRepetitionFilter, GopherQualityFilter,
+# C4QualityFilter(filter_no_terminal_punct=False) - C4's defaults except that, as in FineWeb's
+# pipeline - and FineWebQualityFilter, each with its default parameters, each on the original text.
+# Its time is the extraction loop only (no interpreter start-up, imports, reading or writing), for
+# all four filters run on each document in turn, where datatrove's word-split cache lets three of
+# them share one spaCy tokenization (its best case). Ours is the whole process:
+#   $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere INPUT > OUT
+#   (datatrove applies its English rules and tokenizer to every document: so does ours here)
+# start-up and JSON reading and writing included. Both are single-threaded. One datatrove run takes
+# a few minutes here (it runs at about 0.1 MB/s); run 1 also computes, untimed, every check that
+# fails on its own (all_reasons), for compare.py's per-check table.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH=$(dirname "$HERE")
+ROOT=$(dirname "$BENCH")
+BIN=${BIN:-$ROOT/build/bin}
+RUNS=${RUNS:-3}
+DT_RUNS=${DT_RUNS:-$RUNS}
+CPU=${CPU:-0}
+SHOW=${SHOW:-10}
+PYTHON=${PYTHON:-python3}
+DATA=$BENCH/data
+INPUT=$DATA/quality-docs.jsonl
+DT_OUT=$DATA/quality-datatrove.jsonl
+OURS_OUT=$DATA/quality-ours.jsonl
+VENV=$BENCH/.venv
+VPY=$VENV/bin/python
+
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0 HF_HUB_OFFLINE=1
+
+log() { printf '%s\n' "$*" >&2; }
+
+# --- venv: datatrove, and spaCy, which its English word splitting uses (spacy.blank("en"): the
+# tokenizer rules ship inside the spacy package, no model is downloaded) ---------------------------
+PKGS=(datatrove==0.10.1 spacy==3.8.18)
+IMPORTS='import datatrove.pipeline.filters, spacy; spacy.blank("en")'
+if ! { [ -x "$VPY" ] && "$VPY" -c "$IMPORTS" 2>/dev/null; }; then
+    log "setting up $VENV (from PyPI: ${PKGS[*]})"
+    [ -x "$VPY" ] || "$PYTHON" -m venv "$VENV"
+    "$VPY" -m pip install -q "${PKGS[@]}"
+    "$VPY" -c "$IMPORTS" || { log "datatrove does not import"; exit 1; }
+fi
+
+# --- input -----------------------------------------------------------------------------------------
+[ -s "$INPUT" ] || "$VPY" "$HERE/make-input.py" "$INPUT" --bin "$BIN"
+DOCS=$(grep -c '' "$INPUT")
+BYTES=$("$VPY" -c 'import json, sys; print(sum(len(json.loads(l)["text"].encode()) for l in open(sys.argv[1], encoding="utf-8")))' "$INPUT")
+
+PIN=()
+if command -v taskset >/dev/null 2>&1; then PIN=(taskset -c "$CPU"); fi
+
+HAVE_OURS=0
+if [ -x "$BIN/quality-score" ]; then
+    HAVE_OURS=1
+else
+    log "ours: $BIN/quality-score is not built (build it, or set BIN=...): datatrove only"
+fi
+if [ "$DT_RUNS" = 0 ] && [ ! -s "$DT_OUT" ]; then
+    log "DT_RUNS=0 but $DT_OUT does not exist: running datatrove once"
+    DT_RUNS=1
+fi
+
+echo "input:    $INPUT ($DOCS documents, $BYTES bytes of text)"
+echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
+echo "versions: $("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], *("%s %s" % (d, m.version(d)) for d in ("datatrove", "spacy", "numpy")), sep=", ")')"
+[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere $INPUT"
+echo "runs:     datatrove $DT_RUNS, ours $([ "$HAVE_OURS" = 1 ] && echo "$RUNS" || echo 0); interleaved; median reported"
+echo
+
+cat "$INPUT" >/dev/null   # page cache
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+DT_T="" DT_SUM="" OURS_T="" OURS_C=""
+TIMEFORMAT='%3R %3U %3S'
+MAXR=$DT_RUNS; [ "$HAVE_OURS" = 0 ] || [ "$RUNS" -le "$MAXR" ] || MAXR=$RUNS
+for ((r = 1; r <= MAXR; r++)); do
+    if [ "$r" -le "$DT_RUNS" ]; then
+        if [ "$r" = 1 ]; then out=$DT_OUT; extra=(); else out=$TMP/dt.jsonl; extra=(--no-all-reasons); fi
+        "${PIN[@]}" "$VPY" "$HERE/datatrove-run.py" "$INPUT" "$out" "${extra[@]}" >"$TMP/dt.out" 2>"$TMP/dt.err" || {
+            log "datatrove failed (run $r):"; cat "$TMP/dt.err" >&2; exit 1; }
+        [ "$r" != 1 ] || { cat "$TMP/dt.out" | grep -v '^TIMING'; echo; }
+        line=$(grep '^TIMING' "$TMP/dt.out")
+        t=$(sed -n 's/.* per_doc_s=\([0-9.]*\).*/\1/p' <<<"$line"); DT_T+="$t "
+        DT_SUM+="$(sed -n 's/.* sum_filters_s=\([0-9.]*\).*/\1/p' <<<"$line") "
+        log "run $r/$DT_RUNS datatrove: ${t}s (all four per document)"
+    fi
+    if [ "$HAVE_OURS" = 1 ] && [ "$r" -le "$RUNS" ]; then
+        out=$OURS_OUT; [ "$r" = 1 ] || out=$TMP/ours.jsonl
+        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere "$INPUT" >"$out" 2>"$TMP/ours.err"; } 2>&1 ) || {
+            log "quality-score failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
+        read -r real user sys <<<"$t"
+        OURS_T+="$real "; OURS_C+="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u+s}') "
+        log "run $r/$RUNS ours: ${real}s"
+    fi
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
+
+# --- agreement ---------------------------------------------------------------------------------------
+if [ "$HAVE_OURS" = 1 ]; then
+    "$VPY" "$HERE/compare.py" "$OURS_OUT" "$DT_OUT" --show "$SHOW" --input "$INPUT"
+    echo
+fi
+
+# --- speed ---------------------------------------------------------------------------------------------
+printf '%-36s %9s %9s %9s\n' contender "median s" "MB/s" "docs/s"
+if [ -n "$DT_T" ]; then
+    DTM=$(echo "$DT_T" | median); DTS=$(echo "$DT_SUM" | median)
+    awk -v t="$DTM" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f\n", "datatrove, all four per document", t, b/1e6/t, d/t}'
+    awk -v t="$DTS" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f\n", "datatrove, sum of four filter loops", t, b/1e6/t, d/t}'
+else
+    echo "datatrove: not timed (DT_RUNS=0; verdicts from $DT_OUT)"
+fi
+if [ "$HAVE_OURS" = 1 ]; then
+    OM=$(echo "$OURS_T" | median); OC=$(echo "$OURS_C" | median)
+    awk -v t="$OM" -v c="$OC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score (whole process)", t, b/1e6/t, d/t, c}'
+    [ -z "${DTM:-}" ] || awk -v o="$OM" -v t="$DTM" 'BEGIN{printf "\nours is %.1fx datatrove (datatrove time / ours; >1 = ours faster)\n", t/o}'
+fi
+echo "(MB = 10^6 bytes of UTF-8 text; datatrove: extraction loop only, single thread; ours: whole process)"
+echo
+echo "outputs: $DT_OUT (datatrove)$([ "$HAVE_OURS" = 1 ] && echo ", $OURS_OUT (ours, run 1)")"
+echo "details: $VPY $HERE/compare.py $OURS_OUT $DT_OUT --show 50 [--family F]"
