@@ -40,7 +40,7 @@ is "$(jq -r 'select(.id == "good") | .metadata.quality | [.words > 100, .mean_wo
 quality-score --rejects rej.jsonl --stats s.json in.jsonl >kept.jsonl
 is "$(jq -r .id kept.jsonl)" "good" "by default failing records are dropped"
 is "$(jq -r '.id + ":" + .metadata.reject.reason' rej.jsonl | sort | tr '\n' ' ')" \
-	"bullets:top_3_gram curly:curly_bracket dups:dup_line_frac empty:gopher_short_doc lorem:lorem_ipsum punct:top_2_gram short:top_2_gram " \
+	"bullets:top_3_gram curly:curly_bracket dups:dup_line_frac empty:empty lorem:lorem_ipsum punct:top_2_gram short:top_2_gram " \
 	"rejects carry the first failed rule, in FineWeb's order (repetition, quality, C4, FineWeb)"
 is "$(jq -r '.read == .kept + .dropped + .malformed' s.json)" true "read = kept + dropped + malformed"
 

@@ -169,6 +169,20 @@ static void set_preset(qs_opts *o, const char *name)
 	}
 }
 
+/* The family a reason belongs to (reasons are unique but for "empty"). */
+static int family_of(const char *why)
+{
+	if (strncmp(why, "gopher_", 7) == 0)
+		return QS_GOPHER_QUAL;
+	if (strncmp(why, "dup_", 4) == 0 || strncmp(why, "top_", 4) == 0 ||
+	    strncmp(why, "duplicated_", 11) == 0)
+		return QS_GOPHER_REP;
+	if (strcmp(why, "lorem_ipsum") == 0 || strcmp(why, "curly_bracket") == 0 ||
+	    strcmp(why, "too_few_sentences") == 0)
+		return QS_C4;
+	return QS_FINEWEB;	/* and "empty": listed when FineWeb decides */
+}
+
 static void write_meta(struct ctx *c, const char *lang, double score)
 {
 	const qs_result *r = &c->r;
@@ -239,9 +253,10 @@ static void write_meta(struct ctx *c, const char *lang, double score)
 	cm_jw_end(&w, '}');
 	cm_jw_key(&w, "failed");
 	cm_jw_arr(&w);
-	for (f = 0; f < QS_NFAMILIES; f++)
-		if (c->o.on[f] && r->failed[f])
-			cm_jw_str(&w, r->failed[f]);
+	for (k = 0; k < r->nall; k++)
+		if (c->o.on[family_of(r->all_failed[k])] ||
+		    (strcmp(r->all_failed[k], "empty") == 0 && c->o.on[QS_GOPHER_REP]))
+			cm_jw_str(&w, r->all_failed[k]);
 	cm_jw_end(&w, ']');
 	cm_jw_end(&w, '}');
 	(void)lang;

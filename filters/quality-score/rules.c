@@ -385,6 +385,17 @@ static span *split_runs(const char *text, size_t n, size_t min, int trim, size_t
 
 /* ---- the families ---- */
 
+/* A failing check: the family fails with its first one, every one is listed. */
+static void fail(qs_result *r, int family, const char *why)
+{
+	if (r->pass[family]) {
+		r->pass[family] = 0;
+		r->failed[family] = why;
+	}
+	if (r->nall < (int)(sizeof(r->all_failed) / sizeof(*r->all_failed)))
+		r->all_failed[r->nall++] = why;
+}
+
 static const char *const gopher_stop[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
 
 static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
@@ -460,13 +471,13 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 	r->ellipsis_lines = lines ? (double)endell / (double)lines : 0;
 	r->alpha_words = s->nw ? (double)alpha / (double)s->nw : 0;
 
-#define FAIL(why) do { r->pass[QS_GOPHER_QUAL] = 0; r->failed[QS_GOPHER_QUAL] = why; return; } while (0)
+#define FAIL(why) fail(r, QS_GOPHER_QUAL, why)
 	r->pass[QS_GOPHER_QUAL] = 1;
 	if (nonsym < o->min_words)
 		FAIL("gopher_short_doc");
 	if (nonsym > o->max_words)
 		FAIL("gopher_long_doc");
-	if (o->english && r->mean_word_length < o->min_avg_word)
+	if (o->english && nonsym && r->mean_word_length < o->min_avg_word)
 		FAIL("gopher_below_avg_threshold");
 	if (o->english && r->mean_word_length > o->max_avg_word)
 		FAIL("gopher_above_avg_threshold");
@@ -478,7 +489,7 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 		FAIL("gopher_too_many_bullets");
 	if (r->ellipsis_lines > o->max_ellipsis_lines)
 		FAIL("gopher_too_many_end_ellipsis");
-	if (r->alpha_words < o->min_alpha_words)
+	if (s->nw && r->alpha_words < o->min_alpha_words)
 		FAIL("gopher_below_alpha_threshold");
 	if (o->english && stops < o->min_stop_words)
 		FAIL("gopher_enough_stop_words");
@@ -510,7 +521,6 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 {
 	span *para, *lines;
 	size_t npara, nlines, dup, dupc, k;
-	const char *why = NULL;
 
 	para = split_runs(text, n, 2, 1, &npara);
 	find_duplicates(s, text, para, npara, &dup, &dupc);
@@ -566,15 +576,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 		r->dup_ngram[k] = chars ? (double)rep / (double)chars : 0;
 	}
 
-	if (r->dup_para_frac > o->dup_para_frac)
-		why = "dup_para_frac";
-	else if (r->dup_para_char_frac > o->dup_para_char_frac)
-		why = "dup_para_char_frac";
-	else if (r->dup_line_frac > o->dup_line_frac)
-		why = "dup_line_frac";
-	else if (r->dup_line_char_frac > o->dup_line_char_frac)
-		why = "dup_line_char_frac";
-	else {
+	{
 		static const char *const top[] = { NULL, NULL, "top_2_gram", "top_3_gram", "top_4_gram" };
 		static const char *const dupn[] = {
 			NULL, NULL, NULL, NULL, NULL, "duplicated_5_n_grams", "duplicated_6_n_grams",
@@ -582,15 +584,23 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 			"duplicated_10_n_grams",
 		};
 
-		for (k = 2; k <= 4 && !why; k++)
+		if (n == 0)
+			fail(r, QS_GOPHER_REP, "empty");
+		if (r->dup_para_frac > o->dup_para_frac)
+			fail(r, QS_GOPHER_REP, "dup_para_frac");
+		if (r->dup_para_char_frac > o->dup_para_char_frac)
+			fail(r, QS_GOPHER_REP, "dup_para_char_frac");
+		if (r->dup_line_frac > o->dup_line_frac)
+			fail(r, QS_GOPHER_REP, "dup_line_frac");
+		if (r->dup_line_char_frac > o->dup_line_char_frac)
+			fail(r, QS_GOPHER_REP, "dup_line_char_frac");
+		for (k = 2; k <= 4; k++)
 			if (r->top_ngram[k] > o->top_ngram[k])
-				why = top[k];
-		for (k = 5; k <= 10 && !why; k++)
+				fail(r, QS_GOPHER_REP, top[k]);
+		for (k = 5; k <= 10; k++)
 			if (r->dup_ngram[k] > o->dup_ngram[k])
-				why = dupn[k];
+				fail(r, QS_GOPHER_REP, dupn[k]);
 	}
-	r->pass[QS_GOPHER_REP] = why == NULL;
-	r->failed[QS_GOPHER_REP] = why;
 }
 
 /* C4's sentence ends: . ? ! " ' */
@@ -681,9 +691,40 @@ static void lower_line(cm_buf *low, const char *a, size_t n)
 	low->p[n] = '\0';
 }
 
+/* The line without citation marks: [12], [], [edit], [citation needed]. */
+static void strip_citations(cm_buf *out, const char *a, size_t n)
+{
+	size_t i = 0;
+
+	cm_buf_reset(out);
+	cm_buf_grow(out, n);
+	while (i < n) {
+		if (a[i] == '[') {
+			size_t j = i + 1;
+
+			while (j < n && a[j] >= '0' && a[j] <= '9')
+				j++;
+			if (j < n && a[j] == ']') {
+				i = j + 1;
+				continue;
+			}
+			if (n - i >= 6 && memcmp(a + i, "[edit]", 6) == 0) {
+				i += 6;
+				continue;
+			}
+			if (n - i >= 17 && memcmp(a + i, "[citation needed]", 17) == 0) {
+				i += 17;
+				continue;
+			}
+		}
+		out->p[out->len++] = a[i++];
+	}
+	out->p[out->len] = '\0';
+}
+
 static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 {
-	static _Thread_local cm_buf low;
+	static _Thread_local cm_buf low, cl;
 	static const char *const policy[] = {
 		"terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
 		"use cookies",
@@ -726,6 +767,11 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 					maxw = k;
 			}
 		}
+		/* the checks below see the line without its citation marks, and so does the
+		 * text kept (the words were counted before, as C4 counts them) */
+		strip_citations(&cl, a, (size_t)(b - a));
+		a = cl.p;
+		b = cl.p + cl.len;
 		if (o->c4_max_word && maxw > o->c4_max_word)
 			skip = 1;
 		else if (o->c4_terminal_punct && (!ends_c4(a, (size_t)(b - a)) ||
@@ -763,15 +809,14 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 	r->c4_sentences = sentences;
 	if (!why && sentences < o->c4_min_sentences)
 		why = "too_few_sentences";
-	r->pass[QS_C4] = why == NULL;
-	r->failed[QS_C4] = why;
+	if (why)
+		fail(r, QS_C4, why);
 }
 
 static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
 {
 	span *lines;
 	size_t nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines = 0, nonnl;
-	const char *why = NULL;
 
 	/* lines: split on "\n", blank ones left out */
 	lines = split_runs(text, n, 1, 0, &nlines);
@@ -790,8 +835,7 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 	for (i = 0; i < n; i++)
 		newlines += text[i] == '\n';
 	if (k == 0) {
-		r->pass[QS_FINEWEB] = 0;
-		r->failed[QS_FINEWEB] = "empty";
+		fail(r, QS_FINEWEB, "empty");
 		free(lines);
 		return;
 	}
@@ -806,15 +850,13 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 	r->fw_dup_chars = nonnl ? (double)dupc / (double)nonnl : 0;
 	r->fw_newline_words = s->nw ? (double)newlines / (double)s->nw : (newlines ? 1e9 : 0);
 	if (r->fw_line_punct < o->fw_line_punct)
-		why = "line_punct_ratio";
-	else if (r->fw_short_lines > o->fw_short_lines)
-		why = "short_line_ratio";
-	else if (r->fw_dup_chars > o->fw_dup_chars)
-		why = "char_dup_ratio";
-	else if (r->fw_newline_words > o->fw_newline_words)
-		why = "list_ratio";
-	r->pass[QS_FINEWEB] = why == NULL;
-	r->failed[QS_FINEWEB] = why;
+		fail(r, QS_FINEWEB, "line_punct_ratio");
+	if (r->fw_short_lines > o->fw_short_lines)
+		fail(r, QS_FINEWEB, "short_line_ratio");
+	if (r->fw_dup_chars > o->fw_dup_chars)
+		fail(r, QS_FINEWEB, "char_dup_ratio");
+	if (r->fw_newline_words > o->fw_newline_words)
+		fail(r, QS_FINEWEB, "list_ratio");
 	free(lines);
 }
 
@@ -828,6 +870,7 @@ void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		r->pass[f] = 1;
 		r->failed[f] = NULL;
 	}
+	r->nall = 0;
 	split_words(s, text, n);
 	gopher_quality(o, s, text, n, r);
 	gopher_repetition(o, s, text, n, chars, r);

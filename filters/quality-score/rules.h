@@ -53,6 +53,8 @@ typedef struct qs_result {
 	/* verdicts */
 	int pass[QS_NFAMILIES];
 	const char *failed[QS_NFAMILIES];	/* the first reason of each failing family */
+	const char *all_failed[40];		/* every failing check, families in order */
+	int nall;
 	cm_buf c4_text;				/* the text with C4's line removals */
 } qs_result;
 
