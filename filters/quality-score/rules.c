@@ -250,7 +250,7 @@ static void split_words(scratch *s, const char *text, size_t n)
 	while (i < n) {
 		int32_t cp;
 		size_t k = decode(text + i, n - i, &cp), start = i, chars = 0;
-		int kind = kind_of(cp), alpha = 0;
+		int kind = kind_of(cp), alpha = 0, apos = 0;
 
 		if (kind == K_SPACE) {
 			i += k;
@@ -283,7 +283,7 @@ static void split_words(scratch *s, const char *text, size_t n)
 				decode(text + i + k, n - i - k, &next);
 				/* an apostrophe between letters stays in the word (don't, l'eau), and
 				 * so do a point or comma between digits (3.14, 1,000) */
-				if (((cp == '\'' || cp == 0x2019) && kind_of(next) == K_WORD) ||
+				if (((cp == '\'' || cp == 0x2019) && kind_of(next) == K_WORD && (apos = 1)) ||
 				    ((cp == '.' || cp == ',') && is_digit_at(text, n, i - 1) &&
 				     is_digit_at(text, n, i + k))) {
 					i += k;
@@ -301,7 +301,7 @@ static void split_words(scratch *s, const char *text, size_t n)
 			i += k;
 			chars++;
 		}
-		if (kind == K_WORD) {
+		if (kind == K_WORD && apos) {
 			size_t cl = clitic_at(text + start, i - start);
 
 			if (cl) {
@@ -360,8 +360,15 @@ static span *split_runs(const char *text, size_t n, size_t min, int trim, size_t
 			e--;
 	}
 	for (i = start = b;; ) {
-		int run = i < e ? is_newline_run(text, e, i, min) : 0;
+		int run;
 
+		/* jump to the next newline */
+		if (i < e && text[i] != '\n') {
+			const char *nl = memchr(text + i, '\n', e - i);
+
+			i = nl ? (size_t)(nl - text) : e;
+		}
+		run = i < e ? is_newline_run(text, e, i, min) : 0;
 		if (i >= e || run) {
 			if (k == cap) {
 				cap = cap ? cap * 2 : 64;
