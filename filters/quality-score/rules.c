@@ -5,7 +5,8 @@
  * symbols are tokens of their own, as word tokenizers split them off; each Han, Hiragana or
  * Katakana character is a word (CJK is
  * written without spaces). Punctuation comes one mark a token, but for runs of points; a
- * point or comma between digits, an apostrophe between letters and a URL stay inside a word;
+ * point, comma or colon between digits (3.14, 1,000, 9:30), a hyphen before a digit
+ * (GPL-2.0), an apostrophe between letters and a URL stay inside a word;
  * English clitics ("n't", "'s") are tokens of their own.
  */
 #include <stdint.h>
@@ -284,8 +285,9 @@ static void split_words(scratch *s, const char *text, size_t n)
 				/* an apostrophe between letters stays in the word (don't, l'eau), and
 				 * so do a point or comma between digits (3.14, 1,000) */
 				if (((cp == '\'' || cp == 0x2019) && kind_of(next) == K_WORD && (apos = 1)) ||
-				    ((cp == '.' || cp == ',') && is_digit_at(text, n, i - 1) &&
-				     is_digit_at(text, n, i + k))) {
+				    ((cp == '.' || cp == ',' || cp == ':') && is_digit_at(text, n, i - 1) &&
+				     is_digit_at(text, n, i + k)) ||
+				    (cp == '-' && is_digit_at(text, n, i + k))) {
 					i += k;
 					chars++;
 					continue;
