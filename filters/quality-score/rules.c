@@ -6,7 +6,8 @@
  * Katakana character is a word (CJK is
  * written without spaces). Punctuation comes one mark a token, but for runs of points; a
  * point, comma or colon between digits (3.14, 1,000, 9:30), a hyphen before a digit
- * (GPL-2.0), an apostrophe between letters and a URL stay inside a word;
+ * (GPL-2.0), an apostrophe between letters, e-mail addresses, URLs and a leading slash
+ * ("/sys") stay inside a word;
  * English clitics ("n't", "'s") are tokens of their own.
  */
 #include <stdint.h>
@@ -251,7 +252,7 @@ static void split_words(scratch *s, const char *text, size_t n)
 	while (i < n) {
 		int32_t cp;
 		size_t k = decode(text + i, n - i, &cp), start = i, chars = 0;
-		int kind = kind_of(cp), alpha = 0, apos = 0;
+		int kind = kind_of(cp), alpha = 0, apos = 0, email = 0;
 
 		if (kind == K_SPACE) {
 			i += k;
@@ -261,6 +262,14 @@ static void split_words(scratch *s, const char *text, size_t n)
 			push_word(s, text, i, i + k, 0, 1, 1);
 			i += k;
 			continue;
+		}
+		/* a slash that opens a word at a token start stays on it ("/sys"), as the common
+		 * English tokenizer leaves it */
+		if (cp == '/' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n') &&
+		    i + 1 < n && kind_of((unsigned char)text[i + 1]) == K_WORD) {
+			kind = K_WORD;
+			i += k;
+			chars = 1;
 		}
 		/* a URL is one token */
 		if ((n - i >= 7 && strncmp(text + i, "http://", 7) == 0) ||
@@ -284,7 +293,10 @@ static void split_words(scratch *s, const char *text, size_t n)
 				decode(text + i + k, n - i - k, &next);
 				/* an apostrophe between letters stays in the word (don't, l'eau), and
 				 * so do a point or comma between digits (3.14, 1,000) */
+				if (cp == '@' && kind_of(next) == K_WORD)
+					email = 1;
 				if (((cp == '\'' || cp == 0x2019) && kind_of(next) == K_WORD && (apos = 1)) ||
+				    (email && (cp == '@' || cp == '.' || cp == '-') && kind_of(next) == K_WORD) ||
 				    ((cp == '.' || cp == ',' || cp == ':') && is_digit_at(text, n, i - 1) &&
 				     is_digit_at(text, n, i + k)) ||
 				    (cp == '-' && is_digit_at(text, n, i + k))) {
