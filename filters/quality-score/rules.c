@@ -138,6 +138,9 @@ typedef struct scratch {
 	word *w;
 	size_t nw, cap;
 	hcount hc;
+	uint64_t *ph, pow[11];	/* n-gram prefix hashes */
+	uint64_t *pc;		/* prefix character counts */
+	size_t cap_prefix;
 } scratch;
 
 static _Thread_local scratch S;
@@ -517,24 +520,38 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 #undef FAIL
 }
 
-/* n-gram hash from word hashes (order matters). */
-static uint64_t ngram_hash(const word *w, size_t n)
+/* n-gram hashes and lengths in O(1) from prefix sums over the words: a polynomial hash of the
+ * word hashes (mod 2^64), and characters. */
+#define NG_BASE 0x100000001b3ULL
+
+static void ngram_prefix(scratch *s)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ w[i].hash) * 0x100000001b3ULL + (h >> 29);
-	return h;
+	if (s->nw + 1 > s->cap_prefix) {
+		s->cap_prefix = s->nw + 1;
+		s->ph = cm_xrealloc(s->ph, s->cap_prefix * sizeof(*s->ph));
+		s->pc = cm_xrealloc(s->pc, s->cap_prefix * sizeof(*s->pc));
+	}
+	s->ph[0] = 0;
+	s->pc[0] = 0;
+	for (i = 0; i < s->nw; i++) {
+		s->ph[i + 1] = s->ph[i] * NG_BASE + (s->w[i].hash | 1);
+		s->pc[i + 1] = s->pc[i] + s->w[i].chars;
+	}
+	s->pow[0] = 1;
+	for (i = 1; i <= 10; i++)
+		s->pow[i] = s->pow[i - 1] * NG_BASE;
 }
 
-static size_t ngram_chars(const word *w, size_t n, int spaces)
+static uint64_t ngram_hash(const scratch *s, size_t i, size_t n)
 {
-	size_t i, c = spaces ? n - 1 : 0;
+	return s->ph[i + n] - s->ph[i] * s->pow[n];
+}
 
-	for (i = 0; i < n; i++)
-		c += w[i].chars;
-	return c;
+static size_t ngram_chars(const scratch *s, size_t i, size_t n, int spaces)
+{
+	return (size_t)(s->pc[i + n] - s->pc[i]) + (spaces ? n - 1 : 0);
 }
 
 static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
@@ -543,6 +560,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	span *para, *lines;
 	size_t npara, nlines, dup, dupc, k;
 
+	ngram_prefix(s);
 	para = split_runs(text, n, 2, 1, &npara);
 	find_duplicates(s, text, para, npara, &dup, &dupc);
 	r->paragraphs = npara;
@@ -565,7 +583,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 			continue;
 		hc_reset(&s->hc, s->nw);
 		for (i = 0; i + k <= s->nw; i++) {
-			uint32_t c = hc_add(&s->hc, ngram_hash(s->w + i, k), (uint32_t)i);
+			uint32_t c = hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i);
 
 			(void)c;
 		}
@@ -575,7 +593,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 				best_count = s->hc.count[i];
 				best_first = s->hc.first[i];
 			}
-		best = best_count * ngram_chars(s->w + best_first, k, 1);
+		best = best_count * ngram_chars(s, best_first, k, 1);
 		r->top_ngram[k] = chars ? (double)best / (double)chars : 0;
 	}
 	/* characters in duplicated 5..10-grams, counted without overlap */
@@ -587,8 +605,8 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 			continue;
 		hc_reset(&s->hc, s->nw);
 		while (i + k <= s->nw) {
-			if (hc_add(&s->hc, ngram_hash(s->w + i, k), (uint32_t)i) > 1) {
-				rep += ngram_chars(s->w + i, k, 0);
+			if (hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i) > 1) {
+				rep += ngram_chars(s, i, k, 0);
 				i += k;
 			} else {
 				i++;
@@ -904,6 +922,8 @@ void qs_free_scratch(void);
 void qs_free_scratch(void)
 {
 	free(S.w);
+	free(S.ph);
+	free(S.pc);
 	hc_free(&S.hc);
 	memset(&S, 0, sizeof(S));
 }
