@@ -512,34 +512,50 @@ static int is_punct_ascii(int c)
 	return c == '.' || c == ',' || c == ';' || c == '!' || c == '?' || c == ':';
 }
 
+/* Words for stop-word lookups, a byte at a time: letters (any byte above 0x7f counts as
+ * one), and with `wide` digits and apostrophes too, lower-cased into low. */
+typedef struct wordcut {
+	char low[64];
+	size_t len;		/* of the word being read */
+	size_t done;		/* of the word just ended; over sizeof(low): no stop word */
+} wordcut;
+
+/* Feed one byte (0 ends the text); returns 1 when a word has just ended. */
+static int wc_feed(wordcut *w, unsigned char c, int wide)
+{
+	int letter = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		     (wide && ((c >= '0' && c <= '9') || c == '\''));
+
+	if (letter) {
+		if (w->len < sizeof(w->low))
+			w->low[w->len] = (char)cm_lower(c);
+		w->len++;
+		return 0;
+	}
+	if (!w->len)
+		return 0;
+	/* the word is in low[0..len); the next byte starts afresh */
+	w->done = w->len;
+	w->len = 0;
+	return 1;
+}
+
 /* Measure a text node: characters (collapsing whitespace runs), punctuation, words, stop
  * words in the page's language. */
 static void measure(cm_bp *bp, const char *s, struct info *m)
 {
 	size_t chars = 0, punct = 0, words = 0, stops = 0;
 	int in_space = 1;
-	const char *w = NULL;
-	char low[64];
-	size_t lw = 0;
+	wordcut wc = { { 0 }, 0, 0 };
 
 	for (;; s++) {
 		unsigned char c = (unsigned char)*s;
-		int letter = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9') || c == '\'';
 
-		if (letter) {
-			if (!w) {
-				w = s;
-				lw = 0;
-			}
-			if (lw < sizeof(low))
-				low[lw] = (char)cm_lower(c);
-			lw++;
-		} else if (w) {
+		if (wc_feed(&wc, c, 1)) {
 			words++;
-			if (bp->lang >= 0 && lw <= sizeof(low) && wset_has(&bp->stop[bp->lang], low, lw))
+			if (bp->lang >= 0 && wc.done <= sizeof(wc.low) &&
+			    wset_has(&bp->stop[bp->lang], wc.low, wc.done))
 				stops++;
-			w = NULL;
 		}
 		if (!c)
 			break;
@@ -587,32 +603,19 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 				declared = i;
 	}
 	for (n = root; n && seen < 8000; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
-		const char *s, *w = NULL;
-		char low[64];
-		size_t lw = 0;
+		const char *s;
+		wordcut wc = { { 0 }, 0, 0 };
 
 		if (!is_text(n) || !n->content)
 			continue;
 		for (s = (const char *)n->content;; s++) {
 			unsigned char c = (unsigned char)*s;
-			int letter = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
-			if (letter) {
-				if (!w) {
-					w = s;
-					lw = 0;
-				}
-				if (lw < sizeof(low))
-					low[lw] = (char)cm_lower(c);
-				lw++;
-			} else if (w) {
-				if (lw <= sizeof(low)) {
-					uint64_t h = whash(low, lw);
+			if (wc_feed(&wc, c, 0) && wc.done <= sizeof(wc.low)) {
+				uint64_t h = whash(wc.low, wc.done);
 
-					for (i = 0; i < bp->nlang; i++)
-						hits[i] += wset_has_h(&bp->stop[i], h);
-				}
-				w = NULL;
+				for (i = 0; i < bp->nlang; i++)
+					hits[i] += wset_has_h(&bp->stop[i], h);
 			}
 			if (!c)
 				break;

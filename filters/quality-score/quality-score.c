@@ -183,7 +183,7 @@ static int family_of(const char *why)
 	return QS_FINEWEB;	/* and "empty": listed when FineWeb decides */
 }
 
-static void write_meta(struct ctx *c, const char *lang, double score)
+static void write_meta(struct ctx *c)
 {
 	const qs_result *r = &c->r;
 	cm_jw w;
@@ -259,8 +259,6 @@ static void write_meta(struct ctx *c, const char *lang, double score)
 			cm_jw_str(&w, r->all_failed[k]);
 	cm_jw_end(&w, ']');
 	cm_jw_end(&w, '}');
-	(void)lang;
-	(void)score;
 }
 
 static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
@@ -294,7 +292,7 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 
 	c->o.english = c->english_everywhere || strcmp(lang, "en") == 0;
 	qs_score(&c->o, text, n, &c->r);
-	write_meta(c, lang, score);
+	write_meta(c);
 	cm_rw_meta_raw(&f->rw, "quality", c->meta.p, c->meta.len);
 	if (c->o.on[QS_C4] && c->o.c4_edit && c->r.pass[QS_C4] && c->r.c4_lines_removed)
 		cm_rw_set_str(&f->rw, f->text_field, c->r.c4_text.len ? c->r.c4_text.p : "", c->r.c4_text.len);
