@@ -29,6 +29,7 @@
 #include "ascii.h"
 #include "boilerplate.h"
 #include "cli.h"
+#include "htmlpre.h"
 #include "jsonw.h"
 #include "utf8.h"
 
@@ -329,7 +330,13 @@ struct cm_bp {
 	xmlNodePtr *stack;
 	size_t cap_stack;
 	int lang;		/* stop-word list in use for this page, -1 none */
-	cm_buf tmp;
+	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
+	cm_buf tmp, light;
+};
+
+/* The attributes the extractor reads: cm_html_lighten() leaves the others out. */
+static const char *const read_attrs[] = {
+	"id", "class", "role", "lang", "style", "hidden", "aria-hidden", NULL,
 };
 
 static const char *const langs[] = {
@@ -348,6 +355,7 @@ static const char *const block_tags[] = {
 cm_bp *cm_bp_new(const cm_bp_opts *opts)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
+	const char *e;
 	size_t i;
 
 	if (opts)
@@ -355,6 +363,8 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 	for (i = 0; i < sizeof(block_tags) / sizeof(*block_tags); i++)
 		wset_add(&bp->blocks, block_tags[i], strlen(block_tags[i]));
 	bp->ctxt = htmlNewParserCtxt();
+	bp->lighten = cm_html_lighten_useful() &&
+		      !((e = getenv("CRAWL2LM_BP_LIGHTEN")) && strcmp(e, "0") == 0);
 	if (!bp->ctxt)
 		cm_die("cannot create an HTML parser");
 	for (i = 0; i < sizeof(langs) / sizeof(*langs) && bp->nlang < NLANG; i++) {
@@ -396,6 +406,7 @@ void cm_bp_free(cm_bp *bp)
 	if (!bp)
 		return;
 	htmlFreeParserCtxt(bp->ctxt);
+	cm_buf_free(&bp->light);
 	for (i = 0; i < bp->nlang; i++)
 		free(bp->stop[i].slot);
 	free(bp->tags_drop.slot);
@@ -1409,6 +1420,10 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	if (n > INT32_MAX) {
 		r->parse_error = 1;
 		return -1;
+	}
+	if (bp->lighten && cm_html_lighten(html, n, read_attrs, &bp->light)) {
+		html = bp->light.p;
+		n = bp->light.len;
 	}
 	htmlCtxtReset(bp->ctxt);
 	doc = htmlCtxtReadMemory(bp->ctxt, html, (int)n, url, "UTF-8",
