@@ -20,6 +20,7 @@ enum {
 	OPT_LANG_THRESHOLD,
 	OPT_ENGLISH_EVERYWHERE,
 	OPT_SET,
+	OPT_ASSUME_LANG,
 };
 
 static const struct option longopts[] = {
@@ -29,6 +30,7 @@ static const struct option longopts[] = {
 	{ "no-edit", no_argument, NULL, OPT_NO_EDIT },
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "lang-threshold", required_argument, NULL, OPT_LANG_THRESHOLD },
+	{ "assume-lang", required_argument, NULL, OPT_ASSUME_LANG },
 	{ "english-rules-everywhere", no_argument, NULL, OPT_ENGLISH_EVERYWHERE },
 	{ "set", required_argument, NULL, OPT_SET },
 	CM_FILTER_LONGOPTS,
@@ -59,6 +61,8 @@ static void usage(void)
 	       "Language:\n"
 	       "      --lang CODE        keep only records in this language (repeatable)\n"
 	       "      --lang-threshold X the language's score must reach X (default: 0.65)\n"
+	       "      --assume-lang CODE  identify nothing: every record is in CODE (for text already\n"
+	       "                         filtered by language); metadata.lang is not written\n"
 	       "\n"
 	       CM_FILTER_USAGE
 	       "\n"
@@ -77,6 +81,7 @@ struct ctx {
 	qs_opts o;
 	qs_result r;
 	int annotate, english_everywhere;
+	const char *assume_lang;
 	const char *langs[MAX_LANGS];
 	int nlangs;
 	double lang_threshold;
@@ -273,16 +278,21 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	int fam, i, lang_ok = 1;
 	const char *why = NULL;
 
-	langid_detect(text, n, lang, &score);
-	cm_buf_reset(&c->tmp);
-	cm_jw_init(&w, &c->tmp);
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "code");
-	cm_jw_str(&w, lang);
-	cm_jw_key(&w, "score");
-	cm_jw_double(&w, score);
-	cm_jw_end(&w, '}');
-	cm_rw_meta_raw(&f->rw, "lang", c->tmp.p, c->tmp.len);
+	if (c->assume_lang) {
+		snprintf(lang, sizeof(lang), "%s", c->assume_lang);
+		score = 1;
+	} else {
+		langid_detect(text, n, lang, &score);
+		cm_buf_reset(&c->tmp);
+		cm_jw_init(&w, &c->tmp);
+		cm_jw_obj(&w);
+		cm_jw_key(&w, "code");
+		cm_jw_str(&w, lang);
+		cm_jw_key(&w, "score");
+		cm_jw_double(&w, score);
+		cm_jw_end(&w, '}');
+		cm_rw_meta_raw(&f->rw, "lang", c->tmp.p, c->tmp.len);
+	}
 	if (c->nlangs) {
 		lang_ok = 0;
 		for (i = 0; i < c->nlangs; i++)
@@ -327,6 +337,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LANG_THRESHOLD: c.lang_threshold = cm_parse_double("--lang-threshold", optarg, 0, 1); break;
 		case OPT_ENGLISH_EVERYWHERE: c.english_everywhere = 1; break;
+		case OPT_ASSUME_LANG:
+			if (!*optarg || strlen(optarg) >= 16)
+				cm_usage_error("option '--assume-lang' wants a language code, not '%s'", optarg);
+			c.assume_lang = optarg;
+			break;
 		case OPT_SET: set_threshold(&c.o, optarg); break;
 		default: cm_filter_option(&f, ch, optarg, usage); break;
 		}

@@ -19,6 +19,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "ascii.h"
 #include "cli.h"
 #include "rules.h"
 #include "utf8.h"
@@ -72,14 +73,20 @@ void qs_result_free(qs_result *r)
 
 /* ---- counting sets: 64-bit hash -> count and first position ---- */
 
+/* One slot per key, in one array (one cache line per probe). A slot is in use when its
+ * generation is the table's: starting afresh is a counter step, not a clearing. */
+typedef struct hslot {
+	uint64_t key;
+	uint32_t count, first, gen;
+} hslot;
+
 typedef struct hcount {
-	uint64_t *key;
-	uint32_t *count, *first;
+	hslot *slot;
 	size_t mask, n, alloc;
+	uint32_t gen;
 } hcount;
 
-/* Make the table ready for about `expect` keys: only as large as that needs, so that a
- * small document after a large one does not pay for clearing the large table. */
+/* Make the table ready for about `expect` keys. */
 static void hc_reset(hcount *h, size_t expect)
 {
 	size_t cap = 64;
@@ -87,40 +94,48 @@ static void hc_reset(hcount *h, size_t expect)
 	while (cap < expect * 2)
 		cap *= 2;
 	if (h->alloc < cap) {
-		free(h->key);
-		free(h->count);
-		free(h->first);
-		h->key = cm_xmalloc(cap * sizeof(*h->key));
-		h->count = cm_xmalloc(cap * sizeof(*h->count));
-		h->first = cm_xmalloc(cap * sizeof(*h->first));
+		free(h->slot);
+		h->slot = cm_xcalloc(cap, sizeof(*h->slot));
 		h->alloc = cap;
+		h->gen = 0;
+	}
+	if (++h->gen == 0) {
+		size_t i;
+
+		for (i = 0; i < h->alloc; i++)
+			h->slot[i].gen = 0;
+		h->gen = 1;
 	}
 	h->mask = cap - 1;
-	memset(h->key, 0, cap * sizeof(*h->key));
 	h->n = 0;
 }
 
-/* Count one more of key; returns its count so far (1 the first time). */
-static uint32_t hc_add(hcount *h, uint64_t key, uint32_t pos)
+/* Count one more of key; returns its slot (count 1 the first time). */
+static hslot *hc_add(hcount *h, uint64_t key, uint32_t pos)
 {
 	size_t i;
+	hslot *e;
 
-	key |= 1;	/* 0 marks an empty slot */
-	for (i = key & h->mask; h->key[i]; i = (i + 1) & h->mask)
-		if (h->key[i] == key)
-			return ++h->count[i];
-	h->key[i] = key;
-	h->count[i] = 1;
-	h->first[i] = pos;
+	for (i = key & h->mask;; i = (i + 1) & h->mask) {
+		e = &h->slot[i];
+		if (e->gen != h->gen)
+			break;
+		if (e->key == key) {
+			e->count++;
+			return e;
+		}
+	}
+	e->key = key;
+	e->count = 1;
+	e->first = pos;
+	e->gen = h->gen;
 	h->n++;
-	return 1;
+	return e;
 }
 
 static void hc_free(hcount *h)
 {
-	free(h->key);
-	free(h->count);
-	free(h->first);
+	free(h->slot);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -145,13 +160,22 @@ typedef struct scratch {
 
 static _Thread_local scratch S;
 
+/* Characters: bytes less UTF-8 continuation bytes (10xxxxxx), eight bytes at a time. */
 static size_t chars_of(const char *p, size_t n)
 {
-	size_t i, c = 0;
+	const uint64_t hi = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+	size_t i = 0, cont = 0;
 
-	for (i = 0; i < n; i++)
-		c += ((unsigned char)p[i] & 0xc0) != 0x80;
-	return c;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, p + i, 8);
+		x = x & ~(x << 1) & hi;		/* bit 7 set, bit 6 clear */
+		cont += (size_t)(((x >> 7) * ones) >> 56);
+	}
+	for (; i < n; i++)
+		cont += ((unsigned char)p[i] & 0xc0) == 0x80;
+	return n - cont;
 }
 
 static int is_cjk(int32_t cp)
@@ -163,15 +187,27 @@ static int is_cjk(int32_t cp)
 
 enum { K_SPACE, K_WORD, K_SYMBOL, K_CJK };
 
+/* ASCII: the kind, and whether a letter (bit 2). */
+#define ASCII_LETTER 4
+static const uint8_t ascii_class[128] = {
+#define W K_WORD
+#define L (K_WORD | ASCII_LETTER)
+#define S K_SYMBOL
+#define _ K_SPACE
+	_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _,
+	_, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, W, W, W, W, W, W, W, W, W, W, S, S, S, S, S, S,
+	S, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, S, S, S, S, W,
+	S, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, S, S, S, S, _,
+#undef W
+#undef L
+#undef S
+#undef _
+};
+
 static int kind_of(int32_t cp)
 {
-	if (cp < 0x80) {
-		if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_')
-			return K_WORD;
-		if (cp <= ' ' || cp == 0x7f)
-			return K_SPACE;
-		return K_SYMBOL;
-	}
+	if (cp < 0x80)
+		return ascii_class[cp] & 3;
 	if (is_cjk(cp))
 		return K_CJK;
 	switch (utf8proc_category(cp)) {
@@ -193,7 +229,7 @@ static int is_letter(int32_t cp)
 	utf8proc_category_t c;
 
 	if (cp < 0x80)
-		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+		return (ascii_class[cp] & ASCII_LETTER) != 0;
 	c = utf8proc_category(cp);
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
 }
@@ -201,8 +237,13 @@ static int is_letter(int32_t cp)
 static size_t decode(const char *p, size_t n, int32_t *cp)
 {
 	uint32_t c;
-	size_t k = cm_utf8_decode(p, n, &c);
+	size_t k;
 
+	if ((unsigned char)*p < 0x80) {
+		*cp = (unsigned char)*p;
+		return 1;
+	}
+	k = cm_utf8_decode(p, n, &c);
 	*cp = c == CM_UTF8_INVALID ? 0xfffd : (int32_t)c;
 	return k ? k : 1;
 }
@@ -275,9 +316,9 @@ static void split_words(scratch *s, const char *text, size_t n)
 			chars = 1;
 		}
 		/* a URL is one token */
-		if ((n - i >= 7 && strncmp(text + i, "http://", 7) == 0) ||
-		    (n - i >= 8 && strncmp(text + i, "https://", 8) == 0) ||
-		    (n - i >= 4 && strncmp(text + i, "www.", 4) == 0)) {
+		if ((cp == 'h' && ((n - i >= 7 && memcmp(text + i, "http://", 7) == 0) ||
+				   (n - i >= 8 && memcmp(text + i, "https://", 8) == 0))) ||
+		    (cp == 'w' && n - i >= 4 && memcmp(text + i, "www.", 4) == 0)) {
 			while (i < n && text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
 				i += decode(text + i, n - i, &cp);
 				chars++;
@@ -288,6 +329,18 @@ static void split_words(scratch *s, const char *text, size_t n)
 		while (i < n) {
 			int kk;
 
+			/* the common case first: ASCII letters and digits in a word */
+			if (kind == K_WORD) {
+				unsigned char c;
+
+				while (i < n && (c = (unsigned char)text[i]) < 0x80 && (ascii_class[c] & 3) == K_WORD) {
+					alpha |= ascii_class[c] >> 2;
+					i++;
+					chars++;
+				}
+				if (i >= n)
+					break;
+			}
 			k = decode(text + i, n - i, &cp);
 			kk = kind_of(cp);
 			if (kind == K_WORD && kk == K_SYMBOL && i > start && i + k < n) {
@@ -348,7 +401,7 @@ static void find_duplicates(scratch *s, const char *text, const span *sp, size_t
 	hc_reset(&s->hc, n);
 	*dup = *dup_chars = 0;
 	for (i = 0; i < n; i++)
-		if (hc_add(&s->hc, XXH3_64bits(text + sp[i].off, sp[i].len) ^ sp[i].len, (uint32_t)i) > 1) {
+		if (hc_add(&s->hc, XXH3_64bits(text + sp[i].off, sp[i].len) ^ sp[i].len, (uint32_t)i)->count > 1) {
 			(*dup)++;
 			*dup_chars += sp[i].chars;
 		}
@@ -439,6 +492,8 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 		}
 		alpha += w->alpha;
 		/* distinct stop words, written as listed (datatrove compares tokens as they are) */
+		if (w->len < 2 || w->len > 4 || seen_stop == 0xff)
+			continue;
 		for (k = 0; k < sizeof(gopher_stop) / sizeof(*gopher_stop); k++)
 			if (!(seen_stop & (1u << k)) && w->len == strlen(gopher_stop[k]) &&
 			    memcmp(text + w->off, gopher_stop[k], w->len) == 0) {
@@ -447,18 +502,23 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 				break;
 			}
 	}
-	for (p = text; p < end; p++) {
-		if (*p == '#')
-			hashes++;
-		else if (*p == '.' && p + 2 < end && p[1] == '.' && p[2] == '.') {
+	/* '#' and ellipses ("..." or U+2026), each found with memchr: they are rare */
+	for (p = text; p < end && (p = memchr(p, '#', (size_t)(end - p))); p++)
+		hashes++;
+	for (p = text; p < end && (p = memchr(p, '.', (size_t)(end - p)));)
+		if (p + 2 < end && p[1] == '.' && p[2] == '.') {
 			ell++;
-			p += 2;
-		} else if ((unsigned char)*p == 0xe2 && p + 2 < end && (unsigned char)p[1] == 0x80 &&
-			   (unsigned char)p[2] == 0xa6) {
-			ell++;
-			p += 2;
+			p += 3;
+		} else {
+			p++;
 		}
-	}
+	for (p = text; p < end && (p = memchr(p, 0xe2, (size_t)(end - p)));)
+		if (p + 2 < end && (unsigned char)p[1] == 0x80 && (unsigned char)p[2] == 0xa6) {
+			ell++;
+			p += 3;
+		} else {
+			p++;
+		}
 	/* lines: starting with a bullet, ending with an ellipsis */
 	for (p = text; p <= end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *a, *b;
@@ -582,17 +642,15 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 		if (s->nw < k)
 			continue;
 		hc_reset(&s->hc, s->nw);
+		/* counts grow one by one: the largest, first seen on ties, is known as it comes */
 		for (i = 0; i + k <= s->nw; i++) {
-			uint32_t c = hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i);
+			const hslot *e = hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i);
 
-			(void)c;
-		}
-		for (i = 0; i <= s->hc.mask; i++)
-			if (s->hc.key[i] && (s->hc.count[i] > best_count ||
-					     (s->hc.count[i] == best_count && s->hc.first[i] < best_first))) {
-				best_count = s->hc.count[i];
-				best_first = s->hc.first[i];
+			if (e->count > best_count || (e->count == best_count && e->first < best_first)) {
+				best_count = e->count;
+				best_first = e->first;
 			}
+		}
 		best = best_count * ngram_chars(s, best_first, k, 1);
 		r->top_ngram[k] = chars ? (double)best / (double)chars : 0;
 	}
@@ -605,7 +663,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 			continue;
 		hc_reset(&s->hc, s->nw);
 		while (i + k <= s->nw) {
-			if (hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i) > 1) {
+			if (hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i)->count > 1) {
 				rep += ngram_chars(s, i, k, 0);
 				i += k;
 			} else {
@@ -700,10 +758,37 @@ static int ends_terminal(const char *s, size_t n)
 	return bsearch(&cp, term_cp, nterm, sizeof(*term_cp), cmp_cp) != NULL;
 }
 
-/* Does the lower-cased line hold lit? */
-static int contains(const char *low, size_t n, const char *lit)
+/* What C4 looks for in a line, in any case: one pass, a phrase tried only where its first
+ * letter stands. */
+enum { C4_LOREM = 1, C4_JS = 2, C4_POLICY = 4 };
+
+static const struct {
+	const char *s;
+	size_t len;
+	int what;
+} c4_phrase[] = {
+	{ "lorem ipsum", 11, C4_LOREM }, { "javascript", 10, C4_JS },
+	{ "terms of use", 12, C4_POLICY }, { "privacy policy", 14, C4_POLICY },
+	{ "cookie policy", 13, C4_POLICY }, { "uses cookies", 12, C4_POLICY },
+	{ "use of cookies", 14, C4_POLICY }, { "use cookies", 11, C4_POLICY },
+};
+
+static int c4_phrases(const char *a, size_t n)
 {
-	return memmem(low, n, lit, strlen(lit)) != NULL;
+	size_t i, k;
+	int found = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned c = (unsigned char)a[i] | 0x20;	/* a lower-case letter, or not one */
+
+		if (c != 'l' && c != 'j' && c != 't' && c != 'p' && c != 'c' && c != 'u')
+			continue;
+		for (k = 0; k < sizeof(c4_phrase) / sizeof(*c4_phrase); k++)
+			if ((unsigned char)c4_phrase[k].s[0] == c && c4_phrase[k].len <= n - i &&
+			    cm_eq_ci(a + i, c4_phrase[k].len, c4_phrase[k].s))
+				found |= c4_phrase[k].what;
+	}
+	return found;
 }
 
 /* Sentences in a line: ends of ., ! or ? followed by a space or the end (at least one). */
@@ -716,18 +801,6 @@ static size_t sentences_in(const char *s, size_t n)
 		    !(i >= 2 && s[i - 1] == '.' && s[i - 2] == '.'))
 			c++;
 	return c ? c : 1;
-}
-
-static void lower_line(cm_buf *low, const char *a, size_t n)
-{
-	size_t i;
-
-	cm_buf_reset(low);
-	cm_buf_grow(low, n);
-	for (i = 0; i < n; i++)
-		low->p[i] = (char)(a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
-	low->len = n;
-	low->p[n] = '\0';
 }
 
 /* The line without citation marks: [12], [], [edit], [citation needed]. */
@@ -763,11 +836,7 @@ static void strip_citations(cm_buf *out, const char *a, size_t n)
 
 static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 {
-	static _Thread_local cm_buf low, cl;
-	static const char *const policy[] = {
-		"terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
-		"use cookies",
-	};
+	static _Thread_local cm_buf cl;
 	const char *p = text, *end = text + n;
 	size_t kept = 0, removed = 0, sentences = 0;
 	const char *why = NULL;
@@ -776,8 +845,8 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 	r->c4_lorem_ipsum = r->c4_curly_bracket = 0;
 	while (p < end && !why) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *a, *b;
-		size_t words = 0, maxw = 0, k;
-		int skip = 0;
+		size_t words = 0;
+		int skip = 0, long_word = 0, found;
 
 		if (!nl)
 			nl = end;
@@ -786,7 +855,8 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
 			;
 		p = nl + 1;
-		/* words by white space, as C4 splits them */
+		/* words by white space, as C4 splits them; a word can only be over the limit in
+		 * characters if it is in bytes */
 		{
 			const char *q = a;
 
@@ -801,36 +871,35 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 				while (q < b && *q != ' ' && *q != '\t')
 					q++;
 				words++;
-				k = chars_of(ws, (size_t)(q - ws));
-				if (k > maxw)
-					maxw = k;
+				if (o->c4_max_word && (size_t)(q - ws) > o->c4_max_word &&
+				    chars_of(ws, (size_t)(q - ws)) > o->c4_max_word)
+					long_word = 1;
 			}
 		}
 		/* the checks below see the line without its citation marks, and so does the
 		 * text kept (the words were counted before, as C4 counts them) */
-		strip_citations(&cl, a, (size_t)(b - a));
-		a = cl.p;
-		b = cl.p + cl.len;
-		if (o->c4_max_word && maxw > o->c4_max_word)
+		if (memchr(a, '[', (size_t)(b - a))) {
+			strip_citations(&cl, a, (size_t)(b - a));
+			a = cl.p;
+			b = cl.p + cl.len;
+		}
+		if (long_word)
 			skip = 1;
 		else if (o->c4_terminal_punct && (!ends_c4(a, (size_t)(b - a)) ||
 						  (b - a >= 3 && b[-1] == '.' && b[-2] == '.' && b[-3] == '.')))
 			skip = 1;
 		else if (words < o->c4_min_words_line)
 			skip = 1;
-		else if (lower_line(&low, a, (size_t)(b - a)), contains(low.p, low.len, "lorem ipsum")) {
+		else if ((found = c4_phrases(a, (size_t)(b - a))) & C4_LOREM) {
 			r->c4_lorem_ipsum = 1;
 			why = "lorem_ipsum";
-		} else if (contains(low.p, low.len, "javascript"))
+		} else if (found & C4_JS)
 			skip = 1;
 		else if (memchr(a, '{', (size_t)(b - a))) {
 			r->c4_curly_bracket = 1;
 			why = "curly_bracket";
-		} else {
-			for (k = 0; k < sizeof(policy) / sizeof(*policy); k++)
-				if (contains(low.p, low.len, policy[k]))
-					skip = 1;
-		}
+		} else if (found & C4_POLICY)
+			skip = 1;
 		if (why)
 			break;
 		if (skip) {
@@ -856,6 +925,7 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 {
 	span *lines;
 	size_t nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines = 0, nonnl;
+	const char *p, *end = text + n;
 
 	/* lines: split on "\n", blank ones left out */
 	lines = split_runs(text, n, 1, 0, &nlines);
@@ -871,8 +941,8 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 		if (!blank)
 			lines[k++] = lines[i];
 	}
-	for (i = 0; i < n; i++)
-		newlines += text[i] == '\n';
+	for (p = text; p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		newlines++;
 	if (k == 0) {
 		fail(r, QS_FINEWEB, "empty");
 		free(lines);
