@@ -73,20 +73,20 @@ void qs_result_free(qs_result *r)
 
 /* ---- counting sets: 64-bit hash -> count and first position ---- */
 
-/* One slot per key, in one array (one cache line per probe). A slot is in use when its
- * generation is the table's: starting afresh is a counter step, not a clearing. */
+/* One slot per key, 16 bytes, in one array: a probe touches one cache line. Key 0 marks
+ * an empty slot (keys have their low bit set). */
 typedef struct hslot {
 	uint64_t key;
-	uint32_t count, first, gen;
+	uint32_t count, first;
 } hslot;
 
 typedef struct hcount {
 	hslot *slot;
 	size_t mask, n, alloc;
-	uint32_t gen;
 } hcount;
 
-/* Make the table ready for about `expect` keys. */
+/* Make the table ready for about `expect` keys: only as large as that needs, so that a
+ * small document after a large one does not pay for clearing the large table. */
 static void hc_reset(hcount *h, size_t expect)
 {
 	size_t cap = 64;
@@ -95,17 +95,10 @@ static void hc_reset(hcount *h, size_t expect)
 		cap *= 2;
 	if (h->alloc < cap) {
 		free(h->slot);
-		h->slot = cm_xcalloc(cap, sizeof(*h->slot));
+		h->slot = cm_xmalloc(cap * sizeof(*h->slot));
 		h->alloc = cap;
-		h->gen = 0;
 	}
-	if (++h->gen == 0) {
-		size_t i;
-
-		for (i = 0; i < h->alloc; i++)
-			h->slot[i].gen = 0;
-		h->gen = 1;
-	}
+	memset(h->slot, 0, cap * sizeof(*h->slot));
 	h->mask = cap - 1;
 	h->n = 0;
 }
@@ -116,9 +109,10 @@ static hslot *hc_add(hcount *h, uint64_t key, uint32_t pos)
 	size_t i;
 	hslot *e;
 
+	key |= 1;
 	for (i = key & h->mask;; i = (i + 1) & h->mask) {
 		e = &h->slot[i];
-		if (e->gen != h->gen)
+		if (!e->key)
 			break;
 		if (e->key == key) {
 			e->count++;
@@ -128,7 +122,6 @@ static hslot *hc_add(hcount *h, uint64_t key, uint32_t pos)
 	e->key = key;
 	e->count = 1;
 	e->first = pos;
-	e->gen = h->gen;
 	h->n++;
 	return e;
 }
@@ -156,6 +149,8 @@ typedef struct scratch {
 	uint64_t *ph, pow[11];	/* n-gram prefix hashes */
 	uint64_t *pc;		/* prefix character counts */
 	size_t cap_prefix;
+	uint8_t *multi;		/* the n-gram starting at a word occurs more than once */
+	size_t cap_multi;
 } scratch;
 
 static _Thread_local scratch S;
@@ -633,37 +628,68 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	free(para);
 	free(lines);
 
-	/* the most frequent 2-, 3- and 4-gram: its characters times its count */
-	for (k = 2; k <= 4; k++) {
-		size_t i, best = 0, best_first = SIZE_MAX;
+	/* The most frequent 2-, 3- and 4-gram (its characters times its count), and which
+	 * 5-grams occur more than once. An n-gram can only occur twice where the (n-1)-gram it
+	 * begins with does: each pass counts only the n-grams whose prefix the pass before
+	 * found repeated, and the counts it gets are the full counts. */
+	if (s->nw > s->cap_multi) {
+		s->cap_multi = s->nw;
+		s->multi = cm_xrealloc(s->multi, s->cap_multi);
+	}
+	memset(s->multi, 1, s->nw);
+	for (k = 2; k <= 5; k++) {
+		size_t i, npos = s->nw >= k ? s->nw - k + 1 : 0, cand = 0, best_first = SIZE_MAX;
 		uint32_t best_count = 0;
 
-		r->top_ngram[k] = 0;
-		if (s->nw < k)
-			continue;
-		hc_reset(&s->hc, s->nw);
-		/* counts grow one by one: the largest, first seen on ties, is known as it comes */
-		for (i = 0; i + k <= s->nw; i++) {
-			const hslot *e = hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i);
+		for (i = 0; i < npos; i++)
+			cand += s->multi[i];
+		hc_reset(&s->hc, cand);
+		/* counts grow one by one: the largest, first seen on ties, is known as it comes;
+		 * so is "more than once" (at the second sighting the first is marked too) */
+		for (i = 0; i < npos; i++) {
+			const hslot *e;
 
+			if (!s->multi[i])
+				continue;
+			e = hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i);
+			s->multi[i] = e->count > 1;
+			if (e->count == 2)
+				s->multi[e->first] = 1;
 			if (e->count > best_count || (e->count == best_count && e->first < best_first)) {
 				best_count = e->count;
 				best_first = e->first;
 			}
 		}
-		best = best_count * ngram_chars(s, best_first, k, 1);
-		r->top_ngram[k] = chars ? (double)best / (double)chars : 0;
+		memset(s->multi + npos, 0, s->nw - npos);
+		if (k > 4)
+			break;
+		r->top_ngram[k] = 0;
+		if (!npos)
+			continue;
+		if (best_count < 2) {	/* all different: the first one */
+			best_count = 1;
+			best_first = 0;
+		}
+		r->top_ngram[k] = chars ? (double)(best_count * ngram_chars(s, best_first, k, 1)) /
+				  (double)chars : 0;
 	}
-	/* characters in duplicated 5..10-grams, counted without overlap */
+	/* characters in duplicated 5..10-grams, counted without overlap, as datatrove walks
+	 * them: a repeat is skipped whole, anything else is remembered. Where the 5-gram is
+	 * unique no n-gram there can repeat or be repeated: it is stepped over. */
 	for (k = 5; k <= 10; k++) {
-		size_t i = 0, rep = 0;
+		size_t i = 0, rep = 0, cand = 0;
 
 		r->dup_ngram[k] = 0;
 		if (s->nw < k)
 			continue;
-		hc_reset(&s->hc, s->nw);
+		for (i = 0; i + k <= s->nw; i++)
+			cand += s->multi[i];
+		if (!cand)
+			continue;
+		hc_reset(&s->hc, cand);
+		i = 0;
 		while (i + k <= s->nw) {
-			if (hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i)->count > 1) {
+			if (s->multi[i] && hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i)->count > 1) {
 				rep += ngram_chars(s, i, k, 0);
 				i += k;
 			} else {
@@ -994,6 +1020,7 @@ void qs_free_scratch(void)
 	free(S.w);
 	free(S.ph);
 	free(S.pc);
+	free(S.multi);
 	hc_free(&S.hc);
 	memset(&S, 0, sizeof(S));
 }
