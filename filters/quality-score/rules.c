@@ -82,25 +82,30 @@ typedef struct hslot {
 
 typedef struct hcount {
 	hslot *slot;
+	uint32_t *used;		/* the slots taken, to empty them again */
 	size_t mask, n, alloc;
 } hcount;
 
-/* Make the table ready for about `expect` keys: only as large as that needs, so that a
- * small document after a large one does not pay for clearing the large table. */
+static void hc_grow(hcount *h, size_t cap);
+
+/* Make the table ready for about `expect` keys: only as large as that needs, and emptied
+ * slot by slot where few were taken, so that a small document after a large one does not
+ * pay for clearing the large table. */
 static void hc_reset(hcount *h, size_t expect)
 {
-	size_t cap = 64;
+	size_t cap = 64, i;
 
 	while (cap < expect * 2)
 		cap *= 2;
-	if (h->alloc < cap) {
-		free(h->slot);
-		h->slot = cm_xmalloc(cap * sizeof(*h->slot));
-		h->alloc = cap;
-	}
-	memset(h->slot, 0, cap * sizeof(*h->slot));
-	h->mask = cap - 1;
+	if (h->n * 4 < h->mask + 1)
+		for (i = 0; i < h->n; i++)
+			h->slot[h->used[i]].key = 0;
+	else if (h->slot)
+		memset(h->slot, 0, (h->mask + 1) * sizeof(*h->slot));
 	h->n = 0;
+	if (h->alloc < cap)
+		hc_grow(h, cap);
+	h->mask = cap - 1;
 }
 
 /* Count one more of key; returns its slot (count 1 the first time). */
@@ -119,16 +124,41 @@ static hslot *hc_add(hcount *h, uint64_t key, uint32_t pos)
 			return e;
 		}
 	}
+	if (2 * (h->n + 1) > h->mask + 1) {	/* more keys than expected */
+		hc_grow(h, 2 * (h->mask + 1));
+		return hc_add(h, key, pos);
+	}
 	e->key = key;
 	e->count = 1;
 	e->first = pos;
-	h->n++;
+	h->used[h->n++] = (uint32_t)i;
 	return e;
+}
+
+/* A larger table, the keys kept. */
+static void hc_grow(hcount *h, size_t cap)
+{
+	hcount t = { cm_xcalloc(cap, sizeof(*t.slot)), cm_xmalloc(cap / 2 * sizeof(*t.used)), cap - 1, 0, cap };
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		const hslot *e = &h->slot[h->used[i]];
+		size_t j;
+
+		for (j = e->key & t.mask; t.slot[j].key; j = (j + 1) & t.mask)
+			;
+		t.slot[j] = *e;
+		t.used[t.n++] = (uint32_t)j;
+	}
+	free(h->slot);
+	free(h->used);
+	*h = t;
 }
 
 static void hc_free(hcount *h)
 {
 	free(h->slot);
+	free(h->used);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -738,6 +768,7 @@ static int32_t term_cp[256];
 static size_t nterm;
 
 const char *cm_data(const char *name, size_t *len);
+static void c4_tables(void);
 
 static int cmp_cp(const void *a, const void *b)
 {
@@ -767,6 +798,7 @@ void qs_load_data(void)
 		p = nl + 1;
 	}
 	qsort(term_cp, nterm, sizeof(*term_cp), cmp_cp);
+	c4_tables();
 }
 
 static int ends_terminal(const char *s, size_t n)
@@ -784,8 +816,8 @@ static int ends_terminal(const char *s, size_t n)
 	return bsearch(&cp, term_cp, nterm, sizeof(*term_cp), cmp_cp) != NULL;
 }
 
-/* What C4 looks for in a line, in any case: one pass, a phrase tried only where its first
- * letter stands. */
+/* What C4 looks for in a line, in any case. The whole text is searched once: a phrase is
+ * compared only where its first two letters stand (a table lookup a byte, rarely a hit). */
 enum { C4_LOREM = 1, C4_JS = 2, C4_POLICY = 4 };
 
 static const struct {
@@ -798,22 +830,65 @@ static const struct {
 	{ "cookie policy", 13, C4_POLICY }, { "uses cookies", 12, C4_POLICY },
 	{ "use of cookies", 14, C4_POLICY }, { "use cookies", 11, C4_POLICY },
 };
+#define C4_NPHRASES (sizeof(c4_phrase) / sizeof(*c4_phrase))
+
+/* Phrases (bit k: c4_phrase[k]) whose first, and second, letter is the byte, any case. */
+static uint8_t c4_first[256], c4_second[256];
+
+static void c4_tables(void)
+{
+	size_t k;
+
+	for (k = 0; k < C4_NPHRASES; k++) {
+		unsigned a = (unsigned char)c4_phrase[k].s[0], b = (unsigned char)c4_phrase[k].s[1];
+
+		c4_first[a] |= (uint8_t)(1u << k);
+		c4_first[a - 32] |= (uint8_t)(1u << k);
+		c4_second[b] |= (uint8_t)(1u << k);
+		c4_second[b - 32] |= (uint8_t)(1u << k);
+	}
+}
+
+typedef struct c4_hit {
+	size_t pos;
+	int what;
+} c4_hit;
+
+/* The phrases in a[0..n): calls back with each (in order of position). */
+static size_t c4_find(const char *a, size_t n, c4_hit **hits, size_t *cap)
+{
+	size_t i, nh = 0;
+
+	for (i = 0; i + 1 < n; i++) {
+		unsigned m = c4_first[(unsigned char)a[i]] & c4_second[(unsigned char)a[i + 1]];
+
+		while (m) {
+			size_t k = (size_t)__builtin_ctz(m);
+
+			m &= m - 1;
+			if (c4_phrase[k].len <= n - i && cm_eq_ci(a + i, c4_phrase[k].len, c4_phrase[k].s)) {
+				if (nh == *cap) {
+					*cap = *cap ? *cap * 2 : 16;
+					*hits = cm_xrealloc(*hits, *cap * sizeof(**hits));
+				}
+				(*hits)[nh].pos = i;
+				(*hits)[nh].what = c4_phrase[k].what;
+				nh++;
+			}
+		}
+	}
+	return nh;
+}
 
 static int c4_phrases(const char *a, size_t n)
 {
-	size_t i, k;
+	static _Thread_local c4_hit *h;
+	static _Thread_local size_t cap;
+	size_t i, nh = c4_find(a, n, &h, &cap);
 	int found = 0;
 
-	for (i = 0; i < n; i++) {
-		unsigned c = (unsigned char)a[i] | 0x20;	/* a lower-case letter, or not one */
-
-		if (c != 'l' && c != 'j' && c != 't' && c != 'p' && c != 'c' && c != 'u')
-			continue;
-		for (k = 0; k < sizeof(c4_phrase) / sizeof(*c4_phrase); k++)
-			if ((unsigned char)c4_phrase[k].s[0] == c && c4_phrase[k].len <= n - i &&
-			    cm_eq_ci(a + i, c4_phrase[k].len, c4_phrase[k].s))
-				found |= c4_phrase[k].what;
-	}
+	for (i = 0; i < nh; i++)
+		found |= h[i].what;
 	return found;
 }
 
@@ -823,8 +898,8 @@ static size_t sentences_in(const char *s, size_t n)
 	size_t i, c = 0;
 
 	for (i = 0; i < n; i++)
-		if ((s[i] == '.' || s[i] == '!' || s[i] == '?') && (i + 1 == n || s[i + 1] == ' ') &&
-		    !(i >= 2 && s[i - 1] == '.' && s[i - 2] == '.'))
+		if (((unsigned char)s[i] == '.' || (unsigned char)s[i] == '!' || (unsigned char)s[i] == '?') &&
+		    (i + 1 == n || s[i + 1] == ' ') && !(i >= 2 && s[i - 1] == '.' && s[i - 2] == '.'))
 			c++;
 	return c ? c : 1;
 }
@@ -863,10 +938,13 @@ static void strip_citations(cm_buf *out, const char *a, size_t n)
 static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 {
 	static _Thread_local cm_buf cl;
+	static _Thread_local c4_hit *hits;
+	static _Thread_local size_t cap_hits;
 	const char *p = text, *end = text + n;
-	size_t kept = 0, removed = 0, sentences = 0;
+	size_t kept = 0, removed = 0, sentences = 0, nhits, h = 0;
 	const char *why = NULL;
 
+	nhits = c4_find(text, n, &hits, &cap_hits);
 	cm_buf_reset(&r->c4_text);
 	r->c4_lorem_ipsum = r->c4_curly_bracket = 0;
 	while (p < end && !why) {
@@ -881,26 +959,38 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
 			;
 		p = nl + 1;
-		/* words by white space, as C4 splits them; a word can only be over the limit in
-		 * characters if it is in bytes */
+		/* words by white space, as C4 splits them: where a word starts; a word can only be
+		 * over the limit in characters if the line is in bytes */
 		{
-			const char *q = a;
+			const char *q;
+			int prev_ws = 1;
 
-			while (q < b) {
-				const char *ws;
+			for (q = a; q < b; q++) {
+				int ws = *q == ' ' || *q == '\t';
 
-				while (q < b && (*q == ' ' || *q == '\t'))
-					q++;
-				if (q >= b)
-					break;
-				ws = q;
-				while (q < b && *q != ' ' && *q != '\t')
-					q++;
-				words++;
-				if (o->c4_max_word && (size_t)(q - ws) > o->c4_max_word &&
-				    chars_of(ws, (size_t)(q - ws)) > o->c4_max_word)
-					long_word = 1;
+				words += (size_t)(prev_ws & !ws);
+				prev_ws = ws;
 			}
+			if (o->c4_max_word && (size_t)(b - a) > o->c4_max_word)
+				for (q = a; q < b;) {
+					const char *ws;
+
+					while (q < b && (*q == ' ' || *q == '\t'))
+						q++;
+					ws = q;
+					while (q < b && *q != ' ' && *q != '\t')
+						q++;
+					if ((size_t)(q - ws) > o->c4_max_word &&
+					    chars_of(ws, (size_t)(q - ws)) > o->c4_max_word)
+						long_word = 1;
+				}
+		}
+		/* the phrases found in the text on this line (none cross a line) */
+		found = 0;
+		while (h < nhits && hits[h].pos < (size_t)(nl - text)) {
+			if (hits[h].pos >= (size_t)(a - text))
+				found |= hits[h].what;
+			h++;
 		}
 		/* the checks below see the line without its citation marks, and so does the
 		 * text kept (the words were counted before, as C4 counts them) */
@@ -908,6 +998,7 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 			strip_citations(&cl, a, (size_t)(b - a));
 			a = cl.p;
 			b = cl.p + cl.len;
+			found = c4_phrases(a, (size_t)(b - a));
 		}
 		if (long_word)
 			skip = 1;
@@ -916,7 +1007,7 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 			skip = 1;
 		else if (words < o->c4_min_words_line)
 			skip = 1;
-		else if ((found = c4_phrases(a, (size_t)(b - a))) & C4_LOREM) {
+		else if (found & C4_LOREM) {
 			r->c4_lorem_ipsum = 1;
 			why = "lorem_ipsum";
 		} else if (found & C4_JS)
