@@ -172,7 +172,16 @@ typedef struct word {
 	uint8_t symbol;		/* punctuation or symbols only */
 } word;
 
+/* Lines or paragraphs: spans of text between separators. */
+typedef struct span {
+	size_t off, len, chars;
+	uint64_t hash;
+} span;
+
 typedef struct scratch {
+	size_t text_len;	/* of the text being split */
+	span *para, *lines;	/* Gopher's paragraphs and lines (FineWeb's too) */
+	size_t npara, nlines, cap_para, cap_lines;
 	word *w;
 	size_t nw, cap;
 	hcount hc;
@@ -273,6 +282,32 @@ static size_t decode(const char *p, size_t n, int32_t *cp)
 	return k ? k : 1;
 }
 
+/* A word's hash: words of up to 16 bytes (nearly all) from two unaligned loads, masked
+ * (near the end of the text, from a copy); XXH3 for the others. */
+static inline uint64_t word_hash(const char *p, size_t len, size_t avail)
+{
+	if (len <= 16) {
+		uint64_t a, b, h;
+		size_t la = len < 8 ? len : 8, lb = len - la;
+		char tail[16];
+
+		if (avail < 16) {
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, p, len);
+			p = tail;
+		}
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		a &= la == 8 ? ~0ULL : (1ULL << (la * 8)) - 1;
+		b &= lb == 8 ? ~0ULL : (1ULL << (lb * 8)) - 1;
+		h = (a * 0x9e3779b97f4a7c15ULL) ^ ((b ^ len) * 0xc2b2ae3d27d4eb4fULL);
+		h ^= h >> 32;
+		h *= 0x165667b19e3779f9ULL;
+		return h ^ (h >> 29);
+	}
+	return XXH3_64bits(p, len);
+}
+
 static void push_word(scratch *s, const char *text, size_t off, size_t end, int symbol, int alpha,
 		      size_t chars)
 {
@@ -286,7 +321,7 @@ static void push_word(scratch *s, const char *text, size_t off, size_t end, int 
 	w->off = (uint32_t)off;
 	w->len = (uint32_t)(end - off);
 	w->chars = (uint32_t)chars;
-	w->hash = XXH3_64bits(text + off, end - off);
+	w->hash = word_hash(text + off, end - off, s->text_len - off);
 	w->symbol = (uint8_t)symbol;
 	w->alpha = (uint8_t)alpha;
 }
@@ -318,10 +353,20 @@ static void split_words(scratch *s, const char *text, size_t n)
 	size_t i = 0;
 
 	s->nw = 0;
+	s->text_len = n;
 	while (i < n) {
 		int32_t cp;
-		size_t k = decode(text + i, n - i, &cp), start = i, chars = 0;
-		int kind = kind_of(cp), alpha = 0, apos = 0, email = 0;
+		size_t k, start, chars = 0;
+		int kind, alpha = 0, apos = 0, email = 0;
+
+		/* ASCII white space, the common case, without decoding */
+		while (i < n && (unsigned char)text[i] < 0x80 && (ascii_class[(unsigned char)text[i]] & 3) == K_SPACE)
+			i++;
+		if (i >= n)
+			break;
+		k = decode(text + i, n - i, &cp);
+		start = i;
+		kind = kind_of(cp);
 
 		if (kind == K_SPACE) {
 			i += k;
@@ -412,21 +457,16 @@ static void split_words(scratch *s, const char *text, size_t n)
 	}
 }
 
-/* Lines or paragraphs: spans of text between separators. */
-typedef struct span {
-	size_t off, len, chars;
-} span;
 
 /* Duplicates among spans: elements seen before, and their characters. */
-static void find_duplicates(scratch *s, const char *text, const span *sp, size_t n, size_t *dup,
-			    size_t *dup_chars)
+static void find_duplicates(scratch *s, const span *sp, size_t n, size_t *dup, size_t *dup_chars)
 {
 	size_t i;
 
 	hc_reset(&s->hc, n);
 	*dup = *dup_chars = 0;
 	for (i = 0; i < n; i++)
-		if (hc_add(&s->hc, XXH3_64bits(text + sp[i].off, sp[i].len) ^ sp[i].len, (uint32_t)i)->count > 1) {
+		if (hc_add(&s->hc, sp[i].hash, (uint32_t)i)->count > 1) {
 			(*dup)++;
 			*dup_chars += sp[i].chars;
 		}
@@ -441,11 +481,12 @@ static int is_newline_run(const char *p, size_t n, size_t i, size_t min)
 	return k >= min ? (int)k : 0;
 }
 
-/* Split on runs of at least `min` newlines (after trimming whitespace when trim). */
-static span *split_runs(const char *text, size_t n, size_t min, int trim, size_t *count)
+/* Split on runs of at least `min` newlines (after trimming whitespace when trim) into *out
+ * (grown as needed); returns the count. Each span gets its characters and a hash. */
+static size_t split_runs(const char *text, size_t n, size_t min, int trim, span **out, size_t *cap)
 {
-	span *sp = NULL;
-	size_t cap = 0, k = 0, i, start, b = 0, e = n;
+	span *sp = *out;
+	size_t k = 0, i, start, b = 0, e = n;
 
 	if (trim) {
 		while (b < e && (text[b] == ' ' || text[b] == '\n' || text[b] == '\t' || text[b] == '\r'))
@@ -465,13 +506,14 @@ static span *split_runs(const char *text, size_t n, size_t min, int trim, size_t
 		}
 		run = i < e ? is_newline_run(text, e, i, min) : 0;
 		if (i >= e || run) {
-			if (k == cap) {
-				cap = cap ? cap * 2 : 64;
-				sp = cm_xrealloc(sp, cap * sizeof(*sp));
+			if (k == *cap) {
+				*cap = *cap ? *cap * 2 : 64;
+				sp = *out = cm_xrealloc(sp, *cap * sizeof(*sp));
 			}
 			sp[k].off = start;
 			sp[k].len = i - start;
 			sp[k].chars = chars_of(text + start, i - start);
+			sp[k].hash = XXH3_64bits(text + start, i - start) ^ (i - start);
 			k++;
 			if (i >= e)
 				break;
@@ -481,8 +523,7 @@ static span *split_runs(const char *text, size_t n, size_t min, int trim, size_t
 			i++;
 		}
 	}
-	*count = k;
-	return sp;
+	return k;
 }
 
 /* ---- the families ---- */
@@ -499,6 +540,23 @@ static void fail(qs_result *r, int family, const char *why)
 }
 
 static const char *const gopher_stop[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
+
+/* Which of Gopher's stop words w is (its index), 8 if none: by length and first letter. */
+static size_t stop_index(const char *w, size_t len)
+{
+	size_t k;
+
+	switch (w[0]) {
+	case 't': k = len == 3 ? 0 : len == 2 ? 2 : 5; break;
+	case 'b': k = 1; break;
+	case 'o': k = 3; break;
+	case 'a': k = 4; break;
+	case 'h': k = 6; break;
+	case 'w': k = 7; break;
+	default: return 8;
+	}
+	return strlen(gopher_stop[k]) == len && memcmp(w, gopher_stop[k], len) == 0 ? k : 8;
+}
 
 static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
 {
@@ -519,13 +577,11 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 		/* distinct stop words, written as listed (datatrove compares tokens as they are) */
 		if (w->len < 2 || w->len > 4 || seen_stop == 0xff)
 			continue;
-		for (k = 0; k < sizeof(gopher_stop) / sizeof(*gopher_stop); k++)
-			if (!(seen_stop & (1u << k)) && w->len == strlen(gopher_stop[k]) &&
-			    memcmp(text + w->off, gopher_stop[k], w->len) == 0) {
-				seen_stop |= 1u << k;
-				stops++;
-				break;
-			}
+		k = stop_index(text + w->off, w->len);
+		if (k < 8 && !(seen_stop & (1u << k))) {
+			seen_stop |= 1u << k;
+			stops++;
+		}
 	}
 	/* '#' and ellipses ("..." or U+2026), each found with memchr: they are rare */
 	for (p = text; p < end && (p = memchr(p, '#', (size_t)(end - p))); p++)
@@ -642,21 +698,18 @@ static size_t ngram_chars(const scratch *s, size_t i, size_t n, int spaces)
 static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
 			      qs_result *r)
 {
-	span *para, *lines;
 	size_t npara, nlines, dup, dupc, k;
 
 	ngram_prefix(s);
-	para = split_runs(text, n, 2, 1, &npara);
-	find_duplicates(s, text, para, npara, &dup, &dupc);
+	npara = s->npara = split_runs(text, n, 2, 1, &s->para, &s->cap_para);
+	find_duplicates(s, s->para, npara, &dup, &dupc);
 	r->paragraphs = npara;
 	r->dup_para_frac = npara ? (double)dup / (double)npara : 0;
 	r->dup_para_char_frac = chars ? (double)dupc / (double)chars : 0;
-	lines = split_runs(text, n, 1, 0, &nlines);
-	find_duplicates(s, text, lines, nlines, &dup, &dupc);
+	nlines = s->nlines = split_runs(text, n, 1, 0, &s->lines, &s->cap_lines);
+	find_duplicates(s, s->lines, nlines, &dup, &dupc);
 	r->dup_line_frac = nlines ? (double)dup / (double)nlines : 0;
 	r->dup_line_char_frac = chars ? (double)dupc / (double)chars : 0;
-	free(para);
-	free(lines);
 
 	/* The most frequent 2-, 3- and 4-gram (its characters times its count), and which
 	 * 5-grams occur more than once. An n-gram can only occur twice where the (n-1)-gram it
@@ -897,9 +950,11 @@ static size_t sentences_in(const char *s, size_t n)
 {
 	size_t i, c = 0;
 
+	static const uint8_t end[256] = { ['.'] = 1, ['!'] = 1, ['?'] = 1 };
+
 	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] == '.' || (unsigned char)s[i] == '!' || (unsigned char)s[i] == '?') &&
-		    (i + 1 == n || s[i + 1] == ' ') && !(i >= 2 && s[i - 1] == '.' && s[i - 2] == '.'))
+		if (end[(unsigned char)s[i]] && (i + 1 == n || s[i + 1] == ' ') &&
+		    !(i >= 2 && s[i - 1] == '.' && s[i - 2] == '.'))
 			c++;
 	return c ? c : 1;
 }
@@ -1040,12 +1095,11 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 
 static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
 {
-	span *lines;
-	size_t nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines = 0, nonnl;
+	span *lines = s->lines;		/* Gopher's lines, split on runs of "\n" */
+	size_t nlines = s->nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines = 0, nonnl;
 	const char *p, *end = text + n;
 
-	/* lines: split on "\n", blank ones left out */
-	lines = split_runs(text, n, 1, 0, &nlines);
+	/* lines: split on "\n", blank ones left out (Gopher is done with them) */
 	for (i = 0; i < nlines; i++) {
 		const char *a = text + lines[i].off;
 		size_t j, blank = 1;
@@ -1062,14 +1116,13 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 		newlines++;
 	if (k == 0) {
 		fail(r, QS_FINEWEB, "empty");
-		free(lines);
 		return;
 	}
 	for (i = 0; i < k; i++) {
 		punct += ends_terminal(text + lines[i].off, lines[i].len);
 		shorts += lines[i].chars <= o->fw_short_line_len;
 	}
-	find_duplicates(s, text, lines, k, &dup, &dupc);
+	find_duplicates(s, lines, k, &dup, &dupc);
 	nonnl = chars_of(text, n) - newlines;
 	r->fw_line_punct = (double)punct / (double)k;
 	r->fw_short_lines = (double)shorts / (double)k;
@@ -1083,7 +1136,6 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 		fail(r, QS_FINEWEB, "char_dup_ratio");
 	if (r->fw_newline_words > o->fw_newline_words)
 		fail(r, QS_FINEWEB, "list_ratio");
-	free(lines);
 }
 
 void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
@@ -1112,6 +1164,8 @@ void qs_free_scratch(void)
 	free(S.ph);
 	free(S.pc);
 	free(S.multi);
+	free(S.para);
+	free(S.lines);
 	hc_free(&S.hc);
 	memset(&S, 0, sizeof(S));
 }
