@@ -15,6 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <utf8proc.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -189,6 +192,7 @@ typedef struct scratch {
 	uint64_t *pc;		/* prefix character counts */
 	size_t cap_prefix;
 	uint8_t *multi;		/* the n-gram starting at a word occurs more than once */
+	uint32_t *pos;		/* the words where such n-grams start */
 	size_t cap_multi;
 } scratch;
 
@@ -200,6 +204,13 @@ static size_t chars_of(const char *p, size_t n)
 	const uint64_t hi = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
 	size_t i = 0, cont = 0;
 
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + i)), _mm_set1_epi8((char)0xc0));
+
+		cont += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x80))));
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x;
 
@@ -237,6 +248,33 @@ static const uint8_t ascii_class[128] = {
 #undef S
 #undef _
 };
+
+#ifdef __SSE2__
+/* Sixteen bytes at a time (SSE2, in every x86-64): masks with bit i for byte i. */
+static inline __m128i eq8(__m128i v, char c)
+{
+	return _mm_cmpeq_epi8(v, _mm_set1_epi8(c));
+}
+
+/* bytes in [lo, lo + span] (unsigned) */
+static inline __m128i in_range(__m128i v, char lo, char span)
+{
+	__m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+
+	return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+}
+
+/* ASCII letters (*letters) and letters, digits and '_' (returned) */
+static inline unsigned word_bytes16(const char *p, unsigned *letters)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)p);
+	__m128i l = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25);
+	__m128i w = _mm_or_si128(_mm_or_si128(l, in_range(v, '0', 9)), eq8(v, '_'));
+
+	*letters = (unsigned)_mm_movemask_epi8(l);
+	return (unsigned)_mm_movemask_epi8(w);
+}
+#endif
 
 static int kind_of(int32_t cp)
 {
@@ -403,6 +441,18 @@ static void split_words(scratch *s, const char *text, size_t n)
 			if (kind == K_WORD) {
 				unsigned char c;
 
+#ifdef __SSE2__
+				while (i + 16 <= n) {
+					unsigned letters, w = word_bytes16(text + i, &letters), run;
+
+					run = w == 0xffff ? 16 : (unsigned)__builtin_ctz(~w);
+					alpha |= (letters & ((1u << run) - 1)) != 0;
+					i += run;
+					chars += run;
+					if (run < 16)
+						break;
+				}
+#endif
 				while (i < n && (c = (unsigned char)text[i]) < 0x80 && (ascii_class[c] & 3) == K_WORD) {
 					alpha |= ascii_class[c] >> 2;
 					i++;
@@ -698,7 +748,7 @@ static size_t ngram_chars(const scratch *s, size_t i, size_t n, int spaces)
 static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
 			      qs_result *r)
 {
-	size_t npara, nlines, dup, dupc, k;
+	size_t npara, nlines, dup, dupc, k, np;
 
 	ngram_prefix(s);
 	npara = s->npara = split_runs(text, n, 2, 1, &s->para, &s->cap_para);
@@ -718,22 +768,27 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	if (s->nw > s->cap_multi) {
 		s->cap_multi = s->nw;
 		s->multi = cm_xrealloc(s->multi, s->cap_multi);
+		s->pos = cm_xrealloc(s->pos, s->cap_multi * sizeof(*s->pos));
 	}
-	memset(s->multi, 1, s->nw);
+	np = 0;
 	for (k = 2; k <= 5; k++) {
-		size_t i, npos = s->nw >= k ? s->nw - k + 1 : 0, cand = 0, best_first = SIZE_MAX;
+		size_t i, j, npos = s->nw >= k ? s->nw - k + 1 : 0, best_first = SIZE_MAX, m;
 		uint32_t best_count = 0;
 
-		for (i = 0; i < npos; i++)
-			cand += s->multi[i];
-		hc_reset(&s->hc, cand);
+		/* the positions to count: all for 2-grams, then those the pass before found
+		 * repeated (in order; the last ones may be past the end for longer n-grams) */
+		if (k == 2)
+			for (np = 0; np < npos; np++)
+				s->pos[np] = (uint32_t)np;
+		while (np && s->pos[np - 1] >= npos)
+			s->multi[s->pos[--np]] = 0;
+		hc_reset(&s->hc, np);
 		/* counts grow one by one: the largest, first seen on ties, is known as it comes;
 		 * so is "more than once" (at the second sighting the first is marked too) */
-		for (i = 0; i < npos; i++) {
+		for (j = 0; j < np; j++) {
 			const hslot *e;
 
-			if (!s->multi[i])
-				continue;
+			i = s->pos[j];
 			e = hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i);
 			s->multi[i] = e->count > 1;
 			if (e->count == 2)
@@ -743,7 +798,11 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 				best_first = e->first;
 			}
 		}
-		memset(s->multi + npos, 0, s->nw - npos);
+		for (j = m = 0; j < np; j++) {
+			s->pos[m] = s->pos[j];
+			m += s->multi[s->pos[j]];
+		}
+		np = m;
 		if (k > 4)
 			break;
 		r->top_ngram[k] = 0;
@@ -758,25 +817,27 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	}
 	/* characters in duplicated 5..10-grams, counted without overlap, as datatrove walks
 	 * them: a repeat is skipped whole, anything else is remembered. Where the 5-gram is
-	 * unique no n-gram there can repeat or be repeated: it is stepped over. */
+	 * unique no n-gram there can repeat or be repeated: it is stepped over, and only the
+	 * positions of repeated 5-grams are visited. */
 	for (k = 5; k <= 10; k++) {
-		size_t i = 0, rep = 0, cand = 0;
+		size_t i = 0, j, rep = 0;
 
 		r->dup_ngram[k] = 0;
-		if (s->nw < k)
+		if (s->nw < k || !np)
 			continue;
-		for (i = 0; i + k <= s->nw; i++)
-			cand += s->multi[i];
-		if (!cand)
-			continue;
-		hc_reset(&s->hc, cand);
-		i = 0;
-		while (i + k <= s->nw) {
-			if (s->multi[i] && hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i)->count > 1) {
-				rep += ngram_chars(s, i, k, 0);
-				i += k;
+		hc_reset(&s->hc, np);
+		for (j = 0; j < np; j++) {
+			size_t p = s->pos[j];
+
+			if (p < i)
+				continue;
+			if (p + k > s->nw)
+				break;
+			if (hc_add(&s->hc, ngram_hash(s, p, k), (uint32_t)p)->count > 1) {
+				rep += ngram_chars(s, p, k, 0);
+				i = p + k;
 			} else {
-				i++;
+				i = p + 1;
 			}
 		}
 		r->dup_ngram[k] = chars ? (double)rep / (double)chars : 0;
@@ -907,12 +968,41 @@ typedef struct c4_hit {
 	int what;
 } c4_hit;
 
-/* The phrases in a[0..n): calls back with each (in order of position). */
+static size_t c4_try(const char *a, size_t n, size_t i, size_t nh, c4_hit **hits, size_t *cap);
+
+/* The phrases in a[0..n) into *hits (grown as needed), in order of position; their count. */
 static size_t c4_find(const char *a, size_t n, c4_hit **hits, size_t *cap)
 {
-	size_t i, nh = 0;
+	size_t i = 0, nh = 0;
 
-	for (i = 0; i + 1 < n; i++) {
+#ifdef __SSE2__
+	/* where a first letter (l j t p c u) stands before a second one (o a e r s), any case */
+	for (; i + 17 <= n; i += 16) {
+		__m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i)), _mm_set1_epi8(0x20));
+		__m128i w = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i + 1)), _mm_set1_epi8(0x20));
+		__m128i f = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(v, 'l'), eq8(v, 'j')),
+						      _mm_or_si128(eq8(v, 't'), eq8(v, 'p'))),
+					 _mm_or_si128(eq8(v, 'c'), eq8(v, 'u')));
+		__m128i g = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(w, 'o'), eq8(w, 'a')),
+						      _mm_or_si128(eq8(w, 'e'), eq8(w, 'r'))), eq8(w, 's'));
+		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_and_si128(f, g));
+
+		while (bits) {
+			size_t j = i + (size_t)__builtin_ctz(bits);
+
+			bits &= bits - 1;
+			nh = c4_try(a, n, j, nh, hits, cap);
+		}
+	}
+#endif
+	for (; i + 1 < n; i++)
+		nh = c4_try(a, n, i, nh, hits, cap);
+	return nh;
+}
+
+static size_t c4_try(const char *a, size_t n, size_t i, size_t nh, c4_hit **hits, size_t *cap)
+{
+	{
 		unsigned m = c4_first[(unsigned char)a[i]] & c4_second[(unsigned char)a[i + 1]];
 
 		while (m) {
@@ -952,7 +1042,23 @@ static size_t sentences_in(const char *s, size_t n)
 
 	static const uint8_t end[256] = { ['.'] = 1, ['!'] = 1, ['?'] = 1 };
 
-	for (i = 0; i < n; i++)
+	i = 0;
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(eq8(v, '.'), eq8(v, '!')),
+									  eq8(v, '?')));
+
+		while (bits) {
+			size_t j = i + (size_t)__builtin_ctz(bits);
+
+			bits &= bits - 1;
+			if ((j + 1 == n || s[j + 1] == ' ') && !(j >= 2 && s[j - 1] == '.' && s[j - 2] == '.'))
+				c++;
+		}
+	}
+#endif
+	for (; i < n; i++)
 		if (end[(unsigned char)s[i]] && (i + 1 == n || s[i + 1] == ' ') &&
 		    !(i >= 2 && s[i - 1] == '.' && s[i - 2] == '.'))
 			c++;
@@ -1017,10 +1123,20 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		/* words by white space, as C4 splits them: where a word starts; a word can only be
 		 * over the limit in characters if the line is in bytes */
 		{
-			const char *q;
+			const char *q = a;
 			int prev_ws = 1;
 
-			for (q = a; q < b; q++) {
+#ifdef __SSE2__
+			for (; q + 16 <= b; q += 16) {
+				__m128i v = _mm_loadu_si128((const __m128i *)q);
+				unsigned ws = (unsigned)_mm_movemask_epi8(_mm_or_si128(eq8(v, ' '), eq8(v, '\t')));
+				unsigned starts = ~ws & ((ws << 1) | (unsigned)prev_ws) & 0xffff;
+
+				words += (size_t)__builtin_popcount(starts);
+				prev_ws = (int)(ws >> 15);
+			}
+#endif
+			for (; q < b; q++) {
 				int ws = *q == ' ' || *q == '\t';
 
 				words += (size_t)(prev_ws & !ws);
@@ -1093,7 +1209,8 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		fail(r, QS_C4, why);
 }
 
-static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
+static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
+		    qs_result *r)
 {
 	span *lines = s->lines;		/* Gopher's lines, split on runs of "\n" */
 	size_t nlines = s->nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines = 0, nonnl;
@@ -1123,7 +1240,7 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, qs
 		shorts += lines[i].chars <= o->fw_short_line_len;
 	}
 	find_duplicates(s, lines, k, &dup, &dupc);
-	nonnl = chars_of(text, n) - newlines;
+	nonnl = chars - newlines;
 	r->fw_line_punct = (double)punct / (double)k;
 	r->fw_short_lines = (double)shorts / (double)k;
 	r->fw_dup_chars = nonnl ? (double)dupc / (double)nonnl : 0;
@@ -1153,7 +1270,7 @@ void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
 	gopher_quality(o, s, text, n, r);
 	gopher_repetition(o, s, text, n, chars, r);
 	c4(o, text, n, r);
-	fineweb(o, s, text, n, r);
+	fineweb(o, s, text, n, chars, r);
 }
 
 /* For leak checkers: the thread's scratch. */
@@ -1164,6 +1281,7 @@ void qs_free_scratch(void)
 	free(S.ph);
 	free(S.pc);
 	free(S.multi);
+	free(S.pos);
 	free(S.para);
 	free(S.lines);
 	hc_free(&S.hc);
