@@ -198,6 +198,15 @@ typedef struct scratch {
 
 static _Thread_local scratch S;
 
+/* Bits set in a 16-bit mask (no popcnt instruction in the x86-64 baseline). */
+static inline unsigned popcount16(unsigned x)
+{
+	x = x - ((x >> 1) & 0x5555);
+	x = (x & 0x3333) + ((x >> 2) & 0x3333);
+	x = (x + (x >> 4)) & 0x0f0f;
+	return (x + (x >> 8)) & 0x1f;
+}
+
 /* Characters: bytes less UTF-8 continuation bytes (10xxxxxx), eight bytes at a time. */
 static size_t chars_of(const char *p, size_t n)
 {
@@ -208,7 +217,7 @@ static size_t chars_of(const char *p, size_t n)
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + i)), _mm_set1_epi8((char)0xc0));
 
-		cont += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x80))));
+		cont += popcount16((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x80))));
 	}
 #endif
 	for (; i + 8 <= n; i += 8) {
@@ -346,7 +355,7 @@ static inline uint64_t word_hash(const char *p, size_t len, size_t avail)
 	return XXH3_64bits(p, len);
 }
 
-static void push_word(scratch *s, const char *text, size_t off, size_t end, int symbol, int alpha,
+static inline void push_word(scratch *s, const char *text, size_t off, size_t end, int symbol, int alpha,
 		      size_t chars)
 {
 	word *w;
@@ -1132,7 +1141,7 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 				unsigned ws = (unsigned)_mm_movemask_epi8(_mm_or_si128(eq8(v, ' '), eq8(v, '\t')));
 				unsigned starts = ~ws & ((ws << 1) | (unsigned)prev_ws) & 0xffff;
 
-				words += (size_t)__builtin_popcount(starts);
+				words += popcount16(starts);
 				prev_ws = (int)(ws >> 15);
 			}
 #endif
