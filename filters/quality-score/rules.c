@@ -181,6 +181,8 @@ typedef struct span {
 	uint64_t hash;
 } span;
 
+typedef struct kpos kpos;
+
 typedef struct scratch {
 	size_t text_len;	/* of the text being split */
 	span *para, *lines;	/* Gopher's paragraphs and lines (FineWeb's too) */
@@ -193,6 +195,9 @@ typedef struct scratch {
 	size_t cap_prefix;
 	uint8_t *multi;		/* the n-gram starting at a word occurs more than once */
 	uint32_t *pos;		/* the words where such n-grams start */
+	struct kpos { uint64_t key; uint32_t pos; } *part;	/* n-grams dealt into buckets */
+	uint64_t *keys;
+	size_t cap_part;
 	size_t cap_multi;
 } scratch;
 
@@ -754,6 +759,74 @@ static size_t ngram_chars(const scratch *s, size_t i, size_t n, int spaces)
 	return (size_t)(s->pc[i + n] - s->pc[i]) + (spaces ? n - 1 : 0);
 }
 
+/* One n-gram at position i counted: counts grow one by one, so the largest (the first seen
+ * on ties) is known as it comes, and so is "more than once" (at the second sighting the
+ * first is marked too). */
+static inline void count_one(scratch *s, uint64_t key, uint32_t i, uint32_t *best_count, size_t *best_first)
+{
+	const hslot *e = hc_add(&s->hc, key, i);
+
+	s->multi[i] = e->count > 1;
+	if (e->count == 2)
+		s->multi[e->first] = 1;
+	if (e->count > *best_count || (e->count == *best_count && e->first < *best_first)) {
+		*best_count = e->count;
+		*best_first = e->first;
+	}
+}
+
+#define PART_MIN 16384	/* more n-grams than this are counted bucket by bucket */
+
+/* Count the n-grams starting at s->pos[0..np). A long document's counting table would not
+ * stay in the caches: there the n-grams are first dealt into buckets by the top bits of
+ * their hash (in position order), then counted a bucket at a time in a small table. A
+ * key's occurrences all land in one bucket, in the same order: the counts, the first
+ * positions and the marks are the same; the best of the buckets is the best. */
+static void count_ngrams(scratch *s, size_t k, size_t np, uint32_t *best_count, size_t *best_first)
+{
+	size_t j, b, nb, bits = 1;
+	uint32_t off[4097];
+
+	if (np > s->cap_part) {
+		s->cap_part = np;
+		s->part = cm_xrealloc(s->part, s->cap_part * sizeof(*s->part));
+		s->keys = cm_xrealloc(s->keys, s->cap_part * sizeof(*s->keys));
+	}
+	for (j = 0; j < np; j++)
+		s->keys[j] = ngram_hash(s, s->pos[j], k) | 1;
+	if (np <= PART_MIN) {
+		/* the slots a few n-grams ahead are fetched while this one is counted */
+		hc_reset(&s->hc, np);
+		for (j = 0; j < np; j++) {
+			if (j + 8 < np)
+				__builtin_prefetch(&s->hc.slot[s->keys[j + 8] & s->hc.mask]);
+			count_one(s, s->keys[j], s->pos[j], best_count, best_first);
+		}
+		return;
+	}
+	while (bits < 12 && (np >> bits) > 4096)
+		bits++;
+	nb = (size_t)1 << bits;
+	memset(off, 0, (nb + 1) * sizeof(*off));
+	for (j = 0; j < np; j++)
+		off[(s->keys[j] >> (64 - bits)) + 1]++;
+	for (b = 0; b < nb; b++)
+		off[b + 1] += off[b];
+	for (j = 0; j < np; j++) {
+		kpos *d = &s->part[off[s->keys[j] >> (64 - bits)]++];
+
+		d->key = s->keys[j];
+		d->pos = s->pos[j];
+	}
+	for (b = 0, j = 0; b < nb; b++) {
+		size_t end = off[b];	/* now where bucket b ends */
+
+		hc_reset(&s->hc, end - j);
+		for (; j < end; j++)
+			count_one(s, s->part[j].key, s->part[j].pos, best_count, best_first);
+	}
+}
+
 static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
 			      qs_result *r)
 {
@@ -781,7 +854,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	}
 	np = 0;
 	for (k = 2; k <= 5; k++) {
-		size_t i, j, npos = s->nw >= k ? s->nw - k + 1 : 0, best_first = SIZE_MAX, m;
+		size_t j, npos = s->nw >= k ? s->nw - k + 1 : 0, best_first = SIZE_MAX, m;
 		uint32_t best_count = 0;
 
 		/* the positions to count: all for 2-grams, then those the pass before found
@@ -791,22 +864,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 				s->pos[np] = (uint32_t)np;
 		while (np && s->pos[np - 1] >= npos)
 			s->multi[s->pos[--np]] = 0;
-		hc_reset(&s->hc, np);
-		/* counts grow one by one: the largest, first seen on ties, is known as it comes;
-		 * so is "more than once" (at the second sighting the first is marked too) */
-		for (j = 0; j < np; j++) {
-			const hslot *e;
-
-			i = s->pos[j];
-			e = hc_add(&s->hc, ngram_hash(s, i, k), (uint32_t)i);
-			s->multi[i] = e->count > 1;
-			if (e->count == 2)
-				s->multi[e->first] = 1;
-			if (e->count > best_count || (e->count == best_count && e->first < best_first)) {
-				best_count = e->count;
-				best_first = e->first;
-			}
-		}
+		count_ngrams(s, k, np, &best_count, &best_first);
 		for (j = m = 0; j < np; j++) {
 			s->pos[m] = s->pos[j];
 			m += s->multi[s->pos[j]];
@@ -1291,6 +1349,8 @@ void qs_free_scratch(void)
 	free(S.pc);
 	free(S.multi);
 	free(S.pos);
+	free(S.part);
+	free(S.keys);
 	free(S.para);
 	free(S.lines);
 	hc_free(&S.hc);
