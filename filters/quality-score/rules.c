@@ -290,7 +290,7 @@ static inline unsigned word_bytes16(const char *p, unsigned *letters)
 }
 #endif
 
-static int kind_of(int32_t cp)
+static inline int kind_of(int32_t cp)
 {
 	if (cp < 0x80)
 		return ascii_class[cp] & 3;
@@ -320,7 +320,7 @@ static int is_letter(int32_t cp)
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
 }
 
-static size_t decode(const char *p, size_t n, int32_t *cp)
+static inline size_t decode(const char *p, size_t n, int32_t *cp)
 {
 	uint32_t c;
 	size_t k;
@@ -472,7 +472,8 @@ static void split_words(scratch *s, const char *text, size_t n)
 					i++;
 					chars++;
 				}
-				if (i >= n)
+				/* ended by the end or by ASCII white space: the word is done */
+				if (i >= n || (c < 0x80 && (ascii_class[c] & 3) == K_SPACE))
 					break;
 			}
 			k = decode(text + i, n - i, &cp);
