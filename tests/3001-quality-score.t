@@ -61,6 +61,13 @@ rec zh "委员会周二开会讨论了新公园的提案。经过长时间的辩
 is "$(quality-score --annotate-only l.jsonl | jq -r .metadata.lang.code | tr '\n' ' ')" "de ru zh " "German, Russian, Chinese identified"
 is "$(quality-score --preset none --lang de l.jsonl | jq -r .id)" "de" "--lang keeps one language"
 is "$(quality-score --preset none --lang de --lang-threshold 1 l.jsonl | wc -l)" 0 "--lang-threshold"
+is "$(quality-score --annotate-only --assume-lang de l.jsonl | jq -r '.metadata | has("lang")' | sort -u)" false \
+	"--assume-lang: nothing identified, metadata.lang not written"
+is "$(quality-score --preset none --assume-lang de --lang de l.jsonl | wc -l)" 3 "--assume-lang: --lang compares with it"
+head -1 in.jsonl >good.jsonl
+is "$(quality-score --annotate-only --preset gopher --assume-lang en good.jsonl | jq -c .metadata.quality)" \
+	"$(quality-score --annotate-only --preset gopher good.jsonl | jq -c .metadata.quality)" \
+	"--assume-lang en: the same signals as identified English"
 
 # bad input
 printf '{"id":"bad","text":"caf\\udc00e"}\nnot json\n' >bad.jsonl

@@ -81,7 +81,9 @@ fi
 echo "input:    $INPUT ($DOCS documents, $BYTES bytes of text)"
 echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
 echo "versions: $("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], *("%s %s" % (d, m.version(d)) for d in ("datatrove", "spacy", "numpy")), sep=", ")')"
-[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere $INPUT"
+[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere $INPUT
+          (and timed again with --assume-lang en: the rules alone, no language identification,
+          the same work as datatrove's four filters)"
 echo "runs:     datatrove $DT_RUNS, ours $([ "$HAVE_OURS" = 1 ] && echo "$RUNS" || echo 0); interleaved; median reported"
 echo
 
@@ -89,7 +91,7 @@ cat "$INPUT" >/dev/null   # page cache
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-DT_T="" DT_SUM="" OURS_T="" OURS_C=""
+DT_T="" DT_SUM="" OURS_T="" OURS_C="" RULES_T="" RULES_C=""
 TIMEFORMAT='%3R %3U %3S'
 MAXR=$DT_RUNS; [ "$HAVE_OURS" = 0 ] || [ "$RUNS" -le "$MAXR" ] || MAXR=$RUNS
 for ((r = 1; r <= MAXR; r++)); do
@@ -109,7 +111,11 @@ for ((r = 1; r <= MAXR; r++)); do
             log "quality-score failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
         read -r real user sys <<<"$t"
         OURS_T+="$real "; OURS_C+="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u+s}') "
-        log "run $r/$RUNS ours: ${real}s"
+        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --assume-lang en "$INPUT" >"$TMP/rules.jsonl" 2>"$TMP/ours.err"; } 2>&1 ) || {
+            log "quality-score --assume-lang en failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
+        read -r rreal ruser rsys <<<"$t"
+        RULES_T+="$rreal "; RULES_C+="$(awk -v u="$ruser" -v s="$rsys" 'BEGIN{printf "%.3f", u+s}') "
+        log "run $r/$RUNS ours: ${real}s, rules alone ${rreal}s"
     fi
 done
 
@@ -132,10 +138,13 @@ else
 fi
 if [ "$HAVE_OURS" = 1 ]; then
     OM=$(echo "$OURS_T" | median); OC=$(echo "$OURS_C" | median)
-    awk -v t="$OM" -v c="$OC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score (whole process)", t, b/1e6/t, d/t, c}'
-    [ -z "${DTM:-}" ] || awk -v o="$OM" -v t="$DTM" 'BEGIN{printf "\nours is %.1fx datatrove (datatrove time / ours; >1 = ours faster)\n", t/o}'
+    RM=$(echo "$RULES_T" | median); RC=$(echo "$RULES_C" | median)
+    awk -v t="$RM" -v c="$RC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, rules alone", t, b/1e6/t, d/t, c}'
+    awk -v t="$OM" -v c="$OC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, with language id", t, b/1e6/t, d/t, c}'
+    [ -z "${DTM:-}" ] || awk -v o="$RM" -v f="$OM" -v t="$DTM" 'BEGIN{printf "\nours is %.1fx datatrove, rules alone (%.1fx with language identification besides)\n(datatrove time / ours; >1 = ours faster)\n", t/o, t/f}'
 fi
-echo "(MB = 10^6 bytes of UTF-8 text; datatrove: extraction loop only, single thread; ours: whole process)"
+echo "(MB = 10^6 bytes of UTF-8 text; datatrove: extraction loop only, single thread; ours: whole"
+echo " process, JSON in and out included; rules alone: --assume-lang en, which identifies nothing)"
 echo
 echo "outputs: $DT_OUT (datatrove)$([ "$HAVE_OURS" = 1 ] && echo ", $OURS_OUT (ours, run 1)")"
 echo "details: $VPY $HERE/compare.py $OURS_OUT $DT_OUT --show 50 [--family F]"
