@@ -1,7 +1,9 @@
 /* quality.c - libFuzzer target: language identification and every quality rule on any text.
  *
  * The bytes are made valid UTF-8 first (records hold UTF-8), then scored with the default
- * thresholds, C4's edit on; the edited text must be valid UTF-8 and no longer than the input.
+ * thresholds, C4's edit on, with both word splitters (--words unicode and spacy); the edited
+ * text must be valid UTF-8 and no longer than the input, and every spaCy-style word must lie
+ * in the text, in order, without white space at its ends.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,7 +11,20 @@
 #include "buf.h"
 #include "langid.h"
 #include "rules.h"
+#include "spacy.h"
 #include "utf8.h"
+
+static size_t last_end;
+
+static void check_word(void *ctx, size_t off, size_t end)
+{
+	const cm_buf *in = ctx;
+
+	if (off < last_end || end <= off || end > in->len || in->p[off] == ' ' || in->p[end - 1] == ' ' ||
+	    in->p[off] == '\n' || in->p[end - 1] == '\n')
+		abort();
+	last_end = end;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,8 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	langid_detect(in.p ? in.p : "", in.len, code, &score);
 	if (score < 0 || score > 1)
 		abort();
+	o.spacy_words = 0;
 	qs_score(&o, in.p ? in.p : "", in.len, &r);
 	if (r.c4_text.len > in.len || (r.c4_text.len && !cm_utf8_valid(r.c4_text.p, r.c4_text.len)))
 		abort();
+	o.spacy_words = 1;
+	qs_score(&o, in.p ? in.p : "", in.len, &r);
+	last_end = 0;
+	qs_spacy_words(in.p ? in.p : "", in.len, check_word, &in);
 	return 0;
 }

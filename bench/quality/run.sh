@@ -21,7 +21,7 @@
 # Its time is the extraction loop only (no interpreter start-up, imports, reading or writing), for
 # all four filters run on each document in turn, where datatrove's word-split cache lets three of
 # them share one spaCy tokenization (its best case). Ours is the whole process:
-#   $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere INPUT > OUT
+#   $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere --words spacy INPUT > OUT
 #   (datatrove applies its English rules and tokenizer to every document: so does ours here)
 # start-up and JSON reading and writing included. Both are single-threaded. One datatrove run takes
 # a few minutes here (it runs at about 0.1 MB/s); run 1 also computes, untimed, every check that
@@ -41,6 +41,7 @@ DATA=$BENCH/data
 INPUT=$DATA/quality-docs.jsonl
 DT_OUT=$DATA/quality-datatrove.jsonl
 OURS_OUT=$DATA/quality-ours.jsonl
+UNI_OUT=$DATA/quality-ours-unicode.jsonl
 VENV=$BENCH/.venv
 VPY=$VENV/bin/python
 
@@ -81,7 +82,7 @@ fi
 echo "input:    $INPUT ($DOCS documents, $BYTES bytes of text)"
 echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
 echo "versions: $("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], *("%s %s" % (d, m.version(d)) for d in ("datatrove", "spacy", "numpy")), sep=", ")')"
-[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere $INPUT
+[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere --words spacy $INPUT
           (and timed again with --assume-lang en: the rules alone, no language identification,
           the same work as datatrove's four filters)"
 echo "runs:     datatrove $DT_RUNS, ours $([ "$HAVE_OURS" = 1 ] && echo "$RUNS" || echo 0); interleaved; median reported"
@@ -91,7 +92,7 @@ cat "$INPUT" >/dev/null   # page cache
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-DT_T="" DT_SUM="" OURS_T="" OURS_C="" RULES_T="" RULES_C=""
+DT_T="" DT_SUM="" OURS_T="" OURS_C="" RULES_T="" RULES_C="" UNI_T="" UNI_C=""
 TIMEFORMAT='%3R %3U %3S'
 MAXR=$DT_RUNS; [ "$HAVE_OURS" = 0 ] || [ "$RUNS" -le "$MAXR" ] || MAXR=$RUNS
 for ((r = 1; r <= MAXR; r++)); do
@@ -107,15 +108,20 @@ for ((r = 1; r <= MAXR; r++)); do
     fi
     if [ "$HAVE_OURS" = 1 ] && [ "$r" -le "$RUNS" ]; then
         out=$OURS_OUT; [ "$r" = 1 ] || out=$TMP/ours.jsonl
-        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere "$INPUT" >"$out" 2>"$TMP/ours.err"; } 2>&1 ) || {
+        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --words spacy "$INPUT" >"$out" 2>"$TMP/ours.err"; } 2>&1 ) || {
             log "quality-score failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
         read -r real user sys <<<"$t"
         OURS_T+="$real "; OURS_C+="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u+s}') "
-        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --assume-lang en "$INPUT" >"$TMP/rules.jsonl" 2>"$TMP/ours.err"; } 2>&1 ) || {
+        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --words spacy --assume-lang en "$INPUT" >"$TMP/rules.jsonl" 2>"$TMP/ours.err"; } 2>&1 ) || {
             log "quality-score --assume-lang en failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
         read -r rreal ruser rsys <<<"$t"
         RULES_T+="$rreal "; RULES_C+="$(awk -v u="$ruser" -v s="$rsys" 'BEGIN{printf "%.3f", u+s}') "
-        log "run $r/$RUNS ours: ${real}s, rules alone ${rreal}s"
+        uout=$TMP/unicode.jsonl; [ "$r" != 1 ] || uout=$UNI_OUT
+        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --assume-lang en "$INPUT" >"$uout" 2>"$TMP/ours.err"; } 2>&1 ) || {
+            log "quality-score --words unicode failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
+        read -r ureal uuser usys <<<"$t"
+        UNI_T+="$ureal "; UNI_C+="$(awk -v u="$uuser" -v s="$usys" 'BEGIN{printf "%.3f", u+s}') "
+        log "run $r/$RUNS ours: ${real}s, rules alone ${rreal}s, default words ${ureal}s"
     fi
 done
 
@@ -124,6 +130,9 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{ if (NR%2)
 # --- agreement ---------------------------------------------------------------------------------------
 if [ "$HAVE_OURS" = 1 ]; then
     "$VPY" "$HERE/compare.py" "$OURS_OUT" "$DT_OUT" --show "$SHOW" --input "$INPUT"
+    echo
+    echo "with the default words (--words unicode: punctuation apart, a CJK character a word):"
+    "$VPY" "$HERE/compare.py" "$UNI_OUT" "$DT_OUT" --show 0 --input "$INPUT" | sed -n '/^family/,/^all four/p'
     echo
 fi
 
@@ -139,9 +148,11 @@ fi
 if [ "$HAVE_OURS" = 1 ]; then
     OM=$(echo "$OURS_T" | median); OC=$(echo "$OURS_C" | median)
     RM=$(echo "$RULES_T" | median); RC=$(echo "$RULES_C" | median)
-    awk -v t="$RM" -v c="$RC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, rules alone", t, b/1e6/t, d/t, c}'
-    awk -v t="$OM" -v c="$OC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, with language id", t, b/1e6/t, d/t, c}'
-    [ -z "${DTM:-}" ] || awk -v o="$RM" -v f="$OM" -v t="$DTM" 'BEGIN{printf "\nours is %.1fx datatrove, rules alone (%.1fx with language identification besides)\n(datatrove time / ours; >1 = ours faster)\n", t/o, t/f}'
+    UM=$(echo "$UNI_T" | median); UC=$(echo "$UNI_C" | median)
+    awk -v t="$UM" -v c="$UC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, rules, default words", t, b/1e6/t, d/t, c}'
+    awk -v t="$RM" -v c="$RC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, rules, spaCy words", t, b/1e6/t, d/t, c}'
+    awk -v t="$OM" -v c="$OC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, spaCy words + lang id", t, b/1e6/t, d/t, c}'
+    [ -z "${DTM:-}" ] || awk -v o="$RM" -v f="$OM" -v t="$DTM" 'BEGIN{printf "\nours is %.1fx datatrove, the same words and rules (%.1fx with language identification besides)\n(datatrove time / ours; >1 = ours faster)\n", t/o, t/f}'
 fi
 echo "(MB = 10^6 bytes of UTF-8 text; datatrove: extraction loop only, single thread; ours: whole"
 echo " process, JSON in and out included; rules alone: --assume-lang en, which identifies nothing)"

@@ -21,6 +21,7 @@ enum {
 	OPT_ENGLISH_EVERYWHERE,
 	OPT_SET,
 	OPT_ASSUME_LANG,
+	OPT_WORDS,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +32,7 @@ static const struct option longopts[] = {
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "lang-threshold", required_argument, NULL, OPT_LANG_THRESHOLD },
 	{ "assume-lang", required_argument, NULL, OPT_ASSUME_LANG },
+	{ "words", required_argument, NULL, OPT_WORDS },
 	{ "english-rules-everywhere", no_argument, NULL, OPT_ENGLISH_EVERYWHERE },
 	{ "set", required_argument, NULL, OPT_SET },
 	CM_FILTER_LONGOPTS,
@@ -58,6 +60,9 @@ static void usage(void)
 	       "                         'javascript', policy notices; and citation marks)\n"
 	       "      --english-rules-everywhere  apply the English-only rules (stop words, mean\n"
 	       "                         word length) whatever the language (default: English only)\n"
+	       "      --words HOW        unicode (default): words by Unicode category, punctuation\n"
+	       "                         apart, a CJK character a word; spacy: as spaCy's English\n"
+	       "                         tokenizer cuts them (datatrove's filters, FineWeb)\n"
 	       "Language:\n"
 	       "      --lang CODE        keep only records in this language (repeatable)\n"
 	       "      --lang-threshold X the language's score must reach X (default: 0.65)\n"
@@ -337,6 +342,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LANG_THRESHOLD: c.lang_threshold = cm_parse_double("--lang-threshold", optarg, 0, 1); break;
 		case OPT_ENGLISH_EVERYWHERE: c.english_everywhere = 1; break;
+		case OPT_WORDS:
+			if (strcmp(optarg, "unicode") == 0)
+				c.o.spacy_words = 0;
+			else if (strcmp(optarg, "spacy") == 0)
+				c.o.spacy_words = 1;
+			else
+				cm_usage_error("option '--words' wants unicode or spacy, not '%s'", optarg);
+			break;
 		case OPT_ASSUME_LANG:
 			if (!*optarg || strlen(optarg) >= 16)
 				cm_usage_error("option '--assume-lang' wants a language code, not '%s'", optarg);

@@ -25,6 +25,7 @@
 #include "ascii.h"
 #include "cli.h"
 #include "rules.h"
+#include "spacy.h"
 #include "utf8.h"
 
 const char *const qs_family_name[QS_NFAMILIES] = {
@@ -185,6 +186,7 @@ typedef struct kpos kpos;
 
 typedef struct scratch {
 	size_t text_len;	/* of the text being split */
+	const char *text;
 	span *para, *lines;	/* Gopher's paragraphs and lines (FineWeb's too) */
 	size_t npara, nlines, cap_para, cap_lines;
 	word *w;
@@ -397,6 +399,35 @@ static size_t clitic_at(const char *p, size_t n)
 static int is_digit_at(const char *text, size_t n, size_t i)
 {
 	return i < n && text[i] >= '0' && text[i] <= '9';
+}
+
+static int cmp_cp(const void *a, const void *b);
+/* datatrove's punctuation (data/quality/punctuation.txt) and the terminal marks: a word made
+ * of these only is a symbol (--words spacy) */
+static int32_t punct_cp[512 + 256];
+static size_t npunct;
+static uint8_t punct_ascii[128];
+
+/* A token from spacy.c: a symbol when every character is datatrove's punctuation, alpha
+ * when one is a letter (Python's isalpha). */
+static void spacy_token(void *ctx, size_t off, size_t end)
+{
+	scratch *s = ctx;
+	const char *text = s->text;
+	size_t i = off, chars = 0;
+	int symbol = 1, alpha = 0;
+
+	while (i < end) {
+		int32_t cp;
+
+		i += decode(text + i, end - i, &cp);
+		chars++;
+		if (symbol && !(cp < 0x80 ? punct_ascii[cp] :
+				bsearch(&cp, punct_cp, npunct, sizeof(*punct_cp), cmp_cp) != NULL))
+			symbol = 0;
+		alpha |= is_letter(cp);
+	}
+	push_word(s, text, off, end, symbol, alpha, chars);
 }
 
 /* Split text into word and symbol tokens (see the file comment). */
@@ -981,6 +1012,25 @@ void qs_load_data(void)
 	}
 	qsort(term_cp, nterm, sizeof(*term_cp), cmp_cp);
 	c4_tables();
+	p = cm_data("quality/punctuation.txt", &n);
+	if (!p)
+		cm_die("built without data/quality/punctuation.txt");
+	for (end = p + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			nl = end;
+		if (nl - p > 2 && p[0] == 'U' && p[1] == '+' && npunct < sizeof(punct_cp) / sizeof(*punct_cp))
+			punct_cp[npunct++] = (int32_t)strtol(p + 2, NULL, 16);
+		p = nl + 1;
+	}
+	memcpy(punct_cp + npunct, term_cp, nterm * sizeof(*term_cp));
+	npunct += nterm;
+	qsort(punct_cp, npunct, sizeof(*punct_cp), cmp_cp);
+	for (n = 0; n < npunct; n++)
+		if (punct_cp[n] >= 0 && punct_cp[n] < 0x80)
+			punct_ascii[punct_cp[n]] = 1;
+	qs_spacy_load();
 }
 
 static int ends_terminal(const char *s, size_t n)
@@ -1334,7 +1384,14 @@ void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		r->failed[f] = NULL;
 	}
 	r->nall = 0;
-	split_words(s, text, n);
+	if (o->spacy_words) {
+		s->nw = 0;
+		s->text_len = n;
+		s->text = text;
+		qs_spacy_words(text, n, spacy_token, s);
+	} else {
+		split_words(s, text, n);
+	}
 	gopher_quality(o, s, text, n, r);
 	gopher_repetition(o, s, text, n, chars, r);
 	c4(o, text, n, r);

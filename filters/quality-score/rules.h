@@ -19,6 +19,7 @@ typedef struct qs_opts {
 	int on[QS_NFAMILIES];		/* which families decide */
 	int c4_edit;			/* C4 removes the lines it rejects from the text */
 	int english;			/* English-only rules apply (stop words, word length) */
+	int spacy_words;		/* words as spaCy's English tokenizer cuts them (spacy.h) */
 	/* Gopher quality */
 	size_t min_words, max_words;
 	double min_avg_word, max_avg_word, max_symbol_ratio, max_bullet_lines, max_ellipsis_lines;

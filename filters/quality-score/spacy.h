@@ -1,0 +1,27 @@
+/* spacy.h - words as spaCy's English tokenizer cuts them (quality-score --words spacy).
+ *
+ * datatrove's quality filters count words with spaCy's English tokenizer; FineWeb was made
+ * with them. This follows its rules so that a FineWeb run can be reproduced word for word:
+ * text is cut at white space; from each piece come prefixes (opening punctuation, quotes,
+ * currency, symbols) and suffixes (closing punctuation, quotes, "'s", units and currency
+ * after a number, a point after a lower-case letter or a number, ...), special cases
+ * (data/quality/spacy-en-exceptions.txt: contractions, abbreviations, emoticons) and URLs
+ * stay whole, and what remains is cut at infixes (ellipses, symbols, hyphens and : < > = /
+ * between letters, commas between letters, a point between a lower- and an upper-case
+ * letter, operators between digits). Character classes follow spaCy's by Unicode category
+ * where spaCy lists scripts one by one: letters outside its scripts may be cut differently.
+ */
+#ifndef SPACY_H
+#define SPACY_H
+
+#include <stddef.h>
+
+/* Load the special cases (once, before any qs_spacy_words). */
+void qs_spacy_load(void);
+
+/* Cut text (UTF-8, n bytes) into tokens, calling tok(ctx, off, end) for each, in order
+ * (white space is never part of a token). */
+void qs_spacy_words(const char *text, size_t n, void (*tok)(void *ctx, size_t off, size_t end),
+		    void *ctx);
+
+#endif
