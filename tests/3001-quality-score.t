@@ -76,4 +76,12 @@ is "$(jq -r .malformed s.json)" 2 "invalid JSON and a lone surrogate escape: cou
 awk 'BEGIN { printf "{\"id\":\"big\",\"text\":\""; for (i = 0; i < 5000000; i++) printf "word%d ", i % 1000; print "\"}" }' >big.jsonl
 quality-score --annotate-only big.jsonl | jq -r '.metadata.quality.words' >bigw
 is "$(cat bigw)" 5000000 "a 44 MB single-line document"
+is "$(quality-score --annotate-only --words spacy --preset gopher big.jsonl | jq -r '.metadata.quality.words')" 5000000 \
+	"--words spacy: the same 44 MB document"
+awk 'BEGIN { printf "{\"id\":\"blob\",\"text\":\"x "; for (i = 0; i < 300000; i++) printf "=(a)."; print " y\"}" }' >blob.jsonl
+is "$(quality-score --annotate-only --words spacy blob.jsonl | jq -r '.metadata.quality.words')" 3 \
+	"--words spacy: 1.5 MB without white space is one word, uncut"
+printf '{"id":"p","text":"!?.,;:)(][ ... ---"}\n' >punct.jsonl
+is "$(quality-score --annotate-only --words spacy punct.jsonl | jq -c '[.metadata.quality.words, .metadata.quality.non_symbol_words]')" \
+	"[11,0]" "--words spacy: text of only punctuation, as spaCy cuts it, all symbols"
 done_testing

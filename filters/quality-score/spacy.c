@@ -649,6 +649,8 @@ static void merge_specials(piece *pc, void (*tok)(void *, size_t, size_t), void 
 	}
 }
 
+#define PIECE_MAX (1 << 20)
+
 void qs_spacy_words(const char *text, size_t n, void (*tok)(void *ctx, size_t off, size_t end), void *ctx)
 {
 	static _Thread_local int32_t *cps;
@@ -673,8 +675,9 @@ void qs_spacy_words(const char *text, size_t n, void (*tok)(void *ctx, size_t of
 				break;
 			i += k ? k : 1;
 		}
-		/* a piece: up to the next white space */
-		for (j = i; j < n;) {
+		/* a piece: up to the next white space; one over PIECE_MAX bytes is a word as it is
+		 * (memory stays bounded, whatever the input) */
+		for (j = i; j < n && j - i < PIECE_MAX;) {
 			size_t k = cm_utf8_decode(text + j, n - j, &u);
 
 			c = u == CM_UTF8_INVALID ? 0xfffd : (int32_t)u;
@@ -688,6 +691,19 @@ void qs_spacy_words(const char *text, size_t n, void (*tok)(void *ctx, size_t of
 			cps[m] = c;
 			offs[m++] = j;
 			j += k ? k : 1;
+		}
+		if (j - i >= PIECE_MAX) {
+			while (j < n) {
+				size_t k = cm_utf8_decode(text + j, n - j, &u);
+
+				c = u == CM_UTF8_INVALID ? 0xfffd : (int32_t)u;
+				if (is_space(c))
+					break;
+				j += k ? k : 1;
+			}
+			tok(ctx, i, j);
+			i = j;
+			continue;
 		}
 		offs[m] = j;
 		pc.text = text;

@@ -10,6 +10,7 @@
  * between letters, commas between letters, a point between a lower- and an upper-case
  * letter, operators between digits). Character classes follow spaCy's by Unicode category
  * where spaCy lists scripts one by one: letters outside its scripts may be cut differently.
+ * A piece of over 1 MiB without white space is one word, uncut.
  */
 #ifndef SPACY_H
 #define SPACY_H
