@@ -197,6 +197,7 @@ typedef struct scratch {
 	size_t cap_prefix;
 	uint8_t *multi;		/* the n-gram starting at a word occurs more than once */
 	uint32_t *pos;		/* the words where such n-grams start */
+	uint32_t *run;		/* consecutive positions in pos from there on */
 	struct kpos { uint64_t key; uint32_t pos; } *part;	/* n-grams dealt into buckets */
 	uint64_t *keys;
 	size_t cap_part;
@@ -862,7 +863,7 @@ static void count_ngrams(scratch *s, size_t k, size_t np, uint32_t *best_count, 
 static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
 			      qs_result *r)
 {
-	size_t npara, nlines, dup, dupc, k, np;
+	size_t npara, nlines, dup, dupc, k, np, j;
 
 	ngram_prefix(s);
 	npara = s->npara = split_runs(text, n, 2, 1, &s->para, &s->cap_para);
@@ -883,6 +884,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 		s->cap_multi = s->nw;
 		s->multi = cm_xrealloc(s->multi, s->cap_multi);
 		s->pos = cm_xrealloc(s->pos, s->cap_multi * sizeof(*s->pos));
+		s->run = cm_xrealloc(s->run, s->cap_multi * sizeof(*s->run));
 	}
 	np = 0;
 	for (k = 2; k <= 5; k++) {
@@ -897,9 +899,13 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 		while (np && s->pos[np - 1] >= npos)
 			s->multi[s->pos[--np]] = 0;
 		count_ngrams(s, k, np, &best_count, &best_first);
+		/* an (n+1)-gram at p can only repeat where the n-grams at p and p + 1 both do */
 		for (j = m = 0; j < np; j++) {
-			s->pos[m] = s->pos[j];
-			m += s->multi[s->pos[j]];
+			size_t p = s->pos[j];
+
+			s->pos[m] = (uint32_t)p;
+			m += k == 5 ? s->multi[p] : s->multi[p] && j + 1 < np && s->pos[j + 1] == p + 1 &&
+							   s->multi[p + 1];
 		}
 		np = m;
 		if (k > 4)
@@ -918,6 +924,10 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	 * them: a repeat is skipped whole, anything else is remembered. Where the 5-gram is
 	 * unique no n-gram there can repeat or be repeated: it is stepped over, and only the
 	 * positions of repeated 5-grams are visited. */
+	/* a k-gram at p can only repeat where the 5-grams at p .. p + k - 5 all do: the runs of
+	 * consecutive positions in the list tell */
+	for (j = np; j-- > 0;)
+		s->run[j] = j + 1 < np && s->pos[j + 1] == s->pos[j] + 1 ? s->run[j + 1] + 1 : 1;
 	for (k = 5; k <= 10; k++) {
 		size_t i = 0, j, rep = 0;
 
@@ -928,7 +938,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 		for (j = 0; j < np; j++) {
 			size_t p = s->pos[j];
 
-			if (p < i)
+			if (p < i || s->run[j] < k - 4)
 				continue;
 			if (p + k > s->nw)
 				break;
@@ -1407,6 +1417,7 @@ void qs_free_scratch(void)
 	free(S.pc);
 	free(S.multi);
 	free(S.pos);
+	free(S.run);
 	free(S.part);
 	free(S.keys);
 	free(S.para);
