@@ -443,9 +443,22 @@ static void split_words(scratch *s, const char *text, size_t n)
 		size_t k, start, chars = 0;
 		int kind, alpha = 0, apos = 0, email = 0;
 
-		/* ASCII white space, the common case, without decoding */
-		while (i < n && (unsigned char)text[i] < 0x80 && (ascii_class[(unsigned char)text[i]] & 3) == K_SPACE)
+		/* ASCII white space, the common case, without decoding; long runs (indentation)
+		 * sixteen bytes at a time */
+		while (i < n && (unsigned char)text[i] < 0x80 && (ascii_class[(unsigned char)text[i]] & 3) == K_SPACE) {
 			i++;
+#ifdef __SSE2__
+			while (i + 16 <= n && (unsigned char)text[i] <= ' ') {
+				__m128i v = _mm_loadu_si128((const __m128i *)(text + i));
+				unsigned sp = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+					_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v), eq8(v, 0x7f)));
+
+				i += sp == 0xffff ? 16 : (size_t)__builtin_ctz(~sp);
+				if (sp != 0xffff)
+					break;
+			}
+#endif
+		}
 		if (i >= n)
 			break;
 		k = decode(text + i, n - i, &cp);
@@ -900,12 +913,17 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 			s->multi[s->pos[--np]] = 0;
 		count_ngrams(s, k, np, &best_count, &best_first);
 		/* an (n+1)-gram at p can only repeat where the n-grams at p and p + 1 both do */
-		for (j = m = 0; j < np; j++) {
-			size_t p = s->pos[j];
+		{
+			uint32_t *pos = s->pos;
+			const uint8_t *mu = s->multi;
 
-			s->pos[m] = (uint32_t)p;
-			m += k == 5 ? s->multi[p] : s->multi[p] && j + 1 < np && s->pos[j + 1] == p + 1 &&
-							   s->multi[p + 1];
+			pos[np] = UINT32_MAX;	/* no position follows the last (np < nw) */
+			for (j = m = 0; j < np; j++) {
+				uint32_t p = pos[j], q = pos[j + 1];
+
+				pos[m] = p;
+				m += k == 5 ? mu[p] : (size_t)(mu[p] & (q == p + 1) & mu[p + 1]);
+			}
 		}
 		np = m;
 		if (k > 4)
