@@ -1122,16 +1122,20 @@ static size_t c4_find(const char *a, size_t n, c4_hit **hits, size_t *cap)
 	size_t i = 0, nh = 0;
 
 #ifdef __SSE2__
-	/* where a first letter (l j t p c u) stands before a second one (o a e r s), any case */
-	for (; i + 17 <= n; i += 16) {
+	/* where a first letter (l j t p c u) stands before a second one (o a e r s) and a third
+	 * (r v i o e), any case */
+	for (; i + 18 <= n; i += 16) {
 		__m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i)), _mm_set1_epi8(0x20));
 		__m128i w = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i + 1)), _mm_set1_epi8(0x20));
+		__m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i + 2)), _mm_set1_epi8(0x20));
 		__m128i f = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(v, 'l'), eq8(v, 'j')),
 						      _mm_or_si128(eq8(v, 't'), eq8(v, 'p'))),
 					 _mm_or_si128(eq8(v, 'c'), eq8(v, 'u')));
 		__m128i g = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(w, 'o'), eq8(w, 'a')),
 						      _mm_or_si128(eq8(w, 'e'), eq8(w, 'r'))), eq8(w, 's'));
-		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_and_si128(f, g));
+		__m128i h = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(x, 'r'), eq8(x, 'v')),
+						      _mm_or_si128(eq8(x, 'i'), eq8(x, 'o'))), eq8(x, 'e'));
+		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(f, g), h));
 
 		while (bits) {
 			size_t j = i + (size_t)__builtin_ctz(bits);
