@@ -183,17 +183,32 @@ void cm_jw_str(cm_jw *w, const char *s)
 	cm_jw_strn(w, s, strlen(s));
 }
 
+/* Decimal digits of v (printf is a tenth of a microsecond a number: records carry dozens). */
+static void add_uint(cm_buf *b, unsigned long long v, int negative)
+{
+	char d[24];
+	size_t k = sizeof(d);
+
+	do {
+		d[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		d[--k] = '-';
+	cm_buf_add(b, d + k, sizeof(d) - k);
+}
+
 void cm_jw_int(cm_jw *w, long long v)
 {
 	sep(w);
-	cm_buf_printf(w->b, "%lld", v);
+	add_uint(w->b, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
 	after_value(w);
 }
 
 void cm_jw_uint(cm_jw *w, unsigned long long v)
 {
 	sep(w);
-	cm_buf_printf(w->b, "%llu", v);
+	add_uint(w->b, v, 0);
 	after_value(w);
 }
 
@@ -202,8 +217,9 @@ void cm_jw_double(cm_jw *w, double v)
 	sep(w);
 	if (!isfinite(v))
 		cm_buf_adds(w->b, "null");
-	else if (v == (double)(long long)v && fabs(v) < 1e15)
-		cm_buf_printf(w->b, "%lld", (long long)v);
+	else if (fabs(v) < 1e15 && v == (double)(long long)v)
+		add_uint(w->b, v < 0 ? (unsigned long long)-(long long)v : (unsigned long long)(long long)v,
+			 v < 0);
 	else
 		cm_buf_printf(w->b, "%.9g", v);
 	after_value(w);
