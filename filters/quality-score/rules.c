@@ -113,7 +113,7 @@ static void hc_reset(hcount *h, size_t expect)
 }
 
 /* Count one more of key; returns its slot (count 1 the first time). */
-static hslot *hc_add(hcount *h, uint64_t key, uint32_t pos)
+static inline __attribute__((always_inline)) hslot *hc_add(hcount *h, uint64_t key, uint32_t pos)
 {
 	size_t i;
 	hslot *e;
