@@ -918,12 +918,19 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 			const uint8_t *mu = s->multi;
 
 			pos[np] = UINT32_MAX;	/* no position follows the last (np < nw) */
-			for (j = m = 0; j < np; j++) {
-				uint32_t p = pos[j], q = pos[j + 1];
+			if (k == 5)
+				for (j = m = 0; j < np; j++) {
+					pos[m] = pos[j];
+					m += mu[pos[j]];
+				}
+			else
+				for (j = m = 0; j < np; j++) {
+					uint32_t p = pos[j];
+					unsigned both = (unsigned)mu[p] & (unsigned)mu[p + 1];
 
-				pos[m] = p;
-				m += k == 5 ? mu[p] : (size_t)(mu[p] & (q == p + 1) & mu[p + 1]);
-			}
+					pos[m] = p;
+					m += both & (pos[j + 1] == p + 1);
+				}
 		}
 		np = m;
 		if (k > 4)
