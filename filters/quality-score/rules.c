@@ -215,7 +215,8 @@ static inline unsigned popcount16(unsigned x)
 	return (x + (x >> 8)) & 0x1f;
 }
 
-/* Characters: bytes less UTF-8 continuation bytes (10xxxxxx), eight bytes at a time. */
+/* Characters: bytes less UTF-8 continuation bytes (10xxxxxx), sixteen bytes at a time (SSE2),
+ * then eight, then one. */
 static size_t chars_of(const char *p, size_t n)
 {
 	const uint64_t hi = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
