@@ -255,19 +255,14 @@ static const special *special_at(const piece *pc, size_t a, size_t b)
 	return b > a ? find_special(pc->text + pc->off[a], pc->off[b] - pc->off[a]) : NULL;
 }
 
-static void emit_special_at(piece *pc, size_t off, const special *e)
+static void emit_special(piece *pc, size_t a, const special *e)
 {
-	size_t k;
+	size_t off = pc->off[a], k;
 
 	for (k = 0; k < e->ntok; k++) {
 		add_token(pc, off, off + e->tok[k]);
 		off += e->tok[k];
 	}
-}
-
-static void emit_special(piece *pc, size_t a, const special *e)
-{
-	emit_special_at(pc, pc->off[a], e);
 }
 
 static int bytes_are(const piece *pc, size_t a, size_t b, const char *s)
