@@ -182,8 +182,6 @@ typedef struct span {
 	uint64_t hash;
 } span;
 
-typedef struct kpos kpos;
-
 typedef struct scratch {
 	size_t text_len;	/* of the text being split */
 	const char *text;
@@ -198,8 +196,8 @@ typedef struct scratch {
 	uint8_t *multi;		/* the n-gram starting at a word occurs more than once */
 	uint32_t *pos;		/* the words where such n-grams start */
 	uint32_t *run;		/* consecutive positions in pos from there on */
-	struct kpos { uint64_t key; uint32_t pos; } *part;	/* n-grams dealt into buckets */
-	uint64_t *keys;
+	uint64_t *keys;		/* n-gram hashes; then, dealt into buckets, again */
+	uint32_t *ppos;		/* their positions, dealt into buckets */
 	size_t cap_part;
 	size_t cap_multi;
 } scratch;
@@ -806,20 +804,65 @@ static size_t ngram_chars(const scratch *s, size_t i, size_t n, int spaces)
 	return (size_t)(s->pc[i + n] - s->pc[i]) + (spaces ? n - 1 : 0);
 }
 
-/* One n-gram at position i counted: counts grow one by one, so the largest (the first seen
- * on ties) is known as it comes, and so is "more than once" (at the second sighting the
- * first is marked too). */
-static inline void count_one(scratch *s, uint64_t key, uint32_t i, uint32_t *best_count, size_t *best_first)
+/* Count keys[0..n), the n-grams at pos[0..n), in the table. Counts grow one by one, so the
+ * largest (the first seen on ties) is known as it comes, and so is "more than once" (at the
+ * second sighting the first is marked too). A key seen once is not a candidate for the
+ * largest: the caller takes the first n-gram when no count reaches 2. The table's fields
+ * are kept in locals (stores to multi[] could otherwise alias them); the slots a few keys
+ * ahead are fetched while this one is counted. */
+static void count_keys(hcount *h, uint8_t *multi, const uint64_t *keys, const uint32_t *pos, size_t n,
+		       uint32_t *best_count, size_t *best_first)
 {
-	const hslot *e = hc_add(&s->hc, key, i);
+	hslot *slot = h->slot;
+	uint32_t *used = h->used;
+	size_t mask = h->mask, nused = h->n, j;
+	uint32_t bc = *best_count;
+	size_t bf = *best_first;
 
-	s->multi[i] = e->count > 1;
-	if (e->count == 2)
-		s->multi[e->first] = 1;
-	if (e->count > *best_count || (e->count == *best_count && e->first < *best_first)) {
-		*best_count = e->count;
-		*best_first = e->first;
+	for (j = 0; j < n; j++) {
+		uint64_t key = keys[j];
+		size_t i = key & mask;
+		hslot *e;
+		uint32_t c;
+
+		if (j + 8 < n)
+			__builtin_prefetch(&slot[keys[j + 8] & mask]);
+		for (;;) {
+			e = &slot[i];
+			if (e->key == key)
+				goto seen;
+			if (!e->key)
+				break;
+			i = (i + 1) & mask;
+		}
+		if (2 * (nused + 1) > mask + 1) {	/* more keys than expected */
+			h->n = nused;
+			hc_grow(h, 2 * (mask + 1));
+			slot = h->slot;
+			used = h->used;
+			mask = h->mask;
+			j--;
+			continue;
+		}
+		e->key = key;
+		e->count = 1;
+		e->first = pos[j];
+		used[nused++] = (uint32_t)i;
+		multi[pos[j]] = 0;
+		continue;
+seen:
+		c = ++e->count;
+		multi[pos[j]] = 1;
+		if (c == 2)
+			multi[e->first] = 1;
+		if (c > bc || (c == bc && e->first < bf)) {
+			bc = c;
+			bf = e->first;
+		}
 	}
+	h->n = nused;
+	*best_count = bc;
+	*best_first = bf;
 }
 
 #define PART_MIN 16384	/* more n-grams than this are counted bucket by bucket */
@@ -833,22 +876,21 @@ static void count_ngrams(scratch *s, size_t k, size_t np, uint32_t *best_count, 
 {
 	size_t j, b, nb, bits = 1;
 	uint32_t off[4097];
+	uint64_t *keys;
+	const uint64_t *ph = s->ph, pk = s->pow[k];
+	const uint32_t *pos = s->pos;
 
 	if (np > s->cap_part) {
 		s->cap_part = np;
-		s->part = cm_xrealloc(s->part, s->cap_part * sizeof(*s->part));
-		s->keys = cm_xrealloc(s->keys, s->cap_part * sizeof(*s->keys));
+		s->keys = cm_xrealloc(s->keys, 2 * s->cap_part * sizeof(*s->keys));
+		s->ppos = cm_xrealloc(s->ppos, s->cap_part * sizeof(*s->ppos));
 	}
+	keys = s->keys;
 	for (j = 0; j < np; j++)
-		s->keys[j] = ngram_hash(s, s->pos[j], k) | 1;
+		keys[j] = (ph[pos[j] + k] - ph[pos[j]] * pk) | 1;
 	if (np <= PART_MIN) {
-		/* the slots a few n-grams ahead are fetched while this one is counted */
 		hc_reset(&s->hc, np);
-		for (j = 0; j < np; j++) {
-			if (j + 8 < np)
-				__builtin_prefetch(&s->hc.slot[s->keys[j + 8] & s->hc.mask]);
-			count_one(s, s->keys[j], s->pos[j], best_count, best_first);
-		}
+		count_keys(&s->hc, s->multi, keys, pos, np, best_count, best_first);
 		return;
 	}
 	while (bits < 12 && (np >> bits) > 4096)
@@ -856,21 +898,26 @@ static void count_ngrams(scratch *s, size_t k, size_t np, uint32_t *best_count, 
 	nb = (size_t)1 << bits;
 	memset(off, 0, (nb + 1) * sizeof(*off));
 	for (j = 0; j < np; j++)
-		off[(s->keys[j] >> (64 - bits)) + 1]++;
+		off[(keys[j] >> (64 - bits)) + 1]++;
 	for (b = 0; b < nb; b++)
 		off[b + 1] += off[b];
-	for (j = 0; j < np; j++) {
-		kpos *d = &s->part[off[s->keys[j] >> (64 - bits)]++];
+	{
+		uint64_t *pk2 = keys + s->cap_part;
+		uint32_t *pp = s->ppos;
 
-		d->key = s->keys[j];
-		d->pos = s->pos[j];
-	}
-	for (b = 0, j = 0; b < nb; b++) {
-		size_t end = off[b];	/* now where bucket b ends */
+		for (j = 0; j < np; j++) {
+			uint32_t d = off[keys[j] >> (64 - bits)]++;
 
-		hc_reset(&s->hc, end - j);
-		for (; j < end; j++)
-			count_one(s, s->part[j].key, s->part[j].pos, best_count, best_first);
+			pk2[d] = keys[j];
+			pp[d] = pos[j];
+		}
+		for (b = 0, j = 0; b < nb; b++) {
+			size_t end = off[b];	/* now where bucket b ends */
+
+			hc_reset(&s->hc, end - j);
+			count_keys(&s->hc, s->multi, pk2 + j, pp + j, end - j, best_count, best_first);
+			j = end;
+		}
 	}
 }
 
@@ -1448,7 +1495,7 @@ void qs_free_scratch(void)
 	free(S.multi);
 	free(S.pos);
 	free(S.run);
-	free(S.part);
+	free(S.ppos);
 	free(S.keys);
 	free(S.para);
 	free(S.lines);
