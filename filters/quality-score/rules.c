@@ -196,6 +196,11 @@ typedef struct scratch {
 	uint8_t *multi;		/* the n-gram starting at a word occurs more than once */
 	uint32_t *pos;		/* the words where such n-grams start */
 	uint32_t *run;		/* consecutive positions in pos from there on */
+	uint32_t *nl;		/* where the newlines are */
+	uint32_t *nlc;		/* continuation bytes before each */
+	size_t nnl, cap_nl;
+	size_t cont;		/* continuation bytes in the text */
+	size_t hashes, ellipses;	/* '#' and "..." or U+2026 in the text */
 	uint64_t *keys;		/* n-gram hashes; then, dealt into buckets, again */
 	uint32_t *ppos;		/* their positions, dealt into buckets */
 	size_t cap_part;
@@ -291,6 +296,84 @@ static inline unsigned word_bytes16(const char *p, unsigned *letters)
 	return (unsigned)_mm_movemask_epi8(w);
 }
 #endif
+
+/* One pass over the text for what several rules need: where the newlines are (and the
+ * continuation bytes before each, so a span between newlines knows its characters), the
+ * continuation bytes, '#' and ellipses ("..." without overlap, as str.count finds them, and
+ * U+2026). Sixteen bytes at a time (SSE2); the rare marks one by one. */
+static void scan_text(scratch *s, const char *text, size_t n)
+{
+	size_t i = 0, cont = 0, hashes = 0, ell = 0, k = 0, dot_skip = 0;
+	uint32_t *nl = s->nl, *nlc = s->nlc;
+
+#define SCAN_NEWLINE(at) do {							\
+		if (k == s->cap_nl) {						\
+			s->cap_nl = s->cap_nl ? 2 * s->cap_nl : 256;		\
+			nl = s->nl = cm_xrealloc(nl, s->cap_nl * sizeof(*nl));	\
+			nlc = s->nlc = cm_xrealloc(nlc, s->cap_nl * sizeof(*nlc)); \
+		}								\
+		nl[k] = (uint32_t)(at);						\
+		nlc[k++] = (uint32_t)cont;					\
+	} while (0)
+#define SCAN_DOT(at) do {							\
+		size_t p_ = (at);						\
+		if (p_ >= dot_skip && p_ + 2 < n && text[p_ + 1] == '.' && text[p_ + 2] == '.') { \
+			ell++;							\
+			dot_skip = p_ + 3;					\
+		}								\
+	} while (0)
+#define SCAN_E2(at) do {							\
+		size_t p_ = (at);						\
+		ell += p_ + 2 < n && (unsigned char)text[p_ + 1] == 0x80 && (unsigned char)text[p_ + 2] == 0xa6; \
+	} while (0)
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(text + i));
+		unsigned c = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xc0)),
+									_mm_set1_epi8((char)0x80)));
+		unsigned mn = (unsigned)_mm_movemask_epi8(eq8(v, '\n'));
+		unsigned mh = (unsigned)_mm_movemask_epi8(eq8(v, '#'));
+		unsigned md = (unsigned)_mm_movemask_epi8(eq8(v, '.'));
+		unsigned me = (unsigned)_mm_movemask_epi8(eq8(v, (char)0xe2));
+
+		if (mn) {
+			/* the continuation bytes before each newline of the block */
+			for (; mn; mn &= mn - 1) {
+				unsigned b = (unsigned)__builtin_ctz(mn);
+
+				SCAN_NEWLINE(i + b);
+				nlc[k - 1] = (uint32_t)(cont + popcount16(c & ((1u << b) - 1)));
+			}
+		}
+		cont += popcount16(c);
+		if (mh)
+			hashes += popcount16(mh);
+		for (; md; md &= md - 1)
+			SCAN_DOT(i + (size_t)__builtin_ctz(md));
+		for (; me; me &= me - 1)
+			SCAN_E2(i + (size_t)__builtin_ctz(me));
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch == '\n')
+			SCAN_NEWLINE(i);
+		cont += (ch & 0xc0) == 0x80;
+		hashes += ch == '#';
+		if (ch == '.')
+			SCAN_DOT(i);
+		else if (ch == 0xe2)
+			SCAN_E2(i);
+	}
+#undef SCAN_NEWLINE
+#undef SCAN_DOT
+#undef SCAN_E2
+	s->nnl = k;
+	s->cont = cont;
+	s->hashes = hashes;
+	s->ellipses = ell;
+}
 
 static inline int kind_of(int32_t cp)
 {
@@ -581,21 +664,15 @@ static void find_duplicates(scratch *s, const span *sp, size_t n, size_t *dup, s
 		}
 }
 
-static int is_newline_run(const char *p, size_t n, size_t i, size_t min)
+/* Split the text on runs of at least `min` newlines (after trimming white space when trim)
+ * into *out (grown as needed); returns the count. Each span gets its characters (from the
+ * continuation bytes before its ends: trimmed white space has none) and a hash. */
+static size_t split_runs(scratch *s, const char *text, size_t n, size_t min, int trim, span **out,
+			 size_t *cap)
 {
-	size_t k = 0;
-
-	while (i + k < n && p[i + k] == '\n')
-		k++;
-	return k >= min ? (int)k : 0;
-}
-
-/* Split on runs of at least `min` newlines (after trimming whitespace when trim) into *out
- * (grown as needed); returns the count. Each span gets its characters and a hash. */
-static size_t split_runs(const char *text, size_t n, size_t min, int trim, span **out, size_t *cap)
-{
+	const uint32_t *nl = s->nl, *nlc = s->nlc;
 	span *sp = *out;
-	size_t k = 0, i, start, b = 0, e = n;
+	size_t k = 0, b = 0, e = n, j = 0, start, cstart = 0, nnl = s->nnl;
 
 	if (trim) {
 		while (b < e && (text[b] == ' ' || text[b] == '\n' || text[b] == '\t' || text[b] == '\r'))
@@ -603,34 +680,41 @@ static size_t split_runs(const char *text, size_t n, size_t min, int trim, span 
 		while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n' || text[e - 1] == '\t' ||
 				 text[e - 1] == '\r'))
 			e--;
+		while (j < nnl && nl[j] < b)
+			j++;
 	}
-	for (i = start = b;; ) {
-		int run;
+	for (start = b;;) {
+		size_t end, cend, r = j;
+		int last = j >= nnl || nl[j] >= e;
 
-		/* jump to the next newline */
-		if (i < e && text[i] != '\n') {
-			const char *nl = memchr(text + i, '\n', e - i);
-
-			i = nl ? (size_t)(nl - text) : e;
-		}
-		run = i < e ? is_newline_run(text, e, i, min) : 0;
-		if (i >= e || run) {
-			if (k == *cap) {
-				*cap = *cap ? *cap * 2 : 64;
-				sp = *out = cm_xrealloc(sp, *cap * sizeof(*sp));
+		if (!last) {
+			/* the run of newlines from nl[j] */
+			while (r + 1 < nnl && nl[r + 1] == nl[r] + 1 && nl[r + 1] < e)
+				r++;
+			if (r - j + 1 < min) {
+				j = r + 1;
+				continue;
 			}
-			sp[k].off = start;
-			sp[k].len = i - start;
-			sp[k].chars = chars_of(text + start, i - start);
-			sp[k].hash = XXH3_64bits(text + start, i - start) ^ (i - start);
-			k++;
-			if (i >= e)
-				break;
-			i += (size_t)run;
-			start = i;
+			end = nl[j];
+			cend = nlc[j];
 		} else {
-			i++;
+			end = e;
+			cend = s->cont;
 		}
+		if (k == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			sp = *out = cm_xrealloc(sp, *cap * sizeof(*sp));
+		}
+		sp[k].off = start;
+		sp[k].len = end - start;
+		sp[k].chars = end - start - (cend - cstart);
+		sp[k].hash = XXH3_64bits(text + start, end - start) ^ (end - start);
+		k++;
+		if (last)
+			break;
+		start = nl[r] + 1;
+		cstart = nlc[r];
+		j = r + 1;
 	}
 	return k;
 }
@@ -672,7 +756,7 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 	size_t i, nonsym = 0, sumlen = 0, alpha = 0, stops = 0, hashes = 0, ell = 0, lines = 0,
 	       bullets = 0, endell = 0;
 	unsigned seen_stop = 0;
-	const char *p, *end = text + n;
+	const char *end = text + n;
 
 	for (i = 0; i < s->nw; i++) {
 		const word *w = &s->w[i];
@@ -692,33 +776,15 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 			stops++;
 		}
 	}
-	/* '#' and ellipses ("..." or U+2026), each found with memchr: they are rare */
-	for (p = text; p < end && (p = memchr(p, '#', (size_t)(end - p))); p++)
-		hashes++;
-	for (p = text; p < end && (p = memchr(p, '.', (size_t)(end - p)));)
-		if (p + 2 < end && p[1] == '.' && p[2] == '.') {
-			ell++;
-			p += 3;
-		} else {
-			p++;
-		}
-	for (p = text; p < end && (p = memchr(p, 0xe2, (size_t)(end - p)));)
-		if (p + 2 < end && (unsigned char)p[1] == 0x80 && (unsigned char)p[2] == 0xa6) {
-			ell++;
-			p += 3;
-		} else {
-			p++;
-		}
-	/* lines: starting with a bullet, ending with an ellipsis */
-	for (p = text; p <= end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *a, *b;
+	/* lines (as str.splitlines: no empty line after a final newline): starting with a
+	 * bullet, ending with an ellipsis */
+	for (i = 0; i <= s->nnl; i++) {
+		const char *a = i ? text + s->nl[i - 1] + 1 : text, *nl = i < s->nnl ? text + s->nl[i] : end, *b;
 
-		if (!nl)
-			nl = end;
-		if (nl == end && p == end && lines > 0)
+		if (i == s->nnl && a == end && i > 0)
 			break;
 		lines++;
-		for (a = p; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
+		for (; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
 			;
 		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
 			;
@@ -730,10 +796,9 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 		    (b - a >= 3 && (unsigned char)b[-3] == 0xe2 && (unsigned char)b[-2] == 0x80 &&
 		     (unsigned char)b[-1] == 0xa6))
 			endell++;
-		p = nl + 1;
-		if (nl == end)
-			break;
 	}
+	hashes = s->hashes;
+	ell = s->ellipses;
 	r->words = s->nw;
 	r->non_symbol_words = nonsym;
 	r->stop_words = stops;
@@ -927,12 +992,12 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	size_t npara, nlines, dup, dupc, k, np, j;
 
 	ngram_prefix(s);
-	npara = s->npara = split_runs(text, n, 2, 1, &s->para, &s->cap_para);
+	npara = s->npara = split_runs(s, text, n, 2, 1, &s->para, &s->cap_para);
 	find_duplicates(s, s->para, npara, &dup, &dupc);
 	r->paragraphs = npara;
 	r->dup_para_frac = npara ? (double)dup / (double)npara : 0;
 	r->dup_para_char_frac = chars ? (double)dupc / (double)chars : 0;
-	nlines = s->nlines = split_runs(text, n, 1, 0, &s->lines, &s->cap_lines);
+	nlines = s->nlines = split_runs(s, text, n, 1, 0, &s->lines, &s->cap_lines);
 	find_duplicates(s, s->lines, nlines, &dup, &dupc);
 	r->dup_line_frac = nlines ? (double)dup / (double)nlines : 0;
 	r->dup_line_char_frac = chars ? (double)dupc / (double)chars : 0;
@@ -1301,25 +1366,23 @@ static void strip_citations(cm_buf *out, const char *a, size_t n)
 	out->p[out->len] = '\0';
 }
 
-static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
+static void c4(const qs_opts *o, const scratch *s, const char *text, size_t n, qs_result *r)
 {
 	static _Thread_local cm_buf cl;
 	static _Thread_local c4_hit *hits;
 	static _Thread_local size_t cap_hits;
 	const char *p = text, *end = text + n;
-	size_t kept = 0, removed = 0, sentences = 0, nhits, h = 0;
+	size_t kept = 0, removed = 0, sentences = 0, nhits, h = 0, line = 0;
 	const char *why = NULL;
 
 	nhits = c4_find(text, n, &hits, &cap_hits);
 	cm_buf_reset(&r->c4_text);
 	r->c4_lorem_ipsum = r->c4_curly_bracket = 0;
 	while (p < end && !why) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *a, *b;
+		const char *nl = line < s->nnl ? text + s->nl[line++] : end, *a, *b;
 		size_t words = 0;
 		int skip = 0, long_word = 0, found;
 
-		if (!nl)
-			nl = end;
 		for (a = p; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
 			;
 		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
@@ -1414,12 +1477,11 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		fail(r, QS_C4, why);
 }
 
-static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
+static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t chars,
 		    qs_result *r)
 {
 	span *lines = s->lines;		/* Gopher's lines, split on runs of "\n" */
-	size_t nlines = s->nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines = 0, nonnl;
-	const char *p, *end = text + n;
+	size_t nlines = s->nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines, nonnl;
 
 	/* lines: split on "\n", blank ones left out (Gopher is done with them) */
 	for (i = 0; i < nlines; i++) {
@@ -1434,8 +1496,7 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, si
 		if (!blank)
 			lines[k++] = lines[i];
 	}
-	for (p = text; p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++)
-		newlines++;
+	newlines = s->nnl;
 	if (k == 0) {
 		fail(r, QS_FINEWEB, "empty");
 		return;
@@ -1463,8 +1524,11 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t n, si
 void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
 {
 	scratch *s = &S;
-	size_t chars = chars_of(text, n);
+	size_t chars;
 	int f;
+
+	scan_text(s, text, n);
+	chars = n - s->cont;
 
 	for (f = 0; f < QS_NFAMILIES; f++) {
 		r->pass[f] = 1;
@@ -1481,8 +1545,8 @@ void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
 	}
 	gopher_quality(o, s, text, n, r);
 	gopher_repetition(o, s, text, n, chars, r);
-	c4(o, text, n, r);
-	fineweb(o, s, text, n, chars, r);
+	c4(o, s, text, n, r);
+	fineweb(o, s, text, chars, r);
 }
 
 /* For leak checkers: the thread's scratch. */
@@ -1497,6 +1561,8 @@ void qs_free_scratch(void)
 	free(S.run);
 	free(S.ppos);
 	free(S.keys);
+	free(S.nl);
+	free(S.nlc);
 	free(S.para);
 	free(S.lines);
 	hc_free(&S.hc);
