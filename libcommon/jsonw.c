@@ -1,4 +1,5 @@
 /* jsonw.c - writing JSON: a fast string escaper and a small object/array builder. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -212,6 +213,95 @@ void cm_jw_uint(cm_jw *w, unsigned long long v)
 	after_value(w);
 }
 
+/* printf's "%.9g" for finite v, without printf, where the result is certain to be the same:
+ * v scaled to nine digits in long double (one rounding, of at most 2^-64 relative, when
+ * long double has 64 bits or more of mantissa) is rounded, unless its fraction is within
+ * 1e-6 of a half, where only the exact decimal value decides: those, and magnitudes
+ * outside 1e-19..1e36, go to printf. Writes at most 24 bytes at o; returns the length. */
+static size_t fmt_g9(char *o, double v)
+{
+	static const long double p10[] = {
+		1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L, 1e13L,
+		1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L,
+		1e26L, 1e27L,
+	};
+	long double a = fabs(v), sc, fl, frac;
+	char d[10], *start = o;
+	unsigned long digits;
+	int e, len, i;
+
+	if (LDBL_MANT_DIG < 64 || !(a >= 1e-19 && a < 1e36))
+		return (size_t)snprintf(o, 25, "%.9g", v);
+	e = (int)floor(log10((double)a));
+	for (i = 0; i < 2; i++) {	/* log10 may be one off either way */
+		if (8 - e > 27 || e - 8 > 27)
+			return (size_t)snprintf(o, 25, "%.9g", v);
+		sc = 8 - e >= 0 ? a * p10[8 - e] : a / p10[e - 8];
+		if (sc < 1e8L)
+			e--;
+		else if (sc >= 1e9L)
+			e++;
+		else
+			break;
+	}
+	if (i == 2)
+		return (size_t)snprintf(o, 25, "%.9g", v);
+	fl = floorl(sc);
+	frac = sc - fl;
+	if (fabsl(frac - 0.5L) < 1e-6L)
+		return (size_t)snprintf(o, 25, "%.9g", v);
+	digits = (unsigned long)fl + (frac > 0.5L);
+	if (digits == 1000000000UL) {
+		digits = 100000000UL;
+		e++;
+	}
+	for (i = 8; i >= 0; i--) {
+		d[i] = (char)('0' + digits % 10);
+		digits /= 10;
+	}
+	for (len = 9; len > 1 && d[len - 1] == '0'; len--)
+		;
+	if (v < 0)
+		*o++ = '-';
+	if (e >= -4 && e < 9) {
+		if (e >= 0) {
+			memcpy(o, d, (size_t)e + 1);
+			o += e + 1;
+			if (len > e + 1) {
+				*o++ = '.';
+				memcpy(o, d + e + 1, (size_t)(len - e - 1));
+				o += len - e - 1;
+			}
+		} else {
+			*o++ = '0';
+			*o++ = '.';
+			for (i = -1; i > e; i--)
+				*o++ = '0';
+			memcpy(o, d, (size_t)len);
+			o += len;
+		}
+	} else {
+		*o++ = d[0];
+		if (len > 1) {
+			*o++ = '.';
+			memcpy(o, d + 1, (size_t)len - 1);
+			o += len - 1;
+		}
+		*o++ = 'e';
+		*o++ = e < 0 ? '-' : '+';
+		if (e < 0)
+			e = -e;
+		if (e >= 10) {
+			*o++ = (char)('0' + e / 10);
+			*o++ = (char)('0' + e % 10);
+		} else {
+			*o++ = '0';
+			*o++ = (char)('0' + e);
+		}
+	}
+	return (size_t)(o - start);
+}
+
 void cm_jw_double(cm_jw *w, double v)
 {
 	sep(w);
@@ -220,8 +310,11 @@ void cm_jw_double(cm_jw *w, double v)
 	else if (fabs(v) < 1e15 && v == (double)(long long)v)
 		add_uint(w->b, v < 0 ? (unsigned long long)-(long long)v : (unsigned long long)(long long)v,
 			 v < 0);
-	else
-		cm_buf_printf(w->b, "%.9g", v);
+	else {
+		char t[32];
+
+		cm_buf_add(w->b, t, fmt_g9(t, v));
+	}
 	after_value(w);
 }
 
