@@ -513,142 +513,276 @@ static void spacy_token(void *ctx, size_t off, size_t end)
 	push_word(s, text, off, end, symbol, alpha, chars);
 }
 
-/* Split text into word and symbol tokens (see the file comment). */
+/* One token from i (white space first skipped), the general way: returns where the next
+ * begins. */
+static size_t next_token(scratch *s, const char *text, size_t n, size_t i)
+{
+	int32_t cp;
+	size_t k, start, chars = 0;
+	int kind, alpha = 0, apos = 0, email = 0;
+
+	/* ASCII white space, the common case, without decoding; long runs (indentation)
+	 * sixteen bytes at a time */
+	while (i < n && (unsigned char)text[i] < 0x80 && (ascii_class[(unsigned char)text[i]] & 3) == K_SPACE) {
+		i++;
+#ifdef __SSE2__
+		while (i + 16 <= n && (unsigned char)text[i] <= ' ') {
+			__m128i v = _mm_loadu_si128((const __m128i *)(text + i));
+			unsigned sp = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v), eq8(v, 0x7f)));
+
+			i += sp == 0xffff ? 16 : (size_t)__builtin_ctz(~sp);
+			if (sp != 0xffff)
+				break;
+		}
+#endif
+	}
+	if (i >= n)
+		return i;
+	k = decode(text + i, n - i, &cp);
+	start = i;
+	kind = kind_of(cp);
+
+	if (kind == K_SPACE)
+		return i + k;
+	if (kind == K_CJK) {
+		push_word(s, text, i, i + k, 0, 1, 1);
+		return i + k;
+	}
+	/* a slash that opens a word at a token start stays on it ("/sys"), as the common
+	 * English tokenizer leaves it */
+	if (cp == '/' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n') &&
+	    i + 1 < n && kind_of((unsigned char)text[i + 1]) == K_WORD) {
+		kind = K_WORD;
+		i += k;
+		chars = 1;
+	}
+	/* a URL is one token */
+	if ((cp == 'h' && ((n - i >= 7 && memcmp(text + i, "http://", 7) == 0) ||
+			   (n - i >= 8 && memcmp(text + i, "https://", 8) == 0))) ||
+	    (cp == 'w' && n - i >= 4 && memcmp(text + i, "www.", 4) == 0)) {
+		while (i < n && text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
+			i += decode(text + i, n - i, &cp);
+			chars++;
+		}
+		push_word(s, text, start, i, 0, 1, chars);
+		return i;
+	}
+	while (i < n) {
+		int kk;
+
+		/* the common case first: ASCII letters and digits in a word */
+		if (kind == K_WORD) {
+			unsigned char c;
+
+#ifdef __SSE2__
+			while (i + 16 <= n) {
+				unsigned letters, w = word_bytes16(text + i, &letters), run;
+
+				run = w == 0xffff ? 16 : (unsigned)__builtin_ctz(~w);
+				alpha |= (letters & ((1u << run) - 1)) != 0;
+				i += run;
+				chars += run;
+				if (run < 16)
+					break;
+			}
+#endif
+			while (i < n && (c = (unsigned char)text[i]) < 0x80 && (ascii_class[c] & 3) == K_WORD) {
+				alpha |= ascii_class[c] >> 2;
+				i++;
+				chars++;
+			}
+			/* ended by the end or by ASCII white space: the word is done */
+			if (i >= n || (c < 0x80 && (ascii_class[c] & 3) == K_SPACE))
+				break;
+		}
+		k = decode(text + i, n - i, &cp);
+		kk = kind_of(cp);
+		if (kind == K_WORD && kk == K_SYMBOL && i > start && i + k < n) {
+			int32_t next;
+
+			decode(text + i + k, n - i - k, &next);
+			/* an apostrophe between letters stays in the word (don't, l'eau), and
+			 * so do a point or comma between digits (3.14, 1,000) */
+			if (cp == '@' && kind_of(next) == K_WORD)
+				email = 1;
+			if (((cp == '\'' || cp == 0x2019) && kind_of(next) == K_WORD && (apos = 1)) ||
+			    (email && (cp == '@' || cp == '.' || cp == '-') && kind_of(next) == K_WORD) ||
+			    ((cp == '.' || cp == ',' || cp == ':') && is_digit_at(text, n, i - 1) &&
+			     is_digit_at(text, n, i + k)) ||
+			    (cp == '-' && is_digit_at(text, n, i + k))) {
+				i += k;
+				chars++;
+				continue;
+			}
+		}
+		if (kk != kind)
+			break;
+		/* punctuation comes one mark a token ("=====" is five), but for runs of
+		 * points ("...") */
+		if (kind == K_SYMBOL && i > start && !(cp == '.' && text[i - 1] == '.'))
+			break;
+		alpha |= is_letter(cp);
+		i += k;
+		chars++;
+	}
+	if (kind == K_WORD && apos) {
+		size_t cl = clitic_at(text + start, i - start);
+
+		if (cl) {
+			/* "n't", "'s": a token of their own */
+			size_t cut = i - cl;
+
+			push_word(s, text, start, cut, 0, alpha, chars_of(text + start, cut - start));
+			push_word(s, text, cut, i, 0, 1, chars_of(text + cut, cl));
+			return i;
+		}
+	}
+	push_word(s, text, start, i, kind == K_SYMBOL, alpha, chars);
+	return i;
+}
+
+#ifdef __SSE2__
+/* 64 bytes from p: ASCII word bytes (letters, digits, '_'), ASCII letters, ASCII white space
+ * (bytes up to ' ', and DEL), non-ASCII bytes: bit i for byte i */
+static inline void block_masks(const char *p, uint64_t *wm, uint64_t *lm, uint64_t *sm, uint64_t *hm)
+{
+	uint64_t w = 0, l = 0, sp = 0, h = 0;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+		__m128i lt = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25);
+		__m128i wd = _mm_or_si128(_mm_or_si128(lt, in_range(v, '0', 9)), eq8(v, '_'));
+		__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v), eq8(v, 0x7f));
+
+		w |= (uint64_t)(unsigned)_mm_movemask_epi8(wd) << (16 * k);
+		l |= (uint64_t)(unsigned)_mm_movemask_epi8(lt) << (16 * k);
+		sp |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << (16 * k);
+		h |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * k);
+	}
+	*wm = w;
+	*lm = l;
+	*sm = sp;
+	*hm = h;
+}
+#endif
+
+/* Whether next_token would end the word of ASCII word bytes text[t..e) at the ASCII symbol
+ * text[e] (e < n): not where the symbol joins it to what follows (an apostrophe, '@', a
+ * point, comma or colon between digits, '-' before a digit) or where a URL starts. */
+static inline int word_ends_at(const char *text, size_t n, size_t t, size_t e)
+{
+	switch (text[e]) {
+	case '\'':
+	case '@':
+		return 0;
+	case '.':
+	case ',':
+	case ':':
+		if (is_digit_at(text, n, e - 1) && is_digit_at(text, n, e + 1))
+			return 0;
+		return !((text[e] == '.' && text[t] == 'w') || (text[e] == ':' && text[t] == 'h'));
+	case '-':
+		return !is_digit_at(text, n, e + 1);
+	default:
+		return 1;
+	}
+}
+
+/* Split text into word and symbol tokens (see the file comment). Most tokens are runs of
+ * ASCII letters and digits, or single ASCII marks: those are found from bit masks over 64
+ * bytes at a time, with the same result as next_token's; next_token takes every other
+ * (non-ASCII, or where marks join words: apostrophes, numbers, e-mail addresses, URLs). */
 static void split_words(scratch *s, const char *text, size_t n)
 {
 	size_t i = 0;
 
 	s->nw = 0;
 	s->text_len = n;
+#ifdef __SSE2__
 	while (i < n) {
-		int32_t cp;
-		size_t k, start, chars = 0;
-		int kind, alpha = 0, apos = 0, email = 0;
+		size_t base = i & ~(size_t)63;
+		uint64_t wm, lm, sm, hm;
 
-		/* ASCII white space, the common case, without decoding; long runs (indentation)
-		 * sixteen bytes at a time */
-		while (i < n && (unsigned char)text[i] < 0x80 && (ascii_class[(unsigned char)text[i]] & 3) == K_SPACE) {
-			i++;
-#ifdef __SSE2__
-			while (i + 16 <= n && (unsigned char)text[i] <= ' ') {
-				__m128i v = _mm_loadu_si128((const __m128i *)(text + i));
-				unsigned sp = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-					_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v), eq8(v, 0x7f)));
+		if (base + 64 <= n) {
+			block_masks(text + base, &wm, &lm, &sm, &hm);
+		} else {
+			char tail[64];	/* past the end: NULs, white space */
 
-				i += sp == 0xffff ? 16 : (size_t)__builtin_ctz(~sp);
-				if (sp != 0xffff)
-					break;
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, text + base, n - base);
+			block_masks(tail, &wm, &lm, &sm, &hm);
+		}
+		while (i < base + 64 && i < n) {
+			uint64_t ns = ~sm & (~(uint64_t)0 << (i - base));
+			size_t t, tb, e;
+
+			if (!ns) {		/* white space to the block's end */
+				i = base + 64;
+				break;
 			}
-#endif
-		}
-		if (i >= n)
-			break;
-		k = decode(text + i, n - i, &cp);
-		start = i;
-		kind = kind_of(cp);
-
-		if (kind == K_SPACE) {
-			i += k;
-			continue;
-		}
-		if (kind == K_CJK) {
-			push_word(s, text, i, i + k, 0, 1, 1);
-			i += k;
-			continue;
-		}
-		/* a slash that opens a word at a token start stays on it ("/sys"), as the common
-		 * English tokenizer leaves it */
-		if (cp == '/' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n') &&
-		    i + 1 < n && kind_of((unsigned char)text[i + 1]) == K_WORD) {
-			kind = K_WORD;
-			i += k;
-			chars = 1;
-		}
-		/* a URL is one token */
-		if ((cp == 'h' && ((n - i >= 7 && memcmp(text + i, "http://", 7) == 0) ||
-				   (n - i >= 8 && memcmp(text + i, "https://", 8) == 0))) ||
-		    (cp == 'w' && n - i >= 4 && memcmp(text + i, "www.", 4) == 0)) {
-			while (i < n && text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
-				i += decode(text + i, n - i, &cp);
-				chars++;
+			tb = (size_t)__builtin_ctzll(ns);
+			t = base + tb;
+			if (t >= n) {
+				i = n;
+				break;
 			}
-			push_word(s, text, start, i, 0, 1, chars);
-			continue;
-		}
-		while (i < n) {
-			int kk;
+			if (wm >> tb & 1) {
+				/* a run of word bytes from t: a word of its own where white space, the
+				 * end, or a symbol that does not join ends it */
+				uint64_t after = ~wm & (~(uint64_t)0 << tb);
+				int alpha;
 
-			/* the common case first: ASCII letters and digits in a word */
-			if (kind == K_WORD) {
-				unsigned char c;
+				if (after) {
+					size_t eb = (size_t)__builtin_ctzll(after);
 
-#ifdef __SSE2__
-				while (i + 16 <= n) {
-					unsigned letters, w = word_bytes16(text + i, &letters), run;
+					e = base + eb;
+					alpha = (lm & (~(uint64_t)0 << tb) & ~(~(uint64_t)0 << eb)) != 0;
+				} else {	/* on past the block */
+					unsigned letters;
+					unsigned char c;
 
-					run = w == 0xffff ? 16 : (unsigned)__builtin_ctz(~w);
-					alpha |= (letters & ((1u << run) - 1)) != 0;
-					i += run;
-					chars += run;
-					if (run < 16)
-						break;
+					alpha = (lm >> tb) != 0;
+					for (e = base + 64; e + 16 <= n;) {
+						unsigned w = word_bytes16(text + e, &letters), run;
+
+						run = w == 0xffff ? 16 : (unsigned)__builtin_ctz(~w);
+						alpha |= (letters & ((1u << run) - 1)) != 0;
+						e += run;
+						if (run < 16)
+							break;
+					}
+					if (e + 16 > n)
+						while (e < n && (c = (unsigned char)text[e]) < 0x80 &&
+						       (ascii_class[c] & 3) == K_WORD) {
+							alpha |= ascii_class[c] >> 2;
+							e++;
+						}
 				}
-#endif
-				while (i < n && (c = (unsigned char)text[i]) < 0x80 && (ascii_class[c] & 3) == K_WORD) {
-					alpha |= ascii_class[c] >> 2;
-					i++;
-					chars++;
-				}
-				/* ended by the end or by ASCII white space: the word is done */
-				if (i >= n || (c < 0x80 && (ascii_class[c] & 3) == K_SPACE))
-					break;
-			}
-			k = decode(text + i, n - i, &cp);
-			kk = kind_of(cp);
-			if (kind == K_WORD && kk == K_SYMBOL && i > start && i + k < n) {
-				int32_t next;
-
-				decode(text + i + k, n - i - k, &next);
-				/* an apostrophe between letters stays in the word (don't, l'eau), and
-				 * so do a point or comma between digits (3.14, 1,000) */
-				if (cp == '@' && kind_of(next) == K_WORD)
-					email = 1;
-				if (((cp == '\'' || cp == 0x2019) && kind_of(next) == K_WORD && (apos = 1)) ||
-				    (email && (cp == '@' || cp == '.' || cp == '-') && kind_of(next) == K_WORD) ||
-				    ((cp == '.' || cp == ',' || cp == ':') && is_digit_at(text, n, i - 1) &&
-				     is_digit_at(text, n, i + k)) ||
-				    (cp == '-' && is_digit_at(text, n, i + k))) {
-					i += k;
-					chars++;
+				if (e >= n || ((unsigned char)text[e] < 0x80 &&
+					       ((ascii_class[(unsigned char)text[e]] & 3) == K_SPACE ||
+						word_ends_at(text, n, t, e)))) {
+					push_word(s, text, t, e, 0, alpha, e - t);
+					i = e;
 					continue;
 				}
-			}
-			if (kk != kind)
-				break;
-			/* punctuation comes one mark a token ("=====" is five), but for runs of
-			 * points ("...") */
-			if (kind == K_SYMBOL && i > start && !(cp == '.' && text[i - 1] == '.'))
-				break;
-			alpha |= is_letter(cp);
-			i += k;
-			chars++;
-		}
-		if (kind == K_WORD && apos) {
-			size_t cl = clitic_at(text + start, i - start);
-
-			if (cl) {
-				/* "n't", "'s": a token of their own */
-				size_t cut = i - cl;
-
-				push_word(s, text, start, cut, 0, alpha, chars_of(text + start, cut - start));
-				push_word(s, text, cut, i, 0, 1, chars_of(text + cut, cl));
+			} else if (!(hm >> tb & 1) && text[t] != '/') {
+				/* an ASCII symbol: a token of its own, or a run of points */
+				for (e = t + 1; text[t] == '.' && e < n && text[e] == '.'; e++)
+					;
+				push_word(s, text, t, e, 1, 0, e - t);
+				i = e;
 				continue;
 			}
+			i = next_token(s, text, n, t);
 		}
-		push_word(s, text, start, i, kind == K_SYMBOL, alpha, chars);
 	}
+#else
+	while (i < n)
+		i = next_token(s, text, n, i);
+#endif
 }
-
 
 /* Duplicates among spans: elements seen before, and their characters. */
 static void find_duplicates(scratch *s, const span *sp, size_t n, size_t *dup, size_t *dup_chars)
