@@ -3,7 +3,8 @@
  * The bytes are made valid UTF-8 first (records hold UTF-8), then scored with the default
  * thresholds, C4's edit on, with both word splitters (--words unicode and spacy); the edited
  * text must be valid UTF-8 and no longer than the input, and every spaCy-style word must lie
- * in the text, in order, without white space at its ends.
+ * in the text, in order, without white space at its ends; and the fast word splitter must
+ * agree with the general one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cm_utf8_repair((const char *)data, size, &in);
 	langid_detect(in.p ? in.p : "", in.len, code, &score);
 	if (score < 0 || score > 1)
+		abort();
+	if (!qs_words_selfcheck(in.p ? in.p : "", in.len))
 		abort();
 	o.spacy_words = 0;
 	qs_score(&o, in.p ? in.p : "", in.len, &r);

@@ -784,6 +784,28 @@ static void split_words(scratch *s, const char *text, size_t n)
 #endif
 }
 
+/* For tests and fuzzing: whether split_words gives the same words as next_token alone
+ * (offsets, lengths, characters, kinds, hashes); 1 when it does. */
+int qs_words_selfcheck(const char *text, size_t n)
+{
+	scratch a = { 0 };
+	size_t i = 0;
+	int same;
+
+	split_words(&a, text, n);
+	S.nw = 0;
+	S.text_len = n;
+	while (i < n)
+		i = next_token(&S, text, n, i);
+	same = a.nw == S.nw;
+	for (i = 0; same && i < a.nw; i++)
+		same = a.w[i].off == S.w[i].off && a.w[i].len == S.w[i].len && a.w[i].chars == S.w[i].chars &&
+		       a.w[i].hash == S.w[i].hash && a.w[i].symbol == S.w[i].symbol &&
+		       a.w[i].alpha == S.w[i].alpha;
+	free(a.w);
+	return same;
+}
+
 /* Duplicates among spans: elements seen before, and their characters. */
 static void find_duplicates(scratch *s, const span *sp, size_t n, size_t *dup, size_t *dup_chars)
 {

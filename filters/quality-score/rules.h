@@ -62,5 +62,7 @@ typedef struct qs_result {
 /* Compute every signal of text (UTF-8, n bytes) and the families' verdicts. */
 void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r);
 void qs_result_free(qs_result *r);
+/* For tests and fuzzing: 1 when the fast word splitter and the general one agree on text. */
+int qs_words_selfcheck(const char *text, size_t n);
 
 #endif
