@@ -36,6 +36,17 @@ is "$(jq -r 'select(.id == "punct") | .metadata.quality.failed | length > 0' out
 is "$(jq -r 'select(.id == "good") | .metadata.quality | [.words > 100, .mean_word_length > 3, .frac_words_alpha > 0.8, .stop_words >= 5] | all' out.jsonl)" true \
 	"signals recorded"
 
+# each odd text alone, as the first record (a fresh process, no buffers from before)
+for t in "" " " "!!!" "word" "
+" "a b" "... ..."; do
+	rec one "$t" >one.jsonl
+	for w in unicode spacy; do
+		quality-score --annotate-only --words $w one.jsonl >one.out 2>one.err
+		echo "$? $(jq -r '.metadata.quality.pass | length' one.out)"
+	done
+done >alone.txt
+is "$(sort -u alone.txt | tr '\n' ' ')" "0 4 " "texts of nothing, a space, marks, one or two words, alone: annotated, no crash"
+
 # dropping, rejects with reasons, accounting
 quality-score --rejects rej.jsonl --stats s.json in.jsonl >kept.jsonl
 is "$(jq -r .id kept.jsonl)" "good" "by default failing records are dropped"

@@ -1162,8 +1162,8 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 	 * 5-grams occur more than once. An n-gram can only occur twice where the (n-1)-gram it
 	 * begins with does: each pass counts only the n-grams whose prefix the pass before
 	 * found repeated, and the counts it gets are the full counts. */
-	if (s->nw > s->cap_multi) {
-		s->cap_multi = s->nw;
+	if (s->nw + 1 > s->cap_multi) {	/* and one more: the list's end mark */
+		s->cap_multi = s->nw + 1;
 		s->multi = cm_xrealloc(s->multi, s->cap_multi);
 		s->pos = cm_xrealloc(s->pos, s->cap_multi * sizeof(*s->pos));
 		s->run = cm_xrealloc(s->run, s->cap_multi * sizeof(*s->run));
