@@ -1283,6 +1283,7 @@ static int ends_c4(const char *s, size_t n)
 /* FineWeb's sentence ends: the marks of data/quality/terminal-punctuation.txt. */
 static int32_t term_cp[256];
 static size_t nterm;
+static uint8_t term_ascii[128];	/* the ASCII ones, by byte */
 
 const char *cm_data(const char *name, size_t *len);
 static void c4_tables(void);
@@ -1296,7 +1297,7 @@ static int cmp_cp(const void *a, const void *b)
 
 void qs_load_data(void)
 {
-	size_t n = 0;
+	size_t n = 0, i;
 	const char *p = cm_data("quality/terminal-punctuation.txt", &n), *end = p + n;
 
 	if (!p)
@@ -1315,6 +1316,9 @@ void qs_load_data(void)
 		p = nl + 1;
 	}
 	qsort(term_cp, nterm, sizeof(*term_cp), cmp_cp);
+	for (i = 0; i < nterm; i++)
+		if (term_cp[i] < 0x80)
+			term_ascii[term_cp[i]] = 1;
 	c4_tables();
 	p = cm_data("quality/punctuation.txt", &n);
 	if (!p)
@@ -1348,6 +1352,8 @@ static int ends_terminal(const char *s, size_t n)
 		i--;
 	if (i > 0)
 		i--;
+	if ((unsigned char)s[i] < 0x80)
+		return term_ascii[(unsigned char)s[i]];
 	decode(s + i, n - i, &cp);
 	return bsearch(&cp, term_cp, nterm, sizeof(*term_cp), cmp_cp) != NULL;
 }
