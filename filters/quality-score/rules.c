@@ -375,10 +375,8 @@ static void scan_text(scratch *s, const char *text, size_t n)
 	s->ellipses = ell;
 }
 
-static inline int kind_of(int32_t cp)
+static int kind_of_cp(int32_t cp)
 {
-	if (cp < 0x80)
-		return ascii_class[cp] & 3;
 	if (is_cjk(cp))
 		return K_CJK;
 	switch (utf8proc_category(cp)) {
@@ -395,14 +393,38 @@ static inline int kind_of(int32_t cp)
 	}
 }
 
-static int is_letter(int32_t cp)
+static int is_letter_cp(int32_t cp)
 {
-	utf8proc_category_t c;
+	utf8proc_category_t c = utf8proc_category(cp);
 
-	if (cp < 0x80)
-		return (ascii_class[cp] & ASCII_LETTER) != 0;
-	c = utf8proc_category(cp);
 	return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
+}
+
+/* Below U+0800 (ASCII, Latin, Greek, Cyrillic, Hebrew, Arabic, ...): the kind and whether a
+ * letter (ASCII_LETTER), from a table that qs_load_data fills. */
+static uint8_t class2[0x800];
+
+static void class_table(void)
+{
+	int32_t cp;
+
+	for (cp = 0; cp < 0x800; cp++)
+		class2[cp] = cp < 0x80 ? ascii_class[cp] :
+			     (uint8_t)(kind_of_cp(cp) | (is_letter_cp(cp) ? ASCII_LETTER : 0));
+}
+
+static inline int kind_of(int32_t cp)
+{
+	if (cp < 0x800)
+		return class2[cp] & 3;
+	return kind_of_cp(cp);
+}
+
+static inline int is_letter(int32_t cp)
+{
+	if (cp < 0x800)
+		return (class2[cp] & ASCII_LETTER) != 0;
+	return is_letter_cp(cp);
 }
 
 static inline size_t decode(const char *p, size_t n, int32_t *cp)
@@ -413,6 +435,11 @@ static inline size_t decode(const char *p, size_t n, int32_t *cp)
 	if ((unsigned char)*p < 0x80) {
 		*cp = (unsigned char)*p;
 		return 1;
+	}
+	/* two bytes, well formed (no overlong form) */
+	if (n >= 2 && (unsigned char)*p >= 0xc2 && (unsigned char)*p < 0xe0 && ((unsigned char)p[1] & 0xc0) == 0x80) {
+		*cp = ((unsigned char)*p & 0x1f) << 6 | ((unsigned char)p[1] & 0x3f);
+		return 2;
 	}
 	k = cm_utf8_decode(p, n, &c);
 	*cp = c == CM_UTF8_INVALID ? 0xfffd : (int32_t)c;
@@ -1315,6 +1342,7 @@ void qs_load_data(void)
 		}
 		p = nl + 1;
 	}
+	class_table();
 	qsort(term_cp, nterm, sizeof(*term_cp), cmp_cp);
 	for (i = 0; i < nterm; i++)
 		if (term_cp[i] < 0x80)
