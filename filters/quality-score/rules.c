@@ -1056,8 +1056,8 @@ static size_t ngram_chars(const scratch *s, size_t i, size_t n, int spaces)
  * largest (the first seen on ties) is known as it comes, and so is "more than once" (at the
  * second sighting the first is marked too). A key seen once is not a candidate for the
  * largest: the caller takes the first n-gram when no count reaches 2. The table's fields
- * are kept in locals (stores to multi[] could otherwise alias them); the slots a few keys
- * ahead are fetched while this one is counted. */
+ * are kept in locals (stores to multi[] could otherwise alias them); in a large table the
+ * slots a few keys ahead are fetched while this one is counted. */
 static void count_keys(hcount *h, uint8_t *multi, const uint64_t *keys, const uint32_t *pos, size_t n,
 		       uint32_t *best_count, size_t *best_first)
 {
@@ -1065,7 +1065,7 @@ static void count_keys(hcount *h, uint8_t *multi, const uint64_t *keys, const ui
 	uint32_t *used = h->used;
 	size_t mask = h->mask, nused = h->n, j;
 	uint32_t bc = *best_count;
-	size_t bf = *best_first;
+	size_t bf = *best_first, ahead = (mask + 1) * sizeof(*slot) > (64 << 10) ? 8 : n;
 
 	for (j = 0; j < n; j++) {
 		uint64_t key = keys[j];
@@ -1073,8 +1073,8 @@ static void count_keys(hcount *h, uint8_t *multi, const uint64_t *keys, const ui
 		hslot *e;
 		uint32_t c;
 
-		if (j + 8 < n)
-			__builtin_prefetch(&slot[keys[j + 8] & mask]);
+		if (j + ahead < n)	/* a table past the first-level cache */
+			__builtin_prefetch(&slot[keys[j + ahead] & mask]);
 		for (;;) {
 			e = &slot[i];
 			if (e->key == key)
