@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "filter.h"
@@ -91,7 +92,17 @@ struct ctx {
 	int nlangs;
 	double lang_threshold;
 	cm_buf meta, tmp;
+	double lang_s, rules_s;		/* time in language identification and in the rules */
+	uint64_t text_bytes;
 };
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 static void set_threshold(qs_opts *o, const char *arg)
 {
@@ -282,6 +293,7 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	cm_jw w;
 	int fam, i, lang_ok = 1;
 	const char *why = NULL;
+	double t0 = now_s(), t1;
 
 	if (c->assume_lang) {
 		snprintf(lang, sizeof(lang), "%s", c->assume_lang);
@@ -306,7 +318,11 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	}
 
 	c->o.english = c->english_everywhere || strcmp(lang, "en") == 0;
+	t1 = now_s();
 	qs_score(&c->o, text, n, &c->r);
+	c->lang_s += t1 - t0;
+	c->rules_s += now_s() - t1;
+	c->text_bytes += n;
 	write_meta(c);
 	cm_rw_meta_raw(&f->rw, "quality", c->meta.p, c->meta.len);
 	if (c->o.on[QS_C4] && c->o.c4_edit && c->r.pass[QS_C4] && c->r.c4_lines_removed)
@@ -363,6 +379,18 @@ int main(int argc, char **argv)
 	cm_json_want(f.json, f.text_field);
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
 	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	{
+		char t[256];
+
+		snprintf(t, sizeof(t), "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,\"rules_mb_per_s\":%.3f}",
+			 (unsigned long long)c.text_bytes, c.lang_s, c.rules_s,
+			 c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0);
+		cm_stats_extra(&f.stats, "quality", t);
+		if (cm_verbosity > 0)
+			cm_info("text: %.1f MB; language identification %.3f s, rules %.3f s (%.1f MB/s)",
+				(double)c.text_bytes / 1e6, c.lang_s, c.rules_s,
+				c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0);
+	}
 	qs_result_free(&c.r);
 	cm_buf_free(&c.meta);
 	cm_buf_free(&c.tmp);
