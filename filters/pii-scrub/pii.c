@@ -82,6 +82,15 @@ static const char *const patterns[NRE] = {
 	[RE_VALUE] = " {0,3}[\"']? {0,3}([A-Za-z0-9+/_.=~-]{16,512})(?![A-Za-z0-9+/_.=~-])",
 };
 
+/* The longest each can match (its bounds add up to less): the subject given to PCRE2 ends
+ * a little past it, so no search inside PCRE2 can run on through the text. */
+static const size_t max_len[NRE] = {
+	[RE_EMAIL] = 1300, [RE_IPV4] = 15, [RE_SSN] = 11, [RE_CARD] = 37, [RE_IBAN] = 44,
+	[RE_PHONE_INTL] = 64, [RE_PHONE_NANP] = 24, [RE_PHONE_NATL] = 40, [RE_PHONE_ANY] = 64,
+	[RE_AWS] = 20, [RE_GITHUB] = 266, [RE_SLACK] = 254, [RE_JWT] = 16400, [RE_PEM] = 80,
+	[RE_VALUE] = 530,
+};
+
 struct pii_scanner {
 	pii_opts o;
 	pcre2_code *re[NRE];
@@ -101,8 +110,8 @@ pii_scanner *pii_new(const pii_opts *o)
 		int err;
 		PCRE2_SIZE at;
 
-		s->re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_ANCHORED, &err, &at,
-					 NULL);
+		s->re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED,
+					 PCRE2_ANCHORED | PCRE2_NO_START_OPTIMIZE, &err, &at, NULL);
 		if (!s->re[i]) {
 			PCRE2_UCHAR msg[256];
 
@@ -140,7 +149,8 @@ void pii_free(pii_scanner *s)
  * bounds in *g0, *g1 when asked. */
 static size_t match_at(pii_scanner *s, int re, const char *text, size_t n, size_t at)
 {
-	int rc = pcre2_match(s->re[re], (PCRE2_SPTR)text, n, at, 0, s->md, s->mc);
+	size_t end = n - at > max_len[re] + 4 ? at + max_len[re] + 4 : n;
+	int rc = pcre2_match(s->re[re], (PCRE2_SPTR)text, end, at, 0, s->md, s->mc);
 	PCRE2_SIZE *ov;
 
 	if (rc <= 0)
