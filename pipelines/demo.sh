@@ -2,7 +2,7 @@
 # demo.sh - the pipeline so far, on real data bundled in the repository (make demo).
 # Today: warc-extract on a Common Crawl excerpt (CC-MAIN-2020-34, 50 records, pages in
 # several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip (WARC -> text)
-# and quality-score (language, quality rules).
+# quality-score (language, quality rules) and pii-scrub (personal data and keys).
 # Later stages join as they land.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,5 +48,12 @@ step "7. Language and quality: the FineWeb recipe's rules on the pages' text" \
 quality-score --preset fineweb --annotate-only "$out/text.jsonl" >"$out/quality.jsonl"
 jq -r '"  \(.metadata.lang.code) \(.metadata.lang.score)  \(if (.metadata.quality.failed | length) == 0 then "kept" else "dropped: " + (.metadata.quality.failed | join(", ")) end)  \(.url)"' \
 	"$out/quality.jsonl"
+
+step "8. PII: e-mail and IP addresses, phones, cards, IBANs, SSNs and keys replaced by tags" \
+	"pii-scrub --stats pii.json quality.jsonl > safe.jsonl"
+pii-scrub --stats "$out/pii.json" "$out/quality.jsonl" >"$out/safe.jsonl"
+jq -r '"\(.read) records, \(.pii.records_with_pii) with a find: " + ([.pii | to_entries[] | select(.key != "records_with_pii" and .key != "records_without_text" and .value > 0) | "\(.value) \(.key)"] | join(", "))' "$out/pii.json"
+printf '%s\n' "Write to Jane at jane.roe@example.org, +1 415 555 2671, IBAN GB82 WEST 1234 5698 7654 32; server 93.184.216.34, key AKIAIOSFODNN7EXAMPLE." |
+	jq -Rc '{id: "planted", text: .}' | pii-scrub --mode pseudonym --salt demo | jq -r '"  planted: " + .text'
 
 printf '\nOutputs are in %s\n' "$out"
