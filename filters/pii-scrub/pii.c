@@ -66,12 +66,12 @@ static const char *const patterns[NRE] = {
 	[RE_IPV4] = "(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
 		    "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?![0-9]|\\.[0-9])",
 	[RE_SSN] = "([0-9]{3})-([0-9]{2})-([0-9]{4})(?![0-9]|-[0-9])",
-	[RE_CARD] = "[0-9](?:[ -]?[0-9]){12,18}(?![0-9]|[ -][0-9])",
+	[RE_CARD] = "[0-9](?:[ -]?[0-9]){12,22}",
 	[RE_IBAN] = "[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])",
-	[RE_PHONE_INTL] = "\\+[1-9][0-9]{0,3}(?:[ .-]?\\(?[0-9]{1,5}\\)?){1,6}(?![0-9]|[ .-][0-9])",
+	[RE_PHONE_INTL] = "\\+[1-9][0-9]{0,3}(?:[ .-]?\\(?[0-9]{1,5}\\)?){1,6}(?![0-9])",
 	[RE_PHONE_NANP] = "(?:\\+?1[ .-]?)?(?:\\([2-9][0-9]{2}\\) ?|[2-9][0-9]{2}([ .-]))[2-9][0-9]{2}([ .-])[0-9]{4}"
 			  "(?![0-9]|[ .-][0-9])",
-	[RE_PHONE_NATL] = "(?:\\(0[1-9][0-9]{0,4}\\) ?|0[1-9][0-9]{0,4}[ -])[0-9]{2,5}(?:[ -][0-9]{2,5}){0,3}"
+	[RE_PHONE_NATL] = "(?:\\(0[1-9][0-9]{0,4}\\) ?|0[1-9][0-9]{0,4}[ -])[0-9]{2,6}(?:[ -][0-9]{2,6}){0,3}"
 			  "(?![0-9]|[ .-][0-9])",
 	[RE_PHONE_ANY] = "\\+?\\(?[0-9]{1,5}\\)?(?:[ .-]?\\(?[0-9]{1,5}\\)?){0,6}(?![0-9]|[ .-][0-9])",
 	[RE_AWS] = "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[0-9A-Z]{16}(?![0-9A-Za-z])",
@@ -85,7 +85,7 @@ static const char *const patterns[NRE] = {
 /* The longest each can match (its bounds add up to less): the subject given to PCRE2 ends
  * a little past it, so no search inside PCRE2 can run on through the text. */
 static const size_t max_len[NRE] = {
-	[RE_EMAIL] = 1300, [RE_IPV4] = 15, [RE_SSN] = 11, [RE_CARD] = 37, [RE_IBAN] = 44,
+	[RE_EMAIL] = 1300, [RE_IPV4] = 15, [RE_SSN] = 11, [RE_CARD] = 45, [RE_IBAN] = 44,
 	[RE_PHONE_INTL] = 64, [RE_PHONE_NANP] = 24, [RE_PHONE_NATL] = 40, [RE_PHONE_ANY] = 64,
 	[RE_AWS] = 20, [RE_GITHUB] = 266, [RE_SLACK] = 254, [RE_JWT] = 16400, [RE_PEM] = 80,
 	[RE_VALUE] = 530,
@@ -381,7 +381,9 @@ static int word_before(const char *t, size_t at, size_t gap, const char *const *
 {
 	size_t from = at, i;
 
-	while (from > 0 && at - from < gap && t[from - 1] != '\n' && !is_digit((unsigned char)t[from - 1]))
+	while (from > 0 && at - from < gap && t[from - 1] != '\n' && !is_digit((unsigned char)t[from - 1]) &&
+	       !((t[from - 1] == '.' || t[from - 1] == ';' || t[from - 1] == '!' || t[from - 1] == '?') &&
+		 from < at && t[from] == ' '))
 		from--;
 	/* a word ending in [from, at] */
 	for (; words[0]; words++) {
@@ -399,6 +401,14 @@ static const char *const phone_words[] = { "phone", "tel", "mobile", "cell", "fa
 					   "telefon", "téléphone", "telefono", NULL };
 static const char *const version_words[] = { "version", "ver", "v", "release", "build", "firmware", "update",
 					     "kernel", "python", "node", NULL };
+
+static const char *const isbn_words[] = { "isbn", "isbn-10", "isbn-13", "issn", NULL };
+
+/* An ISBN's number: "ISBN" just before it. */
+static int isbn_before(const char *t, size_t b)
+{
+	return word_before(t, b, 4, isbn_words);
+}
 
 /* A section number ("8.6.4.10. Patterns"): first on its line, a point after it. */
 static int section_number(const char *t, size_t n, size_t b, size_t e)
@@ -518,16 +528,27 @@ static size_t try_number(pii_scanner *s, const char *t, size_t n, size_t b, size
 			return m;
 		}
 	}
-	if ((kinds & 1u << PII_CARD) && digits >= 13 && is_digit((unsigned char)t[b]) &&
+	if ((kinds & 1u << PII_CARD) && digits >= 13 && is_digit((unsigned char)t[b]) && !isbn_before(t, b) &&
 	    (m = match_at(s, RE_CARD, t, n, b))) {
-		size_t k = 0;
+		int cut;
 
-		for (i = b; i < m; i++)
-			if (is_digit((unsigned char)t[i]) && k < sizeof(d))
-				d[k++] = t[i];
-		if (k >= 13 && k <= 19 && card_groups_ok(t, b, m) && card_ok(d, k)) {
-			add(s, b, m, PII_CARD);
-			return m;
+		/* the longest run the pattern took, then without its last group or two: a card
+		 * followed by another number ("4111 1111 1111 1111 2 times") */
+		for (cut = 0; cut < 3 && m > b; cut++) {
+			size_t k = 0;
+
+			for (i = b; i < m; i++)
+				if (is_digit((unsigned char)t[i]) && k < sizeof(d))
+					d[k++] = t[i];
+			if (k >= 13 && k <= 19 && (m == n || !is_digit((unsigned char)t[m])) && card_groups_ok(t, b, m) &&
+			    card_ok(d, k)) {
+				add(s, b, m, PII_CARD);
+				return m;
+			}
+			while (m > b && is_digit((unsigned char)t[m - 1]))
+				m--;
+			while (m > b && !is_digit((unsigned char)t[m - 1]))
+				m--;
 		}
 	}
 	if ((kinds & 1u << PII_IP) && dots >= 3 && is_digit((unsigned char)t[b]) && (m = match_at(s, RE_IPV4, t, n, b))) {
@@ -546,13 +567,22 @@ static size_t try_number(pii_scanner *s, const char *t, size_t n, size_t b, size
 	if (!(kinds & 1u << PII_PHONE) || digits < 7)
 		return 0;
 	if (t[b] == '+' && (m = match_at(s, RE_PHONE_INTL, t, n, b))) {
-		size_t k = 0;
+		/* 8 to 15 digits: where more came, the groups up to 15 (a number after it) */
+		for (;;) {
+			size_t k = 0;
 
-		for (i = b; i < m; i++)
-			k += is_digit((unsigned char)t[i]);
-		if (k >= 8 && k <= 15) {
-			add(s, b, m, PII_PHONE);
-			return m;
+			for (i = b; i < m; i++)
+				k += is_digit((unsigned char)t[i]);
+			if (k >= 8 && k <= 15) {
+				add(s, b, m, PII_PHONE);
+				return m;
+			}
+			if (k < 8)
+				break;
+			while (m > b && is_digit((unsigned char)t[m - 1]))
+				m--;
+			while (m > b && !is_digit((unsigned char)t[m - 1]))
+				m--;
 		}
 	}
 	if (digits >= 10 && (m = match_at(s, RE_PHONE_NANP, t, n, b))) {
@@ -587,7 +617,7 @@ static size_t try_number(pii_scanner *s, const char *t, size_t n, size_t b, size
 			return m;
 		}
 	}
-	if (word_before(t, b, 16, phone_words) && (m = match_at(s, RE_PHONE_ANY, t, n, b))) {
+	if (!isbn_before(t, b) && word_before(t, b, 16, phone_words) && (m = match_at(s, RE_PHONE_ANY, t, n, b))) {
 		size_t k = 0;
 		int slash = 0;
 
