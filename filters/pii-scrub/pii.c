@@ -420,6 +420,17 @@ static int section_number(const char *t, size_t n, size_t b, size_t e)
 	return (i == 0 || t[i - 1] == '\n') && e < n && t[e] == '.';
 }
 
+/* The value of k decimal digits (the text need not end after them). */
+static unsigned digits_value(const char *p, size_t k)
+{
+	unsigned v = 0;
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		v = v * 10 + (unsigned)(p[i] - '0');
+	return v;
+}
+
 /* A card number's digits: a network's prefix and length, and the Luhn check. */
 static int card_ok(const char *d, size_t k)
 {
@@ -521,7 +532,7 @@ static size_t try_number(pii_scanner *s, const char *t, size_t n, size_t b, size
 		return 0;
 	if ((kinds & 1u << PII_SSN) && digits >= 9 && dashes >= 2 && is_digit((unsigned char)t[b]) &&
 	    (m = match_at(s, RE_SSN, t, n, b))) {
-		unsigned area = (unsigned)atoi(t + b), grp = (unsigned)atoi(t + b + 4), ser = (unsigned)atoi(t + b + 7);
+		unsigned area = digits_value(t + b, 3), grp = digits_value(t + b + 4, 2), ser = digits_value(t + b + 7, 4);
 
 		if (area != 0 && area != 666 && area < 900 && grp != 0 && ser != 0) {
 			add(s, b, m, PII_SSN);
