@@ -113,6 +113,8 @@ def main():
     ap.add_argument("--no-peers", action="store_true")
     a = ap.parse_args()
     os.environ.setdefault("TLDEXTRACT_CACHE", str(ROOT / "bench" / ".venv" / "tldextract-cache"))
+    import logging
+    logging.getLogger("tldextract").setLevel(logging.CRITICAL)  # offline: it falls back to its snapshot
     binary = str(Path(a.bin) / "pii-scrub")
     pin = ["taskset", "-c", "0"] if subprocess.run(["which", "taskset"], capture_output=True).returncode == 0 else []
     if not Path(a.set).exists():
