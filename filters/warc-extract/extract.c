@@ -191,6 +191,16 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 		return "type";
 	if (r->cut_short)
 		return "truncated";
+	if (url.len >= 2 && url.p[0] == '<' && url.p[url.len - 1] == '>') {
+		url.p++;
+		url.len -= 2;
+	}
+	if (o->url_filter) {	/* before anything is parsed or decoded */
+		const char *why = cm_urlfilter_check(o->url_filter, url.p ? url.p : "", url.len);
+
+		if (why)
+			return why;
+	}
 	mime_of(r->payload_type.len ? r->payload_type : r->content_type, mime, sizeof(mime));
 	if (r->type == WARC_RESPONSE) {
 		int ret;
@@ -256,10 +266,6 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 	if (csrc >= 0 && csrc < 8)
 		c->n.by_charset_source[csrc]++;
 
-	if (url.len >= 2 && url.p[0] == '<' && url.p[url.len - 1] == '>') {
-		url.p++;
-		url.len -= 2;
-	}
 	/* --text: the main text, as boilerplate-strip would make it of this html */
 	strip = c->bp && !is_text;
 	if (strip) {

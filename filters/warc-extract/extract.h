@@ -7,6 +7,7 @@
 #include "boilerplate.h"
 #include "buf.h"
 #include "jsonw.h"
+#include "urlfilter.h"
 #include "warc.h"
 
 #define WX_MAX_LIST 32
@@ -23,6 +24,7 @@ struct wx_opts {
 	char added[32];			/* the records' "added" time */
 	int text;			/* --text: main text instead of html, in process */
 	cm_bp_opts bp;			/* how to extract it, and --min-chars */
+	cm_urlfilter *url_filter;	/* --url-filter, or NULL */
 };
 
 struct wx_counts {

@@ -11,6 +11,7 @@
 #include "extract.h"
 #include "filter.h"
 #include "jsonw.h"
+#include "urlfilter.h"
 #include "warc.h"
 
 enum {
@@ -20,6 +21,7 @@ enum {
 	OPT_MAX_RECORD,
 	OPT_SOURCE,
 	OPT_TEXT,
+	OPT_URL_FILTER,
 };
 
 static const struct option longopts[] = {
@@ -29,6 +31,7 @@ static const struct option longopts[] = {
 	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "text", no_argument, NULL, OPT_TEXT },
+	{ "url-filter", required_argument, NULL, OPT_URL_FILTER },
 	CM_BP_LONGOPTS,
 	CM_FILTER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -49,6 +52,9 @@ static void usage(void)
 	       "      --status LIST      HTTP status codes to keep, or 'any' (default: 200)\n"
 	       "      --max-record-size SIZE  skip records with a larger content block (default: 64M)\n"
 	       "      --source NAME      the records' source field (default: the file's name)\n"
+	       "      --url-filter FILE  drop pages whose URL the filter file blocks (domains, URLs,\n"
+	       "                         banned words; 'default': the built-in word lists), before\n"
+	       "                         anything of them is decoded; repeatable (see the man page)\n"
 	       "\n"
 	       "Main text in the same process (what boilerplate-strip would make of each page):\n"
 	       "      --text             write the page's main text, not its html; with it:\n"
@@ -223,6 +229,15 @@ int main(int argc, char **argv)
 		case OPT_MAX_RECORD: o.max_record = cm_parse_size("--max-record-size", optarg); break;
 		case OPT_SOURCE: c.source = optarg; break;
 		case OPT_TEXT: o.text = 1; break;
+		case OPT_URL_FILTER: {
+			char err[512];
+
+			if (!o.url_filter)
+				o.url_filter = cm_urlfilter_new();
+			if (cm_urlfilter_load(o.url_filter, optarg, err, sizeof(err)) != 0)
+				cm_usage_error("option '--url-filter': %s", err);
+			break;
+		}
 		default:
 			if (!cm_bp_option(&o.bp, ch, optarg))
 				cm_filter_option(&f, ch, optarg, usage);
@@ -259,5 +274,6 @@ int main(int argc, char **argv)
 	cm_stats_extra(&f.stats, "warc", extra.p);
 	cm_buf_free(&extra);
 	wx_free(&c.x);
+	cm_urlfilter_free(o.url_filter);
 	return cm_filter_finish(&f);
 }

@@ -1,0 +1,45 @@
+/* urlfilter.h - dropping pages by URL before anything of them is decoded: blocked domains
+ * (suffix match over a hashed set, for lists of millions), exact URLs, and banned words
+ * (hard words, soft words counted, substrings), after datatrove's URLFilter.
+ *
+ * A filter file, one item a line ('#' starts a comment line):
+ *   example.com          a domain: it and every host under it (suffix match at a '.')
+ *   url https://x.y/z    an exact URL
+ *   word W               a URL word equal to W drops the page (URL words: the URL cut at every
+ *                        byte that is not an ASCII letter or digit, lower-cased)
+ *   soft W               a soft word: as many distinct soft words as the threshold drop it
+ *   sub S                S inside the URL reduced to its letters and digits, lower-cased
+ *   soft-threshold N     (default 2)
+ * A plain list of domains (UT1's domains files, for one) is a filter file. "default" names
+ * the built-in word lists (data/urlfilter/default.txt).
+ */
+#ifndef CM_URLFILTER_H
+#define CM_URLFILTER_H
+
+#include <stddef.h>
+
+typedef struct cm_urlfilter cm_urlfilter;
+
+cm_urlfilter *cm_urlfilter_new(void);
+void cm_urlfilter_free(cm_urlfilter *u);
+
+/* Add a filter file (or "default"); returns 0, or -1 with a message in err. */
+int cm_urlfilter_load(cm_urlfilter *u, const char *path, char *err, size_t errlen);
+
+/* Add one line of the file syntax; returns 0, or -1 (unknown directive). */
+int cm_urlfilter_add_line(cm_urlfilter *u, const char *line, size_t n);
+
+/* NULL when the URL may pass, else why not: "url_domain", "url_exact", "url_word",
+ * "url_soft_words", "url_subword"; "url_missing" for an empty URL, "url_bad" when no host
+ * can be found in it. */
+const char *cm_urlfilter_check(const cm_urlfilter *u, const char *url, size_t n);
+
+/* The URL's host, lower-cased, without port, user and trailing point, into out (size
+ * outlen); returns its length, 0 when none. */
+size_t cm_url_host(const char *url, size_t n, char *out, size_t outlen);
+
+/* Counts loaded: domains, URLs, words, soft words, substrings. */
+void cm_urlfilter_sizes(const cm_urlfilter *u, size_t *domains, size_t *urls, size_t *words, size_t *soft,
+			size_t *subs);
+
+#endif
