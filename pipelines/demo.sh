@@ -2,7 +2,7 @@
 # demo.sh - the pipeline so far, on real data bundled in the repository (make demo).
 # Today: warc-extract on a Common Crawl excerpt (CC-MAIN-2020-34, 50 records, pages in
 # several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip (WARC -> text)
-# quality-score (language, quality rules) and pii-scrub (personal data and keys).
+# quality-score (language, quality rules), pii-scrub (personal data and keys) and domain-tag.
 # Later stages join as they land.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,5 +55,11 @@ pii-scrub --stats "$out/pii.json" "$out/quality.jsonl" >"$out/safe.jsonl"
 jq -r '"\(.read) records, \(.pii.records_with_pii) with a find: " + ([.pii | to_entries[] | select(.key != "records_with_pii" and .key != "records_without_text" and .value > 0) | "\(.value) \(.key)"] | join(", "))' "$out/pii.json"
 printf '%s\n' "Write to Jane at jane.roe@example.org, +1 415 555 2671, IBAN GB82 WEST 1234 5698 7654 32; server 93.184.216.34, key AKIAIOSFODNN7EXAMPLE." |
 	jq -Rc '{id: "planted", text: .}' | pii-scrub --mode pseudonym --salt demo | jq -r '"  planted: " + .text'
+
+step "9. Domains: URL rules first (a classifier, trained with --train, takes the rest)" \
+	"domain-tag --counts counts.tsv safe.jsonl > tagged.jsonl"
+domain-tag --counts "$out/counts.tsv" "$out/safe.jsonl" >"$out/tagged.jsonl"
+boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" | domain-tag | jq -r '"  \(.metadata.domain.label) (\(.metadata.domain.source))  \(.url)"'
+printf '  per label (documents, bytes): %s\n' "$(grep -v '^#' "$out/counts.tsv" | tr '\t\n' ', ')"
 
 printf '\nOutputs are in %s\n' "$out"
