@@ -313,18 +313,12 @@ int pii_ip_public(const char *s, size_t n)
 
 static void add(pii_scanner *s, size_t off, size_t end, int kind)
 {
-	if (s->nm && off < s->m[s->nm - 1].off + s->m[s->nm - 1].len) {
-		/* overlaps the last one (an address found at its '@' after a number in it):
-		 * the one that starts first and ends last wins */
-		pii_match *l = &s->m[s->nm - 1];
-
-		if (off <= l->off && end >= l->off + l->len) {
-			l->off = off;
-			l->len = end - off;
-			l->kind = kind;
-		}
+	/* a find that starts before earlier ones (an address found at its '@' after numbers in
+	 * it): it takes the place of those it covers whole, and is dropped if it would cut one */
+	while (s->nm && off <= s->m[s->nm - 1].off && end >= s->m[s->nm - 1].off + s->m[s->nm - 1].len)
+		s->nm--;
+	if (s->nm && off < s->m[s->nm - 1].off + s->m[s->nm - 1].len)
 		return;
-	}
 	if (s->nm == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 64;
 		s->m = cm_xrealloc(s->m, s->cap * sizeof(*s->m));

@@ -87,6 +87,8 @@ static const struct {
 	{ "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcN\n-----END RSA PRIVATE KEY-----\nafter",
 	  "secret:-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcN\n-----END RSA PRIVATE KEY-----" },
 	{ "-----BEGIN PUBLIC KEY-----", "" },
+	/* an address around earlier finds takes their place */
+	{ "ConctGC2.168.1.13ConctGC2.168.1.13tAe@oxac.orm:", "email:ConctGC2.168.1.13ConctGC2.168.1.13tAe@oxac.orm" },
 	/* several, in order */
 	{ "a@b.co 93.184.216.34 078-05-1120", "email:a@b.co|ip:93.184.216.34|ssn:078-05-1120" },
 };
