@@ -147,7 +147,8 @@ static size_t start_tag(scan *sc, size_t p, const char *const *keep, const char 
  * "</" followed by the element's name in any case. Returns where the end tag starts, or 0
  * when the model stops: no end; content starting with '<' other than the end tag (the
  * content loop reads it as markup first); an end tag whose name only begins with the
- * element's, "</scriptx" (the parser skips it and stays in the element). */
+ * element's, "</scriptx" (the parser skips it and stays in the element); an end tag with
+ * anything but blanks before its '>' ("</script<p>", whose recovery skips to the next '>'). */
 static size_t raw_end(const scan *sc, size_t p, const char *name)
 {
 	const unsigned char *s = sc->s;
@@ -160,7 +161,11 @@ static size_t raw_end(const scan *sc, size_t p, const char *name)
 			return 0;
 		p = (size_t)(q - s);
 		if (p + 2 + len <= n && s[p + 1] == '/' && cm_eq_ci((const char *)s + p + 2, len, name)) {
-			if (p + 2 + len < n && name_char(s[p + 2 + len]))
+			size_t e = skip_blanks(sc, p + 2 + len);
+
+			/* only "</script>" (blanks allowed) is modelled: after a broken end tag
+			 * ("</script<script ...>") the parser's recovery is not followed */
+			if (e >= n || s[e] != '>')
 				return 0;
 			return p;
 		}
@@ -236,10 +241,13 @@ int cm_html_lighten(const char *page, size_t n, const char *const *keep, cm_buf 
 		c1 = p + 1 < n ? s[p + 1] : 0;
 		if (c1 == '/') {		/* htmlParseEndTag() */
 			if (p + 2 < n && name_start(s[p + 2])) {
-				q = memchr(s + p + 2, '>', n - p - 2);
-				if (!q)
+				size_t e = skip_blanks(&sc, p + 2 + name_len(&sc, p + 2));
+
+				/* only "</name>" (blanks allowed) is modelled: the parser's recovery
+				 * from a broken end tag ("</script<p>") is not followed */
+				if (e >= n || s[e] != '>')
 					break;
-				p = (size_t)(q - s) + 1;
+				p = e + 1;
 			} else {
 				p += 2;		/* "</" is dropped, what follows is text */
 			}

@@ -302,6 +302,9 @@ size_t cm_url_host(const char *url, size_t n, char *out, size_t outlen)
 		e--;
 	if (e <= b || e - b >= outlen)
 		return 0;
+	for (i = b; i < e; i++)		/* no control bytes or spaces in a host */
+		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
+			return 0;
 	for (k = 0; b < e; b++)
 		out[k++] = lower(url[b]);
 	out[k] = '\0';

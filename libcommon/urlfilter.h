@@ -35,7 +35,7 @@ int cm_urlfilter_add_line(cm_urlfilter *u, const char *line, size_t n);
 const char *cm_urlfilter_check(const cm_urlfilter *u, const char *url, size_t n);
 
 /* The URL's host, lower-cased, without port, user and trailing point, into out (size
- * outlen); returns its length, 0 when none. */
+ * outlen); returns its length, 0 when none (or when it holds a control byte or a space). */
 size_t cm_url_host(const char *url, size_t n, char *out, size_t outlen);
 
 /* Counts loaded: domains, URLs, words, soft words, substrings. */
