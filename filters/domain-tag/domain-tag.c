@@ -254,14 +254,24 @@ static int train(const char *path, const char *out, const dt_rules *rules, const
 		}
 	m = dt_train(o, texts, lens, ys, ntrain, classes, ncls);
 	p = cm_xmalloc(ncls * sizeof(*p));
-	for (i = 0; i < nex; i++)
-		if (ex[i].held) {
-			nheld++;
-			right += dt_predict(m, ex[i].text, ex[i].len, p) == ex[i].y;
-		}
-	fprintf(stderr, "%s: %zu records: %zu labelled in %u classes (%zu without a label or text, %zu malformed); "
-		"trained on %zu, held out %zu: accuracy %.3f\n", cm_prog, nex + skipped + bad, nex, ncls, skipped, bad,
-		ntrain, nheld, nheld ? (double)right / (double)nheld : 0.0);
+	{
+		size_t *per = cm_xcalloc(ncls, sizeof(*per)), most = 0;
+
+		for (i = 0; i < nex; i++)
+			if (ex[i].held) {
+				nheld++;
+				right += dt_predict(m, ex[i].text, ex[i].len, p) == ex[i].y;
+				if (++per[ex[i].y] > most)
+					most = per[ex[i].y];
+			}
+		/* the share of the largest class among the held-out records: what always
+		 * guessing it would score */
+		fprintf(stderr, "%s: %zu records: %zu labelled in %u classes (%zu without a label or text, %zu "
+			"malformed); trained on %zu, held out %zu: accuracy %.3f (largest class %.3f)\n", cm_prog,
+			nex + skipped + bad, nex, ncls, skipped, bad, ntrain, nheld,
+			nheld ? (double)right / (double)nheld : 0.0, nheld ? (double)most / (double)nheld : 0.0);
+		free(per);
+	}
 	r = dt_model_save(m, out, err, sizeof(err));
 	if (r != 0)
 		cm_error("%s", err);
