@@ -450,9 +450,14 @@ static inline size_t decode(const char *p, size_t n, int32_t *cp)
  * (near the end of the text, from a copy); XXH3 for the others. */
 static inline uint64_t word_hash(const char *p, size_t len, size_t avail)
 {
+	/* the bytes of the first and second eight that belong to a word of len bytes */
+	static const uint64_t mask_a[17] = {
+		0, 0xff, 0xffff, 0xffffff, 0xffffffffULL, 0xffffffffffULL, 0xffffffffffffULL,
+		0xffffffffffffffULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL,
+	};
+
 	if (len <= 16) {
 		uint64_t a, b, h;
-		size_t la = len < 8 ? len : 8, lb = len - la;
 		char tail[16];
 
 		if (avail < 16) {
@@ -462,8 +467,8 @@ static inline uint64_t word_hash(const char *p, size_t len, size_t avail)
 		}
 		memcpy(&a, p, 8);
 		memcpy(&b, p + 8, 8);
-		a &= la == 8 ? ~0ULL : (1ULL << (la * 8)) - 1;
-		b &= lb == 8 ? ~0ULL : (1ULL << (lb * 8)) - 1;
+		a &= mask_a[len];
+		b &= mask_a[len > 8 ? len - 8 : 0];
 		h = (a * 0x9e3779b97f4a7c15ULL) ^ ((b ^ len) * 0xc2b2ae3d27d4eb4fULL);
 		h ^= h >> 32;
 		h *= 0x165667b19e3779f9ULL;
@@ -766,6 +771,11 @@ static void split_words(scratch *s, const char *text, size_t n)
 
 					e = base + eb;
 					alpha = (lm & (~(uint64_t)0 << tb) & ~(~(uint64_t)0 << eb)) != 0;
+					if (sm >> eb & 1) {	/* white space (or the end) after it */
+						push_word(s, text, t, e, 0, alpha, e - t);
+						i = e;
+						continue;
+					}
 				} else {	/* on past the block */
 					unsigned letters;
 					unsigned char c;
