@@ -49,6 +49,13 @@ quality-score --preset fineweb --annotate-only "$out/text.jsonl" >"$out/quality.
 jq -r '"  \(.metadata.lang.code) \(.metadata.lang.score)  \(if (.metadata.quality.failed | length) == 0 then "kept" else "dropped: " + (.metadata.quality.failed | join(", ")) end)  \(.url)"' \
 	"$out/quality.jsonl"
 
+step "7b. Duplicates: exact and near (MinHash LSH, 14 x 8), the first of each kept" \
+	"dedup-minhash --annotate-only quality.jsonl"
+{ cat "$out/quality.jsonl"; head -3 "$out/quality.jsonl" | jq -c '.id += ":copy" | .text = (.text | ascii_upcase)'; } |
+	dedup-minhash --annotate-only --stats "$out/dedup.json" >"$out/dedup.jsonl"
+jq -r 'select(.metadata.dedup.duplicate_of != null) | "  \(.id | .[0:40]): \(.metadata.dedup.kind) duplicate of document \(.metadata.dedup.duplicate_of)"' "$out/dedup.jsonl"
+jq -r '"  \(.dedup.documents) documents, \(.dedup.kept) kept; tables \(.dedup.table_bytes) bytes"' "$out/dedup.json"
+
 step "8. PII: e-mail and IP addresses, phones, cards, IBANs, SSNs and keys replaced by tags" \
 	"pii-scrub --stats pii.json quality.jsonl > safe.jsonl"
 pii-scrub --stats "$out/pii.json" "$out/quality.jsonl" >"$out/safe.jsonl"

@@ -1,0 +1,252 @@
+/* dedup-minhash - exact and near-duplicate removal in one streaming pass. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "cli.h"
+#include "filter.h"
+#include "jsonw.h"
+#include "lsh.h"
+#include "minhash.h"
+
+enum {
+	OPT_NGRAM = CM_OPT_PROGRAM,
+	OPT_BANDS,
+	OPT_ROWS,
+	OPT_SEED,
+	OPT_NO_EXACT,
+	OPT_URLS,
+	OPT_VERIFY,
+	OPT_THRESHOLD,
+	OPT_ANNOTATE,
+};
+
+static const struct option longopts[] = {
+	{ "ngram", required_argument, NULL, OPT_NGRAM },
+	{ "bands", required_argument, NULL, OPT_BANDS },
+	{ "rows", required_argument, NULL, OPT_ROWS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "no-exact", no_argument, NULL, OPT_NO_EXACT },
+	{ "urls", no_argument, NULL, OPT_URLS },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "annotate-only", no_argument, NULL, OPT_ANNOTATE },
+	CM_FILTER_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(void)
+{
+	printf("Usage: %s [OPTION]... [FILE]...\n"
+	       "Drop exact and near-duplicate documents in one pass, keeping the first seen of each\n"
+	       "cluster; metadata.dedup records the cluster, and for a duplicate what it duplicates.\n"
+	       "\n"
+	       "Near duplicates (MinHash LSH over word n-grams of normalised text):\n"
+	       "      --ngram N          words a shingle (default: 5)\n"
+	       "      --bands B          LSH bands (default: 14)\n"
+	       "      --rows R           hashes a band (default: 8; B x R hashes in all, FineWeb's 112)\n"
+	       "      --seed N           of the hash family (default: 1)\n"
+	       "      --verify           a candidate must also reach --threshold in estimated Jaccard\n"
+	       "                         similarity (keeps every kept document's signature)\n"
+	       "      --threshold X      for --verify (default: 0.8)\n"
+	       "Exact duplicates:\n"
+	       "      --no-exact         no exact pass (XXH3-128 of the normalised text)\n"
+	       "      --urls             also drop a document whose url was seen before\n"
+	       "      --annotate-only    keep every record, only annotate\n"
+	       "\n"
+	       CM_FILTER_USAGE,
+	       cm_prog);
+}
+
+struct ctx {
+	unsigned bands, rows;
+	int exact, urls, verify, annotate;
+	double threshold;
+	dm_hasher h;
+	dm_table *band;
+	dm_set128 texts, urlset;
+	uint32_t *kept_doc;	/* kept index -> document number */
+	uint32_t *sigs;		/* --verify: kept index -> signature */
+	size_t nkept, cap_kept;
+	uint32_t doc;		/* documents seen */
+	uint32_t *sig;
+	uint64_t *bh;
+	cm_buf norm, meta;
+	uint64_t exact_dups, near_dups, url_dups, empty;
+};
+
+static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, double sim)
+{
+	cm_jw w;
+
+	cm_buf_reset(&c->meta);
+	cm_jw_init(&w, &c->meta);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "cluster");
+	cm_jw_uint(&w, of >= 0 ? (unsigned long long)of : c->doc);
+	if (of >= 0) {
+		cm_jw_key(&w, "duplicate_of");
+		cm_jw_uint(&w, (unsigned long long)of);
+		cm_jw_key(&w, "kind");
+		cm_jw_str(&w, kind);
+		if (sim >= 0) {
+			cm_jw_key(&w, "similarity");
+			cm_jw_double(&w, sim);
+		}
+	}
+	cm_jw_end(&w, '}');
+	cm_rw_meta_raw(&f->rw, "dedup", c->meta.p, c->meta.len);
+}
+
+static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
+{
+	struct ctx *c = p;
+	const cm_jfield *t = cm_jrec_get(rec, f->text_field), *u = cm_jrec_get(rec, "url");
+	const char *why = NULL, *kind = NULL;
+	int64_t of = -1;
+	double sim = -1;
+	unsigned b, k = c->bands * c->rows;
+
+	if (c->doc == UINT32_MAX)
+		cm_die("more than 4,294,967,294 documents in one run: split the input (--shard)");
+	dm_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+	if (c->urls && u && u->str && u->str_len) {
+		XXH128_hash_t x = XXH3_128bits(u->str, u->str_len);
+
+		if ((of = dm_set128_find_add(&c->urlset, x.low64, x.high64, c->doc)) >= 0) {
+			kind = "url";
+			why = "url_duplicate";
+			c->url_dups++;
+		}
+	}
+	if (!why && c->norm.len == 0) {
+		c->empty++;	/* nothing to compare: kept, its own cluster */
+	} else if (!why) {
+		if (c->exact) {
+			XXH128_hash_t x = XXH3_128bits(c->norm.p, c->norm.len);
+
+			if ((of = dm_set128_find_add(&c->texts, x.low64, x.high64, c->doc)) >= 0) {
+				kind = "exact";
+				why = "exact_duplicate";
+				sim = 1;
+				c->exact_dups++;
+			}
+		}
+		if (!why) {
+			dm_signature(&c->h, c->norm.p, c->norm.len, c->sig);
+			for (b = 0; b < c->bands; b++)
+				c->bh[b] = dm_band_hash(c->sig, b, c->rows);
+			for (b = 0; b < c->bands && !why; b++) {
+				int64_t ki = dm_table_find(&c->band[b], c->bh[b], 0, 0);
+
+				if (ki < 0)
+					continue;
+				if (c->verify) {
+					double s = dm_similarity(c->sig, c->sigs + (size_t)ki * k, k);
+
+					if (s < c->threshold)
+						continue;
+					sim = s;
+				}
+				of = c->kept_doc[ki];
+				kind = "near";
+				why = "near_duplicate";
+				c->near_dups++;
+			}
+			if (!why) {	/* kept: its bands go into the tables */
+				if (c->nkept == c->cap_kept) {
+					c->cap_kept = c->cap_kept ? c->cap_kept + c->cap_kept / 2 : 4096;
+					c->kept_doc = cm_xrealloc(c->kept_doc, c->cap_kept * sizeof(*c->kept_doc));
+					if (c->verify)
+						c->sigs = cm_xrealloc(c->sigs, c->cap_kept * k * sizeof(*c->sigs));
+				}
+				c->kept_doc[c->nkept] = c->doc;
+				if (c->verify)
+					memcpy(c->sigs + c->nkept * k, c->sig, k * sizeof(*c->sig));
+				for (b = 0; b < c->bands; b++)
+					dm_table_find(&c->band[b], c->bh[b], (uint32_t)c->nkept, 1);
+				c->nkept++;
+			}
+		}
+	}
+	annotate(f, c, why ? of : -1, kind, sim);
+	c->doc++;
+	return c->annotate ? NULL : why;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctx c;
+	unsigned ngram = 5;
+	uint64_t seed = 1;
+	cm_filter f;
+	int ch;
+	unsigned b;
+
+	c.bands = 14;
+	c.rows = 8;
+	c.exact = 1;
+	c.threshold = 0.8;
+	cm_filter_init(&f, argc, argv);
+	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_NGRAM: ngram = (unsigned)cm_parse_ll("--ngram", optarg, 1, 64); break;
+		case OPT_BANDS: c.bands = (unsigned)cm_parse_ll("--bands", optarg, 1, 256); break;
+		case OPT_ROWS: c.rows = (unsigned)cm_parse_ll("--rows", optarg, 1, 256); break;
+		case OPT_SEED: seed = (uint64_t)cm_parse_ll("--seed", optarg, 0, 1LL << 62); break;
+		case OPT_NO_EXACT: c.exact = 0; break;
+		case OPT_URLS: c.urls = 1; break;
+		case OPT_VERIFY: c.verify = 1; break;
+		case OPT_THRESHOLD: c.threshold = cm_parse_double("--threshold", optarg, 0, 1); break;
+		case OPT_ANNOTATE: c.annotate = 1; break;
+		default: cm_filter_option(&f, ch, optarg, usage); break;
+		}
+	}
+	if (c.bands * c.rows > 4096)
+		cm_usage_error("--bands x --rows is %u: at most 4096 hashes", c.bands * c.rows);
+	dm_hasher_init(&c.h, c.bands * c.rows, ngram, seed);
+	c.band = cm_xcalloc(c.bands, sizeof(*c.band));
+	c.sig = cm_xmalloc(c.bands * c.rows * sizeof(*c.sig));
+	c.bh = cm_xmalloc(c.bands * sizeof(*c.bh));
+	f.json = cm_json_new();
+	cm_json_want(f.json, f.text_field);
+	cm_json_want(f.json, "url");
+	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	{
+		char t[512];
+		size_t bytes = dm_set128_bytes(&c.texts) + dm_set128_bytes(&c.urlset) + c.cap_kept * sizeof(*c.kept_doc) +
+			       (c.verify ? c.cap_kept * c.bands * c.rows * sizeof(*c.sigs) : 0);
+
+		for (b = 0; b < c.bands; b++)
+			bytes += dm_table_bytes(&c.band[b]);
+		snprintf(t, sizeof(t),
+			 "{\"documents\":%u,\"kept\":%llu,\"in_tables\":%zu,\"exact_duplicates\":%llu,"
+			 "\"near_duplicates\":%llu,\"url_duplicates\":%llu,\"empty\":%llu,\"table_bytes\":%zu,"
+			 "\"table_bytes_per_document\":%.1f}",
+			 c.doc, (unsigned long long)(c.doc - c.exact_dups - c.near_dups - c.url_dups), c.nkept,
+			 (unsigned long long)c.exact_dups, (unsigned long long)c.near_dups,
+			 (unsigned long long)c.url_dups, (unsigned long long)c.empty, bytes,
+			 c.doc ? (double)bytes / c.doc : 0.0);
+		cm_stats_extra(&f.stats, "dedup", t);
+		if (cm_verbosity > 0)
+			cm_info("%u documents: %llu exact, %llu near, %llu url duplicates; tables %.1f MB, %.1f bytes a "
+				"document", c.doc, (unsigned long long)c.exact_dups, (unsigned long long)c.near_dups,
+				(unsigned long long)c.url_dups, (double)bytes / 1e6, c.doc ? (double)bytes / c.doc : 0.0);
+	}
+	for (b = 0; b < c.bands; b++)
+		dm_table_free(&c.band[b]);
+	free(c.band);
+	dm_set128_free(&c.texts);
+	dm_set128_free(&c.urlset);
+	dm_hasher_free(&c.h);
+	free(c.kept_doc);
+	free(c.sigs);
+	free(c.sig);
+	free(c.bh);
+	cm_buf_free(&c.norm);
+	cm_buf_free(&c.meta);
+	return cm_filter_finish(&f);
+}
