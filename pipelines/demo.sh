@@ -49,21 +49,21 @@ quality-score --preset fineweb --annotate-only "$out/text.jsonl" >"$out/quality.
 jq -r '"  \(.metadata.lang.code) \(.metadata.lang.score)  \(if (.metadata.quality.failed | length) == 0 then "kept" else "dropped: " + (.metadata.quality.failed | join(", ")) end)  \(.url)"' \
 	"$out/quality.jsonl"
 
-step "7b. Duplicates: exact and near (MinHash LSH, 14 x 8), the first of each kept" \
+step "8. Duplicates: exact and near (MinHash LSH, 14 x 8), the first of each kept" \
 	"dedup-minhash --annotate-only quality.jsonl"
 { cat "$out/quality.jsonl"; head -3 "$out/quality.jsonl" | jq -c '.id += ":copy" | .text = (.text | ascii_upcase)'; } |
 	dedup-minhash --annotate-only --stats "$out/dedup.json" >"$out/dedup.jsonl"
 jq -r 'select(.metadata.dedup.duplicate_of != null) | "  \(.id | .[0:40]): \(.metadata.dedup.kind) duplicate of document \(.metadata.dedup.duplicate_of)"' "$out/dedup.jsonl"
 jq -r '"  \(.dedup.documents) documents, \(.dedup.kept) kept; tables \(.dedup.table_bytes) bytes"' "$out/dedup.json"
 
-step "8. PII: e-mail and IP addresses, phones, cards, IBANs, SSNs and keys replaced by tags" \
+step "9. PII: e-mail and IP addresses, phones, cards, IBANs, SSNs and keys replaced by tags" \
 	"pii-scrub --stats pii.json quality.jsonl > safe.jsonl"
 pii-scrub --stats "$out/pii.json" "$out/quality.jsonl" >"$out/safe.jsonl"
 jq -r '"\(.read) records, \(.pii.records_with_pii) with a find: " + ([.pii | to_entries[] | select(.key != "records_with_pii" and .key != "records_without_text" and .value > 0) | "\(.value) \(.key)"] | join(", "))' "$out/pii.json"
 printf '%s\n' "Write to Jane at jane.roe@example.org, +1 415 555 2671, IBAN GB82 WEST 1234 5698 7654 32; server 93.184.216.34, key AKIAIOSFODNN7EXAMPLE." |
 	jq -Rc '{id: "planted", text: .}' | pii-scrub --mode pseudonym --salt demo | jq -r '"  planted: " + .text'
 
-step "9. Domains: URL rules first (a classifier, trained with --train, takes the rest)" \
+step "10. Domains: URL rules first (a classifier, trained with --train, takes the rest)" \
 	"domain-tag --counts counts.tsv safe.jsonl > tagged.jsonl"
 domain-tag --counts "$out/counts.tsv" "$out/safe.jsonl" >"$out/tagged.jsonl"
 boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" | domain-tag | jq -r '"  \(.metadata.domain.label) (\(.metadata.domain.source))  \(.url)"'
