@@ -22,7 +22,7 @@ CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -I/usr/include/libxml2 -DCM_HAVE_ISAL -MMD
 CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread
 CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS += -pthread
-LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
+LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 # mimalloc replaces malloc in every program (linked first, it interposes): libxml2 allocates
 # each node, name and text run on its own, and glibc's malloc was a fifth of the HTML parse.

@@ -37,6 +37,26 @@ is "$(jq -r .dedup.url_duplicates s2.json)" 3 "counted (g, h, i: checked before 
 is "$(dedup-minhash --bands 20 --rows 5 --ngram 3 --seed 9 in.jsonl | jq -r .id | tr '\n' ' ')" "a b e f " "other parameters"
 is "$(jq -r '.dedup.table_bytes_per_document > 0' s.json)" true "table bytes reported"
 
+# decontamination against evaluation sets (excerpts in tests/data/eval)
+ev=$DATA/eval
+ctx=$(sed -n 3p "$ev/lambada_openai.jsonl" | jq -r '.context + " " + .continuation')
+q=$(sed -n 7p "$ev/arc_easy.jsonl" | jq -r .query)
+rec l1 "From a novel: $ctx The end." x1 >c.jsonl
+rec a1 "A quiz. $q Think about it." x2 >>c.jsonl
+rec ok1 "$other" x3 >>c.jsonl
+rec s1 "$(sed -n 5p "$ev/arc_easy.jsonl" | jq -r '.choices[0]')" x4 >>c.jsonl
+dedup-minhash --against "$ev/lambada_openai.jsonl" --against "$ev/arc_easy.jsonl" --stats cs.json --rejects crej.jsonl c.jsonl >cout.jsonl
+is "$(jq -r .id cout.jsonl | tr '\n' ' ')" "ok1 s1 " "--against: documents sharing a 13-gram with an item dropped (a short answer alone is not)"
+is "$(jq -r '.id + ":" + .metadata.reject.reason' crej.jsonl | tr '\n' ' ')" "l1:contaminated a1:contaminated " "reason: contaminated"
+is "$(jq -c '[.contamination.documents, .contamination.by_set.lambada_openai.documents, .contamination.by_set.arc_easy.documents, .contamination.by_set.lambada_openai.items]' cs.json)" \
+	"[2,1,1,40]" "--stats: counts per set, and the items read"
+is "$(dedup-minhash --annotate-only --against "$ev/arc_easy.jsonl" c.jsonl | jq -c 'select(.id == "a1") | .metadata.dedup.contaminated')" \
+	'["arc_easy"]' "--annotate-only: the sets named in metadata.dedup.contaminated"
+printf '{"query": "unterminated\n' >bad-eval.jsonl
+dedup-minhash --against bad-eval.jsonl c.jsonl >/dev/null 2>err
+is "$?" 2 "a malformed evaluation file: usage error"
+like "$(cat err)" "bad-eval.jsonl:1:" "naming the file and line"
+
 # bad input
 printf '{"id":"x","text":42}\nnot json\n{"id":"y","text":"caf\\udc00e"}\n{"id":"z"}\n' >bad.jsonl
 dedup-minhash --stats s3.json bad.jsonl >bad.out 2>/dev/null

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "decon.h"
 #include "filter.h"
 #include "jsonw.h"
 #include "lsh.h"
@@ -21,6 +22,8 @@ enum {
 	OPT_VERIFY,
 	OPT_THRESHOLD,
 	OPT_ANNOTATE,
+	OPT_AGAINST,
+	OPT_AGAINST_NGRAM,
 };
 
 static const struct option longopts[] = {
@@ -33,6 +36,8 @@ static const struct option longopts[] = {
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "annotate-only", no_argument, NULL, OPT_ANNOTATE },
+	{ "against", required_argument, NULL, OPT_AGAINST },
+	{ "against-ngram", required_argument, NULL, OPT_AGAINST_NGRAM },
 	CM_FILTER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -55,6 +60,11 @@ static void usage(void)
 	       "      --no-exact         no exact pass (XXH3-128 of the normalised text)\n"
 	       "      --urls             also drop a document whose url was seen before\n"
 	       "      --annotate-only    keep every record, only annotate\n"
+	       "Decontamination:\n"
+	       "      --against FILE     an evaluation set (JSON Lines; every string of a line is an\n"
+	       "                         item): drop documents sharing a word n-gram with an item\n"
+	       "                         (reason 'contaminated'); repeatable, counts per set in --stats\n"
+	       "      --against-ngram N  words of those n-grams (default: 13, as GPT-3)\n"
 	       "\n"
 	       CM_FILTER_USAGE,
 	       cm_prog);
@@ -75,9 +85,11 @@ struct ctx {
 	uint64_t *bh;
 	cm_buf norm, meta;
 	uint64_t exact_dups, near_dups, url_dups, empty;
+	dm_decon *decon;
+	uint64_t contaminated[DM_MAX_SETS], contaminated_docs;
 };
 
-static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, double sim)
+static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, double sim, uint32_t sets)
 {
 	cm_jw w;
 
@@ -96,6 +108,17 @@ static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, 
 			cm_jw_double(&w, sim);
 		}
 	}
+	if (sets) {
+		const char *const *names;
+		size_t k, n = dm_decon_sets(c->decon, &names);
+
+		cm_jw_key(&w, "contaminated");
+		cm_jw_arr(&w);
+		for (k = 0; k < n; k++)
+			if (sets & 1u << k)
+				cm_jw_str(&w, names[k]);
+		cm_jw_end(&w, ']');
+	}
 	cm_jw_end(&w, '}');
 	cm_rw_meta_raw(&f->rw, "dedup", c->meta.p, c->meta.len);
 }
@@ -108,10 +131,21 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	int64_t of = -1;
 	double sim = -1;
 	unsigned b, k = c->bands * c->rows;
+	uint32_t sets = 0;
 
 	if (c->doc == UINT32_MAX)
 		cm_die("more than 4,294,967,294 documents in one run: split the input (--shard)");
 	dm_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+	if (c->decon && (sets = dm_decon_check(c->decon, c->norm.p ? c->norm.p : "", c->norm.len))) {
+		for (b = 0; b < DM_MAX_SETS; b++)
+			c->contaminated[b] += (sets >> b) & 1;
+		c->contaminated_docs++;
+		if (!c->annotate) {	/* dropped: it is no one's original either */
+			annotate(f, c, -1, NULL, -1, sets);
+			c->doc++;
+			return "contaminated";
+		}
+	}
 	if (c->urls && u && u->str && u->str_len) {
 		XXH128_hash_t x = XXH3_128bits(u->str, u->str_len);
 
@@ -171,7 +205,7 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 			}
 		}
 	}
-	annotate(f, c, why ? of : -1, kind, sim);
+	annotate(f, c, why ? of : -1, kind, sim, sets);
 	c->doc++;
 	return c->annotate ? NULL : why;
 }
@@ -179,7 +213,9 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 int main(int argc, char **argv)
 {
 	static struct ctx c;
-	unsigned ngram = 5;
+	unsigned ngram = 5, against_ngram = 13;
+	char *against[DM_MAX_SETS];
+	size_t nagainst = 0;
 	uint64_t seed = 1;
 	cm_filter f;
 	int ch;
@@ -201,11 +237,26 @@ int main(int argc, char **argv)
 		case OPT_VERIFY: c.verify = 1; break;
 		case OPT_THRESHOLD: c.threshold = cm_parse_double("--threshold", optarg, 0, 1); break;
 		case OPT_ANNOTATE: c.annotate = 1; break;
+		case OPT_AGAINST:
+			if (nagainst == DM_MAX_SETS)
+				cm_usage_error("at most %d --against sets", DM_MAX_SETS);
+			against[nagainst++] = optarg;
+			break;
+		case OPT_AGAINST_NGRAM: against_ngram = (unsigned)cm_parse_ll("--against-ngram", optarg, 1, 64); break;
 		default: cm_filter_option(&f, ch, optarg, usage); break;
 		}
 	}
 	if (c.bands * c.rows > 4096)
 		cm_usage_error("--bands x --rows is %u: at most 4096 hashes", c.bands * c.rows);
+	if (nagainst) {
+		char err[512];
+		size_t i;
+
+		c.decon = dm_decon_new(against_ngram);
+		for (i = 0; i < nagainst; i++)
+			if (dm_decon_load(c.decon, against[i], err, sizeof(err)) != 0)
+				cm_usage_error("option '--against': %s", err);
+	}
 	dm_hasher_init(&c.h, c.bands * c.rows, ngram, seed);
 	c.band = cm_xcalloc(c.bands, sizeof(*c.band));
 	c.sig = cm_xmalloc(c.bands * c.rows * sizeof(*c.sig));
@@ -231,6 +282,40 @@ int main(int argc, char **argv)
 			 (unsigned long long)c.url_dups, (unsigned long long)c.empty, bytes,
 			 c.doc ? (double)bytes / c.doc : 0.0);
 		cm_stats_extra(&f.stats, "dedup", t);
+		if (c.decon) {
+			const char *const *names;
+			size_t n = dm_decon_sets(c.decon, &names), i;
+			cm_buf db = CM_BUF_INIT;
+			cm_jw w;
+
+			cm_jw_init(&w, &db);
+			cm_jw_obj(&w);
+			cm_jw_key(&w, "documents");
+			cm_jw_uint(&w, c.contaminated_docs);
+			cm_jw_key(&w, "by_set");
+			cm_jw_obj(&w);
+			for (i = 0; i < n; i++) {
+				uint64_t items, grams;
+
+				dm_decon_counts(c.decon, (unsigned)i, &items, &grams);
+				cm_jw_key(&w, names[i]);
+				cm_jw_obj(&w);
+				cm_jw_key(&w, "documents");
+				cm_jw_uint(&w, c.contaminated[i]);
+				cm_jw_key(&w, "items");
+				cm_jw_uint(&w, items);
+				cm_jw_key(&w, "ngrams");
+				cm_jw_uint(&w, grams);
+				cm_jw_end(&w, '}');
+				if (cm_verbosity > 0)
+					cm_info("against %s (%llu items of %u words or more): %llu documents", names[i],
+						(unsigned long long)items, against_ngram, (unsigned long long)c.contaminated[i]);
+			}
+			cm_jw_end(&w, '}');
+			cm_jw_end(&w, '}');
+			cm_stats_extra(&f.stats, "contamination", db.p);
+			cm_buf_free(&db);
+		}
 		if (cm_verbosity > 0)
 			cm_info("%u documents: %llu exact, %llu near, %llu url duplicates; tables %.1f MB, %.1f bytes a "
 				"document", c.doc, (unsigned long long)c.exact_dups, (unsigned long long)c.near_dups,
@@ -242,6 +327,7 @@ int main(int argc, char **argv)
 	dm_set128_free(&c.texts);
 	dm_set128_free(&c.urlset);
 	dm_hasher_free(&c.h);
+	dm_decon_free(c.decon);
 	free(c.kept_doc);
 	free(c.sigs);
 	free(c.sig);
