@@ -77,12 +77,11 @@ struct ctx {
 	dm_hasher h;
 	dm_table *band;
 	dm_set128 texts, urlset;
-	uint32_t *kept_doc;	/* kept index -> document number */
-	uint32_t *sigs;		/* --verify: kept index -> signature */
-	size_t nkept, cap_kept;
+	uint32_t *cluster;	/* document -> its cluster (the first document of it) */
+	uint32_t *sigs;		/* --verify: document -> signature */
+	size_t cap_docs;
 	uint32_t doc;		/* documents seen */
 	uint32_t *sig;
-	uint64_t *bh;
 	cm_buf norm, meta;
 	uint64_t exact_dups, near_dups, url_dups, empty;
 	dm_decon *decon;
@@ -97,7 +96,7 @@ static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, 
 	cm_jw_init(&w, &c->meta);
 	cm_jw_obj(&w);
 	cm_jw_key(&w, "cluster");
-	cm_jw_uint(&w, of >= 0 ? (unsigned long long)of : c->doc);
+	cm_jw_uint(&w, c->cluster[c->doc]);
 	if (of >= 0) {
 		cm_jw_key(&w, "duplicate_of");
 		cm_jw_uint(&w, (unsigned long long)of);
@@ -141,10 +140,23 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 			c->contaminated[b] += (sets >> b) & 1;
 		c->contaminated_docs++;
 		if (!c->annotate) {	/* dropped: it is no one's original either */
+			if (c->doc == c->cap_docs) {
+				c->cap_docs = c->cap_docs ? c->cap_docs + c->cap_docs / 2 : 4096;
+				c->cluster = cm_xrealloc(c->cluster, c->cap_docs * sizeof(*c->cluster));
+				if (c->verify)
+					c->sigs = cm_xrealloc(c->sigs, c->cap_docs * k * sizeof(*c->sigs));
+			}
+			c->cluster[c->doc] = c->doc;
 			annotate(f, c, -1, NULL, -1, sets);
 			c->doc++;
 			return "contaminated";
 		}
+	}
+	if (c->doc == c->cap_docs) {
+		c->cap_docs = c->cap_docs ? c->cap_docs + c->cap_docs / 2 : 4096;
+		c->cluster = cm_xrealloc(c->cluster, c->cap_docs * sizeof(*c->cluster));
+		if (c->verify)
+			c->sigs = cm_xrealloc(c->sigs, c->cap_docs * k * sizeof(*c->sigs));
 	}
 	if (c->urls && u && u->str && u->str_len) {
 		XXH128_hash_t x = XXH3_128bits(u->str, u->str_len);
@@ -168,43 +180,33 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 				c->exact_dups++;
 			}
 		}
-		if (!why) {
+		if (!why) {	/* an exact duplicate's keys are its original's: no need */
+			int64_t best = -1;
+
 			dm_signature(&c->h, c->norm.p, c->norm.len, c->sig);
-			for (b = 0; b < c->bands; b++)
-				c->bh[b] = dm_band_hash(c->sig, b, c->rows);
-			for (b = 0; b < c->bands && !why; b++) {
-				int64_t ki = dm_table_find(&c->band[b], c->bh[b], 0, 0);
+			if (c->verify)
+				memcpy(c->sigs + (size_t)c->doc * k, c->sig, k * sizeof(*c->sig));
+			for (b = 0; b < c->bands; b++) {
+				/* the first document with this key, or this one is stored as it */
+				int64_t d = dm_table_find(&c->band[b], dm_band_hash(c->sig, b, c->rows), c->doc, 1);
+				double sm = -1;
 
-				if (ki < 0)
+				if (d < 0 || (best >= 0 && d >= best))
 					continue;
-				if (c->verify) {
-					double s = dm_similarity(c->sig, c->sigs + (size_t)ki * k, k);
-
-					if (s < c->threshold)
-						continue;
-					sim = s;
-				}
-				of = c->kept_doc[ki];
+				if (c->verify && (sm = dm_similarity(c->sig, c->sigs + (size_t)d * k, k)) < c->threshold)
+					continue;
+				best = d;
+				sim = sm;
+			}
+			if (best >= 0) {
+				of = best;
 				kind = "near";
 				why = "near_duplicate";
 				c->near_dups++;
 			}
-			if (!why) {	/* kept: its bands go into the tables */
-				if (c->nkept == c->cap_kept) {
-					c->cap_kept = c->cap_kept ? c->cap_kept + c->cap_kept / 2 : 4096;
-					c->kept_doc = cm_xrealloc(c->kept_doc, c->cap_kept * sizeof(*c->kept_doc));
-					if (c->verify)
-						c->sigs = cm_xrealloc(c->sigs, c->cap_kept * k * sizeof(*c->sigs));
-				}
-				c->kept_doc[c->nkept] = c->doc;
-				if (c->verify)
-					memcpy(c->sigs + c->nkept * k, c->sig, k * sizeof(*c->sig));
-				for (b = 0; b < c->bands; b++)
-					dm_table_find(&c->band[b], c->bh[b], (uint32_t)c->nkept, 1);
-				c->nkept++;
-			}
 		}
 	}
+	c->cluster[c->doc] = why ? c->cluster[of] : c->doc;
 	annotate(f, c, why ? of : -1, kind, sim, sets);
 	c->doc++;
 	return c->annotate ? NULL : why;
@@ -260,7 +262,6 @@ int main(int argc, char **argv)
 	dm_hasher_init(&c.h, c.bands * c.rows, ngram, seed);
 	c.band = cm_xcalloc(c.bands, sizeof(*c.band));
 	c.sig = cm_xmalloc(c.bands * c.rows * sizeof(*c.sig));
-	c.bh = cm_xmalloc(c.bands * sizeof(*c.bh));
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
 	cm_json_want(f.json, "url");
@@ -268,16 +269,17 @@ int main(int argc, char **argv)
 	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
 	{
 		char t[512];
-		size_t bytes = dm_set128_bytes(&c.texts) + dm_set128_bytes(&c.urlset) + c.cap_kept * sizeof(*c.kept_doc) +
-			       (c.verify ? c.cap_kept * c.bands * c.rows * sizeof(*c.sigs) : 0);
+		size_t bytes = dm_set128_bytes(&c.texts) + dm_set128_bytes(&c.urlset) + c.cap_docs * sizeof(*c.cluster) +
+			       (c.verify ? c.cap_docs * c.bands * c.rows * sizeof(*c.sigs) : 0);
 
 		for (b = 0; b < c.bands; b++)
 			bytes += dm_table_bytes(&c.band[b]);
 		snprintf(t, sizeof(t),
-			 "{\"documents\":%u,\"kept\":%llu,\"in_tables\":%zu,\"exact_duplicates\":%llu,"
+			 "{\"documents\":%u,\"kept\":%llu,\"exact_duplicates\":%llu,"
 			 "\"near_duplicates\":%llu,\"url_duplicates\":%llu,\"empty\":%llu,\"table_bytes\":%zu,"
 			 "\"table_bytes_per_document\":%.1f}",
-			 c.doc, (unsigned long long)(c.doc - c.exact_dups - c.near_dups - c.url_dups), c.nkept,
+			 c.doc, (unsigned long long)(c.doc - c.exact_dups - c.near_dups - c.url_dups -
+						     (c.annotate ? 0 : c.contaminated_docs)),
 			 (unsigned long long)c.exact_dups, (unsigned long long)c.near_dups,
 			 (unsigned long long)c.url_dups, (unsigned long long)c.empty, bytes,
 			 c.doc ? (double)bytes / c.doc : 0.0);
@@ -328,10 +330,9 @@ int main(int argc, char **argv)
 	dm_set128_free(&c.urlset);
 	dm_hasher_free(&c.h);
 	dm_decon_free(c.decon);
-	free(c.kept_doc);
+	free(c.cluster);
 	free(c.sigs);
 	free(c.sig);
-	free(c.bh);
 	cm_buf_free(&c.norm);
 	cm_buf_free(&c.meta);
 	return cm_filter_finish(&f);
