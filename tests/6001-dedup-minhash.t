@@ -57,6 +57,14 @@ dedup-minhash --against bad-eval.jsonl c.jsonl >/dev/null 2>err
 is "$?" 2 "a malformed evaluation file: usage error"
 like "$(cat err)" "bad-eval.jsonl:1:" "naming the file and line"
 
+# --lines: lines seen before removed (compared normalised), the first kept
+printf '{"id":"1","text":"Welcome to our site!\\nThe first story is about boats.\\nCopyright 2021 ACME."}\n{"id":"2","text":"WELCOME to our site\\nA second story, about trains.\\nCopyright 2024 Acme"}\n{"id":"3","text":"Welcome to our site"}\n' >lines.jsonl
+dedup-minhash --lines --stats ls.json lines.jsonl >lout.jsonl
+is "$(jq -c '[.id, .text]' lout.jsonl | tr '\n' ' ')" '["1","Welcome to our site!\nThe first story is about boats.\nCopyright 2021 ACME."] ["2","A second story, about trains."] ["3",""] ' \
+	"--lines: the repeated lines go from later documents (case, digits, punctuation aside)"
+is "$(jq -c '[.lines.lines, .lines.removed]' ls.json)" "[7,3]" "counted in --stats"
+is "$(jq -c '.metadata.dedup.lines_removed' lout.jsonl | tr '\n' ' ')" "null 2 1 " "and per record"
+
 # bad input
 printf '{"id":"x","text":42}\nnot json\n{"id":"y","text":"caf\\udc00e"}\n{"id":"z"}\n' >bad.jsonl
 dedup-minhash --stats s3.json bad.jsonl >bad.out 2>/dev/null

@@ -24,6 +24,7 @@ enum {
 	OPT_ANNOTATE,
 	OPT_AGAINST,
 	OPT_AGAINST_NGRAM,
+	OPT_LINES,
 };
 
 static const struct option longopts[] = {
@@ -38,6 +39,7 @@ static const struct option longopts[] = {
 	{ "annotate-only", no_argument, NULL, OPT_ANNOTATE },
 	{ "against", required_argument, NULL, OPT_AGAINST },
 	{ "against-ngram", required_argument, NULL, OPT_AGAINST_NGRAM },
+	{ "lines", no_argument, NULL, OPT_LINES },
 	CM_FILTER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -65,6 +67,9 @@ static void usage(void)
 	       "                         item): drop documents sharing a word n-gram with an item\n"
 	       "                         (reason 'contaminated'); repeatable, counts per set in --stats\n"
 	       "      --against-ngram N  words of those n-grams (default: 13, as GPT-3)\n"
+	       "Lines (edits text):\n"
+	       "      --lines            remove a line seen before in the corpus (CCNet-style: compared\n"
+	       "                         normalised), the first kept; before deduplication\n"
 	       "\n"
 	       CM_FILTER_USAGE,
 	       cm_prog);
@@ -86,7 +91,45 @@ struct ctx {
 	uint64_t exact_dups, near_dups, url_dups, empty;
 	dm_decon *decon;
 	uint64_t contaminated[DM_MAX_SETS], contaminated_docs;
+	int lines;
+	dm_set128 lineset;
+	cm_buf edited, line;
+	uint64_t lines_removed, lines_seen;
+	size_t rec_lines;	/* lines removed from this record */
 };
+
+/* --lines: the text without the lines seen before (normalised as for deduplication, which is
+ * CCNet's: case, accents, digits, punctuation, spaces), into c->edited; returns the lines
+ * removed. Lines that normalise to nothing (blank, punctuation only) always stay. */
+static size_t remove_seen_lines(struct ctx *c, const char *t, size_t n)
+{
+	size_t removed = 0;
+	const char *p = t, *end = t + n;
+
+	cm_buf_reset(&c->edited);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+		XXH128_hash_t h;
+
+		dm_normalize(p, (size_t)(e - p), &c->line);
+		c->lines_seen++;
+		if (c->line.len) {
+			h = XXH3_128bits(c->line.p, c->line.len);
+			if (dm_set128_find_add(&c->lineset, h.low64, h.high64, 0) >= 0) {
+				removed++;
+				p = nl ? nl + 1 : end;
+				continue;
+			}
+		}
+		cm_buf_add(&c->edited, p, (size_t)(e - p) + (nl ? 1 : 0));
+		p = nl ? nl + 1 : end;
+	}
+	/* no newline left dangling where the last lines went */
+	if (removed && c->edited.len && c->edited.p[c->edited.len - 1] == '\n' && (n == 0 || t[n - 1] != '\n'))
+		c->edited.p[--c->edited.len] = '\0';
+	c->lines_removed += removed;
+	return removed;
+}
 
 static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, double sim, uint32_t sets)
 {
@@ -106,6 +149,10 @@ static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, 
 			cm_jw_key(&w, "similarity");
 			cm_jw_double(&w, sim);
 		}
+	}
+	if (c->rec_lines) {
+		cm_jw_key(&w, "lines_removed");
+		cm_jw_uint(&w, c->rec_lines);
 	}
 	if (sets) {
 		const char *const *names;
@@ -134,7 +181,13 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 
 	if (c->doc == UINT32_MAX)
 		cm_die("more than 4,294,967,294 documents in one run: split the input (--shard)");
-	dm_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+	c->rec_lines = 0;
+	if (c->lines && t && t->str && (c->rec_lines = remove_seen_lines(c, t->str, t->str_len))) {
+		cm_rw_set_str(&f->rw, f->text_field, c->edited.p ? c->edited.p : "", c->edited.len);
+		dm_normalize(c->edited.p ? c->edited.p : "", c->edited.len, &c->norm);
+	} else {
+		dm_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+	}
 	if (c->decon && (sets = dm_decon_check(c->decon, c->norm.p ? c->norm.p : "", c->norm.len))) {
 		for (b = 0; b < DM_MAX_SETS; b++)
 			c->contaminated[b] += (sets >> b) & 1;
@@ -244,6 +297,7 @@ int main(int argc, char **argv)
 				cm_usage_error("at most %d --against sets", DM_MAX_SETS);
 			against[nagainst++] = optarg;
 			break;
+		case OPT_LINES: c.lines = 1; break;
 		case OPT_AGAINST_NGRAM: against_ngram = (unsigned)cm_parse_ll("--against-ngram", optarg, 1, 64); break;
 		default: cm_filter_option(&f, ch, optarg, usage); break;
 		}
@@ -284,6 +338,11 @@ int main(int argc, char **argv)
 			 (unsigned long long)c.url_dups, (unsigned long long)c.empty, bytes,
 			 c.doc ? (double)bytes / c.doc : 0.0);
 		cm_stats_extra(&f.stats, "dedup", t);
+		if (c.lines) {
+			snprintf(t, sizeof(t), "{\"lines\":%llu,\"removed\":%llu,\"distinct\":%zu}",
+				 (unsigned long long)c.lines_seen, (unsigned long long)c.lines_removed, c.lineset.n);
+			cm_stats_extra(&f.stats, "lines", t);
+		}
 		if (c.decon) {
 			const char *const *names;
 			size_t n = dm_decon_sets(c.decon, &names), i;
@@ -330,6 +389,9 @@ int main(int argc, char **argv)
 	dm_set128_free(&c.urlset);
 	dm_hasher_free(&c.h);
 	dm_decon_free(c.decon);
+	dm_set128_free(&c.lineset);
+	cm_buf_free(&c.edited);
+	cm_buf_free(&c.line);
 	free(c.cluster);
 	free(c.sigs);
 	free(c.sig);
