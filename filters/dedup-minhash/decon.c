@@ -98,40 +98,17 @@ static uint32_t get(const dm_decon *d, uint64_t h)
 	return 0;
 }
 
-/* Calls fn on the hash of every word n-gram of a normalised text. */
-static void ngrams(const char *s, size_t len, unsigned n, void (*fn)(void *, uint64_t), void *ctx)
-{
-	size_t starts[64], nw = 0, i = 0;
-
-	if (n > 64)
-		n = 64;
-	while (i < len) {
-		size_t b = i;
-
-		while (i < len && s[i] != ' ')
-			i++;
-		starts[nw % n] = b;
-		nw++;
-		if (nw >= n) {
-			size_t first = starts[(nw - n) % n];
-
-			fn(ctx, XXH3_64bits(s + first, i - first));
-		}
-		i++;
-	}
-}
-
 struct adder {
 	dm_decon *d;
 	uint32_t bit;
 	uint64_t count;
 };
 
-static void add_one(void *p, uint64_t h)
+static void add_one(void *p, const char *g, size_t len)
 {
 	struct adder *a = p;
 
-	put(a->d, h, a->bit);
+	put(a->d, XXH3_64bits(g, len), a->bit);
 	a->count++;
 }
 
@@ -145,7 +122,7 @@ static void walk(dm_decon *d, json_t *v, struct adder *a)
 		uint64_t before = a->count;
 
 		dm_normalize(json_string_value(v), json_string_length(v), &d->norm);
-		ngrams(d->norm.p ? d->norm.p : "", d->norm.len, d->n, add_one, a);
+		dm_ngrams(d->norm.p ? d->norm.p : "", d->norm.len, d->n, add_one, a);
 		d->items[d->nsets] += a->count > before;
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
@@ -211,11 +188,11 @@ struct checker {
 	uint32_t found;
 };
 
-static void check_one(void *p, uint64_t h)
+static void check_one(void *p, const char *g, size_t len)
 {
 	struct checker *c = p;
 
-	c->found |= get(c->d, h);
+	c->found |= get(c->d, XXH3_64bits(g, len));
 }
 
 uint32_t dm_decon_check(const dm_decon *d, const char *norm, size_t n)
@@ -223,7 +200,7 @@ uint32_t dm_decon_check(const dm_decon *d, const char *norm, size_t n)
 	struct checker c = { d, 0 };
 
 	if (d->used)
-		ngrams(norm, n, d->n, check_one, &c);
+		dm_ngrams(norm, n, d->n, check_one, &c);
 	return c.found;
 }
 

@@ -181,6 +181,12 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 
 	if (c->doc == UINT32_MAX)
 		cm_die("more than 4,294,967,294 documents in one run: split the input (--shard)");
+	if (c->doc == c->cap_docs) {
+		c->cap_docs = c->cap_docs ? c->cap_docs + c->cap_docs / 2 : 4096;
+		c->cluster = cm_xrealloc(c->cluster, c->cap_docs * sizeof(*c->cluster));
+		if (c->verify)
+			c->sigs = cm_xrealloc(c->sigs, c->cap_docs * k * sizeof(*c->sigs));
+	}
 	c->rec_lines = 0;
 	if (c->lines && t && t->str && (c->rec_lines = remove_seen_lines(c, t->str, t->str_len))) {
 		cm_rw_set_str(&f->rw, f->text_field, c->edited.p ? c->edited.p : "", c->edited.len);
@@ -193,23 +199,11 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 			c->contaminated[b] += (sets >> b) & 1;
 		c->contaminated_docs++;
 		if (!c->annotate) {	/* dropped: it is no one's original either */
-			if (c->doc == c->cap_docs) {
-				c->cap_docs = c->cap_docs ? c->cap_docs + c->cap_docs / 2 : 4096;
-				c->cluster = cm_xrealloc(c->cluster, c->cap_docs * sizeof(*c->cluster));
-				if (c->verify)
-					c->sigs = cm_xrealloc(c->sigs, c->cap_docs * k * sizeof(*c->sigs));
-			}
 			c->cluster[c->doc] = c->doc;
 			annotate(f, c, -1, NULL, -1, sets);
 			c->doc++;
 			return "contaminated";
 		}
-	}
-	if (c->doc == c->cap_docs) {
-		c->cap_docs = c->cap_docs ? c->cap_docs + c->cap_docs / 2 : 4096;
-		c->cluster = cm_xrealloc(c->cluster, c->cap_docs * sizeof(*c->cluster));
-		if (c->verify)
-			c->sigs = cm_xrealloc(c->sigs, c->cap_docs * k * sizeof(*c->sigs));
 	}
 	if (c->urls && u && u->str && u->str_len) {
 		XXH128_hash_t x = XXH3_128bits(u->str, u->str_len);

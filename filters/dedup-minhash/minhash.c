@@ -148,32 +148,55 @@ static void add_shingle(const dm_hasher *h, uint64_t x, uint32_t *sig)
 	}
 }
 
-size_t dm_signature(const dm_hasher *h, const char *s, size_t n, uint32_t *sig)
+size_t dm_ngrams(const char *s, size_t len, unsigned n, void (*fn)(void *ctx, const char *p, size_t len),
+		 void *ctx)
 {
-	size_t starts[64], nw = 0, i = 0, count = 0, ring;
-	unsigned k = h->ngram ? h->ngram : 1;
+	size_t starts[64], nw = 0, i = 0, count = 0;
 
-	memset(sig, 0xff, h->k * sizeof(*sig));
-	if (!n)
-		return 0;
-	if (k > 64)
-		k = 64;
-	/* word starts in a ring of the last k; each full window is a shingle */
-	while (i < n) {
+	if (n == 0)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	/* word starts in a ring of the last n; each full window is an n-gram */
+	while (i < len) {
 		size_t b = i;
 
-		while (i < n && s[i] != ' ')
+		while (i < len && s[i] != ' ')
 			i++;
-		starts[nw % k] = b;
+		starts[nw % n] = b;
 		nw++;
-		if (nw >= k) {
-			ring = (nw - k) % k;
-			add_shingle(h, XXH3_64bits(s + starts[ring], i - starts[ring]), sig);
+		if (nw >= n) {
+			size_t first = starts[(nw - n) % n];
+
+			fn(ctx, s + first, i - first);
 			count++;
 		}
 		i++;		/* the space */
 	}
-	if (!count) {	/* fewer words than n: the whole text */
+	return count;
+}
+
+struct shingler {
+	const dm_hasher *h;
+	uint32_t *sig;
+};
+
+static void shingle(void *ctx, const char *p, size_t len)
+{
+	struct shingler *sh = ctx;
+
+	add_shingle(sh->h, XXH3_64bits(p, len), sh->sig);
+}
+
+size_t dm_signature(const dm_hasher *h, const char *s, size_t n, uint32_t *sig)
+{
+	struct shingler sh = { h, sig };
+	size_t count;
+
+	memset(sig, 0xff, h->k * sizeof(*sig));
+	if (!n)
+		return 0;
+	if (!(count = dm_ngrams(s, n, h->ngram, shingle, &sh))) {	/* fewer words than n: the whole text */
 		add_shingle(h, XXH3_64bits(s, n), sig);
 		count = 1;
 	}

@@ -20,6 +20,11 @@
 /* Normalise text into out (replaced). */
 void dm_normalize(const char *text, size_t n, cm_buf *out);
 
+/* Calls fn with each word n-gram of a normalised text (words: the runs between single
+ * spaces; n at most 64): its offset and length. Returns how many. */
+size_t dm_ngrams(const char *s, size_t len, unsigned n, void (*fn)(void *ctx, const char *p, size_t len),
+		 void *ctx);
+
 typedef struct dm_hasher {
 	unsigned k, ngram;
 	uint64_t *a, *b;
