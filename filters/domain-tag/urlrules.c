@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "cli.h"
 #include "input.h"
 #include "urlfilter.h"
@@ -139,10 +138,10 @@ static int load_text(dt_rules *d, const char *name, const char *p, size_t n, cha
 
 int dt_rules_load(dt_rules *d, const char *path, char *err, size_t errlen)
 {
-	cm_buf b = CM_BUF_INIT;
+	cm_input *in;
+	char *line;
+	size_t len, lineno = 0;
 	FILE *f;
-	char chunk[65536];
-	size_t k;
 	int r;
 
 	if (strcmp(path, "default") == 0) {
@@ -155,16 +154,26 @@ int dt_rules_load(dt_rules *d, const char *path, char *err, size_t errlen)
 		}
 		return load_text(d, "data/domain/rules.txt", p, n, err, errlen);
 	}
-	if (!(f = fopen(path, "r"))) {
+	if (!(f = fopen(path, "r"))) {	/* a message of our own, not cm_input's */
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		cm_buf_add(&b, chunk, k);
 	fclose(f);
-	r = load_text(d, path, b.p ? b.p : "", b.len, err, errlen);
-	cm_buf_free(&b);
-	return r;
+	if (!(in = cm_input_open(path))) {
+		snprintf(err, errlen, "%s: cannot open", path);
+		return -1;
+	}
+	while ((r = cm_input_line(in, &line, &len, 1 << 20)) != 0) {
+		lineno++;
+		if (r < 0 || add_line(d, line, len) < 0) {
+			snprintf(err, errlen, "%s:%zu: not CATEGORY host|label|path PATTERN (or too many categories)",
+				 path, lineno);
+			cm_input_close(in);
+			return -1;
+		}
+	}
+	cm_input_close(in);
+	return 0;
 }
 
 const char *dt_rules_match(const dt_rules *d, const char *url, size_t n)
