@@ -65,7 +65,8 @@ uint64_t cm_filter_total_size(char **files, int n)
 
 void cm_filter_start(cm_filter *f, uint64_t total)
 {
-	f->out = cm_output_open(f->out_path, f->gzip_out);
+	if (!f->no_output)
+		f->out = cm_output_open(f->out_path, f->gzip_out);
 	if (f->rejects_path)
 		f->rejects = cm_output_open(f->rejects_path, 0);
 	cm_progress_init(&f->progress, f->progress_opt, total);
@@ -95,11 +96,13 @@ void cm_filter_malformed(cm_filter *f, const char *why)
 		cm_warn("more malformed records; only counting them from now on");
 }
 
+const char *cm_reject_program;
+
 void cm_filter_reject_value(cm_jw *w, const char *reason)
 {
 	cm_jw_obj(w);
 	cm_jw_key(w, "program");
-	cm_jw_str(w, cm_prog);
+	cm_jw_str(w, cm_reject_program ? cm_reject_program : cm_prog);
 	cm_jw_key(w, "reason");
 	cm_jw_str(w, reason);
 	cm_jw_end(w, '}');
@@ -156,6 +159,8 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 			cm_stats_drop(&f->stats, reason);
 			if (f->rejects)
 				write_reject(f, reason);
+		} else if (f->no_output) {
+			f->stats.kept++;
 		} else {
 			const cm_buf *out = cm_rw_finish(&f->rw);
 

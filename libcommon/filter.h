@@ -80,6 +80,7 @@ typedef struct cm_filter {
 	int gzip_out, strict, allow_truncated, progress_opt;
 	size_t max_line;
 	const char *out_path, *rejects_path, *stats_path;
+	int no_output;		/* the program writes no records (dedup-minhash sign): counted kept */
 
 	/* run state */
 	cm_json *json;
@@ -112,7 +113,9 @@ int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
 
 /* For programs that make records themselves (warc-extract): write one finished line. */
 void cm_filter_emit(cm_filter *f, const char *line, size_t n);
-/* metadata.reject's value: {"program": ..., "reason": ...}. */
+/* metadata.reject's value: {"program": ..., "reason": ...}; the program is cm_prog unless
+ * cm_reject_program names it (a program's steps reject under the program's name). */
+extern const char *cm_reject_program;
 void cm_filter_reject_value(cm_jw *w, const char *reason);
 /* Report a malformed input at the current place; with --strict, stops the run (exit 1). */
 void cm_filter_malformed(cm_filter *f, const char *why);

@@ -1,8 +1,11 @@
-/* dedup-minhash - exact and near-duplicate removal in one streaming pass. */
+/* dedup-minhash - exact and near-duplicate removal: in one streaming pass, or in steps (sign each
+ * shard, cluster the signatures, filter each shard; cluster.c and sigfile.c) with the same result. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "cli.h"
@@ -11,6 +14,7 @@
 #include "jsonw.h"
 #include "lsh.h"
 #include "minhash.h"
+#include "sigfile.h"
 
 enum {
 	OPT_NGRAM = CM_OPT_PROGRAM,
@@ -25,7 +29,11 @@ enum {
 	OPT_AGAINST,
 	OPT_AGAINST_NGRAM,
 	OPT_LINES,
+	OPT_LIST,
+	OPT_LAST
 };
+
+#define NONE UINT64_MAX
 
 static const struct option longopts[] = {
 	{ "ngram", required_argument, NULL, OPT_NGRAM },
@@ -40,42 +48,85 @@ static const struct option longopts[] = {
 	{ "against", required_argument, NULL, OPT_AGAINST },
 	{ "against-ngram", required_argument, NULL, OPT_AGAINST_NGRAM },
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "list", required_argument, NULL, OPT_LIST },
 	CM_FILTER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
+#define DEDUP_OPTIONS_USAGE \
+	"Near duplicates (MinHash LSH over word n-grams of normalised text):\n" \
+	"      --ngram N          words a shingle (default: 5)\n" \
+	"      --bands B          LSH bands (default: 14)\n" \
+	"      --rows R           hashes a band (default: 8; B x R hashes in all, FineWeb's 112)\n" \
+	"      --seed N           of the hash family (default: 1)\n" \
+	"      --verify           a candidate must also reach --threshold in estimated Jaccard\n" \
+	"                         similarity (keeps every document's signature)\n" \
+	"      --threshold X      for --verify (default: 0.8)\n" \
+	"Exact duplicates:\n" \
+	"      --no-exact         no exact pass (XXH3-128 of the normalised text)\n" \
+	"      --urls             also drop a document whose url was seen before\n" \
+	"      --annotate-only    keep every record, only annotate\n" \
+	"Decontamination:\n" \
+	"      --against FILE     an evaluation set (JSON Lines; every string of a line is an\n" \
+	"                         item): drop documents sharing a word n-gram with an item\n" \
+	"                         (reason 'contaminated'); repeatable, counts per set in --stats\n" \
+	"      --against-ngram N  words of those n-grams (default: 13, as GPT-3)\n"
+
 static void usage(void)
 {
 	printf("Usage: %s [OPTION]... [FILE]...\n"
+	       "  or:  %s sign -o SIGFILE [OPTION]... [FILE]...\n"
+	       "  or:  %s cluster [-o DIR] SIGFILE...\n"
+	       "  or:  %s filter --list DUPFILE [OPTION]... [FILE]...\n"
 	       "Drop exact and near-duplicate documents in one pass, keeping the first seen of each\n"
 	       "cluster; metadata.dedup records the cluster, and for a duplicate what it duplicates.\n"
+	       "The multi-step mode gives the same result for inputs too big for one process: sign\n"
+	       "each shard (as this mode's options), cluster all signature files into a duplicate\n"
+	       "list per shard, filter each shard with its list ('%s sign --help', ...).\n"
 	       "\n"
-	       "Near duplicates (MinHash LSH over word n-grams of normalised text):\n"
-	       "      --ngram N          words a shingle (default: 5)\n"
-	       "      --bands B          LSH bands (default: 14)\n"
-	       "      --rows R           hashes a band (default: 8; B x R hashes in all, FineWeb's 112)\n"
-	       "      --seed N           of the hash family (default: 1)\n"
-	       "      --verify           a candidate must also reach --threshold in estimated Jaccard\n"
-	       "                         similarity (keeps every kept document's signature)\n"
-	       "      --threshold X      for --verify (default: 0.8)\n"
-	       "Exact duplicates:\n"
-	       "      --no-exact         no exact pass (XXH3-128 of the normalised text)\n"
-	       "      --urls             also drop a document whose url was seen before\n"
-	       "      --annotate-only    keep every record, only annotate\n"
-	       "Decontamination:\n"
-	       "      --against FILE     an evaluation set (JSON Lines; every string of a line is an\n"
-	       "                         item): drop documents sharing a word n-gram with an item\n"
-	       "                         (reason 'contaminated'); repeatable, counts per set in --stats\n"
-	       "      --against-ngram N  words of those n-grams (default: 13, as GPT-3)\n"
-	       "Lines (edits text):\n"
+	       DEDUP_OPTIONS_USAGE
+	       "Lines (edits text; this mode only):\n"
 	       "      --lines            remove a line seen before in the corpus (CCNet-style: compared\n"
 	       "                         normalised), the first kept; before deduplication\n"
+	       "\n"
+	       CM_FILTER_USAGE,
+	       cm_prog, cm_prog, cm_prog, cm_prog, cm_prog);
+}
+
+static void sign_usage(void)
+{
+	printf("Usage: %s -o SIGFILE [OPTION]... [FILE]...\n"
+	       "Write the deduplication keys of one input shard (every document's url and text\n"
+	       "hashes, LSH band keys, contamination) to SIGFILE, for `dedup-minhash cluster`. Give\n"
+	       "every shard the same options.\n"
+	       "\n"
+	       "  -o, --output SIGFILE   the signature file (required)\n"
+	       DEDUP_OPTIONS_USAGE
+	       "\n"
+	       "Input (as every filter):\n"
+	       "      --stats FILE, --shard i/N, --text-field NAME, --max-line SIZE, --strict,\n"
+	       "      --allow-truncated, --progress, -q, -v, -h, --version\n",
+	       cm_prog);
+}
+
+static void filter_usage(void)
+{
+	printf("Usage: %s --list DUPFILE [OPTION]... [FILE]...\n"
+	       "Apply a duplicate list of `dedup-minhash cluster` to the shard it was signed from:\n"
+	       "drop (or, when signed with --annotate-only, keep) its duplicates and contaminated\n"
+	       "documents and write metadata.dedup, as the streaming mode does. The input must be\n"
+	       "the one signed: its record count and texts are checked against the list.\n"
+	       "\n"
+	       "      --list DUPFILE     the shard's duplicate list (required)\n"
 	       "\n"
 	       CM_FILTER_USAGE,
 	       cm_prog);
 }
 
+enum mode { STREAM, SIGN, FILTER };
+
 struct ctx {
+	enum mode mode;
 	unsigned bands, rows;
 	int exact, urls, verify, annotate;
 	double threshold;
@@ -96,6 +147,16 @@ struct ctx {
 	cm_buf edited, line;
 	uint64_t lines_removed, lines_seen;
 	size_t rec_lines;	/* lines removed from this record */
+
+	/* multi-step mode */
+	XXH3_state_t *fp;	/* the input's fingerprint: every record's text */
+	dm_params params;
+	dm_bw sigw;		/* sign: the signature file */
+	dm_sigrec srec;
+	dm_br list;		/* filter: the duplicate list */
+	dm_dupent ent;		/* its next entry */
+	int have_ent;
+	uint64_t local, count[4], filtered_contaminated;
 };
 
 /* --lines: the text without the lines seen before (normalised as for deduplication, which is
@@ -131,7 +192,9 @@ static size_t remove_seen_lines(struct ctx *c, const char *t, size_t n)
 	return removed;
 }
 
-static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, double sim, uint32_t sets)
+/* metadata.dedup; of NONE: not a duplicate; sim < 0: none; sets: contaminated sets, named. */
+static void annotate(cm_filter *f, struct ctx *c, uint64_t cluster, uint64_t of, const char *kind, double sim,
+		     uint32_t sets, const char *const *names, size_t nnames)
 {
 	cm_jw w;
 
@@ -139,10 +202,10 @@ static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, 
 	cm_jw_init(&w, &c->meta);
 	cm_jw_obj(&w);
 	cm_jw_key(&w, "cluster");
-	cm_jw_uint(&w, c->cluster[c->doc]);
-	if (of >= 0) {
+	cm_jw_uint(&w, cluster);
+	if (of != NONE) {
 		cm_jw_key(&w, "duplicate_of");
-		cm_jw_uint(&w, (unsigned long long)of);
+		cm_jw_uint(&w, of);
 		cm_jw_key(&w, "kind");
 		cm_jw_str(&w, kind);
 		if (sim >= 0) {
@@ -155,18 +218,40 @@ static void annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, 
 		cm_jw_uint(&w, c->rec_lines);
 	}
 	if (sets) {
-		const char *const *names;
-		size_t k, n = dm_decon_sets(c->decon, &names);
+		size_t k;
 
 		cm_jw_key(&w, "contaminated");
 		cm_jw_arr(&w);
-		for (k = 0; k < n; k++)
+		for (k = 0; k < nnames; k++)
 			if (sets & 1u << k)
 				cm_jw_str(&w, names[k]);
 		cm_jw_end(&w, ']');
 	}
 	cm_jw_end(&w, '}');
 	cm_rw_meta_raw(&f->rw, "dedup", c->meta.p, c->meta.len);
+}
+
+static void stream_annotate(cm_filter *f, struct ctx *c, int64_t of, const char *kind, double sim, uint32_t sets)
+{
+	const char *const *names = NULL;
+	size_t n = c->decon ? dm_decon_sets(c->decon, &names) : 0;
+
+	annotate(f, c, c->cluster[c->doc], of >= 0 ? (uint64_t)of : NONE, kind, sim, sets, names, n);
+}
+
+/* The input's fingerprint, which ties a duplicate list to the shard signed: each record's
+ * text and its length (0: none). */
+static void fingerprint(struct ctx *c, const cm_jfield *t)
+{
+	unsigned char len[8];
+	uint64_t n = t && t->str ? (uint64_t)t->str_len + 1 : 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		len[i] = (unsigned char)(n >> (8 * i));
+	if (n)
+		XXH3_64bits_update(c->fp, t->str, t->str_len);
+	XXH3_64bits_update(c->fp, len, sizeof(len));
 }
 
 static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
@@ -200,7 +285,7 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 		c->contaminated_docs++;
 		if (!c->annotate) {	/* dropped: it is no one's original either */
 			c->cluster[c->doc] = c->doc;
-			annotate(f, c, -1, NULL, -1, sets);
+			stream_annotate(f, c, -1, NULL, -1, sets);
 			c->doc++;
 			return "contaminated";
 		}
@@ -254,28 +339,208 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 		}
 	}
 	c->cluster[c->doc] = why ? c->cluster[of] : c->doc;
-	annotate(f, c, why ? of : -1, kind, sim, sets);
+	stream_annotate(f, c, why ? of : -1, kind, sim, sets);
 	c->doc++;
 	return c->annotate ? NULL : why;
 }
 
+/* sign: every key of a document, whatever the streaming mode would look at (cluster decides). */
+static const char *sign_one(cm_filter *f, const cm_jrec *rec, void *p)
+{
+	struct ctx *c = p;
+	const cm_jfield *t = cm_jrec_get(rec, f->text_field), *u = cm_jrec_get(rec, "url");
+	dm_sigrec *r = &c->srec;
+	unsigned b;
+
+	fingerprint(c, t);
+	dm_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+	r->flags = 0;
+	r->sets = 0;
+	memset(r->url, 0, sizeof(r->url));
+	memset(r->text, 0, sizeof(r->text));
+	if (c->decon && (r->sets = dm_decon_check(c->decon, c->norm.p ? c->norm.p : "", c->norm.len))) {
+		for (b = 0; b < DM_MAX_SETS; b++)
+			c->contaminated[b] += (r->sets >> b) & 1;
+		c->contaminated_docs++;
+	}
+	if (c->urls && u && u->str && u->str_len) {
+		XXH128_hash_t x = XXH3_128bits(u->str, u->str_len);
+
+		r->flags |= DM_R_URL;
+		r->url[0] = x.low64;
+		r->url[1] = x.high64;
+	}
+	if (c->norm.len == 0) {
+		r->flags |= DM_R_EMPTY;
+		c->empty++;
+		memset(r->band, 0, c->bands * sizeof(*r->band));
+		memset(c->sig, 0, c->bands * c->rows * sizeof(*c->sig));
+	} else {
+		if (c->exact) {
+			XXH128_hash_t x = XXH3_128bits(c->norm.p, c->norm.len);
+
+			r->text[0] = x.low64;
+			r->text[1] = x.high64;
+		}
+		dm_signature(&c->h, c->norm.p, c->norm.len, c->sig);
+		for (b = 0; b < c->bands; b++)
+			r->band[b] = dm_band_hash(c->sig, b, c->rows);
+	}
+	dm_sig_add(&c->sigw, &c->params, r);
+	c->doc++;
+	return NULL;
+}
+
+static void next_entry(struct ctx *c)
+{
+	uint64_t last = c->have_ent ? c->ent.doc : 0;
+	int st = dm_dup_next(&c->list, &c->ent), had = c->have_ent;
+
+	if (st < 0)
+		cm_die("%s", c->list.err);
+	c->have_ent = st;
+	if (st && had && c->ent.doc <= last)
+		cm_die("%s: damaged: entries out of order", c->list.path);
+}
+
+/* filter: the list's verdict for this record, written as the streaming mode writes it. */
+static const char *filter_one(cm_filter *f, const cm_jrec *rec, void *p)
+{
+	static const char *const kinds[] = { NULL, "exact", "near", "url" };
+	static const char *const reasons[] = { NULL, "exact_duplicate", "near_duplicate", "url_duplicate" };
+	struct ctx *c = p;
+	const cm_jfield *t = cm_jrec_get(rec, f->text_field);
+	dm_dupent e = { c->local, c->list.d.first + c->local, NONE, -1, 0, DM_KIND_NONE };
+	const char *names[DM_MAX_SETS], *why;
+	size_t k;
+
+	fingerprint(c, t);
+	if (c->have_ent && c->ent.doc == c->local) {
+		e = c->ent;
+		next_entry(c);
+	}
+	for (k = 0; k < c->list.d.nsets; k++)
+		names[k] = c->list.d.sets[k];
+	annotate(f, c, e.cluster, e.of, kinds[e.kind], e.sim, e.sets, names, c->list.d.nsets);
+	c->local++;
+	c->count[e.kind]++;
+	why = reasons[e.kind];
+	if (!why && e.sets) {
+		why = "contaminated";
+		c->filtered_contaminated++;
+	}
+	return c->annotate ? NULL : why;
+}
+
+/* --stats "contamination": documents caught, and per set. */
+static void contamination_stats(cm_filter *f, struct ctx *c, unsigned against_ngram)
+{
+	const char *const *names;
+	size_t n = dm_decon_sets(c->decon, &names), i;
+	cm_buf db = CM_BUF_INIT;
+	cm_jw w;
+
+	cm_jw_init(&w, &db);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "documents");
+	cm_jw_uint(&w, c->contaminated_docs);
+	cm_jw_key(&w, "by_set");
+	cm_jw_obj(&w);
+	for (i = 0; i < n; i++) {
+		uint64_t items, grams;
+
+		dm_decon_counts(c->decon, (unsigned)i, &items, &grams);
+		cm_jw_key(&w, names[i]);
+		cm_jw_obj(&w);
+		cm_jw_key(&w, "documents");
+		cm_jw_uint(&w, c->contaminated[i]);
+		cm_jw_key(&w, "items");
+		cm_jw_uint(&w, items);
+		cm_jw_key(&w, "ngrams");
+		cm_jw_uint(&w, grams);
+		cm_jw_end(&w, '}');
+		if (cm_verbosity > 0)
+			cm_info("against %s (%llu items of %u words or more): %llu documents", names[i],
+				(unsigned long long)items, against_ngram, (unsigned long long)c->contaminated[i]);
+	}
+	cm_jw_end(&w, '}');
+	cm_jw_end(&w, '}');
+	cm_stats_extra(&f->stats, "contamination", db.p);
+	cm_buf_free(&db);
+}
+
+static void stream_stats(cm_filter *f, struct ctx *c)
+{
+	char t[512];
+	size_t bytes = dm_set128_bytes(&c->texts) + dm_set128_bytes(&c->urlset) + c->cap_docs * sizeof(*c->cluster) +
+		       (c->verify ? c->cap_docs * c->bands * c->rows * sizeof(*c->sigs) : 0);
+	unsigned b;
+
+	for (b = 0; b < c->bands; b++)
+		bytes += dm_table_bytes(&c->band[b]);
+	snprintf(t, sizeof(t),
+		 "{\"documents\":%u,\"kept\":%llu,\"exact_duplicates\":%llu,"
+		 "\"near_duplicates\":%llu,\"url_duplicates\":%llu,\"empty\":%llu,\"table_bytes\":%zu,"
+		 "\"table_bytes_per_document\":%.1f}",
+		 c->doc, (unsigned long long)(c->doc - c->exact_dups - c->near_dups - c->url_dups -
+					      (c->annotate ? 0 : c->contaminated_docs)),
+		 (unsigned long long)c->exact_dups, (unsigned long long)c->near_dups,
+		 (unsigned long long)c->url_dups, (unsigned long long)c->empty, bytes,
+		 c->doc ? (double)bytes / c->doc : 0.0);
+	cm_stats_extra(&f->stats, "dedup", t);
+	if (c->lines) {
+		snprintf(t, sizeof(t), "{\"lines\":%llu,\"removed\":%llu,\"distinct\":%zu}",
+			 (unsigned long long)c->lines_seen, (unsigned long long)c->lines_removed, c->lineset.n);
+		cm_stats_extra(&f->stats, "lines", t);
+	}
+	if (cm_verbosity > 0)
+		cm_info("%u documents: %llu exact, %llu near, %llu url duplicates; tables %.1f MB, %.1f bytes a "
+			"document", c->doc, (unsigned long long)c->exact_dups, (unsigned long long)c->near_dups,
+			(unsigned long long)c->url_dups, (double)bytes / 1e6, c->doc ? (double)bytes / c->doc : 0.0);
+}
+
+int dm_cluster_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	static struct ctx c;
-	unsigned ngram = 5, against_ngram = 13;
+	static char name[256];
+	static const char *const optname[] = { "--ngram", "--bands", "--rows", "--seed", "--no-exact", "--urls",
+					       "--verify", "--threshold", "--annotate-only", "--against",
+					       "--against-ngram", "--lines", "--list" };
+	unsigned ngram = 5, against_ngram = 13, given = 0;
 	char *against[DM_MAX_SETS];
 	size_t nagainst = 0;
 	uint64_t seed = 1;
+	const char *list = NULL;
+	void (*help)(void) = usage;
 	cm_filter f;
 	int ch;
 	unsigned b;
 
+	c.mode = STREAM;
+	if (argc > 1 && (strcmp(argv[1], "sign") == 0 || strcmp(argv[1], "cluster") == 0 ||
+			 strcmp(argv[1], "filter") == 0)) {
+		const char *slash = strrchr(argv[0], '/');
+
+		snprintf(name, sizeof(name), "%s %s", slash ? slash + 1 : argv[0], argv[1]);
+		cm_reject_program = "dedup-minhash";
+		argv[1] = name;
+		argv++;
+		argc--;
+		if (strcmp(argv[0] + strlen(argv[0]) - 7, "cluster") == 0)
+			return dm_cluster_main(argc, argv);
+		c.mode = strcmp(argv[0] + strlen(argv[0]) - 4, "sign") == 0 ? SIGN : FILTER;
+		help = c.mode == SIGN ? sign_usage : filter_usage;
+	}
 	c.bands = 14;
 	c.rows = 8;
 	c.exact = 1;
 	c.threshold = 0.8;
 	cm_filter_init(&f, argc, argv);
 	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
+		if (ch >= OPT_NGRAM && ch < OPT_LAST)
+			given |= 1u << (ch - OPT_NGRAM);
 		switch (ch) {
 		case OPT_NGRAM: ngram = (unsigned)cm_parse_ll("--ngram", optarg, 1, 64); break;
 		case OPT_BANDS: c.bands = (unsigned)cm_parse_ll("--bands", optarg, 1, 256); break;
@@ -293,95 +558,151 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LINES: c.lines = 1; break;
 		case OPT_AGAINST_NGRAM: against_ngram = (unsigned)cm_parse_ll("--against-ngram", optarg, 1, 64); break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
+		case OPT_LIST: list = optarg; break;
+		case 'z':
+			if (c.mode == SIGN)
+				cm_usage_error("a signature file is not compressed (-z)");
+			cm_filter_option(&f, ch, optarg, help);
+			break;
+		case CM_OPT_REJECTS:
+			if (c.mode == SIGN)
+				cm_usage_error("sign drops nothing: --rejects belongs to filter");
+			cm_filter_option(&f, ch, optarg, help);
+			break;
+		default: cm_filter_option(&f, ch, optarg, help); break;
 		}
 	}
+	/* each option where it belongs */
+	for (b = 0; b < OPT_LAST - OPT_NGRAM; b++) {
+		if (!(given & 1u << b))
+			continue;
+		if (c.mode == FILTER && OPT_NGRAM + (int)b != OPT_LIST)
+			cm_usage_error("option '%s' is given to sign; filter follows the list", optname[b]);
+		if (c.mode != FILTER && OPT_NGRAM + (int)b == OPT_LIST)
+			cm_usage_error("option '--list' belongs to `%s filter`", cm_prog);
+		if (c.mode == SIGN && OPT_NGRAM + (int)b == OPT_LINES)
+			cm_usage_error("--lines rewrites texts in corpus order, which needs the whole corpus in one "
+				       "pass: the streaming mode only");
+	}
+	if (c.mode == SIGN && !f.out_path)
+		cm_usage_error("no signature file: give -o SIGFILE");
+	if (c.mode == FILTER && !list)
+		cm_usage_error("no duplicate list: give --list DUPFILE (made by `dedup-minhash cluster`)");
 	if (c.bands * c.rows > 4096)
 		cm_usage_error("--bands x --rows is %u: at most 4096 hashes", c.bands * c.rows);
 	if (nagainst) {
 		char err[512];
-		size_t i;
+		size_t k;
 
 		c.decon = dm_decon_new(against_ngram);
-		for (i = 0; i < nagainst; i++)
-			if (dm_decon_load(c.decon, against[i], err, sizeof(err)) != 0)
+		for (k = 0; k < nagainst; k++)
+			if (dm_decon_load(c.decon, against[k], err, sizeof(err)) != 0)
 				cm_usage_error("option '--against': %s", err);
 	}
-	dm_hasher_init(&c.h, c.bands * c.rows, ngram, seed);
-	c.band = cm_xcalloc(c.bands, sizeof(*c.band));
-	c.sig = cm_xmalloc(c.bands * c.rows * sizeof(*c.sig));
+	if (c.mode != STREAM && !(c.fp = XXH3_createState()))
+		cm_die("out of memory");
+	if (c.fp)
+		XXH3_64bits_reset(c.fp);
+	if (c.mode == FILTER) {
+		/* the whole list checked before a record is written */
+		int st;
+
+		if (dm_dup_open(&c.list, list) != 0)
+			cm_die("%s", c.list.err);
+		while ((st = dm_dup_next(&c.list, &c.ent)) > 0)
+			;
+		if (st < 0 || dm_br_rewind(&c.list) != 0)
+			cm_die("%s", c.list.err);
+		c.annotate = !!(c.list.d.flags & DM_P_ANNOTATE);
+		next_entry(&c);
+	}
+	if (c.mode != FILTER) {
+		dm_hasher_init(&c.h, c.bands * c.rows, ngram, seed);
+		c.band = cm_xcalloc(c.bands, sizeof(*c.band));
+		c.sig = cm_xmalloc(c.bands * c.rows * sizeof(*c.sig));
+	}
+	if (c.mode == SIGN) {
+		const char *const *names;
+		size_t k, n = c.decon ? dm_decon_sets(c.decon, &names) : 0;
+
+		c.params.ngram = ngram;
+		c.params.bands = c.bands;
+		c.params.rows = c.rows;
+		c.params.against_ngram = n ? against_ngram : 0;
+		c.params.flags = (c.exact ? DM_P_EXACT : 0) | (c.urls ? DM_P_URLS : 0) | (c.verify ? DM_P_VERIFY : 0) |
+				 (c.annotate ? DM_P_ANNOTATE : 0);
+		c.params.seed = seed;
+		c.params.threshold = c.threshold;
+		c.params.nsets = (unsigned)n;
+		for (k = 0; k < n; k++)
+			snprintf(c.params.sets[k], sizeof(c.params.sets[k]), "%s", names[k]);
+		c.srec.band = cm_xmalloc(c.bands * sizeof(*c.srec.band));
+		c.srec.sig = c.sig;
+		f.no_output = 1;
+	}
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
 	cm_json_want(f.json, "url");
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
-	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
-	{
+	if (c.mode == SIGN) {
+		char *tmp = cm_xmalloc(strlen(f.out_path) + 5);
+		int st;
+
+		/* written under a temporary name, renamed when whole: make never sees half a file */
+		sprintf(tmp, "%s.tmp", f.out_path);
+		dm_sig_create(&c.sigw, strcmp(f.out_path, "-") == 0 ? "-" : tmp, &c.params);
+		st = cm_filter_run(&f, argv + optind, argc - optind, sign_one, &c);
+		if (st == CM_EXIT_OK || f.allow_truncated) {
+			dm_sig_finish(&c.sigw, XXH3_64bits_digest(c.fp));
+			if (strcmp(f.out_path, "-") != 0 && rename(tmp, f.out_path) != 0)
+				cm_die("cannot rename %s to %s: %s", tmp, f.out_path, strerror(errno));
+		} else {
+			/* a failed input: no signature file that looks whole */
+			cm_output_close(c.sigw.o);
+			unlink(tmp);
+			cm_error("%s not written", f.out_path);
+		}
+		free(tmp);
+		{
+			char t[256];
+
+			snprintf(t, sizeof(t), "{\"documents\":%u,\"empty\":%llu,\"contaminated\":%llu}", c.doc,
+				 (unsigned long long)c.empty, (unsigned long long)c.contaminated_docs);
+			cm_stats_extra(&f.stats, "dedup", t);
+		}
+	} else if (c.mode == FILTER) {
 		char t[512];
-		size_t bytes = dm_set128_bytes(&c.texts) + dm_set128_bytes(&c.urlset) + c.cap_docs * sizeof(*c.cluster) +
-			       (c.verify ? c.cap_docs * c.bands * c.rows * sizeof(*c.sigs) : 0);
 
-		for (b = 0; b < c.bands; b++)
-			bytes += dm_table_bytes(&c.band[b]);
+		cm_filter_run(&f, argv + optind, argc - optind, filter_one, &c);
+		if (c.local != c.list.d.docs) {
+			cm_error("%s: the input has %llu records, the shard signed had %llu: not the same input",
+				 list, (unsigned long long)c.local, (unsigned long long)c.list.d.docs);
+			f.status = CM_EXIT_FAIL;
+		} else if (XXH3_64bits_digest(c.fp) != c.list.d.fingerprint) {
+			cm_error("%s: the input's texts differ from the shard signed: not the same input", list);
+			f.status = CM_EXIT_FAIL;
+		}
 		snprintf(t, sizeof(t),
-			 "{\"documents\":%u,\"kept\":%llu,\"exact_duplicates\":%llu,"
-			 "\"near_duplicates\":%llu,\"url_duplicates\":%llu,\"empty\":%llu,\"table_bytes\":%zu,"
-			 "\"table_bytes_per_document\":%.1f}",
-			 c.doc, (unsigned long long)(c.doc - c.exact_dups - c.near_dups - c.url_dups -
-						     (c.annotate ? 0 : c.contaminated_docs)),
-			 (unsigned long long)c.exact_dups, (unsigned long long)c.near_dups,
-			 (unsigned long long)c.url_dups, (unsigned long long)c.empty, bytes,
-			 c.doc ? (double)bytes / c.doc : 0.0);
+			 "{\"documents\":%llu,\"kept\":%llu,\"exact_duplicates\":%llu,\"near_duplicates\":%llu,"
+			 "\"url_duplicates\":%llu,\"contaminated\":%llu}",
+			 (unsigned long long)c.local, (unsigned long long)f.stats.kept,
+			 (unsigned long long)c.count[DM_KIND_EXACT], (unsigned long long)c.count[DM_KIND_NEAR],
+			 (unsigned long long)c.count[DM_KIND_URL], (unsigned long long)c.filtered_contaminated);
 		cm_stats_extra(&f.stats, "dedup", t);
-		if (c.lines) {
-			snprintf(t, sizeof(t), "{\"lines\":%llu,\"removed\":%llu,\"distinct\":%zu}",
-				 (unsigned long long)c.lines_seen, (unsigned long long)c.lines_removed, c.lineset.n);
-			cm_stats_extra(&f.stats, "lines", t);
-		}
-		if (c.decon) {
-			const char *const *names;
-			size_t n = dm_decon_sets(c.decon, &names), i;
-			cm_buf db = CM_BUF_INIT;
-			cm_jw w;
-
-			cm_jw_init(&w, &db);
-			cm_jw_obj(&w);
-			cm_jw_key(&w, "documents");
-			cm_jw_uint(&w, c.contaminated_docs);
-			cm_jw_key(&w, "by_set");
-			cm_jw_obj(&w);
-			for (i = 0; i < n; i++) {
-				uint64_t items, grams;
-
-				dm_decon_counts(c.decon, (unsigned)i, &items, &grams);
-				cm_jw_key(&w, names[i]);
-				cm_jw_obj(&w);
-				cm_jw_key(&w, "documents");
-				cm_jw_uint(&w, c.contaminated[i]);
-				cm_jw_key(&w, "items");
-				cm_jw_uint(&w, items);
-				cm_jw_key(&w, "ngrams");
-				cm_jw_uint(&w, grams);
-				cm_jw_end(&w, '}');
-				if (cm_verbosity > 0)
-					cm_info("against %s (%llu items of %u words or more): %llu documents", names[i],
-						(unsigned long long)items, against_ngram, (unsigned long long)c.contaminated[i]);
-			}
-			cm_jw_end(&w, '}');
-			cm_jw_end(&w, '}');
-			cm_stats_extra(&f.stats, "contamination", db.p);
-			cm_buf_free(&db);
-		}
-		if (cm_verbosity > 0)
-			cm_info("%u documents: %llu exact, %llu near, %llu url duplicates; tables %.1f MB, %.1f bytes a "
-				"document", c.doc, (unsigned long long)c.exact_dups, (unsigned long long)c.near_dups,
-				(unsigned long long)c.url_dups, (double)bytes / 1e6, c.doc ? (double)bytes / c.doc : 0.0);
+		dm_br_close(&c.list);
+	} else {
+		cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+		stream_stats(&f, &c);
 	}
-	for (b = 0; b < c.bands; b++)
+	if (c.decon && c.mode != FILTER)
+		contamination_stats(&f, &c, against_ngram);
+	for (b = 0; c.band && b < c.bands; b++)
 		dm_table_free(&c.band[b]);
 	free(c.band);
 	dm_set128_free(&c.texts);
 	dm_set128_free(&c.urlset);
-	dm_hasher_free(&c.h);
+	if (c.mode != FILTER)
+		dm_hasher_free(&c.h);
 	dm_decon_free(c.decon);
 	dm_set128_free(&c.lineset);
 	cm_buf_free(&c.edited);
@@ -389,6 +710,9 @@ int main(int argc, char **argv)
 	free(c.cluster);
 	free(c.sigs);
 	free(c.sig);
+	free(c.srec.band);
+	if (c.fp)
+		XXH3_freeState(c.fp);
 	cm_buf_free(&c.norm);
 	cm_buf_free(&c.meta);
 	return cm_filter_finish(&f);
