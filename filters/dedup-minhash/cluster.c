@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "jsonw.h"
@@ -343,6 +344,8 @@ int dm_cluster_main(int argc, char **argv)
 				cm_usage_error("%s and %s would both write %s: give them different names",
 					       argv[optind + j], argv[optind + i], s->out);
 	}
+	if (dir && mkdir(dir, 0777) != 0 && errno != EEXIST)
+		cm_die("cannot create %s: %s", dir, strerror(errno));
 	c.annotate = !!(c.p.flags & DM_P_ANNOTATE);
 	c.gone = cm_xcalloc(c.docs / 8 + 1, 1);
 	c.rec.band = cm_xmalloc(c.p.bands * sizeof(*c.rec.band));

@@ -291,10 +291,6 @@ static int open_common(dm_br *br, const char *path, const char *magic, const cha
 		sets[i][n] = '\0';
 		off += n;
 	}
-	if ((br->size - br->hdr_len - trailer) % br->rec_len)
-		return fail(br, "truncated or damaged: %llu bytes of records is not a whole number of %zu-byte records",
-			    (unsigned long long)(br->size - br->hdr_len - trailer), br->rec_len);
-	br->n = (br->size - br->hdr_len - trailer) / br->rec_len;
 	{
 		unsigned char t[SIG_TRAILER];
 
@@ -302,6 +298,10 @@ static int open_common(dm_br *br, const char *path, const char *magic, const cha
 			return -1;
 		if (memcmp(t, END_MAGIC, 8) != 0)
 			return fail(br, "truncated: no end mark (was the program that wrote it interrupted?)");
+		if ((br->size - br->hdr_len - trailer) % br->rec_len)
+			return fail(br, "damaged: %llu bytes of records is not a whole number of %zu-byte records",
+				    (unsigned long long)(br->size - br->hdr_len - trailer), br->rec_len);
+		br->n = (br->size - br->hdr_len - trailer) / br->rec_len;
 		if (get64(t + 8) != br->n)
 			return fail(br, "damaged: the end mark counts %llu records, the size %llu",
 				    (unsigned long long)get64(t + 8), (unsigned long long)br->n);
