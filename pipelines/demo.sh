@@ -50,11 +50,25 @@ jq -r '"  \(.metadata.lang.code) \(.metadata.lang.score)  \(if (.metadata.qualit
 	"$out/quality.jsonl"
 
 step "8. Duplicates: exact and near (MinHash LSH, 14 x 8), the first of each kept" \
-	"dedup-minhash --annotate-only quality.jsonl"
+	"dedup-minhash --annotate-only quality.jsonl; then sign / cluster / filter over 2 shards"
 { cat "$out/quality.jsonl"; head -3 "$out/quality.jsonl" | jq -c '.id += ":copy" | .text = (.text | ascii_upcase)'; } |
 	dedup-minhash --annotate-only --stats "$out/dedup.json" >"$out/dedup.jsonl"
 jq -r 'select(.metadata.dedup.duplicate_of != null) | "  \(.id | .[0:40]): \(.metadata.dedup.kind) duplicate of document \(.metadata.dedup.duplicate_of)"' "$out/dedup.jsonl"
 jq -r '"  \(.dedup.documents) documents, \(.dedup.kept) kept; tables \(.dedup.table_bytes) bytes"' "$out/dedup.json"
+# the same in steps, as over shards on many machines: sign each shard, cluster, filter each
+{ cat "$out/quality.jsonl"; head -3 "$out/quality.jsonl" | jq -c '.id += ":copy" | .text = (.text | ascii_upcase)'; } >"$out/dedup-in.jsonl"
+n=$(wc -l <"$out/dedup-in.jsonl")
+head -n $((n / 2)) "$out/dedup-in.jsonl" >"$out/part-a.jsonl"
+tail -n +$((n / 2 + 1)) "$out/dedup-in.jsonl" >"$out/part-b.jsonl"
+for p in part-a part-b; do dedup-minhash sign --annotate-only -o "$out/$p.sig" "$out/$p.jsonl"; done
+dedup-minhash cluster "$out/part-a.sig" "$out/part-b.sig"
+for p in part-a part-b; do dedup-minhash filter --list "$out/$p.dups" "$out/$p.jsonl"; done >"$out/dedup-steps.jsonl"
+if cmp -s "$out/dedup.jsonl" "$out/dedup-steps.jsonl"; then
+	echo "  in steps (sign 2 shards, cluster, filter): the same records, byte for byte"
+else
+	echo "  in steps: DIFFERENT from the streaming pass" >&2
+	exit 1
+fi
 
 step "9. PII: e-mail and IP addresses, phones, cards, IBANs, SSNs and keys replaced by tags" \
 	"pii-scrub --stats pii.json quality.jsonl > safe.jsonl"

@@ -3,7 +3,7 @@
 same parameters (word 5-grams of datatrove-style normalised text, 112 hashes as 14 bands x 8
 rows, streaming: each document queried against the kept ones, then inserted if new).
 
-    bench/.venv/bin/python bench/dedup/speed.py [--docs N] [--peer-docs N] [--bin DIR]
+    bench/.venv/bin/python bench/dedup/speed.py [--docs N] [--peer-docs N] [--bin DIR] [--million]
 
 Documents: paragraphs (over 20 characters) of bench/data/corpus-en.jsonl and
 bench/data/quality-docs.jsonl (real Debian text and web pages; bench/corpus and
@@ -149,16 +149,52 @@ def main():
                     w[r.randrange(len(w))] = "edited"
                 f.write(json.dumps({"id": str(n), "text": " ".join(w)}, ensure_ascii=False) + "\n")
                 n += 1
-        res = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + pin + [binary, "--stats", str(big) + ".stats", str(big)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
-        sec, kb = res.stderr.strip().splitlines()[-1].split()
-        st = json.load(open(str(big) + ".stats"))["dedup"]
-        print(f"1,000,000 documents ({len(allp)} paragraphs + planted copies): {float(sec):.1f} s, "
-              f"{1e6 / float(sec):.0f} docs/s, peak memory {int(kb) / 1024:.0f} MiB "
-              f"({int(kb) * 1024 / 1e6:.0f} bytes a document, the whole process); tables "
-              f"{st['table_bytes_per_document']} bytes a document; {st['exact_duplicates']} exact, "
-              f"{st['near_duplicates']} near duplicates")
+        def timed(cmd, out=subprocess.DEVNULL):
+            """(seconds, peak KiB) of one command, pinned like the rest"""
+            res = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + pin + cmd, stdout=out,
+                                 stderr=subprocess.PIPE, text=True, check=True)
+            sec, kb = res.stderr.strip().splitlines()[-1].split()
+            return float(sec), int(kb)
 
+        stream_out = str(big) + ".out"
+        with open(stream_out, "w") as o:
+            sec, kb = timed([binary, "--stats", str(big) + ".stats", str(big)], o)
+        st = json.load(open(str(big) + ".stats"))["dedup"]
+        print(f"1,000,000 documents ({len(allp)} paragraphs + planted copies): {sec:.1f} s, "
+              f"{1e6 / sec:.0f} docs/s, peak memory {kb / 1024:.0f} MiB "
+              f"({kb * 1024 / 1e6:.0f} bytes a document, the whole process); tables "
+              f"{st['table_bytes_per_document']} bytes a document (limit 256); {st['exact_duplicates']} exact, "
+              f"{st['near_duplicates']} near duplicates")
+        sec, kb = timed([binary, "--verify", "--stats", str(big) + ".stats", str(big)])
+        st = json.load(open(str(big) + ".stats"))["dedup"]
+        print(f"  --verify: {sec:.1f} s, peak memory {kb / 1024:.0f} MiB ({kb * 1024 / 1e6:.0f} bytes a document); "
+              f"tables and signatures {st['table_bytes_per_document']} bytes a document; "
+              f"{st['near_duplicates']} near duplicates")
+        # the multi-step mode on 8 shards of the same file: the same output, and its costs
+        lines = open(big, encoding="utf-8").readlines()
+        shards = []
+        for k in range(8):
+            sp = ROOT / "bench" / "data" / f"dedup-million-{k}.jsonl"
+            with open(sp, "w", encoding="utf-8") as f:
+                f.writelines(lines[k * len(lines) // 8:(k + 1) * len(lines) // 8])
+            shards.append(sp)
+        del lines
+        sign = [timed([binary, "sign", "-o", str(sp)[:-6] + ".sig", str(sp)]) for sp in shards]
+        csec, ckb = timed([binary, "cluster", "--stats", str(big) + ".cstats"] + [str(sp)[:-6] + ".sig" for sp in shards])
+        with open(str(big) + ".steps", "w") as o:
+            filt = [timed([binary, "filter", "--list", str(sp)[:-6] + ".dups", str(sp)], o) for sp in shards]
+        same = subprocess.run(["cmp", "-s", stream_out, str(big) + ".steps"]).returncode == 0
+        cst = json.load(open(str(big) + ".cstats"))["dedup"]
+        sig_bytes = sum((Path(str(sp)[:-6] + ".sig")).stat().st_size for sp in shards)
+        print(f"  multi-step, 8 shards: sign {sum(x[0] for x in sign):.1f} s in all (max {max(x[1] for x in sign) / 1024:.0f} MiB; "
+              f"signature files {sig_bytes / 1e6:.0f} bytes a document), cluster {csec:.1f} s "
+              f"({ckb / 1024:.0f} MiB, {cst['sort_runs']} runs spilled), filter {sum(x[0] for x in filt):.1f} s in all; "
+              f"output {'the same as' if same else 'DIFFERENT from'} the streaming run's")
+        for sp in shards:
+            for suf in (".jsonl", ".sig", ".dups"):
+                Path(str(sp)[:-6] + suf).unlink(missing_ok=True)
+        for suf in (".out", ".steps", ".cstats"):
+            Path(str(big) + suf).unlink(missing_ok=True)
 
 if __name__ == "__main__":
     main()
