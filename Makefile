@@ -19,9 +19,11 @@ endif
 OPT ?= -O2
 WARN := -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -I/usr/include/libxml2 -DCM_HAVE_ISAL -MMD -MP
-CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread
+# OpenMP for the tokenizer's parallel loops (the fuzz build, with clang, goes without it)
+OPENMP ?= -fopenmp
+CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread $(OPENMP)
 CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -pthread
-LDFLAGS += -pthread
+LDFLAGS += -pthread $(OPENMP)
 LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 # mimalloc replaces malloc in every program (linked first, it interposes): libxml2 allocates
@@ -170,7 +172,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*.c)
 FUZZ_O := $(O)/fuzz
 fuzz: $(O)/.deps-fuzz
-	$(Q)$(MAKE) --no-print-directory O=$(FUZZ_O) CC=clang CXX=clang++ \
+	$(Q)$(MAKE) --no-print-directory O=$(FUZZ_O) CC=clang CXX=clang++ OPENMP= \
 		SANITIZE=address,undefined EXTRA_SAN=fuzzer-no-link fuzz-build
 	$(Q)for t in $(basename $(notdir $(FUZZ_SRC))); do \
 		mkdir -p $(FUZZ_O)/corpus/$$t && \

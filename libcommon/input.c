@@ -898,6 +898,39 @@ int cm_input_line(cm_input *in, char **line, size_t *len, size_t max)
 	return 1;
 }
 
+int cm_input_read_all(const char *path, cm_buf *out, size_t max)
+{
+	cm_input *in = cm_input_open(path);
+	size_t have = 0, got;
+
+	if (!in)
+		return -1;
+	for (;;) {
+		size_t want = have < (1 << 20) ? (1 << 20) : have * 2;
+
+		if (want > max)
+			want = max + 1;
+		got = cm_input_fill(in, want);
+		if (got > max) {
+			cm_error("%s is larger than %zu bytes", cm_input_name(in), max);
+			cm_input_close(in);
+			return -1;
+		}
+		if (got < want)
+			break;
+		have = got;
+	}
+	if (cm_input_truncated(in)) {
+		cm_error("%s: %s", cm_input_name(in), cm_input_error(in));
+		cm_input_close(in);
+		return -1;
+	}
+	cm_buf_reset(out);
+	cm_buf_add(out, cm_input_data(in), got);
+	cm_input_close(in);
+	return 0;
+}
+
 const char *cm_input_name(const cm_input *in)
 {
 	return in->name;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define CM_INPUT_PAD 64
+struct cm_buf;
 
 enum cm_codec { CM_CODEC_PLAIN, CM_CODEC_GZIP, CM_CODEC_ZSTD };
 
@@ -36,6 +37,9 @@ void cm_input_skip(cm_input *in, size_t n);
  * skipped up to its newline and *len says how long it was). */
 int cm_input_line(cm_input *in, char **line, size_t *len, size_t max);
 
+/* Read a whole file (any codec) into out (replacing its contents). Returns 0, or -1 after
+ * printing an error: it cannot be opened, is larger than max bytes decoded, or ends early. */
+int cm_input_read_all(const char *path, struct cm_buf *out, size_t max);
 const char *cm_input_name(const cm_input *in);	/* "'file'" style name for messages */
 enum cm_codec cm_input_codec(const cm_input *in);
 uint64_t cm_input_raw_offset(const cm_input *in);	/* file bytes consumed so far */

@@ -1,0 +1,332 @@
+/* bpe-encode - turn each record's text into token ids: a binary token stream or JSONL. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "filter.h"
+#include "jsonw.h"
+#include "tok.h"
+#include "tokstream.h"
+
+enum {
+	OPT_PATTERN = CM_OPT_PROGRAM,
+	OPT_JSONL,
+	OPT_DROP_TEXT,
+	OPT_RAW,
+	OPT_ALLOW_SPECIAL,
+	OPT_WRITE_TOKENIZER,
+	OPT_INFO,
+};
+
+static const struct option longopts[] = {
+	{ "tokenizer", required_argument, NULL, 't' },
+	{ "pattern", required_argument, NULL, OPT_PATTERN },
+	{ "jsonl", no_argument, NULL, OPT_JSONL },
+	{ "drop-text", no_argument, NULL, OPT_DROP_TEXT },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL },
+	{ "threads", required_argument, NULL, 'j' },
+	{ "write-tokenizer", required_argument, NULL, OPT_WRITE_TOKENIZER },
+	{ "info", no_argument, NULL, OPT_INFO },
+	CM_FILTER_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(void)
+{
+	printf("Usage: %s -t TOKENIZER [OPTION]... [FILE]...\n"
+	       "Encode each record's text with a byte-level BPE tokenizer. Output: a binary token\n"
+	       "stream (see bpe-encode(1)), or with --jsonl the records with an \"ids\" array.\n"
+	       "\n"
+	       "Tokenizer:\n"
+	       "  -t, --tokenizer FILE   tokenizer.json, or a tiktoken rank file (r50k_base, cl100k_base,\n"
+	       "                         o200k_base: the pattern and special tokens follow the name)\n"
+	       "      --pattern P        pre-tokenizer: gpt2 (= r50k), cl100k, o200k or a PCRE2 regex\n"
+	       "                         (default: the file's)\n"
+	       "      --allow-special    special tokens' texts (<|endoftext|>) in the input give their\n"
+	       "                         ids (default: encoded as ordinary text)\n"
+	       "      --info             print the tokenizer's vocabulary size, merges, special tokens,\n"
+	       "                         hash and pattern, and exit\n"
+	       "      --write-tokenizer FILE  write the tokenizer as a Hugging Face tokenizer.json, and\n"
+	       "                         exit\n"
+	       "Input and output:\n"
+	       "      --jsonl            write JSONL: each record with its ids in an \"ids\" array\n"
+	       "      --drop-text        with --jsonl: leave the text out\n"
+	       "      --raw              each input file is one document, any bytes (not JSONL)\n"
+	       "  -j, --threads N        encode with N threads (default: all CPUs)\n"
+	       "\n"
+	       "Ill-formed UTF-8 is kept: each maximal run of ill-formed bytes is one piece, encoded by\n"
+	       "the merges alone, so bpe-decode gives the bytes back.\n"
+	       "\n"
+	       CM_FILTER_USAGE,
+	       cm_prog);
+}
+
+struct ctx {
+	cm_filter *f;
+	const cm_tok *tok;
+	cm_tokbatch b;
+	cm_output *out;
+	int jsonl, drop_text;
+	cm_buf lines;		/* --jsonl: records as they go out, less the ids */
+	size_t *line_off;
+	size_t line_cap;
+	size_t flush_bytes, flush_docs;
+	uint64_t docs, tokens, text_bytes;
+	cm_buf w;
+};
+
+static void put_ids_json(cm_buf *w, const uint32_t *ids, size_t n)
+{
+	size_t i;
+
+	cm_buf_addc(w, '[');
+	for (i = 0; i < n; i++) {
+		char d[11];
+		int k = 10;
+		uint32_t v = ids[i];
+
+		if (i)
+			cm_buf_addc(w, ',');
+		do {
+			d[k--] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		cm_buf_add(w, d + k + 1, (size_t)(10 - k));
+	}
+	cm_buf_addc(w, ']');
+}
+
+/* Encode the documents gathered so far and write them in input order. */
+static void flush(struct ctx *c)
+{
+	size_t i;
+
+	if (!c->b.n)
+		return;
+	cm_tokbatch_run(&c->b);
+	for (i = 0; i < c->b.n; i++) {
+		const cm_ids *ids = &c->b.ids[i];
+
+		c->docs++;
+		c->tokens += ids->n;
+		c->text_bytes += c->b.len[i];
+		if (!c->jsonl) {
+			cm_ts_write_doc(c->out, ids->v, ids->n);
+			continue;
+		}
+		{
+			const char *line = c->lines.p + c->line_off[i];
+			size_t len = c->line_off[i + 1] - c->line_off[i], brace = len, k;
+			int empty;
+
+			while (brace > 0 && line[brace - 1] != '}')
+				brace--;
+			brace--;	/* the record's closing brace */
+			for (k = brace; k > 0 && (line[k - 1] == ' ' || line[k - 1] == '\t'); k--)
+				;
+			empty = k > 0 && line[k - 1] == '{';
+			cm_buf_reset(&c->w);
+			cm_buf_add(&c->w, line, brace);
+			cm_buf_adds(&c->w, empty ? "\"ids\":" : ",\"ids\":");
+			put_ids_json(&c->w, ids->v, ids->n);
+			cm_buf_add(&c->w, line + brace, len - brace);
+			cm_output_write(c->out, c->w.p, c->w.len);
+		}
+	}
+	cm_tokbatch_clear(&c->b);
+	cm_buf_reset(&c->lines);
+}
+
+static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
+{
+	struct ctx *c = p;
+	const cm_jfield *t = cm_jrec_get(rec, f->text_field);
+
+	if (!t || !t->str)
+		return "no_text";
+	if (c->jsonl) {
+		const cm_buf *line;
+
+		cm_rw_del(&f->rw, "ids");
+		if (c->drop_text)
+			cm_rw_del(&f->rw, f->text_field);
+		line = cm_rw_finish(&f->rw);
+		if (c->b.n + 2 > c->line_cap) {
+			c->line_cap = c->line_cap ? c->line_cap * 2 : 1024;
+			c->line_off = cm_xrealloc(c->line_off, c->line_cap * sizeof *c->line_off);
+		}
+		c->line_off[c->b.n] = c->lines.len;
+		cm_buf_add(&c->lines, line->p, line->len);
+		c->line_off[c->b.n + 1] = c->lines.len;
+	}
+	cm_tokbatch_add(&c->b, t->str, t->str_len);
+	if (c->b.text.len >= c->flush_bytes || c->b.n >= c->flush_docs)
+		flush(c);
+	return NULL;
+}
+
+/* --raw: each file is one document. */
+static void run_raw(struct ctx *c, char **files, int n)
+{
+	cm_filter *f = c->f;
+	cm_buf doc = CM_BUF_INIT;
+	int i;
+
+	for (i = 0; i < (n ? n : 1); i++) {
+		const char *path = n ? files[i] : "-";
+
+		if (cm_input_read_all(path, &doc, f->max_line) < 0) {
+			f->stats.read++;
+			f->stats.malformed++;
+			f->status = CM_EXIT_FAIL;
+			continue;
+		}
+		f->stats.read++;
+		f->stats.kept++;
+		f->stats.bytes_in += doc.len;
+		if (c->jsonl) {
+			cm_jw w;
+			cm_buf rec = CM_BUF_INIT;
+
+			cm_jw_init(&w, &rec);
+			cm_jw_obj(&w);
+			cm_jw_key(&w, f->id_field);
+			cm_jw_str(&w, path);
+			cm_jw_end(&w, '}');
+			cm_buf_addc(&rec, '\n');
+			if (c->line_cap < 2) {
+				c->line_cap = 2;
+				c->line_off = cm_xrealloc(c->line_off, 2 * sizeof *c->line_off);
+			}
+			c->line_off[0] = 0;
+			cm_buf_reset(&c->lines);
+			cm_buf_add(&c->lines, rec.p, rec.len);
+			c->line_off[1] = rec.len;
+			cm_buf_free(&rec);
+		}
+		cm_tokbatch_add(&c->b, doc.p, doc.len);
+		flush(c);
+	}
+	cm_buf_free(&doc);
+}
+
+static void print_info(const cm_tok *t)
+{
+	size_t len, k;
+	uint32_t id;
+
+	printf("vocab_size\t%u\n", cm_tok_vocab_size(t));
+	printf("merges\t%u\n", cm_tok_nmerges(t));
+	printf("hash\t%016" PRIx64 "\n", cm_tok_hash(t));
+	printf("specials\t%zu\n", cm_tok_nspecials(t));
+	for (id = 0, k = 0; id < cm_tok_vocab_size(t) && k < cm_tok_nspecials(t); id++) {
+		const char *p = cm_tok_bytes(t, id, &len);
+
+		if (p && cm_tok_special(t, p) == (int64_t)id && strlen(p) == len) {
+			printf("special\t%u\t%s\n", id, p);
+			k++;
+		}
+	}
+	printf("pattern\t%s\n", cm_tok_pattern(t));
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctx c;
+	const char *tok_path = NULL, *pattern = NULL, *write_tok = NULL;
+	int ch, raw = 0, allow_special = 0, threads = 0, info = 0;
+	cm_filter f;
+	cm_tok *tok;
+	char err[256];
+	double t0;
+
+	cm_filter_init(&f, argc, argv);
+	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS "t:j:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't': tok_path = optarg; break;
+		case OPT_PATTERN: pattern = optarg; break;
+		case OPT_JSONL: c.jsonl = 1; break;
+		case OPT_DROP_TEXT: c.drop_text = 1; break;
+		case OPT_RAW: raw = 1; break;
+		case OPT_ALLOW_SPECIAL: allow_special = 1; break;
+		case 'j': threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
+		case OPT_WRITE_TOKENIZER: write_tok = optarg; break;
+		case OPT_INFO: info = 1; break;
+		default: cm_filter_option(&f, ch, optarg, usage); break;
+		}
+	}
+	if (!tok_path)
+		cm_usage_error("a tokenizer is needed (-t FILE)");
+	if (c.drop_text && !c.jsonl)
+		cm_usage_error("--drop-text goes with --jsonl");
+	t0 = cm_now();
+	tok = cm_tok_load(tok_path, pattern, err, sizeof err);
+	if (!tok)
+		cm_die("cannot load the tokenizer '%s': %s", tok_path, err);
+	if (cm_verbosity > 1)
+		cm_info("tokenizer '%s': %u ids, %u merges, loaded in %.2f s", tok_path,
+			cm_tok_vocab_size(tok), cm_tok_nmerges(tok), cm_now() - t0);
+	if (info || write_tok) {
+		if (write_tok && cm_tok_save_json(tok, write_tok, err, sizeof err) < 0)
+			cm_die("%s", err);
+		if (info)
+			print_info(tok);
+		cm_tok_free(tok);
+		cm_close_stdout();
+		return 0;
+	}
+	c.f = &f;
+	c.tok = tok;
+	cm_tokbatch_init(&c.b, tok, threads, allow_special);
+	c.flush_bytes = (size_t)c.b.nthreads << 22;
+	c.flush_docs = (size_t)c.b.nthreads * 1024;
+	f.no_output = 1;
+	f.json = cm_json_new();
+	cm_json_want(f.json, f.text_field);
+	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+	c.out = cm_output_open(f.out_path, f.gzip_out);
+	if (!c.jsonl)
+		cm_ts_write_header(c.out, cm_tok_vocab_size(tok), cm_tok_hash(tok));
+	if (raw)
+		run_raw(&c, argv + optind, argc - optind);
+	else
+		cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	flush(&c);
+	if (!c.jsonl)
+		cm_ts_write_end(c.out, c.docs);
+	f.stats.bytes_out = cm_output_bytes(c.out);
+	cm_output_close(c.out);
+	{
+		cm_buf b = CM_BUF_INIT;
+
+		cm_buf_printf(&b, "{\"documents\":%" PRIu64 ",\"tokens\":%" PRIu64 ",\"text_bytes\":%" PRIu64
+			      ",\"ill_formed_runs\":%" PRIu64 ",\"regex_failures\":%" PRIu64
+			      ",\"tokenizer_hash\":\"%016" PRIx64 "\",\"threads\":%d}",
+			      c.docs, c.tokens, c.text_bytes, cm_tokbatch_invalid_runs(&c.b),
+			      cm_tokbatch_regex_failures(&c.b), cm_tok_hash(tok), c.b.nthreads);
+		cm_stats_extra(&f.stats, "tokens", b.p);
+		cm_buf_free(&b);
+	}
+	if (cm_tokbatch_regex_failures(&c.b))
+		cm_warn("%" PRIu64 " pieces the pattern could not split (regex limits) were kept whole",
+			cm_tokbatch_regex_failures(&c.b));
+	if (cm_verbosity > 0) {
+		double s = cm_now() - t0;
+
+		cm_info("%" PRIu64 " documents, %" PRIu64 " bytes of text -> %" PRIu64 " tokens (%.3f bytes"
+			" a token), %" PRIu64 " ill-formed byte runs, %.2f s, %.1f MB/s, %d threads",
+			c.docs, c.text_bytes, c.tokens, c.tokens ? (double)c.text_bytes / (double)c.tokens : 0.0,
+			cm_tokbatch_invalid_runs(&c.b), s, s > 0 ? (double)c.text_bytes / s / 1e6 : 0.0,
+			c.b.nthreads);
+	}
+	cm_tokbatch_free(&c.b);
+	cm_tok_free(tok);
+	free(c.line_off);
+	cm_buf_free(&c.lines);
+	cm_buf_free(&c.w);
+	return cm_filter_finish(&f);
+}

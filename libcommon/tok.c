@@ -1,0 +1,1412 @@
+/* tok.c - byte-level BPE tokenizer: vocabulary and merge tables, pre-tokenizer, encode, decode.
+ *
+ * Tables: token bytes live in one arena, found by id (off/len arrays) and by bytes (an open
+ * addressing table of ids hashed with XXH3). Merges are an open addressing table keyed by the
+ * pair of ids, giving rank and merged id, plus the list in the order given (for the hash and
+ * for writing tokenizer.json). A piece of up to SMALL_PIECE bytes is merged by scanning its
+ * pair ranks (tiktoken's way, fastest for short pieces); a longer one by a min-heap of
+ * (rank, position) with lazy deletion over a linked list, so a 50 MB run of letters costs
+ * n log n, not n^2. Both take the leftmost pair of lowest rank, so they agree.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <jansson.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "cli.h"
+#include "input.h"
+#include "tok.h"
+#include "utf8.h"
+
+#define NONE UINT32_MAX
+#define SMALL_PIECE 64
+#define MAX_PIECE ((size_t)1 << 30)	/* longer pieces are merged in parts of this size */
+
+/* tiktoken's patterns (tiktoken_ext/openai_public.py), compiled by PCRE2 unchanged. */
+static const char pat_r50k[] =
+	"'(?:[sdmt]|ll|ve|re)| ?\\p{L}++| ?\\p{N}++| ?[^\\s\\p{L}\\p{N}]++|\\s++$|\\s+(?!\\S)|\\s";
+static const char pat_cl100k[] =
+	"'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+"
+	"|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
+static const char pat_o200k[] =
+	"[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+	"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+	"|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*"
+	"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+	"|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/* Hugging Face's ByteLevel pre-tokenizer (use_regex): GPT-2's original pattern. */
+static const char pat_hf_bytelevel[] =
+	"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+const char *cm_tok_preset(const char *name)
+{
+	if (!strcmp(name, "gpt2") || !strcmp(name, "r50k"))
+		return pat_r50k;
+	if (!strcmp(name, "cl100k"))
+		return pat_cl100k;
+	if (!strcmp(name, "o200k"))
+		return pat_o200k;
+	return NULL;
+}
+
+const char *cm_tok_pattern_arg(const char *arg)
+{
+	const char *p = cm_tok_preset(arg);
+
+	return p ? p : arg;
+}
+
+struct merge {
+	uint64_t key;		/* a << 32 | b; 0 with rank NONE: empty */
+	uint32_t rank, id;
+};
+
+struct special {
+	char *text;
+	size_t len;
+	uint32_t id;
+};
+
+struct cm_tok {
+	char *pattern;
+	pcre2_code *re;
+	int jit;
+	/* tokens by id: bytes at arena + off[id], len[id] of them; len NONE: no such id */
+	uint32_t ntok, tok_cap;
+	uint64_t *off;
+	uint32_t *len;
+	cm_buf arena;
+	/* bytes -> id + 1 (0: empty slot) */
+	uint32_t *map;
+	size_t map_cap, map_used;
+	uint32_t byte_id[256];
+	/* merges */
+	struct merge *mt;
+	size_t mt_cap, mt_used;
+	uint32_t (*mlist)[4];	/* a, b, rank, id in the order given */
+	size_t nml, ml_cap;
+	struct special *sp;
+	size_t nsp;
+	int ignore_merges, add_prefix_space, from_ranks;
+	uint32_t vocab_size;
+	uint64_t hash;
+	int finished;
+};
+
+struct cm_tok_ctx {
+	const cm_tok *t;
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	pcre2_jit_stack *js;
+	/* merge scratch */
+	uint32_t *ids, *rk, *mid, *nxt, *prv;
+	uint64_t *heap;
+	size_t cap, heap_cap;
+	size_t *next_sp;
+	cm_buf tmp;
+	uint64_t invalid_runs, regex_failures;
+};
+
+void cm_ids_grow(cm_ids *a, size_t more)
+{
+	size_t cap = a->cap ? a->cap : 256;
+
+	if (more > SIZE_MAX / 8 - a->n)
+		cm_die("token array too large");
+	while (cap < a->n + more)
+		cap *= 2;
+	a->v = cm_xrealloc(a->v, cap * sizeof *a->v);
+	a->cap = cap;
+}
+
+void cm_ids_free(cm_ids *a)
+{
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- tables ---- */
+
+static inline uint64_t pair_key(uint32_t a, uint32_t b)
+{
+	return (uint64_t)a << 32 | b;
+}
+
+static inline size_t pair_slot(uint64_t key, size_t mask)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+}
+
+/* Rank of merging a then b, and the merged id in *id; NONE when they do not merge. */
+static inline uint32_t pair_rank(const cm_tok *t, uint32_t a, uint32_t b, uint32_t *id)
+{
+	uint64_t key = pair_key(a, b);
+	size_t mask = t->mt_cap - 1, i = pair_slot(key, mask);
+
+	for (;;) {
+		const struct merge *m = &t->mt[i];
+
+		if (m->rank == NONE)
+			return NONE;
+		if (m->key == key) {
+			*id = m->id;
+			return m->rank;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+static void mt_insert(cm_tok *t, uint64_t key, uint32_t rank, uint32_t id)
+{
+	size_t mask, i;
+
+	if (t->mt_used + 1 > t->mt_cap / 2) {
+		struct merge *old = t->mt;
+		size_t oc = t->mt_cap, k;
+
+		t->mt_cap = oc ? oc * 2 : 1024;
+		t->mt = cm_xmalloc(t->mt_cap * sizeof *t->mt);
+		for (k = 0; k < t->mt_cap; k++)
+			t->mt[k].rank = NONE;
+		mask = t->mt_cap - 1;
+		for (k = 0; k < oc; k++) {
+			if (old[k].rank == NONE)
+				continue;
+			i = pair_slot(old[k].key, mask);
+			while (t->mt[i].rank != NONE)
+				i = (i + 1) & mask;
+			t->mt[i] = old[k];
+		}
+		free(old);
+	}
+	mask = t->mt_cap - 1;
+	i = pair_slot(key, mask);
+	while (t->mt[i].rank != NONE && t->mt[i].key != key)
+		i = (i + 1) & mask;
+	if (t->mt[i].rank == NONE)
+		t->mt_used++;
+	/* a pair listed twice: the later entry wins, as in Hugging Face's merge map */
+	t->mt[i].key = key;
+	t->mt[i].rank = rank;
+	t->mt[i].id = id;
+}
+
+static inline const char *tok_ptr(const cm_tok *t, uint32_t id)
+{
+	return t->arena.p + t->off[id];
+}
+
+static uint32_t map_find(const cm_tok *t, const void *p, size_t n)
+{
+	size_t mask, i;
+
+	if (!t->map_cap)
+		return NONE;
+	mask = t->map_cap - 1;
+	i = (size_t)XXH3_64bits(p, n) & mask;
+	for (;;) {
+		uint32_t v = t->map[i];
+
+		if (!v)
+			return NONE;
+		if (t->len[v - 1] == n && !memcmp(tok_ptr(t, v - 1), p, n))
+			return v - 1;
+		i = (i + 1) & mask;
+	}
+}
+
+static void map_put(cm_tok *t, uint32_t id)
+{
+	size_t mask, i;
+
+	if (t->map_used + 1 > t->map_cap / 2) {
+		uint32_t *old = t->map;
+		size_t oc = t->map_cap, k;
+
+		t->map_cap = oc ? oc * 2 : 1024;
+		t->map = cm_xcalloc(t->map_cap, sizeof *t->map);
+		mask = t->map_cap - 1;
+		for (k = 0; k < oc; k++) {
+			if (!old[k])
+				continue;
+			i = (size_t)XXH3_64bits(tok_ptr(t, old[k] - 1), t->len[old[k] - 1]) & mask;
+			while (t->map[i])
+				i = (i + 1) & mask;
+			t->map[i] = old[k];
+		}
+		free(old);
+	}
+	mask = t->map_cap - 1;
+	i = (size_t)XXH3_64bits(tok_ptr(t, id), t->len[id]) & mask;
+	while (t->map[i])
+		i = (i + 1) & mask;
+	t->map[i] = id + 1;
+	t->map_used++;
+}
+
+/* ---- building ---- */
+
+cm_tok *cm_tok_create(const char *pattern, char *err, size_t errlen)
+{
+	cm_tok *t = cm_xcalloc(1, sizeof *t);
+	int code;
+	PCRE2_SIZE eoff;
+
+	t->pattern = cm_xstrdup(pattern);
+	t->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
+			      &code, &eoff, NULL);
+	if (!t->re) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(code, msg, sizeof msg);
+		seterr(err, errlen, "bad pattern at offset %zu: %s", (size_t)eoff, (char *)msg);
+		cm_tok_free(t);
+		return NULL;
+	}
+	t->jit = pcre2_jit_compile(t->re, PCRE2_JIT_COMPLETE) == 0;
+	memset(t->byte_id, 0xff, sizeof t->byte_id);
+	return t;
+}
+
+void cm_tok_free(cm_tok *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	free(t->pattern);
+	pcre2_code_free(t->re);
+	free(t->off);
+	free(t->len);
+	cm_buf_free(&t->arena);
+	free(t->map);
+	free(t->mt);
+	free(t->mlist);
+	for (i = 0; i < t->nsp; i++)
+		free(t->sp[i].text);
+	free(t->sp);
+	free(t);
+}
+
+int cm_tok_add_token(cm_tok *t, uint32_t id, const void *bytes, size_t len, char *err, size_t errlen)
+{
+	uint32_t other;
+
+	if (id >= CM_TOK_MAX_VOCAB) {
+		seterr(err, errlen, "token id %u is too large (at most %u)", id, CM_TOK_MAX_VOCAB - 1);
+		return -1;
+	}
+	if (len == 0 || len > CM_TOK_MAX_TOKEN) {
+		seterr(err, errlen, "token %u has %zu bytes (1 to %d allowed)", id, len, CM_TOK_MAX_TOKEN);
+		return -1;
+	}
+	if (id >= t->tok_cap) {
+		uint32_t cap = t->tok_cap ? t->tok_cap : 1024, k;
+
+		while (cap <= id)
+			cap *= 2;
+		t->off = cm_xrealloc(t->off, (size_t)cap * sizeof *t->off);
+		t->len = cm_xrealloc(t->len, (size_t)cap * sizeof *t->len);
+		for (k = t->tok_cap; k < cap; k++)
+			t->len[k] = NONE;
+		t->tok_cap = cap;
+	}
+	if (t->len[id] != NONE) {
+		seterr(err, errlen, "token id %u given twice", id);
+		return -1;
+	}
+	if ((other = map_find(t, bytes, len)) != NONE) {
+		seterr(err, errlen, "ids %u and %u have the same bytes", other, id);
+		return -1;
+	}
+	t->off[id] = t->arena.len;
+	t->len[id] = (uint32_t)len;
+	cm_buf_add(&t->arena, bytes, len);
+	if (id >= t->ntok)
+		t->ntok = id + 1;
+	map_put(t, id);
+	return 0;
+}
+
+static int known(const cm_tok *t, uint32_t id)
+{
+	return id < t->ntok && t->len[id] != NONE;
+}
+
+int cm_tok_add_merge(cm_tok *t, uint32_t a, uint32_t b, uint32_t rank, uint32_t id, char *err,
+		     size_t errlen)
+{
+	if (!known(t, a) || !known(t, b) || !known(t, id)) {
+		seterr(err, errlen, "merge %u + %u -> %u names an unknown token", a, b, id);
+		return -1;
+	}
+	if (rank == NONE) {
+		seterr(err, errlen, "merge rank %u is too large", rank);
+		return -1;
+	}
+	if ((uint64_t)t->len[a] + t->len[b] != t->len[id] ||
+	    memcmp(tok_ptr(t, a), tok_ptr(t, id), t->len[a]) ||
+	    memcmp(tok_ptr(t, b), tok_ptr(t, id) + t->len[a], t->len[b])) {
+		seterr(err, errlen, "merge %u + %u -> %u: the bytes do not add up", a, b, id);
+		return -1;
+	}
+	if (t->nml == t->ml_cap) {
+		t->ml_cap = t->ml_cap ? t->ml_cap * 2 : 1024;
+		t->mlist = cm_xrealloc(t->mlist, t->ml_cap * sizeof *t->mlist);
+	}
+	t->mlist[t->nml][0] = a;
+	t->mlist[t->nml][1] = b;
+	t->mlist[t->nml][2] = rank;
+	t->mlist[t->nml][3] = id;
+	t->nml++;
+	mt_insert(t, pair_key(a, b), rank, id);
+	return 0;
+}
+
+int cm_tok_add_special(cm_tok *t, const char *text, uint32_t id, char *err, size_t errlen)
+{
+	size_t i, n = strlen(text);
+
+	if (id >= CM_TOK_MAX_VOCAB) {
+		seterr(err, errlen, "special token id %u is too large", id);
+		return -1;
+	}
+	if (!n || !cm_utf8_valid(text, n)) {
+		seterr(err, errlen, "special token %u is empty or not UTF-8", id);
+		return -1;
+	}
+	for (i = 0; i < t->nsp; i++) {
+		if (!strcmp(t->sp[i].text, text) || t->sp[i].id == id) {
+			seterr(err, errlen, "special token '%s' (%u) given twice", text, id);
+			return -1;
+		}
+	}
+	if (known(t, id) && (t->len[id] != n || memcmp(tok_ptr(t, id), text, n))) {
+		seterr(err, errlen, "special token '%s' has the id %u of another token", text, id);
+		return -1;
+	}
+	t->sp = cm_xrealloc(t->sp, (t->nsp + 1) * sizeof *t->sp);
+	t->sp[t->nsp].text = cm_xstrdup(text);
+	t->sp[t->nsp].len = n;
+	t->sp[t->nsp].id = id;
+	t->nsp++;
+	return 0;
+}
+
+void cm_tok_merges_from_ranks(cm_tok *t)
+{
+	uint32_t id, k, l, r;
+
+	for (id = 0; id < t->ntok; id++) {
+		if (t->len[id] == NONE)
+			continue;
+		for (k = 1; k < t->len[id]; k++) {
+			const char *p = tok_ptr(t, id);
+
+			if ((l = map_find(t, p, k)) == NONE)
+				continue;
+			if ((r = map_find(t, p + k, t->len[id] - k)) == NONE)
+				continue;
+			cm_tok_add_merge(t, l, r, id, id, NULL, 0);
+		}
+	}
+	t->ignore_merges = 1;
+	t->from_ranks = 1;
+}
+
+void cm_tok_set_ignore_merges(cm_tok *t, int on)
+{
+	t->ignore_merges = on;
+}
+
+static void hash_u32(XXH3_state_t *h, uint32_t v)
+{
+	unsigned char b[4] = { v, v >> 8, v >> 16, v >> 24 };
+
+	XXH3_64bits_update(h, b, 4);
+}
+
+int cm_tok_finish(cm_tok *t, char *err, size_t errlen)
+{
+	XXH3_state_t *h;
+	uint32_t i;
+	size_t k;
+
+	for (i = 0; i < 256; i++) {
+		unsigned char c = (unsigned char)i;
+
+		t->byte_id[i] = map_find(t, &c, 1);
+		if (t->byte_id[i] == NONE) {
+			seterr(err, errlen, "no token for the byte 0x%02x: not a byte-level vocabulary", i);
+			return -1;
+		}
+	}
+	if (!t->mt_cap) {	/* no merges at all: an empty table */
+		t->mt_cap = 16;
+		t->mt = cm_xmalloc(t->mt_cap * sizeof *t->mt);
+		for (k = 0; k < t->mt_cap; k++)
+			t->mt[k].rank = NONE;
+	}
+	t->vocab_size = t->ntok;
+	for (k = 0; k < t->nsp; k++)
+		if (t->sp[k].id >= t->vocab_size)
+			t->vocab_size = t->sp[k].id + 1;
+	/* the hash covers what decides ids: pattern, options, tokens, merges, special tokens */
+	h = XXH3_createState();
+	XXH3_64bits_reset(h);
+	XXH3_64bits_update(h, "c2lm-tok1", 9);
+	hash_u32(h, (uint32_t)(t->ignore_merges | t->add_prefix_space << 1 | t->from_ranks << 2));
+	hash_u32(h, (uint32_t)strlen(t->pattern));
+	XXH3_64bits_update(h, t->pattern, strlen(t->pattern));
+	hash_u32(h, t->ntok);
+	for (i = 0; i < t->ntok; i++) {
+		hash_u32(h, t->len[i]);
+		if (t->len[i] != NONE)
+			XXH3_64bits_update(h, tok_ptr(t, i), t->len[i]);
+	}
+	hash_u32(h, (uint32_t)t->nml);
+	for (k = 0; k < t->nml; k++) {
+		hash_u32(h, t->mlist[k][0]);
+		hash_u32(h, t->mlist[k][1]);
+		hash_u32(h, t->mlist[k][2]);
+	}
+	hash_u32(h, (uint32_t)t->nsp);
+	for (k = 0; k < t->nsp; k++) {
+		hash_u32(h, t->sp[k].id);
+		hash_u32(h, (uint32_t)t->sp[k].len);
+		XXH3_64bits_update(h, t->sp[k].text, t->sp[k].len);
+	}
+	t->hash = XXH3_64bits_digest(h);
+	XXH3_freeState(h);
+	t->finished = 1;
+	return 0;
+}
+
+uint32_t cm_tok_vocab_size(const cm_tok *t) { return t->vocab_size; }
+uint32_t cm_tok_nmerges(const cm_tok *t) { return (uint32_t)t->nml; }
+uint64_t cm_tok_hash(const cm_tok *t) { return t->hash; }
+const char *cm_tok_pattern(const cm_tok *t) { return t->pattern; }
+size_t cm_tok_nspecials(const cm_tok *t) { return t->nsp; }
+
+int64_t cm_tok_special(const cm_tok *t, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < t->nsp; i++)
+		if (!strcmp(t->sp[i].text, text))
+			return t->sp[i].id;
+	return -1;
+}
+
+int64_t cm_tok_eot(const cm_tok *t)
+{
+	return cm_tok_special(t, "<|endoftext|>");
+}
+
+const char *cm_tok_bytes(const cm_tok *t, uint32_t id, size_t *len)
+{
+	size_t i;
+
+	if (known(t, id)) {
+		*len = t->len[id];
+		return tok_ptr(t, id);
+	}
+	for (i = 0; i < t->nsp; i++) {
+		if (t->sp[i].id == id) {
+			*len = t->sp[i].len;
+			return t->sp[i].text;
+		}
+	}
+	*len = 0;
+	return NULL;
+}
+
+/* ---- encoding ---- */
+
+cm_tok_ctx *cm_tok_ctx_new(const cm_tok *t)
+{
+	cm_tok_ctx *c = cm_xcalloc(1, sizeof *c);
+
+	c->t = t;
+	c->md = pcre2_match_data_create_from_pattern(t->re, NULL);
+	c->mc = pcre2_match_context_create(NULL);
+	if (!c->md || !c->mc)
+		cm_die("out of memory");
+	/* Backtracking is bounded: a match that needs more gives up, and the text is kept whole. */
+	pcre2_set_match_limit(c->mc, 10000000);
+	if (t->jit) {
+		c->js = pcre2_jit_stack_create(32 * 1024, 8 * 1024 * 1024, NULL);
+		if (!c->js)
+			cm_die("out of memory");
+		pcre2_jit_stack_assign(c->mc, NULL, c->js);
+	}
+	c->next_sp = cm_xcalloc(t->nsp + 1, sizeof *c->next_sp);
+	return c;
+}
+
+void cm_tok_ctx_free(cm_tok_ctx *c)
+{
+	if (!c)
+		return;
+	pcre2_match_data_free(c->md);
+	pcre2_match_context_free(c->mc);
+	if (c->js)
+		pcre2_jit_stack_free(c->js);
+	free(c->ids);
+	free(c->rk);
+	free(c->mid);
+	free(c->nxt);
+	free(c->prv);
+	free(c->heap);
+	free(c->next_sp);
+	cm_buf_free(&c->tmp);
+	free(c);
+}
+
+uint64_t cm_tok_ctx_invalid_runs(const cm_tok_ctx *c) { return c->invalid_runs; }
+uint64_t cm_tok_ctx_regex_failures(const cm_tok_ctx *c) { return c->regex_failures; }
+
+static void scratch(cm_tok_ctx *c, size_t n)
+{
+	if (n <= c->cap)
+		return;
+	c->cap = n < 256 ? 256 : n;
+	c->ids = cm_xrealloc(c->ids, c->cap * sizeof *c->ids);
+	c->rk = cm_xrealloc(c->rk, c->cap * sizeof *c->rk);
+	c->mid = cm_xrealloc(c->mid, c->cap * sizeof *c->mid);
+	c->nxt = cm_xrealloc(c->nxt, c->cap * sizeof *c->nxt);
+	c->prv = cm_xrealloc(c->prv, c->cap * sizeof *c->prv);
+}
+
+/* Short piece: rank of each adjacent pair in an array, merge the lowest, update two ranks. */
+static void merge_small(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids *out)
+{
+	const cm_tok *t = c->t;
+	uint32_t *ids = c->ids, *rk = c->rk, *mid = c->mid, best;
+	size_t m = n, i, bi;
+
+	for (i = 0; i < n; i++)
+		ids[i] = t->byte_id[p[i]];
+	for (i = 0; i + 1 < n; i++)
+		rk[i] = pair_rank(t, ids[i], ids[i + 1], &mid[i]);
+	while (m > 1) {
+		best = NONE;
+		bi = 0;
+		for (i = 0; i + 1 < m; i++) {
+			if (rk[i] < best) {
+				best = rk[i];
+				bi = i;
+			}
+		}
+		if (best == NONE)
+			break;
+		ids[bi] = mid[bi];
+		memmove(ids + bi + 1, ids + bi + 2, (m - bi - 2) * sizeof *ids);
+		if (bi + 2 < m) {
+			memmove(rk + bi + 1, rk + bi + 2, (m - bi - 3) * sizeof *rk);
+			memmove(mid + bi + 1, mid + bi + 2, (m - bi - 3) * sizeof *mid);
+		}
+		m--;
+		if (bi + 1 < m)
+			rk[bi] = pair_rank(t, ids[bi], ids[bi + 1], &mid[bi]);
+		if (bi > 0)
+			rk[bi - 1] = pair_rank(t, ids[bi - 1], ids[bi], &mid[bi - 1]);
+	}
+	if (out->cap - out->n < m)
+		cm_ids_grow(out, m);
+	memcpy(out->v + out->n, ids, m * sizeof *ids);
+	out->n += m;
+}
+
+static void heap_push(cm_tok_ctx *c, size_t *hn, uint64_t key)
+{
+	uint64_t *h = c->heap;
+	size_t i = (*hn)++;
+
+	while (i > 0) {
+		size_t up = (i - 1) / 2;
+
+		if (h[up] <= key)
+			break;
+		h[i] = h[up];
+		i = up;
+	}
+	h[i] = key;
+}
+
+static uint64_t heap_pop(cm_tok_ctx *c, size_t *hn)
+{
+	uint64_t *h = c->heap, top = h[0], last = h[--*hn];
+	size_t i = 0, n = *hn;
+
+	for (;;) {
+		size_t k = 2 * i + 1;
+
+		if (k >= n)
+			break;
+		if (k + 1 < n && h[k + 1] < h[k])
+			k++;
+		if (last <= h[k])
+			break;
+		h[i] = h[k];
+		i = k;
+	}
+	if (n)
+		h[i] = last;
+	return top;
+}
+
+/* Long piece: a linked list of parts and a heap of (rank << 32 | position) of their pairs. */
+static void merge_large(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids *out)
+{
+	const cm_tok *t = c->t;
+	uint32_t *ids = c->ids, *nxt = c->nxt, *prv = c->prv, r, m, i, j;
+	size_t hn = 0, k;
+
+	if (c->heap_cap < 3 * n) {	/* n - 1 pairs, then at most two more per merge */
+		c->heap_cap = 3 * n;
+		c->heap = cm_xrealloc(c->heap, n * sizeof *c->heap);
+	}
+	for (k = 0; k < n; k++) {
+		ids[k] = t->byte_id[p[k]];
+		nxt[k] = k + 1 < n ? (uint32_t)k + 1 : NONE;
+		prv[k] = k > 0 ? (uint32_t)k - 1 : NONE;
+	}
+	for (k = 0; k + 1 < n; k++)
+		if ((r = pair_rank(t, ids[k], ids[k + 1], &m)) != NONE)
+			heap_push(c, &hn, (uint64_t)r << 32 | k);
+	while (hn) {
+		uint64_t key = heap_pop(c, &hn);
+
+		i = (uint32_t)key;
+		j = nxt[i];
+		if (j == NONE || prv[i] == NONE - 1)	/* gone, or nothing after it */
+			continue;
+		if (pair_rank(t, ids[i], ids[j], &m) != (uint32_t)(key >> 32))
+			continue;	/* the pair changed since this entry was pushed */
+		ids[i] = m;
+		nxt[i] = nxt[j];
+		if (nxt[j] != NONE)
+			prv[nxt[j]] = i;
+		prv[j] = NONE - 1;	/* mark j merged away */
+		nxt[j] = NONE;
+		if (prv[i] != NONE && (r = pair_rank(t, ids[prv[i]], ids[i], &m)) != NONE)
+			heap_push(c, &hn, (uint64_t)r << 32 | prv[i]);
+		if (nxt[i] != NONE && (r = pair_rank(t, ids[i], ids[nxt[i]], &m)) != NONE)
+			heap_push(c, &hn, (uint64_t)r << 32 | i);
+	}
+	for (i = 0; i != NONE; i = nxt[i])
+		cm_ids_push(out, ids[i]);
+}
+
+/* The ids of one piece. */
+static void encode_piece(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
+{
+	const cm_tok *t = c->t;
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (n == 1) {
+		cm_ids_push(out, t->byte_id[p[0]]);
+		return;
+	}
+	if (t->ignore_merges && n <= CM_TOK_MAX_TOKEN) {
+		uint32_t id = map_find(t, p, n);
+
+		if (id != NONE) {
+			cm_ids_push(out, id);
+			return;
+		}
+	}
+	while (n > MAX_PIECE) {
+		encode_piece(c, s, MAX_PIECE, out);
+		s += MAX_PIECE;
+		p += MAX_PIECE;
+		n -= MAX_PIECE;
+	}
+	scratch(c, n);
+	if (n <= SMALL_PIECE)
+		merge_small(c, p, n, out);
+	else
+		merge_large(c, p, n, out);
+}
+
+static int match_at(cm_tok_ctx *c, const char *s, size_t n, size_t off)
+{
+	const cm_tok *t = c->t;
+
+	if (t->jit)
+		return pcre2_jit_match(t->re, (PCRE2_SPTR)s, n, off, 0, c->md, c->mc);
+	return pcre2_match(t->re, (PCRE2_SPTR)s, n, off, PCRE2_NO_UTF_CHECK, c->md, c->mc);
+}
+
+static size_t char_len(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	return cm_utf8_decode(s, n, &cp);
+}
+
+/* Split well-formed s into the pattern's matches and the text between them. */
+static void split_valid(cm_tok_ctx *c, const char *s, size_t n, cm_tok_piece_fn fn, void *arg)
+{
+	size_t off = 0, gap = 0;
+
+	while (off < n) {
+		int rc = match_at(c, s, n, off);
+		PCRE2_SIZE *ov;
+
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0) {
+			c->regex_failures++;
+			break;
+		}
+		ov = pcre2_get_ovector_pointer(c->md);
+		if (ov[0] > gap)
+			fn(s + gap, ov[0] - gap, arg);
+		if (ov[1] == ov[0]) {	/* an empty match: the next character joins the gap */
+			gap = ov[0];
+			off = ov[0] + char_len(s + ov[0], n - ov[0]);
+			continue;
+		}
+		fn(s + ov[0], ov[1] - ov[0], arg);
+		off = gap = ov[1];
+	}
+	if (gap < n)
+		fn(s + gap, n - gap, arg);
+}
+
+struct enc_arg {
+	cm_tok_ctx *c;
+	cm_ids *out;
+};
+
+static void enc_fn(const char *p, size_t n, void *arg)
+{
+	struct enc_arg *a = arg;
+
+	encode_piece(a->c, p, n, a->out);
+}
+
+/* Ordinary text: well-formed runs split by the pattern, ill-formed runs one piece each. */
+static void encode_plain(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
+{
+	struct enc_arg a = { c, out };
+
+	if (c->t->add_prefix_space && n && s[0] != ' ') {
+		cm_buf_reset(&c->tmp);
+		cm_buf_addc(&c->tmp, ' ');
+		cm_buf_add(&c->tmp, s, n);
+		s = c->tmp.p;
+		n = c->tmp.len;
+	}
+	while (n) {
+		size_t v = cm_utf8_valid_len(s, n), k = 0;
+
+		if (v) {
+			split_valid(c, s, v, enc_fn, &a);
+			s += v;
+			n -= v;
+		}
+		while (k < n) {
+			uint32_t cp;
+			size_t l = cm_utf8_decode(s + k, n - k, &cp);
+
+			if (cp != CM_UTF8_INVALID)
+				break;
+			k += l;
+		}
+		if (k) {
+			c->invalid_runs++;
+			encode_piece(c, s, k, out);
+			s += k;
+			n -= k;
+		}
+	}
+}
+
+static size_t find_from(const char *s, size_t n, size_t from, const struct special *sp)
+{
+	const char *f;
+
+	if (from >= n)
+		return SIZE_MAX;
+	f = memmem(s + from, n - from, sp->text, sp->len);
+	return f ? (size_t)(f - s) : SIZE_MAX;
+}
+
+void cm_tok_encode(cm_tok_ctx *c, const char *s, size_t n, int allow_special, cm_ids *out)
+{
+	const cm_tok *t = c->t;
+	size_t pos = 0, k;
+
+	if (!allow_special || !t->nsp) {
+		encode_plain(c, s, n, out);
+		return;
+	}
+	for (k = 0; k < t->nsp; k++)
+		c->next_sp[k] = find_from(s, n, 0, &t->sp[k]);
+	for (;;) {
+		size_t at = SIZE_MAX, best = 0;
+
+		/* the earliest special token; at one place the longest */
+		for (k = 0; k < t->nsp; k++) {
+			if (c->next_sp[k] < at || (c->next_sp[k] == at && at != SIZE_MAX &&
+						   t->sp[k].len > t->sp[best].len)) {
+				at = c->next_sp[k];
+				best = k;
+			}
+		}
+		if (at == SIZE_MAX) {
+			encode_plain(c, s + pos, n - pos, out);
+			return;
+		}
+		encode_plain(c, s + pos, at - pos, out);
+		cm_ids_push(out, t->sp[best].id);
+		pos = at + t->sp[best].len;
+		for (k = 0; k < t->nsp; k++)
+			if (c->next_sp[k] < pos)
+				c->next_sp[k] = find_from(s, n, pos, &t->sp[k]);
+	}
+}
+
+void cm_tok_split(cm_tok_ctx *c, const char *s, size_t n, cm_tok_piece_fn fn, void *arg)
+{
+	split_valid(c, s, n, fn, arg);
+}
+
+int cm_tok_decode(const cm_tok *t, const uint32_t *ids, size_t n, cm_buf *out, size_t *bad)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		const char *p;
+
+		if (known(t, ids[i])) {
+			cm_buf_add(out, tok_ptr(t, ids[i]), t->len[ids[i]]);
+			continue;
+		}
+		p = cm_tok_bytes(t, ids[i], &len);
+		if (!p) {
+			if (bad)
+				*bad = i;
+			return -1;
+		}
+		cm_buf_add(out, p, len);
+	}
+	return 0;
+}
+
+/* ---- byte-level strings (GPT-2's bytes_to_unicode) ---- */
+
+static uint32_t bl_char(unsigned b)
+{
+	/* printable Latin-1 bytes stand for themselves; the others map to U+0100 on, in order */
+	static uint32_t tab[256];
+	static int init;
+
+	if (!__atomic_load_n(&init, __ATOMIC_ACQUIRE)) {
+		uint32_t k, next = 256;
+
+		for (k = 0; k < 256; k++) {
+			int keep = (k >= 33 && k <= 126) || (k >= 161 && k <= 172) || (k >= 174);
+			tab[k] = keep ? k : next++;
+		}
+		__atomic_store_n(&init, 1, __ATOMIC_RELEASE);
+	}
+	return tab[b];
+}
+
+void cm_tok_bl_encode(const void *bytes, size_t n, cm_buf *out)
+{
+	const unsigned char *p = bytes;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char u[4];
+
+		cm_buf_add(out, u, cm_utf8_encode(bl_char(p[i]), u));
+	}
+}
+
+int cm_tok_bl_decode(const char *s, size_t n, cm_buf *out)
+{
+	static unsigned char inv[324];
+	static int init;
+	size_t i = 0;
+
+	if (!__atomic_load_n(&init, __ATOMIC_ACQUIRE)) {
+		unsigned b;
+
+		for (b = 0; b < 256; b++)
+			inv[bl_char(b)] = (unsigned char)b;
+		__atomic_store_n(&init, 1, __ATOMIC_RELEASE);
+	}
+	while (i < n) {
+		uint32_t cp;
+		size_t l = cm_utf8_decode(s + i, n - i, &cp);
+
+		if (cp == CM_UTF8_INVALID || cp >= 324 || (cp < 256 && bl_char(cp) != cp))
+			return -1;
+		cm_buf_addc(out, (char)inv[cp]);
+		i += l;
+	}
+	return 0;
+}
+
+/* ---- files ---- */
+
+static int b64_value(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 with padding; -1 on anything else. */
+static int b64_decode(const char *s, size_t n, cm_buf *out)
+{
+	size_t i;
+
+	if (n == 0 || n % 4)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		int v[4], k, pad = 0;
+
+		for (k = 0; k < 4; k++) {
+			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			if (pad || (v[k] = b64_value((unsigned char)s[i + k])) < 0)
+				return -1;
+		}
+		cm_buf_addc(out, (char)(v[0] << 2 | v[1] >> 4));
+		if (pad < 2)
+			cm_buf_addc(out, (char)((v[1] & 15) << 4 | v[2] >> 2));
+		if (pad < 1)
+			cm_buf_addc(out, (char)((v[2] & 3) << 6 | v[3]));
+	}
+	return 0;
+}
+
+struct tiktoken_preset {
+	const char *prefix, *pattern;
+	struct { const char *text; uint32_t id; } sp[6];
+};
+
+static const struct tiktoken_preset tiktoken_presets[] = {
+	{ "r50k_base", pat_r50k, { { "<|endoftext|>", 50256 } } },
+	{ "gpt2", pat_r50k, { { "<|endoftext|>", 50256 } } },
+	{ "cl100k_base", pat_cl100k, { { "<|endoftext|>", 100257 }, { "<|fim_prefix|>", 100258 },
+		{ "<|fim_middle|>", 100259 }, { "<|fim_suffix|>", 100260 },
+		{ "<|endofprompt|>", 100276 } } },
+	{ "o200k_base", pat_o200k, { { "<|endoftext|>", 199999 }, { "<|endofprompt|>", 200018 } } },
+};
+
+static cm_tok *load_tiktoken(const char *path, const char *data, size_t n, const char *pattern,
+			     char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	const struct tiktoken_preset *pre = NULL;
+	cm_buf bytes = CM_BUF_INIT;
+	cm_tok *t;
+	size_t i, line = 0, k;
+	char e[200];
+
+	base = base ? base + 1 : path;
+	for (i = 0; i < sizeof tiktoken_presets / sizeof *tiktoken_presets; i++)
+		if (!strncmp(base, tiktoken_presets[i].prefix, strlen(tiktoken_presets[i].prefix)))
+			pre = &tiktoken_presets[i];
+	if (!pre && !pattern) {
+		seterr(err, errlen, "a rank file not named r50k_base, gpt2, cl100k_base or o200k_base"
+		       " needs a pattern (--pattern)");
+		return NULL;
+	}
+	t = cm_tok_create(pattern ? cm_tok_pattern_arg(pattern) : pre->pattern, err, errlen);
+	if (!t)
+		return NULL;
+	for (i = 0; i < n;) {
+		const char *eol = memchr(data + i, '\n', n - i), *sp;
+		size_t len = eol ? (size_t)(eol - (data + i)) : n - i;
+		const char *s = data + i;
+		uint64_t rank = 0;
+
+		line++;
+		i += len + 1;
+		if (len && s[len - 1] == '\r')
+			len--;
+		if (!len)
+			continue;
+		sp = memchr(s, ' ', len);
+		cm_buf_reset(&bytes);
+		if (!sp || sp + 1 == s + len || b64_decode(s, (size_t)(sp - s), &bytes) < 0)
+			goto bad_line;
+		for (k = (size_t)(sp + 1 - s); k < len; k++) {
+			if (s[k] < '0' || s[k] > '9' || rank >= CM_TOK_MAX_VOCAB)
+				goto bad_line;
+			rank = rank * 10 + (uint64_t)(s[k] - '0');
+		}
+		if (cm_tok_add_token(t, (uint32_t)rank, bytes.p, bytes.len, e, sizeof e) < 0) {
+			seterr(err, errlen, "line %zu: %s", line, e);
+			goto fail;
+		}
+		continue;
+bad_line:
+		seterr(err, errlen, "line %zu: not 'base64 rank' (a tiktoken rank file?)", line);
+		goto fail;
+	}
+	if (!t->ntok) {
+		seterr(err, errlen, "no tokens in the file");
+		goto fail;
+	}
+	for (k = 0; pre && k < 6 && pre->sp[k].text; k++) {
+		if (cm_tok_add_special(t, pre->sp[k].text, pre->sp[k].id, e, sizeof e) < 0) {
+			seterr(err, errlen, "%s", e);
+			goto fail;
+		}
+	}
+	cm_tok_merges_from_ranks(t);
+	if (cm_tok_finish(t, err, errlen) < 0)
+		goto fail;
+	cm_buf_free(&bytes);
+	return t;
+fail:
+	cm_buf_free(&bytes);
+	cm_tok_free(t);
+	return NULL;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A boolean member, def when absent; -1 when present and not a boolean. */
+static int jbool(json_t *o, const char *key, int def)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return def;
+	return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+static int hf_bytelevel(json_t *o, int regex_wanted, int *aps, char *err, size_t errlen)
+{
+	int use_regex = jbool(o, "use_regex", 1);
+
+	*aps = jbool(o, "add_prefix_space", 1);
+	if (use_regex < 0 || *aps < 0) {
+		seterr(err, errlen, "ByteLevel pre-tokenizer: options are not booleans");
+		return -1;
+	}
+	if (use_regex != regex_wanted) {
+		seterr(err, errlen, regex_wanted ? "ByteLevel pre-tokenizer without use_regex and no"
+		       " Split before it" : "ByteLevel pre-tokenizer after a Split uses its own regex too");
+		return -1;
+	}
+	return 0;
+}
+
+/* The pre-tokenizers this reader knows: ByteLevel (GPT-2's pattern), or a Sequence of a
+ * Split (a regex, Isolated) and a ByteLevel without its regex (Llama 3, tiktoken converts). */
+static int hf_pretok(json_t *pt, const char **pat, int *aps, char *err, size_t errlen)
+{
+	const char *type = pt ? jstr(pt, "type") : NULL;
+	json_t *list, *split, *bl, *p;
+
+	if (!type) {
+		seterr(err, errlen, "no pre-tokenizer: not a byte-level BPE tokenizer");
+		return -1;
+	}
+	if (!strcmp(type, "ByteLevel")) {
+		*pat = pat_hf_bytelevel;
+		return hf_bytelevel(pt, 1, aps, err, errlen);
+	}
+	list = json_object_get(pt, "pretokenizers");
+	if (strcmp(type, "Sequence") || !json_is_array(list) || json_array_size(list) != 2) {
+		seterr(err, errlen, "pre-tokenizer '%s' is not supported (ByteLevel, or Split then"
+		       " ByteLevel)", type);
+		return -1;
+	}
+	split = json_array_get(list, 0);
+	bl = json_array_get(list, 1);
+	p = json_object_get(split, "pattern");
+	if (!jstr(split, "type") || strcmp(jstr(split, "type"), "Split") || !jstr(bl, "type") ||
+	    strcmp(jstr(bl, "type"), "ByteLevel") || !jstr(p, "Regex") || !jstr(split, "behavior") ||
+	    strcmp(jstr(split, "behavior"), "Isolated") || jbool(split, "invert", 0) != 0) {
+		seterr(err, errlen, "pre-tokenizer sequence is not supported (a Split by a Regex,"
+		       " Isolated, then ByteLevel)");
+		return -1;
+	}
+	*pat = jstr(p, "Regex");
+	return hf_bytelevel(bl, 0, aps, err, errlen);
+}
+
+static int hf_token_id(cm_tok *t, const char *s, size_t n, cm_buf *tmp, uint32_t *id)
+{
+	cm_buf_reset(tmp);
+	if (cm_tok_bl_decode(s, n, tmp) < 0)
+		return -1;
+	*id = map_find(t, tmp->p, tmp->len);
+	return *id == NONE ? -1 : 0;
+}
+
+static cm_tok *load_hf(const char *data, size_t n, const char *pattern, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(data, n, 0, &je), *model, *vocab, *merges, *added, *v;
+	const char *pat = NULL, *type, *key;
+	cm_buf tmp = CM_BUF_INIT, cat = CM_BUF_INIT;
+	cm_tok *t = NULL;
+	int aps = 0, ign;
+	size_t i;
+	char e[200];
+
+	if (!root) {
+		seterr(err, errlen, "not valid JSON: line %d: %s", je.line, je.text);
+		return NULL;
+	}
+	model = json_object_get(root, "model");
+	type = model ? jstr(model, "type") : NULL;
+	vocab = model ? json_object_get(model, "vocab") : NULL;
+	merges = model ? json_object_get(model, "merges") : NULL;
+	if ((type && strcmp(type, "BPE")) || !json_is_object(vocab) || !json_is_array(merges)) {
+		seterr(err, errlen, "not a BPE model (model.type, model.vocab, model.merges)");
+		goto out;
+	}
+	if ((v = json_object_get(root, "normalizer")) && !json_is_null(v)) {
+		seterr(err, errlen, "normalizers are not supported");
+		goto out;
+	}
+	if (jbool(model, "byte_fallback", 0) != 0 ||
+	    (jstr(model, "continuing_subword_prefix") && *jstr(model, "continuing_subword_prefix")) ||
+	    (jstr(model, "end_of_word_suffix") && *jstr(model, "end_of_word_suffix"))) {
+		seterr(err, errlen, "only byte-level BPE is supported (byte_fallback, subword"
+		       " prefixes or suffixes are set)");
+		goto out;
+	}
+	if ((ign = jbool(model, "ignore_merges", 0)) < 0) {
+		seterr(err, errlen, "model.ignore_merges is not a boolean");
+		goto out;
+	}
+	if (hf_pretok(json_object_get(root, "pre_tokenizer"), &pat, &aps, err, errlen) < 0)
+		goto out;
+	if (!(t = cm_tok_create(pattern ? cm_tok_pattern_arg(pattern) : pat, err, errlen)))
+		goto out;
+	t->add_prefix_space = aps;
+	t->ignore_merges = ign;
+	json_object_foreach(vocab, key, v) {
+		json_int_t id = json_is_integer(v) ? json_integer_value(v) : -1;
+
+		cm_buf_reset(&tmp);
+		if (id < 0 || id >= CM_TOK_MAX_VOCAB) {
+			seterr(err, errlen, "vocabulary entry '%.40s' has no valid id", key);
+			goto fail;
+		}
+		if (cm_tok_bl_decode(key, strlen(key), &tmp) < 0) {
+			seterr(err, errlen, "vocabulary entry '%.40s' is not byte-level", key);
+			goto fail;
+		}
+		if (cm_tok_add_token(t, (uint32_t)id, tmp.p, tmp.len, e, sizeof e) < 0) {
+			seterr(err, errlen, "vocabulary: %s", e);
+			goto fail;
+		}
+	}
+	for (i = 0; i < json_array_size(merges); i++) {
+		json_t *m = json_array_get(merges, i);
+		const char *a = NULL, *b = NULL, *sp;
+		size_t alen = 0, blen = 0;
+		uint32_t ia, ib, id;
+
+		if (json_is_string(m) && (sp = strchr(json_string_value(m), ' '))) {
+			a = json_string_value(m);
+			alen = (size_t)(sp - a);
+			b = sp + 1;
+			blen = strlen(b);
+		} else if (json_is_array(m) && json_array_size(m) == 2 &&
+			   json_is_string(json_array_get(m, 0)) && json_is_string(json_array_get(m, 1))) {
+			a = json_string_value(json_array_get(m, 0));
+			b = json_string_value(json_array_get(m, 1));
+			alen = strlen(a);
+			blen = strlen(b);
+		}
+		if (!a || hf_token_id(t, a, alen, &tmp, &ia) < 0 || hf_token_id(t, b, blen, &tmp, &ib) < 0) {
+			seterr(err, errlen, "merge %zu: not two tokens of the vocabulary", i);
+			goto fail;
+		}
+		cm_buf_reset(&cat);
+		cm_buf_add(&cat, tok_ptr(t, ia), t->len[ia]);
+		cm_buf_add(&cat, tok_ptr(t, ib), t->len[ib]);
+		if ((id = map_find(t, cat.p, cat.len)) == NONE || i >= NONE) {
+			seterr(err, errlen, "merge %zu: the merged token is not in the vocabulary", i);
+			goto fail;
+		}
+		if (cm_tok_add_merge(t, ia, ib, (uint32_t)i, id, e, sizeof e) < 0) {
+			seterr(err, errlen, "merge %zu: %s", i, e);
+			goto fail;
+		}
+	}
+	added = json_object_get(root, "added_tokens");
+	for (i = 0; json_is_array(added) && i < json_array_size(added); i++) {
+		json_t *a = json_array_get(added, i), *idv = json_object_get(a, "id");
+		const char *content = jstr(a, "content");
+		json_int_t id = json_is_integer(idv) ? json_integer_value(idv) : -1;
+
+		if (!content || id < 0 || id >= CM_TOK_MAX_VOCAB) {
+			seterr(err, errlen, "added token %zu: no content or id", i);
+			goto fail;
+		}
+		if (cm_tok_add_special(t, content, (uint32_t)id, e, sizeof e) < 0) {
+			seterr(err, errlen, "added token %zu: %s", i, e);
+			goto fail;
+		}
+	}
+	if (cm_tok_finish(t, err, errlen) < 0)
+		goto fail;
+	goto out;
+fail:
+	cm_tok_free(t);
+	t = NULL;
+out:
+	cm_buf_free(&tmp);
+	cm_buf_free(&cat);
+	json_decref(root);
+	return t;
+}
+
+cm_tok *cm_tok_load(const char *path, const char *pattern, char *err, size_t errlen)
+{
+	cm_buf data = CM_BUF_INIT;
+	cm_tok *t;
+	size_t i = 0;
+
+	if (cm_input_read_all(path, &data, CM_TOK_FILE_MAX) < 0) {
+		seterr(err, errlen, "cannot read it");
+		cm_buf_free(&data);
+		return NULL;
+	}
+	while (i < data.len && (data.p[i] == ' ' || data.p[i] == '\n' || data.p[i] == '\r' ||
+				data.p[i] == '\t'))
+		i++;
+	if (i < data.len && data.p[i] == '{')
+		t = load_hf(data.p, data.len, pattern, err, errlen);
+	else
+		t = load_tiktoken(path, data.p, data.len, pattern, err, errlen);
+	cm_buf_free(&data);
+	return t;
+}
+
+static json_t *bl_json(const cm_tok *t, uint32_t id, cm_buf *tmp)
+{
+	cm_buf_reset(tmp);
+	cm_tok_bl_encode(tok_ptr(t, id), t->len[id], tmp);
+	return json_stringn(tmp->p, tmp->len);
+}
+
+int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen)
+{
+	json_t *root = json_object(), *added = json_array(), *model = json_object();
+	json_t *vocab = json_object(), *merges = json_array(), *seq = json_array(), *pt, *bl;
+	cm_buf tmp = CM_BUF_INIT, name = CM_BUF_INIT;
+	size_t k;
+	uint32_t id;
+	int rc = 0;
+
+	json_object_set_new(root, "version", json_string("1.0"));
+	json_object_set_new(root, "truncation", json_null());
+	json_object_set_new(root, "padding", json_null());
+	for (k = 0; k < t->nsp; k++) {
+		json_t *a = json_object();
+
+		json_object_set_new(a, "id", json_integer(t->sp[k].id));
+		json_object_set_new(a, "content", json_string(t->sp[k].text));
+		json_object_set_new(a, "single_word", json_false());
+		json_object_set_new(a, "lstrip", json_false());
+		json_object_set_new(a, "rstrip", json_false());
+		json_object_set_new(a, "normalized", json_false());
+		json_object_set_new(a, "special", json_true());
+		json_array_append_new(added, a);
+	}
+	json_object_set_new(root, "added_tokens", added);
+	json_object_set_new(root, "normalizer", json_null());
+	pt = json_object();
+	json_object_set_new(pt, "type", json_string("Split"));
+	json_object_set_new(pt, "pattern", json_pack("{s:s}", "Regex", t->pattern));
+	json_object_set_new(pt, "behavior", json_string("Isolated"));
+	json_object_set_new(pt, "invert", json_false());
+	json_array_append_new(seq, pt);
+	bl = json_pack("{s:s,s:b,s:b,s:b}", "type", "ByteLevel", "add_prefix_space",
+		       t->add_prefix_space, "trim_offsets", 1, "use_regex", 0);
+	json_array_append_new(seq, bl);
+	json_object_set_new(root, "pre_tokenizer", json_pack("{s:s,s:o}", "type", "Sequence",
+							     "pretokenizers", seq));
+	json_object_set_new(root, "post_processor", json_null());
+	json_object_set_new(root, "decoder", json_pack("{s:s,s:b,s:b,s:b}", "type", "ByteLevel",
+						       "add_prefix_space", 1, "trim_offsets", 1,
+						       "use_regex", 1));
+	json_object_set_new(model, "type", json_string("BPE"));
+	json_object_set_new(model, "dropout", json_null());
+	json_object_set_new(model, "unk_token", json_null());
+	json_object_set_new(model, "continuing_subword_prefix", json_null());
+	json_object_set_new(model, "end_of_word_suffix", json_null());
+	json_object_set_new(model, "fuse_unk", json_false());
+	json_object_set_new(model, "byte_fallback", json_false());
+	json_object_set_new(model, "ignore_merges", json_boolean(t->ignore_merges));
+	for (id = 0; id < t->ntok; id++) {
+		if (t->len[id] == NONE)
+			continue;
+		cm_buf_reset(&tmp);
+		cm_tok_bl_encode(tok_ptr(t, id), t->len[id], &tmp);
+		json_object_set_new(vocab, tmp.p, json_integer(id));
+	}
+	json_object_set_new(model, "vocab", vocab);
+	for (k = 0; k < t->nml; k++) {
+		json_t *m = json_array();
+
+		json_array_append_new(m, bl_json(t, t->mlist[k][0], &tmp));
+		json_array_append_new(m, bl_json(t, t->mlist[k][1], &tmp));
+		json_array_append_new(merges, m);
+	}
+	json_object_set_new(model, "merges", merges);
+	json_object_set_new(root, "model", model);
+	cm_buf_printf(&name, "%s.tmp", path);
+	if (json_dump_file(root, name.p, JSON_COMPACT) < 0 || rename(name.p, path) < 0) {
+		seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		unlink(name.p);
+		rc = -1;
+	}
+	json_decref(root);
+	cm_buf_free(&tmp);
+	cm_buf_free(&name);
+	return rc;
+}
