@@ -682,7 +682,7 @@ static void merge_large(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids 
 
 	if (c->heap_cap < 3 * n) {	/* n - 1 pairs, then at most two more per merge */
 		c->heap_cap = 3 * n;
-		c->heap = cm_xrealloc(c->heap, n * sizeof *c->heap);
+		c->heap = cm_xrealloc(c->heap, c->heap_cap * sizeof *c->heap);
 	}
 	for (k = 0; k < n; k++) {
 		ids[k] = t->byte_id[p[k]];
@@ -793,6 +793,8 @@ static void split_valid(cm_tok_ctx *c, const char *s, size_t n, cm_tok_piece_fn 
 		fn(s + gap, n - gap, arg);
 }
 
+void cm_tok_split(cm_tok_ctx *c, const char *s, size_t n, cm_tok_piece_fn fn, void *arg);
+
 struct enc_arg {
 	cm_tok_ctx *c;
 	cm_ids *out;
@@ -817,29 +819,7 @@ static void encode_plain(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
 		s = c->tmp.p;
 		n = c->tmp.len;
 	}
-	while (n) {
-		size_t v = cm_utf8_valid_len(s, n), k = 0;
-
-		if (v) {
-			split_valid(c, s, v, enc_fn, &a);
-			s += v;
-			n -= v;
-		}
-		while (k < n) {
-			uint32_t cp;
-			size_t l = cm_utf8_decode(s + k, n - k, &cp);
-
-			if (cp != CM_UTF8_INVALID)
-				break;
-			k += l;
-		}
-		if (k) {
-			c->invalid_runs++;
-			encode_piece(c, s, k, out);
-			s += k;
-			n -= k;
-		}
-	}
+	cm_tok_split(c, s, n, enc_fn, &a);
 }
 
 static size_t find_from(const char *s, size_t n, size_t from, const struct special *sp)
@@ -889,7 +869,29 @@ void cm_tok_encode(cm_tok_ctx *c, const char *s, size_t n, int allow_special, cm
 
 void cm_tok_split(cm_tok_ctx *c, const char *s, size_t n, cm_tok_piece_fn fn, void *arg)
 {
-	split_valid(c, s, n, fn, arg);
+	while (n) {
+		size_t v = cm_utf8_valid_len(s, n), k = 0;
+
+		if (v) {
+			split_valid(c, s, v, fn, arg);
+			s += v;
+			n -= v;
+		}
+		while (k < n) {
+			uint32_t cp;
+			size_t l = cm_utf8_decode(s + k, n - k, &cp);
+
+			if (cp != CM_UTF8_INVALID)
+				break;
+			k += l;
+		}
+		if (k) {
+			c->invalid_runs++;
+			fn(s, k, arg);
+			s += k;
+			n -= k;
+		}
+	}
 }
 
 int cm_tok_decode(const cm_tok *t, const uint32_t *ids, size_t n, cm_buf *out, size_t *bad)

@@ -93,8 +93,9 @@ void cm_tok_encode(cm_tok_ctx *c, const char *text, size_t n, int allow_special,
 uint64_t cm_tok_ctx_invalid_runs(const cm_tok_ctx *c);
 uint64_t cm_tok_ctx_regex_failures(const cm_tok_ctx *c);
 
-/* Split text into pieces with the pattern (well-formed UTF-8 only), calling fn for each
- * piece; unmatched text between matches is a piece too. For bpe-train's counting. */
+/* Split text into the pieces cm_tok_encode merges, calling fn for each: the pattern's matches
+ * in well-formed runs (unmatched text between matches is a piece too) and each maximal run of
+ * ill-formed bytes. Special tokens are not looked for. For bpe-train's counting. */
 typedef void (*cm_tok_piece_fn)(const char *p, size_t n, void *arg);
 void cm_tok_split(cm_tok_ctx *c, const char *text, size_t n, cm_tok_piece_fn fn, void *arg);
 
