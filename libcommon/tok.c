@@ -83,7 +83,7 @@ struct cm_tok {
 	uint32_t *len;
 	cm_buf arena;
 	/* bytes -> id + 1 (0: empty slot) */
-	uint32_t *map;
+	uint64_t *map;
 	size_t map_cap, map_used;
 	uint32_t byte_id[256];
 	/* merges */
@@ -110,6 +110,12 @@ struct cm_tok_ctx {
 	size_t cap, heap_cap;
 	size_t *next_sp;
 	cm_buf tmp;
+	/* tiktoken's rule: pairs met so far, with their rank or PC_NO (they do not merge) */
+	struct merge *pc;
+	size_t pc_cap, pc_used;
+	cm_buf pcbuf;
+	struct cslot *cache;
+	cm_buf carena;
 	uint64_t invalid_runs, regex_failures;
 };
 
@@ -151,7 +157,13 @@ static inline uint64_t pair_key(uint32_t a, uint32_t b)
 
 static inline size_t pair_slot(uint64_t key, size_t mask)
 {
-	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+	/* murmur3's finaliser: every bit of both ids reaches the low bits */
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	key *= 0xc4ceb9fe1a85ec53ull;
+	key ^= key >> 33;
+	return (size_t)key & mask;
 }
 
 /* Rank of merging a then b, and the merged id in *id; NONE when they do not merge. */
@@ -213,51 +225,57 @@ static inline const char *tok_ptr(const cm_tok *t, uint32_t id)
 	return t->arena.p + t->off[id];
 }
 
-static uint32_t map_find(const cm_tok *t, const void *p, size_t n)
+/* Map slots: id + 1 in the low half (0: empty), the hash's high half as a tag. */
+static uint32_t map_find_h(const cm_tok *t, const void *p, size_t n, uint64_t h)
 {
 	size_t mask, i;
+	uint32_t tag = (uint32_t)(h >> 32);
 
 	if (!t->map_cap)
 		return NONE;
 	mask = t->map_cap - 1;
-	i = (size_t)XXH3_64bits(p, n) & mask;
+	i = (size_t)h & mask;
 	for (;;) {
-		uint32_t v = t->map[i];
+		uint64_t v = t->map[i];
+		uint32_t id = (uint32_t)v;
 
-		if (!v)
+		if (!id)
 			return NONE;
-		if (t->len[v - 1] == n && !memcmp(tok_ptr(t, v - 1), p, n))
-			return v - 1;
+		if ((uint32_t)(v >> 32) == tag && t->len[id - 1] == n && !memcmp(tok_ptr(t, id - 1), p, n))
+			return id - 1;
 		i = (i + 1) & mask;
 	}
 }
 
+static uint32_t map_find(const cm_tok *t, const void *p, size_t n)
+{
+	return map_find_h(t, p, n, XXH3_64bits(p, n));
+}
+
+static void map_insert(cm_tok *t, uint32_t id)
+{
+	uint64_t h = XXH3_64bits(tok_ptr(t, id), t->len[id]);
+	size_t mask = t->map_cap - 1, i = (size_t)h & mask;
+
+	while (t->map[i])
+		i = (i + 1) & mask;
+	t->map[i] = (h >> 32) << 32 | (id + 1);
+}
+
 static void map_put(cm_tok *t, uint32_t id)
 {
-	size_t mask, i;
-
 	if (t->map_used + 1 > t->map_cap / 2) {
-		uint32_t *old = t->map;
+		uint64_t *old = t->map;
 		size_t oc = t->map_cap, k;
 
 		t->map_cap = oc ? oc * 2 : 1024;
 		t->map = cm_xcalloc(t->map_cap, sizeof *t->map);
-		mask = t->map_cap - 1;
-		for (k = 0; k < oc; k++) {
-			if (!old[k])
-				continue;
-			i = (size_t)XXH3_64bits(tok_ptr(t, old[k] - 1), t->len[old[k] - 1]) & mask;
-			while (t->map[i])
-				i = (i + 1) & mask;
-			t->map[i] = old[k];
-		}
+		for (k = 0; k < oc; k++)
+			if (old[k])
+				map_insert(t, (uint32_t)old[k] - 1);
 		free(old);
 	}
-	mask = t->map_cap - 1;
-	i = (size_t)XXH3_64bits(tok_ptr(t, id), t->len[id]) & mask;
-	while (t->map[i])
-		i = (i + 1) & mask;
-	t->map[i] = id + 1;
+	map_insert(t, id);
 	t->map_used++;
 }
 
@@ -410,7 +428,10 @@ int cm_tok_add_special(cm_tok *t, const char *text, uint32_t id, char *err, size
 	return 0;
 }
 
-void cm_tok_merges_from_ranks(cm_tok *t)
+/* Every split of every token into two tokens, in rank order: the merges tiktoken's rule
+ * implies, for writing tokenizer.json (encoding looks pairs up as it meets them). */
+static void rank_merges(const cm_tok *t, void (*fn)(uint32_t a, uint32_t b, uint32_t id, void *arg),
+			void *arg)
 {
 	uint32_t id, k, l, r;
 
@@ -424,9 +445,13 @@ void cm_tok_merges_from_ranks(cm_tok *t)
 				continue;
 			if ((r = map_find(t, p + k, t->len[id] - k)) == NONE)
 				continue;
-			cm_tok_add_merge(t, l, r, id, id, NULL, 0);
+			fn(l, r, id, arg);
 		}
 	}
+}
+
+void cm_tok_merges_from_ranks(cm_tok *t)
+{
 	t->ignore_merges = 1;
 	t->from_ranks = 1;
 }
@@ -540,6 +565,9 @@ const char *cm_tok_bytes(const cm_tok *t, uint32_t id, size_t *len)
 
 /* ---- encoding ---- */
 
+static void pc_reset(cm_tok_ctx *c, size_t cap);
+static void cache_clear(cm_tok_ctx *c);
+
 cm_tok_ctx *cm_tok_ctx_new(const cm_tok *t)
 {
 	cm_tok_ctx *c = cm_xcalloc(1, sizeof *c);
@@ -558,6 +586,9 @@ cm_tok_ctx *cm_tok_ctx_new(const cm_tok *t)
 		pcre2_jit_stack_assign(c->mc, NULL, c->js);
 	}
 	c->next_sp = cm_xcalloc(t->nsp + 1, sizeof *c->next_sp);
+	if (t->from_ranks)
+		pc_reset(c, 1 << 14);
+	cache_clear(c);
 	return c;
 }
 
@@ -576,12 +607,102 @@ void cm_tok_ctx_free(cm_tok_ctx *c)
 	free(c->prv);
 	free(c->heap);
 	free(c->next_sp);
+	free(c->pc);
+	cm_buf_free(&c->pcbuf);
+	free(c->cache);
+	cm_buf_free(&c->carena);
 	cm_buf_free(&c->tmp);
 	free(c);
 }
 
 uint64_t cm_tok_ctx_invalid_runs(const cm_tok_ctx *c) { return c->invalid_runs; }
 uint64_t cm_tok_ctx_regex_failures(const cm_tok_ctx *c) { return c->regex_failures; }
+
+#define PC_NO (NONE - 1)
+#define PC_MAX ((size_t)1 << 22)	/* cached pairs at most; then the cache starts again */
+
+static void pc_reset(cm_tok_ctx *c, size_t cap)
+{
+	size_t k;
+
+	free(c->pc);
+	c->pc_cap = cap;
+	c->pc_used = 0;
+	c->pc = cm_xmalloc(cap * sizeof *c->pc);
+	for (k = 0; k < cap; k++)
+		c->pc[k].rank = NONE;
+}
+
+/* Under tiktoken's rule a pair merges when its bytes together are a token, of that rank. */
+static uint32_t pair_rank_slow(cm_tok_ctx *c, uint32_t a, uint32_t b, uint32_t *id)
+{
+	const cm_tok *t = c->t;
+	uint64_t key = pair_key(a, b);
+	size_t mask, i;
+	uint32_t m = NONE;
+
+	if ((uint64_t)t->len[a] + t->len[b] <= CM_TOK_MAX_TOKEN) {
+		cm_buf_reset(&c->pcbuf);
+		cm_buf_add(&c->pcbuf, tok_ptr(t, a), t->len[a]);
+		cm_buf_add(&c->pcbuf, tok_ptr(t, b), t->len[b]);
+		m = map_find(t, c->pcbuf.p, c->pcbuf.len);
+	}
+	if (c->pc_used + 1 > c->pc_cap / 2) {
+		if (c->pc_cap >= PC_MAX) {
+			pc_reset(c, c->pc_cap);
+		} else {
+			struct merge *old = c->pc;
+			size_t oc = c->pc_cap, k;
+
+			c->pc = NULL;
+			pc_reset(c, oc * 2);
+			mask = c->pc_cap - 1;
+			for (k = 0; k < oc; k++) {
+				if (old[k].rank == NONE)
+					continue;
+				i = pair_slot(old[k].key, mask);
+				while (c->pc[i].rank != NONE)
+					i = (i + 1) & mask;
+				c->pc[i] = old[k];
+				c->pc_used++;
+			}
+			free(old);
+		}
+	}
+	mask = c->pc_cap - 1;
+	i = pair_slot(key, mask);
+	while (c->pc[i].rank != NONE)
+		i = (i + 1) & mask;
+	c->pc[i].key = key;
+	c->pc[i].rank = m == NONE ? PC_NO : m;
+	c->pc[i].id = m;
+	c->pc_used++;
+	*id = m;
+	return m;
+}
+
+static inline uint32_t pair_rank_c(cm_tok_ctx *c, uint32_t a, uint32_t b, uint32_t *id)
+{
+	uint64_t key;
+	size_t mask, i;
+
+	if (!c->t->from_ranks)
+		return pair_rank(c->t, a, b, id);
+	key = pair_key(a, b);
+	mask = c->pc_cap - 1;
+	i = pair_slot(key, mask);
+	for (;;) {
+		const struct merge *m = &c->pc[i];
+
+		if (m->rank == NONE)
+			return pair_rank_slow(c, a, b, id);
+		if (m->key == key) {
+			*id = m->id;
+			return m->rank == PC_NO ? NONE : m->rank;
+		}
+		i = (i + 1) & mask;
+	}
+}
 
 static void scratch(cm_tok_ctx *c, size_t n)
 {
@@ -605,7 +726,7 @@ static void merge_small(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids 
 	for (i = 0; i < n; i++)
 		ids[i] = t->byte_id[p[i]];
 	for (i = 0; i + 1 < n; i++)
-		rk[i] = pair_rank(t, ids[i], ids[i + 1], &mid[i]);
+		rk[i] = pair_rank_c(c, ids[i], ids[i + 1], &mid[i]);
 	while (m > 1) {
 		best = NONE;
 		bi = 0;
@@ -625,9 +746,9 @@ static void merge_small(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids 
 		}
 		m--;
 		if (bi + 1 < m)
-			rk[bi] = pair_rank(t, ids[bi], ids[bi + 1], &mid[bi]);
+			rk[bi] = pair_rank_c(c, ids[bi], ids[bi + 1], &mid[bi]);
 		if (bi > 0)
-			rk[bi - 1] = pair_rank(t, ids[bi - 1], ids[bi], &mid[bi - 1]);
+			rk[bi - 1] = pair_rank_c(c, ids[bi - 1], ids[bi], &mid[bi - 1]);
 	}
 	if (out->cap - out->n < m)
 		cm_ids_grow(out, m);
@@ -690,7 +811,7 @@ static void merge_large(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids 
 		prv[k] = k > 0 ? (uint32_t)k - 1 : NONE;
 	}
 	for (k = 0; k + 1 < n; k++)
-		if ((r = pair_rank(t, ids[k], ids[k + 1], &m)) != NONE)
+		if ((r = pair_rank_c(c, ids[k], ids[k + 1], &m)) != NONE)
 			heap_push(c, &hn, (uint64_t)r << 32 | k);
 	while (hn) {
 		uint64_t key = heap_pop(c, &hn);
@@ -699,7 +820,7 @@ static void merge_large(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids 
 		j = nxt[i];
 		if (j == NONE || prv[i] == NONE - 1)	/* gone, or nothing after it */
 			continue;
-		if (pair_rank(t, ids[i], ids[j], &m) != (uint32_t)(key >> 32))
+		if (pair_rank_c(c, ids[i], ids[j], &m) != (uint32_t)(key >> 32))
 			continue;	/* the pair changed since this entry was pushed */
 		ids[i] = m;
 		nxt[i] = nxt[j];
@@ -707,13 +828,101 @@ static void merge_large(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids 
 			prv[nxt[j]] = i;
 		prv[j] = NONE - 1;	/* mark j merged away */
 		nxt[j] = NONE;
-		if (prv[i] != NONE && (r = pair_rank(t, ids[prv[i]], ids[i], &m)) != NONE)
+		if (prv[i] != NONE && (r = pair_rank_c(c, ids[prv[i]], ids[i], &m)) != NONE)
 			heap_push(c, &hn, (uint64_t)r << 32 | prv[i]);
-		if (nxt[i] != NONE && (r = pair_rank(t, ids[i], ids[nxt[i]], &m)) != NONE)
+		if (nxt[i] != NONE && (r = pair_rank_c(c, ids[i], ids[nxt[i]], &m)) != NONE)
 			heap_push(c, &hn, (uint64_t)r << 32 | i);
 	}
 	for (i = 0; i != NONE; i = nxt[i])
 		cm_ids_push(out, ids[i]);
+}
+
+/* The piece cache: the ids of pieces met lately (of CACHE_PIECE bytes at most), so a word
+ * met again costs one hash and one cache line. Buckets of four slots (one cache line);
+ * a new piece takes an empty slot or replaces one chosen by its hash. The arena for pieces of
+ * more than one id is emptied, with the cache, when full. */
+#define CACHE_BUCKETS (1u << 14)
+#define CACHE_WAYS 4
+#define CACHE_PIECE 255
+#define CACHE_ARENA ((size_t)8 << 20)
+
+struct cslot {
+	uint64_t h;
+	uint32_t a;		/* one id: the id; more: where the piece's bytes and the ids are
+				 * in the cache arena */
+	uint16_t plen, nids;	/* plen 0: empty */
+};
+
+static void cache_clear(cm_tok_ctx *c)
+{
+	size_t n = (size_t)CACHE_BUCKETS * CACHE_WAYS * sizeof *c->cache;
+
+	if (!c->cache)
+		c->cache = aligned_alloc(64, n);
+	if (!c->cache)
+		cm_die("out of memory");
+	memset(c->cache, 0, n);
+	cm_buf_reset(&c->carena);
+}
+
+static int cache_get(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t h, cm_ids *out)
+{
+	const struct cslot *e = &c->cache[(h & (CACHE_BUCKETS - 1)) * CACHE_WAYS];
+	int k;
+
+	for (k = 0; k < CACHE_WAYS; k++, e++) {
+		if (e->h != h || e->plen != n)
+			continue;
+		if (e->nids == 1) {
+			if (memcmp(tok_ptr(c->t, e->a), p, n))
+				return 0;
+			cm_ids_push(out, e->a);
+			return 1;
+		}
+		if (!memcmp(c->carena.p + e->a, p, n)) {
+			const char *ids = c->carena.p + e->a + ((n + 3) & ~(size_t)3);
+
+			if (out->cap - out->n < e->nids)
+				cm_ids_grow(out, e->nids);
+			memcpy(out->v + out->n, ids, (size_t)e->nids * sizeof *out->v);
+			out->n += e->nids;
+			return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static void cache_put(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t h,
+		      const uint32_t *ids, size_t nids)
+{
+	struct cslot *b = &c->cache[(h & (CACHE_BUCKETS - 1)) * CACHE_WAYS], *e = NULL;
+	size_t pad = ((n + 3) & ~(size_t)3) - n;
+	static const char zero[4];
+	int k;
+
+	if (nids > UINT16_MAX)
+		return;
+	if (nids > 1 && c->carena.len + n + 4 * nids + 4 > CACHE_ARENA) {
+		cache_clear(c);
+		b = &c->cache[(h & (CACHE_BUCKETS - 1)) * CACHE_WAYS];
+	}
+	for (k = 0; k < CACHE_WAYS && !e; k++)
+		if (!b[k].plen)
+			e = &b[k];
+	if (!e)
+		e = &b[(h >> 60) & (CACHE_WAYS - 1)];
+	e->h = h;
+	e->plen = (uint16_t)n;
+	e->nids = (uint16_t)nids;
+	if (nids == 1) {
+		e->a = ids[0];
+		return;
+	}
+	e->a = (uint32_t)c->carena.len;
+	cm_buf_add(&c->carena, p, n);
+	cm_buf_add(&c->carena, zero, pad);
+	cm_buf_add(&c->carena, ids, nids * sizeof *ids);
 }
 
 /* The ids of one piece. */
@@ -721,12 +930,27 @@ static void encode_piece(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
 {
 	const cm_tok *t = c->t;
 	const unsigned char *p = (const unsigned char *)s;
+	uint64_t h = 0;
+	size_t first;
 
 	if (n == 1) {
 		cm_ids_push(out, t->byte_id[p[0]]);
 		return;
 	}
-	if (t->ignore_merges && n <= CM_TOK_MAX_TOKEN) {
+	if (n <= CACHE_PIECE) {
+		h = XXH3_64bits(p, n);
+		if (cache_get(c, p, n, h, out))
+			return;
+		if (t->ignore_merges) {
+			uint32_t id = map_find_h(t, p, n, h);
+
+			if (id != NONE) {
+				cache_put(c, p, n, h, &id, 1);
+				cm_ids_push(out, id);
+				return;
+			}
+		}
+	} else if (t->ignore_merges && n <= CM_TOK_MAX_TOKEN) {
 		uint32_t id = map_find(t, p, n);
 
 		if (id != NONE) {
@@ -741,10 +965,13 @@ static void encode_piece(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
 		n -= MAX_PIECE;
 	}
 	scratch(c, n);
+	first = out->n;
 	if (n <= SMALL_PIECE)
 		merge_small(c, p, n, out);
 	else
 		merge_large(c, p, n, out);
+	if (n <= CACHE_PIECE)
+		cache_put(c, p, n, h, out->v + first, out->n - first);
 }
 
 static int match_at(cm_tok_ctx *c, const char *s, size_t n, size_t off)
@@ -1335,11 +1562,29 @@ static json_t *bl_json(const cm_tok *t, uint32_t id, cm_buf *tmp)
 	return json_stringn(tmp->p, tmp->len);
 }
 
+struct merge_json {
+	const cm_tok *t;
+	json_t *merges;
+	cm_buf *tmp;
+};
+
+static void add_merge_json(uint32_t a, uint32_t b, uint32_t id, void *arg)
+{
+	struct merge_json *mj = arg;
+	json_t *m = json_array();
+
+	(void)id;
+	json_array_append_new(m, bl_json(mj->t, a, mj->tmp));
+	json_array_append_new(m, bl_json(mj->t, b, mj->tmp));
+	json_array_append_new(mj->merges, m);
+}
+
 int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen)
 {
 	json_t *root = json_object(), *added = json_array(), *model = json_object();
 	json_t *vocab = json_object(), *merges = json_array(), *seq = json_array(), *pt, *bl;
 	cm_buf tmp = CM_BUF_INIT, name = CM_BUF_INIT;
+	struct merge_json ma = { t, merges, &tmp };
 	size_t k;
 	uint32_t id;
 	int rc = 0;
@@ -1392,13 +1637,10 @@ int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen
 		json_object_set_new(vocab, tmp.p, json_integer(id));
 	}
 	json_object_set_new(model, "vocab", vocab);
-	for (k = 0; k < t->nml; k++) {
-		json_t *m = json_array();
-
-		json_array_append_new(m, bl_json(t, t->mlist[k][0], &tmp));
-		json_array_append_new(m, bl_json(t, t->mlist[k][1], &tmp));
-		json_array_append_new(merges, m);
-	}
+	for (k = 0; k < t->nml; k++)
+		add_merge_json(t->mlist[k][0], t->mlist[k][1], t->mlist[k][3], &ma);
+	if (t->from_ranks)
+		rank_merges(t, add_merge_json, &ma);
 	json_object_set_new(model, "merges", merges);
 	json_object_set_new(root, "model", model);
 	cm_buf_printf(&name, "%s.tmp", path);
