@@ -1,0 +1,718 @@
+/* shard-pack - JSONL text to llm.c token shards: train/val split by id, mixing weights by
+ * domain, fixed tokens per shard, a manifest with checksums; --verify and --cat read them. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "check.h"
+#include "cli.h"
+#include "filter.h"
+#include "jsonw.h"
+#include "shard.h"
+#include "tok.h"
+#include "tokstream.h"
+
+enum {
+	OPT_NAME = CM_OPT_PROGRAM,
+	OPT_SHARD_TOKENS,
+	OPT_VAL_FRACTION,
+	OPT_WEIGHTS,
+	OPT_DEFAULT_WEIGHT,
+	OPT_SEED,
+	OPT_ALLOW_SPECIAL,
+	OPT_STDOUT,
+	OPT_VERIFY,
+	OPT_CAT,
+};
+
+static const struct option longopts[] = {
+	{ "tokenizer", required_argument, NULL, 't' },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "shard-tokens", required_argument, NULL, OPT_SHARD_TOKENS },
+	{ "val-fraction", required_argument, NULL, OPT_VAL_FRACTION },
+	{ "weights", required_argument, NULL, OPT_WEIGHTS },
+	{ "default-weight", required_argument, NULL, OPT_DEFAULT_WEIGHT },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL },
+	{ "threads", required_argument, NULL, 'j' },
+	{ "stdout", no_argument, NULL, OPT_STDOUT },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "cat", no_argument, NULL, OPT_CAT },
+	CM_FILTER_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(void)
+{
+	printf("Usage: %s -t TOKENIZER -o DIR [OPTION]... [FILE]...\n"
+	       "   or: %s --verify DIR|MANIFEST...\n"
+	       "   or: %s --cat -t TOKENIZER SHARD|MANIFEST...\n"
+	       "Tokenize the records' text and write llm.c token shards into DIR: each document\n"
+	       "preceded by <|endoftext|>, a fixed number of tokens a shard, train and val split by\n"
+	       "a hash of the document id, domains mixed by weight; DIR/manifest.json lists the\n"
+	       "shards with their checksums and counts tokens by split and domain.\n"
+	       "\n"
+	       "Packing:\n"
+	       "  -t, --tokenizer FILE   tokenizer.json or a tiktoken rank file (see bpe-encode(1))\n"
+	       "  -o, --output DIR       the folder for the shards and manifest.json (made if missing)\n"
+	       "      --name NAME        shard files are NAME_train_000000.bin... (default: shard)\n"
+	       "      --shard-tokens N   tokens a shard (default: 100000000; the last one of a split\n"
+	       "                         holds the rest)\n"
+	       "      --val-fraction F   share of documents for val, by id hash (default: 0.01)\n"
+	       "      --weights FILE     mixing weights: lines 'domain<TAB>weight' (metadata.domain's\n"
+	       "                         label); above 1 repeats a domain's documents, below 1 samples\n"
+	       "                         them, by id hash (train only)\n"
+	       "      --default-weight W weight of domains not in the file and of unlabelled\n"
+	       "                         documents (default: 1)\n"
+	       "      --seed N           seed of the split and sampling hashes (default: 0)\n"
+	       "      --allow-special    special tokens' texts in the input give their ids\n"
+	       "  -j, --threads N        tokenize with N threads (default: all CPUs)\n"
+	       "      --stdout           stream the train shards to standard output, one after another\n"
+	       "                         (for lm-train --data -); val shards and the manifest go to -o DIR\n"
+	       "                         when given, else --val-fraction is 0\n"
+	       "Reading:\n"
+	       "      --verify           check shard sets against their manifests: sizes, headers,\n"
+	       "                         checksums, ids, totals\n"
+	       "      --cat              decode shards (or a manifest's shards) back to text\n"
+	       "\n"
+	       CM_FILTER_USAGE,
+	       cm_prog, cm_prog, cm_prog);
+}
+
+struct shard_rec {
+	char *file;		/* NULL: streamed to stdout */
+	int split;
+	uint64_t tokens, bytes, xxh;
+};
+
+/* One split's shard being written. */
+struct writer {
+	int split, to_stdout, width;
+	uint64_t cap;		/* tokens a shard */
+	FILE *f;
+	char *tmp, *final;
+	uint64_t in_shard, nshards, tokens, docs;
+	XXH3_state_t *xs;
+	unsigned char *buf;
+	size_t blen, bsize;
+};
+
+struct domain {
+	char *label;
+	double weight;
+	uint64_t in, train_docs, train_tokens, val_docs, val_tokens;
+};
+
+struct ctx {
+	cm_filter *f;
+	const cm_tok *tok;
+	uint32_t eot;
+	const char *dir, *name;
+	struct writer w[2];	/* train, val */
+	struct shard_rec *shards;
+	size_t nshards, shards_cap;
+	struct domain *dom;
+	size_t ndom;
+	double default_weight, val_fraction;
+	uint64_t seed;
+	cm_tokbatch b;
+	int *split;
+	uint32_t *copies, *domi;
+	size_t meta_cap;
+	FILE *spill;		/* train copies after the first, written after everything else */
+	uint32_t max_extra;
+	uint64_t docs_in, sampled_out;
+	size_t flush_bytes, flush_docs;
+	cm_json *dj;
+};
+
+static const char *split_name[2] = { "train", "val" };
+
+static void wr_flush(struct writer *w)
+{
+	if (!w->blen)
+		return;
+	XXH3_64bits_update(w->xs, w->buf, w->blen);
+	if (!w->to_stdout) {
+		if (fwrite(w->buf, 1, w->blen, w->f) != w->blen)
+			cm_die("cannot write '%s': %s", w->tmp, strerror(errno));
+		w->blen = 0;
+	}
+}
+
+static void wr_open(struct ctx *c, struct writer *w)
+{
+	static const unsigned char zero[CM_SHARD_HEADER];
+
+	XXH3_64bits_reset(w->xs);
+	w->in_shard = 0;
+	w->blen = 0;
+	if (w->to_stdout)
+		return;
+	free(w->tmp);
+	free(w->final);
+	w->final = cm_xmalloc(strlen(c->dir) + strlen(c->name) + 64);
+	sprintf(w->final, "%s/%s_%s_%06" PRIu64 ".bin", c->dir, c->name, split_name[w->split], w->nshards);
+	w->tmp = cm_xmalloc(strlen(w->final) + 8);
+	sprintf(w->tmp, "%s.tmp", w->final);
+	if (!(w->f = fopen(w->tmp, "wb")) || fwrite(zero, 1, sizeof zero, w->f) != sizeof zero)
+		cm_die("cannot write '%s': %s", w->tmp, strerror(errno));
+}
+
+/* Finish the shard being written: header, rename to its name (or out to stdout), manifest. */
+static void wr_close(struct ctx *c, struct writer *w)
+{
+	unsigned char h[CM_SHARD_HEADER];
+	struct shard_rec *r;
+
+	if (!w->in_shard)
+		return;
+	cm_shard_header(h, w->width, w->in_shard);
+	wr_flush(w);
+	if (w->to_stdout) {
+		cm_fwrite(h, sizeof h, stdout, "standard output");
+		cm_fwrite(w->buf, w->blen, stdout, "standard output");
+		w->blen = 0;
+	} else {
+		if (fseeko(w->f, 0, SEEK_SET) < 0 || fwrite(h, 1, sizeof h, w->f) != sizeof h ||
+		    fflush(w->f) < 0 || fsync(fileno(w->f)) < 0 || fclose(w->f) < 0)
+			cm_die("cannot write '%s': %s", w->tmp, strerror(errno));
+		w->f = NULL;
+		if (rename(w->tmp, w->final) < 0)
+			cm_die("cannot rename '%s' to '%s': %s", w->tmp, w->final, strerror(errno));
+	}
+	if (c->nshards == c->shards_cap) {
+		c->shards_cap = c->shards_cap ? c->shards_cap * 2 : 16;
+		c->shards = cm_xrealloc(c->shards, c->shards_cap * sizeof *c->shards);
+	}
+	r = &c->shards[c->nshards++];
+	r->file = w->to_stdout ? NULL : cm_xstrdup(strrchr(w->final, '/') + 1);
+	r->split = w->split;
+	r->tokens = w->in_shard;
+	r->bytes = CM_SHARD_HEADER + w->in_shard * (uint64_t)w->width;
+	r->xxh = XXH3_64bits_digest(w->xs);
+	w->nshards++;
+	w->in_shard = 0;
+}
+
+/* Append tokens; a document runs on into the next shard when this one is full. */
+static void wr_tokens(struct ctx *c, struct writer *w, const uint32_t *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (w->in_shard == 0 && (w->to_stdout ? w->blen == 0 : w->f == NULL))
+			wr_open(c, w);
+		if (w->blen + 4 > w->bsize) {
+			if (w->to_stdout) {
+				w->bsize = w->bsize * 2;
+				w->buf = cm_xrealloc(w->buf, w->bsize);
+			} else {
+				wr_flush(w);
+			}
+		}
+		if (w->width == 2) {
+			w->buf[w->blen++] = (unsigned char)ids[i];
+			w->buf[w->blen++] = (unsigned char)(ids[i] >> 8);
+		} else {
+			w->buf[w->blen++] = (unsigned char)ids[i];
+			w->buf[w->blen++] = (unsigned char)(ids[i] >> 8);
+			w->buf[w->blen++] = (unsigned char)(ids[i] >> 16);
+			w->buf[w->blen++] = (unsigned char)(ids[i] >> 24);
+		}
+		w->tokens++;
+		if (++w->in_shard == w->cap)
+			wr_close(c, w);
+	}
+}
+
+static void wr_doc(struct ctx *c, int split, const uint32_t *ids, size_t n)
+{
+	struct writer *w = &c->w[split];
+
+	wr_tokens(c, w, &c->eot, 1);
+	wr_tokens(c, w, ids, n);
+	w->docs++;
+}
+
+static void load_weights(struct ctx *c, const char *path)
+{
+	cm_input *in = cm_input_open(path);
+	char *line;
+	size_t len, lineno = 0;
+	int r;
+
+	if (!in)
+		exit(CM_EXIT_FAIL);
+	while ((r = cm_input_line(in, &line, &len, 1 << 20)) != 0) {
+		char *tab, *end;
+		double w;
+		size_t k;
+
+		lineno++;
+		if (r < 0)
+			cm_die("%s:%zu: line too long", path, lineno);
+		if (len && line[len - 1] == '\r')
+			len--;
+		line[len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		tab = strchr(line, '\t');
+		if (!tab || tab == line)
+			cm_die("%s:%zu: not 'domain<TAB>weight'", path, lineno);
+		*tab = '\0';
+		errno = 0;
+		w = strtod(tab + 1, &end);
+		if (errno || end == tab + 1 || *end || !isfinite(w) || w < 0 || w > 1e6)
+			cm_die("%s:%zu: weight '%s' is not a number from 0 to 1000000", path, lineno, tab + 1);
+		for (k = 0; k < c->ndom; k++)
+			if (!strcmp(c->dom[k].label, line))
+				cm_die("%s:%zu: domain '%s' given twice", path, lineno, line);
+		c->dom = cm_xrealloc(c->dom, (c->ndom + 1) * sizeof *c->dom);
+		memset(&c->dom[c->ndom], 0, sizeof *c->dom);
+		c->dom[c->ndom].label = cm_xstrdup(line);
+		c->dom[c->ndom].weight = w;
+		c->ndom++;
+	}
+	if (cm_input_truncated(in))
+		cm_die("%s: %s", path, cm_input_error(in));
+	cm_input_close(in);
+}
+
+static uint32_t domain_of(struct ctx *c, const char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < c->ndom; k++)
+		if (strlen(c->dom[k].label) == n && !memcmp(c->dom[k].label, s, n))
+			return (uint32_t)k;
+	if (c->ndom >= 100000)
+		cm_die("more than 100000 domains");
+	c->dom = cm_xrealloc(c->dom, (c->ndom + 1) * sizeof *c->dom);
+	memset(&c->dom[c->ndom], 0, sizeof *c->dom);
+	c->dom[c->ndom].label = cm_xmalloc(n + 1);
+	memcpy(c->dom[c->ndom].label, s, n);
+	c->dom[c->ndom].label[n] = '\0';
+	c->dom[c->ndom].weight = c->default_weight;
+	return (uint32_t)c->ndom++;
+}
+
+/* metadata.domain: a string, or domain-tag's object with a label; else "none". */
+static uint32_t record_domain(struct ctx *c, const cm_jrec *rec)
+{
+	const cm_jfield *d = cm_jrec_meta(rec, "domain");
+
+	if (d && d->type == CM_J_STRING && d->str)
+		return domain_of(c, d->str, d->str_len);
+	if (d && d->type == CM_J_OBJECT) {
+		json_t *o = json_loadb(rec->line + d->val_off, d->val_len, 0, NULL);
+		json_t *l = json_object_get(o, "label");
+		uint32_t k = json_is_string(l) ? domain_of(c, json_string_value(l), strlen(json_string_value(l))) :
+			     domain_of(c, "none", 4);
+
+		json_decref(o);
+		return k;
+	}
+	return domain_of(c, "none", 4);
+}
+
+static double unit_hash(const void *p, size_t n, uint64_t seed)
+{
+	return (double)(XXH3_64bits_withSeed(p, n, seed) >> 11) * 0x1.0p-53;
+}
+
+static void flush(struct ctx *c)
+{
+	size_t i;
+
+	if (!c->b.n)
+		return;
+	cm_tokbatch_run(&c->b);
+	for (i = 0; i < c->b.n; i++) {
+		const cm_ids *ids = &c->b.ids[i];
+		struct domain *d = &c->dom[c->domi[i]];
+
+		if (c->split[i] == 1) {
+			wr_doc(c, 1, ids->v, ids->n);
+			d->val_docs++;
+			d->val_tokens += ids->n + 1;
+			continue;
+		}
+		wr_doc(c, 0, ids->v, ids->n);
+		d->train_docs += c->copies[i];
+		d->train_tokens += (uint64_t)(ids->n + 1) * c->copies[i];
+		if (c->copies[i] > 1) {
+			uint32_t extra = c->copies[i] - 1;
+			uint64_t n = ids->n;
+
+			if (!c->spill && !(c->spill = tmpfile()))
+				cm_die("cannot make a temporary file for repeated documents: %s", strerror(errno));
+			if (fwrite(&extra, sizeof extra, 1, c->spill) != 1 || fwrite(&n, sizeof n, 1, c->spill) != 1 ||
+			    fwrite(ids->v, sizeof *ids->v, ids->n, c->spill) != ids->n)
+				cm_die("cannot write the temporary file of repeated documents: %s", strerror(errno));
+			if (extra > c->max_extra)
+				c->max_extra = extra;
+		}
+	}
+	cm_tokbatch_clear(&c->b);
+}
+
+/* Repeats (weights above 1): the second copy of every such document after all first copies,
+ * then the third..., so copies of a document sit far apart. */
+static void replay_spill(struct ctx *c)
+{
+	cm_ids ids = { 0 };
+	uint32_t pass, extra;
+	uint64_t n;
+
+	for (pass = 1; c->spill && pass <= c->max_extra; pass++) {
+		rewind(c->spill);
+		while (fread(&extra, sizeof extra, 1, c->spill) == 1) {
+			if (fread(&n, sizeof n, 1, c->spill) != 1)
+				cm_die("temporary file of repeated documents cut short");
+			ids.n = 0;
+			if (n > ids.cap)
+				cm_ids_grow(&ids, (size_t)n);
+			if (fread(ids.v, sizeof *ids.v, (size_t)n, c->spill) != n)
+				cm_die("temporary file of repeated documents cut short");
+			if (extra >= pass)
+				wr_doc(c, 0, ids.v, (size_t)n);
+		}
+	}
+	if (c->spill)
+		fclose(c->spill);
+	cm_ids_free(&ids);
+}
+
+static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
+{
+	struct ctx *c = p;
+	const cm_jfield *t = cm_jrec_get(rec, f->text_field), *id = cm_jrec_get(rec, f->id_field);
+	const char *idp;
+	size_t idn;
+	uint32_t d, copies = 1;
+	int split = 0;
+
+	if (!t || !t->str)
+		return "no_text";
+	if (!id || id->type == CM_J_NULL)
+		return "no_id";
+	idp = id->str ? id->str : rec->line + id->val_off;
+	idn = id->str ? id->str_len : id->val_len;
+	d = record_domain(c, rec);
+	c->dom[d].in++;
+	c->docs_in++;
+	if (c->val_fraction > 0 && unit_hash(idp, idn, c->seed) < c->val_fraction) {
+		split = 1;
+	} else {
+		double w = c->dom[d].weight, whole = floor(w);
+
+		copies = (uint32_t)whole + (unit_hash(idp, idn, c->seed ^ 0x6d6978696e67ull) < w - whole);
+		if (!copies) {
+			c->sampled_out++;
+			return "sampled_out";
+		}
+	}
+	if (c->b.n == c->meta_cap) {
+		c->meta_cap = c->meta_cap ? c->meta_cap * 2 : 1024;
+		c->split = cm_xrealloc(c->split, c->meta_cap * sizeof *c->split);
+		c->copies = cm_xrealloc(c->copies, c->meta_cap * sizeof *c->copies);
+		c->domi = cm_xrealloc(c->domi, c->meta_cap * sizeof *c->domi);
+	}
+	c->split[c->b.n] = split;
+	c->copies[c->b.n] = copies;
+	c->domi[c->b.n] = d;
+	cm_tokbatch_add(&c->b, t->str, t->str_len);
+	if (c->b.text.len >= c->flush_bytes || c->b.n >= c->flush_docs)
+		flush(c);
+	return NULL;
+}
+
+static void write_manifest(struct ctx *c, const char *tok_path)
+{
+	cm_buf b = CM_BUF_INIT, path = CM_BUF_INIT, tmp = CM_BUF_INIT;
+	cm_jw w;
+	size_t i;
+	FILE *f;
+	int s;
+	char hex[17];
+
+	cm_jw_init(&w, &b);
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "format");
+	cm_jw_str(&w, "llm.c");
+	cm_jw_key(&w, "magic");
+	cm_jw_uint(&w, c->w[0].width == 2 ? CM_SHARD_MAGIC16 : CM_SHARD_MAGIC32);
+	cm_jw_key(&w, "version");
+	cm_jw_uint(&w, c->w[0].width == 2 ? 1 : 7);
+	cm_jw_key(&w, "token_bytes");
+	cm_jw_uint(&w, (unsigned)c->w[0].width);
+	cm_jw_key(&w, "header_bytes");
+	cm_jw_uint(&w, CM_SHARD_HEADER);
+	cm_jw_key(&w, "tokenizer");
+	cm_jw_obj(&w);
+	cm_jw_key(&w, "file");
+	cm_jw_str(&w, tok_path);
+	cm_jw_key(&w, "hash");
+	snprintf(hex, sizeof hex, "%016" PRIx64, cm_tok_hash(c->tok));
+	cm_jw_str(&w, hex);
+	cm_jw_key(&w, "vocab_size");
+	cm_jw_uint(&w, cm_tok_vocab_size(c->tok));
+	cm_jw_key(&w, "eot");
+	cm_jw_uint(&w, c->eot);
+	cm_jw_end(&w, '}');
+	cm_jw_key(&w, "shard_tokens");
+	cm_jw_uint(&w, c->w[0].cap);
+	cm_jw_key(&w, "val_fraction");
+	cm_jw_double(&w, c->val_fraction);
+	cm_jw_key(&w, "seed");
+	cm_jw_uint(&w, c->seed);
+	cm_jw_key(&w, "default_weight");
+	cm_jw_double(&w, c->default_weight);
+	cm_jw_key(&w, "documents_in");
+	cm_jw_uint(&w, c->docs_in);
+	cm_jw_key(&w, "sampled_out");
+	cm_jw_uint(&w, c->sampled_out);
+	cm_jw_key(&w, "splits");
+	cm_jw_obj(&w);
+	for (s = 0; s < 2; s++) {
+		cm_jw_key(&w, split_name[s]);
+		cm_jw_obj(&w);
+		cm_jw_key(&w, "documents");
+		cm_jw_uint(&w, c->w[s].docs);
+		cm_jw_key(&w, "tokens");
+		cm_jw_uint(&w, c->w[s].tokens);
+		cm_jw_key(&w, "shards");
+		cm_jw_uint(&w, c->w[s].nshards);
+		cm_jw_end(&w, '}');
+	}
+	cm_jw_end(&w, '}');
+	cm_jw_key(&w, "domains");
+	cm_jw_obj(&w);
+	for (i = 0; i < c->ndom; i++) {
+		const struct domain *d = &c->dom[i];
+
+		cm_jw_key(&w, d->label);
+		cm_jw_obj(&w);
+		cm_jw_key(&w, "weight");
+		cm_jw_double(&w, d->weight);
+		cm_jw_key(&w, "documents_in");
+		cm_jw_uint(&w, d->in);
+		cm_jw_key(&w, "train_documents");
+		cm_jw_uint(&w, d->train_docs);
+		cm_jw_key(&w, "train_tokens");
+		cm_jw_uint(&w, d->train_tokens);
+		cm_jw_key(&w, "val_documents");
+		cm_jw_uint(&w, d->val_docs);
+		cm_jw_key(&w, "val_tokens");
+		cm_jw_uint(&w, d->val_tokens);
+		cm_jw_end(&w, '}');
+	}
+	cm_jw_end(&w, '}');
+	cm_jw_key(&w, "shards");
+	cm_jw_arr(&w);
+	for (i = 0; i < c->nshards; i++) {
+		const struct shard_rec *r = &c->shards[i];
+
+		cm_jw_obj(&w);
+		cm_jw_key(&w, "file");
+		if (r->file)
+			cm_jw_str(&w, r->file);
+		else
+			cm_jw_null(&w);
+		cm_jw_key(&w, "split");
+		cm_jw_str(&w, split_name[r->split]);
+		cm_jw_key(&w, "tokens");
+		cm_jw_uint(&w, r->tokens);
+		cm_jw_key(&w, "bytes");
+		cm_jw_uint(&w, r->bytes);
+		cm_jw_key(&w, "xxh3");
+		snprintf(hex, sizeof hex, "%016" PRIx64, r->xxh);
+		cm_jw_str(&w, hex);
+		cm_jw_end(&w, '}');
+	}
+	cm_jw_end(&w, ']');
+	cm_jw_key(&w, "created_by");
+	cm_buf_printf(&tmp, "%s %s", cm_prog, CM_VERSION);
+	cm_jw_str(&w, tmp.p);
+	cm_jw_end(&w, '}');
+	cm_buf_addc(&b, '\n');
+	cm_buf_printf(&path, "%s/manifest.json.tmp", c->dir);
+	if (!(f = fopen(path.p, "w")) || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0)
+		cm_die("cannot write '%s': %s", path.p, strerror(errno));
+	cm_buf_reset(&tmp);
+	cm_buf_printf(&tmp, "%s/manifest.json", c->dir);
+	if (rename(path.p, tmp.p) < 0)
+		cm_die("cannot rename '%s': %s", path.p, strerror(errno));
+	cm_buf_free(&b);
+	cm_buf_free(&path);
+	cm_buf_free(&tmp);
+}
+
+static void writer_init(struct writer *w, int split, int to_stdout, int width, uint64_t cap)
+{
+	memset(w, 0, sizeof *w);
+	w->split = split;
+	w->to_stdout = to_stdout;
+	w->width = width;
+	w->cap = cap;
+	w->xs = XXH3_createState();
+	w->bsize = to_stdout ? (size_t)1 << 20 : (size_t)1 << 20;
+	w->buf = cm_xmalloc(w->bsize);
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctx c;
+	const char *tok_path = NULL, *weights = NULL;
+	long long shard_tokens = 100000000;
+	int ch, threads = 0, allow_special = 0, to_stdout = 0, verify = 0, cat = 0, val_given = 0, i;
+	cm_filter f;
+	cm_tok *tok;
+	char err[256];
+	int64_t eot;
+
+	cm_filter_init(&f, argc, argv);
+	c.val_fraction = 0.01;
+	c.default_weight = 1;
+	c.name = "shard";
+	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS "t:j:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't': tok_path = optarg; break;
+		case OPT_NAME:
+			if (!*optarg || strchr(optarg, '/'))
+				cm_usage_error("option '--name' wants a name without '/'");
+			c.name = optarg;
+			break;
+		case OPT_SHARD_TOKENS:
+			shard_tokens = cm_parse_ll("--shard-tokens", optarg, 1, CM_SHARD_MAX_TOKENS);
+			break;
+		case OPT_VAL_FRACTION:
+			c.val_fraction = cm_parse_double("--val-fraction", optarg, 0, 1);
+			val_given = 1;
+			break;
+		case OPT_WEIGHTS: weights = optarg; break;
+		case OPT_DEFAULT_WEIGHT:
+			c.default_weight = cm_parse_double("--default-weight", optarg, 0, 1e6);
+			break;
+		case OPT_SEED: c.seed = (uint64_t)cm_parse_ll("--seed", optarg, 0, INT64_MAX); break;
+		case OPT_ALLOW_SPECIAL: allow_special = 1; break;
+		case 'j': threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
+		case OPT_STDOUT: to_stdout = 1; break;
+		case OPT_VERIFY: verify = 1; break;
+		case OPT_CAT: cat = 1; break;
+		default: cm_filter_option(&f, ch, optarg, usage); break;
+		}
+	}
+	if (verify + cat > 1 || ((verify || cat) && to_stdout))
+		cm_usage_error("--verify, --cat and --stdout do not go together");
+	if (verify) {
+		int status = 0;
+
+		if (optind == argc)
+			cm_usage_error("--verify wants shard folders or manifests");
+		for (i = optind; i < argc; i++)
+			status |= sp_verify(argv[i]);
+		cm_close_stdout();
+		return status;
+	}
+	if (!tok_path)
+		cm_usage_error("a tokenizer is needed (-t FILE)");
+	tok = cm_tok_load(tok_path, NULL, err, sizeof err);
+	if (!tok)
+		cm_die("cannot load the tokenizer '%s': %s", tok_path, err);
+	if (cat) {
+		int status;
+
+		if (optind == argc)
+			cm_usage_error("--cat wants shards or manifests");
+		status = sp_cat(tok, argv + optind, argc - optind, f.out_path);
+		cm_tok_free(tok);
+		cm_close_stdout();
+		return status;
+	}
+	if (!to_stdout && !f.out_path)
+		cm_usage_error("where to put the shards? (-o DIR, or --stdout)");
+	if (f.gzip_out)
+		cm_usage_error("option '--gzip' does not apply to shards");
+	if (to_stdout && !f.out_path) {
+		if (val_given && c.val_fraction > 0)
+			cm_usage_error("--stdout without -o DIR has nowhere for val shards: --val-fraction 0");
+		c.val_fraction = 0;
+	}
+	if ((eot = cm_tok_eot(tok)) < 0)
+		cm_die("the tokenizer '%s' has no <|endoftext|> to put before each document", tok_path);
+	c.eot = (uint32_t)eot;
+	c.tok = tok;
+	c.dir = f.out_path;
+	if (c.dir && mkdir(c.dir, 0777) < 0 && errno != EEXIST)
+		cm_die("cannot make the folder '%s': %s", c.dir, strerror(errno));
+	if (weights)
+		load_weights(&c, weights);
+	writer_init(&c.w[0], 0, to_stdout, cm_shard_width(cm_tok_vocab_size(tok)), (uint64_t)shard_tokens);
+	writer_init(&c.w[1], 1, 0, cm_shard_width(cm_tok_vocab_size(tok)), (uint64_t)shard_tokens);
+	c.f = &f;
+	cm_tokbatch_init(&c.b, tok, threads, allow_special);
+	c.flush_bytes = (size_t)c.b.nthreads << 22;
+	c.flush_docs = (size_t)c.b.nthreads * 1024;
+	f.no_output = 1;
+	f.json = cm_json_new();
+	cm_json_want(f.json, f.text_field);
+	cm_json_want(f.json, f.id_field);
+	cm_json_want(f.json, "metadata.domain");
+	{
+		const char *out = f.out_path;
+
+		f.out_path = NULL;
+		cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+		f.out_path = out;
+	}
+	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	flush(&c);
+	replay_spill(&c);
+	wr_close(&c, &c.w[0]);
+	wr_close(&c, &c.w[1]);
+	if (c.dir)
+		write_manifest(&c, tok_path);
+	{
+		cm_buf b = CM_BUF_INIT;
+
+		cm_buf_printf(&b, "{\"train_tokens\":%" PRIu64 ",\"val_tokens\":%" PRIu64 ",\"train_documents\":%"
+			      PRIu64 ",\"val_documents\":%" PRIu64 ",\"shards\":%zu,\"ill_formed_runs\":%" PRIu64 "}",
+			      c.w[0].tokens, c.w[1].tokens, c.w[0].docs, c.w[1].docs, c.nshards,
+			      cm_tokbatch_invalid_runs(&c.b));
+		cm_stats_extra(&f.stats, "shards", b.p);
+		cm_buf_free(&b);
+	}
+	if (cm_verbosity > 0)
+		cm_info("%zu shards: train %" PRIu64 " tokens in %" PRIu64 " documents, val %" PRIu64
+			" tokens in %" PRIu64 " documents; %" PRIu64 " sampled out",
+			c.nshards, c.w[0].tokens, c.w[0].docs, c.w[1].tokens, c.w[1].docs, c.sampled_out);
+	for (i = 0; i < 2; i++) {
+		XXH3_freeState(c.w[i].xs);
+		free(c.w[i].buf);
+		free(c.w[i].tmp);
+		free(c.w[i].final);
+	}
+	for (i = 0; (size_t)i < c.nshards; i++)
+		free(c.shards[i].file);
+	free(c.shards);
+	for (i = 0; (size_t)i < c.ndom; i++)
+		free(c.dom[i].label);
+	free(c.dom);
+	free(c.split);
+	free(c.copies);
+	free(c.domi);
+	cm_tokbatch_free(&c.b);
+	cm_tok_free(tok);
+	f.out_path = NULL;
+	return cm_filter_finish(&f);
+}
