@@ -26,7 +26,7 @@
 
 #define NONE UINT32_MAX
 #define SMALL_PIECE 64
-#define MAX_PIECE ((size_t)1 << 30)	/* longer pieces are merged in parts of this size */
+#define MAX_PIECE ((size_t)1 << 20)	/* longer pieces are merged in parts of this size */
 
 /* tiktoken's patterns (tiktoken_ext/openai_public.py), compiled by PCRE2 unchanged. */
 static const char pat_r50k[] =
@@ -1533,24 +1533,29 @@ out:
 	return t;
 }
 
+cm_tok *cm_tok_parse(const char *name, const char *data, size_t n, const char *pattern, char *err,
+		     size_t errlen)
+{
+	size_t i = 0;
+
+	while (i < n && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
+		i++;
+	if (i < n && data[i] == '{')
+		return load_hf(data, n, pattern, err, errlen);
+	return load_tiktoken(name, data, n, pattern, err, errlen);
+}
+
 cm_tok *cm_tok_load(const char *path, const char *pattern, char *err, size_t errlen)
 {
 	cm_buf data = CM_BUF_INIT;
 	cm_tok *t;
-	size_t i = 0;
 
 	if (cm_input_read_all(path, &data, CM_TOK_FILE_MAX) < 0) {
 		seterr(err, errlen, "cannot read it");
 		cm_buf_free(&data);
 		return NULL;
 	}
-	while (i < data.len && (data.p[i] == ' ' || data.p[i] == '\n' || data.p[i] == '\r' ||
-				data.p[i] == '\t'))
-		i++;
-	if (i < data.len && data.p[i] == '{')
-		t = load_hf(data.p, data.len, pattern, err, errlen);
-	else
-		t = load_tiktoken(path, data.p, data.len, pattern, err, errlen);
+	t = cm_tok_parse(path, data.p ? data.p : "", data.len, pattern, err, errlen);
 	cm_buf_free(&data);
 	return t;
 }

@@ -9,7 +9,8 @@
  *
  * Ill-formed UTF-8 is kept, not replaced: text is cut into maximal well-formed runs, split by
  * the pattern each on its own, and maximal runs of ill-formed bytes, each one piece encoded by
- * the merges alone. Decoding gives back the exact bytes. Special tokens (<|endoftext|>) are
+ * the merges alone. Decoding gives back the exact bytes. A piece longer than 1 MiB (a megabyte
+ * of letters without a space) is merged in parts of 1 MiB, so memory stays bounded. Special tokens (<|endoftext|>) are
  * produced only from their id, or from their text when the caller allows it.
  *
  * A cm_tok is read-only once built and may be shared by threads; each thread encodes with its
@@ -52,6 +53,9 @@ const char *cm_tok_pattern_arg(const char *arg);
  * file's name (r50k_base, gpt2, cl100k_base, o200k_base) unless pattern is given (a preset
  * name or a regex; it also overrides a tokenizer.json's). Returns NULL with a message in err. */
 cm_tok *cm_tok_load(const char *path, const char *pattern, char *err, size_t errlen);
+/* The same from bytes in memory; name stands for the file's name (the presets go by it). */
+cm_tok *cm_tok_parse(const char *name, const char *data, size_t n, const char *pattern, char *err,
+		     size_t errlen);
 void cm_tok_free(cm_tok *t);
 
 /* Building one (the loaders and bpe-train): create with a pattern, add tokens, merges and

@@ -18,6 +18,7 @@ enum {
 	OPT_JSONL,
 	OPT_SEPARATOR,
 	OPT_ANY_TOKENIZER,
+	OPT_SHARD,
 	OPT_VERSION,
 };
 
@@ -27,6 +28,7 @@ static const struct option longopts[] = {
 	{ "jsonl", no_argument, NULL, OPT_JSONL },
 	{ "separator", required_argument, NULL, OPT_SEPARATOR },
 	{ "any-tokenizer", no_argument, NULL, OPT_ANY_TOKENIZER },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -50,6 +52,7 @@ static void usage(void)
 	       "                         becomes U+FFFD there, counted at -v)\n"
 	       "      --ids              print each document's ids, space-separated, one line a\n"
 	       "                         document (no tokenizer needed)\n"
+	       "      --shard i/N        decode every N-th document, starting with the i-th (0-based)\n"
 	       "  -o, --output FILE      write to FILE (default: standard output)\n"
 	       "  -q, --quiet            no warnings\n"
 	       "  -v, --verbose          a summary line at the end\n"
@@ -81,7 +84,8 @@ int main(int argc, char **argv)
 	int ch, mode_ids = 0, jsonl = 0, any = 0, status = 0, i, nfiles;
 	cm_buf sep = CM_BUF_INIT, text = CM_BUF_INIT, line = CM_BUF_INIT, fixed = CM_BUF_INIT;
 	cm_ids ids = { 0 };
-	uint64_t docs = 0, tokens = 0, bytes = 0, repaired = 0;
+	uint64_t docs = 0, tokens = 0, bytes = 0, repaired = 0, index = 0;
+	unsigned long shard_i = 0, shard_n = 1;
 	cm_tok *tok = NULL;
 	cm_output *out;
 	char err[256];
@@ -95,6 +99,7 @@ int main(int argc, char **argv)
 		case OPT_JSONL: jsonl = 1; break;
 		case OPT_SEPARATOR: cm_buf_reset(&sep); unescape(optarg, &sep); break;
 		case OPT_ANY_TOKENIZER: any = 1; break;
+		case OPT_SHARD: cm_parse_shard("--shard", optarg, &shard_i, &shard_n); break;
 		case 'q': cm_verbosity = -1; break;
 		case 'v': cm_verbosity++; break;
 		case 'h': usage(); exit(0);
@@ -138,6 +143,8 @@ int main(int argc, char **argv)
 		while ((r = cm_ts_read_doc(in, &h, &ids, &n, err, sizeof err)) > 0) {
 			size_t bad, k;
 
+			if (index++ % shard_n != shard_i)
+				continue;
 			docs++;
 			tokens += ids.n;
 			if (mode_ids) {
