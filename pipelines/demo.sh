@@ -2,7 +2,8 @@
 # demo.sh - the pipeline so far, on real data bundled in the repository (make demo).
 # Today: warc-extract on a Common Crawl excerpt (CC-MAIN-2020-34, 50 records, pages in
 # several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip (WARC -> text)
-# quality-score (language, quality rules), pii-scrub (personal data and keys) and domain-tag.
+# quality-score (language, quality rules), pii-scrub (personal data and keys) and domain-tag,
+# a tokenizer learnt with bpe-train, and token shards by shard-pack.
 # Later stages join as they land.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,5 +83,34 @@ step "10. Domains: URL rules first (a classifier, trained with --train, takes th
 domain-tag --counts "$out/counts.tsv" "$out/safe.jsonl" >"$out/tagged.jsonl"
 boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" | domain-tag | jq -r '"  \(.metadata.domain.label) (\(.metadata.domain.source))  \(.url)"'
 printf '  per label (documents, bytes): %s\n' "$(grep -v '^#' "$out/counts.tsv" | tr '\t\n' ', ')"
+
+step "11. A tokenizer of our own: byte-level BPE learnt from the pages and tinyshakespeare" \
+	"bpe-train --vocab-size 2048 -o tok.json tagged.jsonl shakespeare.jsonl"
+zstd -dc "$root/tests/data/tok/tinyshakespeare.txt.zst" | jq -R -s -c '{id: "shakespeare", text: .}' >"$out/shakespeare.jsonl"
+bpe-train -q --vocab-size 2048 --stats "$out/bpe.json" -o "$out/tok.json" "$out/tagged.jsonl" "$out/shakespeare.jsonl"
+jq -r '"  \(.bpe.text_bytes) bytes, \(.bpe.unique_pieces) distinct pieces -> \(.bpe.merges) merges in \(.bpe.merge_seconds) s"' "$out/bpe.json"
+printf '  first merges: %s\n' "$(jq -r '.model.merges[0:8] | map(join("+")) | join("  ")' "$out/tok.json")"
+for t in "$out/tok.json" "$root/data/tokenizers/r50k_base.tiktoken.zst" "$root/data/tokenizers/o200k_base.tiktoken.zst"; do
+	printf '  %-22s %s\n' "$(basename "$t" | sed 's/\.tiktoken.zst//')" \
+		"$(bpe-encode -t "$t" -v "$out/tagged.jsonl" 2>&1 >/dev/null | sed -n 's/.*-> \([0-9]*\) tokens (\([0-9.]*\) bytes a token).*/\1 tokens, \2 bytes a token/p')"
+done
+printf '{"text":"Tokenizers split text: caf\\u00e9, \\u65e5\\u672c\\u8a9e, 12345!"}\n' |
+	bpe-encode -t "$root/data/tokenizers/cl100k_base.tiktoken.zst" --jsonl | jq -c '"  cl100k (GPT-4): \(.ids)"' -r
+
+step "12. Shards for the trainer: llm.c format, train/val by id, domains mixed by weight" \
+	"shard-pack -t tok.json --weights weights.tsv --shard-tokens 20000 -o shards tagged.jsonl shakespeare.jsonl"
+printf 'other\t0.5\nnone\t3\n' >"$out/weights.tsv"
+rm -rf "$out/shards"
+shard-pack -t "$out/tok.json" --weights "$out/weights.tsv" --val-fraction 0.1 --shard-tokens 20000 \
+	-o "$out/shards" "$out/tagged.jsonl" "$out/shakespeare.jsonl"
+jq -r '"  train \(.splits.train.tokens) tokens in \(.splits.train.shards) shards, val \(.splits.val.tokens) in \(.splits.val.shards)"' "$out/shards/manifest.json"
+jq -r '.domains | to_entries[] | "  \(.key): weight \(.value.weight), \(.value.documents_in) documents in, \(.value.train_documents) out"' "$out/shards/manifest.json"
+first=$(ls "$out"/shards/*.bin | head -1)
+printf '  header of %s (magic, version, tokens):%s\n' "$(basename "$first")" "$(od -A n -t d4 -N 12 "$first" | tr -s ' ')"
+printf '  '
+shard-pack --verify "$out/shards"
+printf '  the end of the text back from the shards: ...'
+shard-pack --cat -t "$out/tok.json" "$out"/shards/shard_train_*.bin | tail -c 100 | tr '\n' ' '
+printf '\n'
 
 printf '\nOutputs are in %s\n' "$out"
