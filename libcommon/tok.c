@@ -526,6 +526,7 @@ int cm_tok_finish(cm_tok *t, char *err, size_t errlen)
 
 uint32_t cm_tok_vocab_size(const cm_tok *t) { return t->vocab_size; }
 uint32_t cm_tok_nmerges(const cm_tok *t) { return (uint32_t)t->nml; }
+int cm_tok_prefix_space(const cm_tok *t) { return t->add_prefix_space; }
 uint64_t cm_tok_hash(const cm_tok *t) { return t->hash; }
 const char *cm_tok_pattern(const cm_tok *t) { return t->pattern; }
 size_t cm_tok_nspecials(const cm_tok *t) { return t->nsp; }
@@ -838,16 +839,18 @@ static void merge_large(cm_tok_ctx *c, const unsigned char *p, size_t n, cm_ids 
 }
 
 /* The piece cache: the ids of pieces met lately (of CACHE_PIECE bytes at most), so a word
- * met again costs one hash and one cache line. Buckets of four slots (one cache line);
- * a new piece takes an empty slot or replaces one chosen by its hash. The arena for pieces of
- * more than one id is emptied, with the cache, when full. */
+ * met again costs one cache line. Buckets of four slots (one cache line); a new piece takes
+ * an empty slot or replaces one chosen by its key. A piece of up to 8 bytes is its own key
+ * (the bytes, zero-padded, and the length); a longer one is keyed by its XXH3 hash and its
+ * bytes compared on a match. The arena for pieces of more than one id is emptied, with the
+ * cache, when full. */
 #define CACHE_BUCKETS (1u << 14)
 #define CACHE_WAYS 4
 #define CACHE_PIECE 255
 #define CACHE_ARENA ((size_t)8 << 20)
 
 struct cslot {
-	uint64_t h;
+	uint64_t key;		/* the bytes (up to 8) or the hash */
 	uint32_t a;		/* one id: the id; more: where the piece's bytes and the ids are
 				 * in the cache arena */
 	uint16_t plen, nids;	/* plen 0: empty */
@@ -865,21 +868,36 @@ static void cache_clear(cm_tok_ctx *c)
 	cm_buf_reset(&c->carena);
 }
 
-static int cache_get(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t h, cm_ids *out)
+static inline uint64_t short_key(const unsigned char *p, size_t n)
 {
-	const struct cslot *e = &c->cache[(h & (CACHE_BUCKETS - 1)) * CACHE_WAYS];
+	uint64_t w = 0;
+
+	memcpy(&w, p, n);
+	return w;
+}
+
+static inline struct cslot *cache_bucket(cm_tok_ctx *c, uint64_t key, size_t n)
+{
+	uint64_t h = n <= 8 ? (key ^ n) * 0x9E3779B97F4A7C15ull : key;
+
+	return &c->cache[((h >> 40) & (CACHE_BUCKETS - 1)) * CACHE_WAYS];
+}
+
+static int cache_get(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t key, cm_ids *out)
+{
+	const struct cslot *e = cache_bucket(c, key, n);
 	int k;
 
 	for (k = 0; k < CACHE_WAYS; k++, e++) {
-		if (e->h != h || e->plen != n)
+		if (e->key != key || e->plen != n)
 			continue;
 		if (e->nids == 1) {
-			if (memcmp(tok_ptr(c->t, e->a), p, n))
+			if (n > 8 && memcmp(tok_ptr(c->t, e->a), p, n))
 				return 0;
 			cm_ids_push(out, e->a);
 			return 1;
 		}
-		if (!memcmp(c->carena.p + e->a, p, n)) {
+		if (n <= 8 || !memcmp(c->carena.p + e->a, p, n)) {
 			const char *ids = c->carena.p + e->a + ((n + 3) & ~(size_t)3);
 
 			if (out->cap - out->n < e->nids)
@@ -893,10 +911,10 @@ static int cache_get(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t h
 	return 0;
 }
 
-static void cache_put(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t h,
+static void cache_put(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t key,
 		      const uint32_t *ids, size_t nids)
 {
-	struct cslot *b = &c->cache[(h & (CACHE_BUCKETS - 1)) * CACHE_WAYS], *e = NULL;
+	struct cslot *b = cache_bucket(c, key, n), *e = NULL;
 	size_t pad = ((n + 3) & ~(size_t)3) - n;
 	static const char zero[4];
 	int k;
@@ -905,14 +923,14 @@ static void cache_put(cm_tok_ctx *c, const unsigned char *p, size_t n, uint64_t 
 		return;
 	if (nids > 1 && c->carena.len + n + 4 * nids + 4 > CACHE_ARENA) {
 		cache_clear(c);
-		b = &c->cache[(h & (CACHE_BUCKETS - 1)) * CACHE_WAYS];
+		b = cache_bucket(c, key, n);
 	}
 	for (k = 0; k < CACHE_WAYS && !e; k++)
 		if (!b[k].plen)
 			e = &b[k];
 	if (!e)
-		e = &b[(h >> 60) & (CACHE_WAYS - 1)];
-	e->h = h;
+		e = &b[(key >> 13 ^ key) & (CACHE_WAYS - 1)];
+	e->key = key;
 	e->plen = (uint16_t)n;
 	e->nids = (uint16_t)nids;
 	if (nids == 1) {
@@ -938,11 +956,11 @@ static void encode_piece(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
 		return;
 	}
 	if (n <= CACHE_PIECE) {
-		h = XXH3_64bits(p, n);
+		h = n <= 8 ? short_key(p, n) : XXH3_64bits(p, n);
 		if (cache_get(c, p, n, h, out))
 			return;
 		if (t->ignore_merges) {
-			uint32_t id = map_find_h(t, p, n, h);
+			uint32_t id = n <= 8 ? map_find(t, p, n) : map_find_h(t, p, n, h);
 
 			if (id != NONE) {
 				cache_put(c, p, n, h, &id, 1);

@@ -79,6 +79,9 @@ int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen
 
 uint32_t cm_tok_vocab_size(const cm_tok *t);	/* largest id + 1, special tokens included */
 uint32_t cm_tok_nmerges(const cm_tok *t);
+/* A tokenizer.json's ByteLevel add_prefix_space: a space is put before text (between special
+ * tokens) that does not start with one, as Hugging Face does; decoding keeps it. */
+int cm_tok_prefix_space(const cm_tok *t);
 uint64_t cm_tok_hash(const cm_tok *t);		/* XXH3-64 of what decides the ids */
 const char *cm_tok_pattern(const cm_tok *t);
 /* The id of a special token's text, or -1. cm_tok_eot: <|endoftext|>'s. */
