@@ -99,6 +99,8 @@ struct cm_tok {
 	int finished;
 };
 
+#define HOT_SLOTS 2048	/* the hottest short pieces, direct-mapped: fits the L1 cache */
+
 struct cm_tok_ctx {
 	const cm_tok *t;
 	pcre2_match_data *md;
@@ -116,6 +118,7 @@ struct cm_tok_ctx {
 	cm_buf pcbuf;
 	struct cslot *cache;
 	cm_buf carena;
+	struct hot { uint64_t key; uint32_t id, plen; } hot[HOT_SLOTS];
 	uint64_t invalid_runs, regex_failures;
 };
 
@@ -955,10 +958,30 @@ static void encode_piece(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
 		cm_ids_push(out, t->byte_id[p[0]]);
 		return;
 	}
-	if (n <= CACHE_PIECE) {
-		h = n <= 8 ? short_key(p, n) : XXH3_64bits(p, n);
+	if (n <= 8) {
+		uint64_t k = short_key(p, n);
+		struct hot *e = &c->hot[((k ^ n) * 0x9E3779B97F4A7C15ull) >> 53];
+		size_t before = out->n;
+
+		if (e->key == k && e->plen == n) {
+			cm_ids_push(out, e->id);
+			return;
+		}
+		if (cache_get(c, p, n, k, out)) {
+			if (out->n == before + 1) {
+				e->key = k;
+				e->plen = (uint32_t)n;
+				e->id = out->v[before];
+			}
+			return;
+		}
+		h = k;
+	} else if (n <= CACHE_PIECE) {
+		h = XXH3_64bits(p, n);
 		if (cache_get(c, p, n, h, out))
 			return;
+	}
+	if (n <= CACHE_PIECE) {
 		if (t->ignore_merges) {
 			uint32_t id = n <= 8 ? map_find(t, p, n) : map_find_h(t, p, n, h);
 
