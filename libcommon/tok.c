@@ -284,14 +284,98 @@ static void map_put(cm_tok *t, uint32_t id)
 
 /* ---- building ---- */
 
+/* Hugging Face's regex engine (Oniguruma) reads X{n,m}+ as "X{n,m}, one or more times", PCRE2
+ * and tiktoken's as possessive. Both read the atomic group (?>X{n,m}) alike, so patterns are
+ * kept in that form (cl100k's \p{N}{1,3}+ becomes (?>\p{N}{1,3})): the same splits here, and
+ * the same in a tokenizer.json that Hugging Face loads. */
+static char *atomic_intervals(const char *p)
+{
+	size_t n = strlen(p), i = 0, nw = 0, depth = 0, k;
+	size_t (*wrap)[2] = cm_xcalloc(n + 1, sizeof *wrap), *open = cm_xcalloc(n + 1, sizeof *open);
+	long last = -1;
+	cm_buf out = CM_BUF_INIT;
+
+	while (i < n) {
+		size_t start = i;
+
+		if (p[i] == '\\') {
+			if (i + 2 < n && (p[i + 1] == 'p' || p[i + 1] == 'P' || p[i + 1] == 'x') && p[i + 2] == '{') {
+				const char *e = strchr(p + i, '}');
+
+				i = e ? (size_t)(e - p) + 1 : n;
+			} else {
+				i += i + 1 < n ? 2 : 1;
+			}
+			last = (long)start;
+		} else if (p[i] == '[') {
+			i++;
+			if (i < n && p[i] == '^')
+				i++;
+			if (i < n && p[i] == ']')
+				i++;
+			while (i < n && p[i] != ']') {
+				if (p[i] == '\\')
+					i += 2;
+				else if (p[i] == '[' && i + 1 < n && p[i + 1] == ':' && strstr(p + i, ":]"))
+					i = (size_t)(strstr(p + i, ":]") - p) + 2;
+				else
+					i++;
+			}
+			i = i < n ? i + 1 : n;
+			last = (long)start;
+		} else if (p[i] == '(') {
+			open[depth++] = i++;
+			last = -1;
+		} else if (p[i] == ')') {
+			last = depth ? (long)open[--depth] : -1;
+			i++;
+		} else if (p[i] == '{' && last >= 0) {
+			k = i + 1;
+			while (k < n && ((p[k] >= '0' && p[k] <= '9') || p[k] == ','))
+				k++;
+			if (k < n && p[k] == '}' && k > i + 1 && k + 1 < n && p[k + 1] == '+') {
+				wrap[nw][0] = (size_t)last;
+				wrap[nw][1] = k + 1;	/* the '+' */
+				nw++;
+				i = k + 2;
+			} else {
+				i = k < n ? k + 1 : n;
+			}
+			last = -1;
+		} else if (p[i] == '|' || p[i] == '^' || p[i] == '$' || p[i] == '*' || p[i] == '+' ||
+			   p[i] == '?') {
+			i++;
+			last = -1;
+		} else {
+			uint32_t cp;
+
+			i += cm_utf8_decode(p + i, n - i, &cp);
+			last = (long)start;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nw; k++)
+			if (wrap[k][0] == i)
+				cm_buf_adds(&out, "(?>");
+		for (k = 0; k < nw && wrap[k][1] != i; k++)
+			;
+		cm_buf_addc(&out, k < nw ? ')' : p[i]);
+	}
+	free(wrap);
+	free(open);
+	if (!out.p)
+		return cm_xstrdup("");
+	return out.p;
+}
+
 cm_tok *cm_tok_create(const char *pattern, char *err, size_t errlen)
 {
 	cm_tok *t = cm_xcalloc(1, sizeof *t);
 	int code;
 	PCRE2_SIZE eoff;
 
-	t->pattern = cm_xstrdup(pattern);
-	t->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
+	t->pattern = atomic_intervals(pattern);
+	t->re = pcre2_compile((PCRE2_SPTR)t->pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
 			      &code, &eoff, NULL);
 	if (!t->re) {
 		PCRE2_UCHAR msg[256];
@@ -1681,6 +1765,16 @@ int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen
 		cm_buf_reset(&tmp);
 		cm_tok_bl_encode(tok_ptr(t, id), t->len[id], &tmp);
 		json_object_set_new(vocab, tmp.p, json_integer(id));
+	}
+	/* special tokens are in the vocabulary too, at their ids: Hugging Face numbers an added
+	 * token that is not from the vocabulary size on, whatever its id says */
+	for (k = 0; k < t->nsp; k++) {
+		if (known(t, t->sp[k].id))
+			continue;
+		cm_buf_reset(&tmp);
+		cm_tok_bl_encode(t->sp[k].text, t->sp[k].len, &tmp);
+		if (!json_object_get(vocab, tmp.p))
+			json_object_set_new(vocab, tmp.p, json_integer(t->sp[k].id));
 	}
 	json_object_set_new(model, "vocab", vocab);
 	for (k = 0; k < t->nml; k++)

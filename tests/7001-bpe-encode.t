@@ -58,6 +58,11 @@ bpe-encode -t "$tok/gpt2-tokenizer.json.zst" --write-tokenizer gpt2.json &&
 test_cmp gpt2.json gpt2b.json "tokenizer.json written, read and written again is the same file"
 is "$(bpe-encode -t gpt2.json --info | grep hash)" "$(bpe-encode -t "$tok/gpt2-tokenizer.json.zst" --info | grep hash)" \
 	"and has the same hash"
+bpe-encode -t "$toks/cl100k_base.tiktoken.zst" --write-tokenizer cl100k.json
+is "$(jq -c '[.model.vocab["<|endoftext|>"], .model.vocab["<|endofprompt|>"]]' cl100k.json)" "[100257,100276]" \
+	"special tokens are in the written vocabulary at their ids (Hugging Face renumbers them otherwise)"
+like "$(jq -r '.pre_tokenizer.pretokenizers[0].pattern.Regex' cl100k.json)" '\|\(\?>\\p\{N\}\{1,3\}\)\|' \
+	"cl100k's possessive \\p{N}{1,3}+ is written as an atomic group (Hugging Face reads {1,3}+ as a repeat)"
 info=$(bpe-encode -t "$toks/cl100k_base.tiktoken.zst" --info)
 like "$info" "vocab_size	100277" "cl100k: 100,277 ids with the special tokens"
 like "$info" "special	100276	<\|endofprompt\|>" "cl100k: <|endofprompt|> is 100276"
