@@ -2,20 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "le.h"
 #include "shard.h"
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int cm_shard_width(uint32_t vocab_size)
 {
@@ -25,15 +13,15 @@ int cm_shard_width(uint32_t vocab_size)
 void cm_shard_header(unsigned char h[CM_SHARD_HEADER], int width, uint64_t ntok)
 {
 	memset(h, 0, CM_SHARD_HEADER);
-	put32(h, width == 2 ? CM_SHARD_MAGIC16 : CM_SHARD_MAGIC32);
-	put32(h + 4, width == 2 ? 1 : 7);
-	put32(h + 8, (uint32_t)ntok);
+	cm_put32(h, width == 2 ? CM_SHARD_MAGIC16 : CM_SHARD_MAGIC32);
+	cm_put32(h + 4, width == 2 ? 1 : 7);
+	cm_put32(h + 8, (uint32_t)ntok);
 }
 
 int cm_shard_parse(const unsigned char h[CM_SHARD_HEADER], int64_t file_size, cm_shard_hdr *sh,
 		   char *err, size_t errlen)
 {
-	uint32_t magic = get32(h), version = get32(h + 4), n = get32(h + 8);
+	uint32_t magic = cm_get32(h), version = cm_get32(h + 4), n = cm_get32(h + 8);
 
 	if (magic == CM_SHARD_MAGIC16 && version == 1) {
 		sh->width = 2;

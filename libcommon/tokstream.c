@@ -6,6 +6,7 @@
 #endif
 
 #include "cli.h"
+#include "le.h"
 #include "tokstream.h"
 
 #ifdef _OPENMP
@@ -14,39 +15,15 @@
 #define CM_OMP(x)
 #endif
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 void cm_ts_write_header(cm_output *o, uint32_t vocab_size, uint64_t tok_hash)
 {
 	unsigned char h[32] = { 0 };
 
 	memcpy(h, CM_TS_MAGIC, 8);
-	put32(h + 8, CM_TS_VERSION);
-	put32(h + 12, vocab_size);
-	put64(h + 16, tok_hash);
-	put32(h + 24, 4);
+	cm_put32(h + 8, CM_TS_VERSION);
+	cm_put32(h + 12, vocab_size);
+	cm_put64(h + 16, tok_hash);
+	cm_put32(h + 24, 4);
 	cm_output_write(o, h, sizeof h);
 }
 
@@ -55,10 +32,10 @@ void cm_ts_write_doc(cm_output *o, const uint32_t *ids, size_t n)
 	unsigned char b[4096];
 	size_t i, k = 0;
 
-	put64(b, n);
+	cm_put64(b, n);
 	cm_output_write(o, b, 8);
 	for (i = 0; i < n; i++) {
-		put32(b + k, ids[i]);
+		cm_put32(b + k, ids[i]);
 		k += 4;
 		if (k == sizeof b) {
 			cm_output_write(o, b, k);
@@ -73,8 +50,8 @@ void cm_ts_write_end(cm_output *o, uint64_t ndocs)
 {
 	unsigned char b[16];
 
-	put64(b, CM_TS_END);
-	put64(b + 8, ndocs);
+	cm_put64(b, CM_TS_END);
+	cm_put64(b + 8, ndocs);
 	cm_output_write(o, b, sizeof b);
 }
 
@@ -92,16 +69,16 @@ int cm_ts_read_header(cm_input *in, cm_ts_header *h, char *err, size_t errlen)
 		snprintf(err, errlen, "token stream cut short in its header");
 		return -1;
 	}
-	h->version = get32(p + 8);
-	h->vocab_size = get32(p + 12);
-	h->tok_hash = get64(p + 16);
-	h->id_bytes = get32(p + 24);
+	h->version = cm_get32(p + 8);
+	h->vocab_size = cm_get32(p + 12);
+	h->tok_hash = cm_get64(p + 16);
+	h->id_bytes = cm_get32(p + 24);
 	if (h->version != CM_TS_VERSION) {
 		snprintf(err, errlen, "token stream version %u (this program reads %d)", h->version,
 			 CM_TS_VERSION);
 		return -1;
 	}
-	if (h->id_bytes != 4 || h->vocab_size == 0 || get32(p + 28) != 0) {
+	if (h->id_bytes != 4 || h->vocab_size == 0 || cm_get32(p + 28) != 0) {
 		snprintf(err, errlen, "token stream header is damaged");
 		return -1;
 	}
@@ -122,14 +99,14 @@ int cm_ts_read_doc(cm_input *in, const cm_ts_header *h, cm_ids *out, uint64_t *n
 		return -1;
 	}
 	p = (const unsigned char *)cm_input_data(in);
-	n = get64(p);
+	n = cm_get64(p);
 	cm_input_skip(in, 8);
 	if (n == CM_TS_END) {
 		if (cm_input_fill(in, 8) < 8) {
 			snprintf(err, errlen, "token stream cut short in its end mark");
 			return -1;
 		}
-		n = get64((const unsigned char *)cm_input_data(in));
+		n = cm_get64((const unsigned char *)cm_input_data(in));
 		cm_input_skip(in, 8);
 		if (n != *ndocs) {
 			snprintf(err, errlen, "token stream end mark counts %llu documents, %llu read",
@@ -158,7 +135,7 @@ int cm_ts_read_doc(cm_input *in, const cm_ts_header *h, cm_ids *out, uint64_t *n
 			cm_ids_grow(out, got);
 		p = (const unsigned char *)cm_input_data(in);
 		for (k = 0; k < got; k++) {
-			uint32_t id = get32(p + 4 * k);
+			uint32_t id = cm_get32(p + 4 * k);
 
 			if (id >= h->vocab_size) {
 				snprintf(err, errlen, "document %llu: id %u is outside the vocabulary (%u)",

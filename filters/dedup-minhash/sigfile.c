@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "le.h"
 #include "sigfile.h"
 
 #define SIG_MAGIC "c2lm-sig"
@@ -17,36 +18,6 @@
 #define DUP_TRAILER 24
 #define DUP_ENTRY 40
 #define MAX_HASHES 4096
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static uint64_t dbits(double d)
 {
@@ -92,9 +63,9 @@ static void bw_header(dm_bw *w, const char *path, const char *magic, unsigned ve
 	XXH3_64bits_reset(w->st);
 	w->n = 0;
 	memcpy(fixed, magic, 8);
-	put32(fixed + 8, version);
-	put32(fixed + 56, nsets);
-	put32(fixed + 60, 0);
+	cm_put32(fixed + 8, version);
+	cm_put32(fixed + 56, nsets);
+	cm_put32(fixed + 60, 0);
 	cm_buf_add(&h, (const char *)fixed, HDR_FIXED);
 	for (i = 0; i < nsets; i++) {
 		size_t n = strlen(sets[i]);
@@ -106,7 +77,7 @@ static void bw_header(dm_bw *w, const char *path, const char *magic, unsigned ve
 	}
 	while (h.len % 8)
 		cm_buf_add(&h, "", 1);
-	put32((unsigned char *)h.p + 12, (uint32_t)h.len);
+	cm_put32((unsigned char *)h.p + 12, (uint32_t)h.len);
 	bw_put(w, h.p, h.len);
 	cm_buf_free(&h);
 }
@@ -116,14 +87,14 @@ void dm_sig_create(dm_bw *w, const char *path, const dm_params *p)
 	unsigned char f[HDR_FIXED];
 
 	memset(w, 0, sizeof(*w));
-	put32(f + 16, (uint32_t)sig_rec_len(p));
-	put32(f + 20, p->ngram);
-	put32(f + 24, p->bands);
-	put32(f + 28, p->rows);
-	put32(f + 32, p->against_ngram);
-	put32(f + 36, p->flags);
-	put64(f + 40, p->seed);
-	put64(f + 48, dbits(p->threshold));
+	cm_put32(f + 16, (uint32_t)sig_rec_len(p));
+	cm_put32(f + 20, p->ngram);
+	cm_put32(f + 24, p->bands);
+	cm_put32(f + 28, p->rows);
+	cm_put32(f + 32, p->against_ngram);
+	cm_put32(f + 36, p->flags);
+	cm_put64(f + 40, p->seed);
+	cm_put64(f + 48, dbits(p->threshold));
 	bw_header(w, path, SIG_MAGIC, DM_SIG_VERSION, f, p->nsets, p->sets);
 }
 
@@ -136,17 +107,17 @@ void dm_sig_add(dm_bw *w, const dm_params *p, const dm_sigrec *r)
 	if (w->rec.cap <= len)
 		cm_buf_grow(&w->rec, len);
 	b = (unsigned char *)w->rec.p;
-	put32(b, r->flags);
-	put32(b + 4, r->sets);
-	put64(b + 8, r->url[0]);
-	put64(b + 16, r->url[1]);
-	put64(b + 24, r->text[0]);
-	put64(b + 32, r->text[1]);
+	cm_put32(b, r->flags);
+	cm_put32(b + 4, r->sets);
+	cm_put64(b + 8, r->url[0]);
+	cm_put64(b + 16, r->url[1]);
+	cm_put64(b + 24, r->text[0]);
+	cm_put64(b + 32, r->text[1]);
 	for (i = 0; i < p->bands; i++)
-		put64(b + 40 + 8 * i, r->band[i]);
+		cm_put64(b + 40 + 8 * i, r->band[i]);
 	if (p->flags & DM_P_VERIFY)
 		for (i = 0; i < k; i++)
-			put32(b + 40 + 8 * p->bands + 4 * i, r->sig[i]);
+			cm_put32(b + 40 + 8 * p->bands + 4 * i, r->sig[i]);
 	bw_put(w, b, len);
 	w->n++;
 }
@@ -157,12 +128,12 @@ static void bw_finish(dm_bw *w, const uint64_t *extra, int nextra)
 	size_t n = 8;
 
 	memcpy(t, END_MAGIC, 8);
-	put64(t + n, w->n);
+	cm_put64(t + n, w->n);
 	n += 8;
 	for (int i = 0; i < nextra; i++, n += 8)
-		put64(t + n, extra[i]);
+		cm_put64(t + n, extra[i]);
 	XXH3_64bits_update(w->st, t, n);
-	put64(t + n, XXH3_64bits_digest(w->st));
+	cm_put64(t + n, XXH3_64bits_digest(w->st));
 	cm_output_write(w->o, t, n + 8);
 	cm_output_close(w->o);
 	XXH3_freeState(w->st);
@@ -180,13 +151,13 @@ void dm_dup_create(dm_bw *w, const char *path, const dm_dup_header *h)
 	unsigned char f[HDR_FIXED];
 
 	memset(w, 0, sizeof(*w));
-	put32(f + 16, DUP_ENTRY);
-	put32(f + 20, h->flags);
-	put32(f + 24, h->shard);
-	put32(f + 28, h->shards);
-	put64(f + 32, h->first);
-	put64(f + 40, h->docs);
-	put64(f + 48, h->fingerprint);
+	cm_put32(f + 16, DUP_ENTRY);
+	cm_put32(f + 20, h->flags);
+	cm_put32(f + 24, h->shard);
+	cm_put32(f + 28, h->shards);
+	cm_put64(f + 32, h->first);
+	cm_put64(f + 40, h->docs);
+	cm_put64(f + 48, h->fingerprint);
 	bw_header(w, path, DUP_MAGIC, DM_DUP_VERSION, f, h->nsets, h->sets);
 }
 
@@ -194,12 +165,12 @@ void dm_dup_add(dm_bw *w, const dm_dupent *e)
 {
 	unsigned char b[DUP_ENTRY];
 
-	put64(b, e->doc);
-	put64(b + 8, e->cluster);
-	put64(b + 16, e->of);
-	put64(b + 24, dbits(e->sim));
-	put32(b + 32, e->sets);
-	put32(b + 36, e->kind);
+	cm_put64(b, e->doc);
+	cm_put64(b + 8, e->cluster);
+	cm_put64(b + 16, e->of);
+	cm_put64(b + 24, dbits(e->sim));
+	cm_put32(b + 32, e->sets);
+	cm_put32(b + 36, e->kind);
 	bw_put(w, b, sizeof(b));
 	w->n++;
 }
@@ -265,11 +236,11 @@ static int open_common(dm_br *br, const char *path, const char *magic, const cha
 		return fail(br, "truncated: %llu bytes, shorter than any %s", (unsigned long long)br->size, what);
 	if (read_at(br, hdr, HDR_FIXED, 0) != 0)
 		return -1;
-	if (get32(hdr + 8) != version)
-		return fail(br, "%s version %u: this dedup-minhash reads version %u", what, get32(hdr + 8), version);
-	br->hdr_len = get32(hdr + 12);
-	br->rec_len = get32(hdr + 16);
-	*nsets = get32(hdr + 56);
+	if (cm_get32(hdr + 8) != version)
+		return fail(br, "%s version %u: this dedup-minhash reads version %u", what, cm_get32(hdr + 8), version);
+	br->hdr_len = cm_get32(hdr + 12);
+	br->rec_len = cm_get32(hdr + 16);
+	*nsets = cm_get32(hdr + 56);
 	if (br->hdr_len < HDR_FIXED || br->hdr_len % 8 || br->hdr_len > br->size - trailer || *nsets > DM_MAX_SETS ||
 	    br->rec_len == 0 || br->rec_len > 1 << 20)
 		return fail(br, "damaged header");
@@ -302,12 +273,12 @@ static int open_common(dm_br *br, const char *path, const char *magic, const cha
 			return fail(br, "damaged: %llu bytes of records is not a whole number of %zu-byte records",
 				    (unsigned long long)(br->size - br->hdr_len - trailer), br->rec_len);
 		br->n = (br->size - br->hdr_len - trailer) / br->rec_len;
-		if (get64(t + 8) != br->n)
+		if (cm_get64(t + 8) != br->n)
 			return fail(br, "damaged: the end mark counts %llu records, the size %llu",
-				    (unsigned long long)get64(t + 8), (unsigned long long)br->n);
+				    (unsigned long long)cm_get64(t + 8), (unsigned long long)br->n);
 		if (trailer == SIG_TRAILER)
-			br->fingerprint = get64(t + 16);
-		br->sum = get64(t + trailer - 8);
+			br->fingerprint = cm_get64(t + 16);
+		br->sum = cm_get64(t + trailer - 8);
 		/* the trailer's bytes before the checksum, kept for the end of each pass */
 		memcpy(br->buf + br->hdr_len, t, trailer - 8);
 	}
@@ -334,13 +305,13 @@ int dm_sig_open(dm_br *br, const char *path)
 	if (open_common(br, path, SIG_MAGIC, "signature file", DM_SIG_VERSION, SIG_TRAILER, h, &br->p.nsets,
 			br->p.sets) != 0)
 		return -1;
-	p->ngram = get32(h + 20);
-	p->bands = get32(h + 24);
-	p->rows = get32(h + 28);
-	p->against_ngram = get32(h + 32);
-	p->flags = get32(h + 36);
-	p->seed = get64(h + 40);
-	p->threshold = bitsd(get64(h + 48));
+	p->ngram = cm_get32(h + 20);
+	p->bands = cm_get32(h + 24);
+	p->rows = cm_get32(h + 28);
+	p->against_ngram = cm_get32(h + 32);
+	p->flags = cm_get32(h + 36);
+	p->seed = cm_get64(h + 40);
+	p->threshold = bitsd(cm_get64(h + 48));
 	if (p->ngram < 1 || p->ngram > 64 || p->bands < 1 || p->rows < 1 || p->bands * p->rows > MAX_HASHES ||
 	    p->flags > 15 || !(p->threshold >= 0 && p->threshold <= 1) || br->rec_len != sig_rec_len(p))
 		return fail(br, "damaged header (parameters)");
@@ -355,12 +326,12 @@ int dm_dup_open(dm_br *br, const char *path)
 	if (open_common(br, path, DUP_MAGIC, "duplicate list", DM_DUP_VERSION, DUP_TRAILER, h, &d->nsets,
 			d->sets) != 0)
 		return -1;
-	d->flags = get32(h + 20);
-	d->shard = get32(h + 24);
-	d->shards = get32(h + 28);
-	d->first = get64(h + 32);
-	d->docs = get64(h + 40);
-	d->fingerprint = get64(h + 48);
+	d->flags = cm_get32(h + 20);
+	d->shard = cm_get32(h + 24);
+	d->shards = cm_get32(h + 28);
+	d->first = cm_get64(h + 32);
+	d->docs = cm_get64(h + 40);
+	d->fingerprint = cm_get64(h + 48);
 	if (br->rec_len != DUP_ENTRY || d->shard >= d->shards || d->flags & ~(unsigned)DM_P_ANNOTATE)
 		return fail(br, "damaged header");
 	return 0;
@@ -391,17 +362,17 @@ int dm_sig_next(dm_br *br, dm_sigrec *r)
 
 	if (st <= 0)
 		return st;
-	r->flags = get32(b);
-	r->sets = get32(b + 4);
-	r->url[0] = get64(b + 8);
-	r->url[1] = get64(b + 16);
-	r->text[0] = get64(b + 24);
-	r->text[1] = get64(b + 32);
+	r->flags = cm_get32(b);
+	r->sets = cm_get32(b + 4);
+	r->url[0] = cm_get64(b + 8);
+	r->url[1] = cm_get64(b + 16);
+	r->text[0] = cm_get64(b + 24);
+	r->text[1] = cm_get64(b + 32);
 	for (i = 0; i < br->p.bands; i++)
-		r->band[i] = get64(b + 40 + 8 * i);
+		r->band[i] = cm_get64(b + 40 + 8 * i);
 	if (br->p.flags & DM_P_VERIFY && r->sig)
 		for (i = 0; i < k; i++)
-			r->sig[i] = get32(b + 40 + 8 * br->p.bands + 4 * i);
+			r->sig[i] = cm_get32(b + 40 + 8 * br->p.bands + 4 * i);
 	return 1;
 }
 
@@ -412,12 +383,12 @@ int dm_dup_next(dm_br *br, dm_dupent *e)
 
 	if (st <= 0)
 		return st;
-	e->doc = get64(b);
-	e->cluster = get64(b + 8);
-	e->of = get64(b + 16);
-	e->sim = bitsd(get64(b + 24));
-	e->sets = get32(b + 32);
-	e->kind = get32(b + 36);
+	e->doc = cm_get64(b);
+	e->cluster = cm_get64(b + 8);
+	e->of = cm_get64(b + 16);
+	e->sim = bitsd(cm_get64(b + 24));
+	e->sets = cm_get32(b + 32);
+	e->kind = cm_get32(b + 36);
 	if (e->kind > DM_KIND_URL || e->doc >= br->d.docs)
 		return fail(br, "damaged entry %llu", (unsigned long long)br->i - 1);
 	return 1;
@@ -433,7 +404,7 @@ int dm_sig_signature(dm_br *br, uint64_t i, uint32_t *sig)
 	if (read_at(br, b, 4 * k, br->hdr_len + i * br->rec_len + 40 + 8 * (uint64_t)br->p.bands) != 0)
 		return -1;
 	for (j = 0; j < k; j++)
-		sig[j] = get32(b + 4 * j);
+		sig[j] = cm_get32(b + 4 * j);
 	return 0;
 }
 
