@@ -329,6 +329,24 @@ static double unit_hash(const void *p, size_t n, uint64_t seed)
 	return (double)(XXH3_64bits_withSeed(p, n, seed) >> 11) * 0x1.0p-53;
 }
 
+/* A temporary file in TMPDIR (default /tmp), gone when closed. */
+static FILE *spill_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	FILE *f;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	path = cm_xmalloc(strlen(dir) + 32);
+	sprintf(path, "%s/shard-pack-XXXXXX", dir);
+	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0 || !(f = fdopen(fd, "w+b")))
+		cm_die("cannot make a temporary file in '%s' for repeated documents: %s", dir, strerror(errno));
+	free(path);
+	return f;
+}
+
 static void flush(struct ctx *c)
 {
 	size_t i;
@@ -353,8 +371,8 @@ static void flush(struct ctx *c)
 			uint32_t extra = c->copies[i] - 1;
 			uint64_t n = ids->n;
 
-			if (!c->spill && !(c->spill = tmpfile()))
-				cm_die("cannot make a temporary file for repeated documents: %s", strerror(errno));
+			if (!c->spill)
+				c->spill = spill_file();
 			if (fwrite(&extra, sizeof extra, 1, c->spill) != 1 || fwrite(&n, sizeof n, 1, c->spill) != 1 ||
 			    fwrite(ids->v, sizeof *ids->v, ids->n, c->spill) != ids->n)
 				cm_die("cannot write the temporary file of repeated documents: %s", strerror(errno));
