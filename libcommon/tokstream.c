@@ -175,6 +175,16 @@ void cm_tokbatch_init(cm_tokbatch *b, const cm_tok *tok, int nthreads, int allow
 		b->ctx[i] = cm_tok_ctx_new(tok);
 }
 
+void cm_tokbatch_init_like(cm_tokbatch *b, const cm_tokbatch *other)
+{
+	memset(b, 0, sizeof *b);
+	b->tok = other->tok;
+	b->nthreads = other->nthreads;
+	b->allow_special = other->allow_special;
+	b->ctx = other->ctx;
+	b->shares_ctx = 1;
+}
+
 void cm_tokbatch_add(cm_tokbatch *b, const char *text, size_t len)
 {
 	if (b->n == b->cap) {
@@ -208,6 +218,29 @@ void cm_tokbatch_run(cm_tokbatch *b)
 	}
 }
 
+static void *run_thread(void *arg)
+{
+	cm_tokbatch_run(arg);
+	return NULL;
+}
+
+void cm_tokbatch_start(cm_tokbatch *b)
+{
+	int e = pthread_create(&b->thread, NULL, run_thread, b);
+
+	if (e)
+		cm_die("cannot start a thread: %s", strerror(e));
+	b->running = 1;
+}
+
+void cm_tokbatch_wait(cm_tokbatch *b)
+{
+	if (!b->running)
+		return;
+	pthread_join(b->thread, NULL);
+	b->running = 0;
+}
+
 void cm_tokbatch_clear(cm_tokbatch *b)
 {
 	b->n = 0;
@@ -219,9 +252,11 @@ void cm_tokbatch_free(cm_tokbatch *b)
 	size_t i;
 	int t;
 
-	for (t = 0; t < b->nthreads; t++)
+	cm_tokbatch_wait(b);
+	for (t = 0; !b->shares_ctx && t < b->nthreads; t++)
 		cm_tok_ctx_free(b->ctx[t]);
-	free(b->ctx);
+	if (!b->shares_ctx)
+		free(b->ctx);
 	for (i = 0; i < b->cap; i++)
 		cm_ids_free(&b->ids[i]);
 	free(b->ids);

@@ -9,6 +9,7 @@
  */
 #ifndef CM_TOKSTREAM_H
 #define CM_TOKSTREAM_H
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "buf.h"
@@ -45,10 +46,20 @@ typedef struct cm_tokbatch {
 	size_t *off, *len;
 	cm_ids *ids;		/* ids of document i after cm_tokbatch_run */
 	size_t n, cap;
+	pthread_t thread;	/* cm_tokbatch_start's */
+	int running;
+	int shares_ctx;		/* made by cm_tokbatch_init_like: the contexts are another's */
 } cm_tokbatch;
 void cm_tokbatch_init(cm_tokbatch *b, const cm_tok *tok, int nthreads, int allow_special);
+/* A second batch that takes turns with b, sharing its per-thread contexts (and caches): the
+ * two must never run at once. Free it before b. */
+void cm_tokbatch_init_like(cm_tokbatch *b, const cm_tokbatch *other);
 void cm_tokbatch_add(cm_tokbatch *b, const char *text, size_t len);
 void cm_tokbatch_run(cm_tokbatch *b);
+/* The same in a thread of its own, so the caller can read the next batch and write the last
+ * one meanwhile; cm_tokbatch_wait() waits for it (nothing when none runs). */
+void cm_tokbatch_start(cm_tokbatch *b);
+void cm_tokbatch_wait(cm_tokbatch *b);
 void cm_tokbatch_clear(cm_tokbatch *b);	/* drop the documents, keep the memory */
 void cm_tokbatch_free(cm_tokbatch *b);
 uint64_t cm_tokbatch_invalid_runs(const cm_tokbatch *b);

@@ -65,15 +65,22 @@ static void usage(void)
 	       cm_prog);
 }
 
+/* A batch of documents and, for --jsonl, their records as they go out (less the ids). Two
+ * take turns: one is encoded in the background while the other is written and filled again. */
+struct slot {
+	cm_tokbatch b;
+	cm_buf lines;
+	size_t *line_off;
+	size_t line_cap;
+};
+
 struct ctx {
 	cm_filter *f;
 	const cm_tok *tok;
-	cm_tokbatch b;
+	struct slot s[2];
+	int cur;		/* the slot being filled */
 	cm_output *out;
 	int jsonl, drop_text;
-	cm_buf lines;		/* --jsonl: records as they go out, less the ids */
-	size_t *line_off;
-	size_t line_cap;
 	size_t flush_bytes, flush_docs;
 	uint64_t docs, tokens, text_bytes;
 	cm_buf w;
@@ -100,27 +107,24 @@ static void put_ids_json(cm_buf *w, const uint32_t *ids, size_t n)
 	cm_buf_addc(w, ']');
 }
 
-/* Encode the documents gathered so far and write them in input order. */
-static void flush(struct ctx *c)
+/* Write an encoded batch, in input order, and empty it. */
+static void write_batch(struct ctx *c, struct slot *S)
 {
 	size_t i;
 
-	if (!c->b.n)
-		return;
-	cm_tokbatch_run(&c->b);
-	for (i = 0; i < c->b.n; i++) {
-		const cm_ids *ids = &c->b.ids[i];
+	for (i = 0; i < S->b.n; i++) {
+		const cm_ids *ids = &S->b.ids[i];
 
 		c->docs++;
 		c->tokens += ids->n;
-		c->text_bytes += c->b.len[i];
+		c->text_bytes += S->b.len[i];
 		if (!c->jsonl) {
 			cm_ts_write_doc(c->out, ids->v, ids->n);
 			continue;
 		}
 		{
-			const char *line = c->lines.p + c->line_off[i];
-			size_t len = c->line_off[i + 1] - c->line_off[i], brace = len, k;
+			const char *line = S->lines.p + S->line_off[i];
+			size_t len = S->line_off[i + 1] - S->line_off[i], brace = len, k;
 			int empty;
 
 			while (brace > 0 && line[brace - 1] != '}')
@@ -137,13 +141,42 @@ static void flush(struct ctx *c)
 			cm_output_write(c->out, c->w.p, c->w.len);
 		}
 	}
-	cm_tokbatch_clear(&c->b);
-	cm_buf_reset(&c->lines);
+	cm_tokbatch_clear(&S->b);
+	cm_buf_reset(&S->lines);
+}
+
+/* Encode the batch being filled in the background; write the one before it meanwhile. */
+static void flush(struct ctx *c)
+{
+	struct slot *S = &c->s[c->cur], *P = &c->s[c->cur ^ 1];
+
+	if (!S->b.n)
+		return;
+	if (P->b.running) {
+		cm_tokbatch_wait(&P->b);
+		write_batch(c, P);
+	}
+	cm_tokbatch_start(&S->b);
+	c->cur ^= 1;
+}
+
+/* At the end: the last batches, in order. */
+static void flush_all(struct ctx *c)
+{
+	struct slot *P;
+
+	flush(c);
+	P = &c->s[c->cur ^ 1];
+	if (P->b.running) {
+		cm_tokbatch_wait(&P->b);
+		write_batch(c, P);
+	}
 }
 
 static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 {
 	struct ctx *c = p;
+	struct slot *S = &c->s[c->cur];
 	const cm_jfield *t = cm_jrec_get(rec, f->text_field);
 
 	if (!t || !t->str)
@@ -155,16 +188,16 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 		if (c->drop_text)
 			cm_rw_del(&f->rw, f->text_field);
 		line = cm_rw_finish(&f->rw);
-		if (c->b.n + 2 > c->line_cap) {
-			c->line_cap = c->line_cap ? c->line_cap * 2 : 1024;
-			c->line_off = cm_xrealloc(c->line_off, c->line_cap * sizeof *c->line_off);
+		if (S->b.n + 2 > S->line_cap) {
+			S->line_cap = S->line_cap ? S->line_cap * 2 : 1024;
+			S->line_off = cm_xrealloc(S->line_off, S->line_cap * sizeof *S->line_off);
 		}
-		c->line_off[c->b.n] = c->lines.len;
-		cm_buf_add(&c->lines, line->p, line->len);
-		c->line_off[c->b.n + 1] = c->lines.len;
+		S->line_off[S->b.n] = S->lines.len;
+		cm_buf_add(&S->lines, line->p, line->len);
+		S->line_off[S->b.n + 1] = S->lines.len;
 	}
-	cm_tokbatch_add(&c->b, t->str, t->str_len);
-	if (c->b.text.len >= c->flush_bytes || c->b.n >= c->flush_docs)
+	cm_tokbatch_add(&S->b, t->str, t->str_len);
+	if (S->b.text.len >= c->flush_bytes || S->b.n >= c->flush_docs)
 		flush(c);
 	return NULL;
 }
@@ -178,6 +211,7 @@ static void run_raw(struct ctx *c, char **files, int n)
 
 	for (i = 0; i < (n ? n : 1); i++) {
 		const char *path = n ? files[i] : "-";
+		struct slot *S = &c->s[c->cur];
 
 		if (cm_input_read_all(path, &doc, f->max_line) < 0) {
 			f->stats.read++;
@@ -198,17 +232,17 @@ static void run_raw(struct ctx *c, char **files, int n)
 			cm_jw_str(&w, path);
 			cm_jw_end(&w, '}');
 			cm_buf_addc(&rec, '\n');
-			if (c->line_cap < 2) {
-				c->line_cap = 2;
-				c->line_off = cm_xrealloc(c->line_off, 2 * sizeof *c->line_off);
+			if (S->line_cap < 2) {
+				S->line_cap = 2;
+				S->line_off = cm_xrealloc(S->line_off, 2 * sizeof *S->line_off);
 			}
-			c->line_off[0] = 0;
-			cm_buf_reset(&c->lines);
-			cm_buf_add(&c->lines, rec.p, rec.len);
-			c->line_off[1] = rec.len;
+			S->line_off[0] = 0;
+			cm_buf_reset(&S->lines);
+			cm_buf_add(&S->lines, rec.p, rec.len);
+			S->line_off[1] = rec.len;
 			cm_buf_free(&rec);
 		}
-		cm_tokbatch_add(&c->b, doc.p, doc.len);
+		cm_tokbatch_add(&S->b, doc.p, doc.len);
 		flush(c);
 	}
 	cm_buf_free(&doc);
@@ -238,7 +272,7 @@ int main(int argc, char **argv)
 {
 	static struct ctx c;
 	const char *tok_path = NULL, *pattern = NULL, *write_tok = NULL;
-	int ch, raw = 0, allow_special = 0, threads = 0, info = 0;
+	int ch, raw = 0, allow_special = 0, threads = 0, info = 0, i;
 	cm_filter f;
 	cm_tok *tok;
 	char err[256];
@@ -281,9 +315,10 @@ int main(int argc, char **argv)
 	}
 	c.f = &f;
 	c.tok = tok;
-	cm_tokbatch_init(&c.b, tok, threads, allow_special);
-	c.flush_bytes = (size_t)c.b.nthreads << 22;
-	c.flush_docs = (size_t)c.b.nthreads * 1024;
+	cm_tokbatch_init(&c.s[0].b, tok, threads, allow_special);
+	cm_tokbatch_init_like(&c.s[1].b, &c.s[0].b);
+	c.flush_bytes = (size_t)c.s[0].b.nthreads << 22;
+	c.flush_docs = (size_t)c.s[0].b.nthreads * 1024;
 	f.no_output = 1;
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
@@ -295,7 +330,7 @@ int main(int argc, char **argv)
 		run_raw(&c, argv + optind, argc - optind);
 	else
 		cm_filter_run(&f, argv + optind, argc - optind, one, &c);
-	flush(&c);
+	flush_all(&c);
 	if (!c.jsonl)
 		cm_ts_write_end(c.out, c.docs);
 	f.stats.bytes_out = cm_output_bytes(c.out);
@@ -306,27 +341,29 @@ int main(int argc, char **argv)
 		cm_buf_printf(&b, "{\"documents\":%" PRIu64 ",\"tokens\":%" PRIu64 ",\"text_bytes\":%" PRIu64
 			      ",\"ill_formed_runs\":%" PRIu64 ",\"regex_failures\":%" PRIu64
 			      ",\"tokenizer_hash\":\"%016" PRIx64 "\",\"threads\":%d}",
-			      c.docs, c.tokens, c.text_bytes, cm_tokbatch_invalid_runs(&c.b),
-			      cm_tokbatch_regex_failures(&c.b), cm_tok_hash(tok), c.b.nthreads);
+			      c.docs, c.tokens, c.text_bytes, cm_tokbatch_invalid_runs(&c.s[0].b),
+			      cm_tokbatch_regex_failures(&c.s[0].b), cm_tok_hash(tok), c.s[0].b.nthreads);
 		cm_stats_extra(&f.stats, "tokens", b.p);
 		cm_buf_free(&b);
 	}
-	if (cm_tokbatch_regex_failures(&c.b))
+	if (cm_tokbatch_regex_failures(&c.s[0].b))
 		cm_warn("%" PRIu64 " pieces the pattern could not split (regex limits) were kept whole",
-			cm_tokbatch_regex_failures(&c.b));
+			cm_tokbatch_regex_failures(&c.s[0].b));
 	if (cm_verbosity > 0) {
 		double s = cm_now() - t0;
 
 		cm_info("%" PRIu64 " documents, %" PRIu64 " bytes of text -> %" PRIu64 " tokens (%.3f bytes"
 			" a token), %" PRIu64 " ill-formed byte runs, %.2f s, %.1f MB/s, %d threads",
 			c.docs, c.text_bytes, c.tokens, c.tokens ? (double)c.text_bytes / (double)c.tokens : 0.0,
-			cm_tokbatch_invalid_runs(&c.b), s, s > 0 ? (double)c.text_bytes / s / 1e6 : 0.0,
-			c.b.nthreads);
+			cm_tokbatch_invalid_runs(&c.s[0].b), s, s > 0 ? (double)c.text_bytes / s / 1e6 : 0.0,
+			c.s[0].b.nthreads);
 	}
-	cm_tokbatch_free(&c.b);
+	for (i = 1; i >= 0; i--) {
+		cm_tokbatch_free(&c.s[i].b);
+		free(c.s[i].line_off);
+		cm_buf_free(&c.s[i].lines);
+	}
 	cm_tok_free(tok);
-	free(c.line_off);
-	cm_buf_free(&c.lines);
 	cm_buf_free(&c.w);
 	return cm_filter_finish(&f);
 }
