@@ -206,15 +206,34 @@ void cm_tokbatch_run(cm_tokbatch *b)
 {
 	long i, n = (long)b->n;
 
-	CM_OMP(omp parallel for num_threads(b->nthreads) schedule(dynamic, 1))
-	for (i = 0; i < n; i++) {
+	/* Each thread encodes into its own array, then copies the ids out once: pushing into
+	 * b->ids[i] directly would write the count next to another thread's, token by token. */
+	CM_OMP(omp parallel num_threads(b->nthreads))
+	{
 #ifdef _OPENMP
-		cm_tok_ctx *c = b->ctx[omp_get_thread_num()];
+		int tid = omp_get_thread_num();
 #else
-		cm_tok_ctx *c = b->ctx[0];
+		int tid = 0;
 #endif
-		b->ids[i].n = 0;
-		cm_tok_encode(c, b->text.p + b->off[i], b->len[i], b->allow_special, &b->ids[i]);
+		cm_tok_ctx *c = b->ctx[tid];
+		cm_ids own = { 0 };
+
+		CM_OMP(omp for schedule(dynamic, 1))
+		for (i = 0; i < n; i++) {
+			cm_ids *dst = &b->ids[i];
+
+			own.n = 0;
+			cm_tok_encode(c, b->text.p + b->off[i], b->len[i], b->allow_special, &own);
+			if (dst->cap < own.n) {
+				free(dst->v);
+				dst->v = cm_xmalloc(own.n * sizeof *dst->v);
+				dst->cap = own.n;
+			}
+			if (own.n)
+				memcpy(dst->v, own.v, own.n * sizeof *own.v);
+			dst->n = own.n;
+		}
+		cm_ids_free(&own);
 	}
 }
 
