@@ -303,3 +303,55 @@ uint64_t cm_tokbatch_regex_failures(const cm_tokbatch *b)
 		s += cm_tok_ctx_regex_failures(b->ctx[t]);
 	return s;
 }
+
+void cm_tokpipe_init(cm_tokpipe *p, const cm_tok *tok, int nthreads, int allow_special,
+		     void (*write)(cm_tokbatch *b, int slot, void *arg), void *arg)
+{
+	memset(p, 0, sizeof *p);
+	cm_tokbatch_init(&p->b[0], tok, nthreads, allow_special);
+	cm_tokbatch_init_like(&p->b[1], &p->b[0]);
+	p->flush_bytes = (size_t)p->b[0].nthreads << 22;
+	p->flush_docs = (size_t)p->b[0].nthreads * 1024;
+	p->write = write;
+	p->arg = arg;
+}
+
+static void drain(cm_tokpipe *p, int slot)
+{
+	cm_tokbatch *b = &p->b[slot];
+
+	if (!b->running)
+		return;
+	cm_tokbatch_wait(b);
+	p->write(b, slot, p->arg);
+	cm_tokbatch_clear(b);
+}
+
+void cm_tokpipe_flush(cm_tokpipe *p)
+{
+	if (!p->b[p->cur].n)
+		return;
+	drain(p, p->cur ^ 1);
+	cm_tokbatch_start(&p->b[p->cur]);
+	p->cur ^= 1;
+}
+
+void cm_tokpipe_added(cm_tokpipe *p)
+{
+	const cm_tokbatch *b = &p->b[p->cur];
+
+	if (b->text.len >= p->flush_bytes || b->n >= p->flush_docs)
+		cm_tokpipe_flush(p);
+}
+
+void cm_tokpipe_finish(cm_tokpipe *p)
+{
+	cm_tokpipe_flush(p);
+	drain(p, p->cur ^ 1);
+}
+
+void cm_tokpipe_free(cm_tokpipe *p)
+{
+	cm_tokbatch_free(&p->b[1]);
+	cm_tokbatch_free(&p->b[0]);
+}

@@ -64,6 +64,28 @@ void cm_tokbatch_clear(cm_tokbatch *b);	/* drop the documents, keep the memory *
 void cm_tokbatch_free(cm_tokbatch *b);
 uint64_t cm_tokbatch_invalid_runs(const cm_tokbatch *b);
 uint64_t cm_tokbatch_regex_failures(const cm_tokbatch *b);
+/* Two batches taking turns, so reading and writing overlap encoding: documents go into the
+ * batch being filled (cm_tokpipe_batch; its index, 0 or 1, from cm_tokpipe_slot for the
+ * caller's own per-batch data); when it is full it is encoded in the background, the batch
+ * before it is written (the write callback, in input order) and emptied, and filling goes on in
+ * that one. cm_tokpipe_finish writes what is left. */
+typedef struct cm_tokpipe {
+	cm_tokbatch b[2];
+	int cur;
+	size_t flush_bytes, flush_docs;
+	void (*write)(cm_tokbatch *b, int slot, void *arg);
+	void *arg;
+} cm_tokpipe;
+void cm_tokpipe_init(cm_tokpipe *p, const cm_tok *tok, int nthreads, int allow_special,
+		     void (*write)(cm_tokbatch *b, int slot, void *arg), void *arg);
+static inline cm_tokbatch *cm_tokpipe_batch(cm_tokpipe *p) { return &p->b[p->cur]; }
+static inline int cm_tokpipe_slot(const cm_tokpipe *p) { return p->cur; }
+/* After adding a document: hand the batch on when it is full. */
+void cm_tokpipe_added(cm_tokpipe *p);
+void cm_tokpipe_flush(cm_tokpipe *p);
+void cm_tokpipe_finish(cm_tokpipe *p);
+void cm_tokpipe_free(cm_tokpipe *p);
+
 /* Threads to use: n > 0 as given, else the OpenMP default (all CPUs). */
 int cm_threads(int n);
 #endif

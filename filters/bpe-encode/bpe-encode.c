@@ -65,10 +65,8 @@ static void usage(void)
 	       cm_prog);
 }
 
-/* A batch of documents and, for --jsonl, their records as they go out (less the ids). Two
- * take turns: one is encoded in the background while the other is written and filled again. */
+/* For --jsonl, each batch's records as they go out (less the ids). */
 struct slot {
-	cm_tokbatch b;
 	cm_buf lines;
 	size_t *line_off;
 	size_t line_cap;
@@ -77,11 +75,10 @@ struct slot {
 struct ctx {
 	cm_filter *f;
 	const cm_tok *tok;
-	struct slot s[2];
-	int cur;		/* the slot being filled */
+	cm_tokpipe pipe;
+	struct slot s[2];	/* beside the pipe's two batches */
 	cm_output *out;
 	int jsonl, drop_text;
-	size_t flush_bytes, flush_docs;
 	uint64_t docs, tokens, text_bytes;
 	cm_buf w;
 };
@@ -107,17 +104,19 @@ static void put_ids_json(cm_buf *w, const uint32_t *ids, size_t n)
 	cm_buf_addc(w, ']');
 }
 
-/* Write an encoded batch, in input order, and empty it. */
-static void write_batch(struct ctx *c, struct slot *S)
+/* Write an encoded batch, in input order. */
+static void write_batch(cm_tokbatch *b, int slot, void *arg)
 {
+	struct ctx *c = arg;
+	struct slot *S = &c->s[slot];
 	size_t i;
 
-	for (i = 0; i < S->b.n; i++) {
-		const cm_ids *ids = &S->b.ids[i];
+	for (i = 0; i < b->n; i++) {
+		const cm_ids *ids = &b->ids[i];
 
 		c->docs++;
 		c->tokens += ids->n;
-		c->text_bytes += S->b.len[i];
+		c->text_bytes += b->len[i];
 		if (!c->jsonl) {
 			cm_ts_write_doc(c->out, ids->v, ids->n);
 			continue;
@@ -141,42 +140,14 @@ static void write_batch(struct ctx *c, struct slot *S)
 			cm_output_write(c->out, c->w.p, c->w.len);
 		}
 	}
-	cm_tokbatch_clear(&S->b);
 	cm_buf_reset(&S->lines);
-}
-
-/* Encode the batch being filled in the background; write the one before it meanwhile. */
-static void flush(struct ctx *c)
-{
-	struct slot *S = &c->s[c->cur], *P = &c->s[c->cur ^ 1];
-
-	if (!S->b.n)
-		return;
-	if (P->b.running) {
-		cm_tokbatch_wait(&P->b);
-		write_batch(c, P);
-	}
-	cm_tokbatch_start(&S->b);
-	c->cur ^= 1;
-}
-
-/* At the end: the last batches, in order. */
-static void flush_all(struct ctx *c)
-{
-	struct slot *P;
-
-	flush(c);
-	P = &c->s[c->cur ^ 1];
-	if (P->b.running) {
-		cm_tokbatch_wait(&P->b);
-		write_batch(c, P);
-	}
 }
 
 static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 {
 	struct ctx *c = p;
-	struct slot *S = &c->s[c->cur];
+	cm_tokbatch *b = cm_tokpipe_batch(&c->pipe);
+	struct slot *S = &c->s[cm_tokpipe_slot(&c->pipe)];
 	const cm_jfield *t = cm_jrec_get(rec, f->text_field);
 
 	if (!t || !t->str)
@@ -188,17 +159,16 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 		if (c->drop_text)
 			cm_rw_del(&f->rw, f->text_field);
 		line = cm_rw_finish(&f->rw);
-		if (S->b.n + 2 > S->line_cap) {
+		if (b->n + 2 > S->line_cap) {
 			S->line_cap = S->line_cap ? S->line_cap * 2 : 1024;
 			S->line_off = cm_xrealloc(S->line_off, S->line_cap * sizeof *S->line_off);
 		}
-		S->line_off[S->b.n] = S->lines.len;
+		S->line_off[b->n] = S->lines.len;
 		cm_buf_add(&S->lines, line->p, line->len);
-		S->line_off[S->b.n + 1] = S->lines.len;
+		S->line_off[b->n + 1] = S->lines.len;
 	}
-	cm_tokbatch_add(&S->b, t->str, t->str_len);
-	if (S->b.text.len >= c->flush_bytes || S->b.n >= c->flush_docs)
-		flush(c);
+	cm_tokbatch_add(b, t->str, t->str_len);
+	cm_tokpipe_added(&c->pipe);
 	return NULL;
 }
 
@@ -211,7 +181,7 @@ static void run_raw(struct ctx *c, char **files, int n)
 
 	for (i = 0; i < (n ? n : 1); i++) {
 		const char *path = n ? files[i] : "-";
-		struct slot *S = &c->s[c->cur];
+		struct slot *S = &c->s[cm_tokpipe_slot(&c->pipe)];
 
 		if (cm_input_read_all(path, &doc, f->max_line) < 0) {
 			f->stats.read++;
@@ -242,8 +212,8 @@ static void run_raw(struct ctx *c, char **files, int n)
 			S->line_off[1] = rec.len;
 			cm_buf_free(&rec);
 		}
-		cm_tokbatch_add(&S->b, doc.p, doc.len);
-		flush(c);
+		cm_tokbatch_add(cm_tokpipe_batch(&c->pipe), doc.p, doc.len);
+		cm_tokpipe_flush(&c->pipe);
 	}
 	cm_buf_free(&doc);
 }
@@ -315,10 +285,7 @@ int main(int argc, char **argv)
 	}
 	c.f = &f;
 	c.tok = tok;
-	cm_tokbatch_init(&c.s[0].b, tok, threads, allow_special);
-	cm_tokbatch_init_like(&c.s[1].b, &c.s[0].b);
-	c.flush_bytes = (size_t)c.s[0].b.nthreads << 22;
-	c.flush_docs = (size_t)c.s[0].b.nthreads * 1024;
+	cm_tokpipe_init(&c.pipe, tok, threads, allow_special, write_batch, &c);
 	f.no_output = 1;
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
@@ -330,7 +297,7 @@ int main(int argc, char **argv)
 		run_raw(&c, argv + optind, argc - optind);
 	else
 		cm_filter_run(&f, argv + optind, argc - optind, one, &c);
-	flush_all(&c);
+	cm_tokpipe_finish(&c.pipe);
 	if (!c.jsonl)
 		cm_ts_write_end(c.out, c.docs);
 	f.stats.bytes_out = cm_output_bytes(c.out);
@@ -341,25 +308,25 @@ int main(int argc, char **argv)
 		cm_buf_printf(&b, "{\"documents\":%" PRIu64 ",\"tokens\":%" PRIu64 ",\"text_bytes\":%" PRIu64
 			      ",\"ill_formed_runs\":%" PRIu64 ",\"regex_failures\":%" PRIu64
 			      ",\"tokenizer_hash\":\"%016" PRIx64 "\",\"threads\":%d}",
-			      c.docs, c.tokens, c.text_bytes, cm_tokbatch_invalid_runs(&c.s[0].b),
-			      cm_tokbatch_regex_failures(&c.s[0].b), cm_tok_hash(tok), c.s[0].b.nthreads);
+			      c.docs, c.tokens, c.text_bytes, cm_tokbatch_invalid_runs(&c.pipe.b[0]),
+			      cm_tokbatch_regex_failures(&c.pipe.b[0]), cm_tok_hash(tok), c.pipe.b[0].nthreads);
 		cm_stats_extra(&f.stats, "tokens", b.p);
 		cm_buf_free(&b);
 	}
-	if (cm_tokbatch_regex_failures(&c.s[0].b))
+	if (cm_tokbatch_regex_failures(&c.pipe.b[0]))
 		cm_warn("%" PRIu64 " pieces the pattern could not split (regex limits) were kept whole",
-			cm_tokbatch_regex_failures(&c.s[0].b));
+			cm_tokbatch_regex_failures(&c.pipe.b[0]));
 	if (cm_verbosity > 0) {
 		double s = cm_now() - t0;
 
 		cm_info("%" PRIu64 " documents, %" PRIu64 " bytes of text -> %" PRIu64 " tokens (%.3f bytes"
 			" a token), %" PRIu64 " ill-formed byte runs, %.2f s, %.1f MB/s, %d threads",
 			c.docs, c.text_bytes, c.tokens, c.tokens ? (double)c.text_bytes / (double)c.tokens : 0.0,
-			cm_tokbatch_invalid_runs(&c.s[0].b), s, s > 0 ? (double)c.text_bytes / s / 1e6 : 0.0,
-			c.s[0].b.nthreads);
+			cm_tokbatch_invalid_runs(&c.pipe.b[0]), s, s > 0 ? (double)c.text_bytes / s / 1e6 : 0.0,
+			c.pipe.b[0].nthreads);
 	}
+	cm_tokpipe_free(&c.pipe);
 	for (i = 1; i >= 0; i--) {
-		cm_tokbatch_free(&c.s[i].b);
 		free(c.s[i].line_off);
 		cm_buf_free(&c.s[i].lines);
 	}

@@ -123,14 +123,15 @@ struct ctx {
 	size_t ndom;
 	double default_weight, val_fraction;
 	uint64_t seed;
-	cm_tokbatch b;
-	int *split;
-	uint32_t *copies, *domi;
-	size_t meta_cap;
+	cm_tokpipe pipe;
+	struct meta {		/* per document of each of the pipe's batches */
+		int *split;
+		uint32_t *copies, *domi;
+		size_t cap;
+	} m[2];
 	FILE *spill;		/* train copies after the first, written after everything else */
 	uint32_t max_extra;
 	uint64_t docs_in, sampled_out;
-	size_t flush_bytes, flush_docs;
 	cm_json *dj;
 };
 
@@ -347,28 +348,28 @@ static FILE *spill_file(void)
 	return f;
 }
 
-static void flush(struct ctx *c)
+/* Write an encoded batch into the shards, in input order. */
+static void write_batch(cm_tokbatch *b, int slot, void *arg)
 {
+	struct ctx *c = arg;
+	const struct meta *m = &c->m[slot];
 	size_t i;
 
-	if (!c->b.n)
-		return;
-	cm_tokbatch_run(&c->b);
-	for (i = 0; i < c->b.n; i++) {
-		const cm_ids *ids = &c->b.ids[i];
-		struct domain *d = &c->dom[c->domi[i]];
+	for (i = 0; i < b->n; i++) {
+		const cm_ids *ids = &b->ids[i];
+		struct domain *d = &c->dom[m->domi[i]];
 
-		if (c->split[i] == 1) {
+		if (m->split[i] == 1) {
 			wr_doc(c, 1, ids->v, ids->n);
 			d->val_docs++;
 			d->val_tokens += ids->n + 1;
 			continue;
 		}
 		wr_doc(c, 0, ids->v, ids->n);
-		d->train_docs += c->copies[i];
-		d->train_tokens += (uint64_t)(ids->n + 1) * c->copies[i];
-		if (c->copies[i] > 1) {
-			uint32_t extra = c->copies[i] - 1;
+		d->train_docs += m->copies[i];
+		d->train_tokens += (uint64_t)(ids->n + 1) * m->copies[i];
+		if (m->copies[i] > 1) {
+			uint32_t extra = m->copies[i] - 1;
 			uint64_t n = ids->n;
 
 			if (!c->spill)
@@ -380,7 +381,6 @@ static void flush(struct ctx *c)
 				c->max_extra = extra;
 		}
 	}
-	cm_tokbatch_clear(&c->b);
 }
 
 /* Repeats (weights above 1): the second copy of every such document after all first copies,
@@ -418,6 +418,8 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	size_t idn;
 	uint32_t d, copies = 1;
 	int split = 0;
+	cm_tokbatch *b;
+	struct meta *m;
 
 	if (!t || !t->str)
 		return "no_text";
@@ -439,18 +441,19 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 			return "sampled_out";
 		}
 	}
-	if (c->b.n == c->meta_cap) {
-		c->meta_cap = c->meta_cap ? c->meta_cap * 2 : 1024;
-		c->split = cm_xrealloc(c->split, c->meta_cap * sizeof *c->split);
-		c->copies = cm_xrealloc(c->copies, c->meta_cap * sizeof *c->copies);
-		c->domi = cm_xrealloc(c->domi, c->meta_cap * sizeof *c->domi);
+	b = cm_tokpipe_batch(&c->pipe);
+	m = &c->m[cm_tokpipe_slot(&c->pipe)];
+	if (b->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 1024;
+		m->split = cm_xrealloc(m->split, m->cap * sizeof *m->split);
+		m->copies = cm_xrealloc(m->copies, m->cap * sizeof *m->copies);
+		m->domi = cm_xrealloc(m->domi, m->cap * sizeof *m->domi);
 	}
-	c->split[c->b.n] = split;
-	c->copies[c->b.n] = copies;
-	c->domi[c->b.n] = d;
-	cm_tokbatch_add(&c->b, t->str, t->str_len);
-	if (c->b.text.len >= c->flush_bytes || c->b.n >= c->flush_docs)
-		flush(c);
+	m->split[b->n] = split;
+	m->copies[b->n] = copies;
+	m->domi[b->n] = d;
+	cm_tokbatch_add(b, t->str, t->str_len);
+	cm_tokpipe_added(&c->pipe);
 	return NULL;
 }
 
@@ -678,9 +681,7 @@ int main(int argc, char **argv)
 	writer_init(&c.w[0], 0, to_stdout, cm_shard_width(cm_tok_vocab_size(tok)), (uint64_t)shard_tokens);
 	writer_init(&c.w[1], 1, 0, cm_shard_width(cm_tok_vocab_size(tok)), (uint64_t)shard_tokens);
 	c.f = &f;
-	cm_tokbatch_init(&c.b, tok, threads, allow_special);
-	c.flush_bytes = (size_t)c.b.nthreads << 22;
-	c.flush_docs = (size_t)c.b.nthreads * 1024;
+	cm_tokpipe_init(&c.pipe, tok, threads, allow_special, write_batch, &c);
 	f.no_output = 1;
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
@@ -694,7 +695,7 @@ int main(int argc, char **argv)
 		f.out_path = out;
 	}
 	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
-	flush(&c);
+	cm_tokpipe_finish(&c.pipe);
 	replay_spill(&c);
 	wr_close(&c, &c.w[0]);
 	wr_close(&c, &c.w[1]);
@@ -706,7 +707,7 @@ int main(int argc, char **argv)
 		cm_buf_printf(&b, "{\"train_tokens\":%" PRIu64 ",\"val_tokens\":%" PRIu64 ",\"train_documents\":%"
 			      PRIu64 ",\"val_documents\":%" PRIu64 ",\"shards\":%zu,\"ill_formed_runs\":%" PRIu64 "}",
 			      c.w[0].tokens, c.w[1].tokens, c.w[0].docs, c.w[1].docs, c.nshards,
-			      cm_tokbatch_invalid_runs(&c.b));
+			      cm_tokbatch_invalid_runs(&c.pipe.b[0]));
 		cm_stats_extra(&f.stats, "shards", b.p);
 		cm_buf_free(&b);
 	}
@@ -726,10 +727,12 @@ int main(int argc, char **argv)
 	for (i = 0; (size_t)i < c.ndom; i++)
 		free(c.dom[i].label);
 	free(c.dom);
-	free(c.split);
-	free(c.copies);
-	free(c.domi);
-	cm_tokbatch_free(&c.b);
+	for (i = 0; i < 2; i++) {
+		free(c.m[i].split);
+		free(c.m[i].copies);
+		free(c.m[i].domi);
+	}
+	cm_tokpipe_free(&c.pipe);
 	cm_tok_free(tok);
 	f.out_path = NULL;
 	return cm_filter_finish(&f);
