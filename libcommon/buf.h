@@ -28,7 +28,8 @@ static inline void cm_buf_add(cm_buf *b, const void *src, size_t n)
 {
 	if (b->cap - b->len <= n)
 		cm_buf_grow(b, n);
-	memcpy(b->p + b->len, src, n);
+	if (n)	/* src may be NULL then (an empty buffer's) */
+		memcpy(b->p + b->len, src, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }

@@ -131,6 +131,8 @@ static void flush(cm_output *o, int last)
 
 void cm_output_write(cm_output *o, const void *p, size_t n)
 {
+	if (!n)
+		return;	/* p may be NULL then */
 	o->bytes += n;
 	/* large pieces skip the copy into the buffer */
 	if (n >= OUT_BUF / 8 && !o->gzip) {

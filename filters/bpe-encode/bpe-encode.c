@@ -280,6 +280,7 @@ int main(int argc, char **argv)
 		if (info)
 			print_info(tok);
 		cm_tok_free(tok);
+		cm_stats_free(&f.stats);
 		cm_close_stdout();
 		return 0;
 	}

@@ -642,6 +642,7 @@ int main(int argc, char **argv)
 			cm_usage_error("--verify wants shard folders or manifests");
 		for (i = optind; i < argc; i++)
 			status |= sp_verify(argv[i]);
+		cm_stats_free(&f.stats);
 		cm_close_stdout();
 		return status;
 	}
@@ -657,6 +658,7 @@ int main(int argc, char **argv)
 			cm_usage_error("--cat wants shards or manifests");
 		status = sp_cat(tok, argv + optind, argc - optind, f.out_path);
 		cm_tok_free(tok);
+		cm_stats_free(&f.stats);
 		cm_close_stdout();
 		return status;
 	}
