@@ -93,6 +93,8 @@ struct cm_tok {
 	size_t nml, ml_cap;
 	struct special *sp;
 	size_t nsp;
+	char **sp_text;		/* the special tokens' texts and lengths again, for cm_cut_at */
+	size_t *sp_len;
 	int ignore_merges, add_prefix_space, from_ranks;
 	uint32_t vocab_size;
 	uint64_t hash;
@@ -407,6 +409,8 @@ void cm_tok_free(cm_tok *t)
 	for (i = 0; i < t->nsp; i++)
 		free(t->sp[i].text);
 	free(t->sp);
+	free(t->sp_text);
+	free(t->sp_len);
 	free(t);
 }
 
@@ -511,6 +515,10 @@ int cm_tok_add_special(cm_tok *t, const char *text, uint32_t id, char *err, size
 	t->sp[t->nsp].text = cm_xstrdup(text);
 	t->sp[t->nsp].len = n;
 	t->sp[t->nsp].id = id;
+	t->sp_text = cm_xrealloc(t->sp_text, (t->nsp + 1) * sizeof *t->sp_text);
+	t->sp_len = cm_xrealloc(t->sp_len, (t->nsp + 1) * sizeof *t->sp_len);
+	t->sp_text[t->nsp] = t->sp[t->nsp].text;
+	t->sp_len[t->nsp] = n;
 	t->nsp++;
 	return 0;
 }
@@ -1174,49 +1182,64 @@ static void encode_plain(cm_tok_ctx *c, const char *s, size_t n, cm_ids *out)
 	cm_tok_split(c, s, n, enc_fn, &a);
 }
 
-static size_t find_from(const char *s, size_t n, size_t from, const struct special *sp)
+static size_t find_from(const char *s, size_t n, size_t from, const char *what, size_t len)
 {
 	const char *f;
 
 	if (from >= n)
 		return SIZE_MAX;
-	f = memmem(s + from, n - from, sp->text, sp->len);
+	f = memmem(s + from, n - from, what, len);
 	return f ? (size_t)(f - s) : SIZE_MAX;
+}
+
+void cm_cut_at(const char *s, size_t n, const char *const *str, const size_t *len, size_t nstr,
+	       size_t *next, cm_cut_fn fn, void *arg)
+{
+	size_t pos = 0, k;
+
+	for (k = 0; k < nstr; k++)
+		next[k] = find_from(s, n, 0, str[k], len[k]);
+	for (;;) {
+		size_t at = SIZE_MAX, best = 0;
+
+		/* the earliest; at one place the longest */
+		for (k = 0; k < nstr; k++) {
+			if (next[k] < at || (next[k] == at && at != SIZE_MAX && len[k] > len[best])) {
+				at = next[k];
+				best = k;
+			}
+		}
+		if (at == SIZE_MAX) {
+			fn(s + pos, n - pos, -1, arg);
+			return;
+		}
+		fn(s + pos, at - pos, (long)best, arg);
+		pos = at + len[best];
+		for (k = 0; k < nstr; k++)
+			if (next[k] < pos)
+				next[k] = find_from(s, n, pos, str[k], len[k]);
+	}
+}
+
+static void encode_cut(const char *p, size_t n, long which, void *arg)
+{
+	struct enc_arg *a = arg;
+
+	encode_plain(a->c, p, n, a->out);
+	if (which >= 0)
+		cm_ids_push(a->out, a->c->t->sp[which].id);
 }
 
 void cm_tok_encode(cm_tok_ctx *c, const char *s, size_t n, int allow_special, cm_ids *out)
 {
 	const cm_tok *t = c->t;
-	size_t pos = 0, k;
+	struct enc_arg a = { c, out };
 
-	if (!allow_special || !t->nsp) {
+	if (!allow_special || !t->nsp)
 		encode_plain(c, s, n, out);
-		return;
-	}
-	for (k = 0; k < t->nsp; k++)
-		c->next_sp[k] = find_from(s, n, 0, &t->sp[k]);
-	for (;;) {
-		size_t at = SIZE_MAX, best = 0;
-
-		/* the earliest special token; at one place the longest */
-		for (k = 0; k < t->nsp; k++) {
-			if (c->next_sp[k] < at || (c->next_sp[k] == at && at != SIZE_MAX &&
-						   t->sp[k].len > t->sp[best].len)) {
-				at = c->next_sp[k];
-				best = k;
-			}
-		}
-		if (at == SIZE_MAX) {
-			encode_plain(c, s + pos, n - pos, out);
-			return;
-		}
-		encode_plain(c, s + pos, at - pos, out);
-		cm_ids_push(out, t->sp[best].id);
-		pos = at + t->sp[best].len;
-		for (k = 0; k < t->nsp; k++)
-			if (c->next_sp[k] < pos)
-				c->next_sp[k] = find_from(s, n, pos, &t->sp[k]);
-	}
+	else
+		cm_cut_at(s, n, (const char *const *)t->sp_text, t->sp_len, t->nsp, c->next_sp,
+			  encode_cut, &a);
 }
 
 void cm_tok_split(cm_tok_ctx *c, const char *s, size_t n, cm_tok_piece_fn fn, void *arg)

@@ -106,6 +106,14 @@ uint64_t cm_tok_ctx_regex_failures(const cm_tok_ctx *c);
 typedef void (*cm_tok_piece_fn)(const char *p, size_t n, void *arg);
 void cm_tok_split(cm_tok_ctx *c, const char *text, size_t n, cm_tok_piece_fn fn, void *arg);
 
+/* Cut s at every occurrence of any of the strings (the earliest first; at one place the
+ * longest): fn gets each stretch before one, with the string's index, and the rest after the
+ * last, with -1 (stretches may be empty). next: room for nstr positions. Special tokens'
+ * texts are cut out this way, in encoding and in bpe-train's counting. */
+typedef void (*cm_cut_fn)(const char *p, size_t n, long which, void *arg);
+void cm_cut_at(const char *s, size_t n, const char *const *str, const size_t *len, size_t nstr,
+	       size_t *next, cm_cut_fn fn, void *arg);
+
 /* Append the bytes of ids to out. Returns 0, or -1 with *bad the index of an unknown id. */
 int cm_tok_decode(const cm_tok *t, const uint32_t *ids, size_t n, cm_buf *out, size_t *bad);
 

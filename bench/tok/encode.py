@@ -31,22 +31,10 @@ from pathlib import Path
 
 os.environ["TIKTOKEN_CACHE_DIR"] = ""  # read the shared rank files, cache nothing
 
-import tiktoken  # noqa: E402
-import tiktoken.load  # noqa: E402
-import tiktoken_ext.openai_public as openai_public  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent.parent
-SHARED_TOK = Path(os.environ.get("CRAWL2LM_SHARED_DATA", "/work/shared/data")) / "tokenizers"
-NAMES = ["r50k_base", "cl100k_base", "o200k_base"]
-
-
-def load_encoding(name):
-    def local_load(url, expected_hash=None):
-        return tiktoken.load.load_tiktoken_bpe(str(SHARED_TOK / url.rsplit("/", 1)[1]),
-                                               expected_hash=expected_hash)
-    openai_public.load_tiktoken_bpe = local_load
-    return tiktoken.Encoding(**getattr(openai_public, name)())
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tiktoken_local import NAMES, SHARED_TOK, load_encoding  # noqa: E402
+import tiktoken  # noqa: E402
 
 def read_texts(mb):
     src = ROOT / "bench" / "data" / "corpus-en.jsonl"
@@ -65,7 +53,6 @@ def read_texts(mb):
         if n >= mb * 1e6:
             break
     return src, texts, n
-
 
 def main():
     ap = argparse.ArgumentParser()
@@ -136,7 +123,6 @@ def main():
         if T != 1 and name in one:
             print(f"  {name:12} {T} threads / 1 thread: tiktoken {mt / one[name][0]:.2f}x, "
                   f"ours {mo / one[name][1]:.2f}x")
-
 
 if __name__ == "__main__":
     main()

@@ -30,33 +30,21 @@ from pathlib import Path
 
 os.environ["TIKTOKEN_CACHE_DIR"] = ""
 
-import tiktoken  # noqa: E402
-import tiktoken.load  # noqa: E402
-import tiktoken_ext.openai_public as openai_public  # noqa: E402
 import tokenizers  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SHARED_TOK = Path(os.environ.get("CRAWL2LM_SHARED_DATA", "/work/shared/data")) / "tokenizers"
-NAMES = ["r50k_base", "cl100k_base", "o200k_base"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tiktoken_local import NAMES, SHARED_TOK, load_encoding  # noqa: E402
+import tiktoken  # noqa: E402
 MIX = ROOT / "tests" / "data" / "tok" / "mix.jsonl.zst"
 CORPUS = ROOT / "bench" / "data" / "corpus-en.jsonl"
-
-
-def load_encoding(name):
-    def local_load(url, expected_hash=None):
-        return tiktoken.load.load_tiktoken_bpe(str(SHARED_TOK / url.rsplit("/", 1)[1]),
-                                               expected_hash=expected_hash)
-    openai_public.load_tiktoken_bpe = local_load
-    return tiktoken.Encoding(**getattr(openai_public, name)())
-
 
 def read_jsonl(path):
     if path.suffix == ".zst":
         data = subprocess.run(["zstd", "-dc", str(path)], check=True, capture_output=True).stdout
         return [json.loads(l)["text"] for l in data.decode("utf-8").split("\n") if l]
     return [json.loads(l)["text"] for l in open(path, encoding="utf-8")]
-
 
 def take(texts, mb):
     out, n = [], 0
@@ -66,10 +54,8 @@ def take(texts, mb):
         n += len(t.encode("utf-8"))
     return out
 
-
 def first_diff(a, b):
     return next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
-
 
 def compare(label, texts, ours, theirs, decode, ours_name, theirs_name):
     """ours, theirs: lists of id lists, one per text; decode: a pair of id -> token string"""
@@ -97,14 +83,12 @@ def compare(label, texts, ours, theirs, decode, ours_name, theirs_name):
         print(f"    first difference: document {first} ({len(texts[first])} chars), token {k}:\n"
               f"      {ours_name:10} {show(a, decode[0])}\n      {theirs_name:10} {show(b, decode[1])}")
 
-
 def main():
     tmp = Path(tempfile.mkdtemp(prefix="tok-hf-", dir=ROOT / "bench" / "data"))
     try:
         run(tmp)
     finally:
         shutil.rmtree(tmp)
-
 
 def run(tmp):
     ap = argparse.ArgumentParser()
@@ -160,7 +144,6 @@ def run(tmp):
     hf = Tokenizer.from_file(str(js))
     theirs = [e.ids for e in hf.encode_batch(held, add_special_tokens=False)]
     compare("held-out", held, ours, theirs, (hf.id_to_token, hf.id_to_token), "bpe-encode", "HF")
-
 
 if __name__ == "__main__":
     main()

@@ -62,6 +62,7 @@ static void usage(void)
 struct ctx {
 	cm_filter *f;
 	const char *const *specials;
+	size_t special_len[256];
 	size_t nspecials;
 	int nthreads;
 	cm_tok_ctx **tc;
@@ -80,36 +81,26 @@ static void count_piece(const char *p, size_t n, void *arg)
 	bt_counts_add(arg, p, n, 1);
 }
 
-static size_t find_from(const char *s, size_t n, size_t from, const char *what)
-{
-	const char *f = from < n ? memmem(s + from, n - from, what, strlen(what)) : NULL;
+struct count_arg {
+	cm_tok_ctx *tc;
+	bt_counts *counts;
+};
 
-	return f ? (size_t)(f - s) : SIZE_MAX;
+static void count_cut(const char *p, size_t n, long which, void *arg)
+{
+	struct count_arg *a = arg;
+
+	(void)which;	/* the special token itself is not counted */
+	cm_tok_split(a->tc, p, n, count_piece, a->counts);
 }
 
 /* Count the pieces of one document, cutting it at special tokens' texts first. */
 static void count_doc(struct ctx *c, int tid, const char *s, size_t n)
 {
-	size_t next[256], pos = 0, k;
+	struct count_arg a = { c->tc[tid], c->counts[tid] };
+	size_t next[256];
 
-	for (k = 0; k < c->nspecials; k++)
-		next[k] = find_from(s, n, 0, c->specials[k]);
-	for (;;) {
-		size_t at = n, best = SIZE_MAX;
-
-		for (k = 0; k < c->nspecials; k++)
-			if (next[k] < at) {
-				at = next[k];
-				best = k;
-			}
-		cm_tok_split(c->tc[tid], s + pos, at - pos, count_piece, c->counts[tid]);
-		if (best == SIZE_MAX)
-			return;
-		pos = at + strlen(c->specials[best]);
-		for (k = 0; k < c->nspecials; k++)
-			if (next[k] < pos)
-				next[k] = find_from(s, n, pos, c->specials[k]);
-	}
+	cm_cut_at(s, n, c->specials, c->special_len, c->nspecials, next, count_cut, &a);
 }
 
 static void flush(struct ctx *c)
@@ -223,6 +214,8 @@ int main(int argc, char **argv)
 		cm_usage_error("option '--gzip' does not apply: the output is a tokenizer.json");
 	c.specials = nsp ? specials : default_special;
 	c.nspecials = nsp ? (size_t)nsp : 1;
+	for (i = 0; (size_t)i < c.nspecials; i++)
+		c.special_len[i] = strlen(c.specials[i]);
 	if (vocab_size < 256 + (long long)c.nspecials)
 		cm_usage_error("--vocab-size %lld leaves no room for 256 bytes and %zu special tokens",
 			       vocab_size, c.nspecials);
