@@ -24,6 +24,7 @@ OPENMP ?= -fopenmp
 CFLAGS += -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread $(OPENMP)
 CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -pthread
 LDFLAGS += -pthread $(OPENMP)
+BLAS_LIBS ?= -lopenblas
 LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 # mimalloc replaces malloc in every program (linked first, it interposes): libxml2 allocates
@@ -90,6 +91,29 @@ endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 MODLIBS := $(foreach p,$(PROGS),$(O)/filters/$(p)/lib.a)
 
+# kernels/ (the kernel interface and its CPU backend) and trainer/ (model, data, checkpoints;
+# each lm-*.c there is a program). Kernels are built at -O3: their loops are the hot ones.
+KN_SRC := $(wildcard kernels/*.c)
+KN_OBJ := $(patsubst %.c,$(O)/%.o,$(KN_SRC))
+KN_LIB := $(O)/kernels/libkernels.a
+TR_PROGS := $(basename $(notdir $(wildcard trainer/lm-*.c)))
+TR_SRC := $(filter-out $(addprefix trainer/,$(addsuffix .c,$(TR_PROGS))),$(wildcard trainer/*.c))
+TR_OBJ := $(patsubst %.c,$(O)/%.o,$(TR_SRC))
+TR_LIB := $(O)/trainer/libtrainer.a
+BINS += $(addprefix $(O)/bin/,$(TR_PROGS))
+$(KN_OBJ): OPT := -O3
+$(KN_OBJ) $(TR_OBJ) $(O)/trainer/lm-%.o: CPPFLAGS += -Ikernels -Itrainer
+$(KN_LIB): $(KN_OBJ)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(TR_LIB): $(TR_OBJ)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(O)/bin/lm-%: $(O)/trainer/lm-%.o $(TR_LIB) $(KN_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(BLAS_LIBS)
+
 # C unit tests: tests/unit/NNNN-name.c -> $(O)/tests/NNNN-name, printing TAP
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
@@ -137,12 +161,13 @@ $(O)/libcommon/json-haswell.o: libcommon/json.cpp
 		-mlzcnt -c -o $@ $<
 
 # Unit tests may use any program's modules; jansson is the reference JSON parser.
-$(O)/tests/%: tests/unit/%.c $(MODLIBS) $(LIB)
+$(O)/tests/%: tests/unit/%.c $(MODLIBS) $(TR_LIB) $(KN_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) -Itests/unit $(CFLAGS) -c \
-		-o $@.o $<
-	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS) -ljansson -lbrotlienc
+	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) -Ikernels -Itrainer -Itests/unit \
+		$(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(TR_LIB) $(KN_LIB) $(LIB) $(LDLIBS) -ljansson \
+		-lbrotlienc $(BLAS_LIBS)
 
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)

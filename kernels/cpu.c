@@ -1,0 +1,650 @@
+/* cpu.c - the CPU backend: fp32, OpenMP over rows, OpenBLAS for matrix products.
+ *
+ * Every loop splits work so that each output element is written by one thread in a fixed
+ * order (reductions go to per-thread partials summed in order): results depend only on the
+ * thread count, so a resumed run repeats an uninterrupted one bit for bit.
+ * Attention keeps no T x T matrix: the forward saves each query's log-sum-exp and the
+ * backward recomputes the probabilities from it (the contract the CUDA kernel shares).
+ */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kernels.h"
+
+#define F(t) ((float *)(t)->data)
+#define IDS(t) ((int32_t *)(t)->data)
+
+static int64_t rows_of(const kn_tensor *t, int64_t cols)
+{
+	return t->n / cols;
+}
+
+static int64_t last_dim(const kn_tensor *t)
+{
+	return t->shape[t->ndim - 1];
+}
+
+static kn_tensor *cpu_alloc(kn_backend *be, kn_dtype dt, int ndim, const int64_t *shape)
+{
+	kn_tensor *t = cm_xcalloc(1, sizeof *t);
+	t->be = be;
+	t->dtype = dt;
+	kn_reshape(t, ndim, shape);
+	size_t bytes = (size_t)t->n * kn_dtype_size(dt);
+	/* 64-byte aligned for vector loads; calloc-like so fresh buffers read as zero */
+	if (posix_memalign(&t->data, 64, bytes ? bytes : 64))
+		cm_die("out of memory allocating %zu bytes", bytes);
+	memset(t->data, 0, bytes);
+	return t;
+}
+
+static void cpu_free(kn_tensor *t)
+{
+	if (!t->base)
+		free(t->data);
+	free(t);
+}
+
+static void cpu_upload(kn_tensor *t, const void *host, size_t bytes, size_t off)
+{
+	memcpy((char *)t->data + off, host, bytes);
+}
+
+static void cpu_download(const kn_tensor *t, void *host, size_t bytes, size_t off)
+{
+	memcpy(host, (const char *)t->data + off, bytes);
+}
+
+static void cpu_zero(kn_tensor *t)
+{
+	memset(t->data, 0, kn_bytes(t));
+}
+
+static void cpu_copy(kn_tensor *dst, const kn_tensor *src)
+{
+	memcpy(dst->data, src->data, kn_bytes(src));
+}
+
+static void cpu_sync(kn_backend *be)
+{
+	(void)be;
+}
+
+static void cpu_embed(kn_tensor *out, const kn_tensor *tok, const kn_tensor *pos,
+		      const kn_tensor *wte, const kn_tensor *wpe, int T)
+{
+	int64_t C = last_dim(out), N = tok->n;
+	const int32_t *tk = IDS(tok), *ps = pos ? IDS(pos) : NULL;
+	float *o = F(out);
+	const float *te = F(wte), *pe = wpe ? F(wpe) : NULL;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < N; i++) {
+		const float *a = te + (int64_t)tk[i] * C;
+		float *y = o + i * C;
+		if (pe) {
+			const float *b = pe + (int64_t)(ps ? ps[i] : (int32_t)(i % T)) * C;
+			for (int64_t c = 0; c < C; c++)
+				y[c] = a[c] + b[c];
+		} else {
+			memcpy(y, a, C * sizeof(float));
+		}
+	}
+}
+
+static void cpu_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dout,
+			  const kn_tensor *tok, const kn_tensor *pos, int T)
+{
+	int64_t C = last_dim(dout), N = tok->n;
+	const int32_t *tk = IDS(tok), *ps = pos ? IDS(pos) : NULL;
+	const float *d = F(dout);
+	float *gte = dwte ? F(dwte) : NULL, *gpe = dwpe ? F(dwpe) : NULL;
+	/* each thread owns a slice of the channels: no two threads touch one element */
+#pragma omp parallel
+	{
+		int nt = omp_get_num_threads(), id = omp_get_thread_num();
+		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
+		for (int64_t i = 0; i < N; i++) {
+			const float *g = d + i * C;
+			if (gte) {
+				float *y = gte + (int64_t)tk[i] * C;
+				for (int64_t c = c0; c < c1; c++)
+					y[c] += g[c];
+			}
+			if (gpe) {
+				float *y = gpe + (int64_t)(ps ? ps[i] : (int32_t)(i % T)) * C;
+				for (int64_t c = c0; c < c1; c++)
+					y[c] += g[c];
+			}
+		}
+	}
+}
+
+static void cpu_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
+		       const kn_tensor *bias)
+{
+	int64_t OC = w->shape[0], C = w->shape[1], N = rows_of(inp, C);
+	float *o = F(out);
+	float beta = 0.0f;
+	if (bias) {
+		const float *b = F(bias);
+#pragma omp parallel for schedule(static)
+		for (int64_t i = 0; i < N; i++)
+			memcpy(o + i * OC, b, OC * sizeof(float));
+		beta = 1.0f;
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f, F(inp),
+		    (int)C, F(w), (int)C, beta, o, (int)OC);
+}
+
+static void colsum_add(float *dst, const float *m, int64_t N, int64_t C)
+{
+#pragma omp parallel
+	{
+		int nt = omp_get_num_threads(), id = omp_get_thread_num();
+		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
+		for (int64_t i = 0; i < N; i++) {
+			const float *r = m + i * C;
+			for (int64_t c = c0; c < c1; c++)
+				dst[c] += r[c];
+		}
+	}
+}
+
+static void cpu_matmul_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tensor *dout,
+			   const kn_tensor *inp, const kn_tensor *w)
+{
+	int64_t OC = w->shape[0], C = w->shape[1], N = rows_of(dout, OC);
+	if (dinp)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)OC, 1.0f,
+			    F(dout), (int)OC, F(w), (int)C, 1.0f, F(dinp), (int)C);
+	if (dw)
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)OC, (int)C, (int)N, 1.0f,
+			    F(dout), (int)OC, F(inp), (int)C, 1.0f, F(dw), (int)C);
+	if (dbias)
+		colsum_add(F(dbias), F(dout), N, OC);
+}
+
+static void cpu_residual_norm(kn_tensor *res, kn_tensor *out, kn_tensor *mean, kn_tensor *rstd,
+			      const kn_tensor *a, const kn_tensor *b, const kn_tensor *w,
+			      const kn_tensor *bias, float eps)
+{
+	int64_t C = last_dim(res), N = rows_of(res, C);
+	float *r = F(res), *o = F(out), *mu = mean ? F(mean) : NULL, *rs = F(rstd);
+	const float *pa = a ? F(a) : NULL, *pb = b ? F(b) : NULL, *pw = F(w);
+	const float *pbias = bias ? F(bias) : NULL;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < N; i++) {
+		float *x = r + i * C, *y = o + i * C;
+		if (pa) {
+			const float *u = pa + i * C, *v = pb + i * C;
+			for (int64_t c = 0; c < C; c++)
+				x[c] = u[c] + v[c];
+		}
+		float m = 0.0f, s;
+		if (mu) {
+			for (int64_t c = 0; c < C; c++)
+				m += x[c];
+			m /= (float)C;
+		}
+		float var = 0.0f;
+		for (int64_t c = 0; c < C; c++) {
+			float d = x[c] - m;
+			var += d * d;
+		}
+		s = 1.0f / sqrtf(var / (float)C + eps);
+		for (int64_t c = 0; c < C; c++)
+			y[c] = (x[c] - m) * s * pw[c] + (pbias ? pbias[c] : 0.0f);
+		if (mu)
+			mu[i] = m;
+		rs[i] = s;
+	}
+}
+
+static void cpu_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tensor *dout,
+			 const kn_tensor *inp, const kn_tensor *w, const kn_tensor *mean,
+			 const kn_tensor *rstd)
+{
+	int64_t C = last_dim(inp), N = rows_of(inp, C);
+	const float *x = F(inp), *d = F(dout), *pw = F(w), *rs = F(rstd);
+	const float *mu = mean ? F(mean) : NULL;
+	float *di = F(dinp);
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < N; i++) {
+		const float *xi = x + i * C, *gi = d + i * C;
+		float m = mu ? mu[i] : 0.0f, s = rs[i];
+		float sum_g = 0.0f, sum_gx = 0.0f;
+		for (int64_t c = 0; c < C; c++) {
+			float g = gi[c] * pw[c], xh = (xi[c] - m) * s;
+			sum_g += g;
+			sum_gx += g * xh;
+		}
+		sum_g /= (float)C;
+		sum_gx /= (float)C;
+		float *y = di + i * C;
+		for (int64_t c = 0; c < C; c++) {
+			float g = gi[c] * pw[c], xh = (xi[c] - m) * s;
+			float v = g - xh * sum_gx;
+			if (mu)
+				v -= sum_g;
+			y[c] += v * s;
+		}
+	}
+	float *gw = dw ? F(dw) : NULL, *gb = dbias ? F(dbias) : NULL;
+	if (!gw && !gb)
+		return;
+#pragma omp parallel
+	{
+		int nt = omp_get_num_threads(), id = omp_get_thread_num();
+		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
+		for (int64_t i = 0; i < N; i++) {
+			const float *xi = x + i * C, *gi = d + i * C;
+			float m = mu ? mu[i] : 0.0f, s = rs[i];
+			for (int64_t c = c0; c < c1; c++) {
+				if (gw)
+					gw[c] += gi[c] * (xi[c] - m) * s;
+				if (gb)
+					gb[c] += gi[c];
+			}
+		}
+	}
+}
+
+static void cpu_add(kn_tensor *out, const kn_tensor *a, const kn_tensor *b)
+{
+	float *o = F(out);
+	const float *x = F(a), *y = F(b);
+	int64_t n = out->n;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n; i++)
+		o[i] = x[i] + y[i];
+}
+
+#define GELU_K 0.7978845608028654f	/* sqrt(2 / pi) */
+
+static void cpu_gelu(kn_tensor *out, const kn_tensor *inp)
+{
+	float *o = F(out);
+	const float *x = F(inp);
+	int64_t n = out->n;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n; i++) {
+		float v = x[i];
+		o[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+	}
+}
+
+static void cpu_gelu_bwd(kn_tensor *dinp, const kn_tensor *inp, const kn_tensor *dout)
+{
+	float *di = F(dinp);
+	const float *x = F(inp), *d = F(dout);
+	int64_t n = dinp->n;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n; i++) {
+		float v = x[i], u = GELU_K * (v + 0.044715f * v * v * v);
+		float th = tanhf(u), sech2 = 1.0f - th * th;
+		float g = 0.5f * (1.0f + th) + 0.5f * v * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
+		di[i] += g * d[i];
+	}
+}
+
+static void cpu_swiglu(kn_tensor *out, const kn_tensor *gu)
+{
+	int64_t H = last_dim(out), N = rows_of(out, H);
+	float *o = F(out);
+	const float *p = F(gu);
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < N; i++) {
+		const float *g = p + i * 2 * H, *u = g + H;
+		float *y = o + i * H;
+		for (int64_t j = 0; j < H; j++)
+			y[j] = g[j] / (1.0f + expf(-g[j])) * u[j];
+	}
+}
+
+static void cpu_swiglu_bwd(kn_tensor *dgu, const kn_tensor *gu, const kn_tensor *dout)
+{
+	int64_t H = last_dim(dout), N = rows_of(dout, H);
+	float *dp = F(dgu);
+	const float *p = F(gu), *d = F(dout);
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < N; i++) {
+		const float *g = p + i * 2 * H, *u = g + H, *dy = d + i * H;
+		float *dg = dp + i * 2 * H, *du = dg + H;
+		for (int64_t j = 0; j < H; j++) {
+			float sg = 1.0f / (1.0f + expf(-g[j])), silu = g[j] * sg;
+			du[j] += dy[j] * silu;
+			dg[j] += dy[j] * u[j] * sg * (1.0f + g[j] * (1.0f - sg));
+		}
+	}
+}
+
+static void cpu_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s, float theta,
+		     int inverse)
+{
+	int64_t N = (int64_t)s->B * s->T, hd = s->hd, half = hd / 2;
+	int64_t W = (int64_t)(s->nh + 2 * s->nkv) * hd, nrot = s->nh + s->nkv;
+	float *p = F(qkv);
+	const int32_t *ps = pos ? IDS(pos) : NULL;
+	float sign = inverse ? -1.0f : 1.0f;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < N; i++) {
+		float cs[512], sn[512];
+		float at = (float)(ps ? ps[i] : (int32_t)(i % s->T));
+		for (int64_t j = 0; j < half; j++) {
+			/* as Hugging Face computes it: fp32 inverse frequencies times the position */
+			float inv = 1.0f / powf(theta, (float)(2 * j) / (float)hd);
+			float a = at * inv;
+			cs[j] = cosf(a);
+			sn[j] = sign * sinf(a);
+		}
+		for (int64_t h = 0; h < nrot; h++) {
+			float *x = p + i * W + h * hd;
+			for (int64_t j = 0; j < half; j++) {
+				float x1 = x[j], x2 = x[j + half];
+				x[j] = x1 * cs[j] - x2 * sn[j];
+				x[j + half] = x2 * cs[j] + x1 * sn[j];
+			}
+		}
+	}
+}
+
+/* The first position of token t's document in its row (doc gives it, else 0). */
+static inline int64_t doc_start(const int32_t *doc, int64_t row0, int64_t t)
+{
+	return doc ? doc[row0 + t] : 0;
+}
+
+static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
+			  const kn_tensor *doc, const kn_attn_shape *s)
+{
+	int B = s->B, T = s->T, nh = s->nh, nkv = s->nkv, hd = s->hd, grp = nh / nkv;
+	int64_t W = (int64_t)(nh + 2 * nkv) * hd, OW = (int64_t)nh * hd;
+	const float *p = F(qkv);
+	const int32_t *dc = doc ? IDS(doc) : NULL;
+	float *o = F(out), *L = F(lse);
+	float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel
+	{
+		float *sc = cm_xmalloc((size_t)T * sizeof(float));
+#pragma omp for schedule(static) collapse(2)
+		for (int b = 0; b < B; b++)
+			for (int h = 0; h < nh; h++) {
+				int64_t r0 = (int64_t)b * T;
+				int64_t koff = (int64_t)(nh + h / grp) * hd;
+				int64_t voff = (int64_t)(nh + nkv + h / grp) * hd;
+				for (int t = 0; t < T; t++) {
+					const float *q = p + (r0 + t) * W + (int64_t)h * hd;
+					int64_t t0 = doc_start(dc, r0, t);
+					float mx = -INFINITY;
+					for (int64_t u = t0; u <= t; u++) {
+						const float *k = p + (r0 + u) * W + koff;
+						float d = 0.0f;
+						for (int j = 0; j < hd; j++)
+							d += q[j] * k[j];
+						d *= scale;
+						sc[u] = d;
+						if (d > mx)
+							mx = d;
+					}
+					float sum = 0.0f;
+					for (int64_t u = t0; u <= t; u++) {
+						sc[u] = expf(sc[u] - mx);
+						sum += sc[u];
+					}
+					float inv = 1.0f / sum;
+					float *y = o + (r0 + t) * OW + (int64_t)h * hd;
+					for (int j = 0; j < hd; j++)
+						y[j] = 0.0f;
+					for (int64_t u = t0; u <= t; u++) {
+						const float *v = p + (r0 + u) * W + voff;
+						float a = sc[u] * inv;
+						for (int j = 0; j < hd; j++)
+							y[j] += a * v[j];
+					}
+					L[((int64_t)b * nh + h) * T + t] = mx + logf(sum);
+				}
+			}
+		free(sc);
+	}
+}
+
+static void cpu_attention_bwd(kn_tensor *dqkv, const kn_tensor *dout, const kn_tensor *out,
+			      const kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
+			      const kn_attn_shape *s)
+{
+	int B = s->B, T = s->T, nh = s->nh, nkv = s->nkv, hd = s->hd, grp = nh / nkv;
+	int64_t W = (int64_t)(nh + 2 * nkv) * hd, OW = (int64_t)nh * hd;
+	const float *p = F(qkv), *dO = F(dout), *O = F(out), *L = F(lse);
+	const int32_t *dc = doc ? IDS(doc) : NULL;
+	float *dp = F(dqkv);
+	float scale = 1.0f / sqrtf((float)hd);
+	/* one task per (row, key/value head): it alone writes that head's dk and dv, and the dq of
+	 * the query heads that share it */
+#pragma omp parallel for schedule(static) collapse(2)
+	for (int b = 0; b < B; b++)
+		for (int g = 0; g < nkv; g++) {
+			int64_t r0 = (int64_t)b * T;
+			int64_t koff = (int64_t)(nh + g) * hd, voff = (int64_t)(nh + nkv + g) * hd;
+			for (int h = g * grp; h < (g + 1) * grp; h++)
+				for (int t = 0; t < T; t++) {
+					const float *q = p + (r0 + t) * W + (int64_t)h * hd;
+					const float *go = dO + (r0 + t) * OW + (int64_t)h * hd;
+					const float *yo = O + (r0 + t) * OW + (int64_t)h * hd;
+					float *dq = dp + (r0 + t) * W + (int64_t)h * hd;
+					float l = L[((int64_t)b * nh + h) * T + t];
+					float D = 0.0f;
+					for (int j = 0; j < hd; j++)
+						D += go[j] * yo[j];
+					for (int64_t u = doc_start(dc, r0, t); u <= t; u++) {
+						const float *k = p + (r0 + u) * W + koff;
+						const float *v = p + (r0 + u) * W + voff;
+						float *dk = dp + (r0 + u) * W + koff;
+						float *dv = dp + (r0 + u) * W + voff;
+						float sdot = 0.0f, dpv = 0.0f;
+						for (int j = 0; j < hd; j++) {
+							sdot += q[j] * k[j];
+							dpv += go[j] * v[j];
+						}
+						float a = expf(sdot * scale - l);
+						float ds = a * (dpv - D) * scale;
+						for (int j = 0; j < hd; j++) {
+							dq[j] += ds * k[j];
+							dk[j] += ds * q[j];
+							dv[j] += a * go[j];
+						}
+					}
+				}
+		}
+}
+
+static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor *kcache,
+				 kn_tensor *vcache, const int32_t *pos, const kn_attn_shape *s,
+				 int Tmax)
+{
+	int B = s->B, nh = s->nh, nkv = s->nkv, hd = s->hd, grp = nh / nkv;
+	int64_t W = (int64_t)(nh + 2 * nkv) * hd, KW = (int64_t)nkv * hd;
+	const float *p = F(qkv);
+	float *kc = F(kcache), *vc = F(vcache), *o = F(out);
+	float scale = 1.0f / sqrtf((float)hd);
+	for (int b = 0; b < B; b++) {
+		memcpy(kc + ((int64_t)b * Tmax + pos[b]) * KW, p + b * W + (int64_t)nh * hd,
+		       KW * sizeof(float));
+		memcpy(vc + ((int64_t)b * Tmax + pos[b]) * KW, p + b * W + (int64_t)(nh + nkv) * hd,
+		       KW * sizeof(float));
+	}
+#pragma omp parallel
+	{
+		float *sc = cm_xmalloc((size_t)Tmax * sizeof(float));
+#pragma omp for schedule(static) collapse(2)
+		for (int b = 0; b < B; b++)
+			for (int h = 0; h < nh; h++) {
+				const float *q = p + b * W + (int64_t)h * hd;
+				int64_t n = pos[b] + 1, g = h / grp;
+				float mx = -INFINITY, sum = 0.0f;
+				for (int64_t u = 0; u < n; u++) {
+					const float *k = kc + ((int64_t)b * Tmax + u) * KW + g * hd;
+					float d = 0.0f;
+					for (int j = 0; j < hd; j++)
+						d += q[j] * k[j];
+					sc[u] = d * scale;
+					if (sc[u] > mx)
+						mx = sc[u];
+				}
+				for (int64_t u = 0; u < n; u++) {
+					sc[u] = expf(sc[u] - mx);
+					sum += sc[u];
+				}
+				float *y = o + (int64_t)b * nh * hd + (int64_t)h * hd;
+				for (int j = 0; j < hd; j++)
+					y[j] = 0.0f;
+				for (int64_t u = 0; u < n; u++) {
+					const float *v = vc + ((int64_t)b * Tmax + u) * KW + g * hd;
+					float a = sc[u] / sum;
+					for (int j = 0; j < hd; j++)
+						y[j] += a * v[j];
+				}
+			}
+		free(sc);
+	}
+}
+
+static void cpu_xent(kn_tensor *losses, kn_tensor *dlogits, const kn_tensor *logits,
+		     const kn_tensor *targets, int V, float dscale)
+{
+	int64_t Vp = last_dim(logits), N = rows_of(logits, Vp);
+	const float *lg = F(logits);
+	const int32_t *tg = IDS(targets);
+	float *ls = losses ? F(losses) : NULL, *dl = dlogits ? F(dlogits) : NULL;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < N; i++) {
+		const float *x = lg + i * Vp;
+		int32_t t = tg[i];
+		float *d = dl ? dl + i * Vp : NULL;
+		if (t < 0) {
+			if (ls)
+				ls[i] = 0.0f;
+			if (d)
+				memset(d, 0, Vp * sizeof(float));
+			continue;
+		}
+		float mx = -INFINITY;
+		for (int64_t j = 0; j < V; j++)
+			if (x[j] > mx)
+				mx = x[j];
+		float sum = 0.0f;
+		for (int64_t j = 0; j < V; j++)
+			sum += expf(x[j] - mx);
+		float lse = mx + logf(sum), xt = x[t];
+		if (ls)
+			ls[i] = lse - xt;
+		if (d) {
+			/* d may alias x: read the target's logit before overwriting */
+			for (int64_t j = 0; j < V; j++)
+				d[j] = dscale * expf(x[j] - lse);
+			d[t] -= dscale;
+			for (int64_t j = V; j < Vp; j++)
+				d[j] = 0.0f;
+		}
+	}
+}
+
+/* Reductions: fixed per-thread slices, partials in double, added in thread order. */
+static double reduce(const kn_tensor *t, int squares)
+{
+	const float *x = F(t);
+	int64_t n = t->n;
+	double part[256] = { 0 };
+	int used = 1;
+#pragma omp parallel
+	{
+		int nt = omp_get_num_threads(), id = omp_get_thread_num();
+		if (nt > 256)
+			nt = 256;
+		if (id < nt) {
+			int64_t a = n * id / nt, b = n * (id + 1) / nt;
+			double acc = 0.0;
+			for (int64_t i = a; i < b; i++)
+				acc += squares ? (double)x[i] * x[i] : (double)x[i];
+			part[id] = acc;
+		}
+		if (id == 0)
+			used = nt;
+	}
+	double s = 0.0;
+	for (int i = 0; i < used; i++)
+		s += part[i];
+	return s;
+}
+
+static double cpu_sumsq(const kn_tensor *t)
+{
+	return reduce(t, 1);
+}
+
+static double cpu_sum(const kn_tensor *t)
+{
+	return reduce(t, 0);
+}
+
+static void cpu_scale(kn_tensor *t, float sc)
+{
+	float *x = F(t);
+	int64_t n = t->n;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n; i++)
+		x[i] *= sc;
+}
+
+static void cpu_adamw(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor *v, float lr,
+		      float b1, float b2, float eps, float wd, float gscale, int64_t step)
+{
+	float *w = F(p), *mm = F(m), *vv = F(v);
+	const float *gg = F(g);
+	int64_t n = p->n;
+	float c1 = 1.0f - powf(b1, (float)step), c2 = 1.0f - powf(b2, (float)step);
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n; i++) {
+		float gi = gg[i] * gscale;
+		float mi = b1 * mm[i] + (1.0f - b1) * gi;
+		float vi = b2 * vv[i] + (1.0f - b2) * gi * gi;
+		mm[i] = mi;
+		vv[i] = vi;
+		float mh = mi / c1, vh = vi / c2;
+		w[i] -= lr * (mh / (sqrtf(vh) + eps) + wd * w[i]);
+	}
+}
+
+const kn_ops kn_cpu_ops = {
+	.name = "cpu",
+	.alloc = cpu_alloc,
+	.free = cpu_free,
+	.upload = cpu_upload,
+	.download = cpu_download,
+	.zero = cpu_zero,
+	.copy = cpu_copy,
+	.sync = cpu_sync,
+	.embed = cpu_embed,
+	.embed_bwd = cpu_embed_bwd,
+	.matmul = cpu_matmul,
+	.matmul_bwd = cpu_matmul_bwd,
+	.residual_norm = cpu_residual_norm,
+	.norm_bwd = cpu_norm_bwd,
+	.add = cpu_add,
+	.gelu = cpu_gelu,
+	.gelu_bwd = cpu_gelu_bwd,
+	.swiglu = cpu_swiglu,
+	.swiglu_bwd = cpu_swiglu_bwd,
+	.rope = cpu_rope,
+	.attention = cpu_attention,
+	.attention_bwd = cpu_attention_bwd,
+	.attention_decode = cpu_attention_decode,
+	.xent = cpu_xent,
+	.sumsq = cpu_sumsq,
+	.sum = cpu_sum,
+	.scale = cpu_scale,
+	.adamw = cpu_adamw,
+};

@@ -1,0 +1,151 @@
+/* kernels.h - the transformer kernel interface: every operation the model needs, forward and
+ * backward, behind one table of functions per backend (CPU here, CUDA beside it).
+ *
+ * The model code calls only these functions. Tensors are opaque handles allocated by the
+ * backend (shape, dtype, device); the host reads or writes them only through kn_upload and
+ * kn_download, and scalars (loss, gradient norm) come back only through explicit readbacks.
+ * Parameters, gradients and optimizer state live in flat buffers: a parameter is a view into
+ * one, so a single fused AdamW pass covers them all.
+ *
+ * Conventions, the same for every backend:
+ * - Row-major; a matrix product's weight is [out, in] (PyTorch's nn.Linear layout).
+ * - Tokens are flattened to N = B x T rows; `T` is given where positions matter.
+ * - Backward functions ADD into every gradient they produce (weights, biases and inputs), as in
+ *   llm.c: gradient accumulation over micro-steps and residual branches come for free; the
+ *   caller zeroes gradient buffers when a sum should start.
+ * - Attention takes `doc`, the row index where each token's document starts (int32 [B x T], or
+ *   NULL for one document per row): a token attends to tokens of its own document only, which
+ *   serves packed SFT samples and batched scoring.
+ * - Cross-entropy takes targets with -1 meaning "ignore this position" and can return each
+ *   token's log-probability of its target (evaluation, DPO, model-based filtering).
+ * - Every function returns nothing; a backend that fails (out of memory, device error) reports
+ *   and exits, as allocation does everywhere in this project.
+ */
+#ifndef KN_KERNELS_H
+#define KN_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { KN_F32, KN_BF16, KN_I32 } kn_dtype;
+
+typedef struct kn_backend kn_backend;
+typedef struct kn_tensor kn_tensor;
+
+#define KN_MAXDIM 4
+
+/* What every backend's tensor starts with; backends may keep more after it. */
+struct kn_tensor {
+	kn_backend *be;
+	kn_dtype dtype;
+	int ndim;
+	int64_t shape[KN_MAXDIM];
+	int64_t n;		/* elements */
+	void *data;		/* device (or host) address of element 0 */
+	kn_tensor *base;	/* the tensor this is a view of, or NULL */
+};
+
+/* Attention shapes: query heads, key/value heads (grouped-query when fewer), head size. */
+typedef struct kn_attn_shape {
+	int B, T;		/* batch rows and positions per row */
+	int nh, nkv, hd;
+} kn_attn_shape;
+
+typedef struct kn_ops {
+	const char *name;
+	kn_tensor *(*alloc)(kn_backend *be, kn_dtype dt, int ndim, const int64_t *shape);
+	void (*free)(kn_tensor *t);
+	void (*upload)(kn_tensor *t, const void *host, size_t bytes, size_t offset);
+	void (*download)(const kn_tensor *t, void *host, size_t bytes, size_t offset);
+	void (*zero)(kn_tensor *t);
+	void (*copy)(kn_tensor *dst, const kn_tensor *src);
+	void (*sync)(kn_backend *be);
+
+	/* out[N,C] = wte[tok] (+ wpe[pos]; pos may be NULL: position = row index mod T) */
+	void (*embed)(kn_tensor *out, const kn_tensor *tok, const kn_tensor *pos,
+		      const kn_tensor *wte, const kn_tensor *wpe, int T);
+	void (*embed_bwd)(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dout,
+			  const kn_tensor *tok, const kn_tensor *pos, int T);
+	/* out[N,OC] = inp[N,C] W[OC,C]^T (+ bias[OC]) */
+	void (*matmul)(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
+		       const kn_tensor *bias);
+	/* dinp += dout W; dw += dout^T inp; dbias += sum of dout (each may be NULL to skip) */
+	void (*matmul_bwd)(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias,
+			   const kn_tensor *dout, const kn_tensor *inp, const kn_tensor *w);
+	/* res = a + b (res may be a); out = norm(res) with saved mean (LayerNorm) and rstd.
+	 * bias == NULL and mean == NULL select RMSNorm. a == NULL: res is the input as it is. */
+	void (*residual_norm)(kn_tensor *res, kn_tensor *out, kn_tensor *mean, kn_tensor *rstd,
+			      const kn_tensor *a, const kn_tensor *b, const kn_tensor *w,
+			      const kn_tensor *bias, float eps);
+	/* dinp += d norm(inp) / d inp applied to dout; dw, dbias += their gradients */
+	void (*norm_bwd)(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tensor *dout,
+			 const kn_tensor *inp, const kn_tensor *w, const kn_tensor *mean,
+			 const kn_tensor *rstd);
+	void (*add)(kn_tensor *out, const kn_tensor *a, const kn_tensor *b);
+	/* GELU, tanh approximation (GPT-2) */
+	void (*gelu)(kn_tensor *out, const kn_tensor *inp);
+	void (*gelu_bwd)(kn_tensor *dinp, const kn_tensor *inp, const kn_tensor *dout);
+	/* SwiGLU on packed [N, 2H] (gate then up): out[N,H] = silu(gate) * up */
+	void (*swiglu)(kn_tensor *out, const kn_tensor *gu);
+	void (*swiglu_bwd)(kn_tensor *dgu, const kn_tensor *gu, const kn_tensor *dout);
+	/* Rotary embedding in place on the q and k heads of packed qkv [N, (nh + 2 nkv) hd],
+	 * rotate-half layout (Hugging Face Llama); pos as in embed. inverse: the backward. */
+	void (*rope)(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s, float theta,
+		     int inverse);
+	/* Causal attention on packed qkv; out [N, nh hd]; lse [B, nh, T] saved for backward. */
+	void (*attention)(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
+			  const kn_tensor *doc, const kn_attn_shape *s);
+	void (*attention_bwd)(kn_tensor *dqkv, const kn_tensor *dout, const kn_tensor *out,
+			      const kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
+			      const kn_attn_shape *s);
+	/* One decoding step: appends each row's k, v (from qkv [B, (nh + 2 nkv) hd], already
+	 * rotated) at position pos[b] of the caches [B, Tmax, nkv hd], then attends over 0..pos[b]. */
+	void (*attention_decode)(kn_tensor *out, const kn_tensor *qkv, kn_tensor *kcache,
+				 kn_tensor *vcache, const int32_t *pos, const kn_attn_shape *s,
+				 int Tmax);
+	/* Softmax cross-entropy over the first V of Vp logits per row. Targets -1 are ignored.
+	 * losses[N] (may be NULL) gets -log p(target) (0 where ignored). When dlogits is given
+	 * (may be the logits tensor itself), it becomes dscale * (softmax - onehot), 0 at ignored
+	 * rows and padded columns. Returns nothing: read losses back, or use kn_sum. */
+	void (*xent)(kn_tensor *losses, kn_tensor *dlogits, const kn_tensor *logits,
+		     const kn_tensor *targets, int V, float dscale);
+	/* sum of squares of t, read back to the host (gradient norm) */
+	double (*sumsq)(const kn_tensor *t);
+	/* sum of t (fp32), read back */
+	double (*sum)(const kn_tensor *t);
+	void (*scale)(kn_tensor *t, float s);
+	/* AdamW on flat buffers: p -= lr (mhat / (sqrt(vhat) + eps) + wd p), gradient scaled by
+	 * gscale first (clipping, accumulation); step counts from 1. */
+	void (*adamw)(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor *v, float lr,
+		      float b1, float b2, float eps, float wd, float gscale, int64_t step);
+} kn_ops;
+
+struct kn_backend {
+	const kn_ops *ops;
+	int threads;
+	void *priv;
+};
+
+/* "cpu" (or "cuda" when built in and a device is present; "auto" picks). NULL when the
+ * backend is not available, with the reason in err. */
+kn_backend *kn_open(const char *name, char *err, size_t errlen);
+void kn_close(kn_backend *be);
+
+/* A view of n contiguous elements of base starting at element off, with the given shape. */
+kn_tensor *kn_view(kn_tensor *base, int64_t off, int ndim, const int64_t *shape);
+kn_tensor *kn_new(kn_backend *be, kn_dtype dt, int ndim, const int64_t *shape);
+kn_tensor *kn_new1(kn_backend *be, kn_dtype dt, int64_t n0);
+kn_tensor *kn_new2(kn_backend *be, kn_dtype dt, int64_t n0, int64_t n1);
+void kn_free(kn_tensor *t);
+size_t kn_dtype_size(kn_dtype dt);
+static inline size_t kn_bytes(const kn_tensor *t)
+{
+	return (size_t)t->n * kn_dtype_size(t->dtype);
+}
+/* Reshape (same element count) without touching the data. */
+void kn_reshape(kn_tensor *t, int ndim, const int64_t *shape);
+void kn_upload(kn_tensor *t, const void *host, size_t bytes);
+void kn_download(const kn_tensor *t, void *host, size_t bytes);
+
+/* the CPU backend's table, for tests that call a reference directly */
+extern const kn_ops kn_cpu_ops;
+#endif

@@ -1,0 +1,191 @@
+/* 8020-model.c - the whole model against PyTorch/transformers: loss, logits, per-token
+ * log-probabilities and every gradient for GPT-2 and Llama (untied and tied) on the same
+ * weights and batch (tests/data/lm, made by gen-fixtures.py); Hugging Face weights in and out. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "cli.h"
+#include "kernels.h"
+#include "model.h"
+#include "safetensors.h"
+#include "tap.h"
+
+#define TOL 1e-4
+
+/* ||a - b|| / ||b|| */
+static double relerr(const float *a, const float *b, size_t n)
+{
+	double d = 0, s = 0;
+	for (size_t i = 0; i < n; i++) {
+		d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+		s += (double)b[i] * b[i];
+	}
+	return s > 0 ? sqrt(d / s) : sqrt(d);
+}
+
+static float *tensor_f32(const cm_st *st, const char *name, int64_t *n)
+{
+	const cm_st_tensor *t = cm_st_find(st, name);
+	if (!t)
+		return NULL;
+	float *b = cm_xmalloc((size_t)t->n * sizeof(float));
+	cm_st_to_f32(t, 0, t->n, b);
+	*n = t->n;
+	return b;
+}
+
+static void check_model(kn_backend *be, const char *dir)
+{
+	char err[1024], p[4200];
+	lm_config cfg;
+	if (!ok(lm_ckpt_config(dir, &cfg, err, sizeof err) == 0, "%s: config.json read", dir))
+		printf("# %s\n", err);
+	lm_model *m = lm_model_new(be, &cfg, 1);
+	int loaded = lm_load_weights(m, dir, err, sizeof err) == 0;
+	if (!ok(loaded, "%s: weights loaded", dir))
+		printf("# %s\n", err);
+	snprintf(p, sizeof p, "%s/expect.safetensors", dir);
+	cm_st *ex = cm_st_open(p, err, sizeof err);
+	if (!ex || !loaded) {
+		ok(0, "%s: fixture opened: %s", dir, err);
+		lm_model_free(m);
+		return;
+	}
+	const cm_st_tensor *tt = cm_st_find(ex, "tokens"), *tg = cm_st_find(ex, "targets");
+	int B = (int)tt->shape[0], T = (int)tt->shape[1], V = cfg.vocab, Vp = cfg.vocab_padded;
+	int32_t *tok = cm_xmalloc(B * T * sizeof(int32_t)), *tgt = cm_xmalloc(B * T * sizeof(int32_t));
+	memcpy(tok, tt->data, B * T * sizeof(int32_t));
+	memcpy(tgt, tg->data, B * T * sizeof(int32_t));
+	int count = 0;
+	for (int i = 0; i < B * T; i++)
+		count += tgt[i] >= 0;
+
+	lm_forward(m, B, T, tok, NULL, NULL);
+	float *lg = cm_xmalloc((size_t)B * T * Vp * sizeof(float)), *got = cm_xmalloc((size_t)B * T * V * sizeof(float));
+	kn_download(lm_logits(m), lg, (size_t)B * T * Vp * sizeof(float));
+	for (int i = 0; i < B * T; i++)
+		memcpy(got + (size_t)i * V, lg + (size_t)i * Vp, V * sizeof(float));
+	int64_t n = 0;
+	float *want = tensor_f32(ex, "logits", &n);
+	double e = relerr(got, want, (size_t)n);
+	ok(n == (int64_t)B * T * V && e < TOL, "%s: logits match (rel. error %.2e)", dir, e);
+	free(want);
+
+	float *losses = cm_xmalloc(B * T * sizeof(float)), *lp = cm_xmalloc(B * T * sizeof(float));
+	double sum = lm_loss(m, tgt, 0.0f, losses);
+	float mean = (float)(sum / count), *wl = tensor_f32(ex, "loss", &n);
+	e = fabs(mean - wl[0]) / fabs(wl[0]);
+	ok(e < TOL, "%s: loss %.7f matches %.7f (rel. error %.2e)", dir, mean, wl[0], e);
+	free(wl);
+	for (int i = 0; i < B * T; i++)
+		lp[i] = -losses[i];
+	want = tensor_f32(ex, "logprobs", &n);
+	e = relerr(lp, want, (size_t)n);
+	ok(e < TOL, "%s: per-token log-probabilities match (rel. error %.2e)", dir, e);
+	free(want);
+
+	/* gradients of the mean loss */
+	lm_forward(m, B, T, tok, NULL, NULL);
+	m->be->ops->zero(m->grads);
+	lm_loss(m, tgt, 1.0f / (float)count, NULL);
+	lm_backward(m);
+	int ngrad = 0, badg = 0;
+	double worst = 0;
+	char worst_name[128] = "";
+	for (size_t k = 0; k < ex->n; k++) {
+		const char *name = ex->t[k].name;
+		if (strncmp(name, "grad.", 5))
+			continue;
+		ngrad++;
+		const lm_hf_tensor *h = lm_hf_find(m, name + 5);
+		if (!h) {
+			badg++;
+			printf("# no parameter for %s\n", name);
+			continue;
+		}
+		float *g = cm_xmalloc((size_t)(h->rows * h->cols) * sizeof(float));
+		lm_hf_get(m, h, m->grads, g);
+		want = tensor_f32(ex, name, &n);
+		e = n == h->rows * h->cols ? relerr(g, want, (size_t)n) : 1.0;
+		if (e > worst) {
+			worst = e;
+			snprintf(worst_name, sizeof worst_name, "%s", name + 5);
+		}
+		if (e >= TOL) {
+			badg++;
+			printf("# %s: rel. error %.2e\n", name, e);
+		}
+		free(g);
+		free(want);
+	}
+	ok(ngrad == m->nhf && badg == 0, "%s: all %d gradients match (worst %.2e, %s)", dir, ngrad,
+	   worst, worst_name);
+
+	/* save, load into a fresh model: the same parameters, bit for bit */
+	char tmp[] = "/tmp/c2lm-8020-XXXXXX";
+	int fd = mkstemp(tmp);
+	close(fd);
+	ok(lm_save_weights(m, tmp, err, sizeof err) == 0, "%s: weights saved", dir);
+	lm_model *m2 = lm_model_new(be, &cfg, 0);
+	if (!ok(lm_load_weights(m2, tmp, err, sizeof err) == 0, "%s: saved weights load", dir))
+		printf("# %s\n", err);
+	float *a = cm_xmalloc((size_t)m->nparams * 4), *b = cm_xmalloc((size_t)m->nparams * 4);
+	kn_download(m->params, a, (size_t)m->nparams * 4);
+	kn_download(m2->params, b, (size_t)m->nparams * 4);
+	ok(!memcmp(a, b, (size_t)m->nparams * 4), "%s: round trip is exact", dir);
+	unlink(tmp);
+	free(a);
+	free(b);
+	lm_model_free(m2);
+
+	free(tok);
+	free(tgt);
+	free(lg);
+	free(got);
+	free(losses);
+	free(lp);
+	cm_st_close(ex);
+	lm_model_free(m);
+}
+
+static void check_mismatch(kn_backend *be, const char *srcdir)
+{
+	char err[1024], dir[4096];
+	lm_config cfg;
+	snprintf(dir, sizeof dir, "%s/tests/data/lm/llama", srcdir);
+	lm_ckpt_config(dir, &cfg, err, sizeof err);
+	cfg.tied = 1;	/* the checkpoint has lm_head: a tied config does not fit... */
+	cfg.hidden = 96;	/* ...nor does another MLP width */
+	lm_model *m = lm_model_new(be, &cfg, 0);
+	ok(lm_load_weights(m, dir, err, sizeof err) < 0 && strstr(err, "gate_proj") &&
+	   strstr(err, "[80x32]"), "a config that does not fit the checkpoint is refused: %s", err);
+	lm_model_free(m);
+	snprintf(dir, sizeof dir, "%s/tests/data/lm/gpt2/config.json", srcdir);
+	m = lm_model_new(be, &cfg, 0);
+	ok(lm_load_weights(m, dir, err, sizeof err) < 0 && strstr(err, "header"),
+	   "a file that is not safetensors is refused: %s", err);
+	lm_model_free(m);
+	snprintf(dir, sizeof dir, "%s/tests/data/lm/nonexistent", srcdir);
+	ok(lm_ckpt_config(dir, &cfg, err, sizeof err) < 0 && strstr(err, "cannot open"),
+	   "a missing checkpoint is an error: %s", err);
+}
+
+int main(void)
+{
+	cm_init("8020-model");
+	const char *src = getenv("SRCDIR") ? getenv("SRCDIR") : ".";
+	char err[256], dir[4096];
+	kn_backend *be = kn_open("cpu", err, sizeof err);
+	const char *names[] = { "gpt2", "llama", "llama-tied" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(dir, sizeof dir, "%s/tests/data/lm/%s", src, names[i]);
+		check_model(be, dir);
+	}
+	check_mismatch(be, src);
+	kn_close(be);
+	return tap_done();
+}

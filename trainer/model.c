@@ -1,0 +1,907 @@
+/* model.c - the transformer's configuration, parameters, forward, backward and decoding step.
+ *
+ * Forward and backward follow llm.c's layout: a residual stream per layer kept for the
+ * backward, one gradient buffer for the residual stream that each layer's backward adds into.
+ *
+ *   x0 = embed(tokens)                        (GPT-2: + positions)
+ *   per layer: h = norm1(x); qkv = h Wqkv (+ rope); a = attention(qkv); x' = x + a Wo
+ *              h = norm2(x'); f = act(h Wfc); x'' = x' + f Wproj
+ *   logits = norm_f(x) Whead                  (Whead = Wte when tied)
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model.h"
+
+/* Presets */
+
+static const struct preset {
+	const char *name;
+	lm_config c;
+} presets[] = {
+	{ "tiny", { .style = LM_GPT2, .vocab = 50257, .ctx = 256, .layers = 4, .heads = 4,
+		    .dim = 128, .tied = 1, .norm_eps = 1e-5f } },
+	{ "small", { .style = LM_GPT2, .vocab = 50257, .ctx = 512, .layers = 6, .heads = 6,
+		     .dim = 384, .tied = 1, .norm_eps = 1e-5f } },
+	{ "gpt2-124m", { .style = LM_GPT2, .vocab = 50257, .ctx = 1024, .layers = 12, .heads = 12,
+			 .dim = 768, .tied = 1, .norm_eps = 1e-5f } },
+	{ "llama-125m", { .style = LM_LLAMA, .vocab = 50257, .ctx = 2048, .layers = 12,
+			  .heads = 12, .kv_heads = 4, .dim = 768, .hidden = 2304, .tied = 1,
+			  .norm_eps = 1e-5f, .rope_theta = 10000.0f } },
+};
+
+const char *lm_presets(void)
+{
+	return "tiny, small, gpt2-124m, llama-125m";
+}
+
+static void config_finish(lm_config *c)
+{
+	if (!c->kv_heads)
+		c->kv_heads = c->heads;
+	if (!c->head_dim && c->heads)
+		c->head_dim = c->dim / c->heads;
+	if (!c->hidden)
+		c->hidden = 4 * c->dim;
+	c->vocab_padded = (c->vocab + 63) / 64 * 64;
+}
+
+int lm_config_check(const lm_config *c, char *err, size_t errlen)
+{
+	const char *bad = NULL;
+	if (c->vocab < 2 || c->vocab > (1 << 24))
+		bad = "vocabulary size out of range (2 to 16M)";
+	else if (c->ctx < 1 || c->ctx > (1 << 20))
+		bad = "context length out of range";
+	else if (c->layers < 1 || c->layers > 1024 || c->dim < 1 || c->dim > 65536)
+		bad = "layers or width out of range";
+	else if (c->heads < 1 || c->kv_heads < 1 || c->heads % c->kv_heads)
+		bad = "attention heads must be a multiple of key/value heads";
+	else if (c->head_dim < 2 || c->head_dim > 1024 || c->head_dim % 2)
+		bad = "head size must be even and at most 1024";
+	else if (c->style == LM_GPT2 && (c->heads != c->kv_heads || c->heads * c->head_dim != c->dim))
+		bad = "GPT-2 style needs heads x head size = width and no grouped-query attention";
+	else if (c->hidden < 1 || c->hidden > (1 << 20))
+		bad = "hidden size out of range";
+	else if (!(c->norm_eps > 0.0f))
+		bad = "norm epsilon must be positive";
+	else if (c->style == LM_LLAMA && !(c->rope_theta > 0.0f))
+		bad = "rope_theta must be positive";
+	if (bad) {
+		snprintf(err, errlen, "model config: %s", bad);
+		return -1;
+	}
+	return 0;
+}
+
+static int jint(json_t *o, const char *k, int *dst)
+{
+	json_t *v = json_object_get(o, k);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (1 << 30))
+		return -1;
+	*dst = (int)json_integer_value(v);
+	return 1;
+}
+
+static int jfloat(json_t *o, const char *k, float *dst)
+{
+	json_t *v = json_object_get(o, k);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_number(v))
+		return -1;
+	*dst = (float)json_number_value(v);
+	return 1;
+}
+
+int lm_config_parse(lm_config *c, const char *js, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loads(js, 0, &je);
+	if (!o || !json_is_object(o)) {
+		snprintf(err, errlen, "model config: not a JSON object: %s", o ? "" : je.text);
+		json_decref(o);
+		return -1;
+	}
+	memset(c, 0, sizeof *c);
+	c->bos = c->eos = -1;
+	json_t *mt = json_object_get(o, "model_type");
+	const char *type = json_is_string(mt) ? json_string_value(mt) : "";
+	int bad = 0;
+	if (!strcmp(type, "gpt2")) {
+		c->style = LM_GPT2;
+		c->tied = 1;
+		c->norm_eps = 1e-5f;
+		bad |= jint(o, "n_embd", &c->dim) < 0 || jint(o, "n_layer", &c->layers) < 0 ||
+		       jint(o, "n_head", &c->heads) < 0 || jint(o, "n_positions", &c->ctx) < 0 ||
+		       jint(o, "n_inner", &c->hidden) < 0 ||
+		       jfloat(o, "layer_norm_epsilon", &c->norm_eps) < 0;
+		json_t *act = json_object_get(o, "activation_function");
+		if (json_is_string(act) && strcmp(json_string_value(act), "gelu_new") &&
+		    strcmp(json_string_value(act), "gelu_pytorch_tanh")) {
+			snprintf(err, errlen, "model config: activation '%s' (this trainer has GPT-2's "
+				 "tanh GELU)", json_string_value(act));
+			json_decref(o);
+			return -1;
+		}
+	} else if (!strcmp(type, "llama")) {
+		c->style = LM_LLAMA;
+		c->norm_eps = 1e-6f;
+		c->rope_theta = 10000.0f;
+		bad |= jint(o, "hidden_size", &c->dim) < 0 ||
+		       jint(o, "intermediate_size", &c->hidden) < 0 ||
+		       jint(o, "num_hidden_layers", &c->layers) < 0 ||
+		       jint(o, "num_attention_heads", &c->heads) < 0 ||
+		       jint(o, "num_key_value_heads", &c->kv_heads) < 0 ||
+		       jint(o, "head_dim", &c->head_dim) < 0 ||
+		       jint(o, "max_position_embeddings", &c->ctx) < 0 ||
+		       jfloat(o, "rms_norm_eps", &c->norm_eps) < 0 ||
+		       jfloat(o, "rope_theta", &c->rope_theta) < 0;
+		json_t *rp = json_object_get(o, "rope_parameters");
+		json_t *rt = json_object_get(rp, "rope_type");
+		if (json_is_object(rp))
+			bad |= jfloat(rp, "rope_theta", &c->rope_theta) < 0;
+		json_t *rs = json_object_get(o, "rope_scaling");
+		if (json_is_string(rt) && strcmp(json_string_value(rt), "default"))
+			rs = rt;
+		json_t *ab = json_object_get(o, "attention_bias"), *mb = json_object_get(o, "mlp_bias");
+		json_t *act = json_object_get(o, "hidden_act");
+		const char *why = NULL;
+		if (rs && !json_is_null(rs))
+			why = "RoPE scaling is not supported (default RoPE only)";
+		else if (json_is_true(ab) || json_is_true(mb))
+			why = "attention or MLP biases are not supported in Llama style";
+		else if (json_is_string(act) && strcmp(json_string_value(act), "silu"))
+			why = "hidden_act must be silu";
+		if (why) {
+			snprintf(err, errlen, "model config: %s", why);
+			json_decref(o);
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "model config: model_type '%s' (gpt2 or llama)", type);
+		json_decref(o);
+		return -1;
+	}
+	bad |= jint(o, "vocab_size", &c->vocab) < 0;
+	json_t *tie = json_object_get(o, "tie_word_embeddings");
+	if (json_is_boolean(tie))
+		c->tied = json_is_true(tie);
+	else if (c->style == LM_LLAMA)
+		c->tied = 0;	/* transformers' LlamaConfig default */
+	jint(o, "bos_token_id", &c->bos);
+	jint(o, "eos_token_id", &c->eos);
+	json_decref(o);
+	if (bad) {
+		snprintf(err, errlen, "model config: a size is not a non-negative integer");
+		return -1;
+	}
+	if (c->style == LM_GPT2 && !c->tied) {
+		snprintf(err, errlen, "model config: GPT-2 style has tied embeddings");
+		return -1;
+	}
+	config_finish(c);
+	return lm_config_check(c, err, errlen);
+}
+
+int lm_config_load(lm_config *c, const char *name, int vocab, char *err, size_t errlen)
+{
+	int found = 0;
+	for (size_t i = 0; i < sizeof presets / sizeof *presets; i++)
+		if (!strcmp(presets[i].name, name)) {
+			*c = presets[i].c;
+			c->bos = c->eos = -1;
+			found = 1;
+		}
+	if (!found) {
+		FILE *f = fopen(name, "r");
+		if (!f) {
+			snprintf(err, errlen, "model '%s' is neither a preset (%s) nor a readable "
+				 "config file", name, lm_presets());
+			return -1;
+		}
+		char *buf = cm_xmalloc(1 << 20);
+		size_t n = fread(buf, 1, (1 << 20) - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		int r = lm_config_parse(c, buf, err, errlen);
+		free(buf);
+		if (r < 0)
+			return -1;
+	}
+	if (vocab > 0)
+		c->vocab = vocab;
+	config_finish(c);
+	return lm_config_check(c, err, errlen);
+}
+
+char *lm_config_json(const lm_config *c)
+{
+	json_t *o = json_object();
+	if (c->style == LM_GPT2) {
+		json_object_set_new(o, "architectures", json_pack("[s]", "GPT2LMHeadModel"));
+		json_object_set_new(o, "model_type", json_string("gpt2"));
+		json_object_set_new(o, "vocab_size", json_integer(c->vocab));
+		json_object_set_new(o, "n_positions", json_integer(c->ctx));
+		json_object_set_new(o, "n_ctx", json_integer(c->ctx));
+		json_object_set_new(o, "n_embd", json_integer(c->dim));
+		json_object_set_new(o, "n_layer", json_integer(c->layers));
+		json_object_set_new(o, "n_head", json_integer(c->heads));
+		json_object_set_new(o, "n_inner", json_integer(c->hidden));
+		json_object_set_new(o, "activation_function", json_string("gelu_new"));
+		json_object_set_new(o, "layer_norm_epsilon", json_real(c->norm_eps));
+		json_object_set_new(o, "resid_pdrop", json_real(0));
+		json_object_set_new(o, "embd_pdrop", json_real(0));
+		json_object_set_new(o, "attn_pdrop", json_real(0));
+		json_object_set_new(o, "tie_word_embeddings", json_true());
+	} else {
+		json_object_set_new(o, "architectures", json_pack("[s]", "LlamaForCausalLM"));
+		json_object_set_new(o, "model_type", json_string("llama"));
+		json_object_set_new(o, "vocab_size", json_integer(c->vocab));
+		json_object_set_new(o, "hidden_size", json_integer(c->dim));
+		json_object_set_new(o, "intermediate_size", json_integer(c->hidden));
+		json_object_set_new(o, "num_hidden_layers", json_integer(c->layers));
+		json_object_set_new(o, "num_attention_heads", json_integer(c->heads));
+		json_object_set_new(o, "num_key_value_heads", json_integer(c->kv_heads));
+		json_object_set_new(o, "head_dim", json_integer(c->head_dim));
+		json_object_set_new(o, "max_position_embeddings", json_integer(c->ctx));
+		json_object_set_new(o, "rms_norm_eps", json_real(c->norm_eps));
+		json_object_set_new(o, "rope_theta", json_real(c->rope_theta));
+		json_object_set_new(o, "rope_parameters", json_pack("{s:f,s:s}", "rope_theta",
+				    (double)c->rope_theta, "rope_type", "default"));
+		json_object_set_new(o, "hidden_act", json_string("silu"));
+		json_object_set_new(o, "attention_bias", json_false());
+		json_object_set_new(o, "mlp_bias", json_false());
+		json_object_set_new(o, "tie_word_embeddings", c->tied ? json_true() : json_false());
+	}
+	if (c->bos >= 0)
+		json_object_set_new(o, "bos_token_id", json_integer(c->bos));
+	if (c->eos >= 0)
+		json_object_set_new(o, "eos_token_id", json_integer(c->eos));
+	json_object_set_new(o, "torch_dtype", json_string("float32"));
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+	json_decref(o);
+	return s;
+}
+
+/* Parameters */
+
+typedef struct layout {
+	lm_param *p;
+	int n, cap;
+} layout;
+
+static void add_param(layout *L, int layer, int field, int64_t r, int64_t c, int decay)
+{
+	if (L->n == L->cap) {
+		L->cap = L->cap ? 2 * L->cap : 64;
+		L->p = cm_xrealloc(L->p, L->cap * sizeof *L->p);
+	}
+	lm_param *p = &L->p[L->n++];
+	memset(p, 0, sizeof *p);
+	p->layer = layer;
+	p->field = field;
+	p->ndim = c ? 2 : 1;
+	p->shape[0] = r;
+	p->shape[1] = c;
+	p->n = c ? r * c : r;
+	p->decay = decay;
+}
+
+static int qkv_width(const lm_config *c)
+{
+	return (c->heads + 2 * c->kv_heads) * c->head_dim;
+}
+
+/* The parameter list in storage order: decayed tensors, then the rest. */
+static void build_layout(const lm_config *c, layout *L)
+{
+	int g = c->style == LM_GPT2;
+	int64_t C = c->dim, H = c->hidden, A = (int64_t)c->heads * c->head_dim;
+	for (int pass = 1; pass >= 0; pass--) {
+		int d = pass;
+#define P(layer, f, r, cc, dec) do { if ((dec) == d) add_param(L, layer, f, r, cc, dec); } while (0)
+		P(-1, P_WTE, c->vocab_padded, C, 1);
+		if (g)
+			P(-1, P_WPE, c->ctx, C, 1);
+		if (!c->tied)
+			P(-1, P_HEAD, c->vocab_padded, C, 1);
+		for (int l = 0; l < c->layers; l++) {
+			P(l, P_LN1_W, C, 0, 0);
+			if (g)
+				P(l, P_LN1_B, C, 0, 0);
+			P(l, P_QKV_W, qkv_width(c), C, 1);
+			if (g)
+				P(l, P_QKV_B, qkv_width(c), 0, 0);
+			P(l, P_O_W, C, A, 1);
+			if (g)
+				P(l, P_O_B, C, 0, 0);
+			P(l, P_LN2_W, C, 0, 0);
+			if (g)
+				P(l, P_LN2_B, C, 0, 0);
+			P(l, P_FC_W, g ? H : 2 * H, C, 1);
+			if (g)
+				P(l, P_FC_B, H, 0, 0);
+			P(l, P_PROJ_W, C, H, 1);
+			if (g)
+				P(l, P_PROJ_B, C, 0, 0);
+		}
+		P(-1, P_LNF_W, C, 0, 0);
+		if (g)
+			P(-1, P_LNF_B, C, 0, 0);
+#undef P
+	}
+	int64_t off = 0;
+	for (int i = 0; i < L->n; i++) {
+		L->p[i].off = off;
+		off += L->p[i].n;
+	}
+}
+
+int64_t lm_config_nparams(const lm_config *c)
+{
+	layout L = { 0 };
+	build_layout(c, &L);
+	int64_t n = L.p[L.n - 1].off + L.p[L.n - 1].n;
+	free(L.p);
+	return n;
+}
+
+static kn_tensor **slot(lm_weights *w, const lm_param *p)
+{
+	return p->layer < 0 ? &w->g[p->field] : &w->l[p->layer][p->field];
+}
+
+static void add_hf(lm_model *m, const char *name, int param, int64_t row0, int64_t rows,
+		   int transpose)
+{
+	m->hf = cm_xrealloc(m->hf, (m->nhf + 1) * sizeof *m->hf);
+	lm_hf_tensor *h = &m->hf[m->nhf++];
+	memset(h, 0, sizeof *h);
+	snprintf(h->name, sizeof h->name, "%s", name);
+	h->param = param;
+	h->row0 = row0;
+	h->rows = rows;
+	h->ndim = m->p[param].ndim;
+	h->cols = m->p[param].ndim == 2 ? m->p[param].shape[1] : 1;
+	h->transpose = transpose;
+}
+
+static int find_param(const lm_model *m, int layer, int field)
+{
+	for (int i = 0; i < m->np; i++)
+		if (m->p[i].layer == layer && m->p[i].field == field)
+			return i;
+	return -1;
+}
+
+static void build_hf(lm_model *m)
+{
+	const lm_config *c = &m->cfg;
+	char nm[96];
+	if (c->style == LM_GPT2) {
+		static const char *const ln[] = { [P_LN1_W] = "ln_1.weight", [P_LN1_B] = "ln_1.bias",
+			[P_QKV_W] = "attn.c_attn.weight", [P_QKV_B] = "attn.c_attn.bias",
+			[P_O_W] = "attn.c_proj.weight", [P_O_B] = "attn.c_proj.bias",
+			[P_LN2_W] = "ln_2.weight", [P_LN2_B] = "ln_2.bias",
+			[P_FC_W] = "mlp.c_fc.weight", [P_FC_B] = "mlp.c_fc.bias",
+			[P_PROJ_W] = "mlp.c_proj.weight", [P_PROJ_B] = "mlp.c_proj.bias" };
+		add_hf(m, "transformer.wte.weight", find_param(m, -1, P_WTE), 0, c->vocab, 0);
+		add_hf(m, "transformer.wpe.weight", find_param(m, -1, P_WPE), 0, c->ctx, 0);
+		for (int l = 0; l < c->layers; l++)
+			for (int f = 0; f < P_NLAYER; f++) {
+				int i = find_param(m, l, f);
+				snprintf(nm, sizeof nm, "transformer.h.%d.%s", l, ln[f]);
+				add_hf(m, nm, i, 0, m->p[i].shape[0], m->p[i].ndim == 2);
+			}
+		add_hf(m, "transformer.ln_f.weight", find_param(m, -1, P_LNF_W), 0, c->dim, 0);
+		add_hf(m, "transformer.ln_f.bias", find_param(m, -1, P_LNF_B), 0, c->dim, 0);
+		return;
+	}
+	int64_t q = (int64_t)c->heads * c->head_dim, kv = (int64_t)c->kv_heads * c->head_dim;
+	add_hf(m, "model.embed_tokens.weight", find_param(m, -1, P_WTE), 0, c->vocab, 0);
+	for (int l = 0; l < c->layers; l++) {
+		struct { int f; const char *n; int64_t r0, r; } t[] = {
+			{ P_LN1_W, "input_layernorm.weight", 0, c->dim },
+			{ P_QKV_W, "self_attn.q_proj.weight", 0, q },
+			{ P_QKV_W, "self_attn.k_proj.weight", q, kv },
+			{ P_QKV_W, "self_attn.v_proj.weight", q + kv, kv },
+			{ P_O_W, "self_attn.o_proj.weight", 0, c->dim },
+			{ P_LN2_W, "post_attention_layernorm.weight", 0, c->dim },
+			{ P_FC_W, "mlp.gate_proj.weight", 0, c->hidden },
+			{ P_FC_W, "mlp.up_proj.weight", c->hidden, c->hidden },
+			{ P_PROJ_W, "mlp.down_proj.weight", 0, c->dim },
+		};
+		for (size_t k = 0; k < sizeof t / sizeof *t; k++) {
+			snprintf(nm, sizeof nm, "model.layers.%d.%s", l, t[k].n);
+			add_hf(m, nm, find_param(m, l, t[k].f), t[k].r0, t[k].r, 0);
+		}
+	}
+	add_hf(m, "model.norm.weight", find_param(m, -1, P_LNF_W), 0, c->dim, 0);
+	if (!c->tied)
+		add_hf(m, "lm_head.weight", find_param(m, -1, P_HEAD), 0, c->vocab, 0);
+}
+
+const lm_hf_tensor *lm_hf_find(const lm_model *m, const char *name)
+{
+	for (int i = 0; i < m->nhf; i++)
+		if (!strcmp(m->hf[i].name, name))
+			return &m->hf[i];
+	/* GPT-2 checkpoints from the hub name GPT2Model's tensors without "transformer." */
+	if (m->cfg.style == LM_GPT2 && strncmp(name, "transformer.", 12)) {
+		char nm[128];
+		snprintf(nm, sizeof nm, "transformer.%s", name);
+		for (int i = 0; i < m->nhf; i++)
+			if (!strcmp(m->hf[i].name, nm))
+				return &m->hf[i];
+	}
+	return NULL;
+}
+
+void lm_hf_get(lm_model *m, const lm_hf_tensor *h, kn_tensor *flat, float *dst)
+{
+	const lm_param *p = &m->p[h->param];
+	size_t n = (size_t)(h->rows * h->cols);
+	float *tmp = cm_xmalloc(n * sizeof(float));
+	flat->be->ops->download(flat, tmp, n * sizeof(float),
+				(size_t)(p->off + h->row0 * h->cols) * sizeof(float));
+	if (h->transpose) {
+		for (int64_t r = 0; r < h->rows; r++)
+			for (int64_t c = 0; c < h->cols; c++)
+				dst[c * h->rows + r] = tmp[r * h->cols + c];
+	} else {
+		memcpy(dst, tmp, n * sizeof(float));
+	}
+	free(tmp);
+}
+
+void lm_hf_set(lm_model *m, const lm_hf_tensor *h, kn_tensor *flat, const float *src)
+{
+	const lm_param *p = &m->p[h->param];
+	size_t n = (size_t)(h->rows * h->cols);
+	float *tmp = cm_xmalloc(n * sizeof(float));
+	if (h->transpose) {
+		for (int64_t r = 0; r < h->rows; r++)
+			for (int64_t c = 0; c < h->cols; c++)
+				tmp[r * h->cols + c] = src[c * h->rows + r];
+	} else {
+		memcpy(tmp, src, n * sizeof(float));
+	}
+	flat->be->ops->upload(flat, tmp, n * sizeof(float),
+			      (size_t)(p->off + h->row0 * h->cols) * sizeof(float));
+	free(tmp);
+}
+
+/* Activations */
+
+struct lm_acts {
+	int B, T, decode;
+	int pos_given, doc_given;
+	kn_tensor *tok, *tgt, *pos, *doc;
+	kn_tensor **resid, **ln1, **ln1_mean, **ln1_rstd, **qkv, **att, **lse, **resmid, **ln2,
+		**ln2_mean, **ln2_rstd, **fch, **fca, **mlp, **attproj;
+	kn_tensor *resf, *lnf, *lnf_mean, *lnf_rstd, *logits, *losses;
+	/* backward scratch */
+	kn_tensor *dres, *dln, *dqkv, *datt, *dfch, *dfca;
+};
+
+static kn_tensor **tarr(int n)
+{
+	return cm_xcalloc(n, sizeof(kn_tensor *));
+}
+
+static lm_acts *acts_new(lm_model *m, int B, int T, int training)
+{
+	const lm_config *c = &m->cfg;
+	kn_backend *be = m->be;
+	int64_t N = (int64_t)B * T, C = c->dim, L = c->layers;
+	int64_t A = (int64_t)c->heads * c->head_dim, H = c->hidden;
+	int64_t fw = c->style == LM_GPT2 ? H : 2 * H;
+	int ln = c->style == LM_GPT2;
+	lm_acts *a = cm_xcalloc(1, sizeof *a);
+	a->B = B;
+	a->T = T;
+	a->tok = kn_new1(be, KN_I32, N);
+	a->tgt = kn_new1(be, KN_I32, N);
+	a->pos = kn_new1(be, KN_I32, N);
+	a->doc = kn_new1(be, KN_I32, N);
+	a->resid = tarr(L); a->ln1 = tarr(L); a->ln1_mean = tarr(L); a->ln1_rstd = tarr(L);
+	a->qkv = tarr(L); a->att = tarr(L); a->lse = tarr(L); a->resmid = tarr(L);
+	a->ln2 = tarr(L); a->ln2_mean = tarr(L); a->ln2_rstd = tarr(L); a->fch = tarr(L);
+	a->fca = tarr(L); a->mlp = tarr(L); a->attproj = tarr(L);
+	/* inference keeps one layer's activations and reuses them for every layer */
+	for (int64_t l = 0; l < L; l++) {
+		if (!training && l > 0) {
+			a->resid[l] = kn_new2(be, KN_F32, N, C);
+			a->ln1[l] = a->ln1[0]; a->ln1_mean[l] = a->ln1_mean[0];
+			a->ln1_rstd[l] = a->ln1_rstd[0]; a->qkv[l] = a->qkv[0]; a->att[l] = a->att[0];
+			a->lse[l] = a->lse[0]; a->resmid[l] = a->resmid[0]; a->ln2[l] = a->ln2[0];
+			a->ln2_mean[l] = a->ln2_mean[0]; a->ln2_rstd[l] = a->ln2_rstd[0];
+			a->fch[l] = a->fch[0]; a->fca[l] = a->fca[0]; a->mlp[l] = a->mlp[0];
+			a->attproj[l] = a->attproj[0];
+			continue;
+		}
+		a->resid[l] = kn_new2(be, KN_F32, N, C);
+		a->ln1[l] = kn_new2(be, KN_F32, N, C);
+		a->ln1_mean[l] = ln ? kn_new1(be, KN_F32, N) : NULL;
+		a->ln1_rstd[l] = kn_new1(be, KN_F32, N);
+		a->qkv[l] = kn_new2(be, KN_F32, N, qkv_width(c));
+		a->att[l] = kn_new2(be, KN_F32, N, A);
+		a->lse[l] = kn_new1(be, KN_F32, (int64_t)B * c->heads * T);
+		a->resmid[l] = kn_new2(be, KN_F32, N, C);
+		a->attproj[l] = kn_new2(be, KN_F32, N, C);
+		a->ln2[l] = kn_new2(be, KN_F32, N, C);
+		a->ln2_mean[l] = ln ? kn_new1(be, KN_F32, N) : NULL;
+		a->ln2_rstd[l] = kn_new1(be, KN_F32, N);
+		a->fch[l] = kn_new2(be, KN_F32, N, fw);
+		a->fca[l] = kn_new2(be, KN_F32, N, H);
+		a->mlp[l] = kn_new2(be, KN_F32, N, C);
+	}
+	a->resf = kn_new2(be, KN_F32, N, C);
+	a->lnf = kn_new2(be, KN_F32, N, C);
+	a->lnf_mean = ln ? kn_new1(be, KN_F32, N) : NULL;
+	a->lnf_rstd = kn_new1(be, KN_F32, N);
+	a->logits = kn_new2(be, KN_F32, N, c->vocab_padded);
+	a->losses = kn_new1(be, KN_F32, N);
+	if (training) {
+		a->dres = kn_new2(be, KN_F32, N, C);
+		a->dln = kn_new2(be, KN_F32, N, C);
+		a->dqkv = kn_new2(be, KN_F32, N, qkv_width(c));
+		a->datt = kn_new2(be, KN_F32, N, A);
+		a->dfch = kn_new2(be, KN_F32, N, fw);
+		a->dfca = kn_new2(be, KN_F32, N, H);
+	}
+	return a;
+}
+
+static void acts_free(lm_model *m, lm_acts *a)
+{
+	if (!a)
+		return;
+	kn_tensor ***arrs[] = { &a->resid, &a->ln1, &a->ln1_mean, &a->ln1_rstd, &a->qkv, &a->att,
+		&a->lse, &a->resmid, &a->ln2, &a->ln2_mean, &a->ln2_rstd, &a->fch, &a->fca, &a->mlp,
+		&a->attproj };
+	for (size_t k = 0; k < sizeof arrs / sizeof *arrs; k++) {
+		kn_tensor **v = *arrs[k];
+		for (int l = 0; l < m->cfg.layers; l++)
+			if (v[l] && (l == 0 || v[l] != v[0]))
+				kn_free(v[l]);
+		free(v);
+	}
+	kn_tensor *one[] = { a->tok, a->tgt, a->pos, a->doc, a->resf, a->lnf, a->lnf_mean,
+		a->lnf_rstd, a->logits, a->losses, a->dres, a->dln, a->dqkv, a->datt, a->dfch,
+		a->dfca };
+	for (size_t k = 0; k < sizeof one / sizeof *one; k++)
+		kn_free(one[k]);
+	free(a);
+}
+
+/* Model */
+
+static void make_views(lm_model *m, lm_weights *w, kn_tensor *flat)
+{
+	w->l = cm_xcalloc(m->cfg.layers, sizeof *w->l);
+	for (int i = 0; i < m->np; i++)
+		*slot(w, &m->p[i]) = kn_view(flat, m->p[i].off, m->p[i].ndim, m->p[i].shape);
+}
+
+static void free_views(lm_model *m, lm_weights *w)
+{
+	for (int i = 0; i < m->np; i++)
+		kn_free(*slot(w, &m->p[i]));
+	free(w->l);
+}
+
+lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
+{
+	lm_model *m = cm_xcalloc(1, sizeof *m);
+	m->cfg = *cfg;
+	m->be = be;
+	layout L = { 0 };
+	build_layout(cfg, &L);
+	m->p = L.p;
+	m->np = L.n;
+	m->nparams = L.p[L.n - 1].off + L.p[L.n - 1].n;
+	for (int i = 0; i < L.n; i++)
+		if (L.p[i].decay)
+			m->ndecay = L.p[i].off + L.p[i].n;
+	m->params = kn_new1(be, KN_F32, m->nparams);
+	m->grads = kn_new1(be, KN_F32, m->nparams);
+	make_views(m, &m->w, m->params);
+	make_views(m, &m->gw, m->grads);
+	if (training) {
+		m->m = kn_new1(be, KN_F32, m->nparams);
+		m->v = kn_new1(be, KN_F32, m->nparams);
+	}
+	build_hf(m);
+	return m;
+}
+
+void lm_model_free(lm_model *m)
+{
+	if (!m)
+		return;
+	acts_free(m, m->acts);
+	free_views(m, &m->w);
+	free_views(m, &m->gw);
+	kn_free(m->params);
+	kn_free(m->grads);
+	kn_free(m->m);
+	kn_free(m->v);
+	kn_free(m->kc);
+	kn_free(m->vc);
+	free(m->p);
+	free(m->hf);
+	free(m);
+}
+
+/* splitmix64 seeding xoshiro256**, Box-Muller normals */
+typedef struct rng {
+	uint64_t s[4];
+} rng;
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next(rng *r)
+{
+	uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return out;
+}
+
+static double uniform(rng *r)
+{
+	return ((next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+void lm_model_init(lm_model *m, uint64_t seed)
+{
+	const lm_config *c = &m->cfg;
+	rng r;
+	uint64_t x = seed;
+	for (int i = 0; i < 4; i++)
+		r.s[i] = splitmix(&x);
+	float *host = cm_xcalloc((size_t)m->nparams, sizeof(float));
+	double resid_std = 0.02 / sqrt(2.0 * c->layers);
+	for (int i = 0; i < m->np; i++) {
+		const lm_param *p = &m->p[i];
+		float *w = host + p->off;
+		int f = p->field;
+		if (p->ndim == 1) {
+			int is_w = p->layer < 0 ? f == P_LNF_W : (f == P_LN1_W || f == P_LN2_W);
+			for (int64_t k = 0; k < p->n; k++)
+				w[k] = is_w ? 1.0f : 0.0f;
+			continue;
+		}
+		double sd = p->layer >= 0 && (f == P_O_W || f == P_PROJ_W) ? resid_std : 0.02;
+		int64_t n = p->n;
+		if (f == P_WTE || f == P_HEAD)	/* padded rows stay zero */
+			n = (int64_t)c->vocab * c->dim;
+		for (int64_t k = 0; k < n; k += 2) {
+			double u1 = uniform(&r), u2 = uniform(&r), rad = sqrt(-2.0 * log(u1));
+			w[k] = (float)(sd * rad * cos(2 * M_PI * u2));
+			if (k + 1 < n)
+				w[k + 1] = (float)(sd * rad * sin(2 * M_PI * u2));
+		}
+	}
+	kn_upload(m->params, host, (size_t)m->nparams * sizeof(float));
+	free(host);
+}
+
+static void ensure_acts(lm_model *m, int B, int T, int decode)
+{
+	int training = m->m != NULL && !decode;
+	if (m->acts && m->acts->B == B && m->acts->T == T && m->acts->decode == decode)
+		return;
+	acts_free(m, m->acts);
+	m->acts = acts_new(m, B, T, training);
+	m->acts->decode = decode;
+	m->B = B;
+	m->T = T;
+}
+
+kn_tensor *lm_logits(lm_model *m)
+{
+	return m->acts->logits;
+}
+
+static void forward(lm_model *m, const int32_t *host_pos)
+{
+	const lm_config *c = &m->cfg;
+	const kn_ops *K = m->be->ops;
+	lm_acts *a = m->acts;
+	lm_weights *w = &m->w;
+	int T = a->T, L = c->layers, g = c->style == LM_GPT2;
+	kn_attn_shape s = { a->B, T, c->heads, c->kv_heads, c->head_dim };
+	const kn_tensor *pos = a->pos_given ? a->pos : NULL;
+	const kn_tensor *doc = a->doc_given ? a->doc : NULL;
+	K->embed(a->resid[0], a->tok, pos, w->g[P_WTE], g ? w->g[P_WPE] : NULL, T);
+	for (int l = 0; l < L; l++) {
+		kn_tensor **W = w->l[l];
+		if (l == 0)
+			K->residual_norm(a->resid[0], a->ln1[0], a->ln1_mean[0], a->ln1_rstd[0], NULL,
+					 NULL, W[P_LN1_W], W[P_LN1_B], c->norm_eps);
+		else
+			K->residual_norm(a->resid[l], a->ln1[l], a->ln1_mean[l], a->ln1_rstd[l],
+					 a->resmid[l - 1], a->mlp[l - 1], W[P_LN1_W], W[P_LN1_B],
+					 c->norm_eps);
+		K->matmul(a->qkv[l], a->ln1[l], W[P_QKV_W], W[P_QKV_B]);
+		if (!g)
+			K->rope(a->qkv[l], pos, &s, c->rope_theta, 0);
+		if (a->decode)
+			K->attention_decode(a->att[l], a->qkv[l], m->kcl[l], m->vcl[l], host_pos, &s,
+					    m->kv_T);
+		else
+			K->attention(a->att[l], a->lse[l], a->qkv[l], doc, &s);
+		K->matmul(a->attproj[l], a->att[l], W[P_O_W], W[P_O_B]);
+		K->residual_norm(a->resmid[l], a->ln2[l], a->ln2_mean[l], a->ln2_rstd[l], a->resid[l],
+				 a->attproj[l], W[P_LN2_W], W[P_LN2_B], c->norm_eps);
+		K->matmul(a->fch[l], a->ln2[l], W[P_FC_W], W[P_FC_B]);
+		if (g)
+			K->gelu(a->fca[l], a->fch[l]);
+		else
+			K->swiglu(a->fca[l], a->fch[l]);
+		K->matmul(a->mlp[l], a->fca[l], W[P_PROJ_W], W[P_PROJ_B]);
+	}
+	K->residual_norm(a->resf, a->lnf, a->lnf_mean, a->lnf_rstd, a->resmid[L - 1], a->mlp[L - 1],
+			 w->g[P_LNF_W], w->g[P_LNF_B], c->norm_eps);
+	K->matmul(a->logits, a->lnf, c->tied ? w->g[P_WTE] : w->g[P_HEAD], NULL);
+}
+
+static void upload_inputs(lm_model *m, const int32_t *tokens, const int32_t *pos,
+			  const int32_t *doc)
+{
+	lm_acts *a = m->acts;
+	size_t n = (size_t)a->B * a->T;
+	kn_upload(a->tok, tokens, n * sizeof(int32_t));
+	if (pos)
+		kn_upload(a->pos, pos, n * sizeof(int32_t));
+	if (doc)
+		kn_upload(a->doc, doc, n * sizeof(int32_t));
+	a->pos_given = pos != NULL;
+	a->doc_given = doc != NULL;
+}
+
+void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
+		const int32_t *doc)
+{
+	int V = m->cfg.vocab;
+	size_t n = (size_t)B * T;
+	for (size_t i = 0; i < n; i++)
+		if (tokens[i] < 0 || tokens[i] >= V)
+			cm_die("token id %d outside the model's vocabulary of %d", tokens[i], V);
+	ensure_acts(m, B, T, 0);
+	upload_inputs(m, tokens, pos, doc);
+	forward(m, NULL);
+}
+
+double lm_loss(lm_model *m, const int32_t *targets, float dscale, float *losses)
+{
+	lm_acts *a = m->acts;
+	size_t n = (size_t)a->B * a->T;
+	for (size_t i = 0; i < n; i++)
+		if (targets[i] < -1 || targets[i] >= m->cfg.vocab)
+			cm_die("target id %d outside the model's vocabulary of %d", targets[i],
+			       m->cfg.vocab);
+	kn_upload(a->tgt, targets, n * sizeof(int32_t));
+	m->be->ops->xent(a->losses, dscale != 0.0f ? a->logits : NULL, a->logits, a->tgt,
+			 m->cfg.vocab, dscale);
+	if (losses)
+		kn_download(a->losses, losses, n * sizeof(float));
+	return m->be->ops->sum(a->losses);
+}
+
+void lm_backward(lm_model *m)
+{
+	const lm_config *c = &m->cfg;
+	const kn_ops *K = m->be->ops;
+	lm_acts *a = m->acts;
+	lm_weights *w = &m->w, *gw = &m->gw;
+	int T = a->T, L = c->layers, g = c->style == LM_GPT2;
+	kn_attn_shape s = { a->B, T, c->heads, c->kv_heads, c->head_dim };
+	if (!a->dres)
+		cm_die("model: backward on a model made for inference");
+	K->zero(a->dres);
+	K->zero(a->dln);
+	/* logits = lnf Whead: the gradient of lnf, and of the head (or the tied embedding) */
+	K->matmul_bwd(a->dln, c->tied ? gw->g[P_WTE] : gw->g[P_HEAD], NULL, a->logits, a->lnf,
+		      c->tied ? w->g[P_WTE] : w->g[P_HEAD]);
+	K->norm_bwd(a->dres, gw->g[P_LNF_W], gw->g[P_LNF_B], a->dln, a->resf, w->g[P_LNF_W],
+		    a->lnf_mean, a->lnf_rstd);
+	for (int l = L - 1; l >= 0; l--) {
+		kn_tensor **W = w->l[l], **G = gw->l[l];
+		/* dres is the gradient of this layer's output, which is resmid + mlp */
+		K->zero(a->dfca);
+		K->matmul_bwd(a->dfca, G[P_PROJ_W], G[P_PROJ_B], a->dres, a->fca[l], W[P_PROJ_W]);
+		K->zero(a->dfch);
+		if (g)
+			K->gelu_bwd(a->dfch, a->fch[l], a->dfca);
+		else
+			K->swiglu_bwd(a->dfch, a->fch[l], a->dfca);
+		K->zero(a->dln);
+		K->matmul_bwd(a->dln, G[P_FC_W], G[P_FC_B], a->dfch, a->ln2[l], W[P_FC_W]);
+		K->norm_bwd(a->dres, G[P_LN2_W], G[P_LN2_B], a->dln, a->resmid[l], W[P_LN2_W],
+			    a->ln2_mean[l], a->ln2_rstd[l]);
+		/* dres is now the gradient of resmid = resid + attproj */
+		K->zero(a->datt);
+		K->matmul_bwd(a->datt, G[P_O_W], G[P_O_B], a->dres, a->att[l], W[P_O_W]);
+		K->zero(a->dqkv);
+		K->attention_bwd(a->dqkv, a->datt, a->att[l], a->lse[l], a->qkv[l],
+				 a->doc_given ? a->doc : NULL, &s);
+		if (!g)
+			K->rope(a->dqkv, a->pos_given ? a->pos : NULL, &s, c->rope_theta, 1);
+		K->zero(a->dln);
+		K->matmul_bwd(a->dln, G[P_QKV_W], G[P_QKV_B], a->dqkv, a->ln1[l], W[P_QKV_W]);
+		K->norm_bwd(a->dres, G[P_LN1_W], G[P_LN1_B], a->dln, a->resid[l], W[P_LN1_W],
+			    a->ln1_mean[l], a->ln1_rstd[l]);
+	}
+	K->embed_bwd(gw->g[P_WTE], g ? gw->g[P_WPE] : NULL, a->dres, a->tok,
+		     a->pos_given ? a->pos : NULL, T);
+}
+
+void lm_kv_reset(lm_model *m, int B, int Tmax)
+{
+	const lm_config *c = &m->cfg;
+	int L = c->layers;
+	int64_t KW = (int64_t)c->kv_heads * c->head_dim, per = (int64_t)B * Tmax * KW;
+	if (!m->kc || m->kv_B != B || m->kv_T != Tmax) {
+		for (int l = 0; m->kcl && l < L; l++) {
+			kn_free(m->kcl[l]);
+			kn_free(m->vcl[l]);
+		}
+		free(m->kcl);
+		free(m->vcl);
+		kn_free(m->kc);
+		kn_free(m->vc);
+		m->kc = kn_new1(m->be, KN_F32, per * L);
+		m->vc = kn_new1(m->be, KN_F32, per * L);
+		m->kcl = cm_xcalloc(L, sizeof *m->kcl);
+		m->vcl = cm_xcalloc(L, sizeof *m->vcl);
+		int64_t shape[3] = { B, Tmax, KW };
+		for (int l = 0; l < L; l++) {
+			m->kcl[l] = kn_view(m->kc, l * per, 3, shape);
+			m->vcl[l] = kn_view(m->vc, l * per, 3, shape);
+		}
+		m->kv_B = B;
+		m->kv_T = Tmax;
+	}
+	ensure_acts(m, B, 1, 1);
+}
+
+void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out)
+{
+	int B = m->kv_B;
+	for (int b = 0; b < B; b++) {
+		if (pos[b] < 0 || pos[b] >= m->kv_T || (m->cfg.style == LM_GPT2 && pos[b] >= m->cfg.ctx))
+			cm_die("decode position %d outside the context", pos[b]);
+		if (tokens[b] < 0 || tokens[b] >= m->cfg.vocab)
+			cm_die("token id %d outside the model's vocabulary of %d", tokens[b],
+			       m->cfg.vocab);
+	}
+	ensure_acts(m, B, 1, 1);
+	upload_inputs(m, tokens, pos, NULL);
+	forward(m, pos);
+	kn_download(m->acts->logits, out, (size_t)B * m->cfg.vocab_padded * sizeof(float));
+}

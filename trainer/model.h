@@ -1,0 +1,115 @@
+/* model.h - the decoder-only transformer (GPT-2 and Llama styles) on the kernel interface.
+ *
+ * Parameters and their gradients are two flat buffers with the same layout: the tensors that
+ * take weight decay (matrices, embeddings) first, then those that do not (norms, biases), so
+ * AdamW runs as two passes over two ranges. Each parameter also has its Hugging Face name(s):
+ * a fused tensor of ours (GPT-2's qkv, Llama's q/k/v and gate/up) maps to row ranges, and GPT-2's
+ * Conv1D weights are stored transposed.
+ */
+#ifndef LM_MODEL_H
+#define LM_MODEL_H
+#include <stdint.h>
+
+#include "kernels.h"
+
+enum { LM_GPT2, LM_LLAMA };
+
+typedef struct lm_config {
+	int style;
+	int vocab;		/* true vocabulary size (checkpoints keep it) */
+	int vocab_padded;	/* rounded up to 64 for the matrix products */
+	int ctx;		/* maximum positions */
+	int layers, heads, kv_heads, dim, head_dim, hidden;
+	int tied;
+	float norm_eps, rope_theta;
+	int bos, eos;		/* token ids written into config.json (-1: none) */
+} lm_config;
+
+/* Fill cfg from a preset name (tiny, small, gpt2-124m, llama-125m) or a JSON file (ours or a
+ * Hugging Face config.json). vocab > 0 overrides the vocabulary size. */
+int lm_config_load(lm_config *cfg, const char *name_or_path, int vocab, char *err, size_t errlen);
+int lm_config_parse(lm_config *cfg, const char *json, char *err, size_t errlen);
+int lm_config_check(const lm_config *cfg, char *err, size_t errlen);
+/* config.json for transformers (malloc'd). */
+char *lm_config_json(const lm_config *cfg);
+int64_t lm_config_nparams(const lm_config *cfg);	/* with the padded vocabulary */
+const char *lm_presets(void);	/* "tiny, small, gpt2-124m, llama-125m" */
+
+enum {
+	P_LN1_W, P_LN1_B, P_QKV_W, P_QKV_B, P_O_W, P_O_B, P_LN2_W, P_LN2_B, P_FC_W, P_FC_B,
+	P_PROJ_W, P_PROJ_B, P_NLAYER
+};
+enum { P_WTE, P_WPE, P_LNF_W, P_LNF_B, P_HEAD, P_NGLOBAL };
+
+typedef struct lm_weights {
+	kn_tensor *g[P_NGLOBAL];
+	kn_tensor *(*l)[P_NLAYER];	/* [layers][P_NLAYER] */
+} lm_weights;
+
+/* One parameter tensor in the flat buffer. */
+typedef struct lm_param {
+	int layer, field;	/* layer -1: global */
+	int ndim;
+	int64_t shape[2];
+	int64_t off, n;
+	int decay;
+} lm_param;
+
+/* A tensor as Hugging Face names and lays it out: rows [row0, row0 + rows) of a parameter,
+ * transposed when GPT-2's Conv1D stores it [in, out]. */
+typedef struct lm_hf_tensor {
+	char name[96];
+	int param;		/* index into model->params */
+	int64_t row0, rows, cols;
+	int transpose;
+	int ndim;
+} lm_hf_tensor;
+
+typedef struct lm_acts lm_acts;
+
+typedef struct lm_model {
+	lm_config cfg;
+	kn_backend *be;
+	kn_tensor *params, *grads, *m, *v;	/* flat: params and grads always; m, v for training */
+	int64_t nparams, ndecay;		/* decay range: [0, ndecay) */
+	lm_param *p;
+	int np;
+	lm_weights w, gw;
+	lm_hf_tensor *hf;
+	int nhf;
+	lm_acts *acts;
+	int B, T;		/* the shape the activations were made for */
+	kn_tensor *kc, *vc;	/* KV caches, [layers] x [B, Tmax, kv_heads x head_dim] */
+	kn_tensor **kcl, **vcl;	/* their per-layer views */
+	int kv_B, kv_T;
+} lm_model;
+
+lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training);
+void lm_model_free(lm_model *m);
+/* Initialise weights from a seed (normal 0.02, residual projections 0.02 / sqrt(2 layers)). */
+void lm_model_init(lm_model *m, uint64_t seed);
+
+/* Forward over tokens [B x T] (host ids); logits end in lm_logits(m) [B x T, vocab_padded].
+ * pos, doc: optional host arrays [B x T] (positions; first row index of each token's
+ * document). */
+void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
+		const int32_t *doc);
+kn_tensor *lm_logits(lm_model *m);
+/* Cross-entropy against targets [B x T] (-1 ignored) after lm_forward. When dscale != 0 the
+ * logits are replaced by their gradient (scaled by dscale) for lm_backward. Per-token losses
+ * are downloaded into losses when given. Returns the sum of the losses. */
+double lm_loss(lm_model *m, const int32_t *targets, float dscale, float *losses);
+/* Backward after lm_loss with dscale != 0: adds into m->grads. */
+void lm_backward(lm_model *m);
+
+/* Decoding with the KV cache: one token per row at positions pos[b]; logits [B, vocab_padded]
+ * downloaded into out (B x vocab_padded floats). */
+void lm_kv_reset(lm_model *m, int B, int Tmax);
+void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out);
+
+/* Hugging Face naming */
+const lm_hf_tensor *lm_hf_find(const lm_model *m, const char *name);
+/* Copy a parameter's HF view to/from host fp32 [rows x cols] (transposed as HF stores it). */
+void lm_hf_get(lm_model *m, const lm_hf_tensor *h, kn_tensor *flat, float *dst);
+void lm_hf_set(lm_model *m, const lm_hf_tensor *h, kn_tensor *flat, const float *src);
+#endif
