@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ckpt.h"
 #include "cli.h"
@@ -259,4 +261,82 @@ int lm_save_weights(lm_model *m, const char *path, char *err, size_t errlen)
 		free(bufs[i]);
 	free(bufs);
 	return r;
+}
+
+void lm_ckpt_resolve(const char *path, char *out, size_t outlen)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/latest", path);
+	FILE *f = fopen(p, "r");
+	char name[256];
+	if (f && fgets(name, sizeof name, f)) {
+		name[strcspn(name, "\n")] = 0;
+		if (name[0] && !strchr(name, '/')) {
+			snprintf(out, outlen, "%s/%s", path, name);
+			fclose(f);
+			return;
+		}
+	}
+	if (f)
+		fclose(f);
+	snprintf(out, outlen, "%s", path);
+}
+
+lm_model *lm_ckpt_open(kn_backend *be, const char *path, int training, char *err, size_t errlen)
+{
+	char dir[4096];
+	lm_config cfg;
+	lm_ckpt_resolve(path, dir, sizeof dir);
+	if (lm_ckpt_config(dir, &cfg, err, errlen) < 0)
+		return NULL;
+	lm_model *m = lm_model_new(be, &cfg, training);
+	if (lm_load_weights(m, dir, err, errlen) < 0) {
+		lm_model_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int lm_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int lm_write_file(const char *path, const void *data, size_t n, char *err, size_t errlen)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
+		return -1;
+	}
+	const char *p = data;
+	size_t left = n;
+	while (left) {
+		ssize_t k = write(fd, p, left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		p += k;
+		left -= (size_t)k;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	char d[4096];
+	const char *sl = strrchr(path, '/');
+	snprintf(d, sizeof d, "%.*s", sl ? (int)(sl - path) : 1, sl ? path : ".");
+	lm_fsync_dir(d);
+	return 0;
 }

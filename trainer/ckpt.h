@@ -16,3 +16,12 @@ int lm_load_weights(lm_model *m, const char *path, char *err, size_t errlen);
 /* Write model.safetensors (fp32, Hugging Face names) to path. */
 int lm_save_weights(lm_model *m, const char *path, char *err, size_t errlen);
 #endif
+
+/* A run directory (with a 'latest' file naming its newest checkpoint) resolves to that
+ * checkpoint; anything else to itself. */
+void lm_ckpt_resolve(const char *path, char *out, size_t outlen);
+/* Model from a checkpoint (ours or Hugging Face's): config, then weights. */
+lm_model *lm_ckpt_open(kn_backend *be, const char *path, int training, char *err, size_t errlen);
+/* Write a small file durably: to path.tmp, fsync, rename, fsync the directory. */
+int lm_write_file(const char *path, const void *data, size_t n, char *err, size_t errlen);
+int lm_fsync_dir(const char *dir);

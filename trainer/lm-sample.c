@@ -1,0 +1,333 @@
+/* lm-sample - generate text from a checkpoint with a KV cache: temperature, top-k, top-p,
+ * seed, stop at end-of-text; the prompt from an argument or stdin; output streamed. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ckpt.h"
+#include "cli.h"
+#include "kernels.h"
+#include "model.h"
+#include "tok.h"
+
+enum { OPT_TEMP = 256, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOSTOP, OPT_DEVICE, OPT_IDS };
+
+static const struct option longopts[] = {
+	{ "prompt", required_argument, NULL, 'p' },
+	{ "tokenizer", required_argument, NULL, 't' },
+	{ "max-tokens", required_argument, NULL, 'n' },
+	{ "samples", required_argument, NULL, 's' },
+	{ "temperature", required_argument, NULL, OPT_TEMP },
+	{ "top-k", required_argument, NULL, OPT_TOPK },
+	{ "top-p", required_argument, NULL, OPT_TOPP },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "no-stop", no_argument, NULL, OPT_NOSTOP },
+	{ "ids", no_argument, NULL, OPT_IDS },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "threads", required_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void usage(void)
+{
+	printf("Usage: lm-sample [OPTION]... CHECKPOINT [PROMPT]\n"
+	       "Generate text from a checkpoint (a run directory, one of its step-N directories, or a\n"
+	       "Hugging Face model directory). The prompt comes from PROMPT, --prompt, or standard\n"
+	       "input when that is not a terminal; generation starts after <|endoftext|> (as every\n"
+	       "training document does) and stops at the next one.\n"
+	       "\n"
+	       "  -p, --prompt TEXT      the prompt (default: none, or standard input)\n"
+	       "  -t, --tokenizer FILE   tokenizer (default: CHECKPOINT/tokenizer.json)\n"
+	       "  -n, --max-tokens N     tokens to generate at most (default: 256)\n"
+	       "  -s, --samples N        independent samples, generated together (default: 1)\n"
+	       "      --temperature F    softmax temperature; 0 picks the likeliest token (default: 1)\n"
+	       "      --top-k K          sample among the K likeliest tokens (default: 0, all)\n"
+	       "      --top-p P          sample among the likeliest tokens holding P of the\n"
+	       "                         probability (default: 1, all)\n"
+	       "      --seed N           random seed (default: 0)\n"
+	       "      --no-stop          go on past <|endoftext|>\n"
+	       "      --ids              print token ids, one line per sample, not text\n"
+	       "      --device D         cpu, cuda or auto (default: auto)\n"
+	       "  -j, --threads N        CPU threads (default: all)\n"
+	       "  -q, --quiet            errors only\n"
+	       "  -v, --verbose          report tokens per second on stderr\n"
+	       "  -h, --help             this help\n"
+	       "  -V, --version          the version\n");
+	exit(0);
+}
+
+typedef struct rng {
+	uint64_t s;
+} rng;
+
+static double uniform(rng *r)
+{
+	/* splitmix64: enough for sampling, and reproducible from the seed */
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+typedef struct cand {
+	double p;
+	int id;
+} cand;
+
+static int by_p(const void *a, const void *b)
+{
+	const cand *x = a, *y = b;
+	if (x->p != y->p)
+		return x->p < y->p ? 1 : -1;
+	return x->id - y->id;
+}
+
+/* Pick a token from logits[0..V). */
+static int pick(const float *logits, int V, double temp, int topk, double topp, rng *r, cand *c)
+{
+	int best = 0;
+	for (int i = 1; i < V; i++)
+		if (logits[i] > logits[best])
+			best = i;
+	if (temp <= 0)
+		return best;
+	double mx = logits[best], sum = 0;
+	for (int i = 0; i < V; i++) {
+		c[i].p = exp((logits[i] - mx) / temp);
+		c[i].id = i;
+		sum += c[i].p;
+	}
+	int n = V;
+	if (topk > 0 || topp < 1.0) {
+		qsort(c, V, sizeof *c, by_p);
+		if (topk > 0 && topk < n)
+			n = topk;
+		if (topp < 1.0) {
+			double acc = 0, lim = topp * sum;
+			int k;
+			for (k = 0; k < n; k++) {
+				acc += c[k].p;
+				if (acc >= lim) {
+					k++;
+					break;
+				}
+			}
+			n = k < n ? k : n;
+		}
+		sum = 0;
+		for (int i = 0; i < n; i++)
+			sum += c[i].p;
+	}
+	double u = uniform(r) * sum, acc = 0;
+	for (int i = 0; i < n; i++) {
+		acc += c[i].p;
+		if (u < acc)
+			return c[i].id;
+	}
+	return c[n - 1].id;
+}
+
+int main(int argc, char **argv)
+{
+	cm_init("lm-sample");
+	const char *prompt = NULL, *tok_path = NULL, *device = "auto";
+	long long max_new = 256, samples = 1, topk = 0, seed = 0, threads = 0;
+	double temp = 1.0, topp = 1.0;
+	int nostop = 0, ids_out = 0, c;
+	while ((c = getopt_long(argc, argv, "p:t:n:s:j:qvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': prompt = optarg; break;
+		case 't': tok_path = optarg; break;
+		case 'n': max_new = cm_parse_ll("--max-tokens", optarg, 1, 1 << 24); break;
+		case 's': samples = cm_parse_ll("--samples", optarg, 1, 4096); break;
+		case OPT_TEMP: temp = cm_parse_double("--temperature", optarg, 0, 100); break;
+		case OPT_TOPK: topk = cm_parse_ll("--top-k", optarg, 0, 1 << 24); break;
+		case OPT_TOPP: topp = cm_parse_double("--top-p", optarg, 0, 1); break;
+		case OPT_SEED: seed = cm_parse_ll("--seed", optarg, 0, 1LL << 62); break;
+		case OPT_NOSTOP: nostop = 1; break;
+		case OPT_IDS: ids_out = 1; break;
+		case OPT_DEVICE: device = optarg; break;
+		case 'j': threads = cm_parse_ll("--threads", optarg, 1, 4096); break;
+		case 'q': cm_verbosity = -1; break;
+		case 'v': cm_verbosity++; break;
+		case 'h': usage(); break;
+		case 'V': cm_print_version(); break;
+		default: cm_usage_error("unknown option");
+		}
+	}
+	if (optind >= argc)
+		cm_usage_error("a checkpoint is required");
+	const char *ckpt = argv[optind++];
+	if (optind < argc) {
+		if (prompt)
+			cm_usage_error("a prompt both in --prompt and as an argument");
+		prompt = argv[optind++];
+	}
+	if (optind < argc)
+		cm_usage_error("unexpected argument '%s'", argv[optind]);
+	if (topp <= 0)
+		cm_usage_error("--top-p must be above 0");
+	if (threads)
+		omp_set_num_threads((int)threads);
+	openblas_set_num_threads(omp_get_max_threads());
+
+	char err[1024], dir[4096], tp[4200];
+	kn_backend *be = kn_open(device, err, sizeof err);
+	if (!be)
+		cm_die("--device: %s", err);
+	lm_ckpt_resolve(ckpt, dir, sizeof dir);
+	lm_model *m = lm_ckpt_open(be, dir, 0, err, sizeof err);
+	if (!m)
+		cm_die("%s", err);
+	if (!tok_path) {
+		snprintf(tp, sizeof tp, "%s/tokenizer.json", dir);
+		tok_path = tp;
+	}
+	cm_tok *tok = cm_tok_load(tok_path, NULL, err, sizeof err);
+	if (!tok)
+		cm_die("%s", err);
+	if (cm_tok_vocab_size(tok) > (uint32_t)m->cfg.vocab)
+		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
+		       cm_tok_vocab_size(tok), m->cfg.vocab);
+	int64_t eot = cm_tok_eot(tok);
+
+	/* prompt: argument, or stdin when it is not a terminal */
+	cm_buf in = { 0 };
+	if (!prompt && !isatty(0)) {
+		char b[65536];
+		size_t k;
+		while ((k = fread(b, 1, sizeof b, stdin)) > 0)
+			cm_buf_add(&in, b, k);
+		if (ferror(stdin))
+			cm_die("cannot read standard input: %s", strerror(errno));
+		prompt = in.p ? in.p : "";
+	}
+	cm_ids pids = { 0 };
+	if (eot >= 0)
+		cm_ids_push(&pids, (uint32_t)eot);
+	if (prompt && *prompt) {
+		cm_tok_ctx *tc = cm_tok_ctx_new(tok);
+		cm_tok_encode(tc, prompt, strlen(prompt), 1, &pids);
+		cm_tok_ctx_free(tc);
+	}
+	if (!pids.n)
+		cm_die("an empty prompt and a tokenizer without <|endoftext|>: nothing to start from");
+	int Tmax = m->cfg.ctx;
+	if ((long long)pids.n >= Tmax)
+		cm_die("the prompt is %zu tokens; the model sees %d", pids.n, Tmax);
+	if ((long long)pids.n + max_new > Tmax) {
+		max_new = Tmax - (long long)pids.n;
+		if (cm_verbosity >= 0)
+			cm_warn("generating %lld tokens at most: the model's context is %d", max_new,
+				Tmax);
+	}
+
+	int B = (int)samples, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
+	lm_kv_reset(m, B, Tmax);
+	float *logits = cm_xmalloc((size_t)B * Vp * sizeof(float));
+	int32_t *cur = cm_xmalloc(B * sizeof(int32_t)), *pos = cm_xmalloc(B * sizeof(int32_t));
+	int *done = cm_xcalloc(B, sizeof(int));
+	cand *cd = cm_xmalloc((size_t)V * sizeof *cd);
+	uint32_t **out = cm_xcalloc(B, sizeof *out);
+	size_t *nout = cm_xcalloc(B, sizeof *nout);
+	for (int b = 0; b < B; b++)
+		out[b] = cm_xmalloc((size_t)max_new * sizeof(uint32_t));
+	rng r = { (uint64_t)seed * 0x2545f4914f6cdd1dull + 1 };
+	int stream = B == 1 && !ids_out;
+	double t0 = cm_now(), t_prompt = 0;
+	/* the prompt, one position at a time through the cache */
+	for (size_t i = 0; i + 1 < pids.n; i++) {
+		for (int b = 0; b < B; b++) {
+			cur[b] = (int32_t)pids.v[i];
+			pos[b] = (int32_t)i;
+		}
+		lm_decode_step(m, cur, pos, logits);
+	}
+	t_prompt = cm_now() - t0;
+	for (int b = 0; b < B; b++)
+		cur[b] = (int32_t)pids.v[pids.n - 1];
+	long long generated = 0;
+	double t1 = cm_now();
+	for (long long s = 0; s < max_new; s++) {
+		for (int b = 0; b < B; b++)
+			pos[b] = (int32_t)(pids.n - 1 + s);
+		lm_decode_step(m, cur, pos, logits);
+		int alive = 0;
+		for (int b = 0; b < B; b++) {
+			if (done[b])
+				continue;
+			int id = pick(logits + (size_t)b * Vp, V, temp, (int)topk, topp, &r, cd);
+			cur[b] = id;
+			generated++;
+			if (id == eot && !nostop) {
+				done[b] = 1;
+				continue;
+			}
+			out[b][nout[b]++] = (uint32_t)id;
+			alive++;
+			if (stream) {
+				size_t len;
+				const char *p = cm_tok_bytes(tok, (uint32_t)id, &len);
+				if (p) {
+					cm_fwrite(p, len, stdout, "standard output");
+					fflush(stdout);
+				}
+			}
+		}
+		if (!alive)
+			break;
+	}
+	double t_gen = cm_now() - t1;
+	if (stream) {
+		cm_fwrite("\n", 1, stdout, "standard output");
+	} else {
+		cm_buf text = { 0 };
+		for (int b = 0; b < B; b++) {
+			if (ids_out) {
+				for (size_t i = 0; i < nout[b]; i++)
+					printf("%s%u", i ? " " : "", out[b][i]);
+				printf("\n");
+				continue;
+			}
+			size_t bad = 0;
+			text.len = 0;
+			cm_tok_decode(tok, out[b], nout[b], &text, &bad);
+			if (B > 1)
+				printf("--- sample %d\n", b + 1);
+			cm_fwrite(text.p, text.len, stdout, "standard output");
+			printf("\n");
+		}
+		free(text.p);
+	}
+	if (cm_verbosity > 0)
+		cm_info("%lld tokens in %.2f s: %.1f tokens/s (%d sample%s; prompt %zu tokens in %.2f s)",
+			generated, t_gen, t_gen > 0 ? (double)generated / t_gen : 0.0, B, B == 1 ? "" : "s",
+			pids.n, t_prompt);
+	for (int b = 0; b < B; b++)
+		free(out[b]);
+	free(out);
+	free(nout);
+	free(cd);
+	free(done);
+	free(cur);
+	free(pos);
+	free(logits);
+	free(in.p);
+	cm_ids_free(&pids);
+	cm_tok_free(tok);
+	lm_model_free(m);
+	kn_close(be);
+	return 0;
+}
