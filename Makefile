@@ -186,6 +186,10 @@ check-slow: $(O)/.deps-check all $(UNITS) $(BENCHES)
 check-gpu: all
 	@echo "check-gpu: no CUDA kernels in the tree yet; nothing to check on a GPU"
 
+# loss curves of an lm-train run to PNG: make plot RUN=runs/base [PNG=loss.png]
+plot: $(O)/.deps-plot
+	$(Q)sh pipelines/plot-loss.sh $(or $(RUN),$(error make plot needs RUN=run-directory)) $(PNG)
+
 demo: $(O)/.deps-demo all
 	$(Q)$(TEST_ENV) sh pipelines/demo.sh
 
@@ -228,7 +232,7 @@ install: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check check-slow check-gpu demo bench fuzz fuzz-build install clean
+.PHONY: all deps check check-slow check-gpu plot demo bench fuzz fuzz-build install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 

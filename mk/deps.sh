@@ -10,6 +10,7 @@ libuchardet-dev libbrotli-dev libxml2-dev libxxhash-dev libcld2-dev libutf8proc-
 case $what in
 check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time" ;;
 demo) pkgs="$pkgs jq" ;;
+plot) pkgs="$pkgs jq gnuplot-nox" ;;
 fuzz) pkgs="$pkgs libjansson-dev clang libclang-rt-14-dev" ;;
 esac
 

@@ -415,7 +415,7 @@ static long long load_checkpoint(run *r)
 	return step;
 }
 
-/* Keep the metrics of steps before `step` (a resumed run rewrites what follows). */
+/* Keep the metrics up to `step`, the checkpoint resumed from (the rest is redone). */
 static FILE *open_metrics(const char *path, long long step)
 {
 	FILE *in = step > 0 ? fopen(path, "r") : NULL;
@@ -428,7 +428,7 @@ static FILE *open_metrics(const char *path, long long step)
 		while ((k = getline(&line, &cap, in)) > 0) {
 			json_t *j = json_loads(line, 0, NULL);
 			json_t *s = json_object_get(j, "step");
-			if (json_is_integer(s) && json_integer_value(s) < step) {
+			if (json_is_integer(s) && json_integer_value(s) <= step) {
 				keep = cm_xrealloc(keep, nk + (size_t)k);
 				memcpy(keep + nk, line, (size_t)k);
 				nk += (size_t)k;
@@ -630,7 +630,8 @@ int main(int argc, char **argv)
 		lm_ckpt_resolve(o->init, d, sizeof d);
 		if (lm_ckpt_config(d, &cfg, err, sizeof err) < 0)
 			cm_die("--init: %s", err);
-	} else if (lm_config_load(&cfg, o->model, 0, err, sizeof err) < 0) {
+	} else if (lm_config_load(&cfg, o->model, o->vocab ? (int)o->vocab : R.tok ?
+				  (int)cm_tok_vocab_size(R.tok) : 0, err, sizeof err) < 0) {
 		cm_die("--model: %s", err);
 	}
 	int vocab = o->vocab ? (int)o->vocab : R.tok ? (int)cm_tok_vocab_size(R.tok) : cfg.vocab;
@@ -786,6 +787,7 @@ int main(int argc, char **argv)
 			"\"tokens_per_s\":%.1f,\"mfu\":%.4f,\"step_s\":%.4f,\"tokens\":%llu%s}\n",
 			step, loss, lr, gn, tps, mfu, dt, (unsigned long long)R.tokens,
 			src == &R.anneal ? ",\"anneal\":true" : "");
+		fflush(R.metrics);
 		if (show) {
 			double done = cm_now() - t_start, eta = done / (double)(step - start) *
 				(double)(o->steps - step);

@@ -100,7 +100,7 @@ static int jfloat(json_t *o, const char *k, float *dst)
 	return 1;
 }
 
-int lm_config_parse(lm_config *c, const char *js, char *err, size_t errlen)
+static int parse_config(lm_config *c, const char *js, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *o = json_loads(js, 0, &je);
@@ -187,6 +187,13 @@ int lm_config_parse(lm_config *c, const char *js, char *err, size_t errlen)
 		return -1;
 	}
 	config_finish(c);
+	return 0;
+}
+
+int lm_config_parse(lm_config *c, const char *js, char *err, size_t errlen)
+{
+	if (parse_config(c, js, err, errlen) < 0)
+		return -1;
 	return lm_config_check(c, err, errlen);
 }
 
@@ -210,7 +217,7 @@ int lm_config_load(lm_config *c, const char *name, int vocab, char *err, size_t 
 		size_t n = fread(buf, 1, (1 << 20) - 1, f);
 		fclose(f);
 		buf[n] = 0;
-		int r = lm_config_parse(c, buf, err, errlen);
+		int r = parse_config(c, buf, err, errlen);
 		free(buf);
 		if (r < 0)
 			return -1;

@@ -1,0 +1,166 @@
+#!/bin/sh
+# lm-train and lm-sample on the CPU: a byte-level model learns, metrics and checkpoints are
+# complete, a run killed with SIGKILL (or stopped with SIGTERM) and resumed ends bitwise equal
+# to an uninterrupted one, schedules, streams, Hugging Face --init, and bad input: truncated or
+# damaged shards and checkpoints, vocabulary mismatches, options that differ on resume, NaN.
+. "${SRCDIR:-.}/tests/lib.sh"
+
+zstd -dc "$DATA/tok/tinyshakespeare.txt.zst" | head -c 120000 | jq -R -s '{id: "train", text: .}' -c >train.jsonl
+zstd -dc "$DATA/tok/tinyshakespeare.txt.zst" | tail -c 20000 | jq -R -s '{id: "val", text: .}' -c >val.jsonl
+bpe-train -q --vocab-size 257 -o bytes.json train.jsonl
+shard-pack -q -t bytes.json -o s --val-fraction 0 train.jsonl &&
+	shard-pack -q -t bytes.json -o v --val-fraction 0 val.jsonl
+ok $? "byte-level tokenizer and shards"
+cat >model.json <<'EOF'
+{"model_type": "gpt2", "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64}
+EOF
+cat >llama.json <<'EOF'
+{"model_type": "llama", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+ "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64,
+ "tie_word_embeddings": false}
+EOF
+common="--data s/shard_train_*.bin -t bytes.json --model model.json --context 32 -b 4 -j 2"
+
+# learning, metrics, checkpoint contents
+lm-train $common --val 'v/*.bin' --steps 60 --lr 3e-3 --warmup 5 --eval-every 30 -o run 2>err
+ok $? "trains 60 steps"
+is "$(jq -c 'select(.loss) | .step' run/metrics.jsonl | wc -l)" 60 "one metrics line a step"
+first=$(jq 'select(.step == 1 and .loss) | .loss' run/metrics.jsonl)
+last=$(jq 'select(.step == 60 and .loss) | .loss' run/metrics.jsonl)
+ok "$(echo "$first $last" | awk '{print !($2 < $1 - 1.0)}')" "the loss falls by over a nat ($first -> $last)"
+is "$(jq -r 'select(.loss) | [has("lr"), has("grad_norm"), has("tokens_per_s"), has("mfu")] | all' run/metrics.jsonl | sort -u)" true \
+	"metrics hold lr, grad_norm, tokens/s, MFU"
+is "$(jq -c 'select(.val_loss) | .step' run/metrics.jsonl | tr '\n' ' ')" "30 60 " "evaluated at step 30 and at the end"
+ok "$(jq 'select(.val_bpb and .step == 60) | ((.val_bpb - .val_loss / (2 | log)) | fabs) < 1e-4 | not' run/metrics.jsonl | grep -c true)" \
+	"bits per byte of a byte-level model is the loss in bits"
+is "$(cat run/latest)" step-0000060 "latest names the final checkpoint"
+is "$(ls run/step-0000060 | tr '\n' ' ')" "config.json model.safetensors optimizer.safetensors tokenizer.json trainer.json " \
+	"a checkpoint: weights, config, tokenizer, optimizer and trainer state"
+is "$(jq -r '.model_type, .n_layer, .vocab_size, .tie_word_embeddings' run/step-0000060/config.json | tr '\n' ' ')" "gpt2 2 257 true " \
+	"config.json for transformers"
+is "$(jq .step run/step-0000060/trainer.json)" 60 "trainer.json holds the step"
+like "$(head -c 4000 run/step-0000060/model.safetensors)" '"transformer.h.1.attn.c_attn.weight":\{"dtype":"F32","shape":\[32,96\]' \
+	"weights under Hugging Face names, Conv1D layout"
+ls -d run/*.tmp 2>/dev/null
+ok $((! $?)) "no temporary checkpoint is left"
+
+# exact resume after SIGKILL at a random moment
+args="$common --steps 300 --lr 2e-3 --warmup 3 --save-every 1 --keep 2 -q"
+lm-train $args -o A
+ok $? "uninterrupted run"
+lm-train $args -o K &
+pid=$!
+i=0
+while [ ! -f K/latest ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+sleep "0.$(awk 'BEGIN { srand(); printf "%d", rand() * 9 }')"
+kill -9 $pid
+wait $pid
+is $? 137 "killed mid-run"
+killed_at=$(cat K/latest)
+lm-train $args -o K --resume 2>err
+ok $? "resumed after SIGKILL at $killed_at"
+is "$(ls K | grep -c '^step-')" 2 "--keep 2 keeps two checkpoints"
+test_cmp A/step-0000300/model.safetensors K/step-0000300/model.safetensors "weights bitwise equal to the uninterrupted run"
+test_cmp A/step-0000300/optimizer.safetensors K/step-0000300/optimizer.safetensors "optimizer state bitwise equal"
+is "$(jq -c 'select(.loss) | [.step, .loss]' K/metrics.jsonl | md5sum)" "$(jq -c 'select(.loss) | [.step, .loss]' A/metrics.jsonl | md5sum)" \
+	"the metrics of the resumed run are the same"
+
+# SIGTERM: checkpoint, exit 75, resume
+lm-train $common --steps 300 --lr 2e-3 --warmup 3 --save-every 1000 -o T 2>err &
+pid=$!
+i=0
+while ! jq -e 'select(.step >= 2)' T/metrics.jsonl >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+is $? 75 "SIGTERM: exit status 75"
+like "$(cat err)" "checkpoint written at step [0-9]+; continue with --resume" "SIGTERM: says where it stopped"
+lm-train $common --steps 300 --lr 2e-3 --warmup 3 --save-every 1000 -o T --resume -q
+ok $? "resumed after SIGTERM"
+test_cmp A/step-0000300/model.safetensors T/step-0000300/model.safetensors "weights bitwise equal after SIGTERM and resume"
+
+# resume refuses what does not fit
+lm-train $common --steps 300 --lr 1e-3 --warmup 3 --save-every 1 -o A --resume 2>err
+is $? 1 "resume with another learning rate fails"
+like "$(cat err)" "option 'lr' is 0.001 here but 0.002" "and names the option"
+lm-train $common --steps 300 -o A 2>err
+like "$(cat err)" "already holds a run: use --resume" "an existing run is not overwritten"
+cp -r A D
+printf 'X' | dd of=D/step-0000300/model.safetensors bs=1 seek=30000 conv=notrunc 2>/dev/null
+lm-train $args --steps 400 -o D --resume 2>err
+like "$(cat err)" "do not match their checksum" "damaged weights are caught by the checksum"
+head -c 20000 A/step-0000300/model.safetensors >D/step-0000300/model.safetensors
+lm-train $args --steps 400 -o D --resume 2>err
+like "$(cat err)" "outside the file \(truncated\?\)" "a truncated checkpoint is an error"
+lm-train $args -o E --resume 2>err
+like "$(cat err)" "has no checkpoint" "--resume of an empty run directory"
+
+# bad shards, vocabulary mismatch
+head -c 50000 s/shard_train_000000.bin >short.bin
+lm-train --data short.bin -t bytes.json --model model.json --context 32 -o bad 2>err
+is $? 1 "a truncated shard is an error"
+like "$(cat err)" "short.bin" "naming the shard"
+lm-train --data 'nothing*.bin' -t bytes.json --model model.json -o bad2 2>err
+like "$(cat err)" "no shard matches 'nothing\*.bin'" "a glob matching nothing"
+lm-train --data 's/*.bin' --init "$DATA/lm/gpt2" --context 8 -o bad3 2>err
+like "$(cat err)" "token id [0-9]+, outside the model's vocabulary of 101" "shard ids outside the model's vocabulary"
+lm-train --data 's/*.bin' -t bytes.json --init "$DATA/lm/gpt2" --context 8 -o bad4 2>err
+like "$(cat err)" "vocabulary is 101, the tokenizer's .* 257" "a tokenizer that does not fit the checkpoint"
+lm-train $common --context 65 -o bad5 2>err
+is $? 2 "--context beyond the model's positions is a usage error"
+
+# Hugging Face --init (GPT-2 and Llama fixtures), on ids inside their vocabulary of 101
+perl -e 'print pack("l<3", 20240520, 1, 4000), "\0" x 1012;
+	srand(1); print pack("S<", int(rand(101))) for 1 .. 4000' >ids101.bin
+for m in gpt2 llama; do
+	lm-train --data ids101.bin --init "$DATA/lm/$m" --context 8 -b 2 --steps 3 -q -o hf-$m
+	ok $? "--init from transformers' $m checkpoint trains"
+	is "$(jq -r .model_type hf-$m/step-0000003/config.json)" $m "and writes a $m config"
+done
+like "$(head -c 300 hf-llama/step-0000003/model.safetensors)" '"model.embed_tokens.weight":\{"dtype":"F32","shape":\[101,32\]' \
+	"the padded vocabulary is kept apart: 101 rows are stored"
+
+# Llama style from a config, WSD with an anneal mix
+lm-train --data s/shard_train_*.bin -t bytes.json --model llama.json --context 16 -b 2 -j 2 --steps 10 --lr 1e-3 \
+	--schedule wsd --decay 0.3 --min-lr 0 --anneal-data 'v/*.bin' -q -o wsd
+ok $? "Llama style with warmup-stable-decay"
+is "$(jq -c 'select(.loss) | [.step, .lr, (.anneal // false)]' wsd/metrics.jsonl | tail -4 | tr '\n' ' ')" \
+	"[7,0.001,false] [8,0.000666667,true] [9,0.000333333,true] [10,0,true] " "the last 30% decay linearly, on the anneal data"
+
+# NaN: stop with a message, write no checkpoint
+cp -r A/step-0000300 nanw
+hl=$(od -A n -t u8 -N 8 nanw/model.safetensors | tr -d ' ')
+printf '\000\000\300\177' | dd of=nanw/model.safetensors bs=1 seek=$((8 + hl + 400)) conv=notrunc 2>/dev/null
+lm-train $common --init nanw --steps 5 --save-every 1 -o nan 2>err
+is $? 1 "a NaN in the weights stops the run"
+like "$(cat err)" "step 0: the loss is (nan|-nan) .* stopping without a checkpoint" "saying the loss is not finite"
+is "$(ls nan | grep -c '^step-')" 0 "and writes no checkpoint"
+
+# a stream of shards on stdin: read once, ends cleanly
+shard-pack -q -t bytes.json --stdout train.jsonl | lm-train --data - -t bytes.json --model model.json --context 32 -b 16 \
+	--steps 10000 -j 2 -o stream 2>err
+ok $? "--data - trains until the stream ends"
+like "$(cat err)" "the data stream ended at step [0-9]+" "and says so"
+n=$(jq -r 'select(.loss) | .step' stream/metrics.jsonl | tail -1)
+is "$n" $((119999 / (32 * 16))) "every full batch of the stream is used once"
+lm-train --data - --resume -o stream </dev/null 2>err
+is $? 2 "a stream cannot be resumed"
+
+# lm-sample
+a=$(lm-sample -n 40 --seed 3 run "ROMEO:")
+ok $? "lm-sample generates"
+b=$(lm-sample -n 40 --seed 3 run/step-0000060 "ROMEO:")
+is "$a" "$b" "the same seed gives the same text (run directory = its latest checkpoint)"
+c=$(lm-sample -n 40 --seed 4 run "ROMEO:")
+ok "$([ "$a" != "$c" ]; echo $?)" "another seed, another text"
+g1=$(lm-sample -n 30 --temperature 0 --ids run "ROMEO:")
+g2=$(echo "ROMEO:" | lm-sample -n 30 --temperature 0 --top-k 3 --ids run)
+is "$(echo $g2 | wc -w)" 30 "--ids prints the generated ids"
+g3=$(printf 'ROMEO:' | lm-sample -n 30 --temperature 0 --ids run)
+is "$g1" "$g3" "the prompt may come from stdin"
+is "$(lm-sample -s 3 -n 10 --top-p 0.9 run | grep -c '^--- sample')" 3 "--samples 3 prints three samples"
+lm-sample -t bytes.json hf-gpt2 2>err
+like "$(cat err)" "tokenizer has 257 tokens, the model 101" "a tokenizer larger than the model is refused"
+lm-sample run "$(head -c 3000 train.jsonl)" 2>err
+like "$(cat err)" "the prompt is [0-9]+ tokens; the model sees 64" "a prompt longer than the context"
+
+done_testing
