@@ -718,7 +718,8 @@ int main(int argc, char **argv)
 	 * attention's 6 L T C (PaLM's estimate, halved for the causal mask) */
 	double mm = 0;
 	for (int i = 0; i < m->np; i++)
-		if (m->p[i].ndim == 2 && m->p[i].field != P_WPE && !(m->p[i].field == P_WTE && !cfg.tied))
+		if (m->p[i].ndim == 2 && !(m->p[i].layer < 0 && (m->p[i].field == P_WPE ||
+		    (m->p[i].field == P_WTE && !cfg.tied))))
 			mm += (double)m->p[i].n;
 	R.flops_per_token = 6.0 * mm + 6.0 * cfg.layers * (double)T * cfg.dim;
 	R.peak = o->peak > 0 ? o->peak : cpu_peak(be->threads);

@@ -704,7 +704,7 @@ void lm_model_init(lm_model *m, uint64_t seed)
 		}
 		double sd = p->layer >= 0 && (f == P_O_W || f == P_PROJ_W) ? resid_std : 0.02;
 		int64_t n = p->n;
-		if (f == P_WTE || f == P_HEAD)	/* padded rows stay zero */
+		if (p->layer < 0 && (f == P_WTE || f == P_HEAD))	/* padded rows stay zero */
 			n = (int64_t)c->vocab * c->dim;
 		for (int64_t k = 0; k < n; k += 2) {
 			double u1 = uniform(&r), u2 = uniform(&r), rad = sqrt(-2.0 * log(u1));

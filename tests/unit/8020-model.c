@@ -174,6 +174,54 @@ static void check_mismatch(kn_backend *be, const char *srcdir)
 	   "a missing checkpoint is an error: %s", err);
 }
 
+/* lm_model_init: norms 1, biases 0, matrices normal(0, 0.02), residual projections
+ * 0.02 / sqrt(2 layers), padded vocabulary rows 0 */
+static void check_init(kn_backend *be, int style)
+{
+	char err[256];
+	lm_config c;
+	lm_config_load(&c, style == LM_GPT2 ? "tiny" : "llama-125m", 300, err, sizeof err);
+	c.layers = 2;
+	c.tied = style == LM_GPT2;
+	lm_model *m = lm_model_new(be, &c, 0);
+	lm_model_init(m, 7);
+	float *h = cm_xmalloc((size_t)m->nparams * 4);
+	kn_download(m->params, h, (size_t)m->nparams * 4);
+	int bad = 0;
+	for (int i = 0; i < m->np; i++) {
+		const lm_param *p = &m->p[i];
+		const float *w = h + p->off;
+		int64_t n = p->n;
+		if (p->ndim == 1) {
+			int is_w = p->layer < 0 ? p->field == P_LNF_W :
+				   (p->field == P_LN1_W || p->field == P_LN2_W);
+			for (int64_t k = 0; k < n; k++)
+				bad += w[k] != (is_w ? 1.0f : 0.0f);
+			continue;
+		}
+		int emb = p->layer < 0 && (p->field == P_WTE || p->field == P_HEAD);
+		if (emb) {
+			for (int64_t k = (int64_t)c.vocab * c.dim; k < n; k++)
+				bad += w[k] != 0.0f;
+			n = (int64_t)c.vocab * c.dim;
+		}
+		double s = 0, want = p->layer >= 0 && (p->field == P_O_W || p->field == P_PROJ_W) ?
+			0.02 / sqrt(2.0 * c.layers) : 0.02;
+		for (int64_t k = 0; k < n; k++)
+			s += (double)w[k] * w[k];
+		double sd = sqrt(s / (double)n);
+		if (fabs(sd - want) > 0.1 * want) {
+			bad++;
+			printf("# param %d (layer %d field %d): std %.4f, want %.4f\n", i, p->layer,
+			       p->field, sd, want);
+		}
+	}
+	ok(bad == 0, "%s: initialisation: norms 1, biases 0, padded rows 0, std 0.02 and "
+	   "0.02/sqrt(2L)", style == LM_GPT2 ? "GPT-2" : "Llama");
+	free(h);
+	lm_model_free(m);
+}
+
 int main(void)
 {
 	cm_init("8020-model");
@@ -186,6 +234,8 @@ int main(void)
 		check_model(be, dir);
 	}
 	check_mismatch(be, src);
+	check_init(be, LM_GPT2);
+	check_init(be, LM_LLAMA);
 	kn_close(be);
 	return tap_done();
 }
