@@ -88,6 +88,24 @@ static void check_model(kn_backend *be, const char *dir)
 	ok(e < TOL, "%s: per-token log-probabilities match (rel. error %.2e)", dir, e);
 	free(want);
 
+	/* the same logits one position at a time through the KV cache */
+	lm_kv_reset(m, B, T + 3);
+	float *dl = cm_xmalloc((size_t)B * Vp * sizeof(float)), *dec = cm_xmalloc((size_t)B * T * V * sizeof(float));
+	int32_t cur[16], ps[16];
+	for (int t = 0; t < T; t++) {
+		for (int b = 0; b < B; b++) {
+			cur[b] = tok[b * T + t];
+			ps[b] = t;
+		}
+		lm_decode_step(m, cur, ps, dl);
+		for (int b = 0; b < B; b++)
+			memcpy(dec + ((size_t)b * T + t) * V, dl + (size_t)b * Vp, V * sizeof(float));
+	}
+	e = relerr(dec, got, (size_t)B * T * V);
+	ok(e < 1e-5, "%s: decoding with the KV cache gives the forward's logits (rel. error %.2e)", dir, e);
+	free(dl);
+	free(dec);
+
 	/* gradients of the mean loss */
 	lm_forward(m, B, T, tok, NULL, NULL);
 	m->be->ops->zero(m->grads);
@@ -174,6 +192,123 @@ static void check_mismatch(kn_backend *be, const char *srcdir)
 	   "a missing checkpoint is an error: %s", err);
 }
 
+static uint16_t to_bf16(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	u += 0x7fff + ((u >> 16) & 1);	/* round to nearest even */
+	return (uint16_t)(u >> 16);
+}
+
+/* Weights as other checkpoints hold them: bf16 in two shards with an index, and fp16 in one
+ * file; loading converts exactly. */
+static void check_formats(kn_backend *be, const char *src)
+{
+	char err[1024], dir[4096], p[4200];
+	snprintf(dir, sizeof dir, "%s/tests/data/lm/llama", src);
+	lm_config cfg;
+	lm_ckpt_config(dir, &cfg, err, sizeof err);
+	snprintf(p, sizeof p, "%s/model.safetensors", dir);
+	cm_st *st = cm_st_open(p, err, sizeof err);
+	char tmpl[] = "/tmp/c2lm-8020d-XXXXXX";
+	char *tmp = mkdtemp(tmpl);
+	for (int fmt = 0; fmt < 2; fmt++) {
+		cm_st_writer *w[2] = { cm_st_writer_new(), cm_st_writer_new() };
+		void **bufs = cm_xcalloc(st->n, sizeof *bufs);
+		float **want = cm_xcalloc(st->n, sizeof *want);
+		FILE *idx = NULL;
+		if (fmt == 0) {
+			snprintf(p, sizeof p, "%s/model.safetensors.index.json", tmp);
+			idx = fopen(p, "w");
+			fprintf(idx, "{\"metadata\": {}, \"weight_map\": {");
+		}
+		for (size_t i = 0; i < st->n; i++) {
+			const cm_st_tensor *t = &st->t[i];
+			float *f = cm_xmalloc((size_t)t->n * 4);
+			uint16_t *h = cm_xmalloc((size_t)t->n * 2);
+			want[i] = cm_xmalloc((size_t)t->n * 4);
+			cm_st_to_f32(t, 0, t->n, f);
+			for (int64_t k = 0; k < t->n; k++) {
+				if (fmt == 0) {
+					h[k] = to_bf16(f[k]);
+					uint32_t u = (uint32_t)h[k] << 16;
+					memcpy(&want[i][k], &u, 4);
+				} else {
+					_Float16 x = (_Float16)f[k];
+					memcpy(&h[k], &x, 2);
+					want[i][k] = (float)x;
+				}
+			}
+			free(f);
+			bufs[i] = h;
+			int part = fmt == 0 ? (int)(i % 2) : 0;
+			cm_st_writer_add(w[part], t->name, fmt == 0 ? CM_ST_BF16 : CM_ST_F16, t->ndim,
+					 t->shape, h);
+			if (idx)
+				fprintf(idx, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"", i ? ", " : "",
+					t->name, part + 1);
+		}
+		if (idx) {
+			fprintf(idx, "}}\n");
+			fclose(idx);
+			for (int k = 0; k < 2; k++) {
+				snprintf(p, sizeof p, "%s/model-0000%d-of-00002.safetensors", tmp, k + 1);
+				cm_st_write(w[k], p, err, sizeof err);
+			}
+		} else {
+			snprintf(p, sizeof p, "%s/model.safetensors", tmp);
+			unlink(p);
+			snprintf(p, sizeof p, "%s/model.safetensors.index.json", tmp);
+			unlink(p);
+			snprintf(p, sizeof p, "%s/model.safetensors", tmp);
+			cm_st_write(w[0], p, err, sizeof err);
+		}
+		lm_model *m = lm_model_new(be, &cfg, 0);
+		int r = lm_load_weights(m, tmp, err, sizeof err);
+		if (r < 0)
+			printf("# %s\n", err);
+		int bad = 0;
+		for (size_t i = 0; r == 0 && i < st->n; i++) {
+			const lm_hf_tensor *h = lm_hf_find(m, st->t[i].name);
+			float *got = cm_xmalloc((size_t)st->t[i].n * 4);
+			lm_hf_get(m, h, m->params, got);
+			bad += memcmp(got, want[i], (size_t)st->t[i].n * 4) != 0;
+			free(got);
+		}
+		ok(r == 0 && bad == 0, "%s weights load exactly", fmt == 0 ?
+		   "bf16 weights in two shards with model.safetensors.index.json" : "fp16");
+		lm_model_free(m);
+		for (size_t i = 0; i < st->n; i++) {
+			free(bufs[i]);
+			free(want[i]);
+		}
+		free(bufs);
+		free(want);
+		cm_st_writer_free(w[0]);
+		cm_st_writer_free(w[1]);
+	}
+	/* a shard named by the index is missing */
+	snprintf(p, sizeof p, "%s/model.safetensors", tmp);
+	unlink(p);
+	FILE *idx;
+	snprintf(p, sizeof p, "%s/model.safetensors.index.json", tmp);
+	idx = fopen(p, "w");
+	fprintf(idx, "{\"weight_map\": {\"model.norm.weight\": \"model-00009-of-00009.safetensors\"}}");
+	fclose(idx);
+	lm_model *m = lm_model_new(be, &cfg, 0);
+	ok(lm_load_weights(m, tmp, err, sizeof err) < 0 && strstr(err, "model-00009-of-00009"),
+	   "a shard missing from an index is an error: %s", err);
+	lm_model_free(m);
+	const char *names[] = { "model.safetensors.index.json", "model-00001-of-00002.safetensors",
+		"model-00002-of-00002.safetensors" };
+	for (int k = 0; k < 3; k++) {
+		snprintf(p, sizeof p, "%s/%s", tmp, names[k]);
+		unlink(p);
+	}
+	rmdir(tmp);
+	cm_st_close(st);
+}
+
 /* lm_model_init: norms 1, biases 0, matrices normal(0, 0.02), residual projections
  * 0.02 / sqrt(2 layers), padded vocabulary rows 0 */
 static void check_init(kn_backend *be, int style)
@@ -234,6 +369,7 @@ int main(void)
 		check_model(be, dir);
 	}
 	check_mismatch(be, src);
+	check_formats(be, src);
 	check_init(be, LM_GPT2);
 	check_init(be, LM_LLAMA);
 	kn_close(be);
