@@ -113,4 +113,26 @@ printf '  the end of the text back from the shards: ...'
 shard-pack --cat -t "$out/tok.json" "$out"/shards/shard_train_*.bin | tail -c 100 | tr '\n' ' '
 printf '\n'
 
+step "13. A model: GPT-2 style, 4 layers, width 128, trained for about a minute on Shakespeare" \
+	"lm-train --model tiny -t tok.json --data 'lm/shard_train_*.bin' --val 'lm/shard_val_*.bin' --steps 800 -o run"
+# one document a speech, so that the split by id holds out a tenth of them
+jq -r .text "$out/shakespeare.jsonl" | jq -R -s -c 'split("\n\n") | to_entries[] | {id: "speech-\(.key)", text: .value}' >"$out/speeches.jsonl"
+rm -rf "$out/lm" "$out/run"
+shard-pack -q -t "$out/tok.json" --val-fraction 0.1 -o "$out/lm" "$out/speeches.jsonl"
+lm-train --model tiny -t "$out/tok.json" --data "$out/lm/shard_train_*.bin" --val "$out/lm/shard_val_*.bin" \
+	--context 128 -b 8 --steps 800 --lr 2e-3 --warmup 40 --eval-every 200 --save-every 400 -q -o "$out/run"
+jq -r 'select(.loss != null and (.step == 1 or .step % 200 == 0)) | "  step \(.step): loss \(.loss * 1000 | round / 1000), \(.tokens_per_s | round) tokens/s"' "$out/run/metrics.jsonl"
+jq -r 'select(.val_loss != null) | "  step \(.step): validation loss \(.val_loss * 1000 | round / 1000), \(.val_bpb * 1000 | round / 1000) bits per byte"' "$out/run/metrics.jsonl"
+printf '  checkpoint %s/%s: %s\n' "run" "$(cat "$out/run/latest")" "$(ls "$out/run/$(cat "$out/run/latest")" | tr '\n' ' ')"
+if command -v gnuplot >/dev/null; then
+	sh "$root/pipelines/plot-loss.sh" "$out/run" "$out/loss.png" >/dev/null && echo "  loss curves: $out/loss.png"
+fi
+
+step "14. Samples, with the KV cache" "lm-sample -n 60 --top-k 40 --seed 1 run 'ROMEO:'"
+for seed in 1 2; do
+	printf '  ---\n'
+	lm-sample -n 60 --top-k 40 --temperature 0.8 --seed $seed "$out/run" "ROMEO:" | sed 's/^/  /'
+done
+lm-sample -v -n 100 --no-stop --seed 3 "$out/run" "KING" 2>&1 >/dev/null | sed 's/^lm-sample: /  /'
+
 printf '\nOutputs are in %s\n' "$out"

@@ -228,6 +228,18 @@ int lm_config_load(lm_config *c, const char *name, int vocab, char *err, size_t 
 	return lm_config_check(c, err, errlen);
 }
 
+/* A float as the shortest decimal that reads back as it (1e-05, not 9.99999975e-06). */
+static json_t *jreal(float f)
+{
+	char b[32];
+	for (int p = 6; p <= 9; p++) {
+		snprintf(b, sizeof b, "%.*g", p, (double)f);
+		if (strtof(b, NULL) == f)
+			break;
+	}
+	return json_real(strtod(b, NULL));
+}
+
 char *lm_config_json(const lm_config *c)
 {
 	json_t *o = json_object();
@@ -242,7 +254,7 @@ char *lm_config_json(const lm_config *c)
 		json_object_set_new(o, "n_head", json_integer(c->heads));
 		json_object_set_new(o, "n_inner", json_integer(c->hidden));
 		json_object_set_new(o, "activation_function", json_string("gelu_new"));
-		json_object_set_new(o, "layer_norm_epsilon", json_real(c->norm_eps));
+		json_object_set_new(o, "layer_norm_epsilon", jreal(c->norm_eps));
 		json_object_set_new(o, "resid_pdrop", json_real(0));
 		json_object_set_new(o, "embd_pdrop", json_real(0));
 		json_object_set_new(o, "attn_pdrop", json_real(0));
@@ -258,10 +270,10 @@ char *lm_config_json(const lm_config *c)
 		json_object_set_new(o, "num_key_value_heads", json_integer(c->kv_heads));
 		json_object_set_new(o, "head_dim", json_integer(c->head_dim));
 		json_object_set_new(o, "max_position_embeddings", json_integer(c->ctx));
-		json_object_set_new(o, "rms_norm_eps", json_real(c->norm_eps));
-		json_object_set_new(o, "rope_theta", json_real(c->rope_theta));
-		json_object_set_new(o, "rope_parameters", json_pack("{s:f,s:s}", "rope_theta",
-				    (double)c->rope_theta, "rope_type", "default"));
+		json_object_set_new(o, "rms_norm_eps", jreal(c->norm_eps));
+		json_object_set_new(o, "rope_theta", jreal(c->rope_theta));
+		json_object_set_new(o, "rope_parameters", json_pack("{s:o,s:s}", "rope_theta",
+				    jreal(c->rope_theta), "rope_type", "default"));
 		json_object_set_new(o, "hidden_act", json_string("silu"));
 		json_object_set_new(o, "attention_bias", json_false());
 		json_object_set_new(o, "mlp_bias", json_false());
@@ -272,6 +284,7 @@ char *lm_config_json(const lm_config *c)
 	if (c->eos >= 0)
 		json_object_set_new(o, "eos_token_id", json_integer(c->eos));
 	json_object_set_new(o, "torch_dtype", json_string("float32"));
+	json_object_set_new(o, "dtype", json_string("float32"));
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
 	json_decref(o);
 	return s;
