@@ -107,7 +107,7 @@ TR_SRC := $(filter-out $(addprefix trainer/,$(addsuffix .c,$(TR_PROGS))),$(wildc
 TR_OBJ := $(patsubst %.c,$(O)/%.o,$(TR_SRC))
 TR_LIB := $(O)/trainer/libtrainer.a
 BINS += $(addprefix $(O)/bin/,$(TR_PROGS))
-$(KN_OBJ): OPT := -O3
+$(KN_OBJ): OPT := -O3 -fno-trapping-math
 $(KN_OBJ) $(TR_OBJ) $(O)/trainer/lm-%.o: CPPFLAGS += -Ikernels -Itrainer -I$(BLAS_INC)
 $(KN_LIB): $(KN_OBJ)
 	@mkdir -p $(@D)

@@ -15,6 +15,38 @@
 #include "cli.h"
 #include "kernels.h"
 
+/* exp and tanh as plain arithmetic, so that loops over them vectorize (glibc's expf and
+ * tanhf are calls: GELU alone was a third of a small model's step). exp: Cephes' expf,
+ * x = n ln2 + r, a degree-7 polynomial in r, 2^n from the exponent bits; within 2 ulp of
+ * expf. Arguments below -87 give exp(-87), not 0: they only ever meet sums where that is
+ * nothing. */
+static inline float fexp(float x)
+{
+	/* selects, not fminf (a call without -ffast-math); with -fno-trapping-math they vectorize */
+	x = x < -87.0f ? -87.0f : x;
+	x = x > 88.0f ? 88.0f : x;
+	float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;	/* round to nearest */
+	float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	int32_t e = ((int32_t)n + 127) << 23;
+	float s;
+	memcpy(&s, &e, sizeof s);
+	return p * s;
+}
+
+/* tanh(u) = sign(u) (1 - t) / (1 + t) with t = exp(-2|u|) */
+static inline float ftanh(float u)
+{
+	float t = fexp(-2.0f * fabsf(u));
+	return copysignf((1.0f - t) / (1.0f + t), u);
+}
+
 #define F(t) ((float *)(t)->data)
 #define IDS(t) ((int32_t *)(t)->data)
 
@@ -186,11 +218,13 @@ static void cpu_residual_norm(kn_tensor *res, kn_tensor *out, kn_tensor *mean, k
 		}
 		float m = 0.0f, s;
 		if (mu) {
+#pragma omp simd reduction(+:m)
 			for (int64_t c = 0; c < C; c++)
 				m += x[c];
 			m /= (float)C;
 		}
 		float var = 0.0f;
+#pragma omp simd reduction(+:var)
 		for (int64_t c = 0; c < C; c++) {
 			float d = x[c] - m;
 			var += d * d;
@@ -217,6 +251,7 @@ static void cpu_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const
 		const float *xi = x + i * C, *gi = d + i * C;
 		float m = mu ? mu[i] : 0.0f, s = rs[i];
 		float sum_g = 0.0f, sum_gx = 0.0f;
+#pragma omp simd reduction(+:sum_g, sum_gx)
 		for (int64_t c = 0; c < C; c++) {
 			float g = gi[c] * pw[c], xh = (xi[c] - m) * s;
 			sum_g += g;
@@ -273,7 +308,7 @@ static void cpu_gelu(kn_tensor *out, const kn_tensor *inp)
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < n; i++) {
 		float v = x[i];
-		o[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+		o[i] = 0.5f * v * (1.0f + ftanh(GELU_K * (v + 0.044715f * v * v * v)));
 	}
 }
 
@@ -285,7 +320,7 @@ static void cpu_gelu_bwd(kn_tensor *dinp, const kn_tensor *inp, const kn_tensor 
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < n; i++) {
 		float v = x[i], u = GELU_K * (v + 0.044715f * v * v * v);
-		float th = tanhf(u), sech2 = 1.0f - th * th;
+		float th = ftanh(u), sech2 = 1.0f - th * th;
 		float g = 0.5f * (1.0f + th) + 0.5f * v * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
 		di[i] += g * d[i];
 	}
@@ -301,7 +336,7 @@ static void cpu_swiglu(kn_tensor *out, const kn_tensor *gu)
 		const float *g = p + i * 2 * H, *u = g + H;
 		float *y = o + i * H;
 		for (int64_t j = 0; j < H; j++)
-			y[j] = g[j] / (1.0f + expf(-g[j])) * u[j];
+			y[j] = g[j] / (1.0f + fexp(-g[j])) * u[j];
 	}
 }
 
@@ -315,7 +350,7 @@ static void cpu_swiglu_bwd(kn_tensor *dgu, const kn_tensor *gu, const kn_tensor 
 		const float *g = p + i * 2 * H, *u = g + H, *dy = d + i * H;
 		float *dg = dp + i * 2 * H, *du = dg + H;
 		for (int64_t j = 0; j < H; j++) {
-			float sg = 1.0f / (1.0f + expf(-g[j])), silu = g[j] * sg;
+			float sg = 1.0f / (1.0f + fexp(-g[j])), silu = g[j] * sg;
 			du[j] += dy[j] * silu;
 			dg[j] += dy[j] * u[j] * sg * (1.0f + g[j] * (1.0f - sg));
 		}
@@ -383,6 +418,7 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 					for (int64_t u = t0; u <= t; u++) {
 						const float *k = p + (r0 + u) * W + koff;
 						float d = 0.0f;
+#pragma omp simd reduction(+:d)
 						for (int j = 0; j < hd; j++)
 							d += q[j] * k[j];
 						d *= scale;
@@ -392,7 +428,7 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 					}
 					float sum = 0.0f;
 					for (int64_t u = t0; u <= t; u++) {
-						sc[u] = expf(sc[u] - mx);
+						sc[u] = fexp(sc[u] - mx);
 						sum += sc[u];
 					}
 					float inv = 1.0f / sum;
@@ -423,42 +459,58 @@ static void cpu_attention_bwd(kn_tensor *dqkv, const kn_tensor *dout, const kn_t
 	float *dp = F(dqkv);
 	float scale = 1.0f / sqrtf((float)hd);
 	/* one task per (row, key/value head): it alone writes that head's dk and dv, and the dq of
-	 * the query heads that share it */
-#pragma omp parallel for schedule(static) collapse(2)
-	for (int b = 0; b < B; b++)
-		for (int g = 0; g < nkv; g++) {
-			int64_t r0 = (int64_t)b * T;
-			int64_t koff = (int64_t)(nh + g) * hd, voff = (int64_t)(nh + nkv + g) * hd;
-			for (int h = g * grp; h < (g + 1) * grp; h++)
-				for (int t = 0; t < T; t++) {
-					const float *q = p + (r0 + t) * W + (int64_t)h * hd;
-					const float *go = dO + (r0 + t) * OW + (int64_t)h * hd;
-					const float *yo = O + (r0 + t) * OW + (int64_t)h * hd;
-					float *dq = dp + (r0 + t) * W + (int64_t)h * hd;
-					float l = L[((int64_t)b * nh + h) * T + t];
-					float D = 0.0f;
-					for (int j = 0; j < hd; j++)
-						D += go[j] * yo[j];
-					for (int64_t u = doc_start(dc, r0, t); u <= t; u++) {
-						const float *k = p + (r0 + u) * W + koff;
-						const float *v = p + (r0 + u) * W + voff;
-						float *dk = dp + (r0 + u) * W + koff;
-						float *dv = dp + (r0 + u) * W + voff;
-						float sdot = 0.0f, dpv = 0.0f;
-						for (int j = 0; j < hd; j++) {
-							sdot += q[j] * k[j];
-							dpv += go[j] * v[j];
+	 * the query heads that share it. Per query: the probabilities and their gradients first,
+	 * then the three sums, each a loop that vectorizes. */
+#pragma omp parallel
+	{
+		float *pa = cm_xmalloc((size_t)T * sizeof(float)), *pd = cm_xmalloc((size_t)T * sizeof(float));
+#pragma omp for schedule(static) collapse(2)
+		for (int b = 0; b < B; b++)
+			for (int g = 0; g < nkv; g++) {
+				int64_t r0 = (int64_t)b * T;
+				int64_t koff = (int64_t)(nh + g) * hd, voff = (int64_t)(nh + nkv + g) * hd;
+				for (int h = g * grp; h < (g + 1) * grp; h++)
+					for (int t = 0; t < T; t++) {
+						const float *restrict q = p + (r0 + t) * W + (int64_t)h * hd;
+						const float *restrict go = dO + (r0 + t) * OW + (int64_t)h * hd;
+						const float *restrict yo = O + (r0 + t) * OW + (int64_t)h * hd;
+						float *restrict dq = dp + (r0 + t) * W + (int64_t)h * hd;
+						float l = L[((int64_t)b * nh + h) * T + t];
+						int64_t u0 = doc_start(dc, r0, t);
+						float D = 0.0f;
+#pragma omp simd reduction(+:D)
+						for (int j = 0; j < hd; j++)
+							D += go[j] * yo[j];
+						for (int64_t u = u0; u <= t; u++) {
+							const float *restrict k = p + (r0 + u) * W + koff;
+							const float *restrict v = p + (r0 + u) * W + voff;
+							float sdot = 0.0f, dpv = 0.0f;
+#pragma omp simd reduction(+:sdot, dpv)
+							for (int j = 0; j < hd; j++) {
+								sdot += q[j] * k[j];
+								dpv += go[j] * v[j];
+							}
+							float a = fexp(sdot * scale - l);
+							pa[u] = a;
+							pd[u] = a * (dpv - D) * scale;
 						}
-						float a = expf(sdot * scale - l);
-						float ds = a * (dpv - D) * scale;
-						for (int j = 0; j < hd; j++) {
-							dq[j] += ds * k[j];
-							dk[j] += ds * q[j];
-							dv[j] += a * go[j];
+						for (int64_t u = u0; u <= t; u++) {
+							const float *restrict k = p + (r0 + u) * W + koff;
+							float *restrict dk = dp + (r0 + u) * W + koff;
+							float *restrict dv = dp + (r0 + u) * W + voff;
+							float ds = pd[u], a = pa[u];
+#pragma omp simd
+							for (int j = 0; j < hd; j++) {
+								dq[j] += ds * k[j];
+								dk[j] += ds * q[j];
+								dv[j] += a * go[j];
+							}
 						}
 					}
-				}
-		}
+			}
+		free(pa);
+		free(pd);
+	}
 }
 
 static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor *kcache,
@@ -488,6 +540,7 @@ static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor
 				for (int64_t u = 0; u < n; u++) {
 					const float *k = kc + ((int64_t)b * Tmax + u) * KW + g * hd;
 					float d = 0.0f;
+#pragma omp simd reduction(+:d)
 					for (int j = 0; j < hd; j++)
 						d += q[j] * k[j];
 					sc[u] = d * scale;
@@ -495,7 +548,7 @@ static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor
 						mx = sc[u];
 				}
 				for (int64_t u = 0; u < n; u++) {
-					sc[u] = expf(sc[u] - mx);
+					sc[u] = fexp(sc[u] - mx);
 					sum += sc[u];
 				}
 				float *y = o + (int64_t)b * nh * hd + (int64_t)h * hd;
@@ -532,19 +585,20 @@ static void cpu_xent(kn_tensor *losses, kn_tensor *dlogits, const kn_tensor *log
 			continue;
 		}
 		float mx = -INFINITY;
+#pragma omp simd reduction(max:mx)
 		for (int64_t j = 0; j < V; j++)
-			if (x[j] > mx)
-				mx = x[j];
+			mx = x[j] > mx ? x[j] : mx;
 		float sum = 0.0f;
+#pragma omp simd reduction(+:sum)
 		for (int64_t j = 0; j < V; j++)
-			sum += expf(x[j] - mx);
+			sum += fexp(x[j] - mx);
 		float lse = mx + logf(sum), xt = x[t];
 		if (ls)
 			ls[i] = lse - xt;
 		if (d) {
 			/* d may alias x: read the target's logit before overwriting */
 			for (int64_t j = 0; j < V; j++)
-				d[j] = dscale * expf(x[j] - lse);
+				d[j] = dscale * fexp(x[j] - lse);
 			d[t] -= dscale;
 			for (int64_t j = V; j < Vp; j++)
 				d[j] = 0.0f;
