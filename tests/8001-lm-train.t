@@ -59,7 +59,8 @@ is $? 137 "killed mid-run"
 killed_at=$(cat K/latest)
 lm-train $args -o K --resume 2>err
 ok $? "resumed after SIGKILL at $killed_at"
-is "$(ls K | grep -c '^step-')" 2 "--keep 2 keeps two checkpoints"
+is "$(ls K | grep -c '^step-[0-9]*$')" 2 "--keep 2 keeps two checkpoints"
+is "$(ls K | grep -c '^step-.*[.]')" 0 "what the killed checkpoint left is removed"
 test_cmp A/step-0000300/model.safetensors K/step-0000300/model.safetensors "weights bitwise equal to the uninterrupted run"
 test_cmp A/step-0000300/optimizer.safetensors K/step-0000300/optimizer.safetensors "optimizer state bitwise equal"
 is "$(jq -c 'select(.loss) | [.step, .loss]' K/metrics.jsonl | md5sum)" "$(jq -c 'select(.loss) | [.step, .loss]' A/metrics.jsonl | md5sum)" \

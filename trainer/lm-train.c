@@ -235,7 +235,22 @@ static uint64_t xxh_tensor(const kn_tensor *t)
 	return x;
 }
 
-static void prune(const char *out, long long keep)
+static void remove_checkpoint_dir(const char *p)
+{
+	static const char *const names[] = { "model.safetensors", "config.json", "tokenizer.json",
+		"optimizer.safetensors", "trainer.json", "model.safetensors.tmp", "config.json.tmp",
+		"tokenizer.json.tmp", "trainer.json.tmp" };
+	char f[4400];
+	for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+		snprintf(f, sizeof f, "%s/%s", p, names[k]);
+		unlink(f);
+	}
+	rmdir(p);
+}
+
+/* Keep the newest `keep` checkpoints; with stale set, also remove what an interrupted
+ * checkpoint left (step-N.tmp, step-N.old). */
+static void prune(const char *out, long long keep, int stale)
 {
 	DIR *d = opendir(out);
 	if (!d)
@@ -243,12 +258,19 @@ static void prune(const char *out, long long keep)
 	long long *steps = NULL;
 	size_t n = 0;
 	struct dirent *e;
+	char p[4096];
 	while ((e = readdir(d))) {
 		long long s;
-		char tail;
-		if (sscanf(e->d_name, "step-%lld%c", &s, &tail) == 1) {
+		int len = 0;
+		if (sscanf(e->d_name, "step-%lld%n", &s, &len) != 1)
+			continue;
+		if (!e->d_name[len]) {
 			steps = cm_xrealloc(steps, (n + 1) * sizeof *steps);
 			steps[n++] = s;
+		} else if (stale && (!strcmp(e->d_name + len, ".tmp") ||
+				     !strcmp(e->d_name + len, ".old"))) {
+			snprintf(p, sizeof p, "%s/%s", out, e->d_name);
+			remove_checkpoint_dir(p);
 		}
 	}
 	closedir(d);
@@ -257,15 +279,8 @@ static void prune(const char *out, long long keep)
 		for (size_t j = 0; j < n; j++)
 			newer += steps[j] > steps[i];
 		if ((long long)newer >= keep) {
-			char p[4096], f[4200];
 			snprintf(p, sizeof p, "%s/step-%07lld", out, steps[i]);
-			const char *names[] = { "model.safetensors", "config.json", "tokenizer.json",
-				"optimizer.safetensors", "trainer.json" };
-			for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-				snprintf(f, sizeof f, "%s/%s", p, names[k]);
-				unlink(f);
-			}
-			rmdir(p);
+			remove_checkpoint_dir(p);
 		}
 	}
 	free(steps);
@@ -326,13 +341,13 @@ static void save_checkpoint(run *r, long long step)
 		cm_die("checkpoint: %s", err);
 	free(tj);
 	lm_fsync_dir(tmp);
-	/* an older checkpoint of the same step (a rerun) gives way */
-	prune(o->out, 1000000000);
+	/* a checkpoint of the same step (a rerun after a crash) gives way */
 	if (rename(tmp, dir) < 0) {
 		char old[4300];
 		snprintf(old, sizeof old, "%s.old", dir);
 		if (rename(dir, old) < 0 || rename(tmp, dir) < 0)
 			cm_die("checkpoint: cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
+		remove_checkpoint_dir(old);
 	}
 	lm_fsync_dir(o->out);
 	char name[64];
@@ -340,7 +355,7 @@ static void save_checkpoint(run *r, long long step)
 	snprintf(f, sizeof f, "%s/latest", o->out);
 	if (lm_write_file(f, name, (size_t)k, err, sizeof err) < 0)
 		cm_die("checkpoint: %s", err);
-	prune(o->out, o->keep);
+	prune(o->out, o->keep, 0);
 	if (cm_verbosity > 0)
 		cm_info("checkpoint %s", dir);
 }
@@ -701,8 +716,10 @@ int main(int argc, char **argv)
 	if (mkdir(o->out, 0755) < 0 && errno != EEXIST)
 		cm_die("cannot create '%s': %s", o->out, strerror(errno));
 	long long step = 0;
-	if (o->resume)
+	if (o->resume) {
 		step = load_checkpoint(&R);
+		prune(o->out, o->keep, 1);	/* what an interrupted checkpoint left */
+	}
 	else {
 		char lp[4200];
 		snprintf(lp, sizeof lp, "%s/latest", o->out);
