@@ -122,7 +122,8 @@ static void usage(void)
 	       "\n"
 	       "Evaluation, checkpoints, output:\n"
 	       "      --eval-every N     evaluate every N steps and at the end (default: 250; 0: end)\n"
-	       "      --eval-batches N   batches per evaluation (default: 0, the whole set)\n"
+	       "      --eval-batches N   batches per periodic evaluation (default: 0, the whole\n"
+	       "                         set); the final one reads the whole set\n"
 	       "      --save-every N     checkpoint every N steps and at the end (default: 500)\n"
 	       "      --keep N           keep the last N checkpoints (default: 3)\n"
 	       "      --metrics FILE     metrics JSONL (default: DIR/metrics.jsonl)\n"
@@ -462,12 +463,13 @@ static FILE *open_metrics(const char *path, long long step)
 	return f;
 }
 
-static void evaluate(run *r, long long step)
+/* Evaluate on the held-out shards: the first --eval-batches batches, or all of them (final). */
+static void evaluate(run *r, long long step, int full)
 {
 	lm_model *m = r->m;
 	int B = (int)r->o.batch, T = (int)r->o.context;
 	uint64_t nw = lm_data_eval_windows(&r->val), limit = nw;
-	if (r->o.eval_batches > 0 && (uint64_t)r->o.eval_batches * B < nw)
+	if (!full && r->o.eval_batches > 0 && (uint64_t)r->o.eval_batches * B < nw)
 		limit = (uint64_t)r->o.eval_batches * B;
 	double loss = 0, bytes = 0;
 	uint64_t ntok = 0;
@@ -815,7 +817,7 @@ int main(int argc, char **argv)
 		if (R.have_val && o->eval_every && step % o->eval_every == 0 && step < o->steps) {
 			if (show)
 				fputc('\n', stderr);
-			evaluate(&R, step);
+			evaluate(&R, step, 0);
 		}
 		R.elapsed += cm_now() - t0;
 		if ((o->save_every && step % o->save_every == 0) || step == o->steps) {
@@ -836,7 +838,7 @@ int main(int argc, char **argv)
 	if (ended && last_saved != step && step > 0)
 		save_checkpoint(&R, step);
 	if (R.have_val)
-		evaluate(&R, step);
+		evaluate(&R, step, 1);
 	if (cm_verbosity > 0)
 		cm_info("done: %lld steps, %llu tokens, last loss %.4f, %.1f s", step,
 			(unsigned long long)R.tokens, last_loss, cm_now() - t_start);
