@@ -34,7 +34,8 @@ static inline float fexp(float x)
 	p = p * r + 1.6666665459e-1f;
 	p = p * r + 5.0000001201e-1f;
 	p = p * r * r + r + 1.0f;
-	int32_t e = ((int32_t)n + 127) << 23;
+	/* a NaN argument gives NaN (through p), and converts no NaN to an integer */
+	int32_t e = (int32_t)((uint32_t)((int32_t)(n == n ? n : 0.0f) + 127) << 23);
 	float s;
 	memcpy(&s, &e, sizeof s);
 	return p * s;

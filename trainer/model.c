@@ -654,6 +654,12 @@ void lm_model_free(lm_model *m)
 	kn_free(m->grads);
 	kn_free(m->m);
 	kn_free(m->v);
+	for (int l = 0; m->kcl && l < m->cfg.layers; l++) {
+		kn_free(m->kcl[l]);
+		kn_free(m->vcl[l]);
+	}
+	free(m->kcl);
+	free(m->vcl);
 	kn_free(m->kc);
 	kn_free(m->vc);
 	free(m->p);
