@@ -79,6 +79,15 @@ lm-train $common --steps 300 --lr 2e-3 --warmup 3 --save-every 1000 -o T --resum
 ok $? "resumed after SIGTERM"
 test_cmp A/step-0000300/model.safetensors T/step-0000300/model.safetensors "weights bitwise equal after SIGTERM and resume"
 
+lm-train $common --steps 300 --save-every 1000 -o U 2>err &
+pid=$!
+i=0
+while ! jq -e 'select(.step >= 2)' U/metrics.jsonl >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -USR1 $pid
+wait $pid
+is $? 75 "SIGUSR1 too: a checkpoint, exit status 75"
+is "$(jq .step U/$(cat U/latest)/trainer.json)" "$(cat U/latest | sed 's/step-0*//')" "and latest names it"
+
 # resume refuses what does not fit
 lm-train $common --steps 300 --lr 1e-3 --warmup 3 --save-every 1 -o A --resume 2>err
 is $? 1 "resume with another learning rate fails"
@@ -126,6 +135,14 @@ lm-train --data s/shard_train_*.bin -t bytes.json --model llama.json --context 1
 ok $? "Llama style with warmup-stable-decay"
 is "$(jq -c 'select(.loss) | [.step, .lr, (.anneal // false)]' wsd/metrics.jsonl | tail -4 | tr '\n' ' ')" \
 	"[7,0.001,false] [8,0.000666667,true] [9,0.000333333,true] [10,0,true] " "the last 30% decay linearly, on the anneal data"
+
+# accumulation and the cosine schedule
+lm-train $common --steps 6 --accum 3 --lr 1e-3 --warmup 2 --min-lr 1e-4 --eval-every 0 -q -o acc
+ok $? "gradient accumulation over 3 micro-batches"
+is "$(jq -r 'select(.step == 6) | .tokens' acc/metrics.jsonl)" $((6 * 3 * 4 * 32)) "each step counts 3 micro-batches of tokens"
+is "$(jq -c '[.[] | select(.loss) | .lr]' -s acc/metrics.jsonl)" \
+	"$(awk 'BEGIN { printf "["; for (s = 0; s < 6; s++) { lr = s < 2 ? 1e-3 * (s + 1) / 3 : 1e-4 + 0.5 * (1 + cos(3.141592653589793 * (s - 2) / 4)) * 9e-4; printf "%s%.6g", s ? "," : "", lr } printf "]" }')" \
+	"warmup, then cosine to --min-lr"
 
 # NaN: stop with a message, write no checkpoint
 cp -r A/step-0000300 nanw
