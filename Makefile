@@ -120,6 +120,19 @@ $(O)/bin/lm-%: $(O)/trainer/lm-%.o $(TR_LIB) $(KN_LIB) $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(BLAS_LIBS)
 
+# The CUDA backend: kernels/*.cu into its own library, loaded at run time by kernels.c (a
+# program built with it still runs on the CPU where CUDA or a GPU is missing).
+ifneq ($(NVCC),)
+CUDA_LIB := $(O)/lib/libkn_cuda.so
+NVCCFLAGS ?= -O3 -std=c++17 $(NVCC_ARCH) --Werror all-warnings \
+	-Xcompiler -fPIC,-Wall,-Wextra,-Werror,-Wno-unused-function
+$(CUDA_LIB): $(CU_SRC) kernels/kernels.h
+	@mkdir -p $(@D)
+	@echo "  NVCC    $@"
+	$(Q)$(NVCC) $(NVCCFLAGS) -Ikernels -shared -o $@ $(CU_SRC) -lcublas -lcudart
+all: $(CUDA_LIB)
+endif
+
 # C unit tests: tests/unit/NNNN-name.c -> $(O)/tests/NNNN-name, printing TAP
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))

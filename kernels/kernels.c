@@ -1,8 +1,15 @@
-/* kernels.c - opening a backend, and the tensor bookkeeping every backend shares. */
+/* kernels.c - opening a backend, and the tensor bookkeeping every backend shares.
+ *
+ * The CUDA backend is a library of its own (libkn_cuda.so, beside the program in ../lib, or
+ * on the loader's path), loaded here when asked for: a program built with CUDA starts and
+ * runs on the CPU where the CUDA libraries or a GPU are missing. */
+#include <dlfcn.h>
+#include <limits.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "kernels.h"
@@ -12,19 +19,52 @@ size_t kn_dtype_size(kn_dtype dt)
 	return dt == KN_BF16 ? 2 : 4;
 }
 
+/* The CUDA backend's operations, or NULL with the reason. */
+static const kn_ops *open_cuda(char *err, size_t errlen)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	void *h = NULL;
+	if (n > 0) {
+		exe[n] = 0;
+		char *sl = strrchr(exe, '/');
+		if (sl)
+			*sl = 0;
+		snprintf(path, sizeof path, "%s/../lib/libkn_cuda.so", exe);
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	}
+	if (!h)
+		h = dlopen("libkn_cuda.so", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen, "the CUDA backend is not available: %s", dlerror());
+		return NULL;
+	}
+	const kn_ops *(*open)(char *, size_t) =
+		(const kn_ops *(*)(char *, size_t))dlsym(h, "kn_cuda_open");
+	if (!open) {
+		snprintf(err, errlen, "libkn_cuda.so lacks kn_cuda_open");
+		return NULL;
+	}
+	return open(err, errlen);
+}
+
 kn_backend *kn_open(const char *name, char *err, size_t errlen)
 {
-	if (!name || !strcmp(name, "auto") || !strcmp(name, "cpu")) {
-		kn_backend *be = cm_xcalloc(1, sizeof *be);
-		be->ops = &kn_cpu_ops;
-		be->threads = omp_get_max_threads();
-		return be;
+	const kn_ops *ops = NULL;
+	if (!name)
+		name = "auto";
+	if (!strcmp(name, "cuda") || !strcmp(name, "auto")) {
+		ops = open_cuda(err, errlen);
+		if (!ops && !strcmp(name, "cuda"))
+			return NULL;
+	} else if (strcmp(name, "cpu")) {
+		snprintf(err, errlen, "unknown device '%s' (cpu, cuda or auto)", name);
+		return NULL;
 	}
-	if (!strcmp(name, "cuda"))
-		snprintf(err, errlen, "this build has no CUDA backend yet");
-	else
-		snprintf(err, errlen, "unknown device '%s' (cpu or cuda)", name);
-	return NULL;
+	kn_backend *be = cm_xcalloc(1, sizeof *be);
+	be->ops = ops ? ops : &kn_cpu_ops;
+	be->threads = omp_get_max_threads();
+	return be;
 }
 
 void kn_close(kn_backend *be)
