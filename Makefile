@@ -202,8 +202,16 @@ check: $(O)/.deps-check all $(UNITS) $(BENCHES)
 check-slow: $(O)/.deps-check all $(UNITS) $(BENCHES)
 	$(Q)$(TEST_ENV) SLOW=1 prove -j2 $(PROVE_FLAGS) tests/*.t $(wildcard tests/slow/*.t) $(UNITS)
 
-check-gpu: all
-	@echo "check-gpu: no CUDA kernels in the tree yet; nothing to check on a GPU"
+# the CUDA backend on a lent GPU (tests/gpu/): make check-gpu [LOGDIR=dir]
+GPU_TESTS := $(patsubst tests/gpu/%.c,$(O)/tests/gpu/%,$(wildcard tests/gpu/*.c))
+$(O)/tests/gpu/%: tests/gpu/%.c $(TR_LIB) $(KN_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CPPFLAGS) -Ikernels -Itrainer -I$(BLAS_INC) $(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(TR_LIB) $(KN_LIB) $(LIB) $(LDLIBS) $(BLAS_LIBS)
+all: $(GPU_TESTS)
+check-gpu: $(O)/.deps-check all $(GPU_TESTS)
+	$(Q)BUILD=$(ABS_O) SRCDIR=$(CURDIR) LOGDIR=$(or $(LOGDIR),$(ABS_O)/gpu-logs) sh tests/gpu/check-gpu.sh
 
 # loss curves of an lm-train run to PNG: make plot RUN=runs/base [PNG=loss.png]
 plot: $(O)/.deps-plot
