@@ -253,6 +253,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+ifneq ($(CUDA_LIB),)
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(CUDA_LIB) $(DESTDIR)$(PREFIX)/lib/
+endif
 	install -d $(DESTDIR)$(PREFIX)/share/doc/crawl2lm
 	install -m 644 NOTICE README.md $(DESTDIR)$(PREFIX)/share/doc/crawl2lm/
 
