@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "kernels.h"
+#include "kmath.h"
 
 /* exp and tanh as plain arithmetic, so that loops over them vectorize (glibc's expf and
  * tanhf are calls: GELU alone was a third of a small model's step). exp: Cephes' expf,
@@ -299,8 +300,6 @@ static void cpu_add(kn_tensor *out, const kn_tensor *a, const kn_tensor *b)
 		o[i] = x[i] + y[i];
 }
 
-#define GELU_K 0.7978845608028654f	/* sqrt(2 / pi) */
-
 static void cpu_gelu(kn_tensor *out, const kn_tensor *inp)
 {
 	float *o = F(out);
@@ -309,7 +308,7 @@ static void cpu_gelu(kn_tensor *out, const kn_tensor *inp)
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < n; i++) {
 		float v = x[i];
-		o[i] = 0.5f * v * (1.0f + ftanh(GELU_K * (v + 0.044715f * v * v * v)));
+		o[i] = kn_gelu_from_tanh(v, ftanh(kn_gelu_arg(v)));
 	}
 }
 
@@ -320,10 +319,8 @@ static void cpu_gelu_bwd(kn_tensor *dinp, const kn_tensor *inp, const kn_tensor 
 	int64_t n = dinp->n;
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < n; i++) {
-		float v = x[i], u = GELU_K * (v + 0.044715f * v * v * v);
-		float th = ftanh(u), sech2 = 1.0f - th * th;
-		float g = 0.5f * (1.0f + th) + 0.5f * v * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
-		di[i] += g * d[i];
+		float v = x[i];
+		di[i] += kn_gelu_grad_from_tanh(v, ftanh(kn_gelu_arg(v))) * d[i];
 	}
 }
 

@@ -22,6 +22,7 @@
 extern "C" {
 #include "kernels.h"
 }
+#include "kmath.h"
 
 static void die(const char *fmt, ...)
 {
@@ -378,8 +379,6 @@ static void g_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const k
 
 /* Element-wise */
 
-#define GELU_K 0.7978845608028654f
-
 __global__ static void add_k(float *o, const float *a, const float *b, int64_t n)
 {
 	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
@@ -392,7 +391,7 @@ __global__ static void gelu_k(float *o, const float *x, int64_t n)
 	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
 	if (i < n) {
 		float v = x[i];
-		o[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+		o[i] = kn_gelu_from_tanh(v, tanhf(kn_gelu_arg(v)));
 	}
 }
 
@@ -400,10 +399,8 @@ __global__ static void gelu_bwd_k(float *di, const float *x, const float *d, int
 {
 	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
 	if (i < n) {
-		float v = x[i], th = tanhf(GELU_K * (v + 0.044715f * v * v * v));
-		float g = 0.5f * (1.0f + th) +
-			  0.5f * v * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
-		di[i] += g * d[i];
+		float v = x[i];
+		di[i] += kn_gelu_grad_from_tanh(v, tanhf(kn_gelu_arg(v))) * d[i];
 	}
 }
 
