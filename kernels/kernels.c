@@ -89,7 +89,11 @@ void kn_reshape(kn_tensor *t, int ndim, const int64_t *shape)
 
 kn_tensor *kn_new(kn_backend *be, kn_dtype dt, int ndim, const int64_t *shape)
 {
-	return be->ops->alloc(be, dt, ndim, shape);
+	kn_tensor *t = be->ops->alloc(be, dt, ndim, shape);
+	be->bytes += (int64_t)kn_bytes(t);
+	if (be->bytes > be->peak)
+		be->peak = be->bytes;
+	return t;
 }
 
 kn_tensor *kn_new1(kn_backend *be, kn_dtype dt, int64_t n0)
@@ -119,8 +123,11 @@ kn_tensor *kn_view(kn_tensor *base, int64_t off, int ndim, const int64_t *shape)
 
 void kn_free(kn_tensor *t)
 {
-	if (t)
-		t->be->ops->free(t);
+	if (!t)
+		return;
+	if (!t->base)
+		t->be->bytes -= (int64_t)kn_bytes(t);
+	t->be->ops->free(t);
 }
 
 void kn_upload(kn_tensor *t, const void *host, size_t bytes)

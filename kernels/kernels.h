@@ -123,6 +123,7 @@ struct kn_backend {
 	const kn_ops *ops;
 	int threads;
 	void *priv;
+	int64_t bytes, peak;	/* tensor memory allocated through kn_new now, and at most */
 };
 
 /* "cpu" (or "cuda" when built in and a device is present; "auto" picks). NULL when the

@@ -799,6 +799,11 @@ int main(int argc, char **argv)
 			       (float)o->eps, 0.0f, gscale, step + 1);
 		be->ops->sync(be);
 		double dt = cm_now() - t0;
+		if (step == start && cm_verbosity > 0)
+			cm_info("memory on the %s: %.0f MiB (weights, gradients and AdamW state %.0f MiB, "
+				"activations and the rest %.0f MiB)", be->ops->name,
+				(double)be->peak / 1048576.0, 16.0 * (double)m->nparams / 1048576.0,
+				(double)(be->peak - 16 * m->nparams) / 1048576.0);
 		step++;
 		R.tokens += (uint64_t)B * T * o->accum;
 		double tps = (double)B * T * o->accum / dt, mfu = tps * R.flops_per_token / R.peak;
