@@ -563,6 +563,23 @@ static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor
 	}
 }
 
+static void cpu_kv_store(kn_tensor *kcache, kn_tensor *vcache, const kn_tensor *qkv,
+			 const kn_attn_shape *s, int Tmax)
+{
+	int64_t W = (int64_t)(s->nh + 2 * s->nkv) * s->hd, KW = (int64_t)s->nkv * s->hd;
+	const float *p = F(qkv);
+	float *kc = F(kcache), *vc = F(vcache);
+#pragma omp parallel for schedule(static) collapse(2)
+	for (int b = 0; b < s->B; b++)
+		for (int t = 0; t < s->T; t++) {
+			const float *row = p + ((int64_t)b * s->T + t) * W;
+			memcpy(kc + ((int64_t)b * Tmax + t) * KW, row + (int64_t)s->nh * s->hd,
+			       KW * sizeof(float));
+			memcpy(vc + ((int64_t)b * Tmax + t) * KW, row + (int64_t)(s->nh + s->nkv) * s->hd,
+			       KW * sizeof(float));
+		}
+}
+
 static void cpu_xent(kn_tensor *losses, kn_tensor *dlogits, const kn_tensor *logits,
 		     const kn_tensor *targets, int V, float dscale)
 {
@@ -694,6 +711,7 @@ const kn_ops kn_cpu_ops = {
 	.attention = cpu_attention,
 	.attention_bwd = cpu_attention_bwd,
 	.attention_decode = cpu_attention_decode,
+	.kv_store = cpu_kv_store,
 	.xent = cpu_xent,
 	.sumsq = cpu_sumsq,
 	.sum = cpu_sum,

@@ -712,6 +712,28 @@ static void g_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor *
 	CK(cudaFree(dpos));
 }
 
+__global__ static void kv_store_k(float *kc, float *vc, const float *p, int B, int T, int nh,
+				  int nkv, int hd, int Tmax)
+{
+	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+	int64_t KW = (int64_t)nkv * hd, W = (int64_t)(nh + 2 * nkv) * hd;
+	if (i >= (int64_t)B * T * KW)
+		return;
+	int64_t r = i / KW, j = i % KW, b = r / T, t = r % T;
+	int64_t dst = (b * Tmax + t) * KW + j;
+	kc[dst] = p[r * W + (int64_t)nh * hd + j];
+	vc[dst] = p[r * W + (int64_t)(nh + nkv) * hd + j];
+}
+
+static void g_kv_store(kn_tensor *kcache, kn_tensor *vcache, const kn_tensor *qkv,
+		       const kn_attn_shape *s, int Tmax)
+{
+	int64_t n = (int64_t)s->B * s->T * s->nkv * s->hd;
+	kv_store_k<<<blocks(n, 256), 256>>>(F(kcache), F(vcache), F(qkv), s->B, s->T, s->nh,
+					    s->nkv, s->hd, Tmax);
+	LAUNCHED("kv_store");
+}
+
 /* Cross-entropy: one block a row */
 __global__ static void xent_k(float *losses, float *dl, const float *lg, const int32_t *tg,
 			      int64_t Vp, int V, float dscale)
@@ -858,6 +880,7 @@ static const kn_ops plain_ops = {
 	g_attention,
 	g_attention_bwd,
 	g_attention_decode,
+	g_kv_store,
 	g_xent,
 	g_sumsq,
 	g_sum,

@@ -102,6 +102,10 @@ typedef struct kn_ops {
 	void (*attention_decode)(kn_tensor *out, const kn_tensor *qkv, kn_tensor *kcache,
 				 kn_tensor *vcache, const int32_t *pos, const kn_attn_shape *s,
 				 int Tmax);
+	/* Prefilling the caches [B, Tmax, nkv hd]: positions 0..T-1 of each row get the k and v
+	 * of packed qkv [B x T, (nh + 2 nkv) hd] (already rotated). */
+	void (*kv_store)(kn_tensor *kcache, kn_tensor *vcache, const kn_tensor *qkv,
+			 const kn_attn_shape *s, int Tmax);
 	/* Softmax cross-entropy over the first V of Vp logits per row. Targets -1 are ignored.
 	 * losses[N] (may be NULL) gets -log p(target) (0 where ignored). When dlogits is given
 	 * (may be the logits tensor itself), it becomes dscale * (softmax - onehot), 0 at ignored

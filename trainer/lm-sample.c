@@ -247,13 +247,14 @@ int main(int argc, char **argv)
 	rng r = { (uint64_t)seed * 0x2545f4914f6cdd1dull + 1 };
 	int stream = B == 1 && !ids_out;
 	double t0 = cm_now(), t_prompt = 0;
-	/* the prompt, one position at a time through the cache */
-	for (size_t i = 0; i + 1 < pids.n; i++) {
-		for (int b = 0; b < B; b++) {
-			cur[b] = (int32_t)pids.v[i];
-			pos[b] = (int32_t)i;
-		}
-		lm_decode_step(m, cur, pos, logits);
+	/* the prompt but its last token in one forward pass, filling the caches */
+	if (pids.n > 1) {
+		int32_t *pt = cm_xmalloc((size_t)B * (pids.n - 1) * sizeof(int32_t));
+		for (int b = 0; b < B; b++)
+			for (size_t i = 0; i + 1 < pids.n; i++)
+				pt[(size_t)b * (pids.n - 1) + i] = (int32_t)pids.v[i];
+		lm_prefill(m, pt, (int)(pids.n - 1), logits);
+		free(pt);
 	}
 	t_prompt = cm_now() - t0;
 	for (int b = 0; b < B; b++)

@@ -502,7 +502,7 @@ void lm_hf_set(lm_model *m, const lm_hf_tensor *h, kn_tensor *flat, const float 
 
 struct lm_acts {
 	int B, T, decode;
-	int pos_given, doc_given;
+	int pos_given, doc_given, prefill;
 	kn_tensor *tok, *tgt, *pos, *doc;
 	kn_tensor **resid, **ln1, **ln1_mean, **ln1_rstd, **qkv, **att, **lse, **resmid, **ln2,
 		**ln2_mean, **ln2_rstd, **fch, **fca, **mlp, **attproj;
@@ -776,6 +776,8 @@ static void forward(lm_model *m, const int32_t *host_pos)
 		K->matmul(a->qkv[l], a->ln1[l], W[P_QKV_W], W[P_QKV_B]);
 		if (!g)
 			K->rope(a->qkv[l], pos, &s, c->rope_theta, 0);
+		if (a->prefill)
+			K->kv_store(m->kcl[l], m->vcl[l], a->qkv[l], &s, m->kv_T);
 		if (a->decode)
 			K->attention_decode(a->att[l], a->qkv[l], m->kcl[l], m->vcl[l], host_pos, &s,
 					    m->kv_T);
@@ -810,8 +812,9 @@ static void upload_inputs(lm_model *m, const int32_t *tokens, const int32_t *pos
 	a->doc_given = doc != NULL;
 }
 
-void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
-		const int32_t *doc)
+/* Check the ids, size the activations, upload the inputs. */
+static void prepare(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
+		    const int32_t *doc)
 {
 	int V = m->cfg.vocab;
 	size_t n = (size_t)B * T;
@@ -820,6 +823,12 @@ void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t 
 			cm_die("token id %d outside the model's vocabulary of %d", tokens[i], V);
 	ensure_acts(m, B, T, 0);
 	upload_inputs(m, tokens, pos, doc);
+}
+
+void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
+		const int32_t *doc)
+{
+	prepare(m, B, T, tokens, pos, doc);
 	forward(m, NULL);
 }
 
@@ -914,6 +923,20 @@ void lm_kv_reset(lm_model *m, int B, int Tmax)
 		m->kv_T = Tmax;
 	}
 	ensure_acts(m, B, 1, 1);
+}
+
+void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last)
+{
+	int B = m->kv_B, Vp = m->cfg.vocab_padded;
+	if (T < 1 || T > m->kv_T || (m->cfg.style == LM_GPT2 && T > m->cfg.ctx))
+		cm_die("prefill of %d positions: the cache holds %d", T, m->kv_T);
+	prepare(m, B, T, tokens, NULL, NULL);
+	m->acts->prefill = 1;
+	forward(m, NULL);
+	m->acts->prefill = 0;
+	for (int b = 0; b < B; b++)
+		m->be->ops->download(m->acts->logits, last + (size_t)b * Vp, (size_t)Vp * sizeof(float),
+				     ((size_t)b * T + T - 1) * Vp * sizeof(float));
 }
 
 void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out)

@@ -106,6 +106,10 @@ void lm_backward(lm_model *m);
  * downloaded into out (B x vocab_padded floats). */
 void lm_kv_reset(lm_model *m, int B, int Tmax);
 void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out);
+/* The first T positions of every row in one forward pass (tokens [B x T]), filling the
+ * caches; the logits at position T - 1 go to last ([B, vocab_padded]). Decoding goes on at
+ * position T. */
+void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last);
 
 /* Hugging Face naming */
 const lm_hf_tensor *lm_hf_find(const lm_model *m, const char *name);

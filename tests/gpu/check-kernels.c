@@ -245,6 +245,30 @@ static void check_ops(void)
 			worst = fmax(worst, relerr(o));
 		}
 		report("attention_decode (6 positions)", worst, TOL32);
+		poison(kc);
+		poison(vc);
+		cpu->ops->kv_store(kc.c, vc.c, qkv.c, &s, Tmax);
+		gpu->ops->kv_store(kc.g, vc.g, qkv.g, &s, Tmax);
+		/* positions T.. of the caches were not written: compare the first T */
+		{
+			float *a = cm_xmalloc(kn_bytes(kc.c)), *g = cm_xmalloc(kn_bytes(kc.g));
+			double md = 0;
+			for (int k = 0; k < 2; k++) {
+				pair q = k ? vc : kc;
+				kn_download(q.c, a, kn_bytes(q.c));
+				kn_download(q.g, g, kn_bytes(q.g));
+				for (int64_t bb = 0; bb < B; bb++)
+					for (int64_t t = 0; t < T; t++)
+						for (int64_t j = 0; j < cs[2]; j++) {
+							int64_t i = (bb * Tmax + t) * cs[2] + j;
+							double d = fabs((double)a[i] - g[i]);
+							md = isnan(d) || d > md ? (isnan(d) ? INFINITY : d) : md;
+						}
+			}
+			free(a);
+			free(g);
+			report("kv_store (prefill)", md, 0);
+		}
 		freep(kc);
 		freep(vc);
 		freep(row);

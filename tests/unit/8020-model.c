@@ -103,6 +103,35 @@ static void check_model(kn_backend *be, const char *dir)
 	}
 	e = relerr(dec, got, (size_t)B * T * V);
 	ok(e < 1e-5, "%s: decoding with the KV cache gives the forward's logits (rel. error %.2e)", dir, e);
+	/* five positions prefilled in one pass, the rest decoded */
+	{
+		int P = 5;
+		int32_t *pt = cm_xmalloc((size_t)B * P * sizeof(int32_t));
+		for (int b = 0; b < B; b++)
+			for (int t = 0; t < P; t++)
+				pt[b * P + t] = tok[b * T + t];
+		lm_kv_reset(m, B, T + 3);
+		lm_prefill(m, pt, P, dl);
+		for (int b = 0; b < B; b++)
+			memcpy(dec + ((size_t)b * T + P - 1) * V, dl + (size_t)b * Vp, V * sizeof(float));
+		for (int t = P; t < T; t++) {
+			for (int b = 0; b < B; b++) {
+				cur[b] = tok[b * T + t];
+				ps[b] = t;
+			}
+			lm_decode_step(m, cur, ps, dl);
+			for (int b = 0; b < B; b++)
+				memcpy(dec + ((size_t)b * T + t) * V, dl + (size_t)b * Vp, V * sizeof(float));
+		}
+		double ep = 0;
+		for (int b = 0; b < B; b++) {
+			size_t off = ((size_t)b * T + P - 1) * V, n = (size_t)(T - P + 1) * V;
+			ep = fmax(ep, relerr(dec + off, got + off, n));
+		}
+		ok(ep < 1e-5, "%s: prefill of 5 positions then decoding gives the forward's logits (rel. error %.2e)",
+		   dir, ep);
+		free(pt);
+	}
 	free(dl);
 	free(dec);
 
