@@ -103,6 +103,30 @@ static void cpu_copy(kn_tensor *dst, const kn_tensor *src)
 	memcpy(dst->data, src->data, kn_bytes(src));
 }
 
+static void cpu_cast(kn_tensor *dst, const kn_tensor *src)
+{
+	int64_t n = src->n;
+	if (dst->n != n)
+		cm_die("kernels: cast of %lld elements into %lld", (long long)n, (long long)dst->n);
+	if (dst->dtype == src->dtype) {
+		cpu_copy(dst, src);
+	} else if (dst->dtype == KN_BF16 && src->dtype == KN_F32) {
+		uint16_t *d = dst->data;
+		const float *s = src->data;
+#pragma omp parallel for schedule(static)
+		for (int64_t i = 0; i < n; i++)
+			d[i] = kn_bf16_from_f32(s[i]);
+	} else if (dst->dtype == KN_F32 && src->dtype == KN_BF16) {
+		float *d = dst->data;
+		const uint16_t *s = src->data;
+#pragma omp parallel for schedule(static)
+		for (int64_t i = 0; i < n; i++)
+			d[i] = kn_f32_from_bf16(s[i]);
+	} else {
+		cm_die("kernels: no cast between these dtypes");
+	}
+}
+
 static void cpu_sync(kn_backend *be)
 {
 	(void)be;
@@ -695,6 +719,7 @@ const kn_ops kn_cpu_ops = {
 	.download = cpu_download,
 	.zero = cpu_zero,
 	.copy = cpu_copy,
+	.cast = cpu_cast,
 	.sync = cpu_sync,
 	.embed = cpu_embed,
 	.embed_bwd = cpu_embed_bwd,

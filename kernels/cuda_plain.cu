@@ -167,6 +167,37 @@ static void g_copy(kn_tensor *dst, const kn_tensor *src)
 	CK(cudaMemcpy(dst->data, src->data, tbytes(src), cudaMemcpyDeviceToDevice));
 }
 
+__global__ static void to_bf16_k(uint16_t *d, const float *s, int64_t n)
+{
+	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+	if (i < n)
+		d[i] = kn_bf16_from_f32(s[i]);
+}
+
+__global__ static void to_f32_k(float *d, const uint16_t *s, int64_t n)
+{
+	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+	if (i < n)
+		d[i] = kn_f32_from_bf16(s[i]);
+}
+
+static void g_cast(kn_tensor *dst, const kn_tensor *src)
+{
+	if (dst->n != src->n)
+		die("cast of %lld elements into %lld", (long long)src->n, (long long)dst->n);
+	if (dst->dtype == src->dtype)
+		g_copy(dst, src);
+	else if (dst->dtype == KN_BF16 && src->dtype == KN_F32)
+		to_bf16_k<<<blocks(src->n, 256), 256>>>((uint16_t *)dst->data,
+							(const float *)src->data, src->n);
+	else if (dst->dtype == KN_F32 && src->dtype == KN_BF16)
+		to_f32_k<<<blocks(src->n, 256), 256>>>((float *)dst->data,
+						       (const uint16_t *)src->data, src->n);
+	else
+		die("no cast between these dtypes");
+	LAUNCHED("cast");
+}
+
 static void g_sync(kn_backend *be)
 {
 	(void)be;
@@ -864,6 +895,7 @@ static const kn_ops plain_ops = {
 	g_download,
 	g_zero,
 	g_copy,
+	g_cast,
 	g_sync,
 	g_embed,
 	g_embed_bwd,

@@ -58,6 +58,8 @@ typedef struct kn_ops {
 	void (*download)(const kn_tensor *t, void *host, size_t bytes, size_t offset);
 	void (*zero)(kn_tensor *t);
 	void (*copy)(kn_tensor *dst, const kn_tensor *src);
+	/* dst = src converted (F32 <-> BF16, rounding to nearest even; same dtype: a copy) */
+	void (*cast)(kn_tensor *dst, const kn_tensor *src);
 	void (*sync)(kn_backend *be);
 
 	/* out[N,C] = wte[tok] (+ wpe[pos]; pos may be NULL: position = row index mod T) */

@@ -307,6 +307,15 @@ static void check_ops(void)
 		cpu->ops->scale(pp.c, 0.5f);
 		gpu->ops->scale(pp.g, 0.5f);
 		report("scale", relerr(pp), TOL32);
+		pair lo = mk(KN_BF16, 1, (int64_t[]){ 5000 }), back = mk1(5000);
+		poison(back);
+		cpu->ops->cast(lo.c, pp.c);
+		gpu->ops->cast(lo.g, pp.g);
+		cpu->ops->cast(back.c, lo.c);
+		gpu->ops->cast(back.g, lo.g);
+		report("cast F32 -> BF16 -> F32", relerr(back), 0);
+		freep(lo);
+		freep(back);
 		freep(pp);
 		freep(gg);
 		freep(m);

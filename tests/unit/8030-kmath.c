@@ -4,8 +4,10 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "kmath.h"
 #include "tap.h"
 
@@ -95,5 +97,32 @@ int main(void)
 	}
 	ok(worst < 1e-6, "GELU on [-8, 8] within %.1e of double", worst);
 	ok(worst_g < 1e-6, "GELU's derivative on [-8, 8] within %.1e of double", worst_g);
+
+	/* the backends' cast uses the same conversions */
+	char err[128];
+	kn_backend *be = kn_open("cpu", err, sizeof err);
+	int64_t n = 100003;
+	kn_tensor *a = kn_new1(be, KN_F32, n), *h = kn_new1(be, KN_BF16, n), *b = kn_new1(be, KN_F32, n);
+	float *x = malloc((size_t)n * 4), *y = malloc((size_t)n * 4);
+	for (int64_t i = 0; i < n; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		x[i] = f32((uint32_t)s & 0xbfffffffu);	/* finite, any sign and size below 2 */
+	}
+	kn_upload(a, x, (size_t)n * 4);
+	be->ops->cast(h, a);
+	be->ops->cast(b, h);
+	kn_download(b, y, (size_t)n * 4);
+	bad = 0;
+	for (int64_t i = 0; i < n; i++)
+		bad += bits(y[i]) != bits(kn_f32_from_bf16(kn_bf16_from_f32(x[i])));
+	ok(bad == 0, "cast F32 -> BF16 -> F32 rounds each value as kn_bf16_from_f32 does (%d wrong)", bad);
+	free(x);
+	free(y);
+	kn_free(a);
+	kn_free(h);
+	kn_free(b);
+	kn_close(be);
 	return tap_done();
 }
