@@ -519,6 +519,14 @@ static void g_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s,
 	LAUNCHED("rope");
 }
 
+__device__ static float dot(const float *a, const float *b, int n)
+{
+	float d = 0.0f;
+	for (int j = 0; j < n; j++)
+		d += a[j] * b[j];
+	return d;
+}
+
 /* Attention, plain: one thread per query (b, h, t), two passes over its keys (max and sum,
  * then the output), no T x T matrix. */
 __global__ static void attention_k(float *out, float *lse, const float *p, const int32_t *doc,
@@ -536,16 +544,12 @@ __global__ static void attention_k(float *out, float *lse, const float *p, const
 	int u0 = doc ? doc[r0 + t] : 0;
 	for (int u = u0; u <= t; u++) {
 		const float *k = p + (r0 + u) * W + koff;
-		float d = 0.0f;
-		for (int j = 0; j < hd; j++)
-			d += q[j] * k[j];
+		float d = dot(q, k, hd);
 		mx = fmaxf(mx, d * scale);
 	}
 	for (int u = u0; u <= t; u++) {
 		const float *k = p + (r0 + u) * W + koff;
-		float d = 0.0f;
-		for (int j = 0; j < hd; j++)
-			d += q[j] * k[j];
+		float d = dot(q, k, hd);
 		sum += expf(d * scale - mx);
 	}
 	float l = mx + logf(sum);
@@ -554,9 +558,7 @@ __global__ static void attention_k(float *out, float *lse, const float *p, const
 		y[j] = 0.0f;
 	for (int u = u0; u <= t; u++) {
 		const float *k = p + (r0 + u) * W + koff, *v = p + (r0 + u) * W + voff;
-		float d = 0.0f;
-		for (int j = 0; j < hd; j++)
-			d += q[j] * k[j];
+		float d = dot(q, k, hd);
 		float a = expf(d * scale - l);
 		for (int j = 0; j < hd; j++)
 			y[j] += a * v[j];
@@ -582,10 +584,7 @@ __global__ static void attn_d_k(float *D, const float *dout, const float *out, i
 		return;
 	int t = (int)(i % T), h = (int)(i / T % nh), b = (int)(i / ((int64_t)T * nh));
 	int64_t o = ((int64_t)b * T + t) * nh * hd + (int64_t)h * hd;
-	float d = 0.0f;
-	for (int j = 0; j < hd; j++)
-		d += dout[o + j] * out[o + j];
-	D[i] = d;
+	D[i] = dot(dout + o, out + o, hd);
 }
 
 /* dq: one thread per query */
@@ -698,16 +697,12 @@ __global__ static void decode_k(float *out, const float *p, const float *kc, con
 	int n = pos[b] + 1;
 	for (int u = 0; u < n; u++) {
 		const float *k = kc + ((int64_t)b * Tmax + u) * KW + (int64_t)g * hd;
-		float d = 0.0f;
-		for (int j = 0; j < hd; j++)
-			d += q[j] * k[j];
+		float d = dot(q, k, hd);
 		mx = fmaxf(mx, d * scale);
 	}
 	for (int u = 0; u < n; u++) {
 		const float *k = kc + ((int64_t)b * Tmax + u) * KW + (int64_t)g * hd;
-		float d = 0.0f;
-		for (int j = 0; j < hd; j++)
-			d += q[j] * k[j];
+		float d = dot(q, k, hd);
 		sum += expf(d * scale - mx);
 	}
 	float *y = out + (int64_t)b * nh * hd + (int64_t)h * hd;
@@ -716,9 +711,7 @@ __global__ static void decode_k(float *out, const float *p, const float *kc, con
 	for (int u = 0; u < n; u++) {
 		const float *k = kc + ((int64_t)b * Tmax + u) * KW + (int64_t)g * hd;
 		const float *v = vc + ((int64_t)b * Tmax + u) * KW + (int64_t)g * hd;
-		float d = 0.0f;
-		for (int j = 0; j < hd; j++)
-			d += q[j] * k[j];
+		float d = dot(q, k, hd);
 		float a = expf(d * scale - mx) / sum;
 		for (int j = 0; j < hd; j++)
 			y[j] += a * v[j];

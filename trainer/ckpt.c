@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "input.h"
 #include "safetensors.h"
 
 static int is_dir(const char *p)
@@ -24,32 +26,16 @@ static int exists(const char *p)
 	return stat(p, &sb) == 0;
 }
 
+/* A JSON file of a checkpoint, whole (cm_input_read_all prints why it cannot). */
 static char *read_small(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+	cm_buf b = CM_BUF_INIT;
+	if (cm_input_read_all(path, &b, 64u << 20) < 0) {
+		snprintf(err, errlen, "cannot read '%s'", path);
+		cm_buf_free(&b);
 		return NULL;
 	}
-	size_t cap = 1 << 16, n = 0;
-	char *b = cm_xmalloc(cap);
-	size_t k;
-	while ((k = fread(b + n, 1, cap - n - 1, f)) > 0) {
-		n += k;
-		if (n + 1 == cap) {
-			if (cap >= (64u << 20)) {
-				snprintf(err, errlen, "'%s' is over 64 MB", path);
-				fclose(f);
-				free(b);
-				return NULL;
-			}
-			cap *= 2;
-			b = cm_xrealloc(b, cap);
-		}
-	}
-	fclose(f);
-	b[n] = 0;
-	return b;
+	return b.p ? b.p : cm_xstrdup("");
 }
 
 int lm_ckpt_config(const char *path, lm_config *cfg, char *err, size_t errlen)

@@ -1,6 +1,5 @@
 /* lm-sample - generate text from a checkpoint with a KV cache: temperature, top-k, top-p,
  * seed, stop at end-of-text; the prompt from an argument or stdin; output streamed. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -13,6 +12,7 @@
 #include "buf.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "input.h"
 #include "kernels.h"
 #include "model.h"
 #include "tok.h"
@@ -206,12 +206,8 @@ int main(int argc, char **argv)
 	/* prompt: argument, or stdin when it is not a terminal */
 	cm_buf in = { 0 };
 	if (!prompt && !isatty(0)) {
-		char b[65536];
-		size_t k;
-		while ((k = fread(b, 1, sizeof b, stdin)) > 0)
-			cm_buf_add(&in, b, k);
-		if (ferror(stdin))
-			cm_die("cannot read standard input: %s", strerror(errno));
+		if (cm_input_read_all("-", &in, 64u << 20) < 0)
+			exit(CM_EXIT_FAIL);
 		prompt = in.p ? in.p : "";
 	}
 	cm_ids pids = { 0 };

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "input.h"
 #include "model.h"
 
 /* Presets */
@@ -207,18 +210,18 @@ int lm_config_load(lm_config *c, const char *name, int vocab, char *err, size_t 
 			found = 1;
 		}
 	if (!found) {
-		FILE *f = fopen(name, "r");
-		if (!f) {
+		if (access(name, R_OK) != 0) {
 			snprintf(err, errlen, "model '%s' is neither a preset (%s) nor a readable "
 				 "config file", name, lm_presets());
 			return -1;
 		}
-		char *buf = cm_xmalloc(1 << 20);
-		size_t n = fread(buf, 1, (1 << 20) - 1, f);
-		fclose(f);
-		buf[n] = 0;
-		int r = parse_config(c, buf, err, errlen);
-		free(buf);
+		cm_buf b = CM_BUF_INIT;
+		int r = cm_input_read_all(name, &b, 1 << 20);	/* prints why it fails */
+		if (r < 0)
+			snprintf(err, errlen, "cannot read the model config '%s'", name);
+		else
+			r = parse_config(c, b.p ? b.p : "", err, errlen);
+		cm_buf_free(&b);
 		if (r < 0)
 			return -1;
 	}
