@@ -915,8 +915,9 @@ static const kn_ops plain_ops = {
 
 /* The library's entry point: the operations, or NULL with the reason (no GPU, a GPU this
  * build has no code for). */
-extern "C" const kn_ops *kn_cuda_open(char *err, size_t errlen)
+extern "C" const kn_ops *kn_cuda_open(char *err, size_t errlen, const kn_ops **fused)
 {
+	*fused = NULL;
 	int n = 0;
 	cudaError_t e = cudaGetDeviceCount(&n);
 	if (e != cudaSuccess || n == 0) {

@@ -19,8 +19,9 @@ size_t kn_dtype_size(kn_dtype dt)
 	return dt == KN_BF16 ? 2 : 4;
 }
 
-/* The CUDA backend's operations, or NULL with the reason. */
-static const kn_ops *open_cuda(char *err, size_t errlen)
+/* The CUDA backend's plain (fp32) operations and its fused ones (*fused; a NULL entry: none),
+ * or NULL with the reason. */
+static const kn_ops *open_cuda(const kn_ops **fused, char *err, size_t errlen)
 {
 	char exe[PATH_MAX], path[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -39,30 +40,80 @@ static const kn_ops *open_cuda(char *err, size_t errlen)
 		snprintf(err, errlen, "the CUDA backend is not available: %s", dlerror());
 		return NULL;
 	}
-	const kn_ops *(*open)(char *, size_t) =
-		(const kn_ops *(*)(char *, size_t))dlsym(h, "kn_cuda_open");
+	const kn_ops *(*open)(char *, size_t, const kn_ops **) =
+		(const kn_ops *(*)(char *, size_t, const kn_ops **))dlsym(h, "kn_cuda_open");
 	if (!open) {
 		snprintf(err, errlen, "libkn_cuda.so lacks kn_cuda_open");
 		return NULL;
 	}
-	return open(err, errlen);
+	return open(err, errlen, fused);
+}
+
+/* name is in the comma-separated list (or the list is "all") */
+static int listed(const char *list, const char *name)
+{
+	if (!list)
+		return 0;
+	if (!strcmp(list, "all"))
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == n && !strncmp(p, name, n))
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* Each operation: the fused one where there is one and it is not listed as plain, else the
+ * base's through the mixed-precision wrapper. */
+static void compose(kn_backend *be, const kn_ops *fused, const char *plain)
+{
+	be->table = kn_mixed_ops;
+	be->table.name = be->base->name;
+	size_t d = 0;
+	d += snprintf(be->desc + d, sizeof be->desc - d, "%s", be->base->name);
+	if (fused && plain && !strcmp(plain, "all")) {
+		snprintf(be->desc + d, sizeof be->desc - d, " (plain)");
+		return;
+	}
+	if (!fused)
+		return;
+	int nplain = 0;
+#define PICK(op)                                                                             \
+	if (fused->op && !listed(plain, #op))                                                \
+		be->table.op = fused->op;                                                    \
+	else if (fused->op && d < sizeof be->desc)                                           \
+		d += snprintf(be->desc + d, sizeof be->desc - d, "%s%s",                     \
+			      nplain++ ? "," : " (plain: ", #op);
+	KN_OPS(PICK)
+#undef PICK
+	if (nplain && d < sizeof be->desc)
+		snprintf(be->desc + d, sizeof be->desc - d, ")");
 }
 
 kn_backend *kn_open(const char *name, char *err, size_t errlen)
 {
-	const kn_ops *ops = NULL;
+	const kn_ops *base = NULL, *fused = NULL;
 	if (!name)
 		name = "auto";
-	if (!strcmp(name, "cuda") || !strcmp(name, "auto")) {
-		ops = open_cuda(err, errlen);
-		if (!ops && !strcmp(name, "cuda"))
+	int plain = !strcmp(name, "cuda:plain");
+	if (!strcmp(name, "cuda") || plain || !strcmp(name, "auto")) {
+		base = open_cuda(&fused, err, errlen);
+		if (!base && strcmp(name, "auto"))
 			return NULL;
 	} else if (strcmp(name, "cpu")) {
-		snprintf(err, errlen, "unknown device '%s' (cpu, cuda or auto)", name);
+		snprintf(err, errlen, "unknown device '%s' (cpu, cuda, cuda:plain or auto)", name);
 		return NULL;
 	}
 	kn_backend *be = cm_xcalloc(1, sizeof *be);
-	be->ops = ops ? ops : &kn_cpu_ops;
+	be->base = base ? base : &kn_cpu_ops;
+	compose(be, base ? fused : NULL, plain ? "all" : getenv("KN_PLAIN_OPS"));
+	be->ops = &be->table;
 	be->threads = omp_get_max_threads();
 	return be;
 }

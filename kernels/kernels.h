@@ -125,15 +125,28 @@ typedef struct kn_ops {
 		      float b1, float b2, float eps, float wd, float gscale, int64_t step);
 } kn_ops;
 
+/* The operations by name, in table order after `name` (for composing tables). */
+#define KN_OPS(X)                                                                            \
+	X(alloc) X(free) X(upload) X(download) X(zero) X(copy) X(cast) X(sync) X(embed)      \
+	X(embed_bwd) X(matmul) X(matmul_bwd) X(residual_norm) X(norm_bwd) X(add) X(gelu)     \
+	X(gelu_bwd) X(swiglu) X(swiglu_bwd) X(rope) X(attention) X(attention_bwd)            \
+	X(attention_decode) X(kv_store) X(xent) X(sumsq) X(sum) X(scale) X(adamw)
+
 struct kn_backend {
-	const kn_ops *ops;
+	const kn_ops *ops;	/* what callers use: every operation takes fp32 and bf16 tensors */
+	const kn_ops *base;	/* fp32 operations that kn_mixed_ops runs bf16 tensors through */
 	int threads;
+	int deterministic;	/* restrict to run-to-run reproducible algorithms */
 	void *priv;
 	int64_t bytes, peak;	/* tensor memory allocated through kn_new now, and at most */
+	kn_ops table;		/* the composed operations ops points to */
+	char desc[160];		/* which kernels run: "cpu", "cuda (fused; plain: xent)" */
 };
 
-/* "cpu" (or "cuda" when built in and a device is present; "auto" picks). NULL when the
- * backend is not available, with the reason in err. */
+/* "cpu", "cuda" (the fused kernels, and the plain version of each operation named in the
+ * environment variable KN_PLAIN_OPS, a comma-separated list, or "all"), "cuda:plain" (the
+ * plain version of every operation), or "auto" (cuda when the library loads and finds a GPU,
+ * else cpu). NULL when the backend is not available, with the reason in err. */
 kn_backend *kn_open(const char *name, char *err, size_t errlen);
 void kn_close(kn_backend *be);
 
@@ -153,6 +166,8 @@ void kn_reshape(kn_tensor *t, int ndim, const int64_t *shape);
 void kn_upload(kn_tensor *t, const void *host, size_t bytes);
 void kn_download(const kn_tensor *t, void *host, size_t bytes);
 
-/* the CPU backend's table, for tests that call a reference directly */
+/* the CPU backend's table (fp32 only), for tests that call a reference directly */
 extern const kn_ops kn_cpu_ops;
+/* bf16 tensors through a backend's fp32 operations (be->base): see mixed.c */
+extern const kn_ops kn_mixed_ops;
 #endif

@@ -227,6 +227,7 @@ int lm_load_weights(lm_model *m, const char *path, char *err, size_t errlen)
 			}
 		}
 	stset_free(&s);
+	lm_params_changed(m);
 	return r;
 }
 

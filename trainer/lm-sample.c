@@ -17,7 +17,7 @@
 #include "model.h"
 #include "tok.h"
 
-enum { OPT_TEMP = 256, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOSTOP, OPT_DEVICE, OPT_IDS };
+enum { OPT_TEMP = 256, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOSTOP, OPT_DEVICE, OPT_IDS, OPT_PRECISION };
 
 static const struct option longopts[] = {
 	{ "prompt", required_argument, NULL, 'p' },
@@ -31,6 +31,7 @@ static const struct option longopts[] = {
 	{ "no-stop", no_argument, NULL, OPT_NOSTOP },
 	{ "ids", no_argument, NULL, OPT_IDS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "precision", required_argument, NULL, OPT_PRECISION },
 	{ "threads", required_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -58,7 +59,8 @@ static void usage(void)
 	       "      --seed N           random seed (default: 0)\n"
 	       "      --no-stop          go on past <|endoftext|>\n"
 	       "      --ids              print token ids, one line per sample, not text\n"
-	       "      --device D         cpu, cuda or auto (default: auto)\n"
+	       "      --device D         cpu, cuda, cuda:plain or auto (default: auto)\n"
+	       "      --precision P      bf16 or fp32 (default: bf16 on a GPU, fp32 on the CPU)\n"
 	       "  -j, --threads N        CPU threads (default: all)\n"
 	       "  -q, --quiet            errors only\n"
 	       "  -v, --verbose          report tokens per second on stderr\n"
@@ -142,7 +144,7 @@ static int pick(const float *logits, int V, double temp, int topk, double topp, 
 int main(int argc, char **argv)
 {
 	cm_init("lm-sample");
-	const char *prompt = NULL, *tok_path = NULL, *device = "auto";
+	const char *prompt = NULL, *tok_path = NULL, *device = "auto", *precision = NULL;
 	long long max_new = 256, samples = 1, topk = 0, seed = 0, threads = 0;
 	double temp = 1.0, topp = 1.0;
 	int nostop = 0, ids_out = 0, c;
@@ -159,6 +161,11 @@ int main(int argc, char **argv)
 		case OPT_NOSTOP: nostop = 1; break;
 		case OPT_IDS: ids_out = 1; break;
 		case OPT_DEVICE: device = optarg; break;
+		case OPT_PRECISION:
+			if (strcmp(optarg, "bf16") && strcmp(optarg, "fp32"))
+				cm_usage_error("--precision: '%s' (bf16 or fp32)", optarg);
+			precision = optarg;
+			break;
 		case 'j': threads = cm_parse_ll("--threads", optarg, 1, 4096); break;
 		case 'q': cm_verbosity = -1; break;
 		case 'v': cm_verbosity++; break;
@@ -191,6 +198,8 @@ int main(int argc, char **argv)
 	lm_model *m = lm_ckpt_open(be, dir, 0, err, sizeof err);
 	if (!m)
 		cm_die("%s", err);
+	lm_model_set_precision(m, (precision ? !strcmp(precision, "bf16") :
+				   strcmp(be->base->name, "cpu") != 0) ? KN_BF16 : KN_F32);
 	if (!tok_path) {
 		snprintf(tp, sizeof tp, "%s/tokenizer.json", dir);
 		tok_path = tp;

@@ -38,7 +38,7 @@ enum {
 	OPT_DATA = 256, OPT_VAL, OPT_MODEL, OPT_INIT, OPT_RESUME, OPT_VOCAB, OPT_CONTEXT,
 	OPT_ACCUM, OPT_STEPS, OPT_LR, OPT_MIN_LR, OPT_WARMUP, OPT_SCHEDULE, OPT_DECAY, OPT_ANNEAL,
 	OPT_WD, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_CLIP, OPT_SEED, OPT_EVAL_EVERY,
-	OPT_EVAL_BATCHES, OPT_SAVE_EVERY, OPT_KEEP, OPT_DEVICE, OPT_PROGRESS, OPT_PEAK,
+	OPT_EVAL_BATCHES, OPT_SAVE_EVERY, OPT_KEEP, OPT_DEVICE, OPT_PRECISION, OPT_DETERMINISTIC, OPT_PROGRESS, OPT_PEAK,
 	OPT_METRICS,
 };
 
@@ -73,6 +73,8 @@ static const struct option longopts[] = {
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "precision", required_argument, NULL, OPT_PRECISION },
+	{ "deterministic", no_argument, NULL, OPT_DETERMINISTIC },
 	{ "threads", required_argument, NULL, 'j' },
 	{ "peak-flops", required_argument, NULL, OPT_PEAK },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -127,7 +129,12 @@ static void usage(void)
 	       "      --save-every N     checkpoint every N steps and at the end (default: 500)\n"
 	       "      --keep N           keep the last N checkpoints (default: 3)\n"
 	       "      --metrics FILE     metrics JSONL (default: DIR/metrics.jsonl)\n"
-	       "      --device D         cpu, cuda or auto (default: auto)\n"
+	       "      --device D         cpu, cuda, cuda:plain (every operation's plain version,\n"
+	       "                         to bisect) or auto (default: auto: cuda when there is a GPU)\n"
+	       "      --precision P      bf16 (mixed: bf16 weights copy, activations and products,\n"
+	       "                         fp32 master weights and AdamW) or fp32 (default: bf16 on\n"
+	       "                         a GPU, fp32 on the CPU)\n"
+	       "      --deterministic    run-to-run identical results on the GPU too\n"
 	       "  -j, --threads N        CPU threads (default: all)\n"
 	       "      --peak-flops F     the device's peak FLOP/s for the MFU estimate\n"
 	       "      --progress         progress line even when stderr is not a terminal\n"
@@ -143,7 +150,8 @@ static void usage(void)
 
 typedef struct opts {
 	const char *data, *val, *model, *init, *out, *tokenizer, *anneal, *device, *metrics;
-	int resume, progress;
+	const char *precision;
+	int resume, progress, deterministic;
 	long long vocab, batch, context, accum, steps, warmup, seed, eval_every, eval_batches,
 		save_every, keep, threads;
 	double lr, min_lr, decay, wd, beta1, beta2, eps, clip, peak;
@@ -591,6 +599,12 @@ static void parse(int argc, char **argv, opts *o)
 		case OPT_KEEP: o->keep = cm_parse_ll("--keep", optarg, 1, 1000000); break;
 		case OPT_METRICS: o->metrics = optarg; break;
 		case OPT_DEVICE: o->device = optarg; break;
+		case OPT_PRECISION:
+			if (strcmp(optarg, "bf16") && strcmp(optarg, "fp32"))
+				cm_usage_error("--precision: '%s' (bf16 or fp32)", optarg);
+			o->precision = optarg;
+			break;
+		case OPT_DETERMINISTIC: o->deterministic = 1; break;
 		case 'j': o->threads = cm_parse_ll("--threads", optarg, 1, 4096); break;
 		case OPT_PEAK: o->peak = cm_parse_double("--peak-flops", optarg, 1, 1e20); break;
 		case OPT_PROGRESS: o->progress = 1; break;
@@ -635,6 +649,7 @@ int main(int argc, char **argv)
 	kn_backend *be = kn_open(o->device, err, sizeof err);
 	if (!be)
 		cm_die("--device: %s", err);
+	be->deterministic = o->deterministic;
 
 	if (o->tokenizer) {
 		R.tok = cm_tok_load(o->tokenizer, NULL, err, sizeof err);
@@ -705,6 +720,8 @@ int main(int argc, char **argv)
 		lm_model_init(R.m, (uint64_t)o->seed);
 	}
 	lm_model *m = R.m;
+	int bf16 = o->precision ? !strcmp(o->precision, "bf16") : strcmp(be->base->name, "cpu") != 0;
+	lm_model_set_precision(m, bf16 ? KN_BF16 : KN_F32);
 	int64_t nd = m->ndecay, nn = m->nparams - m->ndecay;
 	R.pd = kn_view(m->params, 0, 1, &nd);
 	R.gd = kn_view(m->grads, 0, 1, &nd);
@@ -754,9 +771,10 @@ int main(int argc, char **argv)
 	R.y = cm_xmalloc((size_t)B * T * sizeof(int32_t));
 	if (cm_verbosity >= 0)
 		cm_info("%s model, %.2fM parameters (%d layers, width %d, vocabulary %d), batch %d x "
-			"%d x %lld, %lld steps, %s on %d thread%s", cfg.style == LM_GPT2 ? "GPT-2" :
+			"%d x %lld, %lld steps, %s, %s on %d thread%s", cfg.style == LM_GPT2 ? "GPT-2" :
 			"Llama", (double)m->nparams / 1e6, cfg.layers, cfg.dim, cfg.vocab, B, T,
-			o->accum, o->steps, be->ops->name, be->threads, be->threads == 1 ? "" : "s");
+			o->accum, o->steps, bf16 ? "bf16" : "fp32", be->desc, be->threads,
+			be->threads == 1 ? "" : "s");
 	double t_start = cm_now(), last_loss = NAN;
 	long long last_saved = o->resume ? step : -1, start = step;
 	int ended = 0;
@@ -797,13 +815,14 @@ int main(int argc, char **argv)
 			       (float)o->eps, (float)o->wd, gscale, step + 1);
 		be->ops->adamw(R.pn, R.gn, R.mn, R.vn, (float)lr, (float)o->beta1, (float)o->beta2,
 			       (float)o->eps, 0.0f, gscale, step + 1);
+		lm_params_changed(m);
 		be->ops->sync(be);
 		double dt = cm_now() - t0;
 		if (step == start && cm_verbosity > 0)
 			cm_info("memory on the %s: %.0f MiB (weights, gradients and AdamW state %.0f MiB, "
-				"activations and the rest %.0f MiB)", be->ops->name,
-				(double)be->peak / 1048576.0, 16.0 * (double)m->nparams / 1048576.0,
-				(double)(be->peak - 16 * m->nparams) / 1048576.0);
+				"activations and the rest %.0f MiB)", be->base->name,
+				(double)be->peak / 1048576.0, (bf16 ? 18.0 : 16.0) * (double)m->nparams /
+				1048576.0, (double)(be->peak - (bf16 ? 18 : 16) * m->nparams) / 1048576.0);
 		step++;
 		R.tokens += (uint64_t)B * T * o->accum;
 		double tps = (double)B * T * o->accum / dt, mfu = tps * R.flops_per_token / R.peak;

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "input.h"
+#include "kmath.h"
 #include "model.h"
 
 /* Presets */
@@ -528,6 +529,7 @@ static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 	int64_t fw = c->style == LM_GPT2 ? H : 2 * H;
 	int ln = c->style == LM_GPT2;
 	lm_acts *a = cm_xcalloc(1, sizeof *a);
+	kn_dtype D = m->adt;	/* activations; statistics and losses stay fp32 */
 	a->B = B;
 	a->T = T;
 	a->tok = kn_new1(be, KN_I32, N);
@@ -541,7 +543,7 @@ static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 	/* inference keeps one layer's activations and reuses them for every layer */
 	for (int64_t l = 0; l < L; l++) {
 		if (!training && l > 0) {
-			a->resid[l] = kn_new2(be, KN_F32, N, C);
+			a->resid[l] = kn_new2(be, D, N, C);
 			a->ln1[l] = a->ln1[0]; a->ln1_mean[l] = a->ln1_mean[0];
 			a->ln1_rstd[l] = a->ln1_rstd[0]; a->qkv[l] = a->qkv[0]; a->att[l] = a->att[0];
 			a->lse[l] = a->lse[0]; a->resmid[l] = a->resmid[0]; a->ln2[l] = a->ln2[0];
@@ -550,35 +552,35 @@ static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 			a->attproj[l] = a->attproj[0];
 			continue;
 		}
-		a->resid[l] = kn_new2(be, KN_F32, N, C);
-		a->ln1[l] = kn_new2(be, KN_F32, N, C);
+		a->resid[l] = kn_new2(be, D, N, C);
+		a->ln1[l] = kn_new2(be, D, N, C);
 		a->ln1_mean[l] = ln ? kn_new1(be, KN_F32, N) : NULL;
 		a->ln1_rstd[l] = kn_new1(be, KN_F32, N);
-		a->qkv[l] = kn_new2(be, KN_F32, N, qkv_width(c));
-		a->att[l] = kn_new2(be, KN_F32, N, A);
+		a->qkv[l] = kn_new2(be, D, N, qkv_width(c));
+		a->att[l] = kn_new2(be, D, N, A);
 		a->lse[l] = kn_new1(be, KN_F32, (int64_t)B * c->heads * T);
-		a->resmid[l] = kn_new2(be, KN_F32, N, C);
-		a->attproj[l] = kn_new2(be, KN_F32, N, C);
-		a->ln2[l] = kn_new2(be, KN_F32, N, C);
+		a->resmid[l] = kn_new2(be, D, N, C);
+		a->attproj[l] = kn_new2(be, D, N, C);
+		a->ln2[l] = kn_new2(be, D, N, C);
 		a->ln2_mean[l] = ln ? kn_new1(be, KN_F32, N) : NULL;
 		a->ln2_rstd[l] = kn_new1(be, KN_F32, N);
-		a->fch[l] = kn_new2(be, KN_F32, N, fw);
-		a->fca[l] = kn_new2(be, KN_F32, N, H);
-		a->mlp[l] = kn_new2(be, KN_F32, N, C);
+		a->fch[l] = kn_new2(be, D, N, fw);
+		a->fca[l] = kn_new2(be, D, N, H);
+		a->mlp[l] = kn_new2(be, D, N, C);
 	}
-	a->resf = kn_new2(be, KN_F32, N, C);
-	a->lnf = kn_new2(be, KN_F32, N, C);
+	a->resf = kn_new2(be, D, N, C);
+	a->lnf = kn_new2(be, D, N, C);
 	a->lnf_mean = ln ? kn_new1(be, KN_F32, N) : NULL;
 	a->lnf_rstd = kn_new1(be, KN_F32, N);
-	a->logits = kn_new2(be, KN_F32, N, c->vocab_padded);
+	a->logits = kn_new2(be, D, N, c->vocab_padded);
 	a->losses = kn_new1(be, KN_F32, N);
 	if (training) {
-		a->dres = kn_new2(be, KN_F32, N, C);
-		a->dln = kn_new2(be, KN_F32, N, C);
-		a->dqkv = kn_new2(be, KN_F32, N, qkv_width(c));
-		a->datt = kn_new2(be, KN_F32, N, A);
-		a->dfch = kn_new2(be, KN_F32, N, fw);
-		a->dfca = kn_new2(be, KN_F32, N, H);
+		a->dres = kn_new2(be, D, N, C);
+		a->dln = kn_new2(be, D, N, C);
+		a->dqkv = kn_new2(be, D, N, qkv_width(c));
+		a->datt = kn_new2(be, D, N, A);
+		a->dfch = kn_new2(be, D, N, fw);
+		a->dfca = kn_new2(be, D, N, H);
 	}
 	return a;
 }
@@ -638,6 +640,7 @@ lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
 	m->grads = kn_new1(be, KN_F32, m->nparams);
 	make_views(m, &m->w, m->params);
 	make_views(m, &m->gw, m->grads);
+	m->adt = KN_F32;
 	if (training) {
 		m->m = kn_new1(be, KN_F32, m->nparams);
 		m->v = kn_new1(be, KN_F32, m->nparams);
@@ -652,19 +655,13 @@ void lm_model_free(lm_model *m)
 		return;
 	acts_free(m, m->acts);
 	free_views(m, &m->w);
+	kn_free(m->wlow);
 	free_views(m, &m->gw);
 	kn_free(m->params);
 	kn_free(m->grads);
 	kn_free(m->m);
 	kn_free(m->v);
-	for (int l = 0; m->kcl && l < m->cfg.layers; l++) {
-		kn_free(m->kcl[l]);
-		kn_free(m->vcl[l]);
-	}
-	free(m->kcl);
-	free(m->vcl);
-	kn_free(m->kc);
-	kn_free(m->vc);
+	lm_kv_free(m);
 	free(m->p);
 	free(m->hf);
 	free(m);
@@ -737,6 +734,35 @@ void lm_model_init(lm_model *m, uint64_t seed)
 	}
 	kn_upload(m->params, host, (size_t)m->nparams * sizeof(float));
 	free(host);
+	lm_params_changed(m);
+}
+
+void lm_model_set_precision(lm_model *m, kn_dtype dt)
+{
+	if (dt == m->adt)
+		return;
+	if (dt != KN_F32 && dt != KN_BF16)
+		cm_die("model: precision must be fp32 or bf16");
+	acts_free(m, m->acts);
+	m->acts = NULL;
+	lm_kv_free(m);
+	free_views(m, &m->w);
+	kn_free(m->wlow);
+	m->wlow = NULL;
+	m->adt = dt;
+	if (dt == KN_F32) {
+		make_views(m, &m->w, m->params);
+		return;
+	}
+	m->wlow = kn_new1(m->be, dt, m->nparams);
+	make_views(m, &m->w, m->wlow);
+	lm_params_changed(m);
+}
+
+void lm_params_changed(lm_model *m)
+{
+	if (m->wlow)
+		m->be->ops->cast(m->wlow, m->params);
 }
 
 static void ensure_acts(lm_model *m, int B, int T, int decode)
@@ -754,6 +780,25 @@ static void ensure_acts(lm_model *m, int B, int T, int decode)
 kn_tensor *lm_logits(lm_model *m)
 {
 	return m->acts->logits;
+}
+
+void lm_logits_get(lm_model *m, int64_t row0, int64_t rows, float *dst)
+{
+	const kn_tensor *lg = m->acts->logits;
+	int64_t Vp = m->cfg.vocab_padded, n = rows * Vp;
+	size_t es = kn_dtype_size(lg->dtype);
+	if (row0 < 0 || rows < 0 || (row0 + rows) * Vp > lg->n)
+		cm_die("model: logits rows [%lld, +%lld) outside the last forward",
+		       (long long)row0, (long long)rows);
+	if (lg->dtype == KN_F32) {
+		lg->be->ops->download(lg, dst, (size_t)n * es, (size_t)(row0 * Vp) * es);
+		return;
+	}
+	uint16_t *h = cm_xmalloc((size_t)n * es);
+	lg->be->ops->download(lg, h, (size_t)n * es, (size_t)(row0 * Vp) * es);
+	for (int64_t i = 0; i < n; i++)
+		dst[i] = kn_f32_from_bf16(h[i]);
+	free(h);
 }
 
 static void forward(lm_model *m, const int32_t *host_pos)
@@ -899,22 +944,29 @@ void lm_backward(lm_model *m)
 		     a->pos_given ? a->pos : NULL, T);
 }
 
+void lm_kv_free(lm_model *m)
+{
+	for (int l = 0; m->kcl && l < m->cfg.layers; l++) {
+		kn_free(m->kcl[l]);
+		kn_free(m->vcl[l]);
+	}
+	free(m->kcl);
+	free(m->vcl);
+	kn_free(m->kc);
+	kn_free(m->vc);
+	m->kcl = m->vcl = NULL;
+	m->kc = m->vc = NULL;
+}
+
 void lm_kv_reset(lm_model *m, int B, int Tmax)
 {
 	const lm_config *c = &m->cfg;
 	int L = c->layers;
 	int64_t KW = (int64_t)c->kv_heads * c->head_dim, per = (int64_t)B * Tmax * KW;
 	if (!m->kc || m->kv_B != B || m->kv_T != Tmax) {
-		for (int l = 0; m->kcl && l < L; l++) {
-			kn_free(m->kcl[l]);
-			kn_free(m->vcl[l]);
-		}
-		free(m->kcl);
-		free(m->vcl);
-		kn_free(m->kc);
-		kn_free(m->vc);
-		m->kc = kn_new1(m->be, KN_F32, per * L);
-		m->vc = kn_new1(m->be, KN_F32, per * L);
+		lm_kv_free(m);
+		m->kc = kn_new1(m->be, m->adt, per * L);
+		m->vc = kn_new1(m->be, m->adt, per * L);
 		m->kcl = cm_xcalloc(L, sizeof *m->kcl);
 		m->vcl = cm_xcalloc(L, sizeof *m->vcl);
 		int64_t shape[3] = { B, Tmax, KW };
@@ -938,8 +990,7 @@ void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last)
 	forward(m, NULL);
 	m->acts->prefill = 0;
 	for (int b = 0; b < B; b++)
-		m->be->ops->download(m->acts->logits, last + (size_t)b * Vp, (size_t)Vp * sizeof(float),
-				     ((size_t)b * T + T - 1) * Vp * sizeof(float));
+		lm_logits_get(m, (int64_t)b * T + T - 1, 1, last + (size_t)b * Vp);
 }
 
 void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out)
@@ -955,5 +1006,5 @@ void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, floa
 	ensure_acts(m, B, 1, 1);
 	upload_inputs(m, tokens, pos, NULL);
 	forward(m, pos);
-	kn_download(m->acts->logits, out, (size_t)B * m->cfg.vocab_padded * sizeof(float));
+	lm_logits_get(m, 0, B, out);
 }

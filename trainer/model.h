@@ -77,6 +77,8 @@ typedef struct lm_model {
 	lm_weights w, gw;
 	lm_hf_tensor *hf;
 	int nhf;
+	kn_dtype adt;		/* weights as the products read them, and activations */
+	kn_tensor *wlow;	/* bf16 copy of params (mixed precision), or NULL; w views it */
 	lm_acts *acts;
 	int B, T;		/* the shape the activations were made for */
 	kn_tensor *kc, *vc;	/* KV caches, [layers] x [B, Tmax, kv_heads x head_dim] */
@@ -85,6 +87,14 @@ typedef struct lm_model {
 } lm_model;
 
 lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training);
+/* Mixed precision: KN_BF16 keeps a bf16 copy of the (fp32) parameters for the forward and
+ * backward, bf16 activations and activation gradients, fp32 parameter gradients, norm
+ * statistics and losses; KN_F32 (the default) computes in fp32 throughout. */
+void lm_model_set_precision(lm_model *m, kn_dtype dt);
+/* After the fp32 parameters changed (optimizer step, loading): refresh the bf16 copy. */
+void lm_params_changed(lm_model *m);
+/* Logits rows [row0, row0 + rows) of the last forward as fp32 (rows x vocab_padded). */
+void lm_logits_get(lm_model *m, int64_t row0, int64_t rows, float *dst);
 void lm_model_free(lm_model *m);
 /* Initialise weights from a seed (normal 0.02, residual projections 0.02 / sqrt(2 layers)). */
 void lm_model_init(lm_model *m, uint64_t seed);
@@ -105,6 +115,7 @@ void lm_backward(lm_model *m);
 /* Decoding with the KV cache: one token per row at positions pos[b]; logits [B, vocab_padded]
  * downloaded into out (B x vocab_padded floats). */
 void lm_kv_reset(lm_model *m, int B, int Tmax);
+void lm_kv_free(lm_model *m);
 void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out);
 /* The first T positions of every row in one forward pass (tokens [B x T]), filling the
  * caches; the logits at position T - 1 go to last ([B, vocab_padded]). Decoding goes on at
