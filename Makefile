@@ -126,10 +126,10 @@ ifneq ($(NVCC),)
 CUDA_LIB := $(O)/lib/libkn_cuda.so
 NVCCFLAGS ?= -O3 -std=c++17 $(NVCC_ARCH) --Werror all-warnings \
 	-Xcompiler -fPIC,-Wall,-Wextra,-Werror,-Wno-unused-function
-$(CUDA_LIB): $(CU_SRC) kernels/kernels.h kernels/kmath.h
+$(CUDA_LIB): $(CU_SRC) kernels/kernels.h kernels/kmath.h kernels/cuda_common.cuh
 	@mkdir -p $(@D)
 	@echo "  NVCC    $@"
-	$(Q)$(NVCC) $(NVCCFLAGS) -Ikernels -shared -o $@ $(CU_SRC) -lcublas -lcudart
+	$(Q)$(NVCC) $(NVCCFLAGS) -Ikernels -shared -o $@ $(CU_SRC) -lcublasLt -lcublas -lcudart
 all: $(CUDA_LIB)
 endif
 

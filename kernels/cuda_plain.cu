@@ -11,106 +11,12 @@
  * NOTE: written and compiled without a GPU (nvcc for sm_90 and PTX); `make check-gpu`
  * compares every operation with the CPU backend on a lent GPU.
  */
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-extern "C" {
-#include "kernels.h"
-}
+#include "cuda_common.cuh"
 #include "kmath.h"
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("error: cuda: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-#define CK(call)                                                                             \
-	do {                                                                                 \
-		cudaError_t e_ = (call);                                                     \
-		if (e_ != cudaSuccess)                                                       \
-			die("%s failed (%s:%d): %s", #call, __FILE__, __LINE__,              \
-			    cudaGetErrorString(e_));                                         \
-	} while (0)
-#define CKB(call)                                                                            \
-	do {                                                                                 \
-		cublasStatus_t s_ = (call);                                                  \
-		if (s_ != CUBLAS_STATUS_SUCCESS)                                             \
-			die("%s failed (%s:%d): cuBLAS status %d", #call, __FILE__, __LINE__,  \
-			    (int)s_);                                                        \
-	} while (0)
-/* after a launch: the launch's own error (bad configuration) */
-#define LAUNCHED(name) CK(cudaGetLastError())
-
-static cublasHandle_t blas;
-
-/* kernels.c's helpers stay in the program; the library keeps its own */
-static size_t tbytes(const kn_tensor *t)
-{
-	return (size_t)t->n * (t->dtype == KN_BF16 ? 2 : 4);
-}
-
-#define F(t) ((float *)(t)->data)
-#define IDS(t) ((const int32_t *)(t)->data)
-
-static int blocks(int64_t n, int per)
-{
-	int64_t b = (n + per - 1) / per;
-	return (int)(b < 65535 * 16 ? b : 65535 * 16);
-}
-
-/* block-wide sum over blockDim.x threads (a multiple of 32, at most 1024) */
-__device__ static float block_sum(float v, float *sh)
-{
-	for (int o = 16; o > 0; o >>= 1)
-		v += __shfl_xor_sync(0xffffffffu, v, o);
-	int w = threadIdx.x / 32, l = threadIdx.x % 32, nw = blockDim.x / 32;
-	__syncthreads();
-	if (l == 0)
-		sh[w] = v;
-	__syncthreads();
-	v = l < nw ? sh[l] : 0.0f;
-	if (w == 0)
-		for (int o = 16; o > 0; o >>= 1)
-			v += __shfl_xor_sync(0xffffffffu, v, o);
-	if (threadIdx.x == 0)
-		sh[0] = v;
-	__syncthreads();
-	v = sh[0];
-	__syncthreads();
-	return v;
-}
-
-__device__ static float block_max(float v, float *sh)
-{
-	for (int o = 16; o > 0; o >>= 1)
-		v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-	int w = threadIdx.x / 32, l = threadIdx.x % 32, nw = blockDim.x / 32;
-	__syncthreads();
-	if (l == 0)
-		sh[w] = v;
-	__syncthreads();
-	v = l < nw ? sh[l] : -INFINITY;
-	if (w == 0)
-		for (int o = 16; o > 0; o >>= 1)
-			v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-	if (threadIdx.x == 0)
-		sh[0] = v;
-	__syncthreads();
-	v = sh[0];
-	__syncthreads();
-	return v;
-}
+cublasHandle_t kn_blas;
 
 /* Memory */
 
@@ -880,7 +786,7 @@ static void g_adamw(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor *v
 	LAUNCHED("adamw");
 }
 
-static const kn_ops plain_ops = {
+extern const kn_ops kn_cuda_plain_ops = {
 	"cuda",
 	g_alloc,
 	g_free,
@@ -913,11 +819,10 @@ static const kn_ops plain_ops = {
 	g_adamw,
 };
 
-/* The library's entry point: the operations, or NULL with the reason (no GPU, a GPU this
- * build has no code for). */
-extern "C" const kn_ops *kn_cuda_open(char *err, size_t errlen, const kn_ops **fused)
+/* The plain operations, or NULL with the reason (no GPU, a GPU this build has no code for);
+ * cuda.cu's kn_cuda_open, the library's entry point, starts here. */
+const kn_ops *kn_cuda_plain_open(char *err, size_t errlen)
 {
-	*fused = NULL;
 	int n = 0;
 	cudaError_t e = cudaGetDeviceCount(&n);
 	if (e != cudaSuccess || n == 0) {
@@ -938,5 +843,5 @@ extern "C" const kn_ops *kn_cuda_open(char *err, size_t errlen, const kn_ops **f
 	}
 	/* fp32 products stay fp32: no TF32 in the plain version */
 	CKB(cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH));
-	return &plain_ops;
+	return &kn_cuda_plain_ops;
 }
