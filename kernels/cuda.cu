@@ -345,22 +345,35 @@ static uint32_t align_of(const void *p)
 
 #define WS_BYTES (32u << 20)
 
-/* D = alpha op(A) op(B) + beta D, column-major; bias (length m) added when given */
+/* D = alpha op(A) op(B) + beta D, column-major; bias (length m) added when given; with aux,
+ * D = gelu(the product + bias) and aux the product + bias (its ld that of D) */
 static void lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k,
 		    const kn_tensor *A, int64_t lda, const kn_tensor *B, int64_t ldb, kn_tensor *D,
-		    int64_t ldd, float beta, const kn_tensor *bias, int deterministic,
-		    const char *what)
+		    int64_t ldd, float beta, const kn_tensor *bias, kn_tensor *aux,
+		    int deterministic, const char *what)
 {
 	cublasLtMatmulDesc_t op;
 	cublasLtMatrixLayout_t la, lb, ld_;
 	CKL(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
 	CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
 	CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
-	if (bias) {
-		cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
-		cudaDataType_t bt = cuda_type(bias);
+	if (bias || aux) {
+		cublasLtEpilogue_t ep = !aux ? CUBLASLT_EPILOGUE_BIAS : bias ?
+			CUBLASLT_EPILOGUE_GELU_AUX_BIAS : CUBLASLT_EPILOGUE_GELU_AUX;
 		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep,
 						   sizeof ep));
+	}
+	if (aux) {
+		cudaDataType_t at = cuda_type(aux);
+		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER,
+						   &aux->data, sizeof aux->data));
+		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, &ldd,
+						   sizeof ldd));
+		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_DATA_TYPE,
+						   &at, sizeof at));
+	}
+	if (bias) {
+		cudaDataType_t bt = cuda_type(bias);
 		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
 						   &bias->data, sizeof bias->data));
 		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt,
@@ -416,8 +429,29 @@ static void f_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
 	int64_t OC = w->shape[0], C = w->shape[1], N = inp->n / C;
 	want(inp, w->dtype, "matmul", "inp");
 	want(bias, out->dtype, "matmul", "bias");
-	lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, bias,
+	lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, bias, NULL,
 		out->be->deterministic, "matmul");
+}
+
+static void f_gelu(kn_tensor *out, const kn_tensor *inp);
+
+/* bf16: GELU in the product's epilogue, the pre-activation as its auxiliary output (cuBLASLt
+ * wants that one's leading dimension a multiple of 8). fp32, the reference precision: the
+ * product, then the GELU kernel. */
+static void f_matmul_gelu(kn_tensor *out, kn_tensor *pre, const kn_tensor *inp,
+			  const kn_tensor *w, const kn_tensor *bias)
+{
+	int64_t OC = w->shape[0], C = w->shape[1], N = inp->n / C;
+	want(pre, out->dtype, "matmul_gelu", "pre");
+	if (out->dtype != KN_BF16 || OC % 8 || align_of(pre->data) < 16) {
+		f_matmul(pre, inp, w, bias);
+		f_gelu(out, pre);
+		return;
+	}
+	want(inp, w->dtype, "matmul_gelu", "inp");
+	want(bias, out->dtype, "matmul_gelu", "bias");
+	lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, bias, pre,
+		out->be->deterministic, "matmul_gelu");
 }
 
 static void f_matmul_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tensor *dout,
@@ -431,11 +465,11 @@ static void f_matmul_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const
 	/* dinp^T (C x N) += W^T (C x OC) dout^T (OC x N) */
 	if (dinp)
 		lt_gemm(CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, w, C, dout, OC, dinp, C, 1.0f, NULL,
-			det, "matmul_bwd dinp");
+			NULL, det, "matmul_bwd dinp");
 	/* dW^T (C x OC) += inp^T (C x N) dout (N x OC) */
 	if (dw)
 		lt_gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, inp, C, dout, OC, dw, C, 1.0f, NULL,
-			det, "matmul_bwd dw");
+			NULL, det, "matmul_bwd dw");
 	if (dbias)
 		BY_DTYPE(dout, "matmul_bwd",
 			 colsum<T>(F32(dbias), CP(T, dout), (const T *)NULL, NULL, NULL, N, OC));
@@ -1278,6 +1312,7 @@ static const kn_ops fused_ops = {
 	f_sum,
 	f_scale,
 	f_adamw,
+	f_matmul_gelu,
 };
 
 const kn_ops *kn_cuda_plain_open(char *err, size_t errlen);

@@ -817,6 +817,7 @@ extern const kn_ops kn_cuda_plain_ops = {
 	g_sum,
 	g_scale,
 	g_adamw,
+	NULL,	/* matmul_gelu: matmul then gelu */
 };
 
 /* The plain operations, or NULL with the reason (no GPU, a GPU this build has no code for);

@@ -123,6 +123,10 @@ typedef struct kn_ops {
 	 * gscale first (clipping, accumulation); step counts from 1. */
 	void (*adamw)(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor *v, float lr,
 		      float b1, float b2, float eps, float wd, float gscale, int64_t step);
+	/* pre[N,OC] = inp W^T + bias and out = gelu(pre) (GPT-2's MLP): matmul then gelu, in one
+	 * product's epilogue where a backend can (NULL in a backend table: the two operations) */
+	void (*matmul_gelu)(kn_tensor *out, kn_tensor *pre, const kn_tensor *inp,
+			    const kn_tensor *w, const kn_tensor *bias);
 } kn_ops;
 
 /* The operations by name, in table order after `name` (for composing tables). */
@@ -130,7 +134,8 @@ typedef struct kn_ops {
 	X(alloc) X(free) X(upload) X(download) X(zero) X(copy) X(cast) X(sync) X(embed)      \
 	X(embed_bwd) X(matmul) X(matmul_bwd) X(residual_norm) X(norm_bwd) X(add) X(gelu)     \
 	X(gelu_bwd) X(swiglu) X(swiglu_bwd) X(rope) X(attention) X(attention_bwd)            \
-	X(attention_decode) X(kv_store) X(xent) X(sumsq) X(sum) X(scale) X(adamw)
+	X(attention_decode) X(kv_store) X(xent) X(sumsq) X(sum) X(scale) X(adamw)        \
+	X(matmul_gelu)
 
 struct kn_backend {
 	const kn_ops *ops;	/* what callers use: every operation takes fp32 and bf16 tensors */

@@ -280,6 +280,21 @@ static void mx_adamw(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor *
 	mx_end(&c_);
 }
 
+static void mx_matmul_gelu(kn_tensor *out, kn_tensor *pre, const kn_tensor *inp,
+			   const kn_tensor *w, const kn_tensor *bias)
+{
+	BEGIN(out);
+	if (c_.base->matmul_gelu) {
+		c_.base->matmul_gelu(OUT(out), OUT(pre), IN(inp), IN(w), IN(bias));
+	} else {
+		/* gelu reads the fp32 product, before pre is rounded: as an epilogue does */
+		kn_tensor *p = OUT(pre);
+		c_.base->matmul(p, IN(inp), IN(w), IN(bias));
+		c_.base->gelu(OUT(out), p);
+	}
+	mx_end(&c_);
+}
+
 const kn_ops kn_mixed_ops = {
 	.name = "mixed",
 	.alloc = mx_alloc,
@@ -311,4 +326,5 @@ const kn_ops kn_mixed_ops = {
 	.sum = mx_sum,
 	.scale = mx_scale,
 	.adamw = mx_adamw,
+	.matmul_gelu = mx_matmul_gelu,
 };

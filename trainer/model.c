@@ -834,11 +834,12 @@ static void forward(lm_model *m, const int32_t *host_pos)
 		K->matmul(a->attproj[l], a->att[l], W[P_O_W], W[P_O_B]);
 		K->residual_norm(a->resmid[l], a->ln2[l], a->ln2_mean[l], a->ln2_rstd[l], a->resid[l],
 				 a->attproj[l], W[P_LN2_W], W[P_LN2_B], c->norm_eps);
-		K->matmul(a->fch[l], a->ln2[l], W[P_FC_W], W[P_FC_B]);
-		if (g)
-			K->gelu(a->fca[l], a->fch[l]);
-		else
+		if (g) {
+			K->matmul_gelu(a->fca[l], a->fch[l], a->ln2[l], W[P_FC_W], W[P_FC_B]);
+		} else {
+			K->matmul(a->fch[l], a->ln2[l], W[P_FC_W], W[P_FC_B]);
 			K->swiglu(a->fca[l], a->fch[l]);
+		}
 		K->matmul(a->mlp[l], a->fca[l], W[P_PROJ_W], W[P_PROJ_B]);
 	}
 	K->residual_norm(a->resf, a->lnf, a->lnf_mean, a->lnf_rstd, a->resmid[L - 1], a->mlp[L - 1],
