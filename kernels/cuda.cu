@@ -346,8 +346,10 @@ static uint32_t align_of(const void *p)
 #define WS_BYTES (32u << 20)
 
 /* D = alpha op(A) op(B) + beta D, column-major; bias (length m) added when given; with aux,
- * D = gelu(the product + bias) and aux the product + bias (its ld that of D) */
-static void lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k,
+ * D = gelu(the product + bias) and aux the product + bias (its ld that of D). Returns -1
+ * when cuBLASLt has no algorithm for an epilogue (the caller does without), dies on any
+ * other failure. */
+static int lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k,
 		    const kn_tensor *A, int64_t lda, const kn_tensor *B, int64_t ldb, kn_tensor *D,
 		    int64_t ldd, float beta, const kn_tensor *bias, kn_tensor *aux,
 		    int deterministic, const char *what)
@@ -363,22 +365,16 @@ static void lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64
 		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep,
 						   sizeof ep));
 	}
+	/* the bias and auxiliary output take D's type (the default): the callers check it */
 	if (aux) {
-		cudaDataType_t at = cuda_type(aux);
 		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER,
 						   &aux->data, sizeof aux->data));
 		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, &ldd,
 						   sizeof ldd));
-		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_DATA_TYPE,
-						   &at, sizeof at));
 	}
-	if (bias) {
-		cudaDataType_t bt = cuda_type(bias);
+	if (bias)
 		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
 						   &bias->data, sizeof bias->data));
-		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt,
-						   sizeof bt));
-	}
 	CKL(cublasLtMatrixLayoutCreate(&la, cuda_type(A), ta == CUBLAS_OP_N ? m : k,
 				       ta == CUBLAS_OP_N ? k : m, lda));
 	CKL(cublasLtMatrixLayoutCreate(&lb, cuda_type(B), tb == CUBLAS_OP_N ? k : n,
@@ -408,6 +404,15 @@ static void lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64
 	int found = 0;
 	cublasStatus_t st_ = cublasLtMatmulAlgoGetHeuristic(lt, op, la, lb, ld_, ld_, pref, 1, &h,
 							     &found);
+	if ((st_ == CUBLAS_STATUS_SUCCESS || st_ == CUBLAS_STATUS_NOT_SUPPORTED) && found == 0 &&
+	    (bias || aux)) {
+		cublasLtMatmulPreferenceDestroy(pref);
+		cublasLtMatrixLayoutDestroy(la);
+		cublasLtMatrixLayoutDestroy(lb);
+		cublasLtMatrixLayoutDestroy(ld_);
+		cublasLtMatmulDescDestroy(op);
+		return -1;
+	}
 	if (st_ != CUBLAS_STATUS_SUCCESS || found == 0)
 		die("%s: cuBLASLt has no algorithm for this product (%lld x %lld x %lld, types "
 		    "%d %d %d, status %d)", what, (long long)m, (long long)n, (long long)k,
@@ -421,6 +426,14 @@ static void lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64
 	cublasLtMatrixLayoutDestroy(lb);
 	cublasLtMatrixLayoutDestroy(ld_);
 	cublasLtMatmulDescDestroy(op);
+	return 0;
+}
+
+template <class T> __global__ static void add_bias_k(T *o, const T *b, int64_t N, int64_t OC)
+{
+	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+	if (i < N * OC)
+		o[i] = st<T>(ld(o[i]) + ld(b[i % OC]));
 }
 
 static void f_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
@@ -429,8 +442,15 @@ static void f_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
 	int64_t OC = w->shape[0], C = w->shape[1], N = inp->n / C;
 	want(inp, w->dtype, "matmul", "inp");
 	want(bias, out->dtype, "matmul", "bias");
-	lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, bias, NULL,
+	if (lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, bias, NULL,
+		    out->be->deterministic, "matmul") == 0)
+		return;
+	/* no algorithm with the bias epilogue (a bias view aligned to less than 16 bytes) */
+	lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, NULL, NULL,
 		out->be->deterministic, "matmul");
+	BY_DTYPE(out, "matmul", add_bias_k<T><<<blocks(N * OC, 256), 256>>>(P(T, out), CP(T, bias),
+									   N, OC));
+	LAUNCHED("matmul bias");
 }
 
 static void f_gelu(kn_tensor *out, const kn_tensor *inp);
@@ -450,8 +470,11 @@ static void f_matmul_gelu(kn_tensor *out, kn_tensor *pre, const kn_tensor *inp,
 	}
 	want(inp, w->dtype, "matmul_gelu", "inp");
 	want(bias, out->dtype, "matmul_gelu", "bias");
-	lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, bias, pre,
-		out->be->deterministic, "matmul_gelu");
+	if (lt_gemm(CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C, w, C, inp, C, out, OC, 0.0f, bias, pre,
+		    out->be->deterministic, "matmul_gelu") < 0) {
+		f_matmul(pre, inp, w, bias);
+		f_gelu(out, pre);
+	}
 }
 
 static void f_matmul_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tensor *dout,
@@ -461,6 +484,7 @@ static void f_matmul_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const
 	int det = dout->be->deterministic;
 	want(dout, w->dtype, "matmul_bwd", "dout");
 	want(inp, w->dtype, "matmul_bwd", "inp");
+	want(dw, KN_F32, "matmul_bwd", "dw");
 	want(dbias, KN_F32, "matmul_bwd", "dbias");
 	/* dinp^T (C x N) += W^T (C x OC) dout^T (OC x N) */
 	if (dinp)
@@ -546,6 +570,8 @@ static void f_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dout,
 			const kn_tensor *tok, const kn_tensor *pos, int Tn)
 {
 	int64_t C = dout->shape[dout->ndim - 1], N = tok->n;
+	if (N == 0)
+		return;
 	want(dwte, KN_F32, "embed_bwd", "dwte");
 	want(dwpe, KN_F32, "embed_bwd", "dwpe");
 	if (dwte) {
@@ -734,7 +760,7 @@ static void f_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const k
 /* RoPE: one thread per (row, rotated head, pair) */
 template <class T>
 __global__ static void rope_k(T *p, const int32_t *pos, int64_t N, int Tn, int nrot, int hd,
-			      int64_t W, float theta, float sign)
+			      int64_t W, const float *inv, float sign)
 {
 	int half = hd / 2;
 	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
@@ -743,7 +769,7 @@ __global__ static void rope_k(T *p, const int32_t *pos, int64_t N, int Tn, int n
 	int64_t r = i / ((int64_t)nrot * half);
 	int h = (int)(i / half % nrot), j = (int)(i % half);
 	float at = (float)(pos ? pos[r] : (int32_t)(r % Tn));
-	float a = at * (1.0f / powf(theta, (float)(2 * j) / (float)hd));
+	float a = at * inv[j];
 	float c = cosf(a), s = sign * sinf(a);
 	T *x = p + r * W + (int64_t)h * hd;
 	float x1 = ld(x[j]), x2 = ld(x[j + half]);
@@ -758,8 +784,8 @@ static void f_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s,
 	int nrot = s->nh + s->nkv;
 	BY_DTYPE(qkv, "rope",
 		 rope_k<T><<<blocks(N * nrot * (s->hd / 2), 256), 256>>>(
-			 P(T, qkv), pos ? IDS(pos) : NULL, N, s->T, nrot, s->hd, W, theta,
-			 inverse ? -1.0f : 1.0f));
+			 P(T, qkv), pos ? IDS(pos) : NULL, N, s->T, nrot, s->hd, W,
+			 rope_inv_table(theta, s->hd), inverse ? -1.0f : 1.0f));
 	LAUNCHED("rope");
 }
 
@@ -1150,8 +1176,10 @@ __global__ static void decode_k(T *out, const T *p, const T *kc, const T *vc,
 		mx = nm;
 	}
 	T *y = out + (int64_t)b * nh * hd + (int64_t)h * hd;
-	for (int j = 0; j < hd; j++)
-		y[j] = st<T>(acc[j] / sum);
+#pragma unroll
+	for (int j = 0; j < HD; j++)
+		if (j < hd)
+			y[j] = st<T>(acc[j] / sum);
 }
 
 static void f_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor *kcache,
@@ -1229,7 +1257,7 @@ __global__ static void xent_k(float *losses, T *dl, const T *lg, const int32_t *
 		if (v > mx) {
 			s = s * expf(mx - v) + 1.0f;
 			mx = v;
-		} else if (v > -INFINITY) {
+		} else if (v != -INFINITY) {	/* a NaN logit makes the loss NaN */
 			s += expf(v - mx);
 		}
 	}

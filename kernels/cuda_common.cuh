@@ -57,7 +57,7 @@ static inline size_t tbytes(const kn_tensor *t)
 static inline int blocks(int64_t n, int per)
 {
 	int64_t b = (n + per - 1) / per;
-	return (int)(b < 65535 * 16 ? b : 65535 * 16);
+	return (int)(b < 0x7fffffff ? b : 0x7fffffff);	/* grid x: up to 2^31 - 1 */
 }
 
 /* block-wide sum over blockDim.x threads (a multiple of 32, at most 1024) */
@@ -103,4 +103,26 @@ __device__ static inline float block_max(float v, float *sh)
 	return v;
 }
 
+/* RoPE's inverse frequencies computed on the host exactly as the CPU backend computes them
+ * (device powf may differ by an ulp, which grows with the position), in device memory that
+ * stays valid until the next call from the same file. */
+static inline const float *rope_inv_table(float theta, int hd)
+{
+	static float *dev;
+	static int cap;
+	float host[512];
+	int half = hd / 2;
+	if (half > 512)
+		die("rope: head size %d above 1024", hd);
+	for (int j = 0; j < half; j++)
+		host[j] = 1.0f / powf(theta, (float)(2 * j) / (float)hd);
+	if (half > cap) {
+		if (dev)
+			CK(cudaFree(dev));
+		CK(cudaMalloc(&dev, 512 * sizeof(float)));
+		cap = 512;
+	}
+	CK(cudaMemcpy(dev, host, (size_t)half * sizeof(float), cudaMemcpyHostToDevice));
+	return dev;
+}
 #endif

@@ -397,7 +397,7 @@ static void g_swiglu_bwd(kn_tensor *dgu, const kn_tensor *gu, const kn_tensor *d
 
 /* RoPE: one thread per (row, rotated head, pair) */
 __global__ static void rope_k(float *p, const int32_t *pos, int64_t N, int T, int nrot, int hd,
-			      int64_t W, float theta, float sign)
+			      int64_t W, const float *inv, float sign)
 {
 	int half = hd / 2;
 	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
@@ -406,7 +406,7 @@ __global__ static void rope_k(float *p, const int32_t *pos, int64_t N, int T, in
 	int64_t r = i / ((int64_t)nrot * half);
 	int h = (int)(i / half % nrot), j = (int)(i % half);
 	float at = (float)(pos ? pos[r] : (int32_t)(r % T));
-	float a = at * (1.0f / powf(theta, (float)(2 * j) / (float)hd));
+	float a = at * inv[j];
 	float c = cosf(a), s = sign * sinf(a);
 	float *x = p + r * W + (int64_t)h * hd;
 	float x1 = x[j], x2 = x[j + half];
@@ -420,7 +420,8 @@ static void g_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s,
 	int64_t N = (int64_t)s->B * s->T, W = (int64_t)(s->nh + 2 * s->nkv) * s->hd;
 	int nrot = s->nh + s->nkv;
 	rope_k<<<blocks(N * nrot * (s->hd / 2), 256), 256>>>(F(qkv), pos ? IDS(pos) : NULL, N, s->T,
-							     nrot, s->hd, W, theta,
+							     nrot, s->hd, W,
+							     rope_inv_table(theta, s->hd),
 							     inverse ? -1.0f : 1.0f);
 	LAUNCHED("rope");
 }
@@ -691,6 +692,7 @@ __global__ static void xent_k(float *losses, float *dl, const float *lg, const i
 	float lse = mx + logf(block_sum(s, sh)), xt = x[t];
 	if (threadIdx.x == 0 && losses)
 		losses[r] = lse - xt;
+	__syncthreads();	/* every thread has read x[t] before it is overwritten */
 	if (d) {
 		for (int64_t j = threadIdx.x; j < Vp; j += blockDim.x)
 			d[j] = j < V ? dscale * (expf(x[j] - lse) - (j == t ? 1.0f : 0.0f)) : 0.0f;
