@@ -1,6 +1,7 @@
 /* 8020-model.c - the whole model against PyTorch/transformers: loss, logits, per-token
  * log-probabilities and every gradient for GPT-2 and Llama (untied and tied) on the same
- * weights and batch (tests/data/lm, made by gen-fixtures.py); Hugging Face weights in and out. */
+ * weights and batch (tests/data/lm, made by gen-fixtures.py), in fp32 and, at bf16's
+ * precision, with mixed precision; Hugging Face weights in and out. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,24 @@
 #include "ckpt.h"
 #include "cli.h"
 #include "kernels.h"
+#include "kmath.h"
 #include "model.h"
 #include "safetensors.h"
 #include "tap.h"
 
 #define TOL 1e-4
+
+/* Mixed precision (bf16 weights copy, activations and products; fp32 statistics, losses and
+ * parameter gradients) against the fp32 fixtures. bf16 rounds a value by up to 2^-9 = 2e-3
+ * of itself, and the forward rounds every activation of two layers: measured, max |logit
+ * error| / max |logit| 1.0e-2 to 1.6e-2, the mean loss off by 3e-4 to 1e-3 (relative), each
+ * gradient tensor's norm by at most 9.4e-3 and ||error|| / ||gradient|| by at most 3.6e-2.
+ * The bounds leave about 2x, 10x, 5x and 3x; a wrong operand or a lost gradient is off by
+ * order 1. */
+#define BF16_LOGITS 3e-2
+#define BF16_LOSS 1e-2
+#define BF16_GRAD_NORM 5e-2
+#define BF16_GRAD 1e-1
 
 /* ||a - b|| / ||b|| */
 static double relerr(const float *a, const float *b, size_t n)
@@ -36,6 +50,153 @@ static float *tensor_f32(const cm_st *st, const char *name, int64_t *n)
 	cm_st_to_f32(t, 0, t->n, b);
 	*n = t->n;
 	return b;
+}
+
+/* max |a - b| / max |b| */
+static double maxrel(const float *a, const float *b, size_t n)
+{
+	double d = 0, m = 0;
+	for (size_t i = 0; i < n; i++) {
+		double e = fabs((double)a[i] - b[i]);
+		d = e > d || isnan(e) ? e : d;
+		m = fmax(m, fabs(b[i]));
+	}
+	return m > 0 ? d / m : d;
+}
+
+static double norm(const float *a, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += (double)a[i] * a[i];
+	return sqrt(s);
+}
+
+/* The model in bf16 after its fp32 checks: logits, loss and gradients near the fixture's, the
+ * KV cache in bf16 near the bf16 forward; then fp32 again gives the fp32 results bit for bit
+ * (f32: the fp32 logits [B T, V], mean loss and flat gradients). */
+static void check_bf16(lm_model *m, const cm_st *ex, const char *dir, int B, int T,
+		       const int32_t *tok, const int32_t *tgt, int count, const float *f32,
+		       float f32_loss, const float *f32_grads)
+{
+	int V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
+	size_t NV = (size_t)B * T * V, np = (size_t)m->nparams;
+	int64_t n = 0;
+
+	lm_model_set_precision(m, KN_BF16);
+	float *p = cm_xmalloc(np * 4);
+	uint16_t *lw = cm_xmalloc(np * 2);
+	kn_download(m->params, p, np * 4);
+	kn_download(m->wlow, lw, np * 2);
+	size_t bad = 0;
+	for (size_t i = 0; i < np; i++)
+		bad += lw[i] != kn_bf16_from_f32(p[i]);
+	ok(m->wlow->dtype == KN_BF16 && bad == 0,
+	   "%s: bf16: the weights copy is the rounding of the fp32 weights (%zu differ)", dir, bad);
+	free(p);
+	free(lw);
+
+	lm_forward(m, B, T, tok, NULL, NULL);
+	float *lg = cm_xmalloc((size_t)B * T * Vp * sizeof(float)), *got = cm_xmalloc(NV * 4);
+	lm_logits_get(m, 0, (int64_t)B * T, lg);
+	for (int i = 0; i < B * T; i++)
+		memcpy(got + (size_t)i * V, lg + (size_t)i * Vp, V * sizeof(float));
+	float *want = tensor_f32(ex, "logits", &n);
+	double e = maxrel(got, want, NV);
+	ok(lm_logits(m)->dtype == KN_BF16 && e < BF16_LOGITS,
+	   "%s: bf16: logits (bf16) within %.0e of transformers' (max error / max |logit|: %.2e)",
+	   dir, BF16_LOGITS, e);
+	free(want);
+
+	double sum = lm_loss(m, tgt, 0.0f, NULL);
+	float mean = (float)(sum / count), *wl = tensor_f32(ex, "loss", &n);
+	e = fabs(mean - wl[0]) / fabs(wl[0]);
+	ok(e < BF16_LOSS, "%s: bf16: loss %.5f within %.0e of %.5f (rel. error %.2e)", dir, mean,
+	   BF16_LOSS, wl[0], e);
+	free(wl);
+
+	/* the KV cache in bf16: position by position, the bf16 forward's logits (on the CPU
+	 * bit for bit, measured; a backend's decoding kernel may round otherwise) */
+	lm_kv_reset(m, B, T + 3);
+	float *dl = cm_xmalloc((size_t)B * Vp * sizeof(float)), *dec = cm_xmalloc(NV * 4);
+	int32_t cur[16], ps[16];
+	for (int t = 0; t < T; t++) {
+		for (int b = 0; b < B; b++) {
+			cur[b] = tok[b * T + t];
+			ps[b] = t;
+		}
+		lm_decode_step(m, cur, ps, dl);
+		for (int b = 0; b < B; b++)
+			memcpy(dec + ((size_t)b * T + t) * V, dl + (size_t)b * Vp, V * sizeof(float));
+	}
+	e = maxrel(dec, got, NV);
+	ok(m->kc->dtype == KN_BF16 && e < BF16_LOGITS,
+	   "%s: bf16: decoding with the (bf16) KV cache gives the bf16 forward's logits within "
+	   "%.0e (%.2e)", dir, BF16_LOGITS, e);
+	free(dl);
+	free(dec);
+
+	/* gradients: fp32, near transformers' */
+	lm_forward(m, B, T, tok, NULL, NULL);
+	m->be->ops->zero(m->grads);
+	lm_loss(m, tgt, 1.0f / (float)count, NULL);
+	lm_backward(m);
+	int ngrad = 0, badg = 0;
+	double worst = 0, worst_rel = 0;
+	char worst_name[128] = "";
+	for (size_t k = 0; k < ex->n; k++) {
+		const char *name = ex->t[k].name;
+		if (strncmp(name, "grad.", 5))
+			continue;
+		ngrad++;
+		const lm_hf_tensor *h = lm_hf_find(m, name + 5);
+		if (!h) {
+			badg++;
+			continue;
+		}
+		size_t hn = (size_t)(h->rows * h->cols);
+		float *g = cm_xmalloc(hn * sizeof(float));
+		lm_hf_get(m, h, m->grads, g);
+		want = tensor_f32(ex, name, &n);
+		double wn = norm(want, hn);
+		e = n == (int64_t)hn ? fabs(norm(g, hn) - wn) / wn : 1.0;
+		double r = n == (int64_t)hn ? relerr(g, want, hn) : 1.0;
+		worst_rel = fmax(worst_rel, r);
+		if (e > worst) {
+			worst = e;
+			snprintf(worst_name, sizeof worst_name, "%s", name + 5);
+		}
+		if (!(e < BF16_GRAD_NORM) || !(r < BF16_GRAD)) {
+			badg++;
+			printf("# %s: norm %.6g, want %.6g; rel. error %.2e\n", name, norm(g, hn), wn,
+			       r);
+		}
+		free(g);
+		free(want);
+	}
+	ok(m->grads->dtype == KN_F32 && ngrad == m->nhf && badg == 0,
+	   "%s: bf16: all %d gradients' norms within %.0e of transformers' (worst %.2e, %s), "
+	   "||error|| / ||gradient|| within %.0e (worst %.2e)", dir, ngrad, BF16_GRAD_NORM, worst,
+	   worst_name, BF16_GRAD, worst_rel);
+
+	/* back to fp32: the fp32 results again, bit for bit */
+	lm_model_set_precision(m, KN_F32);
+	lm_forward(m, B, T, tok, NULL, NULL);
+	lm_logits_get(m, 0, (int64_t)B * T, lg);
+	for (int i = 0; i < B * T; i++)
+		memcpy(got + (size_t)i * V, lg + (size_t)i * Vp, V * sizeof(float));
+	int same = m->wlow == NULL && lm_logits(m)->dtype == KN_F32 && !memcmp(got, f32, NV * 4);
+	m->be->ops->zero(m->grads);
+	sum = lm_loss(m, tgt, 1.0f / (float)count, NULL);
+	mean = (float)(sum / count);
+	lm_backward(m);
+	float *g = cm_xmalloc(np * 4);
+	kn_download(m->grads, g, np * 4);
+	ok(same && mean == f32_loss && !memcmp(g, f32_grads, np * 4),
+	   "%s: fp32 again: logits, loss and gradients bit for bit as before bf16", dir);
+	free(g);
+	free(lg);
+	free(got);
 }
 
 static void check_model(kn_backend *be, const char *dir)
@@ -171,6 +332,10 @@ static void check_model(kn_backend *be, const char *dir)
 	}
 	ok(ngrad == m->nhf && badg == 0, "%s: all %d gradients match (worst %.2e, %s)", dir, ngrad,
 	   worst, worst_name);
+	float *g32 = cm_xmalloc((size_t)m->nparams * 4);
+	kn_download(m->grads, g32, (size_t)m->nparams * 4);
+	check_bf16(m, ex, dir, B, T, tok, tgt, count, got, mean, g32);
+	free(g32);
 
 	/* save, load into a fresh model: the same parameters, bit for bit */
 	char tmp[] = "/tmp/c2lm-8020-XXXXXX";
