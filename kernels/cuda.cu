@@ -829,6 +829,26 @@ __device__ static int block_first_key(const int32_t *doc, int64_t r0, int t0, in
 	return m;
 }
 
+/* keys and values u0 .. u0 + BK - 1 of one row into shared memory as fp32, zero past the end
+ * and past the head size; between barriers, so the tile before is no longer read */
+template <class T, int HD>
+__device__ static void load_kv_tile(float (*ks)[HD], float (*vs)[HD], const T *p, int64_t r0,
+				    int u0, int64_t koff, int64_t voff, const attn_args &a)
+{
+	__syncthreads();
+	for (int e = threadIdx.x; e < BK * HD; e += blockDim.x) {
+		int i = e / HD, j = e % HD, u = u0 + i;
+		float kv = 0.0f, vv = 0.0f;
+		if (u < a.T && j < a.hd) {
+			kv = ld(p[(r0 + u) * a.W + koff + j]);
+			vv = ld(p[(r0 + u) * a.W + voff + j]);
+		}
+		ks[i][j] = kv;
+		vs[i][j] = vv;
+	}
+	__syncthreads();
+}
+
 template <class T, int HD>
 __global__ static void __launch_bounds__(BQ)
 	attn_fwd_k(T *out, float *lse, const T *p, const int32_t *doc, attn_args a)
@@ -852,18 +872,7 @@ __global__ static void __launch_bounds__(BQ)
 	int last = min(t0 + BQ, a.T) - 1;	/* the last key any query here sees */
 	float mx = -INFINITY, sum = 0.0f;
 	for (int u0 = first - first % BK; u0 <= last; u0 += BK) {
-		__syncthreads();
-		for (int e = threadIdx.x; e < BK * HD; e += BQ) {
-			int i = e / HD, j = e % HD, u = u0 + i;
-			float kv = 0.0f, vv = 0.0f;
-			if (u < a.T && j < hd) {
-				kv = ld(p[(r0 + u) * a.W + koff + j]);
-				vv = ld(p[(r0 + u) * a.W + voff + j]);
-			}
-			ks[i][j] = kv;
-			vs[i][j] = vv;
-		}
-		__syncthreads();
+		load_kv_tile<T, HD>(ks, vs, p, r0, u0, koff, voff, a);
 		if (!live)
 			continue;
 		float s[BK], tmx = -INFINITY;
@@ -1059,18 +1068,7 @@ __global__ static void __launch_bounds__(BQ)
 	int first = block_first_key(doc, r0, t0, a.T, shi);
 	int last = min(t0 + BQ, a.T) - 1;
 	for (int u0 = first - first % BK; u0 <= last; u0 += BK) {
-		__syncthreads();
-		for (int e = threadIdx.x; e < BK * HD; e += BQ) {
-			int i = e / HD, j = e % HD, u = u0 + i;
-			float kv = 0.0f, vv = 0.0f;
-			if (u < a.T && j < hd) {
-				kv = ld(p[(r0 + u) * a.W + koff + j]);
-				vv = ld(p[(r0 + u) * a.W + voff + j]);
-			}
-			ks[i][j] = kv;
-			vs[i][j] = vv;
-		}
-		__syncthreads();
+		load_kv_tile<T, HD>(ks, vs, p, r0, u0, koff, voff, a);
 		if (!live)
 			continue;
 		for (int i = 0; i < BK; i++) {
