@@ -347,8 +347,8 @@ static uint32_t align_of(const void *p)
 
 /* D = alpha op(A) op(B) + beta D, column-major; bias (length m) added when given; with aux,
  * D = gelu(the product + bias) and aux the product + bias (its ld that of D). Returns -1
- * when cuBLASLt has no algorithm for an epilogue (the caller does without), dies on any
- * other failure. */
+ * when cuBLASLt has no algorithm for an epilogue (the caller does without); without an
+ * epilogue and an algorithm, cuBLAS's cublasGemmEx; dies on any other failure. */
 static int lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_t n, int64_t k,
 		    const kn_tensor *A, int64_t lda, const kn_tensor *B, int64_t ldb, kn_tensor *D,
 		    int64_t ldd, float beta, const kn_tensor *bias, kn_tensor *aux,
@@ -412,6 +412,20 @@ static int lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_
 		cublasLtMatrixLayoutDestroy(ld_);
 		cublasLtMatmulDescDestroy(op);
 		return -1;
+	}
+	if ((st_ == CUBLAS_STATUS_SUCCESS || st_ == CUBLAS_STATUS_NOT_SUPPORTED) && found == 0) {
+		/* no cuBLASLt algorithm for these leading dimensions or alignments: cuBLAS's
+		 * general product takes any */
+		float one = 1.0f;
+		cublasLtMatmulPreferenceDestroy(pref);
+		cublasLtMatrixLayoutDestroy(la);
+		cublasLtMatrixLayoutDestroy(lb);
+		cublasLtMatrixLayoutDestroy(ld_);
+		cublasLtMatmulDescDestroy(op);
+		CKB(cublasGemmEx(blas, ta, tb, (int)m, (int)n, (int)k, &one, A->data, cuda_type(A),
+				 (int)lda, B->data, cuda_type(B), (int)ldb, &beta, D->data,
+				 cuda_type(D), (int)ldd, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+		return 0;
 	}
 	if (st_ != CUBLAS_STATUS_SUCCESS || found == 0)
 		die("%s: cuBLASLt has no algorithm for this product (%lld x %lld x %lld, types "

@@ -1,9 +1,21 @@
 #!/bin/sh
-# check-gpu.sh - make check-gpu: the CUDA backend on a GPU. Every operation against the CPU
-# backend (check-kernels), a training step of whole models, a 200-step run on tinyshakespeare
-# whose loss follows the CPU's within 2%, compute-sanitizer's memcheck on one step, and a short
-# GPT-2 124M timing. Logs go to $LOGDIR (default build/gpu-logs); a PASS/FAIL table at the end.
+# check-gpu.sh - make check-gpu: the CUDA backend on a GPU, in about 3 minutes on an H100.
+#  1. check-kernels: every operation against the CPU backend in fp32 and in bf16 (and the fused
+#     kernels against the plain ones), whole training steps, a deterministic step repeated;
+#  2. 200 steps on tinyshakespeare: cuda (bf16) and cuda:plain (fp32) follow the CPU (fp32)
+#     within 2% (the largest gap between 20-step mean losses);
+#  3. --deterministic twice on cuda (bf16): the same losses and gradient norms, step by step;
+#  4. checkpoints between devices: 20 steps on cuda (bf16) resumed on the CPU (fp32) for 10
+#     more, and the other way round, both ending with a sane loss;
+#  5. GPT-2 124M at context 1024 in bf16 with the largest micro-batch of 32, 16, 8 that runs:
+#     tokens/s, MFU and peak memory (reported, not judged);
+#  6. compute-sanitizer: memcheck on one step of the tiny preset (fp32) and of the baby model
+#     (bf16), racecheck on one step of tiny in bf16 and in fp32.
+# Every command runs under timeout, within an overall budget, so a hang costs its limit, not
+# the session. Logs go to $LOGDIR (default build/gpu-logs); a PASS/FAIL table at the end.
 # Exit 0 when all pass (or, saying SKIP, when there is no GPU), 1 when a check fails.
+# CHECK_GPU_SELF=1 runs the whole script with the CPU in the GPU's place (no sanitizer, the
+# tiny preset for the timing), to check the script itself where there is no GPU.
 set -u
 BUILD=${BUILD:-build}
 SRCDIR=${SRCDIR:-.}
@@ -14,60 +26,227 @@ LD_LIBRARY_PATH=$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PATH LD_LIBRARY_PATH
 table=$LOGDIR/table.txt
 : >"$table"
-row() { printf '%-44s %s\n' "$1" "$2" | tee -a "$table"; }
+t0=$(date +%s)
 
-"$BUILD/tests/gpu/check-kernels" >"$LOGDIR/kernels.log" 2>&1
+row() { printf '%-58s %s\n' "$1" "$2" | tee -a "$table"; }
+# judge NAME STATUS [DETAIL]: PASS when STATUS is 0
+judge() {
+	if [ "$2" = 0 ]; then row "$1" "PASS${3:+ ($3)}"; else row "$1" "FAIL${3:+ ($3)}"; fi
+}
+part() { echo "== $* (at $(($(date +%s) - t0)) s)"; }
+# limit SECONDS: a command's time limit, cut to what is left of the budget (CHECK_GPU_BUDGET,
+# default 300 s; past it each command gets a second, and fails); ten times longer and no
+# budget when the CPU stands in for the GPU
+budget=${CHECK_GPU_BUDGET:-300}
+limit() {
+	if [ $SELF = 1 ]; then
+		echo $(($1 * 10))
+		return
+	fi
+	left=$((t0 + budget - $(date +%s)))
+	[ $left -lt 1 ] && left=1
+	if [ $left -lt "$1" ]; then echo $left; else echo "$1"; fi
+}
+
+if [ "${CHECK_GPU_SELF:-0}" != 0 ]; then
+	SELF=1 GPU=cpu PLAIN=cpu
+	CHECK_KERNELS_SELF=1
+	export CHECK_KERNELS_SELF
+else
+	SELF=0 GPU=cuda PLAIN=cuda:plain
+fi
+
+# 1. operations and whole steps (about 20 s)
+part "check-kernels"
+timeout -k 10 "$(limit 240)" "$BUILD/tests/gpu/check-kernels" -v >"$LOGDIR/kernels.log" 2>&1
 rc=$?
-cat "$LOGDIR/kernels.log"
 if [ $rc = 77 ]; then
+	cat "$LOGDIR/kernels.log"
 	echo "check-gpu: SKIP: no usable GPU here (see above); nothing was checked"
 	exit 0
 fi
-[ $rc = 0 ] && row "kernels and whole steps (check-kernels)" PASS || row "kernels and whole steps (check-kernels)" FAIL
+gpuname=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
+echo "GPU: ${gpuname:-unknown}; $(head -n 1 "$LOGDIR/kernels.log")"
+summary=$LOGDIR/kernels-summary.txt
+sed -n '/^== check-kernels summary/,$p' "$LOGDIR/kernels.log" >"$summary"
+grep '^  FAIL' "$LOGDIR/kernels.log" | head -n 40
+cat "$summary"
+if [ $rc = 0 ] || [ $rc = 1 ] && grep -q 'checks passed$' "$summary"; then
+	sed '1,2d;$d;/^FAIL:/d' "$summary" >"$LOGDIR/kernels-rows.txt"
+	count=$(tail -n 1 "$summary" | sed 's/ checks passed//')
+	nf=$(grep -v ' step' "$LOGDIR/kernels-rows.txt" | grep -c FAIL)
+	judge "operations fp32 and bf16, vs CPU and vs plain" "$nf" "$count: see kernels.log"
+	nf=$(grep ' step: ' "$LOGDIR/kernels-rows.txt" | grep -c FAIL)
+	judge "whole steps vs CPU (GPT-2, Llama; fp32 and bf16)" "$nf"
+	nf=$(grep 'step twice, deterministic' "$LOGDIR/kernels-rows.txt" | grep -c FAIL)
+	judge "bf16 step twice under be->deterministic, bit for bit" "$nf"
+else
+	grep -E '^(check-kernels: )?(stopped|error)' "$LOGDIR/kernels.log" | head -n 5
+	why=$(grep '^check-kernels: stopped' "$LOGDIR/kernels.log" | sed 's/^check-kernels: //')
+	row "operations, whole steps (check-kernels)" "FAIL (exit $rc${why:+, $why}: see kernels.log)"
+fi
 
-# 200 steps, byte-level tinyshakespeare, the same seed on both devices
+# the data: byte-level tinyshakespeare; r50k tokens for the timing
+part "data"
 w=$LOGDIR/train
 rm -rf "$w" && mkdir -p "$w"
 zstd -dc "$SRCDIR/tests/data/tok/tinyshakespeare.txt.zst" | jq -R -s -c '{id: "ts", text: .}' >"$w/ts.jsonl"
 bpe-train -q --vocab-size 257 -o "$w/bytes.json" "$w/ts.jsonl"
 shard-pack -q -t "$w/bytes.json" --val-fraction 0 -o "$w/s" "$w/ts.jsonl"
 printf '{"model_type": "gpt2", "n_embd": 128, "n_layer": 4, "n_head": 4, "n_positions": 64}\n' >"$w/baby.json"
-for d in cpu cuda; do
-	lm-train --device $d --data "$w/s/*.bin" -t "$w/bytes.json" --model "$w/baby.json" --context 64 -b 12 \
-		--steps 200 --lr 1e-3 --warmup 20 --eval-every 0 --save-every 1000 -q -o "$w/$d" 2>"$w/$d.err"
-	echo "$d: exit $?" >>"$w/status"
-done
-# mean loss over windows of 20 steps; the largest relative gap
-gap=$(jq -r 'select(.loss) | .loss' "$w/cpu/metrics.jsonl" | paste - /dev/null | cut -f1 >"$w/cpu.txt";
-	jq -r 'select(.loss) | .loss' "$w/cuda/metrics.jsonl" >"$w/cuda.txt";
-	paste "$w/cpu.txt" "$w/cuda.txt" | awk '{ a += $1; b += $2 } NR % 20 == 0 { g = (a - b) / a; if (g < 0) g = -g; if (g > m) m = g; a = b = 0 } END { if (NR < 200) print "incomplete"; else printf "%.4f", m }')
-echo "largest gap of 20-step mean losses, CUDA against CPU: $gap" | tee "$LOGDIR/train.log"
-case $gap in
-incomplete | "") row "200-step run follows the CPU within 2%" "FAIL ($(cat "$w/status" | tr '\n' ' '))" ;;
-*) awk -v g="$gap" 'BEGIN { exit !(g <= 0.02) }' && row "200-step run follows the CPU within 2%" "PASS ($gap)" ||
-	row "200-step run follows the CPU within 2%" "FAIL ($gap)" ;;
-esac
 
-# memcheck on one step
-if command -v compute-sanitizer >/dev/null 2>&1; then
-	rm -rf "$w/mc"
-	compute-sanitizer --tool memcheck --error-exitcode 9 lm-train --device cuda --data "$w/s/*.bin" \
-		-t "$w/bytes.json" --model "$w/baby.json" --context 64 -b 4 --steps 1 -q -o "$w/mc" \
-		>"$LOGDIR/memcheck.log" 2>&1
-	[ $? = 0 ] && row "compute-sanitizer memcheck, one step" PASS || row "compute-sanitizer memcheck, one step" FAIL
+# baby NAME DEVICE STEPS [OPTION]...: the baby model on byte-level tinyshakespeare into $w/NAME
+# (the same seed and data everywhere), status in $w/NAME.rc
+baby() {
+	_n=$1 _d=$2 _s=$3
+	shift 3
+	timeout -k 10 "$(limit 90)" lm-train --device "$_d" --data "$w/s/*.bin" -t "$w/bytes.json" \
+		--model "$w/baby.json" --context 64 -b 12 --steps "$_s" --lr 1e-3 --warmup 20 \
+		--eval-every 0 --save-every 1000 -q -o "$w/$_n" "$@" 2>>"$w/$_n.err"
+	echo $? >"$w/$_n.rc"
+}
+
+# losses NAME: one loss a line
+losses() { jq -r 'select(.loss) | .loss' "$w/$1/metrics.jsonl" 2>/dev/null; }
+
+# gap A B: the largest relative gap between 20-step mean losses of two 200-step runs
+gap() {
+	losses "$1" >"$w/$1.loss"
+	losses "$2" >"$w/$2.loss"
+	paste "$w/$1.loss" "$w/$2.loss" | awk 'NF == 2 { a += $1; b += $2; n++ }
+		NF == 2 && n % 20 == 0 { g = (a - b) / a; if (g < 0) g = -g; if (g > m) m = g; a = b = 0 }
+		END { if (n < 200) print "incomplete"; else printf "%.4f", m }'
+}
+
+# 2. 200 steps (CPU about 5 s on 16 cores; GPU runs a few seconds each)
+part "200-step runs"
+baby cpu cpu 200
+baby cuda "$GPU" 200 --precision bf16
+baby plain "$PLAIN" 200 --precision fp32
+for r in cuda plain; do
+	g=$(gap cpu $r)
+	what="200 steps, $([ $r = cuda ] && echo "$GPU bf16" || echo "$PLAIN fp32"), within 2% of the CPU (fp32)"
+	echo "largest gap of 20-step mean losses, $r against the CPU: $g" >>"$LOGDIR/train.log"
+	case $g in
+	incomplete | "") row "$what" "FAIL (incomplete: exit cpu $(cat "$w/cpu.rc"), $r $(cat "$w/$r.rc"))" ;;
+	*) awk -v g="$g" 'BEGIN { exit !(g <= 0.02) }'
+		judge "$what" $? "$g" ;;
+	esac
+done
+
+# 3. --deterministic twice: the same numbers step by step (a few seconds)
+part "deterministic runs"
+for r in det1 det2; do
+	baby $r "$GPU" 100 --precision bf16 --deterministic
+	jq -c 'select(.loss) | [.step, .loss, .grad_norm]' "$w/$r/metrics.jsonl" >"$w/$r.txt" 2>/dev/null
+done
+n=$(wc -l <"$w/det1.txt")
+if [ "$n" = 100 ] && cmp -s "$w/det1.txt" "$w/det2.txt"; then
+	row "--deterministic twice on $GPU: identical losses" "PASS (100 steps)"
 else
-	row "compute-sanitizer memcheck, one step" "FAIL (compute-sanitizer not found)"
+	first=$(diff "$w/det1.txt" "$w/det2.txt" | sed -n '2p')
+	row "--deterministic twice on $GPU: identical losses" "FAIL ($n steps; first difference: ${first:-none})"
 fi
 
-# a short timing (reported, not judged)
-shard-pack -q -t "$SRCDIR/data/tokenizers/r50k_base.tiktoken.zst" --val-fraction 0 -o "$w/g" "$w/ts.jsonl"
+# 4. checkpoints between devices: 20 steps, then --resume on the other device to 30
+part "checkpoints between devices"
+# sane NAME: 30 steps, the first resumed one near step 20 (a lost state starts over near
+# ln 257 = 5.5), and learning on
+sane() {
+	jq -r 'select(.loss) | "\(.step) \(.loss)"' "$w/$1/metrics.jsonl" 2>/dev/null |
+		awk '{ l[$1] = $2; n++ }
+		END { if (n != 30 || !(20 in l) || !(21 in l) || !(30 in l)) { print "incomplete"; exit 1 }
+			printf "loss at step 20 %.3f, 21 %.3f, 30 %.3f", l[20], l[21], l[30]
+			exit !(l[21] <= 1.1 * l[20] && l[30] < l[20]) }'
+}
+for k in 1 2; do
+	if [ $k = 1 ]; then a="$GPU bf16" b="cpu fp32"; else a="cpu fp32" b="$GPU bf16"; fi
+	n=x$k
+	rm -rf "${w:?}/$n"
+	baby "$n" "${a% *}" 20 --warmup 5 --precision "${a#* }"
+	[ "$(cat "$w/$n.rc")" = 0 ] && baby "$n" "${b% *}" 30 --warmup 5 --precision "${b#* }" --resume
+	detail=$(sane "$n")
+	judge "checkpoint: 20 steps on $a, 10 resumed on $b" $? "$detail; exit $(cat "$w/$n.rc")"
+done
+
+# 5. GPT-2 124M (about 10 s a try; a micro-batch that does not fit fails at once)
+part "GPT-2 124M timing"
+tok=$SRCDIR/data/tokenizers/r50k_base.tiktoken.zst
+if [ $SELF = 1 ]; then model=tiny ctx=64 steps=4; else model=gpt2-124m ctx=1024 steps=12; fi
+shard-pack -q -t "$tok" --val-fraction 0 -o "$w/g" "$w/ts.jsonl"
+mb=
+for try in 32 16 8; do
+	rm -rf "$w/g124"
+	log=$LOGDIR/g124-b$try.log
+	timeout -k 10 "$(limit 120)" lm-train --device "$GPU" --precision bf16 --data "$w/g/*.bin" \
+		-t "$tok" --model $model --context $ctx -b $try --steps $steps --eval-every 0 \
+		--save-every 1000 -v -o "$w/g124" 2>"$log" &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		[ -n "$gpuname" ] && nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -n 1
+		sleep 0.5
+	done >"$w/mem-b$try.txt" 2>/dev/null
+	wait $pid
+	rc=$?
+	if [ $rc = 0 ]; then
+		mb=$try
+		break
+	fi
+	echo "micro-batch $try: exit $rc ($(tail -n 1 "$log"))"
+done
+if [ -n "$mb" ]; then
+	log=$LOGDIR/g124-b$mb.log
+	tps=$(jq -r 'select(.step > 2 and .tokens_per_s) | .tokens_per_s' "$w/g124/metrics.jsonl" |
+		sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.0f", a[int((NR + 1) / 2)] }')
+	# 6 N + 12 L T C FLOP a token (the brief's MFU), N and L, C from lm-train's summary
+	params=$(sed -n 's/.*model, \([0-9.]*\)M parameters (\([0-9]*\) layers, width \([0-9]*\).*/\1 \2 \3/p' "$log" | head -n 1)
+	case $gpuname in
+	*H100* | *H200*) peak=989e12 ;;
+	*A100*) peak=312e12 ;;
+	*) peak= ;;
+	esac
+	mfu=$(echo "$params" | awk -v tps="${tps:-0}" -v T=$ctx -v peak="$peak" 'NF == 3 && peak != "" {
+		printf "%.1f%%", 100 * tps * (6 * $1 * 1e6 + 12 * $2 * T * $3) / peak; exit } { print "?" }')
+	mem=$(sed -n 's/.*memory on the [^:]*: \([0-9]*\) MiB.*/\1/p' "$log" | head -n 1)
+	dev=$(sort -n "$w/mem-b$mb.txt" | tail -n 1)
+	row "$model bf16, context $ctx, micro-batch $mb" \
+		"${tps:-?} tokens/s, MFU ${mfu:-?} (peak ${peak:-unknown} for ${gpuname:-?}), memory ${mem:-?} MiB in tensors, ${dev:-?} MiB on the device (reported)"
+else
+	row "$model bf16, context $ctx: micro-batch 32, 16 or 8" "FAIL (none ran: see g124-b*.log)"
+fi
 rm -rf "$w/g124"
-lm-train --device cuda --data "$w/g/*.bin" -t "$SRCDIR/data/tokenizers/r50k_base.tiktoken.zst" --model gpt2-124m \
-	--context 1024 -b 8 --steps 10 --eval-every 0 --save-every 1000 -q -o "$w/g124" 2>"$LOGDIR/g124.err"
-tps=$(jq -r 'select(.step > 2 and .tokens_per_s) | .tokens_per_s' "$w/g124/metrics.jsonl" 2>/dev/null | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
-row "GPT-2 124M, 8 x 1024, plain fp32 kernels" "${tps:-?} tokens/s (reported)"
+
+# 6. compute-sanitizer, one step each (20-40 s each, mostly loading under the tool; last,
+# as the least predictable in time)
+part "compute-sanitizer"
+san=$(command -v compute-sanitizer || ls "${CUDA_HOME:-/usr/local/cuda}/bin/compute-sanitizer" 2>/dev/null)
+# sanitize TOOL MODEL PRECISION CONTEXT BATCH
+sanitize() {
+	_tool=$1 _model=$2 _prec=$3 _ctx=$4 _b=$5
+	_n=$_tool-$(basename "$_model" .json)-$_prec
+	_what="compute-sanitizer $_tool, one step of $(basename "$_model" .json) ($_prec)"
+	if [ $SELF = 0 ] && [ -z "$san" ]; then
+		row "$_what" "FAIL (compute-sanitizer not found)"
+		return
+	fi
+	rm -rf "${w:?}/$_n"
+	if [ $SELF = 1 ]; then set --; else set -- "$san" --tool "$_tool" --error-exitcode 9; fi
+	timeout -k 10 "$(limit 150)" "$@" lm-train --device "$GPU" --precision "$_prec" \
+		--data "$w/s/*.bin" -t "$w/bytes.json" --model "$_model" --context "$_ctx" -b "$_b" \
+		--steps 1 --eval-every 0 -q -o "$w/$_n" >"$LOGDIR/$_n.log" 2>&1
+	_rc=$?
+	if [ $_rc = 0 ] && ! grep -Eq '(ERROR|RACECHECK) SUMMARY: [1-9]' "$LOGDIR/$_n.log"; then
+		row "$_what" PASS
+	else
+		row "$_what" "FAIL (exit $_rc: see $_n.log)"
+	fi
+}
+sanitize memcheck tiny fp32 200 3
+sanitize memcheck "$w/baby.json" bf16 64 4
+sanitize racecheck tiny bf16 200 3
+sanitize racecheck tiny fp32 200 3
 
 echo
-echo "== check-gpu summary ($LOGDIR)"
+echo "== check-gpu summary ($LOGDIR, $(($(date +%s) - t0)) s)"
 cat "$table"
 ! grep -q FAIL "$table"
