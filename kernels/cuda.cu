@@ -345,6 +345,130 @@ static uint32_t align_of(const void *p)
 
 #define WS_BYTES (32u << 20)
 
+/* A product's plan: its descriptors and the algorithm the heuristic chose, kept for the next
+ * product of the same shape, types, alignments and epilogue (a training step repeats the
+ * same few dozen), so each call only sets the pointers and runs. */
+typedef struct lt_key {
+	int ta, tb, epi, det;
+	int64_t m, n, k, lda, ldb, ldd;
+	int tA, tB, tD;
+	uint32_t al[5];
+} lt_key;
+
+typedef struct lt_plan {
+	lt_key key;
+	int state;	/* 0 free, 1 an algorithm, 2 none for the epilogue, 3 none at all */
+	cublasLtMatmulDesc_t op;
+	cublasLtMatrixLayout_t la, lb, ld;
+	cublasLtMatmulAlgo_t algo;
+} lt_plan;
+
+#define LT_PLANS 64
+static lt_plan plans[LT_PLANS];
+static int nplans, next_evict;
+
+static void plan_free(lt_plan *p)
+{
+	if (p->state == 1) {
+		cublasLtMatrixLayoutDestroy(p->la);
+		cublasLtMatrixLayoutDestroy(p->lb);
+		cublasLtMatrixLayoutDestroy(p->ld);
+		cublasLtMatmulDescDestroy(p->op);
+	}
+	p->state = 0;
+}
+
+static void plan_make(lt_plan *p, const lt_key *key, const kn_tensor *bias,
+		      const kn_tensor *aux)
+{
+	cublasOperation_t ta = (cublasOperation_t)key->ta, tb = (cublasOperation_t)key->tb;
+	cublasLtMatmulDesc_t op;
+	cublasLtMatrixLayout_t la, lb, ld_;
+	CKL(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+	CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+	CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+	if (key->epi) {
+		cublasLtEpilogue_t ep = key->epi == 1 ? CUBLASLT_EPILOGUE_BIAS : key->epi == 3 ?
+			CUBLASLT_EPILOGUE_GELU_AUX_BIAS : CUBLASLT_EPILOGUE_GELU_AUX;
+		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep,
+						   sizeof ep));
+	}
+	/* the bias and auxiliary output take D's type (the default): the callers check it */
+	if (aux) {
+		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD,
+						   &key->ldd, sizeof key->ldd));
+		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER,
+						   &aux->data, sizeof aux->data));
+	}
+	if (bias)	/* the heuristic sees the pointers, and so their alignment */
+		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+						   &bias->data, sizeof bias->data));
+	int64_t m = key->m, n = key->n, k = key->k;
+	CKL(cublasLtMatrixLayoutCreate(&la, (cudaDataType_t)key->tA, ta == CUBLAS_OP_N ? m : k,
+				       ta == CUBLAS_OP_N ? k : m, key->lda));
+	CKL(cublasLtMatrixLayoutCreate(&lb, (cudaDataType_t)key->tB, tb == CUBLAS_OP_N ? k : n,
+				       tb == CUBLAS_OP_N ? n : k, key->ldb));
+	CKL(cublasLtMatrixLayoutCreate(&ld_, (cudaDataType_t)key->tD, m, n, key->ldd));
+	cublasLtMatmulPreference_t pref;
+	CKL(cublasLtMatmulPreferenceCreate(&pref));
+	uint64_t ws = WS_BYTES;
+	CKL(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+						 &ws, sizeof ws));
+	const cublasLtMatmulPreferenceAttributes_t at[4] = {
+		CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+		CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES
+	};
+	for (int i = 0; i < 4; i++)
+		CKL(cublasLtMatmulPreferenceSetAttribute(pref, at[i], &key->al[i < 3 ? i : 2],
+							 sizeof key->al[0]));
+	if (key->det) {
+		uint32_t mask = CUBLASLT_REDUCTION_SCHEME_NONE;
+		CKL(cublasLtMatmulPreferenceSetAttribute(
+			pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, &mask, sizeof mask));
+	}
+	cublasLtMatmulHeuristicResult_t h;
+	int found = 0;
+	cublasStatus_t st_ = cublasLtMatmulAlgoGetHeuristic(lt, op, la, lb, ld_, ld_, pref, 1, &h,
+							     &found);
+	cublasLtMatmulPreferenceDestroy(pref);
+	p->key = *key;
+	if (st_ == CUBLAS_STATUS_SUCCESS && found > 0) {
+		p->state = 1;
+		p->op = op;
+		p->la = la;
+		p->lb = lb;
+		p->ld = ld_;
+		p->algo = h.algo;
+		return;
+	}
+	cublasLtMatrixLayoutDestroy(la);
+	cublasLtMatrixLayoutDestroy(lb);
+	cublasLtMatrixLayoutDestroy(ld_);
+	cublasLtMatmulDescDestroy(op);
+	if (st_ != CUBLAS_STATUS_SUCCESS && st_ != CUBLAS_STATUS_NOT_SUPPORTED)
+		die("cublasLtMatmulAlgoGetHeuristic failed: cuBLASLt status %d (%lld x %lld x %lld, "
+		    "types %d %d %d)", (int)st_, (long long)m, (long long)n, (long long)k, key->tA,
+		    key->tB, key->tD);
+	p->state = key->epi ? 2 : 3;
+}
+
+static lt_plan *plan_for(const lt_key *key, const kn_tensor *bias, const kn_tensor *aux)
+{
+	for (int i = 0; i < nplans; i++)
+		if (!memcmp(&plans[i].key, key, sizeof *key))
+			return &plans[i];
+	lt_plan *p;
+	if (nplans < LT_PLANS) {
+		p = &plans[nplans++];
+	} else {	/* more shapes than plans: replace them in turn */
+		p = &plans[next_evict];
+		next_evict = (next_evict + 1) % LT_PLANS;
+		plan_free(p);
+	}
+	plan_make(p, key, bias, aux);
+	return p;
+}
+
 /* D = alpha op(A) op(B) + beta D, column-major; bias (length m) added when given; with aux,
  * D = gelu(the product + bias) and aux the product + bias (its ld that of D). Returns -1
  * when cuBLASLt has no algorithm for an epilogue (the caller does without); without an
@@ -354,92 +478,58 @@ static int lt_gemm(cublasOperation_t ta, cublasOperation_t tb, int64_t m, int64_
 		    int64_t ldd, float beta, const kn_tensor *bias, kn_tensor *aux,
 		    int deterministic, const char *what)
 {
-	cublasLtMatmulDesc_t op;
-	cublasLtMatrixLayout_t la, lb, ld_;
-	CKL(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-	CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
-	CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
-	if (bias || aux) {
-		cublasLtEpilogue_t ep = !aux ? CUBLASLT_EPILOGUE_BIAS : bias ?
-			CUBLASLT_EPILOGUE_GELU_AUX_BIAS : CUBLASLT_EPILOGUE_GELU_AUX;
-		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep,
-						   sizeof ep));
-	}
-	/* the bias and auxiliary output take D's type (the default): the callers check it */
-	if (aux) {
-		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER,
-						   &aux->data, sizeof aux->data));
-		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, &ldd,
-						   sizeof ldd));
-	}
-	if (bias)
-		CKL(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-						   &bias->data, sizeof bias->data));
-	CKL(cublasLtMatrixLayoutCreate(&la, cuda_type(A), ta == CUBLAS_OP_N ? m : k,
-				       ta == CUBLAS_OP_N ? k : m, lda));
-	CKL(cublasLtMatrixLayoutCreate(&lb, cuda_type(B), tb == CUBLAS_OP_N ? k : n,
-				       tb == CUBLAS_OP_N ? n : k, ldb));
-	CKL(cublasLtMatrixLayoutCreate(&ld_, cuda_type(D), m, n, ldd));
-	cublasLtMatmulPreference_t pref;
-	CKL(cublasLtMatmulPreferenceCreate(&pref));
-	uint64_t ws = WS_BYTES;
-	CKL(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-						 &ws, sizeof ws));
-	uint32_t al[4] = { align_of(A->data), align_of(B->data), align_of(D->data),
-			   align_of(D->data) };
-	CKL(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
-						 &al[0], sizeof al[0]));
-	CKL(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-						 &al[1], sizeof al[1]));
-	CKL(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
-						 &al[2], sizeof al[2]));
-	CKL(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
-						 &al[3], sizeof al[3]));
-	if (deterministic) {
-		uint32_t mask = CUBLASLT_REDUCTION_SCHEME_NONE;
-		CKL(cublasLtMatmulPreferenceSetAttribute(
-			pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, &mask, sizeof mask));
-	}
-	cublasLtMatmulHeuristicResult_t h;
-	int found = 0;
-	cublasStatus_t st_ = cublasLtMatmulAlgoGetHeuristic(lt, op, la, lb, ld_, ld_, pref, 1, &h,
-							     &found);
-	if ((st_ == CUBLAS_STATUS_SUCCESS || st_ == CUBLAS_STATUS_NOT_SUPPORTED) && found == 0 &&
-	    (bias || aux)) {
-		cublasLtMatmulPreferenceDestroy(pref);
-		cublasLtMatrixLayoutDestroy(la);
-		cublasLtMatrixLayoutDestroy(lb);
-		cublasLtMatrixLayoutDestroy(ld_);
-		cublasLtMatmulDescDestroy(op);
+	lt_key key;
+	memset(&key, 0, sizeof key);	/* compared with memcmp: no stray padding bytes */
+	key.ta = (int)ta;
+	key.tb = (int)tb;
+	key.epi = (bias ? 1 : 0) + (aux ? 2 : 0);
+	key.det = deterministic != 0;
+	key.m = m;
+	key.n = n;
+	key.k = k;
+	key.lda = lda;
+	key.ldb = ldb;
+	key.ldd = ldd;
+	key.tA = (int)cuda_type(A);
+	key.tB = (int)cuda_type(B);
+	key.tD = (int)cuda_type(D);
+	key.al[0] = align_of(A->data);
+	key.al[1] = align_of(B->data);
+	key.al[2] = align_of(D->data);
+	key.al[3] = bias ? align_of(bias->data) : 0;
+	key.al[4] = aux ? align_of(aux->data) : 0;
+	lt_plan *p = plan_for(&key, bias, aux);
+	if (p->state == 2)
 		return -1;
-	}
-	if ((st_ == CUBLAS_STATUS_SUCCESS || st_ == CUBLAS_STATUS_NOT_SUPPORTED) && found == 0) {
+	if (p->state == 3) {
 		/* no cuBLASLt algorithm for these leading dimensions or alignments: cuBLAS's
 		 * general product takes any */
 		float one = 1.0f;
-		cublasLtMatmulPreferenceDestroy(pref);
-		cublasLtMatrixLayoutDestroy(la);
-		cublasLtMatrixLayoutDestroy(lb);
-		cublasLtMatrixLayoutDestroy(ld_);
-		cublasLtMatmulDescDestroy(op);
 		CKB(cublasGemmEx(blas, ta, tb, (int)m, (int)n, (int)k, &one, A->data, cuda_type(A),
 				 (int)lda, B->data, cuda_type(B), (int)ldb, &beta, D->data,
 				 cuda_type(D), (int)ldd, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 		return 0;
 	}
-	if (st_ != CUBLAS_STATUS_SUCCESS || found == 0)
-		die("%s: cuBLASLt has no algorithm for this product (%lld x %lld x %lld, types "
-		    "%d %d %d, status %d)", what, (long long)m, (long long)n, (long long)k,
-		    (int)cuda_type(A), (int)cuda_type(B), (int)cuda_type(D), (int)st_);
+	if (aux)
+		CKL(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER,
+						   &aux->data, sizeof aux->data));
+	if (bias)
+		CKL(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+						   &bias->data, sizeof bias->data));
 	float alpha = 1.0f;
 	void *w = grow(&sc_ws, WS_BYTES);
-	CKL(cublasLtMatmul(lt, op, &alpha, A->data, la, B->data, lb, &beta, D->data, ld_, D->data,
-			   ld_, &h.algo, w, WS_BYTES, 0));
-	cublasLtMatmulPreferenceDestroy(pref);
-	cublasLtMatrixLayoutDestroy(la);
-	cublasLtMatrixLayoutDestroy(lb);
-	cublasLtMatrixLayoutDestroy(ld_);
-	cublasLtMatmulDescDestroy(op);
+	cublasStatus_t st_ = cublasLtMatmul(lt, p->op, &alpha, A->data, p->la, B->data, p->lb,
+					    &beta, D->data, p->ld, D->data, p->ld, &p->algo, w,
+					    WS_BYTES, 0);
+	if (st_ == CUBLAS_STATUS_NOT_SUPPORTED && key.epi) {	/* the caller does without */
+		plan_free(p);
+		p->key = key;
+		p->state = 2;
+		return -1;
+	}
+	if (st_ != CUBLAS_STATUS_SUCCESS)
+		die("%s: cublasLtMatmul failed: cuBLASLt status %d (%lld x %lld x %lld)", what,
+		    (int)st_, (long long)m, (long long)n, (long long)k);
 	return 0;
 }
 
