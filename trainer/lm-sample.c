@@ -17,7 +17,9 @@
 #include "model.h"
 #include "tok.h"
 
-enum { OPT_TEMP = 256, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOSTOP, OPT_DEVICE, OPT_IDS, OPT_PRECISION };
+enum {
+	OPT_TEMP = 256, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOSTOP, OPT_DEVICE, OPT_IDS, OPT_PRECISION
+};
 
 static const struct option longopts[] = {
 	{ "prompt", required_argument, NULL, 'p' },
