@@ -1,6 +1,6 @@
 # crawl2lm - plain GNU make, no configure. See README.md.
 #   make [O=dir] [V=1] [SANITIZE=address,undefined]   build every program into $(O)/bin
-#   make check | check-slow | check-gpu | demo | bench | fuzz | install PREFIX=...
+#   make check | check-slow | check-gpu | gpu-bundle | demo | bench | fuzz | install PREFIX=...
 
 .DEFAULT_GOAL := all
 O ?= build
@@ -213,6 +213,10 @@ all: $(GPU_TESTS)
 check-gpu: $(O)/.deps-check all $(GPU_TESTS)
 	$(Q)BUILD=$(ABS_O) SRCDIR=$(CURDIR) LOGDIR=$(or $(LOGDIR),$(ABS_O)/gpu-logs) sh tests/gpu/check-gpu.sh
 
+# what check-gpu runs, with the libraries it needs, for a GPU machine without them (DEVELOPERS.md)
+gpu-bundle: all $(GPU_TESTS)
+	$(Q)BUILD=$(ABS_O) sh tests/gpu/bundle.sh
+
 # loss curves of an lm-train run to PNG: make plot RUN=runs/base [PNG=loss.png]
 plot: $(O)/.deps-plot
 	$(Q)sh pipelines/plot-loss.sh $(or $(RUN),$(error make plot needs RUN=run-directory)) $(PNG)
@@ -263,7 +267,7 @@ endif
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check check-slow check-gpu plot demo bench fuzz fuzz-build install clean
+.PHONY: all deps check check-slow check-gpu gpu-bundle plot demo bench fuzz fuzz-build install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 

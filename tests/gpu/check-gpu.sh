@@ -23,6 +23,13 @@ LOGDIR=${LOGDIR:-$BUILD/gpu-logs}
 mkdir -p "$LOGDIR"
 PATH=$BUILD/bin:$PATH
 LD_LIBRARY_PATH=$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# the CUDA libraries libkn_cuda.so needs (cuBLAS, cuBLASLt, the runtime), wherever the toolkit
+# or a Python wheel put them, after what the loader path already has
+for d in "${CUDA_HOME:-/usr/local/cuda}/lib64" "${CUDA_HOME:-/usr/local/cuda}/lib" \
+	/usr/local/cuda*/targets/x86_64-linux/lib /opt/*/.venv/lib/python3*/site-packages/nvidia/*/lib \
+	/usr/local/lib/python3*/dist-packages/nvidia/*/lib; do
+	[ -e "$d/libcublasLt.so.13" ] && LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
+done
 export PATH LD_LIBRARY_PATH
 table=$LOGDIR/table.txt
 : >"$table"
