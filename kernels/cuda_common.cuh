@@ -104,25 +104,27 @@ __device__ static inline float block_max(float v, float *sh)
 }
 
 /* RoPE's inverse frequencies computed on the host exactly as the CPU backend computes them
- * (device powf may differ by an ulp, which grows with the position), in device memory that
- * stays valid until the next call from the same file. */
+ * (device powf may differ by an ulp, which grows with the position), in device memory kept
+ * for the next call with the same theta and head size: copied once, not every layer. */
 static inline const float *rope_inv_table(float theta, int hd)
 {
 	static float *dev;
-	static int cap;
+	static float last_theta;
+	static int last_hd;
 	float host[512];
 	int half = hd / 2;
 	if (half > 512)
 		die("rope: head size %d above 1024", hd);
+	if (dev && theta == last_theta && hd == last_hd)
+		return dev;
+	if (!dev)
+		CK(cudaMalloc(&dev, 512 * sizeof(float)));
 	for (int j = 0; j < half; j++)
 		host[j] = 1.0f / powf(theta, (float)(2 * j) / (float)hd);
-	if (half > cap) {
-		if (dev)
-			CK(cudaFree(dev));
-		CK(cudaMalloc(&dev, 512 * sizeof(float)));
-		cap = 512;
-	}
+	/* synchronous: no kernel still reads the old table */
 	CK(cudaMemcpy(dev, host, (size_t)half * sizeof(float), cudaMemcpyHostToDevice));
+	last_theta = theta;
+	last_hd = hd;
 	return dev;
 }
 #endif

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "kernels.h"
 #include "tap.h"
+#include "testmem.h"
 
 /* fp32 against double: unit roundoff 6e-8, O(1) inputs and reductions over at most a few
  * dozen terms keep a correct kernel within a few 1e-7; any wrong formula is off by far more. */
@@ -30,36 +31,14 @@ static kn_backend *be;
 static const kn_ops *K;
 static int seed;		/* printed in every description */
 
-/* ---- random numbers: splitmix64 ---- */
+/* ---- random numbers, and memory (testmem.h) and tensors a check releases when it ends ---- */
 
-static uint64_t rng;
-
-static double urand(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (double)(z >> 11) * 0x1p-53;
-}
-
-/* ---- memory: what a check allocates is released when it ends ---- */
-
-static void *mem[512];
 static kn_tensor *tns[128];
-static int nmem, ntns;
-
-static void *keep(void *p)
-{
-	if (nmem == (int)(sizeof mem / sizeof *mem))
-		cm_die("8010-kernels: too many allocations");
-	return mem[nmem++] = p;
-}
+static int ntns;
 
 static void release(void)
 {
-	while (nmem)
-		free(mem[--nmem]);
+	release_mem();
 	while (ntns)
 		kn_free(tns[--ntns]);
 }
@@ -67,15 +46,6 @@ static void release(void)
 static double *dnew(size_t n)
 {
 	return keep(cm_xcalloc(n, sizeof(double)));
-}
-
-/* n floats uniform in [-a, a) */
-static float *frand(size_t n, double a)
-{
-	float *x = keep(cm_xmalloc(n * sizeof *x));
-	for (size_t i = 0; i < n; i++)
-		x[i] = (float)((2 * urand() - 1) * a);
-	return x;
 }
 
 static double *dbl(const float *x, size_t n)

@@ -22,48 +22,18 @@
 #include "kernels.h"
 #include "kmath.h"
 #include "tap.h"
+#include "testmem.h"
 
 static kn_backend *be;
 static const kn_ops *K;		/* the backend's table: the mixed wrapper over the CPU's */
 static const kn_ops *R = &kn_cpu_ops;	/* the fp32 CPU operations, called directly */
 static int seed;
 
-/* ---- random numbers (splitmix64) and memory released after each check ---- */
-
-static uint64_t rng;
-
-static double urand(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (double)(z >> 11) * 0x1p-53;
-}
-
-static void *mem[4096];
-static int nmem;
-
-static void *keep(void *p)
-{
-	if (nmem == (int)(sizeof mem / sizeof *mem))
-		cm_die("8040-mixed: too many allocations");
-	return mem[nmem++] = p;
-}
+/* ---- random numbers and memory released after each check: testmem.h ---- */
 
 static void release(void)
 {
-	while (nmem)
-		free(mem[--nmem]);
-}
-
-/* n floats uniform in [-a, a) */
-static float *frand(size_t n, double a)
-{
-	float *x = keep(cm_xmalloc(n * sizeof *x));
-	for (size_t i = 0; i < n; i++)
-		x[i] = (float)((2 * urand() - 1) * a);
-	return x;
+	release_mem();
 }
 
 /* n ids uniform in [0, k) */
