@@ -14,14 +14,47 @@
 
 const char *cm_prog = "crawl2lm";
 int cm_verbosity;
+static int stdout_closed;
+
+static void stdout_failed(const char *what, int e)
+{
+	if (e == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	fprintf(stderr, "%s: error: cannot %s standard output: %s\n", cm_prog, what, strerror(e));
+	_exit(CM_EXIT_FAIL);
+}
+
+/* Whatever way a program ends (--help, --version, a return from main), what it wrote to
+ * standard output is flushed and checked: a full disk is exit 1, never a silent cut. */
+static void check_stdout_at_exit(void)
+{
+	int err;
+
+	if (stdout_closed)
+		return;
+	stdout_closed = 1;
+	err = ferror(stdout);
+	errno = 0;
+	if (fflush(stdout) != 0 || err)
+		stdout_failed("write to", errno ? errno : EIO);
+	if (fclose(stdout) != 0)
+		stdout_failed("close", errno);
+}
 
 void cm_init(const char *prog)
 {
 	const char *slash = strrchr(prog, '/');
+	static int registered;
 
 	cm_prog = slash ? slash + 1 : prog;
 	/* Die quietly of SIGPIPE when the reader goes away, as git does. */
 	signal(SIGPIPE, SIG_DFL);
+	if (!registered) {
+		atexit(check_stdout_at_exit);
+		registered = 1;
+	}
 }
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
@@ -204,7 +237,12 @@ void cm_fwrite(const void *p, size_t n, FILE *f, const char *name)
 
 void cm_close_stdout(void)
 {
-	int err = ferror(stdout);
+	int err;
+
+	if (stdout_closed)
+		return;
+	stdout_closed = 1;
+	err = ferror(stdout);
 
 	if (fflush(stdout) != 0 || err) {
 		if (errno == EPIPE)

@@ -1,10 +1,13 @@
 /* output.c - buffered output to stdout or a file, plain or gzip (-z). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -21,6 +24,8 @@ struct cm_output {
 	int fd;
 	char *name;
 	int gzip;
+	int atomic;		/* written through af */
+	cm_afile af;
 	char *buf;
 	size_t len;
 	uint64_t bytes;
@@ -31,6 +36,216 @@ struct cm_output {
 	uint8_t *level_buf;
 #endif
 };
+
+/* ---- files replaced whole ---- */
+
+/* Temporaries not yet committed, removed at exit (cm_die exits through here too). */
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pending {
+	char *tmp;
+	struct pending *next;
+} *pending;
+
+static void pending_cleanup(void)
+{
+	for (struct pending *p = pending; p; p = p->next)
+		unlink(p->tmp);
+}
+
+static void pending_add(char *tmp)
+{
+	static int registered;
+	struct pending *p = cm_xmalloc(sizeof(*p));
+
+	pthread_mutex_lock(&pending_lock);
+	if (!registered) {
+		atexit(pending_cleanup);
+		registered = 1;
+	}
+	p->tmp = tmp;
+	p->next = pending;
+	pending = p;
+	pthread_mutex_unlock(&pending_lock);
+}
+
+static void pending_del(const char *tmp)
+{
+	pthread_mutex_lock(&pending_lock);
+	for (struct pending **pp = &pending; *pp; pp = &(*pp)->next) {
+		if ((*pp)->tmp == tmp) {
+			struct pending *p = *pp;
+
+			*pp = p->next;
+			free(p);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pending_lock);
+}
+
+#define AF_ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+int cm_afile_open(cm_afile *a, const char *path, char *err, size_t errlen)
+{
+	static unsigned counter;
+	struct stat st, lst;
+	char *real = NULL;
+	const char *target = path;
+	int exists, islink, e;
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	if (strcmp(path, "-") == 0) {
+		fflush(stdout);
+		if ((a->fd = fcntl(1, F_DUPFD_CLOEXEC, 3)) < 0) {
+			e = errno;
+			return AF_ERR("cannot write to standard output: %s", strerror(e));
+		}
+		a->path = cm_xstrdup("standard output");
+		return 0;
+	}
+	exists = stat(path, &st) == 0;
+	if (exists && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return AF_ERR("cannot create '%s': %s", path, strerror(EISDIR));
+	}
+	islink = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+	if (islink)
+		real = realpath(path, NULL);	/* NULL for a dangling link */
+	if ((exists && !S_ISREG(st.st_mode)) || (!exists && islink)) {
+		/* a device, FIFO or socket, or a dangling link (created where it points, in
+		 * place): nothing to rename over */
+		a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (a->fd < 0) {
+			e = errno;
+			free(real);
+			errno = e;
+			return AF_ERR("cannot create '%s': %s", path, strerror(e));
+		}
+		free(real);
+		a->path = cm_xstrdup(path);
+		return 0;
+	}
+	if (real)
+		target = real;
+	/* a file the user may not write is not replaced behind its back */
+	if (exists && access(target, W_OK) < 0) {
+		e = errno;
+		free(real);
+		errno = e;
+		return AF_ERR("cannot write '%s': %s", path, strerror(e));
+	}
+	n = strlen(target) + 48;
+	a->tmp = cm_xmalloc(n);
+	do {
+		snprintf(a->tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(),
+			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	} while (a->fd < 0 && errno == EEXIST);
+	if (a->fd < 0) {
+		e = errno;
+		free(a->tmp);
+		a->tmp = NULL;
+		free(real);
+		errno = e;
+		return AF_ERR("cannot create '%s': %s", path, strerror(e));
+	}
+	pending_add(a->tmp);
+	/* a replaced file keeps its permissions */
+	if (exists && fchmod(a->fd, st.st_mode & 07777) < 0) {
+		e = errno;
+		cm_afile_abort(a);
+		free(real);
+		errno = e;
+		return AF_ERR("cannot set the permissions of '%s': %s", path, strerror(e));
+	}
+	a->path = cm_xstrdup(target);
+	free(real);
+	return 0;
+}
+
+int cm_afile_write(cm_afile *a, const void *p, size_t n)
+{
+	const char *s = p;
+
+	while (n > 0) {
+		ssize_t k = write(a->fd, s, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		s += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Sync the folder holding path, so the rename itself survives a crash. */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);	/* some file systems refuse to sync a folder: nothing to lose */
+		close(fd);
+	}
+}
+
+int cm_afile_commit(cm_afile *a, char *err, size_t errlen)
+{
+	int rc = 0, e = 0;
+	const char *what = NULL;
+
+	if (a->tmp && fsync(a->fd) < 0)
+		e = errno, what = "write";
+	if (close(a->fd) < 0 && !what)
+		e = errno, what = "close";
+	a->fd = -1;
+	if (!what && a->tmp && rename(a->tmp, a->path) < 0)
+		e = errno, what = "rename a temporary file to";
+	if (what) {
+		rc = a->tmp ? AF_ERR("cannot %s '%s': %s", what, a->path, strerror(e)) :
+			      AF_ERR("cannot %s %s%s%s: %s", what, strcmp(a->path, "standard output") ? "'" : "",
+				     a->path, strcmp(a->path, "standard output") ? "'" : "", strerror(e));
+		if (a->tmp)
+			unlink(a->tmp);
+	} else if (a->tmp) {
+		sync_dir(a->path);
+	}
+	if (a->tmp) {
+		pending_del(a->tmp);
+		free(a->tmp);
+	}
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	errno = e;
+	return rc;
+}
+
+void cm_afile_abort(cm_afile *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	if (a->tmp) {
+		unlink(a->tmp);
+		pending_del(a->tmp);
+		free(a->tmp);
+	}
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+}
+
+/* ---- buffered output ---- */
 
 static void write_all(cm_output *o, const void *p, size_t n)
 {
@@ -51,7 +266,7 @@ static void write_all(cm_output *o, const void *p, size_t n)
 	}
 }
 
-cm_output *cm_output_open(const char *path, int gzip)
+static cm_output *output_open(const char *path, int gzip, int atomic)
 {
 	cm_output *o = cm_xcalloc(1, sizeof(*o));
 	char name[4096];
@@ -61,6 +276,14 @@ cm_output *cm_output_open(const char *path, int gzip)
 		fflush(stdout);
 		o->fd = 1;
 		snprintf(name, sizeof(name), "standard output");
+	} else if (atomic) {
+		char err[4200];
+
+		if (cm_afile_open(&o->af, path, err, sizeof(err)) < 0)
+			cm_die("%s", err);
+		o->atomic = 1;
+		o->fd = o->af.fd;
+		snprintf(name, sizeof(name), "'%s'", path);
 	} else {
 		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (o->fd < 0)
@@ -86,6 +309,16 @@ cm_output *cm_output_open(const char *path, int gzip)
 #endif
 	}
 	return o;
+}
+
+cm_output *cm_output_open(const char *path, int gzip)
+{
+	return output_open(path, gzip, 0);
+}
+
+cm_output *cm_output_open_atomic(const char *path, int gzip)
+{
+	return output_open(path, gzip, 1);
 }
 
 static void compress_out(cm_output *o, const char *p, size_t n, int last)
@@ -163,16 +396,8 @@ void cm_output_write(cm_output *o, const void *p, size_t n)
 	o->len += n;
 }
 
-void cm_output_close(cm_output *o)
+static void output_free(cm_output *o)
 {
-	if (!o)
-		return;
-	flush(o, 1);
-	if (o->fd == 1) {
-		/* stdout stays open for stdio's own checked close */
-	} else if (close(o->fd) != 0) {
-		cm_die("cannot close %s: %s", o->name, strerror(errno));
-	}
 #ifdef CM_HAVE_ISAL
 	free(o->isal);
 	free(o->level_buf);
@@ -184,6 +409,35 @@ void cm_output_close(cm_output *o)
 	free(o->buf);
 	free(o->name);
 	free(o);
+}
+
+void cm_output_close(cm_output *o)
+{
+	if (!o)
+		return;
+	flush(o, 1);
+	if (o->atomic) {
+		char err[4200];
+
+		if (cm_afile_commit(&o->af, err, sizeof(err)) < 0)
+			cm_die("%s", err);
+	} else if (o->fd == 1) {
+		/* stdout stays open for stdio's own checked close */
+	} else if (close(o->fd) != 0) {
+		cm_die("cannot close %s: %s", o->name, strerror(errno));
+	}
+	output_free(o);
+}
+
+void cm_output_abort(cm_output *o)
+{
+	if (!o)
+		return;
+	if (o->atomic)
+		cm_afile_abort(&o->af);
+	else if (o->fd != 1)
+		close(o->fd);
+	output_free(o);
 }
 
 uint64_t cm_output_bytes(const cm_output *o)

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "jsonw.h"
+#include "output.h"
 #include "stats.h"
 
 void cm_stats_init(cm_stats *s, int argc, char **argv)
@@ -64,7 +65,8 @@ void cm_stats_write(const cm_stats *s, const char *path)
 {
 	cm_buf b = CM_BUF_INIT;
 	cm_jw w;
-	FILE *f;
+	char err[4200];
+	cm_afile f;
 	int i;
 
 	cm_jw_init(&w, &b);
@@ -103,11 +105,13 @@ void cm_stats_write(const cm_stats *s, const char *path)
 	}
 	cm_jw_end(&w, '}');
 	cm_buf_addc(&b, '\n');
-	f = fopen(path, "w");
-	if (!f)
-		cm_die("cannot create '%s': %s", path, strerror(errno));
-	if (fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0)
+	/* replaced whole: a build that reads it never sees half a file */
+	if (cm_afile_open(&f, path, err, sizeof(err)) < 0)
+		cm_die("%s", err);
+	if (cm_afile_write(&f, b.p, b.len) < 0)
 		cm_die("cannot write '%s': %s", path, strerror(errno));
+	if (cm_afile_commit(&f, err, sizeof(err)) < 0)
+		cm_die("%s", err);
 	cm_buf_free(&b);
 }
 

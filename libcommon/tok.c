@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "input.h"
+#include "output.h"
 #include "tok.h"
 #include "utf8.h"
 
@@ -1736,7 +1737,7 @@ int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen
 {
 	json_t *root = json_object(), *added = json_array(), *model = json_object();
 	json_t *vocab = json_object(), *merges = json_array(), *seq = json_array(), *pt, *bl;
-	cm_buf tmp = CM_BUF_INIT, name = CM_BUF_INIT;
+	cm_buf tmp = CM_BUF_INIT;
 	struct merge_json ma = { t, merges, &tmp };
 	size_t k;
 	uint32_t id;
@@ -1806,14 +1807,28 @@ int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen
 		rank_merges(t, add_merge_json, &ma);
 	json_object_set_new(model, "merges", merges);
 	json_object_set_new(root, "model", model);
-	cm_buf_printf(&name, "%s.tmp", path);
-	if (json_dump_file(root, name.p, JSON_COMPACT) < 0 || rename(name.p, path) < 0) {
-		seterr(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-		unlink(name.p);
-		rc = -1;
+	/* replaced whole (a temporary renamed into place), or written through to a device */
+	{
+		char *js = json_dumps(root, JSON_COMPACT);
+		cm_afile f;
+
+		if (!js) {
+			seterr(err, errlen, "cannot write '%s': out of memory", path);
+			rc = -1;
+		} else if (cm_afile_open(&f, path, err, errlen) < 0) {
+			rc = -1;
+		} else if (cm_afile_write(&f, js, strlen(js)) < 0) {
+			int e = errno;
+
+			cm_afile_abort(&f);
+			seterr(err, errlen, "cannot write '%s': %s", path, strerror(e));
+			rc = -1;
+		} else {
+			rc = cm_afile_commit(&f, err, errlen);
+		}
+		free(js);
 	}
 	json_decref(root);
 	cm_buf_free(&tmp);
-	cm_buf_free(&name);
 	return rc;
 }

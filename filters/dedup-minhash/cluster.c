@@ -386,7 +386,6 @@ int dm_cluster_main(int argc, char **argv)
 		dm_bw w;
 		uint64_t d = s->first;
 		int st;
-		char *tmp = cm_xmalloc(strlen(s->out) + 5);
 
 		h.flags = c.annotate ? DM_P_ANNOTATE : 0;
 		h.shard = (uint32_t)i;
@@ -396,8 +395,7 @@ int dm_cluster_main(int argc, char **argv)
 		h.fingerprint = s->br.fingerprint;
 		h.nsets = c.p.nsets;
 		memcpy(h.sets, c.p.sets, sizeof(h.sets));
-		sprintf(tmp, "%s.tmp", s->out);
-		dm_dup_create(&w, tmp, &h);
+		dm_dup_create(&w, s->out, &h);
 		if (dm_br_rewind(&s->br) != 0)
 			cm_die("%s", s->br.err);
 		while ((st = dm_sig_next(&s->br, &c.rec)) > 0) {
@@ -428,9 +426,6 @@ int dm_cluster_main(int argc, char **argv)
 		if (st < 0)
 			cm_die("%s", s->br.err);
 		dm_dup_finish(&w);
-		if (rename(tmp, s->out) != 0)
-			cm_die("cannot rename %s to %s: %s", tmp, s->out, strerror(errno));
-		free(tmp);
 	}
 	if (e)
 		cm_die("internal error: a duplicate beyond the last document");

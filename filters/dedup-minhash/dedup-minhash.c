@@ -645,24 +645,18 @@ int main(int argc, char **argv)
 	cm_json_want(f.json, "url");
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
 	if (c.mode == SIGN) {
-		char *tmp = cm_xmalloc(strlen(f.out_path) + 5);
 		int st;
 
-		/* written under a temporary name, renamed when whole: make never sees half a file */
-		sprintf(tmp, "%s.tmp", f.out_path);
-		dm_sig_create(&c.sigw, strcmp(f.out_path, "-") == 0 ? "-" : tmp, &c.params);
+		/* written under a temporary name and renamed when whole (sigfile.c) */
+		dm_sig_create(&c.sigw, f.out_path, &c.params);
 		st = cm_filter_run(&f, argv + optind, argc - optind, sign_one, &c);
 		if (st == CM_EXIT_OK || f.allow_truncated) {
 			dm_sig_finish(&c.sigw, XXH3_64bits_digest(c.fp));
-			if (strcmp(f.out_path, "-") != 0 && rename(tmp, f.out_path) != 0)
-				cm_die("cannot rename %s to %s: %s", tmp, f.out_path, strerror(errno));
 		} else {
 			/* a failed input: no signature file that looks whole */
-			cm_output_close(c.sigw.o);
-			unlink(tmp);
+			dm_bw_abort(&c.sigw);
 			cm_error("%s not written", f.out_path);
 		}
-		free(tmp);
 		{
 			char t[256];
 

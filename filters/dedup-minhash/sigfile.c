@@ -56,7 +56,8 @@ static void bw_header(dm_bw *w, const char *path, const char *magic, unsigned ve
 	unsigned char len[2];
 	unsigned i;
 
-	w->o = cm_output_open(path, 0);
+	/* replaced whole when finished: make never sees half a file */
+	w->o = cm_output_open_atomic(path, 0);
 	w->st = XXH3_createState();
 	if (!w->st)
 		cm_die("out of memory");
@@ -178,6 +179,14 @@ void dm_dup_add(dm_bw *w, const dm_dupent *e)
 void dm_dup_finish(dm_bw *w)
 {
 	bw_finish(w, NULL, 0);
+}
+
+void dm_bw_abort(dm_bw *w)
+{
+	cm_output_abort(w->o);
+	XXH3_freeState(w->st);
+	cm_buf_free(&w->rec);
+	memset(w, 0, sizeof(*w));
 }
 
 /* --- reading --- */

@@ -88,6 +88,8 @@ typedef struct dm_dup_header {
 void dm_dup_create(dm_bw *w, const char *path, const dm_dup_header *h);
 void dm_dup_add(dm_bw *w, const dm_dupent *e);
 void dm_dup_finish(dm_bw *w);
+/* Give up a file being written: the target keeps what it had. */
+void dm_bw_abort(dm_bw *w);
 
 /* Reading either kind. Open checks the header, the size and the end mark; the checksum is
  * checked as the last record is read (next returns -1 with the message in err). */

@@ -1,4 +1,5 @@
 /* domain-tag - each record's domain (topic) from its URL, else from a text classifier. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,17 +360,21 @@ int main(int argc, char **argv)
 		cm_stats_extra(&f.stats, "domain", t);
 	}
 	if (counts_path) {
-		FILE *o = fopen(counts_path, "w");
+		cm_buf b = CM_BUF_INIT;
+		cm_afile o;
 		size_t i;
 
-		if (!o)
-			cm_die("cannot write %s", counts_path);
-		fprintf(o, "# domain\tdocuments\ttext_bytes\n");
+		cm_buf_printf(&b, "# domain\tdocuments\ttext_bytes\n");
 		for (i = 0; i < c.nlabels; i++)
-			fprintf(o, "%s\t%llu\t%llu\n", c.labels[i], (unsigned long long)c.docs[i],
-				(unsigned long long)c.bytes[i]);
-		if (fclose(o) != 0)
-			cm_die("cannot write %s", counts_path);
+			cm_buf_printf(&b, "%s\t%llu\t%llu\n", c.labels[i], (unsigned long long)c.docs[i],
+				      (unsigned long long)c.bytes[i]);
+		if (cm_afile_open(&o, counts_path, err, sizeof(err)) < 0)
+			cm_die("%s", err);
+		if (cm_afile_write(&o, b.p, b.len) < 0)
+			cm_die("cannot write '%s': %s", counts_path, strerror(errno));
+		if (cm_afile_commit(&o, err, sizeof(err)) < 0)
+			cm_die("%s", err);
+		cm_buf_free(&b);
 	}
 	if (cm_verbosity > 0)
 		cm_info("labelled by URL %llu, by the model %llu, neither %llu", (unsigned long long)c.by_url,

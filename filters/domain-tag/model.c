@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "output.h"
 #include "model.h"
 
 #define MAX_WORDS 4000
@@ -219,21 +220,22 @@ void dt_model_free(dt_model *m)
 
 int dt_model_save(const dt_model *m, const char *path, char *err, size_t errlen)
 {
-	XXH64_state_t *st = XXH64_createState();
+	XXH64_state_t *st;
 	uint32_t hdr[4] = { MODEL_VERSION, m->buckets, m->dim, m->nclass }, c;
 	uint64_t sum;
-	char tmp[4096];
-	FILE *f;
+	cm_afile f;
 	int ok = 1;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!(f = fopen(tmp, "wb"))) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		XXH64_freeState(st);
+	/* replaced whole (a temporary renamed into place), or written through to a device */
+	if (cm_afile_open(&f, path, err, errlen) < 0)
+		return -1;
+	if (!(st = XXH64_createState())) {
+		cm_afile_abort(&f);
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	XXH64_reset(st, 0);
-#define PUT(p, n) do { ok &= fwrite((p), 1, (n), f) == (n); XXH64_update(st, (p), (n)); } while (0)
+#define PUT(p, n) do { ok = ok && cm_afile_write(&f, (p), (n)) == 0; XXH64_update(st, (p), (n)); } while (0)
 	PUT(DT_MODEL_MAGIC, 8);
 	PUT(hdr, sizeof(hdr));
 	for (c = 0; c < m->nclass; c++) {
@@ -247,14 +249,15 @@ int dt_model_save(const dt_model *m, const char *path, char *err, size_t errlen)
 #undef PUT
 	sum = XXH64_digest(st);
 	XXH64_freeState(st);
-	ok &= fwrite(&sum, 1, sizeof(sum), f) == sizeof(sum);
-	ok &= fclose(f) == 0;
-	if (!ok || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		remove(tmp);
+	ok = ok && cm_afile_write(&f, &sum, sizeof(sum)) == 0;
+	if (!ok) {
+		int e = errno;
+
+		cm_afile_abort(&f);
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
 		return -1;
 	}
-	return 0;
+	return cm_afile_commit(&f, err, errlen);
 }
 
 dt_model *dt_model_load(const char *path, char *err, size_t errlen)
