@@ -127,6 +127,7 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 	cm_input *in = cm_input_open(path);
 	char *line, err[256];
 	size_t len;
+	uint64_t taken = 0, valid = 0;	/* this file's records, and those that parsed */
 	int r;
 
 	if (!in)
@@ -143,6 +144,7 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 		if ((*index)++ % f->shard_n != f->shard_i)
 			continue;
 		f->stats.read++;
+		taken++;
 		f->stats.bytes_in += len + 1;
 		if (r < 0) {
 			snprintf(err, sizeof(err), "line of %zu bytes is longer than --max-line", len);
@@ -153,6 +155,7 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 			cm_filter_malformed(f, err);
 			continue;
 		}
+		valid++;
 		cm_rw_begin(&f->rw, &rec);
 		reason = fn(f, &rec, ctx);
 		if (reason) {
@@ -169,6 +172,12 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(in));
 	}
 	f->bytes_read += cm_input_raw_offset(in);
+	if (taken > 0 && valid == 0 && !f->stop) {
+		/* random bytes, a binary file, another format: not a few bad lines */
+		cm_error("%s: none of its %llu records is a valid JSON Lines record: not JSONL?", f->cur_name,
+			 (unsigned long long)taken);
+		f->status = CM_EXIT_FAIL;
+	}
 	if (cm_input_truncated(in)) {
 		if (f->allow_truncated) {
 			cm_warn("%s: %s (accepted: --allow-truncated)", f->cur_name, cm_input_error(in));

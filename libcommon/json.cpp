@@ -5,6 +5,7 @@
 // one at run time.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdint>
 #include <cstdlib>
@@ -30,6 +31,7 @@ namespace VARIANT(cm) {
 struct cm_json_impl {
 	ondemand::parser parser;
 	std::vector<cm_jfield> fields, meta;
+	std::vector<std::string_view> keys;	// scratch for repeated_key
 	std::vector<std::string> want_top, want_meta;
 };
 
@@ -224,6 +226,34 @@ static bool controls_ok(const char *p, size_t n)
 	return true;
 }
 
+// RFC 8259 leaves a repeated name's meaning open: jq and Python take the last, a reader of
+// the first one here would act on one value while the record went on with both (a PII
+// scrubber masking one "text" while another carried the address). A record with a repeated
+// top-level or metadata key is malformed. Keys are compared unescaped ("a" and "\u0061" are
+// one key); small objects pairwise, large ones sorted.
+static const cm_jfield *repeated_key(const std::vector<cm_jfield> &v, std::vector<std::string_view> &scratch)
+{
+	size_t n = v.size();
+
+	if (n <= 24) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (v[i].key_len == v[j].key_len && memcmp(v[i].key, v[j].key, v[i].key_len) == 0)
+					return &v[i];
+		return nullptr;
+	}
+	scratch.clear();
+	for (const auto &f : v)
+		scratch.emplace_back(f.key, f.key_len);
+	std::sort(scratch.begin(), scratch.end());
+	for (size_t i = 1; i < n; i++)
+		if (scratch[i] == scratch[i - 1])
+			for (const auto &f : v)
+				if (std::string_view(f.key, f.key_len) == scratch[i])
+					return &f;
+	return nullptr;
+}
+
 static int fields_of(walker &w, ondemand::object obj, std::vector<cm_jfield> &out,
 		     const std::vector<std::string> &want, bool top, cm_json_impl *j, cm_jrec *rec)
 {
@@ -327,6 +357,22 @@ extern "C" int VARIANT(cm_json_parse)(cm_json_impl *j, const char *line, size_t 
 	if (fields_of(w, obj, j->fields, j->want_top, true, j, rec) < 0) {
 		snprintf(err, errlen, "invalid JSON: %s (%s)", w.what, error_message(w.err));
 		return -1;
+	}
+	for (int m = 0; m < 2; m++) {
+		const cm_jfield *d = repeated_key(m ? j->meta : j->fields, j->keys);
+
+		if (d) {
+			char k[80];
+			size_t i, n = d->key_len < sizeof(k) - 1 ? d->key_len : sizeof(k) - 1;
+
+			// the key as a message can show it: no control characters on a terminal
+			for (i = 0; i < n; i++)
+				k[i] = (unsigned char)d->key[i] < 0x20 || d->key[i] == 0x7f ? '?' : d->key[i];
+			k[n] = 0;
+			snprintf(err, errlen, "duplicate key \"%s%s%s\"", m ? "metadata." : "", k,
+				 d->key_len > n ? "..." : "");
+			return -1;
+		}
 	}
 	{
 		const char *p;

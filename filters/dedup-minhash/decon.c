@@ -165,7 +165,7 @@ int dm_decon_load(dm_decon *d, const char *path, char *err, size_t errlen)
 		json_t *v;
 
 		lineno++;
-		if (r < 0 || !(v = json_loadb(line, len, 0, &je))) {
+		if (r < 0 || !(v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je))) {
 			if (r > 0 && len == 0)
 				continue;
 			snprintf(err, errlen, "%s:%zu: %s", path, lineno, r < 0 ? "line too long" : je.text);

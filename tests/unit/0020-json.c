@@ -354,6 +354,47 @@ int main(int argc, char **argv)
 		   "invalid UTF-8 rejected");
 		ok(cm_json_parse(j, "{\"a\":1}\t\r", 9, &r, err, sizeof(err)) == 0,
 		   "trailing tab and CR accepted");
+		/* a repeated key: jq and Python read the last value, a filter the first */
+		{
+			static const struct {
+				const char *line, *why;
+			} dup[] = {
+				{ "{\"id\":\"k\",\"text\":\"hi\",\"text\":\"x@example.org\"}", "duplicate key \"text\"" },
+				{ "{\"text\":1,\"t\\u0065xt\":2}", "duplicate key \"text\"" },
+				{ "{\"metadata\":{\"lang\":\"en\",\"lang\":\"fr\"},\"text\":\"\"}", "duplicate key \"metadata.lang\"" },
+				{ "{\"metadata\":{},\"text\":\"\",\"metadata\":{\"a\":1}}", "duplicate key \"metadata\"" },
+			};
+			cm_buf big = CM_BUF_INIT;
+
+			for (size_t d = 0; d < sizeof(dup) / sizeof(dup[0]); d++) {
+				size_t n = strlen(dup[d].line);
+				char *l = calloc(1, n + CM_JSON_PAD);
+
+				memcpy(l, dup[d].line, n);
+				ok(cm_json_parse(j, l, n, &r, err, sizeof(err)) != 0 && strcmp(err, dup[d].why) == 0,
+				   "%s: %s", dup[d].line, err);
+				free(l);
+			}
+			/* many keys (the sorted path), the repeated one far apart; then all distinct */
+			cm_buf_adds(&big, "{");
+			for (int k = 0; k < 5000; k++)
+				cm_buf_printf(&big, "\"k%d\":%d,", k, k);
+			cm_buf_adds(&big, "\"k17\":0}");
+			cm_buf_grow(&big, CM_JSON_PAD);
+			memset(big.p + big.len, 0, CM_JSON_PAD);
+			ok(cm_json_parse(j, big.p, big.len, &r, err, sizeof(err)) != 0 &&
+			   strcmp(err, "duplicate key \"k17\"") == 0, "5001 keys, one repeated: %s", err);
+			cm_buf_reset(&big);
+			cm_buf_adds(&big, "{");
+			for (int k = 0; k < 5000; k++)
+				cm_buf_printf(&big, "\"k%d\":%d,", k, k);
+			cm_buf_adds(&big, "\"last\":0}");
+			cm_buf_grow(&big, CM_JSON_PAD);
+			memset(big.p + big.len, 0, CM_JSON_PAD);
+			ok(cm_json_parse(j, big.p, big.len, &r, err, sizeof(err)) == 0 && r.nfields == 5001,
+			   "5001 distinct keys accepted");
+			cm_buf_free(&big);
+		}
 	}
 	printf("# simdjson implementation: %s\n", cm_json_implementation());
 	cm_json_free(j);
