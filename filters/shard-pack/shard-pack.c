@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,8 @@ struct ctx {
 	uint64_t docs_in, sampled_out;
 	cm_json *dj;
 	sp_names removed;	/* the earlier set's shards, taken away before this run's */
+	char *manifest_tmp;	/* while being written */
+	int committed;		/* the manifest is in place: nothing to take back at exit */
 };
 
 static const char *split_name[2] = { "train", "val" };
@@ -414,6 +417,9 @@ static void replay_spill(struct ctx *c)
 	uint32_t pass, extra;
 	uint64_t n;
 
+	/* rewind() would flush without saying that it failed (a full TMPDIR) */
+	if (c->spill && fflush(c->spill) != 0)
+		cm_die("cannot write the temporary file of repeated documents: %s", strerror(errno));
 	for (pass = 1; c->spill && pass <= c->max_extra; pass++) {
 		rewind(c->spill);
 		while (fread(&extra, sizeof extra, 1, c->spill) == 1) {
@@ -427,6 +433,8 @@ static void replay_spill(struct ctx *c)
 			if (extra >= pass)
 				wr_doc(c, 0, ids.v, (size_t)n);
 		}
+		if (ferror(c->spill))
+			cm_die("cannot read the temporary file of repeated documents: %s", strerror(errno));
 	}
 	if (c->spill)
 		fclose(c->spill);
@@ -590,16 +598,50 @@ static void write_manifest(struct ctx *c, const char *tok_path)
 	cm_jw_end(&w, '}');
 	cm_buf_addc(&b, '\n');
 	cm_buf_printf(&path, "%s/manifest.json.tmp", c->dir);
-	if (!(f = create_new(path.p)) || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0)
+	c->manifest_tmp = path.p;
+	if (!(f = create_new(path.p)) || fwrite(b.p, 1, b.len, f) != b.len || fflush(f) != 0 ||
+	    fsync(fileno(f)) < 0)
 		cm_die("cannot write '%s': %s", path.p, strerror(errno));
+	if (fclose(f) != 0)
+		cm_die("cannot close '%s': %s", path.p, strerror(errno));
 	cm_buf_reset(&tmp);
 	cm_buf_printf(&tmp, "%s/manifest.json", c->dir);
 	if (rename(path.p, tmp.p) < 0)
 		cm_die("cannot rename '%s': %s", path.p, strerror(errno));
+	c->manifest_tmp = NULL;
+	c->committed = 1;
 	sp_folder_sync(c->dir);
 	cm_buf_free(&b);
 	cm_buf_free(&path);
 	cm_buf_free(&tmp);
+}
+
+/* At exit before the manifest is in place (a write failed): take back what this run wrote, so
+ * a failed run leaves no shards for a glob to find. */
+static struct ctx *unfinished;
+
+static void take_back(void)
+{
+	struct ctx *c = unfinished;
+	cm_buf p = CM_BUF_INIT;
+	size_t i;
+	int s;
+
+	if (!c || c->committed || !c->dir)
+		return;
+	for (s = 0; s < 2; s++)
+		if (c->w[s].f && c->w[s].tmp)
+			unlink(c->w[s].tmp);
+	if (c->manifest_tmp)
+		unlink(c->manifest_tmp);
+	for (i = 0; i < c->nshards; i++) {
+		if (!c->shards[i].file)
+			continue;
+		cm_buf_reset(&p);
+		cm_buf_printf(&p, "%s/%s", c->dir, c->shards[i].file);
+		unlink(p.p);
+	}
+	cm_buf_free(&p);
 }
 
 /* The names in dir of the files that --stats and --rejects write, when they are there. */
@@ -735,6 +777,8 @@ int main(int argc, char **argv)
 
 		sp_folder_lock(c.dir);
 		own_files(c.dir, mine, 2, &keep);
+		unfinished = &c;
+		atexit(take_back);
 		sp_folder_clear(c.dir, c.name, &keep, &c.removed);
 		sp_names_free(&keep);
 	}
@@ -768,6 +812,19 @@ int main(int argc, char **argv)
 			      cm_tokbatch_invalid_runs(&c.pipe.b[0]));
 		cm_stats_extra(&f.stats, "shards", b.p);
 		cm_buf_free(&b);
+	}
+	/* Every other output is whole before the manifest says the set is: a run that fails to
+	 * write any of them leaves no set that verifies. */
+	if (to_stdout && fflush(stdout) != 0) {
+		if (errno == EPIPE)
+			raise(SIGPIPE);
+		cm_die("cannot write to standard output: %s", strerror(errno));
+	}
+	cm_output_close(f.rejects);
+	f.rejects = NULL;
+	if (f.stats_path) {
+		cm_stats_write(&f.stats, f.stats_path);
+		f.stats_path = NULL;
 	}
 	if (c.dir) {
 		sp_names written = { 0 };
