@@ -72,6 +72,12 @@ shard-pack --cat -t "$r50k" dmg/manifest.json >out 2>err
 is "$?" 1 "--cat of a manifest fails on a damaged shard"
 like "$(cat err)" "'dmg/web_train_000001.bin': [0-9]+ tokens with checksum [0-9a-f]+, dmg/manifest.json says .*: the shard is damaged" \
 	"saying which"
+cp -r s fifo && rm fifo/web_val_000000.bin && mkfifo fifo/web_val_000000.bin
+timeout 20 shard-pack --verify fifo >out 2>err
+is "$?" 1 "--verify fails on a FIFO in a shard's place, without waiting on it"
+like "$(cat err)" "'fifo/web_val_000000.bin' is not a regular file" "saying so"
+timeout 20 shard-pack --cat -t "$r50k" fifo >out 2>err
+like "$(cat err)" "'fifo/web_val_000000.bin' is not a regular file" "so does --cat"
 cp -r s twice && jq '.shards[1] = .shards[0]' s/manifest.json >twice/manifest.json
 shard-pack --verify twice >out 2>err
 like "$(cat err)" "'web_train_000000.bin' is listed more than once" "--verify fails on a shard listed twice"

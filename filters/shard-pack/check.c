@@ -1,6 +1,7 @@
 /* check.c - shard-pack --verify (a shard set against its manifest) and --cat (shards to text). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,25 +17,50 @@
 #include "output.h"
 #include "shard.h"
 
+/* A shard file for reading: a regular file (a FIFO a manifest names would hang the reader,
+ * a folder reads as cut short). */
+static FILE *open_shard(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0) {
+		cm_error("cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		cm_error("'%s' is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, O_RDONLY) < 0 || !(f = fdopen(fd, "rb"))) {
+		cm_error("cannot open '%s': %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 /* Read a shard: header checked against the file's size; fn gets its tokens in slices. */
 static int read_shard(const char *path, cm_shard_hdr *sh, uint64_t *xxh,
 		      int (*fn)(const uint32_t *ids, size_t n, void *arg), void *arg)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
+	FILE *f = open_shard(path, &st);
 	unsigned char h[CM_SHARD_HEADER], buf[1 << 16];
 	uint32_t ids[1 << 15];
-	struct stat st;
 	char err[256];
 	XXH3_state_t *xs;
 	uint64_t left;
 	int rc = 0;
 
-	if (!f) {
-		cm_error("cannot open '%s': %s", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
-	if (fstat(fileno(f), &st) < 0 || fread(h, 1, sizeof h, f) != sizeof h) {
-		cm_error("'%s': cut short in its header", path);
+	if (fread(h, 1, sizeof h, f) != sizeof h) {
+		if (ferror(f))
+			cm_error("cannot read '%s': %s", path, strerror(errno));
+		else
+			cm_error("'%s': cut short in its header", path);
 		fclose(f);
 		return -1;
 	}
@@ -51,7 +77,10 @@ static int read_shard(const char *path, cm_shard_hdr *sh, uint64_t *xxh,
 
 		got = fread(buf, 1, want, f);
 		if (got != want) {
-			cm_error("'%s': cut short while reading", path);
+			if (ferror(f))
+				cm_error("cannot read '%s': %s", path, strerror(errno));
+			else
+				cm_error("'%s': cut short while reading", path);
 			rc = -1;
 			break;
 		}
