@@ -1,6 +1,13 @@
-/* shard.c - llm.c token shard headers (see shard.h). */
+/* shard.c - llm.c token shard headers and the shard folder lock (see shard.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "le.h"
 #include "shard.h"
@@ -46,4 +53,61 @@ int cm_shard_parse(const unsigned char h[CM_SHARD_HEADER], int64_t file_size, cm
 		return -1;
 	}
 	return 0;
+}
+
+/* The pid in a lock file whose lock another holds: that process may have the lock a moment
+ * before it writes its pid over the last holder's, so wait a little for a live one. */
+static long lock_pid(int fd)
+{
+	const struct timespec pause = { 0, 5000000 };
+	int tries;
+
+	for (tries = 0; tries < 40; tries++) {
+		char b[32], *end;
+		ssize_t n = pread(fd, b, sizeof b - 1, 0);
+		long pid;
+
+		b[n > 0 ? n : 0] = '\0';
+		pid = strtol(b, &end, 10);
+		if (n > 0 && end != b && *end == '\n' && pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			return pid;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+int cm_shard_lock(const char *dir, int exclusive, cm_shard_holder *who)
+{
+	char path[4096];
+	int fd, e;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, CM_SHARD_LOCK_FILE) >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = exclusive ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666) :
+			 open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return !exclusive && errno == ENOENT ? CM_SHARD_LOCK_NONE : -1;
+	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) {
+		if (exclusive) {
+			char b[32];
+			int n = snprintf(b, sizeof b, "%ld\n", (long)getpid()), said;
+
+			/* the pid is only for the messages of runs that find the folder locked: not
+			 * saying it (a full disk) does not stop this run */
+			said = ftruncate(fd, 0) == 0 && pwrite(fd, b, (size_t)n, 0) == n;
+			(void)said;
+		}
+		return fd;
+	}
+	e = errno;
+	if (e == EWOULDBLOCK && who) {
+		/* a shared lock is free unless a writer holds the folder */
+		who->writing = !exclusive || flock(fd, LOCK_SH | LOCK_NB) < 0;
+		who->pid = who->writing ? lock_pid(fd) : 0;
+	}
+	close(fd);
+	errno = e;
+	return -1;
 }

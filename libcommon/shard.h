@@ -27,4 +27,21 @@ void cm_shard_header(unsigned char h[CM_SHARD_HEADER], int width, uint64_t ntok)
 /* Check a header (and, when file_size >= 0, that the file is as long as it says). */
 int cm_shard_parse(const unsigned char h[CM_SHARD_HEADER], int64_t file_size, cm_shard_hdr *sh,
 		   char *err, size_t errlen);
+
+/* A shard folder's lock: the file CM_SHARD_LOCK_FILE in it, flock()ed exclusively by the run
+ * writing the folder (which keeps its pid in it) and shared by readers. The file stays; the
+ * lock goes with the process. */
+#define CM_SHARD_LOCK_FILE ".shard-pack.lock"
+#define CM_SHARD_LOCK_NONE (-2)
+
+typedef struct cm_shard_holder {
+	int writing;		/* 1: a writer holds it; 0: readers only */
+	long pid;		/* the writer's pid from the file; 0 when unknown */
+} cm_shard_holder;
+
+/* Lock the folder dir without waiting: a writer (exclusive) makes the lock file, a reader
+ * (shared) uses it when there is one. Returns the lock's descriptor (closing it unlocks);
+ * CM_SHARD_LOCK_NONE for a reader of a folder without a lock file; -1 with errno otherwise:
+ * EWOULDBLOCK when another holds the lock (described in *who). */
+int cm_shard_lock(const char *dir, int exclusive, cm_shard_holder *who);
 #endif

@@ -1,37 +1,66 @@
 /* check.c - shard-pack --verify (a shard set against its manifest) and --cat (shards to text). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "check.h"
 #include "cli.h"
+#include "folder.h"
 #include "output.h"
 #include "shard.h"
+
+/* A shard file for reading: a regular file (a FIFO a manifest names would hang the reader,
+ * a folder reads as cut short). */
+static FILE *open_shard(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0) {
+		cm_error("cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		cm_error("'%s' is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, O_RDONLY) < 0 || !(f = fdopen(fd, "rb"))) {
+		cm_error("cannot open '%s': %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
 
 /* Read a shard: header checked against the file's size; fn gets its tokens in slices. */
 static int read_shard(const char *path, cm_shard_hdr *sh, uint64_t *xxh,
 		      int (*fn)(const uint32_t *ids, size_t n, void *arg), void *arg)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
+	FILE *f = open_shard(path, &st);
 	unsigned char h[CM_SHARD_HEADER], buf[1 << 16];
 	uint32_t ids[1 << 15];
-	struct stat st;
 	char err[256];
 	XXH3_state_t *xs;
 	uint64_t left;
 	int rc = 0;
 
-	if (!f) {
-		cm_error("cannot open '%s': %s", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
-	if (fstat(fileno(f), &st) < 0 || fread(h, 1, sizeof h, f) != sizeof h) {
-		cm_error("'%s': cut short in its header", path);
+	if (fread(h, 1, sizeof h, f) != sizeof h) {
+		if (ferror(f))
+			cm_error("cannot read '%s': %s", path, strerror(errno));
+		else
+			cm_error("'%s': cut short in its header", path);
 		fclose(f);
 		return -1;
 	}
@@ -48,7 +77,10 @@ static int read_shard(const char *path, cm_shard_hdr *sh, uint64_t *xxh,
 
 		got = fread(buf, 1, want, f);
 		if (got != want) {
-			cm_error("'%s': cut short while reading", path);
+			if (ferror(f))
+				cm_error("cannot read '%s': %s", path, strerror(errno));
+			else
+				cm_error("'%s': cut short while reading", path);
 			rc = -1;
 			break;
 		}
@@ -85,11 +117,17 @@ static int check_ids(const uint32_t *ids, size_t n, void *arg)
 	return 0;
 }
 
-static json_t *load_manifest(const char *path, char *dir, size_t dirlen)
+static void manifest_dir(const char *path, char *dir, size_t dirlen)
+{
+	const char *slash = strrchr(path, '/');
+
+	snprintf(dir, dirlen, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
+}
+
+static json_t *load_manifest(const char *path)
 {
 	json_error_t je;
-	json_t *m = json_load_file(path, 0, &je);
-	const char *slash = strrchr(path, '/');
+	json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 
 	if (!m) {
 		cm_error("cannot read the manifest '%s': line %d: %s", path, je.line, je.text);
@@ -100,7 +138,6 @@ static json_t *load_manifest(const char *path, char *dir, size_t dirlen)
 		json_decref(m);
 		return NULL;
 	}
-	snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 	return m;
 }
 
@@ -115,18 +152,51 @@ static const char *manifest_path(const char *arg, char *buf, size_t n)
 	return arg;
 }
 
-int sp_verify(const char *arg)
+/* Shard-like files in dir that the manifest does not list: a glob for shards would take
+ * them with the set. Returns how many. */
+static size_t unlisted(const char *dir, const char *mpath, const sp_names *listed)
 {
-	char dir[4096], mp[4096], path[8192];
-	const char *mpath = manifest_path(arg, mp, sizeof mp);
-	json_t *m = load_manifest(mpath, dir, sizeof dir), *shards, *s, *splits;
-	uint64_t tokens = 0, sum_split[2] = { 0, 0 };
+	sp_names all = { 0 };
+	struct dirent *e;
+	size_t i, n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		cm_error("cannot read the folder '%s': %s", dir, strerror(errno));
+		return 1;
+	}
+	while ((errno = 0, e = readdir(d)))
+		if (sp_shard_like(e->d_name) && !sp_names_has(listed, e->d_name))
+			sp_names_add(&all, e->d_name);
+	if (errno) {
+		cm_error("cannot read the folder '%s': %s", dir, strerror(errno));
+		n++;
+	}
+	closedir(d);
+	sp_names_sort(&all);
+	for (i = 0; i < all.n; i++, n++) {
+		const char *f = all.v[i];
+
+		if (strlen(f) > 4 && !strcmp(f + strlen(f) - 4, ".tmp"))
+			cm_error("'%s/%s': a temporary file of an unfinished run, not in %s", dir, f, mpath);
+		else
+			cm_error("'%s/%s': a shard-like file that %s does not list (another run's? a glob for "
+				 "shards takes it with this set)", dir, f, mpath);
+	}
+	sp_names_free(&all);
+	return n;
+}
+
+static size_t verify_manifest(json_t *m, const char *mpath, const char *dir)
+{
+	char path[8192];
+	json_t *shards, *s, *splits;
+	uint64_t tokens = 0, sum_split[2] = { 0, 0 }, nsplit[2] = { 0, 0 };
 	uint32_t vocab;
 	size_t i, bad = 0, streamed = 0;
+	sp_names listed = { 0 };
 	int width;
 
-	if (!m)
-		return 1;
 	vocab = (uint32_t)json_integer_value(json_object_get(json_object_get(m, "tokenizer"), "vocab_size"));
 	width = (int)json_integer_value(json_object_get(m, "token_bytes"));
 	shards = json_object_get(m, "shards");
@@ -140,17 +210,20 @@ int sp_verify(const char *arg)
 		uint64_t x;
 		char hex[17];
 
+		if (split && (!strcmp(split, "train") || !strcmp(split, "val")))
+			nsplit[strcmp(split, "val") == 0]++;
 		if (!file && split && json_is_null(json_object_get(s, "file"))) {
 			streamed++;	/* went to standard output: nothing to check here */
 			sum_split[strcmp(split, "val") == 0] += (uint64_t)ntok;
 			tokens += (uint64_t)ntok;
 			continue;
 		}
-		if (!file || !split || !sum || strchr(file, '/')) {
+		if (!file || !split || !sum || strchr(file, '/') || !strcmp(file, ".") || !strcmp(file, "..")) {
 			cm_error("%s: shard %zu: no file, split or checksum", mpath, i);
 			bad++;
 			continue;
 		}
+		sp_names_add(&listed, file);
 		snprintf(path, sizeof path, "%s/%s", dir, file);
 		if (read_shard(path, &sh, &x, check_ids, &r) < 0) {
 			bad++;
@@ -180,13 +253,49 @@ int sp_verify(const char *arg)
 		cm_error("%s: the splits' token counts do not add up to the shards'", mpath);
 		bad++;
 	}
+	for (i = 0; i < 2; i++) {
+		json_t *n = json_object_get(json_object_get(splits, i ? "val" : "train"), "shards");
+
+		if (n && (!json_is_integer(n) || (uint64_t)json_integer_value(n) != nsplit[i]))
+			break;
+	}
+	if (i < 2) {
+		cm_error("%s: the splits' shard counts are not the number of shards listed", mpath);
+		bad++;
+	}
+	sp_names_sort(&listed);
+	for (i = 1; i < listed.n; i++)
+		if (!strcmp(listed.v[i - 1], listed.v[i]) && (i < 2 || strcmp(listed.v[i - 2], listed.v[i]))) {
+			cm_error("%s: '%s' is listed more than once", mpath, listed.v[i]);
+			bad++;
+		}
+	bad += unlisted(dir, mpath, &listed);
+	sp_names_free(&listed);
 	if (bad)
 		cm_error("%s: %zu problems in %zu shards", mpath, bad, json_array_size(shards));
 	else if (cm_verbosity >= 0)
 		printf("%s: OK: %zu shards, %" PRIu64 " tokens (train %" PRIu64 ", val %" PRIu64 ")%s\n",
 		       mpath, json_array_size(shards), tokens, sum_split[0], sum_split[1],
 		       streamed ? "; shards streamed to standard output not checked" : "");
+	return bad;
+}
+
+int sp_verify(const char *arg)
+{
+	char dir[4096], mp[4096];
+	const char *mpath = manifest_path(arg, mp, sizeof mp);
+	json_t *m;
+	size_t bad;
+	int lock;
+
+	manifest_dir(mpath, dir, sizeof dir);
+	if ((lock = sp_folder_lock_read(dir)) == -1)
+		return 1;
+	m = load_manifest(mpath);
+	bad = m ? verify_manifest(m, mpath, dir) : 1;
 	json_decref(m);
+	if (lock >= 0)
+		close(lock);
 	return bad ? 1 : 0;
 }
 
@@ -211,55 +320,82 @@ static int cat_ids(const uint32_t *ids, size_t n, void *arg)
 	return 0;
 }
 
+/* A manifest's shards in order, each checked against it as --verify does, if the tokenizer is
+ * the one that made them. Returns the number of problems. */
+static size_t cat_manifest(struct cat_arg *c, const char *mpath)
+{
+	char dir[4096], path[8192], hex[17];
+	const char *h;
+	size_t k, bad = 0;
+	json_t *m, *s;
+	int lock;
+
+	manifest_dir(mpath, dir, sizeof dir);
+	if ((lock = sp_folder_lock_read(dir)) == -1)
+		return 1;
+	if (!(m = load_manifest(mpath))) {
+		bad++;
+		goto out;
+	}
+	h = json_string_value(json_object_get(json_object_get(m, "tokenizer"), "hash"));
+	snprintf(hex, sizeof hex, "%016" PRIx64, cm_tok_hash(c->tok));
+	if (!h || strcmp(h, hex)) {
+		cm_error("%s was made with another tokenizer (hash %s, this one %s)", mpath, h ? h : "none", hex);
+		bad++;
+		goto out;
+	}
+	json_array_foreach(json_object_get(m, "shards"), k, s) {
+		const char *file = json_string_value(json_object_get(s, "file"));
+		const char *sum = json_string_value(json_object_get(s, "xxh3"));
+		json_int_t ntok = json_integer_value(json_object_get(s, "tokens"));
+		cm_shard_hdr sh;
+		uint64_t x;
+
+		if (!file || strchr(file, '/') || !sum) {
+			cm_error("%s: shard %zu: no file or checksum", mpath, k);
+			bad++;
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/%s", dir, file);
+		c->path = path;
+		if (read_shard(path, &sh, &x, cat_ids, c) < 0) {
+			bad++;
+			continue;
+		}
+		snprintf(hex, sizeof hex, "%016" PRIx64, x);
+		if ((json_int_t)sh.ntok != ntok || strcmp(hex, sum)) {
+			cm_error("'%s': %" PRIu64 " tokens with checksum %s, %s says %lld with %s: the shard "
+				 "is damaged or another run's (its text is out already)", path, sh.ntok, hex, mpath,
+				 (long long)ntok, sum);
+			bad++;
+		}
+	}
+out:
+	json_decref(m);
+	if (lock >= 0)
+		close(lock);
+	return bad;
+}
+
 int sp_cat(const cm_tok *tok, char **args, int n, const char *out_path)
 {
 	struct cat_arg c = { tok, cm_output_open(out_path, 0), CM_BUF_INIT, NULL };
-	char dir[4096], path[8192];
+	char mp[4096];
 	int i, status = 0;
 
 	for (i = 0; i < n; i++) {
-		size_t len = strlen(args[i]), k;
+		const char *p = manifest_path(args[i], mp, sizeof mp);
+		size_t len = strlen(p);
 		cm_shard_hdr sh;
-		json_t *m, *s;
 
-		if (len < 5 || strcmp(args[i] + len - 5, ".json")) {
-			c.path = args[i];
-			if (read_shard(args[i], &sh, NULL, cat_ids, &c) < 0)
+		if (len >= 5 && !strcmp(p + len - 5, ".json")) {
+			if (cat_manifest(&c, p))
 				status = 1;
 			continue;
 		}
-		/* a manifest: its shards in order, if the tokenizer is the one that made them */
-		if (!(m = load_manifest(args[i], dir, sizeof dir))) {
+		c.path = p;
+		if (read_shard(p, &sh, NULL, cat_ids, &c) < 0)
 			status = 1;
-			continue;
-		}
-		{
-			const char *h = json_string_value(json_object_get(json_object_get(m, "tokenizer"), "hash"));
-			char hex[17];
-
-			snprintf(hex, sizeof hex, "%016" PRIx64, cm_tok_hash(tok));
-			if (!h || strcmp(h, hex)) {
-				cm_error("%s was made with another tokenizer (hash %s, this one %s)", args[i],
-					 h ? h : "none", hex);
-				status = 1;
-				json_decref(m);
-				continue;
-			}
-		}
-		json_array_foreach(json_object_get(m, "shards"), k, s) {
-			const char *file = json_string_value(json_object_get(s, "file"));
-
-			if (!file || strchr(file, '/')) {
-				cm_error("%s: shard %zu: no file", args[i], k);
-				status = 1;
-				continue;
-			}
-			snprintf(path, sizeof path, "%s/%s", dir, file);
-			c.path = path;
-			if (read_shard(path, &sh, NULL, cat_ids, &c) < 0)
-				status = 1;
-		}
-		json_decref(m);
 	}
 	cm_output_close(c.out);
 	cm_buf_free(&c.text);

@@ -1,10 +1,12 @@
 /* shard-pack - JSONL text to llm.c token shards: train/val split by id, mixing weights by
  * domain, fixed tokens per shard, a manifest with checksums; --verify and --cat read them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "check.h"
 #include "cli.h"
 #include "filter.h"
+#include "folder.h"
 #include "jsonw.h"
 #include "shard.h"
 #include "tok.h"
@@ -54,11 +57,13 @@ static void usage(void)
 {
 	printf("Usage: %s -t TOKENIZER -o DIR [OPTION]... [FILE]...\n"
 	       "   or: %s --verify DIR|MANIFEST...\n"
-	       "   or: %s --cat -t TOKENIZER SHARD|MANIFEST...\n"
+	       "   or: %s --cat -t TOKENIZER SHARD|MANIFEST|DIR...\n"
 	       "Tokenize the records' text and write llm.c token shards into DIR: each document\n"
 	       "preceded by <|endoftext|>, a fixed number of tokens a shard, train and val split by\n"
 	       "a hash of the document id, domains mixed by weight; DIR/manifest.json lists the\n"
-	       "shards with their checksums and counts tokens by split and domain.\n"
+	       "shards with their checksums and counts tokens by split and domain. A run locks DIR\n"
+	       "and replaces the set an earlier run left there (its manifest first, its shards\n"
+	       "before any new one); other files stay, and are named.\n"
 	       "\n"
 	       "Packing:\n"
 	       "  -t, --tokenizer FILE   tokenizer.json or a tiktoken rank file (see bpe-encode(1))\n"
@@ -80,8 +85,10 @@ static void usage(void)
 	       "                         when given, else --val-fraction is 0\n"
 	       "Reading:\n"
 	       "      --verify           check shard sets against their manifests: sizes, headers,\n"
-	       "                         checksums, ids, totals\n"
-	       "      --cat              decode shards (or a manifest's shards) back to text\n"
+	       "                         checksums, ids, totals, and no shard-like file (*.bin,\n"
+	       "                         *.bin.tmp) in the folder that the manifest does not list\n"
+	       "      --cat              decode shards (or a manifest's or folder's shards, each\n"
+	       "                         checked against the manifest) back to text\n"
 	       "\n"
 	       CM_FILTER_USAGE,
 	       cm_prog, cm_prog, cm_prog);
@@ -133,6 +140,9 @@ struct ctx {
 	uint32_t max_extra;
 	uint64_t docs_in, sampled_out;
 	cm_json *dj;
+	sp_names removed;	/* the earlier set's shards, taken away before this run's */
+	char *manifest_tmp;	/* while being written */
+	int committed;		/* the manifest is in place: nothing to take back at exit */
 };
 
 static const char *split_name[2] = { "train", "val" };
@@ -147,6 +157,22 @@ static void wr_flush(struct writer *w)
 			cm_die("cannot write '%s': %s", w->tmp, strerror(errno));
 		w->blen = 0;
 	}
+}
+
+/* A new file of ours at path, never through whatever an earlier run or another user left
+ * there (a link, a file of the same name). */
+static FILE *create_new(const char *path)
+{
+	int fd;
+	FILE *f;
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		return NULL;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "wb")))
+		close(fd);
+	return f;
 }
 
 static void wr_open(struct ctx *c, struct writer *w)
@@ -164,7 +190,7 @@ static void wr_open(struct ctx *c, struct writer *w)
 	sprintf(w->final, "%s/%s_%s_%06" PRIu64 ".bin", c->dir, c->name, split_name[w->split], w->nshards);
 	w->tmp = cm_xmalloc(strlen(w->final) + 8);
 	sprintf(w->tmp, "%s.tmp", w->final);
-	if (!(w->f = fopen(w->tmp, "wb")) || fwrite(zero, 1, sizeof zero, w->f) != sizeof zero)
+	if (!(w->f = create_new(w->tmp)) || fwrite(zero, 1, sizeof zero, w->f) != sizeof zero)
 		cm_die("cannot write '%s': %s", w->tmp, strerror(errno));
 }
 
@@ -391,6 +417,9 @@ static void replay_spill(struct ctx *c)
 	uint32_t pass, extra;
 	uint64_t n;
 
+	/* rewind() would flush without saying that it failed (a full TMPDIR) */
+	if (c->spill && fflush(c->spill) != 0)
+		cm_die("cannot write the temporary file of repeated documents: %s", strerror(errno));
 	for (pass = 1; c->spill && pass <= c->max_extra; pass++) {
 		rewind(c->spill);
 		while (fread(&extra, sizeof extra, 1, c->spill) == 1) {
@@ -404,6 +433,8 @@ static void replay_spill(struct ctx *c)
 			if (extra >= pass)
 				wr_doc(c, 0, ids.v, (size_t)n);
 		}
+		if (ferror(c->spill))
+			cm_die("cannot read the temporary file of repeated documents: %s", strerror(errno));
 	}
 	if (c->spill)
 		fclose(c->spill);
@@ -567,15 +598,77 @@ static void write_manifest(struct ctx *c, const char *tok_path)
 	cm_jw_end(&w, '}');
 	cm_buf_addc(&b, '\n');
 	cm_buf_printf(&path, "%s/manifest.json.tmp", c->dir);
-	if (!(f = fopen(path.p, "w")) || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0)
+	c->manifest_tmp = path.p;
+	if (!(f = create_new(path.p)) || fwrite(b.p, 1, b.len, f) != b.len || fflush(f) != 0 ||
+	    fsync(fileno(f)) < 0)
 		cm_die("cannot write '%s': %s", path.p, strerror(errno));
+	if (fclose(f) != 0)
+		cm_die("cannot close '%s': %s", path.p, strerror(errno));
 	cm_buf_reset(&tmp);
 	cm_buf_printf(&tmp, "%s/manifest.json", c->dir);
 	if (rename(path.p, tmp.p) < 0)
 		cm_die("cannot rename '%s': %s", path.p, strerror(errno));
+	c->manifest_tmp = NULL;
+	c->committed = 1;
+	sp_folder_sync(c->dir);
 	cm_buf_free(&b);
 	cm_buf_free(&path);
 	cm_buf_free(&tmp);
+}
+
+/* At exit before the manifest is in place (a write failed): take back what this run wrote, so
+ * a failed run leaves no shards for a glob to find. */
+static struct ctx *unfinished;
+
+static void take_back(void)
+{
+	struct ctx *c = unfinished;
+	cm_buf p = CM_BUF_INIT;
+	size_t i;
+	int s;
+
+	if (!c || c->committed || !c->dir)
+		return;
+	for (s = 0; s < 2; s++)
+		if (c->w[s].f && c->w[s].tmp)
+			unlink(c->w[s].tmp);
+	if (c->manifest_tmp)
+		unlink(c->manifest_tmp);
+	for (i = 0; i < c->nshards; i++) {
+		if (!c->shards[i].file)
+			continue;
+		cm_buf_reset(&p);
+		cm_buf_printf(&p, "%s/%s", c->dir, c->shards[i].file);
+		unlink(p.p);
+	}
+	cm_buf_free(&p);
+}
+
+/* The names in dir of the files that --stats and --rejects write, when they are there. */
+static void own_files(const char *dir, const char *const *paths, int n, sp_names *keep)
+{
+	struct stat sd, sp;
+	int i;
+
+	if (stat(dir, &sd) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *p = paths[i], *slash;
+		char *parent;
+		int same;
+
+		if (!p || !strcmp(p, "-"))
+			continue;
+		slash = strrchr(p, '/');
+		parent = slash ? cm_xmalloc((size_t)(slash - p) + 2) : cm_xstrdup(".");
+		if (slash)
+			sprintf(parent, "%.*s", slash == p ? 1 : (int)(slash - p), p);
+		same = stat(parent, &sp) == 0 && sp.st_dev == sd.st_dev && sp.st_ino == sd.st_ino;
+		if (same)
+			sp_names_add(keep, slash ? slash + 1 : p);
+		free(parent);
+	}
+	sp_names_sort(keep);
 }
 
 static void writer_init(struct writer *w, int split, int to_stdout, int width, uint64_t cap)
@@ -676,10 +769,19 @@ int main(int argc, char **argv)
 	c.eot = (uint32_t)eot;
 	c.tok = tok;
 	c.dir = f.out_path;
-	if (c.dir && mkdir(c.dir, 0777) < 0 && errno != EEXIST)
-		cm_die("cannot make the folder '%s': %s", c.dir, strerror(errno));
 	if (weights)
 		load_weights(&c, weights);
+	if (c.dir) {
+		const char *mine[2] = { f.stats_path, f.rejects_path };
+		sp_names keep = { 0 };
+
+		sp_folder_lock(c.dir);
+		own_files(c.dir, mine, 2, &keep);
+		unfinished = &c;
+		atexit(take_back);
+		sp_folder_clear(c.dir, c.name, &keep, &c.removed);
+		sp_names_free(&keep);
+	}
 	writer_init(&c.w[0], 0, to_stdout, cm_shard_width(cm_tok_vocab_size(tok)), (uint64_t)shard_tokens);
 	writer_init(&c.w[1], 1, 0, cm_shard_width(cm_tok_vocab_size(tok)), (uint64_t)shard_tokens);
 	c.f = &f;
@@ -701,8 +803,6 @@ int main(int argc, char **argv)
 	replay_spill(&c);
 	wr_close(&c, &c.w[0]);
 	wr_close(&c, &c.w[1]);
-	if (c.dir)
-		write_manifest(&c, tok_path);
 	{
 		cm_buf b = CM_BUF_INIT;
 
@@ -712,6 +812,31 @@ int main(int argc, char **argv)
 			      cm_tokbatch_invalid_runs(&c.pipe.b[0]));
 		cm_stats_extra(&f.stats, "shards", b.p);
 		cm_buf_free(&b);
+	}
+	/* Every other output is whole before the manifest says the set is: a run that fails to
+	 * write any of them leaves no set that verifies. */
+	if (to_stdout && fflush(stdout) != 0) {
+		if (errno == EPIPE)
+			raise(SIGPIPE);
+		cm_die("cannot write to standard output: %s", strerror(errno));
+	}
+	cm_output_close(f.rejects);
+	f.rejects = NULL;
+	if (f.stats_path) {
+		cm_stats_write(&f.stats, f.stats_path);
+		f.stats_path = NULL;
+	}
+	if (c.dir) {
+		sp_names written = { 0 };
+
+		for (i = 0; (size_t)i < c.nshards; i++)
+			if (c.shards[i].file)
+				sp_names_add(&written, c.shards[i].file);
+		/* the shards' names are on disk before the manifest that lists them */
+		sp_folder_sync(c.dir);
+		sp_folder_report(c.dir, &c.removed, &written);
+		sp_names_free(&written);
+		write_manifest(&c, tok_path);
 	}
 	if (cm_verbosity > 0)
 		cm_info("%zu shards: train %" PRIu64 " tokens in %" PRIu64 " documents, val %" PRIu64
@@ -726,6 +851,7 @@ int main(int argc, char **argv)
 	for (i = 0; (size_t)i < c.nshards; i++)
 		free(c.shards[i].file);
 	free(c.shards);
+	sp_names_free(&c.removed);
 	for (i = 0; (size_t)i < c.ndom; i++)
 		free(c.dom[i].label);
 	free(c.dom);
