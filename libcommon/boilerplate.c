@@ -329,6 +329,12 @@ struct cm_bp {
 	size_t ninfo, cap_info;
 	xmlNodePtr *stack;
 	size_t cap_stack;
+	struct sib {		/* mark_listings(): children by listing, in order */
+		uint64_t key;
+		size_t order;
+		xmlNodePtr node;
+	} *sib;
+	size_t cap_sib;
 	int lang;		/* stop-word list in use for this page, -1 none */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
 	cm_buf tmp, light;
@@ -422,6 +428,7 @@ void cm_bp_free(cm_bp *bp)
 	markers_free(&bp->keep);
 	free(bp->info);
 	free(bp->stack);
+	free(bp->sib);
 	cm_buf_free(&bp->tmp);
 	free(bp);
 }
@@ -733,47 +740,65 @@ static int teaser_like(xmlNodePtr c)
 	       attr(c, "class") && *attr(c, "class");
 }
 
-/* Same first class word (listing items differ further on: "post post-7816"). */
-static int same_first_class(const char *a, const char *b)
+/* Which listing a teaser-like element may belong to: its tag and the first word of its class
+ * (listing items differ further on: "post post-7816"). */
+static uint64_t listing_key(xmlNodePtr c)
 {
-	while (*a == ' ')
-		a++;
-	while (*b == ' ')
-		b++;
-	while (*a && *a != ' ' && *a == *b) {
-		a++;
-		b++;
-	}
-	return (!*a || *a == ' ') && (!*b || *b == ' ');
+	const char *cls = attr(c, "class"), *e;
+
+	while (*cls == ' ')
+		cls++;
+	for (e = cls; *e && *e != ' '; e++)
+		;
+	return XXH3_64bits_withSeed(cls, (size_t)(e - cls), XXH3_64bits(c->name, strlen((const char *)c->name)));
 }
 
+static int cmp_sib(const void *a, const void *b)
+{
+	const struct sib *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Listings: among an element's teaser-like children, those of one tag and first class word
+ * are teasers when there are three or more of them, counted from the first one not already a
+ * teaser. Children are grouped by sorting, so a page of many siblings costs n log n. */
 static void mark_listings(cm_bp *bp, xmlNodePtr root)
 {
-	xmlNodePtr n, c, d;
+	xmlNodePtr n, c;
 
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		size_t k = 0, i, j, m;
+
 		if (!is_elem(n))
 			continue;
 		for (c = n->children; c; c = c->next) {
-			const char *cls;
-			int same = 0;
-
-			if (!is_elem(c) || !teaser_like(c) || (I(c)->flags & F_TEASER))
+			if (!is_elem(c) || !teaser_like(c))
 				continue;
-			cls = attr(c, "class");
-			for (d = c; d; d = d->next)
-				if (is_elem(d) && strcmp((const char *)d->name, (const char *)c->name) == 0 &&
-				    teaser_like(d) && same_first_class(attr(d, "class"), cls))
-					same++;
-			if (same < 3)
-				continue;
-			for (d = c; d; d = d->next)
-				if (is_elem(d) && strcmp((const char *)d->name, (const char *)c->name) == 0 &&
-				    teaser_like(d) && same_first_class(attr(d, "class"), cls))
-					I(d)->flags |= F_TEASER;
+			if (k == bp->cap_sib) {
+				bp->cap_sib = bp->cap_sib ? bp->cap_sib * 2 : 64;
+				bp->sib = cm_xrealloc(bp->sib, bp->cap_sib * sizeof(*bp->sib));
+			}
+			bp->sib[k].key = listing_key(c);
+			bp->sib[k].order = k;
+			bp->sib[k].node = c;
+			k++;
+		}
+		if (k < 3)
+			continue;
+		qsort(bp->sib, k, sizeof(*bp->sib), cmp_sib);
+		for (i = 0; i < k; i = j) {
+			for (j = i; j < k && bp->sib[j].key == bp->sib[i].key; j++)
+				;
+			for (m = i; m < j && (I(bp->sib[m].node)->flags & F_TEASER); m++)
+				;
+			if (j - m >= 3)
+				for (; m < j; m++)
+					I(bp->sib[m].node)->flags |= F_TEASER;
 		}
 	}
-	(void)bp;
 }
 
 /* Does n have at least k <br> children? */
