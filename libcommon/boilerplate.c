@@ -1266,30 +1266,50 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 
 static void write_node(writer *w, xmlNodePtr root);
 
+static int blank_text(const xmlChar *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != '\f')
+			return 0;
+	return 1;
+}
+
+/* A table: a line per row, cells separated by tabs. Text outside the cells (a caption, or
+ * what a browser would put before the table, which libxml2 leaves inside it) gets lines of
+ * its own, ended by the next block. */
 static void write_table(writer *w, xmlNodePtr t)
 {
 	xmlNodePtr n;
+	cm_buf *o = w->out;
+	int loose = 0;		/* on a line of text outside the cells */
 
 	end_block(w);
 	for (n = t; n; n = next_node(n, t, is_elem(n) && ((I(n)->flags & F_DROP) || tag_is(n, "td") || tag_is(n, "th")))) {
-		if (tag_is(n, "tr")) {
-			if (w->out->len > w->block_start && w->out->p[w->out->len - 1] != '\n')
-				cm_buf_addc(w->out, '\n');
-		} else if ((tag_is(n, "td") || tag_is(n, "th")) && !(I(n)->flags & F_DROP)) {
-			size_t before = w->out->len;
+		if ((tag_is(n, "td") || tag_is(n, "th")) && !(I(n)->flags & F_DROP)) {
 			xmlNodePtr c;
 
-			if (w->out->len > w->block_start && w->out->p[w->out->len - 1] != '\n')
-				cm_buf_addc(w->out, '\t');
-			before = w->out->len;
+			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
+				cm_buf_addc(o, loose ? '\n' : '\t');
+			loose = 0;
 			for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
 				if (is_text(c) && c->content)
 					add_text(w, (const char *)c->content, 0);
 				else if (tag_is(c, "br"))
 					w->space = 1;
 			}
-			(void)before;
 			w->space = 0;
+		} else if (is_elem(n) && (I(n)->flags & F_BLOCK)) {	/* tr, tbody, caption, p... */
+			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
+				cm_buf_addc(o, '\n');
+			loose = 0;
+			w->space = 0;
+		} else if (is_text(n) && n->content && (loose || !blank_text(n->content))) {
+			if (!loose && o->len > w->block_start && o->p[o->len - 1] != '\n')
+				cm_buf_addc(o, '\n');
+			if (!loose)
+				w->space = 0;
+			loose = 1;
+			add_text(w, (const char *)n->content, 0);
 		}
 	}
 	end_block(w);
