@@ -378,11 +378,11 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	htmlParserCtxtPtr c = ctx;
 	cm_bp *bp = c->_private;
 
-	if (c->nameNr > CM_BP_MAX_DEPTH && c->nameTab[c->nameNr - 1] == name) {
+	if (c->nameNr > CM_BP_MAX_DEPTH && xmlStrEqual(c->nameTab[c->nameNr - 1], name)) {
 		bp->sax_end(ctx, c->nameTab[c->nameNr - 2]);	/* pops the innermost node */
-		c->nameTab[c->nameNr - 2] = name;
+		c->nameTab[c->nameNr - 2] = c->nameTab[c->nameNr - 1];
 		c->nameTab[--c->nameNr] = NULL;
-		c->name = name;
+		c->name = c->nameTab[c->nameNr - 1];
 		bp->flags |= CM_BP_DEEP;
 	}
 	bp->sax_start(ctx, name, atts);
