@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -329,10 +330,21 @@ struct cm_bp {
 	size_t ninfo, cap_info;
 	xmlNodePtr *stack;
 	size_t cap_stack;
+	struct sib {		/* mark_listings(): children by listing, in order */
+		uint64_t key;
+		size_t order;
+		xmlNodePtr node;
+	} *sib;
+	size_t cap_sib;
 	int lang;		/* stop-word list in use for this page, -1 none */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
-	cm_buf tmp, light;
+	cm_buf tmp, light, nonul;
+	startElementSAXFunc sax_start;	/* the parser's own tree builders, wrapped */
+	endElementSAXFunc sax_end;
+	unsigned flags;		/* the page's CM_BP_ flags so far */
 };
+
+const char *const cm_bp_flag_names[CM_BP_NFLAGS] = { "deep", "nul", "parse_stopped" };
 
 /* The attributes the extractor reads: cm_html_lighten() leaves the others out. */
 static const char *const read_attrs[] = {
@@ -352,6 +364,30 @@ static const char *const block_tags[] = {
 	"tr", "ul", "caption", "br",
 };
 
+/* An element starts. libxml2 has pushed its name (htmlnamePush() comes before every
+ * startElement) and its tree builder would make it a child of the innermost open element.
+ * Past CM_BP_MAX_DEPTH open elements, the innermost one is closed first, so the new element
+ * opens beside it: the stack of open elements (names and nodes) stays CM_BP_MAX_DEPTH deep,
+ * and every element and text still comes, in document order. Without this libxml2 halts at
+ * 256 levels (xmlParserMaxDepth), the rest of the page lost; with XML_PARSE_HUGE alone it
+ * goes on, but its scans of the open elements for each end tag (htmlParseEndTag(),
+ * htmlAutoCloseOnClose()) and <body> tag would make hostile pages quadratic. The name stack
+ * is the parser context's public nameTab/nameNr, kept as htmlnamePop() keeps it. */
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	htmlParserCtxtPtr c = ctx;
+	cm_bp *bp = c->_private;
+
+	if (c->nameNr > CM_BP_MAX_DEPTH && xmlStrEqual(c->nameTab[c->nameNr - 1], name)) {
+		bp->sax_end(ctx, c->nameTab[c->nameNr - 2]);	/* pops the innermost node */
+		c->nameTab[c->nameNr - 2] = c->nameTab[c->nameNr - 1];
+		c->nameTab[--c->nameNr] = NULL;
+		c->name = c->nameTab[c->nameNr - 1];
+		bp->flags |= CM_BP_DEEP;
+	}
+	bp->sax_start(ctx, name, atts);
+}
+
 cm_bp *cm_bp_new(const cm_bp_opts *opts)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
@@ -367,6 +403,12 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 		      !((e = getenv("CRAWL2LM_BP_LIGHTEN")) && strcmp(e, "0") == 0);
 	if (!bp->ctxt)
 		cm_die("cannot create an HTML parser");
+	bp->ctxt->_private = bp;
+	bp->sax_start = bp->ctxt->sax->startElement;
+	bp->sax_end = bp->ctxt->sax->endElement;
+	if (!bp->sax_start || !bp->sax_end)
+		cm_die("the HTML parser builds no tree");
+	bp->ctxt->sax->startElement = sax_start;
 	for (i = 0; i < sizeof(langs) / sizeof(*langs) && bp->nlang < NLANG; i++) {
 		char name[64];
 
@@ -407,6 +449,7 @@ void cm_bp_free(cm_bp *bp)
 		return;
 	htmlFreeParserCtxt(bp->ctxt);
 	cm_buf_free(&bp->light);
+	cm_buf_free(&bp->nonul);
 	for (i = 0; i < bp->nlang; i++)
 		free(bp->stop[i].slot);
 	free(bp->tags_drop.slot);
@@ -422,6 +465,7 @@ void cm_bp_free(cm_bp *bp)
 	markers_free(&bp->keep);
 	free(bp->info);
 	free(bp->stack);
+	free(bp->sib);
 	cm_buf_free(&bp->tmp);
 	free(bp);
 }
@@ -733,47 +777,65 @@ static int teaser_like(xmlNodePtr c)
 	       attr(c, "class") && *attr(c, "class");
 }
 
-/* Same first class word (listing items differ further on: "post post-7816"). */
-static int same_first_class(const char *a, const char *b)
+/* Which listing a teaser-like element may belong to: its tag and the first word of its class
+ * (listing items differ further on: "post post-7816"). */
+static uint64_t listing_key(xmlNodePtr c)
 {
-	while (*a == ' ')
-		a++;
-	while (*b == ' ')
-		b++;
-	while (*a && *a != ' ' && *a == *b) {
-		a++;
-		b++;
-	}
-	return (!*a || *a == ' ') && (!*b || *b == ' ');
+	const char *cls = attr(c, "class"), *e;
+
+	while (*cls == ' ')
+		cls++;
+	for (e = cls; *e && *e != ' '; e++)
+		;
+	return XXH3_64bits_withSeed(cls, (size_t)(e - cls), XXH3_64bits(c->name, strlen((const char *)c->name)));
 }
 
+static int cmp_sib(const void *a, const void *b)
+{
+	const struct sib *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Listings: among an element's teaser-like children, those of one tag and first class word
+ * are teasers when there are three or more of them, counted from the first one not already a
+ * teaser. Children are grouped by sorting, so a page of many siblings costs n log n. */
 static void mark_listings(cm_bp *bp, xmlNodePtr root)
 {
-	xmlNodePtr n, c, d;
+	xmlNodePtr n, c;
 
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		size_t k = 0, i, j, m;
+
 		if (!is_elem(n))
 			continue;
 		for (c = n->children; c; c = c->next) {
-			const char *cls;
-			int same = 0;
-
-			if (!is_elem(c) || !teaser_like(c) || (I(c)->flags & F_TEASER))
+			if (!is_elem(c) || !teaser_like(c))
 				continue;
-			cls = attr(c, "class");
-			for (d = c; d; d = d->next)
-				if (is_elem(d) && strcmp((const char *)d->name, (const char *)c->name) == 0 &&
-				    teaser_like(d) && same_first_class(attr(d, "class"), cls))
-					same++;
-			if (same < 3)
-				continue;
-			for (d = c; d; d = d->next)
-				if (is_elem(d) && strcmp((const char *)d->name, (const char *)c->name) == 0 &&
-				    teaser_like(d) && same_first_class(attr(d, "class"), cls))
-					I(d)->flags |= F_TEASER;
+			if (k == bp->cap_sib) {
+				bp->cap_sib = bp->cap_sib ? bp->cap_sib * 2 : 64;
+				bp->sib = cm_xrealloc(bp->sib, bp->cap_sib * sizeof(*bp->sib));
+			}
+			bp->sib[k].key = listing_key(c);
+			bp->sib[k].order = k;
+			bp->sib[k].node = c;
+			k++;
+		}
+		if (k < 3)
+			continue;
+		qsort(bp->sib, k, sizeof(*bp->sib), cmp_sib);
+		for (i = 0; i < k; i = j) {
+			for (j = i; j < k && bp->sib[j].key == bp->sib[i].key; j++)
+				;
+			for (m = i; m < j && (I(bp->sib[m].node)->flags & F_TEASER); m++)
+				;
+			if (j - m >= 3)
+				for (; m < j; m++)
+					I(bp->sib[m].node)->flags |= F_TEASER;
 		}
 	}
-	(void)bp;
 }
 
 /* Does n have at least k <br> children? */
@@ -1241,30 +1303,50 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 
 static void write_node(writer *w, xmlNodePtr root);
 
+static int blank_text(const xmlChar *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != '\f')
+			return 0;
+	return 1;
+}
+
+/* A table: a line per row, cells separated by tabs. Text outside the cells (a caption, or
+ * what a browser would put before the table, which libxml2 leaves inside it) gets lines of
+ * its own, ended by the next block. */
 static void write_table(writer *w, xmlNodePtr t)
 {
 	xmlNodePtr n;
+	cm_buf *o = w->out;
+	int loose = 0;		/* on a line of text outside the cells */
 
 	end_block(w);
 	for (n = t; n; n = next_node(n, t, is_elem(n) && ((I(n)->flags & F_DROP) || tag_is(n, "td") || tag_is(n, "th")))) {
-		if (tag_is(n, "tr")) {
-			if (w->out->len > w->block_start && w->out->p[w->out->len - 1] != '\n')
-				cm_buf_addc(w->out, '\n');
-		} else if ((tag_is(n, "td") || tag_is(n, "th")) && !(I(n)->flags & F_DROP)) {
-			size_t before = w->out->len;
+		if ((tag_is(n, "td") || tag_is(n, "th")) && !(I(n)->flags & F_DROP)) {
 			xmlNodePtr c;
 
-			if (w->out->len > w->block_start && w->out->p[w->out->len - 1] != '\n')
-				cm_buf_addc(w->out, '\t');
-			before = w->out->len;
+			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
+				cm_buf_addc(o, loose ? '\n' : '\t');
+			loose = 0;
 			for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
 				if (is_text(c) && c->content)
 					add_text(w, (const char *)c->content, 0);
 				else if (tag_is(c, "br"))
 					w->space = 1;
 			}
-			(void)before;
 			w->space = 0;
+		} else if (is_elem(n) && (I(n)->flags & F_BLOCK)) {	/* tr, tbody, caption, p... */
+			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
+				cm_buf_addc(o, '\n');
+			loose = 0;
+			w->space = 0;
+		} else if (is_text(n) && n->content && (loose || !blank_text(n->content))) {
+			if (!loose && o->len > w->block_start && o->p[o->len - 1] != '\n')
+				cm_buf_addc(o, '\n');
+			if (!loose)
+				w->space = 0;
+			loose = 1;
+			add_text(w, (const char *)n->content, 0);
 		}
 	}
 	end_block(w);
@@ -1403,6 +1485,41 @@ static void valid_utf8(cm_bp *bp, cm_buf *b)
 	bp->tmp = t;
 }
 
+/* The page without its NUL bytes: libxml2 2.9 ends the document at the first one (its content
+ * loop reads NUL as the end of the input). HTML5 ignores NUL in text too. */
+static void drop_nul(cm_buf *out, const char *s, size_t n)
+{
+	const char *z;
+
+	cm_buf_reset(out);
+	cm_buf_grow(out, n);
+	while (n && (z = memchr(s, '\0', n))) {
+		cm_buf_add(out, s, (size_t)(z - s));
+		n -= (size_t)(z - s) + 1;
+		s = z + 1;
+	}
+	cm_buf_add(out, s, n);
+}
+
+/* Move what the parser put after the body into it (body may be the root), where a browser
+ * shows it: after </body> libxml2 2.9 adds elements to <html> beside the body, and after
+ * </html> a second <html> (a child of the first, or a second root after a doctype). */
+static void gather_into_body(xmlNodePtr root, xmlNodePtr body)
+{
+	xmlNodePtr n, next;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (n = pass ? root->next : body->next; n; n = next) {
+			next = n->next;
+			if (!is_elem(n) && !is_text(n))
+				continue;
+			xmlUnlinkNode(n);
+			xmlAddChild(body, n);	/* may merge a text node into body->last and free it */
+		}
+	}
+}
+
 int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r)
 {
 	htmlDocPtr doc;
@@ -1417,9 +1534,16 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	r->lang[0] = '\0';
 	r->text_chars = 0;
 	r->parse_error = 0;
+	r->flags = bp->flags = 0;
 	if (n > INT32_MAX) {
 		r->parse_error = 1;
 		return -1;
+	}
+	if (memchr(html, '\0', n)) {
+		drop_nul(&bp->nonul, html, n);
+		html = bp->nonul.p;
+		n = bp->nonul.len;
+		bp->flags |= CM_BP_NUL;
 	}
 	if (bp->lighten && cm_html_lighten(html, n, read_attrs, &bp->light)) {
 		html = bp->light.p;
@@ -1429,7 +1553,12 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	doc = htmlCtxtReadMemory(bp->ctxt, html, (int)n, url, "UTF-8",
 				 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 				 HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD |
-				 HTML_PARSE_IGNORE_ENC);
+				 HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE);
+	/* the parser halts (xmlHaltParser(), an out-of-memory error) by disabling SAX: what it
+	 * built so far is kept, and the page is flagged */
+	if (bp->ctxt->disableSAX)
+		bp->flags |= CM_BP_STOPPED;
+	r->flags = bp->flags;
 	if (!doc || !(root = xmlDocGetRootElement(doc))) {
 		if (doc)
 			xmlFreeDoc(doc);
@@ -1445,11 +1574,12 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 			r->lang[k] = lang[k];
 		r->lang[k] = '\0';
 	}
-	get_title(root, &r->title);
 	for (body = root->children; body && !tag_is(body, "body"); body = body->next)
 		;
 	if (!body)
 		body = root;
+	gather_into_body(root, body);
+	get_title(root, &r->title);
 
 	pass_mark(bp, root);
 	pick_language(bp, body, r->lang);
@@ -1496,6 +1626,16 @@ void cm_bp_meta(cm_jw *w, const cm_bp_result *r, size_t html_bytes)
 	cm_jw_uint(w, r->text_chars);
 	cm_jw_key(w, "lang");
 	cm_jw_str(w, r->lang);
+	if (r->flags) {
+		int i;
+
+		cm_jw_key(w, "flags");
+		cm_jw_arr(w);
+		for (i = 0; i < CM_BP_NFLAGS; i++)
+			if (r->flags & (1u << i))
+				cm_jw_str(w, cm_bp_flag_names[i]);
+		cm_jw_end(w, ']');
+	}
 	cm_jw_end(w, '}');
 }
 

@@ -7,6 +7,13 @@
  * text: headings, paragraphs, "- " list items, tab-separated table cells, pre verbatim,
  * blocks separated by a blank line. A library function: boilerplate-strip and warc-extract
  * (--text) share it.
+ *
+ * No text is lost to the parser's limits: NUL bytes are left out before parsing (libxml2
+ * stops at the first); elements nested deeper than CM_BP_MAX_DEPTH open in place of the
+ * innermost open element instead of inside it (libxml2 stops at 256 levels, and its scans of
+ * the open elements grow with the depth); text nodes may be any size (XML_PARSE_HUGE; the
+ * default stops at 10 MB); content after </body> or </html> is moved into the body, where a
+ * browser shows it. A result says which of these a page needed (cm_bp_result.flags).
  */
 #ifndef CM_BOILERPLATE_H
 #define CM_BOILERPLATE_H
@@ -46,12 +53,25 @@ void cm_bp_opts_default(cm_bp_opts *o);
 /* Handle one of CM_BP_LONGOPTS; returns 1 when it was one (usage errors exit 2). */
 int cm_bp_option(cm_bp_opts *o, int c, const char *arg);
 
+/* Elements open at once; deeper ones are flattened (see above). */
+#define CM_BP_MAX_DEPTH 256
+
+/* What a page needed: cm_bp_result.flags, bit i named cm_bp_flag_names[i]. */
+enum {
+	CM_BP_DEEP = 1,		/* nested deeper than CM_BP_MAX_DEPTH: flattened */
+	CM_BP_NUL = 2,		/* NUL bytes, left out */
+	CM_BP_STOPPED = 4,	/* the parser stopped before the end: the text may be incomplete */
+};
+#define CM_BP_NFLAGS 3
+extern const char *const cm_bp_flag_names[CM_BP_NFLAGS];	/* "deep", "nul", "parse_stopped" */
+
 typedef struct cm_bp_result {
 	cm_buf text;		/* the main text, UTF-8; empty when nothing was found */
 	cm_buf title;		/* <title>, else the first <h1>; whitespace normalised */
 	char lang[36];		/* <html lang>, as written (trimmed), or "" */
 	size_t text_chars;	/* characters (code points) in text */
 	int parse_error;	/* the parser gave up (the result is empty) */
+	unsigned flags;		/* CM_BP_DEEP, ...: what the page needed */
 } cm_bp_result;
 
 typedef struct cm_bp cm_bp;
@@ -70,7 +90,8 @@ void cm_bp_result_free(cm_bp_result *r);
 const char *cm_bp_verdict(const cm_bp_result *r, const cm_bp_opts *o);
 
 struct cm_jw;
-/* metadata.boilerplate's value: {"title", "html_bytes", "text_chars", "lang"}. */
+/* metadata.boilerplate's value: {"title", "html_bytes", "text_chars", "lang"}, and "flags"
+ * (["deep", ...]) when a page has any. */
 void cm_bp_meta(struct cm_jw *w, const cm_bp_result *r, size_t html_bytes);
 
 #endif

@@ -1,5 +1,6 @@
 /* boilerplate-strip - each record's html to the page's main text. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ static void usage(void)
 	       "      --html-field NAME  the field holding the page (default: html)\n"
 	       "\n"
 	       CM_FILTER_USAGE, cm_prog);
+	cm_close_stdout();	/* --help > /dev/full is an error too */
 }
 
 struct ctx {
@@ -44,6 +46,7 @@ struct ctx {
 	cm_bp_opts o;
 	int keep_html;
 	cm_buf meta;
+	uint64_t flagged[CM_BP_NFLAGS];	/* pages per cm_bp_result flag */
 };
 
 static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
@@ -51,10 +54,13 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	struct ctx *c = p;
 	const cm_jfield *h = cm_jrec_get(rec, c->html_field);
 	cm_jw w;
+	int i;
 
 	if (!h || !h->str)
 		return NULL;	/* nothing to strip: pass unchanged */
 	cm_bp_extract(c->bp, h->str, h->str_len, NULL, &c->r);
+	for (i = 0; i < CM_BP_NFLAGS; i++)
+		c->flagged[i] += (c->r.flags >> i) & 1;
 	cm_buf_reset(&c->meta);
 	cm_jw_init(&w, &c->meta);
 	cm_bp_meta(&w, &c->r, h->str_len);
@@ -90,6 +96,27 @@ int main(int argc, char **argv)
 	cm_json_want(f.json, c.html_field);
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
 	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	{
+		cm_buf b = CM_BUF_INIT;
+		cm_jw w;
+		int i;
+
+		/* pages that needed more than a plain parse (boilerplate.h) */
+		cm_jw_init(&w, &b);
+		cm_jw_obj(&w);
+		for (i = 0; i < CM_BP_NFLAGS; i++) {
+			cm_jw_key(&w, cm_bp_flag_names[i]);
+			cm_jw_uint(&w, c.flagged[i]);
+		}
+		cm_jw_end(&w, '}');
+		cm_stats_extra(&f.stats, "boilerplate", b.p);
+		cm_buf_free(&b);
+		if (cm_verbosity > 0)
+			cm_info("pages nested deeper than %d levels (flattened): %llu; with NUL bytes (left out): %llu; "
+				"where the parser stopped early: %llu", CM_BP_MAX_DEPTH,
+				(unsigned long long)c.flagged[0], (unsigned long long)c.flagged[1],
+				(unsigned long long)c.flagged[2]);
+	}
 	cm_bp_free(c.bp);
 	cm_bp_result_free(&c.r);
 	cm_buf_free(&c.meta);

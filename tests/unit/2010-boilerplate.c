@@ -5,10 +5,11 @@
 
 #include "boilerplate.h"
 #include "buf.h"
+#include "jsonw.h"
 #include "tap.h"
 #include "utf8.h"
 
-static cm_bp *bp, *md;
+static cm_bp *bp, *md, *rc;
 static cm_bp_result r;
 
 /* A page with a real article among boilerplate; body is spliced into <article>. */
@@ -38,14 +39,45 @@ static int has(const char *needle)
 	return r.text.p && strstr(r.text.p, needle) != NULL;
 }
 
+#define PARA "<p>Paragraph %d is written in plain sentences, one after another, so that it reads as " \
+	     "prose and the extractor keeps it.</p>"
+
+/* Paragraphs 1, 2 and 3 in the text, in that order. */
+static int three_in_order(void)
+{
+	const char *a = r.text.p ? strstr(r.text.p, "Paragraph 1 is") : NULL;
+	const char *b = a ? strstr(a, "Paragraph 2 is") : NULL;
+
+	return b && strstr(b, "Paragraph 3 is") != NULL;
+}
+
+/* A page: paragraph 1, then mid (the markup under test) n times, then paragraphs 2 and 3,
+ * then tail; extracted by x into r. */
+static void around(cm_bp *x, cm_buf *b, const char *mid, size_t n, const char *tail)
+{
+	size_t i;
+
+	cm_buf_reset(b);
+	cm_buf_adds(b, "<html><body>");
+	cm_buf_printf(b, PARA, 1);
+	for (i = 0; i < n; i++)
+		cm_buf_adds(b, mid);
+	cm_buf_printf(b, PARA, 2);
+	cm_buf_printf(b, PARA, 3);
+	cm_buf_adds(b, tail);
+	cm_bp_extract(x, b->p, b->len, NULL, &r);
+}
+
 int main(void)
 {
 	cm_bp_opts o = { CM_BP_BALANCED, CM_BP_TEXT, 1 }, om = { CM_BP_BALANCED, CM_BP_MARKDOWN, 1 };
+	cm_bp_opts orc = { CM_BP_RECALL, CM_BP_TEXT, 1 };
 	cm_buf b = CM_BUF_INIT, big = CM_BUF_INIT;
 	size_t i;
 
 	bp = cm_bp_new(&o);
 	md = cm_bp_new(&om);
+	rc = cm_bp_new(&orc);
 
 	page(&b, "", "");
 	is_int(cm_bp_extract(bp, b.p, b.len, NULL, &r), 0, "a page extracts");
@@ -150,7 +182,130 @@ int main(void)
 		cm_buf_adds(&big, "<div>");
 	cm_buf_adds(&big, "deep text");
 	ok(cm_bp_extract(bp, big.p, big.len, NULL, &r) == 0 && cm_utf8_valid(r.text.p ? r.text.p : "", r.text.len),
-	   "100,000-deep nesting: parsed (as deep as libxml2 goes), valid output");
+	   "100,000-deep nesting: parsed, valid output");
+	ok(has("deep text") && r.flags == CM_BP_DEEP, "and the text below it kept, the page flagged deep");
+
+	/* deeper than libxml2 goes (256 levels): the text after it was lost, now it is kept */
+	{
+		static const struct { const char *mid; size_t n; } deep[] = {
+			{ "<font>", 300 }, { "<div>", 3000 }, { "<b>", 3000 }, { "<span>", 3000 },
+			{ "<table><tr><td>", 1000 }, { "<ul><li>", 1000 }, { "<ol><li><ul><li><p>", 500 },
+			{ "<blockquote>", 3000 }, { "<div><section><article>", 1000 }, { "<div>", 100000 },
+			{ "<em><i><u>", 2000 },
+		};
+
+		for (i = 0; i < sizeof(deep) / sizeof(*deep); i++) {
+			around(bp, &big, deep[i].mid, deep[i].n, "</body></html>");
+			ok(three_in_order() && (r.flags & CM_BP_DEEP), "%zu x %s: all three paragraphs, in order; "
+			   "flagged deep", deep[i].n, deep[i].mid);
+		}
+	}
+	around(bp, &big, "<div>", 250, "");
+	ok(three_in_order() && r.flags == 0, "250 levels: no flag (libxml2's own limit is 256)");
+	around(bp, &big, "<font>", 300, "");
+	ok(has("keeps it.\n\nParagraph 2 is written in plain sentences, one after another, so that it "
+	       "reads as prose and the extractor keeps it.\n\nParagraph 3"),
+	   "300 x <font>: the paragraphs stay blocks of their own");
+	cm_buf_reset(&big);
+	cm_buf_adds(&big, "<html><body>");
+	for (i = 0; i < 3000; i++)
+		cm_buf_printf(&big, "<span>Level %zu. ", i);
+	cm_bp_extract(rc, big.p, big.len, NULL, &r);
+	ok(has("Level 0. Level 1. ") && has("Level 255. Level 256. Level 257. ") && has("Level 2999."),
+	   "text at every one of 3000 levels, in order (recall)");
+	/* hostile shapes that make the parser scan the open elements at every tag: with the
+	 * depth bounded they stay linear (before: seconds to minutes) */
+	cm_buf_reset(&big);
+	cm_buf_printf(&big, PARA, 1);
+	for (i = 0; i < 100000; i++)
+		cm_buf_adds(&big, "<div>");
+	for (i = 0; i < 100000; i++)
+		cm_buf_adds(&big, "</span><body>");
+	cm_buf_printf(&big, PARA, 2);
+	cm_buf_printf(&big, PARA, 3);
+	cm_bp_extract(bp, big.p, big.len, NULL, &r);
+	ok(three_in_order(), "100,000 <div>, then 100,000 </span><body>: the text kept");
+
+	/* a NUL byte: libxml2 ends the page there */
+	cm_buf_reset(&big);
+	cm_buf_printf(&big, PARA, 1);
+	cm_buf_adds(&big, "<p>This sentence has a NUL byte in it, right here: a");
+	cm_buf_add(&big, "\0b, and then it goes on to its end.</p>", 39);
+	cm_buf_printf(&big, PARA, 2);
+	cm_buf_printf(&big, PARA, 3);
+	cm_bp_extract(bp, big.p, big.len, NULL, &r);
+	ok(three_in_order() && has("right here: ab, and then") && r.flags == CM_BP_NUL,
+	   "NUL in the page: left out, the rest kept, flagged");
+	cm_buf_reset(&big);
+	cm_buf_addc(&big, '\0');
+	cm_buf_printf(&big, PARA, 1);
+	cm_buf_printf(&big, PARA, 2);
+	cm_buf_printf(&big, PARA, 3);
+	ok(cm_bp_extract(bp, big.p, big.len, NULL, &r) == 0 && three_in_order(), "a page that starts with NUL");
+
+	/* a text node over 10 MB: libxml2 stops there without XML_PARSE_HUGE */
+	cm_buf_reset(&big);
+	cm_buf_adds(&big, "<html><body><article>");
+	cm_buf_printf(&big, PARA, 1);
+	cm_buf_adds(&big, "<p>");
+	while (big.len < 11u << 20)
+		cm_buf_adds(&big, "The same sentence is written again and again, so the page is long. ");
+	cm_buf_adds(&big, "</p>");
+	cm_buf_printf(&big, PARA, 2);
+	cm_buf_printf(&big, PARA, 3);
+	cm_buf_adds(&big, "</article></body></html>");
+	cm_bp_extract(bp, big.p, big.len, NULL, &r);
+	ok(three_in_order() && r.text.len > 11u << 20 && r.flags == 0, "an 11 MB paragraph and the text after it "
+	   "(%zu bytes)", r.text.len);
+
+	/* after </body> and </html>: libxml2 puts it beside the body, or in a second root */
+	around(bp, &big, "</body>", 1, "");
+	ok(three_in_order(), "text after </body> kept");
+	around(bp, &big, "</body></html>", 1, "");
+	ok(three_in_order(), "text after </html> kept");
+	cm_buf_reset(&big);
+	cm_buf_adds(&big, "<!DOCTYPE html><html><head><title>T</title></head><body>");
+	cm_buf_printf(&big, PARA, 1);
+	cm_buf_adds(&big, "</body></html>\n<div>");
+	cm_buf_printf(&big, PARA, 2);
+	cm_buf_printf(&big, PARA, 3);
+	cm_bp_extract(bp, big.p, big.len, NULL, &r);
+	ok(three_in_order(), "text after </html> behind a doctype (a second root) kept");
+
+	/* text in a table but outside its cells */
+	around(bp, &big, "<table><caption>The caption of the table</caption><tr><td>cell one</td><td>cell two</td></tr>", 1,
+	       "</table>");
+	ok(three_in_order() && has("The caption of the table\ncell one\tcell two"),
+	   "a table's caption and the paragraphs in it outside the cells");
+
+	/* many siblings with distinct classes: listings are found in n log n (before: quadratic) */
+	cm_buf_reset(&big);
+	cm_buf_adds(&big, "<html><body><article>");
+	cm_buf_printf(&big, PARA, 1);
+	cm_buf_adds(&big, "</article><div>");
+	for (i = 0; i < 50000; i++)
+		cm_buf_printf(&big, "<div class=\"c%zu\"><a href=\"/x\">a link here</a> and some more words.</div>", i);
+	cm_buf_adds(&big, "</div></body></html>");
+	cm_bp_extract(bp, big.p, big.len, NULL, &r);
+	ok(has("Paragraph 1 is") && !has("a link here"), "50,000 siblings of distinct classes");
+
+	/* the flags in metadata.boilerplate */
+	{
+		cm_buf m = CM_BUF_INIT;
+		cm_jw w;
+
+		around(bp, &big, "<font>", 300, "");
+		r.flags |= CM_BP_NUL;
+		cm_jw_init(&w, &m);
+		cm_bp_meta(&w, &r, 7);
+		ok(strstr(m.p, ",\"lang\":\"\",\"flags\":[\"deep\",\"nul\"]}") != NULL, "metadata flags: %s", m.p);
+		around(bp, &big, "<font>", 3, "");
+		cm_buf_reset(&m);
+		cm_jw_init(&w, &m);
+		cm_bp_meta(&w, &r, 7);
+		ok(strstr(m.p, "flags") == NULL, "no flags key for a plain page: %s", m.p);
+		cm_buf_free(&m);
+	}
 	cm_buf_reset(&big);
 	srand(7);
 	for (i = 0; i < 1000000; i++)
@@ -171,6 +326,7 @@ int main(void)
 	cm_bp_result_free(&r);
 	cm_bp_free(bp);
 	cm_bp_free(md);
+	cm_bp_free(rc);
 	cm_buf_free(&b);
 	cm_buf_free(&big);
 	return tap_done();
