@@ -1756,7 +1756,6 @@ static cm_tok *load_hf(const char *data, size_t n, const char *pattern, char *er
 		json_t *a = json_array_get(added, i), *idv = json_object_get(a, "id");
 		const char *content = jstr(a, "content");
 		json_int_t id = json_is_integer(idv) ? json_integer_value(idv) : -1;
-
 		uint32_t other;
 
 		if (!content || id < 0 || id >= CM_TOK_MAX_VOCAB) {
@@ -1765,8 +1764,8 @@ static cm_tok *load_hf(const char *data, size_t n, const char *pattern, char *er
 		}
 		/* Hugging Face gives an added token that is a vocabulary entry the entry's id */
 		if (!hf_token_id(t, content, strlen(content), &tmp, &other) && other != (uint32_t)id) {
-			seterr(err, errlen, "added token %zu: '%.40s' has the id %u, the vocabulary gives it %u",
-			       i, content, (uint32_t)id, other);
+			seterr(err, errlen, "added token %zu: '%.40s' has the id %u, the vocabulary gives"
+			       " it %u", i, content, (uint32_t)id, other);
 			goto fail;
 		}
 		if (cm_tok_add_special(t, content, (uint32_t)id, e, sizeof e) < 0) {
