@@ -148,6 +148,7 @@ struct trainer {
 	size_t ntouched, touched_cap;
 	size_t where_bytes;
 	size_t max_len;		/* a pair whose bytes would be longer is never counted */
+	int capped;		/* some word is longer than max_len: pairs must be checked */
 };
 
 static size_t pslot(uint64_t key, size_t mask)
@@ -313,7 +314,7 @@ static void pair_delta(struct trainer *t, uint32_t a, uint32_t b, int delta, uin
 {
 	uint32_t p;
 
-	if (tlen(t, a) + tlen(t, b) > t->max_len)
+	if (t->capped && tlen(t, a) + tlen(t, b) > t->max_len)
 		return;
 	p = pair_get(t, a, b);
 	t->pcnt[p] += delta * (int64_t)t->wcnt[w];
@@ -419,6 +420,8 @@ void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, size_t max_
 		if (c->s[i].len >= 2) {
 			t.nw++;
 			nsym += c->s[i].len;
+			if (c->s[i].len > max_len)
+				t.capped = 1;	/* else no token can grow past it */
 		}
 	if (t.nw >= UINT32_MAX)
 		cm_die("too many distinct pre-tokens (%zu)", t.nw);
