@@ -2,7 +2,7 @@
 # bpe-encode and bpe-decode on a full device (every output: standard output, -o, the token
 # stream, --jsonl, --info, --ids, --help, --stats, --rejects): an error and exit 1, never 0;
 # token streams in gzip or zstd files cut in their trailer (once decoded without a word).
-# bpe-train's are in 7004; bpe-train -o and bpe-encode --write-tokenizer write through the
+# bpe-train's are in 7007; bpe-train -o and bpe-encode --write-tokenizer write through the
 # tokenizer writer (cm_tok_save_json), tested with it.
 . "${SRCDIR:-.}/tests/lib.sh"
 
