@@ -31,7 +31,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BLAS_INC ?= /usr/include/$(MULTIARCH)/openblas-openmp
 BLAS_LIBDIR ?= /usr/lib/$(MULTIARCH)/openblas-openmp
 BLAS_LIBS ?= -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR) -lopenblas
-LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
+LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -lnettle -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
 
 # mimalloc replaces malloc in every program (linked first, it interposes): libxml2 allocates
 # each node, name and text run on its own, and glibc's malloc was a fifth of the HTML parse.

@@ -1,7 +1,8 @@
 /* tokfile.c - libFuzzer target: tokenizer files (tiktoken rank files and tokenizer.json) from
- * any bytes, read as each kind under a preset's name and with a pattern: a clear error or a
- * tokenizer; a tokenizer that loads encodes its own bytes and decodes them back exactly, and
- * writes a tokenizer.json that reads back with the same ids. */
+ * any bytes, read under a preset's name (checked against that file's ranks and SHA-256, so
+ * refused unless it is that file), under other names with patterns (checked against itself)
+ * and as tokenizer.json: a clear error or a tokenizer; a tokenizer that loads encodes its own
+ * bytes and decodes them back exactly. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,8 @@ static void exercise(cm_tok *t, const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *names[] = { "r50k_base.tiktoken", "cl100k_base", "x.json", "other" };
-	static const char *pats[] = { NULL, NULL, NULL, "o200k" };
+	static const char *names[] = { "r50k_base.tiktoken", "mine.tiktoken", "x.json", "other" };
+	static const char *pats[] = { NULL, "cl100k", NULL, "o200k" };
 	char err[256];
 	size_t k;
 

@@ -11,6 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <jansson.h>
+#include <nettle/sha2.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1394,19 +1395,82 @@ static int b64_decode(const char *s, size_t n, cm_buf *out)
 	return 0;
 }
 
+/* OpenAI's rank files, known by their names: the ranks each holds and the SHA-256 of the
+ * file that tiktoken pins (tiktoken_ext/openai_public.py, load_tiktoken_bpe's expected_hash).
+ * gpt2 is r50k's ranks under GPT-2's name; tiktoken pins no rank file for it. */
 struct tiktoken_preset {
 	const char *prefix, *pattern;
+	uint32_t nranks;
+	const char *sha256;
 	struct { const char *text; uint32_t id; } sp[6];
 };
 
 static const struct tiktoken_preset tiktoken_presets[] = {
-	{ "r50k_base", pat_r50k, { { "<|endoftext|>", 50256 } } },
-	{ "gpt2", pat_r50k, { { "<|endoftext|>", 50256 } } },
-	{ "cl100k_base", pat_cl100k, { { "<|endoftext|>", 100257 }, { "<|fim_prefix|>", 100258 },
-		{ "<|fim_middle|>", 100259 }, { "<|fim_suffix|>", 100260 },
-		{ "<|endofprompt|>", 100276 } } },
-	{ "o200k_base", pat_o200k, { { "<|endoftext|>", 199999 }, { "<|endofprompt|>", 200018 } } },
+	{ "r50k_base", pat_r50k, 50256,
+	  "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+	  { { "<|endoftext|>", 50256 } } },
+	{ "gpt2", pat_r50k, 50256, NULL, { { "<|endoftext|>", 50256 } } },
+	{ "p50k_base", pat_r50k, 50280,
+	  "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+	  { { "<|endoftext|>", 50256 } } },
+	{ "cl100k_base", pat_cl100k, 100256,
+	  "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+	  { { "<|endoftext|>", 100257 }, { "<|fim_prefix|>", 100258 }, { "<|fim_middle|>", 100259 },
+	    { "<|fim_suffix|>", 100260 }, { "<|endofprompt|>", 100276 } } },
+	{ "o200k_base", pat_o200k, 199998,
+	  "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+	  { { "<|endoftext|>", 199999 }, { "<|endofprompt|>", 200018 } } },
 };
+
+static int preset_special(const struct tiktoken_preset *pre, uint32_t id)
+{
+	size_t k;
+
+	for (k = 0; pre && k < 6 && pre->sp[k].text; k++)
+		if (pre->sp[k].id == id)
+			return 1;
+	return 0;
+}
+
+/* A rank file against what its name claims: every rank there, the very file tiktoken pins.
+ * Any other: ranks 0 to n - 1, each once (duplicates were refused as they came). */
+static int check_ranks(const cm_tok *t, const struct tiktoken_preset *pre, const char *data,
+		       size_t n, size_t nranks, char *err, size_t errlen)
+{
+	uint32_t id;
+
+	if (pre && nranks != pre->nranks) {
+		seterr(err, errlen, "%zu ranks where %s has %u: %s", nranks, pre->prefix, pre->nranks,
+		       nranks < pre->nranks ? "ranks are missing (a file cut short?)" : "not that file");
+		return -1;
+	}
+	if (pre && pre->sha256) {
+		struct sha256_ctx h;
+		uint8_t md[SHA256_DIGEST_SIZE];
+		char hex[2 * SHA256_DIGEST_SIZE + 1];
+		int k;
+
+		sha256_init(&h);
+		sha256_update(&h, n, (const uint8_t *)data);
+		sha256_digest(&h, sizeof md, md);
+		for (k = 0; k < SHA256_DIGEST_SIZE; k++)
+			snprintf(hex + 2 * k, 3, "%02x", md[k]);
+		if (strcmp(hex, pre->sha256)) {
+			seterr(err, errlen, "SHA-256 %s, not tiktoken's %s for %s: the file differs"
+			       " (changed or damaged)", hex, pre->sha256, pre->prefix);
+			return -1;
+		}
+		return 0;
+	}
+	for (id = 0; id < t->ntok; id++) {
+		if (t->len[id] == NONE && !preset_special(pre, id)) {
+			seterr(err, errlen, "rank %u is missing (%zu ranks up to %u): a damaged file", id,
+			       nranks, t->ntok - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 static cm_tok *load_tiktoken(const char *path, const char *data, size_t n, const char *pattern,
 			     char *err, size_t errlen)
@@ -1415,7 +1479,7 @@ static cm_tok *load_tiktoken(const char *path, const char *data, size_t n, const
 	const struct tiktoken_preset *pre = NULL;
 	cm_buf bytes = CM_BUF_INIT;
 	cm_tok *t;
-	size_t i, line = 0, k;
+	size_t i, line = 0, k, nranks = 0;
 	char e[200];
 
 	base = base ? base + 1 : path;
@@ -1423,8 +1487,8 @@ static cm_tok *load_tiktoken(const char *path, const char *data, size_t n, const
 		if (!strncmp(base, tiktoken_presets[i].prefix, strlen(tiktoken_presets[i].prefix)))
 			pre = &tiktoken_presets[i];
 	if (!pre && !pattern) {
-		seterr(err, errlen, "a rank file not named r50k_base, gpt2, cl100k_base or o200k_base"
-		       " needs a pattern (--pattern)");
+		seterr(err, errlen, "a rank file not named r50k_base, gpt2, p50k_base, cl100k_base or"
+		       " o200k_base needs a pattern (--pattern)");
 		return NULL;
 	}
 	t = cm_tok_create(pattern ? cm_tok_pattern_arg(pattern) : pre->pattern, err, errlen);
@@ -1455,6 +1519,7 @@ static cm_tok *load_tiktoken(const char *path, const char *data, size_t n, const
 			seterr(err, errlen, "line %zu: %s", line, e);
 			goto fail;
 		}
+		nranks++;
 		continue;
 bad_line:
 		seterr(err, errlen, "line %zu: not 'base64 rank' (a tiktoken rank file?)", line);
@@ -1464,6 +1529,8 @@ bad_line:
 		seterr(err, errlen, "no tokens in the file");
 		goto fail;
 	}
+	if (check_ranks(t, pre, data, n, nranks, err, errlen) < 0)
+		goto fail;
 	for (k = 0; pre && k < 6 && pre->sp[k].text; k++) {
 		if (cm_tok_add_special(t, pre->sp[k].text, pre->sp[k].id, e, sizeof e) < 0) {
 			seterr(err, errlen, "%s", e);
@@ -1559,13 +1626,41 @@ static int hf_token_id(cm_tok *t, const char *s, size_t n, cm_buf *tmp, uint32_t
 	return *id == NONE ? -1 : 0;
 }
 
+/* Merges make every token of two bytes or more (but special tokens) in a BPE of merges alone:
+ * a token none makes is never produced, the sign of a merges list cut short. */
+static int unmade(const cm_tok *t, const unsigned char *made, char *err, size_t errlen)
+{
+	uint32_t id, first = NONE;
+	size_t n = 0, k;
+
+	for (id = 0; id < t->ntok; id++) {
+		if (t->len[id] == NONE || t->len[id] < 2 || (made && made[id]))
+			continue;
+		for (k = 0; k < t->nsp && t->sp[k].id != id; k++)
+			;
+		if (k < t->nsp)
+			continue;
+		if (!n++)
+			first = id;
+	}
+	if (n) {
+		seterr(err, errlen, "%zu tokens of the vocabulary (the first: id %u) are made by no merge:"
+		       " the merges cut short?", n, first);
+		return -1;
+	}
+	return 0;
+}
+
 static cm_tok *load_hf(const char *data, size_t n, const char *pattern, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *root = json_loadb(data, n, 0, &je), *model, *vocab, *merges, *added, *v;
+	/* a key given twice is an error, not the last one silently winning (as in Python) */
+	json_t *root = json_loadb(data, n, JSON_REJECT_DUPLICATES, &je), *model, *vocab, *merges;
+	json_t *added, *v;
 	const char *pat = NULL, *type, *key;
 	cm_buf tmp = CM_BUF_INIT, cat = CM_BUF_INIT;
 	cm_tok *t = NULL;
+	unsigned char *made = NULL;	/* ids a merge makes */
 	int aps = 0, ign;
 	size_t i;
 	char e[200];
@@ -1653,15 +1748,25 @@ static cm_tok *load_hf(const char *data, size_t n, const char *pattern, char *er
 			seterr(err, errlen, "merge %zu: %s", i, e);
 			goto fail;
 		}
+		if (!made)
+			made = cm_xcalloc(t->ntok, 1);
+		made[id] = 1;
 	}
 	added = json_object_get(root, "added_tokens");
 	for (i = 0; json_is_array(added) && i < json_array_size(added); i++) {
 		json_t *a = json_array_get(added, i), *idv = json_object_get(a, "id");
 		const char *content = jstr(a, "content");
 		json_int_t id = json_is_integer(idv) ? json_integer_value(idv) : -1;
+		uint32_t other;
 
 		if (!content || id < 0 || id >= CM_TOK_MAX_VOCAB) {
 			seterr(err, errlen, "added token %zu: no content or id", i);
+			goto fail;
+		}
+		/* Hugging Face gives an added token that is a vocabulary entry the entry's id */
+		if (!hf_token_id(t, content, strlen(content), &tmp, &other) && other != (uint32_t)id) {
+			seterr(err, errlen, "added token %zu: '%.40s' has the id %u, the vocabulary gives"
+			       " it %u", i, content, (uint32_t)id, other);
 			goto fail;
 		}
 		if (cm_tok_add_special(t, content, (uint32_t)id, e, sizeof e) < 0) {
@@ -1669,6 +1774,8 @@ static cm_tok *load_hf(const char *data, size_t n, const char *pattern, char *er
 			goto fail;
 		}
 	}
+	if (!ign && unmade(t, made, err, errlen) < 0)
+		goto fail;
 	if (cm_tok_finish(t, err, errlen) < 0)
 		goto fail;
 	goto out;
@@ -1676,6 +1783,7 @@ fail:
 	cm_tok_free(t);
 	t = NULL;
 out:
+	free(made);
 	cm_buf_free(&tmp);
 	cm_buf_free(&cat);
 	json_decref(root);

@@ -50,8 +50,12 @@ const char *cm_tok_pattern_arg(const char *arg);
 
 /* Read a tokenizer: a Hugging Face tokenizer.json (a file starting with '{') or a tiktoken
  * rank file, plain or compressed. For rank files the pattern and special tokens follow the
- * file's name (r50k_base, gpt2, cl100k_base, o200k_base) unless pattern is given (a preset
- * name or a regex; it also overrides a tokenizer.json's). Returns NULL with a message in err. */
+ * file's name (r50k_base, gpt2, p50k_base, cl100k_base, o200k_base) unless pattern is given (a
+ * preset name or a regex; it also overrides a tokenizer.json's), and a file of such a name must
+ * hold that file's ranks and have the SHA-256 tiktoken pins for it; any other must have ranks 0
+ * to n - 1 each once. A tokenizer.json is checked against itself (keys once, merges of known
+ * tokens, added tokens where the vocabulary has them, no token that no merge makes). Returns
+ * NULL with a message in err. */
 cm_tok *cm_tok_load(const char *path, const char *pattern, char *err, size_t errlen);
 /* The same from bytes in memory; name stands for the file's name (the presets go by it). */
 cm_tok *cm_tok_parse(const char *name, const char *data, size_t n, const char *pattern, char *err,

@@ -61,6 +61,10 @@ int cm_ts_read_header(cm_input *in, cm_ts_header *h, char *err, size_t errlen)
 	size_t got = cm_input_fill(in, 32);
 
 	p = (const unsigned char *)cm_input_data(in);
+	if (got < 32 && cm_input_truncated(in)) {
+		snprintf(err, errlen, "%s", cm_input_error(in));
+		return -1;
+	}
 	if (got < 8 || memcmp(p, CM_TS_MAGIC, 8)) {
 		snprintf(err, errlen, "not a token stream (no '%s' at the start)", CM_TS_MAGIC);
 		return -1;
@@ -115,6 +119,11 @@ int cm_ts_read_doc(cm_input *in, const cm_ts_header *h, cm_ids *out, uint64_t *n
 		}
 		if (cm_input_fill(in, 1) > 0) {
 			snprintf(err, errlen, "bytes after the token stream's end mark");
+			return -1;
+		}
+		/* a gzip or zstd file cut in its trailer holds the whole stream, unchecked */
+		if (cm_input_truncated(in)) {
+			snprintf(err, errlen, "%s", cm_input_error(in));
 			return -1;
 		}
 		return 0;

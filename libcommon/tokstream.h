@@ -30,10 +30,12 @@ void cm_ts_write_header(cm_output *o, uint32_t vocab_size, uint64_t tok_hash);
 void cm_ts_write_doc(cm_output *o, const uint32_t *ids, size_t n);
 void cm_ts_write_end(cm_output *o, uint64_t ndocs);
 
-/* Reading: 0 and the header; -1 with err (not a token stream, another version, cut short). */
+/* Reading: 0 and the header; -1 with err (not a token stream, another version, cut short,
+ * a compressed file that ends early). */
 int cm_ts_read_header(cm_input *in, cm_ts_header *h, char *err, size_t errlen);
 /* The next document's ids into out (replaced): 1, or 0 at a proper end mark (its document
- * count checked), or -1 with err (cut short, an id out of range, a wrong count). */
+ * count checked, nothing after it, a compressed file complete to its end), or -1 with err
+ * (cut short, an id out of range, a wrong count). */
 int cm_ts_read_doc(cm_input *in, const cm_ts_header *h, cm_ids *out, uint64_t *ndocs, char *err,
 		   size_t errlen);
 

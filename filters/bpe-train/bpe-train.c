@@ -15,6 +15,7 @@
 #include "tok.h"
 #include "tokstream.h"
 #include "train.h"
+#include "utf8.h"
 
 enum {
 	OPT_VOCAB_SIZE = CM_OPT_PROGRAM,
@@ -22,11 +23,13 @@ enum {
 	OPT_SPECIAL,
 	OPT_PATTERN,
 	OPT_RAW,
+	OPT_MAX_TOKEN_LENGTH,
 };
 
 static const struct option longopts[] = {
 	{ "vocab-size", required_argument, NULL, OPT_VOCAB_SIZE },
 	{ "min-frequency", required_argument, NULL, OPT_MIN_FREQUENCY },
+	{ "max-token-length", required_argument, NULL, OPT_MAX_TOKEN_LENGTH },
 	{ "special", required_argument, NULL, OPT_SPECIAL },
 	{ "pattern", required_argument, NULL, OPT_PATTERN },
 	{ "raw", no_argument, NULL, OPT_RAW },
@@ -46,6 +49,8 @@ static void usage(void)
 	       "                         (default: 32768)\n"
 	       "      --min-frequency N  stop when the most frequent pair is seen fewer than N times\n"
 	       "                         (default: 2)\n"
+	       "      --max-token-length N  tokens of N bytes at most: a longer pair is never counted\n"
+	       "                         (2 to %d; default: %d, the longest bpe-encode reads)\n"
 	       "      --special TEXT     a special token (repeat for more; default: <|endoftext|>);\n"
 	       "                         they take the last ids, and text is cut at them before counting\n"
 	       "      --pattern P        pre-tokenizer: gpt2, cl100k (default), o200k or a PCRE2 regex\n"
@@ -56,7 +61,7 @@ static void usage(void)
 	       "first token's bytes compared, then the second's).\n"
 	       "\n"
 	       CM_FILTER_USAGE,
-	       cm_prog);
+	       cm_prog, CM_TOK_MAX_TOKEN, CM_TOK_MAX_TOKEN);
 }
 
 struct ctx {
@@ -163,6 +168,24 @@ static void progress(size_t done, size_t wanted, void *arg)
 		fputc('\n', stderr);
 }
 
+/* Refuse, before any input is read, a special token that the tokenizer.json could not hold
+ * or that a reader would refuse: its text is written as a token of the vocabulary too. */
+static void check_special(const char *const *sp, const size_t *len, size_t i)
+{
+	size_t k;
+
+	if (!cm_utf8_valid(sp[i], len[i]))
+		cm_usage_error("option '--special': '%s' is not UTF-8", sp[i]);
+	if (len[i] > CM_TOK_MAX_TOKEN)
+		cm_usage_error("option '--special': a text of %zu bytes (at most %d)", len[i],
+			       CM_TOK_MAX_TOKEN);
+	if (len[i] == 1)
+		cm_usage_error("option '--special': '%s' is one byte, a token already", sp[i]);
+	for (k = 0; k < i; k++)
+		if (!strcmp(sp[k], sp[i]))
+			cm_usage_error("option '--special': '%s' given twice", sp[i]);
+}
+
 static long peak_rss_kb(void)
 {
 	struct rusage ru;
@@ -176,7 +199,7 @@ int main(int argc, char **argv)
 	static const char *specials[256];
 	static const char *default_special[] = { "<|endoftext|>" };
 	const char *pattern = "cl100k";
-	long long vocab_size = 32768, min_freq = 2;
+	long long vocab_size = 32768, min_freq = 2, max_len = CM_TOK_MAX_TOKEN;
 	int ch, raw = 0, threads = 0, nsp = 0, i;
 	cm_filter f;
 	cm_tok *tok;
@@ -194,6 +217,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MIN_FREQUENCY:
 			min_freq = cm_parse_ll("--min-frequency", optarg, 1, INT64_MAX);
+			break;
+		case OPT_MAX_TOKEN_LENGTH:
+			max_len = cm_parse_ll("--max-token-length", optarg, 2, CM_TOK_MAX_TOKEN);
 			break;
 		case OPT_SPECIAL:
 			if (nsp == 256)
@@ -214,8 +240,10 @@ int main(int argc, char **argv)
 		cm_usage_error("option '--gzip' does not apply: the output is a tokenizer.json");
 	c.specials = nsp ? specials : default_special;
 	c.nspecials = nsp ? (size_t)nsp : 1;
-	for (i = 0; (size_t)i < c.nspecials; i++)
+	for (i = 0; (size_t)i < c.nspecials; i++) {
 		c.special_len[i] = strlen(c.specials[i]);
+		check_special(c.specials, c.special_len, (size_t)i);
+	}
 	if (vocab_size < 256 + (long long)c.nspecials)
 		cm_usage_error("--vocab-size %lld leaves no room for 256 bytes and %zu special tokens",
 			       vocab_size, c.nspecials);
@@ -278,8 +306,8 @@ int main(int argc, char **argv)
 			t_count, t_count > 0 ? (double)c.bytes / t_count / 1e6 : 0.0, c.nthreads,
 			(double)count_bytes / 1e6);
 	c.t0 = cm_now();
-	bt_train(c.counts[0], (uint32_t)(vocab_size - (long long)c.nspecials), (uint64_t)min_freq, &r,
-		 progress, &c);
+	bt_train(c.counts[0], (uint32_t)(vocab_size - (long long)c.nspecials), (uint64_t)min_freq,
+		 (size_t)max_len, &r, progress, &c);
 	t_learn = cm_now() - c.t0;
 	if ((long long)r.ntok + (long long)c.nspecials < vocab_size)
 		cm_warn("stopped at %u tokens: no pair is seen %lld times or more", r.ntok, min_freq);

@@ -143,10 +143,12 @@ struct trainer {
 	size_t hn, hcap;
 	/* result tokens by bytes: id + 1 */
 	uint32_t *tmap;
-	size_t tmap_cap;
+	size_t tmap_cap, off_cap;
 	uint32_t *touched;
 	size_t ntouched, touched_cap;
 	size_t where_bytes;
+	size_t max_len;		/* a pair whose bytes would be longer is never counted */
+	int capped;		/* some word is longer than max_len: pairs must be checked */
 };
 
 static size_t pslot(uint64_t key, size_t mask)
@@ -299,12 +301,22 @@ static struct heap_e heap_pop(struct trainer *t)
 	return top;
 }
 
-/* Change the count of pair (a, b) by delta times word w's count; a rise records w there. */
+static inline size_t tlen(const struct trainer *t, uint32_t id)
+{
+	return (size_t)(t->r->off[id + 1] - t->r->off[id]);
+}
+
+/* Change the count of pair (a, b) by delta times word w's count; a rise records w there.
+ * A pair that would make a token longer than max_len is left out, rises and falls alike: it
+ * is never counted, so it never becomes a merge (Hugging Face's max_token_length). */
 static void pair_delta(struct trainer *t, uint32_t a, uint32_t b, int delta, uint32_t w,
 		       uint32_t merge_no)
 {
-	uint32_t p = pair_get(t, a, b);
+	uint32_t p;
 
+	if (t->capped && tlen(t, a) + tlen(t, b) > t->max_len)
+		return;
+	p = pair_get(t, a, b);
 	t->pcnt[p] += delta * (int64_t)t->wcnt[w];
 	if (delta > 0) {
 		where_add(t, p, w);
@@ -339,17 +351,45 @@ static uint32_t tmap_find(struct trainer *t, const char *p, size_t n, size_t *sl
 	}
 }
 
+static void tmap_grow(struct trainer *t)
+{
+	size_t mask, k;
+	uint32_t id;
+
+	free(t->tmap);
+	t->tmap_cap = t->tmap_cap ? t->tmap_cap * 2 : 1024;
+	t->tmap = cm_xcalloc(t->tmap_cap, sizeof *t->tmap);
+	mask = t->tmap_cap - 1;
+	for (id = 0; id < t->r->ntok; id++) {
+		size_t n;
+		const unsigned char *q = tbytes(t, id, &n);
+
+		k = XXH3_64bits(q, n) & mask;
+		while (t->tmap[k])
+			k = (k + 1) & mask;
+		t->tmap[k] = id + 1;
+	}
+}
+
+/* A new token, at the slot tmap_find gave; the tables grow with the tokens made, not with the
+ * vocabulary asked for. */
 static void add_token(struct trainer *t, const char *p, size_t n, size_t slot)
 {
 	bt_result *r = t->r;
 
+	if (r->ntok + 2 > t->off_cap) {
+		t->off_cap *= 2;
+		r->off = cm_xrealloc(r->off, t->off_cap * sizeof *r->off);
+	}
 	cm_buf_add(&r->bytes, p, n);
 	r->off[r->ntok + 1] = r->bytes.len;
 	t->tmap[slot] = r->ntok + 1;
 	r->ntok++;
+	if ((size_t)r->ntok * 2 > t->tmap_cap)
+		tmap_grow(t);
 }
 
-void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, bt_result *r,
+void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, size_t max_len, bt_result *r,
 	      bt_progress_fn progress, void *arg)
 {
 	struct trainer t = { 0 };
@@ -359,20 +399,19 @@ void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, bt_result *
 
 	memset(r, 0, sizeof *r);
 	t.r = r;
+	t.max_len = max_len;
 	if (ntok < 256)
 		ntok = 256;
-	r->off = cm_xcalloc((size_t)ntok + 1, sizeof *r->off);
-	t.tmap_cap = 1024;
-	while (t.tmap_cap < (size_t)ntok * 2)
-		t.tmap_cap *= 2;
-	t.tmap = cm_xcalloc(t.tmap_cap, sizeof *t.tmap);
+	t.off_cap = 1024;
+	r->off = cm_xcalloc(t.off_cap, sizeof *r->off);
+	tmap_grow(&t);
 	for (i = 0; i < 256; i++) {
 		char b = (char)i;
 
 		tmap_find(&t, &b, 1, &slot);
 		add_token(&t, &b, 1, slot);
 	}
-	mcap = ntok - 256;
+	mcap = ntok - 256 < 65536 ? ntok - 256 : 65536;
 	r->merges = cm_xcalloc(mcap ? mcap : 1, sizeof *r->merges);
 	r->merge_count = cm_xcalloc(mcap ? mcap : 1, sizeof *r->merge_count);
 
@@ -381,6 +420,8 @@ void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, bt_result *
 		if (c->s[i].len >= 2) {
 			t.nw++;
 			nsym += c->s[i].len;
+			if (c->s[i].len > max_len)
+				t.capped = 1;	/* else no token can grow past it */
 		}
 	if (t.nw >= UINT32_MAX)
 		cm_die("too many distinct pre-tokens (%zu)", t.nw);
@@ -404,7 +445,7 @@ void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, bt_result *
 		t.stamp[k] = UINT32_MAX;
 		for (j = 0; j < s->len; j++)
 			t.sym[nsym + j] = p[j];
-		for (j = 0; j + 1 < s->len; j++) {
+		for (j = 0; j + 1 < s->len && max_len >= 2; j++) {
 			uint32_t pi = pair_get(&t, p[j], p[j + 1]);
 
 			t.pcnt[pi] += (int64_t)s->count;

@@ -40,8 +40,10 @@ typedef struct bt_result {
 
 typedef void (*bt_progress_fn)(size_t merges_done, size_t merges_wanted, void *arg);
 
-/* Learn merges until ntok tokens exist or the best pair's count is below min_count. */
-void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, bt_result *r,
+/* Learn merges until ntok tokens exist or the best pair's count is below min_count. No token
+ * grows past max_len bytes: a pair that would make a longer one is not counted at all, so the
+ * merges go to other pairs (Hugging Face's max_token_length). */
+void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, size_t max_len, bt_result *r,
 	      bt_progress_fn progress, void *arg);
 void bt_result_free(bt_result *r);
 #endif

@@ -8,6 +8,9 @@ Makes (from the repository root):
       the first 600 merges learnt from that text as one document, one a line, "A B": each
       token's bytes written with GPT-2's bytes_to_unicode mapping (as Hugging Face's
       tokenizer.json "merges" has them).
+  tests/data/tok/train-shakespeare-max4.merges  (--merges 400 --max-token-length 4)
+      the first 400 merges when no token may be longer than 4 bytes: a pair whose two tokens
+      together are longer is not counted at all (bpe-train --max-token-length 4).
 
 The training, step by step, with nothing clever:
   1. pre-tokenize with tiktoken's cl100k pat_str (the `regex` module, which is what tiktoken's
@@ -15,12 +18,14 @@ The training, step by step, with nothing clever:
   2. every step, recount every adjacent pair over all pieces (weighted by piece count) and take
      the maximum of (count, first token's bytes, second token's bytes): the highest count, ties
      to the lexicographically greater pair of byte strings;
+     (with --max-token-length L, pairs of more than L bytes together are left out);
   3. stop when that count is below --min-frequency (2) or after --merges (600) merges;
      otherwise replace the pair in every piece, left to right, and go on.
 There are no special-token texts in tinyshakespeare, so nothing is cut out.
 
     bench/.venv/bin/python tests/data/tok/gen-train.py [--merges N] [--trace FILE]
     bench/.venv/bin/python tests/data/tok/gen-train.py --check [--bin build/bin]
+    bench/.venv/bin/python tests/data/tok/gen-train.py --merges 400 --max-token-length 4 --check
 
 --trace writes one line a merge: step, count, the pair, and how many pairs had that same count
 (the tie the rule had to break). --check also runs `bpe-train --raw TEXT --vocab-size
@@ -68,7 +73,7 @@ def hf(token):
     return "".join(B2U[b] for b in token)
 
 
-def train(text, merges, min_frequency, trace=None):
+def train(text, merges, min_frequency, trace=None, max_len=None):
     pieces = collections.Counter(m.encode("utf-8") for m in regex.findall(CL100K, text))
     # each distinct piece as a list of tokens (bytes objects), with its count
     words = [([bytes([b]) for b in p], c) for p, c in pieces.items()]
@@ -77,7 +82,8 @@ def train(text, merges, min_frequency, trace=None):
         pairs = collections.Counter()
         for toks, c in words:
             for i in range(len(toks) - 1):
-                pairs[(toks[i], toks[i + 1])] += c
+                if max_len is None or len(toks[i]) + len(toks[i + 1]) <= max_len:
+                    pairs[(toks[i], toks[i + 1])] += c
         if not pairs:
             break
         (a, b), n = max(pairs.items(), key=lambda kv: (kv[1], kv[0][0], kv[0][1]))
@@ -101,6 +107,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--merges", type=int, default=600)
     ap.add_argument("--min-frequency", type=int, default=2)
+    ap.add_argument("--max-token-length", type=int, help="no token longer than this (bytes)")
     ap.add_argument("--trace", help="write each step's count and ties to this file")
     ap.add_argument("--check", action="store_true", help="also run bpe-train and compare")
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"))
@@ -115,9 +122,10 @@ def main():
     zst = OUT / "tinyshakespeare.txt.zst"
     subprocess.run(["zstd", "-19", "-q", "-f", "--no-progress", str(TEXT), "-o", str(zst)], check=True)
     trace = []
-    merges = train(text, a.merges, a.min_frequency, trace)
+    merges = train(text, a.merges, a.min_frequency, trace, a.max_token_length)
     lines = [f"{hf(x)} {hf(y)}" for x, y in merges]
-    dst = OUT / "train-shakespeare.merges"
+    suffix = f"-max{a.max_token_length}" if a.max_token_length else ""
+    dst = OUT / f"train-shakespeare{suffix}.merges"
     dst.write_text("".join(l + "\n" for l in lines), encoding="utf-8")
     print(f"{dst.relative_to(ROOT)}: {len(lines)} merges; last count {trace[-1][1]}; "
           f"steps with a tie: {sum(1 for t in trace if len(t[4]) > 1)}")
@@ -129,8 +137,10 @@ def main():
     if a.check:
         with tempfile.TemporaryDirectory() as d:
             tj = Path(d) / "t.json"
+            cap = ["--max-token-length", str(a.max_token_length)] if a.max_token_length else []
             subprocess.run([str(Path(a.bin) / "bpe-train"), "--raw", str(TEXT),
-                            "--vocab-size", str(256 + len(lines) + 1), "-o", str(tj)], check=True)
+                            "--vocab-size", str(256 + len(lines) + 1), "-o", str(tj)] + cap,
+                           check=True)
             got = [f"{x} {y}" for x, y in json.load(open(tj, encoding="utf-8"))["model"]["merges"]]
         if got == lines:
             print(f"bpe-train: the same {len(got)} merges")
