@@ -189,6 +189,8 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 
 	if (!(o->types & (1u << r->type)))
 		return "type";
+	if (r->too_large)
+		return "too_large";
 	if (r->cut_short)
 		return "truncated";
 	if (url.len >= 2 && url.p[0] == '<' && url.p[url.len - 1] == '>') {
