@@ -81,6 +81,22 @@ is "$(jq -c '[.id, .created]' out | tr '\n' ' ')" '["<urn:uuid:b1>",""] ["<urn:u
 is "$(jq -c '[.read, .kept, .malformed, .warc.bad_header]' s.json)" "[3,2,1,1]" "counted as a bad header"
 like "$(cat err)" "hcut\.warc: offset [0-9]+: record header cut short by the next record; skipped" "named"
 
+# damage inside an HTTP body is kept as far as it decodes, flagged, counted and named
+printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n<p>chunked body\r\n40\r\n cut' >bch
+printf '<p>a gzip body</p>' | gzip -n >gzbody
+{ printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n'; head -c 20 gzbody; } >bgz
+{ rec bch; rec bgz; rec b1; } >body.warc
+warc-extract --stats s.json body.warc >out 2>err
+is "$?" 0 "damaged HTTP bodies: exit 0"
+is "$(jq -r '[.url, .metadata.warc.decode_error, (.html | length > 0)] | map(tostring) | join(" ")' out | tr '\n' ',')" \
+	"http://e.com/bch true true,http://e.com/bgz true true,http://e.com/b1 null true," \
+	"a cut chunked body and a cut gzip body: what decodes is kept, decode_error set"
+is "$(jq .warc.decode_errors s.json)" 2 "counted"
+is "$(grep -c 'HTTP body cut short or corrupt' err)" 2 "and named, with the offset"
+{ printf 'WARC/1.1\r\nWARC-Type: response\r\nWARC-Truncated: length\r\nContent-Length: %d\r\n\r\n' "$(wc -c <bch)"; cat bch; printf '\r\n\r\n'; } >tr.warc
+warc-extract tr.warc >out 2>err
+is "$(jq -r .metadata.warc.decode_error out):$(cat err)" "true:" "a body cut where WARC-Truncated says so: flagged, no warning"
+
 # no WARC record at all
 printf '<html><p>a page, not a WARC file</p></html>\n' >page.html
 warc-extract page.html >out 2>err

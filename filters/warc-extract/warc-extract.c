@@ -79,6 +79,15 @@ struct ctx {
 	uint64_t garbage_bytes, resyncs, bad_length, bad_header;
 };
 
+/* A warning about damage at an offset: the first ten of a file, then a count. */
+static void warn_at(struct ctx *c, uint64_t offset, const char *what)
+{
+	if (c->warned++ < 10)
+		cm_warn("%s: offset %llu: %s", c->file, (unsigned long long)offset, what);
+	else if (c->warned == 11)
+		cm_warn("%s: more damage; only counting it from now on", c->file);
+}
+
 static void on_skip(void *p, uint64_t offset, const char *what)
 {
 	struct ctx *c = p;
@@ -91,10 +100,7 @@ static void on_skip(void *p, uint64_t offset, const char *what)
 		c->f->status = CM_EXIT_FAIL;
 		return;
 	}
-	if (c->warned++ < 10)
-		cm_warn("%s: offset %llu: %s", c->file, (unsigned long long)offset, what);
-	else if (c->warned == 11)
-		cm_warn("%s: more damage; only counting it from now on", c->file);
+	warn_at(c, offset, what);
 }
 
 /* A line for --rejects: what the record was and why it was not kept. */
@@ -172,6 +178,10 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 		f->stats.read++;
 		f->stats.bytes_in += r.block_len;
 		reason = wx_record(&c->x, &r, c->source ? c->source : c->file);
+		/* a body cut short where the record says so (WARC-Truncated) is no news */
+		if (c->x.decode_error && !r.truncated.len)
+			warn_at(c, r.offset, "HTTP body cut short or corrupt (chunked or compressed); "
+				"what could be decoded is kept (decode_error)");
 		if (!reason) {
 			cm_filter_emit(f, c->x.line.p, c->x.line.len);
 		} else {
