@@ -3,7 +3,7 @@
 # points inside every record's block and in its closing line ends, in plain, gzip (a member per
 # record, and one member) and zstd files. Each cut must exit 1 with an error naming the file,
 # and write every record that ends before the cut, as the whole file gives them. With SLOW=1
-# (make check-slow) every byte of every file is a cut.
+# (make check-slow) every byte of every file is a cut, but for the 77 KB Common Crawl WARC.
 . "${SRCDIR:-.}/tests/lib.sh"
 W=$DATA/warc
 ALL="--types warcinfo,response,resource,request,metadata,revisit,conversion --mime any --status any"
@@ -91,7 +91,7 @@ bad=0 points=0
 sweep_plain() {
 	src=$1 step=$2 nhead=$3
 	shift 3
-	[ -n "$SLOW" ] && step=1
+	[ -n "$SLOW" ] && [ "$(wc -c <"$src")" -lt 10000 ] && step=1
 	warc-extract --source x "$@" "$src" >full.jsonl
 	offs=$(jq -r .metadata.warc.offset full.jsonl)
 	rs=$(starts "$src")
@@ -143,7 +143,9 @@ for s in $rs; do
 	i=$((i + 1))
 done
 mtotal=$(wc -c <members.warc.gz)
-warc-extract --source x $ALL "$src" | jq -c 'del(.metadata.warc.offset)' >plain.jsonl
+plain=$src
+warc-extract --source x $ALL "$plain" | jq -c 'del(.metadata.warc.offset)' >plain.jsonl
+src=members.warc.gz
 warc-extract --source x $ALL members.warc.gz >full.jsonl
 jq -c 'del(.metadata.warc.offset)' full.jsonl >b.jsonl
 test_cmp plain.jsonl b.jsonl "gzip, a member a record: the same records as plain"
@@ -190,8 +192,8 @@ sweep_whole() {
 		c=$((c + (c < 24 || ${#SLOW} > 0 ? 1 : 41)))
 	done
 }
-gzip -9nc "$src" >whole.warc.gz
-zstd -q -19 -c "$src" >whole.warc.zst
+gzip -9nc "$plain" >whole.warc.gz
+zstd -q -19 -c "$plain" >whole.warc.zst
 warc-extract --source x $ALL whole.warc.gz >full.jsonl
 jq -c 'del(.metadata.warc.offset)' full.jsonl >b.jsonl
 test_cmp plain.jsonl b.jsonl "gzip, one member: the same records"
