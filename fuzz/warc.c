@@ -2,7 +2,9 @@
  *
  * The input is read as a WARC file (plain, gzip or zstd, as cm_input detects), every record
  * goes through warc-extract's record conversion with every type, MIME type and status
- * selected; the input is also given to the HTTP and charset functions as one block.
+ * selected; the input is also given to the HTTP and charset functions as one block. Inputs
+ * of odd size are read with a small record size limit (4 KiB), so that the streaming skip
+ * of oversized records, and its going back into them, are reached too.
  * Build and run: make fuzz [FUZZ_SECONDS=600].
  */
 #include <stdint.h>
@@ -20,6 +22,11 @@
 #include "warc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static cm_input *reopen(void *path)
+{
+	return cm_input_open(path);
+}
 
 static void http_block(const char *p, size_t n)
 {
@@ -79,13 +86,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	in = cm_input_open(path);
-	close(fd);
-	if (!in)
+	if (!in) {
+		close(fd);
 		return 0;
-	wr = warc_open(in, o.max_record);
+	}
+	wr = warc_open(in, size & 1 ? 4096 : o.max_record);
+	warc_on_reopen(wr, reopen, path);
 	while (warc_next(wr, &r) > 0)
 		wx_record(&x, &r, "fuzz");
+	cm_input_close(warc_input(wr));
 	warc_close(wr);
-	cm_input_close(in);
+	close(fd);
 	return 0;
 }

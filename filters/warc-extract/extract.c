@@ -187,8 +187,11 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 	struct warc_str url = r->target_uri;
 	cm_jw w;
 
+	c->decode_error = 0;
 	if (!(o->types & (1u << r->type)))
 		return "type";
+	if (r->too_large)
+		return "too_large";
 	if (r->cut_short)
 		return "truncated";
 	if (url.len >= 2 && url.p[0] == '<' && url.p[url.len - 1] == '>') {
@@ -240,6 +243,7 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 		}
 		if (decode_error)
 			c->n.decode_errors++;
+		c->decode_error = decode_error;
 		if (!body)
 			body = "";
 		charset = charset_detect(h.charset[0] ? h.charset : NULL, body, body_len, &csrc);

@@ -35,6 +35,7 @@ struct wx {
 	const struct wx_opts *o;
 	const char *id_field, *text_field;
 	struct wx_counts n;
+	int decode_error;		/* the last record's HTTP body did not decode whole */
 	cm_buf line;			/* the last record made, with its newline */
 	cm_buf body, body2, utf8;
 	cm_bp *bp;			/* with --text */

@@ -65,17 +65,28 @@ static void usage(void)
 	       "Exit status: 0 ok; 1 an input could not be read or ended early (everything before\n"
 	       "the damage is written; --allow-truncated makes that 0); 2 usage error.\n",
 	       cm_prog);
+	cm_close_stdout();	/* --help > /dev/full is an error too */
+	exit(CM_EXIT_OK);
 }
 
 struct ctx {
 	cm_filter *f;
 	struct wx x;
 	const char *source;	/* --source */
-	const char *file;	/* for messages */
+	const char *path;	/* the input being read */
+	const char *file;	/* its name, for messages */
 	int warned;
-	int cut_short;		/* records of this file cut short by its end */
 	uint64_t garbage_bytes, resyncs, bad_length, bad_header;
 };
+
+/* A warning about damage at an offset: the first ten of a file, then a count. */
+static void warn_at(struct ctx *c, uint64_t offset, const char *what)
+{
+	if (c->warned++ < 10)
+		cm_warn("%s: offset %llu: %s", c->file, (unsigned long long)offset, what);
+	else if (c->warned == 11)
+		cm_warn("%s: more damage; only counting it from now on", c->file);
+}
 
 static void on_skip(void *p, uint64_t offset, const char *what)
 {
@@ -89,10 +100,7 @@ static void on_skip(void *p, uint64_t offset, const char *what)
 		c->f->status = CM_EXIT_FAIL;
 		return;
 	}
-	if (c->warned++ < 10)
-		cm_warn("%s: offset %llu: %s", c->file, (unsigned long long)offset, what);
-	else if (c->warned == 11)
-		cm_warn("%s: more damage; only counting it from now on", c->file);
+	warn_at(c, offset, what);
 }
 
 /* A line for --rejects: what the record was and why it was not kept. */
@@ -134,6 +142,14 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* The input again from its start: the reader goes back into an oversized record. */
+static cm_input *reopen(void *p)
+{
+	struct ctx *c = p;
+
+	return cm_input_open(c->path);
+}
+
 static void read_file(struct ctx *c, const char *path, uint64_t *index)
 {
 	cm_filter *f = c->f;
@@ -147,11 +163,13 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 		f->status = CM_EXIT_FAIL;
 		return;
 	}
+	c->path = path;
 	c->file = strcmp(path, "-") == 0 ? "stdin" : base_name(path);
 	c->warned = 0;
-	c->cut_short = 0;
 	wr = warc_open(in, c->x.o->max_record);
 	warc_on_skip(wr, on_skip, c);
+	if (strcmp(path, "-") != 0)
+		warc_on_reopen(wr, reopen, c);
 	while (!f->stop && (ret = warc_next(wr, &r)) > 0 && !f->stop) {
 		const char *reason;
 
@@ -160,33 +178,42 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 		f->stats.read++;
 		f->stats.bytes_in += r.block_len;
 		reason = wx_record(&c->x, &r, c->source ? c->source : c->file);
+		/* a body cut short where the record says so (WARC-Truncated) is no news */
+		if (c->x.decode_error && !r.truncated.len)
+			warn_at(c, r.offset, "HTTP body cut short or corrupt (chunked or compressed); "
+				"what could be decoded is kept (decode_error)");
 		if (!reason) {
 			cm_filter_emit(f, c->x.line.p, c->x.line.len);
 		} else {
 			if (f->rejects)
 				write_reject(c, &r, reason);
 			cm_stats_drop(&f->stats, reason);
-			if (strcmp(reason, "truncated") == 0 && ++c->cut_short)
-				cm_warn("%s: offset %llu: record cut short by the end of the input; dropped",
-					c->file, (unsigned long long)r.offset);
 		}
-		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(in));
+		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(warc_input(wr)));
 	}
+	in = warc_input(wr);	/* another one after the reader went back */
 	if (ret < 0) {
 		cm_error("%s: this is an ARC file (the format before WARC), not WARC; "
 			 "convert it first, e.g. with warcio's arc2warc", c->file);
 		f->status = CM_EXIT_FAIL;
 	}
 	n = warc_counts(wr);
-	/* records skipped as unreadable count as read and malformed */
-	f->stats.read += n->bad_length + n->bad_header + n->oversized;
+	/* records skipped as unreadable count as read and malformed; headers cut short by the
+	 * end of the input as read and dropped (truncated) */
+	f->stats.read += n->bad_length + n->bad_header + n->cut_headers;
 	f->stats.malformed += n->bad_length + n->bad_header;
-	for (uint64_t k = 0; k < n->oversized; k++)
-		cm_stats_drop(&f->stats, "too_large");
+	for (uint64_t k = 0; k < n->cut_headers; k++)
+		cm_stats_drop(&f->stats, "truncated");
 	c->garbage_bytes += n->garbage_bytes;
 	c->resyncs += n->resyncs;
 	c->bad_length += n->bad_length;
 	c->bad_header += n->bad_header;
+	if (ret >= 0 && !f->stop && n->records + n->bad_length + n->bad_header + n->cut_headers == 0 &&
+	    n->garbage_bytes > 0) {
+		/* bytes, but not one record: not a WARC file at all */
+		cm_error("%s: no WARC record found: not a WARC file", c->file);
+		f->status = CM_EXIT_FAIL;
+	}
 	if (cm_input_truncated(in)) {
 		if (f->allow_truncated) {
 			cm_warn("%s: %s (accepted: --allow-truncated)", c->file, cm_input_error(in));
@@ -194,8 +221,8 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 			cm_error("%s: %s", c->file, cm_input_error(in));
 			f->status = CM_EXIT_FAIL;
 		}
-	} else if (c->cut_short) {
-		/* a plain file that ends inside a record */
+	} else if (n->cut) {
+		/* a plain file that ends inside a record (or a length that runs past its end) */
 		if (f->allow_truncated) {
 			cm_warn("%s: the input ends inside a record (accepted: --allow-truncated)", c->file);
 		} else {

@@ -7,13 +7,22 @@
 #include "cli.h"
 #include "warc.h"
 
+#define LOOKAHEAD 72	/* bytes read past a block: its closing line ends, the next "WARC/" */
+#define NO_END UINT64_MAX
+
 struct warc_reader {
 	cm_input *in;
 	uint64_t max_record;
 	struct warc_counts n;
 	size_t pending;		/* bytes of the last record still to skip */
+	uint64_t pending_big;	/* then the block of the last record, when it was oversized */
+	uint64_t big_offset;	/* that record's offset, for messages */
+	uint64_t end;		/* the decoded size of the input, once known */
+	int quiet;		/* resyncing inside a record already reported: garbage not counted */
 	void (*on_skip)(void *ctx, uint64_t offset, const char *what);
 	void *skip_ctx;
+	cm_input *(*reopen)(void *ctx);
+	void *reopen_ctx;
 	int first;
 };
 
@@ -34,6 +43,9 @@ warc_reader *warc_open(cm_input *in, uint64_t max_record)
 	r->in = in;
 	r->max_record = max_record;
 	r->first = 1;
+	/* a plain regular file's size is its decoded size: a length past it is known at once */
+	r->end = cm_input_codec(in) == CM_CODEC_PLAIN && cm_input_size(in) >= 0 ?
+		 (uint64_t)cm_input_size(in) : NO_END;
 	return r;
 }
 
@@ -45,6 +57,17 @@ void warc_close(warc_reader *r)
 const struct warc_counts *warc_counts(const warc_reader *r)
 {
 	return &r->n;
+}
+
+cm_input *warc_input(const warc_reader *r)
+{
+	return r->in;
+}
+
+void warc_on_reopen(warc_reader *r, cm_input *(*fn)(void *), void *ctx)
+{
+	r->reopen = fn;
+	r->reopen_ctx = ctx;
 }
 
 void warc_on_skip(warc_reader *r, void (*fn)(void *, uint64_t, const char *), void *ctx)
@@ -81,8 +104,55 @@ static void skip_bytes(cm_input *in, uint64_t n)
 	}
 }
 
+static int is_blank(char c)
+{
+	return c == '\r' || c == '\n' || c == ' ' || c == '\t';
+}
+
+/* A record start at p: "WARC/", a digit and a point (7 readable bytes). */
+static int is_start(const char *p)
+{
+	return memcmp(p, "WARC/", 5) == 0 && p[5] >= '0' && p[5] <= '9' && p[6] == '.';
+}
+
+/* The first record start at a line start in p[0..n), p[0] being at a line start; bytes up
+ * to p[lim - 1] may be read. NULL when there is none. */
+static const char *find_start(const char *p, size_t n, size_t lim)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *nl;
+
+		if (i + 7 <= lim && is_start(p + i))
+			return p + i;
+		nl = memchr(p + i, '\n', n - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - p) + 1;
+	}
+	return NULL;
+}
+
+enum { END_OK, END_CUT, END_BAD };
+
+/* What follows a block (q[0..n), at_end: the input ends at q[n]): blank lines, then the next
+ * record or, at the end of the input, nothing after the two line ends that close a record.
+ * END_CUT: the input ends before those line ends; END_BAD: something else follows. */
+static int block_end(const char *q, size_t n, int at_end)
+{
+	size_t i, lf = 0;
+
+	for (i = 0; i < n && is_blank(q[i]); i++)
+		lf += q[i] == '\n';
+	if (i == n)	/* blank to the end, or a long run of blank lines */
+		return !at_end || lf >= 2 ? END_OK : END_CUT;
+	/* "WARC/" cut short by the end of the input is the next record's business */
+	return memcmp(q + i, "WARC/", n - i < 5 ? n - i : 5) == 0 ? END_OK : END_BAD;
+}
+
 /* Offset of the next "WARC/" at a line start in the window, filling as needed; skips
- * everything before it. Returns 0 when found, -1 at the end of input. */
+ * everything before it. Returns 0 when found, -1 at the end of input, -2 for ARC. */
 static int find_record_start(warc_reader *r)
 {
 	cm_input *in = r->in;
@@ -93,24 +163,35 @@ static int find_record_start(warc_reader *r)
 		char *p = cm_input_data(in);
 
 		if (avail < 5) {
-			/* end of input: whitespace is fine, anything else is garbage */
-			for (i = 0; i < avail; i++)
-				if (p[i] != '\r' && p[i] != '\n' && p[i] != ' ' && p[i] != '\t')
-					garbage++;
+			/* end of input: whitespace is fine, the start of "WARC/" is a record cut
+			 * short (unless it is one already reported), anything else is garbage */
+			for (i = 0; i < avail && is_blank(p[i]); i++)
+				;
+			cm_input_skip(in, i);
+			if (i < avail && memcmp(p + i, "WARC/", avail - i) == 0 && !r->quiet) {
+				r->n.cut_headers++;
+				r->n.cut++;
+				skipped(r, cm_input_member_offset(in), "record header cut short by the end of the input");
+			} else {
+				for (; i < avail; i++)
+					garbage += !is_blank(p[i]);
+			}
 			cm_input_skip(in, avail);
-			if (garbage) {
+			if (garbage && !r->quiet) {
 				r->n.garbage_bytes += garbage;
 				r->n.resyncs++;
 				skipped(r, off, "garbage at the end of the input");
 			}
+			r->quiet = 0;
 			return -1;
 		}
 		if (memcmp(p, "WARC/", 5) == 0) {
-			if (garbage) {
+			if (garbage && !r->quiet) {
 				r->n.garbage_bytes += garbage;
 				r->n.resyncs++;
 				skipped(r, off, "garbage between records skipped");
 			}
+			r->quiet = 0;
 			return 0;
 		}
 		if (r->first && memcmp(p, "filed", 5) == 0 && cm_input_fill(in, 11) >= 11 &&
@@ -141,6 +222,100 @@ static int find_record_start(warc_reader *r)
 			if (cm_input_fill(in, 1) == 0)
 				break;
 		}
+	}
+}
+
+/* Read the input again from its start, up to the decoded offset pos. Returns 0, -1 when
+ * it cannot be read again (a pipe), -2 when it has been too often already. */
+static int rewind_to(warc_reader *r, uint64_t pos)
+{
+	cm_input *in;
+
+	if (!r->reopen || cm_input_size(r->in) < 0)
+		return -1;
+	if (r->n.rewinds >= WARC_REWINDS_MAX)
+		return -2;
+	in = r->reopen(r->reopen_ctx);
+	if (!in)
+		return -1;
+	cm_input_close(r->in);
+	r->in = in;
+	r->n.rewinds++;
+	skip_bytes(in, pos);	/* r->end stays: the same file */
+	return cm_input_decoded_offset(in) == pos ? 0 : -1;	/* else the file changed */
+}
+
+/* Skip the block of an oversized record, n bytes, as it streams by. When the input ends
+ * first, or the block is not followed by the end of a record, its Content-Length was wrong
+ * (or the file is cut): go back to the first record start seen inside it, if any. */
+static void skip_oversized(warc_reader *r, uint64_t n)
+{
+	cm_input *in = r->in;
+	uint64_t from = cm_input_decoded_offset(in), got = 0, cand = NO_END;
+	size_t avail;
+	int e;
+
+	if (r->end != NO_END && (r->end < from || r->end - from < n)) {
+		/* the bytes are not there: read on inside it, to the next record start */
+		r->n.cut++;
+		r->quiet = 1;
+		skipped(r, r->big_offset, "its Content-Length runs past the end of the input; "
+			"looking for a record inside it");
+		return;
+	}
+	while (got < n) {
+		const char *p, *s;
+		size_t k;
+
+		avail = cm_input_fill(in, 1u << 16);
+		p = cm_input_data(in);
+		if (avail == 0)
+			break;
+		k = avail;
+		if (k > n - got)
+			k = (size_t)(n - got);
+		else if (avail > 8)
+			k = avail - 8;	/* a record start may straddle the window's end */
+		if (cand == NO_END) {
+			if (got == 0 && avail >= 7 && is_start(p))
+				cand = from;
+			for (s = p; cand == NO_END && (s = memchr(s, '\n', k - (size_t)(s - p))); s++)
+				if ((uint64_t)(s - p) + 1 < n - got && s + 8 <= p + avail && is_start(s + 1))
+					cand = from + got + (uint64_t)(s - p) + 1;
+		}
+		cm_input_skip(in, k);
+		got += k;
+	}
+	if (got < n) {
+		r->n.cut++;
+		r->end = cm_input_decoded_offset(in);
+		if (cand == NO_END) {
+			skipped(r, r->big_offset, "record cut short by the end of the input");
+			return;
+		}
+	} else {
+		avail = cm_input_fill(in, LOOKAHEAD);
+		e = block_end(cm_input_data(in), avail, avail < LOOKAHEAD);
+		if (e == END_CUT) {
+			r->n.cut++;
+			skipped(r, r->big_offset, "the input ends inside the line ends closing this record");
+		}
+		if (e != END_BAD || cand == NO_END)
+			return;
+	}
+	switch (rewind_to(r, cand)) {
+	case 0:
+		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
+			"read the input again up to there");
+		break;
+	case -1:
+		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
+			"records inside it are lost (cannot read this input again)");
+		break;
+	default:
+		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
+			"records inside it are lost (the input was read again too often)");
+		break;
 	}
 }
 
@@ -186,8 +361,10 @@ static int parse_length(struct warc_str s, uint64_t *out)
 
 #define NAME_IS(lit) (nlen == sizeof(lit) - 1 && strncasecmp(line, lit, sizeof(lit) - 1) == 0)
 
-/* Parse the header lines in [p, end): one field per line, "Name: value". */
-static int parse_headers(struct warc_record *rec, const char *p, const char *end)
+/* Parse the header lines in [p, end): one field per line, "Name: value". Returns 0, -1
+ * without a valid Content-Length, or -2 with *next at a "WARC/" line: the next record's,
+ * this header having been cut short. */
+static int parse_headers(struct warc_record *rec, const char *p, const char *end, const char **next)
 {
 	int have_length = 0;
 
@@ -200,6 +377,10 @@ static int parse_headers(struct warc_record *rec, const char *p, const char *end
 		p = nl + 1;
 		if (line[0] == ' ' || line[0] == '\t')
 			continue;	/* folded continuation: values we use are one line */
+		if (line[0] == 'W' && nl - line >= 5 && memcmp(line, "WARC/", 5) == 0) {
+			*next = line;
+			return -2;
+		}
 		colon = memchr(line, ':', (size_t)(nl - line));
 		if (!colon)
 			continue;	/* not a field; tolerated */
@@ -272,16 +453,21 @@ static size_t header_end(cm_input *in, size_t *body_at)
 
 int warc_next(warc_reader *r, struct warc_record *rec)
 {
-	cm_input *in = r->in;
-
 	if (r->pending) {
-		skip_bytes(in, r->pending);
+		skip_bytes(r->in, r->pending);
 		r->pending = 0;
 	}
+	if (r->pending_big) {
+		uint64_t n = r->pending_big;
+
+		r->pending_big = 0;
+		skip_oversized(r, n);
+	}
 	for (;;) {
-		size_t hend, body_at, avail;
-		int found = find_record_start(r);
-		const char *p, *eol;
+		cm_input *in = r->in;
+		size_t hend, body_at, avail, end;
+		int found = find_record_start(r), ret;
+		const char *p, *eol, *next = NULL;
 
 		if (found == -2)
 			return -1;
@@ -293,43 +479,91 @@ int warc_next(warc_reader *r, struct warc_record *rec)
 		hend = header_end(in, &body_at);
 		p = cm_input_data(in);
 		if (hend == 0) {
-			r->n.bad_header++;
-			skipped(r, rec->offset, cm_input_avail(in) >= WARC_HEADER_MAX ?
-				"record header too long; skipped" : "record header cut short; skipped");
+			if (cm_input_avail(in) >= WARC_HEADER_MAX) {
+				r->n.bad_header++;
+				skipped(r, rec->offset, "record header too long; skipped");
+			} else {
+				r->n.cut_headers++;
+				r->n.cut++;
+				r->quiet = 1;	/* its lines are not garbage */
+				skipped(r, rec->offset, "record header cut short by the end of the input");
+			}
 			cm_input_skip(in, 5);	/* past "WARC/": resync from there */
 			continue;
 		}
 		eol = memchr(p, '\n', hend);
 		rec->version = trim(p + 5, eol);
-		if (parse_headers(rec, eol + 1, p + hend) != 0) {
+		ret = parse_headers(rec, eol + 1, p + hend, &next);
+		if (ret == -2) {
+			r->n.bad_header++;
+			skipped(r, rec->offset, "record header cut short by the next record; skipped");
+			cm_input_skip(in, (size_t)(next - p));
+			continue;
+		}
+		if (ret != 0) {
 			r->n.bad_length++;
 			skipped(r, rec->offset, "record without a valid Content-Length; skipped");
 			cm_input_skip(in, body_at);
 			continue;
 		}
 		if (rec->content_length > r->max_record) {
+			/* returned without its block, which the next call skips */
 			r->n.oversized++;
 			skipped(r, rec->offset, "record larger than --max-record-size; skipped");
-			cm_input_skip(in, body_at);
-			skip_bytes(in, rec->content_length);
-			continue;
+			rec->too_large = 1;
+			r->pending = body_at;
+			r->pending_big = rec->content_length;
+			r->big_offset = rec->offset;
+			r->n.records++;
+			return 1;
 		}
 		if (body_at + rec->content_length > SIZE_MAX / 2)
 			cm_die("record too large for this machine");
 		/* The header pointers move if the window moves: fill first, then parse again. */
-		avail = cm_input_fill(in, body_at + (size_t)rec->content_length);
+		end = body_at + (size_t)rec->content_length;
+		avail = cm_input_fill(in, end + LOOKAHEAD);
 		p = cm_input_data(in);
 		eol = memchr(p, '\n', hend);
-		parse_headers(rec, eol + 1, p + hend);
+		parse_headers(rec, eol + 1, p + hend, &next);
 		rec->version = trim(p + 5, eol);
 		rec->block = p + body_at;
-		if (avail < body_at + rec->content_length) {
+		if (avail < end) {
+			/* the input ends inside the block: the file is cut, or the length is wrong */
+			r->n.cut++;
+			next = find_start(rec->block, avail - body_at, avail - body_at);
+			if (next) {
+				r->n.bad_length++;
+				skipped(r, rec->offset, "record's Content-Length runs past the end of the "
+					"input; skipped up to a record start inside it");
+				cm_input_skip(in, (size_t)(next - p));
+				continue;
+			}
+			skipped(r, rec->offset, "record cut short by the end of the input");
 			rec->cut_short = 1;
 			rec->block_len = avail - body_at;
-		} else {
-			rec->block_len = (size_t)rec->content_length;
+			r->pending = avail;
+			r->n.records++;
+			return 1;
 		}
-		r->pending = body_at + rec->block_len;
+		switch (block_end(p + end, avail - end, avail < end + LOOKAHEAD)) {
+		case END_CUT:
+			r->n.cut++;
+			skipped(r, rec->offset, "the input ends inside the line ends closing this record");
+			break;
+		case END_BAD:
+			/* a length too large runs into the next record: look for its start */
+			next = find_start(rec->block, (size_t)rec->content_length, avail - body_at);
+			if (next) {
+				r->n.bad_length++;
+				skipped(r, rec->offset, "record's Content-Length runs over the next record; "
+					"skipped up to it");
+				cm_input_skip(in, (size_t)(next - p));
+				continue;
+			}
+			break;	/* a length too small: what follows is skipped as garbage */
+		}
+		rec->block_len = (size_t)rec->content_length;
+		r->pending = end;
 		r->n.records++;
 		return 1;
 	}

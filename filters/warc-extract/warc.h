@@ -5,6 +5,15 @@
  * records is skipped up to the next "WARC/" line (counted), a missing or absurd
  * Content-Length makes it resync the same way, records over the size limit are skipped
  * without being held in memory, and a record cut short by the end of the file is reported.
+ *
+ * A Content-Length can also be wrong without looking absurd. Each block must be followed by
+ * blank lines and the next record (or the end of the input, after the two line ends that
+ * close a record). When it is not, and a record starts inside the bytes the length claims,
+ * the record is skipped as malformed and reading goes on from that record start. A block
+ * over the size limit is skipped as it streams by; when its length proves wrong there, the
+ * reader goes back to the first record start it saw inside, reading the file again from
+ * its start (a regular file only; see warc_on_reopen). An input that ends inside a record,
+ * its header or its closing line ends is counted as cut (warc_counts.cut).
  */
 #ifndef WARC_H
 #define WARC_H
@@ -37,6 +46,7 @@ struct warc_record {
 	const char *block;		/* the content block, readable in place */
 	size_t block_len;		/* == content_length unless cut short */
 	int cut_short;			/* the file ended inside this record */
+	int too_large;			/* over the size limit: block is NULL, block_len 0 */
 	uint64_t offset;		/* where the record starts: byte offset, or gzip member offset */
 };
 
@@ -45,19 +55,32 @@ struct warc_counts {
 	uint64_t garbage_bytes;		/* bytes skipped between records */
 	uint64_t resyncs;		/* times garbage was skipped */
 	uint64_t bad_length;		/* records skipped for a missing or absurd Content-Length */
-	uint64_t oversized;		/* records skipped for --max-record-size */
+	uint64_t oversized;		/* records over --max-record-size (returned with too_large) */
 	uint64_t bad_header;		/* header blocks that did not end or could not be parsed */
+	uint64_t cut_headers;		/* record headers cut short by the end of the input */
+	uint64_t cut;			/* times the input ended inside a record: nonzero = cut */
+	uint64_t rewinds;		/* times the input was read again to go back */
 };
 
 typedef struct warc_reader warc_reader;
 
-/* Read from in (not owned); records over max_record bytes of content are skipped. */
+/* Read from in; records over max_record bytes of content are skipped. The reader does not
+ * close in, but it closes an input it replaces after a reopen: warc_input() is the one read
+ * now, for the caller to close. */
 warc_reader *warc_open(cm_input *in, uint64_t max_record);
 void warc_close(warc_reader *r);
+cm_input *warc_input(const warc_reader *r);
+/* How to open the input again from its start, to go back to a record start inside an
+ * oversized record whose Content-Length proved wrong: fn returns a new input, or NULL.
+ * Only used for regular files, at most WARC_REWINDS_MAX times per input. */
+#define WARC_REWINDS_MAX 8
+void warc_on_reopen(warc_reader *r, cm_input *(*fn)(void *ctx), void *ctx);
 
-/* Next record: 1, or 0 at the end of input. Pointers stay valid until the next call.
- * Skipped garbage and records are counted in warc_counts(); a warning callback, if set,
- * hears about each with its offset. Returns -1 for an ARC file (not WARC). */
+/* Next record: 1, or 0 at the end of input. Pointers stay valid until the next call. A
+ * record over the size limit comes back with too_large set and no block (its block is
+ * skipped on the next call). Skipped garbage and records are counted in warc_counts(); a
+ * warning callback, if set, hears about each with its offset, and about the input ending
+ * inside a record. Returns -1 for an ARC file (not WARC). */
 int warc_next(warc_reader *r, struct warc_record *rec);
 const struct warc_counts *warc_counts(const warc_reader *r);
 void warc_on_skip(warc_reader *r, void (*fn)(void *ctx, uint64_t offset, const char *what), void *ctx);
