@@ -331,6 +331,18 @@ static void reset_stream(cm_input *in)
 	inflateReset(&in->z);
 }
 
+/* What follows a gzip member is not the next one: the file ends on the first byte of a
+ * member's magic (cut there), or something else follows (garbage). */
+static void not_a_member(const cm_input *in, char *msg, size_t n)
+{
+	if (in->raw_len - in->raw_pos == 1 && in->raw[in->raw_pos] == 0x1f)
+		snprintf(msg, n, "unexpected end of file in gzip member at offset %llu",
+			 (unsigned long long)(in->raw_base + in->raw_pos));
+	else
+		snprintf(msg, n, "trailing garbage after gzip data at offset %llu",
+			 (unsigned long long)(in->raw_base + in->raw_pos));
+}
+
 /* At the end of a gzip member: start the next one, or finish at end of file. */
 static void next_member(cm_input *in)
 {
@@ -347,8 +359,7 @@ static void next_member(cm_input *in)
 		raw_refill(in);
 	if (in->raw_len - in->raw_pos < 2 || in->raw[in->raw_pos] != 0x1f ||
 	    in->raw[in->raw_pos + 1] != 0x8b) {
-		snprintf(msg, sizeof(msg), "trailing garbage after gzip data at offset %llu",
-			 (unsigned long long)(in->raw_base + in->raw_pos));
+		not_a_member(in, msg, sizeof(msg));
 		set_error(in, msg);
 		return;
 	}
@@ -405,8 +416,7 @@ static size_t whole_member(cm_input *in, char *out, size_t cap)
 		    in->raw[in->raw_pos + 1] != 0x8b) {
 			char msg[160];
 
-			snprintf(msg, sizeof(msg), "trailing garbage after gzip data at offset %llu",
-				 (unsigned long long)(in->raw_base + in->raw_pos));
+			not_a_member(in, msg, sizeof(msg));
 			set_error(in, msg);
 			return 0;
 		}
@@ -801,12 +811,14 @@ size_t cm_input_fill(cm_input *in, size_t want)
 				in->start = 0;
 			}
 			room = in->cap - in->end;
-			if (room < DECODE_MIN || room < want - in->end) {
+			if (room < DECODE_MIN) {
+				/* grown as the bytes arrive, not to what the caller asks for: a
+				 * length read from the input may be a lie */
 				size_t cap = in->cap * 2;
 
-				if (want > SIZE_MAX / 2 - DECODE_MIN)
+				if (in->end > SIZE_MAX / 4 - DECODE_MIN)
 					cm_die("input window too large");
-				while (cap < want + DECODE_MIN)
+				while (cap < in->end + DECODE_MIN)
 					cap *= 2;
 				in->buf = cm_xrealloc(in->buf, cap + CM_INPUT_PAD);
 				in->cap = cap;
