@@ -127,6 +127,21 @@ int main(void)
 		ok(trunc && got.len == half, "%s: garbage after a member is an error after its data",
 		   decoders[d]);
 
+		/* cut on the first byte of the next member: a cut, not garbage */
+		cm_buf_reset(&z);
+		gzip_member(&z, text.p, half);
+		cm_buf_addc(&z, 0x1f);
+		write_file(&z);
+		{
+			cm_input *in = cm_input_open(path);
+
+			while (cm_input_fill(in, 1 << 16) > 0)
+				cm_input_skip(in, cm_input_avail(in));
+			ok(cm_input_truncated(in) && strstr(cm_input_error(in), "unexpected end of file") != NULL,
+			   "%s: a file cut one byte into a member: %s", decoders[d], cm_input_error(in));
+			cm_input_close(in);
+		}
+
 		/* a corrupted byte in the middle */
 		cm_buf_reset(&z);
 		gzip_member(&z, text.p, text.len);
