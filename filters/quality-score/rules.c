@@ -1812,6 +1812,7 @@ static void fineweb(const qs_opts *o, scratch *s, size_t chars, qs_result *r)
 	size_t k = s->fw_lines, newlines = s->nnl, nonnl;	/* lines: line_dups counted them */
 
 	if (k == 0) {
+		r->fw_line_punct = r->fw_short_lines = r->fw_dup_chars = r->fw_newline_words = 0;
 		fail(r, QS_FINEWEB, "empty");
 		return;
 	}
