@@ -407,7 +407,8 @@ int main(int argc, char **argv)
 	{
 		char t[256];
 
-		snprintf(t, sizeof(t), "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,\"rules_mb_per_s\":%.3f,\"limited\":%llu}",
+		snprintf(t, sizeof(t), "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,"
+			 "\"rules_mb_per_s\":%.3f,\"limited\":%llu}",
 			 (unsigned long long)c.text_bytes, c.lang_s, c.rules_s,
 			 c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0,
 			 (unsigned long long)c.limited);

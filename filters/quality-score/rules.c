@@ -983,7 +983,8 @@ static void paragraph_dups(scratch *s, const char *text, size_t n, size_t max, s
 
 	while (b < e && (text[b] == ' ' || text[b] == '\n' || text[b] == '\t' || text[b] == '\r'))
 		b++;
-	while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n' || text[e - 1] == '\t' || text[e - 1] == '\r'))
+	while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n' || text[e - 1] == '\t' ||
+			 text[e - 1] == '\r'))
 		e--;
 	hc_reset(&s->hc, s->nnl / 2 + 1);
 	for (start = q = b;;) {

@@ -333,7 +333,8 @@ static size_t suffix_len(const piece *pc, size_t a, size_t b)
 			return 2;
 		if (rest == 2 && (c == '\'' || c == 0x2019) && (pc->cp[p + 1] == 's' || pc->cp[p + 1] == 'S'))
 			return 2;
-		if (p > a && is_digit(pc->cp[p - 1]) && !is_digit(c)) {	/* no unit starts with a digit */
+		/* a unit or currency after a number (none starts with a digit) */
+		if (p > a && is_digit(pc->cp[p - 1]) && !is_digit(c)) {
 			if (rest == 1 && c == '+')
 				return 1;
 			if ((rest == 1 && is_currency(c)) || bytes_are(pc, p, b, "US$") || bytes_are(pc, p, b, "C$") ||
