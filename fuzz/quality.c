@@ -3,8 +3,8 @@
  * The bytes are made valid UTF-8 first (records hold UTF-8), then scored with the default
  * thresholds, C4's edit on, with both word splitters (--words unicode and spacy); the edited
  * text must be valid UTF-8 and no longer than the input, and every spaCy-style word must lie
- * in the text, in order, without white space at its ends; and the fast word splitter must
- * agree with the general one.
+ * in the text, in order, without white space at its ends; the fast word splitter must
+ * agree with the general one; and small working-memory limits change no word count.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +54,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qs_score(&o, in.p ? in.p : "", in.len, &r);
 	if (r.c4_text.len > in.len || (r.c4_text.len && !cm_utf8_valid(r.c4_text.p, r.c4_text.len)))
 		abort();
+	/* with small working-memory limits: every word still counted, the n-grams of a prefix */
+	{
+		qs_opts lim = o;
+		size_t words = r.words;
+
+		lim.max_ngram_words = 1 + (size_t)(size ? data[0] % 16 : 0);
+		lim.max_distinct_lines = 1 + (size_t)(size > 1 ? data[1] % 4 : 0);
+		qs_score(&lim, in.p ? in.p : "", in.len, &r);
+		if (r.words != words || ((r.limited & QS_LIMITED_NGRAMS) &&
+					 (r.ngram_words != lim.max_ngram_words || r.ngram_bytes > in.len)))
+			abort();
+	}
 	o.spacy_words = 1;
 	qs_score(&o, in.p ? in.p : "", in.len, &r);
 	last_end = 0;

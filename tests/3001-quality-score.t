@@ -32,6 +32,8 @@ is "$(jq -r 'select(.id == "curly") | .metadata.quality.failed | index("curly_br
 is "$(jq -r 'select(.id == "dups") | .metadata.quality.pass.gopher_repetition' out.jsonl)" false "repeated lines fail Gopher repetition"
 is "$(jq -r 'select(.id == "dups") | .metadata.quality.frac_dup_lines > 0.9' out.jsonl)" true "and the signal is recorded"
 is "$(jq -r 'select(.id == "empty") | .metadata.quality.pass.fineweb' out.jsonl)" false "empty text: a clear outcome (fails)"
+is "$(jq -c 'select(.id == "empty") | .metadata.quality | [.frac_lines_terminal_punct, .frac_short_lines, .frac_dup_line_chars_fineweb, .newlines_per_word]' out.jsonl)" \
+	"[0,0,0,0]" "and FineWeb's signals 0 (not those of the record before)"
 is "$(jq -r 'select(.id == "punct") | .metadata.quality.failed | length > 0' out.jsonl)" true "only punctuation: fails, no crash"
 is "$(jq -r 'select(.id == "good") | .metadata.quality | [.words > 100, .mean_word_length > 3, .frac_words_alpha > 0.8, .stop_words >= 5] | all' out.jsonl)" true \
 	"signals recorded"

@@ -77,7 +77,8 @@ static void usage(void)
 	       "dup_para_frac dup_para_char_frac dup_line_frac dup_line_char_frac top_2_gram\n"
 	       "top_3_gram top_4_gram dup_5_gram .. dup_10_gram c4_min_words_line c4_min_sentences\n"
 	       "c4_max_word c4_terminal_punct fw_line_punct fw_short_lines fw_short_line_len\n"
-	       "fw_dup_chars fw_newline_words\n",
+	       "fw_dup_chars fw_newline_words; working memory (default 4194304 each): max_ngram_words\n"
+	       "(the words the n-gram signals see) max_distinct_lines (lines, paragraphs remembered)\n",
 	       cm_prog);
 }
 
@@ -93,7 +94,7 @@ struct ctx {
 	double lang_threshold;
 	cm_buf meta, tmp;
 	double lang_s, rules_s;		/* time in language identification and in the rules */
-	uint64_t text_bytes;
+	uint64_t text_bytes, limited;	/* texts past a working-memory limit */
 };
 
 static double now_s(void)
@@ -127,6 +128,7 @@ static void set_threshold(qs_opts *o, const char *arg)
 		{ "dup_10_gram", 0, offsetof(qs_opts, dup_ngram[10]) },
 		Z(c4_min_words_line), Z(c4_min_sentences), Z(c4_max_word), D(fw_line_punct),
 		D(fw_short_lines), Z(fw_short_line_len), D(fw_dup_chars), D(fw_newline_words),
+		Z(max_ngram_words), Z(max_distinct_lines),
 #undef D
 #undef Z
 	};
@@ -142,7 +144,12 @@ static void set_threshold(qs_opts *o, const char *arg)
 	}
 	for (i = 0; i < sizeof(t) / sizeof(*t); i++)
 		if (strlen(t[i].name) == n && strncmp(arg, t[i].name, n) == 0) {
-			if (t[i].is_size)
+			if (t[i].off == offsetof(qs_opts, max_ngram_words) ||
+			    t[i].off == offsetof(qs_opts, max_distinct_lines))
+				/* positions and counts are 32-bit */
+				*(size_t *)((char *)o + t[i].off) =
+					(size_t)cm_parse_ll("--set", eq + 1, 1, 1LL << 31);
+			else if (t[i].is_size)
 				*(size_t *)((char *)o + t[i].off) =
 					(size_t)cm_parse_ll("--set", eq + 1, 0, 1LL << 40);
 			else
@@ -265,6 +272,23 @@ static void write_meta(struct ctx *c)
 	cm_jw_double(&w, r->fw_dup_chars);
 	cm_jw_key(&w, "newlines_per_word");
 	cm_jw_double(&w, r->fw_newline_words);
+	if (r->limited) {	/* a text past the working-memory limits: which, and where */
+		cm_jw_key(&w, "limited");
+		cm_jw_obj(&w);
+		if (r->limited & QS_LIMITED_NGRAMS) {
+			cm_jw_key(&w, "ngram_words");
+			cm_jw_uint(&w, r->ngram_words);
+		}
+		if (r->limited & QS_LIMITED_LINES) {
+			cm_jw_key(&w, "distinct_lines");
+			cm_jw_uint(&w, c->o.max_distinct_lines);
+		}
+		if (r->limited & QS_LIMITED_PARAGRAPHS) {
+			cm_jw_key(&w, "distinct_paragraphs");
+			cm_jw_uint(&w, c->o.max_distinct_lines);
+		}
+		cm_jw_end(&w, '}');
+	}
 	cm_jw_key(&w, "pass");
 	cm_jw_obj(&w);
 	for (f = 0; f < QS_NFAMILIES; f++) {
@@ -323,6 +347,7 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	c->lang_s += t1 - t0;
 	c->rules_s += now_s() - t1;
 	c->text_bytes += n;
+	c->limited += c->r.limited != 0;
 	write_meta(c);
 	cm_rw_meta_raw(&f->rw, "quality", c->meta.p, c->meta.len);
 	if (c->o.on[QS_C4] && c->o.c4_edit && c->r.pass[QS_C4] && c->r.c4_lines_removed)
@@ -382,14 +407,18 @@ int main(int argc, char **argv)
 	{
 		char t[256];
 
-		snprintf(t, sizeof(t), "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,\"rules_mb_per_s\":%.3f}",
+		snprintf(t, sizeof(t), "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,"
+			 "\"rules_mb_per_s\":%.3f,\"limited\":%llu}",
 			 (unsigned long long)c.text_bytes, c.lang_s, c.rules_s,
-			 c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0);
+			 c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0,
+			 (unsigned long long)c.limited);
 		cm_stats_extra(&f.stats, "quality", t);
 		if (cm_verbosity > 0)
-			cm_info("text: %.1f MB; language identification %.3f s, rules %.3f s (%.1f MB/s)",
+			cm_info("text: %.1f MB; language identification %.3f s, rules %.3f s (%.1f MB/s); "
+				"%llu past a working-memory limit",
 				(double)c.text_bytes / 1e6, c.lang_s, c.rules_s,
-				c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0);
+				c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0,
+				(unsigned long long)c.limited);
 	}
 	qs_result_free(&c.r);
 	cm_buf_free(&c.meta);

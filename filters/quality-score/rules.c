@@ -9,6 +9,12 @@
  * (GPL-2.0), an apostrophe between letters, e-mail addresses, URLs and a leading slash
  * ("/sys") stay inside a word;
  * English clitics ("n't", "'s") are tokens of their own.
+ *
+ * Memory does not grow with the text past two limits (qs_opts): the words are counted as they
+ * come and only the first max_ngram_words are kept for the n-grams (prefix sums, about 45
+ * bytes a word with the counting's lists); lines and paragraphs are walked in the text, and
+ * the tables of the distinct ones hold at most max_distinct_lines keys; the counting tables
+ * grow with the distinct keys, not with the positions counted.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,6 +74,8 @@ void qs_opts_default(qs_opts *o)
 	o->fw_short_line_len = 30;
 	o->fw_dup_chars = 0.01;
 	o->fw_newline_words = 0.3;
+	o->max_ngram_words = QS_MAX_ITEMS;
+	o->max_distinct_lines = QS_MAX_ITEMS;
 }
 
 void qs_result_free(qs_result *r)
@@ -92,13 +100,19 @@ typedef struct hcount {
 
 static void hc_grow(hcount *h, size_t cap);
 
-/* Make the table ready for about `expect` keys: only as large as that needs, and emptied
- * slot by slot where few were taken, so that a small document after a large one does not
- * pay for clearing the large table. */
+/* Keys a table is first made ready for, at most: past that it grows with the distinct keys
+ * (a document of many words but few distinct n-grams keeps a small table). */
+#define HC_EXPECT_MAX 65536
+
+/* Make the table ready for about `expect` keys (at most HC_EXPECT_MAX; it grows past that):
+ * only as large as that needs, and emptied slot by slot where few were taken, so that a
+ * small document after a large one does not pay for clearing the large table. */
 static void hc_reset(hcount *h, size_t expect)
 {
 	size_t cap = 64, i;
 
+	if (expect > HC_EXPECT_MAX)
+		expect = HC_EXPECT_MAX;
 	while (cap < expect * 2)
 		cap *= 2;
 	if (h->n * 4 < h->mask + 1)
@@ -139,6 +153,38 @@ static inline __attribute__((always_inline)) hslot *hc_add(hcount *h, uint64_t k
 	return e;
 }
 
+/* Whether key was counted before (1; counted once more) or not (0): then it is remembered,
+ * unless the table holds max keys already (*full is set). */
+static int hc_seen(hcount *h, uint64_t key, size_t max, int *full)
+{
+	size_t i;
+	hslot *e;
+
+	key |= 1;
+	for (i = key & h->mask;; i = (i + 1) & h->mask) {
+		e = &h->slot[i];
+		if (!e->key)
+			break;
+		if (e->key == key) {
+			e->count++;
+			return 1;
+		}
+	}
+	if (h->n >= max) {
+		*full = 1;
+		return 0;
+	}
+	if (2 * (h->n + 1) > h->mask + 1) {
+		hc_grow(h, 2 * (h->mask + 1));
+		return hc_seen(h, key, max, full);
+	}
+	e->key = key;
+	e->count = 1;
+	e->first = 0;
+	h->used[h->n++] = (uint32_t)i;
+	return 0;
+}
+
 /* A larger table, the keys kept. */
 static void hc_grow(hcount *h, size_t cap)
 {
@@ -168,6 +214,7 @@ static void hc_free(hcount *h)
 
 /* ---- text pieces ---- */
 
+/* A word as qs_words_selfcheck compares the splitters' (the rules keep none). */
 typedef struct word {
 	uint32_t off, len;	/* bytes in the text */
 	uint32_t chars;		/* characters */
@@ -176,35 +223,33 @@ typedef struct word {
 	uint8_t symbol;		/* punctuation or symbols only */
 } word;
 
-/* Lines or paragraphs: spans of text between separators. */
-typedef struct span {
-	size_t off, len, chars;
-	uint64_t hash;
-} span;
-
 typedef struct scratch {
 	size_t text_len;	/* of the text being split */
 	const char *text;
-	span *para, *lines;	/* Gopher's paragraphs and lines (FineWeb's too) */
-	size_t npara, nlines, cap_para, cap_lines;
-	word *w;
-	size_t nw, cap;
-	hcount hc;
+	/* the words: counted as they come; the first ng_max kept for the n-grams, as prefix
+	 * sums of their hashes and characters (ph, pc: ng + 1 entries) */
+	size_t nw, nonsym, sumlen, alpha;
+	unsigned seen_stop;	/* Gopher's stop words seen (bit k: gopher_stop[k]) */
+	size_t ng, ng_max, ng_end;	/* words kept, at most, and where the last kept ends */
 	uint64_t *ph, pow[11];	/* n-gram prefix hashes */
 	uint64_t *pc;		/* prefix character counts */
 	size_t cap_prefix;
+	int recording;		/* every word into rec (qs_words_selfcheck) */
+	word *rec;
+	size_t nrec, cap_rec;
+	hcount hc;
 	uint8_t *multi;		/* the n-gram starting at a word occurs more than once */
 	uint32_t *pos;		/* the words where such n-grams start */
 	uint32_t *run;		/* consecutive positions in pos from there on */
-	uint32_t *nl;		/* where the newlines are */
-	uint32_t *nlc;		/* continuation bytes before each */
-	size_t nnl, cap_nl;
+	size_t nnl;		/* newlines */
 	size_t cont;		/* continuation bytes in the text */
 	size_t hashes, ellipses;	/* '#' and "..." or U+2026 in the text */
 	uint64_t *keys;		/* n-gram hashes; then, dealt into buckets, again */
 	uint32_t *ppos;		/* their positions, dealt into buckets */
 	size_t cap_part;
 	size_t cap_multi;
+	/* FineWeb's lines (non-blank), counted with Gopher's */
+	size_t fw_lines, fw_punct, fw_shorts, fw_dup_chars;
 } scratch;
 
 static _Thread_local scratch S;
@@ -297,24 +342,14 @@ static inline unsigned word_bytes16(const char *p, unsigned *letters)
 }
 #endif
 
-/* One pass over the text for what several rules need: where the newlines are (and the
- * continuation bytes before each, so a span between newlines knows its characters), the
- * continuation bytes, '#' and ellipses ("..." without overlap, as str.count finds them, and
- * U+2026). Sixteen bytes at a time (SSE2); the rare marks one by one. */
+/* One pass over the text for what several rules need: the newlines, the continuation bytes,
+ * '#' and ellipses ("..." without overlap, as str.count finds them, and U+2026). Sixteen
+ * bytes at a time (SSE2); the rare marks one by one. Nothing is kept per newline: the rules
+ * walk the lines with memchr, so that memory does not grow with them. */
 static void scan_text(scratch *s, const char *text, size_t n)
 {
 	size_t i = 0, cont = 0, hashes = 0, ell = 0, k = 0, dot_skip = 0;
-	uint32_t *nl = s->nl, *nlc = s->nlc;
 
-#define SCAN_NEWLINE(at) do {							\
-		if (k == s->cap_nl) {						\
-			s->cap_nl = s->cap_nl ? 2 * s->cap_nl : 256;		\
-			nl = s->nl = cm_xrealloc(nl, s->cap_nl * sizeof(*nl));	\
-			nlc = s->nlc = cm_xrealloc(nlc, s->cap_nl * sizeof(*nlc)); \
-		}								\
-		nl[k] = (uint32_t)(at);						\
-		nlc[k++] = (uint32_t)cont;					\
-	} while (0)
 #define SCAN_DOT(at) do {							\
 		size_t p_ = (at);						\
 		if (p_ >= dot_skip && p_ + 2 < n && text[p_ + 1] == '.' && text[p_ + 2] == '.') { \
@@ -336,15 +371,8 @@ static void scan_text(scratch *s, const char *text, size_t n)
 		unsigned md = (unsigned)_mm_movemask_epi8(eq8(v, '.'));
 		unsigned me = (unsigned)_mm_movemask_epi8(eq8(v, (char)0xe2));
 
-		if (mn) {
-			/* the continuation bytes before each newline of the block */
-			for (; mn; mn &= mn - 1) {
-				unsigned b = (unsigned)__builtin_ctz(mn);
-
-				SCAN_NEWLINE(i + b);
-				nlc[k - 1] = (uint32_t)(cont + popcount16(c & ((1u << b) - 1)));
-			}
-		}
+		if (mn)
+			k += popcount16(mn);
 		cont += popcount16(c);
 		if (mh)
 			hashes += popcount16(mh);
@@ -357,8 +385,7 @@ static void scan_text(scratch *s, const char *text, size_t n)
 	for (; i < n; i++) {
 		unsigned char ch = (unsigned char)text[i];
 
-		if (ch == '\n')
-			SCAN_NEWLINE(i);
+		k += ch == '\n';
 		cont += (ch & 0xc0) == 0x80;
 		hashes += ch == '#';
 		if (ch == '.')
@@ -366,7 +393,6 @@ static void scan_text(scratch *s, const char *text, size_t n)
 		else if (ch == 0xe2)
 			SCAN_E2(i);
 	}
-#undef SCAN_NEWLINE
 #undef SCAN_DOT
 #undef SCAN_E2
 	s->nnl = k;
@@ -477,22 +503,111 @@ static inline uint64_t word_hash(const char *p, size_t len, size_t avail)
 	return XXH3_64bits(p, len);
 }
 
-static inline void push_word(scratch *s, const char *text, size_t off, size_t end, int symbol, int alpha,
-		      size_t chars)
+static const char *const gopher_stop[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
+
+/* Which of Gopher's stop words w is (its index), 8 if none: by length and first letter. */
+static size_t stop_index(const char *w, size_t len)
+{
+	size_t k;
+
+	switch (w[0]) {
+	case 't': k = len == 3 ? 0 : len == 2 ? 2 : 5; break;
+	case 'b': k = 1; break;
+	case 'o': k = 3; break;
+	case 'a': k = 4; break;
+	case 'h': k = 6; break;
+	case 'w': k = 7; break;
+	default: return 8;
+	}
+	return strlen(gopher_stop[k]) == len && memcmp(w, gopher_stop[k], len) == 0 ? k : 8;
+}
+
+/* n-gram hashes and lengths in O(1) from prefix sums over the words: a polynomial hash of the
+ * word hashes (mod 2^64), and characters. */
+#define NG_BASE 0x100000001b3ULL
+
+/* Before the words of a text: nothing counted, the n-gram sums at 0. */
+static void words_begin(scratch *s, const char *text, size_t n, size_t ng_max)
+{
+	s->text = text;
+	s->text_len = n;
+	s->nw = s->nonsym = s->sumlen = s->alpha = 0;
+	s->seen_stop = 0;
+	s->ng = s->ng_end = 0;
+	s->ng_max = ng_max;
+	s->nrec = 0;
+	if (!s->cap_prefix) {
+		s->cap_prefix = 1024;
+		s->ph = cm_xrealloc(s->ph, s->cap_prefix * sizeof(*s->ph));
+		s->pc = cm_xrealloc(s->pc, s->cap_prefix * sizeof(*s->pc));
+	}
+	s->ph[0] = 0;
+	s->pc[0] = 0;
+}
+
+/* Room for the n-gram sums of one more word (at most ng_max + 1 entries). */
+static void grow_prefix(scratch *s)
+{
+	size_t cap = s->cap_prefix * 2;
+
+	if (cap > s->ng_max + 1)
+		cap = s->ng_max + 1;
+	s->cap_prefix = cap;
+	s->ph = cm_xrealloc(s->ph, cap * sizeof(*s->ph));
+	s->pc = cm_xrealloc(s->pc, cap * sizeof(*s->pc));
+}
+
+/* Every word as it is, for qs_words_selfcheck. */
+static __attribute__((noinline)) void record_word(scratch *s, const char *text, size_t off, size_t len,
+						  int symbol, int alpha, size_t chars)
 {
 	word *w;
 
-	if (s->nw == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 1024;
-		s->w = cm_xrealloc(s->w, s->cap * sizeof(*s->w));
+	if (s->nrec == s->cap_rec) {
+		s->cap_rec = s->cap_rec ? s->cap_rec * 2 : 1024;
+		s->rec = cm_xrealloc(s->rec, s->cap_rec * sizeof(*s->rec));
 	}
-	w = &s->w[s->nw++];
+	w = &s->rec[s->nrec++];
 	w->off = (uint32_t)off;
-	w->len = (uint32_t)(end - off);
+	w->len = (uint32_t)len;
 	w->chars = (uint32_t)chars;
-	w->hash = word_hash(text + off, end - off, s->text_len - off);
+	w->hash = word_hash(text + off, len, s->text_len - off);
 	w->symbol = (uint8_t)symbol;
 	w->alpha = (uint8_t)alpha;
+}
+
+/* One word: counted for Gopher's quality signals; for the n-grams while fewer than ng_max
+ * are kept. */
+static inline __attribute__((always_inline)) void push_word(scratch *s, const char *text, size_t off,
+							    size_t end, int symbol, int alpha, size_t chars)
+{
+	size_t len = end - off;
+
+	s->nw++;
+	if (!symbol) {
+		s->nonsym++;
+		s->sumlen += chars;
+	}
+	s->alpha += (size_t)alpha;
+	/* distinct stop words, written as listed (datatrove compares tokens as they are) */
+	if (len - 2 <= 2 && s->seen_stop != 0xff) {
+		size_t k = stop_index(text + off, len);
+
+		if (k < 8)
+			s->seen_stop |= 1u << k;
+	}
+	if (s->ng < s->ng_max) {
+		size_t g = s->ng;
+
+		if (g + 1 >= s->cap_prefix)
+			grow_prefix(s);
+		s->ph[g + 1] = s->ph[g] * NG_BASE + (word_hash(text + off, len, s->text_len - off) | 1);
+		s->pc[g + 1] = s->pc[g] + chars;
+		s->ng = g + 1;
+		s->ng_end = end;
+	}
+	if (s->recording)
+		record_word(s, text, off, len, symbol, alpha, chars);
 }
 
 /* English clitics split off a word, as common tokenizers do: "don't" is "do" "n't". */
@@ -730,8 +845,6 @@ static void split_words(scratch *s, const char *text, size_t n)
 {
 	size_t i = 0;
 
-	s->nw = 0;
-	s->text_len = n;
 #ifdef __SSE2__
 	while (i < n) {
 		size_t base = i & ~(size_t)63;
@@ -825,91 +938,129 @@ static void split_words(scratch *s, const char *text, size_t n)
  * (offsets, lengths, characters, kinds, hashes); 1 when it does. */
 int qs_words_selfcheck(const char *text, size_t n)
 {
-	scratch a = { 0 };
+	scratch a = { 0 }, b = { 0 };
 	size_t i = 0;
 	int same;
 
+	a.recording = b.recording = 1;
+	words_begin(&a, text, n, 0);
 	split_words(&a, text, n);
-	S.nw = 0;
-	S.text_len = n;
+	words_begin(&b, text, n, 0);
 	while (i < n)
-		i = next_token(&S, text, n, i);
-	same = a.nw == S.nw;
-	for (i = 0; same && i < a.nw; i++)
-		same = a.w[i].off == S.w[i].off && a.w[i].len == S.w[i].len && a.w[i].chars == S.w[i].chars &&
-		       a.w[i].hash == S.w[i].hash && a.w[i].symbol == S.w[i].symbol &&
-		       a.w[i].alpha == S.w[i].alpha;
-	free(a.w);
+		i = next_token(&b, text, n, i);
+	same = a.nrec == b.nrec && a.nw == b.nw && a.nonsym == b.nonsym && a.sumlen == b.sumlen &&
+	       a.alpha == b.alpha && a.seen_stop == b.seen_stop;
+	for (i = 0; same && i < a.nrec; i++)
+		same = a.rec[i].off == b.rec[i].off && a.rec[i].len == b.rec[i].len &&
+		       a.rec[i].chars == b.rec[i].chars && a.rec[i].hash == b.rec[i].hash &&
+		       a.rec[i].symbol == b.rec[i].symbol && a.rec[i].alpha == b.rec[i].alpha;
+	free(a.rec);
+	free(a.ph);
+	free(a.pc);
+	free(b.rec);
+	free(b.ph);
+	free(b.pc);
 	return same;
 }
 
-/* Duplicates among spans: elements seen before, and their characters. */
-static void find_duplicates(scratch *s, const span *sp, size_t n, size_t *dup, size_t *dup_chars)
-{
-	size_t i;
+static int ends_terminal(const char *s, size_t n);
 
-	hc_reset(&s->hc, n);
-	*dup = *dup_chars = 0;
-	for (i = 0; i < n; i++)
-		if (hc_add(&s->hc, sp[i].hash, (uint32_t)i)->count > 1) {
-			(*dup)++;
-			*dup_chars += sp[i].chars;
-		}
+/* The next newline in [p, end), or NULL; an empty line (runs of them) without a call. */
+static inline const char *next_newline(const char *p, const char *end)
+{
+	if (p < end && *p == '\n')
+		return p;
+	return memchr(p, '\n', (size_t)(end - p));
 }
 
-/* Split the text on runs of at least `min` newlines (after trimming white space when trim)
- * into *out (grown as needed); returns the count. Each span gets its characters (from the
- * continuation bytes before its ends: trimmed white space has none) and a hash. */
-static size_t split_runs(scratch *s, const char *text, size_t n, size_t min, int trim, span **out,
-			 size_t *cap)
+/* Duplicates among Gopher's paragraphs: the text, trimmed of white space, cut at runs of two
+ * or more newlines. A table of the distinct ones (at most max of them: past that a new one is
+ * not remembered, and *full is set); their characters counted only for the duplicates. */
+static void paragraph_dups(scratch *s, const char *text, size_t n, size_t max, size_t *count, size_t *dup,
+			   size_t *dup_chars, int *full)
 {
-	const uint32_t *nl = s->nl, *nlc = s->nlc;
-	span *sp = *out;
-	size_t k = 0, b = 0, e = n, j = 0, start, cstart = 0, nnl = s->nnl;
+	size_t b = 0, e = n, start, q, np = 0, d = 0, dc = 0;
 
-	if (trim) {
-		while (b < e && (text[b] == ' ' || text[b] == '\n' || text[b] == '\t' || text[b] == '\r'))
-			b++;
-		while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n' || text[e - 1] == '\t' ||
-				 text[e - 1] == '\r'))
-			e--;
-		while (j < nnl && nl[j] < b)
-			j++;
-	}
-	for (start = b;;) {
-		size_t end, cend, r = j;
-		int last = j >= nnl || nl[j] >= e;
+	while (b < e && (text[b] == ' ' || text[b] == '\n' || text[b] == '\t' || text[b] == '\r'))
+		b++;
+	while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n' || text[e - 1] == '\t' ||
+			 text[e - 1] == '\r'))
+		e--;
+	hc_reset(&s->hc, s->nnl / 2 + 1);
+	for (start = q = b;;) {
+		const char *nl = memchr(text + q, '\n', e - q);
+		size_t end = nl ? (size_t)(nl - text) : e, r = end + 1;
 
-		if (!last) {
-			/* the run of newlines from nl[j] */
-			while (r + 1 < nnl && nl[r + 1] == nl[r] + 1 && nl[r + 1] < e)
+		if (nl) {
+			while (r < e && text[r] == '\n')
 				r++;
-			if (r - j + 1 < min) {
-				j = r + 1;
+			if (r - end < 2) {	/* one newline: inside the paragraph */
+				q = r;
 				continue;
 			}
-			end = nl[j];
-			cend = nlc[j];
-		} else {
-			end = e;
-			cend = s->cont;
 		}
-		if (k == *cap) {
-			*cap = *cap ? *cap * 2 : 64;
-			sp = *out = cm_xrealloc(sp, *cap * sizeof(*sp));
+		np++;
+		if (hc_seen(&s->hc, XXH3_64bits(text + start, end - start) ^ (end - start), max, full)) {
+			d++;
+			dc += chars_of(text + start, end - start);
 		}
-		sp[k].off = start;
-		sp[k].len = end - start;
-		sp[k].chars = end - start - (cend - cstart);
-		sp[k].hash = XXH3_64bits(text + start, end - start) ^ (end - start);
-		k++;
-		if (last)
+		if (!nl)
 			break;
-		start = nl[r] + 1;
-		cstart = nlc[r];
-		j = r + 1;
+		start = q = r;
 	}
-	return k;
+	*count = np;
+	*dup = d;
+	*dup_chars = dc;
+}
+
+/* Gopher's lines (the text cut at runs of newlines) and their duplicates, as paragraph_dups;
+ * and FineWeb's line counts, over the same lines less the blank ones (s->fw_*). */
+static void line_dups(const qs_opts *o, scratch *s, const char *text, size_t n, size_t *count, size_t *dup,
+		      size_t *dup_chars, int *full)
+{
+	size_t start = 0, nl_count = 0, d = 0, dc = 0, fl = 0, fp = 0, fs = 0, fd = 0;
+	const size_t short_len = o->fw_short_line_len;
+
+	hc_reset(&s->hc, s->nnl + 1);
+	for (;;) {
+		const char *nl = memchr(text + start, '\n', n - start), *a = text + start;
+		size_t end = nl ? (size_t)(nl - text) : n, len = end - start, chars = SIZE_MAX, j;
+		int seen = hc_seen(&s->hc, XXH3_64bits(a, len) ^ len, o->max_distinct_lines, full);
+
+		nl_count++;
+		if (seen) {
+			chars = chars_of(a, len);
+			d++;
+			dc += chars;
+		}
+		for (j = 0; j < len; j++)
+			if (a[j] != ' ' && a[j] != '\t' && a[j] != '\r')
+				break;
+		if (j < len) {	/* not blank: one of FineWeb's */
+			fl++;
+			fp += (size_t)ends_terminal(a, len);
+			if (len <= short_len) {
+				fs++;
+			} else {
+				if (chars == SIZE_MAX)
+					chars = chars_of(a, len);
+				fs += chars <= short_len;
+			}
+			if (seen)
+				fd += chars;
+		}
+		if (!nl)
+			break;
+		for (start = end + 1; start < n && text[start] == '\n'; start++)
+			;
+	}
+	*count = nl_count;
+	*dup = d;
+	*dup_chars = dc;
+	s->fw_lines = fl;
+	s->fw_punct = fp;
+	s->fw_shorts = fs;
+	s->fw_dup_chars = fd;
 }
 
 /* ---- the families ---- */
@@ -925,61 +1076,24 @@ static void fail(qs_result *r, int family, const char *why)
 		r->all_failed[r->nall++] = why;
 }
 
-static const char *const gopher_stop[] = { "the", "be", "to", "of", "and", "that", "have", "with" };
-
-/* Which of Gopher's stop words w is (its index), 8 if none: by length and first letter. */
-static size_t stop_index(const char *w, size_t len)
-{
-	size_t k;
-
-	switch (w[0]) {
-	case 't': k = len == 3 ? 0 : len == 2 ? 2 : 5; break;
-	case 'b': k = 1; break;
-	case 'o': k = 3; break;
-	case 'a': k = 4; break;
-	case 'h': k = 6; break;
-	case 'w': k = 7; break;
-	default: return 8;
-	}
-	return strlen(gopher_stop[k]) == len && memcmp(w, gopher_stop[k], len) == 0 ? k : 8;
-}
-
 static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_t n, qs_result *r)
 {
-	size_t i, nonsym = 0, sumlen = 0, alpha = 0, stops = 0, hashes = 0, ell = 0, lines = 0,
+	size_t nonsym = s->nonsym, sumlen = s->sumlen, alpha = s->alpha, stops, hashes, ell, lines = 0,
 	       bullets = 0, endell = 0;
-	unsigned seen_stop = 0;
-	const char *end = text + n;
+	const char *end = text + n, *a = text;
 
-	for (i = 0; i < s->nw; i++) {
-		const word *w = &s->w[i];
-		size_t k;
-
-		if (!w->symbol) {
-			nonsym++;
-			sumlen += w->chars;
-		}
-		alpha += w->alpha;
-		/* distinct stop words, written as listed (datatrove compares tokens as they are) */
-		if (w->len < 2 || w->len > 4 || seen_stop == 0xff)
-			continue;
-		k = stop_index(text + w->off, w->len);
-		if (k < 8 && !(seen_stop & (1u << k))) {
-			seen_stop |= 1u << k;
-			stops++;
-		}
-	}
+	stops = (size_t)popcount16(s->seen_stop);
 	/* lines (as str.splitlines: no empty line after a final newline): starting with a
 	 * bullet, ending with an ellipsis */
-	for (i = 0; i <= s->nnl; i++) {
-		const char *a = i ? text + s->nl[i - 1] + 1 : text, *nl = i < s->nnl ? text + s->nl[i] : end, *b;
+	for (;;) {
+		const char *nl = next_newline(a, end), *le = nl ? nl : end, *b;
 
-		if (i == s->nnl && a == end && i > 0)
+		if (!nl && a == end && lines > 0)
 			break;
 		lines++;
-		for (; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
+		for (; a < le && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
 			;
-		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
+		for (b = le; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
 			;
 		if ((b - a >= 1 && *a == '-') ||
 		    (b - a >= 3 && (unsigned char)a[0] == 0xe2 && (unsigned char)a[1] == 0x80 &&
@@ -989,6 +1103,9 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 		    (b - a >= 3 && (unsigned char)b[-3] == 0xe2 && (unsigned char)b[-2] == 0x80 &&
 		     (unsigned char)b[-1] == 0xa6))
 			endell++;
+		if (!nl)
+			break;
+		a = nl + 1;
 	}
 	hashes = s->hashes;
 	ell = s->ellipses;
@@ -1028,25 +1145,10 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 #undef FAIL
 }
 
-/* n-gram hashes and lengths in O(1) from prefix sums over the words: a polynomial hash of the
- * word hashes (mod 2^64), and characters. */
-#define NG_BASE 0x100000001b3ULL
-
 static void ngram_prefix(scratch *s)
 {
 	size_t i;
 
-	if (s->nw + 1 > s->cap_prefix) {
-		s->cap_prefix = s->nw + 1;
-		s->ph = cm_xrealloc(s->ph, s->cap_prefix * sizeof(*s->ph));
-		s->pc = cm_xrealloc(s->pc, s->cap_prefix * sizeof(*s->pc));
-	}
-	s->ph[0] = 0;
-	s->pc[0] = 0;
-	for (i = 0; i < s->nw; i++) {
-		s->ph[i + 1] = s->ph[i] * NG_BASE + (s->w[i].hash | 1);
-		s->pc[i + 1] = s->pc[i] + s->w[i].chars;
-	}
 	s->pow[0] = 1;
 	for (i = 1; i <= 10; i++)
 		s->pow[i] = s->pow[i - 1] * NG_BASE;
@@ -1182,32 +1284,43 @@ static void count_ngrams(scratch *s, size_t k, size_t np, uint32_t *best_count, 
 static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, size_t n, size_t chars,
 			      qs_result *r)
 {
-	size_t npara, nlines, dup, dupc, k, np, j;
+	size_t npara, nlines, dup, dupc, k, np, j, nw = s->ng, ng_chars = chars;
+	int full = 0;
 
 	ngram_prefix(s);
-	npara = s->npara = split_runs(s, text, n, 2, 1, &s->para, &s->cap_para);
-	find_duplicates(s, s->para, npara, &dup, &dupc);
+	paragraph_dups(s, text, n, o->max_distinct_lines, &npara, &dup, &dupc, &full);
+	if (full)
+		r->limited |= QS_LIMITED_PARAGRAPHS;
 	r->paragraphs = npara;
 	r->dup_para_frac = npara ? (double)dup / (double)npara : 0;
 	r->dup_para_char_frac = chars ? (double)dupc / (double)chars : 0;
-	nlines = s->nlines = split_runs(s, text, n, 1, 0, &s->lines, &s->cap_lines);
-	find_duplicates(s, s->lines, nlines, &dup, &dupc);
+	full = 0;
+	line_dups(o, s, text, n, &nlines, &dup, &dupc, &full);
+	if (full)
+		r->limited |= QS_LIMITED_LINES;
 	r->dup_line_frac = nlines ? (double)dup / (double)nlines : 0;
 	r->dup_line_char_frac = chars ? (double)dupc / (double)chars : 0;
+	/* past ng_max words, the n-grams are those of the text up to the last word kept */
+	if (s->ng < s->nw) {
+		r->limited |= QS_LIMITED_NGRAMS;
+		r->ngram_words = s->ng;
+		r->ngram_bytes = s->ng_end;
+		ng_chars = chars_of(text, s->ng_end);
+	}
 
 	/* The most frequent 2-, 3- and 4-gram (its characters times its count), and which
 	 * 5-grams occur more than once. An n-gram can only occur twice where the (n-1)-gram it
 	 * begins with does: each pass counts only the n-grams whose prefix the pass before
 	 * found repeated, and the counts it gets are the full counts. */
-	if (s->nw + 1 > s->cap_multi) {	/* and one more: the list's end mark */
-		s->cap_multi = s->nw + 1;
+	if (nw + 1 > s->cap_multi) {	/* and one more: the list's end mark */
+		s->cap_multi = nw + 1;
 		s->multi = cm_xrealloc(s->multi, s->cap_multi);
 		s->pos = cm_xrealloc(s->pos, s->cap_multi * sizeof(*s->pos));
 		s->run = cm_xrealloc(s->run, s->cap_multi * sizeof(*s->run));
 	}
 	np = 0;
 	for (k = 2; k <= 5; k++) {
-		size_t j, npos = s->nw >= k ? s->nw - k + 1 : 0, best_first = SIZE_MAX, m;
+		size_t j, npos = nw >= k ? nw - k + 1 : 0, best_first = SIZE_MAX, m;
 		uint32_t best_count = 0;
 
 		/* the positions to count: all for 2-grams, then those the pass before found
@@ -1248,8 +1361,8 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 			best_count = 1;
 			best_first = 0;
 		}
-		r->top_ngram[k] = chars ? (double)(best_count * ngram_chars(s, best_first, k, 1)) /
-				  (double)chars : 0;
+		r->top_ngram[k] = ng_chars ? (double)(best_count * ngram_chars(s, best_first, k, 1)) /
+				  (double)ng_chars : 0;
 	}
 	/* characters in duplicated 5..10-grams, counted without overlap, as datatrove walks
 	 * them: a repeat is skipped whole, anything else is remembered. Where the 5-gram is
@@ -1263,7 +1376,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 		size_t i = 0, j, rep = 0;
 
 		r->dup_ngram[k] = 0;
-		if (s->nw < k || !np)
+		if (nw < k || !np)
 			continue;
 		hc_reset(&s->hc, np);
 		for (j = 0; j < np; j++) {
@@ -1271,7 +1384,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 
 			if (p < i || s->run[j] < k - 4)
 				continue;
-			if (p + k > s->nw)
+			if (p + k > nw)
 				break;
 			if (hc_add(&s->hc, ngram_hash(s, p, k), (uint32_t)p)->count > 1) {
 				rep += ngram_chars(s, p, k, 0);
@@ -1280,7 +1393,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 				i = p + 1;
 			}
 		}
-		r->dup_ngram[k] = chars ? (double)rep / (double)chars : 0;
+		r->dup_ngram[k] = ng_chars ? (double)rep / (double)ng_chars : 0;
 	}
 
 	{
@@ -1434,17 +1547,28 @@ typedef struct c4_hit {
 	int what;
 } c4_hit;
 
-static size_t c4_try(const char *a, size_t n, size_t i, size_t nh, c4_hit **hits, size_t *cap);
+/* Where the phrases are: into hits (grown as needed), or, without hits, only which were found
+ * (mask). */
+typedef struct c4_hits {
+	c4_hit *hit;
+	size_t n, cap;
+	int mask;
+} c4_hits;
 
-/* The phrases in a[0..n) into *hits (grown as needed), in order of position; their count. */
-static size_t c4_find(const char *a, size_t n, c4_hit **hits, size_t *cap)
+static void c4_try(const char *a, size_t n, size_t i, c4_hits *h, int keep);
+
+/* The phrases that start in a[lo..hi) of a[0..n), in order of position: into h->hit when
+ * keep, else only their kinds into h->mask. */
+static void c4_find(const char *a, size_t n, size_t lo, size_t hi, c4_hits *h, int keep)
 {
-	size_t i = 0, nh = 0;
+	size_t i = lo;
 
+	h->n = 0;
+	h->mask = 0;
 #ifdef __SSE2__
 	/* where a first letter (l j t p c u) stands before a second one (o a e r s) and a third
 	 * (r v i o e), any case */
-	for (; i + 18 <= n; i += 16) {
+	for (; i + 16 <= hi && i + 18 <= n; i += 16) {
 		__m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i)), _mm_set1_epi8(0x20));
 		__m128i w = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i + 1)), _mm_set1_epi8(0x20));
 		__m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(a + i + 2)), _mm_set1_epi8(0x20));
@@ -1453,56 +1577,51 @@ static size_t c4_find(const char *a, size_t n, c4_hit **hits, size_t *cap)
 					 _mm_or_si128(eq8(v, 'c'), eq8(v, 'u')));
 		__m128i g = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(w, 'o'), eq8(w, 'a')),
 						      _mm_or_si128(eq8(w, 'e'), eq8(w, 'r'))), eq8(w, 's'));
-		__m128i h = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(x, 'r'), eq8(x, 'v')),
-						      _mm_or_si128(eq8(x, 'i'), eq8(x, 'o'))), eq8(x, 'e'));
-		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(f, g), h));
+		__m128i h3 = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq8(x, 'r'), eq8(x, 'v')),
+						       _mm_or_si128(eq8(x, 'i'), eq8(x, 'o'))), eq8(x, 'e'));
+		unsigned bits = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(f, g), h3));
 
 		while (bits) {
 			size_t j = i + (size_t)__builtin_ctz(bits);
 
 			bits &= bits - 1;
-			nh = c4_try(a, n, j, nh, hits, cap);
+			c4_try(a, n, j, h, keep);
 		}
 	}
 #endif
-	for (; i + 1 < n; i++)
-		nh = c4_try(a, n, i, nh, hits, cap);
-	return nh;
+	for (; i < hi && i + 1 < n; i++)
+		c4_try(a, n, i, h, keep);
 }
 
-static size_t c4_try(const char *a, size_t n, size_t i, size_t nh, c4_hit **hits, size_t *cap)
+static void c4_try(const char *a, size_t n, size_t i, c4_hits *h, int keep)
 {
-	{
-		unsigned m = c4_first[(unsigned char)a[i]] & c4_second[(unsigned char)a[i + 1]];
+	unsigned m = c4_first[(unsigned char)a[i]] & c4_second[(unsigned char)a[i + 1]];
 
-		while (m) {
-			size_t k = (size_t)__builtin_ctz(m);
+	while (m) {
+		size_t k = (size_t)__builtin_ctz(m);
 
-			m &= m - 1;
-			if (c4_phrase[k].len <= n - i && cm_eq_ci(a + i, c4_phrase[k].len, c4_phrase[k].s)) {
-				if (nh == *cap) {
-					*cap = *cap ? *cap * 2 : 16;
-					*hits = cm_xrealloc(*hits, *cap * sizeof(**hits));
-				}
-				(*hits)[nh].pos = i;
-				(*hits)[nh].what = c4_phrase[k].what;
-				nh++;
+		m &= m - 1;
+		if (c4_phrase[k].len <= n - i && cm_eq_ci(a + i, c4_phrase[k].len, c4_phrase[k].s)) {
+			h->mask |= c4_phrase[k].what;
+			if (!keep)
+				continue;
+			if (h->n == h->cap) {
+				h->cap = h->cap ? h->cap * 2 : 16;
+				h->hit = cm_xrealloc(h->hit, h->cap * sizeof(*h->hit));
 			}
+			h->hit[h->n].pos = i;
+			h->hit[h->n].what = c4_phrase[k].what;
+			h->n++;
 		}
 	}
-	return nh;
 }
 
 static int c4_phrases(const char *a, size_t n)
 {
-	static _Thread_local c4_hit *h;
-	static _Thread_local size_t cap;
-	size_t i, nh = c4_find(a, n, &h, &cap);
-	int found = 0;
+	c4_hits h = { NULL, 0, 0, 0 };
 
-	for (i = 0; i < nh; i++)
-		found |= h[i].what;
-	return found;
+	c4_find(a, n, 0, n, &h, 0);
+	return h.mask;
 }
 
 /* Sentences in a line: ends of ., ! or ? followed by a space or the end (at least one). */
@@ -1566,23 +1685,27 @@ static void strip_citations(cm_buf *out, const char *a, size_t n)
 	out->p[out->len] = '\0';
 }
 
-static void c4(const qs_opts *o, const scratch *s, const char *text, size_t n, qs_result *r)
+/* The text is searched for C4's phrases this many bytes at a time (the hits kept stay few). */
+#define C4_WINDOW ((size_t)64 << 10)
+
+static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 {
 	static _Thread_local cm_buf cl;
-	static _Thread_local c4_hit *hits;
-	static _Thread_local size_t cap_hits;
+	static _Thread_local c4_hits hits;
 	const char *p = text, *end = text + n;
-	size_t kept = 0, removed = 0, sentences = 0, nhits, h = 0, line = 0;
+	size_t kept = 0, removed = 0, sentences = 0, h = 0, hi = 0;
 	const char *why = NULL;
 
-	nhits = c4_find(text, n, &hits, &cap_hits);
+	hits.n = 0;
 	cm_buf_reset(&r->c4_text);
 	r->c4_lorem_ipsum = r->c4_curly_bracket = 0;
 	while (p < end && !why) {
-		const char *nl = line < s->nnl ? text + s->nl[line++] : end, *a, *b;
+		const char *nl = next_newline(p, end), *a, *b;
 		size_t words = 0;
 		int skip = 0, long_word = 0, found;
 
+		if (!nl)
+			nl = end;
 		for (a = p; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
 			;
 		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
@@ -1624,12 +1747,20 @@ static void c4(const qs_opts *o, const scratch *s, const char *text, size_t n, q
 						long_word = 1;
 				}
 		}
-		/* the phrases found in the text on this line (none cross a line) */
+		/* the phrases found in the text on this line (none cross a line), the text
+		 * searched a window at a time */
 		found = 0;
-		while (h < nhits && hits[h].pos < (size_t)(nl - text)) {
-			if (hits[h].pos >= (size_t)(a - text))
-				found |= hits[h].what;
-			h++;
+		for (;;) {
+			while (h < hits.n && hits.hit[h].pos < (size_t)(nl - text)) {
+				if (hits.hit[h].pos >= (size_t)(a - text))
+					found |= hits.hit[h].what;
+				h++;
+			}
+			if (h < hits.n || hi >= (size_t)(nl - text))
+				break;
+			c4_find(text, n, hi, n - hi > C4_WINDOW ? hi + C4_WINDOW : n, &hits, 1);
+			hi = n - hi > C4_WINDOW ? hi + C4_WINDOW : n;
+			h = 0;
 		}
 		/* the checks below see the line without its citation marks, and so does the
 		 * text kept (the words were counted before, as C4 counts them) */
@@ -1677,39 +1808,19 @@ static void c4(const qs_opts *o, const scratch *s, const char *text, size_t n, q
 		fail(r, QS_C4, why);
 }
 
-static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t chars,
-		    qs_result *r)
+static void fineweb(const qs_opts *o, scratch *s, size_t chars, qs_result *r)
 {
-	span *lines = s->lines;		/* Gopher's lines, split on runs of "\n" */
-	size_t nlines = s->nlines, i, k = 0, punct = 0, shorts = 0, dup, dupc, newlines, nonnl;
+	size_t k = s->fw_lines, newlines = s->nnl, nonnl;	/* lines: line_dups counted them */
 
-	/* lines: split on "\n", blank ones left out (Gopher is done with them) */
-	for (i = 0; i < nlines; i++) {
-		const char *a = text + lines[i].off;
-		size_t j, blank = 1;
-
-		for (j = 0; j < lines[i].len; j++)
-			if (a[j] != ' ' && a[j] != '\t' && a[j] != '\r') {
-				blank = 0;
-				break;
-			}
-		if (!blank)
-			lines[k++] = lines[i];
-	}
-	newlines = s->nnl;
 	if (k == 0) {
+		r->fw_line_punct = r->fw_short_lines = r->fw_dup_chars = r->fw_newline_words = 0;
 		fail(r, QS_FINEWEB, "empty");
 		return;
 	}
-	for (i = 0; i < k; i++) {
-		punct += ends_terminal(text + lines[i].off, lines[i].len);
-		shorts += lines[i].chars <= o->fw_short_line_len;
-	}
-	find_duplicates(s, lines, k, &dup, &dupc);
 	nonnl = chars - newlines;
-	r->fw_line_punct = (double)punct / (double)k;
-	r->fw_short_lines = (double)shorts / (double)k;
-	r->fw_dup_chars = nonnl ? (double)dupc / (double)nonnl : 0;
+	r->fw_line_punct = (double)s->fw_punct / (double)k;
+	r->fw_short_lines = (double)s->fw_shorts / (double)k;
+	r->fw_dup_chars = nonnl ? (double)s->fw_dup_chars / (double)nonnl : 0;
 	r->fw_newline_words = s->nw ? (double)newlines / (double)s->nw : (newlines ? 1e9 : 0);
 	if (r->fw_line_punct < o->fw_line_punct)
 		fail(r, QS_FINEWEB, "line_punct_ratio");
@@ -1719,6 +1830,37 @@ static void fineweb(const qs_opts *o, scratch *s, const char *text, size_t chars
 		fail(r, QS_FINEWEB, "char_dup_ratio");
 	if (r->fw_newline_words > o->fw_newline_words)
 		fail(r, QS_FINEWEB, "list_ratio");
+}
+
+/* Buffers past this many words' worth go back after the document (held between documents,
+ * they would keep the memory of the largest one). */
+#define TRIM_WORDS ((size_t)1 << 20)
+
+static void scratch_trim(scratch *s)
+{
+	if (s->cap_prefix > TRIM_WORDS) {
+		free(s->ph);
+		free(s->pc);
+		s->ph = s->pc = NULL;
+		s->cap_prefix = 0;
+	}
+	if (s->cap_multi > TRIM_WORDS) {
+		free(s->multi);
+		free(s->pos);
+		free(s->run);
+		s->multi = NULL;
+		s->pos = s->run = NULL;
+		s->cap_multi = 0;
+	}
+	if (s->cap_part > TRIM_WORDS) {
+		free(s->keys);
+		free(s->ppos);
+		s->keys = NULL;
+		s->ppos = NULL;
+		s->cap_part = 0;
+	}
+	if (s->hc.alloc > 2 * TRIM_WORDS)
+		hc_free(&s->hc);
 }
 
 void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
@@ -1735,36 +1877,32 @@ void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)
 		r->failed[f] = NULL;
 	}
 	r->nall = 0;
-	if (o->spacy_words) {
-		s->nw = 0;
-		s->text_len = n;
-		s->text = text;
+	r->limited = 0;
+	r->ngram_words = r->ngram_bytes = 0;
+	words_begin(s, text, n, o->max_ngram_words);
+	if (o->spacy_words)
 		qs_spacy_words(text, n, spacy_token, s);
-	} else {
+	else
 		split_words(s, text, n);
-	}
 	gopher_quality(o, s, text, n, r);
 	gopher_repetition(o, s, text, n, chars, r);
-	c4(o, s, text, n, r);
-	fineweb(o, s, text, chars, r);
+	c4(o, text, n, r);
+	fineweb(o, s, chars, r);
+	scratch_trim(s);
 }
 
 /* For leak checkers: the thread's scratch. */
 void qs_free_scratch(void);
 void qs_free_scratch(void)
 {
-	free(S.w);
 	free(S.ph);
 	free(S.pc);
+	free(S.rec);
 	free(S.multi);
 	free(S.pos);
 	free(S.run);
 	free(S.ppos);
 	free(S.keys);
-	free(S.nl);
-	free(S.nlc);
-	free(S.para);
-	free(S.lines);
 	hc_free(&S.hc);
 	memset(&S, 0, sizeof(S));
 }

@@ -35,7 +35,16 @@ typedef struct qs_opts {
 	/* FineWeb */
 	double fw_line_punct, fw_short_lines, fw_dup_chars, fw_newline_words;
 	size_t fw_short_line_len;
+	/* working memory: the words the n-gram signals see, the distinct lines (paragraphs)
+	 * remembered for the duplicate signals (QS_MAX_ITEMS) */
+	size_t max_ngram_words, max_distinct_lines;
 } qs_opts;
+
+/* The default of both limits: a text's working memory stays within a few hundred MB. */
+#define QS_MAX_ITEMS ((size_t)1 << 22)
+
+/* What a text went past (qs_result.limited). */
+enum { QS_LIMITED_NGRAMS = 1, QS_LIMITED_LINES = 2, QS_LIMITED_PARAGRAPHS = 4 };
 
 void qs_opts_default(qs_opts *o);
 /* Load the data the rules use (terminal punctuation); once, before any qs_score. */
@@ -51,6 +60,9 @@ typedef struct qs_result {
 	size_t c4_lines_kept, c4_lines_removed, c4_sentences;
 	int c4_lorem_ipsum, c4_curly_bracket;
 	double fw_line_punct, fw_short_lines, fw_dup_chars, fw_newline_words;
+	int limited;				/* QS_LIMITED_* */
+	size_t ngram_words;			/* with QS_LIMITED_NGRAMS: the words the n-grams saw, */
+	size_t ngram_bytes;			/* in the text's first ngram_bytes bytes */
 	/* verdicts */
 	int pass[QS_NFAMILIES];
 	const char *failed[QS_NFAMILIES];	/* the first reason of each failing family */

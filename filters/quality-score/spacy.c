@@ -267,7 +267,11 @@ static void emit_special(piece *pc, size_t a, const special *e)
 
 static int bytes_are(const piece *pc, size_t a, size_t b, const char *s)
 {
-	size_t len = strlen(s);
+	size_t len;
+
+	if (b <= a || pc->text[pc->off[a]] != s[0])	/* most differ at once (digits, in numbers) */
+		return 0;
+	len = strlen(s);
 
 	return pc->off[b] - pc->off[a] == len && memcmp(pc->text + pc->off[a], s, len) == 0;
 }
@@ -329,7 +333,8 @@ static size_t suffix_len(const piece *pc, size_t a, size_t b)
 			return 2;
 		if (rest == 2 && (c == '\'' || c == 0x2019) && (pc->cp[p + 1] == 's' || pc->cp[p + 1] == 'S'))
 			return 2;
-		if (p > a && is_digit(pc->cp[p - 1])) {
+		/* a unit or currency after a number (none starts with a digit) */
+		if (p > a && is_digit(pc->cp[p - 1]) && !is_digit(c)) {
 			if (rest == 1 && c == '+')
 				return 1;
 			if ((rest == 1 && is_currency(c)) || bytes_are(pc, p, b, "US$") || bytes_are(pc, p, b, "C$") ||
