@@ -43,6 +43,12 @@ is "$(jq -r .id o.quality-score)" "g" "quality-score: the valid record comes out
 is "$(jq -r .id o.domain-tag)" "g" "domain-tag: the valid record comes out"
 is "$(jq .splits.train.documents sh/manifest.json)" 1 "shard-pack: one document packed"
 
+# a repeated key inside an object a filter reads (domain-tag's label, for shard-pack's mix)
+printf '{"id":"a","text":"hello","metadata":{"domain":{"label":"news","label":"code"}}}\n{"id":"b","text":"hi","metadata":{"domain":{"label":"news"}}}\n' >dom.jsonl
+shard-pack -q -t "$tok" -o shd --val-fraction 0 --stats sd.json dom.jsonl
+is "$?:$(jq -c '[.kept, .dropped_by_reason]' sd.json)" '0:[1,{"duplicate_key":1}]' \
+	"shard-pack: a domain object with two labels is dropped as duplicate_key, not read one way"
+
 # nothing valid at all: an error, after counting every line
 head -c 50000 /dev/urandom >rand.bin
 pii-scrub --stats s.json rand.bin >out.jsonl 2>err

@@ -115,7 +115,7 @@ void sp_folder_sync(const char *dir)
 static void listed_shards(const char *path, sp_names *out)
 {
 	json_error_t je;
-	json_t *m = json_load_file(path, 0, &je), *s;
+	json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *s;
 	size_t i;
 
 	if (!m) {

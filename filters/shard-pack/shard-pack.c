@@ -332,7 +332,8 @@ static uint32_t domain_of(struct ctx *c, const char *s, size_t n)
 	return (uint32_t)c->ndom++;
 }
 
-/* metadata.domain: a string, or domain-tag's object with a label; else "none". */
+/* metadata.domain: a string, or domain-tag's object with a label; else "none". UINT32_MAX
+ * for an object that repeats a key (jq would read the other label). */
 static uint32_t record_domain(struct ctx *c, const cm_jrec *rec)
 {
 	const cm_jfield *d = cm_jrec_meta(rec, "domain");
@@ -340,10 +341,14 @@ static uint32_t record_domain(struct ctx *c, const cm_jrec *rec)
 	if (d && d->type == CM_J_STRING && d->str)
 		return domain_of(c, d->str, d->str_len);
 	if (d && d->type == CM_J_OBJECT) {
-		json_t *o = json_loadb(rec->line + d->val_off, d->val_len, 0, NULL);
+		json_error_t je;
+		json_t *o = json_loadb(rec->line + d->val_off, d->val_len, JSON_REJECT_DUPLICATES, &je);
 		json_t *l = json_object_get(o, "label");
 		uint32_t k = json_is_string(l) ? domain_of(c, json_string_value(l), strlen(json_string_value(l))) :
 			     domain_of(c, "none", 4);
+
+		if (!o && strstr(je.text, "duplicate"))
+			k = UINT32_MAX;
 
 		json_decref(o);
 		return k;
@@ -459,6 +464,8 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	idp = id->str ? id->str : rec->line + id->val_off;
 	idn = id->str ? id->str_len : id->val_len;
 	d = record_domain(c, rec);
+	if (d == UINT32_MAX)
+		return "duplicate_key";
 	c->dom[d].in++;
 	c->docs_in++;
 	if (c->val_fraction > 0 && unit_hash(idp, idn, c->seed) < c->val_fraction) {
