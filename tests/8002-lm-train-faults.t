@@ -14,8 +14,10 @@ cat >model.json <<'EOF'
 {"model_type": "gpt2", "n_embd": 32, "n_layer": 1, "n_head": 2, "n_positions": 32}
 EOF
 common="--data s/shard_train_*.bin -t bytes.json --model model.json --context 16 -b 2 -j 1"
-# every run that could allocate without bounds before these checks runs under a limit
-lim() { (ulimit -v 4000000 2>/dev/null; "$@"); }
+# every run that could allocate without bounds before these checks runs under a limit, where
+# the programs start under one (a sanitizer's shadow memory does not fit)
+if (ulimit -v 2000000 && lm-train --version) >/dev/null 2>&1; then vlimit=1; else vlimit=0; fi
+lim() { if [ $vlimit = 1 ]; then (ulimit -v 4000000; "$@"); else "$@"; fi; }
 lm-train $common --steps 4 --save-every 2 -q -o run
 ok $? "a run of 4 steps"
 is "$(jq -r '.files | keys | join(" ")' run/step-0000004/trainer.json)" \
@@ -109,7 +111,7 @@ like "$(cat err)" "^lm-train: error: the run needs about [0-9.]+ MiB of memory \
 ok "$([ ! -e big-m ]; echo $?)" "  before creating anything"
 CRAWL2LM_MEMORY=20M lm-train $common -b 4 --steps 1 -q -o small-m
 ok $? "  a run that fits is not"
-if (ulimit -v 2000000) 2>/dev/null; then
+if [ $vlimit = 1 ]; then
 	(ulimit -v 2000000; lm-train --data 's/*.bin' -t bytes.json --model tiny --vocab 50257 --context 64 -b 400 \
 		--steps 1 -o big-v 2>err)
 	is $? 1 "a run beyond the address-space limit is refused"
@@ -117,9 +119,7 @@ if (ulimit -v 2000000) 2>/dev/null; then
 		"  naming the limit"
 	ok "$([ ! -e big-v ]; echo $?)" "  before creating anything"
 else
-	ok 0 "# SKIP ulimit -v cannot be set"
-	ok 0 "# SKIP ulimit -v cannot be set"
-	ok 0 "# SKIP ulimit -v cannot be set"
+	for i in 1 2 3; do ok 0 "# SKIP the programs do not start under ulimit -v (a sanitizer build)"; done
 fi
 lm-train $common -v --steps 1 -o verbose 2>err
 like "$(cat err)" "memory: about [0-9.]+ MiB needed \(weights, gradients and AdamW state [0-9.]+ MiB, activations [0-9.]+ MiB, buffers [0-9.]+ MiB\); [0-9.]+ (GiB|MiB) available" \
