@@ -1,18 +1,30 @@
-/* ckpt.c - Hugging Face weights in and out (safetensors, config.json, sharded indexes). */
+/* ckpt.c - Hugging Face weights in and out (safetensors, config.json, sharded indexes), and
+ * the checksums of lm-train's checkpoints.
+ *
+ * trainer.json of one of lm-train's checkpoints lists the size and XXH3-64 of each file
+ * written beside it ("files"). Every file of a checkpoint directory is read through
+ * lm_ckpt_read or lm_ckpt_st_open, which check the bytes against that list before anything
+ * is parsed: damaged weights, optimizer state, config or tokenizer are an error naming the
+ * file, in lm-sample, --init and --resume alike. Checkpoints from before the list hold only
+ * the hash of the loaded parameters (params_xxh3), which lm_load_weights checks instead; a
+ * directory without trainer.json (Hugging Face's) vouches for nothing, said at -v. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "buf.h"
 #include "ckpt.h"
 #include "cli.h"
 #include "input.h"
 #include "safetensors.h"
+#include "tok.h"
 
 static int is_dir(const char *p)
 {
@@ -26,16 +38,202 @@ static int exists(const char *p)
 	return stat(p, &sb) == 0;
 }
 
-/* A JSON file of a checkpoint, whole (cm_input_read_all prints why it cannot). */
-static char *read_small(const char *path, char *err, size_t errlen)
+/* The directory part of path ("." for none) and the file's name. */
+static void split_path(const char *path, char *dir, size_t dirlen, const char **base)
 {
-	cm_buf b = CM_BUF_INIT;
-	if (cm_input_read_all(path, &b, 64u << 20) < 0) {
-		snprintf(err, errlen, "cannot read '%s'", path);
-		cm_buf_free(&b);
+	const char *sl = strrchr(path, '/');
+	if (!sl)
+		snprintf(dir, dirlen, ".");
+	else
+		snprintf(dir, dirlen, "%.*s", sl == path ? 1 : (int)(sl - path), path);
+	*base = sl ? sl + 1 : path;
+}
+
+json_t *lm_ckpt_trainer(const char *dir, char *err, size_t errlen)
+{
+	char p[4200];
+	snprintf(p, sizeof p, "%s/trainer.json", dir);
+	if (access(p, F_OK) != 0 && errno == ENOENT)
+		return json_null();
+	json_error_t je;
+	json_t *t = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(t)) {
+		snprintf(err, errlen, "cannot read '%s': %s", p, t ? "not a JSON object" : je.text);
+		json_decref(t);
 		return NULL;
 	}
-	return b.p ? b.p : cm_xstrdup("");
+	return t;
+}
+
+/* The entry of path in its directory's trainer.json: 1 and *e (a new reference), 0 when
+ * there is none, -1 when trainer.json cannot be read. */
+static int sum_entry(const char *path, json_t **e, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *base;
+	split_path(path, dir, sizeof dir, &base);
+	json_t *t = lm_ckpt_trainer(dir, err, errlen);
+	if (!t)
+		return -1;
+	*e = json_incref(json_object_get(json_object_get(t, "files"), base));
+	json_decref(t);
+	return *e != NULL;
+}
+
+/* A file's size and XXH3-64 against its entry: 1, or -1 with the reason. */
+static int sum_check(const char *path, json_t *e, size_t n, uint64_t h, char *err, size_t errlen)
+{
+	json_t *jb = json_object_get(e, "bytes"), *jh = json_object_get(e, "xxh3");
+	char hx[32];
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)h);
+	if (!json_is_integer(jb) || !json_is_string(jh)) {
+		snprintf(err, errlen, "the checkpoint's trainer.json has a damaged entry for '%s'", path);
+		return -1;
+	}
+	if ((json_int_t)n != json_integer_value(jb)) {
+		snprintf(err, errlen, "'%s' is %zu bytes, its checkpoint's trainer.json says %lld "
+			 "(truncated or damaged)", path, n, (long long)json_integer_value(jb));
+		return -1;
+	}
+	if (strcmp(json_string_value(jh), hx)) {
+		snprintf(err, errlen, "'%s' does not match its checksum in trainer.json (damaged)", path);
+		return -1;
+	}
+	return 1;
+}
+
+int lm_ckpt_verify(const char *path, const void *data, size_t n, char *err, size_t errlen)
+{
+	json_t *e;
+	int r = sum_entry(path, &e, err, errlen);
+	if (r <= 0)
+		return r;
+	r = sum_check(path, e, n, XXH3_64bits(data, n), err, errlen);
+	json_decref(e);
+	return r;
+}
+
+int lm_file_xxh3(const char *path, size_t *n, uint64_t *h, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, fd < 0 ? strerror(errno) :
+			 "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	size_t len = (size_t)sb.st_size;
+	void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	*n = len;
+	*h = XXH3_64bits(map ? map : "", len);
+	if (map)
+		munmap(map, len);
+	return 0;
+}
+
+char *lm_ckpt_read(const char *path, size_t max, size_t *n, int *verified, char *err,
+		   size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "'%s' is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if ((uint64_t)sb.st_size > max) {
+		snprintf(err, errlen, "'%s' is %lld bytes, more than the %zu a checkpoint's file may "
+			 "have here", path, (long long)sb.st_size, max);
+		close(fd);
+		return NULL;
+	}
+	size_t len = (size_t)sb.st_size, got = 0;
+	char *b = cm_xmalloc(len + 1);
+	while (got < len) {
+		ssize_t k = read(fd, b + got, len - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			snprintf(err, errlen, "cannot read '%s': %s", path, k ? strerror(errno) :
+				 "it shrank while read");
+			close(fd);
+			free(b);
+			return NULL;
+		}
+		got += (size_t)k;
+	}
+	close(fd);
+	b[len] = 0;
+	int v = lm_ckpt_verify(path, b, len, err, errlen);
+	if (v < 0) {
+		free(b);
+		return NULL;
+	}
+	if (verified)
+		*verified = v;
+	if (n)
+		*n = len;
+	return b;
+}
+
+cm_st *lm_ckpt_st_open(const char *path, int *verified, char *err, size_t errlen)
+{
+	/* the bytes are checked before cm_st_open parses them: a damaged header is reported as
+	 * damage, not as a format error */
+	json_t *e;
+	int r = sum_entry(path, &e, err, errlen);
+	if (r < 0)
+		return NULL;
+	if (r) {
+		size_t n;
+		uint64_t h;
+		r = lm_file_xxh3(path, &n, &h, err, errlen) < 0 ? -1 :
+		    sum_check(path, e, n, h, err, errlen);
+		json_decref(e);
+		if (r < 0)
+			return NULL;
+	}
+	if (verified)
+		*verified = r;
+	return cm_st_open(path, err, errlen);
+}
+
+cm_tok *lm_ckpt_tokenizer(const char *path, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *base;
+	split_path(path, dir, sizeof dir, &base);
+	json_t *t = lm_ckpt_trainer(dir, err, errlen);
+	if (!t)
+		return NULL;
+	int listed = json_object_get(json_object_get(t, "files"), base) != NULL;
+	json_decref(t);
+	if (!listed)	/* any tokenizer file, compressed rank files too */
+		return cm_tok_load(path, NULL, err, errlen);
+	size_t n;
+	char *b = lm_ckpt_read(path, CM_TOK_FILE_MAX, &n, NULL, err, errlen);
+	if (!b)
+		return NULL;
+	cm_tok *tok = cm_tok_parse(path, b, n, NULL, err, errlen);
+	free(b);
+	return tok;
+}
+
+/* A JSON file of a checkpoint, whole and checked. */
+static char *read_small(const char *path, char *err, size_t errlen)
+{
+	return lm_ckpt_read(path, 64u << 20, NULL, NULL, err, errlen);
 }
 
 int lm_ckpt_config(const char *path, lm_config *cfg, char *err, size_t errlen)
@@ -67,6 +265,7 @@ int lm_ckpt_config(const char *path, lm_config *cfg, char *err, size_t errlen)
 typedef struct stset {
 	cm_st **f;
 	size_t n;
+	int unverified;		/* files no checksum vouched for */
 } stset;
 
 static void stset_free(stset *s)
@@ -78,9 +277,11 @@ static void stset_free(stset *s)
 
 static int stset_add(stset *s, const char *path, char *err, size_t errlen)
 {
-	cm_st *st = cm_st_open(path, err, errlen);
+	int v = 0;
+	cm_st *st = lm_ckpt_st_open(path, &v, err, errlen);
 	if (!st)
 		return -1;
+	s->unverified += !v;
 	s->f = cm_xrealloc(s->f, (s->n + 1) * sizeof *s->f);
 	s->f[s->n++] = st;
 	return 0;
@@ -104,7 +305,7 @@ static int stset_open(stset *s, const char *path, char *err, size_t errlen)
 	char *js = read_small(p, err, errlen);
 	if (!js)
 		return -1;
-	json_t *o = json_loads(js, 0, NULL);
+	json_t *o = json_loads(js, JSON_REJECT_DUPLICATES, NULL);
 	free(js);
 	json_t *wm = json_object_get(o, "weight_map");
 	if (!json_is_object(wm)) {
@@ -167,6 +368,44 @@ static int ignorable(const lm_model *m, const char *name)
 	return m->cfg.tied && !strcmp(name, "lm_head.weight");
 }
 
+uint64_t lm_tensor_xxh3(const kn_tensor *t)
+{
+	size_t n = kn_bytes(t);
+	void *h = cm_xmalloc(n);
+	kn_download(t, h, n);
+	uint64_t x = XXH3_64bits(h, n);
+	free(h);
+	return x;
+}
+
+/* Weights that no file checksum vouched for: an older checkpoint's hash of the loaded
+ * parameters, else (a Hugging Face directory) a word at -v. */
+static int check_params(lm_model *m, const char *path, const stset *s, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *base;
+	split_path(s->f[0]->path, dir, sizeof dir, &base);
+	json_t *t = lm_ckpt_trainer(dir, err, errlen);
+	if (!t)
+		return -1;
+	json_t *ph = json_object_get(t, "params_xxh3");
+	int r = 0;
+	if (json_is_string(ph)) {
+		char hx[32];
+		snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(m->params));
+		if (strcmp(hx, json_string_value(ph))) {
+			snprintf(err, errlen, "'%s' does not match the checksum of its weights in "
+				 "trainer.json (damaged)", s->n == 1 ? s->f[0]->path : path);
+			r = -1;
+		}
+	} else if (cm_verbosity > 0) {
+		cm_info("'%s': no checksum (not a checkpoint of lm-train): the weights are used "
+			"unverified", path);
+	}
+	json_decref(t);
+	return r;
+}
+
 int lm_load_weights(lm_model *m, const char *path, char *err, size_t errlen)
 {
 	stset s;
@@ -226,6 +465,8 @@ int lm_load_weights(lm_model *m, const char *path, char *err, size_t errlen)
 				r = -1;
 			}
 		}
+	if (!r && s.unverified)
+		r = check_params(m, path, &s, err, errlen);
 	stset_free(&s);
 	lm_params_changed(m);
 	return r;
@@ -269,21 +510,6 @@ void lm_ckpt_resolve(const char *path, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", path);
 }
 
-lm_model *lm_ckpt_open(kn_backend *be, const char *path, int training, char *err, size_t errlen)
-{
-	char dir[4096];
-	lm_config cfg;
-	lm_ckpt_resolve(path, dir, sizeof dir);
-	if (lm_ckpt_config(dir, &cfg, err, errlen) < 0)
-		return NULL;
-	lm_model *m = lm_model_new(be, &cfg, training);
-	if (lm_load_weights(m, dir, err, errlen) < 0) {
-		lm_model_free(m);
-		return NULL;
-	}
-	return m;
-}
-
 int lm_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -305,25 +531,41 @@ int lm_write_file(const char *path, const void *data, size_t n, char *err, size_
 	}
 	const char *p = data;
 	size_t left = n;
-	while (left) {
+	int bad = 0;
+	while (left && !bad) {
 		ssize_t k = write(fd, p, left);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
-			snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
-			close(fd);
-			return -1;
+			bad = 1;
+			break;
 		}
 		p += k;
 		left -= (size_t)k;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+	if (!bad && fsync(fd) < 0)
+		bad = 1;
+	int e = errno;
+	if (close(fd) < 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(e));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		unlink(tmp);
 		return -1;
 	}
 	char d[4096];
 	const char *sl = strrchr(path, '/');
-	snprintf(d, sizeof d, "%.*s", sl ? (int)(sl - path) : 1, sl ? path : ".");
-	lm_fsync_dir(d);
+	snprintf(d, sizeof d, "%.*s", sl ? (sl == path ? 1 : (int)(sl - path)) : 1, sl ? path : ".");
+	if (lm_fsync_dir(d) < 0) {
+		snprintf(err, errlen, "cannot sync '%s': %s", d, strerror(errno));
+		return -1;
+	}
 	return 0;
 }

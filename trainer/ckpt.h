@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "model.h"
+#include "safetensors.h"
+#include "tok.h"
 
 /* The config of a checkpoint: PATH/config.json, or the config.json beside a .safetensors file. */
 int lm_ckpt_config(const char *path, lm_config *cfg, char *err, size_t errlen);
@@ -15,13 +19,32 @@ int lm_ckpt_config(const char *path, lm_config *cfg, char *err, size_t errlen);
 int lm_load_weights(lm_model *m, const char *path, char *err, size_t errlen);
 /* Write model.safetensors (fp32, Hugging Face names) to path. */
 int lm_save_weights(lm_model *m, const char *path, char *err, size_t errlen);
-#endif
 
 /* A run directory (with a 'latest' file naming its newest checkpoint) resolves to that
  * checkpoint; anything else to itself. */
 void lm_ckpt_resolve(const char *path, char *out, size_t outlen);
-/* Model from a checkpoint (ours or Hugging Face's): config, then weights. */
-lm_model *lm_ckpt_open(kn_backend *be, const char *path, int training, char *err, size_t errlen);
 /* Write a small file durably: to path.tmp, fsync, rename, fsync the directory. */
 int lm_write_file(const char *path, const void *data, size_t n, char *err, size_t errlen);
 int lm_fsync_dir(const char *dir);
+
+/* Checksums (ckpt.c): every file of a checkpoint directory is read through these. When the
+ * directory's trainer.json lists the file's size and XXH3-64, the bytes must match: a
+ * mismatch is an error naming the file. verified (may be NULL) is set to 1 when a checksum
+ * vouched for the file, 0 when none did (no trainer.json, or it does not list the file).
+ * lm_ckpt_verify returns the same, or -1 with the reason in err. */
+int lm_ckpt_verify(const char *path, const void *data, size_t n, char *err, size_t errlen);
+/* A whole file of at most max bytes, NUL-terminated (malloc'd), checked. */
+char *lm_ckpt_read(const char *path, size_t max, size_t *n, int *verified, char *err,
+		   size_t errlen);
+/* cm_st_open after checking the file. */
+cm_st *lm_ckpt_st_open(const char *path, int *verified, char *err, size_t errlen);
+/* A tokenizer (cm_tok_load), checked when a checkpoint's trainer.json lists it. */
+cm_tok *lm_ckpt_tokenizer(const char *path, char *err, size_t errlen);
+/* trainer.json of dir: its object, json_null() when there is none, NULL (err) when it cannot
+ * be read. */
+json_t *lm_ckpt_trainer(const char *dir, char *err, size_t errlen);
+/* Size and XXH3-64 of a file (mapped). 0, or -1 with the reason. */
+int lm_file_xxh3(const char *path, size_t *n, uint64_t *h, char *err, size_t errlen);
+/* XXH3-64 of a tensor's bytes (params_xxh3, optimizer_xxh3). */
+uint64_t lm_tensor_xxh3(const kn_tensor *t);
+#endif

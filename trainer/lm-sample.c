@@ -1,9 +1,11 @@
 /* lm-sample - generate text from a checkpoint with a KV cache: temperature, top-k, top-p,
  * seed, stop at end-of-text; the prompt from an argument or stdin; output streamed. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <cblas.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "cli.h"
 #include "input.h"
 #include "kernels.h"
+#include "mem.h"
 #include "model.h"
 #include "tok.h"
 
@@ -68,6 +71,7 @@ static void usage(void)
 	       "  -v, --verbose          report tokens per second on stderr\n"
 	       "  -h, --help             this help\n"
 	       "  -V, --version          the version\n");
+	cm_close_stdout();
 	exit(0);
 }
 
@@ -143,6 +147,46 @@ static int pick(const float *logits, int V, double temp, int topk, double topp, 
 	return c[n - 1].id;
 }
 
+/* Streamed text goes out as it comes: a failed write (a full disk, a closed pipe) stops. */
+static void flush_stdout(void)
+{
+	if (fflush(stdout) != 0) {
+		if (errno == EPIPE)
+			raise(SIGPIPE);
+		cm_die("cannot write to standard output: %s", strerror(errno));
+	}
+}
+
+/* Memory the sampling will take (weights, caches, activations, buffers), estimated before
+ * allocating, against what this process may have. */
+static void check_memory(const lm_config *c, const kn_backend *be, int bf16, int B, int n,
+			 int Tkv)
+{
+	kn_dtype adt = bf16 ? KN_BF16 : KN_F32;
+	int host_tensors = !strcmp(be->base->name, "cpu");
+	double Vp = c->vocab_padded, P = (double)lm_config_nparams(c), N = (double)B * n;
+	double state = lm_state_bytes(c, 0, adt), kv = lm_kv_bytes(c, B, Tkv, adt);
+	double acts = fmax(lm_acts_bytes(c, B, n - 1, 0, adt), lm_acts_bytes(c, B, 1, 0, adt));
+	double dev = state + kv + acts;
+	/* logits, candidates, the samples' ids, the prompt's copies, a weight tensor's two
+	 * copies while loading (at most the parameters), bf16's fp32 copy of the logits */
+	double host = 4 * B * Vp + 16.0 * c->vocab + 4.0 * B * Tkv + 4 * N + fmin(8 * P, 8 * Vp * c->dim);
+	if (bf16 && host_tensors)
+		host += 4 * (N * Vp + Vp * c->dim);
+	double need = host + (host_tensors ? dev : 0);
+	char what[128];
+	double avail = lm_mem_available(what, sizeof what);
+	if (cm_verbosity > 0)
+		cm_info("memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
+			host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
+			LM_SIZE(avail), what);
+	if (avail >= 0 && need > avail)
+		cm_die("sampling needs about %s of memory (weights %s, key/value caches for %d x %d "
+		       "positions %s, activations %s), more than the %s available (%s): lower "
+		       "--samples or --max-tokens", LM_SIZE(need), LM_SIZE(state), B, Tkv,
+		       LM_SIZE(kv), LM_SIZE(acts), LM_SIZE(avail), what);
+}
+
 int main(int argc, char **argv)
 {
 	cm_init("lm-sample");
@@ -197,21 +241,19 @@ int main(int argc, char **argv)
 	if (!be)
 		cm_die("--device: %s", err);
 	lm_ckpt_resolve(ckpt, dir, sizeof dir);
-	lm_model *m = lm_ckpt_open(be, dir, 0, err, sizeof err);
-	if (!m)
+	lm_config cfg;
+	if (lm_ckpt_config(dir, &cfg, err, sizeof err) < 0)
 		cm_die("%s", err);
-	lm_model_set_precision(m, (precision ? !strcmp(precision, "bf16") :
-				   strcmp(be->base->name, "cpu") != 0) ? KN_BF16 : KN_F32);
 	if (!tok_path) {
 		snprintf(tp, sizeof tp, "%s/tokenizer.json", dir);
 		tok_path = tp;
 	}
-	cm_tok *tok = cm_tok_load(tok_path, NULL, err, sizeof err);
+	cm_tok *tok = lm_ckpt_tokenizer(tok_path, err, sizeof err);
 	if (!tok)
 		cm_die("%s", err);
-	if (cm_tok_vocab_size(tok) > (uint32_t)m->cfg.vocab)
+	if (cm_tok_vocab_size(tok) > (uint32_t)cfg.vocab)
 		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
-		       cm_tok_vocab_size(tok), m->cfg.vocab);
+		       cm_tok_vocab_size(tok), cfg.vocab);
 	int64_t eot = cm_tok_eot(tok);
 
 	/* prompt: argument, or stdin when it is not a terminal */
@@ -231,7 +273,7 @@ int main(int argc, char **argv)
 	}
 	if (!pids.n)
 		cm_die("an empty prompt and a tokenizer without <|endoftext|>: nothing to start from");
-	int Tmax = m->cfg.ctx;
+	int Tmax = cfg.ctx;
 	if ((long long)pids.n >= Tmax)
 		cm_die("the prompt is %zu tokens; the model sees %d", pids.n, Tmax);
 	if ((long long)pids.n + max_new > Tmax) {
@@ -240,9 +282,18 @@ int main(int argc, char **argv)
 			cm_warn("generating %lld tokens at most: the model's context is %d", max_new,
 				Tmax);
 	}
+	/* the caches hold the positions used, no more */
+	int Tkv = (int)(pids.n + max_new);
+	int bf16 = precision ? !strcmp(precision, "bf16") : strcmp(be->base->name, "cpu") != 0;
+	check_memory(&cfg, be, bf16, (int)samples, (int)pids.n, Tkv);
+
+	lm_model *m = lm_model_new(be, &cfg, 0);
+	if (lm_load_weights(m, dir, err, sizeof err) < 0)
+		cm_die("%s", err);
+	lm_model_set_precision(m, bf16 ? KN_BF16 : KN_F32);
 
 	int B = (int)samples, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
-	lm_kv_reset(m, B, Tmax);
+	lm_kv_reset(m, B, Tkv);
 	float *logits = cm_xmalloc((size_t)B * Vp * sizeof(float));
 	int32_t *cur = cm_xmalloc(B * sizeof(int32_t)), *pos = cm_xmalloc(B * sizeof(int32_t));
 	int *done = cm_xcalloc(B, sizeof(int));
@@ -290,7 +341,7 @@ int main(int argc, char **argv)
 				const char *p = cm_tok_bytes(tok, (uint32_t)id, &len);
 				if (p) {
 					cm_fwrite(p, len, stdout, "standard output");
-					fflush(stdout);
+					flush_stdout();
 				}
 			}
 		}
@@ -337,5 +388,6 @@ int main(int argc, char **argv)
 	cm_tok_free(tok);
 	lm_model_free(m);
 	kn_close(be);
+	cm_close_stdout();	/* a full disk is an error, not a short text */
 	return 0;
 }

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <jansson.h>
 #include <math.h>
 #include <omp.h>
@@ -28,6 +29,7 @@
 #include "cli.h"
 #include "data.h"
 #include "kernels.h"
+#include "mem.h"
 #include "model.h"
 #include "safetensors.h"
 #include "tok.h"
@@ -145,6 +147,7 @@ static void usage(void)
 	       "\n"
 	       "SIGTERM or SIGUSR1 writes a checkpoint and exits with status 75; --resume continues.\n",
 	       lm_presets());
+	cm_close_stdout();
 	exit(0);
 }
 
@@ -229,31 +232,42 @@ typedef struct run {
 	int32_t *x, *y;
 	float *tokbytes;	/* bytes each id decodes to (bits per byte) */
 	FILE *metrics;
+	const char *metrics_path;
 	double flops_per_token, peak;
 	uint64_t tokens;
 	double elapsed;		/* training seconds before this process */
 } run;
 
-static uint64_t xxh_tensor(const kn_tensor *t)
+/* A line of metrics, written through: a write error (a full disk) stops the run. */
+static void metrics_line(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void metrics_line(run *r, const char *fmt, ...)
 {
-	size_t n = kn_bytes(t);
-	void *h = cm_xmalloc(n);
-	kn_download(t, h, n);
-	uint64_t x = XXH3_64bits(h, n);
-	free(h);
-	return x;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vfprintf(r->metrics, fmt, ap);
+	va_end(ap);
+	if (k < 0 || fflush(r->metrics) != 0 || ferror(r->metrics))
+		cm_die("cannot write '%s': %s", r->metrics_path, strerror(errno));
 }
 
+/* A checkpoint directory: the files lm-train writes there, and their temporary files (any
+ * name that starts with theirs). */
 static void remove_checkpoint_dir(const char *p)
 {
 	static const char *const names[] = { "model.safetensors", "config.json", "tokenizer.json",
-		"optimizer.safetensors", "trainer.json", "model.safetensors.tmp", "config.json.tmp",
-		"tokenizer.json.tmp", "trainer.json.tmp" };
+		"optimizer.safetensors", "trainer.json" };
 	char f[4400];
-	for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-		snprintf(f, sizeof f, "%s/%s", p, names[k]);
-		unlink(f);
-	}
+	DIR *d = opendir(p);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+			if (!strncmp(e->d_name, names[k], strlen(names[k]))) {
+				snprintf(f, sizeof f, "%s/%s", p, e->d_name);
+				unlink(f);
+				break;
+			}
+	if (d)
+		closedir(d);
 	rmdir(p);
 }
 
@@ -295,25 +309,51 @@ static void prune(const char *out, long long keep, int stale)
 	free(steps);
 }
 
+/* A failed checkpoint leaves nothing behind but the reason. */
+static void __attribute__((noreturn)) checkpoint_failed(const char *tmp, const char *err)
+{
+	remove_checkpoint_dir(tmp);
+	cm_die("checkpoint: %s", err);
+}
+
+/* Size and XXH3-64 of a file just written into the checkpoint, for trainer.json: read back
+ * from the file, what a later reader will get. */
+static void add_sum(json_t *files, const char *tmp, const char *name)
+{
+	char f[4400], err[1024], hx[32];
+	size_t n;
+	uint64_t h;
+	snprintf(f, sizeof f, "%s/%s", tmp, name);
+	if (lm_file_xxh3(f, &n, &h, err, sizeof err) < 0)
+		checkpoint_failed(tmp, err);
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)h);
+	json_object_set_new(files, name, json_pack("{s:I,s:s}", "bytes", (json_int_t)n, "xxh3", hx));
+}
+
 static void save_checkpoint(run *r, long long step)
 {
 	char dir[4096], tmp[4200], f[4300], err[1024];
 	const opts *o = &r->o;
 	snprintf(dir, sizeof dir, "%s/step-%07lld", o->out, step);
 	snprintf(tmp, sizeof tmp, "%s.tmp", dir);
-	mkdir(tmp, 0755);
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		cm_die("checkpoint: cannot create '%s': %s", tmp, strerror(errno));
+	json_t *files = json_object();
 	snprintf(f, sizeof f, "%s/model.safetensors", tmp);
 	if (lm_save_weights(r->m, f, err, sizeof err) < 0)
-		cm_die("checkpoint: %s", err);
+		checkpoint_failed(tmp, err);
+	add_sum(files, tmp, "model.safetensors");
 	char *cj = lm_config_json(&r->m->cfg);
 	snprintf(f, sizeof f, "%s/config.json", tmp);
 	if (lm_write_file(f, cj, strlen(cj), err, sizeof err) < 0)
-		cm_die("checkpoint: %s", err);
+		checkpoint_failed(tmp, err);
 	free(cj);
+	add_sum(files, tmp, "config.json");
 	if (r->tok) {
 		snprintf(f, sizeof f, "%s/tokenizer.json", tmp);
 		if (cm_tok_save_json(r->tok, f, err, sizeof err) < 0)
-			cm_die("checkpoint: %s", err);
+			checkpoint_failed(tmp, err);
+		add_sum(files, tmp, "tokenizer.json");
 	}
 	size_t nb = kn_bytes(r->m->m);
 	float *mh = cm_xmalloc(nb), *vh = cm_xmalloc(nb);
@@ -325,10 +365,11 @@ static void save_checkpoint(run *r, long long step)
 	cm_st_writer_add(w, "adamw.v", CM_ST_F32, 1, &n, vh);
 	snprintf(f, sizeof f, "%s/optimizer.safetensors", tmp);
 	if (cm_st_write(w, f, err, sizeof err) < 0)
-		cm_die("checkpoint: %s", err);
+		checkpoint_failed(tmp, err);
 	cm_st_writer_free(w);
 	free(mh);
 	free(vh);
+	add_sum(files, tmp, "optimizer.safetensors");
 	json_t *t = json_object();
 	json_object_set_new(t, "format", json_string("crawl2lm-trainer"));
 	json_object_set_new(t, "version", json_integer(1));
@@ -337,19 +378,23 @@ static void save_checkpoint(run *r, long long step)
 	json_object_set_new(t, "elapsed_s", json_real(r->elapsed));
 	json_object_set_new(t, "threads", json_integer(r->m->be->threads));
 	char hx[32];
-	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)xxh_tensor(r->m->params));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(r->m->params));
 	json_object_set_new(t, "params_xxh3", json_string(hx));
-	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)(xxh_tensor(r->m->m) ^
-								 xxh_tensor(r->m->v)));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)(lm_tensor_xxh3(r->m->m) ^
+								 lm_tensor_xxh3(r->m->v)));
 	json_object_set_new(t, "optimizer_xxh3", json_string(hx));
+	json_object_set_new(t, "files", files);
 	json_object_set_new(t, "options", opts_json(o, &r->m->cfg));
 	char *tj = json_dumps(t, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 	json_decref(t);
 	snprintf(f, sizeof f, "%s/trainer.json", tmp);
 	if (lm_write_file(f, tj, strlen(tj), err, sizeof err) < 0)
-		cm_die("checkpoint: %s", err);
+		checkpoint_failed(tmp, err);
 	free(tj);
-	lm_fsync_dir(tmp);
+	if (lm_fsync_dir(tmp) < 0) {
+		snprintf(err, sizeof err, "cannot sync '%.900s': %s", tmp, strerror(errno));
+		checkpoint_failed(tmp, err);
+	}
 	/* a checkpoint of the same step (a rerun after a crash) gives way */
 	if (rename(tmp, dir) < 0) {
 		char old[4300];
@@ -358,7 +403,8 @@ static void save_checkpoint(run *r, long long step)
 			cm_die("checkpoint: cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
 		remove_checkpoint_dir(old);
 	}
-	lm_fsync_dir(o->out);
+	if (lm_fsync_dir(o->out) < 0)
+		cm_die("checkpoint: cannot sync '%s': %s", o->out, strerror(errno));
 	char name[64];
 	int k = snprintf(name, sizeof name, "step-%07lld\n", step);
 	snprintf(f, sizeof f, "%s/latest", o->out);
@@ -367,6 +413,27 @@ static void save_checkpoint(run *r, long long step)
 	prune(o->out, o->keep, 0);
 	if (cm_verbosity > 0)
 		cm_info("checkpoint %s", dir);
+}
+
+/* The tokenizer a checkpoint holds against -t's: the same ids, or refuse (resume) or warn
+ * (init). */
+static void check_tokenizer(const run *r, const char *dir, int resume)
+{
+	char p[4200], err[1024];
+	snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+	if (!r->tok || access(p, F_OK) != 0)
+		return;
+	cm_tok *ct = lm_ckpt_tokenizer(p, err, sizeof err);
+	if (!ct)
+		cm_die("%s: %s", resume ? "--resume" : "--init", err);
+	int same = cm_tok_hash(ct) == cm_tok_hash(r->tok);
+	cm_tok_free(ct);
+	if (same)
+		return;
+	if (resume)
+		cm_die("--resume: the tokenizer '%s' is not the run's ('%s')", r->o.tokenizer, p);
+	cm_warn("--init: the tokenizer '%s' is not the checkpoint's ('%s'): the same ids mean "
+		"other text", r->o.tokenizer, p);
 }
 
 /* Resume: weights, optimizer state and the step from OUT/latest, with the options checked. */
@@ -380,10 +447,9 @@ static long long load_checkpoint(run *r)
 		cm_die("--resume: '%s' has no checkpoint ('latest' is missing)", o->out);
 	lm_ckpt_resolve(o->out, dir, sizeof dir);
 	snprintf(f, sizeof f, "%s/trainer.json", dir);
-	json_error_t je;
-	json_t *t = json_load_file(f, 0, &je);
+	json_t *t = lm_ckpt_trainer(dir, err, sizeof err);
 	if (!t)
-		cm_die("--resume: cannot read '%s': %s", f, je.text);
+		cm_die("--resume: %s", err);
 	json_t *st = json_object_get(t, "step"), *saved = json_object_get(t, "options");
 	if (!json_is_integer(st) || !json_is_object(saved))
 		cm_die("--resume: '%s' is not a trainer state", f);
@@ -402,10 +468,11 @@ static long long load_checkpoint(run *r)
 		}
 	}
 	json_decref(now);
+	check_tokenizer(r, dir, 1);
 	if (lm_load_weights(r->m, dir, err, sizeof err) < 0)
 		cm_die("--resume: %s", err);
 	snprintf(f, sizeof f, "%s/optimizer.safetensors", dir);
-	cm_st *os = cm_st_open(f, err, sizeof err);
+	cm_st *os = lm_ckpt_st_open(f, NULL, err, sizeof err);
 	if (!os)
 		cm_die("--resume: %s", err);
 	const cm_st_tensor *tm = cm_st_find(os, "adamw.m"), *tv = cm_st_find(os, "adamw.v");
@@ -416,16 +483,18 @@ static long long load_checkpoint(run *r)
 	kn_upload(r->m->m, tm->data, tm->bytes);
 	kn_upload(r->m->v, tv->data, tv->bytes);
 	cm_st_close(os);
+	/* the loaded state against the hashes of the state saved (older checkpoints have no
+	 * file checksums; these catch what went wrong between file and memory too) */
 	char hx[32];
-	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)xxh_tensor(r->m->params));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(r->m->params));
 	json_t *ph = json_object_get(t, "params_xxh3");
 	if (!json_is_string(ph) || strcmp(json_string_value(ph), hx))
 		cm_die("--resume: the weights in '%s' do not match their checksum (damaged)", dir);
-	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)(xxh_tensor(r->m->m) ^
-								 xxh_tensor(r->m->v)));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)(lm_tensor_xxh3(r->m->m) ^
+								 lm_tensor_xxh3(r->m->v)));
 	ph = json_object_get(t, "optimizer_xxh3");
 	if (!json_is_string(ph) || strcmp(json_string_value(ph), hx))
-		cm_die("--resume: the optimizer state in '%s' does not match its checksum", dir);
+		cm_die("--resume: '%s' does not match its checksum in trainer.json (damaged)", f);
 	json_t *th = json_object_get(t, "threads");
 	if (json_is_integer(th) && json_integer_value(th) != r->m->be->threads)
 		cm_warn("resuming with %d threads where the run had %lld: not bitwise reproducible",
@@ -439,12 +508,22 @@ static long long load_checkpoint(run *r)
 	return step;
 }
 
-/* Keep the metrics up to `step`, the checkpoint resumed from (the rest is redone). */
-static FILE *open_metrics(const char *path, long long step)
+/* The metrics file, keeping the lines up to `step`, the checkpoint resumed from (the rest is
+ * redone). A regular file is rewritten through path.tmp and a rename, so that a failure
+ * (a full disk) leaves the old lines; anything else (a pipe, a device) is written straight. */
+static FILE *open_metrics(run *r, const char *path, long long step)
 {
-	FILE *in = step > 0 ? fopen(path, "r") : NULL;
-	char *keep = NULL;
-	size_t nk = 0;
+	struct stat sb;
+	int regular = stat(path, &sb) != 0 || S_ISREG(sb.st_mode);
+	FILE *in = step > 0 && regular ? fopen(path, "r") : NULL;
+	char *tmp = cm_xmalloc(strlen(path) + 5);
+	sprintf(tmp, "%s.tmp", path);
+	const char *wp = in ? tmp : path;
+	FILE *f = fopen(wp, "w");
+	if (!f)
+		cm_die("cannot create '%s': %s", wp, strerror(errno));
+	r->metrics = f;
+	r->metrics_path = wp;
 	if (in) {
 		char *line = NULL;
 		size_t cap = 0;
@@ -452,22 +531,19 @@ static FILE *open_metrics(const char *path, long long step)
 		while ((k = getline(&line, &cap, in)) > 0) {
 			json_t *j = json_loads(line, 0, NULL);
 			json_t *s = json_object_get(j, "step");
-			if (json_is_integer(s) && json_integer_value(s) <= step) {
-				keep = cm_xrealloc(keep, nk + (size_t)k);
-				memcpy(keep + nk, line, (size_t)k);
-				nk += (size_t)k;
-			}
+			if (json_is_integer(s) && json_integer_value(s) <= step)
+				metrics_line(r, "%s", line);
 			json_decref(j);
 		}
+		if (ferror(in))
+			cm_die("cannot read '%s': %s", path, strerror(errno));
 		free(line);
 		fclose(in);
+		if (rename(tmp, path) < 0)
+			cm_die("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 	}
-	FILE *f = fopen(path, "w");
-	if (!f)
-		cm_die("cannot create '%s': %s", path, strerror(errno));
-	if (nk)
-		fwrite(keep, 1, nk, f);
-	free(keep);
+	r->metrics_path = path;
+	free(tmp);
 	return f;
 }
 
@@ -508,12 +584,11 @@ static void evaluate(run *r, long long step, int full)
 	double vl = ntok ? loss / (double)ntok : NAN;
 	double bpb = bytes > 0 ? loss / log(2.0) / bytes : NAN;
 	if (r->metrics) {
-		fprintf(r->metrics, "{\"step\":%lld,\"val_loss\":%.6f,\"val_tokens\":%llu", step, vl,
-			(unsigned long long)ntok);
+		char b[128] = "";
 		if (bytes > 0)
-			fprintf(r->metrics, ",\"val_bpb\":%.6f,\"val_bytes\":%.0f", bpb, bytes);
-		fprintf(r->metrics, "}\n");
-		fflush(r->metrics);
+			snprintf(b, sizeof b, ",\"val_bpb\":%.6f,\"val_bytes\":%.0f", bpb, bytes);
+		metrics_line(r, "{\"step\":%lld,\"val_loss\":%.6f,\"val_tokens\":%llu%s}\n", step,
+			     vl, (unsigned long long)ntok, b);
 	}
 	if (cm_verbosity >= 0) {
 		if (bytes > 0)
@@ -523,6 +598,66 @@ static void evaluate(run *r, long long step, int full)
 			cm_info("step %lld: val loss %.4f (%llu tokens)", step, vl,
 				(unsigned long long)ntok);
 	}
+}
+
+/* A step must not ask for more tokens than the data holds (windows overlap, and a batch
+ * would repeat them). */
+static void check_batch(const opts *o, const lm_data *d, const char *opt)
+{
+	double want = (double)o->batch * o->context * o->accum;
+	if (d->stream || want <= (double)d->total)
+		return;
+	cm_usage_error("--batch %lld x --context %lld%s is %.0f tokens a step, more than the %llu "
+		       "tokens of %s '%s'", o->batch, o->context, o->accum > 1 ? " x --accum" : "",
+		       want, (unsigned long long)d->total, opt, !strcmp(opt, "--data") ? o->data :
+		       o->anneal);
+}
+
+/* Memory the run will take, estimated before anything big is allocated (lm-train(1),
+ * MEMORY), against what this process may have: too much is refused with the figures. */
+static void check_memory(const run *r, const lm_config *c, const kn_backend *be, int bf16)
+{
+	const opts *o = &r->o;
+	kn_dtype adt = bf16 ? KN_BF16 : KN_F32;
+	int B = (int)o->batch, T = (int)o->context;
+	int host_tensors = !strcmp(be->base->name, "cpu");
+	double N = (double)B * T, P = (double)lm_config_nparams(c), Vp = c->vocab_padded;
+	double C = c->dim, H = c->hidden, q = (double)(c->heads + 2 * c->kv_heads) * c->head_dim;
+	double state = lm_state_bytes(c, 1, adt), acts = lm_acts_bytes(c, B, T, 1, adt);
+	/* host buffers: the batch, the evaluation's losses or a stream's tokens, bytes per
+	 * token, and a checkpoint's copies of AdamW's moments (8 bytes a parameter) */
+	double host = 8 * N + 4 * N + 4.0 * c->vocab + 8 * P;
+	/* bf16 on the CPU: each operation works on fp32 copies of its bf16 tensors, the largest
+	 * those of the logits' product, or of the attention's or the MLP's backward */
+	if (bf16 && host_tensors) {
+		double logits = N * Vp + 2 * N * C + Vp * C, attn = 4 * N * q;
+		double mlp = N * (4 * H + 2 * C) + 2 * H * C;
+		host += 4 * fmax(logits, fmax(attn, mlp));
+	}
+	double need = host + (host_tensors ? state + acts : 0);
+	char what[128];
+	double avail = lm_mem_available(what, sizeof what);
+	if (cm_verbosity > 0) {
+		if (host_tensors)
+			cm_info("memory: about %s needed (weights, gradients and AdamW state %s, "
+				"activations %s, buffers %s); %s available (%s)", LM_SIZE(need),
+				LM_SIZE(state), LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
+		else
+			cm_info("memory: about %s on the %s (weights, gradients and AdamW state %s, "
+				"activations %s; not checked beforehand) and %s on the host; %s "
+				"available there (%s)", LM_SIZE(state + acts), be->base->name,
+				LM_SIZE(state), LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
+	}
+	if (avail < 0 || need <= avail)
+		return;
+	if (host_tensors)
+		cm_die("the run needs about %s of memory (weights, gradients and AdamW state %s, "
+		       "activations for %d x %d tokens %s, buffers %s), more than the %s available "
+		       "(%s): lower --batch (raise --accum to keep the tokens a step) or --context, "
+		       "or take a smaller model", LM_SIZE(need), LM_SIZE(state), B, T, LM_SIZE(acts),
+		       LM_SIZE(host), LM_SIZE(avail), what);
+	cm_die("the run needs about %s of host memory (for checkpoints and batches), more than the "
+	       "%s available (%s)", LM_SIZE(need), LM_SIZE(avail), what);
 }
 
 static double cpu_peak(int threads)
@@ -652,7 +787,7 @@ int main(int argc, char **argv)
 	be->deterministic = o->deterministic;
 
 	if (o->tokenizer) {
-		R.tok = cm_tok_load(o->tokenizer, NULL, err, sizeof err);
+		R.tok = lm_ckpt_tokenizer(o->tokenizer, err, sizeof err);
 		if (!R.tok)
 			cm_die("%s", err);
 	}
@@ -684,6 +819,13 @@ int main(int argc, char **argv)
 		cm_usage_error("--context %lld is longer than the model's %d positions", o->context,
 			       cfg.ctx);
 	int B = (int)o->batch, T = (int)o->context;
+	if (!o->resume) {
+		char lp[4200];
+		snprintf(lp, sizeof lp, "%s/latest", o->out);
+		if (access(lp, F_OK) == 0)
+			cm_die("'%s' already holds a run: use --resume to continue it, or another "
+			       "--out", o->out);
+	}
 
 	/* data */
 	if (!strcmp(o->data, "-"))
@@ -699,6 +841,11 @@ int main(int argc, char **argv)
 			cm_die("--val: %s", err);
 		R.have_val = 1;
 	}
+	check_batch(o, &R.train, "--data");
+	if (o->anneal)
+		check_batch(o, &R.anneal, "--anneal-data");
+	int bf16 = o->precision ? !strcmp(o->precision, "bf16") : strcmp(be->base->name, "cpu") != 0;
+	check_memory(&R, &cfg, be, bf16);
 	if (R.tok) {
 		R.tokbytes = cm_xcalloc((size_t)vocab, sizeof(float));
 		for (int i = 0; i < vocab; i++) {
@@ -714,13 +861,13 @@ int main(int argc, char **argv)
 	if (o->init) {
 		char d[4096];
 		lm_ckpt_resolve(o->init, d, sizeof d);
+		check_tokenizer(&R, d, 0);
 		if (lm_load_weights(R.m, d, err, sizeof err) < 0)
 			cm_die("--init: %s", err);
 	} else {
 		lm_model_init(R.m, (uint64_t)o->seed);
 	}
 	lm_model *m = R.m;
-	int bf16 = o->precision ? !strcmp(o->precision, "bf16") : strcmp(be->base->name, "cpu") != 0;
 	lm_model_set_precision(m, bf16 ? KN_BF16 : KN_F32);
 	int64_t nd = m->ndecay, nn = m->nparams - m->ndecay;
 	R.pd = kn_view(m->params, 0, 1, &nd);
@@ -739,16 +886,9 @@ int main(int argc, char **argv)
 		step = load_checkpoint(&R);
 		prune(o->out, o->keep, 1);	/* what an interrupted checkpoint left */
 	}
-	else {
-		char lp[4200];
-		snprintf(lp, sizeof lp, "%s/latest", o->out);
-		if (access(lp, F_OK) == 0)
-			cm_die("'%s' already holds a run: use --resume to continue it, or another "
-			       "--out", o->out);
-	}
 	char mp[4200];
 	snprintf(mp, sizeof mp, "%s/metrics.jsonl", o->out);
-	R.metrics = open_metrics(o->metrics ? o->metrics : mp, step);
+	open_metrics(&R, o->metrics ? o->metrics : mp, step);
 
 	/* FLOPs a token: 6 per weight of the matrix products (forward and backward) plus causal
 	 * attention's 6 L T C (PaLM's estimate, halved for the causal mask) */
@@ -827,11 +967,10 @@ int main(int argc, char **argv)
 		R.tokens += (uint64_t)B * T * o->accum;
 		double tps = (double)B * T * o->accum / dt, mfu = tps * R.flops_per_token / R.peak;
 		last_loss = loss;
-		fprintf(R.metrics, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6f,"
-			"\"tokens_per_s\":%.1f,\"mfu\":%.4f,\"step_s\":%.4f,\"tokens\":%llu%s}\n",
-			step, loss, lr, gn, tps, mfu, dt, (unsigned long long)R.tokens,
-			src == &R.anneal ? ",\"anneal\":true" : "");
-		fflush(R.metrics);
+		metrics_line(&R, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6f,"
+			     "\"tokens_per_s\":%.1f,\"mfu\":%.4f,\"step_s\":%.4f,\"tokens\":%llu%s}\n",
+			     step, loss, lr, gn, tps, mfu, dt, (unsigned long long)R.tokens,
+			     src == &R.anneal ? ",\"anneal\":true" : "");
 		if (show) {
 			double done = cm_now() - t_start, eta = done / (double)(step - start) *
 				(double)(o->steps - step);
@@ -854,9 +993,10 @@ int main(int argc, char **argv)
 	if (stop_signal) {
 		if (last_saved != step)
 			save_checkpoint(&R, step);
+		if (fclose(R.metrics) != 0)
+			cm_die("cannot write '%s': %s", R.metrics_path, strerror(errno));
 		cm_info("%s: checkpoint written at step %lld; continue with --resume",
 			strsignal(stop_signal), step);
-		fclose(R.metrics);
 		exit(EXIT_INTERRUPTED);
 	}
 	if (ended && last_saved != step && step > 0)
@@ -867,7 +1007,7 @@ int main(int argc, char **argv)
 		cm_info("done: %lld steps, %llu tokens, last loss %.4f, %.1f s", step,
 			(unsigned long long)R.tokens, last_loss, cm_now() - t_start);
 	if (fclose(R.metrics) != 0)
-		cm_die("cannot write the metrics: %s", strerror(errno));
+		cm_die("cannot write '%s': %s", R.metrics_path, strerror(errno));
 	kn_tensor *views[] = { R.pd, R.gd, R.md, R.vd, R.pn, R.gn, R.mn, R.vn };
 	for (size_t i = 0; i < sizeof views / sizeof *views; i++)
 		kn_free(views[i]);

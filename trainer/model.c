@@ -585,6 +585,27 @@ static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 	return a;
 }
 
+/* Bytes acts_new allocates, term by term the same (tests/unit/8050-memory.c checks the sum
+ * against what the backend counts). In double: options and configs may ask for more than
+ * int64_t holds. */
+double lm_acts_bytes(const lm_config *c, int B, int T, int training, kn_dtype adt)
+{
+	double N = (double)B * T, C = c->dim, L = c->layers, H = c->hidden;
+	double A = (double)c->heads * c->head_dim, q = qkv_width(c);
+	double fw = c->style == LM_GPT2 ? H : 2 * H, ln = c->style == LM_GPT2;
+	double D = (double)kn_dtype_size(adt), F = 4;
+	/* one layer's: resid ln1 qkv att resmid attproj ln2 fch fca mlp; norm statistics; lse */
+	double layer = N * D * (C + C + q + A + C + C + C + fw + H + C) + N * F * 2 * (1 + ln) +
+		       N * c->heads * F;
+	double b = 4 * N * 4;			/* tok, tgt, pos, doc */
+	b += training ? L * layer : layer + (L - 1) * N * D * C;
+	b += N * D * 2 * C + N * F * (1 + ln);	/* resf, lnf, its statistics */
+	b += N * D * c->vocab_padded + N * F;	/* logits, losses */
+	if (training)
+		b += N * D * (C + C + q + A + fw + H);	/* dres dln dqkv datt dfch dfca */
+	return b;
+}
+
 static void acts_free(lm_model *m, lm_acts *a)
 {
 	if (!a)
@@ -647,6 +668,18 @@ lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
 	}
 	build_hf(m);
 	return m;
+}
+
+double lm_state_bytes(const lm_config *c, int training, kn_dtype adt)
+{
+	double P = (double)lm_config_nparams(c);
+	/* params and grads; AdamW's m and v; the bf16 copy */
+	return 8 * P + (training ? 8 * P : 0) + (adt == KN_BF16 ? 2 * P : 0);
+}
+
+double lm_kv_bytes(const lm_config *c, int B, int Tmax, kn_dtype adt)
+{
+	return 2.0 * c->layers * B * Tmax * c->kv_heads * c->head_dim * (double)kn_dtype_size(adt);
 }
 
 void lm_model_free(lm_model *m)

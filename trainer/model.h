@@ -99,6 +99,13 @@ void lm_model_free(lm_model *m);
 /* Initialise weights from a seed (normal 0.02, residual projections 0.02 / sqrt(2 layers)). */
 void lm_model_init(lm_model *m, uint64_t seed);
 
+/* Tensor memory in bytes, as the backend counts it (kn_backend.peak), before allocating
+ * any: the state (weights and gradients, AdamW's moments when training, the bf16 copy), the
+ * activations of a B x T forward (and backward when training), the KV caches. */
+double lm_state_bytes(const lm_config *cfg, int training, kn_dtype adt);
+double lm_acts_bytes(const lm_config *cfg, int B, int T, int training, kn_dtype adt);
+double lm_kv_bytes(const lm_config *cfg, int B, int Tmax, kn_dtype adt);
+
 /* Forward over tokens [B x T] (host ids); logits end in lm_logits(m) [B x T, vocab_padded].
  * pos, doc: optional host arrays [B x T] (positions; first row index of each token's
  * document). */

@@ -1,0 +1,166 @@
+/* mem.c - the memory this process may still take: physical memory, a cgroup's limit, the
+ * process's limits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mem.h"
+
+lm_size lm_size_of(double bytes)
+{
+	lm_size z;
+	double g = bytes / (1024.0 * 1024.0 * 1024.0);
+	if (g >= 0.1 || bytes < 0)
+		snprintf(z.s, sizeof z.s, "%.2f GiB", g);
+	else
+		snprintf(z.s, sizeof z.s, "%.1f MiB", bytes / (1024.0 * 1024.0));
+	return z;
+}
+
+/* The number after "key" in a file of "key value" lines (/proc/meminfo, memory.stat), times
+ * unit; negative when absent. */
+static double field(const char *path, const char *key, double unit)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	size_t kl = strlen(key);
+	double v = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, key, kl) && (line[kl] == ' ' || line[kl] == ':' || line[kl] == '\t')) {
+			v = strtod(line + kl + 1, NULL) * unit;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* The number a file holds (memory.max, memory.current); negative for "max" or none. */
+static double number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[64];
+	double v = -1;
+	if (f && fgets(line, sizeof line, f) && line[0] >= '0' && line[0] <= '9')
+		v = strtod(line, NULL);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* v bytes may be had by why's account (negative: no limit there) */
+static void take(double *best, char *what, size_t whatlen, double v, const char *why)
+{
+	if (v < 0)
+		return;
+	if (*best < 0 || v < *best) {
+		*best = v;
+		snprintf(what, whatlen, "%s", why);
+	}
+}
+
+/* limit - usage + reclaimable page cache, or -1 when there is no limit */
+static double cgroup_room(double limit, double usage, double inactive)
+{
+	if (limit < 0 || limit >= 0x1p60 || usage < 0)
+		return -1;
+	double r = limit - usage + (inactive > 0 ? inactive : 0);
+	return r > 0 ? r : 0;
+}
+
+double lm_mem_cgroup(const char *self, const char *root, char *what, size_t whatlen)
+{
+	FILE *f = fopen(self, "r");
+	char line[4096], p[4500], dir[4400];
+	double best = -1;
+	size_t rl = strlen(root);
+	while (f && fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c1 = *c2 = 0;
+		char *ctl = c1 + 1;
+		const char *path = c2 + 1;
+		if (!strcmp(line, "0") && !*ctl) {	/* v2: each level up to the root */
+			snprintf(dir, sizeof dir, "%s%s", root, strcmp(path, "/") ? path : "");
+			for (;;) {
+				snprintf(p, sizeof p, "%s/memory.max", dir);
+				double lim = number(p);
+				snprintf(p, sizeof p, "%s/memory.current", dir);
+				double use = number(p);
+				snprintf(p, sizeof p, "%s/memory.stat", dir);
+				take(&best, what, whatlen, cgroup_room(lim, use, field(p, "inactive_file", 1)),
+				     "the memory cgroup's limit (memory.max)");
+				char *sl = strrchr(dir, '/');
+				if (!sl || (size_t)(sl - dir) < rl)
+					break;
+				*sl = 0;
+			}
+			continue;
+		}
+		int mem = 0;	/* v1: "memory" among the controllers */
+		char *save = NULL;
+		for (char *c = strtok_r(ctl, ",", &save); c; c = strtok_r(NULL, ",", &save))
+			mem |= !strcmp(c, "memory");
+		if (!mem)
+			continue;
+		snprintf(dir, sizeof dir, "%s/memory%s", root, path);
+		snprintf(p, sizeof p, "%s/memory.limit_in_bytes", dir);
+		if (access(p, R_OK) != 0)	/* a namespace shows its own cgroup as the root */
+			snprintf(dir, sizeof dir, "%s/memory", root);
+		snprintf(p, sizeof p, "%s/memory.limit_in_bytes", dir);
+		double lim = number(p);
+		snprintf(p, sizeof p, "%s/memory.stat", dir);
+		double hier = field(p, "hierarchical_memory_limit", 1);
+		if (hier >= 0 && (lim < 0 || hier < lim))
+			lim = hier;
+		double inactive = field(p, "total_inactive_file", 1);
+		snprintf(p, sizeof p, "%s/memory.usage_in_bytes", dir);
+		take(&best, what, whatlen, cgroup_room(lim, number(p), inactive),
+		     "the memory cgroup's limit (memory.limit_in_bytes)");
+	}
+	if (f)
+		fclose(f);
+	return best;
+}
+
+static void rlimit(double *best, char *what, size_t whatlen, int res, const char *inuse,
+		   const char *why)
+{
+	struct rlimit rl;
+	if (getrlimit(res, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	double used = field("/proc/self/status", inuse, 1024);
+	double r = (double)rl.rlim_cur - (used > 0 ? used : 0);
+	take(best, what, whatlen, r > 0 ? r : 0, why);
+}
+
+double lm_mem_available(char *what, size_t whatlen)
+{
+	double best = -1;
+	snprintf(what, whatlen, "nothing known");
+	const char *env = getenv("CRAWL2LM_MEMORY");
+	if (env && *env) {
+		take(&best, what, whatlen, (double)cm_parse_size("CRAWL2LM_MEMORY", env),
+		     "CRAWL2LM_MEMORY");
+	} else {
+		double v = field("/proc/meminfo", "MemAvailable", 1024);
+		if (v >= 0) {
+			take(&best, what, whatlen, v, "MemAvailable in /proc/meminfo");
+		} else {
+			long pages = sysconf(_SC_AVPHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
+			if (pages > 0 && ps > 0)
+				take(&best, what, whatlen, (double)pages * ps, "free physical memory");
+		}
+		char cw[128];
+		double cg = lm_mem_cgroup("/proc/self/cgroup", "/sys/fs/cgroup", cw, sizeof cw);
+		take(&best, what, whatlen, cg, cw);
+	}
+	rlimit(&best, what, whatlen, RLIMIT_AS, "VmSize", "the address-space limit (ulimit -v)");
+	rlimit(&best, what, whatlen, RLIMIT_DATA, "VmData", "the data-segment limit (ulimit -d)");
+	return best;
+}
