@@ -109,7 +109,7 @@ if command -v flock >/dev/null; then
 	i=0
 	while [ ! -s held ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	shard-pack -q -t "$r50k" -o c docs.jsonl 2>err
-	is "$(cat err)" "shard-pack: error: cannot write shards into 'c': a shard-pack --verify or --cat is reading it" \
+	is "$(cat err)" "shard-pack: error: cannot write shards into 'c': it is being read (by lm-train, or shard-pack --verify or --cat)" \
 		"a run does not write a folder being read"
 	echo >hold.fifo
 	wait $rpid

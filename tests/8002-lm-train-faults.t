@@ -168,4 +168,38 @@ else
 	for i in 1 2 3 4 5; do ok 0 "# SKIP a full tmpfs needs root and mount"; done
 fi
 
+# shard folders: a stray or stale shard the manifest does not list, a run that never finished,
+# a folder being written are refused; a run holds the folder so a shard-pack rerun waits
+cp -r s s2 && cp s2/shard_train_000000.bin s2/shard_train_000009.bin
+lm-train $common --data 's2/shard_train_*.bin' --steps 1 -q -o r-stray 2>err
+is "$?" 1 "a shard the manifest does not list is refused"
+like "$(cat err)" "'s2/shard_train_000009.bin' is not listed in 's2/manifest.json': a stray or stale shard" "  naming it"
+cp s/shard_train_000000.bin s2/shard_train_000009.bin && rm s2/manifest.json
+lm-train $common --data 's2/shard_train_*.bin' --steps 1 -q -o r-unfinished 2>err
+is "$?" 1 "a folder shard-pack locked but never gave a manifest is refused"
+like "$(cat err)" "'s2' has no manifest.json: the shard-pack run that wrote it did not finish" "  saying so"
+mkdir s3 && cp s/shard_train_000000.bin s3/
+lm-train $common --data 's3/*.bin' --steps 1 -q -o r-plain 2>err
+is "$?:$(cat err)" "0:" "shards from elsewhere (no shard-pack lock, no manifest) train as before"
+if command -v flock >/dev/null; then
+	( exec 9>>s/.shard-pack.lock; flock -x 9; exec sleep 30 ) &
+	fl=$!
+	n=0	# until the writer's lock is taken
+	while flock -n -s s/.shard-pack.lock true 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+	lm-train $common --steps 1 -q -o r-locked 2>err
+	is "$?" 1 "a folder being written is refused"
+	like "$(cat err)" "cannot read the shards in 's': .*writing them" "  saying so"
+	kill $fl 2>/dev/null; wait $fl 2>/dev/null
+fi
+lm-train $common --steps 100000 --metrics m.tsv -q -o r-long 2>/dev/null &
+lt=$!
+n=0
+while [ ! -s m.tsv ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+shard-pack -q -t bytes.json -o s --val-fraction 0 train.jsonl 2>err
+is "$?" 1 "shard-pack cannot rewrite a folder while lm-train reads it"
+like "$(cat err)" "cannot write shards into 's': it is being read" "  saying so"
+kill $lt 2>/dev/null; wait $lt 2>/dev/null
+shard-pack --verify s >/dev/null
+ok $? "  and the set is whole afterwards"
+
 done_testing

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <jansson.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,8 +23,76 @@ static uint32_t tok_at(const lm_shard *s, uint64_t i)
 	return s->width == 2 ? (uint32_t)(p[0] | p[1] << 8) : cm_get32(p);
 }
 
+/* A folder shards come from: its lock (or none), and what its manifest lists. */
+struct lm_folder {
+	char *dir;
+	int lock;		/* descriptor holding the shared lock, or CM_SHARD_LOCK_NONE */
+	json_t *listed;		/* file name -> tokens, from manifest.json; NULL without one */
+};
+
+static struct lm_folder *folder_of(lm_data *d, const char *path, char *err, size_t errlen)
+{
+	char *copy = cm_xstrdup(path), *dir = dirname(copy), mpath[4096];
+	struct lm_folder *f;
+	cm_shard_holder who;
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < d->ndirs; i++)
+		if (!strcmp(d->dirs[i].dir, dir)) {
+			free(copy);
+			return &d->dirs[i];
+		}
+	d->dirs = cm_xrealloc(d->dirs, (d->ndirs + 1) * sizeof *d->dirs);
+	f = &d->dirs[d->ndirs++];
+	f->dir = cm_xstrdup(dir);
+	f->listed = NULL;
+	free(copy);
+	f->lock = cm_shard_lock(f->dir, 0, &who);
+	if (f->lock == -1) {
+		if (errno == EWOULDBLOCK && who.pid)
+			snprintf(err, errlen, "cannot read the shards in '%s': shard-pack (pid %ld) is writing them",
+				 f->dir, who.pid);
+		else if (errno == EWOULDBLOCK)
+			snprintf(err, errlen, "cannot read the shards in '%s': a shard-pack run is writing them", f->dir);
+		else
+			snprintf(err, errlen, "cannot lock '%s/%s' for reading: %s", f->dir, CM_SHARD_LOCK_FILE,
+				 strerror(errno));
+		f->lock = CM_SHARD_LOCK_NONE;
+		return NULL;
+	}
+	snprintf(mpath, sizeof mpath, "%s/manifest.json", f->dir);
+	if (stat(mpath, &sb) == 0) {
+		json_error_t je;
+		json_t *m = json_load_file(mpath, JSON_REJECT_DUPLICATES, &je), *s;
+
+		if (!m) {
+			snprintf(err, errlen, "'%s': line %d: %s", mpath, je.line, je.text);
+			return NULL;
+		}
+		f->listed = json_object();
+		json_array_foreach(json_object_get(m, "shards"), i, s) {
+			const char *file = json_string_value(json_object_get(s, "file"));
+			json_t *t = json_object_get(s, "tokens");
+
+			if (file && json_is_integer(t))
+				json_object_set(f->listed, file, t);
+		}
+		json_decref(m);
+	} else if (f->lock >= 0) {
+		/* shard-pack locked this folder once, and never wrote its manifest */
+		snprintf(err, errlen, "'%s' has no manifest.json: the shard-pack run that wrote it did not "
+			 "finish (run it again)", f->dir);
+		return NULL;
+	}
+	return f;
+}
+
 static int add_shard(lm_data *d, const char *path, char *err, size_t errlen)
 {
+	struct lm_folder *dir = folder_of(d, path, err, errlen);
+	if (!dir)
+		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
@@ -46,6 +116,23 @@ static int add_shard(lm_data *d, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "'%s': %s", path, e2);
 		munmap(map, (size_t)sb.st_size);
 		return -1;
+	}
+	if (dir->listed) {
+		/* a folder with a manifest: only the shards it lists, as it lists them */
+		char *copy = cm_xstrdup(path);
+		json_t *t = json_object_get(dir->listed, basename(copy));
+		free(copy);
+		if (!t)
+			snprintf(err, errlen, "'%s' is not listed in '%s/manifest.json': a stray or stale shard "
+				 "(shard-pack --verify names such files)", path, dir->dir);
+		else if ((uint64_t)json_integer_value(t) != h.ntok)
+			snprintf(err, errlen, "'%s' holds %llu tokens where '%s/manifest.json' lists %lld: not "
+				 "the shard it lists", path, (unsigned long long)h.ntok, dir->dir,
+				 (long long)json_integer_value(t));
+		if (!t || (uint64_t)json_integer_value(t) != h.ntok) {
+			munmap(map, (size_t)sb.st_size);
+			return -1;
+		}
 	}
 	madvise(map, (size_t)sb.st_size, MADV_RANDOM);
 	d->s = cm_xrealloc(d->s, (d->n + 1) * sizeof *d->s);
@@ -115,6 +202,13 @@ void lm_data_close(lm_data *d)
 		munmap(d->s[i].map, d->s[i].map_size);
 		free(d->s[i].path);
 	}
+	for (size_t i = 0; i < d->ndirs; i++) {
+		if (d->dirs[i].lock >= 0)
+			close(d->dirs[i].lock);
+		json_decref(d->dirs[i].listed);
+		free(d->dirs[i].dir);
+	}
+	free(d->dirs);
 	free(d->s);
 	free(d->cum);
 	free(d->sbuf);

@@ -39,9 +39,16 @@ typedef struct lm_data {
 	uint64_t left_in_shard;	/* tokens of the current stream shard still unread */
 	int swidth;
 	uint64_t stream_tokens;
+	/* the shard folders, each read-locked while the run uses it (shard-pack waits) */
+	struct lm_folder *dirs;
+	size_t ndirs;
 } lm_data;
 
-/* Open the shards matching any of the globs (comma-separated). 0, or -1 with a message. */
+/* Open the shards matching any of the globs (comma-separated). 0, or -1 with a message. A
+ * folder shard-pack wrote is locked for reading (a run writing it makes this fail, and a
+ * rerun waits for the training to end), must hold its manifest.json (else that run did not
+ * finish), and every shard taken from it must be listed there with its token count (a stray
+ * or stale shard is refused, not trained on). */
 int lm_data_open(lm_data *d, const char *globs, int T, uint32_t vocab, uint64_t seed, char *err,
 		 size_t errlen);
 /* Read shards from a stream (the file "-" is standard input). */

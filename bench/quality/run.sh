@@ -51,7 +51,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 # --- venv: datatrove, and spaCy, which its English word splitting uses (spacy.blank("en"): the
 # tokenizer rules ship inside the spacy package, no model is downloaded) ---------------------------
-PKGS=(datatrove==0.10.1 spacy==3.8.18)
+PKGS=(datatrove==0.10.1 spacy==3.8.18 regex)  # datatrove imports regex without requiring it
 IMPORTS='import datatrove.pipeline.filters, spacy; spacy.blank("en")'
 if ! { [ -x "$VPY" ] && "$VPY" -c "$IMPORTS" 2>/dev/null; }; then
     log "setting up $VENV (from PyPI: ${PKGS[*]})"

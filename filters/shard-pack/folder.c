@@ -80,7 +80,7 @@ void sp_folder_lock(const char *dir)
 	if (errno != EWOULDBLOCK)
 		cm_die("cannot lock the folder '%s' (%s/%s): %s", dir, dir, CM_SHARD_LOCK_FILE, strerror(errno));
 	if (!who.writing)
-		cm_die("cannot write shards into '%s': a shard-pack --verify or --cat is reading it", dir);
+		cm_die("cannot write shards into '%s': it is being read (by lm-train, or shard-pack --verify or --cat)", dir);
 	if (who.pid)
 		cm_die("cannot write shards into '%s': another shard-pack (pid %ld) is writing there", dir, who.pid);
 	cm_die("cannot write shards into '%s': another shard-pack is writing there", dir);
