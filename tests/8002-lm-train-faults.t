@@ -202,4 +202,10 @@ kill $lt 2>/dev/null; wait $lt 2>/dev/null
 shard-pack --verify s >/dev/null
 ok $? "  and the set is whole afterwards"
 
+# a model config repeating a key (Python's json reads the last one): refused
+printf '{"model_type": "gpt2", "n_embd": 32, "n_layer": 1, "n_head": 2, "n_positions": 32, "n_layer": 2}' >dup.json
+lm-train $common --model dup.json --steps 1 -q -o r-dup 2>err
+is "$?" 1 "a config with a repeated key is refused"
+like "$(cat err)" "model config: line 1: duplicate object key near '\"n_layer\"'" "  naming the key"
+
 done_testing

@@ -107,9 +107,12 @@ static int jfloat(json_t *o, const char *k, float *dst)
 static int parse_config(lm_config *c, const char *js, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *o = json_loads(js, 0, &je);
+	json_t *o = json_loads(js, JSON_REJECT_DUPLICATES, &je);
 	if (!o || !json_is_object(o)) {
-		snprintf(err, errlen, "model config: not a JSON object: %s", o ? "" : je.text);
+		if (o)
+			snprintf(err, errlen, "model config: not a JSON object");
+		else
+			snprintf(err, errlen, "model config: line %d: %s", je.line, je.text);
 		json_decref(o);
 		return -1;
 	}
