@@ -103,6 +103,7 @@ void cm_die(const char *fmt, ...)
 {
 	va_list ap;
 
+	stdout_closed = 1;	/* one message: not a second one about stdout at exit */
 	va_start(ap, fmt);
 	vmsg("error", fmt, ap);
 	va_end(ap);

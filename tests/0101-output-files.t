@@ -104,7 +104,7 @@ done
 printf '{"id":"k","text":"mail jane.roe@example.org"}\n' >p.jsonl
 for p in pii-scrub dedup-minhash domain-tag; do
 	$p p.jsonl >/dev/full 2>err
-	is "$?" 1 "$p >/dev/full: exit 1"
+	is "$?:$(grep -c error err)" "1:1" "$p >/dev/full: exit 1, one message"
 	$p -o /dev/full p.jsonl 2>err
 	is "$?" 1 "$p -o /dev/full: exit 1"
 	like "$(cat err)" "cannot write to '/dev/full'" "$p -o: says why"
