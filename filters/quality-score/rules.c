@@ -126,6 +126,35 @@ static void hc_reset(hcount *h, size_t expect)
 	h->mask = cap - 1;
 }
 
+/* The slot holding key (already or'ed with 1), or the empty slot where it goes; *at: its
+ * index. */
+static inline __attribute__((always_inline)) hslot *hc_probe(hcount *h, uint64_t key, size_t *at)
+{
+	size_t i;
+
+	for (i = key & h->mask;; i = (i + 1) & h->mask)
+		if (!h->slot[i].key || h->slot[i].key == key)
+			break;
+	*at = i;
+	return &h->slot[i];
+}
+
+/* Put key in the empty slot e (index i) with count 1; 0, or -1 when the table must grow
+ * first (nothing put). */
+static inline __attribute__((always_inline)) int hc_put(hcount *h, hslot *e, size_t i, uint64_t key,
+							 uint32_t pos)
+{
+	if (2 * (h->n + 1) > h->mask + 1) {	/* more keys than expected */
+		hc_grow(h, 2 * (h->mask + 1));
+		return -1;
+	}
+	e->key = key;
+	e->count = 1;
+	e->first = pos;
+	h->used[h->n++] = (uint32_t)i;
+	return 0;
+}
+
 /* Count one more of key; returns its slot (count 1 the first time). */
 static inline __attribute__((always_inline)) hslot *hc_add(hcount *h, uint64_t key, uint32_t pos)
 {
@@ -133,23 +162,13 @@ static inline __attribute__((always_inline)) hslot *hc_add(hcount *h, uint64_t k
 	hslot *e;
 
 	key |= 1;
-	for (i = key & h->mask;; i = (i + 1) & h->mask) {
-		e = &h->slot[i];
-		if (!e->key)
-			break;
-		if (e->key == key) {
-			e->count++;
-			return e;
-		}
+	e = hc_probe(h, key, &i);
+	if (e->key) {
+		e->count++;
+		return e;
 	}
-	if (2 * (h->n + 1) > h->mask + 1) {	/* more keys than expected */
-		hc_grow(h, 2 * (h->mask + 1));
+	if (hc_put(h, e, i, key, pos) < 0)
 		return hc_add(h, key, pos);
-	}
-	e->key = key;
-	e->count = 1;
-	e->first = pos;
-	h->used[h->n++] = (uint32_t)i;
 	return e;
 }
 
@@ -161,27 +180,17 @@ static int hc_seen(hcount *h, uint64_t key, size_t max, int *full)
 	hslot *e;
 
 	key |= 1;
-	for (i = key & h->mask;; i = (i + 1) & h->mask) {
-		e = &h->slot[i];
-		if (!e->key)
-			break;
-		if (e->key == key) {
-			e->count++;
-			return 1;
-		}
+	e = hc_probe(h, key, &i);
+	if (e->key) {
+		e->count++;
+		return 1;
 	}
 	if (h->n >= max) {
 		*full = 1;
 		return 0;
 	}
-	if (2 * (h->n + 1) > h->mask + 1) {
-		hc_grow(h, 2 * (h->mask + 1));
+	if (hc_put(h, e, i, key, 0) < 0)
 		return hc_seen(h, key, max, full);
-	}
-	e->key = key;
-	e->count = 1;
-	e->first = 0;
-	h->used[h->n++] = (uint32_t)i;
 	return 0;
 }
 
