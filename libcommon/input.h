@@ -37,6 +37,12 @@ void cm_input_skip(cm_input *in, size_t n);
  * skipped up to its newline and *len says how long it was). */
 int cm_input_line(cm_input *in, char **line, size_t *len, size_t max);
 
+/* Open a regular file for reading, its status in *sb: -1 with a message in err when it cannot
+ * be opened or is not a regular file (a FIFO is refused without blocking on it, a folder
+ * without reading it as empty). */
+struct stat;
+int cm_open_regular(const char *path, struct stat *sb, char *err, size_t errlen);
+
 /* Read a whole file (any codec) into out (replacing its contents). Returns 0, or -1 after
  * printing an error: it cannot be opened, is larger than max bytes decoded, or ends early. */
 int cm_input_read_all(const char *path, struct cm_buf *out, size_t max);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "le.h"
+#include "input.h"
 #include "safetensors.h"
 
 /* Headers above this are refused: real ones are a few hundred KB even for big models. */
@@ -110,17 +111,10 @@ static int parse_entry(cm_st *st, const char *name, json_t *v, const unsigned ch
 
 cm_st *cm_st_open(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
 	struct stat sb;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "'%s' is not a regular file", path);
-		close(fd);
+	int fd = cm_open_regular(path, &sb, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
 	cm_st *st = cm_xcalloc(1, sizeof *st);
 	st->path = cm_xstrdup(path);
 	st->size = (size_t)sb.st_size;

@@ -208,4 +208,10 @@ lm-train $common --model dup.json --steps 1 -q -o r-dup 2>err
 is "$?" 1 "a config with a repeated key is refused"
 like "$(cat err)" "model config: line 1: duplicate object key near '\"n_layer\"'" "  naming the key"
 
+# a FIFO in a checkpoint's place is refused, not waited on
+cp -r run F && rm F/step-0000004/model.safetensors && mkfifo F/step-0000004/model.safetensors
+timeout 60 lm-sample -n 5 F "ROMEO:" >/dev/null 2>err
+is "$?" 1 "a FIFO as the weights: refused at once"
+like "$(cat err)" "'F/step-0000004/model.safetensors' is not a regular file" "  saying so"
+
 done_testing

@@ -115,15 +115,10 @@ int lm_ckpt_verify(const char *path, const void *data, size_t n, char *err, size
 
 int lm_file_xxh3(const char *path, size_t *n, uint64_t *h, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, fd < 0 ? strerror(errno) :
-			 "not a regular file");
-		if (fd >= 0)
-			close(fd);
+	int fd = cm_open_regular(path, &sb, err, errlen);
+	if (fd < 0)
 		return -1;
-	}
 	size_t len = (size_t)sb.st_size;
 	void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	close(fd);
@@ -141,17 +136,10 @@ int lm_file_xxh3(const char *path, size_t *n, uint64_t *h, char *err, size_t err
 char *lm_ckpt_read(const char *path, size_t max, size_t *n, int *verified, char *err,
 		   size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
 	struct stat sb;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "'%s' is not a regular file", path);
-		close(fd);
+	int fd = cm_open_regular(path, &sb, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
 	if ((uint64_t)sb.st_size > max) {
 		snprintf(err, errlen, "'%s' is %lld bytes, more than the %zu a checkpoint's file may "
 			 "have here", path, (long long)sb.st_size, max);

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "data.h"
+#include "input.h"
 #include "le.h"
 #include "shard.h"
 
@@ -93,13 +94,11 @@ static int add_shard(lm_data *d, const char *path, char *err, size_t errlen)
 	struct lm_folder *dir = folder_of(d, path, err, errlen);
 	if (!dir)
 		return -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
 	struct stat sb;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size < CM_SHARD_HEADER) {
+	int fd = cm_open_regular(path, &sb, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (sb.st_size < CM_SHARD_HEADER) {
 		snprintf(err, errlen, "'%s' is not a shard (too short for its header)", path);
 		close(fd);
 		return -1;

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "cli.h"
 #include "folder.h"
+#include "input.h"
 #include "output.h"
 #include "shard.h"
 
@@ -21,19 +22,15 @@
  * a folder reads as cut short). */
 static FILE *open_shard(const char *path, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char err[4200];
+	int fd = cm_open_regular(path, st, err, sizeof(err));
 	FILE *f;
 
 	if (fd < 0) {
-		cm_error("cannot open '%s': %s", path, strerror(errno));
+		cm_error("%s", err);
 		return NULL;
 	}
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		cm_error("'%s' is not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if (fcntl(fd, F_SETFL, O_RDONLY) < 0 || !(f = fdopen(fd, "rb"))) {
+	if (!(f = fdopen(fd, "rb"))) {
 		cm_error("cannot open '%s': %s", path, strerror(errno));
 		close(fd);
 		return NULL;
