@@ -245,6 +245,22 @@ void cm_afile_abort(cm_afile *a)
 	a->fd = -1;
 }
 
+int cm_afile_put(const char *path, const void *p, size_t n, char *err, size_t errlen)
+{
+	cm_afile a;
+
+	if (cm_afile_open(&a, path, err, errlen) < 0)
+		return -1;
+	if (cm_afile_write(&a, p, n) < 0) {
+		int e = errno;
+
+		cm_afile_abort(&a);
+		errno = e;
+		return AF_ERR("cannot write '%s': %s", path, strerror(e));
+	}
+	return cm_afile_commit(&a, err, errlen);
+}
+
 /* ---- buffered output ---- */
 
 static void write_all(cm_output *o, const void *p, size_t n)

@@ -28,6 +28,8 @@ int cm_afile_write(cm_afile *a, const void *p, size_t n);
 int cm_afile_commit(cm_afile *a, char *err, size_t errlen);
 /* Close and remove the temporary: the target keeps its old contents. */
 void cm_afile_abort(cm_afile *a);
+/* The whole of a file in one call (open, write, commit); -1 with a message in err. */
+int cm_afile_put(const char *path, const void *p, size_t n, char *err, size_t errlen);
 
 /* path NULL or "-" is standard output. gzip: compress (ISA-L level 1 when built with it,
  * else zlib level 1). Dies with a message when the file cannot be created. */

@@ -66,7 +66,6 @@ void cm_stats_write(const cm_stats *s, const char *path)
 	cm_buf b = CM_BUF_INIT;
 	cm_jw w;
 	char err[4200];
-	cm_afile f;
 	int i;
 
 	cm_jw_init(&w, &b);
@@ -106,11 +105,7 @@ void cm_stats_write(const cm_stats *s, const char *path)
 	cm_jw_end(&w, '}');
 	cm_buf_addc(&b, '\n');
 	/* replaced whole: a build that reads it never sees half a file */
-	if (cm_afile_open(&f, path, err, sizeof(err)) < 0)
-		cm_die("%s", err);
-	if (cm_afile_write(&f, b.p, b.len) < 0)
-		cm_die("cannot write '%s': %s", path, strerror(errno));
-	if (cm_afile_commit(&f, err, sizeof(err)) < 0)
+	if (cm_afile_put(path, b.p, b.len, err, sizeof(err)) < 0)
 		cm_die("%s", err);
 	cm_buf_free(&b);
 }

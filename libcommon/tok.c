@@ -1918,21 +1918,12 @@ int cm_tok_save_json(const cm_tok *t, const char *path, char *err, size_t errlen
 	/* replaced whole (a temporary renamed into place), or written through to a device */
 	{
 		char *js = json_dumps(root, JSON_COMPACT);
-		cm_afile f;
 
 		if (!js) {
 			seterr(err, errlen, "cannot write '%s': out of memory", path);
 			rc = -1;
-		} else if (cm_afile_open(&f, path, err, errlen) < 0) {
-			rc = -1;
-		} else if (cm_afile_write(&f, js, strlen(js)) < 0) {
-			int e = errno;
-
-			cm_afile_abort(&f);
-			seterr(err, errlen, "cannot write '%s': %s", path, strerror(e));
-			rc = -1;
 		} else {
-			rc = cm_afile_commit(&f, err, errlen);
+			rc = cm_afile_put(path, js, strlen(js), err, errlen);
 		}
 		free(js);
 	}

@@ -23,6 +23,7 @@
 #include "ckpt.h"
 #include "cli.h"
 #include "input.h"
+#include "output.h"
 #include "safetensors.h"
 #include "tok.h"
 
@@ -506,54 +507,4 @@ int lm_fsync_dir(const char *dir)
 	int r = fsync(fd);
 	close(fd);
 	return r;
-}
-
-int lm_write_file(const char *path, const void *data, size_t n, char *err, size_t errlen)
-{
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
-		return -1;
-	}
-	const char *p = data;
-	size_t left = n;
-	int bad = 0;
-	while (left && !bad) {
-		ssize_t k = write(fd, p, left);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			bad = 1;
-			break;
-		}
-		p += k;
-		left -= (size_t)k;
-	}
-	if (!bad && fsync(fd) < 0)
-		bad = 1;
-	int e = errno;
-	if (close(fd) < 0 && !bad) {
-		bad = 1;
-		e = errno;
-	}
-	if (bad) {
-		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(e));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	char d[4096];
-	const char *sl = strrchr(path, '/');
-	snprintf(d, sizeof d, "%.*s", sl ? (sl == path ? 1 : (int)(sl - path)) : 1, sl ? path : ".");
-	if (lm_fsync_dir(d) < 0) {
-		snprintf(err, errlen, "cannot sync '%s': %s", d, strerror(errno));
-		return -1;
-	}
-	return 0;
 }

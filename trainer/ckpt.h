@@ -23,8 +23,6 @@ int lm_save_weights(lm_model *m, const char *path, char *err, size_t errlen);
 /* A run directory (with a 'latest' file naming its newest checkpoint) resolves to that
  * checkpoint; anything else to itself. */
 void lm_ckpt_resolve(const char *path, char *out, size_t outlen);
-/* Write a small file durably: to path.tmp, fsync, rename, fsync the directory. */
-int lm_write_file(const char *path, const void *data, size_t n, char *err, size_t errlen);
 int lm_fsync_dir(const char *dir);
 
 /* Checksums (ckpt.c): every file of a checkpoint directory is read through these. When the

@@ -31,6 +31,7 @@
 #include "kernels.h"
 #include "mem.h"
 #include "model.h"
+#include "output.h"
 #include "safetensors.h"
 #include "tok.h"
 
@@ -345,7 +346,7 @@ static void save_checkpoint(run *r, long long step)
 	add_sum(files, tmp, "model.safetensors");
 	char *cj = lm_config_json(&r->m->cfg);
 	snprintf(f, sizeof f, "%s/config.json", tmp);
-	if (lm_write_file(f, cj, strlen(cj), err, sizeof err) < 0)
+	if (cm_afile_put(f, cj, strlen(cj), err, sizeof err) < 0)
 		checkpoint_failed(tmp, err);
 	free(cj);
 	add_sum(files, tmp, "config.json");
@@ -388,7 +389,7 @@ static void save_checkpoint(run *r, long long step)
 	char *tj = json_dumps(t, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 	json_decref(t);
 	snprintf(f, sizeof f, "%s/trainer.json", tmp);
-	if (lm_write_file(f, tj, strlen(tj), err, sizeof err) < 0)
+	if (cm_afile_put(f, tj, strlen(tj), err, sizeof err) < 0)
 		checkpoint_failed(tmp, err);
 	free(tj);
 	if (lm_fsync_dir(tmp) < 0) {
@@ -408,7 +409,7 @@ static void save_checkpoint(run *r, long long step)
 	char name[64];
 	int k = snprintf(name, sizeof name, "step-%07lld\n", step);
 	snprintf(f, sizeof f, "%s/latest", o->out);
-	if (lm_write_file(f, name, (size_t)k, err, sizeof err) < 0)
+	if (cm_afile_put(f, name, (size_t)k, err, sizeof err) < 0)
 		cm_die("checkpoint: %s", err);
 	prune(o->out, o->keep, 0);
 	if (cm_verbosity > 0)

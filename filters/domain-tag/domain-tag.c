@@ -361,18 +361,13 @@ int main(int argc, char **argv)
 	}
 	if (counts_path) {
 		cm_buf b = CM_BUF_INIT;
-		cm_afile o;
 		size_t i;
 
 		cm_buf_printf(&b, "# domain\tdocuments\ttext_bytes\n");
 		for (i = 0; i < c.nlabels; i++)
 			cm_buf_printf(&b, "%s\t%llu\t%llu\n", c.labels[i], (unsigned long long)c.docs[i],
 				      (unsigned long long)c.bytes[i]);
-		if (cm_afile_open(&o, counts_path, err, sizeof(err)) < 0)
-			cm_die("%s", err);
-		if (cm_afile_write(&o, b.p, b.len) < 0)
-			cm_die("cannot write '%s': %s", counts_path, strerror(errno));
-		if (cm_afile_commit(&o, err, sizeof(err)) < 0)
+		if (cm_afile_put(counts_path, b.p, b.len, err, sizeof(err)) < 0)
 			cm_die("%s", err);
 		cm_buf_free(&b);
 	}
