@@ -39,96 +39,168 @@ struct cm_output {
 
 /* ---- files replaced whole ---- */
 
-/* Temporaries not yet committed, removed at exit (cm_die exits through here too). */
-static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pending {
-	char *tmp;
-	struct pending *next;
-} *pending;
+/* Temporaries not yet committed: removed at exit (cm_die exits through here too) and, where
+ * the program left SIGINT, SIGTERM and SIGHUP to their default, when one of them ends it.
+ * Slots, not a list, so that a signal handler can walk them. */
+#define PENDING_MAX 256
+static char *volatile pending[PENDING_MAX];
 
 static void pending_cleanup(void)
 {
-	for (struct pending *p = pending; p; p = p->next)
-		unlink(p->tmp);
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (pending[i])
+			unlink(pending[i]);
+}
+
+static void pending_signal(int sig)
+{
+	pending_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void pending_init(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	atexit(pending_cleanup);
+	for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++) {
+		struct sigaction sa;
+
+		/* a program's own handler (lm-train's checkpoint on SIGTERM) stays */
+		if (sigaction(sigs[k], NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+			signal(sigs[k], pending_signal);
+	}
 }
 
 static void pending_add(char *tmp)
 {
-	static int registered;
-	struct pending *p = cm_xmalloc(sizeof(*p));
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_mutex_lock(&pending_lock);
-	if (!registered) {
-		atexit(pending_cleanup);
-		registered = 1;
+	pthread_once(&once, pending_init);
+	for (int i = 0; i < PENDING_MAX; i++) {
+		char *none = NULL;
+
+		if (__atomic_compare_exchange_n(&pending[i], &none, tmp, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return;
 	}
-	p->tmp = tmp;
-	p->next = pending;
-	pending = p;
-	pthread_mutex_unlock(&pending_lock);
+	/* more at once than the slots: this one is only removed by commit or abort */
 }
 
 static void pending_del(const char *tmp)
 {
-	pthread_mutex_lock(&pending_lock);
-	for (struct pending **pp = &pending; *pp; pp = &(*pp)->next) {
-		if ((*pp)->tmp == tmp) {
-			struct pending *p = *pp;
-
-			*pp = p->next;
-			free(p);
-			break;
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (pending[i] == tmp) {
+			pending[i] = NULL;
+			return;
 		}
-	}
-	pthread_mutex_unlock(&pending_lock);
 }
 
 #define AF_ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
-int cm_afile_open(cm_afile *a, const char *path, char *err, size_t errlen)
+/* The descriptor of this process that path names, or -1: "-", /dev/stdout, /dev/stderr,
+ * /dev/fd/N, /proc/self/fd/N, or any name of the file standard output or error is open on
+ * (a shell's `-o /dev/stdout >>log`: the log is appended to, never replaced). */
+static int own_descriptor(const char *path, const struct stat *st, int exists)
+{
+	static const char *const pre[] = { "/dev/fd/", "/proc/self/fd/" };
+	struct stat fs;
+
+	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdout"))
+		return 1;
+	if (!strcmp(path, "/dev/stderr"))
+		return 2;
+	for (size_t k = 0; k < sizeof(pre) / sizeof(pre[0]); k++) {
+		size_t n = strlen(pre[k]);
+		char *end;
+		long fd;
+
+		if (strncmp(path, pre[k], n) || path[n] < '0' || path[n] > '9')
+			continue;
+		fd = strtol(path + n, &end, 10);
+		if (!*end && fd <= INT_MAX && fcntl((int)fd, F_GETFD) >= 0)
+			return (int)fd;
+	}
+	for (int fd = 1; exists && fd <= 2; fd++)
+		if (fstat(fd, &fs) == 0 && fs.st_dev == st->st_dev && fs.st_ino == st->st_ino)
+			return fd;
+	return -1;
+}
+
+/* Write through to an existing file in place: no rename is possible or wanted. */
+static int open_through(cm_afile *a, const char *path, int flags, char *err, size_t errlen)
+{
+	a->fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0666);
+	if (a->fd < 0)
+		return AF_ERR("cannot create '%s': %s", path, strerror(errno));
+	a->path = cm_xstrdup(path);
+	return 0;
+}
+
+/* A temporary beside target: target.tmp.PID.N, or DIR/.crawl2lm.tmp.PID.N when the name
+ * would grow too long. -1 with errno when none can be made. */
+static int make_tmp(cm_afile *a, const char *target)
 {
 	static unsigned counter;
+	const char *slash = strrchr(target, '/'), *base = slash ? slash + 1 : target;
+	int shortname = strlen(base) + 32 > NAME_MAX;
+	size_t n = strlen(target) + 64;
+
+	a->tmp = cm_xmalloc(n);
+	do {
+		unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+
+		if (shortname)
+			snprintf(a->tmp, n, "%.*s.crawl2lm.tmp.%ld.%u", (int)(base - target), target,
+				 (long)getpid(), k);
+		else
+			snprintf(a->tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), k);
+		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	} while (a->fd < 0 && errno == EEXIST);
+	if (a->fd < 0) {
+		int e = errno;
+
+		free(a->tmp);
+		a->tmp = NULL;
+		errno = e;
+		return -1;
+	}
+	pending_add(a->tmp);
+	return 0;
+}
+
+int cm_afile_open(cm_afile *a, const char *path, char *err, size_t errlen)
+{
 	struct stat st, lst;
 	char *real = NULL;
-	const char *target = path;
-	int exists, islink, e;
-	size_t n;
+	const char *target;
+	int exists, islink, e, fd, rc;
 
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
-	if (strcmp(path, "-") == 0) {
-		fflush(stdout);
-		if ((a->fd = fcntl(1, F_DUPFD_CLOEXEC, 3)) < 0) {
+	exists = stat(path, &st) == 0;
+	if ((fd = own_descriptor(path, &st, exists)) >= 0) {
+		fflush(fd == 2 ? stderr : stdout);
+		if ((a->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
 			e = errno;
-			return AF_ERR("cannot write to standard output: %s", strerror(e));
+			return AF_ERR("cannot write to %s: %s", fd == 1 ? "standard output" : path, strerror(e));
 		}
-		a->path = cm_xstrdup("standard output");
+		a->path = cm_xstrdup(fd == 1 ? "standard output" : path);
 		return 0;
 	}
-	exists = stat(path, &st) == 0;
 	if (exists && S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
 		return AF_ERR("cannot create '%s': %s", path, strerror(EISDIR));
 	}
 	islink = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
-	if (islink)
-		real = realpath(path, NULL);	/* NULL for a dangling link */
 	if ((exists && !S_ISREG(st.st_mode)) || (!exists && islink)) {
 		/* a device, FIFO or socket, or a dangling link (created where it points, in
 		 * place): nothing to rename over */
-		a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (a->fd < 0) {
-			e = errno;
-			free(real);
-			errno = e;
-			return AF_ERR("cannot create '%s': %s", path, strerror(e));
-		}
-		free(real);
-		a->path = cm_xstrdup(path);
-		return 0;
+		return open_through(a, path, O_CREAT | O_TRUNC, err, errlen);
 	}
-	if (real)
-		target = real;
+	if (islink && !(real = realpath(path, NULL)))
+		return AF_ERR("cannot resolve '%s': %s", path, strerror(errno));
+	target = real ? real : path;
 	/* a file the user may not write is not replaced behind its back */
 	if (exists && access(target, W_OK) < 0) {
 		e = errno;
@@ -136,29 +208,30 @@ int cm_afile_open(cm_afile *a, const char *path, char *err, size_t errlen)
 		errno = e;
 		return AF_ERR("cannot write '%s': %s", path, strerror(e));
 	}
-	n = strlen(target) + 48;
-	a->tmp = cm_xmalloc(n);
-	do {
-		snprintf(a->tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(),
-			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
-		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	} while (a->fd < 0 && errno == EEXIST);
-	if (a->fd < 0) {
+	if (make_tmp(a, target) < 0) {
 		e = errno;
-		free(a->tmp);
-		a->tmp = NULL;
+		/* a folder the user may not add to, holding a file they may write: in place */
+		rc = exists ? open_through(a, target, O_TRUNC, err, errlen) :
+			      AF_ERR("cannot create '%s': %s", path, strerror(e));
 		free(real);
-		errno = e;
-		return AF_ERR("cannot create '%s': %s", path, strerror(e));
+		return rc;
 	}
-	pending_add(a->tmp);
-	/* a replaced file keeps its permissions */
-	if (exists && fchmod(a->fd, st.st_mode & 07777) < 0) {
-		e = errno;
-		cm_afile_abort(a);
-		free(real);
-		errno = e;
-		return AF_ERR("cannot set the permissions of '%s': %s", path, strerror(e));
+	if (exists) {
+		/* a replaced file keeps its permissions and, where we may set it, its owner */
+		if (fchmod(a->fd, st.st_mode & 07777) < 0) {
+			e = errno;
+			cm_afile_abort(a);
+			free(real);
+			errno = e;
+			return AF_ERR("cannot set the permissions of '%s': %s", path, strerror(e));
+		}
+		if (geteuid() == 0 && (st.st_uid != 0 || st.st_gid != 0) && fchown(a->fd, st.st_uid, st.st_gid) < 0) {
+			e = errno;
+			cm_afile_abort(a);
+			free(real);
+			errno = e;
+			return AF_ERR("cannot set the owner of '%s': %s", path, strerror(e));
+		}
 	}
 	a->path = cm_xstrdup(target);
 	free(real);

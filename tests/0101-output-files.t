@@ -90,6 +90,46 @@ bpe-train -q --vocab-size 300 -o missing-dir/tok.json c.jsonl 2>err
 is "$?" 1 "a target in a missing folder fails"
 like "$(cat err)" "cannot create 'missing-dir/tok.json': No such file or directory" "naming the target, not a temporary"
 
+# a name of standard output: appended to as the shell opened it, never replaced
+printf 'precious\n' >log
+bpe-train -q --vocab-size 300 -o /dev/stdout c.jsonl >>log
+is "$?:$(head -1 log)" "0:precious" "-o /dev/stdout >>log: the log keeps what it had"
+tail -c "$(wc -c <ref.w_bpe_train)" log >log.tail
+test_cmp ref.w_bpe_train log.tail "  the tokenizer follows, whole"
+dedup-minhash sign -q -o /proc/self/fd/1 c.jsonl >>log
+is "$?:$(head -1 log)" "0:precious" "-o /proc/self/fd/1: the same"
+
+# a long name: the temporary beside it must not be too long for the file system
+long=$(printf 'n%.0s' $(seq 250))
+w_bpe_train "$long"
+is "$?:$(ls | grep -c '^nnn')" "0:1" "a 250-character name is written, no temporary left"
+
+# killed by SIGTERM: the temporary goes with the program
+rm -f in.fifo && mkfifo in.fifo
+dedup-minhash sign -q -o term.sig in.fifo &
+pid=$!
+exec 3>in.fifo
+n=0
+while [ "$(ls | grep -c '^term.sig.tmp')" = 0 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+kill -TERM $pid
+wait $pid
+st=$?
+exec 3>&-
+is "$st:$(ls | grep -c '^term.sig')" "143:0" "SIGTERM: the program dies of it and leaves no temporary"
+
+# a folder the user may not write, holding a file they may: written in place
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 755 . && chmod 644 c.jsonl && mkdir ro && printf 'old\n' >ro/stats.json && chmod 666 ro/stats.json && chmod 755 ro
+	setpriv --reuid=65534 --regid=65534 --clear-groups pii-scrub -q --stats ro/stats.json c.jsonl >/dev/null 2>err
+	is "$?:$(jq .read ro/stats.json 2>/dev/null)" "0:600" "a writable file in a read-only folder is written in place"
+	printf 'old\n' >ro/stats.json && chmod 644 ro/stats.json
+	setpriv --reuid=65534 --regid=65534 --clear-groups pii-scrub -q --stats ro/stats.json c.jsonl >/dev/null 2>err
+	is "$?:$(cat ro/stats.json)" "1:old" "a file the user may not write is left alone"
+	like "$(cat err)" "cannot write 'ro/stats.json': Permission denied" "  saying why"
+else
+	ok 0 "# SKIP needs root and setpriv"
+fi
+
 # standard output checked at exit in every program, whatever path ends it
 for p in warc-extract boilerplate-strip quality-score pii-scrub dedup-minhash domain-tag bpe-train bpe-encode \
 	bpe-decode shard-pack lm-train lm-sample; do
