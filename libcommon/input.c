@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1023,4 +1024,25 @@ int cm_open_regular(const char *path, struct stat *sb, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
+}
+
+json_t *cm_json_load_file(const char *path, size_t max, char *err, size_t errlen)
+{
+	struct stat sb;
+	json_error_t je;
+	json_t *j;
+	int fd = cm_open_regular(path, &sb, err, errlen);
+
+	if (fd < 0)
+		return NULL;
+	if ((uint64_t)sb.st_size > max) {
+		snprintf(err, errlen, "'%s' is %lld bytes, more than the %zu expected", path, (long long)sb.st_size, max);
+		close(fd);
+		return NULL;
+	}
+	j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	close(fd);
+	if (!j)
+		snprintf(err, errlen, "'%s': line %d: %s", path, je.line, je.text);
+	return j;
 }

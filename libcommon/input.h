@@ -43,6 +43,11 @@ int cm_input_line(cm_input *in, char **line, size_t *len, size_t max);
 struct stat;
 int cm_open_regular(const char *path, struct stat *sb, char *err, size_t errlen);
 
+/* A JSON file (a manifest, trainer.json): a regular file of at most max bytes, a repeated key
+ * refused. NULL with a message in err ("'path': line N: what"). */
+struct json_t;
+struct json_t *cm_json_load_file(const char *path, size_t max, char *err, size_t errlen);
+
 /* Read a whole file (any codec) into out (replacing its contents). Returns 0, or -1 after
  * printing an error: it cannot be opened, is larger than max bytes decoded, or ends early. */
 int cm_input_read_all(const char *path, struct cm_buf *out, size_t max);

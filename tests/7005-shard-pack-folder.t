@@ -159,4 +159,15 @@ is "$(for f in k/*.bin; do ntok $f; done | sort -u | tr '\n' ' ')" "30000 " \
 	"and none of the earlier run's $old shards ($(nbin k) of its own)"
 shard-pack --verify k >out 2>err
 is "$?" 1 "--verify fails"
+
+# a FIFO in the manifest's place: refused at once, not waited on
+shard-pack -q -t "$r50k" -o ff --shard-tokens 20000 docs.jsonl
+rm ff/manifest.json && mkfifo ff/manifest.json
+timeout 60 shard-pack --verify ff >out 2>err
+is "$?" 1 "--verify: a FIFO as the manifest is refused"
+like "$(cat err)" "'ff/manifest.json' is not a regular file" "  saying so"
+timeout 60 shard-pack --cat -t "$r50k" ff >out 2>err
+is "$?" 1 "--cat: the same"
+timeout 60 shard-pack -q -t "$r50k" -o ff --shard-tokens 20000 docs.jsonl 2>err
+is "$?:$(shard-pack --verify ff >/dev/null 2>&1; echo $?)" "0:0" "a rerun replaces it with a manifest"
 done_testing

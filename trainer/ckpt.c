@@ -56,10 +56,13 @@ json_t *lm_ckpt_trainer(const char *dir, char *err, size_t errlen)
 	snprintf(p, sizeof p, "%s/trainer.json", dir);
 	if (access(p, F_OK) != 0 && errno == ENOENT)
 		return json_null();
-	json_error_t je;
-	json_t *t = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
+	char e2[4400];
+	json_t *t = cm_json_load_file(p, 64 << 20, e2, sizeof e2);
 	if (!json_is_object(t)) {
-		snprintf(err, errlen, "cannot read '%s': %s", p, t ? "not a JSON object" : je.text);
+		if (t)
+			snprintf(err, errlen, "cannot read '%s': not a JSON object", p);
+		else
+			snprintf(err, errlen, "cannot read %s", e2);
 		json_decref(t);
 		return NULL;
 	}

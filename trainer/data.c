@@ -64,13 +64,10 @@ static struct lm_folder *folder_of(lm_data *d, const char *path, char *err, size
 	}
 	snprintf(mpath, sizeof mpath, "%s/manifest.json", f->dir);
 	if (stat(mpath, &sb) == 0) {
-		json_error_t je;
-		json_t *m = json_load_file(mpath, JSON_REJECT_DUPLICATES, &je), *s;
+		json_t *m = cm_json_load_file(mpath, 64 << 20, err, errlen), *s;
 
-		if (!m) {
-			snprintf(err, errlen, "'%s': line %d: %s", mpath, je.line, je.text);
+		if (!m)
 			return NULL;
-		}
 		f->listed = json_object();
 		json_array_foreach(json_object_get(m, "shards"), i, s) {
 			const char *file = json_string_value(json_object_get(s, "file"));

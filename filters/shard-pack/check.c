@@ -123,11 +123,11 @@ static void manifest_dir(const char *path, char *dir, size_t dirlen)
 
 static json_t *load_manifest(const char *path)
 {
-	json_error_t je;
-	json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	char err[4400];
+	json_t *m = cm_json_load_file(path, 64 << 20, err, sizeof(err));
 
 	if (!m) {
-		cm_error("cannot read the manifest '%s': line %d: %s", path, je.line, je.text);
+		cm_error("cannot read the manifest: %s", err);
 		return NULL;
 	}
 	if (!json_is_array(json_object_get(m, "shards")) || !json_is_object(json_object_get(m, "tokenizer"))) {

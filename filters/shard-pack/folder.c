@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "folder.h"
+#include "input.h"
 #include "shard.h"
 
 void sp_names_add(sp_names *s, const char *name)
@@ -114,13 +115,12 @@ void sp_folder_sync(const char *dir)
 /* The shard files an earlier manifest lists (names without '/', ending in .bin). */
 static void listed_shards(const char *path, sp_names *out)
 {
-	json_error_t je;
-	json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *s;
+	char err[4400];
+	json_t *m = cm_json_load_file(path, 64 << 20, err, sizeof(err)), *s;
 	size_t i;
 
 	if (!m) {
-		cm_warn("the earlier manifest '%s' cannot be read (line %d: %s): its shards are known "
-			"by name only", path, je.line, je.text);
+		cm_warn("the earlier manifest cannot be read (%s): its shards are known by name only", err);
 		return;
 	}
 	json_array_foreach(json_object_get(m, "shards"), i, s) {
