@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "le.h"
@@ -85,10 +86,24 @@ int cm_shard_lock(const char *dir, int exclusive, cm_shard_holder *who)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = exclusive ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666) :
-			 open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* non-blocking opens: a FIFO in the lock's place must not hang us */
+	fd = exclusive ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0666) :
+			 open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && exclusive && errno == EACCES)
+		/* another user's lock file in a folder we may write: flock needs no write access
+		 * (the pid goes unsaid) */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return !exclusive && errno == ENOENT ? CM_SHARD_LOCK_NONE : -1;
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			errno = EINVAL;	/* not a lock file of ours */
+			return -1;
+		}
+	}
 	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) {
 		if (exclusive) {
 			char b[32];

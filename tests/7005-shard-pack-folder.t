@@ -170,4 +170,16 @@ timeout 60 shard-pack --cat -t "$r50k" ff >out 2>err
 is "$?" 1 "--cat: the same"
 timeout 60 shard-pack -q -t "$r50k" -o ff --shard-tokens 20000 docs.jsonl 2>err
 is "$?:$(shard-pack --verify ff >/dev/null 2>&1; echo $?)" "0:0" "a rerun replaces it with a manifest"
+
+# a folder shared by users: another user's lock file does not stop a run that may write there
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$r50k"; then
+	chmod 755 . && chmod 644 docs.jsonl && mkdir -m 777 shared
+	shard-pack -q -t "$r50k" -o shared --shard-tokens 20000 docs.jsonl
+	setpriv --reuid=65534 --regid=65534 --clear-groups shard-pack -q -t "$r50k" -o shared --shard-tokens 20000 docs.jsonl 2>err
+	is "$?:$(cat err)" "0:" "a run by another user, in a folder both may write, takes the lock"
+	is "$(shard-pack --verify shared >/dev/null 2>&1; echo $?)" 0 "  and the set verifies"
+else
+	ok 0 "# SKIP needs root, setpriv and a tokenizer others can read"
+	ok 0 "# SKIP"
+fi
 done_testing
