@@ -113,4 +113,9 @@ like "$?: $(cat err)" "^1: .*merge 6: not two tokens" "a merge of three"
 bpe-encode -t "$toks/cl100k_base.tiktoken.zst" --write-tokenizer cl100k.json
 bpe-encode -t cl100k.json --info >out 2>err
 ok $? "cl100k written as tokenizer.json reads back"
+# a token no merge makes, and no merge could (GPT-2's <|endoftext|> kept in the vocabulary
+# without an added_tokens entry, as Hugging Face saves GPT-2's own files): a token of its own
+zstd -dc "$DATA/tok/gpt2-tokenizer.json.zst" | jq -c '.added_tokens = []' >noadded.json
+is "$(bpe-encode -t noadded.json --info 2>&1 | sed -n 's/^vocab_size\t//p')" 50257 \
+	"a vocabulary token no merge could make loads (GPT-2 without added_tokens)"
 done_testing

@@ -695,7 +695,7 @@ int main(int argc, char **argv)
 	static struct ctx c;
 	const char *tok_path = NULL, *weights = NULL;
 	long long shard_tokens = 100000000;
-	int ch, threads = 0, allow_special = 0, to_stdout = 0, verify = 0, cat = 0, val_given = 0, i;
+	int ch, threads = 0, allow_special = 0, to_stdout = 0, verify = 0, cat = 0, val_given = 0, i, status;
 	cm_filter f;
 	cm_tok *tok;
 	char err[256];
@@ -783,6 +783,16 @@ int main(int argc, char **argv)
 		sp_names keep = { 0 };
 
 		sp_folder_lock(c.dir);
+		/* an input that cannot be read (a typo) fails the run before the earlier set goes */
+		for (i = optind; i < argc; i++) {
+			int fd = strcmp(argv[i], "-") ? open(argv[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -2;
+
+			if (fd == -1)
+				cm_die("cannot open '%s': %s (the folder '%s' is left as it was)", argv[i],
+				       strerror(errno), c.dir);
+			if (fd >= 0)
+				close(fd);
+		}
 		own_files(c.dir, mine, 2, &keep);
 		unfinished = &c;
 		atexit(take_back);
@@ -805,7 +815,7 @@ int main(int argc, char **argv)
 		cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
 		f.out_path = out;
 	}
-	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	status = cm_filter_run(&f, argv + optind, argc - optind, one, &c);
 	cm_tokpipe_finish(&c.pipe);
 	replay_spill(&c);
 	wr_close(&c, &c.w[0]);
@@ -832,6 +842,13 @@ int main(int argc, char **argv)
 	if (f.stats_path) {
 		cm_stats_write(&f.stats, f.stats_path);
 		f.stats_path = NULL;
+	}
+	if (c.dir && status != CM_EXIT_OK) {
+		/* an input that failed (cut short, unreadable, nothing valid, --strict): no set
+		 * that verifies, nothing for lm-train's glob (take_back removes the shards) */
+		cm_error("an input failed: no manifest written in '%s', and this run's shards are removed "
+			 "(--allow-truncated accepts a cut input)", c.dir);
+		exit(CM_EXIT_FAIL);
 	}
 	if (c.dir) {
 		sp_names written = { 0 };
