@@ -626,6 +626,35 @@ uint32_t cm_tok_nmerges(const cm_tok *t) { return (uint32_t)t->nml; }
 int cm_tok_prefix_space(const cm_tok *t) { return t->add_prefix_space; }
 uint64_t cm_tok_hash(const cm_tok *t) { return t->hash; }
 const char *cm_tok_pattern(const cm_tok *t) { return t->pattern; }
+
+int cm_tok_same_ids(const cm_tok *a, const cm_tok *b)
+{
+	uint32_t i;
+	size_t k;
+
+	if (a->hash == b->hash)
+		return 1;
+	/* ranks decide the merges: a tokenizer made from ranks and one that ignores its merges
+	 * list for whole tokens (tiktoken's way, as a rank file is written out) agree when
+	 * their tokens do */
+	if (!((a->from_ranks || a->ignore_merges) && (b->from_ranks || b->ignore_merges)))
+		return 0;
+	if (a->vocab_size != b->vocab_size || a->nsp != b->nsp || a->add_prefix_space != b->add_prefix_space ||
+	    strcmp(a->pattern, b->pattern))
+		return 0;
+	/* every id's bytes (a special token may also be a vocabulary entry in one of them) */
+	for (i = 0; i < a->vocab_size; i++) {
+		size_t la, lb;
+		const char *pa = cm_tok_bytes(a, i, &la), *pb = cm_tok_bytes(b, i, &lb);
+
+		if (!pa != !pb || la != lb || (pa && memcmp(pa, pb, la)))
+			return 0;
+	}
+	for (k = 0; k < a->nsp; k++)
+		if (cm_tok_special(b, a->sp[k].text) != (int64_t)a->sp[k].id)
+			return 0;
+	return 1;
+}
 size_t cm_tok_nspecials(const cm_tok *t) { return t->nsp; }
 
 int64_t cm_tok_special(const cm_tok *t, const char *text)

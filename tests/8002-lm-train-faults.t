@@ -214,4 +214,22 @@ timeout 60 lm-sample -n 5 F "ROMEO:" >/dev/null 2>err
 is "$?" 1 "a FIFO as the weights: refused at once"
 like "$(cat err)" "'F/step-0000004/model.safetensors' is not a regular file" "  saying so"
 
+# a rank file as -t: the checkpoint keeps it as tokenizer.json (merges written out from the
+# ranks); --resume with the rank file again is the same tokenizer, another one is not
+r50k=$SRCDIR/data/tokenizers/r50k_base.tiktoken.zst
+shard-pack -q -t "$r50k" -o s50 --val-fraction 0 train.jsonl
+printf '{"model_type": "gpt2", "n_embd": 16, "n_layer": 1, "n_head": 2, "n_positions": 32}' >m50.json
+rk="--data s50/shard_train_*.bin --model m50.json --context 16 -b 2 -j 1 -q"
+lm-train $rk -t "$r50k" --steps 2 --save-every 2 -o rk && lm-train $rk -t "$r50k" --steps 4 --save-every 2 -o rk --resume 2>err
+is "$?:$(cat err)" "0:" "--resume with the rank file the run began with"
+bpe-encode -t "$r50k" --write-tokenizer r50k.json </dev/null
+# the same tokens but two of them trading ids
+jq -c '.model.vocab |= with_entries(if .value == 300 then .value = 301 elif .value == 301 then .value = 300 else . end)' \
+	r50k.json >swapped.json
+lm-train $rk -t r50k.json --steps 5 -o rk --resume 2>err
+is "$?:$(cat err)" "0:" "  or with that rank file written out as tokenizer.json"
+lm-train $rk -t swapped.json --steps 6 -o rk --resume 2>err
+is "$?" 1 "--resume with a tokenizer giving other ids is refused"
+like "$(cat err)" "the tokenizer 'swapped.json' is not the run's" "  saying so"
+
 done_testing
