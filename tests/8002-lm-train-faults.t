@@ -104,12 +104,12 @@ like "$(head -1 err)" "^lm-train: error: --batch 2000 x --context 16 is 32000 to
 	"  saying how many"
 lim lm-train $common -b 200 --accum 10 --steps 1 -o big-a 2>err
 like "$(head -1 err)" "--batch 200 x --context 16 x --accum is 32000 tokens a step" "  --accum counts"
-CRAWL2LM_MEMORY=20M lim lm-train $common -b 500 --steps 1 -o big-m 2>err
+CRAWL2LM_MEMORY=100M lim lm-train $common -b 500 --steps 1 -o big-m 2>err
 is $? 1 "a run that needs more memory than available is refused"
-like "$(cat err)" "^lm-train: error: the run needs about [0-9.]+ MiB of memory \(weights, gradients and AdamW state [0-9.]+ MiB, activations for 500 x 16 tokens [0-9.]+ MiB, buffers [0-9.]+ MiB\), more than the 20.0 MiB available \(CRAWL2LM_MEMORY\): lower --batch" \
+like "$(cat err)" "^lm-train: error: the run needs about [0-9.]+ (MiB|GiB) of memory \(weights, gradients and AdamW state [0-9.]+ MiB, activations for 500 x 16 tokens [0-9.]+ MiB, buffers [0-9.]+ MiB\), more than the 100.0 MiB available \(CRAWL2LM_MEMORY\): lower --batch" \
 	"  with the figures"
 ok "$([ ! -e big-m ]; echo $?)" "  before creating anything"
-CRAWL2LM_MEMORY=20M lm-train $common -b 4 --steps 1 -q -o small-m
+CRAWL2LM_MEMORY=100M lm-train $common -b 4 --steps 1 -q -o small-m
 ok $? "  a run that fits is not"
 if [ $vlimit = 1 ]; then
 	(ulimit -v 2000000; lm-train --data 's/*.bin' -t bytes.json --model tiny --vocab 50257 --context 64 -b 400 \

@@ -635,6 +635,10 @@ static void check_memory(const run *r, const lm_config *c, const kn_backend *be,
 		double mlp = N * (4 * H + 2 * C) + 2 * H * C;
 		host += 4 * fmax(logits, fmax(attn, mlp));
 	}
+	/* what the process takes beside its tensors once it runs: OpenBLAS's buffers (32 MiB
+	 * a thread) and the threads' own, allocator slack (measured: 37 MiB more at -j 1,
+	 * about 100 MiB at -j 2, on the CPU) */
+	host += (24.0 + (host_tensors ? 40.0 * be->threads : 0)) * 1048576;
 	double need = host + (host_tensors ? state + acts : 0);
 	char what[128];
 	double avail = lm_mem_available(what, sizeof what);
