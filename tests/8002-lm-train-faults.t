@@ -164,8 +164,17 @@ if [ "$(id -u)" = 0 ] && mkdir mnt && mount -t tmpfs -o size=4k tmpfs mnt 2>/dev
 	like "$(cat err)" "checkpoint: cannot write 'mnt/run/step-0000002.tmp/[a-z.]+': No space left on device" "  saying why"
 	is "$(ls mnt/run)" "metrics.jsonl" "  and leaves no partial checkpoint"
 	umount mnt
+	# --resume rewrites the metrics through a temporary: on a full disk, the old file stays
+	mount -t tmpfs -o size=256k tmpfs mnt
+	lm-train $common --steps 4 --save-every 2 --metrics mnt/m.jsonl -q -o rm-run &&
+		dd if=/dev/zero of=mnt/fill bs=4k 2>/dev/null
+	lines=$(wc -l <mnt/m.jsonl)
+	lm-train $common --steps 6 --save-every 2 --metrics mnt/m.jsonl -q -o rm-run --resume 2>err
+	is "$?:$(ls mnt | tr '\n' ' ')" "1:fill m.jsonl " "metrics rewritten on a full disk: fails, no temporary left"
+	is "$(wc -l <mnt/m.jsonl)" "$lines" "  and the old metrics are whole"
+	umount mnt
 else
-	for i in 1 2 3 4 5; do ok 0 "# SKIP a full tmpfs needs root and mount"; done
+	for i in 1 2 3 4 5 6 7; do ok 0 "# SKIP a full tmpfs needs root and mount"; done
 fi
 
 # shard folders: a stray or stale shard the manifest does not list, a run that never finished,

@@ -234,6 +234,7 @@ typedef struct run {
 	float *tokbytes;	/* bytes each id decodes to (bits per byte) */
 	FILE *metrics;
 	const char *metrics_path;
+	int metrics_tmp;	/* metrics_path is the temporary of a rewrite (removed on failure) */
 	double flops_per_token, peak;
 	uint64_t tokens;
 	double elapsed;		/* training seconds before this process */
@@ -247,8 +248,12 @@ static void metrics_line(run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	int k = vfprintf(r->metrics, fmt, ap);
 	va_end(ap);
-	if (k < 0 || fflush(r->metrics) != 0 || ferror(r->metrics))
-		cm_die("cannot write '%s': %s", r->metrics_path, strerror(errno));
+	if (k < 0 || fflush(r->metrics) != 0 || ferror(r->metrics)) {
+		int e = errno;
+		if (r->metrics_tmp)
+			unlink(r->metrics_path);	/* the old file stays as it was */
+		cm_die("cannot write '%s': %s", r->metrics_path, strerror(e));
+	}
 }
 
 /* A checkpoint directory: the files lm-train writes there, and their temporary files (any
@@ -525,6 +530,7 @@ static FILE *open_metrics(run *r, const char *path, long long step)
 		cm_die("cannot create '%s': %s", wp, strerror(errno));
 	r->metrics = f;
 	r->metrics_path = wp;
+	r->metrics_tmp = in != NULL;
 	if (in) {
 		char *line = NULL;
 		size_t cap = 0;
@@ -536,14 +542,21 @@ static FILE *open_metrics(run *r, const char *path, long long step)
 				metrics_line(r, "%s", line);
 			json_decref(j);
 		}
-		if (ferror(in))
-			cm_die("cannot read '%s': %s", path, strerror(errno));
+		if (ferror(in)) {
+			int e = errno;
+			unlink(tmp);
+			cm_die("cannot read '%s': %s", path, strerror(e));
+		}
 		free(line);
 		fclose(in);
-		if (rename(tmp, path) < 0)
-			cm_die("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		if (rename(tmp, path) < 0) {
+			int e = errno;
+			unlink(tmp);
+			cm_die("cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
+		}
 	}
 	r->metrics_path = path;
+	r->metrics_tmp = 0;
 	free(tmp);
 	return f;
 }
