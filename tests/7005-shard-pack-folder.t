@@ -182,4 +182,17 @@ else
 	ok 0 "# SKIP needs root, setpriv and a tokenizer others can read"
 	ok 0 "# SKIP"
 fi
+
+# a failed input: a typo leaves the earlier set alone; a cut input leaves no set that verifies
+shard-pack -q -t "$r50k" -o fi --shard-tokens 20000 docs.jsonl
+before=$(ls fi | tr '\n' ' ')
+shard-pack -q -t "$r50k" -o fi missing.jsonl 2>err
+is "$?:$(ls fi | tr '\n' ' ')" "1:$before" "an input that cannot be opened: the earlier set is left as it was"
+like "$(cat err)" "cannot open 'missing.jsonl': No such file or directory \(the folder 'fi' is left as it was\)" "  saying so"
+gzip -c docs.jsonl | head -c 20000 >cut.jsonl.gz
+shard-pack -q -t "$r50k" -o fi --shard-tokens 20000 cut.jsonl.gz 2>err
+is "$?:$(ls fi | tr '\n' ' ')" "1:" "a cut input: exit 1, no manifest, no shards"
+like "$(cat err)" "an input failed: no manifest written in 'fi'" "  saying so"
+shard-pack -q -t "$r50k" -o fi --shard-tokens 20000 --allow-truncated cut.jsonl.gz 2>err
+is "$?:$(shard-pack --verify fi >/dev/null 2>&1; echo $?)" "0:0" "  --allow-truncated: the set of what could be read"
 done_testing

@@ -785,13 +785,12 @@ int main(int argc, char **argv)
 		sp_folder_lock(c.dir);
 		/* an input that cannot be read (a typo) fails the run before the earlier set goes */
 		for (i = optind; i < argc; i++) {
-			int fd = strcmp(argv[i], "-") ? open(argv[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -2;
+			struct stat st;
 
-			if (fd == -1)
+			/* (not opened: a FIFO's writer would see its reader come and go) */
+			if (strcmp(argv[i], "-") && (stat(argv[i], &st) < 0 || access(argv[i], R_OK) < 0))
 				cm_die("cannot open '%s': %s (the folder '%s' is left as it was)", argv[i],
 				       strerror(errno), c.dir);
-			if (fd >= 0)
-				close(fd);
 		}
 		own_files(c.dir, mine, 2, &keep);
 		unfinished = &c;
