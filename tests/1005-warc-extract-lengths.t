@@ -107,6 +107,17 @@ else
 	ok 0 "# SKIP ulimit -v does not work here (a sanitizer build?)"
 fi
 
+# records that cannot be had back are never a silent exit 0: from a pipe (no going back), or
+# after the file was read again WARC_REWINDS_MAX (8) times
+{ gzrec b1; gzrec b2 2000; gzrec b3; gzrec b1; gzrec bbig; gzrec b2; } >mid.warc.gz
+is "$(cat mid.warc.gz | run --max-record-size 1000 -)" "b1 b2 exit 1" "a lying length read from a pipe: the records inside it are lost, exit 1"
+like "$(cat err)" "error: stdin: records inside 1 record whose Content-Length is wrong were lost \(a pipe cannot be read again" "  saying so"
+is "$(run --max-record-size 1000 mid.warc.gz)" "b1 b3 b1 b2 exit 0" "  from the file itself: all of them, exit 0"
+{ for i in 1 2 3 4 5 6 7 8 9 10; do rec b2 1200; rec b1; rec b3; done; } >many.warc
+run --max-record-size 1000 many.warc >/dev/null
+is "$(cat rc)" 1 "more lying lengths than the file may be read again: exit 1"
+like "$(grep error: err)" "records inside [0-9]+ records? whose Content-Length is wrong were lost \(the file was read again too often" "  saying so"
+
 # no WARC record at all
 printf '<html><p>a page, not a WARC file</p></html>\n' >page.html
 warc-extract page.html >out 2>err

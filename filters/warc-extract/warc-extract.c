@@ -230,6 +230,14 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 			f->status = CM_EXIT_FAIL;
 		}
 	}
+	if (n->lost) {
+		/* records known to be there and not read: never a silent exit 0 */
+		cm_error("%s: records inside %llu record%s whose Content-Length is wrong were lost (%s)",
+			 c->file, (unsigned long long)n->lost, n->lost == 1 ? "" : "s",
+			 cm_input_size(in) < 0 ? "a pipe cannot be read again: give the file itself" :
+			 "the file was read again too often: split it, or raise --max-record-size");
+		f->status = CM_EXIT_FAIL;
+	}
 	f->bytes_read += cm_input_raw_offset(in);
 	warc_close(wr);
 	cm_input_close(in);

@@ -309,10 +309,12 @@ static void skip_oversized(warc_reader *r, uint64_t n)
 			"read the input again up to there");
 		break;
 	case -1:
+		r->n.lost++;
 		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
 			"records inside it are lost (cannot read this input again)");
 		break;
 	default:
+		r->n.lost++;
 		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
 			"records inside it are lost (the input was read again too often)");
 		break;

@@ -60,6 +60,7 @@ struct warc_counts {
 	uint64_t cut_headers;		/* record headers cut short by the end of the input */
 	uint64_t cut;			/* times the input ended inside a record: nonzero = cut */
 	uint64_t rewinds;		/* times the input was read again to go back */
+	uint64_t lost;			/* times records inside a record were lost (no going back) */
 };
 
 typedef struct warc_reader warc_reader;
