@@ -127,7 +127,10 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 	cm_input *in = cm_input_open(path);
 	char *line, err[256];
 	size_t len;
-	uint64_t taken = 0, valid = 0;	/* this file's records, and those that parsed */
+	/* this file's records (every shard's), and whether one of them parsed: the others'
+	 * records are tried too until one does, so the verdict does not depend on --shard */
+	uint64_t records = 0;
+	int valid = 0;
 	int r;
 
 	if (!in)
@@ -141,10 +144,13 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 		f->cur_line++;
 		if (r > 0 && (len == 0 || (len == 1 && line[0] == '\r')))
 			continue;	/* blank lines are not records */
-		if ((*index)++ % f->shard_n != f->shard_i)
+		records++;
+		if ((*index)++ % f->shard_n != f->shard_i) {
+			if (!valid && r > 0 && cm_json_parse(f->json, line, len, &rec, err, sizeof(err)) == 0)
+				valid = 1;
 			continue;
+		}
 		f->stats.read++;
-		taken++;
 		f->stats.bytes_in += len + 1;
 		if (r < 0) {
 			snprintf(err, sizeof(err), "line of %zu bytes is longer than --max-line", len);
@@ -155,7 +161,7 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 			cm_filter_malformed(f, err);
 			continue;
 		}
-		valid++;
+		valid = 1;
 		cm_rw_begin(&f->rw, &rec);
 		reason = fn(f, &rec, ctx);
 		if (reason) {
@@ -172,10 +178,10 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(in));
 	}
 	f->bytes_read += cm_input_raw_offset(in);
-	if (taken > 0 && valid == 0 && !f->stop) {
+	if (records > 0 && !valid && !f->stop) {
 		/* random bytes, a binary file, another format: not a few bad lines */
 		cm_error("%s: none of its %llu records is a valid JSON Lines record: not JSONL?", f->cur_name,
-			 (unsigned long long)taken);
+			 (unsigned long long)records);
 		f->status = CM_EXIT_FAIL;
 	}
 	if (cm_input_truncated(in)) {

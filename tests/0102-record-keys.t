@@ -60,6 +60,11 @@ pii-scrub mixed.bin >out.jsonl 2>/dev/null
 is "$?:$(jq -r .id out.jsonl)" "0:g" "one valid record among the bad lines: exit 0"
 pii-scrub --shard 1/2 dup.jsonl >/dev/null 2>err
 is "$?" 0 "a shard whose only record is valid passes"
+printf '{"id":"a","text":"good one"}\n{"id":"b","text":"x","text":"y"}\n' >two.jsonl
+pii-scrub -q --shard 1/2 two.jsonl >/dev/null
+is "$?" 0 "a shard given only malformed records of a file that has a valid one passes (the verdict is the file's)"
+pii-scrub -q --shard 0/2 rand.bin >/dev/null 2>&1
+is "$?" 1 "a shard of a file of random bytes fails"
 printf '\n\n' | pii-scrub >/dev/null
 is "$?" 0 "an input of blank lines (no records) is not an error"
 
