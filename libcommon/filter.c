@@ -220,9 +220,9 @@ int cm_filter_finish(cm_filter *f)
 	f->out = NULL;
 	cm_output_close(f->rejects);
 	f->rejects = NULL;
-	cm_close_stdout();
-	if (f->stats_path)
+	if (f->stats_path)	/* before standard output closes: --stats - writes there */
 		cm_stats_write(&f->stats, f->stats_path);
+	cm_close_stdout();
 	if (cm_verbosity > 0)
 		cm_stats_summary(&f->stats);
 	cm_json_free(f->json);

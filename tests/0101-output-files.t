@@ -99,6 +99,10 @@ test_cmp ref.w_bpe_train log.tail "  the tokenizer follows, whole"
 dedup-minhash sign -q -o /proc/self/fd/1 c.jsonl >>log
 is "$?:$(head -1 log)" "0:precious" "-o /proc/self/fd/1: the same"
 
+# --stats to standard output, by name or as -
+is "$(pii-scrub --stats - -o /dev/null c.jsonl | jq -c '[.program, .read]')" '["pii-scrub",600]' "--stats -: written to standard output"
+is "$(pii-scrub --stats /dev/stdout -o /dev/null c.jsonl | jq -c '[.program, .read]')" '["pii-scrub",600]' "--stats /dev/stdout: the same"
+
 # a long name: the temporary beside it must not be too long for the file system
 long=$(printf 'n%.0s' $(seq 250))
 w_bpe_train "$long"
