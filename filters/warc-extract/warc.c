@@ -24,6 +24,7 @@ struct warc_reader {
 	cm_input *(*reopen)(void *ctx);
 	void *reopen_ctx;
 	int first;
+	uint64_t no_hend;	/* decoded offset before which no header block ends (scanned) */
 };
 
 static const char *const type_names[WARC_NTYPES] = {
@@ -417,9 +418,15 @@ static int parse_headers(struct warc_record *rec, const char *p, const char *end
 
 /* Find the blank line ending the header block; returns its end offset or 0 if not found
  * within the limit (or the input ended). */
-static size_t header_end(cm_input *in, size_t *body_at)
+static size_t header_end(warc_reader *r, cm_input *in, size_t *body_at)
 {
-	size_t scanned = 0;
+	uint64_t at = cm_input_decoded_offset(in);
+	/* a later start inside a block scanned before in vain: not again (a run of WARC/ lines
+	 * with no blank line between them was quadratic) */
+	size_t scanned = r->no_hend > at ? (size_t)(r->no_hend - at) : 0;
+
+	if (scanned && scanned + 2 > cm_input_avail(in))
+		cm_input_fill(in, scanned + 2 < WARC_HEADER_MAX ? scanned + 2 : WARC_HEADER_MAX);
 
 	for (;;) {
 		size_t avail = cm_input_avail(in), i;
@@ -445,11 +452,14 @@ static size_t header_end(cm_input *in, size_t *body_at)
 				}
 			}
 		}
+		if (i > avail)
+			i = avail;
 		scanned = i > 2 ? i - 2 : 0;
-		if (avail >= WARC_HEADER_MAX)
+		if (avail >= WARC_HEADER_MAX || cm_input_fill(in, avail + 4096 > WARC_HEADER_MAX ?
+							       WARC_HEADER_MAX : avail + 4096) == avail) {
+			r->no_hend = at + scanned;
 			return 0;
-		if (cm_input_fill(in, avail + 4096 > WARC_HEADER_MAX ? WARC_HEADER_MAX : avail + 4096) == avail)
-			return 0;
+		}
 	}
 }
 
@@ -478,7 +488,7 @@ int warc_next(warc_reader *r, struct warc_record *rec)
 		r->first = 0;
 		memset(rec, 0, sizeof(*rec));
 		rec->offset = cm_input_member_offset(in);
-		hend = header_end(in, &body_at);
+		hend = header_end(r, in, &body_at);
 		p = cm_input_data(in);
 		if (hend == 0) {
 			if (cm_input_avail(in) >= WARC_HEADER_MAX) {
