@@ -344,12 +344,12 @@ static uint32_t record_domain(struct ctx *c, const cm_jrec *rec)
 		json_error_t je;
 		json_t *o = json_loadb(rec->line + d->val_off, d->val_len, JSON_REJECT_DUPLICATES, &je);
 		json_t *l = json_object_get(o, "label");
-		uint32_t k = json_is_string(l) ? domain_of(c, json_string_value(l), strlen(json_string_value(l))) :
-			     domain_of(c, "none", 4);
+		uint32_t k;
 
-		if (!o && strstr(je.text, "duplicate"))
-			k = UINT32_MAX;
-
+		if (!o && json_error_code(&je) == json_error_duplicate_key)
+			return UINT32_MAX;	/* before any domain is counted */
+		k = json_is_string(l) ? domain_of(c, json_string_value(l), strlen(json_string_value(l))) :
+		    domain_of(c, "none", 4);
 		json_decref(o);
 		return k;
 	}
