@@ -255,21 +255,19 @@ int cm_afile_write(cm_afile *a, const void *p, size_t n)
 	return 0;
 }
 
-/* Sync the folder holding path, so the rename itself survives a crash. */
-static void sync_dir(const char *path)
+int cm_sync_dir(const char *dir)
 {
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	int fd;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, e;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);	/* some file systems refuse to sync a folder: nothing to lose */
-		close(fd);
-	}
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	if (r < 0 && e == EINVAL)
+		return 0;
+	errno = e;
+	return r;
 }
 
 int cm_afile_commit(cm_afile *a, char *err, size_t errlen)
@@ -284,14 +282,22 @@ int cm_afile_commit(cm_afile *a, char *err, size_t errlen)
 	a->fd = -1;
 	if (!what && a->tmp && rename(a->tmp, a->path) < 0)
 		e = errno, what = "rename a temporary file to";
+	if (!what && a->tmp) {
+		/* the folder holding it, so that the rename itself survives a crash */
+		const char *slash = strrchr(a->path, '/');
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (slash == a->path ? 1 : (int)(slash - a->path)) : 1,
+			 slash ? a->path : ".");
+		if (cm_sync_dir(dir) < 0)
+			e = errno, what = "sync the folder of";
+	}
 	if (what) {
 		rc = a->tmp ? AF_ERR("cannot %s '%s': %s", what, a->path, strerror(e)) :
 			      AF_ERR("cannot %s %s%s%s: %s", what, strcmp(a->path, "standard output") ? "'" : "",
 				     a->path, strcmp(a->path, "standard output") ? "'" : "", strerror(e));
 		if (a->tmp)
 			unlink(a->tmp);
-	} else if (a->tmp) {
-		sync_dir(a->path);
 	}
 	if (a->tmp) {
 		pending_del(a->tmp);

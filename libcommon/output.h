@@ -28,6 +28,9 @@ int cm_afile_write(cm_afile *a, const void *p, size_t n);
 int cm_afile_commit(cm_afile *a, char *err, size_t errlen);
 /* Close and remove the temporary: the target keeps its old contents. */
 void cm_afile_abort(cm_afile *a);
+/* Flush a folder's entries (renames, removals) to disk: 0, or -1 with errno. A file system
+ * that cannot sync a folder (EINVAL) has nothing to flush. */
+int cm_sync_dir(const char *dir);
 /* The whole of a file in one call (open, write, commit); -1 with a message in err. */
 int cm_afile_put(const char *path, const void *p, size_t n, char *err, size_t errlen);
 

@@ -195,4 +195,10 @@ is "$?:$(ls fi | tr '\n' ' ')" "1:" "a cut input: exit 1, no manifest, no shards
 like "$(cat err)" "an input failed: no manifest written in 'fi'" "  saying so"
 shard-pack -q -t "$r50k" -o fi --shard-tokens 20000 --allow-truncated cut.jsonl.gz 2>err
 is "$?:$(shard-pack --verify fi >/dev/null 2>&1; echo $?)" "0:0" "  --allow-truncated: the set of what could be read"
+
+# something not a regular file under one of this run's shard names: never renamed over
+mkdir nr && mkfifo nr/shard_train_000000.bin
+shard-pack -q -t "$r50k" -o nr --shard-tokens 20000 docs.jsonl 2>err
+is "$?:$(stat -c %F nr/shard_train_000000.bin)" "1:fifo" "a FIFO named as a shard is refused, not replaced"
+like "$(cat err)" "'nr/shard_train_000000.bin' has the name of one of this run's shards but is not a regular file" "  saying so"
 done_testing

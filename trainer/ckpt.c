@@ -501,13 +501,3 @@ void lm_ckpt_resolve(const char *path, char *out, size_t outlen)
 		fclose(f);
 	snprintf(out, outlen, "%s", path);
 }
-
-int lm_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}

@@ -23,7 +23,6 @@ int lm_save_weights(lm_model *m, const char *path, char *err, size_t errlen);
 /* A run directory (with a 'latest' file naming its newest checkpoint) resolves to that
  * checkpoint; anything else to itself. */
 void lm_ckpt_resolve(const char *path, char *out, size_t outlen);
-int lm_fsync_dir(const char *dir);
 
 /* Checksums (ckpt.c): every file of a checkpoint directory is read through these. When the
  * directory's trainer.json lists the file's size and XXH3-64, the bytes must match: a

@@ -397,7 +397,7 @@ static void save_checkpoint(run *r, long long step)
 	if (cm_afile_put(f, tj, strlen(tj), err, sizeof err) < 0)
 		checkpoint_failed(tmp, err);
 	free(tj);
-	if (lm_fsync_dir(tmp) < 0) {
+	if (cm_sync_dir(tmp) < 0) {
 		snprintf(err, sizeof err, "cannot sync '%.900s': %s", tmp, strerror(errno));
 		checkpoint_failed(tmp, err);
 	}
@@ -409,7 +409,7 @@ static void save_checkpoint(run *r, long long step)
 			cm_die("checkpoint: cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
 		remove_checkpoint_dir(old);
 	}
-	if (lm_fsync_dir(o->out) < 0)
+	if (cm_sync_dir(o->out) < 0)
 		cm_die("checkpoint: cannot sync '%s': %s", o->out, strerror(errno));
 	char name[64];
 	int k = snprintf(name, sizeof name, "step-%07lld\n", step);

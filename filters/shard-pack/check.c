@@ -174,7 +174,7 @@ static size_t unlisted(const char *dir, const char *mpath, const sp_names *liste
 	for (i = 0; i < all.n; i++, n++) {
 		const char *f = all.v[i];
 
-		if (strlen(f) > 4 && !strcmp(f + strlen(f) - 4, ".tmp"))
+		if (sp_temporary(f))
 			cm_error("'%s/%s': a temporary file of an unfinished run, not in %s", dir, f, mpath);
 		else
 			cm_error("'%s/%s': a shard-like file that %s does not list (another run's? a glob for "

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "folder.h"
 #include "input.h"
+#include "output.h"
 #include "shard.h"
 
 void sp_names_add(sp_names *s, const char *name)
@@ -65,9 +66,14 @@ static int ends_with(const char *s, const char *end)
 	return n >= k && !strcmp(s + n - k, end);
 }
 
+int sp_temporary(const char *name)
+{
+	return ends_with(name, ".bin.tmp") || !strncmp(name, "manifest.json.tmp", 17);
+}
+
 int sp_shard_like(const char *name)
 {
-	return ends_with(name, ".bin") || ends_with(name, ".bin.tmp") || !strcmp(name, "manifest.json.tmp");
+	return ends_with(name, ".bin") || sp_temporary(name);
 }
 
 void sp_folder_lock(const char *dir)
@@ -105,11 +111,8 @@ int sp_folder_lock_read(const char *dir)
 
 void sp_folder_sync(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) < 0)
+	if (cm_sync_dir(dir) < 0)
 		cm_die("cannot flush the folder '%s' to disk: %s", dir, strerror(errno));
-	close(fd);
 }
 
 /* The shard files an earlier manifest lists (names without '/', ending in .bin). */
@@ -196,14 +199,20 @@ void sp_folder_clear(const char *dir, const char *name, const sp_names *keep, sp
 			continue;
 		cm_buf_reset(&p);
 		cm_buf_printf(&p, "%s/%s", dir, f);
-		if (lstat(p.p, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (lstat(p.p, &st) < 0)
+			cm_die("cannot look at '%s': %s", p.p, strerror(errno));
+		if (!S_ISREG(st.st_mode) && (ours_by_name(f, name, 0) || ours_by_name(f, name, 1)))
+			/* a shard would be renamed over it (a FIFO, a link: never through it) */
+			cm_die("'%s' has the name of one of this run's shards but is not a regular file: "
+			       "remove it first", p.p);
+		if (S_ISREG(st.st_mode)) {
 			shard = sp_names_has(&listed, f) || ours_by_name(f, name, 0);
 			if (!shard && ends_with(f, ".bin.tmp")) {
 				cm_buf_reset(&b);
 				cm_buf_add(&b, f, strlen(f) - 4);
 				tmp = sp_names_has(&listed, b.p) || ours_by_name(f, name, 1);
 			}
-			tmp |= !strcmp(f, "manifest.json.tmp");
+			tmp |= !strncmp(f, "manifest.json.tmp", 17);
 		}
 		if (!shard && !tmp) {
 			sp_names_add(sp_shard_like(f) ? &other_shards : &other, f);

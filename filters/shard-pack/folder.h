@@ -15,8 +15,11 @@ int sp_names_has(const sp_names *s, const char *name);
 void sp_names_free(sp_names *s);
 
 /* A name a glob for shards takes (*.bin), or a temporary of an unfinished shard or manifest
- * (*.bin.tmp, manifest.json.tmp). */
+ * (sp_temporary). */
 int sp_shard_like(const char *name);
+/* A temporary of an unfinished shard (*.bin.tmp) or manifest (manifest.json.tmp.PID.N, as
+ * cm_afile names it). */
+int sp_temporary(const char *name);
 
 /* Make dir when missing and lock it for writing until exit; dies naming the holder when
  * another run has it. */

@@ -141,7 +141,6 @@ struct ctx {
 	uint64_t docs_in, sampled_out;
 	cm_json *dj;
 	sp_names removed;	/* the earlier set's shards, taken away before this run's */
-	char *manifest_tmp;	/* while being written */
 	int committed;		/* the manifest is in place: nothing to take back at exit */
 };
 
@@ -498,9 +497,9 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 static void write_manifest(struct ctx *c, const char *tok_path)
 {
 	cm_buf b = CM_BUF_INIT, path = CM_BUF_INIT, tmp = CM_BUF_INIT;
+	char err[4400];
 	cm_jw w;
 	size_t i;
-	FILE *f;
 	int s;
 	char hex[17];
 
@@ -604,20 +603,11 @@ static void write_manifest(struct ctx *c, const char *tok_path)
 	cm_jw_str(&w, tmp.p);
 	cm_jw_end(&w, '}');
 	cm_buf_addc(&b, '\n');
-	cm_buf_printf(&path, "%s/manifest.json.tmp", c->dir);
-	c->manifest_tmp = path.p;
-	if (!(f = create_new(path.p)) || fwrite(b.p, 1, b.len, f) != b.len || fflush(f) != 0 ||
-	    fsync(fileno(f)) < 0)
-		cm_die("cannot write '%s': %s", path.p, strerror(errno));
-	if (fclose(f) != 0)
-		cm_die("cannot close '%s': %s", path.p, strerror(errno));
-	cm_buf_reset(&tmp);
-	cm_buf_printf(&tmp, "%s/manifest.json", c->dir);
-	if (rename(path.p, tmp.p) < 0)
-		cm_die("cannot rename '%s': %s", path.p, strerror(errno));
-	c->manifest_tmp = NULL;
+	/* whole or not at all (a temporary synced, renamed, the folder synced) */
+	cm_buf_printf(&path, "%s/manifest.json", c->dir);
+	if (cm_afile_put(path.p, b.p, b.len, err, sizeof err) < 0)
+		cm_die("%s", err);
 	c->committed = 1;
-	sp_folder_sync(c->dir);
 	cm_buf_free(&b);
 	cm_buf_free(&path);
 	cm_buf_free(&tmp);
@@ -639,8 +629,6 @@ static void take_back(void)
 	for (s = 0; s < 2; s++)
 		if (c->w[s].f && c->w[s].tmp)
 			unlink(c->w[s].tmp);
-	if (c->manifest_tmp)
-		unlink(c->manifest_tmp);
 	for (i = 0; i < c->nshards; i++) {
 		if (!c->shards[i].file)
 			continue;
