@@ -565,6 +565,30 @@ static void hash_u32(XXH3_state_t *h, uint32_t v)
 	XXH3_64bits_update(h, b, 4);
 }
 
+struct implied {
+	const cm_tok *t;
+	size_t k;
+	int same;
+};
+
+static void implied_one(uint32_t a, uint32_t b, uint32_t id, void *arg)
+{
+	struct implied *m = arg;
+	const uint32_t *l = m->k < m->t->nml ? m->t->mlist[m->k] : NULL;
+
+	m->same = m->same && l && l[0] == a && l[1] == b && l[3] == id;
+	m->k++;
+}
+
+/* Whether the merges listed are exactly those the ranks imply (rank_merges), in its order. */
+static int implied_merges(const cm_tok *t)
+{
+	struct implied m = { t, 0, 1 };
+
+	rank_merges(t, implied_one, &m);
+	return m.same && m.k == t->nml;
+}
+
 int cm_tok_finish(cm_tok *t, char *err, size_t errlen)
 {
 	XXH3_state_t *h;
@@ -593,21 +617,53 @@ int cm_tok_finish(cm_tok *t, char *err, size_t errlen)
 	/* the hash covers what decides ids: pattern, options, tokens, merges, special tokens */
 	h = XXH3_createState();
 	XXH3_64bits_reset(h);
-	XXH3_64bits_update(h, "c2lm-tok1", 9);
-	hash_u32(h, (uint32_t)(t->ignore_merges | t->add_prefix_space << 1 | t->from_ranks << 2));
-	hash_u32(h, (uint32_t)strlen(t->pattern));
-	XXH3_64bits_update(h, t->pattern, strlen(t->pattern));
-	hash_u32(h, t->ntok);
-	for (i = 0; i < t->ntok; i++) {
-		hash_u32(h, t->len[i]);
-		if (t->len[i] != NONE)
-			XXH3_64bits_update(h, tok_ptr(t, i), t->len[i]);
-	}
-	hash_u32(h, (uint32_t)t->nml);
-	for (k = 0; k < t->nml; k++) {
-		hash_u32(h, t->mlist[k][0]);
-		hash_u32(h, t->mlist[k][1]);
-		hash_u32(h, t->mlist[k][2]);
+	if (t->from_ranks || t->ignore_merges) {
+		/* tiktoken's way (whole tokens first, merges by rank) has one form whether it came
+		 * from a rank file (merges implied by the ranks) or from the tokenizer.json written
+		 * from one (the same merges spelt out): the ids of every id, its merges in order */
+		XXH3_64bits_update(h, "c2lm-tok1r", 10);
+		hash_u32(h, (uint32_t)t->add_prefix_space);
+		hash_u32(h, (uint32_t)strlen(t->pattern));
+		XXH3_64bits_update(h, t->pattern, strlen(t->pattern));
+		hash_u32(h, t->vocab_size);
+		for (i = 0; i < t->vocab_size; i++) {
+			size_t n;
+			const char *p = cm_tok_bytes(t, i, &n);
+
+			hash_u32(h, p ? (uint32_t)n : NONE);
+			if (p)
+				XXH3_64bits_update(h, p, n);
+		}
+		/* merges the ranks imply (a rank file; a tokenizer.json that spells out just
+		 * those, in that order) are named, not listed: a rank file loads without
+		 * enumerating them */
+		if (t->from_ranks || implied_merges(t)) {
+			XXH3_64bits_update(h, "ranks", 5);
+		} else {
+			hash_u32(h, (uint32_t)t->nml);
+			for (k = 0; k < t->nml; k++) {
+				hash_u32(h, t->mlist[k][0]);
+				hash_u32(h, t->mlist[k][1]);
+				hash_u32(h, t->mlist[k][3]);
+			}
+		}
+	} else {
+		XXH3_64bits_update(h, "c2lm-tok1", 9);
+		hash_u32(h, (uint32_t)(t->ignore_merges | t->add_prefix_space << 1 | t->from_ranks << 2));
+		hash_u32(h, (uint32_t)strlen(t->pattern));
+		XXH3_64bits_update(h, t->pattern, strlen(t->pattern));
+		hash_u32(h, t->ntok);
+		for (i = 0; i < t->ntok; i++) {
+			hash_u32(h, t->len[i]);
+			if (t->len[i] != NONE)
+				XXH3_64bits_update(h, tok_ptr(t, i), t->len[i]);
+		}
+		hash_u32(h, (uint32_t)t->nml);
+		for (k = 0; k < t->nml; k++) {
+			hash_u32(h, t->mlist[k][0]);
+			hash_u32(h, t->mlist[k][1]);
+			hash_u32(h, t->mlist[k][2]);
+		}
 	}
 	hash_u32(h, (uint32_t)t->nsp);
 	for (k = 0; k < t->nsp; k++) {
@@ -626,35 +682,6 @@ uint32_t cm_tok_nmerges(const cm_tok *t) { return (uint32_t)t->nml; }
 int cm_tok_prefix_space(const cm_tok *t) { return t->add_prefix_space; }
 uint64_t cm_tok_hash(const cm_tok *t) { return t->hash; }
 const char *cm_tok_pattern(const cm_tok *t) { return t->pattern; }
-
-int cm_tok_same_ids(const cm_tok *a, const cm_tok *b)
-{
-	uint32_t i;
-	size_t k;
-
-	if (a->hash == b->hash)
-		return 1;
-	/* ranks decide the merges: a tokenizer made from ranks and one that ignores its merges
-	 * list for whole tokens (tiktoken's way, as a rank file is written out) agree when
-	 * their tokens do */
-	if (!((a->from_ranks || a->ignore_merges) && (b->from_ranks || b->ignore_merges)))
-		return 0;
-	if (a->vocab_size != b->vocab_size || a->nsp != b->nsp || a->add_prefix_space != b->add_prefix_space ||
-	    strcmp(a->pattern, b->pattern))
-		return 0;
-	/* every id's bytes (a special token may also be a vocabulary entry in one of them) */
-	for (i = 0; i < a->vocab_size; i++) {
-		size_t la, lb;
-		const char *pa = cm_tok_bytes(a, i, &la), *pb = cm_tok_bytes(b, i, &lb);
-
-		if (!pa != !pb || la != lb || (pa && memcmp(pa, pb, la)))
-			return 0;
-	}
-	for (k = 0; k < a->nsp; k++)
-		if (cm_tok_special(b, a->sp[k].text) != (int64_t)a->sp[k].id)
-			return 0;
-	return 1;
-}
 size_t cm_tok_nspecials(const cm_tok *t) { return t->nsp; }
 
 int64_t cm_tok_special(const cm_tok *t, const char *text)

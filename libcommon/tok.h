@@ -86,11 +86,9 @@ uint32_t cm_tok_nmerges(const cm_tok *t);
 /* A tokenizer.json's ByteLevel add_prefix_space: a space is put before text (between special
  * tokens) that does not start with one, as Hugging Face does; decoding keeps it. */
 int cm_tok_prefix_space(const cm_tok *t);
-uint64_t cm_tok_hash(const cm_tok *t);		/* XXH3-64 of what decides the ids */
-/* Whether two tokenizers give the same ids: the same hash, or (a rank file and its
- * tokenizer.json, whose merges are written out from the ranks) the same tokens, special
- * tokens, pattern and options. */
-int cm_tok_same_ids(const cm_tok *a, const cm_tok *b);
+/* XXH3-64 of what decides the ids: a rank file and the tokenizer.json written from it hash
+ * the same */
+uint64_t cm_tok_hash(const cm_tok *t);
 const char *cm_tok_pattern(const cm_tok *t);
 /* The id of a special token's text, or -1. cm_tok_eot: <|endoftext|>'s. */
 int64_t cm_tok_special(const cm_tok *t, const char *text);

@@ -118,4 +118,16 @@ ok $? "cl100k written as tokenizer.json reads back"
 zstd -dc "$DATA/tok/gpt2-tokenizer.json.zst" | jq -c '.added_tokens = []' >noadded.json
 is "$(bpe-encode -t noadded.json --info 2>&1 | sed -n 's/^vocab_size\t//p')" 50257 \
 	"a vocabulary token no merge could make loads (GPT-2 without added_tokens)"
+# a rank file and the tokenizer.json written from it are one tokenizer: the same hash, so
+# shards, token streams and checkpoints made with one are read with the other
+for t in r50k_base o200k_base; do
+	bpe-encode -t "$SRCDIR/data/tokenizers/$t.tiktoken.zst" --write-tokenizer $t.json </dev/null
+	a=$(bpe-encode -t "$SRCDIR/data/tokenizers/$t.tiktoken.zst" --info | sed -n 's/^hash\t//p')
+	b=$(bpe-encode -t $t.json --info | sed -n 's/^hash\t//p')
+	is "$(printf '%s' "$a" | wc -c):$b" "16:$a" "$t: the rank file and its tokenizer.json hash the same"
+done
+r50k=$(bpe-encode -t r50k_base.json --info | sed -n 's/^hash\t//p')
+jq -c '.model.merges |= .[:-1]' r50k_base.json >r50k-cut.json
+cut=$(bpe-encode -t r50k-cut.json --info | sed -n 's/^hash\t//p')
+ok "$([ -n "$cut" ] && [ "$cut" != "$r50k" ]; echo $?)" "  one merge fewer is another tokenizer ($cut, not $r50k)"
 done_testing
