@@ -16,31 +16,42 @@ const char *cm_prog = "crawl2lm";
 int cm_verbosity;
 static int stdout_closed;
 
-static void stdout_failed(const char *what, int e)
+/* Standard output failed: die of SIGPIPE when the reader went away, else say so. At exit
+ * (atexit), without running the exit handlers again. */
+static void stdout_failed(const char *what, int e, int at_exit)
 {
 	if (e == EPIPE) {
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}
+	if (!at_exit)
+		cm_die("cannot %s standard output: %s", what, strerror(e));
 	fprintf(stderr, "%s: error: cannot %s standard output: %s\n", cm_prog, what, strerror(e));
 	_exit(CM_EXIT_FAIL);
 }
 
-/* Whatever way a program ends (--help, --version, a return from main), what it wrote to
- * standard output is flushed and checked: a full disk is exit 1, never a silent cut. */
-static void check_stdout_at_exit(void)
+static void close_stdout(int at_exit)
 {
-	int err;
+	int err, before = errno;	/* a failed write earlier left its reason there */
 
 	if (stdout_closed)
 		return;
 	stdout_closed = 1;
 	err = ferror(stdout);
 	errno = 0;
-	if (fflush(stdout) != 0 || err)
-		stdout_failed("write to", errno ? errno : EIO);
+	if (fflush(stdout) != 0)
+		stdout_failed("write to", errno ? errno : EIO, at_exit);
+	if (err)
+		stdout_failed("write to", before ? before : EIO, at_exit);
 	if (fclose(stdout) != 0)
-		stdout_failed("close", errno);
+		stdout_failed("close", errno, at_exit);
+}
+
+/* Whatever way a program ends (--help, --version, a return from main), what it wrote to
+ * standard output is flushed and checked: a full disk is exit 1, never a silent cut. */
+static void check_stdout_at_exit(void)
+{
+	close_stdout(1);
 }
 
 void cm_init(const char *prog)
@@ -236,25 +247,18 @@ void cm_fwrite(const void *p, size_t n, FILE *f, const char *name)
 	}
 }
 
+void cm_fflush(FILE *f, const char *name)
+{
+	if (fflush(f) != 0) {
+		if (errno == EPIPE)
+			raise(SIGPIPE);
+		cm_die("cannot write to %s: %s", name, strerror(errno));
+	}
+}
+
 void cm_close_stdout(void)
 {
-	int err;
-
-	if (stdout_closed)
-		return;
-	stdout_closed = 1;
-	err = ferror(stdout);
-
-	if (fflush(stdout) != 0 || err) {
-		if (errno == EPIPE)
-			raise(SIGPIPE);
-		cm_die("cannot write to standard output: %s", strerror(errno));
-	}
-	if (fclose(stdout) != 0) {
-		if (errno == EPIPE)
-			raise(SIGPIPE);
-		cm_die("cannot close standard output: %s", strerror(errno));
-	}
+	close_stdout(0);
 }
 
 double cm_now(void)

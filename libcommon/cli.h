@@ -41,7 +41,10 @@ void cm_parse_shard(const char *opt, const char *s, unsigned long *i, unsigned l
 
 /* Write to a stream, dying with EPIPE's signal or an error message on failure. */
 void cm_fwrite(const void *p, size_t n, FILE *f, const char *name);
-/* Flush and close stdout; die if it fails (full disk, closed pipe). */
+/* Flush a stream, dying with EPIPE's signal or an error message on failure. */
+void cm_fflush(FILE *f, const char *name);
+/* Flush and close stdout; die if it fails (full disk, closed pipe). Every program also does
+ * this at exit (cm_init), so only a program that must know before it goes on calls it. */
 void cm_close_stdout(void);
 
 /* Monotonic seconds. */

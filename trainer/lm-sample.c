@@ -71,7 +71,6 @@ static void usage(void)
 	       "  -v, --verbose          report tokens per second on stderr\n"
 	       "  -h, --help             this help\n"
 	       "  -V, --version          the version\n");
-	cm_close_stdout();
 	exit(0);
 }
 
@@ -148,15 +147,6 @@ static int pick(const float *logits, int V, double temp, int topk, double topp, 
 }
 
 /* Streamed text goes out as it comes: a failed write (a full disk, a closed pipe) stops. */
-static void flush_stdout(void)
-{
-	if (fflush(stdout) != 0) {
-		if (errno == EPIPE)
-			raise(SIGPIPE);
-		cm_die("cannot write to standard output: %s", strerror(errno));
-	}
-}
-
 /* Memory the sampling will take (weights, caches, activations, buffers), estimated before
  * allocating, against what this process may have. */
 static void check_memory(const lm_config *c, const kn_backend *be, int bf16, int B, int n,
@@ -341,7 +331,7 @@ int main(int argc, char **argv)
 				const char *p = cm_tok_bytes(tok, (uint32_t)id, &len);
 				if (p) {
 					cm_fwrite(p, len, stdout, "standard output");
-					flush_stdout();
+					cm_fflush(stdout, "standard output");
 				}
 			}
 		}
@@ -388,6 +378,5 @@ int main(int argc, char **argv)
 	cm_tok_free(tok);
 	lm_model_free(m);
 	kn_close(be);
-	cm_close_stdout();	/* a full disk is an error, not a short text */
-	return 0;
+	return 0;	/* standard output is checked at exit (cm_init) */
 }

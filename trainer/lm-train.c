@@ -148,7 +148,6 @@ static void usage(void)
 	       "\n"
 	       "SIGTERM or SIGUSR1 writes a checkpoint and exits with status 75; --resume continues.\n",
 	       lm_presets());
-	cm_close_stdout();
 	exit(0);
 }
 

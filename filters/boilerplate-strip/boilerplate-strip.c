@@ -36,7 +36,6 @@ static void usage(void)
 	       "      --html-field NAME  the field holding the page (default: html)\n"
 	       "\n"
 	       CM_FILTER_USAGE, cm_prog);
-	cm_close_stdout();	/* --help > /dev/full is an error too */
 }
 
 struct ctx {

@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		case OPT_SHARD: cm_parse_shard("--shard", optarg, &shard_i, &shard_n); break;
 		case 'q': cm_verbosity = -1; break;
 		case 'v': cm_verbosity++; break;
-		case 'h': usage(); cm_close_stdout(); exit(0);
+		case 'h': usage(); exit(0);
 		case OPT_VERSION: cm_print_version();
 		default: cm_usage_error("unknown option");
 		}

@@ -819,11 +819,8 @@ int main(int argc, char **argv)
 	}
 	/* Every other output is whole before the manifest says the set is: a run that fails to
 	 * write any of them leaves no set that verifies. */
-	if (to_stdout && fflush(stdout) != 0) {
-		if (errno == EPIPE)
-			raise(SIGPIPE);
-		cm_die("cannot write to standard output: %s", strerror(errno));
-	}
+	if (to_stdout)
+		cm_fflush(stdout, "standard output");
 	cm_output_close(f.rejects);
 	f.rejects = NULL;
 	if (f.stats_path) {

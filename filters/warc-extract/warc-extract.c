@@ -65,7 +65,6 @@ static void usage(void)
 	       "Exit status: 0 ok; 1 an input could not be read or ended early (everything before\n"
 	       "the damage is written; --allow-truncated makes that 0); 2 usage error.\n",
 	       cm_prog);
-	cm_close_stdout();	/* --help > /dev/full is an error too */
 	exit(CM_EXIT_OK);
 }
 
