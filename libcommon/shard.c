@@ -1,6 +1,7 @@
 /* shard.c - llm.c token shard headers and the shard folder lock (see shard.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input.h"
 #include "le.h"
 #include "shard.h"
 
@@ -125,4 +127,41 @@ int cm_shard_lock(const char *dir, int exclusive, cm_shard_holder *who)
 	close(fd);
 	errno = e;
 	return -1;
+}
+
+int cm_shard_lock_read(const char *dir, char *err, size_t errlen)
+{
+	cm_shard_holder who;
+	int fd = cm_shard_lock(dir, 0, &who);
+
+	if (fd >= 0 || fd == CM_SHARD_LOCK_NONE)
+		return fd;
+	if (errno == EWOULDBLOCK && who.pid)
+		snprintf(err, errlen, "cannot read the shards in '%s': shard-pack (pid %ld) is writing them", dir,
+			 who.pid);
+	else if (errno == EWOULDBLOCK)
+		snprintf(err, errlen, "cannot read the shards in '%s': a shard-pack run is writing them", dir);
+	else
+		snprintf(err, errlen, "cannot lock '%s/%s' for reading: %s", dir, CM_SHARD_LOCK_FILE,
+			 strerror(errno));
+	return -1;
+}
+
+json_t *cm_shard_manifest_files(const char *path, char *err, size_t errlen)
+{
+	json_t *m = cm_json_load_file(path, 64 << 20, err, errlen), *s, *files;
+	size_t i;
+
+	if (!m)
+		return NULL;
+	files = json_object();
+	json_array_foreach(json_object_get(m, "shards"), i, s) {
+		const char *file = json_string_value(json_object_get(s, "file"));
+		json_t *t = json_object_get(s, "tokens");
+
+		if (file)
+			json_object_set(files, file, json_is_integer(t) ? t : json_null());
+	}
+	json_decref(m);
+	return files;
 }

@@ -44,4 +44,11 @@ typedef struct cm_shard_holder {
  * CM_SHARD_LOCK_NONE for a reader of a folder without a lock file; -1 with errno otherwise:
  * EWOULDBLOCK when another holds the lock (described in *who). */
 int cm_shard_lock(const char *dir, int exclusive, cm_shard_holder *who);
+/* The same for a reader (--verify, --cat, lm-train), with the message for a folder being
+ * written ("cannot read the shards in 'dir': shard-pack (pid N) is writing them") in err. */
+int cm_shard_lock_read(const char *dir, char *err, size_t errlen);
+/* The shards a manifest lists: an object of file name -> token count (the names as written;
+ * callers check them). NULL with a message in err when it cannot be read. */
+struct json_t;
+struct json_t *cm_shard_manifest_files(const char *path, char *err, size_t errlen);
 #endif

@@ -93,9 +93,9 @@ is "$?" 1 "a second run into a locked folder fails"
 is "$(cat err2)" "shard-pack: error: cannot write shards into 'c': another shard-pack (pid $pid) is writing there" \
 	"naming the folder and the holder's pid"
 shard-pack --verify c >out 2>err
-is "$(cat err)" "shard-pack: error: cannot read 'c': shard-pack (pid $pid) is writing it" "--verify meanwhile says who writes it"
+is "$(cat err)" "shard-pack: error: cannot read the shards in 'c': shard-pack (pid $pid) is writing them" "--verify meanwhile says who writes it"
 shard-pack --cat -t "$r50k" c >out 2>err
-like "$(cat err)" "cannot read 'c': shard-pack \(pid $pid\) is writing it" "so does --cat"
+like "$(cat err)" "cannot read the shards in 'c': shard-pack \(pid $pid\) is writing them" "so does --cat"
 cat docs.jsonl >in.fifo
 wait $pid
 ok $? "the first run finishes"

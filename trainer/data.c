@@ -35,7 +35,6 @@ static struct lm_folder *folder_of(lm_data *d, const char *path, char *err, size
 {
 	char *copy = cm_xstrdup(path), *dir = dirname(copy), mpath[4096];
 	struct lm_folder *f;
-	cm_shard_holder who;
 	struct stat sb;
 	size_t i;
 
@@ -49,34 +48,15 @@ static struct lm_folder *folder_of(lm_data *d, const char *path, char *err, size
 	f->dir = cm_xstrdup(dir);
 	f->listed = NULL;
 	free(copy);
-	f->lock = cm_shard_lock(f->dir, 0, &who);
+	f->lock = cm_shard_lock_read(f->dir, err, errlen);
 	if (f->lock == -1) {
-		if (errno == EWOULDBLOCK && who.pid)
-			snprintf(err, errlen, "cannot read the shards in '%s': shard-pack (pid %ld) is writing them",
-				 f->dir, who.pid);
-		else if (errno == EWOULDBLOCK)
-			snprintf(err, errlen, "cannot read the shards in '%s': a shard-pack run is writing them", f->dir);
-		else
-			snprintf(err, errlen, "cannot lock '%s/%s' for reading: %s", f->dir, CM_SHARD_LOCK_FILE,
-				 strerror(errno));
 		f->lock = CM_SHARD_LOCK_NONE;
 		return NULL;
 	}
 	snprintf(mpath, sizeof mpath, "%s/manifest.json", f->dir);
 	if (stat(mpath, &sb) == 0) {
-		json_t *m = cm_json_load_file(mpath, 64 << 20, err, errlen), *s;
-
-		if (!m)
+		if (!(f->listed = cm_shard_manifest_files(mpath, err, errlen)))
 			return NULL;
-		f->listed = json_object();
-		json_array_foreach(json_object_get(m, "shards"), i, s) {
-			const char *file = json_string_value(json_object_get(s, "file"));
-			json_t *t = json_object_get(s, "tokens");
-
-			if (file && json_is_integer(t))
-				json_object_set(f->listed, file, t);
-		}
-		json_decref(m);
 	} else if (f->lock >= 0) {
 		/* shard-pack locked this folder once, and never wrote its manifest */
 		snprintf(err, errlen, "'%s' has no manifest.json: the shard-pack run that wrote it did not "
@@ -118,14 +98,17 @@ static int add_shard(lm_data *d, const char *path, char *err, size_t errlen)
 		char *copy = cm_xstrdup(path);
 		json_t *t = json_object_get(dir->listed, basename(copy));
 		free(copy);
+		int bad = 1;
 		if (!t)
 			snprintf(err, errlen, "'%s' is not listed in '%s/manifest.json': a stray or stale shard "
 				 "(shard-pack --verify names such files)", path, dir->dir);
-		else if ((uint64_t)json_integer_value(t) != h.ntok)
+		else if (!json_is_integer(t) || (uint64_t)json_integer_value(t) != h.ntok)
 			snprintf(err, errlen, "'%s' holds %llu tokens where '%s/manifest.json' lists %lld: not "
 				 "the shard it lists", path, (unsigned long long)h.ntok, dir->dir,
 				 (long long)json_integer_value(t));
-		if (!t || (uint64_t)json_integer_value(t) != h.ntok) {
+		else
+			bad = 0;
+		if (bad) {
 			munmap(map, (size_t)sb.st_size);
 			return -1;
 		}

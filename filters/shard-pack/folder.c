@@ -95,18 +95,12 @@ void sp_folder_lock(const char *dir)
 
 int sp_folder_lock_read(const char *dir)
 {
-	cm_shard_holder who;
-	int fd = cm_shard_lock(dir, 0, &who);
+	char err[4400];
+	int fd = cm_shard_lock_read(dir, err, sizeof(err));
 
-	if (fd >= 0 || fd == CM_SHARD_LOCK_NONE)
-		return fd;
-	if (errno == EWOULDBLOCK && who.pid)
-		cm_error("cannot read '%s': shard-pack (pid %ld) is writing it", dir, who.pid);
-	else if (errno == EWOULDBLOCK)
-		cm_error("cannot read '%s': a shard-pack run is writing it", dir);
-	else
-		cm_error("cannot lock '%s' for reading (%s): %s", dir, CM_SHARD_LOCK_FILE, strerror(errno));
-	return -1;
+	if (fd == -1)
+		cm_error("%s", err);
+	return fd;
 }
 
 void sp_folder_sync(const char *dir)
@@ -119,20 +113,17 @@ void sp_folder_sync(const char *dir)
 static void listed_shards(const char *path, sp_names *out)
 {
 	char err[4400];
-	json_t *m = cm_json_load_file(path, 64 << 20, err, sizeof(err)), *s;
-	size_t i;
+	json_t *files = cm_shard_manifest_files(path, err, sizeof(err)), *t;
+	const char *file;
 
-	if (!m) {
+	if (!files) {
 		cm_warn("the earlier manifest cannot be read (%s): its shards are known by name only", err);
 		return;
 	}
-	json_array_foreach(json_object_get(m, "shards"), i, s) {
-		const char *file = json_string_value(json_object_get(s, "file"));
-
-		if (file && !strchr(file, '/') && ends_with(file, ".bin"))
+	json_object_foreach(files, file, t)
+		if (!strchr(file, '/') && ends_with(file, ".bin"))
 			sp_names_add(out, file);
-	}
-	json_decref(m);
+	json_decref(files);
 }
 
 /* NAME_*.bin, and with tmp its temporary NAME_*.bin.tmp */
