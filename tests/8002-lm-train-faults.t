@@ -241,4 +241,12 @@ lm-train $rk -t swapped.json --steps 6 -o rk --resume 2>err
 is "$?" 1 "--resume with a tokenizer giving other ids is refused"
 like "$(cat err)" "the tokenizer 'swapped.json' is not the run's" "  saying so"
 
+# --resume rewrites the metrics whole: a symbolic link stays a link, the file it names keeps
+# the steps up to the checkpoint and gets the rest
+: >real.m && ln -s real.m link.m
+lm-train $common --steps 4 --save-every 2 --metrics link.m -q -o ml &&
+	lm-train $common --steps 6 --save-every 2 --metrics link.m -q -o ml --resume
+is "$?:$(stat -c %F link.m):$(jq -c .step real.m | tr '\n' ' ')" "0:symbolic link:1 2 3 4 5 6 " \
+	"metrics through a link: the link stays, the file has every step once"
+
 done_testing

@@ -233,7 +233,6 @@ typedef struct run {
 	float *tokbytes;	/* bytes each id decodes to (bits per byte) */
 	FILE *metrics;
 	const char *metrics_path;
-	int metrics_tmp;	/* metrics_path is the temporary of a rewrite (removed on failure) */
 	double flops_per_token, peak;
 	uint64_t tokens;
 	double elapsed;		/* training seconds before this process */
@@ -247,12 +246,8 @@ static void metrics_line(run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	int k = vfprintf(r->metrics, fmt, ap);
 	va_end(ap);
-	if (k < 0 || fflush(r->metrics) != 0 || ferror(r->metrics)) {
-		int e = errno;
-		if (r->metrics_tmp)
-			unlink(r->metrics_path);	/* the old file stays as it was */
-		cm_die("cannot write '%s': %s", r->metrics_path, strerror(e));
-	}
+	if (k < 0 || fflush(r->metrics) != 0 || ferror(r->metrics))
+		cm_die("cannot write '%s': %s", r->metrics_path, strerror(errno));
 }
 
 /* A checkpoint directory: the files lm-train writes there, and their temporary files (any
@@ -514,50 +509,52 @@ static long long load_checkpoint(run *r)
 }
 
 /* The metrics file, keeping the lines up to `step`, the checkpoint resumed from (the rest is
- * redone). A regular file is rewritten through path.tmp and a rename, so that a failure
- * (a full disk) leaves the old lines; anything else (a pipe, a device) is written straight. */
-static FILE *open_metrics(run *r, const char *path, long long step)
+ * redone): a regular file is rewritten whole (cm_afile: a failure, a full disk, leaves the
+ * old lines), then appended to; anything else (a pipe, a device) is written straight. */
+static void open_metrics(run *r, const char *path, long long step)
 {
 	struct stat sb;
-	int regular = stat(path, &sb) != 0 || S_ISREG(sb.st_mode);
-	FILE *in = step > 0 && regular ? fopen(path, "r") : NULL;
-	char *tmp = cm_xmalloc(strlen(path) + 5);
-	sprintf(tmp, "%s.tmp", path);
-	const char *wp = in ? tmp : path;
-	FILE *f = fopen(wp, "w");
-	if (!f)
-		cm_die("cannot create '%s': %s", wp, strerror(errno));
-	r->metrics = f;
-	r->metrics_path = wp;
-	r->metrics_tmp = in != NULL;
+	FILE *in = step > 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? fopen(path, "r") : NULL;
 	if (in) {
-		char *line = NULL;
+		char *line = NULL, err[4400];
 		size_t cap = 0;
 		ssize_t k;
-		while ((k = getline(&line, &cap, in)) > 0) {
+		cm_buf keep = CM_BUF_INIT;
+		cm_afile af;
+		int bad = 0;
+		if (cm_afile_open(&af, path, err, sizeof err) < 0)
+			cm_die("%s", err);
+		while (!bad && (k = getline(&line, &cap, in)) > 0) {
 			json_t *j = json_loads(line, 0, NULL);
 			json_t *s = json_object_get(j, "step");
 			if (json_is_integer(s) && json_integer_value(s) <= step)
-				metrics_line(r, "%s", line);
+				cm_buf_add(&keep, line, (size_t)k);
 			json_decref(j);
+			if (keep.len >= (1u << 20)) {	/* in pieces: the file may be long */
+				bad = cm_afile_write(&af, keep.p, keep.len) < 0;
+				cm_buf_reset(&keep);
+			}
 		}
-		if (ferror(in)) {
-			int e = errno;
-			unlink(tmp);
+		int e = errno;
+		if (!bad && ferror(in)) {
+			cm_afile_abort(&af);
 			cm_die("cannot read '%s': %s", path, strerror(e));
 		}
+		if (bad || cm_afile_write(&af, keep.p, keep.len) < 0) {
+			e = errno;
+			cm_afile_abort(&af);
+			cm_die("cannot write '%s': %s", path, strerror(e));
+		}
+		if (cm_afile_commit(&af, err, sizeof err) < 0)
+			cm_die("%s", err);
 		free(line);
 		fclose(in);
-		if (rename(tmp, path) < 0) {
-			int e = errno;
-			unlink(tmp);
-			cm_die("cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
-		}
+		cm_buf_free(&keep);
 	}
+	r->metrics = fopen(path, in ? "a" : "w");
+	if (!r->metrics)
+		cm_die("cannot create '%s': %s", path, strerror(errno));
 	r->metrics_path = path;
-	r->metrics_tmp = 0;
-	free(tmp);
-	return f;
 }
 
 /* Evaluate on the held-out shards: the first --eval-batches batches, or all of them (final). */
