@@ -336,7 +336,8 @@ static void save_checkpoint(run *r, long long step)
 	const opts *o = &r->o;
 	snprintf(dir, sizeof dir, "%s/step-%07lld", o->out, step);
 	snprintf(tmp, sizeof tmp, "%s.tmp", dir);
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+	remove_checkpoint_dir(tmp);	/* what an interrupted checkpoint of this step left */
+	if (mkdir(tmp, 0755) < 0)
 		cm_die("checkpoint: cannot create '%s': %s", tmp, strerror(errno));
 	json_t *files = json_object();
 	snprintf(f, sizeof f, "%s/model.safetensors", tmp);
@@ -399,8 +400,12 @@ static void save_checkpoint(run *r, long long step)
 	if (rename(tmp, dir) < 0) {
 		char old[4300];
 		snprintf(old, sizeof old, "%s.old", dir);
-		if (rename(dir, old) < 0 || rename(tmp, dir) < 0)
-			cm_die("checkpoint: cannot rename '%s' to '%s': %s", tmp, dir, strerror(errno));
+		remove_checkpoint_dir(old);
+		if (rename(dir, old) < 0 || rename(tmp, dir) < 0) {
+			snprintf(err, sizeof err, "cannot rename '%.400s' to '%.400s': %s", tmp, dir,
+				 strerror(errno));
+			checkpoint_failed(tmp, err);
+		}
 		remove_checkpoint_dir(old);
 	}
 	if (cm_sync_dir(o->out) < 0)
