@@ -368,6 +368,8 @@ static void save_checkpoint(run *r, long long step)
 	if (cm_st_write(w, f, err, sizeof err) < 0)
 		checkpoint_failed(tmp, err);
 	cm_st_writer_free(w);
+	/* the moments' hash from the copies at hand, not downloaded again */
+	uint64_t opt_xxh3 = XXH3_64bits(mh, nb) ^ XXH3_64bits(vh, nb);
 	free(mh);
 	free(vh);
 	add_sum(files, tmp, "optimizer.safetensors");
@@ -381,8 +383,7 @@ static void save_checkpoint(run *r, long long step)
 	char hx[32];
 	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(r->m->params));
 	json_object_set_new(t, "params_xxh3", json_string(hx));
-	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)(lm_tensor_xxh3(r->m->m) ^
-								 lm_tensor_xxh3(r->m->v)));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)opt_xxh3);
 	json_object_set_new(t, "optimizer_xxh3", json_string(hx));
 	json_object_set_new(t, "files", files);
 	json_object_set_new(t, "options", opts_json(o, &r->m->cfg));
