@@ -1050,7 +1050,8 @@ static void line_dups(const qs_opts *o, scratch *s, const char *text, size_t n, 
 			fp += (size_t)ends_terminal(a, len);
 			if (len <= short_len) {
 				fs++;
-			} else {
+			} else if (len <= 4 * short_len) {
+				/* a character is at most 4 bytes: a longer line is never short */
 				if (chars == SIZE_MAX)
 					chars = chars_of(a, len);
 				fs += chars <= short_len;
