@@ -35,21 +35,28 @@ void cm_stats_free(cm_stats *s)
 	cm_buf_free(&s->extra);
 }
 
-void cm_stats_drop(cm_stats *s, const char *reason)
+void cm_stats_drop_n(cm_stats *s, const char *reason, uint64_t n)
 {
 	int i;
 
-	s->dropped++;
+	if (!n)
+		return;
+	s->dropped += n;
 	for (i = 0; i < s->nreasons; i++)
 		if (strcmp(s->reason[i], reason) == 0) {
-			s->reason_n[i]++;
+			s->reason_n[i] += n;
 			return;
 		}
 	if (s->nreasons == CM_STATS_MAX_REASONS)
 		i = s->nreasons - 1;	/* the last slot collects the rest */
 	else
 		s->reason[s->nreasons++] = cm_xstrdup(reason);
-	s->reason_n[i]++;
+	s->reason_n[i] += n;
+}
+
+void cm_stats_drop(cm_stats *s, const char *reason)
+{
+	cm_stats_drop_n(s, reason, 1);
 }
 
 void cm_stats_extra(cm_stats *s, const char *key, const char *json)

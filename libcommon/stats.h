@@ -23,6 +23,7 @@ void cm_stats_init(cm_stats *s, int argc, char **argv);
 void cm_stats_free(cm_stats *s);
 /* Count one dropped record under a reason (a short static or stable string). */
 void cm_stats_drop(cm_stats *s, const char *reason);
+void cm_stats_drop_n(cm_stats *s, const char *reason, uint64_t n);	/* n at once */
 /* Add a program-specific counter to the JSON ("warc": {...} style values are raw JSON). */
 void cm_stats_extra(cm_stats *s, const char *key, const char *json);
 /* Write the JSON file; dies on failure. */

@@ -201,8 +201,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	 * end of the input as read and dropped (truncated) */
 	f->stats.read += n->bad_length + n->bad_header + n->cut_headers;
 	f->stats.malformed += n->bad_length + n->bad_header;
-	for (uint64_t k = 0; k < n->cut_headers; k++)
-		cm_stats_drop(&f->stats, "truncated");
+	cm_stats_drop_n(&f->stats, "truncated", n->cut_headers);
 	c->garbage_bytes += n->garbage_bytes;
 	c->resyncs += n->resyncs;
 	c->bad_length += n->bad_length;
