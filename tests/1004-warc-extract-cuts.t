@@ -78,7 +78,7 @@ try() {
 
 # report WHAT: one assertion for the cuts tried since the last one
 report() {
-	ok "$bad" "$1: $points cuts, each exit 1 naming the file, the records before it written"
+	ok "$([ "$points" -gt 0 ] && echo "$bad" || echo 1)" "$1: $points cuts, each exit 1 naming the file, the records before it written"
 	[ -f bad.txt ] && sed 's/^/# /' bad.txt
 	rm -f bad.txt
 	bad=0 points=0

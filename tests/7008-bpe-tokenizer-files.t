@@ -16,7 +16,8 @@ printf '{"text":"Hello world, the quick brown fox."}\n' >t.jsonl
 # the shipped files load, their hashes checked
 for n in r50k_base cl100k_base o200k_base; do
 	bpe-encode -t "$toks/$n.tiktoken.zst" --info >out 2>err
-	ok $? "$n.tiktoken.zst loads (its SHA-256 is tiktoken's)"
+	is "$?:$(sed -n 's/^vocab_size\t//p' out)" "0:$(case $n in r50k_base) echo 50257;; cl100k_base) echo 100277;; o200k_base) echo 200019;; esac)" \
+		"$n.tiktoken.zst loads (its SHA-256 is tiktoken's), with its vocabulary size"
 done
 
 # a known name, ranks missing: the issue's cl100k_base.tiktoken cut to 5,000 lines

@@ -57,6 +57,7 @@ is "$? $(jq '.model.merges | length' one.json)" "0 0" "pieces of one byte: no pa
 # the bounds of the option
 bpe-train --raw ts.txt --max-token-length 1 -o x.json 2>err
 is "$?" 2 "--max-token-length 1 is a usage error"
+like "$(cat err)" "'--max-token-length' wants an integer in 2\.\.65536" "  saying the range"
 bpe-train --raw ts.txt --max-token-length 65537 -o x.json 2>err
 is "$?" 2 "--max-token-length above 65,536 (what bpe-encode reads) is a usage error"
 like "$(cat err)" "'--max-token-length' wants an integer in 2\.\.65536" "saying the range"
@@ -82,6 +83,7 @@ is "$(bpe-encode -t huge.json --info | sed -n 's/^vocab_size\t//p')" \
 	"$(($(jq '.model.merges | length' huge.json) + 257))" "stops early and reads back"
 bpe-train --vocab-size 16777217 -o x.json ts.jsonl 2>err
 is "$?" 2 "--vocab-size above 2^24 is a usage error"
+like "$(cat err)" "--vocab-size" "  naming the option"
 
 # write errors: the statistics and rejects files and --help, on a full device
 bpe-train --raw ts.txt --vocab-size 300 -o s.json --stats /dev/full 2>err

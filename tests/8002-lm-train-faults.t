@@ -74,7 +74,9 @@ like "$(cat err)" "'T/step-0000004/tokenizer.json' does not match its checksum" 
 cp -r run P
 jq 'del(.files)' $ck/trainer.json >P/step-0000004/trainer.json
 lm-sample -n 5 --seed 1 P "ROMEO:" >out
-is "$(cat out)" "$(lm-sample -n 5 --seed 1 run "ROMEO:")" "a checkpoint without file checksums loads"
+is "$?:$(wc -c <out | tr -d ' ')" "0:$(lm-sample -n 5 --seed 1 run "ROMEO:" | wc -c | tr -d ' ')" "a checkpoint without file checksums loads"
+is "$(cat out)" "$(lm-sample -n 5 --seed 1 run "ROMEO:")" "  and samples what the checksummed one does"
+ok "$([ -s out ]; echo $?)" "  (a sample, not nothing)"
 printf 'X' | dd of=P/step-0000004/model.safetensors bs=1 seek=$((8 + hl + 400)) conv=notrunc 2>/dev/null
 lm-sample -n 5 P "ROMEO:" 2>err
 like "$(cat err)" "'P/step-0000004/model.safetensors' does not match the checksum of its weights in trainer.json" \
@@ -143,6 +145,7 @@ is $? 1 "lm-train --metrics /dev/full fails"
 like "$(cat err)" "^lm-train: error: cannot write '/dev/full': No space left on device" "  saying why"
 lm-train --help >/dev/full 2>err
 is $? 1 "lm-train --help >/dev/full fails"
+like "$(cat err)" "cannot write to standard output: No space left on device" "  saying why"
 lm-sample --help >/dev/full 2>err
 is $? 1 "lm-sample --help >/dev/full fails"
 like "$(cat err)" "cannot write to standard output: No space left on device" "  saying why"
