@@ -213,15 +213,21 @@ int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
 	return f->status;
 }
 
-int cm_filter_finish(cm_filter *f)
+void cm_filter_close_outputs(cm_filter *f)
 {
-	cm_progress_end(&f->progress, f->stats.read, f->bytes_read);
 	cm_output_close(f->out);
 	f->out = NULL;
 	cm_output_close(f->rejects);
 	f->rejects = NULL;
 	if (f->stats_path)	/* before standard output closes: --stats - writes there */
 		cm_stats_write(&f->stats, f->stats_path);
+	f->stats_path = NULL;
+}
+
+int cm_filter_finish(cm_filter *f)
+{
+	cm_progress_end(&f->progress, f->stats.read, f->bytes_read);
+	cm_filter_close_outputs(f);
 	cm_close_stdout();
 	if (cm_verbosity > 0)
 		cm_stats_summary(&f->stats);

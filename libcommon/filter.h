@@ -119,6 +119,9 @@ extern const char *cm_reject_program;
 void cm_filter_reject_value(cm_jw *w, const char *reason);
 /* Report a malformed input at the current place; with --strict, stops the run (exit 1). */
 void cm_filter_malformed(cm_filter *f, const char *why);
+/* Close the output and --rejects and write --stats, each checked: a program that must know
+ * they are whole before it goes on (shard-pack, before its manifest) calls it first. */
+void cm_filter_close_outputs(cm_filter *f);
 /* Flush and close outputs, write --stats, print the -v summary; returns the exit status. */
 int cm_filter_finish(cm_filter *f);
 

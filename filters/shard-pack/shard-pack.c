@@ -821,12 +821,7 @@ int main(int argc, char **argv)
 	 * write any of them leaves no set that verifies. */
 	if (to_stdout)
 		cm_fflush(stdout, "standard output");
-	cm_output_close(f.rejects);
-	f.rejects = NULL;
-	if (f.stats_path) {
-		cm_stats_write(&f.stats, f.stats_path);
-		f.stats_path = NULL;
-	}
+	cm_filter_close_outputs(&f);
 	if (c.dir && status != CM_EXIT_OK) {
 		/* an input that failed (cut short, unreadable, nothing valid, --strict): no set
 		 * that verifies, nothing for lm-train's glob (take_back removes the shards) */
