@@ -200,7 +200,7 @@ char *cm_st_meta(const cm_st *st, const char *key)
 {
 	if (!st->metadata_json)
 		return NULL;
-	json_t *m = json_loads(st->metadata_json, JSON_REJECT_DUPLICATES, NULL);
+	json_t *m = json_loads(st->metadata_json, 0, NULL);	/* the header's, checked already */
 	json_t *v = m ? json_object_get(m, key) : NULL;
 	char *s = json_is_string(v) ? cm_xstrdup(json_string_value(v)) : NULL;
 	json_decref(m);

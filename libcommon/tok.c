@@ -1682,8 +1682,6 @@ static int hf_token_id(cm_tok *t, const char *s, size_t n, cm_buf *tmp, uint32_t
 	return *id == NONE ? -1 : 0;
 }
 
-/* Merges make every token of two bytes or more (but special tokens) in a BPE of merges alone:
- * a token none makes is never produced, the sign of a merges list cut short. */
 /* Whether a token's bytes are two vocabulary tokens end to end: what a merge would make it of. */
 static int splits(const cm_tok *t, uint32_t id)
 {

@@ -445,7 +445,7 @@ void bt_train(const bt_counts *c, uint32_t ntok, uint64_t min_count, size_t max_
 		t.stamp[k] = UINT32_MAX;
 		for (j = 0; j < s->len; j++)
 			t.sym[nsym + j] = p[j];
-		for (j = 0; j + 1 < s->len && max_len >= 2; j++) {
+		for (j = 0; j + 1 < s->len; j++) {
 			uint32_t pi = pair_get(&t, p[j], p[j + 1]);
 
 			t.pcnt[pi] += (int64_t)s->count;

@@ -107,13 +107,15 @@ static double now_s(void)
 
 static void set_threshold(qs_opts *o, const char *arg)
 {
+	/* kind 0: a number; 1: a size; 2: a count of positions (32-bit, at least 1) */
 	static const struct {
 		const char *name;
-		int is_size;
+		int kind;
 		size_t off;
 	} t[] = {
 #define D(f) { #f, 0, offsetof(qs_opts, f) }
 #define Z(f) { #f, 1, offsetof(qs_opts, f) }
+#define Z32(f) { #f, 2, offsetof(qs_opts, f) }
 		Z(min_words), Z(max_words), D(min_avg_word), D(max_avg_word), D(max_symbol_ratio),
 		D(max_bullet_lines), D(max_ellipsis_lines), D(min_alpha_words), Z(min_stop_words),
 		D(dup_para_frac), D(dup_para_char_frac), D(dup_line_frac), D(dup_line_char_frac),
@@ -128,9 +130,10 @@ static void set_threshold(qs_opts *o, const char *arg)
 		{ "dup_10_gram", 0, offsetof(qs_opts, dup_ngram[10]) },
 		Z(c4_min_words_line), Z(c4_min_sentences), Z(c4_max_word), D(fw_line_punct),
 		D(fw_short_lines), Z(fw_short_line_len), D(fw_dup_chars), D(fw_newline_words),
-		Z(max_ngram_words), Z(max_distinct_lines),
+		Z32(max_ngram_words), Z32(max_distinct_lines),
 #undef D
 #undef Z
+#undef Z32
 	};
 	const char *eq = strchr(arg, '=');
 	size_t i, n;
@@ -144,14 +147,9 @@ static void set_threshold(qs_opts *o, const char *arg)
 	}
 	for (i = 0; i < sizeof(t) / sizeof(*t); i++)
 		if (strlen(t[i].name) == n && strncmp(arg, t[i].name, n) == 0) {
-			if (t[i].off == offsetof(qs_opts, max_ngram_words) ||
-			    t[i].off == offsetof(qs_opts, max_distinct_lines))
-				/* positions and counts are 32-bit */
-				*(size_t *)((char *)o + t[i].off) =
-					(size_t)cm_parse_ll("--set", eq + 1, 1, 1LL << 31);
-			else if (t[i].is_size)
-				*(size_t *)((char *)o + t[i].off) =
-					(size_t)cm_parse_ll("--set", eq + 1, 0, 1LL << 40);
+			if (t[i].kind)
+				*(size_t *)((char *)o + t[i].off) = (size_t)cm_parse_ll("--set", eq + 1,
+					t[i].kind == 2, t[i].kind == 2 ? 1LL << 31 : 1LL << 40);
 			else
 				*(double *)((char *)o + t[i].off) = cm_parse_double("--set", eq + 1, 0, 1e12);
 			return;
@@ -405,14 +403,15 @@ int main(int argc, char **argv)
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
 	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
 	{
-		char t[256];
+		cm_buf t = CM_BUF_INIT;
 
-		snprintf(t, sizeof(t), "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,"
-			 "\"rules_mb_per_s\":%.3f,\"limited\":%llu}",
-			 (unsigned long long)c.text_bytes, c.lang_s, c.rules_s,
-			 c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0,
-			 (unsigned long long)c.limited);
-		cm_stats_extra(&f.stats, "quality", t);
+		cm_buf_printf(&t, "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,"
+			      "\"rules_mb_per_s\":%.3f,\"limited\":%llu}",
+			      (unsigned long long)c.text_bytes, c.lang_s, c.rules_s,
+			      c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0,
+			      (unsigned long long)c.limited);
+		cm_stats_extra(&f.stats, "quality", t.p);
+		cm_buf_free(&t);
 		if (cm_verbosity > 0)
 			cm_info("text: %.1f MB; language identification %.3f s, rules %.3f s (%.1f MB/s); "
 				"%llu past a working-memory limit",
