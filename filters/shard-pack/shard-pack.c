@@ -683,7 +683,8 @@ int main(int argc, char **argv)
 	};
 	const cm_opt_info info = { usage, about, CM_FILTER_EPILOG,
 				   "a summary at the end: shards, tokens and documents by split,\n"
-				   "documents sampled out; records read, kept and dropped" };
+				   "documents sampled out; records read, kept and dropped (twice:\n"
+				   "also each file of an earlier set removed)" };
 
 	snprintf(usage, sizeof(usage),
 		 "-t TOKENIZER -o DIR [OPTION]... [FILE]...\n"
