@@ -465,7 +465,7 @@ static const cm_opt_info sign_info = {
 	"Write the deduplication keys of one input shard (every document's url and text\n"
 	"hashes, LSH band keys, contamination) to SIGFILE, for `dedup-minhash cluster`. Give\n"
 	"every shard the same options.\n",
-	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
+	CM_FILTER_EPILOG, "a summary line at the end"
 };
 
 static const cm_opt_info filter_info = {
@@ -474,7 +474,7 @@ static const cm_opt_info filter_info = {
 	"drop (or, when signed with --annotate-only, keep) its duplicates and contaminated\n"
 	"documents and write metadata.dedup, as the streaming mode does. The input must be\n"
 	"the one signed: its record count and texts are checked against the list.\n",
-	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
+	CM_FILTER_EPILOG, "a summary line at the end"
 };
 
 /* The streaming mode (argv[0] the program), or a step that reads records (argv[0] the step:
@@ -486,7 +486,7 @@ static int run(enum mode mode, int argc, char **argv)
 	uint64_t seed = 1;
 	const char *list = NULL;
 	cm_buf about = CM_BUF_INIT, usage = CM_BUF_INIT;
-	cm_opt_info info = { NULL, NULL, CM_FILTER_EPILOG, CM_FILTER_VERBOSE };
+	cm_opt_info info = { NULL, NULL, CM_FILTER_EPILOG, "a summary line at the end, with the tables' size" };
 	cm_filter f;
 	unsigned b;
 	size_t k;

@@ -25,7 +25,8 @@ static const cm_opt_info info = {
 	"c4_max_word c4_terminal_punct fw_line_punct fw_short_lines fw_short_line_len\n"
 	"fw_dup_chars fw_newline_words; working memory (default 4194304 each): max_ngram_words\n"
 	"(the words the n-gram signals see) max_distinct_lines (lines, paragraphs remembered)\n",
-	CM_FILTER_VERBOSE
+	"a summary line at the end, with the time spent in language\n"
+	"identification and in the rules"
 };
 
 #define MAX_LANGS 32
