@@ -1,11 +1,9 @@
 /* bpe-decode - token ids back to text: the token streams bpe-encode writes, or its JSONL. */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
-#include "filter.h"
+#include "filter.h"	/* cm_filter_total_size */
 #include "input.h"
 #include "jsonw.h"
 #include "opt.h"
@@ -35,7 +33,7 @@ struct run {
 	cm_stats stats;
 	cm_progress progress;
 	uint64_t index;		/* documents of every shard so far */
-	uint64_t docs, tokens, bytes, repaired;
+	uint64_t tokens, bytes, repaired;
 	uint64_t done;		/* input bytes of the files before this one (compressed) */
 	cm_ids ids;
 	cm_buf text, line, fixed;
@@ -140,7 +138,6 @@ static int decode_file(struct run *r, const char *path)
 	while ((ret = cm_ts_read_doc(in, &h, &r->ids, &n, err, sizeof err)) > 0) {
 		if (r->index++ % r->shard_n != r->shard_i)
 			continue;
-		r->docs++;
 		r->tokens += r->ids.n;
 		r->stats.read++;
 		r->stats.bytes_in += sizeof(uint64_t) + (uint64_t)h.id_bytes * r->ids.n;
@@ -171,7 +168,7 @@ static void stats_extra(struct run *r)
 	cm_buf b = CM_BUF_INIT;
 
 	cm_buf_printf(&b, "{\"documents\":%" PRIu64 ",\"tokens\":%" PRIu64 ",\"text_bytes\":%" PRIu64
-		      ",\"utf8_replaced\":%" PRIu64, r->docs, r->tokens, r->bytes, r->repaired);
+		      ",\"utf8_replaced\":%" PRIu64, r->stats.read, r->tokens, r->bytes, r->repaired);
 	if (r->tok)
 		cm_buf_printf(&b, ",\"tokenizer_hash\":\"%016" PRIx64 "\"", cm_tok_hash(r->tok));
 	cm_buf_addc(&b, '}');
@@ -237,7 +234,7 @@ int main(int argc, char **argv)
 		cm_stats_write(&r.stats, stats_path);
 	cm_close_stdout();
 	if (cm_verbosity > 0)
-		cm_info("%" PRIu64 " documents, %" PRIu64 " tokens -> %" PRIu64 " bytes%s", r.docs, r.tokens,
+		cm_info("%" PRIu64 " documents, %" PRIu64 " tokens -> %" PRIu64 " bytes%s", r.stats.read, r.tokens,
 			r.bytes, r.repaired ? " (ill-formed UTF-8 replaced in the JSONL)" : "");
 	cm_tok_free(tok);
 	cm_stats_free(&r.stats);
