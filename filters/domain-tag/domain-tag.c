@@ -211,11 +211,12 @@ static int train(const char *path, const char *out, const dt_rules *rules, const
 					most = per[ex[i].y];
 			}
 		/* the share of the largest class among the held-out records: what always
-		 * guessing it would score */
-		fprintf(stderr, "%s: %zu records: %zu labelled in %u classes (%zu without a label or text, %zu "
-			"malformed); trained on %zu, held out %zu: accuracy %.3f (largest class %.3f)\n", cm_prog,
-			nex + skipped + bad, nex, ncls, skipped, bad, ntrain, nheld,
-			nheld ? (double)right / (double)nheld : 0.0, nheld ? (double)most / (double)nheld : 0.0);
+		 * guessing it would score; -q is errors only */
+		if (cm_verbosity >= 0)
+			fprintf(stderr, "%s: %zu records: %zu labelled in %u classes (%zu without a label or text, "
+				"%zu malformed); trained on %zu, held out %zu: accuracy %.3f (largest class %.3f)\n",
+				cm_prog, nex + skipped + bad, nex, ncls, skipped, bad, ntrain, nheld,
+				nheld ? (double)right / (double)nheld : 0.0, nheld ? (double)most / (double)nheld : 0.0);
 		free(per);
 	}
 	r = dt_model_save(m, out, err, sizeof(err));
