@@ -5,11 +5,11 @@
 
 common=$(sed -n '/^#define CM_FILTER_LONGOPTS/,/^$/p' "$SRCDIR/libcommon/filter.h" |
 	grep -o '{ "[a-z0-9-]*"' | cut -d'"' -f2)
-for bin in "$BUILD"/bin/* "$BUILD"/bench/record-io/passthrough; do
+for bin in "$BUILD"/bin/* "$BUILD"/tests/tools/passthrough; do
 	prog=$(basename "$bin")
 	src=$SRCDIR/filters/$prog/$prog.c
 	[ -f "$src" ] || src=$SRCDIR/trainer/$prog.c
-	[ -f "$src" ] || src=$SRCDIR/bench/record-io/$prog.c
+	[ -f "$src" ] || src=$SRCDIR/tests/tools/$prog.c
 	opts=$(sed -n '/longopts\[\] = {/,/^};/p' "$src" | grep -o '{ "[a-z0-9-]*"' | cut -d'"' -f2)
 	grep -q CM_FILTER_LONGOPTS "$src" && opts="$opts $common"
 	help=$("$bin" --help)
