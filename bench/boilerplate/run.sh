@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # boilerplate-strip against peer main-content extractors: accuracy and speed side by side, on the
-# 181 pages of the article extraction benchmark (/work/shared/data/aeb).
+# 181 pages of the article extraction benchmark (../shared/data/aeb beside the repository).
 #
 #   bench/boilerplate/run.sh
 #   RUNS=3 ONLY="trafilatura resiliparse ours" bench/boilerplate/run.sh
