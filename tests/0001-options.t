@@ -12,7 +12,7 @@ man_opts() {
 		grep -o '\\-\\-[a-z0-9\\-]*\|\\-[a-zA-Z]\b' | sed 's/\\//g' | sort -u
 }
 
-for bin in "$BUILD"/bin/*; do
+for bin in "$BUILD"/bin/* "$BUILD"/tests/tools/passthrough; do
 	prog=$(basename "$bin")
 	"$bin" --list-options >list 2>err
 	ok $? "$prog --list-options exits 0"
