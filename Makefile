@@ -170,7 +170,7 @@ $(O)/gen/data.c: $(DATA_FILES) mk/embed.sh
 	@mkdir -p $(@D)
 	$(Q)sh mk/embed.sh $(DATA_FILES) >$@.tmp && mv $@.tmp $@
 $(O)/gen/data.o: $(O)/gen/data.c
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -30,11 +30,10 @@
 #include "ascii.h"
 #include "boilerplate.h"
 #include "cli.h"
+#include "data.h"
 #include "htmlpre.h"
 #include "jsonw.h"
 #include "utf8.h"
-
-const char *cm_data(const char *name, size_t *len);
 
 /* ---- word sets (stop words, markers) ---- */
 

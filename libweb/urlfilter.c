@@ -10,10 +10,9 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "data.h"
 #include "input.h"
 #include "urlfilter.h"
-
-const char *cm_data(const char *name, size_t *len);
 
 typedef struct hset {
 	uint64_t *slot;

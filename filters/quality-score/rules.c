@@ -30,6 +30,7 @@
 
 #include "ascii.h"
 #include "cli.h"
+#include "data.h"
 #include "rules.h"
 #include "spacy.h"
 #include "utf8.h"
@@ -1445,7 +1446,6 @@ static int32_t term_cp[256];
 static size_t nterm;
 static uint8_t term_ascii[128];	/* the ASCII ones, by byte */
 
-const char *cm_data(const char *name, size_t *len);
 static void c4_tables(void);
 
 static int cmp_cp(const void *a, const void *b)
