@@ -31,71 +31,12 @@
 #include "boilerplate.h"
 #include "cli.h"
 #include "data.h"
+#include "hset.h"
 #include "htmlpre.h"
 #include "jsonw.h"
 #include "utf8.h"
 
-/* ---- word sets (stop words, markers) ---- */
-
-typedef struct wset {
-	uint64_t *slot;		/* hashes; 0 = empty */
-	size_t mask;
-	size_t n;
-} wset;
-
-static uint64_t whash(const char *p, size_t n)
-{
-	uint64_t h = XXH3_64bits(p, n);
-
-	return h ? h : 1;
-}
-
-static void wset_add(wset *s, const char *p, size_t n)
-{
-	uint64_t h = whash(p, n);
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->mask + 1 || !s->slot) {
-		size_t cap = s->slot ? (s->mask + 1) * 2 : 256, k;
-		uint64_t *old = s->slot, oldmask = s->mask;
-
-		s->slot = cm_xcalloc(cap, sizeof(*s->slot));
-		s->mask = cap - 1;
-		s->n = 0;
-		if (old) {
-			for (k = 0; k <= oldmask; k++)
-				if (old[k]) {
-					for (i = old[k] & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-						;
-					s->slot[i] = old[k];
-					s->n++;
-				}
-			free(old);
-		}
-	}
-	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-		if (s->slot[i] == h)
-			return;
-	s->slot[i] = h;
-	s->n++;
-}
-
-static int wset_has_h(const wset *s, uint64_t h)
-{
-	size_t i;
-
-	if (!s->slot)
-		return 0;
-	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-		if (s->slot[i] == h)
-			return 1;
-	return 0;
-}
-
-static int wset_has(const wset *s, const char *p, size_t n)
-{
-	return s->slot ? wset_has_h(s, whash(p, n)) : 0;
-}
+/* ---- word sets (stop words, markers: cm_hset) ---- */
 
 /* Call fn for each line of a data file that is not blank or a # comment. */
 static void each_line(const char *name, void (*fn)(void *, const char *, size_t), void *ctx)
@@ -123,25 +64,25 @@ static void each_line(const char *name, void (*fn)(void *, const char *, size_t)
 
 static void add_word(void *ctx, const char *p, size_t n)
 {
-	wset_add(ctx, p, n);
+	cm_hset_add(ctx, p, n);
 }
 
 /* "!name" to the first set (always), "name" to the second (unless it holds the page). */
 static void add_strong_or_weak(void *ctx, const char *p, size_t n)
 {
-	wset **sets = ctx;
+	cm_hset **sets = ctx;
 
 	if (*p == '!')
-		wset_add(sets[0], p + 1, n - 1);
+		cm_hset_add(sets[0], p + 1, n - 1);
 	else
-		wset_add(sets[1], p, n);
+		cm_hset_add(sets[1], p, n);
 }
 
 /* Class/id markers (data/boilerplate/README.md): "marker" matches as a substring of the
  * lower-cased value, "=marker" as a whole word of it (words split at space, '-' and '_'),
  * and a leading '!' makes it strong: it drops even where a keep marker matches. */
 typedef struct markers {
-	wset tokens[2];		/* [0] weak, [1] strong */
+	cm_hset tokens[2];		/* [0] weak, [1] strong */
 	char **subs[2];
 	size_t nsubs[2];
 	uint8_t bigram[2][8192];	/* bit set: a substring marker starts with these two bytes */
@@ -159,7 +100,7 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	}
 	if (n && *p == '=') {
 		if (n > 1)
-			wset_add(&m->tokens[strong], p + 1, n - 1);
+			cm_hset_add(&m->tokens[strong], p + 1, n - 1);
 		return;
 	}
 	if (!n)
@@ -258,7 +199,7 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 			char c = buf[i];
 
 			if (c == ' ' || c == '-' || c == '_' || c == '\0') {
-				if (i > start && wset_has(&m->tokens[strong], buf + start, i - start))
+				if (i > start && cm_hset_find(&m->tokens[strong], buf + start, i - start))
 					return strong + 1;
 				start = i + 1;
 			}
@@ -319,10 +260,10 @@ struct info {
 struct cm_bp {
 	cm_bp_opts o;
 	htmlParserCtxtPtr ctxt;
-	wset stop[NLANG];
+	cm_hset stop[NLANG];
 	char lang_name[NLANG][8];
 	int nlang;
-	wset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
+	cm_hset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
 	markers drop, keep;
 	prefixes ignore;
 	struct info *info;
@@ -396,7 +337,7 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 	if (opts)
 		bp->o = *opts;
 	for (i = 0; i < sizeof(block_tags) / sizeof(*block_tags); i++)
-		wset_add(&bp->blocks, block_tags[i], strlen(block_tags[i]));
+		cm_hset_add(&bp->blocks, block_tags[i], strlen(block_tags[i]));
 	bp->ctxt = htmlNewParserCtxt();
 	bp->lighten = cm_html_lighten_useful() &&
 		      !((e = getenv("CRAWL2LM_BP_LIGHTEN")) && strcmp(e, "0") == 0);
@@ -418,8 +359,8 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 		snprintf(bp->lang_name[bp->nlang], sizeof(bp->lang_name[0]), "%s", langs[i]);
 		bp->nlang++;
 	}
-	each_line("boilerplate/tags-drop.txt", add_strong_or_weak, (wset *[]){ &bp->tags_drop, &bp->tags_maybe });
-	each_line("boilerplate/roles-drop.txt", add_strong_or_weak, (wset *[]){ &bp->roles_drop, &bp->roles_maybe });
+	each_line("boilerplate/tags-drop.txt", add_strong_or_weak, (cm_hset *[]){ &bp->tags_drop, &bp->tags_maybe });
+	each_line("boilerplate/roles-drop.txt", add_strong_or_weak, (cm_hset *[]){ &bp->roles_drop, &bp->roles_maybe });
 	each_line("boilerplate/phrases.txt", add_word, &bp->phrases);
 	each_line("boilerplate/class-id.txt", add_marker, &bp->drop);
 	each_line("boilerplate/class-id-keep.txt", add_marker, &bp->keep);
@@ -436,7 +377,7 @@ static void markers_free(markers *m)
 		for (i = 0; i < m->nsubs[k]; i++)
 			free(m->subs[k][i]);
 		free(m->subs[k]);
-		free(m->tokens[k].slot);
+		cm_hset_free(&m->tokens[k]);
 	}
 }
 
@@ -450,13 +391,13 @@ void cm_bp_free(cm_bp *bp)
 	cm_buf_free(&bp->light);
 	cm_buf_free(&bp->nonul);
 	for (i = 0; i < bp->nlang; i++)
-		free(bp->stop[i].slot);
-	free(bp->tags_drop.slot);
-	free(bp->tags_maybe.slot);
-	free(bp->roles_drop.slot);
-	free(bp->roles_maybe.slot);
-	free(bp->phrases.slot);
-	free(bp->blocks.slot);
+		cm_hset_free(&bp->stop[i]);
+	cm_hset_free(&bp->tags_drop);
+	cm_hset_free(&bp->tags_maybe);
+	cm_hset_free(&bp->roles_drop);
+	cm_hset_free(&bp->roles_maybe);
+	cm_hset_free(&bp->phrases);
+	cm_hset_free(&bp->blocks);
 	for (size_t k = 0; k < bp->ignore.n; k++)
 		free(bp->ignore.p[k]);
 	free(bp->ignore.p);
@@ -525,7 +466,7 @@ static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int skip_children)
 
 static int is_block_tag(const cm_bp *bp, const char *name)
 {
-	return wset_has(&bp->blocks, name, strlen(name));
+	return cm_hset_find(&bp->blocks, name, strlen(name));
 }
 
 static int is_heading(xmlNodePtr n)
@@ -608,7 +549,7 @@ static void measure(cm_bp *bp, const char *s, struct info *m)
 		if (wc_feed(&wc, c, 1)) {
 			words++;
 			if (bp->lang >= 0 && wc.done <= sizeof(wc.low) &&
-			    wset_has(&bp->stop[bp->lang], wc.low, wc.done))
+			    cm_hset_find(&bp->stop[bp->lang], wc.low, wc.done))
 				stops++;
 		}
 		if (!c)
@@ -666,10 +607,10 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			unsigned char c = (unsigned char)*s;
 
 			if (wc_feed(&wc, c, 0) && wc.done <= sizeof(wc.low)) {
-				uint64_t h = whash(wc.low, wc.done);
+				uint64_t h = cm_hset_key(wc.low, wc.done);
 
 				for (i = 0; i < bp->nlang; i++)
-					hits[i] += wset_has_h(&bp->stop[i], h);
+					hits[i] += cm_hset_has(&bp->stop[i], h);
 			}
 			if (!c)
 				break;
@@ -741,8 +682,8 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 			up->flags |= F_HASBLOCK;
 		if (is_block_tag(bp, (const char *)n->name))
 			in->flags |= F_BLOCK;
-		if (wset_has(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
-		    ((role = attr(n, "role")) && wset_has(&bp->roles_drop, role, strlen(role))) ||
+		if (cm_hset_find(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
+		    ((role = attr(n, "role")) && cm_hset_find(&bp->roles_drop, role, strlen(role))) ||
 		    is_hidden(n))
 			in->flags |= F_DROP;
 	}
@@ -972,9 +913,9 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 			else if (d == 1 && !has_marker(&bp->keep, &bp->ignore, n, cls, id))
 				hit = 1;
 		}
-		if (!hit && wset_has(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
+		if (!hit && cm_hset_find(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
 			hit = 1;
-		if (!hit && (role = attr(n, "role")) && wset_has(&bp->roles_maybe, role, strlen(role)))
+		if (!hit && (role = attr(n, "role")) && cm_hset_find(&bp->roles_maybe, role, strlen(role)))
 			hit = 1;
 		/* a wrapper holding most of the page, or much of its prose, is no boilerplate,
 		 * whatever it is called */
@@ -1151,7 +1092,7 @@ typedef struct writer {
 	int format;
 	size_t block_start;	/* where the current block began in out */
 	int space;		/* a space is pending */
-	wset seen;		/* blocks written so far (hashes) */
+	cm_hset seen;		/* blocks written so far (hashes) */
 } writer;
 
 static void end_block(writer *w)
@@ -1167,12 +1108,12 @@ static void end_block(writer *w)
 		const char *b = o->p + w->block_start;
 		size_t bl = o->len - w->block_start;
 
-		if (bl > 20 && wset_has(&w->seen, b, bl)) {
+		if (bl > 20 && cm_hset_find(&w->seen, b, bl)) {
 			o->len = w->block_start;
 			o->p[o->len] = '\0';
 		} else {
 			if (bl > 20)
-				wset_add(&w->seen, b, bl);
+				cm_hset_add(&w->seen, b, bl);
 			cm_buf_adds(o, "\n\n");
 		}
 	}
@@ -1268,7 +1209,7 @@ static int is_phrase_block(cm_bp *bp, xmlNodePtr n)
 				continue;	/* and ends at a word end */
 			if ((j - i) * 10 < (e - b) * 6)
 				break;
-			if (wset_has(&bp->phrases, buf + i, j - i))
+			if (cm_hset_find(&bp->phrases, buf + i, j - i))
 				return 1;
 		}
 	}
@@ -1595,7 +1536,7 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	w.out = &r->text;
 	w.format = bp->o.format;
 	write_node(&w, main);
-	free(w.seen.slot);
+	cm_hset_free(&w.seen);
 	while (r->text.len && (r->text.p[r->text.len - 1] == '\n' || r->text.p[r->text.len - 1] == ' '))
 		r->text.len--;
 	if (r->text.cap)
