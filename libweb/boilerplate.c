@@ -328,7 +328,7 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	bp->sax_start(ctx, name, atts);
 }
 
-cm_bp *cm_bp_new(const cm_bp_opts *opts)
+cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
 	const char *e;
@@ -341,13 +341,17 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 	bp->ctxt = htmlNewParserCtxt();
 	bp->lighten = cm_html_lighten_useful() &&
 		      !((e = getenv("CRAWL2LM_BP_LIGHTEN")) && strcmp(e, "0") == 0);
-	if (!bp->ctxt)
-		cm_die("cannot create an HTML parser");
+	if (!bp->ctxt) {
+		snprintf(err, errlen, "cannot create an HTML parser");
+		goto fail;
+	}
 	bp->ctxt->_private = bp;
 	bp->sax_start = bp->ctxt->sax->startElement;
 	bp->sax_end = bp->ctxt->sax->endElement;
-	if (!bp->sax_start || !bp->sax_end)
-		cm_die("the HTML parser builds no tree");
+	if (!bp->sax_start || !bp->sax_end) {
+		snprintf(err, errlen, "the HTML parser builds no tree");
+		goto fail;
+	}
 	bp->ctxt->sax->startElement = sax_start;
 	for (i = 0; i < sizeof(langs) / sizeof(*langs) && bp->nlang < NLANG; i++) {
 		char name[64];
@@ -366,6 +370,9 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 	each_line("boilerplate/class-id-keep.txt", add_marker, &bp->keep);
 	each_line("boilerplate/class-id-ignore.txt", add_prefix, &bp->ignore);
 	return bp;
+fail:
+	cm_bp_free(bp);
+	return NULL;
 }
 
 static void markers_free(markers *m)

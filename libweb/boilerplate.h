@@ -76,8 +76,9 @@ typedef struct cm_bp_result {
 
 typedef struct cm_bp cm_bp;
 
-/* An extractor, reused for many pages (one per thread). */
-cm_bp *cm_bp_new(const cm_bp_opts *opts);
+/* An extractor, reused for many pages (one per thread); NULL with a message in err when
+ * libxml2 cannot give it a parser. */
+cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen);
 void cm_bp_free(cm_bp *bp);
 
 /* Extract the main text of html (UTF-8, n bytes) into r (its buffers are reset first).

@@ -74,6 +74,7 @@ int main(int argc, char **argv)
 {
 	struct ctx c;
 	cm_filter f;
+	char err[200];
 	int ch;
 
 	memset(&c, 0, sizeof(c));
@@ -90,7 +91,8 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	c.bp = cm_bp_new(&c.o);
+	if (!(c.bp = cm_bp_new(&c.o, err, sizeof(err))))
+		cm_die("%s", err);
 	f.json = cm_json_new();
 	cm_json_want(f.json, c.html_field);
 	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
