@@ -12,7 +12,8 @@
  *      outside prose, other text); pages without prose fall back to readability-style
  *      scores given by paragraphs to their ancestors;
  *   5. write its blocks, each judged once more on its own (link density, stop words, length,
- *      boilerplate phrases, repeats), as text or markdown.
+ *      boilerplate phrases, repeats), as text or markdown (bpwrite.c).
+ * The extractor's state and the tree helpers both files use are in bp_impl.h.
  */
 #include <math.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 
 #include "ascii.h"
 #include "boilerplate.h"
+#include "bp_impl.h"
 #include "cli.h"
 #include "data.h"
 #include "hset.h"
@@ -78,16 +80,7 @@ static void add_strong_or_weak(void *ctx, const char *p, size_t n)
 		cm_hset_add(sets[1], p, n);
 }
 
-/* Class/id markers (data/boilerplate/README.md): "marker" matches as a substring of the
- * lower-cased value, "=marker" as a whole word of it (words split at space, '-' and '_'),
- * and a leading '!' makes it strong: it drops even where a keep marker matches. */
-typedef struct markers {
-	cm_hset tokens[2];		/* [0] weak, [1] strong */
-	char **subs[2];
-	size_t nsubs[2];
-	uint8_t bigram[2][8192];	/* bit set: a substring marker starts with these two bytes */
-} markers;
-
+/* A line of a class/id marker list (its syntax: markers, in bp_impl.h). */
 static void add_marker(void *ctx, const char *p, size_t n)
 {
 	markers *m = ctx;
@@ -117,12 +110,7 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	}
 }
 
-/* Class tokens to leave out before matching (CMS slugs such as "category-social"). */
-typedef struct prefixes {
-	char **p;
-	size_t n;
-} prefixes;
-
+/* A class token prefix to leave out. */
 static void add_prefix(void *ctx, const char *p, size_t n)
 {
 	prefixes *x = ctx;
@@ -227,62 +215,6 @@ static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const
 	}
 	return a > b ? a : b;
 }
-
-/* ---- per-element facts ---- */
-
-enum {
-	F_DROP = 1,		/* removed with its content */
-	F_LINK = 2,		/* an <a> or inside one */
-	F_BLOCK = 4,		/* a block-level element */
-	F_PROSE = 32,		/* a paragraph-like element: p, li, td, blockquote, pre, dd */
-	F_HASBLOCK = 64,	/* has block-level children */
-	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
-	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
-};
-
-struct info {
-	uint32_t text;		/* characters of text below (dropped parts excluded) */
-	uint32_t link;		/* of which inside links */
-	uint32_t punct;		/* sentence punctuation */
-	uint32_t words, stops;	/* words, and stop words among them */
-	uint32_t good;		/* characters in paragraph-like blocks that read as prose */
-	uint32_t glink;		/* of which link text */
-	float score;		/* content score given by blocks below */
-	int32_t parent;		/* index of the parent's info, -1 for the root */
-	uint16_t depth;
-	uint16_t flags;
-	uint8_t scored;
-};
-
-#define NLANG 20
-#define TEASER_MAX 600	/* characters: more is no teaser */
-
-struct cm_bp {
-	cm_bp_opts o;
-	htmlParserCtxtPtr ctxt;
-	cm_hset stop[NLANG];
-	char lang_name[NLANG][8];
-	int nlang;
-	cm_hset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
-	markers drop, keep;
-	prefixes ignore;
-	struct info *info;
-	size_t ninfo, cap_info;
-	xmlNodePtr *stack;
-	size_t cap_stack;
-	struct sib {		/* mark_listings(): children by listing, in order */
-		uint64_t key;
-		size_t order;
-		xmlNodePtr node;
-	} *sib;
-	size_t cap_sib;
-	int lang;		/* stop-word list in use for this page, -1 none */
-	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
-	cm_buf tmp, light, nonul;
-	startElementSAXFunc sax_start;	/* the parser's own tree builders, wrapped */
-	endElementSAXFunc sax_end;
-	unsigned flags;		/* the page's CM_BP_ flags so far */
-};
 
 const char *const cm_bp_flag_names[CM_BP_NFLAGS] = { "deep", "nul", "parse_stopped" };
 
@@ -423,64 +355,11 @@ void cm_bp_result_free(cm_bp_result *r)
 	cm_buf_free(&r->title);
 }
 
-/* ---- tree helpers ---- */
-
-static struct info *I(xmlNodePtr n)
-{
-	return n->_private;
-}
-
-static int is_elem(xmlNodePtr n)
-{
-	return n->type == XML_ELEMENT_NODE;
-}
-
-static int is_text(xmlNodePtr n)
-{
-	return n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE;
-}
-
-static int tag_is(xmlNodePtr n, const char *name)
-{
-	return is_elem(n) && n->name[0] == (xmlChar)name[0] && strcmp((const char *)n->name, name) == 0;
-}
-
-/* An attribute's value without copying (NULL when absent or not plain text). */
-static const char *attr(xmlNodePtr n, const char *name)
-{
-	xmlAttrPtr a;
-
-	for (a = n->properties; a; a = a->next)
-		if (a->name && strcmp((const char *)a->name, name) == 0)
-			return a->children && a->children->type == XML_TEXT_NODE ?
-			       (const char *)a->children->content : "";
-	return NULL;
-}
-
-/* Next node in document order (pre-order); skip_children to step over n's subtree. */
-static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int skip_children)
-{
-	if (!skip_children && n->children && is_elem(n))
-		return n->children;
-	while (n && n != root) {
-		if (n->next)
-			return n->next;
-		n = n->parent;
-	}
-	return NULL;
-}
-
+/* ---- tree helpers (more in bp_impl.h) ---- */
 
 static int is_block_tag(const cm_bp *bp, const char *name)
 {
 	return cm_hset_find(&bp->blocks, name, strlen(name));
-}
-
-static int is_heading(xmlNodePtr n)
-{
-	const char *s = (const char *)n->name;
-
-	return is_elem(n) && s[0] == 'h' && s[1] >= '1' && s[1] <= '6' && !s[2];
 }
 
 /* Hidden by the page itself: hidden attribute, aria-hidden, display:none. */
@@ -694,22 +573,6 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		    is_hidden(n))
 			in->flags |= F_DROP;
 	}
-}
-
-/* Is this block (or its parent or grandparent) a small unit around a heading that links
- * elsewhere? */
-static int in_teaser(const cm_bp *bp, const struct info *in)
-{
-	const struct info *p;
-
-	if (in->flags & F_TEASER)
-		return 1;
-	if (in->parent < 0)
-		return 0;
-	p = &bp->info[in->parent];
-	if (p->flags & F_TEASER)
-		return 1;
-	return p->parent >= 0 && (bp->info[p->parent].flags & F_TEASER);
 }
 
 static int teaser_like(xmlNodePtr c)
@@ -943,11 +806,6 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 	return dropped;
 }
 
-static float link_density(const struct info *in)
-{
-	return in->text ? (float)in->link / (float)in->text : 0.0f;
-}
-
 static float class_weight(cm_bp *bp, xmlNodePtr n)
 {
 	const char *cls = attr(n, "class"), *id = attr(n, "id");
@@ -1091,286 +949,6 @@ static void debug_candidates(cm_bp *bp, xmlNodePtr root, xmlNodePtr best)
 	}
 }
 
-/* ---- output ---- */
-
-typedef struct writer {
-	cm_bp *bp;
-	cm_buf *out;
-	int format;
-	size_t block_start;	/* where the current block began in out */
-	int space;		/* a space is pending */
-	cm_hset seen;		/* blocks written so far (hashes) */
-} writer;
-
-static void end_block(writer *w)
-{
-	cm_buf *o = w->out;
-
-	/* trim trailing spaces */
-	while (o->len > w->block_start && (o->p[o->len - 1] == ' ' || o->p[o->len - 1] == '\n'))
-		o->len--;
-	o->p[o->len] = '\0';
-	if (o->len > w->block_start) {
-		/* the same block twice (a caption shown in two places): once is enough */
-		const char *b = o->p + w->block_start;
-		size_t bl = o->len - w->block_start;
-
-		if (bl > 20 && cm_hset_find(&w->seen, b, bl)) {
-			o->len = w->block_start;
-			o->p[o->len] = '\0';
-		} else {
-			if (bl > 20)
-				cm_hset_add(&w->seen, b, bl);
-			cm_buf_adds(o, "\n\n");
-		}
-	}
-	w->block_start = o->len;
-	w->space = 0;
-}
-
-static void add_text(writer *w, const char *s, int pre)
-{
-	cm_buf *o = w->out;
-
-	if (pre) {
-		cm_buf_adds(o, s);
-		return;
-	}
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-			w->space = 1;
-			continue;
-		}
-		if (w->space && o->len > w->block_start && o->p[o->len - 1] != '\n' &&
-		    o->p[o->len - 1] != '\t')
-			cm_buf_addc(o, ' ');
-		w->space = 0;
-		cm_buf_addc(o, (char)c);
-	}
-}
-
-static int is_alnum_byte(unsigned char c)
-{
-	return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* Is a short block mostly a boilerplate phrase ("share this", "read more", "all rights
- * reserved")? The block's text, lower-cased, spaces collapsed and punctuation trimmed at the
- * ends, must have a phrase as whole words making up 60% of it (data/boilerplate/README.md). */
-static int is_phrase_block(cm_bp *bp, xmlNodePtr n)
-{
-	char buf[128];
-	size_t len = 0, i, j, b, e;
-	xmlNodePtr c;
-	int space = 0;
-
-	if (!bp->phrases.n)
-		return 0;
-	for (c = n; c && len < sizeof(buf) - 4; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
-		const unsigned char *t;
-
-		if (!is_text(c) || !c->content)
-			continue;
-		for (t = c->content; *t && len < sizeof(buf) - 4; t++) {
-			if (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r' ||
-			    (t[0] == 0xc2 && t[1] == 0xa0)) {
-				space = len > 0;
-				if (*t == 0xc2)
-					t++;
-				continue;
-			}
-			if (space)
-				buf[len++] = ' ';
-			space = 0;
-			/* ' and ' as ' */
-			if (t[0] == 0xe2 && t[1] == 0x80 && (t[2] == 0x98 || t[2] == 0x99)) {
-				buf[len++] = '\'';
-				t += 2;
-				continue;
-			}
-			buf[len++] = (char)cm_lower(*t);
-		}
-	}
-	if (len == 0 || len >= sizeof(buf) - 4)
-		return 0;
-	/* trim what is not a letter or digit at both ends (ASCII and common symbols) */
-	b = 0;
-	while (b < len && !is_alnum_byte((unsigned char)buf[b]))
-		b++;
-	e = len;
-	while (e > b && !is_alnum_byte((unsigned char)buf[e - 1]))
-		e--;
-	/* multi-byte symbols at the ends (›, », •, …) are not letters: trim them too */
-	while (e > b && (unsigned char)buf[e - 1] >= 0x80 && e - b >= 3 &&
-	       ((unsigned char)buf[e - 3] == 0xe2 || (unsigned char)buf[e - 2] == 0xc2))
-		e -= (unsigned char)buf[e - 3] == 0xe2 ? 3 : 2;
-	if (e <= b || e - b > 80)
-		return 0;
-	for (i = b; i < e; i++) {
-		if (i > b && is_alnum_byte((unsigned char)buf[i - 1]))
-			continue;	/* a phrase starts at a word start */
-		for (j = e; j > i; j--) {
-			if (j < e && is_alnum_byte((unsigned char)buf[j]))
-				continue;	/* and ends at a word end */
-			if ((j - i) * 10 < (e - b) * 6)
-				break;
-			if (cm_hset_find(&bp->phrases, buf + i, j - i))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* Judge a block on its own: is it worth keeping? */
-static int good_block(cm_bp *bp, xmlNodePtr n)
-{
-	const struct info *in = I(n);
-	float ld = link_density(in);
-	int precise = bp->o.mode == CM_BP_PRECISION, recall = bp->o.mode == CM_BP_RECALL;
-
-	if (in->text == 0)
-		return 0;
-	if (in->text <= 80 && !tag_is(n, "pre") && is_phrase_block(bp, n))
-		return 0;
-	if (is_heading(n) || tag_is(n, "pre"))
-		return ld < 0.6f;
-	if (ld > (recall ? 0.7f : precise ? 0.35f : 0.5f))
-		return 0;
-	if (!recall && !is_heading(n) && in_teaser(bp, in))
-		return 0;
-	/* a short block with no function words and no sentence end reads as a label, a
-	 * byline, a caption credit or a button: not kept (but in recall mode) */
-	if (!recall && (tag_is(n, "p") || tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "li")) &&
-	    in->text < (precise ? 80u : 40u) && in->stops == 0 && in->punct == 0 && bp->lang >= 0)
-		return 0;
-	return 1;
-}
-
-static void write_node(writer *w, xmlNodePtr root);
-
-static int blank_text(const xmlChar *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != '\f')
-			return 0;
-	return 1;
-}
-
-/* A table: a line per row, cells separated by tabs. Text outside the cells (a caption, or
- * what a browser would put before the table, which libxml2 leaves inside it) gets lines of
- * its own, ended by the next block. */
-static void write_table(writer *w, xmlNodePtr t)
-{
-	xmlNodePtr n;
-	cm_buf *o = w->out;
-	int loose = 0;		/* on a line of text outside the cells */
-
-	end_block(w);
-	for (n = t; n; n = next_node(n, t, is_elem(n) && ((I(n)->flags & F_DROP) || tag_is(n, "td") || tag_is(n, "th")))) {
-		if ((tag_is(n, "td") || tag_is(n, "th")) && !(I(n)->flags & F_DROP)) {
-			xmlNodePtr c;
-
-			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
-				cm_buf_addc(o, loose ? '\n' : '\t');
-			loose = 0;
-			for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
-				if (is_text(c) && c->content)
-					add_text(w, (const char *)c->content, 0);
-				else if (tag_is(c, "br"))
-					w->space = 1;
-			}
-			w->space = 0;
-		} else if (is_elem(n) && (I(n)->flags & F_BLOCK)) {	/* tr, tbody, caption, p... */
-			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
-				cm_buf_addc(o, '\n');
-			loose = 0;
-			w->space = 0;
-		} else if (is_text(n) && n->content && (loose || !blank_text(n->content))) {
-			if (!loose && o->len > w->block_start && o->p[o->len - 1] != '\n')
-				cm_buf_addc(o, '\n');
-			if (!loose)
-				w->space = 0;
-			loose = 1;
-			add_text(w, (const char *)n->content, 0);
-		}
-	}
-	end_block(w);
-}
-
-static void write_node(writer *w, xmlNodePtr root)
-{
-	xmlNodePtr n = root;
-	int md = w->format == CM_BP_MARKDOWN;
-
-	while (n) {
-		int skip = 0;
-
-		if (is_elem(n)) {
-			struct info *in = I(n);
-
-			if (in->flags & F_DROP) {
-				skip = 1;
-			} else if (tag_is(n, "table")) {
-				if (good_block(w->bp, n))
-					write_table(w, n);
-				skip = 1;
-			} else if (tag_is(n, "br")) {
-				if (w->out->len > w->block_start)
-					cm_buf_addc(w->out, '\n');
-				w->space = 0;
-			} else if (in->flags & F_BLOCK) {
-				end_block(w);
-				if (!good_block(w->bp, n) && !tag_is(n, "ul") && !tag_is(n, "ol") &&
-				    !tag_is(n, "div") && !tag_is(n, "section") && !tag_is(n, "article") &&
-				    !tag_is(n, "main") && !tag_is(n, "body") && !tag_is(n, "dl")) {
-					skip = 1;
-				} else if (tag_is(n, "li")) {
-					cm_buf_adds(w->out, "- ");
-					w->block_start = w->out->len - 2;
-				} else if (is_heading(n) && md) {
-					int level = n->name[1] - '0';
-
-					while (level--)
-						cm_buf_addc(w->out, '#');
-					cm_buf_addc(w->out, ' ');
-				} else if (tag_is(n, "pre")) {
-					xmlNodePtr c;
-
-					if (md)
-						cm_buf_adds(w->out, "```\n");
-					for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP)))
-						if (is_text(c) && c->content)
-							add_text(w, (const char *)c->content, 1);
-					while (w->out->len > w->block_start && w->out->p[w->out->len - 1] == '\n')
-						w->out->len--;
-					if (md)
-						cm_buf_adds(w->out, "\n```");
-					end_block(w);
-					skip = 1;
-				}
-			}
-		} else if (is_text(n) && n->content) {
-			add_text(w, (const char *)n->content, 0);
-		}
-		/* step: into children, or over them; close blocks when leaving them */
-		if (!skip && is_elem(n) && n->children) {
-			n = n->children;
-			continue;
-		}
-		while (n && n != root && !n->next) {
-			n = n->parent;
-			if (n && is_elem(n) && (I(n)->flags & F_BLOCK))
-				end_block(w);
-		}
-		if (!n || n == root)
-			break;
-		n = n->next;
-	}
-	end_block(w);
-}
-
 /* ---- the whole ---- */
 
 static void normalise_into(cm_buf *out, const char *s, size_t max)
@@ -1471,7 +1049,6 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 {
 	htmlDocPtr doc;
 	xmlNodePtr root, body, best, main;
-	writer w;
 	const char *lang = NULL;
 
 	cm_buf_reset(&r->text);
@@ -1538,12 +1115,7 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	main = pick_main(bp, body, best);
 	if (getenv("CRAWL2LM_BP_DEBUG"))
 		debug_candidates(bp, body, main);
-	memset(&w, 0, sizeof(w));
-	w.bp = bp;
-	w.out = &r->text;
-	w.format = bp->o.format;
-	write_node(&w, main);
-	cm_hset_free(&w.seen);
+	cm_bp_write(bp, main, &r->text);
 	while (r->text.len && (r->text.p[r->text.len - 1] == '\n' || r->text.p[r->text.len - 1] == ' '))
 		r->text.len--;
 	if (r->text.cap)
