@@ -91,9 +91,8 @@ LIBS_INC := -Ilibtok -Ilibweb
 layer_inc = $(if $(filter libcommon/%,$(1)),,$(if $(filter libtok/%,$(1)),-Ilibtok,$(if \
 	$(filter libweb/%,$(1)),-Ilibweb,$(LIBS_INC))))
 $(TOK_LIB): $(TOK_OBJ)
-	@mkdir -p $(@D)
-	$(Q)rm -f $@ && ar rcs $@ $^
 $(WEB_LIB): $(WEB_OBJ)
+$(TOK_LIB) $(WEB_LIB):
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
