@@ -79,6 +79,23 @@ LIB_OBJ += $(O)/libcommon/json-haswell.o
 CPPFLAGS += -DCM_JSON_HASWELL
 endif
 
+# libtok (tokenizer, token streams, token shards) and libweb (main text of HTML pages, the HTML
+# pre-pass, the URL filter): engines over libcommon, each its own archive. Include paths follow
+# the layers: libcommon sees only itself, libtok and libweb their own folder and libcommon;
+# programs, tests and fuzz targets every library.
+TOK_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard libtok/*.c))
+TOK_LIB := $(O)/libtok/libtok.a
+WEB_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard libweb/*.c))
+WEB_LIB := $(O)/libweb/libweb.a
+LIBS_INC := -Ilibtok -Ilibweb
+layer_inc = $(if $(filter libcommon/%,$(1)),,$(if $(filter libtok/%,$(1)),-Ilibtok,$(if \
+	$(filter libweb/%,$(1)),-Ilibweb,$(LIBS_INC))))
+$(TOK_LIB): $(TOK_OBJ)
+$(WEB_LIB): $(WEB_OBJ)
+$(TOK_LIB) $(WEB_LIB):
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 # one program per folder under filters/: NAME/NAME.c holds main, the rest are its modules
 PROGS := $(notdir $(patsubst %/,%,$(dir $(wildcard filters/*/*.c))))
 PROGS := $(sort $(PROGS))
@@ -89,7 +106,7 @@ $(1)_MODOBJ := $$(patsubst %,$(O)/%.o,$$(basename $$($(1)_MODS)))
 $(O)/filters/$(1)/lib.a: $$($(1)_MODOBJ)
 	@mkdir -p $$(@D)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
-$(O)/bin/$(1): $(O)/filters/$(1)/$(1).o $(O)/filters/$(1)/lib.a $(LIB)
+$(O)/bin/$(1): $(O)/filters/$(1)/$(1).o $(O)/filters/$(1)/lib.a $(WEB_LIB) $(TOK_LIB) $(LIB)
 	@mkdir -p $$(@D)
 	@echo "  LINK    $$@"
 	$$(Q)$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
@@ -115,7 +132,7 @@ $(KN_LIB): $(KN_OBJ)
 $(TR_LIB): $(TR_OBJ)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(O)/bin/lm-%: $(O)/trainer/lm-%.o $(TR_LIB) $(KN_LIB) $(LIB)
+$(O)/bin/lm-%: $(O)/trainer/lm-%.o $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(BLAS_LIBS)
@@ -156,7 +173,7 @@ $(O)/gen/data.c: $(DATA_FILES) mk/embed.sh
 	@mkdir -p $(@D)
 	$(Q)sh mk/embed.sh $(DATA_FILES) >$@.tmp && mv $@.tmp $@
 $(O)/gen/data.o: $(O)/gen/data.c
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -165,12 +182,12 @@ $(LIB): $(LIB_OBJ)
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CPPFLAGS) -Ifilters/$(word 2,$(subst /, ,$<)) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(call layer_inc,$<) -Ifilters/$(word 2,$(subst /, ,$<)) $(CFLAGS) -c -o $@ $<
 
 $(O)/filters/%.o: filters/%.cpp
 	@mkdir -p $(@D)
 	@echo "  CXX     $<"
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+	$(Q)$(CXX) $(CPPFLAGS) $(LIBS_INC) $(CXXFLAGS) -c -o $@ $<
 
 $(O)/libcommon/json-generic.o: libcommon/json.cpp
 	@mkdir -p $(@D)
@@ -184,12 +201,12 @@ $(O)/libcommon/json-haswell.o: libcommon/json.cpp
 		-mlzcnt -c -o $@ $<
 
 # Unit tests may use any program's modules; jansson is the reference JSON parser.
-$(O)/tests/%: tests/unit/%.c $(MODLIBS) $(TR_LIB) $(KN_LIB) $(LIB)
+$(O)/tests/%: tests/unit/%.c $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) -Ikernels -Itrainer -I$(BLAS_INC) -Itests/unit \
+	$(Q)$(CC) $(CPPFLAGS) $(LIBS_INC) $(addprefix -I,$(wildcard filters/*)) -Ikernels -Itrainer -I$(BLAS_INC) -Itests/unit \
 		$(CFLAGS) -c -o $@.o $<
-	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(TR_LIB) $(KN_LIB) $(LIB) $(LDLIBS) -ljansson \
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB) $(LIB) $(LDLIBS) -ljansson \
 		-lbrotlienc $(BLAS_LIBS)
 
 $(O)/tests/tools/%: tests/tools/%.c $(LIB)
@@ -214,11 +231,11 @@ check-slow: $(O)/.deps-check all $(UNITS) $(TOOLS)
 
 # the CUDA backend on a lent GPU (tests/gpu/): make check-gpu [LOGDIR=dir]
 GPU_TESTS := $(patsubst tests/gpu/%.c,$(O)/tests/gpu/%,$(wildcard tests/gpu/*.c))
-$(O)/tests/gpu/%: tests/gpu/%.c $(TR_LIB) $(KN_LIB) $(LIB)
+$(O)/tests/gpu/%: tests/gpu/%.c $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CPPFLAGS) -Ikernels -Itrainer -I$(BLAS_INC) $(CFLAGS) -c -o $@.o $<
-	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(TR_LIB) $(KN_LIB) $(LIB) $(LDLIBS) $(BLAS_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(LIBS_INC) -Ikernels -Itrainer -I$(BLAS_INC) $(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB) $(LDLIBS) $(BLAS_LIBS)
 all: $(GPU_TESTS)
 check-gpu: $(O)/.deps-check all $(GPU_TESTS)
 	$(Q)BUILD=$(ABS_O) SRCDIR=$(CURDIR) LOGDIR=$(or $(LOGDIR),$(ABS_O)/gpu-logs) sh tests/gpu/check-gpu.sh
@@ -259,10 +276,13 @@ CXXFLAGS += -fsanitize=$(EXTRA_SAN)
 endif
 FUZZ_BINS := $(patsubst fuzz/%.c,$(O)/fuzz-bin/%,$(FUZZ_SRC))
 fuzz-build: $(FUZZ_BINS)
-$(O)/fuzz-bin/%: fuzz/%.c $(MODLIBS) $(LIB)
+# the filters' modules and the libraries; of the trainer, safetensors.c alone (the rest of it
+# needs BLAS and the kernels), its folder searched last (domain-tag has a model.h too)
+FUZZ_LIBS := $(O)/trainer/safetensors.o $(MODLIBS) $(WEB_LIB) $(TOK_LIB) $(LIB)
+$(O)/fuzz-bin/%: fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(addprefix -I,$(wildcard filters/*)) $(CFLAGS) -c -o $@.o $<
-	$(Q)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $@.o $(MODLIBS) $(LIB) $(LDLIBS) -ljansson
+	$(Q)$(CC) $(CPPFLAGS) $(LIBS_INC) $(addprefix -I,$(wildcard filters/*)) -Itrainer $(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $@.o $(FUZZ_LIBS) $(LDLIBS) -ljansson
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

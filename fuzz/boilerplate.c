@@ -23,8 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cm_bp_opts o[3] = { { CM_BP_BALANCED, CM_BP_TEXT, 0 }, { CM_BP_PRECISION, CM_BP_MARKDOWN, 0 },
 				    { CM_BP_RECALL, CM_BP_TEXT, 0 } };
 
+		char err[200];
+
 		for (i = 0; i < 3; i++)
-			bp[i] = cm_bp_new(&o[i]);
+			if (!(bp[i] = cm_bp_new(&o[i], err, sizeof(err))))
+				abort();
 	}
 	cm_buf_reset(&in);
 	cm_utf8_repair((const char *)data, size, &in);

@@ -1,9 +1,13 @@
 /* cuda_common.cuh - what the CUDA backend's files share: checked calls with messages naming
- * the call, launch sizes, block-wide reductions. Header-only (static inline), so each .cu file
- * compiles on its own into libkn_cuda.so. */
+ * the call, launch sizes, block-wide reductions; and for the fused operations' files, storage
+ * types, dispatch on them, scratch memory and the operations' declarations. Header-only (static
+ * inline, templates), so each .cu file compiles on its own into libkn_cuda.so; what is shared
+ * across files is declared here and defined once. */
 #ifndef KN_CUDA_COMMON_CUH
 #define KN_CUDA_COMMON_CUH
+#include <cublasLt.h>
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdarg.h>
@@ -127,4 +131,151 @@ static inline const float *rope_inv_table(float theta, int hd)
 	last_hd = hd;
 	return dev;
 }
+
+/* ---- what the fused operations' files share (cuda.cu, cuda_<family>.cu) ---- */
+
+typedef __nv_bfloat16 bf16;
+
+__device__ static inline float ld(float x)
+{
+	return x;
+}
+
+__device__ static inline float ld(bf16 x)
+{
+	return __bfloat162float(x);
+}
+
+template <class T> __device__ static inline T st(float x);
+template <> __device__ inline float st<float>(float x)
+{
+	return x;
+}
+template <> __device__ inline bf16 st<bf16>(float x)
+{
+	return __float2bfloat16_rn(x);
+}
+
+/* dispatch on a tensor's dtype: the body sees T */
+#define BY_DTYPE(t, what, ...)                                                               \
+	do {                                                                                 \
+		if ((t)->dtype == KN_F32) {                                                  \
+			typedef float T;                                                     \
+			__VA_ARGS__;                                                         \
+		} else if ((t)->dtype == KN_BF16) {                                          \
+			typedef bf16 T;                                                      \
+			__VA_ARGS__;                                                         \
+		} else {                                                                     \
+			die("%s: a tensor of integers where floats are wanted", what);       \
+		}                                                                            \
+	} while (0)
+
+#define P(T, t) ((T *)(t)->data)
+#define CP(T, t) ((const T *)(t)->data)
+#define F32(t) ((float *)(t)->data)
+
+/* the dtype an operation wants of an argument */
+static inline void want(const kn_tensor *t, kn_dtype dt, const char *op, const char *arg)
+{
+	if (t && t->dtype != dt)
+		die("%s: %s is %s, this kernel takes %s (run it plain: KN_PLAIN_OPS=%s)", op, arg,
+		    t->dtype == KN_BF16 ? "bf16" : t->dtype == KN_F32 ? "fp32" : "int32",
+		    dt == KN_BF16 ? "bf16" : "fp32", op);
+}
+
+/* Scratch device memory, grown on demand; operations run in order on one stream, so one
+ * buffer per use serves them all. */
+typedef struct scratch {
+	void *p;
+	size_t n;
+} scratch;
+
+static inline void *grow(scratch *s, size_t bytes)
+{
+	if (bytes <= s->n)
+		return s->p;
+	if (s->p)
+		CK(cudaFree(s->p));
+	bytes = bytes < 4096 ? 4096 : bytes + bytes / 4;
+	cudaError_t e = cudaMalloc(&s->p, bytes);
+	if (e != cudaSuccess)
+		die("out of GPU memory for %zu bytes of scratch: %s", bytes, cudaGetErrorString(e));
+	s->n = bytes;
+	return s->p;
+}
+
+/* one of each scratch buffer for the whole backend (defined in cuda.cu), and the cuBLASLt
+ * handle (cuda_matmul.cu) */
+extern scratch kn_sc_part, kn_sc_lse, kn_sc_tok, kn_sc_ws;
+#define sc_part kn_sc_part
+#define sc_lse kn_sc_lse
+#define sc_tok kn_sc_tok
+#define sc_ws kn_sc_ws
+extern cublasLtHandle_t kn_lt;
+#define lt kn_lt
+
+/* dynamic shared memory for a kernel: over 48 KB with its static shared memory, it must be
+ * asked for */
+template <class K> static void smem(K kernel, size_t bytes, const char *what)
+{
+	cudaFuncAttributes fa;
+	CK(cudaFuncGetAttributes(&fa, kernel));
+	if (bytes + fa.sharedSizeBytes > 48 * 1024) {
+		cudaError_t e = cudaFuncSetAttribute(kernel,
+						     cudaFuncAttributeMaxDynamicSharedMemorySize,
+						     (int)bytes);
+		if (e != cudaSuccess)
+			die("%s: %zu bytes of shared memory: %s", what, bytes,
+			    cudaGetErrorString(e));
+	}
+}
+
+/* dst[c] += sum over rows of g (times the normalised x when given): cuda_reduce.cu */
+template <class T>
+void colsum(float *dst, const T *g, const T *x, const float *mean, const float *rstd, int64_t N,
+	    int64_t C);
+
+/* The fused operations, one file per family: cuda_eltwise.cu, cuda_reduce.cu (sums),
+ * cuda_matmul.cu, cuda_embed.cu, cuda_norm.cu, cuda_attention.cu (RoPE, attention, the KV
+ * cache), cuda_loss.cu, cuda_optim.cu. Their table is cuda.cu's. */
+void f_add(kn_tensor *out, const kn_tensor *a, const kn_tensor *b);
+void f_gelu(kn_tensor *out, const kn_tensor *inp);
+void f_gelu_bwd(kn_tensor *dinp, const kn_tensor *inp, const kn_tensor *dout);
+void f_swiglu(kn_tensor *out, const kn_tensor *gu);
+void f_swiglu_bwd(kn_tensor *dgu, const kn_tensor *gu, const kn_tensor *dout);
+void f_scale(kn_tensor *t, float s);
+double f_sumsq(const kn_tensor *t);
+double f_sum(const kn_tensor *t);
+void f_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
+	      const kn_tensor *bias);
+void f_matmul_gelu(kn_tensor *out, kn_tensor *pre, const kn_tensor *inp,
+		   const kn_tensor *w, const kn_tensor *bias);
+void f_matmul_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tensor *dout,
+		  const kn_tensor *inp, const kn_tensor *w);
+void f_embed(kn_tensor *out, const kn_tensor *tok, const kn_tensor *pos,
+	     const kn_tensor *wte, const kn_tensor *wpe, int Tn);
+void f_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dout,
+		 const kn_tensor *tok, const kn_tensor *pos, int Tn);
+void f_residual_norm(kn_tensor *res, kn_tensor *out, kn_tensor *mean, kn_tensor *rstd,
+		     const kn_tensor *a, const kn_tensor *b, const kn_tensor *w,
+		     const kn_tensor *bias, float eps);
+void f_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tensor *dout,
+		const kn_tensor *inp, const kn_tensor *w, const kn_tensor *mean,
+		const kn_tensor *rstd);
+void f_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s, float theta,
+	    int inverse);
+void f_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
+		 const kn_attn_shape *s);
+void f_attention_bwd(kn_tensor *dqkv, const kn_tensor *dout, const kn_tensor *out,
+		     const kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
+		     const kn_attn_shape *s);
+void f_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor *kcache,
+			kn_tensor *vcache, const int32_t *pos, const kn_attn_shape *s,
+			int Tmax);
+void f_kv_store(kn_tensor *kcache, kn_tensor *vcache, const kn_tensor *qkv,
+		const kn_attn_shape *s, int Tmax);
+void f_xent(kn_tensor *losses, kn_tensor *dlogits, const kn_tensor *logits,
+	    const kn_tensor *targets, int V, float dscale);
+void f_adamw(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor *v, float lr,
+	     float b1, float b2, float eps, float wd, float gscale, int64_t step);
 #endif

@@ -18,6 +18,7 @@
 #include "kernels.h"
 #include "mem.h"
 #include "model.h"
+#include "rand.h"
 #include "tok.h"
 
 enum {
@@ -81,11 +82,7 @@ typedef struct rng {
 static double uniform(rng *r)
 {
 	/* splitmix64: enough for sampling, and reproducible from the seed */
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+	return (double)(cm_splitmix64(&r->s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 typedef struct cand {

@@ -20,6 +20,7 @@
 #include "input.h"
 #include "kmath.h"
 #include "model.h"
+#include "rand.h"
 
 /* Presets */
 
@@ -708,14 +709,6 @@ typedef struct rng {
 	uint64_t s[4];
 } rng;
 
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint64_t rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
@@ -744,7 +737,7 @@ void lm_model_init(lm_model *m, uint64_t seed)
 	rng r;
 	uint64_t x = seed;
 	for (int i = 0; i < 4; i++)
-		r.s[i] = splitmix(&x);
+		r.s[i] = cm_splitmix64(&x);
 	float *host = cm_xcalloc((size_t)m->nparams, sizeof(float));
 	double resid_std = 0.02 / sqrt(2.0 * c->layers);
 	for (int i = 0; i < m->np; i++) {

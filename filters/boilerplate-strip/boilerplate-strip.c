@@ -16,7 +16,6 @@ static const cm_opt_info info = {
 	"unless --keep-html. Records without html pass unchanged.\n",
 	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
 };
-static const char *const formats[] = { "text", "markdown", NULL };	/* enum cm_bp_format */
 
 struct ctx {
 	cm_bp *bp;
@@ -54,6 +53,7 @@ int main(int argc, char **argv)
 {
 	struct ctx c;
 	cm_filter f;
+	char err[200];
 
 	memset(&c, 0, sizeof(c));
 	c.html_field = "html";
@@ -61,12 +61,7 @@ int main(int argc, char **argv)
 	cm_filter_init(&f, argc, argv);
 	const cm_opt opts[] = {
 		CM_OPT_GROUP("Extraction:"),
-		CM_OPT_CHOICE(0, "format", &c.o.format, "FORMAT", formats, "text (default) or markdown"),
-		CM_OPT_SET(0, "precision", &c.o.mode, CM_BP_PRECISION,
-			   "leave out more: only what is surely main content"),
-		CM_OPT_SET(0, "recall", &c.o.mode, CM_BP_RECALL, "keep more: everything that may be main content"),
-		CM_OPT_INT(0, "min-chars", &c.o.min_chars, "N", 0, 1LL << 40,
-			   "drop records whose text is shorter (default: 1)"),
+		CM_OPT_INCLUDE(cm_bp_option_table(&c.o)),
 		CM_OPT_FLAG(0, "keep-html", &c.keep_html, "keep the html field"),
 		CM_OPT_STRING(0, "html-field", &c.html_field, "NAME", "the field holding the page (default: html)"),
 		/* the records' ids are never read */
@@ -76,7 +71,8 @@ int main(int argc, char **argv)
 	int nf = cm_opt_parse(argc, argv, opts, &info);
 	char **files = argv + 1;
 
-	c.bp = cm_bp_new(&c.o);
+	if (!(c.bp = cm_bp_new(&c.o, err, sizeof(err))))
+		cm_die("%s", err);
 	f.json = cm_json_new();
 	cm_json_want(f.json, c.html_field);
 	cm_filter_start(&f, cm_filter_total_size(files, nf));

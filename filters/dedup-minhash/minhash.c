@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "minhash.h"
+#include "rand.h"
 #include "utf8.h"
 
 #define MERSENNE ((1ULL << 61) - 1)
@@ -97,15 +98,6 @@ void dm_normalize(const char *t, size_t n, cm_buf *out)
 		out->p[--out->len] = '\0';
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = *s += 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 void dm_hasher_init(dm_hasher *h, unsigned k, unsigned ngram, uint64_t seed)
 {
 	unsigned i;
@@ -115,8 +107,8 @@ void dm_hasher_init(dm_hasher *h, unsigned k, unsigned ngram, uint64_t seed)
 	h->a = cm_xmalloc(k * sizeof(*h->a));
 	h->b = cm_xmalloc(k * sizeof(*h->b));
 	for (i = 0; i < k; i++) {
-		h->a[i] = splitmix(&seed) % (MERSENNE - 1) + 1;
-		h->b[i] = splitmix(&seed) % MERSENNE;
+		h->a[i] = cm_splitmix64(&seed) % (MERSENNE - 1) + 1;
+		h->b[i] = cm_splitmix64(&seed) % MERSENNE;
 	}
 }
 

@@ -246,17 +246,6 @@ static void on_rules(const cm_opt *opt, const char *value)
 		cm_usage_error("option '--rules': %s", err);
 }
 
-static void on_url_filter(const cm_opt *opt, const char *value)
-{
-	cm_urlfilter **uf = opt->ctx;
-	char err[512];
-
-	if (!*uf)
-		*uf = cm_urlfilter_new();
-	if (cm_urlfilter_load(*uf, value, err, sizeof(err)) != 0)
-		cm_usage_error("option '--url-filter': %s", err);
-}
-
 int main(int argc, char **argv)
 {
 	static struct ctx c;
@@ -277,7 +266,7 @@ int main(int argc, char **argv)
 		CM_OPT_STRING(0, "model", &model_path, "FILE", "the classifier for what the URL does not decide"),
 		CM_OPT_DOUBLE(0, "min-score", &c.min_score, "X", 0, 1,
 			      "below this probability the classifier says 'other' (default: 0)"),
-		CM_OPT_CALLBACK(0, "url-filter", on_url_filter, &c.filter, "FILE",
+		CM_OPT_CALLBACK(0, "url-filter", cm_urlfilter_option, &c.filter, "FILE",
 				"drop pages whose URL the filter blocks (to --rejects; see\n"
 				"warc-extract(1), URL FILTER); repeatable"),
 		CM_OPT_STRING(0, "counts", &counts_path, "FILE",

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "output.h"
 #include "model.h"
+#include "rand.h"
 
 #define MAX_WORDS 4000
 #define MODEL_VERSION 1
@@ -67,15 +68,6 @@ size_t dt_features(const char *t, size_t n, uint32_t buckets, uint32_t *f, size_
 			f[k++] = (uint32_t)(XXH3_64bits_withSeed(w + j, g, 2) % buckets);
 	}
 	return k;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s += 0x9e3779b97f4a7c15ULL;
-
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
 }
 
 /* h = mean of the rows; p = softmax(out^T h); returns the best class */
@@ -141,12 +133,12 @@ dt_model *dt_train(const dt_train_opts *o, const char *const *texts, const size_
 	for (c = 0; c < nclass; c++)
 		m->classes[c] = cm_xstrdup(classes[c]);
 	for (i = 0; i < (size_t)o->buckets * o->dim; i++)
-		m->emb[i] = ((float)(rng_next(&rng) >> 40) / (float)(1 << 24) * 2 - 1) / (float)o->dim;
+		m->emb[i] = ((float)(cm_splitmix64(&rng) >> 40) / (float)(1 << 24) * 2 - 1) / (float)o->dim;
 	for (i = 0; i < n; i++)
 		order[i] = i;
 	for (e = 0; e < o->epochs; e++) {
 		for (i = n; i > 1; i--) {	/* shuffle */
-			size_t j = rng_next(&rng) % i, t = order[i - 1];
+			size_t j = cm_splitmix64(&rng) % i, t = order[i - 1];
 
 			order[i - 1] = order[j];
 			order[j] = t;

@@ -5,11 +5,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "data.h"
 #include "input.h"
 #include "urlfilter.h"
 #include "urlrules.h"
-
-const char *cm_data(const char *name, size_t *len);
 
 enum { R_HOST, R_LABEL, R_PATH };
 

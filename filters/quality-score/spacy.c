@@ -16,9 +16,9 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "data.h"
 #include "utf8.h"
 
-const char *cm_data(const char *name, size_t *len);
 static void mark_affixed(void);
 
 /* ---- special cases: string -> the byte lengths of its tokens ---- */

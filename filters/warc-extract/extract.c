@@ -37,8 +37,12 @@ void wx_init(struct wx *x, const struct wx_opts *o)
 	x->o = o;
 	x->id_field = "id";
 	x->text_field = "text";
-	if (o->text)
-		x->bp = cm_bp_new(&o->bp);
+	if (o->text) {
+		char err[200];
+
+		if (!(x->bp = cm_bp_new(&o->bp, err, sizeof(err))))
+			cm_die("%s", err);
+	}
 }
 
 void wx_free(struct wx *x)

@@ -25,7 +25,6 @@ static const cm_opt_info info = {
 	"the damage is written; --allow-truncated makes that 0); 2 usage error.\n",
 	CM_FILTER_VERBOSE
 };
-static const char *const formats[] = { "text", "markdown", NULL };	/* enum cm_bp_format */
 
 struct ctx {
 	cm_filter *f;
@@ -200,17 +199,6 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	cm_input_close(in);
 }
 
-static void on_url_filter(const cm_opt *opt, const char *value)
-{
-	cm_urlfilter **uf = opt->ctx;
-	char err[512];
-
-	if (!*uf)
-		*uf = cm_urlfilter_new();
-	if (cm_urlfilter_load(*uf, value, err, sizeof(err)) != 0)
-		cm_usage_error("option '--url-filter': %s", err);
-}
-
 int main(int argc, char **argv)
 {
 	static struct wx_opts o;
@@ -236,18 +224,13 @@ int main(int argc, char **argv)
 		CM_OPT_SIZE(0, "max-record-size", &o.max_record, "SIZE", 0, 0,
 			    "skip records with a larger content block (default: 64M)"),
 		CM_OPT_STRING(0, "source", &c.source, "NAME", "the records' source field (default: the file's name)"),
-		CM_OPT_CALLBACK(0, "url-filter", on_url_filter, &o.url_filter, "FILE",
+		CM_OPT_CALLBACK(0, "url-filter", cm_urlfilter_option, &o.url_filter, "FILE",
 				"drop pages whose URL the filter file blocks (domains, URLs,\n"
 				"banned words; 'default': the built-in word lists), before\n"
 				"anything of them is decoded; repeatable (see the man page)"),
 		CM_OPT_GROUP("Main text in the same process (what boilerplate-strip would make of each page):"),
 		CM_OPT_FLAG(0, "text", &o.text, "write the page's main text, not its html; with it:"),
-		CM_OPT_CHOICE(0, "format", &o.bp.format, "FORMAT", formats, "text (default) or markdown"),
-		CM_OPT_SET(0, "precision", &o.bp.mode, CM_BP_PRECISION,
-			   "leave out more: only what is surely main content"),
-		CM_OPT_SET(0, "recall", &o.bp.mode, CM_BP_RECALL, "keep more: everything that may be main content"),
-		CM_OPT_INT(0, "min-chars", &o.bp.min_chars, "N", 0, 1LL << 40,
-			   "drop records whose text is shorter (default: 1)"),
+		CM_OPT_INCLUDE(cm_bp_option_table(&o.bp)),
 		/* WARC records are not lines */
 		CM_OPT_INCLUDE(cm_filter_opts(&f, (CM_FILTER_ALL & ~CM_FILTER_MAX_LINE) | CM_FILTER_ID_FIELD)),
 		CM_OPT_END()

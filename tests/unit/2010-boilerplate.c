@@ -5,6 +5,7 @@
 
 #include "boilerplate.h"
 #include "buf.h"
+#include "cli.h"
 #include "jsonw.h"
 #include "tap.h"
 #include "utf8.h"
@@ -73,11 +74,14 @@ int main(void)
 	cm_bp_opts o = { CM_BP_BALANCED, CM_BP_TEXT, 1 }, om = { CM_BP_BALANCED, CM_BP_MARKDOWN, 1 };
 	cm_bp_opts orc = { CM_BP_RECALL, CM_BP_TEXT, 1 };
 	cm_buf b = CM_BUF_INIT, big = CM_BUF_INIT;
+	char err[200];
 	size_t i;
 
-	bp = cm_bp_new(&o);
-	md = cm_bp_new(&om);
-	rc = cm_bp_new(&orc);
+	bp = cm_bp_new(&o, err, sizeof(err));
+	md = cm_bp_new(&om, err, sizeof(err));
+	rc = cm_bp_new(&orc, err, sizeof(err));
+	if (!bp || !md || !rc)
+		cm_die("%s", err);
 
 	page(&b, "", "");
 	is_int(cm_bp_extract(bp, b.p, b.len, NULL, &r), 0, "a page extracts");

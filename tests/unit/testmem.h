@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "rand.h"
 
 #ifndef TESTMEM_MAX
 #define TESTMEM_MAX 4096
@@ -16,11 +17,7 @@ static uint64_t rng;
 /* uniform in [0, 1) */
 static double urand(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (double)(z >> 11) * 0x1p-53;
+	return (double)(cm_splitmix64(&rng) >> 11) * 0x1p-53;
 }
 
 static void *mem[TESTMEM_MAX];

@@ -1,74 +1,20 @@
-/* urlfilter.c - dropping pages by URL (see urlfilter.h). Domains, URLs and words are kept as
- * 64-bit XXH3 hashes in open-addressing sets: a list of millions of domains loads in a second
- * and a lookup is a probe or two (two different strings share a hash with odds of about
- * n / 2^64: none in practice). */
+/* urlfilter.c - dropping pages by URL (see urlfilter.h). Domains, URLs and words are kept in
+ * sets of their hashes (hset.h): a list of millions of domains loads in a second and a lookup
+ * is a probe or two. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "cli.h"
+#include "data.h"
+#include "hset.h"
 #include "input.h"
 #include "urlfilter.h"
 
-const char *cm_data(const char *name, size_t *len);
-
-typedef struct hset {
-	uint64_t *slot;
-	size_t mask, n;
-} hset;
-
-static uint64_t key_of(const char *p, size_t n)
-{
-	uint64_t h = XXH3_64bits(p, n);
-
-	return h ? h : 1;	/* 0 marks an empty slot */
-}
-
-static void hset_put(hset *s, uint64_t k);
-
-static void hset_grow(hset *s)
-{
-	hset t = { cm_xcalloc(s->slot ? 2 * (s->mask + 1) : 1024, sizeof(uint64_t)), 0, 0 };
-	size_t i;
-
-	t.mask = (s->slot ? 2 * (s->mask + 1) : 1024) - 1;
-	for (i = 0; s->slot && i <= s->mask; i++)
-		if (s->slot[i])
-			hset_put(&t, s->slot[i]);
-	free(s->slot);
-	*s = t;
-}
-
-static void hset_put(hset *s, uint64_t k)
-{
-	size_t i;
-
-	if (!s->slot || 2 * (s->n + 1) > s->mask + 1)
-		hset_grow(s);
-	for (i = k & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-		if (s->slot[i] == k)
-			return;
-	s->slot[i] = k;
-	s->n++;
-}
-
-static int hset_has(const hset *s, uint64_t k)
-{
-	size_t i;
-
-	if (!s->n)
-		return 0;
-	for (i = k & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-		if (s->slot[i] == k)
-			return 1;
-	return 0;
-}
-
 struct cm_urlfilter {
-	hset domains, urls, words, soft;
+	cm_hset domains, urls, words, soft;
 	char **subs;
 	size_t nsubs;
 	unsigned soft_threshold;
@@ -88,10 +34,10 @@ void cm_urlfilter_free(cm_urlfilter *u)
 
 	if (!u)
 		return;
-	free(u->domains.slot);
-	free(u->urls.slot);
-	free(u->words.slot);
-	free(u->soft.slot);
+	cm_hset_free(&u->domains);
+	cm_hset_free(&u->urls);
+	cm_hset_free(&u->words);
+	cm_hset_free(&u->soft);
 	for (i = 0; i < u->nsubs; i++)
 		free(u->subs[i]);
 	free(u->subs);
@@ -162,12 +108,12 @@ int cm_urlfilter_add_line(cm_urlfilter *u, const char *p, size_t n)
 		return 0;
 	if (directive(p, n, "word", &a, &an)) {
 		if ((an = norm_word(a, an, w, sizeof(w))))
-			hset_put(&u->words, key_of(w, an));
+			cm_hset_add(&u->words, w, an);
 		return 0;
 	}
 	if (directive(p, n, "soft", &a, &an)) {
 		if ((an = norm_word(a, an, w, sizeof(w))))
-			hset_put(&u->soft, key_of(w, an));
+			cm_hset_add(&u->soft, w, an);
 		return 0;
 	}
 	if (directive(p, n, "sub", &a, &an)) {
@@ -180,7 +126,7 @@ int cm_urlfilter_add_line(cm_urlfilter *u, const char *p, size_t n)
 		return 0;
 	}
 	if (directive(p, n, "url", &a, &an)) {
-		hset_put(&u->urls, key_of(a, an));
+		cm_hset_add(&u->urls, a, an);
 		return 0;
 	}
 	if (directive(p, n, "soft-threshold", &a, &an)) {
@@ -213,7 +159,7 @@ int cm_urlfilter_add_line(cm_urlfilter *u, const char *p, size_t n)
 		return 0;
 	for (an = 0; an < n; an++)
 		w[an] = lower(p[an]);
-	hset_put(&u->domains, key_of(w, n));
+	cm_hset_add(&u->domains, w, n);
 	return 0;
 }
 
@@ -323,10 +269,10 @@ const char *cm_urlfilter_check(const cm_urlfilter *u, const char *url, size_t n)
 			return "url_bad";
 		/* the host, then every suffix after a '.' */
 		for (i = 0; i < hn; i++)
-			if ((i == 0 || host[i - 1] == '.') && hset_has(&u->domains, key_of(host + i, hn - i)))
+			if ((i == 0 || host[i - 1] == '.') && cm_hset_find(&u->domains, host + i, hn - i))
 				return "url_domain";
 	}
-	if (u->urls.n && hset_has(&u->urls, key_of(url, n)))
+	if (u->urls.n && cm_hset_find(&u->urls, url, n))
 		return "url_exact";
 	if (u->words.n || u->soft.n) {
 		uint64_t seen[64];
@@ -346,10 +292,10 @@ const char *cm_urlfilter_check(const cm_urlfilter *u, const char *url, size_t n)
 			}
 			if (!wn)
 				continue;
-			key = key_of(w, wn);
-			if (hset_has(&u->words, key))
+			key = cm_hset_key(w, wn);
+			if (cm_hset_has(&u->words, key))
 				return "url_word";
-			if (hset_has(&u->soft, key)) {
+			if (cm_hset_has(&u->soft, key)) {
 				for (k = 0; k < nseen && seen[k] != key; k++)
 					;
 				if (k == nseen && nseen < sizeof(seen) / sizeof(*seen))
@@ -368,4 +314,15 @@ const char *cm_urlfilter_check(const cm_urlfilter *u, const char *url, size_t n)
 				return "url_subword";
 	}
 	return NULL;
+}
+
+void cm_urlfilter_option(const cm_opt *opt, const char *value)
+{
+	cm_urlfilter **uf = opt->ctx;
+	char err[512];
+
+	if (!*uf)
+		*uf = cm_urlfilter_new();
+	if (cm_urlfilter_load(*uf, value, err, sizeof(err)) != 0)
+		cm_usage_error("option '--url-filter': %s", err);
 }

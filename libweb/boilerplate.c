@@ -12,7 +12,8 @@
  *      outside prose, other text); pages without prose fall back to readability-style
  *      scores given by paragraphs to their ancestors;
  *   5. write its blocks, each judged once more on its own (link density, stop words, length,
- *      boilerplate phrases, repeats), as text or markdown.
+ *      boilerplate phrases, repeats), as text or markdown (bpwrite.c).
+ * The extractor's state and the tree helpers both files use are in bp_impl.h.
  */
 #include <math.h>
 #include <stdint.h>
@@ -29,74 +30,15 @@
 
 #include "ascii.h"
 #include "boilerplate.h"
+#include "bp_impl.h"
 #include "cli.h"
+#include "data.h"
+#include "hset.h"
 #include "htmlpre.h"
 #include "jsonw.h"
 #include "utf8.h"
 
-const char *cm_data(const char *name, size_t *len);
-
-/* ---- word sets (stop words, markers) ---- */
-
-typedef struct wset {
-	uint64_t *slot;		/* hashes; 0 = empty */
-	size_t mask;
-	size_t n;
-} wset;
-
-static uint64_t whash(const char *p, size_t n)
-{
-	uint64_t h = XXH3_64bits(p, n);
-
-	return h ? h : 1;
-}
-
-static void wset_add(wset *s, const char *p, size_t n)
-{
-	uint64_t h = whash(p, n);
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->mask + 1 || !s->slot) {
-		size_t cap = s->slot ? (s->mask + 1) * 2 : 256, k;
-		uint64_t *old = s->slot, oldmask = s->mask;
-
-		s->slot = cm_xcalloc(cap, sizeof(*s->slot));
-		s->mask = cap - 1;
-		s->n = 0;
-		if (old) {
-			for (k = 0; k <= oldmask; k++)
-				if (old[k]) {
-					for (i = old[k] & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-						;
-					s->slot[i] = old[k];
-					s->n++;
-				}
-			free(old);
-		}
-	}
-	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-		if (s->slot[i] == h)
-			return;
-	s->slot[i] = h;
-	s->n++;
-}
-
-static int wset_has_h(const wset *s, uint64_t h)
-{
-	size_t i;
-
-	if (!s->slot)
-		return 0;
-	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask)
-		if (s->slot[i] == h)
-			return 1;
-	return 0;
-}
-
-static int wset_has(const wset *s, const char *p, size_t n)
-{
-	return s->slot ? wset_has_h(s, whash(p, n)) : 0;
-}
+/* ---- word sets (stop words, markers: cm_hset) ---- */
 
 /* Call fn for each line of a data file that is not blank or a # comment. */
 static void each_line(const char *name, void (*fn)(void *, const char *, size_t), void *ctx)
@@ -124,30 +66,21 @@ static void each_line(const char *name, void (*fn)(void *, const char *, size_t)
 
 static void add_word(void *ctx, const char *p, size_t n)
 {
-	wset_add(ctx, p, n);
+	cm_hset_add(ctx, p, n);
 }
 
 /* "!name" to the first set (always), "name" to the second (unless it holds the page). */
 static void add_strong_or_weak(void *ctx, const char *p, size_t n)
 {
-	wset **sets = ctx;
+	cm_hset **sets = ctx;
 
 	if (*p == '!')
-		wset_add(sets[0], p + 1, n - 1);
+		cm_hset_add(sets[0], p + 1, n - 1);
 	else
-		wset_add(sets[1], p, n);
+		cm_hset_add(sets[1], p, n);
 }
 
-/* Class/id markers (data/boilerplate/README.md): "marker" matches as a substring of the
- * lower-cased value, "=marker" as a whole word of it (words split at space, '-' and '_'),
- * and a leading '!' makes it strong: it drops even where a keep marker matches. */
-typedef struct markers {
-	wset tokens[2];		/* [0] weak, [1] strong */
-	char **subs[2];
-	size_t nsubs[2];
-	uint8_t bigram[2][8192];	/* bit set: a substring marker starts with these two bytes */
-} markers;
-
+/* A line of a class/id marker list (its syntax: markers, in bp_impl.h). */
 static void add_marker(void *ctx, const char *p, size_t n)
 {
 	markers *m = ctx;
@@ -160,7 +93,7 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	}
 	if (n && *p == '=') {
 		if (n > 1)
-			wset_add(&m->tokens[strong], p + 1, n - 1);
+			cm_hset_add(&m->tokens[strong], p + 1, n - 1);
 		return;
 	}
 	if (!n)
@@ -177,12 +110,7 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	}
 }
 
-/* Class tokens to leave out before matching (CMS slugs such as "category-social"). */
-typedef struct prefixes {
-	char **p;
-	size_t n;
-} prefixes;
-
+/* A class token prefix to leave out. */
 static void add_prefix(void *ctx, const char *p, size_t n)
 {
 	prefixes *x = ctx;
@@ -259,7 +187,7 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 			char c = buf[i];
 
 			if (c == ' ' || c == '-' || c == '_' || c == '\0') {
-				if (i > start && wset_has(&m->tokens[strong], buf + start, i - start))
+				if (i > start && cm_hset_find(&m->tokens[strong], buf + start, i - start))
 					return strong + 1;
 				start = i + 1;
 			}
@@ -287,62 +215,6 @@ static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const
 	}
 	return a > b ? a : b;
 }
-
-/* ---- per-element facts ---- */
-
-enum {
-	F_DROP = 1,		/* removed with its content */
-	F_LINK = 2,		/* an <a> or inside one */
-	F_BLOCK = 4,		/* a block-level element */
-	F_PROSE = 32,		/* a paragraph-like element: p, li, td, blockquote, pre, dd */
-	F_HASBLOCK = 64,	/* has block-level children */
-	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
-	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
-};
-
-struct info {
-	uint32_t text;		/* characters of text below (dropped parts excluded) */
-	uint32_t link;		/* of which inside links */
-	uint32_t punct;		/* sentence punctuation */
-	uint32_t words, stops;	/* words, and stop words among them */
-	uint32_t good;		/* characters in paragraph-like blocks that read as prose */
-	uint32_t glink;		/* of which link text */
-	float score;		/* content score given by blocks below */
-	int32_t parent;		/* index of the parent's info, -1 for the root */
-	uint16_t depth;
-	uint16_t flags;
-	uint8_t scored;
-};
-
-#define NLANG 20
-#define TEASER_MAX 600	/* characters: more is no teaser */
-
-struct cm_bp {
-	cm_bp_opts o;
-	htmlParserCtxtPtr ctxt;
-	wset stop[NLANG];
-	char lang_name[NLANG][8];
-	int nlang;
-	wset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
-	markers drop, keep;
-	prefixes ignore;
-	struct info *info;
-	size_t ninfo, cap_info;
-	xmlNodePtr *stack;
-	size_t cap_stack;
-	struct sib {		/* mark_listings(): children by listing, in order */
-		uint64_t key;
-		size_t order;
-		xmlNodePtr node;
-	} *sib;
-	size_t cap_sib;
-	int lang;		/* stop-word list in use for this page, -1 none */
-	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
-	cm_buf tmp, light, nonul;
-	startElementSAXFunc sax_start;	/* the parser's own tree builders, wrapped */
-	endElementSAXFunc sax_end;
-	unsigned flags;		/* the page's CM_BP_ flags so far */
-};
 
 const char *const cm_bp_flag_names[CM_BP_NFLAGS] = { "deep", "nul", "parse_stopped" };
 
@@ -388,7 +260,7 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	bp->sax_start(ctx, name, atts);
 }
 
-cm_bp *cm_bp_new(const cm_bp_opts *opts)
+cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
 	const char *e;
@@ -397,17 +269,21 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 	if (opts)
 		bp->o = *opts;
 	for (i = 0; i < sizeof(block_tags) / sizeof(*block_tags); i++)
-		wset_add(&bp->blocks, block_tags[i], strlen(block_tags[i]));
+		cm_hset_add(&bp->blocks, block_tags[i], strlen(block_tags[i]));
 	bp->ctxt = htmlNewParserCtxt();
 	bp->lighten = cm_html_lighten_useful() &&
 		      !((e = getenv("CRAWL2LM_BP_LIGHTEN")) && strcmp(e, "0") == 0);
-	if (!bp->ctxt)
-		cm_die("cannot create an HTML parser");
+	if (!bp->ctxt) {
+		snprintf(err, errlen, "cannot create an HTML parser");
+		goto fail;
+	}
 	bp->ctxt->_private = bp;
 	bp->sax_start = bp->ctxt->sax->startElement;
 	bp->sax_end = bp->ctxt->sax->endElement;
-	if (!bp->sax_start || !bp->sax_end)
-		cm_die("the HTML parser builds no tree");
+	if (!bp->sax_start || !bp->sax_end) {
+		snprintf(err, errlen, "the HTML parser builds no tree");
+		goto fail;
+	}
 	bp->ctxt->sax->startElement = sax_start;
 	for (i = 0; i < sizeof(langs) / sizeof(*langs) && bp->nlang < NLANG; i++) {
 		char name[64];
@@ -419,13 +295,16 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts)
 		snprintf(bp->lang_name[bp->nlang], sizeof(bp->lang_name[0]), "%s", langs[i]);
 		bp->nlang++;
 	}
-	each_line("boilerplate/tags-drop.txt", add_strong_or_weak, (wset *[]){ &bp->tags_drop, &bp->tags_maybe });
-	each_line("boilerplate/roles-drop.txt", add_strong_or_weak, (wset *[]){ &bp->roles_drop, &bp->roles_maybe });
+	each_line("boilerplate/tags-drop.txt", add_strong_or_weak, (cm_hset *[]){ &bp->tags_drop, &bp->tags_maybe });
+	each_line("boilerplate/roles-drop.txt", add_strong_or_weak, (cm_hset *[]){ &bp->roles_drop, &bp->roles_maybe });
 	each_line("boilerplate/phrases.txt", add_word, &bp->phrases);
 	each_line("boilerplate/class-id.txt", add_marker, &bp->drop);
 	each_line("boilerplate/class-id-keep.txt", add_marker, &bp->keep);
 	each_line("boilerplate/class-id-ignore.txt", add_prefix, &bp->ignore);
 	return bp;
+fail:
+	cm_bp_free(bp);
+	return NULL;
 }
 
 static void markers_free(markers *m)
@@ -437,7 +316,7 @@ static void markers_free(markers *m)
 		for (i = 0; i < m->nsubs[k]; i++)
 			free(m->subs[k][i]);
 		free(m->subs[k]);
-		free(m->tokens[k].slot);
+		cm_hset_free(&m->tokens[k]);
 	}
 }
 
@@ -451,13 +330,13 @@ void cm_bp_free(cm_bp *bp)
 	cm_buf_free(&bp->light);
 	cm_buf_free(&bp->nonul);
 	for (i = 0; i < bp->nlang; i++)
-		free(bp->stop[i].slot);
-	free(bp->tags_drop.slot);
-	free(bp->tags_maybe.slot);
-	free(bp->roles_drop.slot);
-	free(bp->roles_maybe.slot);
-	free(bp->phrases.slot);
-	free(bp->blocks.slot);
+		cm_hset_free(&bp->stop[i]);
+	cm_hset_free(&bp->tags_drop);
+	cm_hset_free(&bp->tags_maybe);
+	cm_hset_free(&bp->roles_drop);
+	cm_hset_free(&bp->roles_maybe);
+	cm_hset_free(&bp->phrases);
+	cm_hset_free(&bp->blocks);
 	for (size_t k = 0; k < bp->ignore.n; k++)
 		free(bp->ignore.p[k]);
 	free(bp->ignore.p);
@@ -476,64 +355,11 @@ void cm_bp_result_free(cm_bp_result *r)
 	cm_buf_free(&r->title);
 }
 
-/* ---- tree helpers ---- */
-
-static struct info *I(xmlNodePtr n)
-{
-	return n->_private;
-}
-
-static int is_elem(xmlNodePtr n)
-{
-	return n->type == XML_ELEMENT_NODE;
-}
-
-static int is_text(xmlNodePtr n)
-{
-	return n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE;
-}
-
-static int tag_is(xmlNodePtr n, const char *name)
-{
-	return is_elem(n) && n->name[0] == (xmlChar)name[0] && strcmp((const char *)n->name, name) == 0;
-}
-
-/* An attribute's value without copying (NULL when absent or not plain text). */
-static const char *attr(xmlNodePtr n, const char *name)
-{
-	xmlAttrPtr a;
-
-	for (a = n->properties; a; a = a->next)
-		if (a->name && strcmp((const char *)a->name, name) == 0)
-			return a->children && a->children->type == XML_TEXT_NODE ?
-			       (const char *)a->children->content : "";
-	return NULL;
-}
-
-/* Next node in document order (pre-order); skip_children to step over n's subtree. */
-static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int skip_children)
-{
-	if (!skip_children && n->children && is_elem(n))
-		return n->children;
-	while (n && n != root) {
-		if (n->next)
-			return n->next;
-		n = n->parent;
-	}
-	return NULL;
-}
-
+/* ---- tree helpers (more in bp_impl.h) ---- */
 
 static int is_block_tag(const cm_bp *bp, const char *name)
 {
-	return wset_has(&bp->blocks, name, strlen(name));
-}
-
-static int is_heading(xmlNodePtr n)
-{
-	const char *s = (const char *)n->name;
-
-	return is_elem(n) && s[0] == 'h' && s[1] >= '1' && s[1] <= '6' && !s[2];
+	return cm_hset_find(&bp->blocks, name, strlen(name));
 }
 
 /* Hidden by the page itself: hidden attribute, aria-hidden, display:none. */
@@ -609,7 +435,7 @@ static void measure(cm_bp *bp, const char *s, struct info *m)
 		if (wc_feed(&wc, c, 1)) {
 			words++;
 			if (bp->lang >= 0 && wc.done <= sizeof(wc.low) &&
-			    wset_has(&bp->stop[bp->lang], wc.low, wc.done))
+			    cm_hset_find(&bp->stop[bp->lang], wc.low, wc.done))
 				stops++;
 		}
 		if (!c)
@@ -667,10 +493,10 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			unsigned char c = (unsigned char)*s;
 
 			if (wc_feed(&wc, c, 0) && wc.done <= sizeof(wc.low)) {
-				uint64_t h = whash(wc.low, wc.done);
+				uint64_t h = cm_hset_key(wc.low, wc.done);
 
 				for (i = 0; i < bp->nlang; i++)
-					hits[i] += wset_has_h(&bp->stop[i], h);
+					hits[i] += cm_hset_has(&bp->stop[i], h);
 			}
 			if (!c)
 				break;
@@ -742,27 +568,11 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 			up->flags |= F_HASBLOCK;
 		if (is_block_tag(bp, (const char *)n->name))
 			in->flags |= F_BLOCK;
-		if (wset_has(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
-		    ((role = attr(n, "role")) && wset_has(&bp->roles_drop, role, strlen(role))) ||
+		if (cm_hset_find(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
+		    ((role = attr(n, "role")) && cm_hset_find(&bp->roles_drop, role, strlen(role))) ||
 		    is_hidden(n))
 			in->flags |= F_DROP;
 	}
-}
-
-/* Is this block (or its parent or grandparent) a small unit around a heading that links
- * elsewhere? */
-static int in_teaser(const cm_bp *bp, const struct info *in)
-{
-	const struct info *p;
-
-	if (in->flags & F_TEASER)
-		return 1;
-	if (in->parent < 0)
-		return 0;
-	p = &bp->info[in->parent];
-	if (p->flags & F_TEASER)
-		return 1;
-	return p->parent >= 0 && (bp->info[p->parent].flags & F_TEASER);
 }
 
 static int teaser_like(xmlNodePtr c)
@@ -973,9 +783,9 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 			else if (d == 1 && !has_marker(&bp->keep, &bp->ignore, n, cls, id))
 				hit = 1;
 		}
-		if (!hit && wset_has(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
+		if (!hit && cm_hset_find(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
 			hit = 1;
-		if (!hit && (role = attr(n, "role")) && wset_has(&bp->roles_maybe, role, strlen(role)))
+		if (!hit && (role = attr(n, "role")) && cm_hset_find(&bp->roles_maybe, role, strlen(role)))
 			hit = 1;
 		/* a wrapper holding most of the page, or much of its prose, is no boilerplate,
 		 * whatever it is called */
@@ -994,11 +804,6 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 		}
 	}
 	return dropped;
-}
-
-static float link_density(const struct info *in)
-{
-	return in->text ? (float)in->link / (float)in->text : 0.0f;
 }
 
 static float class_weight(cm_bp *bp, xmlNodePtr n)
@@ -1144,286 +949,6 @@ static void debug_candidates(cm_bp *bp, xmlNodePtr root, xmlNodePtr best)
 	}
 }
 
-/* ---- output ---- */
-
-typedef struct writer {
-	cm_bp *bp;
-	cm_buf *out;
-	int format;
-	size_t block_start;	/* where the current block began in out */
-	int space;		/* a space is pending */
-	wset seen;		/* blocks written so far (hashes) */
-} writer;
-
-static void end_block(writer *w)
-{
-	cm_buf *o = w->out;
-
-	/* trim trailing spaces */
-	while (o->len > w->block_start && (o->p[o->len - 1] == ' ' || o->p[o->len - 1] == '\n'))
-		o->len--;
-	o->p[o->len] = '\0';
-	if (o->len > w->block_start) {
-		/* the same block twice (a caption shown in two places): once is enough */
-		const char *b = o->p + w->block_start;
-		size_t bl = o->len - w->block_start;
-
-		if (bl > 20 && wset_has(&w->seen, b, bl)) {
-			o->len = w->block_start;
-			o->p[o->len] = '\0';
-		} else {
-			if (bl > 20)
-				wset_add(&w->seen, b, bl);
-			cm_buf_adds(o, "\n\n");
-		}
-	}
-	w->block_start = o->len;
-	w->space = 0;
-}
-
-static void add_text(writer *w, const char *s, int pre)
-{
-	cm_buf *o = w->out;
-
-	if (pre) {
-		cm_buf_adds(o, s);
-		return;
-	}
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-			w->space = 1;
-			continue;
-		}
-		if (w->space && o->len > w->block_start && o->p[o->len - 1] != '\n' &&
-		    o->p[o->len - 1] != '\t')
-			cm_buf_addc(o, ' ');
-		w->space = 0;
-		cm_buf_addc(o, (char)c);
-	}
-}
-
-static int is_alnum_byte(unsigned char c)
-{
-	return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* Is a short block mostly a boilerplate phrase ("share this", "read more", "all rights
- * reserved")? The block's text, lower-cased, spaces collapsed and punctuation trimmed at the
- * ends, must have a phrase as whole words making up 60% of it (data/boilerplate/README.md). */
-static int is_phrase_block(cm_bp *bp, xmlNodePtr n)
-{
-	char buf[128];
-	size_t len = 0, i, j, b, e;
-	xmlNodePtr c;
-	int space = 0;
-
-	if (!bp->phrases.n)
-		return 0;
-	for (c = n; c && len < sizeof(buf) - 4; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
-		const unsigned char *t;
-
-		if (!is_text(c) || !c->content)
-			continue;
-		for (t = c->content; *t && len < sizeof(buf) - 4; t++) {
-			if (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r' ||
-			    (t[0] == 0xc2 && t[1] == 0xa0)) {
-				space = len > 0;
-				if (*t == 0xc2)
-					t++;
-				continue;
-			}
-			if (space)
-				buf[len++] = ' ';
-			space = 0;
-			/* ' and ' as ' */
-			if (t[0] == 0xe2 && t[1] == 0x80 && (t[2] == 0x98 || t[2] == 0x99)) {
-				buf[len++] = '\'';
-				t += 2;
-				continue;
-			}
-			buf[len++] = (char)cm_lower(*t);
-		}
-	}
-	if (len == 0 || len >= sizeof(buf) - 4)
-		return 0;
-	/* trim what is not a letter or digit at both ends (ASCII and common symbols) */
-	b = 0;
-	while (b < len && !is_alnum_byte((unsigned char)buf[b]))
-		b++;
-	e = len;
-	while (e > b && !is_alnum_byte((unsigned char)buf[e - 1]))
-		e--;
-	/* multi-byte symbols at the ends (›, », •, …) are not letters: trim them too */
-	while (e > b && (unsigned char)buf[e - 1] >= 0x80 && e - b >= 3 &&
-	       ((unsigned char)buf[e - 3] == 0xe2 || (unsigned char)buf[e - 2] == 0xc2))
-		e -= (unsigned char)buf[e - 3] == 0xe2 ? 3 : 2;
-	if (e <= b || e - b > 80)
-		return 0;
-	for (i = b; i < e; i++) {
-		if (i > b && is_alnum_byte((unsigned char)buf[i - 1]))
-			continue;	/* a phrase starts at a word start */
-		for (j = e; j > i; j--) {
-			if (j < e && is_alnum_byte((unsigned char)buf[j]))
-				continue;	/* and ends at a word end */
-			if ((j - i) * 10 < (e - b) * 6)
-				break;
-			if (wset_has(&bp->phrases, buf + i, j - i))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* Judge a block on its own: is it worth keeping? */
-static int good_block(cm_bp *bp, xmlNodePtr n)
-{
-	const struct info *in = I(n);
-	float ld = link_density(in);
-	int precise = bp->o.mode == CM_BP_PRECISION, recall = bp->o.mode == CM_BP_RECALL;
-
-	if (in->text == 0)
-		return 0;
-	if (in->text <= 80 && !tag_is(n, "pre") && is_phrase_block(bp, n))
-		return 0;
-	if (is_heading(n) || tag_is(n, "pre"))
-		return ld < 0.6f;
-	if (ld > (recall ? 0.7f : precise ? 0.35f : 0.5f))
-		return 0;
-	if (!recall && !is_heading(n) && in_teaser(bp, in))
-		return 0;
-	/* a short block with no function words and no sentence end reads as a label, a
-	 * byline, a caption credit or a button: not kept (but in recall mode) */
-	if (!recall && (tag_is(n, "p") || tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "li")) &&
-	    in->text < (precise ? 80u : 40u) && in->stops == 0 && in->punct == 0 && bp->lang >= 0)
-		return 0;
-	return 1;
-}
-
-static void write_node(writer *w, xmlNodePtr root);
-
-static int blank_text(const xmlChar *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != '\f')
-			return 0;
-	return 1;
-}
-
-/* A table: a line per row, cells separated by tabs. Text outside the cells (a caption, or
- * what a browser would put before the table, which libxml2 leaves inside it) gets lines of
- * its own, ended by the next block. */
-static void write_table(writer *w, xmlNodePtr t)
-{
-	xmlNodePtr n;
-	cm_buf *o = w->out;
-	int loose = 0;		/* on a line of text outside the cells */
-
-	end_block(w);
-	for (n = t; n; n = next_node(n, t, is_elem(n) && ((I(n)->flags & F_DROP) || tag_is(n, "td") || tag_is(n, "th")))) {
-		if ((tag_is(n, "td") || tag_is(n, "th")) && !(I(n)->flags & F_DROP)) {
-			xmlNodePtr c;
-
-			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
-				cm_buf_addc(o, loose ? '\n' : '\t');
-			loose = 0;
-			for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP))) {
-				if (is_text(c) && c->content)
-					add_text(w, (const char *)c->content, 0);
-				else if (tag_is(c, "br"))
-					w->space = 1;
-			}
-			w->space = 0;
-		} else if (is_elem(n) && (I(n)->flags & F_BLOCK)) {	/* tr, tbody, caption, p... */
-			if (o->len > w->block_start && o->p[o->len - 1] != '\n')
-				cm_buf_addc(o, '\n');
-			loose = 0;
-			w->space = 0;
-		} else if (is_text(n) && n->content && (loose || !blank_text(n->content))) {
-			if (!loose && o->len > w->block_start && o->p[o->len - 1] != '\n')
-				cm_buf_addc(o, '\n');
-			if (!loose)
-				w->space = 0;
-			loose = 1;
-			add_text(w, (const char *)n->content, 0);
-		}
-	}
-	end_block(w);
-}
-
-static void write_node(writer *w, xmlNodePtr root)
-{
-	xmlNodePtr n = root;
-	int md = w->format == CM_BP_MARKDOWN;
-
-	while (n) {
-		int skip = 0;
-
-		if (is_elem(n)) {
-			struct info *in = I(n);
-
-			if (in->flags & F_DROP) {
-				skip = 1;
-			} else if (tag_is(n, "table")) {
-				if (good_block(w->bp, n))
-					write_table(w, n);
-				skip = 1;
-			} else if (tag_is(n, "br")) {
-				if (w->out->len > w->block_start)
-					cm_buf_addc(w->out, '\n');
-				w->space = 0;
-			} else if (in->flags & F_BLOCK) {
-				end_block(w);
-				if (!good_block(w->bp, n) && !tag_is(n, "ul") && !tag_is(n, "ol") &&
-				    !tag_is(n, "div") && !tag_is(n, "section") && !tag_is(n, "article") &&
-				    !tag_is(n, "main") && !tag_is(n, "body") && !tag_is(n, "dl")) {
-					skip = 1;
-				} else if (tag_is(n, "li")) {
-					cm_buf_adds(w->out, "- ");
-					w->block_start = w->out->len - 2;
-				} else if (is_heading(n) && md) {
-					int level = n->name[1] - '0';
-
-					while (level--)
-						cm_buf_addc(w->out, '#');
-					cm_buf_addc(w->out, ' ');
-				} else if (tag_is(n, "pre")) {
-					xmlNodePtr c;
-
-					if (md)
-						cm_buf_adds(w->out, "```\n");
-					for (c = n; c; c = next_node(c, n, is_elem(c) && (I(c)->flags & F_DROP)))
-						if (is_text(c) && c->content)
-							add_text(w, (const char *)c->content, 1);
-					while (w->out->len > w->block_start && w->out->p[w->out->len - 1] == '\n')
-						w->out->len--;
-					if (md)
-						cm_buf_adds(w->out, "\n```");
-					end_block(w);
-					skip = 1;
-				}
-			}
-		} else if (is_text(n) && n->content) {
-			add_text(w, (const char *)n->content, 0);
-		}
-		/* step: into children, or over them; close blocks when leaving them */
-		if (!skip && is_elem(n) && n->children) {
-			n = n->children;
-			continue;
-		}
-		while (n && n != root && !n->next) {
-			n = n->parent;
-			if (n && is_elem(n) && (I(n)->flags & F_BLOCK))
-				end_block(w);
-		}
-		if (!n || n == root)
-			break;
-		n = n->next;
-	}
-	end_block(w);
-}
-
 /* ---- the whole ---- */
 
 static void normalise_into(cm_buf *out, const char *s, size_t max)
@@ -1524,7 +1049,6 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 {
 	htmlDocPtr doc;
 	xmlNodePtr root, body, best, main;
-	writer w;
 	const char *lang = NULL;
 
 	cm_buf_reset(&r->text);
@@ -1591,12 +1115,7 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	main = pick_main(bp, body, best);
 	if (getenv("CRAWL2LM_BP_DEBUG"))
 		debug_candidates(bp, body, main);
-	memset(&w, 0, sizeof(w));
-	w.bp = bp;
-	w.out = &r->text;
-	w.format = bp->o.format;
-	write_node(&w, main);
-	free(w.seen.slot);
+	cm_bp_write(bp, main, &r->text);
 	while (r->text.len && (r->text.p[r->text.len - 1] == '\n' || r->text.p[r->text.len - 1] == ' '))
 		r->text.len--;
 	if (r->text.cap)
@@ -1655,26 +1174,18 @@ void cm_bp_opts_default(cm_bp_opts *o)
 	o->min_chars = 1;
 }
 
-int cm_bp_option(cm_bp_opts *o, int c, const char *arg)
+const cm_opt *cm_bp_option_table(cm_bp_opts *o)
 {
-	switch (c) {
-	case CM_BP_OPT_FORMAT:
-		if (strcmp(arg, "text") == 0)
-			o->format = CM_BP_TEXT;
-		else if (strcmp(arg, "markdown") == 0)
-			o->format = CM_BP_MARKDOWN;
-		else
-			cm_usage_error("option '--format' wants text or markdown, not '%s'", arg);
-		return 1;
-	case CM_BP_OPT_PRECISION:
-		o->mode = CM_BP_PRECISION;
-		return 1;
-	case CM_BP_OPT_RECALL:
-		o->mode = CM_BP_RECALL;
-		return 1;
-	case CM_BP_OPT_MIN_CHARS:
-		o->min_chars = (size_t)cm_parse_ll("--min-chars", arg, 0, 1LL << 40);
-		return 1;
-	}
-	return 0;
+	static const char *const formats[] = { "text", "markdown", NULL };	/* enum cm_bp_format */
+	static cm_opt t[5];
+
+	t[0] = (cm_opt)CM_OPT_CHOICE(0, "format", &o->format, "FORMAT", formats, "text (default) or markdown");
+	t[1] = (cm_opt)CM_OPT_SET(0, "precision", &o->mode, CM_BP_PRECISION,
+				  "leave out more: only what is surely main content");
+	t[2] = (cm_opt)CM_OPT_SET(0, "recall", &o->mode, CM_BP_RECALL,
+				  "keep more: everything that may be main content");
+	t[3] = (cm_opt)CM_OPT_INT(0, "min-chars", &o->min_chars, "N", 0, 1LL << 40,
+				  "drop records whose text is shorter (default: 1)");
+	t[4] = (cm_opt)CM_OPT_END();
+	return t;
 }

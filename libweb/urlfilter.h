@@ -18,9 +18,14 @@
 
 #include <stddef.h>
 
+#include "opt.h"
+
 typedef struct cm_urlfilter cm_urlfilter;
 
 cm_urlfilter *cm_urlfilter_new(void);
+/* The --url-filter FILE option's callback (opt.h), its ctx a cm_urlfilter ** made on first
+ * use: loads each file given; a file that cannot be read is a usage error. */
+void cm_urlfilter_option(const cm_opt *opt, const char *value);
 void cm_urlfilter_free(cm_urlfilter *u);
 
 /* Add a filter file (or "default"); returns 0, or -1 with a message in err. */

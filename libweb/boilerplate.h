@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include "opt.h"
+
 #include "buf.h"
 
 enum cm_bp_mode { CM_BP_BALANCED, CM_BP_PRECISION, CM_BP_RECALL };
@@ -31,27 +33,12 @@ typedef struct cm_bp_opts {
 	size_t min_chars;	/* shorter texts are dropped (see cm_bp_verdict) */
 } cm_bp_opts;
 
-/* The extraction options both boilerplate-strip and warc-extract --text take: list
- * CM_BP_LONGOPTS in the option table, CM_BP_USAGE in the help, pass options to
- * cm_bp_option(). */
-enum { CM_BP_OPT_FORMAT = 1050, CM_BP_OPT_PRECISION, CM_BP_OPT_RECALL, CM_BP_OPT_MIN_CHARS };
-
-#define CM_BP_LONGOPTS \
-	{ "format", required_argument, NULL, CM_BP_OPT_FORMAT }, \
-	{ "precision", no_argument, NULL, CM_BP_OPT_PRECISION }, \
-	{ "recall", no_argument, NULL, CM_BP_OPT_RECALL }, \
-	{ "min-chars", required_argument, NULL, CM_BP_OPT_MIN_CHARS }
-
-#define CM_BP_USAGE \
-"      --format FORMAT    text (default) or markdown\n" \
-"      --precision        leave out more: only what is surely main content\n" \
-"      --recall           keep more: everything that may be main content\n" \
-"      --min-chars N      drop records whose text is shorter (default: 1)\n"
-
 /* Defaults: balanced, text, min_chars 1. */
 void cm_bp_opts_default(cm_bp_opts *o);
-/* Handle one of CM_BP_LONGOPTS; returns 1 when it was one (usage errors exit 2). */
-int cm_bp_option(cm_bp_opts *o, int c, const char *arg);
+/* The extraction options both boilerplate-strip and warc-extract --text take (--format,
+ * --precision, --recall, --min-chars), as rows of an option table writing into o (opt.h):
+ * include it with CM_OPT_INCLUDE. One table a process: it is static. */
+const cm_opt *cm_bp_option_table(cm_bp_opts *o);
 
 /* Elements open at once; deeper ones are flattened (see above). */
 #define CM_BP_MAX_DEPTH 256
@@ -76,8 +63,9 @@ typedef struct cm_bp_result {
 
 typedef struct cm_bp cm_bp;
 
-/* An extractor, reused for many pages (one per thread). */
-cm_bp *cm_bp_new(const cm_bp_opts *opts);
+/* An extractor, reused for many pages (one per thread); NULL with a message in err when
+ * libxml2 cannot give it a parser. */
+cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen);
 void cm_bp_free(cm_bp *bp);
 
 /* Extract the main text of html (UTF-8, n bytes) into r (its buffers are reset first).

@@ -1,0 +1,52 @@
+/* hset.c - sets of strings by their hashes (hset.h). */
+#include <stdlib.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "cli.h"
+#include "hset.h"
+
+uint64_t cm_hset_key(const void *p, size_t n)
+{
+	uint64_t h = XXH3_64bits(p, n);
+
+	return h ? h : 1;	/* 0 marks an empty slot */
+}
+
+/* Twice the slots when half are taken (256 at first), the keys put again. */
+static void grow(cm_hset *s)
+{
+	size_t cap = s->slot ? (s->mask + 1) * 2 : 256, oldmask = s->mask, k, i;
+	uint64_t *old = s->slot;
+
+	s->slot = cm_xcalloc(cap, sizeof(*s->slot));
+	s->mask = cap - 1;
+	for (k = 0; old && k <= oldmask; k++) {
+		if (!old[k])
+			continue;
+		for (i = old[k] & s->mask; s->slot[i]; i = (i + 1) & s->mask)
+			;
+		s->slot[i] = old[k];
+	}
+	free(old);
+}
+
+void cm_hset_put(cm_hset *s, uint64_t key)
+{
+	size_t i;
+
+	if (!s->slot || 2 * (s->n + 1) > s->mask + 1)
+		grow(s);
+	for (i = key & s->mask; s->slot[i]; i = (i + 1) & s->mask)
+		if (s->slot[i] == key)
+			return;
+	s->slot[i] = key;
+	s->n++;
+}
+
+void cm_hset_free(cm_hset *s)
+{
+	free(s->slot);
+	s->slot = NULL;
+	s->mask = s->n = 0;
+}

@@ -1,0 +1,41 @@
+/* hset.h - a set of strings kept as their 64-bit XXH3 hashes in an open-addressing table: a
+ * list of millions of words or domains loads in a second and a lookup is a probe or two (two
+ * different strings share a hash with odds of about n / 2^64: none in practice). */
+#ifndef CM_HSET_H
+#define CM_HSET_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cm_hset {
+	uint64_t *slot;		/* hashes; 0: an empty slot */
+	size_t mask;
+	size_t n;		/* strings held */
+} cm_hset;
+
+/* A string's key: its hash, never 0. */
+uint64_t cm_hset_key(const void *p, size_t n);
+void cm_hset_put(cm_hset *s, uint64_t key);
+void cm_hset_free(cm_hset *s);
+
+static inline int cm_hset_has(const cm_hset *s, uint64_t key)
+{
+	size_t i;
+
+	if (!s->n)
+		return 0;
+	for (i = key & s->mask; s->slot[i]; i = (i + 1) & s->mask)
+		if (s->slot[i] == key)
+			return 1;
+	return 0;
+}
+
+static inline void cm_hset_add(cm_hset *s, const void *p, size_t n)
+{
+	cm_hset_put(s, cm_hset_key(p, n));
+}
+
+static inline int cm_hset_find(const cm_hset *s, const void *p, size_t n)
+{
+	return s->n && cm_hset_has(s, cm_hset_key(p, n));
+}
+#endif
