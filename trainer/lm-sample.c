@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <omp.h>
-#include <cblas.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +10,12 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "ckpt.h"
 #include "cli.h"
 #include "input.h"
 #include "kernels.h"
 #include "mem.h"
 #include "model.h"
+#include "session.h"
 #include "tok.h"
 
 enum {
@@ -146,44 +144,14 @@ static int pick(const float *logits, int V, double temp, int topk, double topp, 
 	return c[n - 1].id;
 }
 
-/* Streamed text goes out as it comes: a failed write (a full disk, a closed pipe) stops. */
-/* Memory the sampling will take (weights, caches, activations, buffers), estimated before
- * allocating, against what this process may have. */
-static void check_memory(const lm_config *c, const kn_backend *be, int bf16, int B, int n,
-			 int Tkv)
-{
-	kn_dtype adt = bf16 ? KN_BF16 : KN_F32;
-	int host_tensors = !strcmp(be->base->name, "cpu");
-	double Vp = c->vocab_padded, P = (double)lm_config_nparams(c), N = (double)B * n;
-	double state = lm_state_bytes(c, 0, adt), kv = lm_kv_bytes(c, B, Tkv, adt);
-	double acts = fmax(lm_acts_bytes(c, B, n - 1, 0, adt), lm_acts_bytes(c, B, 1, 0, adt));
-	double dev = state + kv + acts;
-	/* logits, candidates, the samples' ids, the prompt's copies, a weight tensor's two
-	 * copies while loading (at most the parameters), bf16's fp32 copy of the logits */
-	double host = 4 * B * Vp + 16.0 * c->vocab + 4.0 * B * Tkv + 4 * N + fmin(8 * P, 8 * Vp * c->dim);
-	if (bf16 && host_tensors)
-		host += 4 * (N * Vp + Vp * c->dim);
-	double need = host + (host_tensors ? dev : 0);
-	char what[128];
-	double avail = lm_mem_available(what, sizeof what);
-	if (cm_verbosity > 0)
-		cm_info("memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
-			host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
-			LM_SIZE(avail), what);
-	if (avail >= 0 && need > avail)
-		cm_die("sampling needs about %s of memory (weights %s, key/value caches for %d x %d "
-		       "positions %s, activations %s), more than the %s available (%s): lower "
-		       "--samples or --max-tokens", LM_SIZE(need), LM_SIZE(state), B, Tkv,
-		       LM_SIZE(kv), LM_SIZE(acts), LM_SIZE(avail), what);
-}
-
 int main(int argc, char **argv)
 {
 	cm_init("lm-sample");
-	const char *prompt = NULL, *tok_path = NULL, *device = "auto", *precision = NULL;
-	long long max_new = 256, samples = 1, topk = 0, seed = 0, threads = 0;
+	const char *prompt = NULL, *tok_path = NULL;
+	lm_device dev = { .name = "auto", .precision = -1 };
+	long long max_new = 256, samples = 1, topk = 0, seed = 0;
 	double temp = 1.0, topp = 1.0;
-	int nostop = 0, ids_out = 0, c;
+	int nostop = 0, ids_out = 0, c, k;
 	while ((c = getopt_long(argc, argv, "p:t:n:s:j:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': prompt = optarg; break;
@@ -196,13 +164,13 @@ int main(int argc, char **argv)
 		case OPT_SEED: seed = cm_parse_ll("--seed", optarg, 0, 1LL << 62); break;
 		case OPT_NOSTOP: nostop = 1; break;
 		case OPT_IDS: ids_out = 1; break;
-		case OPT_DEVICE: device = optarg; break;
+		case OPT_DEVICE: dev.name = optarg; break;
 		case OPT_PRECISION:
-			if (strcmp(optarg, "bf16") && strcmp(optarg, "fp32"))
+			if ((k = lm_precision_parse(optarg)) < 0)
 				cm_usage_error("--precision: '%s' (bf16 or fp32)", optarg);
-			precision = optarg;
+			dev.precision = k;
 			break;
-		case 'j': threads = cm_parse_ll("--threads", optarg, 1, 4096); break;
+		case 'j': dev.threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
 		case 'q': cm_verbosity = -1; break;
 		case 'v': cm_verbosity++; break;
 		case 'h': usage(); break;
@@ -222,25 +190,16 @@ int main(int argc, char **argv)
 		cm_usage_error("unexpected argument '%s'", argv[optind]);
 	if (topp <= 0)
 		cm_usage_error("--top-p must be above 0");
-	if (threads)
-		omp_set_num_threads((int)threads);
-	openblas_set_num_threads(omp_get_max_threads());
 
-	char err[1024], dir[4096], tp[4200];
-	kn_backend *be = kn_open(device, err, sizeof err);
-	if (!be)
+	char err[8192], info[1024];
+	lm_session S;
+	if (lm_session_open(&S, &dev, err, sizeof err) < 0)
 		cm_die("--device: %s", err);
-	lm_ckpt_resolve(ckpt, dir, sizeof dir);
-	lm_config cfg;
-	if (lm_ckpt_config(dir, &cfg, err, sizeof err) < 0)
+	if (lm_session_checkpoint(&S, ckpt, err, sizeof err) < 0 ||
+	    lm_session_tokenizer(&S, tok_path, err, sizeof err) < 0)
 		cm_die("%s", err);
-	if (!tok_path) {
-		snprintf(tp, sizeof tp, "%s/tokenizer.json", dir);
-		tok_path = tp;
-	}
-	cm_tok *tok = lm_ckpt_tokenizer(tok_path, err, sizeof err);
-	if (!tok)
-		cm_die("%s", err);
+	const lm_config cfg = S.cfg;
+	cm_tok *tok = S.tok;
 	if (cm_tok_vocab_size(tok) > (uint32_t)cfg.vocab)
 		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
 		       cm_tok_vocab_size(tok), cfg.vocab);
@@ -274,13 +233,16 @@ int main(int argc, char **argv)
 	}
 	/* the caches hold the positions used, no more */
 	int Tkv = (int)(pids.n + max_new);
-	int bf16 = precision ? !strcmp(precision, "bf16") : strcmp(be->base->name, "cpu") != 0;
-	check_memory(&cfg, be, bf16, (int)samples, (int)pids.n, Tkv);
-
-	lm_model *m = lm_model_new(be, &cfg, 0);
-	if (lm_load_weights(m, dir, err, sizeof err) < 0)
+	int fits = lm_mem_check_sample(&cfg, S.be, S.adt, (int)samples, (int)pids.n, Tkv, info,
+				       sizeof info, err, sizeof err);
+	if (cm_verbosity > 0)
+		cm_info("%s", info);
+	if (fits < 0)
 		cm_die("%s", err);
-	lm_model_set_precision(m, bf16 ? KN_BF16 : KN_F32);
+
+	lm_model *m = lm_session_model(&S, 0, err, sizeof err);
+	if (!m)
+		cm_die("%s", err);
 
 	int B = (int)samples, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
 	lm_kv_reset(m, B, Tkv);
@@ -375,8 +337,6 @@ int main(int argc, char **argv)
 	free(logits);
 	free(in.p);
 	cm_ids_free(&pids);
-	cm_tok_free(tok);
-	lm_model_free(m);
-	kn_close(be);
+	lm_session_close(&S);
 	return 0;	/* standard output is checked at exit (cm_init) */
 }

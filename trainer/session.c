@@ -1,0 +1,81 @@
+/* session.c - the backend, checkpoint, tokenizer and model a trainer program starts from. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ckpt.h"
+#include "session.h"
+
+int lm_precision_parse(const char *name)
+{
+	if (!strcmp(name, "bf16"))
+		return KN_BF16;
+	if (!strcmp(name, "fp32"))
+		return KN_F32;
+	return -1;
+}
+
+const char *lm_precision_name(kn_dtype dt)
+{
+	return dt == KN_BF16 ? "bf16" : "fp32";
+}
+
+int lm_session_open(lm_session *s, const lm_device *d, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->be = kn_open(d->name, d->threads, err, errlen);
+	if (!s->be)
+		return -1;
+	s->be->deterministic = d->deterministic;
+	s->adt = d->precision >= 0 ? (kn_dtype)d->precision : s->be->precision;
+	return 0;
+}
+
+int lm_session_checkpoint(lm_session *s, const char *path, char *err, size_t errlen)
+{
+	lm_ckpt_resolve(path, s->dir, sizeof s->dir);
+	return lm_ckpt_config(s->dir, &s->cfg, err, errlen);
+}
+
+int lm_session_tokenizer(lm_session *s, const char *path, char *err, size_t errlen)
+{
+	char p[4200];
+	if (!path) {
+		snprintf(p, sizeof p, "%s/tokenizer.json", s->dir);
+		path = p;
+	}
+	s->tok = lm_ckpt_tokenizer(path, err, errlen);
+	return s->tok ? 0 : -1;
+}
+
+lm_model *lm_session_model(lm_session *s, int training, char *err, size_t errlen)
+{
+	s->m = lm_model_new(s->be, &s->cfg, training);
+	if (s->dir[0] && lm_load_weights(s->m, s->dir, err, errlen) < 0)
+		return NULL;
+	lm_model_set_precision(s->m, s->adt);
+	return s->m;
+}
+
+void lm_session_close(lm_session *s)
+{
+	lm_model_free(s->m);
+	cm_tok_free(s->tok);
+	kn_close(s->be);
+	memset(s, 0, sizeof *s);
+}
+
+double lm_cpu_peak_flops(int threads)
+{
+	/* 32 fp32 FLOP a cycle a core (two 256-bit FMA pipes), at the clock /proc reports */
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	double mhz = 0;
+	char line[512];
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (mhz <= 0)
+		mhz = 2500;
+	return threads * 32.0 * mhz * 1e6;
+}
