@@ -322,6 +322,18 @@ int main(int argc, char **argv)
 		}
 		free(text.p);
 	}
+	/* a sample that ended early, or empty: why (the text first, on a terminal) */
+	for (int b = 0; b < B && cm_verbosity >= 0; b++) {
+		if (!done[b])
+			continue;
+		cm_fflush(stdout, "standard output");
+		if (B > 1)
+			cm_info("sample %d: generation stopped at end-of-text after %zu token%s", b + 1,
+				nout[b], nout[b] == 1 ? "" : "s");
+		else
+			cm_info("generation stopped at end-of-text after %zu token%s", nout[b],
+				nout[b] == 1 ? "" : "s");
+	}
 	if (cm_verbosity > 0)
 		cm_info("%lld tokens in %.2f s: %.1f tokens/s (%d sample%s; prompt %zu tokens in %.2f s)",
 			generated, t_gen, t_gen > 0 ? (double)generated / t_gen : 0.0, B, B == 1 ? "" : "s",
