@@ -49,6 +49,54 @@ int cm_filter_option(cm_filter *f, int c, const char *arg, void (*usage)(void))
 	return 1;
 }
 
+static void on_shard(const cm_opt *o, const char *v)
+{
+	cm_filter *f = o->ctx;
+
+	cm_parse_shard("--shard", v, &f->shard_i, &f->shard_n);
+}
+
+const cm_opt *cm_filter_opts(cm_filter *f, unsigned parts)
+{
+	static cm_opt t[24];
+	int n = 0;
+
+#define ROW(...) (t[n++] = (cm_opt)__VA_ARGS__)
+	ROW(CM_OPT_GROUP("Input and output:"));
+	if (parts & CM_FILTER_OUTPUT) {
+		ROW(CM_OPT_STRING('o', "output", &f->out_path, "FILE",
+				  "write records to FILE (default: standard output)"));
+		ROW(CM_OPT_FLAG('z', "gzip", &f->gzip_out, "compress the output with gzip"));
+	}
+	if (parts & CM_FILTER_REJECTS)
+		ROW(CM_OPT_STRING(0, "rejects", &f->rejects_path, "FILE",
+				  "write dropped records there, with the reason"));
+	if (parts & CM_FILTER_STATS)
+		ROW(CM_OPT_STRING(0, "stats", &f->stats_path, "FILE", "write run statistics (JSON) to FILE"));
+	if (parts & CM_FILTER_RECORDS) {
+		ROW(CM_OPT_CALLBACK(0, "shard", on_shard, f, "i/N",
+				    "take every N-th input record, starting with the i-th (0-based)"));
+		ROW(CM_OPT_STRING(0, "text-field", &f->text_field, "NAME",
+				  "the field holding the text (default: text)"));
+		ROW(CM_OPT_STRING(0, "id-field", &f->id_field, "NAME",
+				  "the field holding the record id (default: id)"));
+		ROW(CM_OPT_SIZE(0, "max-line", &f->max_line, "SIZE", 1, ((long long)4 << 30) - 1,
+				"longest input line accepted, e.g. 256M (default: 64M)"));
+		ROW(CM_OPT_FLAG(0, "strict", &f->strict,
+				"stop at the first malformed input (default: count and skip it)"));
+		ROW(CM_OPT_FLAG(0, "allow-truncated", &f->allow_truncated,
+				"exit 0 even when an input file ends early"));
+	}
+	if (parts & CM_FILTER_PROGRESS) {
+		ROW(CM_OPT_GROUP("Messages:"));
+		ROW(CM_OPT_FLAG(0, "progress", &f->progress_opt,
+				"show a progress line on stderr (default: when it is a terminal)"));
+	}
+	ROW(CM_OPT_END());
+#undef ROW
+	return t;
+}
+
 uint64_t cm_filter_total_size(char **files, int n)
 {
 	uint64_t total = 0;

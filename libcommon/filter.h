@@ -14,6 +14,7 @@
 #include "input.h"
 #include "json.h"
 #include "jsonw.h"
+#include "opt.h"
 #include "output.h"
 #include "progress.h"
 #include "record.h"
@@ -94,6 +95,24 @@ typedef struct cm_filter {
 	int status;		/* exit status so far */
 	int stop;		/* stop reading (--strict met bad input) */
 } cm_filter;
+
+/* The filters' shared options (opt.h), the parts a program takes: */
+enum {
+	CM_FILTER_OUTPUT = 1,	/* -o/--output FILE, -z/--gzip */
+	CM_FILTER_REJECTS = 2,	/* --rejects FILE */
+	CM_FILTER_STATS = 4,	/* --stats FILE */
+	CM_FILTER_RECORDS = 8,	/* --shard, --text-field, --id-field, --max-line, --strict,
+				 * --allow-truncated */
+	CM_FILTER_PROGRESS = 16,	/* --progress */
+	CM_FILTER_ALL = 31
+};
+/* A table of the parts asked for, with their headings, writing into f; put it last in the
+ * program's table with CM_OPT_INCLUDE. One filter a process: the table is static. */
+const cm_opt *cm_filter_opts(cm_filter *f, unsigned parts);
+/* What --help says after the table of a filter that reads records. */
+#define CM_FILTER_EPILOG "Input files may be plain, gzip or zstd; '-' or none reads standard input.\n"
+/* What -v gives a filter. */
+#define CM_FILTER_VERBOSE "a summary line at the end (twice: more detail)"
 
 /* Defaults; remembers argv for --stats. Calls cm_init(argv[0]). */
 void cm_filter_init(cm_filter *f, int argc, char **argv);

@@ -25,6 +25,8 @@ awk 'BEGIN { srand(7); split("flour butter bake oven sugar recipe dough cook", f
 domain-tag --train train.jsonl -o m.bin 2>train.err
 is "$?" 0 "--train writes a model"
 like "$(cat train.err)" "300 labelled in 2 classes.*held out [0-9]+: accuracy (0\.9|1\.0)" "and reports its held-out accuracy"
+domain-tag -q --train train.jsonl -o mq.bin 2>train.err
+is "$?: $(cat train.err)" "0: " "-q: errors only, no report"
 is "$(domain-tag --model m.bin in.jsonl | jq -r 'select(.id == "c") | .metadata.domain | .label + " " + .source')" "food model" \
 	"--model: the classifier labels what the URL does not decide"
 like "$(domain-tag --model m.bin in.jsonl | jq -r 'select(.id == "c") | .metadata.domain.score')" "^0\\.[5-9]|^1" "with its probability"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# shard-pack on a full disk: /dev/full for standard output (--stdout, --cat, --verify), -o of
-# --cat, --stats and --rejects; a full file system under the shards and under TMPDIR (repeated
+# shard-pack on a full disk: /dev/full for standard output (--stdout, --cat, --verify), --cat-output,
+# --stats and --rejects; a full file system under the shards and under TMPDIR (repeated
 # documents). Each is exit 1 with "cannot write", and a run that fails leaves no manifest, so
 # no set that verifies, and takes back the shards it wrote.
 . "${SRCDIR:-.}/tests/lib.sh"
@@ -29,8 +29,8 @@ ok_run "and no manifest says the stream is whole" test ! -e so/manifest.json
 ok_run "nor are its val shards left" test -z "$(ls so | grep '\.bin')"
 full_run "--cat >/dev/full" "cannot write to standard output: No space left on device" \
 	sh -c "shard-pack --cat -t '$r50k' s/manifest.json >/dev/full"
-full_run "--cat -o /dev/full" "cannot write to '/dev/full': No space left on device" \
-	shard-pack --cat -t "$r50k" -o /dev/full s/manifest.json
+full_run "--cat-output /dev/full" "cannot write to '/dev/full': No space left on device" \
+	shard-pack --cat -t "$r50k" --cat-output /dev/full s/manifest.json
 full_run "--verify >/dev/full" "cannot write to standard output: No space left on device" \
 	sh -c "shard-pack --verify s >/dev/full"
 full_run "--stats /dev/full" "cannot write '/dev/full': No space left on device" \

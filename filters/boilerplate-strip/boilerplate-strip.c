@@ -1,5 +1,4 @@
 /* boilerplate-strip - each record's html to the page's main text. */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,34 +8,15 @@
 #include "filter.h"
 #include "jsonw.h"
 
-enum {
-	OPT_KEEP_HTML = CM_OPT_PROGRAM,
-	OPT_HTML_FIELD,
+static const cm_opt_info info = {
+	"[OPTION]... [FILE]...",
+	"Turn each record's html into the page's main text: navigation, headers, footers,\n"
+	"sidebars, cookie banners, share bars, comments and ads are left out. Writes text\n"
+	"(and metadata.boilerplate: title, html_bytes, text_chars, lang); html is removed\n"
+	"unless --keep-html. Records without html pass unchanged.\n",
+	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
 };
-
-static const struct option longopts[] = {
-	{ "keep-html", no_argument, NULL, OPT_KEEP_HTML },
-	{ "html-field", required_argument, NULL, OPT_HTML_FIELD },
-	CM_BP_LONGOPTS,
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: %s [OPTION]... [FILE]...\n"
-	       "Turn each record's html into the page's main text: navigation, headers, footers,\n"
-	       "sidebars, cookie banners, share bars, comments and ads are left out. Writes text\n"
-	       "(and metadata.boilerplate: title, html_bytes, text_chars, lang); html is removed\n"
-	       "unless --keep-html. Records without html pass unchanged.\n"
-	       "\n"
-	       "Extraction:\n"
-	       CM_BP_USAGE
-	       "      --keep-html        keep the html field\n"
-	       "      --html-field NAME  the field holding the page (default: html)\n"
-	       "\n"
-	       CM_FILTER_USAGE, cm_prog);
-}
+static const char *const formats[] = { "text", "markdown", NULL };	/* enum cm_bp_format */
 
 struct ctx {
 	cm_bp *bp;
@@ -70,31 +50,51 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	return cm_bp_verdict(&c->r, &c->o);
 }
 
+/* The filters' shared options less one that does not apply (filter.h has no part without it). */
+static const cm_opt *filter_opts_less(cm_filter *f, unsigned parts, const char *name)
+{
+	static cm_opt t[32];
+	const cm_opt *o = cm_filter_opts(f, parts);
+	int n = 0;
+
+	for (; o->type != CM_OPT_END_; o++)
+		if (!o->long_name || strcmp(o->long_name, name) != 0)
+			t[n++] = *o;
+	t[n] = (cm_opt)CM_OPT_END();
+	return t;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c;
 	cm_filter f;
-	int ch;
 
 	memset(&c, 0, sizeof(c));
 	c.html_field = "html";
 	cm_bp_opts_default(&c.o);
 	cm_filter_init(&f, argc, argv);
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_KEEP_HTML: c.keep_html = 1; break;
-		case OPT_HTML_FIELD: c.html_field = optarg; break;
-		default:
-			if (!cm_bp_option(&c.o, ch, optarg))
-				cm_filter_option(&f, ch, optarg, usage);
-			break;
-		}
-	}
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("Extraction:"),
+		CM_OPT_CHOICE(0, "format", &c.o.format, "FORMAT", formats, "text (default) or markdown"),
+		CM_OPT_SET(0, "precision", &c.o.mode, CM_BP_PRECISION,
+			   "leave out more: only what is surely main content"),
+		CM_OPT_SET(0, "recall", &c.o.mode, CM_BP_RECALL, "keep more: everything that may be main content"),
+		CM_OPT_INT(0, "min-chars", &c.o.min_chars, "N", 0, 1LL << 40,
+			   "drop records whose text is shorter (default: 1)"),
+		CM_OPT_FLAG(0, "keep-html", &c.keep_html, "keep the html field"),
+		CM_OPT_STRING(0, "html-field", &c.html_field, "NAME", "the field holding the page (default: html)"),
+		/* the records' ids are never read */
+		CM_OPT_INCLUDE(filter_opts_less(&f, CM_FILTER_ALL, "id-field")),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
+
 	c.bp = cm_bp_new(&c.o);
 	f.json = cm_json_new();
 	cm_json_want(f.json, c.html_field);
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
-	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	cm_filter_start(&f, cm_filter_total_size(files, nf));
+	cm_filter_run(&f, files, nf, one, &c);
 	{
 		cm_buf b = CM_BUF_INIT;
 		cm_jw w;

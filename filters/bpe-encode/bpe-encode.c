@@ -1,5 +1,4 @@
 /* bpe-encode - turn each record's text into token ids: a binary token stream or JSONL. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,59 +10,15 @@
 #include "tok.h"
 #include "tokstream.h"
 
-enum {
-	OPT_PATTERN = CM_OPT_PROGRAM,
-	OPT_JSONL,
-	OPT_DROP_TEXT,
-	OPT_RAW,
-	OPT_ALLOW_SPECIAL,
-	OPT_WRITE_TOKENIZER,
-	OPT_INFO,
+static const cm_opt_info info = {
+	"-t TOKENIZER [OPTION]... [FILE]...",
+	"Encode each record's text with a byte-level BPE tokenizer. Output: a binary token\n"
+	"stream (see bpe-encode(1)), or with --jsonl the records with an \"ids\" array.\n"
+	"\n"
+	"Ill-formed UTF-8 is kept: each maximal run of ill-formed bytes is one piece, encoded by\n"
+	"the merges alone, so bpe-decode gives the bytes back.\n",
+	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
 };
-
-static const struct option longopts[] = {
-	{ "tokenizer", required_argument, NULL, 't' },
-	{ "pattern", required_argument, NULL, OPT_PATTERN },
-	{ "jsonl", no_argument, NULL, OPT_JSONL },
-	{ "drop-text", no_argument, NULL, OPT_DROP_TEXT },
-	{ "raw", no_argument, NULL, OPT_RAW },
-	{ "allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL },
-	{ "threads", required_argument, NULL, 'j' },
-	{ "write-tokenizer", required_argument, NULL, OPT_WRITE_TOKENIZER },
-	{ "info", no_argument, NULL, OPT_INFO },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: %s -t TOKENIZER [OPTION]... [FILE]...\n"
-	       "Encode each record's text with a byte-level BPE tokenizer. Output: a binary token\n"
-	       "stream (see bpe-encode(1)), or with --jsonl the records with an \"ids\" array.\n"
-	       "\n"
-	       "Tokenizer:\n"
-	       "  -t, --tokenizer FILE   tokenizer.json, or a tiktoken rank file (r50k_base, cl100k_base,\n"
-	       "                         o200k_base: the pattern and special tokens follow the name)\n"
-	       "      --pattern P        pre-tokenizer: gpt2 (= r50k), cl100k, o200k or a PCRE2 regex\n"
-	       "                         (default: the file's)\n"
-	       "      --allow-special    special tokens' texts (<|endoftext|>) in the input give their\n"
-	       "                         ids (default: encoded as ordinary text)\n"
-	       "      --info             print the tokenizer's vocabulary size, merges, special tokens,\n"
-	       "                         hash and pattern, and exit\n"
-	       "      --write-tokenizer FILE  write the tokenizer as a Hugging Face tokenizer.json, and\n"
-	       "                         exit\n"
-	       "Input and output:\n"
-	       "      --jsonl            write JSONL: each record with its ids in an \"ids\" array\n"
-	       "      --drop-text        with --jsonl: leave the text out\n"
-	       "      --raw              each input file is one document, any bytes (not JSONL)\n"
-	       "  -j, --threads N        encode with N threads (default: all CPUs)\n"
-	       "\n"
-	       "Ill-formed UTF-8 is kept: each maximal run of ill-formed bytes is one piece, encoded by\n"
-	       "the merges alone, so bpe-decode gives the bytes back.\n"
-	       "\n"
-	       CM_FILTER_USAGE,
-	       cm_prog);
-}
 
 /* For --jsonl, each batch's records as they go out (less the ids). */
 struct slot {
@@ -242,27 +197,41 @@ int main(int argc, char **argv)
 {
 	static struct ctx c;
 	const char *tok_path = NULL, *pattern = NULL, *write_tok = NULL;
-	int ch, raw = 0, allow_special = 0, threads = 0, info = 0, i;
+	int raw = 0, allow_special = 0, threads = 0, print = 0, i;
 	cm_filter f;
 	cm_tok *tok;
 	char err[256];
 	double t0;
 
 	cm_filter_init(&f, argc, argv);
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS "t:j:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't': tok_path = optarg; break;
-		case OPT_PATTERN: pattern = optarg; break;
-		case OPT_JSONL: c.jsonl = 1; break;
-		case OPT_DROP_TEXT: c.drop_text = 1; break;
-		case OPT_RAW: raw = 1; break;
-		case OPT_ALLOW_SPECIAL: allow_special = 1; break;
-		case 'j': threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
-		case OPT_WRITE_TOKENIZER: write_tok = optarg; break;
-		case OPT_INFO: info = 1; break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
-		}
-	}
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("Tokenizer:"),
+		CM_OPT_STRING('t', "tokenizer", &tok_path, "FILE",
+			      "tokenizer.json, or a tiktoken rank file (r50k_base, cl100k_base,\n"
+			      "o200k_base: the pattern and special tokens follow the name)"),
+		CM_OPT_STRING(0, "pattern", &pattern, "P",
+			      "pre-tokenizer: gpt2 (= r50k), cl100k, o200k or a PCRE2 regex\n"
+			      "(default: the file's)"),
+		CM_OPT_FLAG(0, "allow-special", &allow_special,
+			    "special tokens' texts (<|endoftext|>) in the input give their\n"
+			    "ids (default: encoded as ordinary text)"),
+		CM_OPT_FLAG(0, "info", &print,
+			    "print the tokenizer's vocabulary size, merges, special tokens,\n"
+			    "hash and pattern, and exit"),
+		CM_OPT_STRING(0, "write-tokenizer", &write_tok, "FILE",
+			      "write the tokenizer as a Hugging Face tokenizer.json,\n"
+			      "and exit"),
+		CM_OPT_GROUP("Encoding:"),
+		CM_OPT_FLAG(0, "jsonl", &c.jsonl, "write JSONL: each record with its ids in an \"ids\" array"),
+		CM_OPT_FLAG(0, "drop-text", &c.drop_text, "with --jsonl: leave the text out"),
+		CM_OPT_FLAG(0, "raw", &raw, "each input file is one document, any bytes (not JSONL)"),
+		CM_OPT_INT('j', "threads", &threads, "N", 1, 4096, "encode with N threads (default: all CPUs)"),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
+
 	if (!tok_path)
 		cm_usage_error("a tokenizer is needed (-t FILE)");
 	if (c.drop_text && !c.jsonl)
@@ -274,10 +243,10 @@ int main(int argc, char **argv)
 	if (cm_verbosity > 1)
 		cm_info("tokenizer '%s': %u ids, %u merges, loaded in %.2f s", tok_path,
 			cm_tok_vocab_size(tok), cm_tok_nmerges(tok), cm_now() - t0);
-	if (info || write_tok) {
+	if (print || write_tok) {
 		if (write_tok && cm_tok_save_json(tok, write_tok, err, sizeof err) < 0)
 			cm_die("%s", err);
-		if (info)
+		if (print)
 			print_info(tok);
 		cm_tok_free(tok);
 		cm_stats_free(&f.stats);
@@ -290,14 +259,14 @@ int main(int argc, char **argv)
 	f.no_output = 1;
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+	cm_filter_start(&f, cm_filter_total_size(files, nf));
 	c.out = cm_output_open(f.out_path, f.gzip_out);
 	if (!c.jsonl)
 		cm_ts_write_header(c.out, cm_tok_vocab_size(tok), cm_tok_hash(tok));
 	if (raw)
-		run_raw(&c, argv + optind, argc - optind);
+		run_raw(&c, files, nf);
 	else
-		cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+		cm_filter_run(&f, files, nf, one, &c);
 	cm_tokpipe_finish(&c.pipe);
 	if (!c.jsonl)
 		cm_ts_write_end(c.out, c.docs);

@@ -1,5 +1,4 @@
 /* bpe-train - learn a byte-level BPE tokenizer from text and write it as tokenizer.json. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,52 +16,16 @@
 #include "train.h"
 #include "utf8.h"
 
-enum {
-	OPT_VOCAB_SIZE = CM_OPT_PROGRAM,
-	OPT_MIN_FREQUENCY,
-	OPT_SPECIAL,
-	OPT_PATTERN,
-	OPT_RAW,
-	OPT_MAX_TOKEN_LENGTH,
-};
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-static const struct option longopts[] = {
-	{ "vocab-size", required_argument, NULL, OPT_VOCAB_SIZE },
-	{ "min-frequency", required_argument, NULL, OPT_MIN_FREQUENCY },
-	{ "max-token-length", required_argument, NULL, OPT_MAX_TOKEN_LENGTH },
-	{ "special", required_argument, NULL, OPT_SPECIAL },
-	{ "pattern", required_argument, NULL, OPT_PATTERN },
-	{ "raw", no_argument, NULL, OPT_RAW },
-	{ "threads", required_argument, NULL, 'j' },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
+static const cm_opt_info info = {
+	"-o TOKENIZER.json [OPTION]... [FILE]...",
+	"Learn a byte-level BPE tokenizer from the records' text and write it as a Hugging Face\n"
+	"tokenizer.json (bpe-encode, shard-pack and Hugging Face tokenizers read it).\n",
+	CM_FILTER_EPILOG,
+	"summaries of counting and of merging, and a summary line at the end"
 };
-
-static void usage(void)
-{
-	printf("Usage: %s -o TOKENIZER.json [OPTION]... [FILE]...\n"
-	       "Learn a byte-level BPE tokenizer from the records' text and write it as a Hugging Face\n"
-	       "tokenizer.json (bpe-encode, shard-pack and Hugging Face tokenizers read it).\n"
-	       "\n"
-	       "  -o, --output FILE      the tokenizer.json to write (required)\n"
-	       "      --vocab-size N     tokens in all: 256 bytes, the merges, the special tokens\n"
-	       "                         (default: 32768)\n"
-	       "      --min-frequency N  stop when the most frequent pair is seen fewer than N times\n"
-	       "                         (default: 2)\n"
-	       "      --max-token-length N  tokens of N bytes at most: a longer pair is never counted\n"
-	       "                         (2 to %d; default: %d, the longest bpe-encode reads)\n"
-	       "      --special TEXT     a special token (repeat for more; default: <|endoftext|>);\n"
-	       "                         they take the last ids, and text is cut at them before counting\n"
-	       "      --pattern P        pre-tokenizer: gpt2, cl100k (default), o200k or a PCRE2 regex\n"
-	       "      --raw              each input file is one document, any bytes (not JSONL)\n"
-	       "  -j, --threads N        count with N threads (default: all CPUs)\n"
-	       "\n"
-	       "Ties between pairs of the same count go to the greater pair of byte strings (the\n"
-	       "first token's bytes compared, then the second's).\n"
-	       "\n"
-	       CM_FILTER_USAGE,
-	       cm_prog, CM_TOK_MAX_TOKEN, CM_TOK_MAX_TOKEN);
-}
 
 struct ctx {
 	cm_filter *f;
@@ -193,14 +156,30 @@ static long peak_rss_kb(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
+struct specials {
+	const char *text[256];
+	int n;
+};
+
+static void add_special(const cm_opt *o, const char *text)
+{
+	struct specials *sp = o->ctx;
+
+	if (sp->n == 256)
+		cm_usage_error("at most 256 special tokens");
+	if (!*text)
+		cm_usage_error("option '--special' wants a text");
+	sp->text[sp->n++] = text;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctx c;
-	static const char *specials[256];
+	static struct specials sp;
 	static const char *default_special[] = { "<|endoftext|>" };
 	const char *pattern = "cl100k";
 	long long vocab_size = 32768, min_freq = 2, max_len = CM_TOK_MAX_TOKEN;
-	int ch, raw = 0, threads = 0, nsp = 0, i;
+	int raw = 0, threads = 0, i;
 	cm_filter f;
 	cm_tok *tok;
 	bt_result r;
@@ -210,36 +189,38 @@ int main(int argc, char **argv)
 	uint32_t id;
 
 	cm_filter_init(&f, argc, argv);
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS "j:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_VOCAB_SIZE:
-			vocab_size = cm_parse_ll("--vocab-size", optarg, 257, CM_TOK_MAX_VOCAB);
-			break;
-		case OPT_MIN_FREQUENCY:
-			min_freq = cm_parse_ll("--min-frequency", optarg, 1, INT64_MAX);
-			break;
-		case OPT_MAX_TOKEN_LENGTH:
-			max_len = cm_parse_ll("--max-token-length", optarg, 2, CM_TOK_MAX_TOKEN);
-			break;
-		case OPT_SPECIAL:
-			if (nsp == 256)
-				cm_usage_error("at most 256 special tokens");
-			if (!*optarg)
-				cm_usage_error("option '--special' wants a text");
-			specials[nsp++] = optarg;
-			break;
-		case OPT_PATTERN: pattern = optarg; break;
-		case OPT_RAW: raw = 1; break;
-		case 'j': threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
-		}
-	}
+	const cm_opt opts[] = {
+		CM_OPT_STRING('o', "output", &f.out_path, "FILE", "the tokenizer.json to write (required)"),
+		CM_OPT_INT(0, "vocab-size", &vocab_size, "N", 257, CM_TOK_MAX_VOCAB,
+			   "tokens in all: 256 bytes, the merges, the special tokens\n"
+			   "(default: 32768)"),
+		CM_OPT_INT(0, "min-frequency", &min_freq, "N", 1, INT64_MAX,
+			   "stop when the most frequent pair is seen fewer than N times\n"
+			   "(default: 2)"),
+		CM_OPT_INT(0, "max-token-length", &max_len, "N", 2, CM_TOK_MAX_TOKEN,
+			   "tokens of N bytes at most: a longer pair is never counted\n"
+			   "(2 to " STR(CM_TOK_MAX_TOKEN) "; default: " STR(CM_TOK_MAX_TOKEN)
+			   ", the longest bpe-encode reads)"),
+		CM_OPT_CALLBACK(0, "special", add_special, &sp, "TEXT",
+				"a special token (repeat for more; default: <|endoftext|>);\n"
+				"they take the last ids, and text is cut at them before counting"),
+		CM_OPT_STRING(0, "pattern", &pattern, "P",
+			      "pre-tokenizer: gpt2, cl100k (default), o200k or a PCRE2 regex"),
+		CM_OPT_FLAG(0, "raw", &raw, "each input file is one document, any bytes (not JSONL)"),
+		CM_OPT_INT('j', "threads", &threads, "N", 1, 4096, "count with N threads (default: all CPUs)"),
+		CM_OPT_NOTE("\nTies between pairs of the same count go to the greater pair of byte strings (the\n"
+			    "first token's bytes compared, then the second's).\n"),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_REJECTS | CM_FILTER_STATS | CM_FILTER_RECORDS |
+						  CM_FILTER_PROGRESS)),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
+
 	if (!f.out_path)
 		cm_usage_error("where to write the tokenizer? (-o FILE)");
-	if (f.gzip_out)
-		cm_usage_error("option '--gzip' does not apply: the output is a tokenizer.json");
-	c.specials = nsp ? specials : default_special;
-	c.nspecials = nsp ? (size_t)nsp : 1;
+	c.specials = sp.n ? sp.text : default_special;
+	c.nspecials = sp.n ? (size_t)sp.n : 1;
 	for (i = 0; (size_t)i < c.nspecials; i++) {
 		c.special_len[i] = strlen(c.specials[i]);
 		check_special(c.specials, c.special_len, (size_t)i);
@@ -269,16 +250,14 @@ int main(int argc, char **argv)
 		const char *out = f.out_path;
 
 		f.out_path = NULL;
-		cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+		cm_filter_start(&f, cm_filter_total_size(files, nf));
 		f.out_path = out;
 	}
 	if (raw) {
 		cm_buf doc = CM_BUF_INIT;
-		int n = argc - optind;
-
-		for (i = 0; i < (n ? n : 1); i++) {
+		for (i = 0; i < (nf ? nf : 1); i++) {
 			f.stats.read++;
-			if (cm_input_read_all(n ? argv[optind + i] : "-", &doc, f.max_line) < 0) {
+			if (cm_input_read_all(nf ? files[i] : "-", &doc, f.max_line) < 0) {
 				f.stats.malformed++;
 				f.status = CM_EXIT_FAIL;
 				continue;
@@ -289,7 +268,7 @@ int main(int argc, char **argv)
 		}
 		cm_buf_free(&doc);
 	} else {
-		cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+		cm_filter_run(&f, files, nf, one, &c);
 	}
 	flush(&c);
 	for (i = 1; i < c.nthreads; i++) {

@@ -17,14 +17,15 @@
  * root), 16 bytes a slot.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "jsonw.h"
+#include "opt.h"
 #include "sigfile.h"
 #include "stats.h"
 #include "xsort.h"
@@ -262,39 +263,16 @@ static char *out_name(const char *sig, const char *dir)
 	return o;
 }
 
-static void cluster_usage(void)
-{
-	printf("Usage: %s [OPTION]... SIGFILE...\n"
-	       "Merge the signature files of `dedup-minhash sign` (documents numbered across them in\n"
-	       "the order given) into one duplicate list per file, NAME.dups for NAME.sig, which\n"
-	       "`dedup-minhash filter` applies to the same input: the streaming mode's result.\n"
-	       "\n"
-	       "  -o, --output-dir DIR   write the lists there (default: beside each signature file)\n"
-	       "      --memory SIZE      for sorting keys, e.g. 512M (default: 1G); more is spilled\n"
-	       "                         to sorted runs in --tmp\n"
-	       "      --tmp DIR          for the runs (default: $TMPDIR, else /tmp)\n"
-	       "      --stats FILE       write run statistics (JSON) to FILE\n"
-	       "  -q, --quiet            no warnings\n"
-	       "  -v, --verbose          a summary line at the end\n"
-	       "  -h, --help             this help\n"
-	       "      --version          the version\n",
-	       cm_prog);
-}
+static const cm_opt_info cluster_info = {
+	DM_CLUSTER_USAGE,
+	"Merge the signature files of `dedup-minhash sign` (documents numbered across them in\n"
+	"the order given) into one duplicate list per file, NAME.dups for NAME.sig, which\n"
+	"`dedup-minhash filter` applies to the same input: the streaming mode's result.\n",
+	NULL, "a summary line at the end"
+};
 
 int dm_cluster_main(int argc, char **argv)
 {
-	enum { OPT_MEMORY = 1, OPT_TMP, OPT_STATS, OPT_VERSION };
-	static const struct option lo[] = {
-		{ "output-dir", required_argument, NULL, 'o' },
-		{ "memory", required_argument, NULL, OPT_MEMORY },
-		{ "tmp", required_argument, NULL, OPT_TMP },
-		{ "stats", required_argument, NULL, OPT_STATS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
 	static struct cl c;
 	const char *dir = NULL, *stats_path = NULL;
 	uint64_t count[4] = { 0 }, contaminated = 0, empty = 0;
@@ -303,46 +281,44 @@ int dm_cluster_main(int argc, char **argv)
 	struct map m = { 0 };
 	cm_stats stats;
 	size_t i, j, runs = 0;
-	int ch;
 
 	cm_init(argv[0]);
 	cm_stats_init(&stats, argc, argv);
 	c.mem = (size_t)1 << 30;
 	c.tmp = getenv("TMPDIR");
-	while ((ch = getopt_long(argc, argv, "o:qvh", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'o': dir = optarg; break;
-		case OPT_MEMORY: c.mem = cm_parse_size("--memory", optarg); break;
-		case OPT_TMP: c.tmp = optarg; break;
-		case OPT_STATS: stats_path = optarg; break;
-		case 'q': cm_verbosity = -1; break;
-		case 'v': cm_verbosity++; break;
-		case 'h': cluster_usage(); exit(CM_EXIT_OK);
-		case OPT_VERSION: cm_print_version();
-		default: cm_usage_error("unknown option");
-		}
-	}
-	if (optind == argc)
+	const cm_opt opts[] = {
+		CM_OPT_STRING('o', "output-dir", &dir, "DIR", "write the lists there (default: beside each signature file)"),
+		CM_OPT_SIZE(0, "memory", &c.mem, "SIZE", 0, 0,
+			    "for sorting keys, e.g. 512M (default: 1G); more is spilled\n"
+			    "to sorted runs in --tmp"),
+		CM_OPT_STRING(0, "tmp", &c.tmp, "DIR", "for the runs (default: $TMPDIR, else /tmp)"),
+		CM_OPT_STRING(0, "stats", &stats_path, "FILE", "write run statistics (JSON) to FILE"),
+		CM_OPT_END()
+	};
+	int nsig = cm_opt_parse(argc, argv, opts, &cluster_info);
+	char **sig = argv + 1;
+
+	if (nsig == 0)
 		cm_usage_error("no signature files (made by `dedup-minhash sign`)");
-	c.nsh = (size_t)(argc - optind);
+	c.nsh = (size_t)nsig;
 	c.sh = cm_xcalloc(c.nsh, sizeof(*c.sh));
 	for (i = 0; i < c.nsh; i++) {
 		struct shard *s = &c.sh[i];
 		char why[64];
 
-		if (dm_sig_open(&s->br, argv[optind + i]) != 0)
+		if (dm_sig_open(&s->br, sig[i]) != 0)
 			cm_die("%s", s->br.err);
 		if (i == 0)
 			c.p = s->br.p;
 		else if (!dm_params_same(&c.p, &s->br.p, why, sizeof(why)))
-			cm_die("%s: signed with other parameters than %s (%s differs)", argv[optind + i], argv[optind], why);
+			cm_die("%s: signed with other parameters than %s (%s differs)", sig[i], sig[0], why);
 		s->first = c.docs;
 		c.docs += s->br.n;
-		s->out = out_name(argv[optind + i], dir);
+		s->out = out_name(sig[i], dir);
 		for (j = 0; j < i; j++)
 			if (strcmp(s->out, c.sh[j].out) == 0)
 				cm_usage_error("%s and %s would both write %s: give them different names",
-					       argv[optind + j], argv[optind + i], s->out);
+					       sig[j], sig[i], s->out);
 	}
 	if (dir && mkdir(dir, 0777) != 0 && errno != EEXIST)
 		cm_die("cannot create %s: %s", dir, strerror(errno));

@@ -1,7 +1,6 @@
 /* dedup-minhash - exact and near-duplicate removal: in one streaming pass, or in steps (sign each
  * shard, cluster the signatures, filter each shard; cluster.c and sigfile.c) with the same result. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "decon.h"
 #include "filter.h"
 #include "jsonw.h"
@@ -16,112 +16,7 @@
 #include "minhash.h"
 #include "sigfile.h"
 
-enum {
-	OPT_NGRAM = CM_OPT_PROGRAM,
-	OPT_BANDS,
-	OPT_ROWS,
-	OPT_SEED,
-	OPT_NO_EXACT,
-	OPT_URLS,
-	OPT_VERIFY,
-	OPT_THRESHOLD,
-	OPT_ANNOTATE,
-	OPT_AGAINST,
-	OPT_AGAINST_NGRAM,
-	OPT_LINES,
-	OPT_LIST,
-	OPT_LAST
-};
-
 #define NONE UINT64_MAX
-
-static const struct option longopts[] = {
-	{ "ngram", required_argument, NULL, OPT_NGRAM },
-	{ "bands", required_argument, NULL, OPT_BANDS },
-	{ "rows", required_argument, NULL, OPT_ROWS },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "no-exact", no_argument, NULL, OPT_NO_EXACT },
-	{ "urls", no_argument, NULL, OPT_URLS },
-	{ "verify", no_argument, NULL, OPT_VERIFY },
-	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-	{ "annotate-only", no_argument, NULL, OPT_ANNOTATE },
-	{ "against", required_argument, NULL, OPT_AGAINST },
-	{ "against-ngram", required_argument, NULL, OPT_AGAINST_NGRAM },
-	{ "lines", no_argument, NULL, OPT_LINES },
-	{ "list", required_argument, NULL, OPT_LIST },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-#define DEDUP_OPTIONS_USAGE \
-	"Near duplicates (MinHash LSH over word n-grams of normalised text):\n" \
-	"      --ngram N          words a shingle (default: 5)\n" \
-	"      --bands B          LSH bands (default: 14)\n" \
-	"      --rows R           hashes a band (default: 8; B x R hashes in all, FineWeb's 112)\n" \
-	"      --seed N           of the hash family (default: 1)\n" \
-	"      --verify           a candidate must also reach --threshold in estimated Jaccard\n" \
-	"                         similarity (keeps every document's signature)\n" \
-	"      --threshold X      for --verify (default: 0.8)\n" \
-	"Exact duplicates:\n" \
-	"      --no-exact         no exact pass (XXH3-128 of the normalised text)\n" \
-	"      --urls             also drop a document whose url was seen before\n" \
-	"      --annotate-only    keep every record, only annotate\n" \
-	"Decontamination:\n" \
-	"      --against FILE     an evaluation set (JSON Lines; every string of a line is an\n" \
-	"                         item): drop documents sharing a word n-gram with an item\n" \
-	"                         (reason 'contaminated'); repeatable, counts per set in --stats\n" \
-	"      --against-ngram N  words of those n-grams (default: 13, as GPT-3)\n"
-
-static void usage(void)
-{
-	printf("Usage: %s [OPTION]... [FILE]...\n"
-	       "  or:  %s sign -o SIGFILE [OPTION]... [FILE]...\n"
-	       "  or:  %s cluster [-o DIR] SIGFILE...\n"
-	       "  or:  %s filter --list DUPFILE [OPTION]... [FILE]...\n"
-	       "Drop exact and near-duplicate documents in one pass, keeping the first seen of each\n"
-	       "cluster; metadata.dedup records the cluster, and for a duplicate what it duplicates.\n"
-	       "The multi-step mode gives the same result for inputs too big for one process: sign\n"
-	       "each shard (as this mode's options), cluster all signature files into a duplicate\n"
-	       "list per shard, filter each shard with its list ('%s sign --help', ...).\n"
-	       "\n"
-	       DEDUP_OPTIONS_USAGE
-	       "Lines (edits text; this mode only):\n"
-	       "      --lines            remove a line seen before in the corpus (CCNet-style: compared\n"
-	       "                         normalised), the first kept; before deduplication\n"
-	       "\n"
-	       CM_FILTER_USAGE,
-	       cm_prog, cm_prog, cm_prog, cm_prog, cm_prog);
-}
-
-static void sign_usage(void)
-{
-	printf("Usage: %s -o SIGFILE [OPTION]... [FILE]...\n"
-	       "Write the deduplication keys of one input shard (every document's url and text\n"
-	       "hashes, LSH band keys, contamination) to SIGFILE, for `dedup-minhash cluster`. Give\n"
-	       "every shard the same options.\n"
-	       "\n"
-	       "  -o, --output SIGFILE   the signature file (required)\n"
-	       DEDUP_OPTIONS_USAGE
-	       "\n"
-	       "Input (as every filter):\n"
-	       "      --stats FILE, --shard i/N, --text-field NAME, --max-line SIZE, --strict,\n"
-	       "      --allow-truncated, --progress, -q, -v, -h, --version\n",
-	       cm_prog);
-}
-
-static void filter_usage(void)
-{
-	printf("Usage: %s --list DUPFILE [OPTION]... [FILE]...\n"
-	       "Apply a duplicate list of `dedup-minhash cluster` to the shard it was signed from:\n"
-	       "drop (or, when signed with --annotate-only, keep) its duplicates and contaminated\n"
-	       "documents and write metadata.dedup, as the streaming mode does. The input must be\n"
-	       "the one signed: its record count and texts are checked against the list.\n"
-	       "\n"
-	       "      --list DUPFILE     the shard's duplicate list (required)\n"
-	       "\n"
-	       CM_FILTER_USAGE,
-	       cm_prog);
-}
 
 enum mode { STREAM, SIGN, FILTER };
 
@@ -140,6 +35,8 @@ struct ctx {
 	uint32_t *sig;
 	cm_buf norm, meta;
 	uint64_t exact_dups, near_dups, url_dups, empty;
+	const char *against[DM_MAX_SETS];	/* --against */
+	size_t nagainst;
 	dm_decon *decon;
 	uint64_t contaminated[DM_MAX_SETS], contaminated_docs;
 	int lines;
@@ -499,104 +396,198 @@ static void stream_stats(cm_filter *f, struct ctx *c)
 			(unsigned long long)c->url_dups, (double)bytes / 1e6, c->doc ? (double)bytes / c->doc : 0.0);
 }
 
-int dm_cluster_main(int argc, char **argv);
+static void add_against(const cm_opt *o, const char *file)
+{
+	struct ctx *c = o->ctx;
 
-int main(int argc, char **argv)
+	if (c->nagainst == DM_MAX_SETS)
+		cm_usage_error("at most %d --against sets", DM_MAX_SETS);
+	c->against[c->nagainst++] = file;
+}
+
+#define LINES_WHY "--lines rewrites texts in corpus order, which needs the whole corpus in one pass: " \
+		  "the streaming mode only"
+
+/* Options of another step, refused with the step they belong to. */
+static const struct {
+	enum mode mode;
+	const char *name, *why;
+} elsewhere[] = {
+	{ STREAM, "list", "option '--list' belongs to `dedup-minhash filter`" },
+	{ SIGN, "list", "option '--list' belongs to `dedup-minhash filter`" },
+	{ SIGN, "lines", LINES_WHY },
+	{ SIGN, "rejects", "sign drops nothing: --rejects belongs to filter" },
+	{ SIGN, "gzip", "a signature file is not compressed (--gzip)" },
+	{ FILTER, "lines", LINES_WHY },
+};
+
+/* A usage error, why, when argv has the long option --name (before "--"; as given, not a
+ * prefix). This step's table does not have it: opt.h has no hidden rows, and an option of
+ * another step listed by this one's --help, or called unknown, would not say where it goes. */
+static void refuse(int argc, char **argv, const char *name, const char *why)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i] + 2, name, n) == 0 &&
+		    (argv[i][n + 2] == 0 || argv[i][n + 2] == '='))
+			cm_usage_error("%s", why);
+}
+
+#define SIGN_USAGE "-o SIGFILE [OPTION]... [FILE]..."
+#define FILTER_USAGE "--list DUPFILE [OPTION]... [FILE]..."
+
+static int sign_main(int argc, char **argv);
+static int filter_main(int argc, char **argv);
+
+/* The steps of the multi-step mode: `dedup-minhash sign|cluster|filter ...` */
+static const struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);	/* argv[0]: "dedup-minhash NAME" */
+	const char *usage;			/* after "dedup-minhash NAME" */
+	const char *help;			/* a line for dedup-minhash --help */
+} commands[] = {
+	{ "sign", sign_main, SIGN_USAGE, "write each shard's keys to a signature file (with this mode's options)" },
+	{ "cluster", dm_cluster_main, DM_CLUSTER_USAGE, "merge all signature files into a duplicate list per shard" },
+	{ "filter", filter_main, FILTER_USAGE, "apply a shard's duplicate list to the shard" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(*commands))
+
+static const char stream_about[] =
+	"Drop exact and near-duplicate documents in one pass, keeping the first seen of each\n"
+	"cluster; metadata.dedup records the cluster, and for a duplicate what it duplicates.\n"
+	"The multi-step mode gives the same result for inputs too big for one process, in\n"
+	"three steps ('%s STEP --help' for each):\n";
+
+static const cm_opt_info sign_info = {
+	SIGN_USAGE,
+	"Write the deduplication keys of one input shard (every document's url and text\n"
+	"hashes, LSH band keys, contamination) to SIGFILE, for `dedup-minhash cluster`. Give\n"
+	"every shard the same options.\n",
+	CM_FILTER_EPILOG, "a summary line at the end"
+};
+
+static const cm_opt_info filter_info = {
+	FILTER_USAGE,
+	"Apply a duplicate list of `dedup-minhash cluster` to the shard it was signed from:\n"
+	"drop (or, when signed with --annotate-only, keep) its duplicates and contaminated\n"
+	"documents and write metadata.dedup, as the streaming mode does. The input must be\n"
+	"the one signed: its record count and texts are checked against the list.\n",
+	CM_FILTER_EPILOG, "a summary line at the end"
+};
+
+/* The streaming mode (argv[0] the program), or a step that reads records (argv[0] the step:
+ * "dedup-minhash sign"). */
+static int run(enum mode mode, int argc, char **argv)
 {
 	static struct ctx c;
-	static char name[256];
-	static const char *const optname[] = { "--ngram", "--bands", "--rows", "--seed", "--no-exact", "--urls",
-					       "--verify", "--threshold", "--annotate-only", "--against",
-					       "--against-ngram", "--lines", "--list" };
-	unsigned ngram = 5, against_ngram = 13, given = 0;
-	char *against[DM_MAX_SETS];
-	size_t nagainst = 0;
+	unsigned ngram = 5, against_ngram = 13;
 	uint64_t seed = 1;
 	const char *list = NULL;
-	void (*help)(void) = usage;
+	cm_buf about = CM_BUF_INIT, usage = CM_BUF_INIT;
+	cm_opt_info info = { NULL, NULL, CM_FILTER_EPILOG, "a summary line at the end, with the tables' size" };
 	cm_filter f;
-	int ch;
 	unsigned b;
+	size_t k;
 
-	c.mode = STREAM;
-	if (argc > 1 && (strcmp(argv[1], "sign") == 0 || strcmp(argv[1], "cluster") == 0 ||
-			 strcmp(argv[1], "filter") == 0)) {
-		const char *slash = strrchr(argv[0], '/');
-
-		snprintf(name, sizeof(name), "%s %s", slash ? slash + 1 : argv[0], argv[1]);
-		cm_reject_program = "dedup-minhash";
-		argv[1] = name;
-		argv++;
-		argc--;
-		if (strcmp(argv[0] + strlen(argv[0]) - 7, "cluster") == 0)
-			return dm_cluster_main(argc, argv);
-		c.mode = strcmp(argv[0] + strlen(argv[0]) - 4, "sign") == 0 ? SIGN : FILTER;
-		help = c.mode == SIGN ? sign_usage : filter_usage;
-	}
+	c.mode = mode;
 	c.bands = 14;
 	c.rows = 8;
 	c.exact = 1;
 	c.threshold = 0.8;
 	cm_filter_init(&f, argc, argv);
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
-		if (ch >= OPT_NGRAM && ch < OPT_LAST)
-			given |= 1u << (ch - OPT_NGRAM);
-		switch (ch) {
-		case OPT_NGRAM: ngram = (unsigned)cm_parse_ll("--ngram", optarg, 1, 64); break;
-		case OPT_BANDS: c.bands = (unsigned)cm_parse_ll("--bands", optarg, 1, 256); break;
-		case OPT_ROWS: c.rows = (unsigned)cm_parse_ll("--rows", optarg, 1, 256); break;
-		case OPT_SEED: seed = (uint64_t)cm_parse_ll("--seed", optarg, 0, 1LL << 62); break;
-		case OPT_NO_EXACT: c.exact = 0; break;
-		case OPT_URLS: c.urls = 1; break;
-		case OPT_VERIFY: c.verify = 1; break;
-		case OPT_THRESHOLD: c.threshold = cm_parse_double("--threshold", optarg, 0, 1); break;
-		case OPT_ANNOTATE: c.annotate = 1; break;
-		case OPT_AGAINST:
-			if (nagainst == DM_MAX_SETS)
-				cm_usage_error("at most %d --against sets", DM_MAX_SETS);
-			against[nagainst++] = optarg;
-			break;
-		case OPT_LINES: c.lines = 1; break;
-		case OPT_AGAINST_NGRAM: against_ngram = (unsigned)cm_parse_ll("--against-ngram", optarg, 1, 64); break;
-		case OPT_LIST: list = optarg; break;
-		case 'z':
-			if (c.mode == SIGN)
-				cm_usage_error("a signature file is not compressed (-z)");
-			cm_filter_option(&f, ch, optarg, help);
-			break;
-		case CM_OPT_REJECTS:
-			if (c.mode == SIGN)
-				cm_usage_error("sign drops nothing: --rejects belongs to filter");
-			cm_filter_option(&f, ch, optarg, help);
-			break;
-		default: cm_filter_option(&f, ch, optarg, help); break;
+	/* what decides the result: the streaming mode's and sign's options (filter follows the list) */
+	const cm_opt dedup_opts[] = {
+		CM_OPT_GROUP("Near duplicates (MinHash LSH over word n-grams of normalised text):"),
+		CM_OPT_INT(0, "ngram", &ngram, "N", 1, 64, "words a shingle (default: 5)"),
+		CM_OPT_INT(0, "bands", &c.bands, "B", 1, 256, "LSH bands (default: 14)"),
+		CM_OPT_INT(0, "rows", &c.rows, "R", 1, 256,
+			   "hashes a band (default: 8; B x R hashes in all, FineWeb's 112)"),
+		CM_OPT_INT(0, "seed", &seed, "N", 0, 1LL << 62, "of the hash family (default: 1)"),
+		CM_OPT_FLAG(0, "verify", &c.verify,
+			    "a candidate must also reach --threshold in estimated Jaccard\n"
+			    "similarity (keeps every document's signature)"),
+		CM_OPT_DOUBLE(0, "threshold", &c.threshold, "X", 0, 1, "for --verify (default: 0.8)"),
+		CM_OPT_GROUP("Exact duplicates:"),
+		CM_OPT_SET(0, "no-exact", &c.exact, 0, "no exact pass (XXH3-128 of the normalised text)"),
+		CM_OPT_FLAG(0, "urls", &c.urls, "also drop a document whose url was seen before"),
+		CM_OPT_FLAG(0, "annotate-only", &c.annotate, "keep every record, only annotate"),
+		CM_OPT_GROUP("Decontamination:"),
+		CM_OPT_CALLBACK(0, "against", add_against, &c, "FILE",
+				"an evaluation set (JSON Lines; every string of a line is an\n"
+				"item): drop documents sharing a word n-gram with an item\n"
+				"(reason 'contaminated'); repeatable, counts per set in --stats"),
+		CM_OPT_INT(0, "against-ngram", &against_ngram, "N", 1, 64,
+			   "words of those n-grams (default: 13, as GPT-3)"),
+		CM_OPT_END()
+	};
+	/* a signature file is written whole, never compressed; sign drops nothing */
+	const cm_opt *io = cm_filter_opts(&f, mode == SIGN ? CM_FILTER_STATS | CM_FILTER_RECORDS | CM_FILTER_PROGRESS
+							  : CM_FILTER_ALL);
+	const cm_opt stream_opts[] = {
+		CM_OPT_INCLUDE(dedup_opts),
+		CM_OPT_GROUP("Lines (edits text; this mode only):"),
+		CM_OPT_FLAG(0, "lines", &c.lines,
+			    "remove a line seen before in the corpus (CCNet-style: compared\n"
+			    "normalised), the first kept; before deduplication"),
+		CM_OPT_INCLUDE(io),
+		CM_OPT_END()
+	};
+	const cm_opt sign_opts[] = {
+		CM_OPT_STRING('o', "output", &f.out_path, "SIGFILE", "the signature file (required)"),
+		CM_OPT_INCLUDE(dedup_opts),
+		CM_OPT_INCLUDE(io),
+		CM_OPT_END()
+	};
+	const cm_opt filter_opts[] = {
+		CM_OPT_STRING(0, "list", &list, "DUPFILE", "the shard's duplicate list (required)"),
+		CM_OPT_INCLUDE(io),
+		CM_OPT_END()
+	};
+
+	for (k = 0; k < sizeof(elsewhere) / sizeof(*elsewhere); k++)
+		if (elsewhere[k].mode == mode)
+			refuse(argc, argv, elsewhere[k].name, elsewhere[k].why);
+	if (mode == FILTER) {
+		const cm_opt *o;
+		char why[128];
+
+		for (o = dedup_opts; o->type != CM_OPT_END_; o++) {
+			if (!o->long_name)
+				continue;
+			snprintf(why, sizeof(why), "option '--%s' is given to sign; filter follows the list", o->long_name);
+			refuse(argc, argv, o->long_name, why);
 		}
 	}
-	/* each option where it belongs */
-	for (b = 0; b < OPT_LAST - OPT_NGRAM; b++) {
-		if (!(given & 1u << b))
-			continue;
-		if (c.mode == FILTER && OPT_NGRAM + (int)b != OPT_LIST)
-			cm_usage_error("option '%s' is given to sign; filter follows the list", optname[b]);
-		if (c.mode != FILTER && OPT_NGRAM + (int)b == OPT_LIST)
-			cm_usage_error("option '--list' belongs to `%s filter`", cm_prog);
-		if (c.mode == SIGN && OPT_NGRAM + (int)b == OPT_LINES)
-			cm_usage_error("--lines rewrites texts in corpus order, which needs the whole corpus in one "
-				       "pass: the streaming mode only");
+	if (mode == STREAM) {
+		cm_buf_printf(&usage, "[OPTION]... [FILE]...");
+		for (k = 0; k < NCOMMANDS; k++)
+			cm_buf_printf(&usage, "\n  or:  %s %s %s", cm_prog, commands[k].name, commands[k].usage);
+		cm_buf_printf(&about, stream_about, cm_prog);
+		for (k = 0; k < NCOMMANDS; k++)
+			cm_buf_printf(&about, "  %-9s%s\n", commands[k].name, commands[k].help);
+		info.usage = usage.p;
+		info.about = about.p;
 	}
+	int nf = cm_opt_parse(argc, argv, mode == SIGN ? sign_opts : mode == FILTER ? filter_opts : stream_opts,
+			      mode == SIGN ? &sign_info : mode == FILTER ? &filter_info : &info);
+	char **files = argv + 1;
+
+	cm_buf_free(&usage);
+	cm_buf_free(&about);
 	if (c.mode == SIGN && !f.out_path)
 		cm_usage_error("no signature file: give -o SIGFILE");
 	if (c.mode == FILTER && !list)
 		cm_usage_error("no duplicate list: give --list DUPFILE (made by `dedup-minhash cluster`)");
 	if (c.bands * c.rows > 4096)
 		cm_usage_error("--bands x --rows is %u: at most 4096 hashes", c.bands * c.rows);
-	if (nagainst) {
+	if (c.nagainst) {
 		char err[512];
-		size_t k;
 
 		c.decon = dm_decon_new(against_ngram);
-		for (k = 0; k < nagainst; k++)
-			if (dm_decon_load(c.decon, against[k], err, sizeof(err)) != 0)
+		for (k = 0; k < c.nagainst; k++)
+			if (dm_decon_load(c.decon, c.against[k], err, sizeof(err)) != 0)
 				cm_usage_error("option '--against': %s", err);
 	}
 	if (c.mode != STREAM && !(c.fp = XXH3_createState()))
@@ -623,7 +614,7 @@ int main(int argc, char **argv)
 	}
 	if (c.mode == SIGN) {
 		const char *const *names;
-		size_t k, n = c.decon ? dm_decon_sets(c.decon, &names) : 0;
+		size_t n = c.decon ? dm_decon_sets(c.decon, &names) : 0;
 
 		c.params.ngram = ngram;
 		c.params.bands = c.bands;
@@ -643,13 +634,13 @@ int main(int argc, char **argv)
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
 	cm_json_want(f.json, "url");
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+	cm_filter_start(&f, cm_filter_total_size(files, nf));
 	if (c.mode == SIGN) {
 		int st;
 
 		/* written under a temporary name and renamed when whole (sigfile.c) */
 		dm_sig_create(&c.sigw, f.out_path, &c.params);
-		st = cm_filter_run(&f, argv + optind, argc - optind, sign_one, &c);
+		st = cm_filter_run(&f, files, nf, sign_one, &c);
 		if (st == CM_EXIT_OK || f.allow_truncated) {
 			dm_sig_finish(&c.sigw, XXH3_64bits_digest(c.fp));
 		} else {
@@ -667,7 +658,7 @@ int main(int argc, char **argv)
 	} else if (c.mode == FILTER) {
 		char t[512];
 
-		cm_filter_run(&f, argv + optind, argc - optind, filter_one, &c);
+		cm_filter_run(&f, files, nf, filter_one, &c);
 		if (c.local != c.list.d.docs) {
 			cm_error("%s: the input has %llu records, the shard signed had %llu: not the same input",
 				 list, (unsigned long long)c.local, (unsigned long long)c.list.d.docs);
@@ -685,7 +676,7 @@ int main(int argc, char **argv)
 		cm_stats_extra(&f.stats, "dedup", t);
 		dm_br_close(&c.list);
 	} else {
-		cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+		cm_filter_run(&f, files, nf, one, &c);
 		stream_stats(&f, &c);
 	}
 	if (c.decon && c.mode != FILTER)
@@ -710,4 +701,33 @@ int main(int argc, char **argv)
 	cm_buf_free(&c.norm);
 	cm_buf_free(&c.meta);
 	return cm_filter_finish(&f);
+}
+
+static int sign_main(int argc, char **argv)
+{
+	return run(SIGN, argc, argv);
+}
+
+static int filter_main(int argc, char **argv)
+{
+	return run(FILTER, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	static char name[256];
+	size_t k;
+
+	/* dedup-minhash STEP ...: the step runs as the program "dedup-minhash STEP" */
+	for (k = 0; argc > 1 && k < NCOMMANDS; k++) {
+		if (strcmp(argv[1], commands[k].name) != 0)
+			continue;
+		const char *slash = strrchr(argv[0], '/');
+
+		snprintf(name, sizeof(name), "%s %s", slash ? slash + 1 : argv[0], argv[1]);
+		cm_reject_program = "dedup-minhash";
+		argv[1] = name;
+		return commands[k].main(argc - 1, argv + 1);
+	}
+	return run(STREAM, argc, argv);
 }

@@ -1,6 +1,5 @@
 /* domain-tag - each record's domain (topic) from its URL, else from a text classifier. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,73 +12,19 @@
 #include "urlfilter.h"
 #include "urlrules.h"
 
-enum {
-	OPT_RULES = CM_OPT_PROGRAM,
-	OPT_MODEL,
-	OPT_MIN_SCORE,
-	OPT_URL_FILTER,
-	OPT_COUNTS,
-	OPT_TRAIN,
-	OPT_HOLDOUT,
-	OPT_DIM,
-	OPT_BUCKETS,
-	OPT_EPOCHS,
-	OPT_LR,
-	OPT_SEED,
+static const cm_opt_info info = {
+	"[OPTION]... [FILE]...\n"
+	"  or:  domain-tag --train LABELLED.jsonl -o MODEL [OPTION]...",
+	"Label each record's domain (metadata.domain: label, source, score): from URL rules\n"
+	"first (host suffixes, host labels, path segments), else from a text classifier\n"
+	"(--model), else 'other'.\n",
+	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
 };
-
-static const struct option longopts[] = {
-	{ "rules", required_argument, NULL, OPT_RULES },
-	{ "model", required_argument, NULL, OPT_MODEL },
-	{ "min-score", required_argument, NULL, OPT_MIN_SCORE },
-	{ "url-filter", required_argument, NULL, OPT_URL_FILTER },
-	{ "counts", required_argument, NULL, OPT_COUNTS },
-	{ "train", required_argument, NULL, OPT_TRAIN },
-	{ "holdout", required_argument, NULL, OPT_HOLDOUT },
-	{ "dim", required_argument, NULL, OPT_DIM },
-	{ "buckets", required_argument, NULL, OPT_BUCKETS },
-	{ "epochs", required_argument, NULL, OPT_EPOCHS },
-	{ "lr", required_argument, NULL, OPT_LR },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: %s [OPTION]... [FILE]...\n"
-	       "  or:  %s --train LABELLED.jsonl -o MODEL [OPTION]...\n"
-	       "Label each record's domain (metadata.domain: label, source, score): from URL rules\n"
-	       "first (host suffixes, host labels, path segments), else from a text classifier\n"
-	       "(--model), else 'other'.\n"
-	       "\n"
-	       "Labelling:\n"
-	       "      --rules FILE       URL rules (CATEGORY host|label|path PATTERN a line;\n"
-	       "                         repeatable; default: the built-in rules, 'default' names them)\n"
-	       "      --model FILE       the classifier for what the URL does not decide\n"
-	       "      --min-score X      below this probability the classifier says 'other' (default: 0)\n"
-	       "      --url-filter FILE  drop pages whose URL the filter blocks (to --rejects; see\n"
-	       "                         warc-extract(1), URL FILTER); repeatable\n"
-	       "      --counts FILE      write documents and text bytes per label (TSV), the input of\n"
-	       "                         mixing weights\n"
-	       "Training (fastText-style: hashed words, word pairs and character 4-grams):\n"
-	       "      --train FILE       records with text and a label: the 'label' field, else the\n"
-	       "                         URL rules' label (weak supervision); -o names the model\n"
-	       "      --holdout X        share of the records kept out to measure accuracy (by id\n"
-	       "                         hash; default: 0.1)\n"
-	       "      --dim N            embedding width (default: 16)\n"
-	       "      --buckets N        hashed feature rows (default: 262144)\n"
-	       "      --epochs N         passes over the data (default: 10)\n"
-	       "      --lr X             learning rate, falling to 0 (default: 0.5)\n"
-	       "      --seed N           for the initial weights and the order (default: 1)\n"
-	       "\n"
-	       CM_FILTER_USAGE,
-	       cm_prog, cm_prog);
-}
 
 struct ctx {
 	dt_rules *rules;
 	dt_model *model;
+	int rules_given;	/* --rules: else the built-in ones */
 	cm_urlfilter *filter;
 	double min_score;
 	cm_buf meta;
@@ -266,11 +211,12 @@ static int train(const char *path, const char *out, const dt_rules *rules, const
 					most = per[ex[i].y];
 			}
 		/* the share of the largest class among the held-out records: what always
-		 * guessing it would score */
-		fprintf(stderr, "%s: %zu records: %zu labelled in %u classes (%zu without a label or text, %zu "
-			"malformed); trained on %zu, held out %zu: accuracy %.3f (largest class %.3f)\n", cm_prog,
-			nex + skipped + bad, nex, ncls, skipped, bad, ntrain, nheld,
-			nheld ? (double)right / (double)nheld : 0.0, nheld ? (double)most / (double)nheld : 0.0);
+		 * guessing it would score; -q is errors only */
+		if (cm_verbosity >= 0)
+			fprintf(stderr, "%s: %zu records: %zu labelled in %u classes (%zu without a label or text, "
+				"%zu malformed); trained on %zu, held out %zu: accuracy %.3f (largest class %.3f)\n",
+				cm_prog, nex + skipped + bad, nex, ncls, skipped, bad, ntrain, nheld,
+				nheld ? (double)right / (double)nheld : 0.0, nheld ? (double)most / (double)nheld : 0.0);
 		free(per);
 	}
 	r = dt_model_save(m, out, err, sizeof(err));
@@ -290,53 +236,95 @@ static int train(const char *path, const char *out, const dt_rules *rules, const
 	return r ? 1 : 0;
 }
 
+static void on_rules(const cm_opt *opt, const char *value)
+{
+	struct ctx *c = opt->ctx;
+	char err[512];
+
+	c->rules_given = 1;
+	if (dt_rules_load(c->rules, value, err, sizeof(err)) != 0)
+		cm_usage_error("option '--rules': %s", err);
+}
+
+static void on_url_filter(const cm_opt *opt, const char *value)
+{
+	cm_urlfilter **uf = opt->ctx;
+	char err[512];
+
+	if (!*uf)
+		*uf = cm_urlfilter_new();
+	if (cm_urlfilter_load(*uf, value, err, sizeof(err)) != 0)
+		cm_usage_error("option '--url-filter': %s", err);
+}
+
+/* The filters' shared options less one that does not apply (filter.h has no part without it). */
+static const cm_opt *filter_opts_less(cm_filter *f, unsigned parts, const char *name)
+{
+	static cm_opt t[32];
+	const cm_opt *o = cm_filter_opts(f, parts);
+	int n = 0;
+
+	for (; o->type != CM_OPT_END_; o++)
+		if (!o->long_name || strcmp(o->long_name, name) != 0)
+			t[n++] = *o;
+	t[n] = (cm_opt)CM_OPT_END();
+	return t;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctx c;
 	dt_train_opts to;
 	const char *train_path = NULL, *model_path = NULL, *counts_path = NULL;
 	double holdout = 0.1;
-	int ch, rules_given = 0;
 	char err[512];
 	cm_filter f;
 
 	dt_train_defaults(&to);
 	cm_filter_init(&f, argc, argv);
 	c.rules = dt_rules_new();
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_RULES:
-			rules_given = 1;
-			if (dt_rules_load(c.rules, optarg, err, sizeof(err)) != 0)
-				cm_usage_error("option '--rules': %s", err);
-			break;
-		case OPT_MODEL: model_path = optarg; break;
-		case OPT_MIN_SCORE: c.min_score = cm_parse_double("--min-score", optarg, 0, 1); break;
-		case OPT_URL_FILTER:
-			if (!c.filter)
-				c.filter = cm_urlfilter_new();
-			if (cm_urlfilter_load(c.filter, optarg, err, sizeof(err)) != 0)
-				cm_usage_error("option '--url-filter': %s", err);
-			break;
-		case OPT_COUNTS: counts_path = optarg; break;
-		case OPT_TRAIN: train_path = optarg; break;
-		case OPT_HOLDOUT: holdout = cm_parse_double("--holdout", optarg, 0, 0.9); break;
-		case OPT_DIM: to.dim = (uint32_t)cm_parse_ll("--dim", optarg, 1, 1024); break;
-		case OPT_BUCKETS: to.buckets = (uint32_t)cm_parse_ll("--buckets", optarg, 1, 1 << 26); break;
-		case OPT_EPOCHS: to.epochs = (uint32_t)cm_parse_ll("--epochs", optarg, 1, 10000); break;
-		case OPT_LR: to.lr = (float)cm_parse_double("--lr", optarg, 1e-6, 100); break;
-		case OPT_SEED: to.seed = (uint64_t)cm_parse_ll("--seed", optarg, 0, 1LL << 62); break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
-		}
-	}
-	if (!rules_given && dt_rules_load(c.rules, "default", err, sizeof(err)) != 0)
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("Labelling:"),
+		CM_OPT_CALLBACK(0, "rules", on_rules, &c, "FILE",
+				"URL rules (CATEGORY host|label|path PATTERN a line;\n"
+				"repeatable; default: the built-in rules, 'default' names them)"),
+		CM_OPT_STRING(0, "model", &model_path, "FILE", "the classifier for what the URL does not decide"),
+		CM_OPT_DOUBLE(0, "min-score", &c.min_score, "X", 0, 1,
+			      "below this probability the classifier says 'other' (default: 0)"),
+		CM_OPT_CALLBACK(0, "url-filter", on_url_filter, &c.filter, "FILE",
+				"drop pages whose URL the filter blocks (to --rejects; see\n"
+				"warc-extract(1), URL FILTER); repeatable"),
+		CM_OPT_STRING(0, "counts", &counts_path, "FILE",
+			      "write documents and text bytes per label (TSV), the input of\n"
+			      "mixing weights"),
+		CM_OPT_GROUP("Training (fastText-style: hashed words, word pairs and character 4-grams):"),
+		CM_OPT_STRING(0, "train", &train_path, "FILE",
+			      "records with text and a label: the 'label' field, else the\n"
+			      "URL rules' label (weak supervision); -o names the model"),
+		CM_OPT_DOUBLE(0, "holdout", &holdout, "X", 0, 0.9,
+			      "share of the records kept out to measure accuracy (by id\n"
+			      "hash; default: 0.1)"),
+		CM_OPT_INT(0, "dim", &to.dim, "N", 1, 1024, "embedding width (default: 16)"),
+		CM_OPT_INT(0, "buckets", &to.buckets, "N", 1, 1 << 26, "hashed feature rows (default: 262144)"),
+		CM_OPT_INT(0, "epochs", &to.epochs, "N", 1, 10000, "passes over the data (default: 10)"),
+		CM_OPT_DOUBLE(0, "lr", &to.lr, "X", 1e-6, 100, "learning rate, falling to 0 (default: 0.5)"),
+		CM_OPT_INT(0, "seed", &to.seed, "N", 0, 1LL << 62,
+			   "for the initial weights and the order (default: 1)"),
+		/* the records' ids are never read (--train's holdout hashes the "id" field) */
+		CM_OPT_INCLUDE(filter_opts_less(&f, CM_FILTER_ALL, "id-field")),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
+
+	if (!c.rules_given && dt_rules_load(c.rules, "default", err, sizeof(err)) != 0)
 		cm_die("%s", err);
 	if (train_path) {
 		int r;
 
 		if (!f.out_path)
 			cm_usage_error("--train wants -o MODEL, the model file to write");
-		if (optind < argc)
+		if (nf > 0)
 			cm_usage_error("--train reads its one file; no other input");
 		r = train(train_path, f.out_path, c.rules, &to, holdout, f.text_field, f.max_line);
 		dt_rules_free(c.rules);
@@ -350,8 +338,8 @@ int main(int argc, char **argv)
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
 	cm_json_want(f.json, "url");
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
-	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	cm_filter_start(&f, cm_filter_total_size(files, nf));
+	cm_filter_run(&f, files, nf, one, &c);
 	{
 		char t[160];
 

@@ -1,6 +1,5 @@
 /* pii-scrub - find personal data and secrets in each record's text and replace them. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,51 +12,14 @@
 #include "pii.h"
 
 enum { MODE_TAG, MODE_DATATROVE, MODE_PSEUDONYM, MODE_REMOVE, MODE_COUNT };
+static const char *const mode_names[] = { "tag", "datatrove", "pseudonym", "remove", "count", NULL };
 
-enum {
-	OPT_KINDS = CM_OPT_PROGRAM,
-	OPT_MODE,
-	OPT_SALT,
-	OPT_ALL_IPS,
-	OPT_SPANS,
+static const cm_opt_info info = {
+	"[OPTION]... [FILE]...",
+	"Find personal data and secrets in each record's text and replace them; counts per\n"
+	"kind go to metadata.pii. Every record is kept.\n",
+	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
 };
-
-static const struct option longopts[] = {
-	{ "kinds", required_argument, NULL, OPT_KINDS },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "salt", required_argument, NULL, OPT_SALT },
-	{ "all-ips", no_argument, NULL, OPT_ALL_IPS },
-	{ "spans", no_argument, NULL, OPT_SPANS },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: %s [OPTION]... [FILE]...\n"
-	       "Find personal data and secrets in each record's text and replace them; counts per\n"
-	       "kind go to metadata.pii. Every record is kept.\n"
-	       "\n"
-	       "What to find:\n"
-	       "      --kinds LIST       of email, ip, phone, card, iban, ssn, secret (comma-separated;\n"
-	       "                         default: all)\n"
-	       "      --all-ips          private, loopback and reserved addresses too (default: public\n"
-	       "                         ones only, as datatrove)\n"
-	       "How to replace:\n"
-	       "      --mode MODE        tag (default): <EMAIL>, <IP_ADDRESS>, <PHONE_NUMBER>,\n"
-	       "                         <CREDIT_CARD>, <IBAN>, <US_SSN>, <SECRET>;\n"
-	       "                         datatrove: e-mail and IP addresses as datatrove's PIIFormatter\n"
-	       "                         replaces them (example addresses in turn), the rest as tags;\n"
-	       "                         pseudonym: <EMAIL_1a2b3c4d>, the same for the same value in a\n"
-	       "                         run (a keyed hash); remove: nothing; count: find and count only\n"
-	       "      --salt TEXT        the pseudonyms' key (default: random for each run; give one to\n"
-	       "                         keep pseudonyms the same across runs)\n"
-	       "      --spans            also record where each find was: metadata.pii.spans, a list of\n"
-	       "                         [byte offset, byte length, kind] in the original text\n"
-	       "\n"
-	       CM_FILTER_USAGE,
-	       cm_prog);
-}
 
 static const char *const tags[PII_NKINDS] = { "<EMAIL>", "<IP_ADDRESS>", "<PHONE_NUMBER>", "<CREDIT_CARD>",
 					      "<IBAN>", "<US_SSN>", "<SECRET>" };
@@ -78,7 +40,7 @@ struct ctx {
 	cm_buf text, meta;
 };
 
-static unsigned parse_kinds(const char *arg)
+static void parse_kinds(const cm_opt *opt, const char *arg)
 {
 	unsigned kinds = 0;
 	const char *p = arg;
@@ -99,7 +61,7 @@ static unsigned parse_kinds(const char *arg)
 	}
 	if (!kinds)
 		cm_usage_error("option '--kinds' wants at least one kind");
-	return kinds;
+	((pii_opts *)opt->ctx)->kinds = kinds;
 }
 
 static void replacement(struct ctx *c, const char *text, const pii_match *m)
@@ -204,39 +166,43 @@ int main(int argc, char **argv)
 	pii_opts o = { (1u << PII_NKINDS) - 1, 0 };
 	const char *salt = NULL;
 	cm_filter f;
-	int ch, k;
+	int k;
 
 	cm_filter_init(&f, argc, argv);
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_KINDS: o.kinds = parse_kinds(optarg); break;
-		case OPT_ALL_IPS: o.all_ips = 1; break;
-		case OPT_SPANS: c.spans = 1; break;
-		case OPT_SALT: salt = optarg; break;
-		case OPT_MODE:
-			if (strcmp(optarg, "tag") == 0)
-				c.mode = MODE_TAG;
-			else if (strcmp(optarg, "datatrove") == 0)
-				c.mode = MODE_DATATROVE;
-			else if (strcmp(optarg, "pseudonym") == 0)
-				c.mode = MODE_PSEUDONYM;
-			else if (strcmp(optarg, "remove") == 0)
-				c.mode = MODE_REMOVE;
-			else if (strcmp(optarg, "count") == 0)
-				c.mode = MODE_COUNT;
-			else
-				cm_usage_error("option '--mode' wants tag, datatrove, pseudonym, remove or count, not '%s'",
-					       optarg);
-			break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
-		}
-	}
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("What to find:"),
+		CM_OPT_CALLBACK(0, "kinds", parse_kinds, &o, "LIST",
+				"of email, ip, phone, card, iban, ssn, secret (comma-separated;\n"
+				"default: all)"),
+		CM_OPT_FLAG(0, "all-ips", &o.all_ips,
+			    "private, loopback and reserved addresses too (default: public\n"
+			    "ones only, as datatrove)"),
+		CM_OPT_GROUP("How to replace:"),
+		CM_OPT_CHOICE(0, "mode", &c.mode, "MODE",  mode_names,
+			      "tag (default): <EMAIL>, <IP_ADDRESS>, <PHONE_NUMBER>,\n"
+			      "<CREDIT_CARD>, <IBAN>, <US_SSN>, <SECRET>;\n"
+			      "datatrove: e-mail and IP addresses as datatrove's PIIFormatter\n"
+			      "replaces them (example addresses in turn), the rest as tags;\n"
+			      "pseudonym: <EMAIL_1a2b3c4d>, the same for the same value in a\n"
+			      "run (a keyed hash); remove: nothing; count: find and count only"),
+		CM_OPT_STRING(0, "salt", &salt, "TEXT",
+			      "the pseudonyms' key (default: random for each run; give one to\n"
+			      "keep pseudonyms the same across runs)"),
+		CM_OPT_FLAG(0, "spans", &c.spans,
+			    "also record where each find was: metadata.pii.spans, a list of\n"
+			    "[byte offset, byte length, kind] in the original text"),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
+
 	c.key = salt ? XXH3_64bits(salt, strlen(salt)) : c.mode == MODE_PSEUDONYM ? random_key() : 0;
 	c.scan = pii_new(&o);
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
-	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	cm_filter_start(&f, cm_filter_total_size(files, nf));
+	cm_filter_run(&f, files, nf, one, &c);
 	{
 		cm_buf b = CM_BUF_INIT;
 		cm_jw w;

@@ -1,5 +1,4 @@
 /* quality-score - language identification and heuristic quality rules on each record's text. */
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,75 +11,23 @@
 #include "langid.h"
 #include "rules.h"
 
-enum {
-	OPT_PRESET = CM_OPT_PROGRAM,
-	OPT_RULES,
-	OPT_ANNOTATE,
-	OPT_NO_EDIT,
-	OPT_LANG,
-	OPT_LANG_THRESHOLD,
-	OPT_ENGLISH_EVERYWHERE,
-	OPT_SET,
-	OPT_ASSUME_LANG,
-	OPT_WORDS,
+static const cm_opt_info info = {
+	"[OPTION]... [FILE]...",
+	"Identify each record's language (metadata.lang) and apply heuristic quality rules to\n"
+	"its text, recording every signal and the failed rules in metadata.quality. Records\n"
+	"failing a rule are dropped (to --rejects, with the reason) unless --annotate-only.\n",
+	CM_FILTER_EPILOG
+	"\n"
+	"Thresholds for --set: min_words max_words min_avg_word max_avg_word\n"
+	"max_symbol_ratio max_bullet_lines max_ellipsis_lines min_alpha_words min_stop_words\n"
+	"dup_para_frac dup_para_char_frac dup_line_frac dup_line_char_frac top_2_gram\n"
+	"top_3_gram top_4_gram dup_5_gram .. dup_10_gram c4_min_words_line c4_min_sentences\n"
+	"c4_max_word c4_terminal_punct fw_line_punct fw_short_lines fw_short_line_len\n"
+	"fw_dup_chars fw_newline_words; working memory (default 4194304 each): max_ngram_words\n"
+	"(the words the n-gram signals see) max_distinct_lines (lines, paragraphs remembered)\n",
+	"a summary line at the end, with the time spent in language\n"
+	"identification and in the rules"
 };
-
-static const struct option longopts[] = {
-	{ "preset", required_argument, NULL, OPT_PRESET },
-	{ "rules", required_argument, NULL, OPT_RULES },
-	{ "annotate-only", no_argument, NULL, OPT_ANNOTATE },
-	{ "no-edit", no_argument, NULL, OPT_NO_EDIT },
-	{ "lang", required_argument, NULL, OPT_LANG },
-	{ "lang-threshold", required_argument, NULL, OPT_LANG_THRESHOLD },
-	{ "assume-lang", required_argument, NULL, OPT_ASSUME_LANG },
-	{ "words", required_argument, NULL, OPT_WORDS },
-	{ "english-rules-everywhere", no_argument, NULL, OPT_ENGLISH_EVERYWHERE },
-	{ "set", required_argument, NULL, OPT_SET },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: %s [OPTION]... [FILE]...\n"
-	       "Identify each record's language (metadata.lang) and apply heuristic quality rules to\n"
-	       "its text, recording every signal and the failed rules in metadata.quality. Records\n"
-	       "failing a rule are dropped (to --rejects, with the reason) unless --annotate-only.\n"
-	       "\n"
-	       "Rules (families; defaults are the published thresholds):\n"
-	       "      --preset NAME      fineweb: Gopher repetition + Gopher quality + C4 without\n"
-	       "                         its terminal-punctuation rule + FineWeb (datatrove's FineWeb\n"
-	       "                         recipe); all (default): the four with C4 as published;\n"
-	       "                         gopher: Gopher repetition + quality; c4; none\n"
-	       "      --rules LIST       families that decide: gopher_repetition, gopher_quality,\n"
-	       "                         c4, fineweb (comma-separated)\n"
-	       "      --set NAME=VALUE   change a threshold (names below)\n"
-	       "      --annotate-only    keep every record, only annotate\n"
-	       "      --no-edit          C4 does not edit the text (by default it removes the lines it\n"
-	       "                         rejects: without terminal punctuation, under 3 words, with\n"
-	       "                         'javascript', policy notices; and citation marks)\n"
-	       "      --english-rules-everywhere  apply the English-only rules (stop words, mean\n"
-	       "                         word length) whatever the language (default: English only)\n"
-	       "      --words HOW        unicode (default): words by Unicode category, punctuation\n"
-	       "                         apart, a CJK character a word; spacy: as spaCy's English\n"
-	       "                         tokenizer cuts them (datatrove's filters, FineWeb)\n"
-	       "Language:\n"
-	       "      --lang CODE        keep only records in this language (repeatable)\n"
-	       "      --lang-threshold X the language's score must reach X (default: 0.65)\n"
-	       "      --assume-lang CODE  identify nothing: every record is in CODE (for text already\n"
-	       "                         filtered by language); metadata.lang is not written\n"
-	       "\n"
-	       CM_FILTER_USAGE
-	       "\n"
-	       "Thresholds for --set: min_words max_words min_avg_word max_avg_word\n"
-	       "max_symbol_ratio max_bullet_lines max_ellipsis_lines min_alpha_words min_stop_words\n"
-	       "dup_para_frac dup_para_char_frac dup_line_frac dup_line_char_frac top_2_gram\n"
-	       "top_3_gram top_4_gram dup_5_gram .. dup_10_gram c4_min_words_line c4_min_sentences\n"
-	       "c4_max_word c4_terminal_punct fw_line_punct fw_short_lines fw_short_line_len\n"
-	       "fw_dup_chars fw_newline_words; working memory (default 4194304 each): max_ngram_words\n"
-	       "(the words the n-gram signals see) max_distinct_lines (lines, paragraphs remembered)\n",
-	       cm_prog);
-}
 
 #define MAX_LANGS 32
 
@@ -105,7 +52,8 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void set_threshold(qs_opts *o, const char *arg)
+/* --set NAME=VALUE */
+static void set_threshold(const cm_opt *opt, const char *arg)
 {
 	/* kind 0: a number; 1: a size; 2: a count of positions (32-bit, at least 1) */
 	static const struct {
@@ -135,6 +83,7 @@ static void set_threshold(qs_opts *o, const char *arg)
 #undef Z
 #undef Z32
 	};
+	qs_opts *o = opt->ctx;
 	const char *eq = strchr(arg, '=');
 	size_t i, n;
 
@@ -157,42 +106,68 @@ static void set_threshold(qs_opts *o, const char *arg)
 	cm_usage_error("no threshold named '%.*s' (see --help)", (int)n, arg);
 }
 
-static void set_rules(qs_opts *o, char *arg)
+/* --rules LIST: the families named decide, no others */
+static void set_rules(const cm_opt *opt, const char *arg)
 {
-	char *t;
+	qs_opts *o = opt->ctx;
+	const char *t = arg;
+	size_t n;
 	int f;
 
 	for (f = 0; f < QS_NFAMILIES; f++)
 		o->on[f] = 0;
-	for (t = strtok(arg, ", "); t; t = strtok(NULL, ", ")) {
+	for (t += strspn(t, ", "); *t; t += n, t += strspn(t, ", ")) {
+		n = strcspn(t, ", ");
 		for (f = 0; f < QS_NFAMILIES; f++)
-			if (strcmp(t, qs_family_name[f]) == 0)
+			if (strlen(qs_family_name[f]) == n && strncmp(t, qs_family_name[f], n) == 0)
 				break;
 		if (f == QS_NFAMILIES)
-			cm_usage_error("unknown rule family '%s' in --rules", t);
+			cm_usage_error("unknown rule family '%.*s' in --rules", (int)n, t);
 		o->on[f] = 1;
 	}
 }
 
-static void set_preset(qs_opts *o, const char *name)
-{
-	int f;
+enum { PRESET_FINEWEB, PRESET_ALL, PRESET_GOPHER, PRESET_C4, PRESET_NONE };
+static const char *const preset_names[] = { "fineweb", "all", "gopher", "c4", "none", NULL };
 
+/* --preset NAME: a callback, not a choice, as it sets the families where it stands among
+ * --rules and --set c4_terminal_punct (the last one wins) */
+static void set_preset(const cm_opt *opt, const char *name)
+{
+	qs_opts *o = opt->ctx;
+	int f, p;
+
+	for (p = 0; preset_names[p]; p++)
+		if (strcmp(name, preset_names[p]) == 0)
+			break;
+	if (!preset_names[p])
+		cm_usage_error("option '--preset' wants fineweb, all, gopher, c4 or none, not '%s'", name);
 	for (f = 0; f < QS_NFAMILIES; f++)
-		o->on[f] = 1;
-	o->c4_terminal_punct = 1;
-	if (strcmp(name, "fineweb") == 0) {
-		o->c4_terminal_punct = 0;
-	} else if (strcmp(name, "gopher") == 0) {
+		o->on[f] = p != PRESET_NONE;
+	o->c4_terminal_punct = p != PRESET_FINEWEB;
+	if (p == PRESET_GOPHER)
 		o->on[QS_C4] = o->on[QS_FINEWEB] = 0;
-	} else if (strcmp(name, "c4") == 0) {
+	else if (p == PRESET_C4)
 		o->on[QS_GOPHER_REP] = o->on[QS_GOPHER_QUAL] = o->on[QS_FINEWEB] = 0;
-	} else if (strcmp(name, "none") == 0) {
-		for (f = 0; f < QS_NFAMILIES; f++)
-			o->on[f] = 0;
-	} else if (strcmp(name, "all") != 0) {
-		cm_usage_error("unknown preset '%s' (fineweb, all, gopher, c4, none)", name);
-	}
+}
+
+/* --lang CODE, repeatable */
+static void add_lang(const cm_opt *opt, const char *code)
+{
+	struct ctx *c = opt->ctx;
+
+	if (c->nlangs == MAX_LANGS)
+		cm_usage_error("too many --lang options (at most %d)", MAX_LANGS);
+	c->langs[c->nlangs++] = code;
+}
+
+static void set_assume_lang(const cm_opt *opt, const char *code)
+{
+	struct ctx *c = opt->ctx;
+
+	if (!*code || strlen(code) >= 16)
+		cm_usage_error("option '--assume-lang' wants a language code, not '%s'", code);
+	c->assume_lang = code;
 }
 
 /* The family a reason belongs to (reasons are unique but for "empty"). */
@@ -361,47 +336,53 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 int main(int argc, char **argv)
 {
 	static struct ctx c;
+	static const char *const words_names[] = { "unicode", "spacy", NULL };
 	cm_filter f;
-	int ch;
 
 	qs_opts_default(&c.o);
 	qs_load_data();
 	c.lang_threshold = 0.65;
 	cm_filter_init(&f, argc, argv);
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_PRESET: set_preset(&c.o, optarg); break;
-		case OPT_RULES: set_rules(&c.o, optarg); break;
-		case OPT_ANNOTATE: c.annotate = 1; break;
-		case OPT_NO_EDIT: c.o.c4_edit = 0; break;
-		case OPT_LANG:
-			if (c.nlangs == MAX_LANGS)
-				cm_usage_error("too many --lang options (at most %d)", MAX_LANGS);
-			c.langs[c.nlangs++] = optarg;
-			break;
-		case OPT_LANG_THRESHOLD: c.lang_threshold = cm_parse_double("--lang-threshold", optarg, 0, 1); break;
-		case OPT_ENGLISH_EVERYWHERE: c.english_everywhere = 1; break;
-		case OPT_WORDS:
-			if (strcmp(optarg, "unicode") == 0)
-				c.o.spacy_words = 0;
-			else if (strcmp(optarg, "spacy") == 0)
-				c.o.spacy_words = 1;
-			else
-				cm_usage_error("option '--words' wants unicode or spacy, not '%s'", optarg);
-			break;
-		case OPT_ASSUME_LANG:
-			if (!*optarg || strlen(optarg) >= 16)
-				cm_usage_error("option '--assume-lang' wants a language code, not '%s'", optarg);
-			c.assume_lang = optarg;
-			break;
-		case OPT_SET: set_threshold(&c.o, optarg); break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
-		}
-	}
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("Rules (families; defaults are the published thresholds):"),
+		CM_OPT_CALLBACK(0, "preset", set_preset, &c.o, "NAME",
+				"fineweb: Gopher repetition + Gopher quality + C4 without\n"
+				"its terminal-punctuation rule + FineWeb (datatrove's FineWeb\n"
+				"recipe); all (default): the four with C4 as published;\n"
+				"gopher: Gopher repetition + quality; c4; none"),
+		CM_OPT_CALLBACK(0, "rules", set_rules, &c.o, "LIST",
+				"families that decide: gopher_repetition, gopher_quality,\n"
+				"c4, fineweb (comma-separated)"),
+		CM_OPT_CALLBACK(0, "set", set_threshold, &c.o, "NAME=VALUE", "change a threshold (names below)"),
+		CM_OPT_FLAG(0, "annotate-only", &c.annotate, "keep every record, only annotate"),
+		CM_OPT_SET(0, "no-edit", &c.o.c4_edit, 0,
+			   "C4 does not edit the text (by default it removes the lines it\n"
+			   "rejects: without terminal punctuation, under 3 words, with\n"
+			   "'javascript', policy notices; and citation marks)"),
+		CM_OPT_FLAG(0, "english-rules-everywhere", &c.english_everywhere,
+			    "apply the English-only rules (stop words, mean word length)\n"
+			    "whatever the language (default: English only)"),
+		CM_OPT_CHOICE(0, "words", &c.o.spacy_words, "HOW", words_names,
+			      "unicode (default): words by Unicode category, punctuation\n"
+			      "apart, a CJK character a word; spacy: as spaCy's English\n"
+			      "tokenizer cuts them (datatrove's filters, FineWeb)"),
+		CM_OPT_GROUP("Language:"),
+		CM_OPT_CALLBACK(0, "lang", add_lang, &c, "CODE", "keep only records in this language (repeatable)"),
+		CM_OPT_DOUBLE(0, "lang-threshold", &c.lang_threshold, "X", 0, 1,
+			      "the language's score must reach X (default: 0.65)"),
+		CM_OPT_CALLBACK(0, "assume-lang", set_assume_lang, &c, "CODE",
+				"identify nothing: every record is in CODE (for text already\n"
+				"filtered by language); metadata.lang is not written"),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
+
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
-	cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	cm_filter_start(&f, cm_filter_total_size(files, nf));
+	cm_filter_run(&f, files, nf, one, &c);
 	{
 		cm_buf t = CM_BUF_INIT;
 

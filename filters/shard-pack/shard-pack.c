@@ -2,7 +2,6 @@
  * domain, fixed tokens per shard, a manifest with checksums; --verify and --cat read them. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -23,76 +22,13 @@
 #include "tok.h"
 #include "tokstream.h"
 
-enum {
-	OPT_NAME = CM_OPT_PROGRAM,
-	OPT_SHARD_TOKENS,
-	OPT_VAL_FRACTION,
-	OPT_WEIGHTS,
-	OPT_DEFAULT_WEIGHT,
-	OPT_SEED,
-	OPT_ALLOW_SPECIAL,
-	OPT_STDOUT,
-	OPT_VERIFY,
-	OPT_CAT,
-};
-
-static const struct option longopts[] = {
-	{ "tokenizer", required_argument, NULL, 't' },
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "shard-tokens", required_argument, NULL, OPT_SHARD_TOKENS },
-	{ "val-fraction", required_argument, NULL, OPT_VAL_FRACTION },
-	{ "weights", required_argument, NULL, OPT_WEIGHTS },
-	{ "default-weight", required_argument, NULL, OPT_DEFAULT_WEIGHT },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL },
-	{ "threads", required_argument, NULL, 'j' },
-	{ "stdout", no_argument, NULL, OPT_STDOUT },
-	{ "verify", no_argument, NULL, OPT_VERIFY },
-	{ "cat", no_argument, NULL, OPT_CAT },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: %s -t TOKENIZER -o DIR [OPTION]... [FILE]...\n"
-	       "   or: %s --verify DIR|MANIFEST...\n"
-	       "   or: %s --cat -t TOKENIZER SHARD|MANIFEST|DIR...\n"
-	       "Tokenize the records' text and write llm.c token shards into DIR: each document\n"
-	       "preceded by <|endoftext|>, a fixed number of tokens a shard, train and val split by\n"
-	       "a hash of the document id, domains mixed by weight; DIR/manifest.json lists the\n"
-	       "shards with their checksums and counts tokens by split and domain. A run locks DIR\n"
-	       "and replaces the set an earlier run left there (its manifest first, its shards\n"
-	       "before any new one); other files stay, and are named.\n"
-	       "\n"
-	       "Packing:\n"
-	       "  -t, --tokenizer FILE   tokenizer.json or a tiktoken rank file (see bpe-encode(1))\n"
-	       "  -o, --output DIR       the folder for the shards and manifest.json (made if missing)\n"
-	       "      --name NAME        shard files are NAME_train_000000.bin... (default: shard)\n"
-	       "      --shard-tokens N   tokens a shard (default: 100000000; the last one of a split\n"
-	       "                         holds the rest)\n"
-	       "      --val-fraction F   share of documents for val, by id hash (default: 0.01)\n"
-	       "      --weights FILE     mixing weights: lines 'domain<TAB>weight' (metadata.domain's\n"
-	       "                         label); above 1 repeats a domain's documents, below 1 samples\n"
-	       "                         them, by id hash (train only)\n"
-	       "      --default-weight W weight of domains not in the file and of unlabelled\n"
-	       "                         documents (default: 1)\n"
-	       "      --seed N           seed of the split and sampling hashes (default: 0)\n"
-	       "      --allow-special    special tokens' texts in the input give their ids\n"
-	       "  -j, --threads N        tokenize with N threads (default: all CPUs)\n"
-	       "      --stdout           stream the train shards to standard output, one after another\n"
-	       "                         (for lm-train --data -); val shards and the manifest go to -o DIR\n"
-	       "                         when given, else --val-fraction is 0\n"
-	       "Reading:\n"
-	       "      --verify           check shard sets against their manifests: sizes, headers,\n"
-	       "                         checksums, ids, totals, and no shard-like file (*.bin,\n"
-	       "                         *.bin.tmp) in the folder that the manifest does not list\n"
-	       "      --cat              decode shards (or a manifest's or folder's shards, each\n"
-	       "                         checked against the manifest) back to text\n"
-	       "\n"
-	       CM_FILTER_USAGE,
-	       cm_prog, cm_prog, cm_prog);
-}
+static const char about[] =
+	"Tokenize the records' text and write llm.c token shards into DIR: each document\n"
+	"preceded by <|endoftext|>, a fixed number of tokens a shard, train and val split by\n"
+	"a hash of the document id, domains mixed by weight; DIR/manifest.json lists the\n"
+	"shards with their checksums and counts tokens by split and domain. A run locks DIR\n"
+	"and replaces the set an earlier run left there (its manifest first, its shards\n"
+	"before any new one); other files stay, and are named.\n";
 
 struct shard_rec {
 	char *file;		/* NULL: streamed to stdout */
@@ -678,58 +614,97 @@ static void writer_init(struct writer *w, int split, int to_stdout, int width, u
 	w->buf = cm_xmalloc(w->bsize);
 }
 
+static void set_name(const cm_opt *o, const char *name)
+{
+	if (!*name || strchr(name, '/'))
+		cm_usage_error("option '--name' wants a name without '/'");
+	*(const char **)o->ctx = name;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctx c;
-	const char *tok_path = NULL, *weights = NULL;
+	static char usage[512];
+	const char *tok_path = NULL, *weights = NULL, *cat_out = NULL;
 	long long shard_tokens = 100000000;
-	int ch, threads = 0, allow_special = 0, to_stdout = 0, verify = 0, cat = 0, val_given = 0, i, status;
+	int threads = 0, allow_special = 0, to_stdout = 0, verify = 0, cat = 0, val_given, i, status;
 	cm_filter f;
 	cm_tok *tok;
 	char err[256];
 	int64_t eot;
 
 	cm_filter_init(&f, argc, argv);
-	c.val_fraction = 0.01;
+	c.val_fraction = -1;	/* not given: 0.01, or 0 with --stdout and no -o */
 	c.default_weight = 1;
 	c.name = "shard";
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS "t:j:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't': tok_path = optarg; break;
-		case OPT_NAME:
-			if (!*optarg || strchr(optarg, '/'))
-				cm_usage_error("option '--name' wants a name without '/'");
-			c.name = optarg;
-			break;
-		case OPT_SHARD_TOKENS:
-			shard_tokens = cm_parse_ll("--shard-tokens", optarg, 1, CM_SHARD_MAX_TOKENS);
-			break;
-		case OPT_VAL_FRACTION:
-			c.val_fraction = cm_parse_double("--val-fraction", optarg, 0, 1);
-			val_given = 1;
-			break;
-		case OPT_WEIGHTS: weights = optarg; break;
-		case OPT_DEFAULT_WEIGHT:
-			c.default_weight = cm_parse_double("--default-weight", optarg, 0, 1e6);
-			break;
-		case OPT_SEED: c.seed = (uint64_t)cm_parse_ll("--seed", optarg, 0, INT64_MAX); break;
-		case OPT_ALLOW_SPECIAL: allow_special = 1; break;
-		case 'j': threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
-		case OPT_STDOUT: to_stdout = 1; break;
-		case OPT_VERIFY: verify = 1; break;
-		case OPT_CAT: cat = 1; break;
-		default: cm_filter_option(&f, ch, optarg, usage); break;
-		}
-	}
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("Packing:"),
+		CM_OPT_STRING('t', "tokenizer", &tok_path, "FILE",
+			      "tokenizer.json or a tiktoken rank file (see bpe-encode(1))"),
+		CM_OPT_STRING('o', "output", &f.out_path, "DIR",
+			      "the folder for the shards and manifest.json (made if missing)"),
+		CM_OPT_CALLBACK(0, "name", set_name, &c.name, "NAME",
+				"shard files are NAME_train_000000.bin... (default: shard)"),
+		CM_OPT_INT(0, "shard-tokens", &shard_tokens, "N", 1, CM_SHARD_MAX_TOKENS,
+			   "tokens a shard (default: 100000000; the last one of a split\n"
+			   "holds the rest)"),
+		CM_OPT_DOUBLE(0, "val-fraction", &c.val_fraction, "F", 0, 1,
+			      "share of documents for val, by id hash (default: 0.01)"),
+		CM_OPT_STRING(0, "weights", &weights, "FILE",
+			      "mixing weights: lines 'domain<TAB>weight' (metadata.domain's\n"
+			      "label); above 1 repeats a domain's documents, below 1 samples\n"
+			      "them, by id hash (train only)"),
+		CM_OPT_DOUBLE(0, "default-weight", &c.default_weight, "W", 0, 1e6,
+			      "weight of domains not in the file and of unlabelled\n"
+			      "documents (default: 1)"),
+		CM_OPT_INT(0, "seed", &c.seed, "N", 0, INT64_MAX, "seed of the split and sampling hashes (default: 0)"),
+		CM_OPT_FLAG(0, "allow-special", &allow_special, "special tokens' texts in the input give their ids"),
+		CM_OPT_INT('j', "threads", &threads, "N", 1, 4096, "tokenize with N threads (default: all CPUs)"),
+		CM_OPT_FLAG(0, "stdout", &to_stdout,
+			    "stream the train shards to standard output, one after another\n"
+			    "(for lm-train --data -); val shards and the manifest go to -o DIR\n"
+			    "when given, else --val-fraction is 0"),
+		CM_OPT_STRING(0, "rejects", &f.rejects_path, "FILE",
+			      "write the documents not packed there, with the reason: no_text,\n"
+			      "no_id, duplicate_key (metadata.domain with a key twice),\n"
+			      "sampled_out (by a weight below 1)"),
+		CM_OPT_GROUP("Reading:"),
+		CM_OPT_FLAG(0, "verify", &verify,
+			    "check shard sets against their manifests: sizes, headers,\n"
+			    "checksums, ids, totals, and no shard-like file (*.bin,\n"
+			    "*.bin.tmp) in the folder that the manifest does not list"),
+		CM_OPT_FLAG(0, "cat", &cat,
+			    "decode shards (or a manifest's or folder's shards, each\n"
+			    "checked against the manifest) back to text"),
+		CM_OPT_STRING(0, "cat-output", &cat_out, "FILE",
+			      "write --cat's text to FILE (default: standard output)"),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_STATS | CM_FILTER_RECORDS | CM_FILTER_PROGRESS)),
+		CM_OPT_END()
+	};
+	const cm_opt_info info = { usage, about, CM_FILTER_EPILOG,
+				   "a summary at the end: shards, tokens and documents by split,\n"
+				   "documents sampled out; records read, kept and dropped (twice:\n"
+				   "also each file of an earlier set removed)" };
+
+	snprintf(usage, sizeof(usage),
+		 "-t TOKENIZER -o DIR [OPTION]... [FILE]...\n"
+		 "   or: %s --verify DIR|MANIFEST...\n"
+		 "   or: %s --cat -t TOKENIZER [--cat-output FILE] SHARD|MANIFEST|DIR...", cm_prog, cm_prog);
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
+
+	val_given = c.val_fraction >= 0;
+	if (!val_given)
+		c.val_fraction = 0.01;
 	if (verify + cat > 1 || ((verify || cat) && to_stdout))
 		cm_usage_error("--verify, --cat and --stdout do not go together");
 	if (verify) {
 		int status = 0;
 
-		if (optind == argc)
+		if (nf == 0)
 			cm_usage_error("--verify wants shard folders or manifests");
-		for (i = optind; i < argc; i++)
-			status |= sp_verify(argv[i]);
+		for (i = 0; i < nf; i++)
+			status |= sp_verify(files[i]);
 		cm_stats_free(&f.stats);
 		cm_close_stdout();
 		return status;
@@ -742,9 +717,10 @@ int main(int argc, char **argv)
 	if (cat) {
 		int status;
 
-		if (optind == argc)
+		if (nf == 0)
 			cm_usage_error("--cat wants shards or manifests");
-		status = sp_cat(tok, argv + optind, argc - optind, f.out_path);
+		/* --cat -o FILE: the old spelling, from when -o was also --cat's file */
+		status = sp_cat(tok, files, nf, cat_out ? cat_out : f.out_path);
 		cm_tok_free(tok);
 		cm_stats_free(&f.stats);
 		cm_close_stdout();
@@ -752,8 +728,6 @@ int main(int argc, char **argv)
 	}
 	if (!to_stdout && !f.out_path)
 		cm_usage_error("where to put the shards? (-o DIR, or --stdout)");
-	if (f.gzip_out)
-		cm_usage_error("option '--gzip' does not apply to shards");
 	if (to_stdout && !f.out_path) {
 		if (val_given && c.val_fraction > 0)
 			cm_usage_error("--stdout without -o DIR has nowhere for val shards: --val-fraction 0");
@@ -772,12 +746,12 @@ int main(int argc, char **argv)
 
 		sp_folder_lock(c.dir);
 		/* an input that cannot be read (a typo) fails the run before the earlier set goes */
-		for (i = optind; i < argc; i++) {
+		for (i = 0; i < nf; i++) {
 			struct stat st;
 
 			/* (not opened: a FIFO's writer would see its reader come and go) */
-			if (strcmp(argv[i], "-") && (stat(argv[i], &st) < 0 || access(argv[i], R_OK) < 0))
-				cm_die("cannot open '%s': %s (the folder '%s' is left as it was)", argv[i],
+			if (strcmp(files[i], "-") && (stat(files[i], &st) < 0 || access(files[i], R_OK) < 0))
+				cm_die("cannot open '%s': %s (the folder '%s' is left as it was)", files[i],
 				       strerror(errno), c.dir);
 		}
 		own_files(c.dir, mine, 2, &keep);
@@ -799,10 +773,10 @@ int main(int argc, char **argv)
 		const char *out = f.out_path;
 
 		f.out_path = NULL;
-		cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
+		cm_filter_start(&f, cm_filter_total_size(files, nf));
 		f.out_path = out;
 	}
-	status = cm_filter_run(&f, argv + optind, argc - optind, one, &c);
+	status = cm_filter_run(&f, files, nf, one, &c);
 	cm_tokpipe_finish(&c.pipe);
 	replay_spill(&c);
 	wr_close(&c, &c.w[0]);

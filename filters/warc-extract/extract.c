@@ -66,9 +66,11 @@ static char *list_next(char **s)
 	return tok;
 }
 
-void wx_parse_types(struct wx_opts *o, char *arg)
+/* The parser hands the callbacks argv's own strings: the lists are cut in place there. */
+void wx_opt_types(const cm_opt *opt, const char *value)
 {
-	char *t;
+	struct wx_opts *o = opt->ctx;
+	char *arg = (char *)value, *t;
 	int i;
 
 	o->types = 0;
@@ -84,9 +86,10 @@ void wx_parse_types(struct wx_opts *o, char *arg)
 		cm_usage_error("option '--types' wants a list of WARC-Types");
 }
 
-void wx_parse_mimes(struct wx_opts *o, char *arg)
+void wx_opt_mimes(const cm_opt *opt, const char *value)
 {
-	char *t;
+	struct wx_opts *o = opt->ctx;
+	char *arg = (char *)value, *t;
 
 	o->mime_any = o->mime_html = 0;
 	o->nmimes = 0;
@@ -102,9 +105,10 @@ void wx_parse_mimes(struct wx_opts *o, char *arg)
 	}
 }
 
-void wx_parse_statuses(struct wx_opts *o, char *arg)
+void wx_opt_statuses(const cm_opt *opt, const char *value)
 {
-	char *t;
+	struct wx_opts *o = opt->ctx;
+	char *arg = (char *)value, *t;
 
 	o->status_any = 0;
 	o->nstatuses = 0;

@@ -7,6 +7,7 @@
 #include "boilerplate.h"
 #include "buf.h"
 #include "jsonw.h"
+#include "opt.h"
 #include "urlfilter.h"
 #include "warc.h"
 
@@ -46,10 +47,11 @@ extern const char *const wx_charset_sources[5];
 
 /* Defaults: response, resource and conversion records; HTML; status 200; 64 MiB. */
 void wx_opts_default(struct wx_opts *o);
-/* Option values (comma-separated lists); usage errors exit 2. The strings are kept. */
-void wx_parse_types(struct wx_opts *o, char *arg);
-void wx_parse_mimes(struct wx_opts *o, char *arg);
-void wx_parse_statuses(struct wx_opts *o, char *arg);
+/* The option callbacks of --types, --mime and --status (opt.h; ctx: the struct wx_opts):
+ * comma-separated lists; usage errors exit 2. The strings are kept. */
+void wx_opt_types(const cm_opt *opt, const char *value);
+void wx_opt_mimes(const cm_opt *opt, const char *value);
+void wx_opt_statuses(const cm_opt *opt, const char *value);
 /* Set "added" from a Unix time. */
 void wx_set_added(struct wx_opts *o, long long t);
 

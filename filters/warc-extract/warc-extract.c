@@ -1,5 +1,4 @@
 /* warc-extract - WARC/WET files to JSON Lines records holding each page's HTML (or text). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,59 +13,19 @@
 #include "urlfilter.h"
 #include "warc.h"
 
-enum {
-	OPT_TYPES = CM_OPT_PROGRAM,
-	OPT_MIME,
-	OPT_STATUS,
-	OPT_MAX_RECORD,
-	OPT_SOURCE,
-	OPT_TEXT,
-	OPT_URL_FILTER,
+static const cm_opt_info info = {
+	"[OPTION]... [FILE]...",
+	"Read WARC files (plain, gzip or zstd; WARC/1.0, 1.1, 0.18) and write one JSON Lines\n"
+	"record per selected record: id, html (or text for WET conversion records), source,\n"
+	"added, created, url and metadata.warc. HTTP bodies are de-chunked and decompressed\n"
+	"unless the crawler already did (X-Crawler-* headers), and converted to UTF-8.\n",
+	CM_FILTER_EPILOG
+	"\n"
+	"Exit status: 0 ok; 1 an input could not be read or ended early (everything before\n"
+	"the damage is written; --allow-truncated makes that 0); 2 usage error.\n",
+	CM_FILTER_VERBOSE
 };
-
-static const struct option longopts[] = {
-	{ "types", required_argument, NULL, OPT_TYPES },
-	{ "mime", required_argument, NULL, OPT_MIME },
-	{ "status", required_argument, NULL, OPT_STATUS },
-	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "text", no_argument, NULL, OPT_TEXT },
-	{ "url-filter", required_argument, NULL, OPT_URL_FILTER },
-	CM_BP_LONGOPTS,
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: %s [OPTION]... [FILE]...\n"
-	       "Read WARC files (plain, gzip or zstd; WARC/1.0, 1.1, 0.18) and write one JSON Lines\n"
-	       "record per selected record: id, html (or text for WET conversion records), source,\n"
-	       "added, created, url and metadata.warc. HTTP bodies are de-chunked and decompressed\n"
-	       "unless the crawler already did (X-Crawler-* headers), and converted to UTF-8.\n"
-	       "\n"
-	       "Selection:\n"
-	       "      --types LIST       WARC-Types to read (default: response,resource,conversion)\n"
-	       "      --mime LIST        MIME types to keep, or 'html' for HTML-like types, or 'any'\n"
-	       "                         (default: html); the identified payload type decides when present\n"
-	       "      --status LIST      HTTP status codes to keep, or 'any' (default: 200)\n"
-	       "      --max-record-size SIZE  skip records with a larger content block (default: 64M)\n"
-	       "      --source NAME      the records' source field (default: the file's name)\n"
-	       "      --url-filter FILE  drop pages whose URL the filter file blocks (domains, URLs,\n"
-	       "                         banned words; 'default': the built-in word lists), before\n"
-	       "                         anything of them is decoded; repeatable (see the man page)\n"
-	       "\n"
-	       "Main text in the same process (what boilerplate-strip would make of each page):\n"
-	       "      --text             write the page's main text, not its html; with it:\n"
-	       CM_BP_USAGE
-	       "\n"
-	       CM_FILTER_USAGE
-	       "\n"
-	       "Exit status: 0 ok; 1 an input could not be read or ended early (everything before\n"
-	       "the damage is written; --allow-truncated makes that 0); 2 usage error.\n",
-	       cm_prog);
-	exit(CM_EXIT_OK);
-}
+static const char *const formats[] = { "text", "markdown", NULL };	/* enum cm_bp_format */
 
 struct ctx {
 	cm_filter *f;
@@ -241,42 +200,75 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	cm_input_close(in);
 }
 
+static void on_url_filter(const cm_opt *opt, const char *value)
+{
+	cm_urlfilter **uf = opt->ctx;
+	char err[512];
+
+	if (!*uf)
+		*uf = cm_urlfilter_new();
+	if (cm_urlfilter_load(*uf, value, err, sizeof(err)) != 0)
+		cm_usage_error("option '--url-filter': %s", err);
+}
+
+/* The filters' shared options less one that does not apply (filter.h has no part without it). */
+static const cm_opt *filter_opts_less(cm_filter *f, unsigned parts, const char *name)
+{
+	static cm_opt t[32];
+	const cm_opt *o = cm_filter_opts(f, parts);
+	int n = 0;
+
+	for (; o->type != CM_OPT_END_; o++)
+		if (!o->long_name || strcmp(o->long_name, name) != 0)
+			t[n++] = *o;
+	t[n] = (cm_opt)CM_OPT_END();
+	return t;
+}
+
 int main(int argc, char **argv)
 {
 	static struct wx_opts o;
 	static struct ctx c;
 	cm_filter f;
 	uint64_t index = 0;
-	int ch, i;
+	int i;
 	const char *epoch;
 	cm_buf extra = CM_BUF_INIT;
 	cm_jw w;
 
 	cm_filter_init(&f, argc, argv);
 	wx_opts_default(&o);
-	while ((ch = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_TYPES: wx_parse_types(&o, optarg); break;
-		case OPT_MIME: wx_parse_mimes(&o, optarg); break;
-		case OPT_STATUS: wx_parse_statuses(&o, optarg); break;
-		case OPT_MAX_RECORD: o.max_record = cm_parse_size("--max-record-size", optarg); break;
-		case OPT_SOURCE: c.source = optarg; break;
-		case OPT_TEXT: o.text = 1; break;
-		case OPT_URL_FILTER: {
-			char err[512];
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("Selection:"),
+		CM_OPT_CALLBACK(0, "types", wx_opt_types, &o, "LIST",
+				"WARC-Types to read (default: response,resource,conversion)"),
+		CM_OPT_CALLBACK(0, "mime", wx_opt_mimes, &o, "LIST",
+				"MIME types to keep, or 'html' for HTML-like types, or 'any'\n"
+				"(default: html); the identified payload type decides when present"),
+		CM_OPT_CALLBACK(0, "status", wx_opt_statuses, &o, "LIST",
+				"HTTP status codes to keep, or 'any' (default: 200)"),
+		CM_OPT_SIZE(0, "max-record-size", &o.max_record, "SIZE", 0, 0,
+			    "skip records with a larger content block (default: 64M)"),
+		CM_OPT_STRING(0, "source", &c.source, "NAME", "the records' source field (default: the file's name)"),
+		CM_OPT_CALLBACK(0, "url-filter", on_url_filter, &o.url_filter, "FILE",
+				"drop pages whose URL the filter file blocks (domains, URLs,\n"
+				"banned words; 'default': the built-in word lists), before\n"
+				"anything of them is decoded; repeatable (see the man page)"),
+		CM_OPT_GROUP("Main text in the same process (what boilerplate-strip would make of each page):"),
+		CM_OPT_FLAG(0, "text", &o.text, "write the page's main text, not its html; with it:"),
+		CM_OPT_CHOICE(0, "format", &o.bp.format, "FORMAT", formats, "text (default) or markdown"),
+		CM_OPT_SET(0, "precision", &o.bp.mode, CM_BP_PRECISION,
+			   "leave out more: only what is surely main content"),
+		CM_OPT_SET(0, "recall", &o.bp.mode, CM_BP_RECALL, "keep more: everything that may be main content"),
+		CM_OPT_INT(0, "min-chars", &o.bp.min_chars, "N", 0, 1LL << 40,
+			   "drop records whose text is shorter (default: 1)"),
+		/* WARC records are not lines */
+		CM_OPT_INCLUDE(filter_opts_less(&f, CM_FILTER_ALL, "max-line")),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+	char **files = argv + 1;
 
-			if (!o.url_filter)
-				o.url_filter = cm_urlfilter_new();
-			if (cm_urlfilter_load(o.url_filter, optarg, err, sizeof(err)) != 0)
-				cm_usage_error("option '--url-filter': %s", err);
-			break;
-		}
-		default:
-			if (!cm_bp_option(&o.bp, ch, optarg))
-				cm_filter_option(&f, ch, optarg, usage);
-			break;
-		}
-	}
 	/* "added": now, or SOURCE_DATE_EPOCH for reproducible output */
 	epoch = getenv("SOURCE_DATE_EPOCH");
 	wx_set_added(&o, epoch ? cm_parse_ll("SOURCE_DATE_EPOCH", epoch, 0, 253402300799LL) :
@@ -286,11 +278,11 @@ int main(int argc, char **argv)
 	wx_init(&c.x, &o);
 	c.x.id_field = f.id_field;
 	c.x.text_field = f.text_field;
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
-	if (optind == argc)
+	cm_filter_start(&f, cm_filter_total_size(files, nf));
+	if (nf == 0)
 		read_file(&c, "-", &index);
-	for (i = optind; i < argc && !f.stop; i++)
-		read_file(&c, argv[i], &index);
+	for (i = 0; i < nf && !f.stop; i++)
+		read_file(&c, files[i], &index);
 
 	cm_jw_init(&w, &extra);
 	cm_jw_obj(&w);
