@@ -73,15 +73,19 @@ const cm_opt *cm_filter_opts(cm_filter *f, unsigned parts)
 				  "write dropped records there, with the reason"));
 	if (parts & CM_FILTER_STATS)
 		ROW(CM_OPT_STRING(0, "stats", &f->stats_path, "FILE", "write run statistics (JSON) to FILE"));
-	if (parts & CM_FILTER_RECORDS) {
+	if (parts & CM_FILTER_SHARD)
 		ROW(CM_OPT_CALLBACK(0, "shard", on_shard, f, "i/N",
 				    "take every N-th input record, starting with the i-th (0-based)"));
+	if (parts & CM_FILTER_TEXT_FIELD)
 		ROW(CM_OPT_STRING(0, "text-field", &f->text_field, "NAME",
 				  "the field holding the text (default: text)"));
+	if (parts & CM_FILTER_ID_FIELD)
 		ROW(CM_OPT_STRING(0, "id-field", &f->id_field, "NAME",
 				  "the field holding the record id (default: id)"));
+	if (parts & CM_FILTER_MAX_LINE)
 		ROW(CM_OPT_SIZE(0, "max-line", &f->max_line, "SIZE", 1, ((long long)4 << 30) - 1,
 				"longest input line accepted, e.g. 256M (default: 64M)"));
+	if (parts & CM_FILTER_STRICT) {
 		ROW(CM_OPT_FLAG(0, "strict", &f->strict,
 				"stop at the first malformed input (default: count and skip it)"));
 		ROW(CM_OPT_FLAG(0, "allow-truncated", &f->allow_truncated,

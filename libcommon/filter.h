@@ -98,13 +98,19 @@ typedef struct cm_filter {
 
 /* The filters' shared options (opt.h), the parts a program takes: */
 enum {
-	CM_FILTER_OUTPUT = 1,	/* -o/--output FILE, -z/--gzip */
-	CM_FILTER_REJECTS = 2,	/* --rejects FILE */
-	CM_FILTER_STATS = 4,	/* --stats FILE */
-	CM_FILTER_RECORDS = 8,	/* --shard, --text-field, --id-field, --max-line, --strict,
-				 * --allow-truncated */
-	CM_FILTER_PROGRESS = 16,	/* --progress */
-	CM_FILTER_ALL = 31
+	CM_FILTER_OUTPUT = 1,		/* -o/--output FILE, -z/--gzip */
+	CM_FILTER_REJECTS = 2,		/* --rejects FILE */
+	CM_FILTER_STATS = 4,		/* --stats FILE */
+	CM_FILTER_SHARD = 8,		/* --shard i/N */
+	CM_FILTER_TEXT_FIELD = 16,	/* --text-field NAME */
+	CM_FILTER_ID_FIELD = 32,	/* --id-field NAME: only for a program that reads ids */
+	CM_FILTER_MAX_LINE = 64,	/* --max-line SIZE */
+	CM_FILTER_STRICT = 128,		/* --strict, --allow-truncated */
+	CM_FILTER_PROGRESS = 256,	/* --progress */
+	CM_FILTER_RECORDS = CM_FILTER_SHARD | CM_FILTER_TEXT_FIELD | CM_FILTER_MAX_LINE | CM_FILTER_STRICT,
+	/* what a filter of records takes (without --id-field) */
+	CM_FILTER_ALL = CM_FILTER_OUTPUT | CM_FILTER_REJECTS | CM_FILTER_STATS | CM_FILTER_RECORDS |
+			CM_FILTER_PROGRESS
 };
 /* A table of the parts asked for, with their headings, writing into f; put it last in the
  * program's table with CM_OPT_INCLUDE. One filter a process: the table is static. */

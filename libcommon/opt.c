@@ -106,7 +106,7 @@ static void on_list(const cm_opt *o, const char *v)
 
 	(void)o, (void)v;
 	for (i = 0; i < n; i++) {
-		if (rows[i] == &list_opt || rows[i]->type == CM_OPT_ALIAS_)
+		if (rows[i] == &list_opt || rows[i]->type == CM_OPT_ALIAS_ || rows[i]->type == CM_OPT_REFUSE_)
 			continue;
 		if (rows[i]->short_name)
 			printf("-%c%s", rows[i]->short_name, rows[i]->long_name ? " " : "");
@@ -194,6 +194,8 @@ static void take(const cm_opt *o, const char *v)
 	case CM_OPT_CALLBACK_:
 		o->fn(o, v);
 		break;
+	case CM_OPT_REFUSE_:
+		cm_usage_error("%s", o->help);
 	default:
 		break;
 	}
@@ -269,7 +271,7 @@ int cm_opt_parse(int argc, char **argv, const cm_opt *opts, const cm_opt_info *i
 			o = resolve(rows, n, o);
 			cm_opt_name(o, name, sizeof(name));
 			if (!o->argh) {
-				if (eq)
+				if (eq && o->type != CM_OPT_REFUSE_)
 					cm_usage_error("option '%s' takes no value", name);
 				take(o, NULL);
 			} else if (eq) {
@@ -364,6 +366,7 @@ static void help_table(const cm_opt *t, const cm_opt_info *info)
 			printf("%s\n", t->help);
 			break;
 		case CM_OPT_ALIAS_:
+		case CM_OPT_REFUSE_:
 			break;
 		default:
 			help_row(t, t->fn == on_verbose ? verbose_help(info) : t->help);

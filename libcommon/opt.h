@@ -41,6 +41,7 @@ typedef enum cm_opt_type {
 	CM_OPT_CHOICE_,		/* one of .choices: its index into an integer (an enum) */
 	CM_OPT_CALLBACK_,	/* .fn(opt, value), value NULL when .argh is NULL */
 	CM_OPT_ALIAS_,		/* an old spelling of .target's option: accepted, not listed */
+	CM_OPT_REFUSE_,		/* an option that belongs elsewhere: a usage error saying .help */
 	CM_OPT_INCLUDE_,	/* the rows of another table, in place */
 } cm_opt_type;
 
@@ -92,6 +93,8 @@ struct cm_opt {
 	{ .type = CM_OPT_CALLBACK_, .short_name = (s), .long_name = (l), .fn = (f), .ctx = (x), \
 	  .argh = (a), .help = (h) }
 #define CM_OPT_ALIAS(l, t) { .type = CM_OPT_ALIAS_, .long_name = (l), .target = (t) }
+/* --l (and -s) refused with the usage error why, not listed: an option of another step */
+#define CM_OPT_REFUSE(s, l, why) { .type = CM_OPT_REFUSE_, .short_name = (s), .long_name = (l), .help = (why) }
 #define CM_OPT_INCLUDE(t) { .type = CM_OPT_INCLUDE_, .include = (t) }
 
 /* What --help prints around the table: "Usage: PROG USAGE", ABOUT, the options, EPILOG. */

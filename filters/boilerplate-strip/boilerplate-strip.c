@@ -50,20 +50,6 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	return cm_bp_verdict(&c->r, &c->o);
 }
 
-/* The filters' shared options less one that does not apply (filter.h has no part without it). */
-static const cm_opt *filter_opts_less(cm_filter *f, unsigned parts, const char *name)
-{
-	static cm_opt t[32];
-	const cm_opt *o = cm_filter_opts(f, parts);
-	int n = 0;
-
-	for (; o->type != CM_OPT_END_; o++)
-		if (!o->long_name || strcmp(o->long_name, name) != 0)
-			t[n++] = *o;
-	t[n] = (cm_opt)CM_OPT_END();
-	return t;
-}
-
 int main(int argc, char **argv)
 {
 	struct ctx c;
@@ -84,7 +70,7 @@ int main(int argc, char **argv)
 		CM_OPT_FLAG(0, "keep-html", &c.keep_html, "keep the html field"),
 		CM_OPT_STRING(0, "html-field", &c.html_field, "NAME", "the field holding the page (default: html)"),
 		/* the records' ids are never read */
-		CM_OPT_INCLUDE(filter_opts_less(&f, CM_FILTER_ALL, "id-field")),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
 		CM_OPT_END()
 	};
 	int nf = cm_opt_parse(argc, argv, opts, &info);

@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 		CM_OPT_FLAG(0, "drop-text", &c.drop_text, "with --jsonl: leave the text out"),
 		CM_OPT_FLAG(0, "raw", &raw, "each input file is one document, any bytes (not JSONL)"),
 		CM_OPT_INT('j', "threads", &threads, "N", 1, 4096, "encode with N threads (default: all CPUs)"),
-		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL | CM_FILTER_ID_FIELD)),
 		CM_OPT_END()
 	};
 	int nf = cm_opt_parse(argc, argv, opts, &info);

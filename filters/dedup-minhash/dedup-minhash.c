@@ -408,32 +408,7 @@ static void add_against(const cm_opt *o, const char *file)
 #define LINES_WHY "--lines rewrites texts in corpus order, which needs the whole corpus in one pass: " \
 		  "the streaming mode only"
 
-/* Options of another step, refused with the step they belong to. */
-static const struct {
-	enum mode mode;
-	const char *name, *why;
-} elsewhere[] = {
-	{ STREAM, "list", "option '--list' belongs to `dedup-minhash filter`" },
-	{ SIGN, "list", "option '--list' belongs to `dedup-minhash filter`" },
-	{ SIGN, "lines", LINES_WHY },
-	{ SIGN, "rejects", "sign drops nothing: --rejects belongs to filter" },
-	{ SIGN, "gzip", "a signature file is not compressed (--gzip)" },
-	{ FILTER, "lines", LINES_WHY },
-};
-
-/* A usage error, why, when argv has the long option --name (before "--"; as given, not a
- * prefix). This step's table does not have it: opt.h has no hidden rows, and an option of
- * another step listed by this one's --help, or called unknown, would not say where it goes. */
-static void refuse(int argc, char **argv, const char *name, const char *why)
-{
-	size_t n = strlen(name);
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i] + 2, name, n) == 0 &&
-		    (argv[i][n + 2] == 0 || argv[i][n + 2] == '='))
-			cm_usage_error("%s", why);
-}
+#define LIST_WHY "option '--list' belongs to `dedup-minhash filter`"
 
 #define SIGN_USAGE "-o SIGFILE [OPTION]... [FILE]..."
 #define FILTER_USAGE "--list DUPFILE [OPTION]... [FILE]..."
@@ -525,7 +500,32 @@ static int run(enum mode mode, int argc, char **argv)
 	/* a signature file is written whole, never compressed; sign drops nothing */
 	const cm_opt *io = cm_filter_opts(&f, mode == SIGN ? CM_FILTER_STATS | CM_FILTER_RECORDS | CM_FILTER_PROGRESS
 							  : CM_FILTER_ALL);
+	/* options of another step, refused with the step they belong to */
+	const cm_opt stream_refuse[] = { CM_OPT_REFUSE(0, "list", LIST_WHY), CM_OPT_END() };
+	const cm_opt sign_refuse[] = {
+		CM_OPT_REFUSE(0, "list", LIST_WHY),
+		CM_OPT_REFUSE(0, "lines", LINES_WHY),
+		CM_OPT_REFUSE(0, "rejects", "sign drops nothing: --rejects belongs to filter"),
+		CM_OPT_REFUSE('z', "gzip", "a signature file is not compressed (--gzip)"),
+		CM_OPT_END()
+	};
+	/* filter follows the list: what decides it is sign's */
+	cm_opt filter_refuse[sizeof(dedup_opts) / sizeof(*dedup_opts) + 1];
+	char why[sizeof(dedup_opts) / sizeof(*dedup_opts)][96];
+	int nr = 0;
+
+	filter_refuse[nr++] = (cm_opt)CM_OPT_REFUSE(0, "lines", LINES_WHY);
+	for (k = 0; dedup_opts[k].type != CM_OPT_END_; k++) {
+		if (!dedup_opts[k].long_name)
+			continue;
+		snprintf(why[nr], sizeof(why[nr]), "option '--%s' is given to sign; filter follows the list",
+			 dedup_opts[k].long_name);
+		filter_refuse[nr] = (cm_opt)CM_OPT_REFUSE(0, dedup_opts[k].long_name, why[nr]);
+		nr++;
+	}
+	filter_refuse[nr] = (cm_opt)CM_OPT_END();
 	const cm_opt stream_opts[] = {
+		CM_OPT_INCLUDE(stream_refuse),
 		CM_OPT_INCLUDE(dedup_opts),
 		CM_OPT_GROUP("Lines (edits text; this mode only):"),
 		CM_OPT_FLAG(0, "lines", &c.lines,
@@ -535,31 +535,19 @@ static int run(enum mode mode, int argc, char **argv)
 		CM_OPT_END()
 	};
 	const cm_opt sign_opts[] = {
+		CM_OPT_INCLUDE(sign_refuse),
 		CM_OPT_STRING('o', "output", &f.out_path, "SIGFILE", "the signature file (required)"),
 		CM_OPT_INCLUDE(dedup_opts),
 		CM_OPT_INCLUDE(io),
 		CM_OPT_END()
 	};
 	const cm_opt filter_opts[] = {
+		CM_OPT_INCLUDE(filter_refuse),
 		CM_OPT_STRING(0, "list", &list, "DUPFILE", "the shard's duplicate list (required)"),
 		CM_OPT_INCLUDE(io),
 		CM_OPT_END()
 	};
 
-	for (k = 0; k < sizeof(elsewhere) / sizeof(*elsewhere); k++)
-		if (elsewhere[k].mode == mode)
-			refuse(argc, argv, elsewhere[k].name, elsewhere[k].why);
-	if (mode == FILTER) {
-		const cm_opt *o;
-		char why[128];
-
-		for (o = dedup_opts; o->type != CM_OPT_END_; o++) {
-			if (!o->long_name)
-				continue;
-			snprintf(why, sizeof(why), "option '--%s' is given to sign; filter follows the list", o->long_name);
-			refuse(argc, argv, o->long_name, why);
-		}
-	}
 	if (mode == STREAM) {
 		cm_buf_printf(&usage, "[OPTION]... [FILE]...");
 		for (k = 0; k < NCOMMANDS; k++)

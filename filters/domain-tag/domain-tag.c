@@ -257,20 +257,6 @@ static void on_url_filter(const cm_opt *opt, const char *value)
 		cm_usage_error("option '--url-filter': %s", err);
 }
 
-/* The filters' shared options less one that does not apply (filter.h has no part without it). */
-static const cm_opt *filter_opts_less(cm_filter *f, unsigned parts, const char *name)
-{
-	static cm_opt t[32];
-	const cm_opt *o = cm_filter_opts(f, parts);
-	int n = 0;
-
-	for (; o->type != CM_OPT_END_; o++)
-		if (!o->long_name || strcmp(o->long_name, name) != 0)
-			t[n++] = *o;
-	t[n] = (cm_opt)CM_OPT_END();
-	return t;
-}
-
 int main(int argc, char **argv)
 {
 	static struct ctx c;
@@ -311,7 +297,7 @@ int main(int argc, char **argv)
 		CM_OPT_INT(0, "seed", &to.seed, "N", 0, 1LL << 62,
 			   "for the initial weights and the order (default: 1)"),
 		/* the records' ids are never read (--train's holdout hashes the "id" field) */
-		CM_OPT_INCLUDE(filter_opts_less(&f, CM_FILTER_ALL, "id-field")),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
 		CM_OPT_END()
 	};
 	int nf = cm_opt_parse(argc, argv, opts, &info);

@@ -678,7 +678,7 @@ int main(int argc, char **argv)
 			    "checked against the manifest) back to text"),
 		CM_OPT_STRING(0, "cat-output", &cat_out, "FILE",
 			      "write --cat's text to FILE (default: standard output)"),
-		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_STATS | CM_FILTER_RECORDS | CM_FILTER_PROGRESS)),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_STATS | CM_FILTER_RECORDS | CM_FILTER_ID_FIELD | CM_FILTER_PROGRESS)),
 		CM_OPT_END()
 	};
 	const cm_opt_info info = { usage, about, CM_FILTER_EPILOG,

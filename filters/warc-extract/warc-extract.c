@@ -211,20 +211,6 @@ static void on_url_filter(const cm_opt *opt, const char *value)
 		cm_usage_error("option '--url-filter': %s", err);
 }
 
-/* The filters' shared options less one that does not apply (filter.h has no part without it). */
-static const cm_opt *filter_opts_less(cm_filter *f, unsigned parts, const char *name)
-{
-	static cm_opt t[32];
-	const cm_opt *o = cm_filter_opts(f, parts);
-	int n = 0;
-
-	for (; o->type != CM_OPT_END_; o++)
-		if (!o->long_name || strcmp(o->long_name, name) != 0)
-			t[n++] = *o;
-	t[n] = (cm_opt)CM_OPT_END();
-	return t;
-}
-
 int main(int argc, char **argv)
 {
 	static struct wx_opts o;
@@ -263,7 +249,7 @@ int main(int argc, char **argv)
 		CM_OPT_INT(0, "min-chars", &o.bp.min_chars, "N", 0, 1LL << 40,
 			   "drop records whose text is shorter (default: 1)"),
 		/* WARC records are not lines */
-		CM_OPT_INCLUDE(filter_opts_less(&f, CM_FILTER_ALL, "max-line")),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, (CM_FILTER_ALL & ~CM_FILTER_MAX_LINE) | CM_FILTER_ID_FIELD)),
 		CM_OPT_END()
 	};
 	int nf = cm_opt_parse(argc, argv, opts, &info);
