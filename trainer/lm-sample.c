@@ -1,7 +1,6 @@
 /* lm-sample - generate text from a checkpoint with a KV cache: temperature, top-k, top-p,
  * seed, stop at end-of-text; the prompt from an argument or stdin; output streamed. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,62 +14,18 @@
 #include "kernels.h"
 #include "mem.h"
 #include "model.h"
+#include "opt.h"
 #include "session.h"
 #include "tok.h"
 
-enum {
-	OPT_TEMP = 256, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOSTOP, OPT_DEVICE, OPT_IDS, OPT_PRECISION
+static const cm_opt_info info = {
+	"[OPTION]... CHECKPOINT [PROMPT]",
+	"Generate text from a checkpoint (a run directory, one of its step-N directories, or a\n"
+	"Hugging Face model directory). The prompt comes from PROMPT, --prompt, or standard\n"
+	"input when that is not a terminal; generation starts after <|endoftext|> (as every\n"
+	"training document does) and stops at the next one, said on stderr.\n",
+	NULL, "the memory estimate and tokens per second on stderr"
 };
-
-static const struct option longopts[] = {
-	{ "prompt", required_argument, NULL, 'p' },
-	{ "tokenizer", required_argument, NULL, 't' },
-	{ "max-tokens", required_argument, NULL, 'n' },
-	{ "samples", required_argument, NULL, 's' },
-	{ "temperature", required_argument, NULL, OPT_TEMP },
-	{ "top-k", required_argument, NULL, OPT_TOPK },
-	{ "top-p", required_argument, NULL, OPT_TOPP },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "no-stop", no_argument, NULL, OPT_NOSTOP },
-	{ "ids", no_argument, NULL, OPT_IDS },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "precision", required_argument, NULL, OPT_PRECISION },
-	{ "threads", required_argument, NULL, 'j' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: lm-sample [OPTION]... CHECKPOINT [PROMPT]\n"
-	       "Generate text from a checkpoint (a run directory, one of its step-N directories, or a\n"
-	       "Hugging Face model directory). The prompt comes from PROMPT, --prompt, or standard\n"
-	       "input when that is not a terminal; generation starts after <|endoftext|> (as every\n"
-	       "training document does) and stops at the next one.\n"
-	       "\n"
-	       "  -p, --prompt TEXT      the prompt (default: none, or standard input)\n"
-	       "  -t, --tokenizer FILE   tokenizer (default: CHECKPOINT/tokenizer.json)\n"
-	       "  -n, --max-tokens N     tokens to generate at most (default: 256)\n"
-	       "  -s, --samples N        independent samples, generated together (default: 1)\n"
-	       "      --temperature F    softmax temperature; 0 picks the likeliest token (default: 1)\n"
-	       "      --top-k K          sample among the K likeliest tokens (default: 0, all)\n"
-	       "      --top-p P          sample among the likeliest tokens holding P of the\n"
-	       "                         probability (default: 1, all)\n"
-	       "      --seed N           random seed (default: 0)\n"
-	       "      --no-stop          go on past <|endoftext|>\n"
-	       "      --ids              print token ids, one line per sample, not text\n"
-	       "      --device D         cpu, cuda, cuda:plain or auto (default: auto)\n"
-	       "      --precision P      bf16 or fp32 (default: bf16 on a GPU, fp32 on the CPU)\n"
-	       "  -j, --threads N        CPU threads (default: all)\n"
-	       "  -q, --quiet            errors only\n"
-	       "  -v, --verbose          report tokens per second on stderr\n"
-	       "  -h, --help             this help\n"
-	       "  -V, --version          the version\n");
-	exit(0);
-}
 
 typedef struct rng {
 	uint64_t s;
@@ -151,43 +106,39 @@ int main(int argc, char **argv)
 	lm_device dev = { .name = "auto", .precision = -1 };
 	long long max_new = 256, samples = 1, topk = 0, seed = 0;
 	double temp = 1.0, topp = 1.0;
-	int nostop = 0, ids_out = 0, c, k;
-	while ((c = getopt_long(argc, argv, "p:t:n:s:j:qvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': prompt = optarg; break;
-		case 't': tok_path = optarg; break;
-		case 'n': max_new = cm_parse_ll("--max-tokens", optarg, 1, 1 << 24); break;
-		case 's': samples = cm_parse_ll("--samples", optarg, 1, 4096); break;
-		case OPT_TEMP: temp = cm_parse_double("--temperature", optarg, 0, 100); break;
-		case OPT_TOPK: topk = cm_parse_ll("--top-k", optarg, 0, 1 << 24); break;
-		case OPT_TOPP: topp = cm_parse_double("--top-p", optarg, 0, 1); break;
-		case OPT_SEED: seed = cm_parse_ll("--seed", optarg, 0, 1LL << 62); break;
-		case OPT_NOSTOP: nostop = 1; break;
-		case OPT_IDS: ids_out = 1; break;
-		case OPT_DEVICE: dev.name = optarg; break;
-		case OPT_PRECISION:
-			if ((k = lm_precision_parse(optarg)) < 0)
-				cm_usage_error("--precision: '%s' (bf16 or fp32)", optarg);
-			dev.precision = k;
-			break;
-		case 'j': dev.threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
-		case 'q': cm_verbosity = -1; break;
-		case 'v': cm_verbosity++; break;
-		case 'h': usage(); break;
-		case 'V': cm_print_version(); break;
-		default: cm_usage_error("unknown option");
-		}
-	}
-	if (optind >= argc)
+	int nostop = 0, ids_out = 0;
+	const cm_opt opts[] = {
+		CM_OPT_STRING('p', "prompt", &prompt, "TEXT", "the prompt (default: none, or standard input)"),
+		CM_OPT_STRING('t', "tokenizer", &tok_path, "FILE",
+			      "tokenizer (default: CHECKPOINT/tokenizer.json)"),
+		CM_OPT_INT('n', "max-tokens", &max_new, "N", 1, 1 << 24,
+			   "tokens to generate at most (default: 256)"),
+		CM_OPT_INT('s', "samples", &samples, "N", 1, 4096,
+			   "independent samples, generated together (default: 1)"),
+		CM_OPT_DOUBLE(0, "temperature", &temp, "F", 0, 100,
+			      "softmax temperature; 0 picks the likeliest token (default: 1)"),
+		CM_OPT_INT(0, "top-k", &topk, "K", 0, 1 << 24,
+			   "sample among the K likeliest tokens (default: 0, all)"),
+		CM_OPT_DOUBLE(0, "top-p", &topp, "P", 0, 1,
+			      "sample among the likeliest tokens holding P of the\n"
+			      "probability (default: 1, all)"),
+		CM_OPT_INT(0, "seed", &seed, "N", 0, 1LL << 62, "random seed (default: 0)"),
+		CM_OPT_FLAG(0, "no-stop", &nostop, "go on past <|endoftext|>"),
+		CM_OPT_FLAG(0, "ids", &ids_out, "print token ids, one line per sample, not text"),
+		CM_OPT_INCLUDE(lm_device_opts(&dev)),
+		CM_OPT_END()
+	};
+	int nargs = cm_opt_parse(argc, argv, opts, &info);
+	if (nargs < 1)
 		cm_usage_error("a checkpoint is required");
-	const char *ckpt = argv[optind++];
-	if (optind < argc) {
+	const char *ckpt = argv[1];
+	if (nargs > 1) {
 		if (prompt)
 			cm_usage_error("a prompt both in --prompt and as an argument");
-		prompt = argv[optind++];
+		prompt = argv[2];
 	}
-	if (optind < argc)
-		cm_usage_error("unexpected argument '%s'", argv[optind]);
+	if (nargs > 2)
+		cm_usage_error("unexpected argument '%s'", argv[3]);
 	if (topp <= 0)
 		cm_usage_error("--top-p must be above 0");
 

@@ -7,8 +7,6 @@
  * directory OUT/step-NNNNNNN (ckpt.h: its files; run.h: how it is written, resumed, pruned);
  * the schedule and AdamW are optim.h's; evaluation is eval.h's.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -23,6 +21,7 @@
 #include "kernels.h"
 #include "mem.h"
 #include "model.h"
+#include "opt.h"
 #include "optim.h"
 #include "progress.h"
 #include "run.h"
@@ -31,121 +30,15 @@
 
 #define EXIT_INTERRUPTED 75	/* EX_TEMPFAIL: a checkpoint was written; rerun with --resume */
 
-enum {
-	OPT_DATA = 256, OPT_VAL, OPT_MODEL, OPT_INIT, OPT_RESUME, OPT_VOCAB, OPT_CONTEXT,
-	OPT_ACCUM, OPT_STEPS, OPT_LR, OPT_MIN_LR, OPT_WARMUP, OPT_SCHEDULE, OPT_DECAY, OPT_ANNEAL,
-	OPT_WD, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_CLIP, OPT_SEED, OPT_EVAL_EVERY,
-	OPT_EVAL_BATCHES, OPT_SAVE_EVERY, OPT_KEEP, OPT_DEVICE, OPT_PRECISION, OPT_DETERMINISTIC,
-	OPT_PROGRESS, OPT_PEAK, OPT_METRICS,
+static const cm_opt_info info = {
+	"--data GLOB -o DIR [OPTION]...",
+	"Train a decoder-only transformer (GPT-2 or Llama style) on llm.c token shards.\n"
+	"Checkpoints go to DIR/step-N (Hugging Face safetensors + config.json, tokenizer,\n"
+	"optimizer and trainer state); DIR/metrics.jsonl gets a line per step and evaluation.\n",
+	"SIGTERM or SIGUSR1 writes a checkpoint and exits with status 75; --resume continues.\n",
+	"memory, checkpoints and a summary line at the end; a\n"
+	"progress line a step when stderr is not a terminal"
 };
-
-static const struct option longopts[] = {
-	{ "data", required_argument, NULL, OPT_DATA },
-	{ "val", required_argument, NULL, OPT_VAL },
-	{ "model", required_argument, NULL, OPT_MODEL },
-	{ "init", required_argument, NULL, OPT_INIT },
-	{ "resume", no_argument, NULL, OPT_RESUME },
-	{ "out", required_argument, NULL, 'o' },
-	{ "tokenizer", required_argument, NULL, 't' },
-	{ "vocab", required_argument, NULL, OPT_VOCAB },
-	{ "batch", required_argument, NULL, 'b' },
-	{ "context", required_argument, NULL, OPT_CONTEXT },
-	{ "accum", required_argument, NULL, OPT_ACCUM },
-	{ "steps", required_argument, NULL, OPT_STEPS },
-	{ "lr", required_argument, NULL, OPT_LR },
-	{ "min-lr", required_argument, NULL, OPT_MIN_LR },
-	{ "warmup", required_argument, NULL, OPT_WARMUP },
-	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
-	{ "decay", required_argument, NULL, OPT_DECAY },
-	{ "anneal-data", required_argument, NULL, OPT_ANNEAL },
-	{ "weight-decay", required_argument, NULL, OPT_WD },
-	{ "beta1", required_argument, NULL, OPT_BETA1 },
-	{ "beta2", required_argument, NULL, OPT_BETA2 },
-	{ "eps", required_argument, NULL, OPT_EPS },
-	{ "clip", required_argument, NULL, OPT_CLIP },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "eval-every", required_argument, NULL, OPT_EVAL_EVERY },
-	{ "eval-batches", required_argument, NULL, OPT_EVAL_BATCHES },
-	{ "save-every", required_argument, NULL, OPT_SAVE_EVERY },
-	{ "keep", required_argument, NULL, OPT_KEEP },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "precision", required_argument, NULL, OPT_PRECISION },
-	{ "deterministic", no_argument, NULL, OPT_DETERMINISTIC },
-	{ "threads", required_argument, NULL, 'j' },
-	{ "peak-flops", required_argument, NULL, OPT_PEAK },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: lm-train --data GLOB -o DIR [OPTION]...\n"
-	       "Train a decoder-only transformer (GPT-2 or Llama style) on llm.c token shards.\n"
-	       "Checkpoints go to DIR/step-N (Hugging Face safetensors + config.json, tokenizer,\n"
-	       "optimizer and trainer state); DIR/metrics.jsonl gets a line per step and evaluation.\n"
-	       "\n"
-	       "Data and model:\n"
-	       "      --data GLOB        training shards (comma-separated globs), or - for a stream\n"
-	       "                         of shards on stdin (read once, in order; not resumable)\n"
-	       "      --val GLOB         held-out shards for evaluation\n"
-	       "  -t, --tokenizer FILE   tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
-	       "                         bytes per token for bits per byte, copied to checkpoints\n"
-	       "      --model NAME|FILE  preset (%s) or a config.json (default: tiny)\n"
-	       "      --vocab N          vocabulary size (default: the tokenizer's, or the config's)\n"
-	       "      --init DIR         start from a checkpoint: a run directory or a Hugging Face\n"
-	       "                         model directory (safetensors, sharded or not; fp32/bf16/fp16)\n"
-	       "      --resume           continue the run in DIR from its latest checkpoint\n"
-	       "  -o, --out DIR          run directory (created, with its parents)\n"
-	       "\n"
-	       "Optimisation:\n"
-	       "  -b, --batch N          rows per micro-batch (default: 8)\n"
-	       "      --context N        positions per row (default: 256, at most the model's)\n"
-	       "      --accum N          micro-batches per step (default: 1)\n"
-	       "      --steps N          optimizer steps (default: 1000)\n"
-	       "      --lr F             peak learning rate (default: 6e-4)\n"
-	       "      --min-lr F         final learning rate (default: lr / 10)\n"
-	       "      --warmup N         linear warmup steps (default: 0)\n"
-	       "      --schedule S       cosine, wsd (warmup-stable-decay) or constant (default: cosine)\n"
-	       "      --decay F          wsd: fraction of steps in the final decay (default: 0.2)\n"
-	       "      --anneal-data GLOB wsd: shards to train on during the decay (the anneal mix)\n"
-	       "      --weight-decay F   AdamW decoupled weight decay on matrices and embeddings,\n"
-	       "                         never on norms and biases (default: 0.1)\n"
-	       "      --beta1 F, --beta2 F, --eps F   AdamW (default: 0.9, 0.95, 1e-8)\n"
-	       "      --clip F           clip the gradient norm to F, 0 for none (default: 1.0)\n"
-	       "      --seed N           initialisation and data order (default: 0)\n"
-	       "\n"
-	       "Evaluation, checkpoints, output:\n"
-	       "      --eval-every N     evaluate every N steps and at the end (default: 250; 0: end)\n"
-	       "      --eval-batches N   batches per periodic evaluation (default: 0, the whole\n"
-	       "                         set); the final one reads the whole set\n"
-	       "      --save-every N     checkpoint every N steps and at the end (default: 500)\n"
-	       "      --keep N           keep the last N checkpoints (default: 3)\n"
-	       "      --metrics FILE     metrics JSONL (default: DIR/metrics.jsonl)\n"
-	       "      --device D         cpu, cuda, cuda:plain (every operation's plain version,\n"
-	       "                         to bisect) or auto (default: auto: cuda when there is a GPU)\n"
-	       "      --precision P      bf16 (mixed: bf16 weights copy, activations and products,\n"
-	       "                         fp32 master weights and AdamW) or fp32 (default: bf16 on\n"
-	       "                         a GPU, fp32 on the CPU)\n"
-	       "      --deterministic    run-to-run identical results on the GPU too\n"
-	       "  -j, --threads N        CPU threads (default: all)\n"
-	       "      --peak-flops F     the device's peak FLOP/s for the MFU estimate\n"
-	       "      --progress         progress on stderr when it is not a terminal too: a line a\n"
-	       "                         step (on a terminal: one line redrawn, the default)\n"
-	       "  -q, --quiet            errors only\n"
-	       "  -v, --verbose          memory, checkpoints and a summary line at the end; a\n"
-	       "                         progress line a step when stderr is not a terminal\n"
-	       "  -h, --help             this help\n"
-	       "  -V, --version          the version\n"
-	       "\n"
-	       "SIGTERM or SIGUSR1 writes a checkpoint and exits with status 75; --resume continues.\n",
-	       lm_presets());
-	exit(0);
-}
 
 typedef struct opts {
 	const char *data, *val, *model, *init, *out, *tokenizer, *anneal, *metrics;
@@ -280,61 +173,73 @@ static void parse(int argc, char **argv, opts *o)
 				.clip = 1.0 } };
 	lm_schedule *sc = &o->sched;
 	lm_adamw_opts *ad = &o->adamw;
-	int c, k;
-	while ((c = getopt_long(argc, argv, "o:t:b:j:qvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_DATA: o->data = optarg; break;
-		case OPT_VAL: o->val = optarg; break;
-		case OPT_MODEL: o->model = optarg; break;
-		case OPT_INIT: o->init = optarg; break;
-		case OPT_RESUME: o->resume = 1; break;
-		case 'o': o->out = optarg; break;
-		case 't': o->tokenizer = optarg; break;
-		case OPT_VOCAB: o->vocab = cm_parse_ll("--vocab", optarg, 2, 1 << 24); break;
-		case 'b': o->batch = cm_parse_ll("--batch", optarg, 1, 1 << 20); break;
-		case OPT_CONTEXT: o->context = cm_parse_ll("--context", optarg, 1, 1 << 20); break;
-		case OPT_ACCUM: o->accum = cm_parse_ll("--accum", optarg, 1, 1 << 20); break;
-		case OPT_STEPS: sc->steps = cm_parse_ll("--steps", optarg, 1, 1LL << 40); break;
-		case OPT_LR: sc->lr = cm_parse_double("--lr", optarg, 0, 10); break;
-		case OPT_MIN_LR: sc->min_lr = cm_parse_double("--min-lr", optarg, 0, 10); break;
-		case OPT_WARMUP: sc->warmup = cm_parse_ll("--warmup", optarg, 0, 1LL << 40); break;
-		case OPT_SCHEDULE:
-			if ((k = lm_schedule_kind(optarg)) < 0)
-				cm_usage_error("--schedule: '%s' (cosine, wsd or constant)", optarg);
-			sc->kind = k;
-			break;
-		case OPT_DECAY: sc->decay = cm_parse_double("--decay", optarg, 0, 1); break;
-		case OPT_ANNEAL: o->anneal = optarg; break;
-		case OPT_WD: ad->weight_decay = cm_parse_double("--weight-decay", optarg, 0, 10); break;
-		case OPT_BETA1: ad->beta1 = cm_parse_double("--beta1", optarg, 0, 0.999999); break;
-		case OPT_BETA2: ad->beta2 = cm_parse_double("--beta2", optarg, 0, 0.999999999); break;
-		case OPT_EPS: ad->eps = cm_parse_double("--eps", optarg, 0, 1); break;
-		case OPT_CLIP: ad->clip = cm_parse_double("--clip", optarg, 0, 1e9); break;
-		case OPT_SEED: o->seed = cm_parse_ll("--seed", optarg, 0, (1LL << 53)); break;
-		case OPT_EVAL_EVERY: o->eval_every = cm_parse_ll("--eval-every", optarg, 0, 1LL << 40); break;
-		case OPT_EVAL_BATCHES: o->eval_batches = cm_parse_ll("--eval-batches", optarg, 0, 1LL << 40); break;
-		case OPT_SAVE_EVERY: o->save_every = cm_parse_ll("--save-every", optarg, 0, 1LL << 40); break;
-		case OPT_KEEP: o->keep = cm_parse_ll("--keep", optarg, 1, 1000000); break;
-		case OPT_METRICS: o->metrics = optarg; break;
-		case OPT_DEVICE: o->dev.name = optarg; break;
-		case OPT_PRECISION:
-			if ((k = lm_precision_parse(optarg)) < 0)
-				cm_usage_error("--precision: '%s' (bf16 or fp32)", optarg);
-			o->dev.precision = k;
-			break;
-		case OPT_DETERMINISTIC: o->dev.deterministic = 1; break;
-		case 'j': o->dev.threads = (int)cm_parse_ll("--threads", optarg, 1, 4096); break;
-		case OPT_PEAK: o->peak = cm_parse_double("--peak-flops", optarg, 1, 1e20); break;
-		case OPT_PROGRESS: o->progress = 1; break;
-		case 'q': cm_verbosity = -1; break;
-		case 'v': cm_verbosity++; break;
-		case 'h': usage(); break;
-		case 'V': cm_print_version(); break;
-		default: cm_usage_error("unknown option");
-		}
-	}
-	if (optind < argc)
-		cm_usage_error("unexpected argument '%s'", argv[optind]);
+	char model[160];
+	snprintf(model, sizeof model, "preset (%s) or a\nconfig.json (default: tiny)", lm_presets());
+	const cm_opt opts[] = {
+		CM_OPT_GROUP("Data and model:"),
+		CM_OPT_STRING(0, "data", &o->data, "GLOB",
+			      "training shards (comma-separated globs), or - for a stream\n"
+			      "of shards on stdin (read once, in order; not resumable)"),
+		CM_OPT_STRING(0, "val", &o->val, "GLOB", "held-out shards for evaluation"),
+		CM_OPT_STRING('t', "tokenizer", &o->tokenizer, "FILE",
+			      "tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
+			      "bytes per token for bits per byte, copied to checkpoints"),
+		CM_OPT_STRING(0, "model", &o->model, "NAME|FILE", model),
+		CM_OPT_INT(0, "vocab", &o->vocab, "N", 2, 1 << 24,
+			   "vocabulary size (default: the tokenizer's, or the config's)"),
+		CM_OPT_STRING(0, "init", &o->init, "DIR",
+			      "start from a checkpoint: a run directory or a Hugging Face\n"
+			      "model directory (safetensors, sharded or not; fp32/bf16/fp16)"),
+		CM_OPT_FLAG(0, "resume", &o->resume, "continue the run in DIR from its latest checkpoint"),
+		CM_OPT_STRING('o', "out", &o->out, "DIR", "run directory (created, with its parents)"),
+		CM_OPT_GROUP("Optimisation:"),
+		CM_OPT_INT('b', "batch", &o->batch, "N", 1, 1 << 20, "rows per micro-batch (default: 8)"),
+		CM_OPT_INT(0, "context", &o->context, "N", 1, 1 << 20,
+			   "positions per row (default: 256, at most the model's)"),
+		CM_OPT_INT(0, "accum", &o->accum, "N", 1, 1 << 20, "micro-batches per step (default: 1)"),
+		CM_OPT_INT(0, "steps", &sc->steps, "N", 1, 1LL << 40, "optimizer steps (default: 1000)"),
+		CM_OPT_DOUBLE(0, "lr", &sc->lr, "F", 0, 10, "peak learning rate (default: 6e-4)"),
+		CM_OPT_DOUBLE(0, "min-lr", &sc->min_lr, "F", 0, 10, "final learning rate (default: lr / 10)"),
+		CM_OPT_INT(0, "warmup", &sc->warmup, "N", 0, 1LL << 40, "linear warmup steps (default: 0)"),
+		CM_OPT_CHOICE(0, "schedule", &sc->kind, "S", lm_schedules,
+			      "cosine, wsd (warmup-stable-decay) or constant\n(default: cosine)"),
+		CM_OPT_DOUBLE(0, "decay", &sc->decay, "F", 0, 1,
+			      "wsd: fraction of steps in the final decay (default: 0.2)"),
+		CM_OPT_STRING(0, "anneal-data", &o->anneal, "GLOB",
+			      "wsd: shards to train on during the decay (the anneal mix)"),
+		CM_OPT_DOUBLE(0, "weight-decay", &ad->weight_decay, "F", 0, 10,
+			      "AdamW decoupled weight decay on matrices and embeddings,\n"
+			      "never on norms and biases (default: 0.1)"),
+		CM_OPT_DOUBLE(0, "beta1", &ad->beta1, "F", 0, 0.999999, "AdamW's beta1 (default: 0.9)"),
+		CM_OPT_DOUBLE(0, "beta2", &ad->beta2, "F", 0, 0.999999999, "AdamW's beta2 (default: 0.95)"),
+		CM_OPT_DOUBLE(0, "eps", &ad->eps, "F", 0, 1, "AdamW's epsilon (default: 1e-8)"),
+		CM_OPT_DOUBLE(0, "clip", &ad->clip, "F", 0, 1e9,
+			      "clip the gradient norm to F, 0 for none (default: 1.0)"),
+		CM_OPT_INT(0, "seed", &o->seed, "N", 0, 1LL << 53,
+			   "initialisation and data order (default: 0)"),
+		CM_OPT_GROUP("Evaluation, checkpoints, output:"),
+		CM_OPT_INT(0, "eval-every", &o->eval_every, "N", 0, 1LL << 40,
+			   "evaluate every N steps and at the end (default: 250; 0: end)"),
+		CM_OPT_INT(0, "eval-batches", &o->eval_batches, "N", 0, 1LL << 40,
+			   "batches per periodic evaluation (default: 0, the whole\n"
+			   "set); the final one reads the whole set"),
+		CM_OPT_INT(0, "save-every", &o->save_every, "N", 0, 1LL << 40,
+			   "checkpoint every N steps and at the end (default: 500)"),
+		CM_OPT_INT(0, "keep", &o->keep, "N", 1, 1000000, "keep the last N checkpoints (default: 3)"),
+		CM_OPT_STRING(0, "metrics", &o->metrics, "FILE", "metrics JSONL (default: DIR/metrics.jsonl)"),
+		CM_OPT_DOUBLE(0, "peak-flops", &o->peak, "F", 1, 1e20,
+			      "the device's peak FLOP/s for the MFU estimate"),
+		CM_OPT_INCLUDE(lm_device_opts(&o->dev)),
+		CM_OPT_FLAG(0, "deterministic", &o->dev.deterministic,
+			    "run-to-run identical results on the GPU too"),
+		CM_OPT_GROUP("Messages:"),
+		CM_OPT_FLAG(0, "progress", &o->progress,
+			    "progress on stderr when it is not a terminal too: a line a\n"
+			    "step (on a terminal: one line redrawn, the default)"),
+		CM_OPT_END()
+	};
+	if (cm_opt_parse(argc, argv, opts, &info) > 0)
+		cm_usage_error("unexpected argument '%s'", argv[1]);
 	if (!o->data)
 		cm_usage_error("--data is required");
 	if (!o->out)

@@ -1,23 +1,14 @@
 /* optim.c - the learning-rate schedules and AdamW's two parameter groups. */
 #include <math.h>
-#include <string.h>
 
 #include "optim.h"
 
-static const char *const kinds[] = { [LM_COSINE] = "cosine", [LM_WSD] = "wsd",
-	[LM_CONSTANT] = "constant" };
-
-int lm_schedule_kind(const char *name)
-{
-	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-		if (!strcmp(name, kinds[k]))
-			return (int)k;
-	return -1;
-}
+const char *const lm_schedules[] = { [LM_COSINE] = "cosine", [LM_WSD] = "wsd",
+	[LM_CONSTANT] = "constant", NULL };
 
 const char *lm_schedule_name(lm_sched_kind kind)
 {
-	return kinds[kind];
+	return lm_schedules[kind];
 }
 
 /* wsd: steps in the final decay */

@@ -14,8 +14,8 @@ typedef struct lm_schedule {
 	double decay;		/* wsd: the fraction of the steps in the final decay */
 } lm_schedule;
 
-/* "cosine, wsd or constant": the kind, or -1. */
-int lm_schedule_kind(const char *name);
+/* The names of the kinds, indexed by lm_sched_kind: "cosine", "wsd", "constant", NULL. */
+extern const char *const lm_schedules[];
 const char *lm_schedule_name(lm_sched_kind kind);
 /* The learning rate at step s (0-based): linear warmup over the first `warmup` steps, then
  * cosine to min_lr, constant, or wsd (constant, then linear to min_lr over the decay). */

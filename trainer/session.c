@@ -3,20 +3,33 @@
 #include <string.h>
 
 #include "ckpt.h"
+#include "opt.h"
 #include "session.h"
 
-int lm_precision_parse(const char *name)
-{
-	if (!strcmp(name, "bf16"))
-		return KN_BF16;
-	if (!strcmp(name, "fp32"))
-		return KN_F32;
-	return -1;
-}
+const char *const lm_precisions[] = { [KN_F32] = "fp32", [KN_BF16] = "bf16", NULL };
 
 const char *lm_precision_name(kn_dtype dt)
 {
-	return dt == KN_BF16 ? "bf16" : "fp32";
+	return lm_precisions[dt];
+}
+
+const cm_opt *lm_device_opts(lm_device *d)
+{
+	static cm_opt t[6];
+	int n = 0;
+#define ROW(...) (t[n++] = (cm_opt)__VA_ARGS__)
+	ROW(CM_OPT_GROUP("Device:"));
+	ROW(CM_OPT_STRING(0, "device", &d->name, "D",
+			  "cpu, cuda, cuda:plain (every operation's plain version,\n"
+			  "to bisect) or auto (default: auto: cuda when there is a GPU)"));
+	ROW(CM_OPT_CHOICE(0, "precision", &d->precision, "P", lm_precisions,
+			  "fp32 or bf16 (mixed: a bf16 copy of the weights, bf16\n"
+			  "activations and products, fp32 accumulation, master weights\n"
+			  "and AdamW; default: bf16 on a GPU, fp32 on the CPU)"));
+	ROW(CM_OPT_INT('j', "threads", &d->threads, "N", 1, 4096, "CPU threads (default: all)"));
+	ROW(CM_OPT_END());
+#undef ROW
+	return t;
 }
 
 int lm_session_open(lm_session *s, const lm_device *d, char *err, size_t errlen)

@@ -18,9 +18,13 @@ typedef struct lm_device {
 	int deterministic;	/* --deterministic */
 } lm_device;
 
-/* "bf16" or "fp32": the kn_dtype, or -1. */
-int lm_precision_parse(const char *name);
+/* The names of the precisions, indexed by kn_dtype: "fp32", "bf16", NULL. */
+extern const char *const lm_precisions[];
 const char *lm_precision_name(kn_dtype dt);
+/* The option table fragment (opt.h) under "Device:": --device, --precision and -j/--threads,
+ * into d (its defaults set by the caller: name NULL or "auto", precision -1, threads 0). */
+struct cm_opt;
+const struct cm_opt *lm_device_opts(lm_device *d);
 
 typedef struct lm_session {
 	kn_backend *be;
