@@ -136,6 +136,10 @@ endif
 # C unit tests: tests/unit/NNNN-name.c -> $(O)/tests/NNNN-name, printing TAP
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+# programs the tests run besides the installed ones: tests/tools/NAME.c -> $(O)/tests/tools/NAME
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRC))
+# the benchmarks' own programs (make bench only): bench/DIR/NAME.c -> $(O)/bench/DIR/NAME
 BENCH_SRC := $(wildcard bench/*/*.c)
 BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
@@ -188,18 +192,24 @@ $(O)/tests/%: tests/unit/%.c $(MODLIBS) $(TR_LIB) $(KN_LIB) $(LIB)
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(TR_LIB) $(KN_LIB) $(LIB) $(LDLIBS) -ljansson \
 		-lbrotlienc $(BLAS_LIBS)
 
+$(O)/tests/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB) $(LDLIBS)
+
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@.o $<
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB) $(LDLIBS) -ljansson
 
 ABS_O = $(abspath $(O))
-TEST_ENV = LC_ALL=C BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$(ABS_O)/bench/record-io:$$PATH
+TEST_ENV = LC_ALL=C BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$(ABS_O)/tests/tools:$$PATH
 
-check: $(O)/.deps-check all $(UNITS) $(BENCHES)
+check: $(O)/.deps-check all $(UNITS) $(TOOLS)
 	$(Q)$(TEST_ENV) prove -j2 $(PROVE_FLAGS) tests/*.t $(UNITS)
 
-check-slow: $(O)/.deps-check all $(UNITS) $(BENCHES)
+check-slow: $(O)/.deps-check all $(UNITS) $(TOOLS)
 	$(Q)$(TEST_ENV) SLOW=1 prove -j2 $(PROVE_FLAGS) tests/*.t $(wildcard tests/slow/*.t) $(UNITS)
 
 # the CUDA backend on a lent GPU (tests/gpu/): make check-gpu [LOGDIR=dir]
@@ -224,7 +234,8 @@ plot: $(O)/.deps-plot
 demo: $(O)/.deps-demo all
 	$(Q)$(TEST_ENV) sh pipelines/demo.sh
 
-bench: all $(BENCHES)
+# the record-I/O benchmark times tests/tools/passthrough against bench/record-io/jansson-pass
+bench: all $(TOOLS) $(BENCHES)
 	$(Q)BUILD=$(ABS_O) sh bench/run-all.sh
 
 # libFuzzer targets, built with clang in their own folder: make fuzz [FUZZ_SECONDS=600]

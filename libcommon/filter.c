@@ -21,34 +21,6 @@ void cm_filter_init(cm_filter *f, int argc, char **argv)
 	cm_rw_init(&f->rw);
 }
 
-int cm_filter_option(cm_filter *f, int c, const char *arg, void (*usage)(void))
-{
-	switch (c) {
-	case 'o': f->out_path = arg; break;
-	case 'z': f->gzip_out = 1; break;
-	case 'q': cm_verbosity = -1; break;
-	case 'v': cm_verbosity = cm_verbosity < 0 ? 1 : cm_verbosity + 1; break;
-	case 'h': usage(); exit(CM_EXIT_OK);
-	case CM_OPT_VERSION: cm_print_version();
-	case CM_OPT_TEXT_FIELD: f->text_field = arg; break;
-	case CM_OPT_ID_FIELD: f->id_field = arg; break;
-	case CM_OPT_SHARD: cm_parse_shard("--shard", arg, &f->shard_i, &f->shard_n); break;
-	case CM_OPT_STRICT: f->strict = 1; break;
-	case CM_OPT_MAX_LINE:
-		f->max_line = cm_parse_size("--max-line", arg);
-		if (f->max_line == 0 || f->max_line > ((size_t)4 << 30) - 1)
-			cm_usage_error("option '--max-line' wants a size from 1 to 4G-1");
-		break;
-	case CM_OPT_PROGRESS: f->progress_opt = 1; break;
-	case CM_OPT_STATS: f->stats_path = arg; break;
-	case CM_OPT_REJECTS: f->rejects_path = arg; break;
-	case CM_OPT_ALLOW_TRUNCATED: f->allow_truncated = 1; break;
-	case '?': cm_usage_error("unknown option or missing argument");
-	default: return 0;
-	}
-	return 1;
-}
-
 static void on_shard(const cm_opt *o, const char *v)
 {
 	cm_filter *f = o->ctx;

@@ -1,14 +1,13 @@
 /* filter.h - what every record filter shares: common options, the read-edit-write loop,
  * malformed-line handling, rejects, progress and statistics.
  *
- * A program lists CM_FILTER_LONGOPTS in its own option table, passes unknown options to
- * cm_filter_option(), then calls cm_filter_run() with a function that looks at each parsed
- * record, edits it through f->rw, and returns NULL to keep it or a reason to drop it.
+ * A program includes the parts of cm_filter_opts() that apply in its option table (opt.h),
+ * then calls cm_filter_run() with a function that looks at each parsed record, edits it
+ * through f->rw, and returns NULL to keep it or a reason to drop it.
  */
 #ifndef CM_FILTER_H
 #define CM_FILTER_H
 
-#include <getopt.h>
 #include <stdint.h>
 
 #include "input.h"
@@ -19,60 +18,6 @@
 #include "progress.h"
 #include "record.h"
 #include "stats.h"
-
-enum {
-	CM_OPT_TEXT_FIELD = 1000,
-	CM_OPT_ID_FIELD,
-	CM_OPT_SHARD,
-	CM_OPT_STRICT,
-	CM_OPT_MAX_LINE,
-	CM_OPT_PROGRESS,
-	CM_OPT_STATS,
-	CM_OPT_REJECTS,
-	CM_OPT_ALLOW_TRUNCATED,
-	CM_OPT_HELP,
-	CM_OPT_VERSION,
-	CM_OPT_PROGRAM = 1100	/* programs number their own long options from here */
-};
-
-#define CM_FILTER_SHORTOPTS "o:zqvh"
-
-#define CM_FILTER_LONGOPTS \
-	{ "output", required_argument, NULL, 'o' }, \
-	{ "gzip", no_argument, NULL, 'z' }, \
-	{ "text-field", required_argument, NULL, CM_OPT_TEXT_FIELD }, \
-	{ "id-field", required_argument, NULL, CM_OPT_ID_FIELD }, \
-	{ "shard", required_argument, NULL, CM_OPT_SHARD }, \
-	{ "strict", no_argument, NULL, CM_OPT_STRICT }, \
-	{ "max-line", required_argument, NULL, CM_OPT_MAX_LINE }, \
-	{ "progress", no_argument, NULL, CM_OPT_PROGRESS }, \
-	{ "stats", required_argument, NULL, CM_OPT_STATS }, \
-	{ "rejects", required_argument, NULL, CM_OPT_REJECTS }, \
-	{ "allow-truncated", no_argument, NULL, CM_OPT_ALLOW_TRUNCATED }, \
-	{ "quiet", no_argument, NULL, 'q' }, \
-	{ "verbose", no_argument, NULL, 'v' }, \
-	{ "help", no_argument, NULL, 'h' }, \
-	{ "version", no_argument, NULL, CM_OPT_VERSION }
-
-#define CM_FILTER_USAGE \
-"Input and output:\n" \
-"  -o, --output FILE      write records to FILE (default: standard output)\n" \
-"  -z, --gzip             compress the output with gzip\n" \
-"      --rejects FILE     write dropped records there, with the reason\n" \
-"      --stats FILE       write run statistics (JSON) to FILE\n" \
-"      --shard i/N        take every N-th input record, starting with the i-th (0-based)\n" \
-"      --text-field NAME  the field holding the text (default: text)\n" \
-"      --id-field NAME    the field holding the record id (default: id)\n" \
-"      --max-line SIZE    longest input line accepted, e.g. 256M (default: 64M)\n" \
-"      --strict           stop at the first malformed input (default: count and skip it)\n" \
-"      --allow-truncated  exit 0 even when an input file ends early\n" \
-"Messages:\n" \
-"      --progress         show a progress line on stderr (default: when it is a terminal)\n" \
-"  -q, --quiet            no warnings\n" \
-"  -v, --verbose          a summary line at the end (twice: more detail)\n" \
-"  -h, --help             this help\n" \
-"      --version          the version\n" \
-"Input files may be plain, gzip or zstd; '-' or none reads standard input.\n"
 
 typedef struct cm_filter {
 	/* options */
@@ -122,9 +67,6 @@ const cm_opt *cm_filter_opts(cm_filter *f, unsigned parts);
 
 /* Defaults; remembers argv for --stats. Calls cm_init(argv[0]). */
 void cm_filter_init(cm_filter *f, int argc, char **argv);
-/* Handle a common option; returns 1 when it was one. Exits for --help/--version itself only
- * through the usage callback given here. */
-int cm_filter_option(cm_filter *f, int c, const char *arg, void (*usage)(void));
 /* Open outputs and start progress; call after option parsing. total: input bytes when known. */
 void cm_filter_start(cm_filter *f, uint64_t total);
 /* Total size of the files named (0 when any is a pipe or standard input). */

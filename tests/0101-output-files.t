@@ -24,7 +24,13 @@ ok $? "setup: a tokenizer"
 w_bpe_train() { bpe-train -q --vocab-size 300 -o "$1" c.jsonl; }
 w_bpe_encode() { bpe-encode -q -t tok.json --write-tokenizer "$1" </dev/null; }
 w_sign() { dedup-minhash sign -q -o "$1" c.jsonl; }
-w_domain_model() { domain-tag -q --train train.jsonl -o "$1"; }
+# (its training report, which -q does not silence, goes to a file: errors stay on stderr)
+w_domain_model() {
+	domain-tag -q --train train.jsonl -o "$1" 2>train.err
+	st=$?
+	grep -v ' held out ' train.err >&2
+	return $st
+}
 w_domain_counts() { domain-tag -q --counts "$1" c.jsonl >/dev/null; }
 w_stats() { pii-scrub -q --stats "$1" c.jsonl >/dev/null; }
 writers="w_bpe_train w_bpe_encode w_sign w_domain_model w_domain_counts w_stats"
@@ -116,7 +122,7 @@ exec 3>in.fifo
 n=0
 while [ "$(ls | grep -c '^term.sig.tmp')" = 0 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
 kill -TERM $pid
-wait $pid
+wait $pid 2>/dev/null	# (the shell would say "Terminated")
 st=$?
 exec 3>&-
 is "$n:$st:$(ls | grep -c '^term.sig')" "$n:143:0" "SIGTERM: the program dies of it and leaves no temporary"

@@ -54,7 +54,7 @@ i=0
 while [ ! -f K/latest ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 sleep "0.$(awk 'BEGIN { srand(); printf "%d", rand() * 5 }')"
 kill -9 $pid
-wait $pid
+wait $pid 2>/dev/null	# (the shell would say "Killed")
 is $? 137 "killed mid-run"
 killed_at=$(cat K/latest)
 lm-train $args -o K --resume 2>err

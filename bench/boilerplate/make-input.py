@@ -3,7 +3,8 @@
 
     make-input.py [OUT] [--aeb DIR]
 
-OUT defaults to bench/data/aeb.jsonl; DIR to $CRAWL2LM_SHARED_DATA/aeb (/work/shared/data/aeb).
+OUT defaults to bench/data/aeb.jsonl; DIR to $CRAWL2LM_SHARED_DATA/aeb (default: ../shared/data/aeb
+beside the repository).
 One record per page, sorted by id: {"id": <aeb id>, "url": <page url>, "html": <page text>}.
 The pages are UTF-8 (gzip-compressed in html/<id>.html.gz); the url comes from
 ground-truth.json. Standard library only; the output is deterministic.
@@ -19,7 +20,7 @@ BENCH = Path(__file__).resolve().parent.parent
 
 
 def main():
-    shared = Path(os.environ.get("CRAWL2LM_SHARED_DATA", "/work/shared/data"))
+    shared = Path(os.environ.get("CRAWL2LM_SHARED_DATA", BENCH.parent.parent / "shared" / "data"))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", nargs="?", type=Path, default=BENCH / "data" / "aeb.jsonl")
     ap.add_argument("--aeb", type=Path, default=shared / "aeb")

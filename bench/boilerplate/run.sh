@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # boilerplate-strip against peer main-content extractors: accuracy and speed side by side, on the
-# 181 pages of the article extraction benchmark (/work/shared/data/aeb).
+# 181 pages of the article extraction benchmark (../shared/data/aeb beside the repository).
 #
 #   bench/boilerplate/run.sh
 #   RUNS=3 ONLY="trafilatura resiliparse ours" bench/boilerplate/run.sh
@@ -19,7 +19,7 @@
 # JSON parsing and writing included), so the comparison favours the peers. Runs are interleaved
 # (run 1 of each contender, then run 2, ...). Every contender is one single-threaded process on
 # one core; the table shows CPU time next to wall time: on a busy machine compare CPU times.
-# passthrough (build/bench/record-io/passthrough --text-field html, from `make bench`, if built)
+# passthrough (build/tests/tools/passthrough --text-field html, from `make bench`, if built)
 # is the floor of ours: start-up plus reading and writing the same records, no extraction.
 set -euo pipefail
 
@@ -70,11 +70,11 @@ for p in trafilatura resiliparse readability justext htmltext htmlparse; do
     NAMES+=("$p"); OUT[$p]=$DATA/aeb-$p.jsonl
 done
 if want passthrough; then
-    if [ -x "$ROOT/build/bench/record-io/passthrough" ]; then
-        NAMES+=(passthrough); PROC[passthrough]="$ROOT/build/bench/record-io/passthrough --text-field html"
+    if [ -x "$ROOT/build/tests/tools/passthrough" ]; then
+        NAMES+=(passthrough); PROC[passthrough]="$ROOT/build/tests/tools/passthrough --text-field html"
         OUT[passthrough]=$TMP/passthrough.jsonl
     else
-        log "passthrough: $ROOT/build/bench/record-io/passthrough is not built (make bench): skipped"
+        log "passthrough: $ROOT/build/tests/tools/passthrough is not built (make bench): skipped"
     fi
 fi
 OURS=()

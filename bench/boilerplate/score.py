@@ -126,7 +126,8 @@ def evaluate(truth, preds):
 
 
 def main():
-    shared = os.environ.get("CRAWL2LM_SHARED_DATA", "/work/shared/data")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    shared = os.environ.get("CRAWL2LM_SHARED_DATA", os.path.join(os.path.dirname(root), "shared", "data"))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("pred", help="predictions: JSON Lines with id and --field")
     ap.add_argument("--truth", default=os.path.join(shared, "aeb", "ground-truth.json"))

@@ -385,7 +385,7 @@ def synthetic():
 
 # ------------------------------------------------------------------------------------------------
 def main():
-    shared = Path(os.environ.get("CRAWL2LM_SHARED_DATA", "/work/shared/data"))
+    shared = Path(os.environ.get("CRAWL2LM_SHARED_DATA", ROOT.parent / "shared" / "data"))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", nargs="?", type=Path, default=BENCH / "data" / "quality-docs.jsonl")
     ap.add_argument("--bin", type=Path, default=Path(os.environ.get("BIN", ROOT / "build" / "bin")))

@@ -26,9 +26,9 @@ time_it() { # time_it CMD...: seconds of one run, output discarded
 	e=$(date +%s.%N)
 	echo "$e - $s" | bc
 }
-ours=$(for i in $(seq "$RUNS"); do time_it "$BUILD/bench/record-io/passthrough" --text-field html "$in"; done | median)
+ours=$(for i in $(seq "$RUNS"); do time_it "$BUILD/tests/tools/passthrough" --text-field html "$in"; done | median)
 ref=$(for i in $(seq "$RUNS"); do time_it sh -c "'$BUILD/bench/record-io/jansson-pass' html <'$in'"; done | median)
-check=$("$BUILD/bench/record-io/passthrough" --text-field html "$in" | head -1 | jq -c .metadata.passthrough)
+check=$("$BUILD/tests/tools/passthrough" --text-field html "$in" | head -1 | jq -c .metadata.passthrough)
 refcheck=$("$BUILD/bench/record-io/jansson-pass" html <"$in" | head -1 | jq -c .metadata.passthrough)
 [ "$check" = "$refcheck" ] || echo "warning: results differ: $check vs $refcheck"
 printf 'input: %s: %d records, %.1f MB (%.0f KB per record)\n' "$in" "$records" \

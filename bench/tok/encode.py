@@ -8,8 +8,8 @@ Text: the documents of bench/data/corpus-en.jsonl (bench/corpus/make-corpus.sh e
 if it is missing, tests/data/tok/mix.jsonl.zst), in file order, until --mb MB (10^6 bytes of
 UTF-8 text) are reached; written as {"id","text"} JSONL to bench/data/tok-encode.jsonl.
 Tokenizers: r50k_base, cl100k_base, o200k_base from the shared rank files
-(/work/shared/data/tokenizers/*.tiktoken), with tiktoken's own patterns and special tokens
-(tiktoken_ext.openai_public's constructors). Special-token texts are ordinary text on both sides.
+($CRAWL2LM_SHARED_DATA/tokenizers/*.tiktoken; default: ../shared/data beside the repository),
+with tiktoken's own patterns and special tokens (tiktoken_ext.openai_public's constructors). Special-token texts are ordinary text on both sides.
 
 - tiktoken: 1 thread `[enc.encode_ordinary(t) for t in texts]`, T threads
   `enc.encode_ordinary_batch(texts, num_threads=T)`; the loop alone is timed (no reading, no

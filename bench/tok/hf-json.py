@@ -4,7 +4,8 @@
     bench/.venv/bin/python bench/tok/hf-json.py [--train-mb 4] [--held-mb 2] [--bin DIR]
 
 1. For r50k_base, cl100k_base, o200k_base: `bpe-encode -t RANKFILE --write-tokenizer X.json`
-   (rank files: /work/shared/data/tokenizers/), `tokenizers.Tokenizer.from_file(X.json)`, then
+   (rank files: ../shared/data/tokenizers/ beside the repository),
+   `tokenizers.Tokenizer.from_file(X.json)`, then
    every document of tests/data/tok/mix.jsonl.zst encoded with
    `encode_batch(texts, add_special_tokens=False)` and compared with tiktoken's
    `encode_ordinary` (tiktoken's own patterns and specials, ranks from the same files).

@@ -7,7 +7,8 @@ import tiktoken
 import tiktoken.load
 import tiktoken_ext.openai_public as openai_public
 
-SHARED_TOK = Path(os.environ.get("CRAWL2LM_SHARED_DATA", "/work/shared/data")) / "tokenizers"
+ROOT = Path(__file__).resolve().parent.parent.parent
+SHARED_TOK = Path(os.environ.get("CRAWL2LM_SHARED_DATA", ROOT.parent / "shared" / "data")) / "tokenizers"
 NAMES = ["r50k_base", "cl100k_base", "o200k_base"]
 
 

@@ -6,6 +6,8 @@
 #
 # usage: bench/train/baby.sh NANOGPT_CHECKOUT [WORK_DIR]    (fetch karpathy/nanoGPT first)
 # env:   BIN (default build/bin), THREADS (default 2), SEEDS (default "0 1 2"),
+#        TEXT (default: $CRAWL2LM_SHARED_DATA/text/tinyshakespeare.txt, ../shared/data beside
+#        the repository),
 #        SKIP_NANOGPT=1 to run ours only
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +17,8 @@ work=${2:-$root/bench/data/baby}
 BIN=${BIN:-$root/build/bin}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-$root/bench/.venv/bin/python}
-TEXT=${TEXT:-/work/shared/data/text/tinyshakespeare.txt}
+TEXT=${TEXT:-${CRAWL2LM_SHARED_DATA:-$root/../shared/data}/text/tinyshakespeare.txt}
+[ -f "$TEXT" ] || { echo "baby.sh: no text at '$TEXT': set TEXT=FILE (tinyshakespeare.txt) or CRAWL2LM_SHARED_DATA" >&2; exit 2; }
 mkdir -p "$work"
 cd "$work"
 

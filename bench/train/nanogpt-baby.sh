@@ -5,7 +5,8 @@
 #
 # usage: nanogpt-baby.sh NANOGPT_CHECKOUT WORK_DIR
 # env:   PYTHON (default: ../.venv/bin/python next to this script)
-#        TEXT   (default: /work/shared/data/text/tinyshakespeare.txt)
+#        TEXT   (default: $CRAWL2LM_SHARED_DATA/text/tinyshakespeare.txt, ../shared/data
+#               beside the repository)
 #        THREADS (default: 2)
 # prints: nanogpt wall_s=... val_loss_full=... val_loss_est=...
 set -euo pipefail
@@ -15,11 +16,13 @@ if [ $# -ne 2 ]; then
     exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 src=$(cd "$1" && pwd)
 mkdir -p "$2"
 work=$(cd "$2" && pwd)
 PYTHON=${PYTHON:-$here/../.venv/bin/python}
-TEXT=${TEXT:-/work/shared/data/text/tinyshakespeare.txt}
+TEXT=${TEXT:-${CRAWL2LM_SHARED_DATA:-$root/../shared/data}/text/tinyshakespeare.txt}
+[ -f "$TEXT" ] || { echo "nanogpt-baby.sh: no text at '$TEXT': set TEXT=FILE (tinyshakespeare.txt) or CRAWL2LM_SHARED_DATA" >&2; exit 2; }
 THREADS=${THREADS:-2}
 export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 

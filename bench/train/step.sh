@@ -7,6 +7,8 @@
 #   LLMC_DIR: a checkout of karpathy/llm.c with train_gpt2 built by its own Makefile
 #             (`make train_gpt2`: -Ofast -march=native -fopenmp); this script builds nothing.
 # env: BIN (default build/bin), THREADS (default 2), OURS_STEPS (default 12),
+#      TEXT (default: $CRAWL2LM_SHARED_DATA/text/tinyshakespeare.txt, ../shared/data beside the
+#      repository),
 #      LLMC_TIMEOUT (seconds llm.c may run, default 400: its 40 steps plus evaluations and
 #      sampling; the steps it printed by then are used)
 set -euo pipefail
@@ -17,9 +19,10 @@ work=${2:-$root/bench/data/step}
 BIN=${BIN:-$root/build/bin}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-$root/bench/.venv/bin/python}
-TEXT=${TEXT:-/work/shared/data/text/tinyshakespeare.txt}
+TEXT=${TEXT:-${CRAWL2LM_SHARED_DATA:-$root/../shared/data}/text/tinyshakespeare.txt}
 r50k=$root/data/tokenizers/r50k_base.tiktoken.zst
 [ -x "$llmc/train_gpt2" ] || { echo "step.sh: build llm.c first: make -C $llmc train_gpt2" >&2; exit 2; }
+[ -f "$TEXT" ] || { echo "step.sh: no text at '$TEXT': set TEXT=FILE (tinyshakespeare.txt) or CRAWL2LM_SHARED_DATA" >&2; exit 2; }
 mkdir -p "$work/dev/data/tinyshakespeare"
 cd "$work"
 

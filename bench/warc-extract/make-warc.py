@@ -30,7 +30,8 @@ import sys
 import uuid
 from urllib.parse import urlsplit
 
-DATA = os.environ.get("CRAWL2LM_SHARED_DATA", "/work/shared/data")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.environ.get("CRAWL2LM_SHARED_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 TEMPLATE = os.path.join(DATA, "warc", "commoncrawl__whirlwind-python__whirlwind.warc")
 CC_TRUNCATE = 1 << 20  # Common Crawl's payload limit
 

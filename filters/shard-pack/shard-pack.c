@@ -430,6 +430,23 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	return NULL;
 }
 
+/* A split left empty although documents were read, other than the one --val-fraction 0 (or 1)
+ * asks for: a few large documents against the default 0.01, or weights that sample every
+ * document out. Said now, not when lm-train finds no shard for --val. */
+static void warn_empty_splits(const struct ctx *c)
+{
+	if (!c->docs_in)
+		return;
+	if (!c->w[0].docs && c->val_fraction < 1)
+		cm_warn("no document of %" PRIu64 " went to train (%" PRIu64 " to val, %" PRIu64
+			" sampled out by weight): there is no train shard", c->docs_in, c->w[1].docs,
+			c->sampled_out);
+	if (!c->w[1].docs && c->val_fraction > 0)
+		cm_warn("no document of %" PRIu64 " went to val (--val-fraction %g, by id hash): there is no "
+			"val shard; a larger --val-fraction gives one, --val-fraction 0 says none is wanted",
+			c->docs_in, c->val_fraction);
+}
+
 static void write_manifest(struct ctx *c, const char *tok_path)
 {
 	cm_buf b = CM_BUF_INIT, path = CM_BUF_INIT, tmp = CM_BUF_INIT;
@@ -815,6 +832,7 @@ int main(int argc, char **argv)
 		sp_names_free(&written);
 		write_manifest(&c, tok_path);
 	}
+	warn_empty_splits(&c);
 	if (cm_verbosity > 0)
 		cm_info("%zu shards: train %" PRIu64 " tokens in %" PRIu64 " documents, val %" PRIu64
 			" tokens in %" PRIu64 " documents; %" PRIu64 " sampled out",

@@ -8,16 +8,6 @@
 #include "json.h"
 #include "tap.h"
 
-static unsigned long long rng = 88172645463325252ULL;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 /* Parse with jansson: the reference. NULL when it rejects the line or it is no object. */
 static json_t *ref_parse(const char *p, size_t n, int *big)
 {
@@ -152,11 +142,11 @@ static void gen_string(cm_buf *b)
 		"\\u00e9", "\\u20AC", "\\ud83d\\ude00", "\\u0000", "é", "€", "😀", "日本", "<p>",
 		"&amp;", "'", "{", "}", "[", "]", ":", ",", "0",
 	};
-	int i, n = (int)rnd(12);
+	int i, n = (int)tap_rand(12);
 
 	cm_buf_addc(b, '"');
 	for (i = 0; i < n; i++)
-		cm_buf_adds(b, pieces[rnd(sizeof(pieces) / sizeof(*pieces))]);
+		cm_buf_adds(b, pieces[tap_rand(sizeof(pieces) / sizeof(*pieces))]);
 	cm_buf_addc(b, '"');
 }
 
@@ -164,7 +154,7 @@ static void ws(cm_buf *b)
 {
 	static const char *const w[] = { "", "", "", " ", "\t", "  ", "\r" };
 
-	cm_buf_adds(b, w[rnd(7)]);
+	cm_buf_adds(b, w[tap_rand(7)]);
 }
 
 static void gen_value(cm_buf *b, int depth)
@@ -173,17 +163,17 @@ static void gen_value(cm_buf *b, int depth)
 		"0", "-0", "1", "-17", "3.25", "1e10", "-2.5E-3", "123456789012", "0.000001",
 		"1.7976931348623157e308", "9007199254740993",
 	};
-	int k = (int)rnd(depth > 4 ? 5 : 7), i, n;
+	int k = (int)tap_rand(depth > 4 ? 5 : 7), i, n;
 
 	switch (k) {
 	case 0: gen_string(b); break;
-	case 1: cm_buf_adds(b, nums[rnd(sizeof(nums) / sizeof(*nums))]); break;
-	case 2: cm_buf_adds(b, rnd(2) ? "true" : "false"); break;
+	case 1: cm_buf_adds(b, nums[tap_rand(sizeof(nums) / sizeof(*nums))]); break;
+	case 2: cm_buf_adds(b, tap_rand(2) ? "true" : "false"); break;
 	case 3: cm_buf_adds(b, "null"); break;
 	case 4: gen_string(b); break;
 	case 5:
 		cm_buf_addc(b, '[');
-		n = (int)rnd(4);
+		n = (int)tap_rand(4);
 		for (i = 0; i < n; i++) {
 			if (i)
 				cm_buf_addc(b, ',');
@@ -195,7 +185,7 @@ static void gen_value(cm_buf *b, int depth)
 		break;
 	default:
 		cm_buf_addc(b, '{');
-		n = (int)rnd(4);
+		n = (int)tap_rand(4);
 		for (i = 0; i < n; i++) {
 			if (i)
 				cm_buf_addc(b, ',');
@@ -214,11 +204,11 @@ static void gen_value(cm_buf *b, int depth)
 static void gen_record(cm_buf *b)
 {
 	static const char *const keys[] = { "id", "text", "url", "metadata", "source", "x\\u0079" };
-	int i, n = 1 + (int)rnd(6), order[6] = { 0, 1, 2, 3, 4, 5 }, repeat = rnd(10) == 0;
+	int i, n = 1 + (int)tap_rand(6), order[6] = { 0, 1, 2, 3, 4, 5 }, repeat = tap_rand(10) == 0;
 
 	/* distinct keys, but for one record in ten (a repeated key makes a record malformed) */
 	for (i = 5; i > 0; i--) {
-		int k = (int)rnd((unsigned)i + 1), t = order[i];
+		int k = (int)tap_rand((unsigned)i + 1), t = order[i];
 
 		order[i] = order[k];
 		order[k] = t;
@@ -232,7 +222,7 @@ static void gen_record(cm_buf *b)
 			cm_buf_addc(b, ',');
 		ws(b);
 		cm_buf_addc(b, '"');
-		cm_buf_adds(b, keys[repeat ? rnd(6) : (unsigned)order[i]]);
+		cm_buf_adds(b, keys[repeat ? tap_rand(6) : (unsigned)order[i]]);
 		cm_buf_addc(b, '"');
 		ws(b);
 		cm_buf_addc(b, ':');
@@ -247,12 +237,12 @@ static void gen_record(cm_buf *b)
 static void mutate(cm_buf *b)
 {
 	static const char junk[] = "{}[]:,\"\\ \t0123456789.eE+-tfnulra\x01\x1f\x7f\xc3\xa9\xff\xe2\x82";
-	int k = 1 + (int)rnd(3);
+	int k = 1 + (int)tap_rand(3);
 
 	while (k--) {
-		size_t at = b->len ? rnd((unsigned)b->len) : 0;
+		size_t at = b->len ? tap_rand((unsigned)b->len) : 0;
 
-		switch (rnd(3)) {
+		switch (tap_rand(3)) {
 		case 0:		/* delete a byte */
 			if (b->len) {
 				memmove(b->p + at, b->p + at + 1, b->len - at - 1);
@@ -261,18 +251,19 @@ static void mutate(cm_buf *b)
 			break;
 		case 1:		/* overwrite a byte */
 			if (b->len)
-				b->p[at] = junk[rnd(sizeof(junk) - 1)];
+				b->p[at] = junk[tap_rand(sizeof(junk) - 1)];
 			break;
 		default:	/* insert a byte */
 			cm_buf_addc(b, ' ');
 			memmove(b->p + at + 1, b->p + at, b->len - at - 1);
-			b->p[at] = junk[rnd(sizeof(junk) - 1)];
+			b->p[at] = junk[tap_rand(sizeof(junk) - 1)];
 		}
 	}
 }
 
 int main(int argc, char **argv)
 {
+	tap_rng = 88172645463325252ULL;
 	static const char *const files[] = {
 		"arc_easy-150.jsonl", "hh-rlhf-40.jsonl", "winogrande-20.jsonl", "warc-pages.jsonl",
 	};

@@ -1,4 +1,5 @@
 /* 0030-input.c - reading plain, gzip (zlib and ISA-L) and zstd input: members, lines, damage. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,7 +218,23 @@ int main(void)
 		ok(n == 100000 && bad == 0, "100000 gzip lines in order (%zu, %d bad)", n, bad);
 		cm_input_close(in);
 	}
-	ok(cm_input_open("/nonexistent/file") == NULL, "missing file: NULL");
+	/* a missing file: NULL and an error that names it, kept out of the test's output */
+	{
+		const char *want = "cannot open '/nonexistent/file'";
+		int saved = dup(2);
+		cm_input *in;
+
+		fd = open(path, O_WRONLY | O_TRUNC);
+		dup2(fd, 2);
+		close(fd);
+		in = cm_input_open("/nonexistent/file");
+		dup2(saved, 2);
+		close(saved);
+		ok(in == NULL, "missing file: NULL");
+		read_all(&got, &trunc, 4096);
+		ok(memmem(got.p, got.len, want, strlen(want)) != NULL,
+		   "and says so on stderr");
+	}
 
 	unlink(path);
 	cm_buf_free(&text);

@@ -12,16 +12,6 @@
 #include "tok.h"
 #include "tokstream.h"
 
-static uint64_t rng = 0x243F6A8885A308D3ull;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
-
 #define NT 600
 
 struct vocab {
@@ -46,7 +36,7 @@ static void make_vocab(struct vocab *v, int nmerges)
 		pool[np++] = 'a' + (uint32_t)i;
 	v->n = 0;
 	for (k = 0; v->n < nmerges && k < 100000; k++) {
-		uint32_t a = pool[rnd((uint32_t)np)], b = pool[rnd((uint32_t)np)], id = 256 + (uint32_t)v->n;
+		uint32_t a = pool[tap_rand((uint32_t)np)], b = pool[tap_rand((uint32_t)np)], id = 256 + (uint32_t)v->n;
 		int dup = 0;
 
 		if (v->len[a] + v->len[b] > 60)
@@ -144,8 +134,10 @@ int main(void)
 	static uint32_t want[3001];
 	int round, ranks, bad[2] = { 0, 0 }, tried = 0, i;
 
+	tap_rng = 0x243F6A8885A308D3ull;
+
 	for (round = 0; round < 40; round++) {
-		make_vocab(&v, 20 + (int)rnd(300));
+		make_vocab(&v, 20 + (int)tap_rand(300));
 		for (ranks = 0; ranks < 2; ranks++) {
 			cm_tok *t = build(&v, ranks);
 			cm_tok_ctx *c;
@@ -157,12 +149,12 @@ int main(void)
 			}
 			c = cm_tok_ctx_new(t);
 			for (k = 0; k < 12; k++) {
-				size_t n = k < 6 ? 1 + rnd(60) : 60 + rnd(940), m, j;
+				size_t n = k < 6 ? 1 + tap_rand(60) : 60 + tap_rand(940), m, j;
 				cm_ids ids = { 0 };
 				int pass;
 
 				for (j = 0; j < n; j++)
-					text[j] = (char)("abcd"[rnd(rnd(8) ? 3 : 4)]);
+					text[j] = (char)("abcd"[tap_rand(tap_rand(8) ? 3 : 4)]);
 				m = reference(&v, ranks, text, n, want);
 				for (pass = 0; pass < 2; pass++) {	/* cold, then from the caches */
 					ids.n = 0;

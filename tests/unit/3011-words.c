@@ -11,16 +11,6 @@
 #include "rules.h"
 #include "tap.h"
 
-static uint64_t rng = 88172645463325252ULL;
-
-static unsigned next(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 static const char *const piece[] = {
 	" ", "  ", "\n", "\t", "\r\n", "\x7f", "\x01", ".", "...", ",", ":", ";", "-", "'", "@", "/", "_",
 	"#", "!", "?", "(", ")", "\"", "word", "the", "Word", "x", "w", "h", "www", "www.", "http://",
@@ -52,14 +42,16 @@ int main(void)
 	cm_buf t = CM_BUF_INIT;
 	int i, bad = 0, pad;
 
+	tap_rng = 88172645463325252ULL;
+
 	qs_load_data();
 	for (i = 0; i < 20000; i++) {
-		int k, n = (int)next(60);
+		int k, n = (int)tap_rand(60);
 
 		cm_buf_reset(&t);
 		for (k = 0; k < n; k++) {
-			cm_buf_adds(&t, piece[next(sizeof(piece) / sizeof(*piece))]);
-			if (next(2))
+			cm_buf_adds(&t, piece[tap_rand(sizeof(piece) / sizeof(*piece))]);
+			if (tap_rand(2))
 				cm_buf_addc(&t, ' ');
 		}
 		if (!qs_words_selfcheck(t.p ? t.p : "", t.len) && bad++ < 5)

@@ -10,28 +10,18 @@
 #include "rules.h"
 #include "tap.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static unsigned next(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 /* Words of a few letters from a small vocabulary, between spaces, newlines and blank lines,
  * with blocks repeated: n-grams, lines and paragraphs that repeat. */
 static void make_text(cm_buf *t, unsigned words)
 {
 	static const char *const vocab[] = { "the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran",
 					     "to", "of", "be", "with", "that", "have", "x" };
-	unsigned i, v = 2 + next(15);
+	unsigned i, v = 2 + tap_rand(15);
 
 	cm_buf_reset(t);
 	for (i = 0; i < words; i++) {
-		if (i > 8 && next(20) == 0) {	/* a repeated block */
-			size_t from = next((unsigned)t->len), len = next(60);
+		if (i > 8 && tap_rand(20) == 0) {	/* a repeated block */
+			size_t from = tap_rand((unsigned)t->len), len = tap_rand(60);
 			char block[60];
 
 			if (from + len > t->len)
@@ -39,8 +29,8 @@ static void make_text(cm_buf *t, unsigned words)
 			memcpy(block, t->p + from, len);	/* t->p may move */
 			cm_buf_add(t, block, len);
 		}
-		cm_buf_adds(t, vocab[next(v)]);
-		switch (next(12)) {
+		cm_buf_adds(t, vocab[tap_rand(v)]);
+		switch (tap_rand(12)) {
 		case 0: cm_buf_adds(t, "\n"); break;
 		case 1: cm_buf_adds(t, ".\n\n"); break;
 		default: cm_buf_adds(t, " "); break;
@@ -78,16 +68,18 @@ int main(void)
 	cm_buf t = CM_BUF_INIT;
 	int i, bad_ngrams = 0, bad_rest = 0, bad_below = 0, limited = 0;
 
+	tap_rng = 0x9e3779b97f4a7c15ULL;
+
 	qs_load_data();
 	qs_opts_default(&o);
 
 	/* n-grams: the first L words, exactly */
 	for (i = 0; i < 300; i++) {
-		unsigned words = 20 + next(3000);
+		unsigned words = 20 + tap_rand(3000);
 
 		make_text(&t, words);
 		lim = o;
-		lim.max_ngram_words = 1 + next(2 * words + 200);	/* tokens: words and points */
+		lim.max_ngram_words = 1 + tap_rand(2 * words + 200);	/* tokens: words and points */
 		qs_score(&o, t.p, t.len, &full);
 		qs_score(&lim, t.p, t.len, &cut);
 		if (cut.limited & QS_LIMITED_NGRAMS) {

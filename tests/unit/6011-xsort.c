@@ -7,16 +7,6 @@
 #include "tap.h"
 #include "xsort.h"
 
-static uint64_t rng = 11;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static int cmp(const void *x, const void *y)
 {
 	const dm_rec *a = x, *b = y;
@@ -37,9 +27,9 @@ static void check(size_t n, size_t mem, unsigned range, const char *what)
 	size_t i, bad = 0;
 
 	for (i = 0; i < n; i++) {
-		want[i].a = next() % range;
-		want[i].b = next() % range;
-		want[i].c = next();
+		want[i].a = tap_next() % range;
+		want[i].b = tap_next() % range;
+		want[i].c = tap_next();
 		dm_sorter_add(s, want[i].a, want[i].b, want[i].c);
 	}
 	qsort(want, n, sizeof(*want), cmp);
@@ -55,6 +45,7 @@ static void check(size_t n, size_t mem, unsigned range, const char *what)
 
 int main(void)
 {
+	tap_rng = 11;
 	size_t i, n = 100000, bad = 0;
 	dm_rec *r = malloc(n * sizeof(*r));
 	dm_sorter *s;

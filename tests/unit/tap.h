@@ -2,6 +2,7 @@
 #ifndef TAP_H
 #define TAP_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,23 @@ static inline int tap_mem_eq(const char *got, size_t gotlen, const char *want)
 #define tap_is_mem(got, gotlen, want, file, line, ...) \
 	(tap_ok(tap_mem_eq((got), (gotlen), (want)), file, line, __VA_ARGS__) ? 1 : \
 	 (printf("#   got  '%.*s'\n#   want '%s'\n", (int)((got) ? (gotlen) : 6), (got) ? (got) : "(null)", (want)), 0))
+
+/* xorshift64: the tests' random inputs, the same on every run from the seed a test sets */
+static uint64_t tap_rng = 88172645463325252ULL;
+
+static inline uint64_t tap_next(void)
+{
+	tap_rng ^= tap_rng << 13;
+	tap_rng ^= tap_rng >> 7;
+	tap_rng ^= tap_rng << 17;
+	return tap_rng;
+}
+
+/* 0 <= r < n */
+static inline unsigned tap_rand(unsigned n)
+{
+	return (unsigned)(tap_next() % n);
+}
 
 /* Print the plan at the end; exit status says whether anything failed. */
 static inline int tap_done(void)

@@ -2,9 +2,8 @@
  *
  * Every record is parsed and validated, the --text-field string is unescaped and measured,
  * and metadata.<key> = {"bytes": B, "chars": C} is spliced in; all other bytes are copied.
- * The tests use it to exercise the options every filter shares.
+ * The tests use it to exercise the options every filter shares; bench/record-io times it.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,31 +15,18 @@
 #include <emmintrin.h>
 #endif
 
-enum { OPT_KEY = CM_OPT_PROGRAM, OPT_DROP_EMPTY };
-
-static const struct option longopts[] = {
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "drop-empty", no_argument, NULL, OPT_DROP_EMPTY },
-	CM_FILTER_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
-
 struct opts {
 	const char *key;
 	int drop_empty;
 	cm_buf val;
 };
 
-static void usage(void)
-{
-	printf("Usage: %s [OPTION]... [FILE]...\n"
-	       "Copy JSON Lines records, adding metadata.KEY = {\"bytes\": B, \"chars\": C} for the\n"
-	       "text field (the record-I/O benchmark and test filter).\n"
-	       "\n"
-	       "      --key KEY          the metadata key to add (default: passthrough)\n"
-	       "      --drop-empty       drop records whose text field is missing or empty\n"
-	       CM_FILTER_USAGE, cm_prog);
-}
+static const cm_opt_info info = {
+	"[OPTION]... [FILE]...",
+	"Copy JSON Lines records, adding metadata.KEY = {\"bytes\": B, \"chars\": C} for the\n"
+	"text field (the record-I/O benchmark and test filter).\n",
+	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
+};
 
 /* Characters in valid UTF-8: the bytes that do not continue a sequence. */
 static size_t utf8_chars(const char *p, size_t n)
@@ -86,20 +72,20 @@ int main(int argc, char **argv)
 {
 	struct opts o = { "passthrough", 0, CM_BUF_INIT };
 	cm_filter f;
-	int c;
 
 	cm_filter_init(&f, argc, argv);
-	while ((c = getopt_long(argc, argv, CM_FILTER_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_KEY: o.key = optarg; break;
-		case OPT_DROP_EMPTY: o.drop_empty = 1; break;
-		default: cm_filter_option(&f, c, optarg, usage); break;
-		}
-	}
+	const cm_opt opts[] = {
+		CM_OPT_STRING(0, "key", &o.key, "KEY", "the metadata key to add (default: passthrough)"),
+		CM_OPT_FLAG(0, "drop-empty", &o.drop_empty, "drop records whose text field is missing or empty"),
+		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL | CM_FILTER_ID_FIELD)),
+		CM_OPT_END()
+	};
+	int nf = cm_opt_parse(argc, argv, opts, &info);
+
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
-	cm_filter_start(&f, cm_filter_total_size(argv + optind, argc - optind));
-	cm_filter_run(&f, argv + optind, argc - optind, one, &o);
+	cm_filter_start(&f, cm_filter_total_size(argv + 1, nf));
+	cm_filter_run(&f, argv + 1, nf, one, &o);
 	cm_buf_free(&o.val);
 	return cm_filter_finish(&f);
 }
