@@ -3,6 +3,7 @@
  * The CUDA backend is a library of its own (libkn_cuda.so, beside the program in ../lib, or
  * on the loader's path), loaded here when asked for: a program built with CUDA starts and
  * runs on the CPU where the CUDA libraries or a GPU are missing. */
+#include <cblas.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <omp.h>
@@ -96,11 +97,15 @@ static void compose(kn_backend *be, const kn_ops *fused, const char *plain)
 		snprintf(be->desc + d, sizeof be->desc - d, ")");
 }
 
-kn_backend *kn_open(const char *name, char *err, size_t errlen)
+kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen)
 {
 	const kn_ops *base = NULL, *fused = NULL;
 	if (!name)
 		name = "auto";
+	/* OpenBLAS (built for OpenMP) runs its products on the same threads as the loops */
+	if (threads > 0)
+		omp_set_num_threads(threads);
+	openblas_set_num_threads(omp_get_max_threads());
 	int plain = !strcmp(name, "cuda:plain");
 	if (!strcmp(name, "cuda") || plain || !strcmp(name, "auto")) {
 		base = open_cuda(&fused, err, errlen);
@@ -115,6 +120,10 @@ kn_backend *kn_open(const char *name, char *err, size_t errlen)
 	compose(be, base ? fused : NULL, plain ? "all" : getenv("KN_PLAIN_OPS"));
 	be->ops = &be->table;
 	be->threads = omp_get_max_threads();
+	be->host = be->base == &kn_cpu_ops;
+	/* bf16 where it is the fast path (a GPU's tensor cores); on the CPU, bf16 goes through
+	 * fp32 copies (mixed.c) and only saves memory */
+	be->precision = be->host ? KN_F32 : KN_BF16;
 	return be;
 }
 

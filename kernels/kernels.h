@@ -140,7 +140,9 @@ typedef struct kn_ops {
 struct kn_backend {
 	const kn_ops *ops;	/* what callers use: every operation takes fp32 and bf16 tensors */
 	const kn_ops *base;	/* fp32 operations that kn_mixed_ops runs bf16 tensors through */
-	int threads;
+	int threads;		/* OpenMP (and OpenBLAS) threads */
+	int host;		/* tensors in host memory (the CPU backend): the process's own */
+	kn_dtype precision;	/* what to compute in unless told: KN_BF16 on a GPU, else KN_F32 */
 	int deterministic;	/* restrict to run-to-run reproducible algorithms */
 	void *priv;
 	int64_t bytes, peak;	/* tensor memory allocated through kn_new now, and at most */
@@ -151,8 +153,10 @@ struct kn_backend {
 /* "cpu", "cuda" (the fused kernels, and the plain version of each operation named in the
  * environment variable KN_PLAIN_OPS, a comma-separated list, or "all"), "cuda:plain" (the
  * plain version of every operation), or "auto" (cuda when the library loads and finds a GPU,
- * else cpu). NULL when the backend is not available, with the reason in err. */
-kn_backend *kn_open(const char *name, char *err, size_t errlen);
+ * else cpu). threads: the CPU threads (OpenMP's and OpenBLAS's) from now on, 0 for OpenMP's
+ * default (OMP_NUM_THREADS, else every core). NULL when the backend is not available, with
+ * the reason in err. */
+kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen);
 void kn_close(kn_backend *be);
 
 /* A view of n contiguous elements of base starting at element off, with the given shape. */

@@ -1,4 +1,5 @@
-/* progress.c - one updating progress line on stderr. */
+/* progress.c - progress on stderr: a line redrawn in place on a terminal, lines elsewhere. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -14,23 +15,31 @@ void cm_progress_init(cm_progress *p, int on, uint64_t total_bytes)
 	p->drawn = 0;
 }
 
+/* One line: on a terminal back to its start, the text, the rest of the line cleared;
+ * elsewhere the text and a newline. */
+static void emit(cm_progress *p, const char *text)
+{
+	fprintf(stderr, "%s%s: %s%s", p->tty ? "\r" : "", cm_prog, text, p->tty ? "\033[K" : "\n");
+	p->drawn = 1;
+}
+
 static void draw(cm_progress *p, uint64_t records, uint64_t bytes_done, double now)
 {
 	double secs, rate;
+	char b[256];
+	int n;
 
 	secs = now - p->start;
 	rate = secs > 0 ? (double)bytes_done / secs : 0;
-	fprintf(stderr, "%s%s: %llu records, %.1f MB, %.1f MB/s", p->tty ? "\r" : "", cm_prog,
-		(unsigned long long)records, (double)bytes_done / 1e6, rate / 1e6);
+	n = snprintf(b, sizeof b, "%llu records, %.1f MB, %.1f MB/s", (unsigned long long)records,
+		     (double)bytes_done / 1e6, rate / 1e6);
 	if (p->total && bytes_done <= p->total && rate > 0) {
 		double eta = (double)(p->total - bytes_done) / rate;
 
-		fprintf(stderr, ", %.0f%%, ETA %d:%02d", 100.0 * (double)bytes_done / (double)p->total,
-			(int)eta / 60, (int)eta % 60);
+		snprintf(b + n, sizeof b - n, ", %.0f%%, ETA %d:%02d",
+			 100.0 * (double)bytes_done / (double)p->total, (int)eta / 60, (int)eta % 60);
 	}
-	/* on a terminal: clear the rest of the line; elsewhere: one line per update */
-	fputs(p->tty ? "\033[K" : "\n", stderr);
-	p->drawn = 1;
+	emit(p, b);
 }
 
 void cm_progress_update(cm_progress *p, uint64_t records, uint64_t bytes_done)
@@ -53,6 +62,26 @@ void cm_progress_end(cm_progress *p, uint64_t records, uint64_t bytes_done)
 	/* the final state stays on screen */
 	draw(p, records, bytes_done, cm_now());
 	if (p->tty)
+		fputc('\n', stderr);
+	p->drawn = 0;
+}
+
+void cm_progress_line(cm_progress *p, const char *fmt, ...)
+{
+	char b[512];
+	va_list ap;
+
+	if (!p->on)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof b, fmt, ap);
+	va_end(ap);
+	emit(p, b);
+}
+
+void cm_progress_break(cm_progress *p)
+{
+	if (p->on && p->tty && p->drawn)
 		fputc('\n', stderr);
 	p->drawn = 0;
 }

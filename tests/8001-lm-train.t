@@ -264,9 +264,9 @@ ok "$([ "$t16" -ge 40 ]; echo $?)" "  text from a bf16 run's checkpoint ($t16 by
 # a precision that does not exist
 lm-train $common --precision fp16 -o bad6 2>err
 is $? 2 "lm-train --precision fp16 is a usage error"
-like "$(cat err)" "--precision: 'fp16' \(bf16 or fp32\)" "  naming the choices"
+like "$(cat err)" "option '--precision' wants fp32 or bf16, not 'fp16'" "  naming the choices"
 lm-sample --precision bogus run 2>err
 is $? 2 "lm-sample --precision bogus is a usage error"
-like "$(cat err)" "--precision: 'bogus' \(bf16 or fp32\)" "  naming the choices"
+like "$(cat err)" "option '--precision' wants fp32 or bf16, not 'bogus'" "  naming the choices"
 
 done_testing

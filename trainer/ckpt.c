@@ -1,5 +1,5 @@
 /* ckpt.c - Hugging Face weights in and out (safetensors, config.json, sharded indexes), and
- * the checksums of lm-train's checkpoints.
+ * lm-train's checkpoints: their files, checksums and trainer state.
  *
  * trainer.json of one of lm-train's checkpoints lists the size and XXH3-64 of each file
  * written beside it ("files"). Every file of a checkpoint directory is read through
@@ -7,7 +7,11 @@
  * is parsed: damaged weights, optimizer state, config or tokenizer are an error naming the
  * file, in lm-sample, --init and --resume alike. Checkpoints from before the list hold only
  * the hash of the loaded parameters (params_xxh3), which lm_load_weights checks instead; a
- * directory without trainer.json (Hugging Face's) vouches for nothing, said at -v. */
+ * directory without trainer.json (Hugging Face's) vouches for nothing, said at -v.
+ *
+ * lm-train writes its checkpoints here too (lm_ckpt_write): the files, their checksums and
+ * the trainer's state; run.c decides where and when. */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -500,4 +504,173 @@ void lm_ckpt_resolve(const char *path, char *out, size_t outlen)
 	if (f)
 		fclose(f);
 	snprintf(out, outlen, "%s", path);
+}
+
+/* Training checkpoints */
+
+void lm_ckpt_remove(const char *p)
+{
+	static const char *const names[] = { "model.safetensors", "config.json", "tokenizer.json",
+		"optimizer.safetensors", "trainer.json" };
+	char f[4400];
+	DIR *d = opendir(p);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+			if (!strncmp(e->d_name, names[k], strlen(names[k]))) {
+				snprintf(f, sizeof f, "%s/%s", p, e->d_name);
+				unlink(f);
+				break;
+			}
+	if (d)
+		closedir(d);
+	rmdir(p);
+}
+
+/* Size and XXH3-64 of a file just written into the checkpoint, for trainer.json: read back
+ * from the file, what a later reader will get. */
+static int add_sum(json_t *files, const char *dir, const char *name, char *err, size_t errlen)
+{
+	char f[4400], hx[32];
+	size_t n;
+	uint64_t h;
+	snprintf(f, sizeof f, "%s/%s", dir, name);
+	if (lm_file_xxh3(f, &n, &h, err, errlen) < 0)
+		return -1;
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)h);
+	json_object_set_new(files, name, json_pack("{s:I,s:s}", "bytes", (json_int_t)n, "xxh3", hx));
+	return 0;
+}
+
+/* optimizer.safetensors: AdamW's m and v, flat; *h gets the hash of their bytes. */
+static int write_moments(const char *path, lm_model *m, uint64_t *h, char *err, size_t errlen)
+{
+	size_t nb = kn_bytes(m->m);
+	float *mh = cm_xmalloc(nb), *vh = cm_xmalloc(nb);
+	kn_download(m->m, mh, nb);
+	kn_download(m->v, vh, nb);
+	cm_st_writer *w = cm_st_writer_new();
+	int64_t n = m->nparams;
+	cm_st_writer_add(w, "adamw.m", CM_ST_F32, 1, &n, mh);
+	cm_st_writer_add(w, "adamw.v", CM_ST_F32, 1, &n, vh);
+	int r = cm_st_write(w, path, err, errlen);
+	cm_st_writer_free(w);
+	/* the moments' hash from the copies at hand, not downloaded again */
+	*h = XXH3_64bits(mh, nb) ^ XXH3_64bits(vh, nb);
+	free(mh);
+	free(vh);
+	return r;
+}
+
+int lm_ckpt_write(const char *dir, lm_model *m, const cm_tok *tok, const lm_state *st,
+		  json_t *options, char *err, size_t errlen)
+{
+	char f[4300], hx[32];
+	json_t *files = json_object();
+	int r = -1;
+	snprintf(f, sizeof f, "%s/model.safetensors", dir);
+	if (lm_save_weights(m, f, err, errlen) < 0 ||
+	    add_sum(files, dir, "model.safetensors", err, errlen) < 0)
+		goto out;
+	char *cj = lm_config_json(&m->cfg);
+	snprintf(f, sizeof f, "%s/config.json", dir);
+	int k = cm_afile_put(f, cj, strlen(cj), err, errlen);
+	free(cj);
+	if (k < 0 || add_sum(files, dir, "config.json", err, errlen) < 0)
+		goto out;
+	if (tok) {
+		snprintf(f, sizeof f, "%s/tokenizer.json", dir);
+		if (cm_tok_save_json(tok, f, err, errlen) < 0 ||
+		    add_sum(files, dir, "tokenizer.json", err, errlen) < 0)
+			goto out;
+	}
+	uint64_t opt_xxh3;
+	snprintf(f, sizeof f, "%s/optimizer.safetensors", dir);
+	if (write_moments(f, m, &opt_xxh3, err, errlen) < 0 ||
+	    add_sum(files, dir, "optimizer.safetensors", err, errlen) < 0)
+		goto out;
+	json_t *t = json_object();
+	json_object_set_new(t, "format", json_string("crawl2lm-trainer"));
+	json_object_set_new(t, "version", json_integer(1));
+	json_object_set_new(t, "step", json_integer(st->step));
+	json_object_set_new(t, "tokens", json_integer((json_int_t)st->tokens));
+	json_object_set_new(t, "elapsed_s", json_real(st->elapsed));
+	json_object_set_new(t, "threads", json_integer(m->be->threads));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(m->params));
+	json_object_set_new(t, "params_xxh3", json_string(hx));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)opt_xxh3);
+	json_object_set_new(t, "optimizer_xxh3", json_string(hx));
+	json_object_set(t, "files", files);
+	json_object_set(t, "options", options);
+	char *tj = json_dumps(t, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	json_decref(t);
+	snprintf(f, sizeof f, "%s/trainer.json", dir);
+	k = cm_afile_put(f, tj, strlen(tj), err, errlen);
+	free(tj);
+	if (k < 0)
+		goto out;
+	if (cm_sync_dir(dir) < 0) {
+		snprintf(err, errlen, "cannot sync '%.900s': %s", dir, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(files);
+	return r;
+}
+
+int lm_ckpt_load_state(const char *dir, json_t *t, lm_model *m, lm_state *st, char *err,
+		       size_t errlen)
+{
+	char f[4300], hx[32];
+	snprintf(f, sizeof f, "%s/optimizer.safetensors", dir);
+	cm_st *os = lm_ckpt_st_open(f, NULL, err, errlen);
+	if (!os)
+		return -1;
+	const cm_st_tensor *tm = cm_st_find(os, "adamw.m"), *tv = cm_st_find(os, "adamw.v");
+	if (!tm || !tv || tm->dtype != CM_ST_F32 || tv->dtype != CM_ST_F32 ||
+	    tm->n != m->nparams || tv->n != m->nparams) {
+		snprintf(err, errlen, "'%s' does not hold AdamW state for %lld parameters", f,
+			 (long long)m->nparams);
+		cm_st_close(os);
+		return -1;
+	}
+	kn_upload(m->m, tm->data, tm->bytes);
+	kn_upload(m->v, tv->data, tv->bytes);
+	cm_st_close(os);
+	/* the loaded state against the hashes of the state saved (older checkpoints have no
+	 * file checksums; these catch what went wrong between file and memory too) */
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(m->params));
+	json_t *ph = json_object_get(t, "params_xxh3");
+	if (!json_is_string(ph) || strcmp(json_string_value(ph), hx)) {
+		snprintf(err, errlen, "the weights in '%s' do not match their checksum (damaged)", dir);
+		return -1;
+	}
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)(lm_tensor_xxh3(m->m) ^
+								 lm_tensor_xxh3(m->v)));
+	ph = json_object_get(t, "optimizer_xxh3");
+	if (!json_is_string(ph) || strcmp(json_string_value(ph), hx)) {
+		snprintf(err, errlen, "'%s' does not match its checksum in trainer.json (damaged)", f);
+		return -1;
+	}
+	json_t *th = json_object_get(t, "threads");
+	st->threads = json_is_integer(th) ? (long long)json_integer_value(th) : -1;
+	st->tokens = (uint64_t)json_integer_value(json_object_get(t, "tokens"));
+	st->elapsed = json_number_value(json_object_get(t, "elapsed_s"));
+	st->step = json_integer_value(json_object_get(t, "step"));
+	return 0;
+}
+
+int lm_ckpt_same_tokenizer(const char *dir, const cm_tok *tok, char *path, size_t pathlen,
+			   char *err, size_t errlen)
+{
+	snprintf(path, pathlen, "%s/tokenizer.json", dir);
+	if (!tok || access(path, F_OK) != 0)
+		return 1;
+	cm_tok *ct = lm_ckpt_tokenizer(path, err, errlen);
+	if (!ct)
+		return -1;
+	int same = cm_tok_hash(ct) == cm_tok_hash(tok);
+	cm_tok_free(ct);
+	return same;
 }

@@ -1,5 +1,6 @@
-/* ckpt.h - weights in Hugging Face's layout (safetensors + config.json), and training
- * checkpoints (weights, optimizer state, trainer state) written atomically. */
+/* ckpt.h - weights in Hugging Face's layout (safetensors + config.json), and the files of a
+ * training checkpoint (weights, config, tokenizer, optimizer state, trainer state with the
+ * checksums of the others). Where checkpoints go and when: run.h. */
 #ifndef LM_CKPT_H
 #define LM_CKPT_H
 #include <stddef.h>
@@ -44,4 +45,33 @@ json_t *lm_ckpt_trainer(const char *dir, char *err, size_t errlen);
 int lm_file_xxh3(const char *path, size_t *n, uint64_t *h, char *err, size_t errlen);
 /* XXH3-64 of a tensor's bytes (params_xxh3, optimizer_xxh3). */
 uint64_t lm_tensor_xxh3(const kn_tensor *t);
+
+/* The trainer's state in trainer.json beside the weights. */
+typedef struct lm_state {
+	long long step;		/* optimizer steps taken */
+	uint64_t tokens;	/* tokens trained on */
+	double elapsed;		/* training seconds */
+	long long threads;	/* the threads of the run that saved it (-1: not recorded) */
+} lm_state;
+
+/* A training checkpoint into the directory dir (made, empty): model.safetensors, config.json,
+ * tokenizer.json (when tok is given), optimizer.safetensors (AdamW's moments), and
+ * trainer.json: st (its threads: the backend's), the size and XXH3-64 of each file, hashes
+ * of the parameters and moments, and options (the options that decide the numbers); the
+ * directory synced. 0, or -1 with the reason (the caller removes dir). */
+int lm_ckpt_write(const char *dir, lm_model *m, const cm_tok *tok, const lm_state *st,
+		  json_t *options, char *err, size_t errlen);
+/* Remove a checkpoint directory: the files lm_ckpt_write writes there and their temporary
+ * files, then the directory (left when it holds anything else). */
+void lm_ckpt_remove(const char *dir);
+/* The AdamW moments of the checkpoint dir into m (made for training) and the state of its
+ * trainer.json t, after its weights were loaded: the weights and moments in memory checked
+ * against the hashes saved. 0, or -1 with the reason. */
+int lm_ckpt_load_state(const char *dir, json_t *t, lm_model *m, lm_state *st, char *err,
+		       size_t errlen);
+/* The tokenizer of the checkpoint dir against tok: 1 the same ids (or nothing to compare:
+ * no tok, no tokenizer.json), 0 another one, -1 when it cannot be read (err). path gets the
+ * checkpoint's tokenizer file. */
+int lm_ckpt_same_tokenizer(const char *dir, const cm_tok *tok, char *path, size_t pathlen,
+			   char *err, size_t errlen);
 #endif

@@ -1,10 +1,7 @@
 /* lm-sample - generate text from a checkpoint with a KV cache: temperature, top-k, top-p,
  * seed, stop at end-of-text; the prompt from an argument or stdin; output streamed. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
-#include <omp.h>
-#include <cblas.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,68 +9,24 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "ckpt.h"
 #include "cli.h"
 #include "input.h"
 #include "kernels.h"
 #include "mem.h"
 #include "model.h"
+#include "opt.h"
 #include "rand.h"
+#include "session.h"
 #include "tok.h"
 
-enum {
-	OPT_TEMP = 256, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOSTOP, OPT_DEVICE, OPT_IDS, OPT_PRECISION
+static const cm_opt_info info = {
+	"[OPTION]... CHECKPOINT [PROMPT]",
+	"Generate text from a checkpoint (a run directory, one of its step-N directories, or a\n"
+	"Hugging Face model directory). The prompt comes from PROMPT, --prompt, or standard\n"
+	"input when that is not a terminal; generation starts after <|endoftext|> (as every\n"
+	"training document does) and stops at the next one, said on stderr.\n",
+	NULL, "the memory estimate and tokens per second on stderr"
 };
-
-static const struct option longopts[] = {
-	{ "prompt", required_argument, NULL, 'p' },
-	{ "tokenizer", required_argument, NULL, 't' },
-	{ "max-tokens", required_argument, NULL, 'n' },
-	{ "samples", required_argument, NULL, 's' },
-	{ "temperature", required_argument, NULL, OPT_TEMP },
-	{ "top-k", required_argument, NULL, OPT_TOPK },
-	{ "top-p", required_argument, NULL, OPT_TOPP },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "no-stop", no_argument, NULL, OPT_NOSTOP },
-	{ "ids", no_argument, NULL, OPT_IDS },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "precision", required_argument, NULL, OPT_PRECISION },
-	{ "threads", required_argument, NULL, 'j' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
-
-static void usage(void)
-{
-	printf("Usage: lm-sample [OPTION]... CHECKPOINT [PROMPT]\n"
-	       "Generate text from a checkpoint (a run directory, one of its step-N directories, or a\n"
-	       "Hugging Face model directory). The prompt comes from PROMPT, --prompt, or standard\n"
-	       "input when that is not a terminal; generation starts after <|endoftext|> (as every\n"
-	       "training document does) and stops at the next one.\n"
-	       "\n"
-	       "  -p, --prompt TEXT      the prompt (default: none, or standard input)\n"
-	       "  -t, --tokenizer FILE   tokenizer (default: CHECKPOINT/tokenizer.json)\n"
-	       "  -n, --max-tokens N     tokens to generate at most (default: 256)\n"
-	       "  -s, --samples N        independent samples, generated together (default: 1)\n"
-	       "      --temperature F    softmax temperature; 0 picks the likeliest token (default: 1)\n"
-	       "      --top-k K          sample among the K likeliest tokens (default: 0, all)\n"
-	       "      --top-p P          sample among the likeliest tokens holding P of the\n"
-	       "                         probability (default: 1, all)\n"
-	       "      --seed N           random seed (default: 0)\n"
-	       "      --no-stop          go on past <|endoftext|>\n"
-	       "      --ids              print token ids, one line per sample, not text\n"
-	       "      --device D         cpu, cuda, cuda:plain or auto (default: auto)\n"
-	       "      --precision P      bf16 or fp32 (default: bf16 on a GPU, fp32 on the CPU)\n"
-	       "  -j, --threads N        CPU threads (default: all)\n"
-	       "  -q, --quiet            errors only\n"
-	       "  -v, --verbose          report tokens per second on stderr\n"
-	       "  -h, --help             this help\n"
-	       "  -V, --version          the version\n");
-	exit(0);
-}
 
 typedef struct rng {
 	uint64_t s;
@@ -143,101 +96,58 @@ static int pick(const float *logits, int V, double temp, int topk, double topp, 
 	return c[n - 1].id;
 }
 
-/* Streamed text goes out as it comes: a failed write (a full disk, a closed pipe) stops. */
-/* Memory the sampling will take (weights, caches, activations, buffers), estimated before
- * allocating, against what this process may have. */
-static void check_memory(const lm_config *c, const kn_backend *be, int bf16, int B, int n,
-			 int Tkv)
-{
-	kn_dtype adt = bf16 ? KN_BF16 : KN_F32;
-	int host_tensors = !strcmp(be->base->name, "cpu");
-	double Vp = c->vocab_padded, P = (double)lm_config_nparams(c), N = (double)B * n;
-	double state = lm_state_bytes(c, 0, adt), kv = lm_kv_bytes(c, B, Tkv, adt);
-	double acts = fmax(lm_acts_bytes(c, B, n - 1, 0, adt), lm_acts_bytes(c, B, 1, 0, adt));
-	double dev = state + kv + acts;
-	/* logits, candidates, the samples' ids, the prompt's copies, a weight tensor's two
-	 * copies while loading (at most the parameters), bf16's fp32 copy of the logits */
-	double host = 4 * B * Vp + 16.0 * c->vocab + 4.0 * B * Tkv + 4 * N + fmin(8 * P, 8 * Vp * c->dim);
-	if (bf16 && host_tensors)
-		host += 4 * (N * Vp + Vp * c->dim);
-	double need = host + (host_tensors ? dev : 0);
-	char what[128];
-	double avail = lm_mem_available(what, sizeof what);
-	if (cm_verbosity > 0)
-		cm_info("memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
-			host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
-			LM_SIZE(avail), what);
-	if (avail >= 0 && need > avail)
-		cm_die("sampling needs about %s of memory (weights %s, key/value caches for %d x %d "
-		       "positions %s, activations %s), more than the %s available (%s): lower "
-		       "--samples or --max-tokens", LM_SIZE(need), LM_SIZE(state), B, Tkv,
-		       LM_SIZE(kv), LM_SIZE(acts), LM_SIZE(avail), what);
-}
-
 int main(int argc, char **argv)
 {
 	cm_init("lm-sample");
-	const char *prompt = NULL, *tok_path = NULL, *device = "auto", *precision = NULL;
-	long long max_new = 256, samples = 1, topk = 0, seed = 0, threads = 0;
+	const char *prompt = NULL, *tok_path = NULL;
+	lm_device dev = { .name = "auto", .precision = -1 };
+	long long max_new = 256, samples = 1, topk = 0, seed = 0;
 	double temp = 1.0, topp = 1.0;
-	int nostop = 0, ids_out = 0, c;
-	while ((c = getopt_long(argc, argv, "p:t:n:s:j:qvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': prompt = optarg; break;
-		case 't': tok_path = optarg; break;
-		case 'n': max_new = cm_parse_ll("--max-tokens", optarg, 1, 1 << 24); break;
-		case 's': samples = cm_parse_ll("--samples", optarg, 1, 4096); break;
-		case OPT_TEMP: temp = cm_parse_double("--temperature", optarg, 0, 100); break;
-		case OPT_TOPK: topk = cm_parse_ll("--top-k", optarg, 0, 1 << 24); break;
-		case OPT_TOPP: topp = cm_parse_double("--top-p", optarg, 0, 1); break;
-		case OPT_SEED: seed = cm_parse_ll("--seed", optarg, 0, 1LL << 62); break;
-		case OPT_NOSTOP: nostop = 1; break;
-		case OPT_IDS: ids_out = 1; break;
-		case OPT_DEVICE: device = optarg; break;
-		case OPT_PRECISION:
-			if (strcmp(optarg, "bf16") && strcmp(optarg, "fp32"))
-				cm_usage_error("--precision: '%s' (bf16 or fp32)", optarg);
-			precision = optarg;
-			break;
-		case 'j': threads = cm_parse_ll("--threads", optarg, 1, 4096); break;
-		case 'q': cm_verbosity = -1; break;
-		case 'v': cm_verbosity++; break;
-		case 'h': usage(); break;
-		case 'V': cm_print_version(); break;
-		default: cm_usage_error("unknown option");
-		}
-	}
-	if (optind >= argc)
+	int nostop = 0, ids_out = 0;
+	const cm_opt opts[] = {
+		CM_OPT_STRING('p', "prompt", &prompt, "TEXT", "the prompt (default: none, or standard input)"),
+		CM_OPT_STRING('t', "tokenizer", &tok_path, "FILE",
+			      "tokenizer (default: CHECKPOINT/tokenizer.json)"),
+		CM_OPT_INT('n', "max-tokens", &max_new, "N", 1, 1 << 24,
+			   "tokens to generate at most (default: 256)"),
+		CM_OPT_INT('s', "samples", &samples, "N", 1, 4096,
+			   "independent samples, generated together (default: 1)"),
+		CM_OPT_DOUBLE(0, "temperature", &temp, "F", 0, 100,
+			      "softmax temperature; 0 picks the likeliest token (default: 1)"),
+		CM_OPT_INT(0, "top-k", &topk, "K", 0, 1 << 24,
+			   "sample among the K likeliest tokens (default: 0, all)"),
+		CM_OPT_DOUBLE(0, "top-p", &topp, "P", 0, 1,
+			      "sample among the likeliest tokens holding P of the\n"
+			      "probability (default: 1, all)"),
+		CM_OPT_INT(0, "seed", &seed, "N", 0, 1LL << 62, "random seed (default: 0)"),
+		CM_OPT_FLAG(0, "no-stop", &nostop, "go on past <|endoftext|>"),
+		CM_OPT_FLAG(0, "ids", &ids_out, "print token ids, one line per sample, not text"),
+		CM_OPT_INCLUDE(lm_device_opts(&dev)),
+		CM_OPT_END()
+	};
+	int nargs = cm_opt_parse(argc, argv, opts, &info);
+	if (nargs < 1)
 		cm_usage_error("a checkpoint is required");
-	const char *ckpt = argv[optind++];
-	if (optind < argc) {
+	const char *ckpt = argv[1];
+	if (nargs > 1) {
 		if (prompt)
 			cm_usage_error("a prompt both in --prompt and as an argument");
-		prompt = argv[optind++];
+		prompt = argv[2];
 	}
-	if (optind < argc)
-		cm_usage_error("unexpected argument '%s'", argv[optind]);
+	if (nargs > 2)
+		cm_usage_error("unexpected argument '%s'", argv[3]);
 	if (topp <= 0)
 		cm_usage_error("--top-p must be above 0");
-	if (threads)
-		omp_set_num_threads((int)threads);
-	openblas_set_num_threads(omp_get_max_threads());
 
-	char err[1024], dir[4096], tp[4200];
-	kn_backend *be = kn_open(device, err, sizeof err);
-	if (!be)
+	char err[8192], info[1024];
+	lm_session S;
+	if (lm_session_open(&S, &dev, err, sizeof err) < 0)
 		cm_die("--device: %s", err);
-	lm_ckpt_resolve(ckpt, dir, sizeof dir);
-	lm_config cfg;
-	if (lm_ckpt_config(dir, &cfg, err, sizeof err) < 0)
+	if (lm_session_checkpoint(&S, ckpt, err, sizeof err) < 0 ||
+	    lm_session_tokenizer(&S, tok_path, err, sizeof err) < 0)
 		cm_die("%s", err);
-	if (!tok_path) {
-		snprintf(tp, sizeof tp, "%s/tokenizer.json", dir);
-		tok_path = tp;
-	}
-	cm_tok *tok = lm_ckpt_tokenizer(tok_path, err, sizeof err);
-	if (!tok)
-		cm_die("%s", err);
+	const lm_config cfg = S.cfg;
+	cm_tok *tok = S.tok;
 	if (cm_tok_vocab_size(tok) > (uint32_t)cfg.vocab)
 		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
 		       cm_tok_vocab_size(tok), cfg.vocab);
@@ -271,13 +181,16 @@ int main(int argc, char **argv)
 	}
 	/* the caches hold the positions used, no more */
 	int Tkv = (int)(pids.n + max_new);
-	int bf16 = precision ? !strcmp(precision, "bf16") : strcmp(be->base->name, "cpu") != 0;
-	check_memory(&cfg, be, bf16, (int)samples, (int)pids.n, Tkv);
-
-	lm_model *m = lm_model_new(be, &cfg, 0);
-	if (lm_load_weights(m, dir, err, sizeof err) < 0)
+	int fits = lm_mem_check_sample(&cfg, S.be, S.adt, (int)samples, (int)pids.n, Tkv, info,
+				       sizeof info, err, sizeof err);
+	if (cm_verbosity > 0)
+		cm_info("%s", info);
+	if (fits < 0)
 		cm_die("%s", err);
-	lm_model_set_precision(m, bf16 ? KN_BF16 : KN_F32);
+
+	lm_model *m = lm_session_model(&S, 0, err, sizeof err);
+	if (!m)
+		cm_die("%s", err);
 
 	int B = (int)samples, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
 	lm_kv_reset(m, B, Tkv);
@@ -357,6 +270,18 @@ int main(int argc, char **argv)
 		}
 		free(text.p);
 	}
+	/* a sample that ended early, or empty: why (the text first, on a terminal) */
+	for (int b = 0; b < B && cm_verbosity >= 0; b++) {
+		if (!done[b])
+			continue;
+		cm_fflush(stdout, "standard output");
+		if (B > 1)
+			cm_info("sample %d: generation stopped at end-of-text after %zu token%s", b + 1,
+				nout[b], nout[b] == 1 ? "" : "s");
+		else
+			cm_info("generation stopped at end-of-text after %zu token%s", nout[b],
+				nout[b] == 1 ? "" : "s");
+	}
 	if (cm_verbosity > 0)
 		cm_info("%lld tokens in %.2f s: %.1f tokens/s (%d sample%s; prompt %zu tokens in %.2f s)",
 			generated, t_gen, t_gen > 0 ? (double)generated / t_gen : 0.0, B, B == 1 ? "" : "s",
@@ -372,8 +297,6 @@ int main(int argc, char **argv)
 	free(logits);
 	free(in.p);
 	cm_ids_free(&pids);
-	cm_tok_free(tok);
-	lm_model_free(m);
-	kn_close(be);
+	lm_session_close(&S);
 	return 0;	/* standard output is checked at exit (cm_init) */
 }

@@ -1,5 +1,6 @@
 /* mem.c - the memory this process may still take: physical memory, a cgroup's limit, the
- * process's limits. */
+ * process's limits; and what a training or sampling run will need, against it. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,4 +164,80 @@ double lm_mem_available(char *what, size_t whatlen)
 	rlimit(&best, what, whatlen, RLIMIT_AS, "VmSize", "the address-space limit (ulimit -v)");
 	rlimit(&best, what, whatlen, RLIMIT_DATA, "VmData", "the data-segment limit (ulimit -d)");
 	return best;
+}
+
+int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int T,
+		       char *info, size_t infolen, char *err, size_t errlen)
+{
+	int host_tensors = be->host, bf16 = adt == KN_BF16;
+	double N = (double)B * T, P = (double)lm_config_nparams(c), Vp = c->vocab_padded;
+	double C = c->dim, H = c->hidden, q = (double)(c->heads + 2 * c->kv_heads) * c->head_dim;
+	double state = lm_state_bytes(c, 1, adt), acts = lm_acts_bytes(c, B, T, 1, adt);
+	/* host buffers: the batch, the evaluation's losses or a stream's tokens, bytes per
+	 * token, and a checkpoint's copies of AdamW's moments (8 bytes a parameter) */
+	double host = 8 * N + 4 * N + 4.0 * c->vocab + 8 * P;
+	/* bf16 on the CPU: each operation works on fp32 copies of its bf16 tensors, the largest
+	 * those of the logits' product, or of the attention's or the MLP's backward */
+	if (bf16 && host_tensors) {
+		double logits = N * Vp + 2 * N * C + Vp * C, attn = 4 * N * q;
+		double mlp = N * (4 * H + 2 * C) + 2 * H * C;
+		host += 4 * fmax(logits, fmax(attn, mlp));
+	}
+	/* what the process takes beside its tensors once it runs: OpenBLAS's buffers (32 MiB
+	 * a thread) and the threads' own, allocator slack (measured: 37 MiB more at -j 1,
+	 * about 100 MiB at -j 2, on the CPU) */
+	host += (24.0 + (host_tensors ? 40.0 * be->threads : 0)) * 1048576;
+	double need = host + (host_tensors ? state + acts : 0);
+	char what[128];
+	double avail = lm_mem_available(what, sizeof what);
+	if (host_tensors)
+		snprintf(info, infolen, "memory: about %s needed (weights, gradients and AdamW state "
+			 "%s, activations %s, buffers %s); %s available (%s)", LM_SIZE(need),
+			 LM_SIZE(state), LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
+	else
+		snprintf(info, infolen, "memory: about %s on the %s (weights, gradients and AdamW "
+			 "state %s, activations %s; not checked beforehand) and %s on the host; %s "
+			 "available there (%s)", LM_SIZE(state + acts), be->base->name,
+			 LM_SIZE(state), LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
+	if (avail < 0 || need <= avail)
+		return 0;
+	if (host_tensors)
+		snprintf(err, errlen, "the run needs about %s of memory (weights, gradients and AdamW "
+			 "state %s, activations for %d x %d tokens %s, buffers %s), more than the %s "
+			 "available (%s): lower --batch (raise --accum to keep the tokens a step) or "
+			 "--context, or take a smaller model", LM_SIZE(need), LM_SIZE(state), B, T,
+			 LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
+	else
+		snprintf(err, errlen, "the run needs about %s of host memory (for checkpoints and "
+			 "batches), more than the %s available (%s)", LM_SIZE(need), LM_SIZE(avail),
+			 what);
+	return -1;
+}
+
+int lm_mem_check_sample(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int n,
+			int Tkv, char *info, size_t infolen, char *err, size_t errlen)
+{
+	int host_tensors = be->host, bf16 = adt == KN_BF16;
+	double Vp = c->vocab_padded, P = (double)lm_config_nparams(c), N = (double)B * n;
+	double state = lm_state_bytes(c, 0, adt), kv = lm_kv_bytes(c, B, Tkv, adt);
+	double acts = fmax(lm_acts_bytes(c, B, n - 1, 0, adt), lm_acts_bytes(c, B, 1, 0, adt));
+	double dev = state + kv + acts;
+	/* logits, candidates, the samples' ids, the prompt's copies, a weight tensor's two
+	 * copies while loading (at most the parameters), bf16's fp32 copy of the logits */
+	double host = 4 * B * Vp + 16.0 * c->vocab + 4.0 * B * Tkv + 4 * N + fmin(8 * P, 8 * Vp * c->dim);
+	if (bf16 && host_tensors)
+		host += 4 * (N * Vp + Vp * c->dim);
+	double need = host + (host_tensors ? dev : 0);
+	char what[128];
+	double avail = lm_mem_available(what, sizeof what);
+	snprintf(info, infolen, "memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
+		 host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
+		 LM_SIZE(avail), what);
+	if (avail < 0 || need <= avail)
+		return 0;
+	snprintf(err, errlen, "sampling needs about %s of memory (weights %s, key/value caches for "
+		 "%d x %d positions %s, activations %s), more than the %s available (%s): lower "
+		 "--samples or --max-tokens", LM_SIZE(need), LM_SIZE(state), B, Tkv, LM_SIZE(kv),
+		 LM_SIZE(acts), LM_SIZE(avail), what);
+	return -1;
 }

@@ -4,6 +4,8 @@
 #define LM_MEM_H
 #include <stddef.h>
 
+#include "model.h"
+
 /* Bytes the process may still allocate, the smallest of: MemAvailable (/proc/meminfo, else
  * sysconf's available pages), the memory cgroup's limit less its usage (reclaimable page
  * cache counted free), RLIMIT_AS less the address space in use, RLIMIT_DATA less the data in
@@ -16,6 +18,14 @@ double lm_mem_available(char *what, size_t whatlen);
  * (memory.max less memory.current, inactive_file counted free), or v1's limit; negative when
  * no limit is set. */
 double lm_mem_cgroup(const char *self, const char *root, char *what, size_t whatlen);
+/* Whether a run fits, estimated before anything big is allocated (lm-train(1), MEMORY):
+ * training B x T tokens a micro-batch in precision adt on be; sampling B rows from a prompt of
+ * n tokens with caches of Tkv positions. info gets the figures (for -v); 0 when it fits or
+ * nothing is known, -1 with the figures and a way out in err. */
+int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int T,
+		       char *info, size_t infolen, char *err, size_t errlen);
+int lm_mem_check_sample(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int n,
+			int Tkv, char *info, size_t infolen, char *err, size_t errlen);
 /* A size for messages: "2.35 GiB", or "48.2 MiB" below a tenth of a GiB. LM_SIZE(b) is the
  * string, valid to the end of the full expression (a struct returned by value). */
 typedef struct lm_size {

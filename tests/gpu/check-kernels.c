@@ -863,7 +863,7 @@ int main(int argc, char **argv)
 	 * GPU */
 	const char *names[NB] = { "cpu", on_cpu ? "cpu" : "cuda", on_cpu ? "cpu" : "cuda:plain" };
 	for (int k = 0; k < NB; k++) {
-		be[k] = kn_open(names[k], err, sizeof err);
+		be[k] = kn_open(names[k], 0, err, sizeof err);
 		if (!be[k]) {
 			printf("check-kernels: SKIP: %s\n", err);
 			return 77;

@@ -889,7 +889,7 @@ int main(void)
 {
 	char err[256];
 	cm_init("8010-kernels");
-	be = kn_open("cpu", err, sizeof err);
+	be = kn_open("cpu", 0, err, sizeof err);
 	if (!be)
 		cm_die("%s", err);
 	K = be->ops;

@@ -556,7 +556,7 @@ int main(void)
 	cm_init("8020-model");
 	const char *src = getenv("SRCDIR") ? getenv("SRCDIR") : ".";
 	char err[256], dir[4096];
-	kn_backend *be = kn_open("cpu", err, sizeof err);
+	kn_backend *be = kn_open("cpu", 0, err, sizeof err);
 	const char *names[] = { "gpt2", "llama", "llama-tied" };
 	for (int i = 0; i < 3; i++) {
 		snprintf(dir, sizeof dir, "%s/tests/data/lm/%s", src, names[i]);

@@ -100,7 +100,7 @@ int main(void)
 
 	/* the backends' cast uses the same conversions */
 	char err[128];
-	kn_backend *be = kn_open("cpu", err, sizeof err);
+	kn_backend *be = kn_open("cpu", 0, err, sizeof err);
 	int64_t n = 100003;
 	kn_tensor *a = kn_new1(be, KN_F32, n), *h = kn_new1(be, KN_BF16, n), *b = kn_new1(be, KN_F32, n);
 	float *x = malloc((size_t)n * 4), *y = malloc((size_t)n * 4);

@@ -40,7 +40,7 @@ static lm_config small(int style, int tied)
 static void check_training(const lm_config *c, kn_dtype dt, const char *what)
 {
 	char err[256];
-	kn_backend *be = kn_open("cpu", err, sizeof err);
+	kn_backend *be = kn_open("cpu", 0, err, sizeof err);
 	int B = 3, T = 20;
 	lm_model *m = lm_model_new(be, c, 1);
 	lm_model_init(m, 1);
@@ -64,7 +64,7 @@ static void check_training(const lm_config *c, kn_dtype dt, const char *what)
 static void check_sampling(const lm_config *c, kn_dtype dt, const char *what)
 {
 	char err[256];
-	kn_backend *be = kn_open("cpu", err, sizeof err);
+	kn_backend *be = kn_open("cpu", 0, err, sizeof err);
 	int B = 2, T0 = 9, Tmax = 30;
 	lm_model *m = lm_model_new(be, c, 0);
 	lm_model_init(m, 1);

@@ -1,0 +1,94 @@
+/* session.c - the backend, checkpoint, tokenizer and model a trainer program starts from. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ckpt.h"
+#include "opt.h"
+#include "session.h"
+
+const char *const lm_precisions[] = { [KN_F32] = "fp32", [KN_BF16] = "bf16", NULL };
+
+const char *lm_precision_name(kn_dtype dt)
+{
+	return lm_precisions[dt];
+}
+
+const cm_opt *lm_device_opts(lm_device *d)
+{
+	static cm_opt t[6];
+	int n = 0;
+#define ROW(...) (t[n++] = (cm_opt)__VA_ARGS__)
+	ROW(CM_OPT_GROUP("Device:"));
+	ROW(CM_OPT_STRING(0, "device", &d->name, "D",
+			  "cpu, cuda, cuda:plain (every operation's plain version,\n"
+			  "to bisect) or auto (default: auto: cuda when there is a GPU)"));
+	ROW(CM_OPT_CHOICE(0, "precision", &d->precision, "P", lm_precisions,
+			  "fp32 or bf16 (mixed: a bf16 copy of the weights, bf16\n"
+			  "activations and products, fp32 accumulation, master weights\n"
+			  "and AdamW; default: bf16 on a GPU, fp32 on the CPU)"));
+	ROW(CM_OPT_INT('j', "threads", &d->threads, "N", 1, 4096, "CPU threads (default: all)"));
+	ROW(CM_OPT_END());
+#undef ROW
+	return t;
+}
+
+int lm_session_open(lm_session *s, const lm_device *d, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->be = kn_open(d->name, d->threads, err, errlen);
+	if (!s->be)
+		return -1;
+	s->be->deterministic = d->deterministic;
+	s->adt = d->precision >= 0 ? (kn_dtype)d->precision : s->be->precision;
+	return 0;
+}
+
+int lm_session_checkpoint(lm_session *s, const char *path, char *err, size_t errlen)
+{
+	lm_ckpt_resolve(path, s->dir, sizeof s->dir);
+	return lm_ckpt_config(s->dir, &s->cfg, err, errlen);
+}
+
+int lm_session_tokenizer(lm_session *s, const char *path, char *err, size_t errlen)
+{
+	char p[4200];
+	if (!path) {
+		snprintf(p, sizeof p, "%s/tokenizer.json", s->dir);
+		path = p;
+	}
+	s->tok = lm_ckpt_tokenizer(path, err, errlen);
+	return s->tok ? 0 : -1;
+}
+
+lm_model *lm_session_model(lm_session *s, int training, char *err, size_t errlen)
+{
+	s->m = lm_model_new(s->be, &s->cfg, training);
+	if (s->dir[0] && lm_load_weights(s->m, s->dir, err, errlen) < 0)
+		return NULL;
+	lm_model_set_precision(s->m, s->adt);
+	return s->m;
+}
+
+void lm_session_close(lm_session *s)
+{
+	lm_model_free(s->m);
+	cm_tok_free(s->tok);
+	kn_close(s->be);
+	memset(s, 0, sizeof *s);
+}
+
+double lm_cpu_peak_flops(int threads)
+{
+	/* 32 fp32 FLOP a cycle a core (two 256-bit FMA pipes), at the clock /proc reports */
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	double mhz = 0;
+	char line[512];
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (mhz <= 0)
+		mhz = 2500;
+	return threads * 32.0 * mhz * 1e6;
+}
