@@ -27,6 +27,11 @@ is "$?:$(head -1 err)" "2:lm-train: error: --anneal-data needs --schedule wsd" \
 lm-train --data x -o y --schedule wsd --anneal-data z --steps 1 --device nodevice 2>err
 is "$?:$(cat err)" "1:lm-train: error: --device: unknown device 'nodevice' (cpu, cuda, cuda:plain or auto)" \
 	"  and wsd is"
+for spelling in -o --output --out --outp --ou; do
+	lm-train --data x $spelling y --device nodevice 2>err
+	is "$?:$(cat err)" "1:lm-train: error: --device: unknown device 'nodevice' (cpu, cuda, cuda:plain or auto)" \
+		"lm-train $spelling DIR: the run directory (--out, the old spelling, an alias; --ou a prefix of both)"
+done
 lm-train --data x -o y extra 2>err
 is "$?:$(head -1 err)" "2:lm-train: error: unexpected argument 'extra'" "lm-train takes no argument"
 lm-sample 2>err

@@ -191,7 +191,8 @@ static void parse(int argc, char **argv, opts *o)
 			      "start from a checkpoint: a run directory or a Hugging Face\n"
 			      "model directory (safetensors, sharded or not; fp32/bf16/fp16)"),
 		CM_OPT_FLAG(0, "resume", &o->resume, "continue the run in DIR from its latest checkpoint"),
-		CM_OPT_STRING('o', "out", &o->out, "DIR", "run directory (created, with its parents)"),
+		CM_OPT_STRING('o', "output", &o->out, "DIR", "run directory (created, with its parents)"),
+		CM_OPT_ALIAS("out", "output"),
 		CM_OPT_GROUP("Optimisation:"),
 		CM_OPT_INT('b', "batch", &o->batch, "N", 1, 1 << 20, "rows per micro-batch (default: 8)"),
 		CM_OPT_INT(0, "context", &o->context, "N", 1, 1 << 20,
