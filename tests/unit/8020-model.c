@@ -75,6 +75,38 @@ static double norm(const float *a, size_t n)
 /* The model in bf16 after its fp32 checks: logits, loss and gradients near the fixture's, the
  * KV cache in bf16 near the bf16 forward; then fp32 again gives the fp32 results bit for bit
  * (f32: the fp32 logits [B T, V], mean loss and flat gradients). */
+/* The logits of every position, one position at a time through the KV cache (B x T x V);
+ * with P > 0, the first P positions in one prefill (its logits: position P - 1's). */
+static float *decode_all(lm_model *m, const int32_t *tok, int B, int T, int V, int Vp, int P)
+{
+	float *dl = cm_xmalloc((size_t)B * Vp * sizeof(float));
+	float *dec = cm_xcalloc((size_t)B * T * V, sizeof(float));
+	int32_t cur[16], ps[16];
+
+	lm_kv_reset(m, B, T + 3);
+	if (P > 0) {
+		int32_t *pt = cm_xmalloc((size_t)B * P * sizeof(int32_t));
+		for (int b = 0; b < B; b++)
+			for (int t = 0; t < P; t++)
+				pt[b * P + t] = tok[b * T + t];
+		lm_prefill(m, pt, P, dl);
+		for (int b = 0; b < B; b++)
+			memcpy(dec + ((size_t)b * T + P - 1) * V, dl + (size_t)b * Vp, V * sizeof(float));
+		free(pt);
+	}
+	for (int t = P; t < T; t++) {
+		for (int b = 0; b < B; b++) {
+			cur[b] = tok[b * T + t];
+			ps[b] = t;
+		}
+		lm_decode_step(m, cur, ps, dl);
+		for (int b = 0; b < B; b++)
+			memcpy(dec + ((size_t)b * T + t) * V, dl + (size_t)b * Vp, V * sizeof(float));
+	}
+	free(dl);
+	return dec;
+}
+
 static void check_bf16(lm_model *m, const cm_st *ex, const char *dir, int B, int T,
 		       const int32_t *tok, const int32_t *tgt, int count, const float *f32,
 		       float f32_loss, const float *f32_grads)
@@ -117,23 +149,11 @@ static void check_bf16(lm_model *m, const cm_st *ex, const char *dir, int B, int
 
 	/* the KV cache in bf16: position by position, the bf16 forward's logits (on the CPU
 	 * bit for bit, measured; a backend's decoding kernel may round otherwise) */
-	lm_kv_reset(m, B, T + 3);
-	float *dl = cm_xmalloc((size_t)B * Vp * sizeof(float)), *dec = cm_xmalloc(NV * 4);
-	int32_t cur[16], ps[16];
-	for (int t = 0; t < T; t++) {
-		for (int b = 0; b < B; b++) {
-			cur[b] = tok[b * T + t];
-			ps[b] = t;
-		}
-		lm_decode_step(m, cur, ps, dl);
-		for (int b = 0; b < B; b++)
-			memcpy(dec + ((size_t)b * T + t) * V, dl + (size_t)b * Vp, V * sizeof(float));
-	}
+	float *dec = decode_all(m, tok, B, T, V, Vp, 0);
 	e = maxrel(dec, got, NV);
 	ok(m->kc->dtype == KN_BF16 && e < BF16_LOGITS,
 	   "%s: bf16: decoding with the (bf16) KV cache gives the bf16 forward's logits within "
 	   "%.0e (%.2e)", dir, BF16_LOGITS, e);
-	free(dl);
 	free(dec);
 
 	/* gradients: fp32, near transformers' */
@@ -250,40 +270,14 @@ static void check_model(kn_backend *be, const char *dir)
 	free(want);
 
 	/* the same logits one position at a time through the KV cache */
-	lm_kv_reset(m, B, T + 3);
-	float *dl = cm_xmalloc((size_t)B * Vp * sizeof(float)), *dec = cm_xmalloc((size_t)B * T * V * sizeof(float));
-	int32_t cur[16], ps[16];
-	for (int t = 0; t < T; t++) {
-		for (int b = 0; b < B; b++) {
-			cur[b] = tok[b * T + t];
-			ps[b] = t;
-		}
-		lm_decode_step(m, cur, ps, dl);
-		for (int b = 0; b < B; b++)
-			memcpy(dec + ((size_t)b * T + t) * V, dl + (size_t)b * Vp, V * sizeof(float));
-	}
+	float *dec = decode_all(m, tok, B, T, V, Vp, 0);
 	e = relerr(dec, got, (size_t)B * T * V);
 	ok(e < 1e-5, "%s: decoding with the KV cache gives the forward's logits (rel. error %.2e)", dir, e);
 	/* five positions prefilled in one pass, the rest decoded */
 	{
 		int P = 5;
-		int32_t *pt = cm_xmalloc((size_t)B * P * sizeof(int32_t));
-		for (int b = 0; b < B; b++)
-			for (int t = 0; t < P; t++)
-				pt[b * P + t] = tok[b * T + t];
-		lm_kv_reset(m, B, T + 3);
-		lm_prefill(m, pt, P, dl);
-		for (int b = 0; b < B; b++)
-			memcpy(dec + ((size_t)b * T + P - 1) * V, dl + (size_t)b * Vp, V * sizeof(float));
-		for (int t = P; t < T; t++) {
-			for (int b = 0; b < B; b++) {
-				cur[b] = tok[b * T + t];
-				ps[b] = t;
-			}
-			lm_decode_step(m, cur, ps, dl);
-			for (int b = 0; b < B; b++)
-				memcpy(dec + ((size_t)b * T + t) * V, dl + (size_t)b * Vp, V * sizeof(float));
-		}
+		free(dec);
+		dec = decode_all(m, tok, B, T, V, Vp, P);
 		double ep = 0;
 		for (int b = 0; b < B; b++) {
 			size_t off = ((size_t)b * T + P - 1) * V, n = (size_t)(T - P + 1) * V;
@@ -291,9 +285,7 @@ static void check_model(kn_backend *be, const char *dir)
 		}
 		ok(ep < 1e-5, "%s: prefill of 5 positions then decoding gives the forward's logits (rel. error %.2e)",
 		   dir, ep);
-		free(pt);
 	}
-	free(dl);
 	free(dec);
 
 	/* gradients of the mean loss */
