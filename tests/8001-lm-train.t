@@ -66,11 +66,19 @@ test_cmp A/step-0000600/optimizer.safetensors K/step-0000600/optimizer.safetenso
 is "$(jq -c 'select(.loss) | [.step, .loss]' K/metrics.jsonl | md5sum)" "$(jq -c 'select(.loss) | [.step, .loss]' A/metrics.jsonl | md5sum)" \
 	"the metrics of the resumed run are the same"
 
+# until the run in DIR has logged step 2 (30 s at most)
+until_step2() {
+	i=0
+	while ! jq -e 'select(.step >= 2)' "$1"/metrics.jsonl >/dev/null 2>&1 && [ $i -lt 600 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 # SIGTERM: checkpoint, exit 75, resume
 lm-train $common --steps 600 --lr 2e-3 --warmup 3 --save-every 1000 -o T 2>err &
 pid=$!
-i=0
-while ! jq -e 'select(.step >= 2)' T/metrics.jsonl >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+until_step2 T
 kill -TERM $pid
 wait $pid
 is $? 75 "SIGTERM: exit status 75"
@@ -81,8 +89,7 @@ test_cmp A/step-0000600/model.safetensors T/step-0000600/model.safetensors "weig
 
 lm-train $common --steps 300 --save-every 1000 -o U 2>err &
 pid=$!
-i=0
-while ! jq -e 'select(.step >= 2)' U/metrics.jsonl >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+until_step2 U
 kill -USR1 $pid
 wait $pid
 is $? 75 "SIGUSR1 too: a checkpoint, exit status 75"
