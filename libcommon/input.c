@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -256,6 +257,21 @@ cm_input *cm_input_open(const char *path)
 	}
 	if (in->codec != CM_CODEC_PLAIN && want_thread(in))
 		start_thread(in);
+	return in;
+}
+
+cm_input *cm_input_open_err(const char *path, char *err, size_t errlen)
+{
+	cm_input *in;
+	FILE *f = fopen(path, "r");	/* a message of our own, not cm_input's */
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	if (!(in = cm_input_open(path)))
+		snprintf(err, errlen, "%s: cannot open", path);
 	return in;
 }
 
