@@ -176,6 +176,18 @@ void wx_key_str(cm_jw *w, const char *key, struct warc_str s)
 	}
 }
 
+void wx_open_warc(cm_jw *w, const struct warc_record *r, struct warc_str url)
+{
+	wx_key_str(w, "created", r->date);
+	wx_key_str(w, "url", url);
+	cm_jw_key(w, "metadata");
+	cm_jw_obj(w);
+	cm_jw_key(w, "warc");
+	cm_jw_obj(w);
+	cm_jw_key(w, "type");
+	cm_jw_str(w, warc_type_name(r->type));
+}
+
 const char *const wx_charset_sources[5] = {
 	[CHARSET_SRC_BOM] = "bom",
 	[CHARSET_SRC_HTTP] = "http",
@@ -299,14 +311,7 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 	cm_jw_str(&w, source);
 	cm_jw_key(&w, "added");
 	cm_jw_str(&w, o->added);
-	wx_key_str(&w, "created", r->date);
-	wx_key_str(&w, "url", url);
-	cm_jw_key(&w, "metadata");
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "warc");
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "type");
-	cm_jw_str(&w, warc_type_name(r->type));
+	wx_open_warc(&w, r, url);
 	cm_jw_key(&w, "content_type");
 	cm_jw_str(&w, is_text ? "text/plain" : mime);
 	if (status) {

@@ -72,14 +72,7 @@ static void write_reject(struct ctx *c, const struct warc_record *r, const char 
 	wx_key_str(&w, c->f->id_field, r->record_id);
 	cm_jw_key(&w, "source");
 	cm_jw_str(&w, c->source ? c->source : c->file);
-	wx_key_str(&w, "created", r->date);
-	wx_key_str(&w, "url", r->target_uri);
-	cm_jw_key(&w, "metadata");
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "warc");
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "type");
-	cm_jw_str(&w, warc_type_name(r->type));
+	wx_open_warc(&w, r, r->target_uri);
 	wx_key_str(&w, "content_type", r->content_type);
 	cm_jw_key(&w, "offset");
 	cm_jw_uint(&w, r->offset);
