@@ -70,12 +70,10 @@ static void write_reject(struct ctx *c, const struct warc_record *r, const char 
 	cm_jw_init(&w, b);
 	cm_jw_obj(&w);
 	wx_key_str(&w, c->f->id_field, r->record_id);
-	cm_jw_key(&w, "source");
-	cm_jw_str(&w, c->source ? c->source : c->file);
+	cm_jw_key_str(&w, "source", c->source ? c->source : c->file);
 	wx_open_warc(&w, r, r->target_uri);
 	wx_key_str(&w, "content_type", r->content_type);
-	cm_jw_key(&w, "offset");
-	cm_jw_uint(&w, r->offset);
+	cm_jw_key_uint(&w, "offset", r->offset);
 	cm_jw_end(&w, '}');
 	cm_jw_key(&w, "reject");
 	cm_filter_reject_value(&w, reason);
@@ -248,14 +246,10 @@ int main(int argc, char **argv)
 
 	cm_jw_init(&w, &extra);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "garbage_bytes");
-	cm_jw_uint(&w, c.garbage_bytes);
-	cm_jw_key(&w, "resyncs");
-	cm_jw_uint(&w, c.resyncs);
-	cm_jw_key(&w, "bad_content_length");
-	cm_jw_uint(&w, c.bad_length);
-	cm_jw_key(&w, "bad_header");
-	cm_jw_uint(&w, c.bad_header);
+	cm_jw_key_uint(&w, "garbage_bytes", c.garbage_bytes);
+	cm_jw_key_uint(&w, "resyncs", c.resyncs);
+	cm_jw_key_uint(&w, "bad_content_length", c.bad_length);
+	cm_jw_key_uint(&w, "bad_header", c.bad_header);
 	wx_counts_json(&c.x, &w);
 	cm_jw_end(&w, '}');
 	cm_stats_extra(&f.stats, "warc", extra.p);
