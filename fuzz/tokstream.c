@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "file.h"
 #include "input.h"
 #include "shard.h"
 #include "tokstream.h"
@@ -15,8 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
+	const char *path = fuzz_file("tokstream", data, size);
 	cm_ts_header h;
 	cm_ids ids = { 0 };
 	cm_input *in;
@@ -25,13 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t k;
 	int r;
 
-	if (fd < 0) {
-		if ((fd = memfd_create("tokstream", 0)) < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
 	if (size >= CM_SHARD_HEADER) {
 		cm_shard_hdr sh;
 

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -155,10 +156,24 @@ static void set_error(cm_input *in, const char *what)
 	snprintf(in->err, sizeof(in->err), "%s", what);
 }
 
+/* read(2) into dst, again when a signal interrupts it: 0 at the end of the file. Dies on a
+ * read error. */
+static size_t read_some(cm_input *in, void *dst, size_t room)
+{
+	ssize_t n;
+
+	do
+		n = read(in->fd, dst, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		cm_die("cannot read %s: %s", in->name, strerror(errno));
+	return (size_t)n;
+}
+
 /* Read more raw bytes; returns 0 at end of file. Dies on a read error. */
 static size_t raw_refill(cm_input *in)
 {
-	ssize_t n;
+	size_t n;
 
 	if (in->raw_pos > 0) {
 		memmove(in->raw, in->raw + in->raw_pos, in->raw_len - in->raw_pos);
@@ -168,14 +183,10 @@ static size_t raw_refill(cm_input *in)
 	}
 	if (in->raw_eof || in->raw_len == in->raw_cap)
 		return in->raw_len;
-	do
-		n = read(in->fd, in->raw + in->raw_len, in->raw_cap - in->raw_len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		cm_die("cannot read %s: %s", in->name, strerror(errno));
+	n = read_some(in, in->raw + in->raw_len, in->raw_cap - in->raw_len);
 	if (n == 0)
 		in->raw_eof = 1;
-	in->raw_len += (size_t)n;
+	in->raw_len += n;
 	return in->raw_len;
 }
 
@@ -256,6 +267,21 @@ cm_input *cm_input_open(const char *path)
 	}
 	if (in->codec != CM_CODEC_PLAIN && want_thread(in))
 		start_thread(in);
+	return in;
+}
+
+cm_input *cm_input_open_err(const char *path, char *err, size_t errlen)
+{
+	cm_input *in;
+	FILE *f = fopen(path, "r");	/* a message of our own, not cm_input's */
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	if (!(in = cm_input_open(path)))
+		snprintf(err, errlen, "%s: cannot open", path);
 	return in;
 }
 
@@ -620,7 +646,7 @@ static size_t decode_zstd(cm_input *in, unsigned char *dst, size_t room)
 
 static size_t decode_plain(cm_input *in, unsigned char *dst, size_t room)
 {
-	ssize_t n;
+	size_t n;
 
 	if (in->raw_pos < in->raw_len) {
 		size_t k = in->raw_len - in->raw_pos;
@@ -635,15 +661,11 @@ static size_t decode_plain(cm_input *in, unsigned char *dst, size_t room)
 		in->done = 1;
 		return 0;
 	}
-	do
-		n = read(in->fd, dst, room);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		cm_die("cannot read %s: %s", in->name, strerror(errno));
+	n = read_some(in, dst, room);
 	if (n == 0)
 		in->done = 1;
-	in->raw_base += (size_t)n;
-	return (size_t)n;
+	in->raw_base += n;
+	return n;
 }
 
 static size_t decode(cm_input *in, unsigned char *dst, size_t room)

@@ -22,6 +22,10 @@ typedef struct cm_input cm_input;
 
 /* Open a file ("-" or NULL is standard input). Returns NULL and prints an error on failure. */
 cm_input *cm_input_open(const char *path);
+/* Open a file the caller names in its own message: NULL with "path: reason" in err when it
+ * cannot be opened ("path: cannot open" when cm_input_open refuses it, as a folder, after
+ * printing why). */
+cm_input *cm_input_open_err(const char *path, char *err, size_t errlen);
 void cm_input_close(cm_input *in);
 
 /* Make at least `want` decoded bytes readable at cm_input_data(); returns how many are

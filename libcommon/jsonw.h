@@ -31,4 +31,41 @@ void cm_jw_bool(cm_jw *w, int v);
 void cm_jw_null(cm_jw *w);
 void cm_jw_raw(cm_jw *w, const char *json, size_t n);	/* an already-encoded value */
 
+/* A member of the object being written: its key, then its value. */
+static inline void cm_jw_key_str(cm_jw *w, const char *key, const char *s)
+{
+	cm_jw_key(w, key);
+	cm_jw_str(w, s);
+}
+
+static inline void cm_jw_key_strn(cm_jw *w, const char *key, const char *s, size_t n)
+{
+	cm_jw_key(w, key);
+	cm_jw_strn(w, s, n);
+}
+
+static inline void cm_jw_key_int(cm_jw *w, const char *key, long long v)
+{
+	cm_jw_key(w, key);
+	cm_jw_int(w, v);
+}
+
+static inline void cm_jw_key_uint(cm_jw *w, const char *key, unsigned long long v)
+{
+	cm_jw_key(w, key);
+	cm_jw_uint(w, v);
+}
+
+static inline void cm_jw_key_double(cm_jw *w, const char *key, double v)
+{
+	cm_jw_key(w, key);
+	cm_jw_double(w, v);
+}
+
+static inline void cm_jw_key_bool(cm_jw *w, const char *key, int v)
+{
+	cm_jw_key(w, key);
+	cm_jw_bool(w, v);
+}
+
 #endif

@@ -77,33 +77,22 @@ void cm_stats_write(const cm_stats *s, const char *path)
 
 	cm_jw_init(&w, &b);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "program");
-	cm_jw_str(&w, cm_prog);
-	cm_jw_key(&w, "version");
-	cm_jw_str(&w, CM_VERSION);
+	cm_jw_key_str(&w, "program", cm_prog);
+	cm_jw_key_str(&w, "version", CM_VERSION);
 	cm_jw_key(&w, "options");
 	cm_jw_raw(&w, s->options, strlen(s->options));
-	cm_jw_key(&w, "read");
-	cm_jw_uint(&w, s->read);
-	cm_jw_key(&w, "kept");
-	cm_jw_uint(&w, s->kept);
-	cm_jw_key(&w, "dropped");
-	cm_jw_uint(&w, s->dropped);
+	cm_jw_key_uint(&w, "read", s->read);
+	cm_jw_key_uint(&w, "kept", s->kept);
+	cm_jw_key_uint(&w, "dropped", s->dropped);
 	cm_jw_key(&w, "dropped_by_reason");
 	cm_jw_obj(&w);
-	for (i = 0; i < s->nreasons; i++) {
-		cm_jw_key(&w, s->reason[i]);
-		cm_jw_uint(&w, s->reason_n[i]);
-	}
+	for (i = 0; i < s->nreasons; i++)
+		cm_jw_key_uint(&w, s->reason[i], s->reason_n[i]);
 	cm_jw_end(&w, '}');
-	cm_jw_key(&w, "malformed");
-	cm_jw_uint(&w, s->malformed);
-	cm_jw_key(&w, "bytes_in");
-	cm_jw_uint(&w, s->bytes_in);
-	cm_jw_key(&w, "bytes_out");
-	cm_jw_uint(&w, s->bytes_out);
-	cm_jw_key(&w, "seconds");
-	cm_jw_double(&w, cm_now() - s->start);
+	cm_jw_key_uint(&w, "malformed", s->malformed);
+	cm_jw_key_uint(&w, "bytes_in", s->bytes_in);
+	cm_jw_key_uint(&w, "bytes_out", s->bytes_out);
+	cm_jw_key_double(&w, "seconds", cm_now() - s->start);
 	if (s->extra.len) {
 		/* program-specific members */
 		cm_buf_addc(&b, ',');

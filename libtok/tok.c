@@ -115,6 +115,23 @@ static inline size_t pair_slot(uint64_t key, size_t mask)
 	return (size_t)key & mask;
 }
 
+/* The entries of old (oc slots) put into t, a table of mask + 1 empty slots; how many. */
+static size_t merges_rehash(struct merge *t, size_t mask, const struct merge *old, size_t oc)
+{
+	size_t k, i, n = 0;
+
+	for (k = 0; k < oc; k++) {
+		if (old[k].rank == NONE)
+			continue;
+		i = pair_slot(old[k].key, mask);
+		while (t[i].rank != NONE)
+			i = (i + 1) & mask;
+		t[i] = old[k];
+		n++;
+	}
+	return n;
+}
+
 /* Rank of merging a then b, and the merged id in *id; NONE when they do not merge. */
 static inline uint32_t pair_rank(const cm_tok *t, uint32_t a, uint32_t b, uint32_t *id)
 {
@@ -146,15 +163,7 @@ static void mt_insert(cm_tok *t, uint64_t key, uint32_t rank, uint32_t id)
 		t->mt = cm_xmalloc(t->mt_cap * sizeof *t->mt);
 		for (k = 0; k < t->mt_cap; k++)
 			t->mt[k].rank = NONE;
-		mask = t->mt_cap - 1;
-		for (k = 0; k < oc; k++) {
-			if (old[k].rank == NONE)
-				continue;
-			i = pair_slot(old[k].key, mask);
-			while (t->mt[i].rank != NONE)
-				i = (i + 1) & mask;
-			t->mt[i] = old[k];
-		}
+		merges_rehash(t->mt, t->mt_cap - 1, old, oc);
 		free(old);
 	}
 	mask = t->mt_cap - 1;
@@ -711,20 +720,11 @@ static uint32_t pair_rank_slow(cm_tok_ctx *c, uint32_t a, uint32_t b, uint32_t *
 			pc_reset(c, c->pc_cap);
 		} else {
 			struct merge *old = c->pc;
-			size_t oc = c->pc_cap, k;
+			size_t oc = c->pc_cap;
 
 			c->pc = NULL;
 			pc_reset(c, oc * 2);
-			mask = c->pc_cap - 1;
-			for (k = 0; k < oc; k++) {
-				if (old[k].rank == NONE)
-					continue;
-				i = pair_slot(old[k].key, mask);
-				while (c->pc[i].rank != NONE)
-					i = (i + 1) & mask;
-				c->pc[i] = old[k];
-				c->pc_used++;
-			}
+			c->pc_used += merges_rehash(c->pc, c->pc_cap - 1, old, oc);
 			free(old);
 		}
 	}

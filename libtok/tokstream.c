@@ -293,24 +293,25 @@ void cm_tokbatch_free(cm_tokbatch *b)
 	cm_buf_free(&b->text);
 }
 
-uint64_t cm_tokbatch_invalid_runs(const cm_tokbatch *b)
+/* A counter of the tokenizer contexts, summed over the batch's threads. */
+static uint64_t ctx_sum(const cm_tokbatch *b, uint64_t (*counter)(const cm_tok_ctx *c))
 {
 	uint64_t s = 0;
 	int t;
 
 	for (t = 0; t < b->nthreads; t++)
-		s += cm_tok_ctx_invalid_runs(b->ctx[t]);
+		s += counter(b->ctx[t]);
 	return s;
+}
+
+uint64_t cm_tokbatch_invalid_runs(const cm_tokbatch *b)
+{
+	return ctx_sum(b, cm_tok_ctx_invalid_runs);
 }
 
 uint64_t cm_tokbatch_regex_failures(const cm_tokbatch *b)
 {
-	uint64_t s = 0;
-	int t;
-
-	for (t = 0; t < b->nthreads; t++)
-		s += cm_tok_ctx_regex_failures(b->ctx[t]);
-	return s;
+	return ctx_sum(b, cm_tok_ctx_regex_failures);
 }
 
 void cm_tokpipe_init(cm_tokpipe *p, const cm_tok *tok, int nthreads, int allow_special,

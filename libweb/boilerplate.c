@@ -1137,14 +1137,10 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 void cm_bp_meta(cm_jw *w, const cm_bp_result *r, size_t html_bytes)
 {
 	cm_jw_obj(w);
-	cm_jw_key(w, "title");
-	cm_jw_strn(w, r->title.len ? r->title.p : "", r->title.len);
-	cm_jw_key(w, "html_bytes");
-	cm_jw_uint(w, html_bytes);
-	cm_jw_key(w, "text_chars");
-	cm_jw_uint(w, r->text_chars);
-	cm_jw_key(w, "lang");
-	cm_jw_str(w, r->lang);
+	cm_jw_key_strn(w, "title", r->title.len ? r->title.p : "", r->title.len);
+	cm_jw_key_uint(w, "html_bytes", html_bytes);
+	cm_jw_key_uint(w, "text_chars", r->text_chars);
+	cm_jw_key_str(w, "lang", r->lang);
 	if (r->flags) {
 		int i;
 

@@ -4,7 +4,8 @@
 # of ranks and the SHA-256 tiktoken pins (once a cl100k_base.tiktoken cut to 5,000 lines loaded
 # and gave other ids); any other rank file against itself (ranks 0 to n-1 each once, no bytes
 # twice); tokenizer.json files against themselves (keys twice, added tokens against the
-# vocabulary, tokens no merge makes, merges and ids out of range).
+# vocabulary, tokens no merge makes, merges and ids out of range; another model type, a
+# normalizer).
 . "${SRCDIR:-.}/tests/lib.sh"
 
 tok=$DATA/tok
@@ -28,32 +29,28 @@ like "$(cat err)" "cannot load the tokenizer 'cl100k_base.tiktoken': 5000 ranks 
 	"naming the file and the ranks missing"
 is "$(cat out)" "" "nothing is encoded"
 zstd -q -c cl100k_base.tiktoken >cut.zst && mkdir -p d && mv cut.zst d/cl100k_base.tiktoken.zst
-bpe-encode -t d/cl100k_base.tiktoken.zst --info >out 2>err
-like "$?: $(cat err)" "^1: .*5000 ranks where cl100k_base has 100256" "compressed the same"
+fails 1 "5000 ranks where cl100k_base has 100256" "compressed the same" bpe-encode -t d/cl100k_base.tiktoken.zst --info
 head -50000 r50k_base.tiktoken >r50k_base_cut.tiktoken
-bpe-encode -t r50k_base_cut.tiktoken --info >out 2>err
-like "$?: $(cat err)" "^1: .*50000 ranks where r50k_base has 50256: ranks are missing" "r50k_base cut at a line end"
+fails 1 "50000 ranks where r50k_base has 50256: ranks are missing" "r50k_base cut at a line end" \
+	bpe-encode -t r50k_base_cut.tiktoken --info
 cp r50k_base.tiktoken p50k_base.tiktoken
-bpe-encode -t p50k_base.tiktoken --info >out 2>err
-like "$?: $(cat err)" "^1: .*50256 ranks where p50k_base has 50280" "p50k_base has 50,280 ranks"
+fails 1 "50256 ranks where p50k_base has 50280" "p50k_base has 50,280 ranks" bpe-encode -t p50k_base.tiktoken --info
 { zstd -dc "$toks/o200k_base.tiktoken.zst"; echo "AAAAAAAA 199998"; } >o200k_base.tiktoken
-bpe-encode -t o200k_base.tiktoken --info >out 2>err
-like "$?: $(cat err)" "^1: .*199999 ranks where o200k_base has 199998: not that file" "a rank too many"
+fails 1 "199999 ranks where o200k_base has 199998: not that file" "a rank too many" \
+	bpe-encode -t o200k_base.tiktoken --info
 
 # a known name, the right number of ranks, another file: SHA-256
 awk 'NR == 1000 { sub(/ 999$/, " 1000") } NR == 1001 { sub(/ 1000$/, " 999") } { print }' r50k_base.tiktoken >r50k_base_swap.tiktoken
-bpe-encode -t r50k_base_swap.tiktoken --info >out 2>err
-like "$?: $(cat err)" "^1: .*'r50k_base_swap.tiktoken': SHA-256 [0-9a-f]{64}, not tiktoken's 306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930 for r50k_base: the file differs" \
-	"two ranks swapped: the hash differs"
+fails 1 "'r50k_base_swap.tiktoken': SHA-256 [0-9a-f]{64}, not tiktoken's 306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930 for r50k_base: the file differs" \
+	"two ranks swapped: the hash differs" bpe-encode -t r50k_base_swap.tiktoken --info
 sed 's/$/\r/' r50k_base.tiktoken >r50k_base_crlf.tiktoken
-bpe-encode -t r50k_base_crlf.tiktoken --info >out 2>err
-like "$?: $(cat err)" "^1: .*SHA-256" "CRLF line ends are another file too (tiktoken would refuse it)"
+fails 1 "SHA-256" "CRLF line ends are another file too (tiktoken would refuse it)" \
+	bpe-encode -t r50k_base_crlf.tiktoken --info
 cp r50k_base.tiktoken gpt2.tiktoken
 is "$(bpe-encode -t gpt2.tiktoken --jsonl t.jsonl)" "$(bpe-encode -t "$toks/r50k_base.tiktoken.zst" --jsonl t.jsonl)" \
 	"gpt2 (r50k's ranks; tiktoken pins no rank file for it) loads"
 head -50000 r50k_base.tiktoken >gpt2.tiktoken
-bpe-encode -t gpt2.tiktoken --info >out 2>err
-like "$?: $(cat err)" "^1: .*50000 ranks where gpt2 has 50256" "and is counted"
+fails 1 "50000 ranks where gpt2 has 50256" "and is counted" bpe-encode -t gpt2.tiktoken --info
 
 # another name: loaded as before, checked against itself
 cp r50k_base.tiktoken mine.tiktoken
@@ -62,53 +59,44 @@ is "$(bpe-encode -t mine.tiktoken --pattern gpt2 --jsonl t.jsonl | jq -c .ids)" 
 head -5000 r50k_base.tiktoken >mine.tiktoken
 bpe-encode -t mine.tiktoken --pattern gpt2 --info >out 2>err
 is "$?" 0 "cut at a line end, another name cannot be checked: it loads"
-sed '100d' r50k_base.tiktoken >mine.tiktoken
-bpe-encode -t mine.tiktoken --pattern gpt2 --info >out 2>err
-like "$?: $(cat err)" "^1: .*rank 99 is missing \(50255 ranks up to 50255\)" "a rank missing in the middle is an error"
-sed '100s/^[^ ]*/IQ==/' r50k_base.tiktoken >mine.tiktoken
-bpe-encode -t mine.tiktoken --pattern gpt2 --info >out 2>err
-like "$?: $(cat err)" "^1: .*line 100: ids 0 and 99 have the same bytes" "the same bytes twice"
-sed '100s/ 99$/ 0/' r50k_base.tiktoken >mine.tiktoken
-bpe-encode -t mine.tiktoken --pattern gpt2 --info >out 2>err
-like "$?: $(cat err)" "^1: .*line 100: token id 0 given twice" "a rank twice"
-sed '100s/^/#/' r50k_base.tiktoken >mine.tiktoken
-bpe-encode -t mine.tiktoken --pattern gpt2 --info >out 2>err
-like "$?: $(cat err)" "^1: .*line 100: not 'base64 rank'" "bad base64"
+ranks_edited() {	# SED-SCRIPT ERE DESCRIPTION: r50k's ranks edited so, under another name, are refused
+	sed "$1" r50k_base.tiktoken >mine.tiktoken
+	fails 1 "$2" "$3" bpe-encode -t mine.tiktoken --pattern gpt2 --info
+}
+ranks_edited '100d' "rank 99 is missing \(50255 ranks up to 50255\)" "a rank missing in the middle is an error"
+ranks_edited '100s/^[^ ]*/IQ==/' "line 100: ids 0 and 99 have the same bytes" "the same bytes twice"
+ranks_edited '100s/ 99$/ 0/' "line 100: token id 0 given twice" "a rank twice"
+ranks_edited '100s/^/#/' "line 100: not 'base64 rank'" "bad base64"
+ranks_edited '500s/^/!/' "line 500: not 'base64 rank'" "bad base64 is an error naming the line"
+ranks_edited '1s/^[^ ]*/AAAA/' "no token for the byte 0x21" "a vocabulary without every byte is refused"
 printf 'YQ== 99999999999\n' >mine.tiktoken
-bpe-encode -t mine.tiktoken --pattern gpt2 --info >out 2>err
-like "$?: $(cat err)" "^1: .*line 1: not 'base64 rank'" "a rank past 2^24"
+fails 1 "line 1: not 'base64 rank'" "a rank past 2^24" bpe-encode -t mine.tiktoken --pattern gpt2 --info
 
 # tokenizer.json against itself
 zstd -dc "$tok/gpt2-tokenizer.json.zst" >gpt2.json
 bpe-encode -t gpt2.json --info >out 2>err
 ok $? "GPT-2's tokenizer.json loads"
-jq -c '.model.merges |= .[:40000]' gpt2.json >cut-merges.json
-bpe-encode -t cut-merges.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*10000 tokens of the vocabulary \(the first: id 40256\) are made by no merge" \
+json_edited() {	# JQ-FILTER ERE DESCRIPTION: GPT-2's tokenizer.json edited so is refused
+	jq -c "$1" gpt2.json >edited.json
+	fails 1 "$2" "$3" bpe-encode -t edited.json --info
+}
+json_edited '.model.merges |= .[:40000]' "10000 tokens of the vocabulary \(the first: id 40256\) are made by no merge" \
 	"merges cut to 40,000 (Hugging Face would load it and give other ids)"
-jq -c '.model.vocab |= with_entries(select(.value < 40000))' gpt2.json >cut-vocab.json
-bpe-encode -t cut-vocab.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*merge [0-9]+: (not two tokens|the merged token is not)" "the vocabulary cut: merges name unknown tokens"
-jq -c '.added_tokens[0].id = 50257' gpt2.json >added.json
-bpe-encode -t added.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*added token 0: '<\|endoftext\|>' has the id 50257, the vocabulary gives it 50256" \
+json_edited '.model.vocab |= with_entries(select(.value < 40000))' "merge [0-9]+: (not two tokens|the merged token is not)" \
+	"the vocabulary cut: merges name unknown tokens"
+json_edited '.added_tokens[0].id = 50257' "added token 0: '<\|endoftext\|>' has the id 50257, the vocabulary gives it 50256" \
 	"an added token the vocabulary numbers otherwise"
-jq -c '.added_tokens[0].id = 100' gpt2.json >added2.json
-bpe-encode -t added2.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*added token 0: " "an added token on another token's id"
-jq -c '.model.vocab["hello"] = 16777216' gpt2.json >big-id.json
-bpe-encode -t big-id.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*'hello' has no valid id" "an id past 2^24"
-jq -c '.model.vocab["Ġhello"] = 31373' gpt2.json >dup-id.json
-bpe-encode -t dup-id.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*token id 31373 given twice" "two tokens on one id"
+json_edited '.added_tokens[0].id = 100' "added token 0: " "an added token on another token's id"
+json_edited '.model.vocab["hello"] = 16777216' "'hello' has no valid id" "an id past 2^24"
+json_edited '.model.vocab["Ġhello"] = 31373' "token id 31373 given twice" "two tokens on one id"
+json_edited '.model.type = "WordPiece"' "not a BPE model" "a WordPiece tokenizer.json is refused"
+json_edited '.normalizer = {"type": "NFC"}' "normalizers are not supported" "a normalizer is refused, not ignored"
+json_edited '.model.merges[5] = "Ġt zzzzqqq"' "merge 5: not two tokens" "a merge of unknown tokens is refused"
+json_edited '.model.merges[5] = ["Ġt", "he"] | .model.merges[6] = ["Ġ", "Ġ", "Ġ"]' "merge 6: not two tokens" "a merge of three"
 jq -c . gpt2.json | sed 's/"vocab":{/"vocab":{"hello":0,/' >dup-key.json
 is "$(grep -o '"hello":[0-9]*' dup-key.json | tr '\n' ' ')" '"hello":0 "hello":31373 ' "a vocabulary with a key twice"
-bpe-encode -t dup-key.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*not valid JSON: .*duplicate object key" "is refused (Python would take the last)"
-jq -c '.model.merges[5] = ["Ġt", "he"] | .model.merges[6] = ["Ġ", "Ġ", "Ġ"]' gpt2.json >merge3.json
-bpe-encode -t merge3.json --info >out 2>err
-like "$?: $(cat err)" "^1: .*merge 6: not two tokens" "a merge of three"
+fails 1 "not valid JSON: .*duplicate object key" "is refused (Python would take the last)" \
+	bpe-encode -t dup-key.json --info
 
 # --write-tokenizer's files pass their own checks
 bpe-encode -t "$toks/cl100k_base.tiktoken.zst" --write-tokenizer cl100k.json

@@ -15,8 +15,7 @@ bpe-encode -t "$t" c.jsonl >c.ts
 full() {	# DESCRIPTION COMMAND...: runs the command, which must fail for the full device
 	desc=$1
 	shift
-	"$@" 2>err
-	like "$?: $(cat err)" "^1: .*error: cannot (write|close)" "$desc"
+	fails 1 "error: cannot (write|close)" "$desc" "$@"
 }
 full "bpe-encode: the token stream to standard output" sh -c 'bpe-encode -t "$0" c.jsonl >/dev/full' "$t"
 full "bpe-encode: an empty input's stream (header and end mark only)" sh -c 'bpe-encode -t "$0" </dev/null >/dev/full' "$t"
@@ -44,18 +43,15 @@ bpe-decode --ids c.ts.gz >out 2>err
 is "$?: $(wc -l <out)" "0: 3000" "a gzip stream decodes"
 for cut in 1 4 8; do
 	head -c $(($(wc -c <c.ts.gz) - cut)) c.ts.gz >cut.gz
-	bpe-decode --ids cut.gz >out 2>err
-	like "$?: $(cat err)" "^1: bpe-decode: error: 'cut.gz': unexpected end of file in gzip member" \
-		"gzip without its last $cut bytes (CRC and size) is an error"
+	fails 1 "bpe-decode: error: 'cut.gz': unexpected end of file in gzip member" \
+		"gzip without its last $cut bytes (CRC and size) is an error" bpe-decode --ids cut.gz
 done
 head -c $(($(wc -c <c.ts.zst) - 2)) c.ts.zst >cut.zst
-bpe-decode --ids cut.zst >out 2>err
-like "$?: $(cat err)" "^1: bpe-decode: error: 'cut.zst': unexpected end of file in zstd frame" "zstd cut short is an error"
+fails 1 "bpe-decode: error: 'cut.zst': unexpected end of file in zstd frame" "zstd cut short is an error" \
+	bpe-decode --ids cut.zst
 head -c 20 c.ts.gz >head.gz
-bpe-decode --ids head.gz >out 2>err
-like "$?: $(cat err)" "^1: bpe-decode: error: 'head.gz': unexpected end of file" \
-	"a gzip file cut before the header says so (not 'not a token stream')"
+fails 1 "bpe-decode: error: 'head.gz': unexpected end of file" \
+	"a gzip file cut before the header says so (not 'not a token stream')" bpe-decode --ids head.gz
 cat c.ts.gz c.ts.gz >two.gz
-bpe-decode --ids two.gz >out 2>err
-like "$?: $(cat err)" "^1: .*bytes after the token stream's end mark" "two streams in one file"
+fails 1 "bytes after the token stream's end mark" "two streams in one file" bpe-decode --ids two.gz
 done_testing

@@ -55,15 +55,14 @@ is "$?" 1 "a stream cut short: exit 1"
 is "$(jq -c '[.read, .kept, .malformed]' s.json)" "$(bpe-decode --ids c.ts cut.ts 2>/dev/null | wc -l | jq -c '[., ., 0]')" \
 	"--stats written, counting what was decoded before the cut"
 printf '{"text":"日本語のテキストです。Ελληνικά"}\n' | bpe-encode -t "$toks/o200k_base.tiktoken.zst" >o.ts
-bpe-decode -t "$t" --any-tokenizer --stats s.json c.ts o.ts >/dev/null 2>err
-like "$?: $(cat err)" "^1: .*id [0-9]+ is not in the tokenizer" "an id the tokenizer lacks: exit 1"
+fails 1 "id [0-9]+ is not in the tokenizer" "an id the tokenizer lacks: exit 1" \
+	bpe-decode -t "$t" --any-tokenizer --stats s.json c.ts o.ts
 is "$(jq -c '[.read, .kept, .malformed]' s.json)" "[3001,3000,1]" "counted malformed, not kept"
 if [ -c /dev/full ]; then
-	bpe-decode -t "$t" --stats /dev/full c.ts >/dev/null 2>err
-	like "$?: $(cat err)" "^1: .*error: .*/dev/full" "--stats to a full device: exit 1"
+	fails 1 "error: .*/dev/full" "--stats to a full device: exit 1" bpe-decode -t "$t" --stats /dev/full c.ts
 fi
-bpe-decode --ids --stats nodir/s.json c.ts >/dev/null 2>err
-like "$?: $(cat err)" "^1: .*error: .*nodir/s.json" "--stats into a missing folder: exit 1, naming it"
+fails 1 "error: .*nodir/s.json" "--stats into a missing folder: exit 1, naming it" \
+	bpe-decode --ids --stats nodir/s.json c.ts
 
 # --progress: a line on standard error (only on request when it is not a terminal)
 bpe-decode -t "$t" c.ts >/dev/null 2>err

@@ -63,6 +63,16 @@ like() {
 	fi
 }
 
+# fails STATUS ERE DESCRIPTION COMMAND...: the command exits with STATUS and the first line of its
+# stderr matches ERE (grep -E, anywhere in the line); its stdout and stderr are left in the files
+# out and err
+fails() {
+	fails_status=$1 fails_re=$2 fails_desc=$3
+	shift 3
+	"$@" >out 2>err
+	like "$?: $(cat err)" "^$fails_status: .*$fails_re" "$fails_desc"
+}
+
 skip_all() {
 	echo "1..0 # SKIP $1"
 	exit 0

@@ -24,8 +24,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BENCH=$(dirname "$HERE")
-ROOT=$(dirname "$BENCH")
+. "$HERE/../lib.sh"
 BIN=${BIN:-$ROOT/build/bin}
 OURS_ARGS=${OURS_ARGS:-}
 RUNS=${RUNS:-5}
@@ -34,23 +33,14 @@ ONLY=${ONLY:-trafilatura resiliparse readability justext htmltext htmlparse pass
 PYTHON=${PYTHON:-python3}
 DATA=$BENCH/data
 INPUT=$DATA/aeb.jsonl
-VENV=$BENCH/.venv
-VPY=$VENV/bin/python
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1 \
        NUMEXPR_NUM_THREADS=1 PYTHONHASHSEED=0
 
-log() { printf '%s\n' "$*" >&2; }
-
 # --- venv with the peers (versions of the article extraction benchmark's requirements.txt) -------
 PKGS=(trafilatura==2.0.0 resiliparse readability-lxml==0.8.4.1 justext==3.0.2 html-text==0.7.0 'lxml<6')
 IMPORTS='import trafilatura, resiliparse.extract.html2text, readability, justext, html_text, lxml.html'
-if ! { [ -x "$VPY" ] && "$VPY" -c "$IMPORTS" 2>/dev/null; }; then
-    log "setting up $VENV (peers from PyPI: ${PKGS[*]})"
-    [ -x "$VPY" ] || "$PYTHON" -m venv "$VENV"
-    "$VPY" -m pip install -q "${PKGS[@]}"
-    "$VPY" -c "$IMPORTS" || { log "the peers do not import"; exit 1; }
-fi
+need_venv "$IMPORTS" "setting up $VENV (peers from PyPI: ${PKGS[*]})" "the peers do not import" "${PKGS[@]}"
 
 # --- input ---------------------------------------------------------------------------------------
 [ -s "$INPUT" ] || "$VPY" "$HERE/make-input.py" "$INPUT"
@@ -94,7 +84,7 @@ if want ours; then
 fi
 
 echo "input:    $INPUT ($DOCS pages, $(stat -c %s "$INPUT") bytes of JSON Lines)"
-echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
+echo "machine:  $(cpu_model), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
 echo "versions: $("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], *("%s %s" % (d, m.version(d)) for d in ("trafilatura", "resiliparse", "readability-lxml", "justext", "html-text", "lxml")), sep=", ")')"
 for n in "${OURS[@]}"; do printf '%-10s%s\n' "$n:" "${PROC[$n]} $INPUT"; done
 echo "runs:     $RUNS per contender, interleaved; median reported"
@@ -103,18 +93,15 @@ echo
 cat "$INPUT" >/dev/null   # page cache
 
 declare -A WALL CPUT
-TIMEFORMAT='%3R %3U %3S'
 for ((r = 1; r <= RUNS; r++)); do
     for n in "${NAMES[@]}"; do
         out=${OUT[$n]}; [ "$r" = 1 ] || out=$TMP/$n.jsonl
         if [ -n "${PROC[$n]:-}" ]; then     # ours, passthrough: the whole process
-            t=$( { time "${PIN[@]}" ${PROC[$n]} "$INPUT" >"$out" 2>"$TMP/$n.err"; } 2>&1 ) || {
-                log "$n failed (run $r):"; cat "$TMP/$n.err" >&2; exit 1; }
-            read -r real user sys <<<"$t"
-            WALL[$n]+="$real "; CPUT[$n]+="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u+s}') "
+            timed "$n failed (run $r)" "$out" "$TMP/$n.err" "${PIN[@]}" ${PROC[$n]} "$INPUT"
+            WALL[$n]+="$real "; CPUT[$n]+="$cpu "
         else                                # a peer: its own timing of the extraction loop
-            "${PIN[@]}" "$VPY" "$HERE/peers.py" "$n" "$INPUT" "$out" >"$TMP/$n.out" 2>"$TMP/$n.err" || {
-                log "$n failed (run $r):"; cat "$TMP/$n.err" >&2; exit 1; }
+            "${PIN[@]}" "$VPY" "$HERE/peers.py" "$n" "$INPUT" "$out" >"$TMP/$n.out" 2>"$TMP/$n.err" ||
+                run_failed "$n failed (run $r)" "$TMP/$n.err"
             line=$(tail -1 "$TMP/$n.out")
             real=$(sed -n 's/.* wall_s=\([0-9.]*\).*/\1/p' <<<"$line")
             WALL[$n]+="$real "; CPUT[$n]+="$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$line") "
@@ -127,7 +114,6 @@ for ((r = 1; r <= RUNS; r++)); do
     done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 HTML_BYTES=$("$VPY" -c 'import json, sys; print(sum(len(json.loads(l)["html"].encode()) for l in open(sys.argv[1], encoding="utf-8")))' "$INPUT")
 
 # --- table ---------------------------------------------------------------------------------------
@@ -135,7 +121,7 @@ declare -A MED CMED
 printf '%-12s %6s %6s %6s %6s %9s %7s %7s %8s %8s\n' name P R F1 acc "median s" "min s" "cpu s" "docs/s" "MB/s"
 for n in "${NAMES[@]}"; do
     MED[$n]=$(echo "${WALL[$n]}" | median); CMED[$n]=$(echo "${CPUT[$n]}" | median)
-    min=$(echo "${WALL[$n]}" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)
+    min=$(echo "${WALL[$n]}" | minimum)
     if [ "$n" = htmlparse ] || [ "$n" = passthrough ]; then
         acc="- - - -"   # no extraction
     else

@@ -14,18 +14,14 @@
 # MFU = (6 x parameters + 12 x layers x context x width) FLOP per token / PEAK, for both.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-llmc=$(cd "${1:?usage: throughput.sh LLMC_DIR [WORK_DIR]}" && pwd)
-work=${2:-$root/bench/data/gpu}
-BIN=${BIN:-$root/build/bin}
+. "$here/../lib.sh"
+llmc_args throughput.sh train_gpt2cu gpu "$@"
 BATCHES=${BATCHES:-64 32 16 8}
 STEPS=${STEPS:-30}
 MODEL=${MODEL:-gpt2-124m}
 PEAK=${PEAK:-989e12}
-TEXT=${TEXT:-$root/tests/data/tok/tinyshakespeare.txt.zst}
+TEXT=${TEXT:-$ROOT/tests/data/tok/tinyshakespeare.txt.zst}
 T=1024
-r50k=$root/data/tokenizers/r50k_base.tiktoken.zst
-[ -x "$llmc/train_gpt2cu" ] || { echo "throughput.sh: build llm.c first: make -C $llmc train_gpt2cu" >&2; exit 2; }
 mkdir -p "$work" && cd "$work"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 
@@ -34,7 +30,6 @@ zstd -dcf "$TEXT" 2>/dev/null | jq -R -s -c '{id: "text", text: .}' >text.jsonl 
 rm -rf shards && "$BIN/shard-pack" -q -t "$r50k" --val-fraction 0 -o shards text.jsonl
 shard=$(ls shards/shard_train_*.bin | head -1)
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 # FLOP per token as the issue defines MFU, from the model's parameter count
 flops_per_token() { awk -v p="$1" -v l="$2" -v c="$3" -v t="$T" 'BEGIN { printf "%.6g", 6 * p + 12 * l * t * c }'; }
 
@@ -46,7 +41,7 @@ if [ "$MODEL" = gpt2-124m ]; then
 		if timeout 600 "$llmc/train_gpt2cu" -i "$shard" -j "$shard" -e d12 -b "$b" -t $T -d $((b * T)) \
 			-x "$STEPS" -v 0 -s 0 -n 0 -h 0 -l 6e-4 -u 0 -o llmc_out >"llmc-$b.log" 2>&1; then
 			llmc_ms=$(sed -n 's/^step *\([0-9]*\)\/[0-9]* |.*| \([0-9.]*\) ms |.*/\1 \2/p' "llmc-$b.log" |
-				awk '$1 > 5 { print $2 }' | median)
+				awk '$1 > 5 { print $2 }' | median_low)
 			[ -n "$llmc_ms" ] && { llmc_b=$b; break; }
 		fi
 		echo "llm.c: batch $b did not run (see $work/llmc-$b.log)"
@@ -60,7 +55,7 @@ for b in $BATCHES; do
 	if timeout 600 "$BIN/lm-train" --device cuda --data "$shard" -t "$r50k" --model "$MODEL" --context $T -b "$b" \
 		--steps "$STEPS" --lr 6e-4 --schedule constant --eval-every 0 --save-every 1000000 -q -v \
 		-o "ours-$b" 2>"ours-$b.err"; then
-		ours_s=$(jq -r 'select(.step > 5 and .step_s != null) | .step_s' "ours-$b/metrics.jsonl" | median)
+		ours_s=$(jq -r 'select(.step > 5 and .step_s != null) | .step_s' "ours-$b/metrics.jsonl" | median_low)
 		[ -n "$ours_s" ] && { ours_b=$b; break; }
 	fi
 	echo "lm-train: batch $b did not run (see $work/ours-$b.err)"

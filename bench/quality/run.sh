@@ -29,8 +29,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BENCH=$(dirname "$HERE")
-ROOT=$(dirname "$BENCH")
+. "$HERE/../lib.sh"
 BIN=${BIN:-$ROOT/build/bin}
 RUNS=${RUNS:-3}
 DT_RUNS=${DT_RUNS:-$RUNS}
@@ -42,23 +41,14 @@ INPUT=$DATA/quality-docs.jsonl
 DT_OUT=$DATA/quality-datatrove.jsonl
 OURS_OUT=$DATA/quality-ours.jsonl
 UNI_OUT=$DATA/quality-ours-unicode.jsonl
-VENV=$BENCH/.venv
-VPY=$VENV/bin/python
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0 HF_HUB_OFFLINE=1
-
-log() { printf '%s\n' "$*" >&2; }
 
 # --- venv: datatrove, and spaCy, which its English word splitting uses (spacy.blank("en"): the
 # tokenizer rules ship inside the spacy package, no model is downloaded) ---------------------------
 PKGS=(datatrove==0.10.1 spacy==3.8.18 regex)  # datatrove imports regex without requiring it
 IMPORTS='import datatrove.pipeline.filters, spacy; spacy.blank("en")'
-if ! { [ -x "$VPY" ] && "$VPY" -c "$IMPORTS" 2>/dev/null; }; then
-    log "setting up $VENV (from PyPI: ${PKGS[*]})"
-    [ -x "$VPY" ] || "$PYTHON" -m venv "$VENV"
-    "$VPY" -m pip install -q "${PKGS[@]}"
-    "$VPY" -c "$IMPORTS" || { log "datatrove does not import"; exit 1; }
-fi
+need_venv "$IMPORTS" "setting up $VENV (from PyPI: ${PKGS[*]})" "datatrove does not import" "${PKGS[@]}"
 
 # --- input -----------------------------------------------------------------------------------------
 [ -s "$INPUT" ] || "$VPY" "$HERE/make-input.py" "$INPUT" --bin "$BIN"
@@ -80,7 +70,7 @@ if [ "$DT_RUNS" = 0 ] && [ ! -s "$DT_OUT" ]; then
 fi
 
 echo "input:    $INPUT ($DOCS documents, $BYTES bytes of text)"
-echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
+echo "machine:  $(cpu_model), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
 echo "versions: $("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], *("%s %s" % (d, m.version(d)) for d in ("datatrove", "spacy", "numpy")), sep=", ")')"
 [ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere --words spacy $INPUT
           (and timed again with --assume-lang en: the rules alone, no language identification,
@@ -96,13 +86,12 @@ DT_T="" DT_SUM="" OURS_T="" OURS_C="" RULES_T="" RULES_C="" UNI_T="" UNI_C="" X4
 # the input four times over: the rate once start-up and the first growth of every buffer (to
 # the largest document) are paid, as over a long run
 [ "$HAVE_OURS" = 0 ] || for i in 1 2 3 4; do cat "$INPUT"; done >"$TMP/x4.jsonl"
-TIMEFORMAT='%3R %3U %3S'
 MAXR=$DT_RUNS; [ "$HAVE_OURS" = 0 ] || [ "$RUNS" -le "$MAXR" ] || MAXR=$RUNS
 for ((r = 1; r <= MAXR; r++)); do
     if [ "$r" -le "$DT_RUNS" ]; then
         if [ "$r" = 1 ]; then out=$DT_OUT; extra=(); else out=$TMP/dt.jsonl; extra=(--no-all-reasons); fi
-        "${PIN[@]}" "$VPY" "$HERE/datatrove-run.py" "$INPUT" "$out" "${extra[@]}" >"$TMP/dt.out" 2>"$TMP/dt.err" || {
-            log "datatrove failed (run $r):"; cat "$TMP/dt.err" >&2; exit 1; }
+        "${PIN[@]}" "$VPY" "$HERE/datatrove-run.py" "$INPUT" "$out" "${extra[@]}" >"$TMP/dt.out" 2>"$TMP/dt.err" ||
+            run_failed "datatrove failed (run $r)" "$TMP/dt.err"
         [ "$r" != 1 ] || { cat "$TMP/dt.out" | grep -v '^TIMING'; echo; }
         line=$(grep '^TIMING' "$TMP/dt.out")
         t=$(sed -n 's/.* per_doc_s=\([0-9.]*\).*/\1/p' <<<"$line"); DT_T+="$t "
@@ -111,29 +100,23 @@ for ((r = 1; r <= MAXR; r++)); do
     fi
     if [ "$HAVE_OURS" = 1 ] && [ "$r" -le "$RUNS" ]; then
         out=$OURS_OUT; [ "$r" = 1 ] || out=$TMP/ours.jsonl
-        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --words spacy "$INPUT" >"$out" 2>"$TMP/ours.err"; } 2>&1 ) || {
-            log "quality-score failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
-        read -r real user sys <<<"$t"
-        OURS_T+="$real "; OURS_C+="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u+s}') "
-        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --words spacy --assume-lang en "$INPUT" >"$TMP/rules.jsonl" 2>"$TMP/ours.err"; } 2>&1 ) || {
-            log "quality-score --assume-lang en failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
-        read -r rreal ruser rsys <<<"$t"
-        RULES_T+="$rreal "; RULES_C+="$(awk -v u="$ruser" -v s="$rsys" 'BEGIN{printf "%.3f", u+s}') "
+        qs=("${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere)
+        timed "quality-score failed (run $r)" "$out" "$TMP/ours.err" "${qs[@]}" --words spacy "$INPUT"
+        oreal=$real; OURS_T+="$real "; OURS_C+="$cpu "
+        timed "quality-score --assume-lang en failed (run $r)" "$TMP/rules.jsonl" "$TMP/ours.err" \
+            "${qs[@]}" --words spacy --assume-lang en "$INPUT"
+        rreal=$real; RULES_T+="$real "; RULES_C+="$cpu "
         uout=$TMP/unicode.jsonl; [ "$r" != 1 ] || uout=$UNI_OUT
-        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --assume-lang en --stats "$TMP/uni-stats.json" "$INPUT" >"$uout" 2>"$TMP/ours.err"; } 2>&1 ) || {
-            log "quality-score --words unicode failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
-        read -r ureal uuser usys <<<"$t"
-        UNI_T+="$ureal "; UNI_C+="$(awk -v u="$uuser" -v s="$usys" 'BEGIN{printf "%.3f", u+s}') "
+        timed "quality-score --words unicode failed (run $r)" "$uout" "$TMP/ours.err" \
+            "${qs[@]}" --assume-lang en --stats "$TMP/uni-stats.json" "$INPUT"
+        ureal=$real; UNI_T+="$real "; UNI_C+="$cpu "
         UNI_RULES+="$("$VPY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["quality"]["rules_seconds"])' "$TMP/uni-stats.json") "
-        t=$( { time "${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere --assume-lang en "$TMP/x4.jsonl" >"$TMP/x4.out" 2>"$TMP/ours.err"; } 2>&1 ) || {
-            log "quality-score on the input x4 failed (run $r):"; cat "$TMP/ours.err" >&2; exit 1; }
-        read -r xreal xuser xsys <<<"$t"
-        X4_T+="$xreal "; X4_C+="$(awk -v u="$xuser" -v s="$xsys" 'BEGIN{printf "%.3f", u+s}') "
-        log "run $r/$RUNS ours: ${real}s, rules alone ${rreal}s, default words ${ureal}s"
+        timed "quality-score on the input x4 failed (run $r)" "$TMP/x4.out" "$TMP/ours.err" \
+            "${qs[@]}" --assume-lang en "$TMP/x4.jsonl"
+        X4_T+="$real "; X4_C+="$cpu "
+        log "run $r/$RUNS ours: ${oreal}s, rules alone ${rreal}s, default words ${ureal}s"
     fi
 done
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 
 # --- agreement ---------------------------------------------------------------------------------------
 if [ "$HAVE_OURS" = 1 ]; then
@@ -158,7 +141,7 @@ if [ "$HAVE_OURS" = 1 ]; then
     RM=$(echo "$RULES_T" | median); RC=$(echo "$RULES_C" | median)
     UM=$(echo "$UNI_T" | median); UC=$(echo "$UNI_C" | median)
     XM=$(echo "$X4_T" | median); XC=$(echo "$X4_C" | median)
-    URM=$(echo "$UNI_RULES" | median); URMIN=$(echo "$UNI_RULES" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)
+    URM=$(echo "$UNI_RULES" | median); URMIN=$(echo "$UNI_RULES" | minimum)
     awk -v t="$UM" -v c="$UC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "quality-score, rules, default words", t, b/1e6/t, d/t, c}'
     awk -v t="$URM" -v m="$URMIN" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (fastest run %.3f s, %.1f MB/s)\n", "  of which in the rules", t, b/1e6/t, d/t, m, b/1e6/m}'
     awk -v t="$XM" -v c="$XC" -v b="$BYTES" -v d="$DOCS" 'BEGIN{printf "%-36s %9.3f %9.3f %9.1f   (cpu %.3f s)\n", "  the same on the input x4", t, 4*b/1e6/t, 4*d/t, c}'

@@ -13,15 +13,11 @@
 #      sampling; the steps it printed by then are used)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-llmc=$(cd "${1:?usage: step.sh LLMC_DIR [WORK_DIR]}" && pwd)
-work=${2:-$root/bench/data/step}
-BIN=${BIN:-$root/build/bin}
+. "$here/../lib.sh"
+llmc_args step.sh train_gpt2 step "$@"
 THREADS=${THREADS:-2}
-PYTHON=${PYTHON:-$root/bench/.venv/bin/python}
-TEXT=${TEXT:-${CRAWL2LM_SHARED_DATA:-$root/../shared/data}/text/tinyshakespeare.txt}
-r50k=$root/data/tokenizers/r50k_base.tiktoken.zst
-[ -x "$llmc/train_gpt2" ] || { echo "step.sh: build llm.c first: make -C $llmc train_gpt2" >&2; exit 2; }
+PYTHON=${PYTHON:-$VPY}
+TEXT=${TEXT:-${CRAWL2LM_SHARED_DATA:-$ROOT/../shared/data}/text/tinyshakespeare.txt}
 [ -f "$TEXT" ] || { echo "step.sh: no text at '$TEXT': set TEXT=FILE (tinyshakespeare.txt) or CRAWL2LM_SHARED_DATA" >&2; exit 2; }
 mkdir -p "$work/dev/data/tinyshakespeare"
 cd "$work"
@@ -33,12 +29,10 @@ cp shards/shard_train_000000.bin dev/data/tinyshakespeare/tiny_shakespeare_train
 cp shards/shard_val_000000.bin dev/data/tinyshakespeare/tiny_shakespeare_val.bin
 [ -f gpt2_124M.bin ] || "$PYTHON" "$here/llmc-init.py" gpt2_124M.bin
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
-
 # llm.c: its own step loop (lr 1e-4, AdamW beta2 0.999, weight decay 0, no clipping)
 echo "llm.c: $(git -C "$llmc" rev-parse --short HEAD 2>/dev/null || echo '?') train_gpt2, B=4 T=64, $THREADS threads"
 OMP_NUM_THREADS=$THREADS timeout "${LLMC_TIMEOUT:-400}" "$llmc/train_gpt2" >llmc.log 2>&1 || true
-llmc_s=$(sed -n 's/^step \([0-9]*\): train loss .* (took \([0-9.]*\) ms)/\1 \2/p' llmc.log | awk '$1 > 0 { print $2 / 1000 }' | median)
+llmc_s=$(sed -n 's/^step \([0-9]*\): train loss .* (took \([0-9.]*\) ms)/\1 \2/p' llmc.log | awk '$1 > 0 { print $2 / 1000 }' | median_low)
 llmc_n=$(grep -c '^step [0-9]*: train loss' llmc.log || true)
 echo "llm.c  median step ${llmc_s} s over $llmc_n steps (step 0 left out)"
 
@@ -49,7 +43,7 @@ ours() {
 	"$@" "$BIN/lm-train" --data shards/shard_train_000000.bin -t "$r50k" --model gpt2-124m --context 64 -b 4 \
 		--steps "${OURS_STEPS:-12}" --lr 1e-4 --schedule constant --beta2 0.999 --weight-decay 0 --clip 0 \
 		--eval-every 0 --save-every 100000 -j "$THREADS" -q -o ours
-	jq -r 'select(.step > 1 and .step_s != null) | .step_s' ours/metrics.jsonl | median
+	jq -r 'select(.step > 1 and .step_s != null) | .step_s' ours/metrics.jsonl | median_low
 }
 flops=$(awk 'BEGIN { printf "%.4g", 256 * (6 * (12 * (4 * 768 * 768 + 2 * 4 * 768 * 768) + 50304 * 768) + 6 * 12 * 64 * 768) }')
 env_ct=${OPENBLAS_CORETYPE:-unset}

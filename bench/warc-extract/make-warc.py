@@ -85,6 +85,19 @@ def warc_date(t):
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def fill_headers(tpl_headers, fields, truncated=False):
+    """The template's WARC header names in its order, with this record's values: those in fields
+    (by lower-case name) replace the template's; a truncated payload is marked after the block
+    digest, as Common Crawl does."""
+    wh = []
+    for k, v in tpl_headers:
+        kl = k.lower()
+        wh.append((k, fields.get(kl, v)))
+        if kl == "warc-block-digest" and truncated:
+            wh.append(("WARC-Truncated", "length"))
+    return wh
+
+
 def record(warc_headers, block):
     head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in warc_headers) + "\r\n"
     raw = head.encode("utf-8") + block + b"\r\n\r\n"
@@ -139,20 +152,9 @@ def main():
         # warcinfo: template's fields, our filename.
         info_id = new_id()
         hdrs, block = tpl["warcinfo"]
-        fname = os.path.basename(a.output)
-        wh = []
-        for k, v in hdrs:
-            kl = k.lower()
-            if kl == "warc-date":
-                v = warc_date(t)
-            elif kl == "warc-record-id":
-                v = info_id
-            elif kl == "content-length":
-                v = str(len(block))
-            elif kl == "warc-filename":
-                v = fname
-            wh.append((k, v))
-        out.write(record(wh, block))
+        fields = {"warc-date": warc_date(t), "warc-record-id": info_id,
+                  "content-length": str(len(block)), "warc-filename": os.path.basename(a.output)}
+        out.write(record(fill_headers(hdrs, fields), block))
 
         done = False
         rep = 0
@@ -209,34 +211,16 @@ def main():
                     'languages-cld2: {"reliable":false,"text-bytes":0,"languages":[]}\r\n'
                 ).encode("utf-8")
 
+                payload_digest = b32sha1(payload)
                 for rtype, rid, blk in (("request", req_id, req_block),
                                         ("response", resp_id, resp_block),
                                         ("metadata", meta_id, meta_block)):
-                    wh = []
-                    for k, v in tpl[rtype][0]:
-                        kl = k.lower()
-                        if kl == "warc-date":
-                            v = warc_date(t)
-                        elif kl == "warc-record-id":
-                            v = rid
-                        elif kl == "content-length":
-                            v = str(len(blk))
-                        elif kl == "warc-warcinfo-id":
-                            v = info_id
-                        elif kl == "warc-concurrent-to":
-                            v = req_id if rtype == "response" else resp_id
-                        elif kl == "warc-ip-address":
-                            v = ip
-                        elif kl == "warc-target-uri":
-                            v = url
-                        elif kl == "warc-payload-digest":
-                            v = b32sha1(payload)
-                        elif kl == "warc-block-digest":
-                            v = b32sha1(blk)
-                        wh.append((k, v))
-                        if kl == "warc-block-digest" and truncated:
-                            wh.append(("WARC-Truncated", "length"))
-                    out.write(record(wh, blk))
+                    fields = {"warc-date": warc_date(t), "warc-record-id": rid,
+                              "content-length": str(len(blk)), "warc-warcinfo-id": info_id,
+                              "warc-concurrent-to": req_id if rtype == "response" else resp_id,
+                              "warc-ip-address": ip, "warc-target-uri": url,
+                              "warc-payload-digest": payload_digest, "warc-block-digest": b32sha1(blk)}
+                    out.write(record(fill_headers(tpl[rtype][0], fields, truncated), blk))
                 n_resp += 1
                 n_trunc += truncated
                 payload_total += len(payload)

@@ -20,8 +20,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BENCH=$(dirname "$HERE")
-ROOT=$(dirname "$BENCH")
+. "$HERE/../lib.sh"
 BIN=${BIN:-$ROOT/build/bin}
 OURS_ARGS=${OURS_ARGS:-}
 RUNS=${RUNS:-5}
@@ -29,12 +28,8 @@ WARC=${WARC:-$BENCH/data/cc-aeb.warc.gz}
 WARC_SIZE=${WARC_SIZE:-100M}
 PYTHON=${PYTHON:-python3}
 ONLY=${ONLY:-zcat zlib igzip fastwarc warcio ours}
-VENV=$BENCH/.venv
-VPY=$VENV/bin/python
 
 export OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
-
-log() { printf '%s\n' "$*" >&2; }
 
 # --- (a) peers' venv ---------------------------------------------------------------------------
 if ! { [ -x "$VPY" ] && "$VPY" -c 'import fastwarc.warc, warcio.archiveiterator' 2>/dev/null; }; then
@@ -89,7 +84,7 @@ fi
 
 # --- machine and versions ------------------------------------------------------------------------
 echo "input:   $WARC ($WARC_BYTES bytes compressed)"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPU(s); each contender is one single-threaded process"
+echo "machine: $(cpu_model), $(getconf _NPROCESSORS_ONLN) CPU(s); each contender is one single-threaded process"
 echo "versions: $(gzip --version | head -1); $(command -v igzip >/dev/null && igzip -V 2>&1 | head -1 || echo 'no igzip');" \
      "$("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], "fastwarc", m.version("fastwarc"), "warcio", m.version("warcio"))')"
 [ -n "$OURS" ] && echo "ours:    $OURS"
@@ -99,20 +94,15 @@ echo
 cat "$WARC" >/dev/null   # page cache
 
 declare -A WALL CPU
-TIMEFORMAT='%3R %3U %3S'
 for ((r = 1; r <= RUNS; r++)); do
     for n in "${NAMES[@]}"; do
-        t=$( { time bash -c "${CMD[$n]}" 2>"$TMP/$n.err"; } 2>&1 ) || {
-            log "$n failed (run $r):"; cat "$TMP/$n.err" >&2; exit 1; }
-        read -r real user sys <<<"$t"
+        timed "$n failed (run $r)" /dev/null "$TMP/$n.err" bash -c "${CMD[$n]}"   # CMD redirects stdout
         WALL[$n]+="$real "
-        CPU[$n]+="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u+s}') "
+        CPU[$n]+="$cpu "
         log "run $r/$RUNS $n: ${real}s"
         if [ "$n" = fastwarc ] || [ "$n" = warcio ]; then cp "$TMP/$n.out" "$TMP/$n.out.$r"; fi
     done
 done
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 
 # --- record counts -------------------------------------------------------------------------------
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2"; }
@@ -145,7 +135,7 @@ printf '%-10s %10s %8s %8s %12s %10s\n' contender "median s" "min s" "cpu s" "re
 for n in "${NAMES[@]}"; do
     MED[$n]=$(echo "${WALL[$n]}" | median)
     c=$(echo "${CPU[$n]}" | median); CMED[$n]=$c
-    m=$(echo "${WALL[$n]}" | tr ' ' '\n' | grep -v '^$' | sort -g | head -1)
+    m=$(echo "${WALL[$n]}" | minimum)
     awk -v n="$n" -v t="${MED[$n]}" -v m="$m" -v c="$c" -v r="$RECORDS" -v b="$WARC_BYTES" \
         'BEGIN{printf "%-10s %10.3f %8.3f %8.3f %12.1f %10.1f\n", n, t, m, c, r/t, b/1e6/t}'
 done

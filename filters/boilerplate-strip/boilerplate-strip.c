@@ -85,10 +85,8 @@ int main(int argc, char **argv)
 		/* pages that needed more than a plain parse (boilerplate.h) */
 		cm_jw_init(&w, &b);
 		cm_jw_obj(&w);
-		for (i = 0; i < CM_BP_NFLAGS; i++) {
-			cm_jw_key(&w, cm_bp_flag_names[i]);
-			cm_jw_uint(&w, c.flagged[i]);
-		}
+		for (i = 0; i < CM_BP_NFLAGS; i++)
+			cm_jw_key_uint(&w, cm_bp_flag_names[i], c.flagged[i]);
 		cm_jw_end(&w, '}');
 		cm_stats_extra(&f.stats, "boilerplate", b.p);
 		cm_buf_free(&b);

@@ -100,8 +100,7 @@ static int write_doc(struct run *r, const cm_input *in, uint64_t n)
 		cm_buf_reset(&r->line);
 		cm_jw_init(&w, &r->line);
 		cm_jw_obj(&w);
-		cm_jw_key(&w, "text");
-		cm_jw_strn(&w, r->fixed.p, r->fixed.len);
+		cm_jw_key_strn(&w, "text", r->fixed.p, r->fixed.len);
 		cm_jw_end(&w, '}');
 		cm_buf_addc(&r->line, '\n');
 		cm_output_write(r->out, r->line.p, r->line.len);

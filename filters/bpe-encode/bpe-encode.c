@@ -153,8 +153,7 @@ static void run_raw(struct ctx *c, char **files, int n)
 
 			cm_jw_init(&w, &rec);
 			cm_jw_obj(&w);
-			cm_jw_key(&w, f->id_field);
-			cm_jw_str(&w, path);
+			cm_jw_key_str(&w, f->id_field, path);
 			cm_jw_end(&w, '}');
 			cm_buf_addc(&rec, '\n');
 			if (S->line_cap < 2) {

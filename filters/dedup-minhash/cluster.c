@@ -181,6 +181,20 @@ static void groups(struct cl *c, dm_sorter *keys, dm_sorter *out, unsigned kind)
 	}
 }
 
+/* A pass whose keys (fn), sorted in half the memory, are grouped into out; returns the sorted
+ * runs spilled. */
+static size_t key_pass(struct cl *c, doc_fn fn, dm_sorter *out, unsigned kind)
+{
+	dm_sorter *keys = dm_sorter_new(c->mem / 2, c->tmp);
+	size_t runs;
+
+	pass(c, fn, keys);
+	groups(c, keys, out, kind);
+	runs = dm_sorter_runs(keys);
+	dm_sorter_free(keys);
+	return runs;
+}
+
 static struct shard *shard_of(struct cl *c, uint64_t doc)
 {
 	size_t lo = 0, hi = c->nsh;
@@ -276,7 +290,7 @@ int dm_cluster_main(int argc, char **argv)
 	static struct cl c;
 	const char *dir = NULL, *stats_path = NULL;
 	uint64_t count[4] = { 0 }, contaminated = 0, empty = 0;
-	dm_sorter *keys, *edges, *cand;
+	dm_sorter *edges, *cand;
 	const dm_rec *e;
 	struct map m = { 0 };
 	cm_stats stats;
@@ -329,26 +343,12 @@ int dm_cluster_main(int argc, char **argv)
 	c.sig_b = cm_xmalloc((size_t)c.p.bands * c.p.rows * sizeof(*c.sig_b));
 	/* the edges (document, original, kind) live through every phase: a quarter of the budget */
 	edges = dm_sorter_new(c.mem / 4, c.tmp);
-	if (c.p.flags & DM_P_URLS) {
-		keys = dm_sorter_new(c.mem / 2, c.tmp);
-		pass(&c, emit_url, keys);
-		groups(&c, keys, edges, DM_KIND_URL);
-		runs += dm_sorter_runs(keys);
-		dm_sorter_free(keys);
-	}
-	if (c.p.flags & DM_P_EXACT) {
-		keys = dm_sorter_new(c.mem / 2, c.tmp);
-		pass(&c, emit_text, keys);
-		groups(&c, keys, edges, DM_KIND_EXACT);
-		runs += dm_sorter_runs(keys);
-		dm_sorter_free(keys);
-	}
-	keys = dm_sorter_new(c.mem / 2, c.tmp);
+	if (c.p.flags & DM_P_URLS)
+		runs += key_pass(&c, emit_url, edges, DM_KIND_URL);
+	if (c.p.flags & DM_P_EXACT)
+		runs += key_pass(&c, emit_text, edges, DM_KIND_EXACT);
 	cand = dm_sorter_new(c.mem / 4, c.tmp);
-	pass(&c, emit_bands, keys);
-	groups(&c, keys, cand, DM_KIND_NEAR);
-	runs += dm_sorter_runs(keys);
-	dm_sorter_free(keys);
+	runs += key_pass(&c, emit_bands, cand, DM_KIND_NEAR);
 	choose(&c, cand, edges);
 	runs += dm_sorter_runs(cand);
 	dm_sorter_free(cand);

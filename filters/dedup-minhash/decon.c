@@ -1,7 +1,6 @@
 /* decon.c - decontamination against evaluation sets (see decon.h). The sets' n-grams are kept
  * as XXH3-64 hashes with a mask of the sets that hold them; a string of fewer words than n is
  * left out (it cannot be told from common phrases). */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,21 +141,13 @@ int dm_decon_load(dm_decon *d, const char *path, char *err, size_t errlen)
 	const char *base = strrchr(path, '/');
 	char *name;
 	int r;
-	FILE *f;
 
 	if (d->nsets == DM_MAX_SETS) {
 		snprintf(err, errlen, "at most %d evaluation sets", DM_MAX_SETS);
 		return -1;
 	}
-	if (!(f = fopen(path, "r"))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!(in = cm_input_open_err(path, err, errlen)))
 		return -1;
-	}
-	fclose(f);
-	if (!(in = cm_input_open(path))) {
-		snprintf(err, errlen, "%s: cannot open", path);
-		return -1;
-	}
 	name = cm_xstrdup(base ? base + 1 : path);
 	name[strcspn(name, ".")] = '\0';	/* "arc_easy.jsonl.gz": arc_easy */
 	a.bit = 1u << d->nsets;

@@ -98,22 +98,15 @@ static void annotate(cm_filter *f, struct ctx *c, uint64_t cluster, uint64_t of,
 	cm_buf_reset(&c->meta);
 	cm_jw_init(&w, &c->meta);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "cluster");
-	cm_jw_uint(&w, cluster);
+	cm_jw_key_uint(&w, "cluster", cluster);
 	if (of != NONE) {
-		cm_jw_key(&w, "duplicate_of");
-		cm_jw_uint(&w, of);
-		cm_jw_key(&w, "kind");
-		cm_jw_str(&w, kind);
-		if (sim >= 0) {
-			cm_jw_key(&w, "similarity");
-			cm_jw_double(&w, sim);
-		}
+		cm_jw_key_uint(&w, "duplicate_of", of);
+		cm_jw_key_str(&w, "kind", kind);
+		if (sim >= 0)
+			cm_jw_key_double(&w, "similarity", sim);
 	}
-	if (c->rec_lines) {
-		cm_jw_key(&w, "lines_removed");
-		cm_jw_uint(&w, c->rec_lines);
-	}
+	if (c->rec_lines)
+		cm_jw_key_uint(&w, "lines_removed", c->rec_lines);
 	if (sets) {
 		size_t k;
 
@@ -339,8 +332,7 @@ static void contamination_stats(cm_filter *f, struct ctx *c, unsigned against_ng
 
 	cm_jw_init(&w, &db);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "documents");
-	cm_jw_uint(&w, c->contaminated_docs);
+	cm_jw_key_uint(&w, "documents", c->contaminated_docs);
 	cm_jw_key(&w, "by_set");
 	cm_jw_obj(&w);
 	for (i = 0; i < n; i++) {
@@ -349,12 +341,9 @@ static void contamination_stats(cm_filter *f, struct ctx *c, unsigned against_ng
 		dm_decon_counts(c->decon, (unsigned)i, &items, &grams);
 		cm_jw_key(&w, names[i]);
 		cm_jw_obj(&w);
-		cm_jw_key(&w, "documents");
-		cm_jw_uint(&w, c->contaminated[i]);
-		cm_jw_key(&w, "items");
-		cm_jw_uint(&w, items);
-		cm_jw_key(&w, "ngrams");
-		cm_jw_uint(&w, grams);
+		cm_jw_key_uint(&w, "documents", c->contaminated[i]);
+		cm_jw_key_uint(&w, "items", items);
+		cm_jw_key_uint(&w, "ngrams", grams);
 		cm_jw_end(&w, '}');
 		if (cm_verbosity > 0)
 			cm_info("against %s (%llu items of %u words or more): %llu documents", names[i],

@@ -86,14 +86,10 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	cm_buf_reset(&c->meta);
 	cm_jw_init(&w, &c->meta);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "label");
-	cm_jw_str(&w, label);
-	cm_jw_key(&w, "source");
-	cm_jw_str(&w, source);
-	if (score >= 0) {
-		cm_jw_key(&w, "score");
-		cm_jw_double(&w, score);
-	}
+	cm_jw_key_str(&w, "label", label);
+	cm_jw_key_str(&w, "source", source);
+	if (score >= 0)
+		cm_jw_key_double(&w, "score", score);
 	cm_jw_end(&w, '}');
 	cm_rw_meta_raw(&f->rw, "domain", c->meta.p, c->meta.len);
 	return NULL;

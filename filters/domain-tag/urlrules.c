@@ -1,5 +1,4 @@
 /* urlrules.c - a page's domain from its URL (see urlrules.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,7 +139,6 @@ int dt_rules_load(dt_rules *d, const char *path, char *err, size_t errlen)
 	cm_input *in;
 	char *line;
 	size_t len, lineno = 0;
-	FILE *f;
 	int r;
 
 	if (strcmp(path, "default") == 0) {
@@ -153,15 +151,8 @@ int dt_rules_load(dt_rules *d, const char *path, char *err, size_t errlen)
 		}
 		return load_text(d, "data/domain/rules.txt", p, n, err, errlen);
 	}
-	if (!(f = fopen(path, "r"))) {	/* a message of our own, not cm_input's */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!(in = cm_input_open_err(path, err, errlen)))
 		return -1;
-	}
-	fclose(f);
-	if (!(in = cm_input_open(path))) {
-		snprintf(err, errlen, "%s: cannot open", path);
-		return -1;
-	}
 	while ((r = cm_input_line(in, &line, &len, 1 << 20)) != 0) {
 		lineno++;
 		if (r < 0 || add_line(d, line, len) < 0) {

@@ -123,12 +123,10 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	cm_buf_reset(&c->meta);
 	cm_jw_init(&w, &c->meta);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "total");
-	cm_jw_uint(&w, nm);
+	cm_jw_key_uint(&w, "total", nm);
 	for (k = 0; k < PII_NKINDS; k++)
 		if (counts[k]) {
-			cm_jw_key(&w, pii_kind_name[k]);
-			cm_jw_uint(&w, counts[k]);
+			cm_jw_key_uint(&w, pii_kind_name[k], counts[k]);
 			c->found[k] += counts[k];
 		}
 	if (c->spans) {
@@ -209,14 +207,10 @@ int main(int argc, char **argv)
 
 		cm_jw_init(&w, &b);
 		cm_jw_obj(&w);
-		cm_jw_key(&w, "records_with_pii");
-		cm_jw_uint(&w, c.with_pii);
-		cm_jw_key(&w, "records_without_text");
-		cm_jw_uint(&w, c.without_text);
-		for (k = 0; k < PII_NKINDS; k++) {
-			cm_jw_key(&w, pii_kind_name[k]);
-			cm_jw_uint(&w, c.found[k]);
-		}
+		cm_jw_key_uint(&w, "records_with_pii", c.with_pii);
+		cm_jw_key_uint(&w, "records_without_text", c.without_text);
+		for (k = 0; k < PII_NKINDS; k++)
+			cm_jw_key_uint(&w, pii_kind_name[k], c.found[k]);
 		cm_jw_end(&w, '}');
 		cm_stats_extra(&f.stats, "pii", b.p);
 		if (cm_verbosity > 0)

@@ -52,15 +52,17 @@ static inline void hc_reset(hcount *h, size_t expect)
 	h->mask = cap - 1;
 }
 
-/* The slot holding key (already or'ed with 1), or the empty slot where it goes; *at: its
- * index. */
-static inline __attribute__((always_inline)) hslot *hc_probe(hcount *h, uint64_t key, size_t *at)
+/* The slot holding key (already or'ed with 1), counted once more; or the empty slot where it
+ * goes. *at: its index. */
+static inline __attribute__((always_inline)) hslot *hc_count(hcount *h, uint64_t key, size_t *at)
 {
 	size_t i;
 
 	for (i = key & h->mask;; i = (i + 1) & h->mask)
 		if (!h->slot[i].key || h->slot[i].key == key)
 			break;
+	if (h->slot[i].key)
+		h->slot[i].count++;
 	*at = i;
 	return &h->slot[i];
 }
@@ -88,12 +90,8 @@ static inline __attribute__((always_inline)) hslot *hc_add(hcount *h, uint64_t k
 	hslot *e;
 
 	key |= 1;
-	e = hc_probe(h, key, &i);
-	if (e->key) {
-		e->count++;
-		return e;
-	}
-	if (hc_put(h, e, i, key, pos) < 0)
+	e = hc_count(h, key, &i);
+	if (!e->key && hc_put(h, e, i, key, pos) < 0)
 		return hc_add(h, key, pos);
 	return e;
 }
@@ -106,11 +104,9 @@ static inline int hc_seen(hcount *h, uint64_t key, size_t max, int *full)
 	hslot *e;
 
 	key |= 1;
-	e = hc_probe(h, key, &i);
-	if (e->key) {
-		e->count++;
+	e = hc_count(h, key, &i);
+	if (e->key)
 		return 1;
-	}
 	if (h->n >= max) {
 		*full = 1;
 		return 0;

@@ -193,81 +193,52 @@ static void write_meta(struct ctx *c)
 	cm_buf_reset(&c->meta);
 	cm_jw_init(&w, &c->meta);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "words");
-	cm_jw_uint(&w, r->words);
-	cm_jw_key(&w, "non_symbol_words");
-	cm_jw_uint(&w, r->non_symbol_words);
-	cm_jw_key(&w, "mean_word_length");
-	cm_jw_double(&w, r->mean_word_length);
-	cm_jw_key(&w, "hash_word_ratio");
-	cm_jw_double(&w, r->hash_ratio);
-	cm_jw_key(&w, "ellipsis_word_ratio");
-	cm_jw_double(&w, r->ellipsis_ratio);
-	cm_jw_key(&w, "frac_lines_bullet");
-	cm_jw_double(&w, r->bullet_lines);
-	cm_jw_key(&w, "frac_lines_end_ellipsis");
-	cm_jw_double(&w, r->ellipsis_lines);
-	cm_jw_key(&w, "frac_words_alpha");
-	cm_jw_double(&w, r->alpha_words);
-	cm_jw_key(&w, "stop_words");
-	cm_jw_uint(&w, r->stop_words);
-	cm_jw_key(&w, "frac_dup_paragraphs");
-	cm_jw_double(&w, r->dup_para_frac);
-	cm_jw_key(&w, "frac_dup_paragraph_chars");
-	cm_jw_double(&w, r->dup_para_char_frac);
-	cm_jw_key(&w, "frac_dup_lines");
-	cm_jw_double(&w, r->dup_line_frac);
-	cm_jw_key(&w, "frac_dup_line_chars");
-	cm_jw_double(&w, r->dup_line_char_frac);
+	cm_jw_key_uint(&w, "words", r->words);
+	cm_jw_key_uint(&w, "non_symbol_words", r->non_symbol_words);
+	cm_jw_key_double(&w, "mean_word_length", r->mean_word_length);
+	cm_jw_key_double(&w, "hash_word_ratio", r->hash_ratio);
+	cm_jw_key_double(&w, "ellipsis_word_ratio", r->ellipsis_ratio);
+	cm_jw_key_double(&w, "frac_lines_bullet", r->bullet_lines);
+	cm_jw_key_double(&w, "frac_lines_end_ellipsis", r->ellipsis_lines);
+	cm_jw_key_double(&w, "frac_words_alpha", r->alpha_words);
+	cm_jw_key_uint(&w, "stop_words", r->stop_words);
+	cm_jw_key_double(&w, "frac_dup_paragraphs", r->dup_para_frac);
+	cm_jw_key_double(&w, "frac_dup_paragraph_chars", r->dup_para_char_frac);
+	cm_jw_key_double(&w, "frac_dup_lines", r->dup_line_frac);
+	cm_jw_key_double(&w, "frac_dup_line_chars", r->dup_line_char_frac);
 	for (k = 2; k <= 4; k++) {
 		char key[32];
 
 		snprintf(key, sizeof(key), "frac_top_%d_gram_chars", k);
-		cm_jw_key(&w, key);
-		cm_jw_double(&w, r->top_ngram[k]);
+		cm_jw_key_double(&w, key, r->top_ngram[k]);
 	}
 	for (k = 5; k <= 10; k++) {
 		char key[32];
 
 		snprintf(key, sizeof(key), "frac_dup_%d_gram_chars", k);
-		cm_jw_key(&w, key);
-		cm_jw_double(&w, r->dup_ngram[k]);
+		cm_jw_key_double(&w, key, r->dup_ngram[k]);
 	}
-	cm_jw_key(&w, "c4_lines_removed");
-	cm_jw_uint(&w, r->c4_lines_removed);
-	cm_jw_key(&w, "c4_sentences");
-	cm_jw_uint(&w, r->c4_sentences);
-	cm_jw_key(&w, "frac_lines_terminal_punct");
-	cm_jw_double(&w, r->fw_line_punct);
-	cm_jw_key(&w, "frac_short_lines");
-	cm_jw_double(&w, r->fw_short_lines);
-	cm_jw_key(&w, "frac_dup_line_chars_fineweb");
-	cm_jw_double(&w, r->fw_dup_chars);
-	cm_jw_key(&w, "newlines_per_word");
-	cm_jw_double(&w, r->fw_newline_words);
+	cm_jw_key_uint(&w, "c4_lines_removed", r->c4_lines_removed);
+	cm_jw_key_uint(&w, "c4_sentences", r->c4_sentences);
+	cm_jw_key_double(&w, "frac_lines_terminal_punct", r->fw_line_punct);
+	cm_jw_key_double(&w, "frac_short_lines", r->fw_short_lines);
+	cm_jw_key_double(&w, "frac_dup_line_chars_fineweb", r->fw_dup_chars);
+	cm_jw_key_double(&w, "newlines_per_word", r->fw_newline_words);
 	if (r->limited) {	/* a text past the working-memory limits: which, and where */
 		cm_jw_key(&w, "limited");
 		cm_jw_obj(&w);
-		if (r->limited & QS_LIMITED_NGRAMS) {
-			cm_jw_key(&w, "ngram_words");
-			cm_jw_uint(&w, r->ngram_words);
-		}
-		if (r->limited & QS_LIMITED_LINES) {
-			cm_jw_key(&w, "distinct_lines");
-			cm_jw_uint(&w, c->o.max_distinct_lines);
-		}
-		if (r->limited & QS_LIMITED_PARAGRAPHS) {
-			cm_jw_key(&w, "distinct_paragraphs");
-			cm_jw_uint(&w, c->o.max_distinct_lines);
-		}
+		if (r->limited & QS_LIMITED_NGRAMS)
+			cm_jw_key_uint(&w, "ngram_words", r->ngram_words);
+		if (r->limited & QS_LIMITED_LINES)
+			cm_jw_key_uint(&w, "distinct_lines", c->o.max_distinct_lines);
+		if (r->limited & QS_LIMITED_PARAGRAPHS)
+			cm_jw_key_uint(&w, "distinct_paragraphs", c->o.max_distinct_lines);
 		cm_jw_end(&w, '}');
 	}
 	cm_jw_key(&w, "pass");
 	cm_jw_obj(&w);
-	for (f = 0; f < QS_NFAMILIES; f++) {
-		cm_jw_key(&w, qs_family_name[f]);
-		cm_jw_bool(&w, r->pass[f]);
-	}
+	for (f = 0; f < QS_NFAMILIES; f++)
+		cm_jw_key_bool(&w, qs_family_name[f], r->pass[f]);
 	cm_jw_end(&w, '}');
 	cm_jw_key(&w, "failed");
 	cm_jw_arr(&w);
@@ -300,10 +271,8 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 		cm_buf_reset(&c->tmp);
 		cm_jw_init(&w, &c->tmp);
 		cm_jw_obj(&w);
-		cm_jw_key(&w, "code");
-		cm_jw_str(&w, lang);
-		cm_jw_key(&w, "score");
-		cm_jw_double(&w, score);
+		cm_jw_key_str(&w, "code", lang);
+		cm_jw_key_double(&w, "score", score);
 		cm_jw_end(&w, '}');
 		cm_rw_meta_raw(&f->rw, "lang", c->tmp.p, c->tmp.len);
 	}

@@ -176,6 +176,17 @@ void wx_key_str(cm_jw *w, const char *key, struct warc_str s)
 	}
 }
 
+void wx_open_warc(cm_jw *w, const struct warc_record *r, struct warc_str url)
+{
+	wx_key_str(w, "created", r->date);
+	wx_key_str(w, "url", url);
+	cm_jw_key(w, "metadata");
+	cm_jw_obj(w);
+	cm_jw_key(w, "warc");
+	cm_jw_obj(w);
+	cm_jw_key_str(w, "type", warc_type_name(r->type));
+}
+
 const char *const wx_charset_sources[5] = {
 	[CHARSET_SRC_BOM] = "bom",
 	[CHARSET_SRC_HTTP] = "http",
@@ -291,58 +302,34 @@ const char *wx_record(struct wx *c, const struct warc_record *r, const char *sou
 	cm_jw_init(&w, &c->line);
 	cm_jw_obj(&w);
 	wx_key_str(&w, c->id_field, r->record_id);
-	if (!strip) {
-		cm_jw_key(&w, is_text ? c->text_field : "html");
-		cm_jw_strn(&w, text, text_len);
-	}
-	cm_jw_key(&w, "source");
-	cm_jw_str(&w, source);
-	cm_jw_key(&w, "added");
-	cm_jw_str(&w, o->added);
-	wx_key_str(&w, "created", r->date);
-	wx_key_str(&w, "url", url);
-	cm_jw_key(&w, "metadata");
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "warc");
-	cm_jw_obj(&w);
-	cm_jw_key(&w, "type");
-	cm_jw_str(&w, warc_type_name(r->type));
-	cm_jw_key(&w, "content_type");
-	cm_jw_str(&w, is_text ? "text/plain" : mime);
-	if (status) {
-		cm_jw_key(&w, "status");
-		cm_jw_int(&w, status);
-	}
-	cm_jw_key(&w, "charset");
-	cm_jw_str(&w, charset);
-	if (csrc >= 0 && csrc < (int)(sizeof(wx_charset_sources) / sizeof(*wx_charset_sources))) {
-		cm_jw_key(&w, "charset_source");
-		cm_jw_str(&w, wx_charset_sources[csrc]);
-	}
-	if (replaced) {
-		cm_jw_key(&w, "invalid_bytes_replaced");
-		cm_jw_uint(&w, replaced);
-	}
+	if (!strip)
+		cm_jw_key_strn(&w, is_text ? c->text_field : "html", text, text_len);
+	cm_jw_key_str(&w, "source", source);
+	cm_jw_key_str(&w, "added", o->added);
+	wx_open_warc(&w, r, url);
+	cm_jw_key_str(&w, "content_type", is_text ? "text/plain" : mime);
+	if (status)
+		cm_jw_key_int(&w, "status", status);
+	cm_jw_key_str(&w, "charset", charset);
+	if (csrc >= 0 && csrc < (int)(sizeof(wx_charset_sources) / sizeof(*wx_charset_sources)))
+		cm_jw_key_str(&w, "charset_source", wx_charset_sources[csrc]);
+	if (replaced)
+		cm_jw_key_uint(&w, "invalid_bytes_replaced", replaced);
 	if (r->truncated.len)
 		wx_key_str(&w, "truncated", r->truncated);
-	if (decode_error) {
-		cm_jw_key(&w, "decode_error");
-		cm_jw_bool(&w, 1);
-	}
+	if (decode_error)
+		cm_jw_key_bool(&w, "decode_error", 1);
 	if (r->payload_type.len)
 		wx_key_str(&w, "identified_payload_type", r->payload_type);
-	cm_jw_key(&w, "offset");
-	cm_jw_uint(&w, r->offset);
+	cm_jw_key_uint(&w, "offset", r->offset);
 	cm_jw_end(&w, '}');
 	if (strip) {
 		cm_jw_key(&w, "boilerplate");
 		cm_bp_meta(&w, &c->bpr, text_len);
 	}
 	cm_jw_end(&w, '}');
-	if (strip) {
-		cm_jw_key(&w, c->text_field);
-		cm_jw_strn(&w, c->bpr.text.len ? c->bpr.text.p : "", c->bpr.text.len);
-	}
+	if (strip)
+		cm_jw_key_strn(&w, c->text_field, c->bpr.text.len ? c->bpr.text.p : "", c->bpr.text.len);
 	cm_jw_end(&w, '}');
 	cm_buf_addc(&c->line, '\n');
 	return NULL;
@@ -352,17 +339,12 @@ void wx_counts_json(const struct wx *x, cm_jw *w)
 {
 	size_t i;
 
-	cm_jw_key(w, "decode_errors");
-	cm_jw_uint(w, x->n.decode_errors);
-	cm_jw_key(w, "utf8_replaced");
-	cm_jw_uint(w, x->n.utf8_replaced);
-	cm_jw_key(w, "charset_unknown");
-	cm_jw_uint(w, x->n.charset_unknown);
+	cm_jw_key_uint(w, "decode_errors", x->n.decode_errors);
+	cm_jw_key_uint(w, "utf8_replaced", x->n.utf8_replaced);
+	cm_jw_key_uint(w, "charset_unknown", x->n.charset_unknown);
 	cm_jw_key(w, "charset_source");
 	cm_jw_obj(w);
-	for (i = 0; i < sizeof(wx_charset_sources) / sizeof(*wx_charset_sources); i++) {
-		cm_jw_key(w, wx_charset_sources[i]);
-		cm_jw_uint(w, x->n.by_charset_source[i]);
-	}
+	for (i = 0; i < sizeof(wx_charset_sources) / sizeof(*wx_charset_sources); i++)
+		cm_jw_key_uint(w, wx_charset_sources[i], x->n.by_charset_source[i]);
 	cm_jw_end(w, '}');
 }

@@ -64,6 +64,9 @@ void wx_free(struct wx *x);
 const char *wx_record(struct wx *x, const struct warc_record *r, const char *source);
 /* "key": header value, made valid UTF-8. */
 void wx_key_str(cm_jw *w, const char *key, struct warc_str s);
+/* What a record's line and its --rejects line share after "source": "created", "url", then
+ * "metadata": {"warc": {"type": ..., left open for the rest of metadata.warc. */
+void wx_open_warc(cm_jw *w, const struct warc_record *r, struct warc_str url);
 /* The counters as JSON members. */
 void wx_counts_json(const struct wx *x, cm_jw *w);
 

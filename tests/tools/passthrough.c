@@ -59,10 +59,8 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *ctx)
 	cm_buf_reset(&o->val);
 	cm_jw_init(&w, &o->val);
 	cm_jw_obj(&w);
-	cm_jw_key(&w, "bytes");
-	cm_jw_uint(&w, t && t->str ? t->str_len : 0);
-	cm_jw_key(&w, "chars");
-	cm_jw_uint(&w, chars);
+	cm_jw_key_uint(&w, "bytes", t && t->str ? t->str_len : 0);
+	cm_jw_key_uint(&w, "chars", chars);
 	cm_jw_end(&w, '}');
 	cm_rw_meta_raw(&f->rw, o->key, o->val.p, o->val.len);
 	return NULL;

@@ -103,32 +103,31 @@ static void test_decode_encode(void)
 
 static void test_repair(void)
 {
+	/* bytes, the replacements made and the text (NULL: not checked) */
+	static const struct {
+		const char *in;
+		size_t len, n;
+		const char *n_what, *out, *out_what;
+	} t[] = {
+		{ S("caf\xC3\xA9"), 0, "repair of valid text replaces nothing", "caf\xC3\xA9", "repair of valid text copies it" },
+		/* Unicode 15, table 3-8 */
+		{ S("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64"), 6, "table 3-8: six replacements",
+		  "a" R R R "b" R "c" R R "d", "table 3-8: maximal subparts" },
+		{ S("\xED\xA0\x80"), 3, "surrogate: one replacement per byte", NULL, NULL },
+		{ S("\xF4\x90\x80\x80"), 4, "above U+10FFFF: one replacement per byte", NULL, NULL },
+		{ S("\xC0\xAF"), 2, "overlong: one replacement per byte", NULL, NULL },
+		{ S("ab\xE2\x82"), 1, "cut character: one replacement", "ab" R, "cut character replaced" },
+	};
 	cm_buf b = CM_BUF_INIT;
-	size_t n;
+	size_t n, i;
 
-	n = cm_utf8_repair(S("caf\xC3\xA9"), &b);
-	is_int(n, 0, "repair of valid text replaces nothing");
-	is_mem(b.p, b.len, "caf\xC3\xA9", "repair of valid text copies it");
-
-	cm_buf_reset(&b);
-	/* Unicode 15, table 3-8 */
-	n = cm_utf8_repair(S("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64"), &b);
-	is_int(n, 6, "table 3-8: six replacements");
-	is_mem(b.p, b.len, "a" R R R "b" R "c" R R "d", "table 3-8: maximal subparts");
-
-	cm_buf_reset(&b);
-	n = cm_utf8_repair(S("\xED\xA0\x80"), &b);
-	is_int(n, 3, "surrogate: one replacement per byte");
-	cm_buf_reset(&b);
-	n = cm_utf8_repair(S("\xF4\x90\x80\x80"), &b);
-	is_int(n, 4, "above U+10FFFF: one replacement per byte");
-	cm_buf_reset(&b);
-	n = cm_utf8_repair(S("\xC0\xAF"), &b);
-	is_int(n, 2, "overlong: one replacement per byte");
-	cm_buf_reset(&b);
-	n = cm_utf8_repair(S("ab\xE2\x82"), &b);
-	is_int(n, 1, "cut character: one replacement");
-	is_mem(b.p, b.len, "ab" R, "cut character replaced");
+	for (i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		cm_buf_reset(&b);
+		n = cm_utf8_repair(t[i].in, t[i].len, &b);
+		is_int(n, t[i].n, "%s", t[i].n_what);
+		if (t[i].out)
+			is_mem(b.p, b.len, t[i].out, "%s", t[i].out_what);
+	}
 
 	cm_buf_reset(&b);
 	cm_buf_adds(&b, "x:");

@@ -171,33 +171,23 @@ static void gen_value(cm_buf *b, int depth)
 	case 2: cm_buf_adds(b, tap_rand(2) ? "true" : "false"); break;
 	case 3: cm_buf_adds(b, "null"); break;
 	case 4: gen_string(b); break;
-	case 5:
-		cm_buf_addc(b, '[');
+	default:	/* 5: an array, 6: an object; up to three members */
+		cm_buf_addc(b, k == 5 ? '[' : '{');
 		n = (int)tap_rand(4);
 		for (i = 0; i < n; i++) {
 			if (i)
 				cm_buf_addc(b, ',');
 			ws(b);
+			if (k != 5) {
+				gen_string(b);
+				ws(b);
+				cm_buf_addc(b, ':');
+				ws(b);
+			}
 			gen_value(b, depth + 1);
 			ws(b);
 		}
-		cm_buf_addc(b, ']');
-		break;
-	default:
-		cm_buf_addc(b, '{');
-		n = (int)tap_rand(4);
-		for (i = 0; i < n; i++) {
-			if (i)
-				cm_buf_addc(b, ',');
-			ws(b);
-			gen_string(b);
-			ws(b);
-			cm_buf_addc(b, ':');
-			ws(b);
-			gen_value(b, depth + 1);
-			ws(b);
-		}
-		cm_buf_addc(b, '}');
+		cm_buf_addc(b, k == 5 ? ']' : '}');
 	}
 }
 

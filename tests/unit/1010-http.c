@@ -188,71 +188,56 @@ static void test_parse_headers(void)
 	   h.content_encoding_len == 4, "Content-Encoding: GZIP");
 }
 
+/* b holds exactly want (and the NUL that cm_buf keeps after it) */
+static int holds(const cm_buf *b, const char *want)
+{
+	return b->len == strlen(want) && (!b->len || (!memcmp(b->p, want, b->len) && b->p[b->len] == '\0'));
+}
+
 static void test_dechunk(void)
 {
+	/* a body, what http_dechunk returns for it (0 whole, 1 cut short or malformed midway, 2 not
+	 * chunked: copied unchanged, -1 over max_out) and the bytes it gives (NULL: the body) */
+	static const struct {
+		const char *in, *out;
+		int r;
+		size_t max_out;		/* 0: none */
+		const char *what;
+	} t[] = {
+		{ "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", "Wikipedia", 0, 0, "plain chunks" },
+		{ "4;name=value\r\nWiki\r\n5 ; x=\"y\"\r\npedia\r\n0\r\nExpires: never\r\nX-T: 1\r\n\r\n", "Wikipedia", 0, 0,
+		  "chunk extensions and trailers" },
+		{ "4\nWiki\n5\r\npedia\n0\n\n", "Wikipedia", 0, 0, "LF-only and mixed line ends" },
+		{ "0000A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n", "0123456789abcdefghij", 0, 0,
+		  "hex digits in both cases, leading zeros, no final CRLF" },
+		{ "0\r\n\r\n", "", 0, 0, "empty chunked body" },
+
+		{ "4\r\nWiki\r\n5\r\nped", "Wikiped", 1, 0, "truncated inside the data" },
+		{ "4\r\nWiki\r\n5", "Wiki", 1, 0, "truncated inside a size line" },
+		{ "4\r\nWiki\r\n", "Wiki", 1, 0, "truncated before the last chunk" },
+		{ "4\r\nWiki", "Wiki", 1, 0, "truncated right after the data" },
+		{ "4\r\nWiki\r\n3\r\npedia\r\n0\r\n\r\n", "Wikiped", 1, 0, "wrong size in the second chunk: malformed midway" },
+		{ "4\r\nWiki\r\nzz\r\n", "Wiki", 1, 0, "garbage size line midway" },
+
+		{ "<!doctype html>\n<p>hi", NULL, 2, 0, "not chunked: copied unchanged" },
+		{ "4\r\nWikiXX\r\n0\r\n\r\n", NULL, 2, 0, "first chunk not followed by a line end: not chunked" },
+		{ "ffffffffffffffffffff\r\nx", NULL, 2, 0, "chunk size overflow: not chunked" },
+		{ "face", NULL, 2, 0, "hex word without a line end: not chunked" },
+		{ "", NULL, 2, 0, "empty body: nothing" },
+
+		{ "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", "Wikipe", -1, 6, "max_out: cut at the limit" },
+		{ "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", "Wikipedia", 0, 9, "max_out equal to the size is fine" },
+		{ "hello", "hel", -1, 3, "max_out applies to an unchanged copy" },
+	};
 	cm_buf b = CM_BUF_INIT;
+	size_t i;
 	int r;
 
-	r = http_dechunk(S("4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n"), &b, SIZE_MAX);
-	ok(r == 0 && b.len == 9 && !strcmp(b.p, "Wikipedia"), "plain chunks");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4;name=value\r\nWiki\r\n5 ; x=\"y\"\r\npedia\r\n0\r\nExpires: never\r\nX-T: 1\r\n\r\n"),
-			 &b, SIZE_MAX);
-	ok(r == 0 && !strcmp(b.p, "Wikipedia"), "chunk extensions and trailers");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\nWiki\n5\r\npedia\n0\n\n"), &b, SIZE_MAX);
-	ok(r == 0 && !strcmp(b.p, "Wikipedia"), "LF-only and mixed line ends");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("0000A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n"), &b, SIZE_MAX);
-	ok(r == 0 && !strcmp(b.p, "0123456789abcdefghij"), "hex digits in both cases, leading zeros, no final CRLF");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("0\r\n\r\n"), &b, SIZE_MAX);
-	ok(r == 0 && b.len == 0, "empty chunked body");
-
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki\r\n5\r\nped"), &b, SIZE_MAX);
-	ok(r == 1 && !strcmp(b.p, "Wikiped"), "truncated inside the data");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki\r\n5"), &b, SIZE_MAX);
-	ok(r == 1 && !strcmp(b.p, "Wiki"), "truncated inside a size line");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki\r\n"), &b, SIZE_MAX);
-	ok(r == 1 && !strcmp(b.p, "Wiki"), "truncated before the last chunk");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki"), &b, SIZE_MAX);
-	ok(r == 1 && !strcmp(b.p, "Wiki"), "truncated right after the data");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki\r\n3\r\npedia\r\n0\r\n\r\n"), &b, SIZE_MAX);
-	ok(r == 1 && !strcmp(b.p, "Wikiped"), "wrong size in the second chunk: malformed midway");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki\r\nzz\r\n"), &b, SIZE_MAX);
-	ok(r == 1 && !strcmp(b.p, "Wiki"), "garbage size line midway");
-
-	cm_buf_reset(&b);
-	r = http_dechunk(S("<!doctype html>\n<p>hi"), &b, SIZE_MAX);
-	ok(r == 2 && !strcmp(b.p, "<!doctype html>\n<p>hi"), "not chunked: copied unchanged");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWikiXX\r\n0\r\n\r\n"), &b, SIZE_MAX);
-	ok(r == 2 && b.len == 16, "first chunk not followed by a line end: not chunked");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("ffffffffffffffffffff\r\nx"), &b, SIZE_MAX);
-	ok(r == 2 && b.len == 23, "chunk size overflow: not chunked");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("face"), &b, SIZE_MAX);
-	ok(r == 2 && !strcmp(b.p, "face"), "hex word without a line end: not chunked");
-	cm_buf_reset(&b);
-	r = http_dechunk("", 0, &b, SIZE_MAX);
-	ok(r == 2 && b.len == 0, "empty body: nothing");
-
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n"), &b, 6);
-	ok(r == -1 && b.len == 6 && !strcmp(b.p, "Wikipe"), "max_out: cut at the limit");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n"), &b, 9);
-	ok(r == 0 && b.len == 9, "max_out equal to the size is fine");
-	cm_buf_reset(&b);
-	r = http_dechunk(S("hello"), &b, 3);
-	ok(r == -1 && !strcmp(b.p, "hel"), "max_out applies to an unchanged copy");
+	for (i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		cm_buf_reset(&b);
+		r = http_dechunk(t[i].in, strlen(t[i].in), &b, t[i].max_out ? t[i].max_out : SIZE_MAX);
+		ok(r == t[i].r && holds(&b, t[i].out ? t[i].out : t[i].in), "%s", t[i].what);
+	}
 	cm_buf_reset(&b);
 	cm_buf_adds(&b, "head|");
 	r = http_dechunk(S("3\r\nabc\r\n0\r\n\r\n"), &b, 3);

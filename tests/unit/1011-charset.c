@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "charset.h"
+#include "extract.h"
 #include "tap.h"
 #include "utf8.h"
 
@@ -78,59 +79,51 @@ static const char *detect(const char *http, const char *p, size_t n, int *src)
 
 static void test_detect(void)
 {
+	/* an HTTP charset, a page, the charset found and where, by the names warc-extract writes in
+	 * metadata.warc.charset_source */
+	static const struct {
+		const char *http, *page;
+		size_t len;
+		const char *want, *src;
+		const char *what;
+	} t[] = {
+		{ "windows-1251", S("<meta charset=utf-8>"), "windows-1251", "http", "HTTP charset before meta" },
+		{ "iso-8859-1", S("plain caf\xE9"), "windows-1252", "http", "HTTP iso-8859-1 is windows-1252" },
+		{ "iso-8859-1", S("<meta charset=utf-8>caf\xC3\xA9"), "utf-8", "detector", "HTTP legacy charset on valid non-ASCII UTF-8: utf-8" },
+		{ NULL, S("<meta charset=gbk>caf\xC3\xA9"), "utf-8", "detector", "meta legacy charset on valid non-ASCII UTF-8: utf-8" },
+		{ "windows-1251", S("<p>plain ASCII</p>"), "windows-1251", "http", "HTTP charset on pure ASCII stays" },
+		{ "x-unknown", S("<meta charset=\"gb2312\">"), "gb18030", "meta", "unknown HTTP charset falls through to meta" },
+		{ "", S("<meta charset=\"koi8-r\">"), "koi8-r", "meta", "empty HTTP charset falls through" },
+		{ "windows-1251", S("\xEF\xBB\xBF<p>caf\xC3\xA9"), "utf-8", "bom", "UTF-8 BOM beats the HTTP charset" },
+		{ NULL, S("\xFF\xFE<\0p\0"), "utf-16le", "bom", "UTF-16LE BOM" },
+		{ NULL, S("\xFE\xFF\0<\0p"), "utf-16be", "bom", "UTF-16BE BOM" },
+		{ NULL, S("<html><head><META CHARSET=Shift_JIS></head>"), "cp932", "meta", "<META CHARSET=...> unquoted, upper case" },
+		{ NULL, S("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\" />"), "windows-1251", "meta", "http-equiv then content" },
+		{ NULL, S("<meta content='text/html;charset=gbk' http-equiv='content-type'>"), "gb18030", "meta", "content then http-equiv, single quotes" },
+		{ NULL, S("<META http-equiv=Content-Type content=\"text/html; charset = 'euc-jp'\">"), "euc-jp", "meta", "blanks and quotes inside content" },
+		{ NULL, S("<meta/charset=big5>"), "big5-hkscs", "meta", "<meta/charset=...>" },
+		{ NULL, S("<meta name=\"description\" content=\"about charset=koi8-r\">x"), "utf-8", "default", "content without http-equiv is not a declaration" },
+		{ NULL, S("<!-- <meta charset=\"koi8-r\"> --><meta charset=\"iso-8859-2\">"), "iso-8859-2", "meta", "meta inside a comment is skipped" },
+		{ NULL, S("<meta charset=\"x-klingon\"><meta charset=\"euc-kr\">"), "cp949", "meta", "unknown meta label: the next meta counts" },
+		{ NULL, S("<meta charset=\"utf-16\">"), "utf-8", "meta", "meta utf-16 means utf-8" },
+		{ NULL, S("<meta http-equiv=content-type content=\"text/html; charset=koi8-r\" charset=gbk>"), "gb18030", "meta", "charset attribute beats content" },
+		{ NULL, S("<metadata charset=gbk><meta charset=koi8-r>"), "koi8-r", "meta", "<metadata> is not <meta>" },
+		{ NULL, S("<meta charset=koi8-r"), "utf-8", "default", "tag cut by the end of the input" },
+		{ NULL, S("<meta charset=\"gbk"), "utf-8", "default", "unterminated quote" },
+		{ NULL, S("<!-- <meta charset=gbk>"), "utf-8", "default", "unterminated comment" },
+		{ NULL, S("<p>caf\xC3\xA9 na\xC3\xAFve</p>"), "utf-8", "detector", "valid non-ASCII UTF-8 is detected" },
+		{ NULL, S("<p>plain ASCII</p>"), "utf-8", "default", "pure ASCII gets the default" },
+		{ NULL, S(""), "utf-8", "default", "empty page gets the default" },
+	};
 	int src;
 	const char *c;
 	char *big;
+	size_t i;
 
-	c = detect("windows-1251", S("<meta charset=utf-8>"), &src);
-	ok(!strcmp(c, "windows-1251") && src == CHARSET_SRC_HTTP, "HTTP charset before meta");
-	c = detect("iso-8859-1", S("plain caf\xE9"), &src);
-	ok(!strcmp(c, "windows-1252") && src == CHARSET_SRC_HTTP, "HTTP iso-8859-1 is windows-1252");
-	c = detect("iso-8859-1", S("<meta charset=utf-8>caf\xC3\xA9"), &src);
-	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DETECTOR, "HTTP legacy charset on valid non-ASCII UTF-8: utf-8");
-	c = detect(NULL, S("<meta charset=gbk>caf\xC3\xA9"), &src);
-	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DETECTOR, "meta legacy charset on valid non-ASCII UTF-8: utf-8");
-	c = detect("windows-1251", S("<p>plain ASCII</p>"), &src);
-	ok(!strcmp(c, "windows-1251") && src == CHARSET_SRC_HTTP, "HTTP charset on pure ASCII stays");
-	c = detect("x-unknown", S("<meta charset=\"gb2312\">"), &src);
-	ok(!strcmp(c, "gb18030") && src == CHARSET_SRC_META, "unknown HTTP charset falls through to meta");
-	c = detect("", S("<meta charset=\"koi8-r\">"), &src);
-	ok(!strcmp(c, "koi8-r") && src == CHARSET_SRC_META, "empty HTTP charset falls through");
-	c = detect("windows-1251", S("\xEF\xBB\xBF<p>caf\xC3\xA9"), &src);
-	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_BOM, "UTF-8 BOM beats the HTTP charset");
-	c = detect(NULL, S("\xFF\xFE<\0p\0"), &src);
-	ok(!strcmp(c, "utf-16le") && src == CHARSET_SRC_BOM, "UTF-16LE BOM");
-	c = detect(NULL, S("\xFE\xFF\0<\0p"), &src);
-	ok(!strcmp(c, "utf-16be") && src == CHARSET_SRC_BOM, "UTF-16BE BOM");
-
-	c = detect(NULL, S("<html><head><META CHARSET=Shift_JIS></head>"), &src);
-	ok(!strcmp(c, "cp932") && src == CHARSET_SRC_META, "<META CHARSET=...> unquoted, upper case");
-	c = detect(NULL, S("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\" />"), &src);
-	ok(!strcmp(c, "windows-1251") && src == CHARSET_SRC_META, "http-equiv then content");
-	c = detect(NULL, S("<meta content='text/html;charset=gbk' http-equiv='content-type'>"), &src);
-	ok(!strcmp(c, "gb18030") && src == CHARSET_SRC_META, "content then http-equiv, single quotes");
-	c = detect(NULL, S("<META http-equiv=Content-Type content=\"text/html; charset = 'euc-jp'\">"), &src);
-	ok(!strcmp(c, "euc-jp") && src == CHARSET_SRC_META, "blanks and quotes inside content");
-	c = detect(NULL, S("<meta/charset=big5>"), &src);
-	ok(!strcmp(c, "big5-hkscs") && src == CHARSET_SRC_META, "<meta/charset=...>");
-	c = detect(NULL, S("<meta name=\"description\" content=\"about charset=koi8-r\">x"), &src);
-	ok(src != CHARSET_SRC_META, "content without http-equiv is not a declaration");
-	c = detect(NULL, S("<!-- <meta charset=\"koi8-r\"> --><meta charset=\"iso-8859-2\">"), &src);
-	ok(!strcmp(c, "iso-8859-2") && src == CHARSET_SRC_META, "meta inside a comment is skipped");
-	c = detect(NULL, S("<meta charset=\"x-klingon\"><meta charset=\"euc-kr\">"), &src);
-	ok(!strcmp(c, "cp949") && src == CHARSET_SRC_META, "unknown meta label: the next meta counts");
-	c = detect(NULL, S("<meta charset=\"utf-16\">"), &src);
-	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_META, "meta utf-16 means utf-8");
-	c = detect(NULL, S("<meta http-equiv=content-type content=\"text/html; charset=koi8-r\" charset=gbk>"), &src);
-	ok(!strcmp(c, "gb18030"), "charset attribute beats content");
-	c = detect(NULL, S("<metadata charset=gbk><meta charset=koi8-r>"), &src);
-	ok(!strcmp(c, "koi8-r") && src == CHARSET_SRC_META, "<metadata> is not <meta>");
-	c = detect(NULL, S("<meta charset=koi8-r"), &src);
-	ok(src != CHARSET_SRC_META, "tag cut by the end of the input");
-	c = detect(NULL, S("<meta charset=\"gbk"), &src);
-	ok(src != CHARSET_SRC_META, "unterminated quote");
-	c = detect(NULL, S("<!-- <meta charset=gbk>"), &src);
-	ok(src != CHARSET_SRC_META, "unterminated comment");
+	for (i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		c = detect(t[i].http, t[i].page, t[i].len, &src);
+		ok(!strcmp(c, t[i].want) && !strcmp(wx_charset_sources[src], t[i].src), "%s", t[i].what);
+	}
 
 	big = malloc(CHARSET_META_SCAN + 100);
 	memset(big, ' ', CHARSET_META_SCAN + 100);
@@ -141,13 +134,6 @@ static void test_detect(void)
 	c = detect(NULL, big, CHARSET_META_SCAN + 100, &src);
 	ok(!strcmp(c, "koi8-r") && src == CHARSET_SRC_META, "meta inside the scan window is seen");
 	free(big);
-
-	c = detect(NULL, S("<p>caf\xC3\xA9 na\xC3\xAFve</p>"), &src);
-	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DETECTOR, "valid non-ASCII UTF-8 is detected");
-	c = detect(NULL, S("<p>plain ASCII</p>"), &src);
-	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DEFAULT, "pure ASCII gets the default");
-	c = detect(NULL, "", 0, &src);
-	ok(!strcmp(c, "utf-8") && src == CHARSET_SRC_DEFAULT, "empty page gets the default");
 	ok(!strcmp(detect(NULL, S("x"), NULL), "utf-8"), "source may be NULL");
 }
 
@@ -213,74 +199,64 @@ static int conv(const char *charset, const char *p, size_t n, cm_buf *b, size_t 
 
 static void test_convert(void)
 {
+	/* a charset, bytes in it, what charset_to_utf8 returns, the bad sequences replaced (-1: not
+	 * checked) and the UTF-8 (NULL: not checked) */
+	static const struct {
+		const char *charset, *in;
+		size_t len;
+		int r, bad;
+		const char *out;
+		const char *what;
+	} t[] = {
+		{ "windows-1251", S("\xCF\xF0\xE8\xE2\xE5\xF2, \xEC\xE8\xF0!"), 0, 0, "Привет, мир!", "windows-1251" },
+		{ "gb18030", S("\xD6\xD0\xCE\xC4 abc"), 0, 0, "中文 abc", "gb2312 bytes as gb18030" },
+		{ "iso-8859-1", S("\x93x\x94"), 0, -1, "\xE2\x80\x9Cx\xE2\x80\x9D", "raw label iso-8859-1 maps as windows-1252 too" },
+		{ "cp932", S("\x93\xFA\x96\x7B\x8C\xEA C:\\dir ~x \xB1"), 0, 0, "日本語 C:\\dir ~x ｱ", "shift_jis: kanji, 0x5C and 0x7E stay ASCII" },
+		{ "Shift_JIS", S("\x82\xA0"), 0, -1, "あ", "label Shift_JIS converts as cp932" },
+		{ "euc-jp", S("\xC6\xFC\xCB\xDC\xB8\xEC"), 0, 0, "日本語", "euc-jp" },
+		{ "iso-2022-jp", S("\x1B$B$3$s$K$A$O\x1B(B!"), 0, 0, "こんにちは!", "iso-2022-jp" },
+		{ "euc-kr", S("\xC7\xD1\xB1\xB9\xBE\xEE"), 0, 0, "한국어", "euc-kr" },
+		{ "big5", S("\xA4\xA4\xA4\xE5"), 0, 0, "中文", "big5" },
+		{ "koi8-r", S("\xF0\xD2\xC9\xD7\xC5\xD4"), 0, 0, "Привет", "koi8-r" },
+
+		{ "utf-16le", S("\xFF\xFEH\0i\0\x3A\x04"), 0, 0, "Hiк", "utf-16le, BOM dropped" },
+		{ "utf-16le", S("\xFE\xFF\0H\0i"), 0, -1, "Hi", "a BE BOM overrides the utf-16le label" },
+		{ "windows-1252", S("\xEF\xBB\xBF" "caf\xC3\xA9"), 0, -1, "caf\xC3\xA9", "a UTF-8 BOM overrides windows-1252 and is dropped" },
+		{ "utf-8", S("\xEF\xBB\xBFok"), 0, -1, "ok", "utf-8 BOM dropped" },
+		{ "utf-16be", S("\0H\xD8\x00\0i\0"), 0, 2, "H" R "i" R, "utf-16be: lone surrogate and odd byte become U+FFFD" },
+
+		{ "utf-8", S("ok\xC3(\xE2\x82\xFF"), 0, 3, "ok" R "(" R R, "utf-8: invalid input repaired and counted" },
+		{ NULL, S("a\xFF"), 0, 1, NULL, "NULL charset means utf-8" },
+		{ "windows-1252", S("a\x81z"), 0, 1, "a" R "z", "windows-1252: undefined 0x81" },
+		{ "cp932", S("a\xFD\xFE\xFF\xFD\xFE\xFF" "b\xFF" "c"), 0, 2, "a" R "b" R "c", "a run of bad bytes gives one U+FFFD" },
+		{ "gb18030", S("\xD6\xD0\xD6"), 0, 1, "中" R, "gb18030: cut character at the end" },
+		{ "euc-jp", S("\xC6\xFC\xC6"), 0, 1, "日" R, "euc-jp: cut character at the end" },
+		{ "x-bogus", S("caf\xC3\xA9\xFF"), 1, 1, "caf\xC3\xA9" R, "unknown charset: 1, read as UTF-8" },
+		{ "cp850", S("caf\x82"), 0, 0, "caf\xC3\xA9", "a charset iconv knows beyond the table" },
+		{ "windows-1251", S(""), 0, 0, "", "empty input" },
+	};
 	cm_buf b = CM_BUF_INIT;
-	size_t bad = 99, n;
+	size_t bad = 99, n, i;
 	char in[8192];
 	int r;
 
-	r = conv("windows-1251", S("\xCF\xF0\xE8\xE2\xE5\xF2, \xEC\xE8\xF0!"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "Привет, мир!"), "windows-1251");
-	r = conv("gb18030", S("\xD6\xD0\xCE\xC4 abc"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "中文 abc"), "gb2312 bytes as gb18030");
+	for (i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		r = conv(t[i].charset, t[i].in, t[i].len, &b, &bad);
+		ok(r == t[i].r && (t[i].bad < 0 || bad == (size_t)t[i].bad) && cm_utf8_valid(b.p, b.len) &&
+		   (!t[i].out || (b.len == strlen(t[i].out) && !memcmp(b.p, t[i].out, b.len))), "%s", t[i].what);
+	}
 	r = conv(charset_canonical(S("iso-8859-1")), S("\x93quoted\x94 caf\xE9 \x80 5"), &b, &bad);
 	ok(r == 0 && bad == 0 && !strcmp(b.p, "\xE2\x80\x9Cquoted\xE2\x80\x9D caf\xC3\xA9 \xE2\x82\xAC 5"),
 	   "iso-8859-1 label: 0x93 is U+201C, 0x80 is U+20AC (windows-1252)");
-	r = conv("iso-8859-1", S("\x93x\x94"), &b, &bad);
-	ok(r == 0 && !strcmp(b.p, "\xE2\x80\x9Cx\xE2\x80\x9D"), "raw label iso-8859-1 maps as windows-1252 too");
-	r = conv("cp932", S("\x93\xFA\x96\x7B\x8C\xEA C:\\dir ~x \xB1"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "日本語 C:\\dir ~x ｱ"), "shift_jis: kanji, 0x5C and 0x7E stay ASCII");
-	r = conv("Shift_JIS", S("\x82\xA0"), &b, &bad);
-	ok(r == 0 && !strcmp(b.p, "あ"), "label Shift_JIS converts as cp932");
-	r = conv("euc-jp", S("\xC6\xFC\xCB\xDC\xB8\xEC"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "日本語"), "euc-jp");
-	r = conv("iso-2022-jp", S("\x1B$B$3$s$K$A$O\x1B(B!"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "こんにちは!"), "iso-2022-jp");
-	r = conv("euc-kr", S("\xC7\xD1\xB1\xB9\xBE\xEE"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "한국어"), "euc-kr");
-	r = conv("big5", S("\xA4\xA4\xA4\xE5"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "中文"), "big5");
-	r = conv("koi8-r", S("\xF0\xD2\xC9\xD7\xC5\xD4"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "Привет"), "koi8-r");
 	n = encode_as("WINDOWS-1251", russian, in, sizeof(in));
 	r = conv(charset_detect(NULL, in, n, NULL), in, n, &b, &bad);
 	ok(r == 0 && bad == 0 && !strcmp(b.p, russian), "detected windows-1251 page converts back exactly");
-
-	r = conv("utf-16le", S("\xFF\xFEH\0i\0\x3A\x04"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "Hiк"), "utf-16le, BOM dropped");
-	r = conv("utf-16le", S("\xFE\xFF\0H\0i"), &b, &bad);
-	ok(r == 0 && !strcmp(b.p, "Hi"), "a BE BOM overrides the utf-16le label");
-	r = conv("windows-1252", S("\xEF\xBB\xBF" "caf\xC3\xA9"), &b, &bad);
-	ok(r == 0 && !strcmp(b.p, "caf\xC3\xA9"), "a UTF-8 BOM overrides windows-1252 and is dropped");
-	r = conv("utf-8", S("\xEF\xBB\xBFok"), &b, &bad);
-	ok(r == 0 && !strcmp(b.p, "ok"), "utf-8 BOM dropped");
-	r = conv("utf-16be", S("\0H\xD8\x00\0i\0"), &b, &bad);
-	ok(r == 0 && bad == 2 && !strcmp(b.p, "H" R "i" R) && cm_utf8_valid(b.p, b.len),
-	   "utf-16be: lone surrogate and odd byte become U+FFFD");
-
-	r = conv("utf-8", S("ok\xC3(\xE2\x82\xFF"), &b, &bad);
-	ok(r == 0 && bad == 3 && !strcmp(b.p, "ok" R "(" R R), "utf-8: invalid input repaired and counted");
-	r = conv(NULL, S("a\xFF"), &b, &bad);
-	ok(r == 0 && bad == 1, "NULL charset means utf-8");
-	r = conv("windows-1252", S("a\x81z"), &b, &bad);
-	ok(r == 0 && bad == 1 && !strcmp(b.p, "a" R "z"), "windows-1252: undefined 0x81");
-	r = conv("cp932", S("a\xFD\xFE\xFF\xFD\xFE\xFF" "b\xFF" "c"), &b, &bad);
-	ok(r == 0 && bad == 2 && !strcmp(b.p, "a" R "b" R "c"), "a run of bad bytes gives one U+FFFD");
-	r = conv("gb18030", S("\xD6\xD0\xD6"), &b, &bad);
-	ok(r == 0 && bad == 1 && !strcmp(b.p, "中" R), "gb18030: cut character at the end");
-	r = conv("euc-jp", S("\xC6\xFC\xC6"), &b, &bad);
-	ok(r == 0 && bad == 1 && !strcmp(b.p, "日" R), "euc-jp: cut character at the end");
-	r = conv("x-bogus", S("caf\xC3\xA9\xFF"), &b, &bad);
-	ok(r == 1 && bad == 1 && !strcmp(b.p, "caf\xC3\xA9" R), "unknown charset: 1, read as UTF-8");
-	r = conv("cp850", S("caf\x82"), &b, &bad);
-	ok(r == 0 && bad == 0 && !strcmp(b.p, "caf\xC3\xA9"), "a charset iconv knows beyond the table");
 	r = conv("windows-1251", S("\xCF"), &b, NULL);
 	ok(r == 0 && !strcmp(b.p, "П"), "replaced may be NULL");
 	cm_buf_reset(&b);
 	cm_buf_adds(&b, "x|");
 	r = charset_to_utf8("koi8-r", S("\xF0"), &b, &bad);
 	ok(r == 0 && !strcmp(b.p, "x|П"), "appends to out");
-	r = conv("windows-1251", "", 0, &b, &bad);
-	ok(r == 0 && b.len == 0 && bad == 0, "empty input");
 	cm_buf_free(&b);
 }
 

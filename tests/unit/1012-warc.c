@@ -90,6 +90,17 @@ static void read_ids(const char *data, size_t size, uint64_t max, int can_reopen
 	close(fd);
 }
 
+/* read_ids (no size limit to speak of) of a record "a" with the body given and a wrong
+ * Content-Length, then a good record "b", made in w */
+static void read_wrong_length(cm_buf *w, const char *body, long long len, char *ids, size_t cap,
+			      struct warc_counts *n)
+{
+	cm_buf_reset(w);
+	add_rec(w, "a", body, strlen(body), len);
+	add_rec(w, "b", "B", 1, -1);
+	read_ids(w->p, w->len, 1 << 20, 1, ids, cap, n);
+}
+
 int main(void)
 {
 	cm_buf w = CM_BUF_INIT, z = CM_BUF_INIT, pad = CM_BUF_INIT;
@@ -211,23 +222,14 @@ int main(void)
 	is_str(ids, "<a> <b> <c>", "nor under the limit");
 
 	/* a length too large by a little, under the limit: it runs into the next record */
-	cm_buf_reset(&w);
-	add_rec(&w, "a", "A", 1, 12);
-	add_rec(&w, "b", "B", 1, -1);
-	read_ids(w.p, w.len, 1 << 20, 1, ids, sizeof(buf), &n);
+	read_wrong_length(&w, "A", 12, ids, sizeof(buf), &n);
 	is_str(ids, "<b>", "a length running into the next record: skipped, the next one read");
 	is_int(n.bad_length * 10 + n.resyncs, 10, "a bad length, no garbage");
 	/* too large by one or two: the closing line ends are eaten, nothing else */
-	cm_buf_reset(&w);
-	add_rec(&w, "a", "A", 1, 3);
-	add_rec(&w, "b", "B", 1, -1);
-	read_ids(w.p, w.len, 1 << 20, 1, ids, sizeof(buf), &n);
+	read_wrong_length(&w, "A", 3, ids, sizeof(buf), &n);
 	is_str(ids, "<a> <b>", "a length into the closing line ends: tolerated");
 	/* too small: the rest is garbage, the record kept */
-	cm_buf_reset(&w);
-	add_rec(&w, "a", "AAAA", 4, 2);
-	add_rec(&w, "b", "B", 1, -1);
-	read_ids(w.p, w.len, 1 << 20, 1, ids, sizeof(buf), &n);
+	read_wrong_length(&w, "AAAA", 2, ids, sizeof(buf), &n);
 	is_str(ids, "<a> <b>", "a length too small: both read");
 	is_int(n.resyncs, 1, "the rest skipped as garbage");
 

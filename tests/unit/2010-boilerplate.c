@@ -69,6 +69,19 @@ static void around(cm_bp *x, cm_buf *b, const char *mid, size_t n, const char *t
 	cm_bp_extract(x, b->p, b->len, NULL, &r);
 }
 
+/* A page: head, then para n times, then tail; extracted by bp into r. */
+static void repeated(cm_buf *b, const char *head, const char *para, size_t n, const char *tail)
+{
+	size_t i;
+
+	cm_buf_reset(b);
+	cm_buf_adds(b, head);
+	for (i = 0; i < n; i++)
+		cm_buf_adds(b, para);
+	cm_buf_adds(b, tail);
+	cm_bp_extract(bp, b->p, b->len, NULL, &r);
+}
+
 int main(void)
 {
 	cm_bp_opts o = { CM_BP_BALANCED, CM_BP_TEXT, 1 }, om = { CM_BP_BALANCED, CM_BP_MARKDOWN, 1 };
@@ -122,43 +135,31 @@ int main(void)
 	ok(!has("Skip to") && !has("Share on"), "ARIA role and share bar dropped");
 
 	/* a page whose only wrapper is a form (ASP.NET style) keeps its text */
-	cm_buf_reset(&b);
-	cm_buf_adds(&b, "<html><body><form id=\"aspnetForm\"><div>");
-	for (i = 0; i < 5; i++)
-		cm_buf_adds(&b, "<p>This paragraph is part of the article that the whole page wraps in a form, "
-			    "as some sites still do, and it should be kept.</p>");
-	cm_buf_adds(&b, "</div></form></body></html>");
-	cm_bp_extract(bp, b.p, b.len, NULL, &r);
+	repeated(&b, "<html><body><form id=\"aspnetForm\"><div>",
+		 "<p>This paragraph is part of the article that the whole page wraps in a form, "
+		 "as some sites still do, and it should be kept.</p>", 5,
+		 "</div></form></body></html>");
 	ok(has("wraps in a form"), "a form holding the page is no boilerplate");
 
 	/* German page: stop words of its language */
-	cm_buf_reset(&b);
-	cm_buf_adds(&b, "<html lang=\"de\"><body><div class=\"menu\"><a href=\"/\">Start</a></div><div>");
-	for (i = 0; i < 4; i++)
-		cm_buf_adds(&b, "<p>Die Stadt hat am Dienstag beschlossen, dass der neue Park im Frühjahr "
-			    "eröffnet wird, und die Bürger sind mit dem Plan sehr zufrieden.</p>");
-	cm_buf_adds(&b, "</div></body></html>");
-	cm_bp_extract(bp, b.p, b.len, NULL, &r);
+	repeated(&b, "<html lang=\"de\"><body><div class=\"menu\"><a href=\"/\">Start</a></div><div>",
+		 "<p>Die Stadt hat am Dienstag beschlossen, dass der neue Park im Frühjahr "
+		 "eröffnet wird, und die Bürger sind mit dem Plan sehr zufrieden.</p>", 4,
+		 "</div></body></html>");
 	ok(has("Die Stadt hat am Dienstag") && !has("Start"), "German page");
 
 	/* CJK: no spaces between words, its own punctuation */
-	cm_buf_reset(&b);
-	cm_buf_adds(&b, "<html lang=\"zh\"><body><div class=\"nav\"><a href=\"/\">首页</a> <a href=\"/n\">新闻</a></div>"
-		    "<div class=\"main\">");
-	for (i = 0; i < 4; i++)
-		cm_buf_adds(&b, "<p>市政府周二宣布，新公园将于明年春天开放，市民对这个计划非常满意，认为它将改善城市的环境。</p>");
-	cm_buf_adds(&b, "</div><div class=\"footer\">版权所有</div></body></html>");
-	cm_bp_extract(bp, b.p, b.len, NULL, &r);
+	repeated(&b, "<html lang=\"zh\"><body><div class=\"nav\"><a href=\"/\">首页</a> <a href=\"/n\">新闻</a></div>"
+		 "<div class=\"main\">",
+		 "<p>市政府周二宣布，新公园将于明年春天开放，市民对这个计划非常满意，认为它将改善城市的环境。</p>", 4,
+		 "</div><div class=\"footer\">版权所有</div></body></html>");
 	ok(has("市政府周二宣布") && !has("首页") && !has("版权所有"), "Chinese page: article kept, menu and footer dropped");
 
 	/* Russian, Cyrillic stop words */
-	cm_buf_reset(&b);
-	cm_buf_adds(&b, "<html lang=\"ru\"><body><ul class=\"menu\"><li><a href=\"/\">Главная</a></li></ul><article>");
-	for (i = 0; i < 4; i++)
-		cm_buf_adds(&b, "<p>Городской совет во вторник решил, что новый парк откроется весной, и жители "
-			    "очень довольны этим планом, потому что он улучшит город.</p>");
-	cm_buf_adds(&b, "</article></body></html>");
-	cm_bp_extract(bp, b.p, b.len, NULL, &r);
+	repeated(&b, "<html lang=\"ru\"><body><ul class=\"menu\"><li><a href=\"/\">Главная</a></li></ul><article>",
+		 "<p>Городской совет во вторник решил, что новый парк откроется весной, и жители "
+		 "очень довольны этим планом, потому что он улучшит город.</p>", 4,
+		 "</article></body></html>");
 	ok(has("Городской совет во вторник") && !has("Главная"), "Russian page");
 
 	/* a listing of teasers after the article is left out */

@@ -23,8 +23,37 @@ static const char *label(const dt_rules *r, const char *url)
 	return l ? l : "(none)";
 }
 
+struct want {
+	const char *url, *label, *what;
+};
+
+/* Each url labelled as the table says. */
+static void check_labels(const dt_rules *r, const struct want *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		is_str(label(r, t[i].url), t[i].label, "%s", t[i].what);
+}
+
 int main(void)
 {
+	/* the labels of the rules file below, and of the built-in rules */
+	static const struct want rules[] = {
+		{ "https://www.example.com/a", "news", "host suffix" },
+		{ "https://live.sport.example.com/a", "sports", "the longest host suffix wins" },
+		{ "https://myexample.com/", "(none)", "a suffix only at a point" },
+		{ "https://x.org/Shop/item", "shopping", "a path segment, any case" },
+		{ "https://forum.x.org/t/1", "forum", "a host label" },
+		{ "https://example.com/shop/", "news", "host rules before path rules" },
+		{ "not a url", "(none)", "no host: no label" },
+	}, builtin[] = {
+		{ "https://en.wikipedia.org/wiki/Paris", "reference", "built-in: wikipedia" },
+		{ "https://www.nasa.gov/x", "science", "built-in: nasa.gov (longest: science)" },
+		{ "https://www.usa.gov/x", "government", "built-in: .gov" },
+		{ "https://www.bbc.co.uk/sport/football/1", "news", "built-in: the host before the path" },
+		{ "https://blog.example.net/recipes/soup", "food", "built-in: a path" },
+	};
 	dt_rules *r = dt_rules_new(), *d = dt_rules_new();
 	char err[512], path[] = "/tmp/crawl2lm-model-XXXXXX";
 	static const char *const lines = "news host example.com\nsports host sport.example.com\n"
@@ -37,23 +66,13 @@ int main(void)
 	fputs(lines, f);
 	fclose(f);
 	ok(dt_rules_load(r, path, err, sizeof(err)) == 0, "a rules file loads");
-	is_str(label(r, "https://www.example.com/a"), "news", "host suffix");
-	is_str(label(r, "https://live.sport.example.com/a"), "sports", "the longest host suffix wins");
-	is_str(label(r, "https://myexample.com/"), "(none)", "a suffix only at a point");
-	is_str(label(r, "https://x.org/Shop/item"), "shopping", "a path segment, any case");
-	is_str(label(r, "https://forum.x.org/t/1"), "forum", "a host label");
-	is_str(label(r, "https://example.com/shop/"), "news", "host rules before path rules");
-	is_str(label(r, "not a url"), "(none)", "no host: no label");
+	check_labels(r, rules, sizeof(rules) / sizeof(*rules));
 	f = fopen(path, "w");
 	fputs("news host\n", f);
 	fclose(f);
 	ok(dt_rules_load(r, path, err, sizeof(err)) == -1 && strstr(err, ":1:"), "a malformed rule: %s", err);
 	ok(dt_rules_load(d, "default", err, sizeof(err)) == 0, "the built-in rules load");
-	is_str(label(d, "https://en.wikipedia.org/wiki/Paris"), "reference", "built-in: wikipedia");
-	is_str(label(d, "https://www.nasa.gov/x"), "science", "built-in: nasa.gov (longest: science)");
-	is_str(label(d, "https://www.usa.gov/x"), "government", "built-in: .gov");
-	is_str(label(d, "https://www.bbc.co.uk/sport/football/1"), "news", "built-in: the host before the path");
-	is_str(label(d, "https://blog.example.net/recipes/soup"), "food", "built-in: a path");
+	check_labels(d, builtin, sizeof(builtin) / sizeof(*builtin));
 
 	{
 		static const char *const words[3][8] = {
