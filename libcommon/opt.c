@@ -78,6 +78,7 @@ static int has_long(const cm_opt *t, const char *name)
 	return 0;
 }
 
+/* ... with the standard options and --list-options: rows has room for MAX_ROWS + 8 */
 static int all_rows(const cm_opt *opts, const cm_opt **rows)
 {
 	int n = flatten(opts, rows, 0);
@@ -101,7 +102,7 @@ const char *cm_opt_name(const cm_opt *o, char *buf, size_t n)
 
 static void on_list(const cm_opt *o, const char *v)
 {
-	const cm_opt *rows[MAX_ROWS];
+	const cm_opt *rows[MAX_ROWS + 8];
 	int n = all_rows(cur_table, rows), i;
 
 	(void)o, (void)v;
