@@ -301,6 +301,9 @@ int cm_opt_parse(int argc, char **argv, const cm_opt *opts, const cm_opt_info *i
 			for (k = 0; k < n && !o; k++)
 				if (rows[k]->short_name == (unsigned char)a[j])
 					o = rows[k];
+			/* '-' or a byte that is no letter ("-q-", "-\xc3\xa9"): the whole argument */
+			if (!o && (a[j] == '-' || a[j] <= ' ' || a[j] > '~'))
+				cm_usage_error("unknown option in '%s'", a);
 			if (!o)
 				cm_usage_error("unknown option '-%c'", a[j]);
 			cm_opt_name(o, name, sizeof(name));

@@ -174,6 +174,10 @@ int main(void)
 	is_int(child("--list-options", err, sizeof(err)), 0, "--list-options in full");
 	is_int(child("--=x", err, sizeof(err)), 2, "an empty long name: exit 2");
 	ok(strstr(err, "unknown option '--=x'") != NULL, "%s", err);
+	is_int(child("-f-", err, sizeof(err)), 2, "'-' in a cluster: exit 2");
+	ok(strstr(err, "unknown option in '-f-'") != NULL, "%s", err);
+	is_int(child("-f\xc3\xa9", err, sizeof(err)), 2, "a byte not ASCII in a cluster: exit 2");
+	ok(strstr(err, "unknown option in '-f\xc3\xa9'") != NULL, "%s", err);
 	is_int(child("--number", err, sizeof(err)), 2, "missing value: exit 2");
 	ok(strstr(err, "option '--number' wants a value") != NULL, "%s", err);
 	is_int(child("--flag=1", err, sizeof(err)), 2, "value for a flag: exit 2");
