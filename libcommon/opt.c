@@ -156,11 +156,13 @@ static void take(const cm_opt *o, const char *v)
 		break;
 	case CM_OPT_SIZE_: {
 		size_t s = cm_parse_size(name, v);
+		/* max 0: any size the destination holds (a size_t takes all cm_parse_size gives) */
+		unsigned long long max = o->max ? (unsigned long long)o->max :
+					 o->size >= 8 ? UINT64_MAX : (1ULL << (8 * o->size)) - 1;
 
-		if ((long long)s < o->min || (o->max && (unsigned long long)s > (unsigned long long)o->max) ||
-		    s > (size_t)INT64_MAX)
-			cm_usage_error("option '%s' wants a size from %lld to %lld, not '%s'", name, o->min,
-				       o->max, v);
+		if (s < (unsigned long long)o->min || s > max)
+			cm_usage_error("option '%s' wants a size from %lld to %llu, not '%s'", name, o->min,
+				       max, v);
 		store_int(o, (long long)s);
 		break;
 	}
@@ -202,6 +204,10 @@ static void take(const cm_opt *o, const char *v)
 	}
 }
 
+static const cm_opt *resolve(const cm_opt **rows, int n, const cm_opt *o);
+
+/* The option --name (its first len bytes) names: exactly, or as the prefix of one option's
+ * names (an alias and its target are one option). */
 static const cm_opt *find_long(const cm_opt **rows, int n, const char *name, size_t len)
 {
 	const cm_opt *hit = NULL;
@@ -216,7 +222,10 @@ static const cm_opt *find_long(const cm_opt **rows, int n, const char *name, siz
 			continue;
 		if (ln[len] == 0)
 			return rows[i];	/* an exact name wins */
-		if (hit && rows[i]->type == CM_OPT_ALIAS_ && strcmp(rows[i]->target, hit->long_name) == 0)
+		/* the hidden option is never abbreviated: it is not one a user types */
+		if (rows[i] == &list_opt)
+			continue;
+		if (hit && resolve(rows, n, rows[i]) == resolve(rows, n, hit))
 			continue;
 		hit = rows[i];
 		hits++;
@@ -265,10 +274,10 @@ int cm_opt_parse(int argc, char **argv, const cm_opt *opts, const cm_opt_info *i
 		if (a[1] == '-') {
 			const char *eq = strchr(a + 2, '=');
 			size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-			const cm_opt *o = find_long(rows, n, a + 2, len);
+			const cm_opt *o = len ? find_long(rows, n, a + 2, len) : NULL;
 
 			if (!o)
-				cm_usage_error("unknown option '--%.*s'", (int)len, a + 2);
+				cm_usage_error("unknown option '%.*s'", len ? (int)len + 2 : (int)strlen(a), a);
 			o = resolve(rows, n, o);
 			cm_opt_name(o, name, sizeof(name));
 			if (!o->argh) {
@@ -292,6 +301,9 @@ int cm_opt_parse(int argc, char **argv, const cm_opt *opts, const cm_opt_info *i
 			for (k = 0; k < n && !o; k++)
 				if (rows[k]->short_name == (unsigned char)a[j])
 					o = rows[k];
+			/* '-' or a byte that is no letter ("-q-", "-\xc3\xa9"): the whole argument */
+			if (!o && (a[j] == '-' || a[j] <= ' ' || a[j] > '~'))
+				cm_usage_error("unknown option in '%s'", a);
 			if (!o)
 				cm_usage_error("unknown option '-%c'", a[j]);
 			cm_opt_name(o, name, sizeof(name));

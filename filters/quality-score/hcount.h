@@ -90,10 +90,13 @@ static inline __attribute__((always_inline)) hslot *hc_add(hcount *h, uint64_t k
 	hslot *e;
 
 	key |= 1;
-	e = hc_count(h, key, &i);
-	if (!e->key && hc_put(h, e, i, key, pos) < 0)
-		return hc_add(h, key, pos);
-	return e;
+	/* a loop, not a call to itself: always_inline cannot inline a recursive call (the
+	 * sanitizer build's gcc refuses it); after hc_put grew the table, probe again */
+	for (;;) {
+		e = hc_count(h, key, &i);
+		if (e->key || hc_put(h, e, i, key, pos) == 0)
+			return e;
+	}
 }
 
 /* Whether key was counted before (1; counted once more) or not (0): then it is remembered,

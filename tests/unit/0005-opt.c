@@ -21,7 +21,7 @@ static struct {
 	int i32;
 	long long i64;
 	unsigned u32;
-	size_t size;
+	size_t size, any;
 	double d;
 	float f;
 	const char *s;
@@ -50,6 +50,8 @@ static const cm_opt table[] = {
 	CM_OPT_INT(0, "big", &v.i64, "N", 0, 1LL << 50, "an int64"),
 	CM_OPT_INT(0, "unsigned", &v.u32, "N", 0, 4000000000LL, "a u32"),
 	CM_OPT_SIZE(0, "size", &v.size, "SIZE", 1, 1LL << 40, "a size"),
+	CM_OPT_ALIAS("max-sz", "max-size"),	/* before its option: a prefix of both is one option */
+	CM_OPT_SIZE(0, "max-size", &v.any, "SIZE", 0, 0, "a size, no bound but size_t's"),
 	CM_OPT_DOUBLE(0, "double", &v.d, "F", 0, 1, "a double"),
 	CM_OPT_DOUBLE(0, "float", &v.f, "F", -1, 1, "a float"),
 	CM_OPT_STRING('s', "string", &v.s, "TEXT", "a string"),
@@ -163,6 +165,19 @@ int main(void)
 	ok(strstr(err, "option '--colour' wants red, green or blue, not 'pink'") != NULL, "%s", err);
 	is_int(child("--s x", err, sizeof(err)), 2, "ambiguous prefix: exit 2");
 	ok(strstr(err, "ambiguous (--set-seven, --size, --string, --small, --short)") != NULL, "%s", err);
+	n = parse("--max-s 18446744073709551615", &a);
+	ok(v.any == SIZE_MAX, "a size without a bound takes all of size_t; a prefix of an alias and its option");
+	is_int(child("--max-size 18446744073709551616", err, sizeof(err)), 2, "a size beyond size_t: exit 2");
+	ok(strstr(err, "option '--max-size' wants a size") != NULL, "%s", err);
+	is_int(child("--l", err, sizeof(err)), 2, "the hidden --list-options is not abbreviated");
+	ok(strstr(err, "unknown option '--l'") != NULL, "%s", err);
+	is_int(child("--list-options", err, sizeof(err)), 0, "--list-options in full");
+	is_int(child("--=x", err, sizeof(err)), 2, "an empty long name: exit 2");
+	ok(strstr(err, "unknown option '--=x'") != NULL, "%s", err);
+	is_int(child("-f-", err, sizeof(err)), 2, "'-' in a cluster: exit 2");
+	ok(strstr(err, "unknown option in '-f-'") != NULL, "%s", err);
+	is_int(child("-f\xc3\xa9", err, sizeof(err)), 2, "a byte not ASCII in a cluster: exit 2");
+	ok(strstr(err, "unknown option in '-f\xc3\xa9'") != NULL, "%s", err);
 	is_int(child("--number", err, sizeof(err)), 2, "missing value: exit 2");
 	ok(strstr(err, "option '--number' wants a value") != NULL, "%s", err);
 	is_int(child("--flag=1", err, sizeof(err)), 2, "value for a flag: exit 2");
