@@ -333,19 +333,17 @@ static const char *verbose_help(const cm_opt_info *info)
 /* One option's lines: "  -o, --output FILE      help", continuation lines indented. */
 static void help_row(const cm_opt *o, const char *help)
 {
-	char left[160];
 	int w;
 	const char *p;
 
 	if (o->short_name && o->long_name)
-		w = snprintf(left, sizeof(left), "  -%c, --%s", o->short_name, o->long_name);
+		w = printf("  -%c, --%s", o->short_name, o->long_name);
 	else if (o->short_name)
-		w = snprintf(left, sizeof(left), "  -%c", o->short_name);
+		w = printf("  -%c", o->short_name);
 	else
-		w = snprintf(left, sizeof(left), "      --%s", o->long_name);
+		w = printf("      --%s", o->long_name);
 	if (o->argh)
-		w += snprintf(left + w, sizeof(left) - (size_t)w, " %s", o->argh);
-	fputs(left, stdout);
+		w += printf(" %s", o->argh);
 	if (!help) {
 		putchar('\n');
 		return;
