@@ -1,0 +1,181 @@
+/* harness.c - log-likelihood requests scored as lm-evaluation-harness scores them (harness.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "harness.h"
+
+static int py_space(unsigned char c)
+{
+	/* str.rstrip()'s ASCII white space */
+	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+static char *dupn(const char *p, size_t n)
+{
+	char *s = cm_xmalloc(n + 1);
+	memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}
+
+void lm_req_encode(lm_req *r, cm_tok_ctx *tc, int64_t eot, const char *ctx, size_t nctx,
+		   const char *cont, size_t ncont)
+{
+	memset(r, 0, sizeof *r);
+	size_t keep = nctx;
+	while (keep > 0 && py_space((unsigned char)ctx[keep - 1]))
+		keep--;
+	size_t nc = nctx - keep + ncont;
+	r->context = dupn(ctx, keep);
+	r->continuation = cm_xmalloc(nc + 1);
+	memcpy(r->continuation, ctx + keep, nctx - keep);
+	memcpy(r->continuation + nctx - keep, cont, ncont);
+	r->continuation[nc] = 0;
+	cm_ids whole = { 0 };
+	if (nctx == 0 || keep == 0) {
+		if (eot >= 0)
+			cm_ids_push(&whole, (uint32_t)eot);
+		size_t n0 = whole.n;
+		cm_tok_encode(tc, r->continuation, nc, 1, &whole);
+		r->ncont = whole.n - n0;
+	} else {
+		cm_ids c = { 0 };
+		cm_tok_encode(tc, r->context, keep, 1, &c);
+		char *all = cm_xmalloc(keep + nc + 1);
+		memcpy(all, r->context, keep);
+		memcpy(all + keep, r->continuation, nc);
+		cm_tok_encode(tc, all, keep + nc, 1, &whole);
+		free(all);
+		/* whole[len(ctx):], as the harness slices it */
+		r->ncont = whole.n > c.n ? whole.n - c.n : 0;
+		cm_ids_free(&c);
+	}
+	r->tok = whole.v;
+	r->n = whole.n;
+}
+
+size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot, lm_req **r,
+		      size_t *nr, size_t *cap)
+{
+	size_t made = 0;
+	for (size_t p = 0; p < n; made++) {
+		size_t end = p + (size_t)maxlen < n ? p + (size_t)maxlen : n;
+		if (*nr == *cap) {
+			*cap = *cap ? 2 * *cap : 64;
+			*r = cm_xrealloc(*r, *cap * sizeof **r);
+		}
+		lm_req *q = &(*r)[(*nr)++];
+		memset(q, 0, sizeof *q);
+		if (p == 0) {
+			q->n = end + 1;
+			q->tok = cm_xmalloc(q->n * sizeof(uint32_t));
+			q->tok[0] = eot >= 0 ? (uint32_t)eot : 0;
+			memcpy(q->tok + 1, tokens, end * sizeof(uint32_t));
+		} else {
+			size_t s = end >= (size_t)maxlen + 1 ? end - maxlen - 1 : 0;
+			q->n = end - s;
+			q->tok = cm_xmalloc(q->n * sizeof(uint32_t));
+			memcpy(q->tok, tokens + s, q->n * sizeof(uint32_t));
+		}
+		q->ncont = end - p;
+		p = end;
+	}
+	return made;
+}
+
+static const lm_req *sort_base;
+
+static int by_len(const void *a, const void *b)
+{
+	size_t x = sort_base[*(const size_t *)a].n, y = sort_base[*(const size_t *)b].n;
+	if (x != y)
+		return x < y ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens)
+{
+	int maxlen = m->cfg.ctx, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
+	size_t *ord = cm_xmalloc((n ? n : 1) * sizeof *ord);
+	for (size_t i = 0; i < n; i++)
+		ord[i] = i;
+	sort_base = r;
+	qsort(ord, n, sizeof *ord, by_len);
+	int32_t *toks = cm_xmalloc((size_t)(batch_tokens > maxlen ? batch_tokens : maxlen) *
+				   sizeof(int32_t));
+	float *lg = cm_xmalloc((size_t)maxlen * Vp * sizeof(float));
+	size_t i = 0;
+	while (i < n) {
+		/* the longest first: its length pads the batch */
+		lm_req *q = &r[ord[i]];
+		size_t L = q->n < (size_t)maxlen + 1 ? q->n : (size_t)maxlen + 1;
+		int T = L > 1 ? (int)(L - 1) : 1;
+		int B = 0;
+		while (i + B < n && (B == 0 || (long long)(B + 1) * T <= batch_tokens))
+			B++;
+		for (int b = 0; b < B; b++) {
+			lm_req *x = &r[ord[i + b]];
+			size_t Lx = x->n < (size_t)maxlen + 1 ? x->n : (size_t)maxlen + 1;
+			const uint32_t *s = x->tok + x->n - Lx;
+			for (int t = 0; t < T; t++)
+				toks[(size_t)b * T + t] = (size_t)t + 1 < Lx ? (int32_t)s[t] : 0;
+		}
+		lm_forward(m, B, T, toks, NULL, NULL);
+		for (int b = 0; b < B; b++) {
+			lm_req *x = &r[ord[i + b]];
+			size_t Lx = x->n < (size_t)maxlen + 1 ? x->n : (size_t)maxlen + 1;
+			const uint32_t *s = x->tok + x->n - Lx;
+			size_t nc = x->ncont, Tin = Lx ? Lx - 1 : 0;
+			x->truncated = nc > Tin;
+			if (nc > Tin)
+				nc = Tin;
+			x->ll = 0;
+			x->greedy = 1;
+			if (!nc)
+				continue;
+			size_t p0 = Tin - nc;
+			lm_logits_get(m, (int64_t)b * T + (int64_t)p0, (int64_t)nc, lg);
+			for (size_t j = 0; j < nc; j++) {
+				const float *z = lg + j * Vp;
+				uint32_t tg = s[p0 + j + 1];
+				int best = 0;
+				for (int v = 1; v < V; v++)
+					if (z[v] > z[best])
+						best = v;
+				double mx = z[best], sum = 0;
+				for (int v = 0; v < V; v++)
+					sum += exp((double)z[v] - mx);
+				x->ll += (double)z[tg] - mx - log(sum);
+				if ((uint32_t)best != tg)
+					x->greedy = 0;
+			}
+		}
+		i += B;
+	}
+	free(lg);
+	free(toks);
+	free(ord);
+}
+
+void lm_req_free(lm_req *r)
+{
+	free(r->context);
+	free(r->continuation);
+	free(r->tok);
+	memset(r, 0, sizeof *r);
+}
+
+double lm_stderr(const double *x, size_t n)
+{
+	if (n < 2)
+		return NAN;
+	double mean = 0, ss = 0;
+	for (size_t i = 0; i < n; i++)
+		mean += x[i];
+	mean /= n;
+	for (size_t i = 0; i < n; i++)
+		ss += (x[i] - mean) * (x[i] - mean);
+	return sqrt(ss / (n - 1)) / sqrt((double)n);
+}

@@ -1,0 +1,41 @@
+/* harness.h - log-likelihood requests scored as lm-evaluation-harness scores them: the
+ * encoding of a (context, continuation) pair, rolling windows for perplexity, and batched
+ * scoring on a model. lm-eval uses it; a server answering logprob requests can too. */
+#ifndef LM_HARNESS_H
+#define LM_HARNESS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "tok.h"
+
+typedef struct lm_req {
+	char *context, *continuation;	/* the exact strings scored (after the white space move) */
+	uint32_t *tok;			/* context + continuation tokens */
+	size_t n, ncont;		/* the last ncont tokens are scored */
+	double ll;			/* the sum of their log-probabilities */
+	int greedy;			/* every one of them the argmax */
+	int truncated;			/* the continuation was longer than the model's context */
+} lm_req;
+
+/* Encode (context, continuation) as the harness does: white space ending the context moves to
+ * the continuation's front; the continuation's tokens are tok(context + continuation) past
+ * tok(context); an empty context (also one of white space alone) is <|endoftext|> (eot) and
+ * the continuation is encoded alone. */
+void lm_req_encode(lm_req *r, cm_tok_ctx *tc, int64_t eot, const char *ctx, size_t nctx,
+		   const char *cont, size_t ncont);
+/* loglikelihood_rolling's windows over tokens[0..n): each token predicted once, windows of
+ * maxlen, the first conditioned on eot, the next on the tokens before them. Appends the
+ * requests to *r (*nr of them, *cap allocated); returns how many. */
+size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot, lm_req **r,
+		      size_t *nr, size_t *cap);
+/* Score r[0..n) on m: the last model context + 1 tokens of each, sorted by length and batched
+ * (at most batch_tokens positions a forward pass, one row at least), rows padded on the right.
+ * Sets ll and greedy. */
+void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens);
+void lm_req_free(lm_req *r);
+
+/* The standard error of a mean as the harness computes it: the sample standard deviation
+ * (n - 1) over sqrt(n); NaN below two values. */
+double lm_stderr(const double *x, size_t n);
+#endif
