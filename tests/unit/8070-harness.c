@@ -1,0 +1,132 @@
+/* 8070-harness.c - lm-eval's scoring (trainer/harness.c): the encoding of a (context,
+ * continuation) pair as lm-evaluation-harness makes it (the white space move, the empty
+ * context), batched scores against one plain forward pass over the same tokens, the cut to
+ * the model's context, rolling windows, the standard error. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "harness.h"
+#include "kernels.h"
+#include "model.h"
+#include "tap.h"
+#include "tok.h"
+
+/* The summed log-probabilities of tok[n - nc..n) by one forward over tok[0..n - 1). */
+static double direct(lm_model *m, const uint32_t *tok, size_t n, size_t nc, int *greedy)
+{
+	int T = (int)n - 1, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
+	int32_t *in = cm_xmalloc(T * sizeof(int32_t));
+	for (int t = 0; t < T; t++)
+		in[t] = (int32_t)tok[t];
+	lm_forward(m, 1, T, in, NULL, NULL);
+	float *lg = cm_xmalloc((size_t)T * Vp * sizeof(float));
+	lm_logits_get(m, 0, T, lg);
+	double ll = 0;
+	*greedy = 1;
+	for (size_t j = n - nc; j < n; j++) {
+		const float *z = lg + (j - 1) * Vp;
+		double s = 0;
+		int best = 0;
+		for (int v = 0; v < V; v++) {
+			s += exp((double)z[v]);
+			if (z[v] > z[best])
+				best = v;
+		}
+		ll += z[tok[j]] - log(s);
+		*greedy &= best == (int)tok[j];
+	}
+	free(lg);
+	free(in);
+	return ll;
+}
+
+int main(void)
+{
+	char err[1024];
+	kn_backend *be = kn_open("cpu", 1, err, sizeof err);
+	if (!be) {
+		printf("1..0 # SKIP %s\n", err);
+		return 0;
+	}
+	cm_tok *tk = cm_tok_create("[\\s\\S]+", err, sizeof err);
+	for (uint32_t i = 0; i < 256; i++) {
+		unsigned char b = (unsigned char)i;
+		cm_tok_add_token(tk, i, &b, 1, err, sizeof err);
+	}
+	cm_tok_add_special(tk, "<|endoftext|>", 256, err, sizeof err);
+	ok(cm_tok_finish(tk, err, sizeof err) == 0, "a byte tokenizer: %s", err);
+	int64_t eot = cm_tok_eot(tk);
+	is_int(eot, 256, "its end-of-text");
+	cm_tok_ctx *tc = cm_tok_ctx_new(tk);
+
+	lm_req r[6];
+	lm_req_encode(&r[0], tc, eot, "ab \n", 4, "c", 1);
+	is_str(r[0].context, "ab", "white space ending the context moves");
+	is_str(r[0].continuation, " \nc", "  to the continuation's front");
+	ok(r[0].n == 5 && r[0].ncont == 3 && r[0].tok[0] == 'a' && r[0].tok[2] == ' ',
+	   "  tokens: context then continuation, 3 scored");
+	lm_req_encode(&r[1], tc, eot, "", 0, "xy", 2);
+	ok(r[1].n == 3 && r[1].ncont == 2 && r[1].tok[0] == 256 && r[1].tok[1] == 'x',
+	   "an empty context is end-of-text");
+	lm_req_encode(&r[2], tc, eot, "hello", 5, " world", 6);
+	ok(r[2].n == 11 && r[2].ncont == 6 && r[2].tok[0] == 'h', "no end-of-text before a context");
+	const char *longtxt = "a context longer than the model sees";
+	lm_req_encode(&r[3], tc, eot, longtxt, strlen(longtxt), " end", 4);
+
+	lm_config c;
+	lm_config_load(&c, "tiny", 257, err, sizeof err);
+	c.layers = 1;
+	c.ctx = 16;
+	lm_model *m = lm_model_new(be, &c, 0);
+	lm_model_init(m, 7);
+
+	for (int bt = 1; bt <= 64; bt *= 8) {
+		lm_req_score(m, r, 4, bt);
+		int bad = 0, gbad = 0;
+		for (int i = 0; i < 4; i++) {
+			int g;
+			size_t L = r[i].n < 17 ? r[i].n : 17;
+			double want = direct(m, r[i].tok + r[i].n - L, L, r[i].ncont, &g);
+			if (fabs(r[i].ll - want) > 1e-5 * fabs(want) || !(r[i].ll < 0)) {
+				printf("# request %d: %.9f, directly %.9f\n", i, r[i].ll, want);
+				bad++;
+			}
+			gbad += g != r[i].greedy;
+		}
+		ok(!bad, "--batch-tokens %d: each request's log-likelihood as one forward pass gives", bt);
+		is_int(gbad, 0, "  and is_greedy");
+	}
+	ok(r[3].n == strlen(longtxt) + 4 && !r[3].truncated, "a long context: its last 16 positions");
+
+	/* rolling: 40 tokens, windows of 16 */
+	uint32_t toks[40];
+	for (int i = 0; i < 40; i++)
+		toks[i] = 'a' + i % 26;
+	lm_req *w = NULL;
+	size_t nw = 0, cap = 0;
+	is_int(lm_req_rolling(toks, 40, 16, eot, &w, &nw, &cap), 3, "40 tokens: 3 windows of 16");
+	ok(w[0].n == 17 && w[0].tok[0] == 256 && w[0].ncont == 16, "  the first after end-of-text");
+	ok(w[1].n == 17 && w[1].tok[0] == toks[15] && w[1].ncont == 16, "  the second after 16 tokens");
+	ok(w[2].n == 17 && w[2].tok[16] == toks[39] && w[2].ncont == 8,
+	   "  the last: 8 tokens predicted after the 9 before them");
+	lm_req_score(m, w, nw, 4096);
+	ok(w[0].ll < 0 && w[1].ll < 0 && w[2].ll < 0, "  scored");
+	for (size_t i = 0; i < nw; i++)
+		lm_req_free(&w[i]);
+	free(w);
+
+	double x[4] = { 0, 1, 1, 0 };
+	ok(fabs(lm_stderr(x, 4) - sqrt(1.0 / 3) / 2) < 1e-15, "standard error: sample sd / sqrt(n)");
+	ok(isnan(lm_stderr(x, 1)), "  none of one value");
+
+	for (int i = 0; i < 4; i++)
+		lm_req_free(&r[i]);
+	lm_model_free(m);
+	cm_tok_ctx_free(tc);
+	cm_tok_free(tk);
+	kn_close(be);
+	return tap_done();
+}
