@@ -1,0 +1,111 @@
+#!/bin/sh
+# lm-eval on a tiny model: the task formats recognised from their fields, acc within [0, 1]
+# and the item counts on the small copies of arc_easy and lambada_openai, --limit, the
+# samples log consistent with the metrics, the white space move and the empty context as
+# lm-evaluation-harness makes them, perplexity's metrics consistent with each other, and bad
+# task files refused with the file and line. (tests/unit/8070-harness.c checks the scores
+# against a plain forward pass.)
+. "${SRCDIR:-.}/tests/lib.sh"
+
+zstd -dc "$DATA/tok/tinyshakespeare.txt.zst" | head -c 20000 | jq -R -s '{id: "t", text: .}' -c >t.jsonl
+bpe-train -q --vocab-size 300 -o tok.json t.jsonl && shard-pack -q -t tok.json -o s --val-fraction 0 t.jsonl
+ok $? "a tokenizer and shards"
+echo '{"model_type": "gpt2", "n_embd": 16, "n_layer": 1, "n_head": 2, "n_positions": 64}' >model.json
+lm-train --data 's/*.bin' -t tok.json --model model.json --context 64 -b 4 -j 1 --steps 10 --lr 1e-2 \
+	--warmup 2 -q -o run
+ok $? "a tiny model"
+
+E=$DATA/eval
+lm-eval -q -j 1 run --task "$E/arc_easy.jsonl" --task "$E/lambada_openai.jsonl" -o r.json \
+	--log-samples s.jsonl >out 2>err
+is "$?:$(cat err)" "0:" "arc_easy and lambada_openai: exit 0"
+is "$(jq -c '.config.items' r.json)" '{"arc_easy":40,"lambada_openai":40}' "  40 items each"
+is "$(jq -r '.results.arc_easy | [.acc, .acc_norm, .acc_stderr, .acc_norm_stderr] |
+	map(. >= 0 and . <= 1) | all' r.json)" true "  arc_easy: acc, acc_norm and their stderrs within [0, 1]"
+is "$(jq -r '.results.lambada_openai | (.acc >= 0 and .acc <= 1 and .perplexity > 1)' r.json)" true \
+	"  lambada_openai: acc and perplexity"
+is "$(grep -c '^arc_easy  *acc' out):$(grep -c '^lambada_openai  *perplexity' out)" 2:1 "  the table"
+is "$(wc -l <s.jsonl | tr -d ' ')" 80 "  a sample line per item"
+is "$(jq -r 'select(.task == "arc_easy") | .requests | length' s.jsonl | sort -u | tr '\n' ' ')" "4 " \
+	"  a request per choice"
+is "$(jq -s '[.[] | select(.task == "arc_easy") | .pred == ([.requests[].loglikelihood] | index(max))]
+	| all' s.jsonl)" true "  pred: the choice of the highest log-likelihood"
+is "$(jq -s '[.[] | select(.task == "arc_easy") | if .pred == .gold then 1 else 0 end] | add / length' s.jsonl)" \
+	"$(jq '.results.arc_easy.acc' r.json)" "  acc: the mean of pred == gold"
+is "$(jq -r 'select(.task == "arc_easy") | .requests[0].continuation[0:1]' s.jsonl | sort -u)" " " \
+	"  continuations after a space"
+
+lm-eval -q -j 1 --limit 5 run --task "$E/arc_easy.jsonl" -o r5.json --log-samples s5.jsonl >out
+is "$?:$(jq '.config.items.arc_easy' r5.json):$(jq '.config.limit' r5.json):$(wc -l <s5.jsonl | tr -d ' ')" \
+	"0:5:5:5" "--limit 5: 5 items"
+
+# the white space move and the empty context
+printf '%s\n' '{"query": "Q: ", "choices": ["a", "b"], "gold": 1}' >ws.jsonl
+printf '%s\n' '{"context": "", "continuation": "First Citizen"}' >empty.jsonl
+printf '%s\n' '{"text": " First Citizen"}' >same.jsonl
+lm-eval -q -j 1 run --task ws.jsonl --task empty.jsonl --task ppl:same.jsonl --log-samples l.jsonl >out
+is "$?" 0 "hand-made tasks: exit 0"
+is "$(jq -c 'select(.task == "ws") | .requests[0] | [.context, .continuation]' l.jsonl)" '["Q:","  a"]' \
+	"a context's trailing space moves to the continuation"
+is "$(jq -c 'select(.task == "empty") | .requests[0] | [.context, (.tokens | length) - .continuation_tokens]' l.jsonl)" \
+	'["",1]' "an empty context: end-of-text, then the continuation"
+a=$(jq 'select(.task == "empty") | .requests[0].loglikelihood' l.jsonl)
+b=$(jq 'select(.task == "same") | .requests[0].loglikelihood' l.jsonl)
+is "$(awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 1e-5 * -b && b < 0) }')" 1 \
+	"  the same tokens after end-of-text as perplexity's first window ($a, $b)"
+
+# perplexity: two documents, the second longer than the context (rolling windows)
+zstd -dc "$DATA/tok/tinyshakespeare.txt.zst" | head -c 3000 | tail -c 600 | jq -R -s '{text: .}' -c >p.jsonl
+printf '%s\n' '{"text": "  two  words "}' >>p.jsonl
+lm-eval -q -j 1 run --task ppl:p.jsonl -o rp.json --log-samples lp.jsonl >out
+is "$?:$(jq '.config.items.p' rp.json)" "0:2" "ppl:FILE: 2 documents"
+is "$(jq -r 'select(.index == 0) | [.requests[].continuation_tokens] | length > 1' lp.jsonl)" true \
+	"  the long one in several windows"
+bytes=$(jq -j .text p.jsonl | wc -c | tr -d ' ')
+words=$(python3 -c '
+import json, re, sys
+print(sum(len(re.split(r"\s+", json.loads(l)["text"])) for l in open("p.jsonl")))' 2>/dev/null)
+ll=$(jq -s '[.[].requests[].loglikelihood] | add' lp.jsonl)
+is "$(jq -r --argjson ll "$ll" --argjson b "$bytes" '.results.p |
+	[((.bits_per_byte - (.byte_perplexity | log) / (2 | log)) | fabs) < 1e-6,
+	 ((.byte_perplexity | log) * $b + $ll | fabs) < 1e-4 * -$ll] | all' rp.json)" true \
+	"  bits_per_byte = log2(byte_perplexity), byte_perplexity = exp(-sum ll / bytes)"
+if [ -n "$words" ]; then
+	is "$(jq -r --argjson ll "$ll" --argjson w "$words" '.results.p |
+		((.word_perplexity | log) * $w + $ll | fabs) < 1e-4 * -$ll' rp.json)" true \
+		"  word_perplexity = exp(-sum ll / words), words as re.split(r\"\\s+\") counts them ($words)"
+fi
+
+# winogrande's format
+printf '%s\n' '{"context_options": ["The cat sat on the mat because the cat", "The cat sat on the mat because the mat"], "continuation": "was tired.", "gold": 0}' \
+	'{"context_options": ["A", "B", "C"], "continuation": "x", "gold": 2}' >wino.jsonl
+lm-eval -q -j 1 run --task wino.jsonl -o rw.json --log-samples lw.jsonl >out
+is "$?:$(jq -c '.results.wino | keys' rw.json)" '0:["acc","acc_stderr"]' "winogrande: acc"
+is "$(jq -c '[.requests[].continuation]' lw.jsonl | head -1)" '[" was tired."," was tired."]' \
+	"  the continuation after each option"
+
+# bad task files: errors naming the file and line
+: >none.jsonl
+lm-eval -q -j 1 run --task none.jsonl >out 2>err
+is "$?:$(cat err)" "1:lm-eval: error: 'none.jsonl': no items" "an empty task file: an error"
+printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"query": "q", "choices": ["a"]}' >nogold.jsonl
+lm-eval -q -j 1 run --task nogold.jsonl >out 2>err
+is "$?:$(cat err)" "1:lm-eval: error: 'nogold.jsonl': line 2: no integer \"gold\"" "an item without gold"
+printf '%s\n' '{"query": "q", "choices": ["a", "b"], "gold": 2}' >range.jsonl
+lm-eval -q -j 1 run --task range.jsonl >out 2>err
+is "$?:$(cat err)" "1:lm-eval: error: 'range.jsonl': line 1: gold 2 is not one of the 2 choices" "a gold out of range"
+printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"query": "q", ' >bad.jsonl
+lm-eval -q -j 1 run --task bad.jsonl >out 2>err
+like "$?:$(cat err)" "^1:lm-eval: error: 'bad.jsonl': line 2: " "a malformed line"
+printf '%s\n' '{"question": "q"}' >other.jsonl
+lm-eval -q -j 1 run --task other.jsonl >out 2>err
+like "$?:$(cat err)" "^1:lm-eval: error: 'other.jsonl': line 1: not a task item" "an unknown format"
+printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"context": "c", "continuation": "x"}' >mixed.jsonl
+lm-eval -q -j 1 run --task mixed.jsonl >out 2>err
+like "$?:$(cat err)" "^1:lm-eval: error: 'mixed.jsonl': line 2: a lambada item in a multiple choice task" "formats mixed"
+lm-eval -q -j 1 run --task missing.jsonl >out 2>err
+is "$?" 1 "a missing task file"
+lm-eval -q -j 1 run >out 2>err
+is "$?" 2 "no --task: a usage error"
+
+done_testing
