@@ -25,7 +25,7 @@ static const cm_opt_info info = {
 	"A task file's format is recognised from its fields: query/choices/gold (multiple choice),\n"
 	"context_options/continuation/gold (winogrande), context/continuation (lambada); ppl:FILE\n"
 	"is the perplexity of a JSONL file's \"text\" fields.\n",
-	NULL, "the number of requests and the time per task on stderr"
+	NULL, "each task's items, requests, tokens, time, items/s and tokens/s on stderr"
 };
 
 enum kind { K_MC, K_WINO, K_LAMBADA, K_PPL };
@@ -379,9 +379,15 @@ int main(int argc, char **argv)
 		if (trunc && cm_verbosity >= 0)
 			cm_warn("%s: %zu continuation%s longer than the model's context, scored in part",
 				t->name, trunc, trunc == 1 ? "" : "s");
-		if (cm_verbosity > 0)
-			cm_info("%s: %zu items, %zu requests in %.2f s", t->name, t->n, t->nr,
-				cm_now() - t1);
+		if (cm_verbosity > 0) {
+			double dt = cm_now() - t1;
+			size_t ntok = 0;
+			for (size_t r = 0; r < t->nr; r++)
+				ntok += t->r[r].n < (size_t)S.cfg.ctx + 1 ? t->r[r].n : (size_t)S.cfg.ctx + 1;
+			cm_info("%s: %zu items, %zu requests, %zu tokens in %.2f s: %.1f items/s, "
+				"%.0f tokens/s", t->name, t->n, t->nr, ntok, dt, dt > 0 ? t->n / dt : 0.0,
+				dt > 0 ? ntok / dt : 0.0);
+		}
 		metric mt[8];
 		long *pred = cm_xmalloc(t->n * sizeof *pred);
 		int k = metrics(t, mt, pred);
