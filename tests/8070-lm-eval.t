@@ -105,6 +105,10 @@ lm-eval -q -j 1 run --task mixed.jsonl >out 2>err
 like "$?:$(cat err)" "^1:lm-eval: error: 'mixed.jsonl': line 2: a lambada item in a multiple choice task" "formats mixed"
 lm-eval -q -j 1 run --task missing.jsonl >out 2>err
 is "$?" 1 "a missing task file"
+mkdir -p d && cp ws.jsonl d/
+lm-eval -q -j 1 run --task ws.jsonl --task ppl:d/ws.jsonl >out 2>err
+is "$?:$(head -1 err)" "2:lm-eval: error: --task: 'ws.jsonl' and 'd/ws.jsonl' are both named 'ws'" \
+	"two tasks of the same name: a usage error"
 lm-eval -q -j 1 run >out 2>err
 is "$?" 2 "no --task: a usage error"
 

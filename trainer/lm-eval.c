@@ -62,6 +62,18 @@ static void on_task(const cm_opt *o, const char *v)
 		tasks[ntasks].path = v + 4;
 	if (!*tasks[ntasks].path)
 		cm_usage_error("--task: a file is required");
+	/* named after the file, without extension */
+	task *t = &tasks[ntasks];
+	const char *base = strrchr(t->path, '/');
+	base = base ? base + 1 : t->path;
+	snprintf(t->name, sizeof t->name, "%s", base);
+	char *dot = strchr(t->name, '.');
+	if (dot && dot != t->name)
+		*dot = 0;
+	for (size_t j = 0; j < ntasks; j++)
+		if (!strcmp(t->name, tasks[j].name))
+			cm_usage_error("--task: '%s' and '%s' are both named '%s'", tasks[j].path,
+				       t->path, t->name);
 	ntasks++;
 }
 
@@ -111,12 +123,6 @@ static const char *str_field(json_t *o, const char *key, size_t *n)
 /* Read a task's items (at most limit) and make their requests. */
 static void load(task *t, long long limit, cm_tok_ctx *tc, int64_t eot, int maxlen)
 {
-	const char *base = strrchr(t->path, '/');
-	base = base ? base + 1 : t->path;
-	snprintf(t->name, sizeof t->name, "%s", base);
-	char *dot = strchr(t->name, '.');
-	if (dot && dot != t->name)
-		*dot = 0;
 	cm_buf in = { 0 };
 	if (cm_input_read_all(t->path, &in, (size_t)1 << 34) < 0)
 		exit(CM_EXIT_FAIL);
