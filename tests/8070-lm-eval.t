@@ -86,25 +86,24 @@ is "$(jq -c '[.requests[].continuation]' lw.jsonl | head -1)" '[" was tired."," 
 
 # bad task files: errors naming the file and line
 : >none.jsonl
-lm-eval -q -j 1 run --task none.jsonl >out 2>err
-is "$?:$(cat err)" "1:lm-eval: error: 'none.jsonl': no items" "an empty task file: an error"
 printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"query": "q", "choices": ["a"]}' >nogold.jsonl
-lm-eval -q -j 1 run --task nogold.jsonl >out 2>err
-is "$?:$(cat err)" "1:lm-eval: error: 'nogold.jsonl': line 2: no integer \"gold\"" "an item without gold"
 printf '%s\n' '{"query": "q", "choices": ["a", "b"], "gold": 2}' >range.jsonl
-lm-eval -q -j 1 run --task range.jsonl >out 2>err
-is "$?:$(cat err)" "1:lm-eval: error: 'range.jsonl': line 1: gold 2 is not one of the 2 choices" "a gold out of range"
 printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"query": "q", ' >bad.jsonl
-lm-eval -q -j 1 run --task bad.jsonl >out 2>err
-like "$?:$(cat err)" "^1:lm-eval: error: 'bad.jsonl': line 2: " "a malformed line"
 printf '%s\n' '{"question": "q"}' >other.jsonl
-lm-eval -q -j 1 run --task other.jsonl >out 2>err
-like "$?:$(cat err)" "^1:lm-eval: error: 'other.jsonl': line 1: not a task item" "an unknown format"
 printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"context": "c", "continuation": "x"}' >mixed.jsonl
-lm-eval -q -j 1 run --task mixed.jsonl >out 2>err
-like "$?:$(cat err)" "^1:lm-eval: error: 'mixed.jsonl': line 2: a lambada item in a multiple choice task" "formats mixed"
-lm-eval -q -j 1 run --task missing.jsonl >out 2>err
-is "$?" 1 "a missing task file"
+fails 1 "lm-eval: error: 'none.jsonl': no items$" "an empty task file: an error" \
+	lm-eval -q -j 1 run --task none.jsonl
+fails 1 "lm-eval: error: 'nogold.jsonl': line 2: no integer \"gold\"$" "an item without gold" \
+	lm-eval -q -j 1 run --task nogold.jsonl
+fails 1 "lm-eval: error: 'range.jsonl': line 1: gold 2 is not one of the 2 choices$" "a gold out of range" \
+	lm-eval -q -j 1 run --task range.jsonl
+fails 1 "lm-eval: error: 'bad.jsonl': line 2: " "a malformed line" lm-eval -q -j 1 run --task bad.jsonl
+fails 1 "lm-eval: error: 'other.jsonl': line 1: not a task item" "an unknown format" \
+	lm-eval -q -j 1 run --task other.jsonl
+fails 1 "lm-eval: error: 'mixed.jsonl': line 2: a lambada item in a multiple choice task" "formats mixed" \
+	lm-eval -q -j 1 run --task mixed.jsonl
+fails 1 "lm-eval: error: .*'missing.jsonl'.*No such file" "a missing task file, named" \
+	lm-eval -q -j 1 run --task missing.jsonl
 mkdir -p d && cp ws.jsonl d/
 lm-eval -q -j 1 run --task ws.jsonl --task ppl:d/ws.jsonl >out 2>err
 is "$?:$(head -1 err)" "2:lm-eval: error: --task: 'ws.jsonl' and 'd/ws.jsonl' are both named 'ws'" \
