@@ -4,6 +4,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 
@@ -39,5 +43,40 @@ size_t cm_utf8_encode(uint32_t cp, char *s);
  * input is one copy.
  */
 size_t cm_utf8_repair(const char *p, size_t n, cm_buf *out);
+
+/* Bits set in a 16-bit mask (no popcnt instruction in the x86-64 baseline). */
+static inline unsigned cm_popcount16(unsigned x)
+{
+	x = x - ((x >> 1) & 0x5555);
+	x = (x & 0x3333) + ((x >> 2) & 0x3333);
+	x = (x + (x >> 4)) & 0x0f0f;
+	return (x + (x >> 8)) & 0x1f;
+}
+
+/* Characters of UTF-8 text: bytes less continuation bytes (10xxxxxx), sixteen bytes at a
+ * time (SSE2), then eight, then one. */
+static inline size_t cm_utf8_chars(const char *p, size_t n)
+{
+	const uint64_t hi = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+	size_t i = 0, cont = 0;
+
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + i)), _mm_set1_epi8((char)0xc0));
+
+		cont += cm_popcount16((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x80))));
+	}
+#endif
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, p + i, 8);
+		x = x & ~(x << 1) & hi;		/* bit 7 set, bit 6 clear */
+		cont += (size_t)(((x >> 7) * ones) >> 56);
+	}
+	for (; i < n; i++)
+		cont += ((unsigned char)p[i] & 0xc0) == 0x80;
+	return n - cont;
+}
 
 #endif

@@ -111,10 +111,10 @@ static void scan_text(scratch *s, const char *text, size_t n)
 		unsigned me = (unsigned)_mm_movemask_epi8(eq8(v, (char)0xe2));
 
 		if (mn)
-			k += popcount16(mn);
-		cont += popcount16(c);
+			k += cm_popcount16(mn);
+		cont += cm_popcount16(c);
 		if (mh)
-			hashes += popcount16(mh);
+			hashes += cm_popcount16(mh);
 		for (; md; md &= md - 1)
 			SCAN_DOT(i + (size_t)__builtin_ctz(md));
 		for (; me; me &= me - 1)
@@ -179,7 +179,7 @@ static void paragraph_dups(scratch *s, const char *text, size_t n, size_t max, s
 		np++;
 		if (hc_seen(&s->hc, XXH3_64bits(text + start, end - start) ^ (end - start), max, full)) {
 			d++;
-			dc += chars_of(text + start, end - start);
+			dc += cm_utf8_chars(text + start, end - start);
 		}
 		if (!nl)
 			break;
@@ -206,7 +206,7 @@ static void line_dups(const qs_opts *o, scratch *s, const char *text, size_t n, 
 
 		nl_count++;
 		if (seen) {
-			chars = chars_of(a, len);
+			chars = cm_utf8_chars(a, len);
 			d++;
 			dc += chars;
 		}
@@ -221,7 +221,7 @@ static void line_dups(const qs_opts *o, scratch *s, const char *text, size_t n, 
 			} else if (len <= 4 * short_len) {
 				/* a character is at most 4 bytes: a longer line is never short */
 				if (chars == SIZE_MAX)
-					chars = chars_of(a, len);
+					chars = cm_utf8_chars(a, len);
 				fs += chars <= short_len;
 			}
 			if (seen)
@@ -260,7 +260,7 @@ static void gopher_quality(const qs_opts *o, scratch *s, const char *text, size_
 	       bullets = 0, endell = 0;
 	const char *end = text + n, *a = text;
 
-	stops = (size_t)popcount16(s->seen_stop);
+	stops = (size_t)cm_popcount16(s->seen_stop);
 	/* lines (as str.splitlines: no empty line after a final newline): starting with a
 	 * bullet, ending with an ellipsis */
 	for (;;) {
@@ -483,7 +483,7 @@ static void gopher_repetition(const qs_opts *o, scratch *s, const char *text, si
 		r->limited |= QS_LIMITED_NGRAMS;
 		r->ngram_words = s->ng;
 		r->ngram_bytes = s->ng_end;
-		ng_chars = chars_of(text, s->ng_end);
+		ng_chars = cm_utf8_chars(text, s->ng_end);
 	}
 
 	/* The most frequent 2-, 3- and 4-gram (its characters times its count), and which
@@ -875,7 +875,7 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 				unsigned ws = (unsigned)_mm_movemask_epi8(_mm_or_si128(eq8(v, ' '), eq8(v, '\t')));
 				unsigned starts = ~ws & ((ws << 1) | (unsigned)prev_ws) & 0xffff;
 
-				words += popcount16(starts);
+				words += cm_popcount16(starts);
 				prev_ws = (int)(ws >> 15);
 			}
 #endif
@@ -895,7 +895,7 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 					while (q < b && *q != ' ' && *q != '\t')
 						q++;
 					if ((size_t)(q - ws) > o->c4_max_word &&
-					    chars_of(ws, (size_t)(q - ws)) > o->c4_max_word)
+					    cm_utf8_chars(ws, (size_t)(q - ws)) > o->c4_max_word)
 						long_word = 1;
 				}
 		}

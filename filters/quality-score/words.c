@@ -427,8 +427,8 @@ static size_t next_token(scratch *s, const char *text, size_t n, size_t i)
 			/* "n't", "'s": a token of their own */
 			size_t cut = i - cl;
 
-			push_word(s, text, start, cut, 0, alpha, chars_of(text + start, cut - start));
-			push_word(s, text, cut, i, 0, 1, chars_of(text + cut, cl));
+			push_word(s, text, start, cut, 0, alpha, cm_utf8_chars(text + start, cut - start));
+			push_word(s, text, cut, i, 0, 1, cm_utf8_chars(text + cut, cl));
 			return i;
 		}
 	}

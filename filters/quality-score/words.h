@@ -57,41 +57,6 @@ typedef struct scratch {
 	size_t fw_lines, fw_punct, fw_shorts, fw_dup_chars;
 } scratch;
 
-/* Bits set in a 16-bit mask (no popcnt instruction in the x86-64 baseline). */
-static inline unsigned popcount16(unsigned x)
-{
-	x = x - ((x >> 1) & 0x5555);
-	x = (x & 0x3333) + ((x >> 2) & 0x3333);
-	x = (x + (x >> 4)) & 0x0f0f;
-	return (x + (x >> 8)) & 0x1f;
-}
-
-/* Characters: bytes less UTF-8 continuation bytes (10xxxxxx), sixteen bytes at a time (SSE2),
- * then eight, then one. */
-static inline size_t chars_of(const char *p, size_t n)
-{
-	const uint64_t hi = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
-	size_t i = 0, cont = 0;
-
-#ifdef __SSE2__
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + i)), _mm_set1_epi8((char)0xc0));
-
-		cont += popcount16((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x80))));
-	}
-#endif
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
-
-		memcpy(&x, p + i, 8);
-		x = x & ~(x << 1) & hi;		/* bit 7 set, bit 6 clear */
-		cont += (size_t)(((x >> 7) * ones) >> 56);
-	}
-	for (; i < n; i++)
-		cont += ((unsigned char)p[i] & 0xc0) == 0x80;
-	return n - cont;
-}
-
 #ifdef __SSE2__
 /* Sixteen bytes at a time (SSE2, in every x86-64): masks with bit i for byte i. */
 static inline __m128i eq8(__m128i v, char c)

@@ -10,10 +10,8 @@
 #include "cli.h"
 #include "filter.h"
 #include "jsonw.h"
+#include "utf8.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 struct opts {
 	const char *key;
@@ -28,30 +26,11 @@ static const cm_opt_info info = {
 	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
 };
 
-/* Characters in valid UTF-8: the bytes that do not continue a sequence. */
-static size_t utf8_chars(const char *p, size_t n)
-{
-	size_t i = 0, chars = 0;
-
-#ifdef __SSE2__
-	const __m128i cont = _mm_set1_epi8((char)0xbf);	/* > -65 as signed: not 0x80..0xbf */
-
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-
-		chars += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, cont)));
-	}
-#endif
-	for (; i < n; i++)
-		chars += ((unsigned char)p[i] & 0xc0) != 0x80;
-	return chars;
-}
-
 static const char *one(cm_filter *f, const cm_jrec *rec, void *ctx)
 {
 	struct opts *o = ctx;
 	const cm_jfield *t = cm_jrec_get(rec, f->text_field);
-	size_t chars = t && t->str ? utf8_chars(t->str, t->str_len) : 0;
+	size_t chars = t && t->str ? cm_utf8_chars(t->str, t->str_len) : 0;
 	cm_jw w;
 
 	if (o->drop_empty && (!t || !t->str || t->str_len == 0))
