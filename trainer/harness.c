@@ -85,6 +85,53 @@ size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot,
 	return made;
 }
 
+/* One scored position: the target's log-probability (log-softmax in double) into x. */
+static void score_pos(lm_req *x, const float *z, int V, uint32_t tg, size_t j)
+{
+	int best = 0, bad = 0;
+	for (int v = 0; v < V; v++) {
+		if (!isfinite(z[v]))
+			bad = 1;
+		if (z[v] > z[best])
+			best = v;
+	}
+	if (bad) {
+		x->nonfinite = 1;
+		x->ll = NAN;
+		x->greedy = 0;
+		if (x->lp)
+			x->lp[j] = NAN;
+		return;
+	}
+	double mx = z[best], sum = 0;
+	for (int v = 0; v < V; v++)
+		sum += exp((double)z[v] - mx);
+	double lse = mx + log(sum), l = (double)z[tg] - lse;
+	x->ll += l;
+	if ((uint32_t)best != tg)	/* the first maximum, as torch's argmax takes it */
+		x->greedy = 0;
+	if (x->lp)
+		x->lp[j] = (float)l;
+	if (x->topk > 0) {
+		/* insertion into the topk best so far (topk is small); ties keep the lower id */
+		uint32_t *id = x->top_id + j * x->topk;
+		float *lp = x->top_lp + j * x->topk;
+		int k = 0;
+		for (int v = 0; v < V; v++) {
+			if (k == x->topk && z[v] <= z[id[k - 1]])
+				continue;
+			int at = k < x->topk ? k++ : k - 1;
+			while (at > 0 && z[v] > z[id[at - 1]]) {
+				id[at] = id[at - 1];
+				at--;
+			}
+			id[at] = (uint32_t)v;
+		}
+		for (int a = 0; a < k; a++)
+			lp[a] = (float)((double)z[id[a]] - lse);
+	}
+}
+
 static const lm_req *sort_base;
 
 static int by_len(const void *a, const void *b)
@@ -133,24 +180,13 @@ void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens)
 				nc = Tin;
 			x->ll = 0;
 			x->greedy = 1;
+			x->nonfinite = 0;
 			if (!nc)
 				continue;
 			size_t p0 = Tin - nc;
 			lm_logits_get(m, (int64_t)b * T + (int64_t)p0, (int64_t)nc, lg);
-			for (size_t j = 0; j < nc; j++) {
-				const float *z = lg + j * Vp;
-				uint32_t tg = s[p0 + j + 1];
-				int best = 0;
-				for (int v = 1; v < V; v++)
-					if (z[v] > z[best])
-						best = v;
-				double mx = z[best], sum = 0;
-				for (int v = 0; v < V; v++)
-					sum += exp((double)z[v] - mx);
-				x->ll += (double)z[tg] - mx - log(sum);
-				if ((uint32_t)best != tg)
-					x->greedy = 0;
-			}
+			for (size_t j = 0; j < nc; j++)
+				score_pos(x, lg + j * Vp, V, s[p0 + j + 1], j);
 		}
 		i += B;
 	}

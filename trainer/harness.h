@@ -16,6 +16,14 @@ typedef struct lm_req {
 	double ll;			/* the sum of their log-probabilities */
 	int greedy;			/* every one of them the argmax */
 	int truncated;			/* the continuation was longer than the model's context */
+	int nonfinite;			/* a logit was NaN or infinite: ll is NaN */
+	/* Optional, set by the caller before lm_req_score: per scored token (the last
+	 * min(ncont, context) of them), its log-probability into lp[j], and when topk > 0 the
+	 * topk most likely tokens at that position, best first, into top_id/top_lp[j * topk ..]. */
+	float *lp;
+	int topk;
+	uint32_t *top_id;
+	float *top_lp;
 } lm_req;
 
 /* Encode (context, continuation) as the harness does: white space ending the context moves to
@@ -31,7 +39,7 @@ size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot,
 		      size_t *nr, size_t *cap);
 /* Score r[0..n) on m: the last model context + 1 tokens of each, sorted by length and batched
  * (at most batch_tokens positions a forward pass, one row at least), rows padded on the right.
- * Sets ll and greedy. */
+ * Sets ll, greedy, truncated and nonfinite (and lp, top_id, top_lp where asked). */
 void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens);
 void lm_req_free(lm_req *r);
 

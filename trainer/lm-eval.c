@@ -379,9 +379,20 @@ int main(int argc, char **argv)
 		task *t = &tasks[i];
 		double t1 = cm_now();
 		lm_req_score(m, t->r, t->nr, (int)batch_tokens);
-		size_t trunc = 0;
-		for (size_t r = 0; r < t->nr; r++)
+		size_t trunc = 0, bad = 0, first = 0;
+		for (size_t r = 0; r < t->nr; r++) {
 			trunc += t->r[r].truncated && t->kind != K_PPL;
+			if (t->r[r].nonfinite && !bad++)
+				first = r;
+		}
+		if (bad) {
+			size_t it = 0;
+			while (it + 1 < t->n && t->it[it + 1].r0 <= first)
+				it++;
+			cm_die("%s: the model gave NaN or infinite logits in %zu of %zu requests (the "
+			       "first in item %zu): its weights are damaged or it diverged", t->name, bad,
+			       t->nr, it);
+		}
 		if (trunc && cm_verbosity >= 0)
 			cm_warn("%s: %zu continuation%s longer than the model's context, scored in part",
 				t->name, trunc, trunc == 1 ? "" : "s");

@@ -101,6 +101,32 @@ int main(void)
 	}
 	ok(r[3].n == strlen(longtxt) + 4 && !r[3].truncated, "a long context: its last 16 positions");
 
+	/* per-token log-probabilities and the top tokens, as lm-serve's logprobs asks */
+	float lp[6], top_lp[18];
+	uint32_t top_id[18];
+	r[2].lp = lp;
+	r[2].topk = 3;
+	r[2].top_id = top_id;
+	r[2].top_lp = top_lp;
+	double ll2 = r[2].ll;
+	lm_req_score(m, &r[2], 1, 64);
+	double sum = 0;
+	int order = 1, below = 0, gr = 1;
+	for (int j = 0; j < 6; j++) {
+		sum += lp[j];
+		order &= top_lp[3 * j] >= top_lp[3 * j + 1] && top_lp[3 * j + 1] >= top_lp[3 * j + 2];
+		below += lp[j] > top_lp[3 * j] + 1e-6f;
+		gr &= top_id[3 * j] == r[2].tok[5 + j];
+		below += top_id[3 * j] == r[2].tok[5 + j] && lp[j] != top_lp[3 * j];
+	}
+	ok(fabs(sum - ll2) < 1e-4 * fabs(ll2) && fabs(r[2].ll - ll2) < 1e-9 * fabs(ll2),
+	   "per-token log-probabilities sum to the log-likelihood");
+	ok(order && !below, "  the top 3, best first, none below the token's own");
+	is_int(gr, r[2].greedy, "  greedy: each token the top one");
+	r[2].lp = NULL;
+	r[2].topk = 0;
+
+
 	/* rolling: 40 tokens, windows of 16 */
 	uint32_t toks[40];
 	for (int i = 0; i < 40; i++)
@@ -121,6 +147,20 @@ int main(void)
 	double x[4] = { 0, 1, 1, 0 };
 	ok(fabs(lm_stderr(x, 4) - sqrt(1.0 / 3) / 2) < 1e-15, "standard error: sample sd / sqrt(n)");
 	ok(isnan(lm_stderr(x, 1)), "  none of one value");
+
+	/* a NaN weight: every log-likelihood NaN, flagged */
+	const lm_hf_tensor *h = lm_hf_find(m, "lm_head.weight");
+	if (!h)
+		h = lm_hf_find(m, "transformer.wte.weight");
+	float *wv = cm_xmalloc((size_t)(h->rows * h->cols) * sizeof(float));
+	lm_hf_get(m, h, m->params, wv);
+	wv[5] = NAN;
+	lm_hf_set(m, h, m->params, wv);
+	lm_params_changed(m);
+	lm_req_score(m, r, 3, 64);
+	ok(r[0].nonfinite && r[1].nonfinite && r[2].nonfinite && isnan(r[0].ll) && !r[0].greedy,
+	   "NaN logits: the requests flagged nonfinite, log-likelihood NaN");
+	free(wv);
 
 	for (int i = 0; i < 4; i++)
 		lm_req_free(&r[i]);
