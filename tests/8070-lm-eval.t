@@ -84,6 +84,60 @@ is "$?:$(jq -c '.results.wino | keys' rw.json)" '0:["acc","acc_stderr"]' "winogr
 is "$(jq -c '[.requests[].continuation]' lw.jsonl | head -1)" '[" was tired."," was tired."]' \
 	"  the continuation after each option"
 
+# few-shot: K examples from the other items, never the item itself, the same whatever --limit
+printf '%s\n' '{"query": "Q0", "choices": ["a0", "b0"], "gold": 0}' '{"query": "Q1", "choices": ["a1", "b1"], "gold": 1}' \
+	'{"query": "Q2", "choices": ["a2", "b2"], "gold": 0}' '{"query": "Q3", "choices": ["a3", "b3"], "gold": 1}' >fs.jsonl
+lm-eval -q -j 1 run --task fs.jsonl --num-fewshot 2 --log-samples f2.jsonl >out
+is "$?" 0 "--num-fewshot 2: exit 0"
+is "$(jq -r '.requests[0].context' f2.jsonl | grep -c '^Q[0-3] [ab][0-3]$')" 8 "  two examples an item, prompt, \" \", gold"
+is "$(jq -r '.requests[0].context | split("\n\n") | length' f2.jsonl | sort -u)" 3 "  each followed by an empty line"
+is "$(jq -r '.index as $i | .requests[0].context | split("\n\n") | (.[2] == "Q\($i)") and
+	(.[0:2] | map(startswith("Q\($i) ")) | any | not)' f2.jsonl | sort -u)" true "  never the item itself"
+is "$(jq -r '.requests[0].context | split("\n\n")[0:2] | map(. as $e |
+	["Q0 a0", "Q1 b1", "Q2 a2", "Q3 b3"] | index($e) != null) | all' f2.jsonl | sort -u)" true "  each with its gold answer"
+lm-eval -q -j 1 run --task fs.jsonl --num-fewshot 2 --limit 2 --log-samples f2l.jsonl >out
+is "$(jq -c '.requests[0].context' f2l.jsonl)" "$(head -2 f2.jsonl | jq -c '.requests[0].context')" "  --limit: the same prompts"
+lm-eval -q -j 1 run --task fs.jsonl --num-fewshot 2 --fewshot-seed 7 --log-samples f7.jsonl >out
+lm-eval -q -j 1 run --task fs.jsonl --num-fewshot 9 --log-samples f9.jsonl >out
+is "$?:$(jq -r '.requests[0].context | split("\n\n") | length' f9.jsonl | sort -u)" "0:4" \
+	"  more than the task has: all the others"
+[ "$(jq -c .requests[0].context f7.jsonl)" != "$(jq -c .requests[0].context f2.jsonl)" ]
+ok $? "  another seed, another draw"
+
+# MMLU's and HellaSwag's layouts, and --map
+printf '%s\n' '{"question": " What is 2+2? ", "subject": "high_school_math", "choices": ["3", "4", "5", "6"], "answer": 1}' >mmlu.jsonl
+lm-eval -q -j 1 run --task mmlu.jsonl --log-samples lm.jsonl -o rm.json >out
+is "$?:$(jq -c '[.gold, [.requests[].continuation]]' lm.jsonl)" '0:[1,[" A"," B"," C"," D"]]' "MMLU's layout: letters scored"
+is "$(jq -r '.requests[0].context' lm.jsonl)" "The following are multiple choice questions (with answers) about high school math.
+
+What is 2+2?
+A. 3
+B. 4
+C. 5
+D. 6
+Answer:" "  the harness's MMLU prompt"
+printf '%s\n' '{"activity_label": "Cooking", "ctx_a": "A man  cuts [header] an onion.", "ctx_b": "then he", "endings": [" chops it [title] fast.", "eats it."], "label": "1"}' >hs.jsonl
+lm-eval -q -j 1 run --task hs.jsonl --log-samples lh.jsonl >out
+is "$?:$(jq -c '[.gold, .requests[0].context, [.requests[].continuation]]' lh.jsonl)" \
+	'0:[1,"Cooking: A man cuts an onion. Then he",[" chops it. fast."," eats it."]]' "HellaSwag's layout, prepared as the harness does"
+printf '%s\n' '{"q": "Q", "opts": ["x", "y"], "label": 1}' >mapped.jsonl
+lm-eval -q -j 1 run --task mapped.jsonl --map query=q --map choices=opts --map gold=label --log-samples lmp.jsonl >out
+is "$?:$(jq -c '[.gold, .requests[0].context, [.requests[].continuation]]' lmp.jsonl)" '0:[1,"Q",[" x"," y"]]' \
+	"--map: other field names"
+fails 2 "lm-eval: error: --map: want FIELD=NAME" "--map without =" lm-eval -q run --task mapped.jsonl --map query
+
+# the tokenizer must be the model's; NaN weights stop the run
+bpe-train -q --vocab-size 280 -o other.json t.jsonl
+fails 1 "lm-eval: error: the tokenizer 'other.json' \(280 tokens, hash [0-9a-f]*\) is not the checkpoint's" \
+	"another tokenizer than the checkpoint's: an error" lm-eval -q -j 1 run -t other.json --task ws.jsonl
+lm-eval -q -j 1 run -t run/step-0000010/tokenizer.json --task ws.jsonl >out
+is "$?" 0 "  the same one by another path: fine"
+mkdir -p nan && cp run/step-0000010/config.json run/step-0000010/tokenizer.json run/step-0000010/model.safetensors nan/
+size=$(wc -c <nan/model.safetensors)
+printf '\377\377\377\377\377\377\377\377' | dd of=nan/model.safetensors bs=1 seek=$((size - 8)) conv=notrunc 2>/dev/null
+fails 1 "lm-eval: error: ws: the model gave NaN or infinite logits in 2 of 2 requests \(the first in item 0\)" \
+	"NaN weights: an error naming the task and item" lm-eval -q -j 1 nan --task ws.jsonl
+
 # bad task files: errors naming the file and line
 : >none.jsonl
 printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"query": "q", "choices": ["a"]}' >nogold.jsonl
@@ -100,6 +154,9 @@ fails 1 "lm-eval: error: 'range.jsonl': line 1: gold 2 is not one of the 2 choic
 fails 1 "lm-eval: error: 'bad.jsonl': line 2: " "a malformed line" lm-eval -q -j 1 run --task bad.jsonl
 fails 1 "lm-eval: error: 'other.jsonl': line 1: not a task item" "an unknown format" \
 	lm-eval -q -j 1 run --task other.jsonl
+printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0, "gold": 1}' >dup.jsonl
+fails 1 "lm-eval: error: 'dup.jsonl': line 1: duplicate object key" "a duplicate key: an error" \
+	lm-eval -q -j 1 run --task dup.jsonl
 fails 1 "lm-eval: error: 'mixed.jsonl': line 2: a lambada item in a multiple choice task" "formats mixed" \
 	lm-eval -q -j 1 run --task mixed.jsonl
 fails 1 "lm-eval: error: .*'missing.jsonl'.*No such file" "a missing task file, named" \

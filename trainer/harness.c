@@ -144,6 +144,12 @@ static int by_len(const void *a, const void *b)
 
 void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens)
 {
+	lm_req_score_progress(m, r, n, batch_tokens, NULL, NULL);
+}
+
+void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
+			   void (*progress)(void *arg, size_t done, size_t n), void *arg)
+{
 	int maxlen = m->cfg.ctx, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
 	size_t *ord = cm_xmalloc((n ? n : 1) * sizeof *ord);
 	for (size_t i = 0; i < n; i++)
@@ -189,6 +195,8 @@ void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens)
 				score_pos(x, lg + j * Vp, V, s[p0 + j + 1], j);
 		}
 		i += B;
+		if (progress)
+			progress(arg, i, n);
 	}
 	free(lg);
 	free(toks);

@@ -41,6 +41,9 @@ size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot,
  * (at most batch_tokens positions a forward pass, one row at least), rows padded on the right.
  * Sets ll, greedy, truncated and nonfinite (and lp, top_id, top_lp where asked). */
 void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens);
+/* The same, calling progress(arg, requests done, n) after each forward pass. */
+void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
+			   void (*progress)(void *arg, size_t done, size_t n), void *arg);
 void lm_req_free(lm_req *r);
 
 /* The standard error of a mean as the harness computes it: the sample standard deviation

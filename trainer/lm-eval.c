@@ -15,6 +15,8 @@
 #include "model.h"
 #include "opt.h"
 #include "output.h"
+#include "progress.h"
+#include "rand.h"
 #include "session.h"
 #include "tok.h"
 
@@ -111,132 +113,418 @@ static lm_req *new_req(task *t)
 	return &t->r[t->nr++];
 }
 
-static const char *str_field(json_t *o, const char *key, size_t *n)
+/* A task item as read, before its prompt is made (few-shot examples are other items). */
+typedef struct str {
+	char *p;
+	size_t n;
+} str;
+
+typedef struct doc {
+	str text;	/* the query (multiple choice), the context (lambada) */
+	str *opt;	/* the choices, or winogrande's context options */
+	size_t nopt;
+	str cont;	/* winogrande's and lambada's continuation */
+	str desc;	/* a description before the prompt (MMLU's subject line), or none */
+	long gold;
+} doc;
+
+static str dup_str(const char *p, size_t n)
 {
-	json_t *v = json_object_get(o, key);
-	if (!json_is_string(v))
-		return NULL;
-	*n = json_string_length(v);
-	return json_string_value(v);
+	str s = { cm_xmalloc(n + 1), n };
+	memcpy(s.p, p, n);
+	s.p[n] = 0;
+	return s;
 }
 
-/* Read a task's items (at most limit) and make their requests. */
+/* --map TASK_FIELD=FILE_FIELD: the file's field read under the name the format knows */
+static const char *maps[16][2];
+static int nmaps;
+
+static void on_map(const cm_opt *o, const char *v)
+{
+	(void)o;
+	const char *eq = strchr(v, '=');
+	if (!eq || eq == v || !eq[1] || eq - v >= 64)
+		cm_usage_error("--map: want FIELD=NAME (for example query=question), not '%s'", v);
+	if (nmaps == 16)
+		cm_usage_error("--map: 16 at most");
+	char *k = cm_xmalloc((size_t)(eq - v) + 1);
+	memcpy(k, v, (size_t)(eq - v));
+	k[eq - v] = 0;
+	maps[nmaps][0] = k;
+	maps[nmaps][1] = eq + 1;
+	nmaps++;
+}
+
+static json_t *field(json_t *o, const char *key)
+{
+	for (int i = 0; i < nmaps; i++)
+		if (!strcmp(maps[i][0], key))
+			return json_object_get(o, maps[i][1]);
+	return json_object_get(o, key);
+}
+
+typedef struct where {
+	const char *path;
+	size_t line;
+} where;
+
+static str need_str(json_t *o, const char *key, const where *w)
+{
+	json_t *v = field(o, key);
+	if (!json_is_string(v))
+		cm_die("'%s': line %zu: no string \"%s\"", w->path, w->line, key);
+	return dup_str(json_string_value(v), json_string_length(v));
+}
+
+static void need_list(json_t *o, const char *key, doc *d, const where *w)
+{
+	json_t *a = field(o, key);
+	if (!json_is_array(a) || !json_array_size(a))
+		cm_die("'%s': line %zu: \"%s\" is not a list of strings", w->path, w->line, key);
+	d->nopt = json_array_size(a);
+	d->opt = cm_xcalloc(d->nopt, sizeof *d->opt);
+	for (size_t c = 0; c < d->nopt; c++) {
+		json_t *ch = json_array_get(a, c);
+		if (!json_is_string(ch))
+			cm_die("'%s': line %zu: \"%s\" %zu is not a string", w->path, w->line, key, c);
+		d->opt[c] = dup_str(json_string_value(ch), json_string_length(ch));
+	}
+}
+
+/* gold: an integer, or (MMLU, HellaSwag) a letter A.. or a number in a string */
+static void need_gold(json_t *o, const char *key, doc *d, const where *w)
+{
+	json_t *g = field(o, key);
+	if (json_is_integer(g))
+		d->gold = (long)json_integer_value(g);
+	else if (json_is_string(g) && json_string_length(g) == 1 && *json_string_value(g) >= 'A' &&
+		 *json_string_value(g) <= 'Z')
+		d->gold = *json_string_value(g) - 'A';
+	else if (json_is_string(g) && json_string_length(g) > 0 && json_string_length(g) < 10 &&
+		 strspn(json_string_value(g), "0123456789") == json_string_length(g))
+		d->gold = atol(json_string_value(g));
+	else
+		cm_die("'%s': line %zu: no integer \"%s\"", w->path, w->line, key);
+	if (d->gold < 0 || (size_t)d->gold >= d->nopt)
+		cm_die("'%s': line %zu: gold %ld is not one of the %zu choices", w->path, w->line, d->gold,
+		       d->nopt);
+}
+
+/* Python's str.strip() of ASCII white space, in place */
+static void strip(str *s)
+{
+	size_t a = 0;
+	while (a < s->n && (s->p[a] == ' ' || (s->p[a] >= '\t' && s->p[a] <= '\r')))
+		a++;
+	while (s->n > a && (s->p[s->n - 1] == ' ' || (s->p[s->n - 1] >= '\t' && s->p[s->n - 1] <= '\r')))
+		s->n--;
+	memmove(s->p, s->p + a, s->n - a);
+	s->n -= a;
+	s->p[s->n] = 0;
+}
+
+/* HellaSwag's preprocess in lm-evaluation-harness: strip; " [title]" to ". "; "[...]" dropped;
+ * "  " to " " (one pass, as str.replace does) */
+static void hs_clean(str *s)
+{
+	strip(s);
+	cm_buf b = { 0 };
+	for (size_t i = 0; i < s->n;) {
+		if (s->n - i >= 8 && !memcmp(s->p + i, " [title]", 8)) {
+			cm_buf_add(&b, ". ", 2);
+			i += 8;
+		} else {
+			cm_buf_addc(&b, s->p[i++]);
+		}
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < b.len;) {
+		char *close = b.p[i] == '[' ? memchr(b.p + i, ']', b.len - i) : NULL;
+		if (close) {
+			i = (size_t)(close - b.p) + 1;
+			continue;
+		}
+		b.p[k++] = b.p[i++];
+	}
+	size_t j = 0;
+	for (size_t i = 0; i < k;) {
+		if (i + 1 < k && b.p[i] == ' ' && b.p[i + 1] == ' ') {
+			b.p[j++] = ' ';
+			i += 2;
+		} else {
+			b.p[j++] = b.p[i++];
+		}
+	}
+	free(s->p);
+	*s = dup_str(b.p ? b.p : "", j);
+	cm_buf_free(&b);
+}
+
+/* Read one item into d (its format recognised from its fields, fmt: the task's so far). */
+static int read_doc(json_t *o, doc *d, int fmt, const where *w)
+{
+	memset(d, 0, sizeof *d);
+	int f;
+	if (fmt == K_PPL) {
+		d->text = need_str(o, "text", w);
+		return K_PPL;
+	}
+	if (field(o, "choices") && field(o, "query")) {
+		f = K_MC;
+		d->text = need_str(o, "query", w);
+		need_list(o, "choices", d, w);
+		need_gold(o, "gold", d, w);
+	} else if (field(o, "choices") && field(o, "question") && field(o, "answer")) {
+		/* MMLU's layout, and lm-evaluation-harness's prompt for it */
+		f = K_MC;
+		str q = need_str(o, "question", w);
+		strip(&q);
+		need_list(o, "choices", d, w);
+		need_gold(o, "answer", d, w);
+		if (d->nopt > 26)
+			cm_die("'%s': line %zu: %zu choices: 26 at most", w->path, w->line, d->nopt);
+		cm_buf b = { 0 };
+		cm_buf_add(&b, q.p, q.n);
+		for (size_t c = 0; c < d->nopt; c++) {
+			cm_buf_printf(&b, "\n%c. ", (int)('A' + c));
+			cm_buf_add(&b, d->opt[c].p, d->opt[c].n);
+			free(d->opt[c].p);
+			char l = (char)('A' + c);
+			d->opt[c] = dup_str(&l, 1);
+		}
+		cm_buf_adds(&b, "\nAnswer:");
+		d->text = dup_str(b.p, b.len);
+		cm_buf_free(&b);
+		free(q.p);
+		json_t *sub = field(o, "subject");
+		if (json_is_string(sub)) {
+			cm_buf_reset(&b);
+			cm_buf_adds(&b, "The following are multiple choice questions (with answers) about ");
+			for (const char *c = json_string_value(sub); *c; c++)
+				cm_buf_addc(&b, *c == '_' ? ' ' : *c);
+			cm_buf_adds(&b, ".\n\n");
+			d->desc = dup_str(b.p, b.len);
+			cm_buf_free(&b);
+		}
+	} else if (field(o, "endings") && field(o, "ctx_a")) {
+		/* HellaSwag's layout, prepared as lm-evaluation-harness prepares it */
+		f = K_MC;
+		str act = need_str(o, "activity_label", w), a = need_str(o, "ctx_a", w),
+		    b = need_str(o, "ctx_b", w);
+		need_list(o, "endings", d, w);
+		need_gold(o, "label", d, w);
+		if (b.n && b.p[0] >= 'a' && b.p[0] <= 'z')
+			b.p[0] = (char)(b.p[0] - 'a' + 'A');	/* str.capitalize(): the rest lower */
+		for (size_t i = 1; i < b.n; i++)
+			if (b.p[i] >= 'A' && b.p[i] <= 'Z')
+				b.p[i] = (char)(b.p[i] - 'A' + 'a');
+		cm_buf q = { 0 };
+		cm_buf_add(&q, act.p, act.n);
+		cm_buf_adds(&q, ": ");
+		cm_buf_add(&q, a.p, a.n);
+		cm_buf_addc(&q, ' ');
+		cm_buf_add(&q, b.p, b.n);
+		d->text = dup_str(q.p, q.len);
+		hs_clean(&d->text);
+		for (size_t c = 0; c < d->nopt; c++)
+			hs_clean(&d->opt[c]);
+		cm_buf_free(&q);
+		free(act.p);
+		free(a.p);
+		free(b.p);
+	} else if (field(o, "context_options")) {
+		f = K_WINO;
+		need_list(o, "context_options", d, w);
+		need_gold(o, "gold", d, w);
+		d->cont = need_str(o, "continuation", w);
+	} else if (field(o, "context")) {
+		f = K_LAMBADA;
+		d->text = need_str(o, "context", w);
+		d->cont = need_str(o, "continuation", w);
+	} else {
+		cm_die("'%s': line %zu: not a task item (query/choices/gold, question/choices/answer, "
+		       "ctx_a/ctx_b/endings/label, context_options/continuation/gold or "
+		       "context/continuation)", w->path, w->line);
+	}
+	if (fmt >= 0 && f != fmt)
+		cm_die("'%s': line %zu: a %s item in a %s task", w->path, w->line, kind_names[f],
+		       kind_names[fmt]);
+	return f;
+}
+
+static void doc_free(doc *d)
+{
+	free(d->text.p);
+	free(d->cont.p);
+	free(d->desc.p);
+	for (size_t c = 0; c < d->nopt; c++)
+		free(d->opt[c].p);
+	free(d->opt);
+}
+
+/* A few-shot example as lm-evaluation-harness writes it: the prompt, " ", the answer. */
+static void example(cm_buf *b, const doc *d, int kind)
+{
+	if (kind == K_WINO)
+		cm_buf_add(b, d->opt[d->gold].p, d->opt[d->gold].n);
+	else
+		cm_buf_add(b, d->text.p, d->text.n);
+	cm_buf_addc(b, ' ');
+	if (kind == K_MC)
+		cm_buf_add(b, d->opt[d->gold].p, d->opt[d->gold].n);
+	else
+		cm_buf_add(b, d->cont.p, d->cont.n);
+}
+
+static long long num_fewshot, fewshot_seed = 1234;
+
+/* The prompt's beginning for item i: its description, then k examples drawn (with the seed
+ * and i: the same whatever --limit) from the task's other items, each followed by "\n\n". */
+static void fewshot(cm_buf *b, const doc *docs, size_t n, size_t i, int kind)
+{
+	cm_buf_reset(b);
+	if (docs[i].desc.n)
+		cm_buf_add(b, docs[i].desc.p, docs[i].desc.n);
+	size_t k = (size_t)num_fewshot < n - 1 ? (size_t)num_fewshot : n - 1;
+	if (!k)
+		return;
+	uint64_t st = (uint64_t)fewshot_seed * 0x9e3779b97f4a7c15ULL ^ ((uint64_t)i << 1);
+	size_t *pick = cm_xmalloc(k * sizeof *pick);
+	if (2 * k <= n - 1) {
+		/* few of many: draw again on the item itself or one drawn before */
+		for (size_t j = 0; j < k; j++) {
+			size_t r, q;
+			do {
+				r = (size_t)(cm_splitmix64(&st) % n);
+				for (q = 0; q < j && pick[q] != r; q++)
+					;
+			} while (r == i || q < j);
+			pick[j] = r;
+		}
+	} else {
+		/* many of few: the first k of a shuffle of the other items */
+		size_t *all = cm_xmalloc((n - 1) * sizeof *all);
+		for (size_t j = 0, q = 0; j < n; j++)
+			if (j != i)
+				all[q++] = j;
+		for (size_t j = 0; j < k; j++) {
+			size_t r = j + (size_t)(cm_splitmix64(&st) % (n - 1 - j)), x = all[j];
+			all[j] = all[r];
+			all[r] = x;
+			pick[j] = all[j];
+		}
+		free(all);
+	}
+	for (size_t j = 0; j < k; j++) {
+		example(b, &docs[pick[j]], kind);
+		cm_buf_add(b, "\n\n", 2);
+	}
+	free(pick);
+}
+
+/* Read a task's items and make the requests of the first limit. */
 static void load(task *t, long long limit, cm_tok_ctx *tc, int64_t eot, int maxlen)
 {
 	cm_buf in = { 0 };
 	if (cm_input_read_all(t->path, &in, (size_t)1 << 34) < 0)
 		exit(CM_EXIT_FAIL);
-	size_t cap = 0, lineno = 0;
-	int fmt = -1;
-	char *p = in.p, *end = in.p + in.len;
-	while (p && p < end && (limit <= 0 || (long long)t->n < limit)) {
+	size_t cap = 0, nd = 0;
+	doc *docs = NULL;
+	int fmt = t->kind == K_PPL ? K_PPL : -1;
+	where w = { t->path, 0 };
+	for (char *p = in.p, *end = in.p + in.len; p && p < end;) {
 		char *nl = memchr(p, '\n', end - p);
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		char *line = p;
 		p = nl ? nl + 1 : end;
-		lineno++;
+		w.line++;
 		size_t k = 0;
 		while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
 			k++;
 		if (k == len)
 			continue;
 		json_error_t je;
-		json_t *o = json_loadb(line, len, 0, &je);
+		json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 		if (!json_is_object(o))
-			cm_die("'%s': line %zu: %s", t->path, lineno, o ? "not a JSON object" : je.text);
-		int f;
-		if (t->kind == K_PPL)
-			f = K_PPL;
-		else if (json_object_get(o, "choices"))
-			f = K_MC;
-		else if (json_object_get(o, "context_options"))
-			f = K_WINO;
-		else if (json_object_get(o, "context"))
-			f = K_LAMBADA;
-		else
-			cm_die("'%s': line %zu: not a task item (query/choices/gold, "
-			       "context_options/continuation/gold or context/continuation)", t->path, lineno);
-		if (fmt >= 0 && f != fmt)
-			cm_die("'%s': line %zu: a %s item in a %s task", t->path, lineno, kind_names[f],
-			       kind_names[fmt]);
-		fmt = f;
-		if (t->n == cap) {
+			cm_die("'%s': line %zu: %s", t->path, w.line, o ? "not a JSON object" : je.text);
+		if (nd == cap) {
 			cap = cap ? 2 * cap : 64;
-			t->it = cm_xrealloc(t->it, cap * sizeof *t->it);
+			docs = cm_xrealloc(docs, cap * sizeof *docs);
 		}
-		item *it = &t->it[t->n];
-		memset(it, 0, sizeof *it);
-		it->r0 = t->nr;
-		size_t n1, n2;
-		const char *s1, *s2;
-		json_t *arr = json_object_get(o, f == K_MC ? "choices" : "context_options");
-		if (f == K_MC || f == K_WINO) {
-			json_t *g = json_object_get(o, "gold");
-			if (!json_is_integer(g))
-				cm_die("'%s': line %zu: no integer \"gold\"", t->path, lineno);
-			it->gold = (long)json_integer_value(g);
-			if (!json_is_array(arr) || json_array_size(arr) == 0)
-				cm_die("'%s': line %zu: \"%s\" is not a list of strings", t->path, lineno,
-				       f == K_MC ? "choices" : "context_options");
-			if (it->gold < 0 || (size_t)it->gold >= json_array_size(arr))
-				cm_die("'%s': line %zu: gold %ld is not one of the %zu choices", t->path,
-				       lineno, it->gold, json_array_size(arr));
-		}
-		if (f == K_MC) {
-			if (!(s1 = str_field(o, "query", &n1)))
-				cm_die("'%s': line %zu: no string \"query\"", t->path, lineno);
-			it->norm = cm_xmalloc(json_array_size(arr) * sizeof(double));
-			for (size_t c = 0; c < json_array_size(arr); c++) {
-				json_t *ch = json_array_get(arr, c);
-				if (!json_is_string(ch))
-					cm_die("'%s': line %zu: choice %zu is not a string", t->path, lineno, c);
-				size_t cn = json_string_length(ch);
-				char *cont = cm_xmalloc(cn + 1);
-				cont[0] = ' ';
-				memcpy(cont + 1, json_string_value(ch), cn);
-				lm_req_encode(new_req(t), tc, eot, s1, n1, cont, cn + 1);
-				free(cont);
-				it->norm[c] = (double)utf8_chars(json_string_value(ch), cn);
-			}
-		} else if (f == K_WINO || f == K_LAMBADA) {
-			if (!(s2 = str_field(o, "continuation", &n2)))
-				cm_die("'%s': line %zu: no string \"continuation\"", t->path, lineno);
-			char *cont = cm_xmalloc(n2 + 1);
-			cont[0] = ' ';
-			memcpy(cont + 1, s2, n2);
-			if (f == K_WINO) {
-				for (size_t c = 0; c < json_array_size(arr); c++) {
-					json_t *ch = json_array_get(arr, c);
-					if (!json_is_string(ch))
-						cm_die("'%s': line %zu: option %zu is not a string", t->path,
-						       lineno, c);
-					lm_req_encode(new_req(t), tc, eot, json_string_value(ch),
-						      json_string_length(ch), cont, n2 + 1);
-				}
-			} else {
-				if (!(s1 = str_field(o, "context", &n1)))
-					cm_die("'%s': line %zu: no string \"context\"", t->path, lineno);
-				lm_req_encode(new_req(t), tc, eot, s1, n1, cont, n2 + 1);
-			}
-			free(cont);
-		} else {
-			if (!(s1 = str_field(o, "text", &n1)))
-				cm_die("'%s': line %zu: no string \"text\"", t->path, lineno);
-			cm_ids ids = { 0 };
-			cm_tok_encode(tc, s1, n1, 1, &ids);
-			lm_req_rolling(ids.v, ids.n, maxlen, eot, &t->r, &t->nr, &t->cap);
-			cm_ids_free(&ids);
-			it->words = (double)words(s1, n1);
-			it->bytes = (double)n1;
-		}
-		it->nr = t->nr - it->r0;
-		t->n++;
+		fmt = read_doc(o, &docs[nd++], fmt, &w);
 		json_decref(o);
+		/* few-shot examples come from every item; without them, the first limit suffice */
+		if (!num_fewshot && limit > 0 && (long long)nd >= limit)
+			break;
 	}
 	free(in.p);
-	if (!t->n)
+	if (!nd)
 		cm_die("'%s': no items", t->path);
 	t->kind = fmt;
+	size_t use = limit > 0 && (size_t)limit < nd ? (size_t)limit : nd;
+	t->it = cm_xcalloc(use, sizeof *t->it);
+	cm_buf pre = { 0 }, ctx = { 0 }, cont = { 0 };
+	for (size_t i = 0; i < use; i++) {
+		doc *d = &docs[i];
+		item *it = &t->it[i];
+		it->r0 = t->nr;
+		it->gold = d->gold;
+		if (fmt == K_PPL) {
+			cm_ids ids = { 0 };
+			cm_tok_encode(tc, d->text.p, d->text.n, 1, &ids);
+			lm_req_rolling(ids.v, ids.n, maxlen, eot, &t->r, &t->nr, &t->cap);
+			cm_ids_free(&ids);
+			it->words = (double)words(d->text.p, d->text.n);
+			it->bytes = (double)d->text.n;
+		} else {
+			fewshot(&pre, docs, nd, i, fmt);
+			if (fmt == K_MC)
+				it->norm = cm_xmalloc(d->nopt * sizeof(double));
+			size_t nreq = fmt == K_LAMBADA ? 1 : d->nopt;
+			for (size_t c = 0; c < nreq; c++) {
+				const str *x = fmt == K_WINO ? &d->opt[c] : &d->text;
+				const str *y = fmt == K_MC ? &d->opt[c] : &d->cont;
+				cm_buf_reset(&ctx);
+				cm_buf_add(&ctx, pre.p, pre.len);
+				cm_buf_add(&ctx, x->p, x->n);
+				cm_buf_reset(&cont);
+				cm_buf_addc(&cont, ' ');
+				cm_buf_add(&cont, y->p, y->n);
+				lm_req_encode(new_req(t), tc, eot, ctx.p ? ctx.p : "", ctx.len, cont.p, cont.len);
+				if (fmt == K_MC)
+					it->norm[c] = (double)utf8_chars(y->p, y->n);
+			}
+		}
+		it->nr = t->nr - it->r0;
+	}
+	t->n = use;
+	cm_buf_free(&pre);
+	cm_buf_free(&ctx);
+	cm_buf_free(&cont);
+	for (size_t i = 0; i < nd; i++)
+		doc_free(&docs[i]);
+	free(docs);
+}
+
+static cm_progress prog;
+
+struct prog {
+	cm_progress *p;
+	const task *t;
+	double start, last;
+};
+
+static void on_progress(void *arg, size_t done, size_t n)
+{
+	struct prog *g = arg;
+	double now = cm_now();
+	if (done < n && now - g->last < (g->p->tty ? 0.25 : 10))
+		return;
+	g->last = now;
+	double dt = now - g->start, items = (double)g->t->n * done / (n ? n : 1);
+	cm_progress_line(g->p, "%s: %zu of %zu requests, %.1f items/s", g->t->name, done, n,
+			 dt > 0 ? items / dt : 0.0);
 }
 
 typedef struct metric {
@@ -324,11 +612,20 @@ int main(int argc, char **argv)
 	const char *tok_path = NULL, *out_path = NULL, *log_path = NULL;
 	lm_device dev = { .name = "auto", .precision = -1 };
 	long long limit = 0, batch_tokens = 4096;
+	int progress = 0;
 	const cm_opt opts[] = {
 		CM_OPT_CALLBACK(0, "task", on_task, NULL, "FILE",
 				"a task file (JSONL), or ppl:FILE for perplexity; repeatable"),
 		CM_OPT_INT(0, "limit", &limit, "N", 0, 1LL << 40,
 			   "the first N items of each task (default: 0, all)"),
+		CM_OPT_INT(0, "num-fewshot", &num_fewshot, "K", 0, 1 << 16,
+			   "K examples before each prompt, drawn from the task's other items "
+			   "(default: 0)"),
+		CM_OPT_INT(0, "fewshot-seed", &fewshot_seed, "N", 0, 1LL << 62,
+			   "the seed of the few-shot draw (default: 1234)"),
+		CM_OPT_CALLBACK(0, "map", on_map, NULL, "FIELD=NAME",
+				"read the file's field NAME as FIELD (query, choices, gold, context, "
+				"continuation, ...); repeatable"),
 		CM_OPT_STRING('o', "output", &out_path, "FILE", "the results as JSON into FILE"),
 		CM_OPT_STRING(0, "log-samples", &log_path, "FILE",
 			      "one JSON line per item into FILE: its requests and scores"),
@@ -336,6 +633,8 @@ int main(int argc, char **argv)
 			      "tokenizer (default: CHECKPOINT/tokenizer.json)"),
 		CM_OPT_INT(0, "batch-tokens", &batch_tokens, "N", 1, 1 << 24,
 			   "positions per forward pass at most (default: 4096)"),
+		CM_OPT_FLAG(0, "progress", &progress,
+			    "progress on stderr when it is not a terminal too: a line every 10 s"),
 		CM_OPT_INCLUDE(lm_device_opts(&dev)),
 		CM_OPT_END()
 	};
@@ -368,6 +667,8 @@ int main(int argc, char **argv)
 	if (!m)
 		cm_die("%s", err);
 
+	/* on a terminal unless -q; elsewhere with --progress */
+	cm_progress_init(&prog, progress ? 1 : cm_verbosity < 0 ? 0 : -1, 0);
 	cm_buf res = { 0 }, logs = { 0 };
 	cm_jw w;
 	cm_jw_init(&w, &res);
@@ -378,7 +679,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ntasks; i++) {
 		task *t = &tasks[i];
 		double t1 = cm_now();
-		lm_req_score(m, t->r, t->nr, (int)batch_tokens);
+		struct prog pg = { &prog, t, t1, 0 };
+		lm_req_score_progress(m, t->r, t->nr, (int)batch_tokens, on_progress, &pg);
+		cm_progress_break(&prog);
 		size_t trunc = 0, bad = 0, first = 0;
 		for (size_t r = 0; r < t->nr; r++) {
 			trunc += t->r[r].truncated && t->kind != K_PPL;

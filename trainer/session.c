@@ -1,6 +1,7 @@
 /* session.c - the backend, checkpoint, tokenizer and model a trainer program starts from. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt.h"
 #include "opt.h"
@@ -57,7 +58,28 @@ int lm_session_tokenizer(lm_session *s, const char *path, char *err, size_t errl
 		path = p;
 	}
 	s->tok = lm_ckpt_tokenizer(path, err, errlen);
-	return s->tok ? 0 : -1;
+	if (!s->tok)
+		return -1;
+	/* another tokenizer than the checkpoint's own: the same vocabulary and merges, or no use */
+	char own[4200];
+	snprintf(own, sizeof own, "%s/tokenizer.json", s->dir);
+	if (path != p && s->dir[0] && access(own, F_OK) == 0) {
+		char e2[512];
+		cm_tok *t = lm_ckpt_tokenizer(own, e2, sizeof e2);
+		if (t && cm_tok_hash(t) != cm_tok_hash(s->tok)) {
+			snprintf(err, errlen, "the tokenizer '%s' (%u tokens, hash %016llx) is not the "
+				 "checkpoint's '%s' (%u tokens, hash %016llx): the model was trained on "
+				 "other tokens", path, cm_tok_vocab_size(s->tok),
+				 (unsigned long long)cm_tok_hash(s->tok), own, cm_tok_vocab_size(t),
+				 (unsigned long long)cm_tok_hash(t));
+			cm_tok_free(t);
+			cm_tok_free(s->tok);
+			s->tok = NULL;
+			return -1;
+		}
+		cm_tok_free(t);
+	}
+	return 0;
 }
 
 lm_model *lm_session_model(lm_session *s, int training, char *err, size_t errlen)

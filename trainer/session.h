@@ -41,7 +41,9 @@ int lm_session_open(lm_session *s, const lm_device *d, char *err, size_t errlen)
  * s->cfg. 0, or -1 with the reason. */
 int lm_session_checkpoint(lm_session *s, const char *path, char *err, size_t errlen);
 /* The tokenizer at path (NULL: the checkpoint's tokenizer.json), checked against the
- * checkpoint's checksums when it is one of its files. 0, or -1 with the reason. */
+ * checkpoint's checksums when it is one of its files; another than the checkpoint's own
+ * tokenizer.json (where it has one) must have the same tokens and merges (cm_tok_hash). 0, or
+ * -1 with the reason. */
 int lm_session_tokenizer(lm_session *s, const char *path, char *err, size_t errlen);
 /* The model for s->cfg (training: with AdamW's moments) in s->adt, with the checkpoint's
  * weights when one was opened (else as made: lm_model_init). NULL with the reason. */
