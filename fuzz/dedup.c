@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dm_hasher_init(&h, 112, 5, 1);
 		init = 1;
 	}
-	dm_normalize((const char *)data, size, &out);
+	cm_ngram_normalize((const char *)data, size, &out);
 	if (out.len && (!cm_utf8_valid(out.p, out.len) || out.p[0] == ' ' || out.p[out.len - 1] == ' ' ||
 			memmem(out.p, out.len, "  ", 2)))
 		abort();

@@ -107,7 +107,7 @@ static void add_one(void *p, const char *g, size_t len)
 {
 	struct adder *a = p;
 
-	put(a->d, XXH3_64bits(g, len), a->bit);
+	put(a->d, cm_ngram_hash(g, len), a->bit);
 	a->count++;
 }
 
@@ -120,8 +120,8 @@ static void walk(dm_decon *d, json_t *v, struct adder *a)
 	if (json_is_string(v)) {
 		uint64_t before = a->count;
 
-		dm_normalize(json_string_value(v), json_string_length(v), &d->norm);
-		dm_ngrams(d->norm.p ? d->norm.p : "", d->norm.len, d->n, add_one, a);
+		cm_ngram_normalize(json_string_value(v), json_string_length(v), &d->norm);
+		cm_ngrams(d->norm.p ? d->norm.p : "", d->norm.len, d->n, add_one, a);
 		d->items[d->nsets] += a->count > before;
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
@@ -183,7 +183,7 @@ static void check_one(void *p, const char *g, size_t len)
 {
 	struct checker *c = p;
 
-	c->found |= get(c->d, XXH3_64bits(g, len));
+	c->found |= get(c->d, cm_ngram_hash(g, len));
 }
 
 uint32_t dm_decon_check(const dm_decon *d, const char *norm, size_t n)
@@ -191,7 +191,7 @@ uint32_t dm_decon_check(const dm_decon *d, const char *norm, size_t n)
 	struct checker c = { d, 0 };
 
 	if (d->used)
-		dm_ngrams(norm, n, d->n, check_one, &c);
+		cm_ngrams(norm, n, d->n, check_one, &c);
 	return c.found;
 }
 

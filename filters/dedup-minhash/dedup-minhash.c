@@ -69,7 +69,7 @@ static size_t remove_seen_lines(struct ctx *c, const char *t, size_t n)
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
 		XXH128_hash_t h;
 
-		dm_normalize(p, (size_t)(e - p), &c->line);
+		cm_ngram_normalize(p, (size_t)(e - p), &c->line);
 		c->lines_seen++;
 		if (c->line.len) {
 			h = XXH3_128bits(c->line.p, c->line.len);
@@ -165,9 +165,9 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	c->rec_lines = 0;
 	if (c->lines && t && t->str && (c->rec_lines = remove_seen_lines(c, t->str, t->str_len))) {
 		cm_rw_set_str(&f->rw, f->text_field, c->edited.p ? c->edited.p : "", c->edited.len);
-		dm_normalize(c->edited.p ? c->edited.p : "", c->edited.len, &c->norm);
+		cm_ngram_normalize(c->edited.p ? c->edited.p : "", c->edited.len, &c->norm);
 	} else {
-		dm_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+		cm_ngram_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
 	}
 	if (c->decon && (sets = dm_decon_check(c->decon, c->norm.p ? c->norm.p : "", c->norm.len))) {
 		for (b = 0; b < DM_MAX_SETS; b++)
@@ -243,7 +243,7 @@ static const char *sign_one(cm_filter *f, const cm_jrec *rec, void *p)
 	unsigned b;
 
 	fingerprint(c, t);
-	dm_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+	cm_ngram_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
 	r->flags = 0;
 	r->sets = 0;
 	memset(r->url, 0, sizeof(r->url));

@@ -1,10 +1,7 @@
-/* minhash.h - normalised text, word n-gram shingles and MinHash signatures.
+/* minhash.h - word n-gram shingles and MinHash signatures.
  *
- * Normalisation (datatrove's, for MinHash deduplication): lower case, accents removed
- * (canonical decomposition, marks dropped), every run of digits to "0", punctuation and
- * symbols to a space, white space collapsed to one space, none at the ends.
- * Shingles: the normalised text's word n-grams (words: the runs between spaces), hashed with
- * XXH3-64; a text of fewer than n words is one shingle, an empty one none.
+ * Shingles: the word n-grams (ngram.h) of the normalised text (cm_ngram_normalize), hashed
+ * with XXH3-64; a text of fewer than n words is one shingle, an empty one none.
  * Signature: k minimums, of h_i(x) = (a_i x + b_i) mod (2^61 - 1) over the shingle hashes x,
  * kept to 32 bits, with a_i, b_i drawn from a seed (a universal family over xxHash, as
  * datasketch's permutations over SHA-1).
@@ -16,14 +13,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-
-/* Normalise text into out (replaced). */
-void dm_normalize(const char *text, size_t n, cm_buf *out);
-
-/* Calls fn with each word n-gram of a normalised text (words: the runs between single
- * spaces; n at most 64): its offset and length. Returns how many. */
-size_t dm_ngrams(const char *s, size_t len, unsigned n, void (*fn)(void *ctx, const char *p, size_t len),
-		 void *ctx);
+#include "ngram.h"
 
 typedef struct dm_hasher {
 	unsigned k, ngram;

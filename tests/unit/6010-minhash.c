@@ -13,7 +13,7 @@ static const char *norm(const char *s)
 {
 	static cm_buf b;
 
-	dm_normalize(s, strlen(s), &b);
+	cm_ngram_normalize(s, strlen(s), &b);
 	return b.p ? b.p : "";
 }
 
