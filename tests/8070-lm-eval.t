@@ -138,6 +138,28 @@ printf '\377\377\377\377\377\377\377\377' | dd of=nan/model.safetensors bs=1 see
 fails 1 "lm-eval: error: ws: the model gave NaN or infinite logits in 2 of 2 requests \(the first in item 0\)" \
 	"NaN weights: an error naming the task and item" lm-eval -q -j 1 nan --task ws.jsonl
 
+# contamination: items sharing a 13-gram with training data, metrics without them
+jq -c 'select(.gold == 0) | {text: ("Once: " + .query + " " + .choices[0] + " and more.")}' "$E/arc_easy.jsonl" | head -20 >train.jsonl
+printf 'not json\n' >>train.jsonl
+lm-eval -j 1 run --task "$E/arc_easy.jsonl" --contamination train.jsonl --contamination s -o rc.json --log-samples lc.jsonl >out 2>err
+is "$?:$(cat err)" "0:lm-eval: warning: --contamination: 'train.jsonl': 1 lines skipped (not JSON, no \"text\" string, or over 256 MiB)" \
+	"--contamination JSONL and shards: exit 0, the bad line counted"
+want=$(jq -r 'select(.gold == 0) | .query' "$E/arc_easy.jsonl" | head -20 | awk 'NF >= 13' | wc -l | tr -d ' ')
+is "$(jq '.results.arc_easy.contaminated_items' rc.json)" "$want" "  the items with 13 words or more among those copied"
+is "$(jq -r 'select(.contaminated) | .index' lc.jsonl | wc -l | tr -d ' ')" "$want" "  marked in the samples log"
+is "$(jq '.results.arc_easy | [.contaminated * 40, .clean.items] | map(round)' rc.json | jq -c .)" "[$want,$((40 - want))]" \
+	"  the fraction, and the clean items"
+is "$(jq -s --slurpfile r rc.json '[.[] | select(.contaminated | not) | if .pred == .gold then 1 else 0 end] |
+	add / length - $r[0].results.arc_easy.clean.acc | fabs < 1e-8' lc.jsonl)" true "  acc on the clean items"
+is "$(grep -c '^arc_easy  *acc (clean)' out):$(grep -c '^arc_easy  *contaminated' out)" 1:1 "  in the table"
+lm-eval -q -j 1 run --task "$E/arc_easy.jsonl" --contamination s -o rs.json >out
+is "$?:$(jq '.results.arc_easy.contaminated' rs.json)" "0:0" "  shards of other text: none"
+printf 'c2lm-sig\001\000\000\000' >x.sig
+fails 1 "lm-eval: error: --contamination: 'x.sig': a dedup-minhash signature file holds" \
+	"  a signature file: refused, saying why" lm-eval -q -j 1 run --task ws.jsonl --contamination x.sig
+fails 1 "lm-eval: error: --contamination: cannot open 'nowhere.jsonl'" "  a missing file" \
+	lm-eval -q -j 1 run --task ws.jsonl --contamination nowhere.jsonl
+
 # bad task files: errors naming the file and line
 : >none.jsonl
 printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"query": "q", "choices": ["a"]}' >nogold.jsonl

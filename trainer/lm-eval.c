@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "contam.h"
 #include "cli.h"
 #include "harness.h"
 #include "input.h"
@@ -48,10 +49,21 @@ typedef struct task {
 	size_t n;
 	lm_req *r;
 	size_t nr, cap;
+	size_t item0;	/* its first item's number among all tasks' (contamination) */
 } task;
 
 static task *tasks;
 static size_t ntasks;
+
+static const char **train_files;
+static size_t ntrain;
+
+static void on_train(const cm_opt *o, const char *v)
+{
+	(void)o;
+	train_files = cm_xrealloc(train_files, (ntrain + 1) * sizeof *train_files);
+	train_files[ntrain++] = v;
+}
 
 static void on_task(const cm_opt *o, const char *v)
 {
@@ -378,6 +390,8 @@ static void example(cm_buf *b, const doc *d, int kind)
 }
 
 static long long num_fewshot, fewshot_seed = 1234;
+static lm_contam *contam;	/* with --contamination */
+static size_t items_total;
 
 /* The prompt's beginning for item i: its description, then k examples drawn (with the seed
  * and i: the same whatever --limit) from the task's other items, each followed by "\n\n". */
@@ -497,8 +511,18 @@ static void load(task *t, long long limit, cm_tok_ctx *tc, int64_t eot, int maxl
 			}
 		}
 		it->nr = t->nr - it->r0;
+		if (contam) {
+			/* the strings scored, each on its own: prompt, choices, continuation */
+			size_t id = items_total + i;
+			lm_contam_add(contam, id, d->text.p ? d->text.p : "", d->text.n);
+			lm_contam_add(contam, id, d->cont.p ? d->cont.p : "", d->cont.n);
+			for (size_t c = 0; c < d->nopt; c++)
+				lm_contam_add(contam, id, d->opt[c].p, d->opt[c].n);
+		}
 	}
 	t->n = use;
+	t->item0 = items_total;
+	items_total += use;
 	cm_buf_free(&pre);
 	cm_buf_free(&ctx);
 	cm_buf_free(&cont);
@@ -541,11 +565,14 @@ static size_t argmax(const double *x, size_t n)
 	return b;
 }
 
-/* The task's metrics into m (returns how many); pred[i]: the choice acc takes. */
-static int metrics(task *t, metric *m, long *pred)
+/* The task's metrics over its items where use[i] (use NULL: all) into m (returns how many;
+ * *n the items); pred[i]: the choice acc takes. */
+static int metrics(task *t, const unsigned char *use, metric *m, long *pred, size_t *n)
 {
-	double *acc = cm_xmalloc(t->n * sizeof(double)), *an = cm_xmalloc(t->n * sizeof(double));
+	double *acc = cm_xmalloc((t->n ? t->n : 1) * sizeof(double)),
+	       *an = cm_xmalloc((t->n ? t->n : 1) * sizeof(double));
 	double sll = 0, sw = 0, sb = 0;
+	size_t u = 0;
 	int k = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		item *it = &t->it[i];
@@ -559,44 +586,84 @@ static int metrics(task *t, metric *m, long *pred)
 		case K_MC:
 		case K_WINO:
 			pred[i] = (long)argmax(ll, it->nr);
-			acc[i] = pred[i] == it->gold;
-			an[i] = (long)argmax(nl, it->nr) == it->gold;
 			break;
 		case K_LAMBADA:
 			pred[i] = r[0].greedy;
-			acc[i] = r[0].greedy;
+			break;
+		default:
+			pred[i] = -1;
+		}
+		if (use && !use[i])
+			continue;
+		switch (t->kind) {
+		case K_MC:
+		case K_WINO:
+			acc[u] = pred[i] == it->gold;
+			an[u] = (long)argmax(nl, it->nr) == it->gold;
+			break;
+		case K_LAMBADA:
+			acc[u] = r[0].greedy;
 			sll += r[0].ll;
 			break;
 		case K_PPL:
-			pred[i] = -1;
 			for (size_t c = 0; c < it->nr; c++)
 				sll += r[c].ll;
 			sw += it->words;
 			sb += it->bytes;
 			break;
 		}
+		u++;
 	}
-	if (t->kind != K_PPL)
-		m[k++] = (metric){ "acc", 0, lm_stderr(acc, t->n) };
-	if (t->kind != K_PPL)
-		for (size_t i = 0; i < t->n; i++)
-			m[0].v += acc[i] / t->n;
+	*n = u;
+	if (t->kind != K_PPL) {
+		m[k] = (metric){ "acc", 0, lm_stderr(acc, u) };
+		for (size_t i = 0; i < u; i++)
+			m[k].v += acc[i] / u;
+		k++;
+	}
 	if (t->kind == K_MC) {
-		m[k] = (metric){ "acc_norm", 0, lm_stderr(an, t->n) };
-		for (size_t i = 0; i < t->n; i++)
-			m[k].v += an[i] / t->n;
+		m[k] = (metric){ "acc_norm", 0, lm_stderr(an, u) };
+		for (size_t i = 0; i < u; i++)
+			m[k].v += an[i] / u;
 		k++;
 	}
 	if (t->kind == K_LAMBADA)
-		m[k++] = (metric){ "perplexity", exp(-sll / t->n), NAN };
+		m[k++] = (metric){ "perplexity", exp(-sll / u), NAN };
 	if (t->kind == K_PPL) {
 		m[k++] = (metric){ "word_perplexity", exp(-sll / sw), NAN };
 		m[k++] = (metric){ "byte_perplexity", exp(-sll / sb), NAN };
 		m[k++] = (metric){ "bits_per_byte", -sll / sb / log(2), NAN };
 	}
+	if (!u)
+		for (int j = 0; j < k; j++)
+			m[j].v = m[j].se = NAN;
 	free(acc);
 	free(an);
 	return k;
+}
+
+/* Metrics as table rows (the metric's name followed by suffix) and JSON keys. */
+static void emit(const task *t, const metric *mt, int k, size_t n, const char *suffix, cm_jw *w)
+{
+	for (int j = 0; j < k; j++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s%s", mt[j].name, suffix);
+		printf("%-24s %-16s %12.6f ", t->name, name, mt[j].v);
+		if (isnan(mt[j].se))
+			printf("%10s", "-");
+		else
+			printf("%10.6f", mt[j].se);
+		printf(" %8zu\n", n);
+		if (isnan(mt[j].v))
+			cm_jw_key(w, mt[j].name), cm_jw_null(w);
+		else
+			cm_jw_key_double(w, mt[j].name, mt[j].v);
+		if (!isnan(mt[j].se)) {
+			char key[80];
+			snprintf(key, sizeof key, "%s_stderr", mt[j].name);
+			cm_jw_key_double(w, key, mt[j].se);
+		}
+	}
 }
 
 static void put(const char *path, cm_buf *b)
@@ -613,6 +680,7 @@ int main(int argc, char **argv)
 	lm_device dev = { .name = "auto", .precision = -1 };
 	long long limit = 0, batch_tokens = 4096;
 	int progress = 0;
+	long long contam_n = 13;
 	const cm_opt opts[] = {
 		CM_OPT_CALLBACK(0, "task", on_task, NULL, "FILE",
 				"a task file (JSONL), or ppl:FILE for perplexity; repeatable"),
@@ -633,6 +701,12 @@ int main(int argc, char **argv)
 			      "tokenizer (default: CHECKPOINT/tokenizer.json)"),
 		CM_OPT_INT(0, "batch-tokens", &batch_tokens, "N", 1, 1 << 24,
 			   "positions per forward pass at most (default: 4096)"),
+		CM_OPT_CALLBACK(0, "contamination", on_train, NULL, "TRAIN",
+				"training data (JSONL, a token shard or a folder of them): each "
+				"task's items sharing an n-gram with it, and the metrics without "
+				"them; repeatable"),
+		CM_OPT_INT(0, "contamination-ngram", &contam_n, "N", 1, 64,
+			   "words of the contamination n-grams (default: 13)"),
 		CM_OPT_FLAG(0, "progress", &progress,
 			    "progress on stderr when it is not a terminal too: a line every 10 s"),
 		CM_OPT_INCLUDE(lm_device_opts(&dev)),
@@ -660,9 +734,25 @@ int main(int argc, char **argv)
 		       cm_tok_vocab_size(S.tok), S.cfg.vocab);
 	int64_t eot = cm_tok_eot(S.tok);
 	cm_tok_ctx *tc = cm_tok_ctx_new(S.tok);
+	if (ntrain)
+		contam = lm_contam_new((unsigned)contam_n);
 	for (size_t i = 0; i < ntasks; i++)
 		load(&tasks[i], limit, tc, eot, S.cfg.ctx);
 	cm_tok_ctx_free(tc);
+	for (size_t i = 0; i < ntrain; i++) {
+		lm_contam_stats st = { 0 };
+		double t1 = cm_now();
+		if (lm_contam_file(contam, train_files[i], S.tok, &st, err, sizeof err) < 0)
+			cm_die("--contamination: %s", err);
+		if (st.skipped && cm_verbosity >= 0)
+			cm_warn("--contamination: '%s': %llu lines skipped (not JSON, no \"text\" "
+				"string, or over 256 MiB)", train_files[i],
+				(unsigned long long)st.skipped);
+		if (cm_verbosity > 0)
+			cm_info("--contamination: '%s': %llu documents, %.1f MB in %.2f s",
+				train_files[i], (unsigned long long)st.docs, st.bytes / 1e6,
+				cm_now() - t1);
+	}
 	lm_model *m = lm_session_model(&S, 0, err, sizeof err);
 	if (!m)
 		cm_die("%s", err);
@@ -709,23 +799,32 @@ int main(int argc, char **argv)
 				dt > 0 ? ntok / dt : 0.0);
 		}
 		metric mt[8];
-		long *pred = cm_xmalloc(t->n * sizeof *pred);
-		int k = metrics(t, mt, pred);
+		long *pred = cm_xmalloc((t->n ? t->n : 1) * sizeof *pred);
+		size_t n;
+		int k = metrics(t, NULL, mt, pred, &n);
 		cm_jw_key(&w, t->name);
 		cm_jw_obj(&w);
-		for (int j = 0; j < k; j++) {
-			printf("%-24s %-16s %12.6f ", t->name, mt[j].name, mt[j].v);
-			if (isnan(mt[j].se))
-				printf("%10s", "-");
-			else
-				printf("%10.6f", mt[j].se);
-			printf(" %8zu\n", t->n);
-			cm_jw_key_double(&w, mt[j].name, mt[j].v);
-			if (!isnan(mt[j].se)) {
-				char key[64];
-				snprintf(key, sizeof key, "%s_stderr", mt[j].name);
-				cm_jw_key_double(&w, key, mt[j].se);
+		emit(t, mt, k, n, "", &w);
+		if (contam) {
+			unsigned char *clean = cm_xmalloc(t->n ? t->n : 1);
+			size_t hit = 0, unchecked = 0;
+			for (size_t it = 0; it < t->n; it++) {
+				clean[it] = !lm_contam_hit(contam, t->item0 + it);
+				hit += !clean[it];
+				unchecked += !lm_contam_checked(contam, t->item0 + it);
 			}
+			printf("%-24s %-16s %12.6f %10s %8zu\n", t->name, "contaminated",
+			       (double)hit / t->n, "-", t->n);
+			cm_jw_key_double(&w, "contaminated", (double)hit / t->n);
+			cm_jw_key_uint(&w, "contaminated_items", hit);
+			cm_jw_key_uint(&w, "unchecked_items", unchecked);
+			k = metrics(t, clean, mt, pred, &n);
+			cm_jw_key(&w, "clean");
+			cm_jw_obj(&w);
+			cm_jw_key_uint(&w, "items", n);
+			emit(t, mt, k, n, " (clean)", &w);
+			cm_jw_end(&w, '}');
+			free(clean);
 		}
 		cm_jw_end(&w, '}');
 		for (size_t it = 0; log_path && it < t->n; it++) {
@@ -741,6 +840,8 @@ int main(int argc, char **argv)
 				cm_jw_key_int(&lw, "gold", 1);
 				cm_jw_key_int(&lw, "pred", pred[it]);
 			}
+			if (contam)
+				cm_jw_key_bool(&lw, "contaminated", lm_contam_hit(contam, t->item0 + it));
 			cm_jw_key(&lw, "requests");
 			cm_jw_arr(&lw);
 			for (size_t r = 0; r < t->it[it].nr; r++) {
@@ -783,6 +884,20 @@ int main(int argc, char **argv)
 	else
 		cm_jw_key(&w, "limit"), cm_jw_null(&w);
 	cm_jw_key_str(&w, "precision", lm_precision_name(S.adt));
+	cm_jw_key_int(&w, "num_fewshot", num_fewshot);
+	if (num_fewshot)
+		cm_jw_key_int(&w, "fewshot_seed", fewshot_seed);
+	if (ntrain) {
+		cm_jw_key(&w, "contamination");
+		cm_jw_obj(&w);
+		cm_jw_key_int(&w, "ngram", contam_n);
+		cm_jw_key(&w, "train");
+		cm_jw_arr(&w);
+		for (size_t i = 0; i < ntrain; i++)
+			cm_jw_str(&w, train_files[i]);
+		cm_jw_end(&w, ']');
+		cm_jw_end(&w, '}');
+	}
 	cm_jw_key_double(&w, "time_s", cm_now() - t0);
 	cm_jw_end(&w, '}');
 	cm_jw_end(&w, '}');
@@ -802,6 +917,8 @@ int main(int argc, char **argv)
 		free(tasks[i].it);
 	}
 	free(tasks);
+	free(train_files);
+	lm_contam_free(contam);
 	lm_session_close(&S);
 	return 0;	/* standard output is checked at exit (cm_init) */
 }
