@@ -133,13 +133,35 @@ static void score_pos(lm_req *x, const float *z, int V, uint32_t tg, size_t j)
 }
 
 static const lm_req *sort_base;
+static size_t sort_max;	/* the model's context + 1 */
 
+/* The tokens a request feeds the model: the last min(n, context + 1) but the last one. */
+static const uint32_t *input(const lm_req *x, size_t max, size_t *len)
+{
+	size_t L = x->n < max ? x->n : max;
+	*len = L ? L - 1 : 0;
+	return x->tok + x->n - L;
+}
+
+/* The longest first; requests of the same input next to each other (scored by one row) */
 static int by_len(const void *a, const void *b)
 {
-	size_t x = sort_base[*(const size_t *)a].n, y = sort_base[*(const size_t *)b].n;
-	if (x != y)
-		return x < y ? 1 : -1;
+	const lm_req *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+	size_t lx, ly;
+	const uint32_t *sx = input(x, sort_max, &lx), *sy = input(y, sort_max, &ly);
+	if (lx != ly)
+		return lx < ly ? 1 : -1;
+	int c = memcmp(sx, sy, lx * sizeof *sx);
+	if (c)
+		return c;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int same_input(const lm_req *x, const lm_req *y, size_t max)
+{
+	size_t lx, ly;
+	const uint32_t *sx = input(x, max, &lx), *sy = input(y, max, &ly);
+	return lx == ly && !memcmp(sx, sy, lx * sizeof *sx);
 }
 
 void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens)
@@ -155,32 +177,39 @@ void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 	for (size_t i = 0; i < n; i++)
 		ord[i] = i;
 	sort_base = r;
+	sort_max = (size_t)maxlen + 1;
 	qsort(ord, n, sizeof *ord, by_len);
 	int32_t *toks = cm_xmalloc((size_t)(batch_tokens > maxlen ? batch_tokens : maxlen) *
 				   sizeof(int32_t));
+	int *row = cm_xmalloc((n ? n : 1) * sizeof *row);
 	float *lg = cm_xmalloc((size_t)maxlen * Vp * sizeof(float));
 	size_t i = 0;
 	while (i < n) {
-		/* the longest first: its length pads the batch */
-		lm_req *q = &r[ord[i]];
-		size_t L = q->n < (size_t)maxlen + 1 ? q->n : (size_t)maxlen + 1;
-		int T = L > 1 ? (int)(L - 1) : 1;
-		int B = 0;
-		while (i + B < n && (B == 0 || (long long)(B + 1) * T <= batch_tokens))
-			B++;
-		for (int b = 0; b < B; b++) {
-			lm_req *x = &r[ord[i + b]];
-			size_t Lx = x->n < (size_t)maxlen + 1 ? x->n : (size_t)maxlen + 1;
-			const uint32_t *s = x->tok + x->n - Lx;
+		/* the longest first: its length pads the batch; a request with the same input as
+		 * the one before it (one-token choices after one context) shares its row */
+		size_t L;
+		input(&r[ord[i]], sort_max, &L);
+		int T = L ? (int)L : 1, B = 0;
+		size_t k = 0;
+		for (; i + k < n; k++) {
+			int fresh = !k || !same_input(&r[ord[i + k]], &r[ord[i + k - 1]], sort_max);
+			if (fresh && B && (long long)(B + 1) * T > batch_tokens)
+				break;
+			B += fresh;
+			row[k] = B - 1;
+			if (!fresh)
+				continue;
+			size_t Lx;
+			const uint32_t *s = input(&r[ord[i + k]], sort_max, &Lx);
 			for (int t = 0; t < T; t++)
-				toks[(size_t)b * T + t] = (size_t)t + 1 < Lx ? (int32_t)s[t] : 0;
+				toks[(size_t)(B - 1) * T + t] = (size_t)t < Lx ? (int32_t)s[t] : 0;
 		}
 		lm_forward(m, B, T, toks, NULL, NULL);
-		for (int b = 0; b < B; b++) {
+		for (size_t b = 0; b < k; b++) {
 			lm_req *x = &r[ord[i + b]];
-			size_t Lx = x->n < (size_t)maxlen + 1 ? x->n : (size_t)maxlen + 1;
-			const uint32_t *s = x->tok + x->n - Lx;
-			size_t nc = x->ncont, Tin = Lx ? Lx - 1 : 0;
+			size_t Tin;
+			const uint32_t *s = input(x, sort_max, &Tin);
+			size_t nc = x->ncont;
 			x->truncated = nc > Tin;
 			if (nc > Tin)
 				nc = Tin;
@@ -190,14 +219,15 @@ void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 			if (!nc)
 				continue;
 			size_t p0 = Tin - nc;
-			lm_logits_get(m, (int64_t)b * T + (int64_t)p0, (int64_t)nc, lg);
+			lm_logits_get(m, (int64_t)row[b] * T + (int64_t)p0, (int64_t)nc, lg);
 			for (size_t j = 0; j < nc; j++)
 				score_pos(x, lg + j * Vp, V, s[p0 + j + 1], j);
 		}
-		i += B;
+		i += k;
 		if (progress)
 			progress(arg, i, n);
 	}
+	free(row);
 	free(lg);
 	free(toks);
 	free(ord);

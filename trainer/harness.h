@@ -38,7 +38,9 @@ void lm_req_encode(lm_req *r, cm_tok_ctx *tc, int64_t eot, const char *ctx, size
 size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot, lm_req **r,
 		      size_t *nr, size_t *cap);
 /* Score r[0..n) on m: the last model context + 1 tokens of each, sorted by length and batched
- * (at most batch_tokens positions a forward pass, one row at least), rows padded on the right.
+ * (at most batch_tokens positions a forward pass, one row at least), rows padded on the right;
+ * requests of the same input tokens (one-token continuations of one context, as MMLU's
+ * letters) share a row.
  * Sets ll, greedy, truncated and nonfinite (and lp, top_id, top_lp where asked). */
 void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens);
 /* The same, calling progress(arg, requests done, n) after each forward pass. */

@@ -76,6 +76,12 @@ int main(void)
 	const char *longtxt = "a context longer than the model sees";
 	lm_req_encode(&r[3], tc, eot, longtxt, strlen(longtxt), " end", 4);
 
+	/* one-token continuations of one context: the same input, one row */
+	lm_req_encode(&r[4], tc, eot, "hello", 5, "x", 1);
+	lm_req_encode(&r[5], tc, eot, "hello", 5, "y", 1);
+	ok(r[4].n == 6 && r[5].n == 6 && r[4].ncont == 1 && !memcmp(r[4].tok, r[5].tok, 5 * 4),
+	   "two one-token continuations of one context");
+
 	lm_config c;
 	lm_config_load(&c, "tiny", 257, err, sizeof err);
 	c.layers = 1;
@@ -84,9 +90,9 @@ int main(void)
 	lm_model_init(m, 7);
 
 	for (int bt = 1; bt <= 64; bt *= 8) {
-		lm_req_score(m, r, 4, bt);
+		lm_req_score(m, r, 6, bt);
 		int bad = 0, gbad = 0;
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < 6; i++) {
 			int g;
 			size_t L = r[i].n < 17 ? r[i].n : 17;
 			double want = direct(m, r[i].tok + r[i].n - L, L, r[i].ncont, &g);
@@ -162,7 +168,7 @@ int main(void)
 	   "NaN logits: the requests flagged nonfinite, log-likelihood NaN");
 	free(wv);
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 6; i++)
 		lm_req_free(&r[i]);
 	lm_model_free(m);
 	cm_tok_ctx_free(tc);
