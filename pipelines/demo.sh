@@ -135,4 +135,15 @@ for seed in 1 2; do
 done
 lm-sample -v -n 100 --no-stop --seed 3 "$out/run" "KING" 2>&1 >/dev/null | sed 's/^lm-sample: /  /'
 
+step "15. Evaluation: six tasks as lm-evaluation-harness scores them, the held-out speeches' perplexity, contamination" \
+	"lm-eval run --task arc_easy.jsonl ... --task ppl:held-out.jsonl --contamination 'lm/shard_train_*.bin' -o results.json"
+# the validation speeches, back from their shards, are the held-out text
+shard-pack --cat -t "$out/tok.json" "$out"/lm/shard_val_*.bin | jq -R -s -c '{text: .}' >"$out/held-out.jsonl"
+E=$root/tests/data/eval
+lm-eval "$out/run" --task "$E/arc_easy.jsonl" --task "$E/arc_challenge.jsonl" \
+	--task "$E/piqa.jsonl" --task "$E/winogrande.jsonl" --task "$E/copa.jsonl" \
+	--task "$E/lambada_openai.jsonl" --task "ppl:$out/held-out.jsonl" --contamination "$out/lm/shard_train_*.bin" \
+	-o "$out/results.json" --log-samples "$out/samples.jsonl" | grep -v '(clean)' | sed 's/^/  /'
+jq -r '"  \(.config.items | add) items in \(.config.time_s * 10 | round / 10) s; results in results.json, every request in samples.jsonl"' "$out/results.json"
+
 printf '\nOutputs are in %s\n' "$out"

@@ -154,6 +154,13 @@ is "$(jq -s --slurpfile r rc.json '[.[] | select(.contaminated | not) | if .pred
 is "$(grep -c '^arc_easy  *acc (clean)' out):$(grep -c '^arc_easy  *contaminated' out)" 1:1 "  in the table"
 lm-eval -q -j 1 run --task "$E/arc_easy.jsonl" --contamination s -o rs.json >out
 is "$?:$(jq '.results.arc_easy.contaminated' rs.json)" "0:0" "  shards of other text: none"
+jq -c '{text: (.query + " " + .choices[0])}' "$E/arc_easy.jsonl" | head -20 | jq -r .text | jq -R -s -c '{id: "a", text: .}' >arc20.jsonl
+shard-pack -q -t tok.json -o sa --val-fraction 0 arc20.jsonl
+lm-eval -q -j 1 run --task "$E/arc_easy.jsonl" --contamination 'sa/*.bin' -o rg.json >out
+is "$?:$(jq '.results.arc_easy.contaminated_items' rg.json)" "0:$(jq -r .query "$E/arc_easy.jsonl" | head -20 | awk 'NF >= 13' | wc -l | tr -d ' ')" \
+	"  a pattern of shards, decoded: the items in them"
+fails 1 "lm-eval: error: --contamination: 'sa/[*].zz': no file matches" "  a pattern matching nothing" \
+	lm-eval -q -j 1 run --task ws.jsonl --contamination 'sa/*.zz'
 printf 'c2lm-sig\001\000\000\000' >x.sig
 fails 1 "lm-eval: error: --contamination: 'x.sig': a dedup-minhash signature file holds" \
 	"  a signature file: refused, saying why" lm-eval -q -j 1 run --task ws.jsonl --contamination x.sig

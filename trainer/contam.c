@@ -3,6 +3,7 @@
  * training texts stream past it, a document (or a window of a long one) at a time. */
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +275,26 @@ int lm_contam_file(lm_contam *c, const char *path, const cm_tok *tok, lm_contam_
 		   char *err, size_t errlen)
 {
 	struct stat sb;
+	if (stat(path, &sb) < 0 && errno == ENOENT && strpbrk(path, "*?[")) {
+		/* a pattern, as lm-train's --data takes them */
+		glob_t g;
+		int gr = glob(path, 0, NULL, &g);
+		if (gr == GLOB_NOMATCH || (!gr && !g.gl_pathc)) {
+			snprintf(err, errlen, "'%s': no file matches", path);
+			if (!gr)
+				globfree(&g);
+			return -1;
+		}
+		if (gr) {
+			snprintf(err, errlen, "'%s': cannot read the folders of the pattern", path);
+			return -1;
+		}
+		int r = 0;
+		for (size_t i = 0; i < g.gl_pathc && !r; i++)
+			r = lm_contam_file(c, g.gl_pathv[i], tok, st, err, errlen);
+		globfree(&g);
+		return r;
+	}
 	if (stat(path, &sb) < 0) {
 		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
 		return -1;

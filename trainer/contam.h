@@ -27,7 +27,7 @@ typedef struct lm_contam_stats {
 
 /* Scan a training file: JSONL (its "text" fields; plain, gzip or zstd), a token shard (llm.c's
  * format, as shard-pack writes them: decoded with tok, documents split at its end-of-text) or
- * a folder of them (its *.bin files). 0, or -1 with the reason (a signature file of
+ * a folder of them (its *.bin files), or a pattern (glob(3)) matching such files. 0, or -1 with the reason (a signature file of
  * dedup-minhash is refused: it holds no n-grams). */
 int lm_contam_file(lm_contam *c, const char *path, const cm_tok *tok, lm_contam_stats *st,
 		   char *err, size_t errlen);
