@@ -10,12 +10,12 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "generate.h"
 #include "input.h"
 #include "kernels.h"
 #include "mem.h"
 #include "model.h"
 #include "opt.h"
-#include "rand.h"
 #include "session.h"
 #include "tok.h"
 
@@ -28,72 +28,24 @@ static const cm_opt_info info = {
 	NULL, "the memory estimate and tokens per second on stderr"
 };
 
-typedef struct rng {
-	uint64_t s;
-} rng;
+/* lm-sample prints each sample's tokens as they come when there is one sample */
+typedef struct printer {
+	const cm_tok *tok;
+	int64_t stop_at;	/* the end-of-text that ends a sample, not printed; -1: none */
+} printer;
 
-static double uniform(rng *r)
+static void print_token(void *arg, int row, uint32_t id)
 {
-	/* splitmix64: enough for sampling, and reproducible from the seed */
-	return (double)(cm_splitmix64(&r->s) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-typedef struct cand {
-	double p;
-	int id;
-} cand;
-
-static int by_p(const void *a, const void *b)
-{
-	const cand *x = a, *y = b;
-	if (x->p != y->p)
-		return x->p < y->p ? 1 : -1;
-	return x->id - y->id;
-}
-
-/* Pick a token from logits[0..V). */
-static int pick(const float *logits, int V, double temp, int topk, double topp, rng *r, cand *c)
-{
-	int best = 0;
-	for (int i = 1; i < V; i++)
-		if (logits[i] > logits[best])
-			best = i;
-	if (temp <= 0)
-		return best;
-	double mx = logits[best], sum = 0;
-	for (int i = 0; i < V; i++) {
-		c[i].p = exp((logits[i] - mx) / temp);
-		c[i].id = i;
-		sum += c[i].p;
+	const printer *s = arg;
+	(void)row;
+	if (s->stop_at >= 0 && id == s->stop_at)
+		return;
+	size_t len;
+	const char *p = cm_tok_bytes(s->tok, id, &len);
+	if (p) {
+		cm_fwrite(p, len, stdout, "standard output");
+		cm_fflush(stdout, "standard output");
 	}
-	int n = V;
-	if (topk > 0 || topp < 1.0) {
-		qsort(c, V, sizeof *c, by_p);
-		if (topk > 0 && topk < n)
-			n = topk;
-		if (topp < 1.0) {
-			double acc = 0, lim = topp * sum;
-			int k;
-			for (k = 0; k < n; k++) {
-				acc += c[k].p;
-				if (acc >= lim) {
-					k++;
-					break;
-				}
-			}
-			n = k < n ? k : n;
-		}
-		sum = 0;
-		for (int i = 0; i < n; i++)
-			sum += c[i].p;
-	}
-	double u = uniform(r) * sum, acc = 0;
-	for (int i = 0; i < n; i++) {
-		acc += c[i].p;
-		if (u < acc)
-			return c[i].id;
-	}
-	return c[n - 1].id;
 }
 
 int main(int argc, char **argv)
@@ -192,87 +144,50 @@ int main(int argc, char **argv)
 	if (!m)
 		cm_die("%s", err);
 
-	int B = (int)samples, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
-	lm_kv_reset(m, B, Tkv);
-	float *logits = cm_xmalloc((size_t)B * Vp * sizeof(float));
-	int32_t *cur = cm_xmalloc(B * sizeof(int32_t)), *pos = cm_xmalloc(B * sizeof(int32_t));
-	int *done = cm_xcalloc(B, sizeof(int));
-	cand *cd = cm_xmalloc((size_t)V * sizeof *cd);
-	uint32_t **out = cm_xcalloc(B, sizeof *out);
+	int B = (int)samples;
+	lm_gen *g = cm_xcalloc(B, sizeof *g);
+	for (int b = 0; b < B; b++) {
+		g[b].prompt = pids.v;
+		g[b].nprompt = pids.n;
+		g[b].max_new = (int)max_new;
+		g[b].temperature = temp;
+		g[b].top_k = (int)topk;
+		g[b].top_p = topp;
+		/* sample 1 keeps the stream of --seed; the others, streams of their own */
+		g[b].seed = (uint64_t)seed + (uint64_t)b * 0x9e3779b97f4a7c15ull;
+		g[b].eot = nostop ? -1 : eot;
+		g[b].logprobs = -1;
+	}
+	printer st = { tok, nostop ? -1 : eot };
+	lm_gen_hooks hooks = { NULL, print_token, &st };
+	int stream = B == 1 && !ids_out;
+	double t0 = cm_now();
+	long long generated = lm_generate(m, tok, g, B, stream ? &hooks : NULL);
+	double t_gen = cm_now() - t0;
+	/* an ending end-of-text is not part of the sample */
 	size_t *nout = cm_xcalloc(B, sizeof *nout);
 	for (int b = 0; b < B; b++)
-		out[b] = cm_xmalloc((size_t)max_new * sizeof(uint32_t));
-	rng r = { (uint64_t)seed * 0x2545f4914f6cdd1dull + 1 };
-	int stream = B == 1 && !ids_out;
-	double t0 = cm_now(), t_prompt = 0;
-	/* the prompt but its last token in one forward pass, filling the caches */
-	if (pids.n > 1) {
-		int32_t *pt = cm_xmalloc((size_t)B * (pids.n - 1) * sizeof(int32_t));
-		for (int b = 0; b < B; b++)
-			for (size_t i = 0; i + 1 < pids.n; i++)
-				pt[(size_t)b * (pids.n - 1) + i] = (int32_t)pids.v[i];
-		lm_prefill(m, pt, (int)(pids.n - 1), logits);
-		free(pt);
-	}
-	t_prompt = cm_now() - t0;
-	for (int b = 0; b < B; b++)
-		cur[b] = (int32_t)pids.v[pids.n - 1];
-	long long generated = 0;
-	double t1 = cm_now();
-	for (long long s = 0; s < max_new; s++) {
-		for (int b = 0; b < B; b++)
-			pos[b] = (int32_t)(pids.n - 1 + s);
-		lm_decode_step(m, cur, pos, logits);
-		int alive = 0;
-		for (int b = 0; b < B; b++) {
-			if (done[b])
-				continue;
-			int id = pick(logits + (size_t)b * Vp, V, temp, (int)topk, topp, &r, cd);
-			cur[b] = id;
-			generated++;
-			if (id == eot && !nostop) {
-				done[b] = 1;
-				continue;
-			}
-			out[b][nout[b]++] = (uint32_t)id;
-			alive++;
-			if (stream) {
-				size_t len;
-				const char *p = cm_tok_bytes(tok, (uint32_t)id, &len);
-				if (p) {
-					cm_fwrite(p, len, stdout, "standard output");
-					cm_fflush(stdout, "standard output");
-				}
-			}
-		}
-		if (!alive)
-			break;
-	}
-	double t_gen = cm_now() - t1;
+		nout[b] = g[b].nids - (g[b].finish == LM_GEN_EOT);
 	if (stream) {
 		cm_fwrite("\n", 1, stdout, "standard output");
 	} else {
-		cm_buf text = { 0 };
 		for (int b = 0; b < B; b++) {
 			if (ids_out) {
 				for (size_t i = 0; i < nout[b]; i++)
-					printf("%s%u", i ? " " : "", out[b][i]);
+					printf("%s%u", i ? " " : "", g[b].ids[i]);
 				printf("\n");
 				continue;
 			}
-			size_t bad = 0;
-			text.len = 0;
-			cm_tok_decode(tok, out[b], nout[b], &text, &bad);
 			if (B > 1)
 				printf("--- sample %d\n", b + 1);
-			cm_fwrite(text.p, text.len, stdout, "standard output");
+			if (g[b].text.len)
+				cm_fwrite(g[b].text.p, g[b].text.len, stdout, "standard output");
 			printf("\n");
 		}
-		free(text.p);
 	}
 	/* a sample that ended early, or empty: why (the text first, on a terminal) */
 	for (int b = 0; b < B && cm_verbosity >= 0; b++) {
-		if (!done[b])
+		if (g[b].finish != LM_GEN_EOT)
 			continue;
 		cm_fflush(stdout, "standard output");
 		if (B > 1)
@@ -283,18 +198,12 @@ int main(int argc, char **argv)
 				nout[b] == 1 ? "" : "s");
 	}
 	if (cm_verbosity > 0)
-		cm_info("%lld tokens in %.2f s: %.1f tokens/s (%d sample%s; prompt %zu tokens in %.2f s)",
-			generated, t_gen, t_gen > 0 ? (double)generated / t_gen : 0.0, B, B == 1 ? "" : "s",
-			pids.n, t_prompt);
+		cm_info("%lld tokens in %.2f s: %.1f tokens/s (%d sample%s; prompt %zu tokens)", generated,
+			t_gen, t_gen > 0 ? (double)generated / t_gen : 0.0, B, B == 1 ? "" : "s", pids.n);
 	for (int b = 0; b < B; b++)
-		free(out[b]);
-	free(out);
+		lm_gen_free(&g[b]);
+	free(g);
 	free(nout);
-	free(cd);
-	free(done);
-	free(cur);
-	free(pos);
-	free(logits);
 	free(in.p);
 	cm_ids_free(&pids);
 	lm_session_close(&S);
