@@ -138,6 +138,29 @@ printf '\377\377\377\377\377\377\377\377' | dd of=nan/model.safetensors bs=1 see
 fails 1 "lm-eval: error: ws: the model gave NaN or infinite logits in 2 of 2 requests \(the first in item 0\)" \
 	"NaN weights: an error naming the task and item" lm-eval -q -j 1 nan --task ws.jsonl
 
+# generation: greedy until a stop string or a length, exact match after the harness's normalisation
+printf '%s\n' '{"context": "First Citizen:\nBefore we proceed any further, hear me", "answers": ["speak"]}' \
+	'{"question": "Who wrote Hamlet", "answer": {"aliases": ["Shakespeare", "W. Shakespeare"]}}' \
+	'{"context": "", "answers": "x"}' '{"context": "The king", "answer": ["a", "b"], "until": ["e", "o"]}' >gen.jsonl
+lm-eval -q -j 1 run --task gen.jsonl --max-gen-tokens 12 -o rg.json --log-samples lg.jsonl >out
+is "$?:$(jq -c '.results.gen | keys' rg.json)" '0:["exact_match","exact_match_stderr"]' "generation: exact_match"
+is "$(jq -c '.requests[0].until' lg.jsonl | tr -d '\n')" '["\n"]["\n",".",","]["\n"]["e","o"]' \
+	"  stop strings: a newline, TriviaQA's, an item's own"
+is "$(jq -r 'select(.index == 1) | .requests[0].context' lg.jsonl)" "Question: Who wrote Hamlet?
+Answer:" "  TriviaQA's layout: the harness's prompt"
+is "$(jq -r 'select(.index == 3) | [(.pred | test("[eo]") | not), .finish] | @tsv' lg.jsonl)" "true	stop" \
+	"  an item's until: the output ends before it" "$(jq -c 'select(.index == 3)' lg.jsonl)"
+is "$(jq -r 'select(.finish == "length") | .index' lg.jsonl | wc -l | tr -d ' '):$(jq -r 'select(.index == 2) | .requests[0].tokens | length' lg.jsonl)" \
+	"$(jq -r 'select(.finish == "length") | .index' lg.jsonl | wc -l | tr -d ' '):1" "  an empty context: end-of-text alone"
+# the outputs as answers, upper case, with punctuation: all match
+jq -c '{context: .requests[0].context, answers: ["no", "\(.pred | sub("^\\s+"; "") | ascii_upcase)!?"], until: .requests[0].until}' lg.jsonl >gen2.jsonl
+lm-eval -q -j 1 run --task gen2.jsonl --max-gen-tokens 12 -o rg2.json --log-samples lg2.jsonl >out
+is "$?:$(jq -c '[.pred]' lg2.jsonl | tr -d '\n')" "0:$(jq -c '[.pred]' lg.jsonl | tr -d '\n')" "  greedy: the same outputs again"
+is "$(jq '.results.gen2.exact_match' rg2.json)" 1 "  exact match: leading white space, case and punctuation ignored"
+lm-eval -q -j 1 run --task gen.jsonl --max-gen-tokens 3 --until zzz --log-samples lg3.jsonl >out
+is "$?:$(jq -c '[.finish, .requests[0].until]' lg3.jsonl | sort -u | grep -v '"eot"' | tr -d '\n')" '0:["length",["zzz"]]' \
+	"  --until for every item; --max-gen-tokens 3"
+
 # contamination: items sharing a 13-gram with training data, metrics without them
 jq -c 'select(.gold == 0) | {text: ("Once: " + .query + " " + .choices[0] + " and more.")}' "$E/arc_easy.jsonl" | head -20 >train.jsonl
 printf 'not json\n' >>train.jsonl

@@ -1,14 +1,17 @@
-/* lm-eval - evaluate a checkpoint on log-likelihood tasks as lm-evaluation-harness does:
- * multiple choice (acc, acc_norm), lambada-style last word (acc, perplexity) and perplexity
- * of JSONL text (ppl:FILE: word and byte perplexity, bits per byte). */
+/* lm-eval - evaluate a checkpoint on tasks as lm-evaluation-harness does: multiple choice
+ * (acc, acc_norm), lambada-style last word (acc, perplexity), perplexity of JSONL text
+ * (ppl:FILE: word and byte perplexity, bits per byte) and generation (greedy, exact match);
+ * few-shot prompts, contamination against training data. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "buf.h"
 #include "contam.h"
+#include "generate.h"
 #include "cli.h"
 #include "harness.h"
 #include "input.h"
@@ -20,25 +23,35 @@
 #include "rand.h"
 #include "session.h"
 #include "tok.h"
+#include "utf8.h"
 
 static const cm_opt_info info = {
 	"[OPTION]... CHECKPOINT --task FILE...",
 	"Evaluate a checkpoint (a run directory, one of its step-N directories, or a Hugging Face\n"
 	"model directory) on JSONL tasks, scoring log-likelihoods as lm-evaluation-harness does.\n"
 	"A task file's format is recognised from its fields: query/choices/gold (multiple choice),\n"
-	"context_options/continuation/gold (winogrande), context/continuation (lambada); ppl:FILE\n"
-	"is the perplexity of a JSONL file's \"text\" fields.\n",
+	"context_options/continuation/gold (winogrande), context/continuation (lambada),\n"
+	"context/answers (generation: greedy, exact match); also MMLU's, HellaSwag's and\n"
+	"TriviaQA's own layouts. ppl:FILE is the perplexity of a JSONL file's \"text\" fields.\n",
 	NULL, "each task's items, requests, tokens, time, items/s and tokens/s on stderr"
 };
 
-enum kind { K_MC, K_WINO, K_LAMBADA, K_PPL };
-static const char *const kind_names[] = { "multiple choice", "winogrande", "lambada", "perplexity" };
+enum kind { K_MC, K_WINO, K_LAMBADA, K_PPL, K_GEN };
+static const char *const kind_names[] = { "multiple choice", "winogrande", "lambada", "perplexity",
+	"generation" };
 
 typedef struct item {
 	long gold;
 	size_t r0, nr;		/* its requests */
 	double *norm;		/* K_MC: each choice's length in characters */
 	double words, bytes;	/* K_PPL */
+	/* K_GEN: the prompt, its tokens, the accepted answers, the stop strings, the output */
+	char *prompt;
+	cm_ids ptok;
+	char **ans, **until;
+	size_t nans, nuntil;
+	char *out;
+	int finish;
 } item;
 
 typedef struct task {
@@ -138,6 +151,8 @@ typedef struct doc {
 	str cont;	/* winogrande's and lambada's continuation */
 	str desc;	/* a description before the prompt (MMLU's subject line), or none */
 	long gold;
+	str *until;	/* generation: the item's own stop strings, or none */
+	size_t nuntil;
 } doc;
 
 static str dup_str(const char *p, size_t n)
@@ -350,14 +365,49 @@ static int read_doc(json_t *o, doc *d, int fmt, const where *w)
 		need_list(o, "context_options", d, w);
 		need_gold(o, "gold", d, w);
 		d->cont = need_str(o, "continuation", w);
+	} else if (field(o, "context") && (field(o, "answers") || field(o, "answer"))) {
+		/* generation: a context and the answers accepted */
+		f = K_GEN;
+		d->text = need_str(o, "context", w);
+		if (json_is_string(field(o, "answers")) || json_is_string(field(o, "answer"))) {
+			d->nopt = 1;
+			d->opt = cm_xcalloc(1, sizeof *d->opt);
+			d->opt[0] = need_str(o, field(o, "answers") ? "answers" : "answer", w);
+		} else {
+			need_list(o, field(o, "answers") ? "answers" : "answer", d, w);
+		}
+		if (field(o, "until")) {
+			doc u = { 0 };
+			need_list(o, "until", &u, w);
+			d->until = u.opt;
+			d->nuntil = u.nopt;
+		}
+	} else if (field(o, "question") && json_is_object(field(o, "answer"))) {
+		/* TriviaQA's layout, with lm-evaluation-harness's prompt and stop strings */
+		f = K_GEN;
+		str q = need_str(o, "question", w);
+		cm_buf b = { 0 };
+		cm_buf_adds(&b, "Question: ");
+		cm_buf_add(&b, q.p, q.n);
+		cm_buf_adds(&b, "?\nAnswer:");
+		d->text = dup_str(b.p, b.len);
+		cm_buf_free(&b);
+		free(q.p);
+		need_list(field(o, "answer"), "aliases", d, w);
+		static const char *const tq_until[] = { "\n", ".", "," };
+		d->nuntil = 3;
+		d->until = cm_xcalloc(3, sizeof *d->until);
+		for (int k = 0; k < 3; k++)
+			d->until[k] = dup_str(tq_until[k], strlen(tq_until[k]));
 	} else if (field(o, "context")) {
 		f = K_LAMBADA;
 		d->text = need_str(o, "context", w);
 		d->cont = need_str(o, "continuation", w);
 	} else {
 		cm_die("'%s': line %zu: not a task item (query/choices/gold, question/choices/answer, "
-		       "ctx_a/ctx_b/endings/label, context_options/continuation/gold or "
-		       "context/continuation)", w->path, w->line);
+		       "ctx_a/ctx_b/endings/label, context_options/continuation/gold, "
+		       "context/continuation, context/answers or question/answer.aliases)", w->path,
+		       w->line);
 	}
 	if (fmt >= 0 && f != fmt)
 		cm_die("'%s': line %zu: a %s item in a %s task", w->path, w->line, kind_names[f],
@@ -373,6 +423,9 @@ static void doc_free(doc *d)
 	for (size_t c = 0; c < d->nopt; c++)
 		free(d->opt[c].p);
 	free(d->opt);
+	for (size_t c = 0; c < d->nuntil; c++)
+		free(d->until[c].p);
+	free(d->until);
 }
 
 /* A few-shot example as lm-evaluation-harness writes it: the prompt, " ", the answer. */
@@ -385,11 +438,27 @@ static void example(cm_buf *b, const doc *d, int kind)
 	cm_buf_addc(b, ' ');
 	if (kind == K_MC)
 		cm_buf_add(b, d->opt[d->gold].p, d->opt[d->gold].n);
+	else if (kind == K_GEN)
+		cm_buf_add(b, d->opt[0].p, d->opt[0].n);
 	else
 		cm_buf_add(b, d->cont.p, d->cont.n);
 }
 
 static long long num_fewshot, fewshot_seed = 1234;
+/* generation: --until (else each item's own, else "\n"), --max-gen-tokens */
+static const char *until_opt[16];
+static size_t nuntil_opt;
+static long long max_gen = 256, gen_batch = 32;
+
+static void on_until(const cm_opt *o, const char *v)
+{
+	(void)o;
+	if (nuntil_opt == 16)
+		cm_usage_error("--until: 16 at most");
+	if (!*v)
+		cm_usage_error("--until: an empty string would stop at once");
+	until_opt[nuntil_opt++] = v;
+}
 static lm_contam *contam;	/* with --contamination */
 static size_t items_total;
 
@@ -491,6 +560,26 @@ static void load(task *t, long long limit, cm_tok_ctx *tc, int64_t eot, int maxl
 			cm_ids_free(&ids);
 			it->words = (double)words(d->text.p, d->text.n);
 			it->bytes = (double)d->text.n;
+		} else if (fmt == K_GEN) {
+			fewshot(&pre, docs, nd, i, fmt);
+			cm_buf_add(&pre, d->text.p, d->text.n);
+			it->prompt = dup_str(pre.p ? pre.p : "", pre.len).p;
+			/* encoded as the harness encodes a generation context: no end-of-text
+			 * before it, unless it is empty */
+			if (pre.len)
+				cm_tok_encode(tc, pre.p, pre.len, 1, &it->ptok);
+			else if (eot >= 0)
+				cm_ids_push(&it->ptok, (uint32_t)eot);
+			it->nans = d->nopt;
+			it->ans = cm_xcalloc(d->nopt, sizeof *it->ans);
+			for (size_t c = 0; c < d->nopt; c++)
+				it->ans[c] = dup_str(d->opt[c].p, d->opt[c].n).p;
+			size_t nu = nuntil_opt ? nuntil_opt : d->nuntil;
+			it->nuntil = nu;
+			it->until = cm_xcalloc(nu ? nu : 1, sizeof *it->until);
+			for (size_t c = 0; c < nu; c++)
+				it->until[c] = nuntil_opt ? cm_xstrdup(until_opt[c])
+							  : dup_str(d->until[c].p, d->until[c].n).p;
 		} else {
 			fewshot(&pre, docs, nd, i, fmt);
 			if (fmt == K_MC)
@@ -551,6 +640,105 @@ static void on_progress(void *arg, size_t done, size_t n)
 			 dt > 0 ? items / dt : 0.0);
 }
 
+/* Python's str.lower() (per code point, utf8proc's simple mapping) and string.punctuation
+ * dropped: the harness's exact_match with ignore_case and ignore_punctuation. */
+static void em_norm(const char *s, size_t n, cm_buf *out)
+{
+	cm_buf_reset(out);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x80) {
+			i++;
+			if (c >= 'A' && c <= 'Z')
+				cm_buf_addc(out, (char)(c + 32));
+			else if (!strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c) || !c)
+				cm_buf_addc(out, (char)c);
+			continue;
+		}
+		uint32_t cp;
+		size_t k = cm_utf8_decode(s + i, n - i, &cp);
+		if (!k)
+			k = 1;
+		if (cp == CM_UTF8_INVALID) {
+			cm_buf_add(out, s + i, k);
+		} else {
+			unsigned char enc[4];
+			utf8proc_ssize_t el = utf8proc_encode_char(utf8proc_tolower((utf8proc_int32_t)cp), enc);
+			cm_buf_add(out, enc, (size_t)el);
+		}
+		i += k;
+	}
+}
+
+/* exact_match of an output: str.lstrip() (the harness's remove_whitespace filter), then equal
+ * to one of the answers after em_norm */
+static int exact_match(const item *it, cm_buf *a, cm_buf *b)
+{
+	const char *o = it->out ? it->out : "";
+	while (*o == ' ' || (*o >= '\t' && *o <= '\r') || (*o >= 0x1c && *o <= 0x1f))
+		o++;
+	em_norm(o, strlen(o), a);
+	for (size_t k = 0; k < it->nans; k++) {
+		em_norm(it->ans[k], strlen(it->ans[k]), b);
+		if (a->len == b->len && (!a->len || !memcmp(a->p, b->p, a->len)))
+			return 1;
+	}
+	return 0;
+}
+
+static const item *gen_base;
+
+static int by_prompt(const void *a, const void *b)
+{
+	size_t x = gen_base[*(const size_t *)a].ptok.n, y = gen_base[*(const size_t *)b].ptok.n;
+	if (x != y)
+		return x < y ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* Greedy generation for every item, gen_batch items together (the longest prompts first). The
+ * prompt keeps its last tokens: the context less --max-gen-tokens, half the context at least. */
+static void generate_task(lm_model *m, const cm_tok *tok, task *t, int64_t eot, struct prog *pg)
+{
+	int ctx = m->cfg.ctx;
+	size_t *ord = cm_xmalloc(t->n * sizeof *ord);
+	for (size_t i = 0; i < t->n; i++)
+		ord[i] = i;
+	gen_base = t->it;
+	qsort(ord, t->n, sizeof *ord, by_prompt);
+	lm_gen *g = cm_xcalloc((size_t)gen_batch, sizeof *g);
+	static const char *const newline[] = { "\n" };
+	for (size_t i = 0; i < t->n; i += (size_t)gen_batch) {
+		int n = t->n - i < (size_t)gen_batch ? (int)(t->n - i) : (int)gen_batch;
+		for (int b = 0; b < n; b++) {
+			item *it = &t->it[ord[i + b]];
+			size_t keep = (size_t)(ctx - max_gen > ctx / 2 ? ctx - max_gen : ctx / 2);
+			size_t P = it->ptok.n < keep ? it->ptok.n : keep;
+			memset(&g[b], 0, sizeof g[b]);
+			g[b].prompt = it->ptok.v + it->ptok.n - P;
+			g[b].nprompt = P;
+			g[b].max_new = (int)(max_gen < ctx - (long long)P ? max_gen : ctx - (long long)P);
+			g[b].eot = eot;
+			g[b].stop = it->nuntil ? (const char *const *)it->until : newline;
+			g[b].nstop = it->nuntil ? it->nuntil : 1;
+			g[b].logprobs = -1;
+		}
+		lm_generate(m, tok, g, n, NULL);
+		for (int b = 0; b < n; b++) {
+			item *it = &t->it[ord[i + b]];
+			it->out = cm_xmalloc(g[b].text.len + 1);
+			if (g[b].text.len)
+				memcpy(it->out, g[b].text.p, g[b].text.len);
+			it->out[g[b].text.len] = 0;
+			it->finish = g[b].finish;
+			lm_gen_free(&g[b]);
+		}
+		on_progress(pg, i + (size_t)n, t->n);
+	}
+	free(g);
+	free(ord);
+}
+
 typedef struct metric {
 	const char *name;
 	double v, se;	/* se NaN: none */
@@ -572,6 +760,7 @@ static int metrics(task *t, const unsigned char *use, metric *m, long *pred, siz
 	double *acc = cm_xmalloc((t->n ? t->n : 1) * sizeof(double)),
 	       *an = cm_xmalloc((t->n ? t->n : 1) * sizeof(double));
 	double sll = 0, sw = 0, sb = 0;
+	cm_buf ea = { 0 }, eb = { 0 };
 	size_t u = 0;
 	int k = 0;
 	for (size_t i = 0; i < t->n; i++) {
@@ -590,6 +779,9 @@ static int metrics(task *t, const unsigned char *use, metric *m, long *pred, siz
 		case K_LAMBADA:
 			pred[i] = r[0].greedy;
 			break;
+		case K_GEN:
+			pred[i] = exact_match(it, &ea, &eb);
+			break;
 		default:
 			pred[i] = -1;
 		}
@@ -605,6 +797,9 @@ static int metrics(task *t, const unsigned char *use, metric *m, long *pred, siz
 			acc[u] = r[0].greedy;
 			sll += r[0].ll;
 			break;
+		case K_GEN:
+			acc[u] = pred[i];
+			break;
 		case K_PPL:
 			for (size_t c = 0; c < it->nr; c++)
 				sll += r[c].ll;
@@ -616,7 +811,7 @@ static int metrics(task *t, const unsigned char *use, metric *m, long *pred, siz
 	}
 	*n = u;
 	if (t->kind != K_PPL) {
-		m[k] = (metric){ "acc", 0, lm_stderr(acc, u) };
+		m[k] = (metric){ t->kind == K_GEN ? "exact_match" : "acc", 0, lm_stderr(acc, u) };
 		for (size_t i = 0; i < u; i++)
 			m[k].v += acc[i] / u;
 		k++;
@@ -637,6 +832,8 @@ static int metrics(task *t, const unsigned char *use, metric *m, long *pred, siz
 	if (!u)
 		for (int j = 0; j < k; j++)
 			m[j].v = m[j].se = NAN;
+	cm_buf_free(&ea);
+	cm_buf_free(&eb);
 	free(acc);
 	free(an);
 	return k;
@@ -701,6 +898,13 @@ int main(int argc, char **argv)
 			      "tokenizer (default: CHECKPOINT/tokenizer.json)"),
 		CM_OPT_INT(0, "batch-tokens", &batch_tokens, "N", 1, 1 << 24,
 			   "positions per forward pass at most (default: 4096)"),
+		CM_OPT_CALLBACK(0, "until", on_until, NULL, "S",
+				"generation tasks: stop at S (repeatable; default: each item's "
+				"\"until\", else a newline)"),
+		CM_OPT_INT(0, "max-gen-tokens", &max_gen, "N", 1, 1 << 20,
+			   "generation tasks: tokens to generate at most (default: 256)"),
+		CM_OPT_INT(0, "gen-batch", &gen_batch, "N", 1, 4096,
+			   "generation tasks: items decoded together (default: 32)"),
 		CM_OPT_CALLBACK(0, "contamination", on_train, NULL, "TRAIN",
 				"training data (JSONL, a token shard or a folder of them): each "
 				"task's items sharing an n-gram with it, and the metrics without "
@@ -770,7 +974,10 @@ int main(int argc, char **argv)
 		task *t = &tasks[i];
 		double t1 = cm_now();
 		struct prog pg = { &prog, t, t1, 0 };
-		lm_req_score_progress(m, t->r, t->nr, (int)batch_tokens, on_progress, &pg);
+		if (t->kind == K_GEN)
+			generate_task(m, S.tok, t, eot, &pg);
+		else
+			lm_req_score_progress(m, t->r, t->nr, (int)batch_tokens, on_progress, &pg);
 		cm_progress_break(&prog);
 		size_t trunc = 0, bad = 0, first = 0;
 		for (size_t r = 0; r < t->nr; r++) {
@@ -833,15 +1040,47 @@ int main(int argc, char **argv)
 			cm_jw_obj(&lw);
 			cm_jw_key_str(&lw, "task", t->name);
 			cm_jw_key_uint(&lw, "index", it);
+			if (contam)
+				cm_jw_key_bool(&lw, "contaminated", lm_contam_hit(contam, t->item0 + it));
 			if (t->kind == K_MC || t->kind == K_WINO) {
 				cm_jw_key_int(&lw, "gold", t->it[it].gold);
 				cm_jw_key_int(&lw, "pred", pred[it]);
 			} else if (t->kind == K_LAMBADA) {
 				cm_jw_key_int(&lw, "gold", 1);
 				cm_jw_key_int(&lw, "pred", pred[it]);
+			} else if (t->kind == K_GEN) {
+				const item *x = &t->it[it];
+				cm_jw_key(&lw, "gold");
+				cm_jw_arr(&lw);
+				for (size_t a = 0; a < x->nans; a++)
+					cm_jw_str(&lw, x->ans[a]);
+				cm_jw_end(&lw, ']');
+				cm_jw_key_str(&lw, "pred", x->out ? x->out : "");
+				cm_jw_key_int(&lw, "exact_match", pred[it]);
+				cm_jw_key_str(&lw, "finish", x->finish == LM_GEN_STOP ? "stop" :
+					      x->finish == LM_GEN_EOT ? "eot" : "length");
+				cm_jw_key(&lw, "requests");
+				cm_jw_arr(&lw);
+				cm_jw_obj(&lw);
+				cm_jw_key_str(&lw, "context", x->prompt);
+				cm_jw_key(&lw, "until");
+				cm_jw_arr(&lw);
+				for (size_t a = 0; a < x->nuntil; a++)
+					cm_jw_str(&lw, x->until[a]);
+				if (!x->nuntil)
+					cm_jw_str(&lw, "\n");
+				cm_jw_end(&lw, ']');
+				cm_jw_key(&lw, "tokens");
+				cm_jw_arr(&lw);
+				for (size_t a = 0; a < x->ptok.n; a++)
+					cm_jw_uint(&lw, x->ptok.v[a]);
+				cm_jw_end(&lw, ']');
+				cm_jw_end(&lw, '}');
+				cm_jw_end(&lw, ']');
+				cm_jw_end(&lw, '}');
+				cm_buf_addc(&logs, '\n');
+				continue;
 			}
-			if (contam)
-				cm_jw_key_bool(&lw, "contaminated", lm_contam_hit(contam, t->item0 + it));
 			cm_jw_key(&lw, "requests");
 			cm_jw_arr(&lw);
 			for (size_t r = 0; r < t->it[it].nr; r++) {
@@ -912,7 +1151,19 @@ int main(int argc, char **argv)
 		for (size_t r = 0; r < tasks[i].nr; r++)
 			lm_req_free(&tasks[i].r[r]);
 		for (size_t it = 0; it < tasks[i].n; it++)
-			free(tasks[i].it[it].norm);
+		{
+			item *x = &tasks[i].it[it];
+			free(x->norm);
+			free(x->prompt);
+			free(x->out);
+			cm_ids_free(&x->ptok);
+			for (size_t a = 0; a < x->nans; a++)
+				free(x->ans[a]);
+			for (size_t a = 0; a < x->nuntil; a++)
+				free(x->until[a]);
+			free(x->ans);
+			free(x->until);
+		}
 		free(tasks[i].r);
 		free(tasks[i].it);
 	}
