@@ -33,7 +33,7 @@ static const cm_opt_info info = {
 	"context_options/continuation/gold (winogrande), context/continuation (lambada),\n"
 	"context/answers (generation: greedy, exact match); also MMLU's, HellaSwag's and\n"
 	"TriviaQA's own layouts. ppl:FILE is the perplexity of a JSONL file's \"text\" fields.\n",
-	NULL, "each task's items, requests, tokens, time, items/s and tokens/s on stderr"
+	NULL, "each task's items, requests, tokens, time, items/s and\ntokens/s on stderr"
 };
 
 enum kind { K_MC, K_WINO, K_LAMBADA, K_PPL, K_GEN };
@@ -884,13 +884,13 @@ int main(int argc, char **argv)
 		CM_OPT_INT(0, "limit", &limit, "N", 0, 1LL << 40,
 			   "the first N items of each task (default: 0, all)"),
 		CM_OPT_INT(0, "num-fewshot", &num_fewshot, "K", 0, 1 << 16,
-			   "K examples before each prompt, drawn from the task's other items "
-			   "(default: 0)"),
+			   "K examples before each prompt, drawn from the task's\n"
+			   "other items (default: 0)"),
 		CM_OPT_INT(0, "fewshot-seed", &fewshot_seed, "N", 0, 1LL << 62,
 			   "the seed of the few-shot draw (default: 1234)"),
 		CM_OPT_CALLBACK(0, "map", on_map, NULL, "FIELD=NAME",
-				"read the file's field NAME as FIELD (query, choices, gold, context, "
-				"continuation, ...); repeatable"),
+				"read the file's field NAME as FIELD (query, choices,\n"
+				"gold, context, continuation, ...); repeatable"),
 		CM_OPT_STRING('o', "output", &out_path, "FILE", "the results as JSON into FILE"),
 		CM_OPT_STRING(0, "log-samples", &log_path, "FILE",
 			      "one JSON line per item into FILE: its requests and scores"),
@@ -899,16 +899,16 @@ int main(int argc, char **argv)
 		CM_OPT_INT(0, "batch-tokens", &batch_tokens, "N", 1, 1 << 24,
 			   "positions per forward pass at most (default: 4096)"),
 		CM_OPT_CALLBACK(0, "until", on_until, NULL, "S",
-				"generation tasks: stop at S (repeatable; default: each item's "
-				"\"until\", else a newline)"),
+				"generation tasks: stop at S (repeatable; default:\n"
+				"each item's \"until\", else a newline)"),
 		CM_OPT_INT(0, "max-gen-tokens", &max_gen, "N", 1, 1 << 20,
 			   "generation tasks: tokens to generate at most (default: 256)"),
 		CM_OPT_INT(0, "gen-batch", &gen_batch, "N", 1, 4096,
 			   "generation tasks: items decoded together (default: 32)"),
 		CM_OPT_CALLBACK(0, "contamination", on_train, NULL, "TRAIN",
-				"training data (JSONL, a token shard or a folder of them): each "
-				"task's items sharing an n-gram with it, and the metrics without "
-				"them; repeatable"),
+				"training data (JSONL, token shards, a folder or a\n"
+				"pattern of them): each task's items sharing an n-gram\n"
+				"with it, and the metrics without them; repeatable"),
 		CM_OPT_INT(0, "contamination-ngram", &contam_n, "N", 1, 64,
 			   "words of the contamination n-grams (default: 13)"),
 		CM_OPT_FLAG(0, "progress", &progress,
