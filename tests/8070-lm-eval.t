@@ -190,6 +190,10 @@ fails 1 "lm-eval: error: --contamination: 'x.sig': a dedup-minhash signature fil
 fails 1 "lm-eval: error: --contamination: cannot open 'nowhere.jsonl'" "  a missing file" \
 	lm-eval -q -j 1 run --task ws.jsonl --contamination nowhere.jsonl
 
+# memory: checked before the model is made
+fails 1 "lm-eval: error: evaluation needs about .* of memory \(weights .*\), more than the 1.0 MiB available \(CRAWL2LM_MEMORY\): lower --batch-tokens" \
+	"too little memory: an error before allocating, saying what to lower" env CRAWL2LM_MEMORY=1M lm-eval -q -j 1 run --task ws.jsonl
+
 # bad task files: errors naming the file and line
 : >none.jsonl
 printf '%s\n' '{"query": "q", "choices": ["a"], "gold": 0}' '{"query": "q", "choices": ["a"]}' >nogold.jsonl

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "harness.h"
 #include "input.h"
+#include "mem.h"
 #include "jsonw.h"
 #include "model.h"
 #include "opt.h"
@@ -957,6 +958,25 @@ int main(int argc, char **argv)
 				train_files[i], (unsigned long long)st.docs, st.bytes / 1e6,
 				cm_now() - t1);
 	}
+	/* memory: the requests held, a forward pass of --batch-tokens, generation's batch */
+	double held = 0;
+	int gen_T = 0;
+	for (size_t i = 0; i < ntasks; i++) {
+		for (size_t r = 0; r < tasks[i].nr; r++)
+			held += 4.0 * tasks[i].r[r].n + 64 + sizeof(lm_req);
+		for (size_t it = 0; it < tasks[i].n; it++)
+			held += 4.0 * tasks[i].it[it].ptok.n + sizeof(item);
+		if (tasks[i].kind == K_GEN)
+			gen_T = S.cfg.ctx;
+	}
+	int T = S.cfg.ctx, rows = batch_tokens / T > 1 ? (int)(batch_tokens / T) : 1;
+	char info[1024];
+	int fits = lm_mem_check_eval(&S.cfg, S.be, S.adt, rows, T, gen_T ? (int)gen_batch : 0,
+				     gen_T, held, info, sizeof info, err, sizeof err);
+	if (cm_verbosity > 0)
+		cm_info("%s", info);
+	if (fits < 0)
+		cm_die("%s", err);
 	lm_model *m = lm_session_model(&S, 0, err, sizeof err);
 	if (!m)
 		cm_die("%s", err);

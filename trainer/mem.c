@@ -241,3 +241,30 @@ int lm_mem_check_sample(const lm_config *c, const kn_backend *be, kn_dtype adt, 
 		 LM_SIZE(acts), LM_SIZE(avail), what);
 	return -1;
 }
+
+int lm_mem_check_eval(const lm_config *c, const kn_backend *be, kn_dtype adt, int rows, int T,
+		      int gen_rows, int gen_T, double host, char *info, size_t infolen, char *err,
+		      size_t errlen)
+{
+	int host_tensors = be->host;
+	double Vp = c->vocab_padded;
+	double state = lm_state_bytes(c, 0, adt), acts = lm_acts_bytes(c, rows, T, 0, adt);
+	double gen = gen_rows ? lm_kv_bytes(c, gen_rows, gen_T, adt) +
+				lm_acts_bytes(c, gen_rows, gen_T, 0, adt) : 0;
+	double dev = state + fmax(acts, gen);
+	/* a row's logits in fp32, the forward's ids, a weight tensor's copies while loading */
+	host += 4 * T * Vp + 4.0 * rows * T + fmin(8 * (double)lm_config_nparams(c), 8 * Vp * c->dim);
+	double need = host + (host_tensors ? dev : 0);
+	char what[128];
+	double avail = lm_mem_available(what, sizeof what);
+	snprintf(info, infolen, "memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
+		 host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
+		 LM_SIZE(avail), what);
+	if (avail < 0 || need <= avail)
+		return 0;
+	snprintf(err, errlen, "evaluation needs about %s of memory (weights %s, activations of %d "
+		 "x %d positions %s, generation %s, the requests %s), more than the %s available "
+		 "(%s): lower --batch-tokens, --gen-batch or --limit", LM_SIZE(need), LM_SIZE(state),
+		 rows, T, LM_SIZE(acts), LM_SIZE(gen), LM_SIZE(host), LM_SIZE(avail), what);
+	return -1;
+}

@@ -26,6 +26,11 @@ int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, i
 		       char *info, size_t infolen, char *err, size_t errlen);
 int lm_mem_check_sample(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int n,
 			int Tkv, char *info, size_t infolen, char *err, size_t errlen);
+/* Evaluation (lm-eval): scoring rows x T positions a forward pass, generation gen_rows rows
+ * of gen_T positions (0: none) with their caches, and host bytes the requests hold. */
+int lm_mem_check_eval(const lm_config *c, const kn_backend *be, kn_dtype adt, int rows, int T,
+		      int gen_rows, int gen_T, double host, char *info, size_t infolen, char *err,
+		      size_t errlen);
 /* A size for messages: "2.35 GiB", or "48.2 MiB" below a tenth of a GiB. LM_SIZE(b) is the
  * string, valid to the end of the full expression (a struct returned by value). */
 typedef struct lm_size {
