@@ -136,6 +136,8 @@ $(O)/bin/lm-%: $(O)/trainer/lm-%.o $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(BLAS_LIBS)
+# lm-serve's HTTP server: libmicrohttpd (Debian's libmicrohttpd-dev), for that program alone
+$(O)/bin/lm-serve: LDLIBS += -lmicrohttpd
 
 # The CUDA backend: kernels/*.cu into its own library, loaded at run time by kernels.c (a
 # program built with it still runs on the CPU where CUDA or a GPU is missing).
