@@ -46,7 +46,7 @@ static const cm_opt_info info = {
 	"token ids; max_tokens, temperature, top_p, stop, echo, logprobs, seed) and GET\n"
 	"/v1/models, so that OpenAI clients and lm-evaluation-harness's local-completions model\n"
 	"can use it. Listens on 127.0.0.1 until SIGTERM or SIGINT.\n",
-	NULL, "a line per request on stderr: method, path, status, tokens, milliseconds"
+	NULL, "a line per request on stderr: method, path, status, tokens, time"
 };
 
 #define MAX_STOP 4
