@@ -678,6 +678,20 @@ static enum MHD_Result answer(struct MHD_Connection *c, conn *k, job *j)
 
 /* ---- the connection threads */
 
+/* Wait on cv (mu held) for ms milliseconds at most. */
+static void wait_ms(pthread_cond_t *cv, long ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += ms % 1000 * 1000000L;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cv, &mu, &ts);
+}
+
 static int client_gone(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -712,14 +726,7 @@ static int run_job(struct MHD_Connection *c, job *j)
 	qtail = &j->next;
 	pthread_cond_signal(&work_cv);
 	while (!j->done) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&done_cv, &mu, &ts);
+		wait_ms(&done_cv, 100);
 		if (j->done)
 			break;
 		if (ret > 0 && client_gone(c)) {
@@ -997,14 +1004,7 @@ static void serve(void)
 			/* stop once every request is answered (a hung one: 5 s after a second signal) */
 			if (stopping && (!active || (t_abort && cm_now() - t_abort > 5)))
 				break;
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200 * 1000 * 1000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&work_cv, &mu, &ts);
+			wait_ms(&work_cv, 200);
 			continue;
 		}
 		job *list = qhead;
