@@ -168,13 +168,29 @@ echo '{"model_type": "gpt2", "n_embd": 256, "n_layer": 4, "n_head": 4, "n_positi
 lm-train --data 's/*.bin' -t tok.json --model big.json --context 1024 -b 1 -j 1 --steps 1 --lr 1e-3 \
 	--warmup 0 -q -o bigrun
 ok $? "a larger model"
-start big -v -j 1 bigrun
+start big -vv -j 1 --model-name big bigrun
+is "$(req m.json "http://127.0.0.1:$port/v1/models/big"):$(jq -r .id m.json)" "200:big" "--model-name: the model's id"
+is "$(post em.json '{"prompt": "", "max_tokens": 2, "temperature": 0}'):$(jq .usage.prompt_tokens em.json)" "200:1" \
+	"an empty prompt: end-of-text"
 long=$(jq -nc '{prompt: [range(16) | "ROMEO:"], max_tokens: 1000, temperature: 1, stop: "no such text"}')
 curl -s -m 60 -o k.json "http://127.0.0.1:$port/v1/completions" -d "$long" &
 cpid=$!
-sleep 2
-kill $cpid
-wait $cpid
+sleep 1
+# while it runs, six clients' log-likelihood requests queue, to be scored together
+pids=
+for c in 1 2 3 4 5 6; do
+	post "q$c.json" "$(jq -c '.prompt = [.prompt[0]]' h.json)" >"q$c.code" &
+	pids="$pids $!"
+done
+sleep 1
+{ kill $cpid && wait $cpid; } 2>/dev/null
+for p in $pids; do
+	wait "$p"
+done
+is "$(cat q?.code):$(jq -c '.choices[0].logprobs.token_logprobs' q?.json | sort -u | wc -l | tr -d ' ')" \
+	"200200200200200200:1" "six clients' requests queued behind a generation: answered, the same"
+is "$(grep -c '^lm-serve: a batch of 6 requests: 6 prompts scored, 0 to generate from$' big.err)" 1 \
+	"  scored together in one batch (-vv)"
 is "$(post n.json '{"prompt": "ROMEO:", "max_tokens": 3, "temperature": 0}'):$(jq .usage.completion_tokens n.json)" "200:3" \
 	"a client killed mid-request: the next one is answered"
 i=0

@@ -922,10 +922,15 @@ static void run_batch(job *list)
 	for (job *j = list; j; j = j->next)
 		js[nj++] = j;
 	/* every scoring of every request in one call */
-	size_t nq = 0;
+	size_t nq = 0, ngen = 0;
 	for (size_t a = 0; a < nj; a++)
-		for (size_t i = 0; i < js[a]->nrows && !atomic_load(&js[a]->cancelled); i++)
+		for (size_t i = 0; i < js[a]->nrows && !atomic_load(&js[a]->cancelled); i++) {
 			nq += js[a]->rows[i].scored;
+			ngen += !js[a]->score_only;
+		}
+	if (cm_verbosity > 1)
+		cm_info("a batch of %zu request%s: %zu prompt%s scored, %zu to generate from", nj,
+			nj == 1 ? "" : "s", nq, nq == 1 ? "" : "s", ngen);
 	if (nq) {
 		lm_req *q = cm_xmalloc(nq * sizeof *q);
 		size_t x = 0;
