@@ -798,6 +798,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		k->t0 = cm_now();
 		snprintf(k->method, sizeof k->method, "%s", method);
 		snprintf(k->path, sizeof k->path, "%s", url);
+		for (char *q = k->method; *q; q++)	/* for the log: no control characters */
+			*q = (unsigned char)*q < 0x20 || *q == 0x7f ? '?' : *q;
+		for (char *q = k->path; *q; q++)
+			*q = (unsigned char)*q < 0x20 || *q == 0x7f ? '?' : *q;
 		*state = k;
 		pthread_mutex_lock(&mu);
 		active++;
