@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "generate.h"
+#include "harness.h"
 #include "rand.h"
 
 typedef struct cand {
@@ -76,31 +77,7 @@ static int pick(const float *logits, int V, double temp, int topk, double topp, 
 /* log-softmax of logits[0..V) at id; the k likeliest (ties: the lower id) into top_id/top_lp */
 static float logprob(const float *x, int V, uint32_t id, int k, uint32_t *top_id, float *top_lp)
 {
-	double mx = x[0], s = 0;
-	for (int i = 1; i < V; i++)
-		if (x[i] > mx)
-			mx = x[i];
-	for (int i = 0; i < V; i++)
-		s += exp((double)x[i] - mx);
-	double lse = mx + log(s);
-	int have = 0;
-	for (int i = 0; i < V && k > 0; i++) {
-		if (have == k && x[i] <= x[top_id[k - 1]])
-			continue;
-		int j = have < k ? have++ : k - 1;
-		while (j > 0 && x[i] > x[top_id[j - 1]]) {
-			top_id[j] = top_id[j - 1];
-			j--;
-		}
-		top_id[j] = (uint32_t)i;
-	}
-	for (int j = 0; j < have; j++)
-		top_lp[j] = (float)((double)x[top_id[j]] - lse);
-	for (int j = have; j < k; j++) {
-		top_id[j] = 0;
-		top_lp[j] = -INFINITY;
-	}
-	return (float)((double)x[id] - lse);
+	return (float)((double)x[id] - lm_logits_lse_top(x, V, k, top_id, top_lp));
 }
 
 /* The first stop string in text at or after from (bytes), or -1. */

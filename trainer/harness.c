@@ -103,33 +103,45 @@ static void score_pos(lm_req *x, const float *z, int V, uint32_t tg, size_t j)
 			x->lp[j] = NAN;
 		return;
 	}
-	double mx = z[best], sum = 0;
-	for (int v = 0; v < V; v++)
-		sum += exp((double)z[v] - mx);
-	double lse = mx + log(sum), l = (double)z[tg] - lse;
+	int k = x->top_id && x->top_lp ? x->topk : 0;
+	double lse = lm_logits_lse_top(z, V, k, k ? x->top_id + j * k : NULL,
+				       k ? x->top_lp + j * k : NULL);
+	double l = (double)z[tg] - lse;
 	x->ll += l;
 	if ((uint32_t)best != tg)	/* the first maximum, as torch's argmax takes it */
 		x->greedy = 0;
 	if (x->lp)
 		x->lp[j] = (float)l;
-	if (x->topk > 0) {
-		/* insertion into the topk best so far (topk is small); ties keep the lower id */
-		uint32_t *id = x->top_id + j * x->topk;
-		float *lp = x->top_lp + j * x->topk;
-		int k = 0;
-		for (int v = 0; v < V; v++) {
-			if (k == x->topk && z[v] <= z[id[k - 1]])
-				continue;
-			int at = k < x->topk ? k++ : k - 1;
-			while (at > 0 && z[v] > z[id[at - 1]]) {
-				id[at] = id[at - 1];
-				at--;
-			}
-			id[at] = (uint32_t)v;
+}
+
+double lm_logits_lse_top(const float *x, int V, int k, uint32_t *top_id, float *top_lp)
+{
+	double mx = x[0], s = 0;
+	for (int i = 1; i < V; i++)
+		if (x[i] > mx)
+			mx = x[i];
+	for (int i = 0; i < V; i++)
+		s += exp((double)x[i] - mx);
+	double lse = mx + log(s);
+	/* insertion into the k best so far (k is small); ties keep the lower id */
+	int have = 0;
+	for (int i = 0; i < V && k > 0; i++) {
+		if (have == k && x[i] <= x[top_id[k - 1]])
+			continue;
+		int j = have < k ? have++ : k - 1;
+		while (j > 0 && x[i] > x[top_id[j - 1]]) {
+			top_id[j] = top_id[j - 1];
+			j--;
 		}
-		for (int a = 0; a < k; a++)
-			lp[a] = (float)((double)z[id[a]] - lse);
+		top_id[j] = (uint32_t)i;
 	}
+	for (int j = 0; j < have; j++)
+		top_lp[j] = (float)((double)x[top_id[j]] - lse);
+	for (int j = have; j < k; j++) {
+		top_id[j] = 0;
+		top_lp[j] = -INFINITY;
+	}
+	return lse;
 }
 
 static const lm_req *sort_base;

@@ -48,6 +48,11 @@ void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 			   void (*progress)(void *arg, size_t done, size_t n), void *arg);
 void lm_req_free(lm_req *r);
 
+/* The log-sum-exp of logits x[0..V) (in double); when k > 0 the k likeliest tokens, best
+ * first (ties: the lower id), and their log-probabilities into top_id/top_lp[0..k) (past V
+ * of them: id 0, -inf). */
+double lm_logits_lse_top(const float *x, int V, int k, uint32_t *top_id, float *top_lp);
+
 /* The standard error of a mean as the harness computes it: the sample standard deviation
  * (n - 1) over sqrt(n); NaN below two values. */
 double lm_stderr(const double *x, size_t n);

@@ -214,6 +214,18 @@ int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, i
 	return -1;
 }
 
+/* Whether need bytes fit what is available (also when that is unknown), with the figures in
+ * info; the available bytes and what decided them into *avail and what. */
+static int fits(double need, int host_tensors, double *avail, char *what, size_t whatlen,
+		char *info, size_t infolen)
+{
+	*avail = lm_mem_available(what, whatlen);
+	snprintf(info, infolen, "memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
+		 host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
+		 LM_SIZE(*avail), what);
+	return *avail < 0 || need <= *avail;
+}
+
 int lm_mem_check_sample(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int n,
 			int Tkv, char *info, size_t infolen, char *err, size_t errlen)
 {
@@ -227,13 +239,9 @@ int lm_mem_check_sample(const lm_config *c, const kn_backend *be, kn_dtype adt, 
 	double host = 4 * B * Vp + 16.0 * c->vocab + 4.0 * B * Tkv + 4 * N + fmin(8 * P, 8 * Vp * c->dim);
 	if (bf16 && host_tensors)
 		host += 4 * (N * Vp + Vp * c->dim);
-	double need = host + (host_tensors ? dev : 0);
+	double need = host + (host_tensors ? dev : 0), avail;
 	char what[128];
-	double avail = lm_mem_available(what, sizeof what);
-	snprintf(info, infolen, "memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
-		 host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
-		 LM_SIZE(avail), what);
-	if (avail < 0 || need <= avail)
+	if (fits(need, host_tensors, &avail, what, sizeof what, info, infolen))
 		return 0;
 	snprintf(err, errlen, "sampling needs about %s of memory (weights %s, key/value caches for "
 		 "%d x %d positions %s, activations %s), more than the %s available (%s): lower "
@@ -252,18 +260,16 @@ int lm_mem_check_eval(const lm_config *c, const kn_backend *be, kn_dtype adt, in
 	double gen = gen_rows ? lm_kv_bytes(c, gen_rows, gen_T, adt) +
 				lm_acts_bytes(c, gen_rows, gen_T, 0, adt) : 0;
 	double dev = state + fmax(acts, gen);
-	/* a row's logits in fp32, the forward's ids, a weight tensor's copies while loading */
+	/* a row's logits in fp32, the forward's ids, a weight tensor's copies while loading, and
+	 * the buffers lm_mem_check_train counts (OpenBLAS's, the threads', allocator slack) */
 	host += 4 * T * Vp + 4.0 * rows * T + fmin(8 * (double)lm_config_nparams(c), 8 * Vp * c->dim);
-	double need = host + (host_tensors ? dev : 0);
+	host += (24.0 + (host_tensors ? 40.0 * be->threads : 0)) * 1048576;
+	double need = host + (host_tensors ? dev : 0), avail;
 	char what[128];
-	double avail = lm_mem_available(what, sizeof what);
-	snprintf(info, infolen, "memory: about %s needed%s; %s available (%s)", LM_SIZE(need),
-		 host_tensors ? "" : " on the host (the GPU's is not checked beforehand)",
-		 LM_SIZE(avail), what);
-	if (avail < 0 || need <= avail)
+	if (fits(need, host_tensors, &avail, what, sizeof what, info, infolen))
 		return 0;
 	snprintf(err, errlen, "evaluation needs about %s of memory (weights %s, activations of %d "
-		 "x %d positions %s, generation %s, the requests %s), more than the %s available "
+		 "x %d positions %s, generation %s, buffers and requests %s), more than the %s available "
 		 "(%s): lower --batch-tokens, --gen-batch or --limit", LM_SIZE(need), LM_SIZE(state),
 		 rows, T, LM_SIZE(acts), LM_SIZE(gen), LM_SIZE(host), LM_SIZE(avail), what);
 	return -1;
