@@ -6,13 +6,7 @@
 . "${SRCDIR:-.}/tests/lib.sh"
 command -v curl >/dev/null || skip_all "no curl"
 
-zstd -dc "$DATA/tok/tinyshakespeare.txt.zst" | head -c 20000 | jq -R -s '{id: "t", text: .}' -c >t.jsonl
-bpe-train -q --vocab-size 300 -o tok.json t.jsonl && shard-pack -q -t tok.json -o s --val-fraction 0 t.jsonl
-ok $? "a tokenizer and shards"
-echo '{"model_type": "gpt2", "n_embd": 16, "n_layer": 1, "n_head": 2, "n_positions": 64}' >model.json
-lm-train --data 's/*.bin' -t tok.json --model model.json --context 64 -b 4 -j 1 --steps 10 --lr 1e-2 \
-	--warmup 2 -q -o run
-ok $? "a tiny model"
+tiny_run
 
 # start NAME ARGS...: lm-serve ARGS on a free port, in the background: $pid, $port, NAME.err
 start() {

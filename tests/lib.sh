@@ -73,6 +73,18 @@ fails() {
 	like "$?: $(cat err)" "^$fails_status: .*$fails_re" "$fails_desc"
 }
 
+# tiny_run: a 300-token tokenizer (tok.json), shards (s/) and a 1-layer model of context 64
+# trained 10 steps (run/) from tinyshakespeare's first 20,000 bytes (t.jsonl); two test lines
+tiny_run() {
+	zstd -dc "$DATA/tok/tinyshakespeare.txt.zst" | head -c 20000 | jq -R -s '{id: "t", text: .}' -c >t.jsonl
+	bpe-train -q --vocab-size 300 -o tok.json t.jsonl && shard-pack -q -t tok.json -o s --val-fraction 0 t.jsonl
+	ok $? "a tokenizer and shards"
+	echo '{"model_type": "gpt2", "n_embd": 16, "n_layer": 1, "n_head": 2, "n_positions": 64}' >model.json
+	lm-train --data 's/*.bin' -t tok.json --model model.json --context 64 -b 4 -j 1 --steps 10 --lr 1e-2 \
+		--warmup 2 -q -o run
+	ok $? "a tiny model"
+}
+
 skip_all() {
 	echo "1..0 # SKIP $1"
 	exit 0

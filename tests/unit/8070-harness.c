@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "kernels.h"
 #include "model.h"
+#include "bytetok.h"
 #include "tap.h"
 #include "tok.h"
 
@@ -51,13 +52,7 @@ int main(void)
 		printf("1..0 # SKIP %s\n", err);
 		return 0;
 	}
-	cm_tok *tk = cm_tok_create("[\\s\\S]+", err, sizeof err);
-	for (uint32_t i = 0; i < 256; i++) {
-		unsigned char b = (unsigned char)i;
-		cm_tok_add_token(tk, i, &b, 1, err, sizeof err);
-	}
-	cm_tok_add_special(tk, "<|endoftext|>", 256, err, sizeof err);
-	ok(cm_tok_finish(tk, err, sizeof err) == 0, "a byte tokenizer: %s", err);
+	cm_tok *tk = byte_tokenizer();
 	int64_t eot = cm_tok_eot(tk);
 	is_int(eot, 256, "its end-of-text");
 	cm_tok_ctx *tc = cm_tok_ctx_new(tk);

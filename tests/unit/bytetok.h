@@ -1,0 +1,23 @@
+/* bytetok.h - for the trainer's unit tests: a tokenizer of the 256 bytes, one token each, and
+ * <|endoftext|> (256). */
+#ifndef TEST_BYTETOK_H
+#define TEST_BYTETOK_H
+#include <stdint.h>
+
+#include "tap.h"
+#include "tok.h"
+
+static inline cm_tok *byte_tokenizer(void)
+{
+	char err[1024] = "";
+	cm_tok *tk = cm_tok_create("[\\s\\S]+", err, sizeof err);
+	for (uint32_t i = 0; tk && i < 256; i++) {
+		unsigned char b = (unsigned char)i;
+		cm_tok_add_token(tk, i, &b, 1, err, sizeof err);
+	}
+	if (tk)
+		cm_tok_add_special(tk, "<|endoftext|>", 256, err, sizeof err);
+	ok(tk && cm_tok_finish(tk, err, sizeof err) == 0, "a byte tokenizer: %s", err);
+	return tk;
+}
+#endif
