@@ -78,6 +78,19 @@ is "$?:$(jq -c '.results.wino | keys' rw.json)" '0:["acc","acc_stderr"]' "winogr
 is "$(jq -c '[.requests[].continuation]' lw.jsonl | head -1)" '[" was tired."," was tired."]' \
 	"  the continuation after each option"
 
+# a token spanning the boundary ("?\n" after the white space move): the harness feeds
+# tok(context) and the continuation's tokens past len(tok(context)) of tok(context + continuation)
+bpe-train -q --vocab-size 1000 -o tok1k.json t.jsonl
+shard-pack -q -t tok1k.json -o s1k --val-fraction 0 t.jsonl &&
+	lm-train --data 's1k/*.bin' -t tok1k.json --model model.json --context 64 -b 4 -j 1 --steps 2 -q -o run1k
+printf '%s\n' '{"query": "Who is it?\n", "choices": ["First Citizen"], "gold": 0}' >span.jsonl
+lm-eval -q -j 1 run1k --task span.jsonl --log-samples lspan.jsonl >out
+ctx=$(printf '{"text": "Who is it?"}\n' | bpe-encode -t tok1k.json --jsonl | jq -c .ids)
+whole=$(printf '{"text": "Who is it?\\n First Citizen"}\n' | bpe-encode -t tok1k.json --jsonl | jq -c .ids)
+is "$(jq -c --argjson c "$ctx" --argjson w "$whole" '.requests[0] |
+	[(.tokens == $c + $w[($c | length):]), .continuation_tokens == ($w | length) - ($c | length), ($w != .tokens)]' lspan.jsonl)" \
+	'[true,true,true]' "a token across the boundary: tok(context) + tok(whole)[len(tok(context)):] fed, as the harness does"
+
 # few-shot: K examples from the other items, never the item itself, the same whatever --limit
 printf '%s\n' '{"query": "Q0", "choices": ["a0", "b0"], "gold": 0}' '{"query": "Q1", "choices": ["a1", "b1"], "gold": 1}' \
 	'{"query": "Q2", "choices": ["a2", "b2"], "gold": 0}' '{"query": "Q3", "choices": ["a3", "b3"], "gold": 1}' >fs.jsonl

@@ -48,9 +48,19 @@ void lm_req_encode(lm_req *r, cm_tok_ctx *tc, int64_t eot, const char *ctx, size
 		memcpy(all + keep, r->continuation, nc);
 		cm_tok_encode(tc, all, keep + nc, 1, &whole);
 		free(all);
-		/* whole[len(ctx):], as the harness slices it */
+		/* the continuation is whole[len(ctx):], as the harness slices it, and the model is
+		 * fed tok(context) + that, as its _loglikelihood_tokens feeds it: where a token
+		 * spans the boundary (piqa's "?\n" before a choice) tok(context) ends otherwise
+		 * than whole does */
 		r->ncont = whole.n > c.n ? whole.n - c.n : 0;
+		cm_ids fed = { 0 };
+		for (size_t k = 0; k < c.n; k++)
+			cm_ids_push(&fed, c.v[k]);
+		for (size_t k = whole.n - r->ncont; k < whole.n; k++)
+			cm_ids_push(&fed, whole.v[k]);
+		cm_ids_free(&whole);
 		cm_ids_free(&c);
+		whole = fed;
 	}
 	r->tok = whole.v;
 	r->n = whole.n;

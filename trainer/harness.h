@@ -28,8 +28,9 @@ typedef struct lm_req {
 
 /* Encode (context, continuation) as the harness does: white space ending the context moves to
  * the continuation's front; the continuation's tokens are tok(context + continuation) past
- * tok(context); an empty context (also one of white space alone) is <|endoftext|> (eot) and
- * the continuation is encoded alone. */
+ * the first len(tok(context)), and the tokens fed are tok(context) followed by them (not
+ * tok(context + continuation): a token spanning the boundary is not); an empty context (also
+ * one of white space alone) is <|endoftext|> (eot) and the continuation is encoded alone. */
 void lm_req_encode(lm_req *r, cm_tok_ctx *tc, int64_t eot, const char *ctx, size_t nctx,
 		   const char *cont, size_t ncont);
 /* loglikelihood_rolling's windows over tokens[0..n): each token predicted once, windows of
