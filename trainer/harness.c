@@ -204,6 +204,7 @@ void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 	int32_t *toks = cm_xmalloc((size_t)(batch_tokens > maxlen ? batch_tokens : maxlen) *
 				   sizeof(int32_t));
 	int *row = cm_xmalloc((n ? n : 1) * sizeof *row);
+	int64_t *runs = cm_xmalloc(2 * (n ? n : 1) * sizeof *runs), *first = cm_xmalloc((n ? n : 1) * sizeof *first);
 	float *lg = cm_xmalloc((size_t)maxlen * Vp * sizeof(float));
 	size_t i = 0;
 	while (i < n) {
@@ -219,14 +220,29 @@ void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 				break;
 			B += fresh;
 			row[k] = B - 1;
-			if (!fresh)
-				continue;
 			size_t Lx;
 			const uint32_t *s = input(&r[ord[i + k]], sort_max, &Lx);
+			/* the positions scored: the last min(ncont, input) of the row's input, the
+			 * most any request sharing the row scores */
+			int64_t nc = (int64_t)(r[ord[i + k]].ncont < Lx ? r[ord[i + k]].ncont : Lx);
+			if (fresh) {
+				runs[2 * (B - 1)] = (int64_t)(B - 1) * T + (int64_t)Lx - nc;
+				runs[2 * (B - 1) + 1] = nc;
+			} else if (nc > runs[2 * (B - 1) + 1]) {
+				runs[2 * (B - 1)] -= nc - runs[2 * (B - 1) + 1];
+				runs[2 * (B - 1) + 1] = nc;
+			}
+			if (!fresh)
+				continue;
 			for (int t = 0; t < T; t++)
 				toks[(size_t)(B - 1) * T + t] = (size_t)t < Lx ? (int32_t)s[t] : 0;
 		}
-		lm_forward(m, B, T, toks, NULL, NULL);
+		/* each row's run of logits, in order: where row b's first scored position lands */
+		for (int b = 0, at = 0; b < B; b++) {
+			first[b] = at;
+			at += (int)runs[2 * b + 1];
+		}
+		lm_forward_select(m, B, T, toks, runs, B);
 		for (size_t b = 0; b < k; b++) {
 			lm_req *x = &r[ord[i + b]];
 			size_t Tin;
@@ -241,7 +257,9 @@ void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 			if (!nc)
 				continue;
 			size_t p0 = Tin - nc;
-			lm_logits_get(m, (int64_t)row[b] * T + (int64_t)p0, (int64_t)nc, lg);
+			/* the row's run starts at its input's position Tin - run length */
+			int64_t at = first[row[b]] + (int64_t)p0 - ((int64_t)Tin - runs[2 * row[b] + 1]);
+			lm_logits_get(m, at, (int64_t)nc, lg);
 			for (size_t j = 0; j < nc; j++)
 				score_pos(x, lg + j * Vp, V, s[p0 + j + 1], j);
 		}
@@ -250,6 +268,8 @@ void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 			progress(arg, i, n);
 	}
 	free(row);
+	free(runs);
+	free(first);
 	free(lg);
 	free(toks);
 	free(ord);

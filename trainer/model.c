@@ -76,6 +76,8 @@ void lm_hf_set(lm_model *m, const lm_hf_tensor *h, kn_tensor *flat, const float 
 struct lm_acts {
 	int B, T, decode;
 	int pos_given, doc_given, prefill;
+	const int64_t *sel;	/* lm_forward_select's runs (first position, count), or NULL */
+	int nsel;
 	kn_tensor *tok, *tgt, *pos, *doc;
 	kn_tensor **resid, **ln1, **ln1_mean, **ln1_rstd, **qkv, **att, **lse, **resmid, **ln2,
 		**ln2_mean, **ln2_rstd, **fch, **fca, **mlp, **attproj;
@@ -440,7 +442,31 @@ static void forward(lm_model *m, const int32_t *host_pos)
 	}
 	K->residual_norm(a->resf, a->lnf, a->lnf_mean, a->lnf_rstd, a->resmid[L - 1], a->mlp[L - 1],
 			 w->g[P_LNF_W], w->g[P_LNF_B], c->norm_eps);
-	K->matmul(a->logits, a->lnf, c->tied ? w->g[P_WTE] : w->g[P_HEAD], NULL);
+	const kn_tensor *head = c->tied ? w->g[P_WTE] : w->g[P_HEAD];
+	if (!a->sel) {
+		K->matmul(a->logits, a->lnf, head, NULL);
+		return;
+	}
+	/* the selected positions' normed states gathered into resf (no longer needed: the
+	 * selection is for inference), their logits into the first rows of logits */
+	int64_t C = c->dim, Vp = c->vocab_padded, n = 0;
+	for (int i = 0; i < a->nsel; i++) {
+		int64_t len = a->sel[2 * i + 1], sh[1] = { len * C };
+		if (!len)
+			continue;
+		kn_tensor *dst = kn_view(a->resf, n * C, 1, sh), *src = kn_view(a->lnf, a->sel[2 * i] * C, 1, sh);
+		K->copy(dst, src);
+		kn_free(dst);
+		kn_free(src);
+		n += len;
+	}
+	if (!n)
+		return;
+	int64_t sx[2] = { n, C }, sl[2] = { n, Vp };
+	kn_tensor *x = kn_view(a->resf, 0, 2, sx), *lg = kn_view(a->logits, 0, 2, sl);
+	K->matmul(lg, x, head, NULL);
+	kn_free(x);
+	kn_free(lg);
 }
 
 static void upload_inputs(lm_model *m, const int32_t *tokens, const int32_t *pos,
@@ -475,6 +501,22 @@ void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t 
 {
 	prepare(m, B, T, tokens, pos, doc);
 	forward(m, NULL);
+}
+
+void lm_forward_select(lm_model *m, int B, int T, const int32_t *tokens, const int64_t *runs,
+		       int nruns)
+{
+	int64_t N = (int64_t)B * T;
+	for (int i = 0; i < nruns; i++)
+		if (runs[2 * i] < 0 || runs[2 * i + 1] < 0 || runs[2 * i] + runs[2 * i + 1] > N)
+			cm_die("model: positions [%lld, +%lld) outside a %d x %d forward",
+			       (long long)runs[2 * i], (long long)runs[2 * i + 1], B, T);
+	prepare(m, B, T, tokens, NULL, NULL);
+	m->acts->sel = runs;
+	m->acts->nsel = nruns;
+	forward(m, NULL);
+	m->acts->sel = NULL;
+	m->acts->nsel = 0;
 }
 
 double lm_loss(lm_model *m, const int32_t *targets, float dscale, float *losses)
@@ -579,15 +621,25 @@ void lm_kv_reset(lm_model *m, int B, int Tmax)
 
 void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last)
 {
-	int B = m->kv_B, Vp = m->cfg.vocab_padded;
+	int B = m->kv_B;
 	if (T < 1 || T > m->kv_T || (m->cfg.style == LM_GPT2 && T > m->cfg.ctx))
 		cm_die("prefill of %d positions: the cache holds %d", T, m->kv_T);
 	prepare(m, B, T, tokens, NULL, NULL);
+	/* the logits of each row's last position only */
+	int64_t *runs = cm_xmalloc(2 * (size_t)B * sizeof *runs);
+	for (int b = 0; b < B; b++) {
+		runs[2 * b] = (int64_t)b * T + T - 1;
+		runs[2 * b + 1] = 1;
+	}
+	m->acts->sel = runs;
+	m->acts->nsel = B;
 	m->acts->prefill = 1;
 	forward(m, NULL);
 	m->acts->prefill = 0;
-	for (int b = 0; b < B; b++)
-		lm_logits_get(m, (int64_t)b * T + T - 1, 1, last + (size_t)b * Vp);
+	m->acts->sel = NULL;
+	m->acts->nsel = 0;
+	free(runs);
+	lm_logits_get(m, 0, B, last);
 }
 
 void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out)

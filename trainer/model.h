@@ -63,6 +63,12 @@ double lm_kv_bytes(const lm_config *cfg, int B, int Tmax, kn_dtype adt);
 void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
 		const int32_t *doc);
 kn_tensor *lm_logits(lm_model *m);
+/* lm_forward (no positions or documents given) computing the logits of some positions only:
+ * runs[2i] a first position (in the B x T order) and runs[2i + 1] how many follow it; the
+ * logits of the k-th selected position are then row k (lm_logits_get). For inference: the
+ * final norm's input is overwritten, no backward may follow. */
+void lm_forward_select(lm_model *m, int B, int T, const int32_t *tokens, const int64_t *runs,
+		       int nruns);
 /* Cross-entropy against targets [B x T] (-1 ignored) after lm_forward. When dscale != 0 the
  * logits are replaced by their gradient (scaled by dscale) for lm_backward. Per-token losses
  * are downloaded into losses when given. Returns the sum of the losses. */

@@ -71,11 +71,11 @@ int main(void)
 	const char *longtxt = "a context longer than the model sees";
 	lm_req_encode(&r[3], tc, eot, longtxt, strlen(longtxt), " end", 4);
 
-	/* one-token continuations of one context: the same input, one row */
+	/* requests of the same input: one row, its logits wherever either scores */
 	lm_req_encode(&r[4], tc, eot, "hello", 5, "x", 1);
-	lm_req_encode(&r[5], tc, eot, "hello", 5, "y", 1);
-	ok(r[4].n == 6 && r[5].n == 6 && r[4].ncont == 1 && !memcmp(r[4].tok, r[5].tok, 5 * 4),
-	   "two one-token continuations of one context");
+	lm_req_encode(&r[5], tc, eot, "hell", 4, "oy", 2);
+	ok(r[4].n == 6 && r[5].n == 6 && r[4].ncont == 1 && r[5].ncont == 2 &&
+	   !memcmp(r[4].tok, r[5].tok, 5 * 4), "two requests of the same input, scoring 1 and 2 tokens");
 
 	lm_config c;
 	lm_config_load(&c, "tiny", 257, err, sizeof err);
