@@ -9,7 +9,7 @@ set -eu
 BUILD=${BUILD:-build}
 out=$BUILD/gpu-bundle
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib" "$out/tests/gpu"
-progs="lm-train lm-sample shard-pack bpe-train"
+progs="lm-train lm-sample lm-eval shard-pack bpe-train"
 for p in $progs; do cp "$BUILD/bin/$p" "$out/bin/"; done
 cp "$BUILD/tests/gpu/check-kernels" "$out/tests/gpu/"
 cp "$BUILD/lib/libkn_cuda.so" "$out/lib/"

@@ -4,6 +4,9 @@
 #     kernels against the plain ones), whole training steps, a deterministic step repeated;
 #  2. 200 steps on tinyshakespeare: cuda (bf16) and cuda:plain (fp32) follow the CPU (fp32)
 #     within 2% (the largest gap between 20-step mean losses);
+#  2b. lm-eval on the CPU's model: cuda fp32 scores every request within 1e-4 of the CPU with
+#     the same choices (multiple choice, winogrande, lambada, perplexity; generation too), bf16
+#     reported;
 #  3. --deterministic twice on cuda (bf16): the same losses and gradient norms, step by step;
 #  4. checkpoints between devices: 20 steps on cuda (bf16) resumed on the CPU (fp32) for 10
 #     more, and the other way round, both ending with a sane loss;
@@ -140,6 +143,47 @@ for r in cuda plain; do
 		judge "$what" $? "$g" ;;
 	esac
 done
+
+# 2b. lm-eval (scoring, generation) with the CPU's 200-step model: on the GPU in fp32 every
+# request's log-likelihood within 1e-4 of the CPU's and the same choices; bf16 reported
+part "lm-eval"
+E=$SRCDIR/tests/data/eval
+head -c 20000 "$w/ts.jsonl" | jq -R -s -c '{text: .}' >"$w/ppl.jsonl" 2>/dev/null ||
+	printf '{"text": "First Citizen: Before we proceed any further, hear me speak."}\n' >"$w/ppl.jsonl"
+printf '%s\n' '{"context": "First Citizen:\n", "answers": ["x"]}' '{"context": "ROMEO:", "answers": ["y"]}' >"$w/gen.jsonl"
+# ev NAME DEVICE PRECISION
+ev() {
+	timeout -k 10 "$(limit 60)" lm-eval -q --device "$2" --precision "$3" "$w/cpu" \
+		--task "$E/arc_easy.jsonl" --task "$E/winogrande.jsonl" --task "$E/lambada_openai.jsonl" \
+		--task "ppl:$w/ppl.jsonl" --task "$w/gen.jsonl" --max-gen-tokens 16 \
+		--log-samples "$w/ev-$1.jsonl" >"$LOGDIR/ev-$1.log" 2>&1
+	echo $? >"$w/ev-$1.rc"
+	jq -r 'select(.requests[0].loglikelihood != null) | .requests[].loglikelihood' "$w/ev-$1.jsonl" >"$w/ev-$1.ll" 2>/dev/null
+	jq -c '.pred' "$w/ev-$1.jsonl" >"$w/ev-$1.pred" 2>/dev/null
+}
+# evdiff A B: the largest relative log-likelihood difference, and how many preds differ
+evdiff() {
+	printf '%s, preds differing %s' "$(paste "$w/ev-$1.ll" "$w/ev-$2.ll" | awk 'NF == 2 { n++
+		d = ($1 - $2) / ($1 < 0 ? -$1 : $1); if (d < 0) d = -d; if (d > m) m = d }
+		END { if (n < 100) print "incomplete"; else printf "largest relative ll difference %.2g over %d", m, n }')" \
+		"$(paste "$w/ev-$1.pred" "$w/ev-$2.pred" | awk -F '\t' '$1 != $2 { n++ } END { print n + 0 }')"
+}
+if [ "$(cat "$w/cpu.rc")" = 0 ]; then
+	ev cpu cpu fp32
+	ev gf "$GPU" fp32
+	ev gb "$GPU" bf16
+	d=$(evdiff cpu gf)
+	echo "lm-eval $GPU fp32 against the CPU: $d" >>"$LOGDIR/train.log"
+	case $d in
+	incomplete* | "") row "lm-eval, $GPU fp32: requests within 1e-4 of the CPU" \
+		"FAIL (incomplete: exit cpu $(cat "$w/ev-cpu.rc"), $GPU $(cat "$w/ev-gf.rc"))" ;;
+	*) echo "$d" | awk '{ exit !($5 <= 1e-4 && $NF == 0) }'
+		judge "lm-eval, $GPU fp32: requests within 1e-4 of the CPU" $? "$d" ;;
+	esac
+	row "lm-eval, $GPU bf16 against the CPU (reported)" "$(evdiff cpu gb); exit $(cat "$w/ev-gb.rc")"
+else
+	row "lm-eval, $GPU fp32: requests within 1e-4 of the CPU" "FAIL (no CPU model)"
+fi
 
 # 3. --deterministic twice: the same numbers step by step (a few seconds)
 part "deterministic runs"
