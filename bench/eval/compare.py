@@ -9,6 +9,10 @@ where lm_eval --output_path --log_samples wrote results_*.json and samples_<task
 are named after their files (NAME; the perplexity task is matched by its metrics: the one
 task of ours with bits_per_byte is c2l_ppl).
 
+With --tokenizer FILE (tokenizer.json), each request's input tokens as the harness builds them
+(its _encode_pair) are compared with lm-eval's: "input≠" counts the requests whose tokens differ
+(and in brackets those whose log-likelihoods then differ beyond the tolerance).
+
 Per task it prints: items compared, items whose prediction differs (multiple choice: the
 argmax of the log-likelihoods, acc, and of the log-likelihoods divided by the choice's
 length in characters, acc_norm, each computed from the log-likelihoods of each side, and
@@ -75,11 +79,29 @@ def harness_args(sample):
     return [[args[k][a] for a in sorted(args[k])] for k in keys]
 
 
+def harness_input(enc, context, continuation):
+    """The tokens lm-evaluation-harness's HF backend feeds for a request (its
+    _encode_pair: trailing white space of the context moved to the continuation, the
+    continuation's tokens those of tok(context + continuation) past len(tok(context)), the
+    input tok(context) + those; an empty context is the end-of-text token, left out here):
+    compared with lm-eval's tokens from the end, so truncation to the context does not matter."""
+    if not context:
+        return enc(continuation)
+    n = len(context) - len(context.rstrip())
+    if n:
+        context, continuation = context[:-n], context[-n:] + continuation
+    whole = enc(context + continuation)
+    ctx = enc(context)
+    return ctx + whole[len(ctx):]
+
+
 def main():
     ap = argparse.ArgumentParser(description="lm-eval against lm-evaluation-harness")
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--examples", type=int, default=1)
     ap.add_argument("--label", default="")
+    ap.add_argument("--tokenizer", help="tokenizer.json: rebuild the harness's input tokens "
+                    "of each request and compare them with lm-eval's")
     ap.add_argument("ours_results")
     ap.add_argument("ours_samples")
     ap.add_argument("harness_dir")
@@ -95,6 +117,14 @@ def main():
         sys.exit(f"compare.py: no results_*.json under {a.harness_dir}")
     with open(hres_file, encoding="utf-8") as f:
         hres = json.load(f)["results"]
+
+    enc = None
+    if a.tokenizer:
+        from tokenizers import Tokenizer
+        tk = Tokenizer.from_file(a.tokenizer)
+
+        def enc(text):
+            return tk.encode(text, add_special_tokens=False).ids
 
     ok = True
     rows = []
@@ -114,7 +144,7 @@ def main():
         hsamples = {s["doc_id"]: s for s in load_jsonl(hfile)} if hfile else {}
         osamples = ours_samples.get(name, {})
         ids = sorted(set(hsamples) & set(osamples))
-        n_pred = n_norm = n_own = n_str = n_count = 0
+        n_pred = n_norm = n_own = n_str = n_count = n_inp = n_inp_bad = 0
         max_rel = 0.0
         worst = None
         for i in ids:
@@ -141,6 +171,22 @@ def main():
                 d = rel(r["loglikelihood"], x)
                 if d > max_rel:
                     max_rel, worst = d, (i, r["loglikelihood"], x)
+            if enc:
+                for j, (r, args, (x, _)) in enumerate(zip(oreq, harness_args(h), hl)):
+                    hin = harness_input(enc, args[0], args[1])
+                    tok = r.get("tokens") or []
+                    if not tok or hin[-len(tok):] != tok:
+                        n_inp += 1
+                        if rel(r["loglikelihood"], x) > a.tol:
+                            n_inp_bad += 1
+                        k = next((m for m in range(1, len(tok) + 1)
+                                  if m > len(hin) or hin[-m] != tok[-m]), 0)
+                        examples.append((name, i, "input tokens differ",
+                                         f"request {j} {args[0][-40:]!r} + {args[1][:25]!r}: "
+                                         f"token {k} from the end: lm-eval "
+                                         f"{[tk.id_to_token(t) for t in tok[-k - 1:-k + 2 or None]]}, "
+                                         f"harness {[tk.id_to_token(t) for t in hin[-k - 1:-k + 2 or None]]} "
+                                         f"(log-likelihood {r['loglikelihood']:.6f} vs {x:.6f})"))
             for j, (r, args) in enumerate(zip(oreq, harness_args(h))):
                 if r["context"] + r["continuation"] != args[0] + args[1]:
                     n_str += 1
@@ -187,13 +233,18 @@ def main():
                 ok = False
         if n_pred or n_norm or n_own or n_str or n_count or max_rel > a.tol or not ids:
             ok = False
-        rows.append((name, len(ids), n_pred, n_norm, n_str, n_count, max_rel, worst, mets))
+        rows.append((name, len(ids), n_pred, n_norm, n_str, n_count, max_rel, worst, mets,
+                     (n_inp, n_inp_bad)))
 
     label = f" ({a.label})" if a.label else ""
     print(f"agreement{label}: lm-eval vs lm-evaluation-harness, tolerance {a.tol:g} relative")
-    print(f"{'task':16} {'items':>6} {'acc≠':>5} {'norm≠':>5} {'str≠':>5} {'miss':>5} {'max rel ll':>11}")
-    for name, n, p, nn, s, c, mr, worst, mets in rows:
-        print(f"{name:16} {n:6d} {p:5d} {nn:5d} {s:5d} {c:5d} {mr:11.2e}")
+    print(f"{'task':16} {'items':>6} {'acc≠':>5} {'norm≠':>5} {'str≠':>5} {'miss':>5} {'max rel ll':>11}"
+          + ("  input≠ (ll>tol)" if enc else ""))
+    for name, n, p, nn, s, c, mr, worst, mets, inp in rows:
+        print(f"{name:16} {n:6d} {p:5d} {nn:5d} {s:5d} {c:5d} {mr:11.2e}"
+              + (f"  {inp[0]:6d} ({inp[1]})" if enc else ""))
+        if worst and mr > a.tol:
+            print(f"  largest difference: item {worst[0]}: lm-eval {worst[1]:.6f}, harness {worst[2]:.6f}")
         for m, v, hv, d in mets:
             print(f"  {m:22} lm-eval {v:<16.10g} harness {hv:<16.10g} rel {d:.1e}")
     shown = {}
