@@ -6,9 +6,13 @@ Usage: make-tasks.py OUTDIR EVALDIR PPL_JSONL
 Writes OUTDIR/<prefix><task>.yaml for arc_easy, arc_challenge, piqa, winogrande and
 lambada_openai (the JSONL files of EVALDIR, ../shared/data/eval) and a perplexity task
 over PPL_JSONL ({"text"} lines), plus OUTDIR/ppl_utils.py (its process_results), for
-`lm_eval --include_path OUTDIR`. The harness's own tasks of those names exist in its
-registry, so these are named with the prefix "c2l_" (crawl2lm). The prompts are those of
-../shared/data/README.md, which lm-eval (trainer/lm-eval.c) implements:
+`lm_eval --include_path OUTDIR`. It also makes a task of its own, OUTDIR/long.jsonl
+(and c2l_long.yaml): up to 100 multiple-choice items (98 from tinyshakespeare's last tenth)
+built from PPL_JSONL, whose query (consecutive documents joined, at least 3,000 characters)
+is longer than a 512-token context, so that both tools truncate it on the left; the choices
+are the first 60 characters of the next four documents, gold 0. The harness's own tasks
+of those names exist in its registry, so these are named with the prefix "c2l_" (crawl2lm).
+The prompts are those of ../shared/data/README.md, which lm-eval (trainer/lm-eval.c) implements:
 
   query/choices/gold             context = query, continuation = " " + choice;
                                  acc and acc_norm (log-likelihood / len(choice) in characters)
@@ -77,6 +81,24 @@ def main():
                     "process_results: !function ppl_utils.process_results\n"
                     "metric_list:\n"
                     "  - metric: word_perplexity\n  - metric: byte_perplexity\n  - metric: bits_per_byte\n")
+    docs = []
+    with open(ppl, encoding="utf-8") as f:
+        docs = [json.loads(line)["text"] for line in f if line.strip()]
+    with open(os.path.join(out, "long.jsonl"), "w", encoding="utf-8") as f:
+        i = n = 0
+        while n < 100 and i < len(docs):
+            j, query = i, ""
+            while j < len(docs) and len(query) < 3000:
+                query += docs[j] + "\n\n"
+                j += 1
+            if j + 4 > len(docs):
+                break
+            f.write(json.dumps({"query": query.rstrip("\n"),
+                                "choices": [docs[j + k][:60] for k in range(4)], "gold": 0}) + "\n")
+            n += 1
+            i += 7
+    files["long"] = (head("long", os.path.join(os.path.abspath(out), "long.jsonl"), "multiple_choice") +
+                     files["arc_easy"].split("output_type: multiple_choice\n")[1])
     for name, text in files.items():
         with open(os.path.join(out, f"{PREFIX}{name}.yaml"), "w") as f:
             f.write(text + "metadata:\n  version: 1.0\n")
