@@ -9,6 +9,8 @@ THREADS), then times lm_eval.simple_evaluate on the TASKs of TASK_DIR (make-task
 perplexity's standard error, which lm-eval does not compute either). Prints one JSON line:
 {"import_load_s": seconds from the start of this script to the model loaded (the imports
 included), "eval_s": the simple_evaluate call (task and data loading, requests, metrics),
+"scoring_s": the part of it in the model's loglikelihood and loglikelihood_rolling methods
+(encoding, batching, forward passes: what lm-eval's per-task times of -v cover),
 "items": {TASK: items}, "results": {TASK: {METRIC: value}}}.
 """
 import json
@@ -36,6 +38,21 @@ def main():
     import logging
     logging.disable(logging.WARNING)
     lm = HFLM(pretrained=model_dir, dtype="float32", device="cpu", batch_size=int(batch))
+    scoring = [0.0]
+
+    def timed(fn):
+        def wrapper(*args, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kw)
+            finally:
+                scoring[0] += time.perf_counter() - t
+        return wrapper
+    # the model's work alone: its loglikelihood and loglikelihood_rolling calls (the
+    # encoding of the requests, the batches, the forward passes), which the evaluator
+    # makes once per request type over all the tasks
+    lm.loglikelihood = timed(lm.loglikelihood)
+    lm.loglikelihood_rolling = timed(lm.loglikelihood_rolling)
     t1 = time.perf_counter()
     res = lm_eval.simple_evaluate(model=lm, tasks=tasks,
                                   task_manager=TaskManager(include_path=task_dir),
@@ -45,7 +62,8 @@ def main():
     items = {t: r.get("sample_len") for t, r in res["results"].items()}
     if not all(isinstance(v, int) for v in items.values()):
         items = {t: v["effective"] for t, v in res["n-samples"].items()}
-    out = {"import_load_s": round(t1 - T0, 3), "eval_s": round(t2 - t1, 3), "items": items,
+    out = {"import_load_s": round(t1 - T0, 3), "eval_s": round(t2 - t1, 3),
+           "scoring_s": round(scoring[0], 3), "items": items,
            "results": {t: {k.split(",")[0]: v for k, v in r.items()
                            if isinstance(v, float) and "stderr" not in k}
                        for t, r in res["results"].items()}}
