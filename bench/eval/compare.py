@@ -11,7 +11,8 @@ task of ours with bits_per_byte is c2l_ppl).
 
 With --tokenizer FILE (tokenizer.json), each request's input tokens as the harness builds them
 (its _encode_pair) are compared with lm-eval's: "input≠" counts the requests whose tokens differ
-(and in brackets those whose log-likelihoods then differ beyond the tolerance).
+(and in brackets those whose log-likelihoods then differ beyond the tolerance), and the
+largest relative difference among the requests whose input tokens are the same is shown.
 
 Per task it prints: items compared, items whose prediction differs (multiple choice: the
 argmax of the log-likelihoods, acc, and of the log-likelihoods divided by the choice's
@@ -145,6 +146,7 @@ def main():
         osamples = ours_samples.get(name, {})
         ids = sorted(set(hsamples) & set(osamples))
         n_pred = n_norm = n_own = n_str = n_count = n_inp = n_inp_bad = 0
+        max_same = None
         max_rel = 0.0
         worst = None
         for i in ids:
@@ -175,7 +177,9 @@ def main():
                 for j, (r, args, (x, _)) in enumerate(zip(oreq, harness_args(h), hl)):
                     hin = harness_input(enc, args[0], args[1])
                     tok = r.get("tokens") or []
-                    if not tok or hin[-len(tok):] != tok:
+                    if tok and hin[-len(tok):] == tok:
+                        max_same = max(max_same or 0.0, rel(r["loglikelihood"], x))
+                    else:
                         n_inp += 1
                         if rel(r["loglikelihood"], x) > a.tol:
                             n_inp_bad += 1
@@ -234,15 +238,16 @@ def main():
         if n_pred or n_norm or n_own or n_str or n_count or max_rel > a.tol or not ids:
             ok = False
         rows.append((name, len(ids), n_pred, n_norm, n_str, n_count, max_rel, worst, mets,
-                     (n_inp, n_inp_bad)))
+                     (n_inp, n_inp_bad, max_same)))
 
     label = f" ({a.label})" if a.label else ""
     print(f"agreement{label}: lm-eval vs lm-evaluation-harness, tolerance {a.tol:g} relative")
     print(f"{'task':16} {'items':>6} {'acc≠':>5} {'norm≠':>5} {'str≠':>5} {'miss':>5} {'max rel ll':>11}"
-          + ("  input≠ (ll>tol)" if enc else ""))
+          + ("  input≠ (ll>tol)  max rel ll, same input" if enc else ""))
     for name, n, p, nn, s, c, mr, worst, mets, inp in rows:
         print(f"{name:16} {n:6d} {p:5d} {nn:5d} {s:5d} {c:5d} {mr:11.2e}"
-              + (f"  {inp[0]:6d} ({inp[1]})" if enc else ""))
+              + (f"  {inp[0]:6d} ({inp[1]}){'':>{max(1, 8 - len(str(inp[1])))}}"
+                 + ("-" if inp[2] is None else f"{inp[2]:.2e}") if enc else ""))
         if worst and mr > a.tol:
             print(f"  largest difference: item {worst[0]}: lm-eval {worst[1]:.6f}, harness {worst[2]:.6f}")
         for m, v, hv, d in mets:
