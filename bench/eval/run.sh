@@ -27,7 +27,9 @@
 #      (lm-eval: the sum of the per-task times of -v; the harness: the time in the model's
 #      loglikelihood and loglikelihood_rolling calls), evaluation (the harness: simple_evaluate,
 #      with its task and data loading, about 7 s of fixed cost here) and the whole command
-#      (imports and model loading included); medians, items/s and the ratios.
+#      (imports and model loading included); medians, items/s and the ratios, then the
+#      fastest run's scoring (the machine is shared: other work slows single runs down) and
+#      the whole commands' CPU time (user + system).
 #
 # usage: bench/eval/run.sh [WORK_DIR]          (default bench/data/eval)
 # env:   BIN (default build/bin), LIMIT (items per task, default 300; 0: all), RUNS (3),
@@ -151,16 +153,16 @@ speed_args=()
 for t in $TASKS; do speed_args+=(--task "$EVAL/$t.jsonl"); done
 speed_args+=(--task ppl:heldout.jsonl)
 hspeed=$(for t in $TASKS ppl; do printf 'c2l_%s ' "$t"; done)
-os=() ow=() hs=() he=() hw=()
+os=() ow=() oc=() hs=() he=() hw=() hc=()
 for r in $(seq "$RUNS"); do
 	timed "lm-eval" speed-ours.txt speed-ours.err \
 		"$BIN/lm-eval" -v -j "$THREADS" --limit "$LIMIT" "$ckpt" "${speed_args[@]}" -o speed-ours.json
-	ow+=("$real")
+	ow+=("$real") oc+=("$cpu")
 	os+=("$(sed -n 's/.* tokens in \([0-9.]*\) s:.*/\1/p' speed-ours.err | awk '{ s += $1 } END { printf "%.3f", s }')")
 	ours_items=$(jq '[.config.items[]] | add' speed-ours.json)
 	timed "hf-speed.py" speed-hf.json speed-hf.err \
 		"$VPY" "$HERE/hf-speed.py" "$work/hf" tasks "$LIMIT" "$BATCH" "$THREADS" $hspeed
-	hw+=("$real")
+	hw+=("$real") hc+=("$cpu")
 	hs+=("$(jq -r .scoring_s speed-hf.json)")
 	he+=("$(jq -r .eval_s speed-hf.json)")
 	hf_items=$(jq '[.items[]] | add' speed-hf.json)
@@ -169,12 +171,17 @@ done
 [ "$ours_items" = "$hf_items" ] || log "run.sh: item counts differ: lm-eval $ours_items, harness $hf_items"
 mos=$(echo "${os[*]}" | median) mow=$(echo "${ow[*]}" | median)
 mhs=$(echo "${hs[*]}" | median) mhe=$(echo "${he[*]}" | median) mhw=$(echo "${hw[*]}" | median)
+mos_min=$(echo "${os[*]}" | minimum) mhs_min=$(echo "${hs[*]}" | minimum)
+moc=$(echo "${oc[*]}" | median) mhc=$(echo "${hc[*]}" | median)
 echo "speed: $ours_items items ($TASKS: $LIMIT each, 0: all; heldout), medians of $RUNS runs, $(nproc) CPUs: $(cpu_model), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v n="$ours_items" -v os="$mos" -v ow="$mow" -v hs="$mhs" -v he="$mhe" -v hw="$mhw" -v t="$THREADS" -v b="$BATCH" 'BEGIN {
+awk -v n="$ours_items" -v os="$mos" -v ow="$mow" -v hs="$mhs" -v he="$mhe" -v hw="$mhw" -v t="$THREADS" -v b="$BATCH" \
+	-v osm="$mos_min" -v hsm="$mhs_min" -v oc="$moc" -v hc="$mhc" 'BEGIN {
 	printf "%-36s %10s %9s %10s %9s %8s\n", "", "lm-eval s", "items/s", "harness s", "items/s", "ratio"
 	printf "%-36s %10.2f %9.1f %10.2f %9.1f %7.2fx\n", "scoring (the model'"'"'s work)", os, n / os, hs, n / hs, hs / os
 	printf "%-36s %10.2f %9.1f %10.2f %9.1f %7.2fx\n", "evaluation (harness: simple_evaluate)", os, n / os, he, n / he, he / os
 	printf "%-36s %10.2f %9.1f %10.2f %9.1f %7.2fx\n", "whole command", ow, n / ow, hw, n / hw, hw / ow
+	printf "%-36s %10.2f %9.1f %10.2f %9.1f %7.2fx\n", "scoring, the fastest run", osm, n / osm, hsm, n / hsm, hsm / osm
+	printf "%-36s %10.2f %9s %10.2f %9s %7.2fx\n", "whole command, CPU seconds", oc, "", hc, "", hc / oc
 	printf "lm-eval -j %d; harness: HFLM float32, batch %d, torch threads %d. ratio = harness / lm-eval (target: at least 3x)\n", t, b, t
 }'
 echo "lm-eval per task (last run):"
