@@ -107,10 +107,16 @@ if [ "${SKIP_AGREEMENT:-}" != 1 ]; then
 		--log-samples ours-samples.jsonl >ours.txt
 	"$VPY" "$HERE/compare.py" --tokenizer hf/tokenizer.json --label "hf backend" ours.json ours-samples.jsonl harness-hf || status=1
 
-	# agreement (b): the harness's local-completions model through lm-serve
+	# agreement (b): the harness's local-completions model through lm-serve. Where a request
+	# is longer than the context the harness's API models differ from its HF backend (so from
+	# lm-eval) by design: they send the last max_length - 1 tokens and ask for one more token
+	# (HF feeds the last max_length of max_length + 1), and loglikelihood_rolling's windows
+	# predict max_length - 2 tokens (HF: max_length). So long.jsonl and the held-out documents
+	# longer than ctx - 2 tokens are expected to differ here. (max_length=ctx+1 would give
+	# prompts of ctx tokens with max_tokens 1, which lm-serve refuses with 400.)
 	if [ -x "$BIN/lm-serve" ]; then
 		log "agreement (b): lm_eval --model local-completions through lm-serve"
-		"$BIN/lm-serve" "$ckpt" --port 0 2>serve.err &
+		"$BIN/lm-serve" -j "$THREADS" "$ckpt" --port 0 2>serve.err &
 		spid=$!
 		port=
 		for _ in $(seq $((${PORT_WAIT:-60} * 10))); do
