@@ -60,7 +60,7 @@ for p in lm-eval lm-train bpe-train shard-pack; do
 	[ -x "$BIN/$p" ] || { log "run.sh: no $BIN/$p: make first"; exit 2; }
 done
 [ -x "$VPY" ] && "$VPY" -c 'import lm_eval, torch, transformers' 2>/dev/null ||
-	{ log "run.sh: bench/.venv needs lm_eval, torch and transformers (pip install lm_eval torch transformers)"; exit 2; }
+	{ log "run.sh: bench/.venv needs lm_eval, torch and transformers (pip install 'lm_eval[api]' torch transformers)"; exit 2; }
 mkdir -p "$work"
 cd "$work"
 
