@@ -34,7 +34,8 @@
 # usage: bench/eval/run.sh [WORK_DIR]          (default bench/data/eval)
 # env:   BIN (default build/bin), LIMIT (items per task, default 300; 0: all), RUNS (3),
 #        THREADS (2), BATCH (16), STEPS (300), CRAWL2LM_SHARED_DATA (../shared/data beside the
-#        repository), SKIP_SPEED=1, SKIP_AGREEMENT=1, PORT_WAIT (seconds, 60)
+#        repository), SKIP_SPEED=1, SKIP_AGREEMENT=1, SKIP_SERVE=1 (agreement (a) only),
+#        PORT_WAIT (seconds, 60)
 # Exit status: 1 when an agreement check fails (the speed part still runs), 2: setup.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -114,7 +115,9 @@ if [ "${SKIP_AGREEMENT:-}" != 1 ]; then
 	# predict max_length - 2 tokens (HF: max_length). So long.jsonl and the held-out documents
 	# longer than ctx - 2 tokens are expected to differ here. (max_length=ctx+1 would give
 	# prompts of ctx tokens with max_tokens 1, which lm-serve refuses with 400.)
-	if [ -x "$BIN/lm-serve" ]; then
+	if [ "${SKIP_SERVE:-}" = 1 ]; then
+		echo "agreement (b): skipped (SKIP_SERVE=1)"
+	elif [ -x "$BIN/lm-serve" ]; then
 		log "agreement (b): lm_eval --model local-completions through lm-serve"
 		"$BIN/lm-serve" -j "$THREADS" "$ckpt" --port 0 2>serve.err &
 		spid=$!
