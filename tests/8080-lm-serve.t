@@ -125,6 +125,10 @@ is "$(err "$U/v1/completions" -d '{"prompt": 3}')" "400:true invalid_request_err
 is "$(err "$U/v1/completions" -d '{"prompt": [1, 300]}')" "400:true invalid_request_error" "a token id outside the vocabulary: 400"
 is "$(err "$U/v1/completions" -d "{\"prompt\": [$(seq -s, 1 60)], \"max_tokens\": 5}"):$(jq -r .error.code e.json)" \
 	"400:true invalid_request_error:context_length_exceeded" "prompt + max_tokens over the context: 400"
+is "$(req e.json "$U/v1/completions" -d "{\"prompt\": [$(seq -s, 1 64)], \"max_tokens\": 1, \"temperature\": 0, \"echo\": true, \"logprobs\": 1}"):$(jq '.choices[0].logprobs.token_logprobs | length' e.json)" \
+	"200:65" "a full context and one greedy token (the harness's log-likelihood request): scored"
+is "$(err "$U/v1/completions" -d "{\"prompt\": [$(seq -s, 1 64)], \"max_tokens\": 1, \"temperature\": 1}"):$(jq -r .error.code e.json)" \
+	"400:true invalid_request_error:context_length_exceeded" "  sampled, it needs one position more: 400"
 is "$(err "$U/v1/completions" -d '{"prompt": "x", "n": 2}')" "400:true invalid_request_error" "n 2: 400"
 is "$(err "$U/v1/completions" -d '{"prompt": "x", "logprobs": 6}')" "400:true invalid_request_error" "logprobs 6: 400"
 is "$(err "$U/v1/nothing")" "404:true invalid_request_error" "an unknown endpoint: 404"

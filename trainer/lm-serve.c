@@ -409,15 +409,17 @@ static int read_completion(job *j, json_t *o, rerr *e)
 	}
 	if (read_prompt(j, field(o, "prompt"), e) < 0)
 		return -1;
+	/* lm-evaluation-harness's log-likelihood requests need one forward pass */
+	j->score_only = j->max_tokens == 0 ||
+			(j->max_tokens == 1 && (j->temperature == 0 || j->top_k == 1));
+	/* a greedy token after a full context is read off its last position: no position more */
+	size_t room = (size_t)srv.ctx + (j->score_only && j->max_tokens == 1);
 	for (size_t i = 0; i < j->nrows; i++)
-		if (j->rows[i].n + (size_t)j->max_tokens > (size_t)srv.ctx)
+		if (j->rows[i].n + (size_t)j->max_tokens > room)
 			return bad(e, 400, "prompt", "context_length_exceeded",
 				   "this model's maximum context length is %d tokens, however you requested "
 				   "%zu tokens (%zu in prompt %zu, %d for the completion)", srv.ctx,
 				   j->rows[i].n + (size_t)j->max_tokens, j->rows[i].n, i, j->max_tokens);
-	/* lm-evaluation-harness's log-likelihood requests need one forward pass */
-	j->score_only = j->max_tokens == 0 ||
-			(j->max_tokens == 1 && (j->temperature == 0 || j->top_k == 1));
 	int plp = j->echo && j->logprobs >= 0;	/* the prompt's log-probabilities */
 	int K = j->logprobs > 0 ? j->logprobs : 1;
 	for (size_t i = 0; i < j->nrows; i++) {
