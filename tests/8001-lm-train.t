@@ -34,8 +34,11 @@ is "$(jq -c 'select(.val_loss) | .step' run/metrics.jsonl | tr '\n' ' ')" "30 60
 ok "$(jq 'select(.val_bpb and .step == 60) | ((.val_bpb - .val_loss / (2 | log)) | fabs) < 1e-4 | not' run/metrics.jsonl | grep -c true)" \
 	"bits per byte of a byte-level model is the loss in bits"
 is "$(cat run/latest)" step-0000060 "latest names the final checkpoint"
-is "$(ls run/step-0000060 | tr '\n' ' ')" "config.json model.safetensors optimizer.safetensors tokenizer.json trainer.json " \
+is "$(ls run/step-0000060 | tr '\n' ' ')" "config.json model.safetensors optimizer.safetensors tokenizer.json tokenizer_config.json trainer.json " \
 	"a checkpoint: weights, config, tokenizer, optimizer and trainer state"
+is "$(jq -c '[.tokenizer_class, .eos_token, .model_max_length]' run/step-0000060/tokenizer_config.json)" \
+	'["PreTrainedTokenizerFast","<|endoftext|>",'"$(jq .n_positions run/step-0000060/config.json)"']' \
+	"  tokenizer_config.json: transformers reads tokenizer.json as it is"
 is "$(jq -r '.model_type, .n_layer, .vocab_size, .tie_word_embeddings' run/step-0000060/config.json | tr '\n' ' ')" "gpt2 2 257 true " \
 	"config.json for transformers"
 is "$(jq .step run/step-0000060/trainer.json)" 60 "trainer.json holds the step"

@@ -511,6 +511,7 @@ void lm_ckpt_resolve(const char *path, char *out, size_t outlen)
 void lm_ckpt_remove(const char *p)
 {
 	static const char *const names[] = { "model.safetensors", "config.json", "tokenizer.json",
+		"tokenizer_config.json",
 		"optimizer.safetensors", "trainer.json" };
 	char f[4400];
 	DIR *d = opendir(p);
@@ -582,6 +583,22 @@ int lm_ckpt_write(const char *dir, lm_model *m, const cm_tok *tok, const lm_stat
 		snprintf(f, sizeof f, "%s/tokenizer.json", dir);
 		if (cm_tok_save_json(tok, f, err, errlen) < 0 ||
 		    add_sum(files, dir, "tokenizer.json", err, errlen) < 0)
+			goto out;
+		/* for transformers' AutoTokenizer: without it, config.json's model_type picks
+		 * GPT2Tokenizer, which replaces tokenizer.json's pre-tokenizer with GPT-2's regex */
+		json_t *tc = json_object();
+		json_object_set_new(tc, "tokenizer_class", json_string("PreTrainedTokenizerFast"));
+		if (cm_tok_eot(tok) >= 0) {
+			json_object_set_new(tc, "bos_token", json_string("<|endoftext|>"));
+			json_object_set_new(tc, "eos_token", json_string("<|endoftext|>"));
+		}
+		json_object_set_new(tc, "model_max_length", json_integer(m->cfg.ctx));
+		char *tj = json_dumps(tc, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_decref(tc);
+		snprintf(f, sizeof f, "%s/tokenizer_config.json", dir);
+		k = cm_afile_put(f, tj, strlen(tj), err, errlen);
+		free(tj);
+		if (k < 0 || add_sum(files, dir, "tokenizer_config.json", err, errlen) < 0)
 			goto out;
 	}
 	uint64_t opt_xxh3;
