@@ -21,7 +21,7 @@ lim() { if [ $vlimit = 1 ]; then (ulimit -v 4000000; "$@"); else "$@"; fi; }
 lm-train $common --steps 4 --save-every 2 -q -o run
 ok $? "a run of 4 steps"
 is "$(jq -r '.files | keys | join(" ")' run/step-0000004/trainer.json)" \
-	"config.json model.safetensors optimizer.safetensors tokenizer.json" "trainer.json holds a checksum of each file"
+	"config.json model.safetensors optimizer.safetensors tokenizer.json tokenizer_config.json" "trainer.json holds a checksum of each file"
 ck=run/step-0000004
 
 # damage: a byte of the weights' data, of the safetensors header, of the optimizer state; a
