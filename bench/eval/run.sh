@@ -33,7 +33,8 @@
 #
 # usage: bench/eval/run.sh [WORK_DIR]          (default bench/data/eval)
 # env:   BIN (default build/bin), LIMIT (items per task, default 300; 0: all), RUNS (3),
-#        THREADS (2), BATCH (16), STEPS (300), CRAWL2LM_SHARED_DATA (../shared/data beside the
+#        THREADS (2), BATCH (16), STEPS (300), MODEL (a checkpoint to use instead of training
+#        one: a run or step directory with its tokenizer.json), CRAWL2LM_SHARED_DATA (../shared/data beside the
 #        repository), SKIP_SPEED=1, SKIP_AGREEMENT=1, SKIP_SERVE=1 (agreement (a) only),
 #        PORT_WAIT (seconds, 60)
 # Exit status: 1 when an agreement check fails (the speed part still runs), 2: setup.
@@ -65,14 +66,16 @@ done
 mkdir -p "$work"
 cd "$work"
 
-# 1. the model
-if [ ! -f run/latest ]; then
-	log "training the model ($STEPS steps, about $((STEPS / 2)) s on 2 cores)"
+# 1. the model (MODEL: a checkpoint of one's own instead, with its tokenizer.json)
+if [ ! -f heldout.jsonl ]; then
 	zstd -dc "$ROOT/tests/data/tok/tinyshakespeare.txt.zst" |
 		jq -R -s -c 'split("\n\n") | to_entries[] | {id: "speech-\(.key)", text: .value}' >speeches.jsonl
 	n=$(wc -l <speeches.jsonl)
 	head -n $((n * 9 / 10)) speeches.jsonl >train.jsonl
 	tail -n +$((n * 9 / 10 + 1)) speeches.jsonl >heldout.jsonl
+fi
+if [ -z "${MODEL:-}" ] && [ ! -f run/latest ]; then
+	log "training the model ($STEPS steps, about $((STEPS / 2)) s on 2 cores)"
 	"$BIN/bpe-train" -q --vocab-size 2048 -o tok.json train.jsonl
 	rm -rf shards && "$BIN/shard-pack" -q -t tok.json --val-fraction 0 -o shards train.jsonl
 	echo '{"model_type": "gpt2", "n_embd": 128, "n_layer": 4, "n_head": 4, "n_positions": 512}' >model.json
@@ -80,7 +83,12 @@ if [ ! -f run/latest ]; then
 	"$BIN/lm-train" --data 'shards/shard_train_*.bin' -t tok.json --model model.json --context 512 -b 4 \
 		--steps "$STEPS" --lr 2e-3 --warmup 30 --eval-every 0 --save-every "$STEPS" -j "$THREADS" -q -o run
 fi
-ckpt=$work/run/$(cat run/latest)
+if [ -n "${MODEL:-}" ]; then
+	ckpt=$(cd "$MODEL" && pwd)
+	[ -f "$ckpt/latest" ] && ckpt=$ckpt/$(cat "$ckpt/latest")
+else
+	ckpt=$work/run/$(cat run/latest)
+fi
 ctx=$(jq -r '.n_positions // .max_position_embeddings' "$ckpt/config.json")
 echo "model: $ckpt ($(jq -r '"\(.model_type), \(.n_layer) layers, width \(.n_embd), context \(.n_positions), vocabulary \(.vocab_size)"' "$ckpt/config.json"))"
 rm -rf hf
