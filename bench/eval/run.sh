@@ -65,6 +65,7 @@ done
 	{ log "run.sh: bench/.venv needs lm_eval, torch and transformers (pip install 'lm_eval[api]' torch transformers)"; exit 2; }
 mkdir -p "$work"
 cd "$work"
+work=$PWD	# absolute: the harness reads a relative path as a hub name
 
 # 1. the model (MODEL: a checkpoint of one's own instead, with its tokenizer.json)
 if [ ! -f heldout.jsonl ]; then

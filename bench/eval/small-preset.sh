@@ -22,11 +22,11 @@ TOK=$SHARED/tokenizers/r50k_base.tiktoken
 [ -f "$ROOT/bench/data/corpus-en.jsonl" ] || { log "bench/data/corpus-en.jsonl: run bench/corpus/make-corpus.sh"; exit 1; }
 
 if [ ! -f "$W/shards/manifest.json" ]; then
-	# the first 24 MB (whole lines), and 200 documents after them as held-out text (the
+	# the first 24 MB (whole lines), and 40 documents after them as held-out text (the
 	# pipes end early: SIGPIPE is no error here)
 	set +o pipefail
 	head -c 24000000 "$ROOT/bench/data/corpus-en.jsonl" | sed '$d' >"$W/train.jsonl"
-	tail -c +24000001 "$ROOT/bench/data/corpus-en.jsonl" | sed 1d | head -200 >"$W/held-out.jsonl"
+	tail -c +24000001 "$ROOT/bench/data/corpus-en.jsonl" | sed 1d | head -40 >"$W/held-out.jsonl"
 	set -o pipefail
 	"$BIN/shard-pack" -q -t "$TOK" --val-fraction 0.01 -o "$W/shards" "$W/train.jsonl"
 fi
