@@ -6,12 +6,6 @@
 #include "cli.h"
 #include "harness.h"
 
-static int py_space(unsigned char c)
-{
-	/* str.rstrip()'s ASCII white space */
-	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
-}
-
 static char *dupn(const char *p, size_t n)
 {
 	char *s = cm_xmalloc(n + 1);
@@ -25,7 +19,7 @@ void lm_req_encode(lm_req *r, cm_tok_ctx *tc, int64_t eot, const char *ctx, size
 {
 	memset(r, 0, sizeof *r);
 	size_t keep = nctx;
-	while (keep > 0 && py_space((unsigned char)ctx[keep - 1]))
+	while (keep > 0 && lm_py_space((unsigned char)ctx[keep - 1]))
 		keep--;
 	size_t nc = nctx - keep + ncont;
 	r->context = dupn(ctx, keep);

@@ -9,6 +9,13 @@
 #include "model.h"
 #include "tok.h"
 
+/* Python's white space in ASCII (str.isspace(), str.strip(), re's \s): what the harness
+ * strips, moves and splits on. */
+static inline int lm_py_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
 typedef struct lm_req {
 	char *context, *continuation;	/* the exact strings scored (after the white space move) */
 	uint32_t *tok;			/* context + continuation tokens */

@@ -105,27 +105,18 @@ static void on_task(const cm_opt *o, const char *v)
 	ntasks++;
 }
 
-static size_t utf8_chars(const char *s, size_t n)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return c;
-}
-
 /* len(re.split(r"\s+", text)): the pieces between runs of white space, empty ones included */
 static size_t words(const char *s, size_t n)
 {
 	size_t w = 1;
 	for (size_t i = 0; i < n;) {
-		if (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r') || (s[i] >= 0x1c && s[i] <= 0x1f)) {
-			w++;
-			while (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r') ||
-					 (s[i] >= 0x1c && s[i] <= 0x1f)))
-				i++;
-		} else {
+		if (!lm_py_space((unsigned char)s[i])) {
 			i++;
+			continue;
 		}
+		w++;
+		while (i < n && lm_py_space((unsigned char)s[i]))
+			i++;
 	}
 	return w;
 }
@@ -239,13 +230,13 @@ static void need_gold(json_t *o, const char *key, doc *d, const where *w)
 		       d->nopt);
 }
 
-/* Python's str.strip() of ASCII white space, in place */
+/* Python's str.strip() (of ASCII white space), in place */
 static void strip(str *s)
 {
 	size_t a = 0;
-	while (a < s->n && (s->p[a] == ' ' || (s->p[a] >= '\t' && s->p[a] <= '\r')))
+	while (a < s->n && lm_py_space((unsigned char)s->p[a]))
 		a++;
-	while (s->n > a && (s->p[s->n - 1] == ' ' || (s->p[s->n - 1] >= '\t' && s->p[s->n - 1] <= '\r')))
+	while (s->n > a && lm_py_space((unsigned char)s->p[s->n - 1]))
 		s->n--;
 	memmove(s->p, s->p + a, s->n - a);
 	s->n -= a;
@@ -597,7 +588,7 @@ static void load(task *t, long long limit, cm_tok_ctx *tc, int64_t eot, int maxl
 				cm_buf_add(&cont, y->p, y->n);
 				lm_req_encode(new_req(t), tc, eot, ctx.p ? ctx.p : "", ctx.len, cont.p, cont.len);
 				if (fmt == K_MC)
-					it->norm[c] = (double)utf8_chars(y->p, y->n);
+					it->norm[c] = (double)cm_utf8_chars(y->p, y->n);
 			}
 		}
 		it->nr = t->nr - it->r0;
@@ -652,8 +643,8 @@ static void em_norm(const char *s, size_t n, cm_buf *out)
 			i++;
 			if (c >= 'A' && c <= 'Z')
 				cm_buf_addc(out, (char)(c + 32));
-			else if (!strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c) || !c)
-				cm_buf_addc(out, (char)c);
+			else if (!c || !strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c))
+				cm_buf_addc(out, (char)c);	/* string.punctuation dropped */
 			continue;
 		}
 		uint32_t cp;
@@ -676,7 +667,7 @@ static void em_norm(const char *s, size_t n, cm_buf *out)
 static int exact_match(const item *it, cm_buf *a, cm_buf *b)
 {
 	const char *o = it->out ? it->out : "";
-	while (*o == ' ' || (*o >= '\t' && *o <= '\r') || (*o >= 0x1c && *o <= 0x1f))
+	while (*o && lm_py_space((unsigned char)*o))
 		o++;
 	em_norm(o, strlen(o), a);
 	for (size_t k = 0; k < it->nans; k++) {
