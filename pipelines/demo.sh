@@ -143,7 +143,8 @@ E=$root/tests/data/eval
 lm-eval "$out/run" --task "$E/arc_easy.jsonl" --task "$E/arc_challenge.jsonl" \
 	--task "$E/piqa.jsonl" --task "$E/winogrande.jsonl" --task "$E/copa.jsonl" \
 	--task "$E/lambada_openai.jsonl" --task "ppl:$out/held-out.jsonl" --contamination "$out/lm/shard_train_*.bin" \
-	-o "$out/results.json" --log-samples "$out/samples.jsonl" | grep -v '(clean)' | sed 's/^/  /'
+	-o "$out/results.json" --log-samples "$out/samples.jsonl" >"$out/results.txt"
+grep -v '(clean)' "$out/results.txt" | sed 's/^/  /'
 jq -r '"  \(.config.items | add) items in \(.config.time_s * 10 | round / 10) s; results in results.json, every request in samples.jsonl"' "$out/results.json"
 
 printf '\nOutputs are in %s\n' "$out"
