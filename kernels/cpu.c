@@ -16,30 +16,10 @@
 #include "kernels.h"
 #include "kmath.h"
 
-/* exp and tanh as plain arithmetic, so that loops over them vectorize (glibc's expf and
- * tanhf are calls: GELU alone was a third of a small model's step). exp: Cephes' expf,
- * x = n ln2 + r, a degree-7 polynomial in r, 2^n from the exponent bits; within 2 ulp of
- * expf. Arguments below -87 give exp(-87), not 0: they only ever meet sums where that is
- * nothing. */
+/* exp as plain arithmetic (kmath.h), so that loops over it vectorize; tanh from it below */
 static inline float fexp(float x)
 {
-	/* selects, not fminf (a call without -ffast-math); with -fno-trapping-math they vectorize */
-	x = x < -87.0f ? -87.0f : x;
-	x = x > 88.0f ? 88.0f : x;
-	float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;	/* round to nearest */
-	float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-	float p = 1.9875691500e-4f;
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * r * r + r + 1.0f;
-	/* a NaN argument gives NaN (through p), and converts no NaN to an integer */
-	int32_t e = (int32_t)((uint32_t)((int32_t)(n == n ? n : 0.0f) + 127) << 23);
-	float s;
-	memcpy(&s, &e, sizeof s);
-	return p * s;
+	return kn_fexp(x);
 }
 
 /* tanh(u) = sign(u) (1 - t) / (1 + t) with t = exp(-2|u|) */
@@ -415,13 +395,26 @@ static inline int64_t doc_start(const int32_t *doc, int64_t row0, int64_t t)
 	return doc ? doc[row0 + t] : 0;
 }
 
+/* The end of the row's shared prefix token t also sees (pre gives it, at most its document's
+ * start; else none): its keys are [0, pe) and [t0, t], walked in order by next_key. */
+static inline int64_t prefix_end(const int32_t *pre, int64_t row0, int64_t t, int64_t t0)
+{
+	int64_t pe = pre ? pre[row0 + t] : 0;
+	return pe < t0 ? pe : t0;
+}
+
+static inline int64_t next_key(int64_t u, int64_t pe, int64_t t0)
+{
+	return u + 1 == pe ? t0 : u + 1;
+}
+
 static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
-			  const kn_tensor *doc, const kn_attn_shape *s)
+			  const kn_tensor *doc, const kn_tensor *pre, const kn_attn_shape *s)
 {
 	int B = s->B, T = s->T, nh = s->nh, nkv = s->nkv, hd = s->hd, grp = nh / nkv;
 	int64_t W = (int64_t)(nh + 2 * nkv) * hd, OW = (int64_t)nh * hd;
 	const float *p = F(qkv);
-	const int32_t *dc = doc ? IDS(doc) : NULL;
+	const int32_t *dc = doc ? IDS(doc) : NULL, *pr = pre ? IDS(pre) : NULL;
 	float *o = F(out), *L = F(lse);
 	float scale = 1.0f / sqrtf((float)hd);
 #pragma omp parallel
@@ -436,8 +429,9 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 				for (int t = 0; t < T; t++) {
 					const float *q = p + (r0 + t) * W + (int64_t)h * hd;
 					int64_t t0 = doc_start(dc, r0, t);
+					int64_t pe = prefix_end(pr, r0, t, t0), u1 = pe ? 0 : t0;
 					float mx = -INFINITY;
-					for (int64_t u = t0; u <= t; u++) {
+					for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
 						const float *k = p + (r0 + u) * W + koff;
 						float d = 0.0f;
 #pragma omp simd reduction(+:d)
@@ -449,7 +443,7 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 							mx = d;
 					}
 					float sum = 0.0f;
-					for (int64_t u = t0; u <= t; u++) {
+					for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
 						sc[u] = fexp(sc[u] - mx);
 						sum += sc[u];
 					}
@@ -457,7 +451,7 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 					float *y = o + (r0 + t) * OW + (int64_t)h * hd;
 					for (int j = 0; j < hd; j++)
 						y[j] = 0.0f;
-					for (int64_t u = t0; u <= t; u++) {
+					for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
 						const float *v = p + (r0 + u) * W + voff;
 						float a = sc[u] * inv;
 						for (int j = 0; j < hd; j++)

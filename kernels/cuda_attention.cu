@@ -57,11 +57,14 @@ static attn_args attn_of(const kn_attn_shape *s)
 	return a;
 }
 
-/* the first key any query of the block [t0, t0 + BQ) may see */
-__device__ static int block_first_key(const int32_t *doc, int64_t r0, int t0, int T, int *sh)
+/* the first key any query of the block [t0, t0 + BQ) may see (0 where one sees a prefix) */
+__device__ static int block_first_key(const int32_t *doc, const int32_t *pre, int64_t r0,
+				      int t0, int T, int *sh)
 {
 	int t = t0 + (int)threadIdx.x;
 	int u0 = doc && t < T ? doc[r0 + t] : (doc ? T : 0);
+	if (pre && t < T && pre[r0 + t] > 0)
+		u0 = 0;
 	if (!doc)
 		return 0;
 	sh[threadIdx.x] = u0;
@@ -98,7 +101,8 @@ __device__ static void load_kv_tile(float (*ks)[HD], float (*vs)[HD], const T *p
 
 template <class T, int HD>
 __global__ static void __launch_bounds__(BQ)
-	attn_fwd_k(T *out, float *lse, const T *p, const int32_t *doc, attn_args a)
+	attn_fwd_k(T *out, float *lse, const T *p, const int32_t *doc, const int32_t *pre,
+		   attn_args a)
 {
 	__shared__ float ks[BK][HD], vs[BK][HD];
 	__shared__ int shi[BQ];
@@ -115,7 +119,8 @@ __global__ static void __launch_bounds__(BQ)
 		acc[j] = 0.0f;
 	}
 	int lo = live && doc ? doc[r0 + t] : 0;
-	int first = block_first_key(doc, r0, t0, a.T, shi);
+	int pe = live && pre ? min(pre[r0 + t], lo) : 0;	/* keys [0, pe) seen too */
+	int first = block_first_key(doc, pre, r0, t0, a.T, shi);
 	int last = min(t0 + BQ, a.T) - 1;	/* the last key any query here sees */
 	float mx = -INFINITY, sum = 0.0f;
 	for (int u0 = first - first % BK; u0 <= last; u0 += BK) {
@@ -130,7 +135,7 @@ __global__ static void __launch_bounds__(BQ)
 #pragma unroll
 			for (int j = 0; j < HD; j++)
 				d += q[j] * ks[i][j];
-			s[i] = u >= lo && u <= t ? d : -INFINITY;
+			s[i] = (u >= lo || u < pe) && u <= t ? d : -INFINITY;
 			tmx = fmaxf(tmx, s[i]);
 		}
 		if (tmx == -INFINITY)
@@ -180,7 +185,7 @@ __global__ static void __launch_bounds__(BQ)
 	} while (0)
 
 void f_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
-		 const kn_attn_shape *s)
+		 const kn_tensor *pre, const kn_attn_shape *s)
 {
 	attn_args a = attn_of(s);
 	want(out, qkv->dtype, "attention", "out");
@@ -188,7 +193,8 @@ void f_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv, const kn_
 	dim3 grid((unsigned)((s->T + BQ - 1) / BQ), (unsigned)s->nh, (unsigned)s->B);
 	BY_DTYPE(qkv, "attention", BY_HD(s->hd, "attention",
 		 attn_fwd_k<T, HDM><<<grid, BQ>>>(P(T, out), F32(lse), CP(T, qkv),
-						  doc ? IDS(doc) : NULL, a)));
+						  doc ? IDS(doc) : NULL, pre ? IDS(pre) : NULL,
+						  a)));
 	LAUNCHED("attention");
 }
 
@@ -312,7 +318,7 @@ __global__ static void __launch_bounds__(BQ)
 		dq[j] = 0.0f;
 	}
 	int lo = live && doc ? doc[r0 + t] : 0;
-	int first = block_first_key(doc, r0, t0, a.T, shi);
+	int first = block_first_key(doc, NULL, r0, t0, a.T, shi);
 	int last = min(t0 + BQ, a.T) - 1;
 	for (int u0 = first - first % BK; u0 <= last; u0 += BK) {
 		load_kv_tile<T, HD>(ks, vs, p, r0, u0, koff, voff, a);

@@ -265,7 +265,7 @@ void f_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const kn_tenso
 void f_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s, float theta,
 	    int inverse);
 void f_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
-		 const kn_attn_shape *s);
+		 const kn_tensor *pre, const kn_attn_shape *s);
 void f_attention_bwd(kn_tensor *dqkv, const kn_tensor *dout, const kn_tensor *out,
 		     const kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
 		     const kn_attn_shape *s);

@@ -437,7 +437,7 @@ __device__ static float dot(const float *a, const float *b, int n)
 /* Attention, plain: one thread per query (b, h, t), two passes over its keys (max and sum,
  * then the output), no T x T matrix. */
 __global__ static void attention_k(float *out, float *lse, const float *p, const int32_t *doc,
-				   int B, int T, int nh, int nkv, int hd)
+				   const int32_t *pre, int B, int T, int nh, int nkv, int hd)
 {
 	int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
 	if (i >= (int64_t)B * nh * T)
@@ -448,13 +448,15 @@ __global__ static void attention_k(float *out, float *lse, const float *p, const
 	int64_t koff = (int64_t)(nh + h / grp) * hd, voff = (int64_t)(nh + nkv + h / grp) * hd;
 	const float *q = p + (r0 + t) * W + (int64_t)h * hd;
 	float scale = rsqrtf((float)hd), mx = -INFINITY, sum = 0.0f;
-	int u0 = doc ? doc[r0 + t] : 0;
-	for (int u = u0; u <= t; u++) {
+	/* keys [0, pe) (a shared prefix) and [u0, t], in order */
+	int u0 = doc ? doc[r0 + t] : 0, pe = pre ? min(pre[r0 + t], u0) : 0, u1 = pe ? 0 : u0;
+#define NEXT_KEY(u) ((u) + 1 == pe ? u0 : (u) + 1)
+	for (int u = u1; u <= t; u = NEXT_KEY(u)) {
 		const float *k = p + (r0 + u) * W + koff;
 		float d = dot(q, k, hd);
 		mx = fmaxf(mx, d * scale);
 	}
-	for (int u = u0; u <= t; u++) {
+	for (int u = u1; u <= t; u = NEXT_KEY(u)) {
 		const float *k = p + (r0 + u) * W + koff;
 		float d = dot(q, k, hd);
 		sum += expf(d * scale - mx);
@@ -463,22 +465,24 @@ __global__ static void attention_k(float *out, float *lse, const float *p, const
 	float *y = out + (r0 + t) * (int64_t)nh * hd + (int64_t)h * hd;
 	for (int j = 0; j < hd; j++)
 		y[j] = 0.0f;
-	for (int u = u0; u <= t; u++) {
+	for (int u = u1; u <= t; u = NEXT_KEY(u)) {
 		const float *k = p + (r0 + u) * W + koff, *v = p + (r0 + u) * W + voff;
 		float d = dot(q, k, hd);
 		float a = expf(d * scale - l);
 		for (int j = 0; j < hd; j++)
 			y[j] += a * v[j];
 	}
+#undef NEXT_KEY
 	lse[((int64_t)b * nh + h) * T + t] = l;
 }
 
 static void g_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
-			const kn_attn_shape *s)
+			const kn_tensor *pre, const kn_attn_shape *s)
 {
 	int64_t n = (int64_t)s->B * s->nh * s->T;
-	attention_k<<<blocks(n, 128), 128>>>(F(out), F(lse), F(qkv), doc ? IDS(doc) : NULL, s->B,
-					     s->T, s->nh, s->nkv, s->hd);
+	attention_k<<<blocks(n, 128), 128>>>(F(out), F(lse), F(qkv), doc ? IDS(doc) : NULL,
+					     pre ? IDS(pre) : NULL, s->B, s->T, s->nh, s->nkv,
+					     s->hd);
 	LAUNCHED("attention");
 }
 

@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <dlfcn.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "cli.h"
 #include "kernels.h"
+#include "kmath.h"
 
 size_t kn_dtype_size(kn_dtype dt)
 {
@@ -202,4 +204,27 @@ void kn_download(const kn_tensor *t, void *host, size_t bytes)
 	if (bytes > kn_bytes(t))
 		cm_die("kernels: download of %zu bytes from %zu", bytes, kn_bytes(t));
 	t->be->ops->download(t, host, bytes, 0);
+}
+
+int kn_logits_row(const float *x, int64_t V, double *lse, int64_t *argmax)
+{
+	float mx = -INFINITY, z = 0.0f;
+	/* x * 0 is NaN for an infinite or NaN x, 0 otherwise */
+#pragma omp simd reduction(max:mx) reduction(+:z)
+	for (int64_t i = 0; i < V; i++) {
+		mx = x[i] > mx ? x[i] : mx;
+		z += x[i] * 0.0f;
+	}
+	if (V < 1 || z != 0.0f)
+		return 0;
+	double s = 0.0;
+#pragma omp simd reduction(+:s)
+	for (int64_t i = 0; i < V; i++)
+		s += (double)kn_fexp(x[i] - mx);
+	*lse = (double)mx + log(s);
+	int64_t b = 0;
+	while (x[b] != mx)
+		b++;
+	*argmax = b;
+	return 1;
 }

@@ -93,9 +93,12 @@ typedef struct kn_ops {
 	 * rotate-half layout (Hugging Face Llama); pos as in embed. inverse: the backward. */
 	void (*rope)(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s, float theta,
 		     int inverse);
-	/* Causal attention on packed qkv; out [N, nh hd]; lse [B, nh, T] saved for backward. */
+	/* Causal attention on packed qkv; out [N, nh hd]; lse [B, nh, T] saved for backward.
+	 * pre (int32 [B x T] or NULL), forward only: token t also sees its row's positions
+	 * [0, min(pre[t], doc[t])), a prefix its document continues (continuations scored after
+	 * one shared context, each a document of its own, positions given as if alone). */
 	void (*attention)(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
-			  const kn_tensor *doc, const kn_attn_shape *s);
+			  const kn_tensor *doc, const kn_tensor *pre, const kn_attn_shape *s);
 	void (*attention_bwd)(kn_tensor *dqkv, const kn_tensor *dout, const kn_tensor *out,
 			      const kn_tensor *lse, const kn_tensor *qkv, const kn_tensor *doc,
 			      const kn_attn_shape *s);
@@ -174,6 +177,11 @@ static inline size_t kn_bytes(const kn_tensor *t)
 void kn_reshape(kn_tensor *t, int ndim, const int64_t *shape);
 void kn_upload(kn_tensor *t, const void *host, size_t bytes);
 void kn_download(const kn_tensor *t, void *host, size_t bytes);
+/* One row of logits on the host: the log-sum-exp of x[0..V) (exps of the difference to the
+ * maximum in float, vectorized, summed in double) into *lse and the first maximum's index
+ * (torch's argmax) into *argmax. Returns 0, setting neither, when a value is NaN or
+ * infinite (or V < 1). */
+int kn_logits_row(const float *x, int64_t V, double *lse, int64_t *argmax);
 
 /* the CPU backend's table (fp32 only), for tests that call a reference directly */
 extern const kn_ops kn_cpu_ops;

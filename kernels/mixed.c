@@ -208,10 +208,10 @@ static void mx_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *s
 }
 
 static void mx_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
-			 const kn_tensor *doc, const kn_attn_shape *s)
+			 const kn_tensor *doc, const kn_tensor *pre, const kn_attn_shape *s)
 {
 	BEGIN(out);
-	c_.base->attention(OUT(out), OUT(lse), IN(qkv), doc, s);
+	c_.base->attention(OUT(out), OUT(lse), IN(qkv), doc, pre, s);
 	mx_end(&c_);
 }
 

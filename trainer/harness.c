@@ -89,44 +89,17 @@ size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot,
 	return made;
 }
 
-/* One scored position: the target's log-probability (log-softmax in double) into x. */
-static void score_pos(lm_req *x, const float *z, int V, uint32_t tg, size_t j)
-{
-	int best = 0, bad = 0;
-	for (int v = 0; v < V; v++) {
-		if (!isfinite(z[v]))
-			bad = 1;
-		if (z[v] > z[best])
-			best = v;
-	}
-	if (bad) {
-		x->nonfinite = 1;
-		x->ll = NAN;
-		x->greedy = 0;
-		if (x->lp)
-			x->lp[j] = NAN;
-		return;
-	}
-	int k = x->top_id && x->top_lp ? x->topk : 0;
-	double lse = lm_logits_lse_top(z, V, k, k ? x->top_id + j * k : NULL,
-				       k ? x->top_lp + j * k : NULL);
-	double l = (double)z[tg] - lse;
-	x->ll += l;
-	if ((uint32_t)best != tg)	/* the first maximum, as torch's argmax takes it */
-		x->greedy = 0;
-	if (x->lp)
-		x->lp[j] = (float)l;
-}
-
 double lm_logits_lse_top(const float *x, int V, int k, uint32_t *top_id, float *top_lp)
 {
-	double mx = x[0], s = 0;
-	for (int i = 1; i < V; i++)
-		if (x[i] > mx)
-			mx = x[i];
-	for (int i = 0; i < V; i++)
-		s += exp((double)x[i] - mx);
-	double lse = mx + log(s);
+	double lse;
+	int64_t best;
+	if (!kn_logits_row(x, V, &lse, &best)) {
+		/* a NaN or infinity: what the sum makes of it (NaN or an infinity) */
+		double s = 0;
+		for (int i = 0; i < V; i++)
+			s += exp((double)x[i]);
+		lse = log(s);
+	}
 	/* insertion into the k best so far (k is small); ties keep the lower id */
 	int have = 0;
 	for (int i = 0; i < V && k > 0; i++) {
@@ -148,9 +121,6 @@ double lm_logits_lse_top(const float *x, int V, int k, uint32_t *top_id, float *
 	return lse;
 }
 
-static const lm_req *sort_base;
-static size_t sort_max;	/* the model's context + 1 */
-
 /* The tokens a request feeds the model: the last min(n, context + 1) but the last one. */
 static const uint32_t *input(const lm_req *x, size_t max, size_t *len)
 {
@@ -159,114 +129,241 @@ static const uint32_t *input(const lm_req *x, size_t max, size_t *len)
 	return x->tok + x->n - L;
 }
 
-/* The longest first; requests of the same input next to each other (scored by one row) */
-static int by_len(const void *a, const void *b)
+/* A row of a forward pass: requests first .. first + count - 1 (consecutive, as a task lists
+ * an item's choices), their first P input tokens shared (each other token of theirs a
+ * document of its own after that prefix, positions as if alone), len positions in all. One
+ * request alone: P = 0. */
+typedef struct srow {
+	size_t first, count;
+	int P, len;
+} srow;
+
+static int row_longer(const void *a, const void *b)
 {
-	const lm_req *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
-	size_t lx, ly;
-	const uint32_t *sx = input(x, sort_max, &lx), *sy = input(y, sort_max, &ly);
-	if (lx != ly)
-		return lx < ly ? 1 : -1;
-	int c = memcmp(sx, sy, lx * sizeof *sx);
-	if (c)
-		return c;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	const srow *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? 1 : -1;
+	return x->first < y->first ? -1 : 1;
 }
 
-static int same_input(const lm_req *x, const lm_req *y, size_t max)
+/* Consecutive requests after a common prefix share a row while that saves as many positions
+ * as before (k requests sharing P' save (k - 1) P', never less than the k - 1 of them before
+ * did: the next item's choices, after the same first word, start a row of their own) and the
+ * row stays within cap positions. Requests cut to the context score alone. */
+static size_t make_rows(const lm_req *r, size_t n, size_t max, size_t cap, srow *rows)
 {
-	size_t lx, ly;
-	const uint32_t *sx = input(x, max, &lx), *sy = input(y, max, &ly);
-	return lx == ly && !memcmp(sx, sy, lx * sizeof *sx);
+	size_t nrows = 0;
+	for (size_t i = 0; i < n;) {
+		size_t Li, k = 1;
+		const uint32_t *si = input(&r[i], max, &Li);
+		size_t P = Li, sum = Li;
+		while (r[i].n <= max && Li > 0 && i + k < n) {
+			size_t Ly, l = 0;
+			const uint32_t *sy = input(&r[i + k], max, &Ly);
+			if (r[i + k].n > max)
+				break;
+			while (l < P && l < Ly && si[l] == sy[l])
+				l++;
+			if (l == 0 || k * l < (k - 1) * P || sum + Ly - k * l > cap)
+				break;
+			P = l;
+			sum += Ly;
+			k++;
+		}
+		srow *w = &rows[nrows++];
+		w->first = i;
+		w->count = k;
+		w->P = k > 1 ? (int)P : 0;
+		w->len = k > 1 ? (int)(sum - (k - 1) * P) : (int)Li;
+		if (w->len < 1)
+			w->len = 1;
+		i += k;
+	}
+	return nrows;
 }
 
-void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens)
+/* One scored token: request req, its j-th scored position, the logits row it reads */
+typedef struct sent {
+	size_t req, j;
+	int64_t lrow;
+	uint32_t target;
+	double lp;
+	int best, bad;
+} sent;
+
+size_t lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens)
 {
-	lm_req_score_progress(m, r, n, batch_tokens, NULL, NULL);
+	return lm_req_score_progress(m, r, n, batch_tokens, NULL, NULL);
 }
 
-void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
-			   void (*progress)(void *arg, size_t done, size_t n), void *arg)
+size_t lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
+			     void (*progress)(void *arg, size_t done, size_t n), void *arg)
 {
 	int maxlen = m->cfg.ctx, V = m->cfg.vocab, Vp = m->cfg.vocab_padded;
-	size_t *ord = cm_xmalloc((n ? n : 1) * sizeof *ord);
-	for (size_t i = 0; i < n; i++)
-		ord[i] = i;
-	sort_base = r;
-	sort_max = (size_t)maxlen + 1;
-	qsort(ord, n, sizeof *ord, by_len);
-	int32_t *toks = cm_xmalloc((size_t)(batch_tokens > maxlen ? batch_tokens : maxlen) *
-				   sizeof(int32_t));
-	int *row = cm_xmalloc((n ? n : 1) * sizeof *row);
-	int64_t *runs = cm_xmalloc(2 * (n ? n : 1) * sizeof *runs), *first = cm_xmalloc((n ? n : 1) * sizeof *first);
+	size_t max = (size_t)maxlen + 1, N1 = n ? n : 1;
+	/* a shared row up to twice the context, where a batch holds that many: a forward pass
+	 * stays within max(context, batch_tokens) positions */
+	size_t cap = (size_t)(batch_tokens > maxlen ? batch_tokens : maxlen);
+	size_t rowcap = (size_t)maxlen * 2 < cap ? (size_t)maxlen * 2 : cap;
+	srow *rows = cm_xmalloc(N1 * sizeof *rows);
+	size_t nrows = make_rows(r, n, max, rowcap, rows);
+	qsort(rows, nrows, sizeof *rows, row_longer);
+	int32_t *toks = cm_xmalloc(cap * sizeof *toks), *pos = cm_xmalloc(cap * sizeof *pos);
+	int32_t *doc = cm_xmalloc(cap * sizeof *doc), *pre = cm_xmalloc(cap * sizeof *pre);
+	int64_t *lidx = cm_xmalloc(cap * sizeof *lidx), *runs = cm_xmalloc(2 * cap * sizeof *runs);
+	size_t *seg = cm_xmalloc(N1 * sizeof *seg);	/* where a request's own tokens start */
 	float *lg = cm_xmalloc((size_t)maxlen * Vp * sizeof(float));
-	size_t i = 0;
-	while (i < n) {
-		/* the longest first: its length pads the batch; a request with the same input as
-		 * the one before it (one-token choices after one context) shares its row */
-		size_t L;
-		input(&r[ord[i]], sort_max, &L);
-		int T = L ? (int)L : 1, B = 0;
-		size_t k = 0;
-		for (; i + k < n; k++) {
-			int fresh = !k || !same_input(&r[ord[i + k]], &r[ord[i + k - 1]], sort_max);
-			if (fresh && B && (long long)(B + 1) * T > batch_tokens)
-				break;
-			B += fresh;
-			row[k] = B - 1;
-			size_t Lx;
-			const uint32_t *s = input(&r[ord[i + k]], sort_max, &Lx);
-			/* the positions scored: the last min(ncont, input) of the row's input, the
-			 * most any request sharing the row scores */
-			int64_t nc = (int64_t)(r[ord[i + k]].ncont < Lx ? r[ord[i + k]].ncont : Lx);
-			if (fresh) {
-				runs[2 * (B - 1)] = (int64_t)(B - 1) * T + (int64_t)Lx - nc;
-				runs[2 * (B - 1) + 1] = nc;
-			} else if (nc > runs[2 * (B - 1) + 1]) {
-				runs[2 * (B - 1)] -= nc - runs[2 * (B - 1) + 1];
-				runs[2 * (B - 1) + 1] = nc;
+	double *lse = cm_xmalloc((size_t)maxlen * sizeof *lse);
+	int64_t *amax = cm_xmalloc((size_t)maxlen * sizeof *amax);
+	int *fin = cm_xmalloc((size_t)maxlen * sizeof *fin);
+	sent *e = NULL;
+	size_t ecap = 0, done = 0, fed = 0;
+	for (size_t i = 0; i < nrows; i++)
+		fed += (size_t)rows[i].len;
+	for (size_t i = 0; i < nrows;) {
+		/* the longest row first: its length pads the batch */
+		int T = rows[i].len, B = 1;
+		while (i + B < nrows && (long long)(B + 1) * T <= batch_tokens)
+			B++;
+		size_t ne = 0;
+		for (int b = 0; b < B; b++) {
+			const srow *w = &rows[i + b];
+			int32_t *tk = toks + (size_t)b * T, *ps = pos + (size_t)b * T;
+			int32_t *dc = doc + (size_t)b * T, *pr = pre + (size_t)b * T;
+			int64_t *li = lidx + (size_t)b * T;
+			for (int t = 0; t < T; t++) {
+				tk[t] = 0;	/* padding: token 0 at position 0 */
+				ps[t] = dc[t] = pr[t] = 0;
+				li[t] = -1;
 			}
-			if (!fresh)
+			size_t L0;
+			const uint32_t *s0 = input(&r[w->first], max, &L0);
+			int at = w->P;
+			size_t own = w->count == 1 ? L0 : (size_t)w->P;	/* alone, or the prefix */
+			for (size_t t = 0; t < own; t++) {
+				tk[t] = (int32_t)s0[t];
+				ps[t] = (int32_t)t;
+			}
+			for (size_t q = w->first; q < w->first + w->count; q++) {
+				size_t L;
+				const uint32_t *s = input(&r[q], max, &L);
+				seg[q] = (size_t)at;
+				for (size_t t = (size_t)w->P; w->count > 1 && t < L; t++, at++) {
+					tk[at] = (int32_t)s[t];
+					ps[at] = (int32_t)t;
+					dc[at] = (int32_t)seg[q];
+					pr[at] = w->P;
+				}
+				/* the positions scored: the last min(ncont, input) of its input */
+				size_t nc = r[q].ncont < L ? r[q].ncont : L;
+				if (ne + nc > ecap) {
+					ecap = 2 * (ne + nc);
+					e = cm_xrealloc(e, ecap * sizeof *e);
+				}
+				for (size_t j = 0; j < nc; j++) {
+					size_t p = L - nc + j;
+					size_t packed = p < (size_t)w->P ? p : seg[q] + p - (size_t)w->P;
+					li[packed] = 0;	/* needed; numbered below */
+					sent *x = &e[ne++];
+					x->req = q;
+					x->j = j;
+					x->lrow = (int64_t)b * T + (int64_t)packed;	/* for now */
+					x->target = s[p + 1];
+				}
+			}
+		}
+		/* the needed positions as runs, in order; each one's row among the logits */
+		int nruns = 0;
+		int64_t nsel = 0, NT = (int64_t)B * T;
+		for (int64_t f = 0; f < NT; f++) {
+			if (lidx[f] < 0)
 				continue;
-			for (int t = 0; t < T; t++)
-				toks[(size_t)(B - 1) * T + t] = (size_t)t < Lx ? (int32_t)s[t] : 0;
+			lidx[f] = nsel++;
+			if (nruns && runs[2 * (nruns - 1)] + runs[2 * (nruns - 1) + 1] == f) {
+				runs[2 * (nruns - 1) + 1]++;
+			} else {
+				runs[2 * nruns] = f;
+				runs[2 * nruns + 1] = 1;
+				nruns++;
+			}
 		}
-		/* each row's run of logits, in order: where row b's first scored position lands */
-		for (int b = 0, at = 0; b < B; b++) {
-			first[b] = at;
-			at += (int)runs[2 * b + 1];
+		for (size_t k = 0; k < ne; k++)
+			e[k].lrow = lidx[e[k].lrow];
+		lm_forward_select(m, B, T, toks, pos, doc, pre, runs, nruns);
+		/* the logits a context's worth of rows at a time: each row's log-sum-exp and
+		 * argmax once (the rows several requests read, as the shared context's last
+		 * position, too), then each token's log-probability */
+		for (int64_t c0 = 0; c0 < nsel; c0 += maxlen) {
+			int64_t c1 = c0 + maxlen < nsel ? c0 + maxlen : nsel;
+			lm_logits_get(m, c0, c1 - c0, lg);
+#pragma omp parallel for schedule(dynamic, 4)
+			for (int64_t q = c0; q < c1; q++)
+				fin[q - c0] = kn_logits_row(lg + (q - c0) * Vp, V, &lse[q - c0],
+							    &amax[q - c0]);
+#pragma omp parallel for schedule(dynamic, 1)
+			for (size_t k = 0; k < ne; k++) {
+				sent *x = &e[k];
+				if (x->lrow < c0 || x->lrow >= c1)
+					continue;
+				int64_t q = x->lrow - c0;
+				const float *z = lg + q * Vp;
+				lm_req *y = &r[x->req];
+				x->bad = !fin[q];
+				x->lp = x->bad ? NAN : (double)z[x->target] - lse[q];
+				/* the first maximum, as torch's argmax takes it */
+				x->best = !x->bad && amax[q] == (int64_t)x->target;
+				int tk = y->top_id && y->top_lp ? y->topk : 0;
+				if (tk)
+					lm_logits_lse_top(z, V, tk, y->top_id + x->j * tk,
+							  y->top_lp + x->j * tk);
+			}
 		}
-		lm_forward_select(m, B, T, toks, runs, B);
-		for (size_t b = 0; b < k; b++) {
-			lm_req *x = &r[ord[i + b]];
-			size_t Tin;
-			const uint32_t *s = input(x, sort_max, &Tin);
-			size_t nc = x->ncont;
-			x->truncated = nc > Tin;
-			if (nc > Tin)
-				nc = Tin;
-			x->ll = 0;
-			x->greedy = 1;
-			x->nonfinite = 0;
-			if (!nc)
-				continue;
-			size_t p0 = Tin - nc;
-			/* the row's run starts at its input's position Tin - run length */
-			int64_t at = first[row[b]] + (int64_t)p0 - ((int64_t)Tin - runs[2 * row[b] + 1]);
-			lm_logits_get(m, at, (int64_t)nc, lg);
-			for (size_t j = 0; j < nc; j++)
-				score_pos(x, lg + j * Vp, V, s[p0 + j + 1], j);
+		/* each request's sum, its tokens in order */
+		for (int b = 0; b < B; b++)
+			for (size_t q = rows[i + b].first; q < rows[i + b].first + rows[i + b].count; q++) {
+				size_t L;
+				input(&r[q], max, &L);
+				r[q].truncated = r[q].ncont > L;
+				r[q].ll = 0;
+				r[q].greedy = 1;
+				r[q].nonfinite = 0;
+			}
+		for (size_t k = 0; k < ne; k++) {
+			lm_req *y = &r[e[k].req];
+			if (e[k].bad)
+				y->nonfinite = 1;
+			y->ll += e[k].lp;
+			if (!e[k].best)
+				y->greedy = 0;
+			if (y->lp)
+				y->lp[e[k].j] = (float)e[k].lp;
 		}
-		i += k;
+		for (int b = 0; b < B; b++) {
+			done += rows[i + b].count;
+			for (size_t q = rows[i + b].first; q < rows[i + b].first + rows[i + b].count; q++)
+				if (r[q].nonfinite) {
+					r[q].ll = NAN;
+					r[q].greedy = 0;
+				}
+		}
+		i += (size_t)B;
 		if (progress)
-			progress(arg, i, n);
+			progress(arg, done, n);
 	}
-	free(row);
-	free(runs);
-	free(first);
+	free(e);
+	free(fin);
+	free(amax);
+	free(lse);
 	free(lg);
+	free(seg);
+	free(runs);
+	free(lidx);
+	free(pre);
+	free(doc);
+	free(pos);
 	free(toks);
-	free(ord);
+	free(rows);
+	return fed;
 }
 
 void lm_req_free(lm_req *r)

@@ -45,15 +45,19 @@ void lm_req_encode(lm_req *r, cm_tok_ctx *tc, int64_t eot, const char *ctx, size
  * requests to *r (*nr of them, *cap allocated); returns how many. */
 size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot, lm_req **r,
 		      size_t *nr, size_t *cap);
-/* Score r[0..n) on m: the last model context + 1 tokens of each, sorted by length and batched
- * (at most batch_tokens positions a forward pass, one row at least), rows padded on the right;
- * requests of the same input tokens (one-token continuations of one context, as MMLU's
- * letters) share a row.
- * Sets ll, greedy, truncated and nonfinite (and lp, top_id, top_lp where asked). */
-void lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens);
+/* Score r[0..n) on m: the last model context + 1 tokens of each. Consecutive requests after a
+ * common prefix of input tokens (an item's choices after its context; one-token continuations
+ * of one context, as MMLU's letters) share a row: the prefix is computed once and each
+ * request's other tokens attend to it and to themselves only, at the positions they would
+ * have alone (a shared row holds up to twice the context where batch_tokens allows). Rows are
+ * sorted by length and batched (at most batch_tokens positions a forward pass, one row at
+ * least), padded on the right; logits only where a token is scored.
+ * Sets ll, greedy, truncated and nonfinite (and lp, top_id, top_lp where asked). Returns the
+ * positions computed (padding aside). */
+size_t lm_req_score(lm_model *m, lm_req *r, size_t n, int batch_tokens);
 /* The same, calling progress(arg, requests done, n) after each forward pass. */
-void lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
-			   void (*progress)(void *arg, size_t done, size_t n), void *arg);
+size_t lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
+			     void (*progress)(void *arg, size_t done, size_t n), void *arg);
 void lm_req_free(lm_req *r);
 
 /* The log-sum-exp of logits x[0..V) (in double); when k > 0 the k likeliest tokens, best

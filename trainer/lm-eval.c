@@ -985,10 +985,12 @@ int main(int argc, char **argv)
 		task *t = &tasks[i];
 		double t1 = cm_now();
 		struct prog pg = { &prog, t, t1, 0 };
+		size_t fed = 0;
 		if (t->kind == K_GEN)
 			generate_task(m, S.tok, t, eot, &pg);
 		else
-			lm_req_score_progress(m, t->r, t->nr, (int)batch_tokens, on_progress, &pg);
+			fed = lm_req_score_progress(m, t->r, t->nr, (int)batch_tokens, on_progress,
+						    &pg);
 		cm_progress_break(&prog);
 		size_t trunc = 0, bad = 0, first = 0;
 		for (size_t r = 0; r < t->nr; r++) {
@@ -1012,9 +1014,14 @@ int main(int argc, char **argv)
 			size_t ntok = 0;
 			for (size_t r = 0; r < t->nr; r++)
 				ntok += t->r[r].n < (size_t)S.cfg.ctx + 1 ? t->r[r].n : (size_t)S.cfg.ctx + 1;
-			cm_info("%s: %zu items, %zu requests, %zu tokens in %.2f s: %.1f items/s, "
-				"%.0f tokens/s", t->name, t->n, t->nr, ntok, dt, dt > 0 ? t->n / dt : 0.0,
-				dt > 0 ? ntok / dt : 0.0);
+			/* tokens: the requests' (what scoring each alone would compute); positions: what
+			 * was computed, shared contexts once */
+			char pos[64] = "";
+			if (t->kind != K_GEN)
+				snprintf(pos, sizeof pos, " (%zu positions computed)", fed);
+			cm_info("%s: %zu items, %zu requests, %zu tokens%s in %.2f s: %.1f items/s, "
+				"%.0f tokens/s", t->name, t->n, t->nr, ntok, pos, dt,
+				dt > 0 ? t->n / dt : 0.0, dt > 0 ? ntok / dt : 0.0);
 		}
 		metric mt[8];
 		long *pred = cm_xmalloc((t->n ? t->n : 1) * sizeof *pred);

@@ -75,10 +75,11 @@ void lm_hf_set(lm_model *m, const lm_hf_tensor *h, kn_tensor *flat, const float 
 
 struct lm_acts {
 	int B, T, decode;
-	int pos_given, doc_given, prefill;
+	int pos_given, doc_given, pre_given, prefill;
 	const int64_t *sel;	/* lm_forward_select's runs (first position, count), or NULL */
 	int nsel;
-	kn_tensor *tok, *tgt, *pos, *doc;
+	int nstore;		/* inference: tensors taken from the model's store so far */
+	kn_tensor *tok, *tgt, *pos, *doc, *pre;
 	kn_tensor **resid, **ln1, **ln1_mean, **ln1_rstd, **qkv, **att, **lse, **resmid, **ln2,
 		**ln2_mean, **ln2_rstd, **fch, **fca, **mlp, **attproj;
 	kn_tensor *resf, *lnf, *lnf_mean, *lnf_rstd, *logits, *losses;
@@ -91,22 +92,59 @@ static kn_tensor **tarr(int n)
 	return cm_xcalloc(n, sizeof(kn_tensor *));
 }
 
+/* An activation tensor. Inference takes views of the model's store, a list of tensors kept
+ * from one shape to the next (the k-th tensor asked for is a view of the k-th stored one,
+ * replaced when too small): forward passes of changing shapes (batches sorted by length,
+ * prefill then decoding) allocate once, not every pass. Training allocates its own. */
+static kn_tensor *act(lm_model *m, lm_acts *a, int training, kn_dtype dt, int ndim,
+		      const int64_t *shape)
+{
+	if (training)
+		return kn_new(m->be, dt, ndim, shape);
+	int64_t n = 1;
+	for (int d = 0; d < ndim; d++)
+		n *= shape[d];
+	int k = a->nstore++;
+	if (k >= m->nstore) {
+		m->store = cm_xrealloc(m->store, (size_t)(k + 1) * sizeof *m->store);
+		m->store[k] = NULL;
+		m->nstore = k + 1;
+	}
+	kn_tensor *st = m->store[k];
+	if (!st || st->dtype != dt || st->n < n) {
+		kn_free(st);
+		m->store[k] = st = kn_new1(m->be, dt, n);
+	}
+	return kn_view(st, 0, ndim, shape);
+}
+
+static void store_free(lm_model *m)
+{
+	for (int k = 0; k < m->nstore; k++)
+		kn_free(m->store[k]);
+	free(m->store);
+	m->store = NULL;
+	m->nstore = 0;
+}
+
 static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 {
 	const lm_config *c = &m->cfg;
-	kn_backend *be = m->be;
 	int64_t N = (int64_t)B * T, C = c->dim, L = c->layers;
 	int64_t A = (int64_t)c->heads * c->head_dim, H = c->hidden;
 	int64_t fw = c->style == LM_GPT2 ? H : 2 * H;
 	int ln = c->style == LM_GPT2;
 	lm_acts *a = cm_xcalloc(1, sizeof *a);
+#define A1(dt, n0) act(m, a, training, (dt), 1, (int64_t[1]){ (n0) })
+#define A2(dt, n0, n1) act(m, a, training, (dt), 2, (int64_t[2]){ (n0), (n1) })
 	kn_dtype D = m->adt;	/* activations; statistics and losses stay fp32 */
 	a->B = B;
 	a->T = T;
-	a->tok = kn_new1(be, KN_I32, N);
-	a->tgt = kn_new1(be, KN_I32, N);
-	a->pos = kn_new1(be, KN_I32, N);
-	a->doc = kn_new1(be, KN_I32, N);
+	a->tok = A1(KN_I32, N);
+	a->tgt = A1(KN_I32, N);
+	a->pos = A1(KN_I32, N);
+	a->doc = A1(KN_I32, N);
+	a->pre = A1(KN_I32, N);
 	a->resid = tarr(L); a->ln1 = tarr(L); a->ln1_mean = tarr(L); a->ln1_rstd = tarr(L);
 	a->qkv = tarr(L); a->att = tarr(L); a->lse = tarr(L); a->resmid = tarr(L);
 	a->ln2 = tarr(L); a->ln2_mean = tarr(L); a->ln2_rstd = tarr(L); a->fch = tarr(L);
@@ -114,7 +152,7 @@ static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 	/* inference keeps one layer's activations and reuses them for every layer */
 	for (int64_t l = 0; l < L; l++) {
 		if (!training && l > 0) {
-			a->resid[l] = kn_new2(be, D, N, C);
+			a->resid[l] = A2(D, N, C);
 			a->ln1[l] = a->ln1[0]; a->ln1_mean[l] = a->ln1_mean[0];
 			a->ln1_rstd[l] = a->ln1_rstd[0]; a->qkv[l] = a->qkv[0]; a->att[l] = a->att[0];
 			a->lse[l] = a->lse[0]; a->resmid[l] = a->resmid[0]; a->ln2[l] = a->ln2[0];
@@ -123,36 +161,38 @@ static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 			a->attproj[l] = a->attproj[0];
 			continue;
 		}
-		a->resid[l] = kn_new2(be, D, N, C);
-		a->ln1[l] = kn_new2(be, D, N, C);
-		a->ln1_mean[l] = ln ? kn_new1(be, KN_F32, N) : NULL;
-		a->ln1_rstd[l] = kn_new1(be, KN_F32, N);
-		a->qkv[l] = kn_new2(be, D, N, lm_qkv_width(c));
-		a->att[l] = kn_new2(be, D, N, A);
-		a->lse[l] = kn_new1(be, KN_F32, (int64_t)B * c->heads * T);
-		a->resmid[l] = kn_new2(be, D, N, C);
-		a->attproj[l] = kn_new2(be, D, N, C);
-		a->ln2[l] = kn_new2(be, D, N, C);
-		a->ln2_mean[l] = ln ? kn_new1(be, KN_F32, N) : NULL;
-		a->ln2_rstd[l] = kn_new1(be, KN_F32, N);
-		a->fch[l] = kn_new2(be, D, N, fw);
-		a->fca[l] = kn_new2(be, D, N, H);
-		a->mlp[l] = kn_new2(be, D, N, C);
+		a->resid[l] = A2(D, N, C);
+		a->ln1[l] = A2(D, N, C);
+		a->ln1_mean[l] = ln ? A1(KN_F32, N) : NULL;
+		a->ln1_rstd[l] = A1(KN_F32, N);
+		a->qkv[l] = A2(D, N, lm_qkv_width(c));
+		a->att[l] = A2(D, N, A);
+		a->lse[l] = A1(KN_F32, (int64_t)B * c->heads * T);
+		a->resmid[l] = A2(D, N, C);
+		a->attproj[l] = A2(D, N, C);
+		a->ln2[l] = A2(D, N, C);
+		a->ln2_mean[l] = ln ? A1(KN_F32, N) : NULL;
+		a->ln2_rstd[l] = A1(KN_F32, N);
+		a->fch[l] = A2(D, N, fw);
+		a->fca[l] = A2(D, N, H);
+		a->mlp[l] = A2(D, N, C);
 	}
-	a->resf = kn_new2(be, D, N, C);
-	a->lnf = kn_new2(be, D, N, C);
-	a->lnf_mean = ln ? kn_new1(be, KN_F32, N) : NULL;
-	a->lnf_rstd = kn_new1(be, KN_F32, N);
-	a->logits = kn_new2(be, D, N, c->vocab_padded);
-	a->losses = kn_new1(be, KN_F32, N);
+	a->resf = A2(D, N, C);
+	a->lnf = A2(D, N, C);
+	a->lnf_mean = ln ? A1(KN_F32, N) : NULL;
+	a->lnf_rstd = A1(KN_F32, N);
+	a->logits = A2(D, N, c->vocab_padded);
+	a->losses = A1(KN_F32, N);
 	if (training) {
-		a->dres = kn_new2(be, D, N, C);
-		a->dln = kn_new2(be, D, N, C);
-		a->dqkv = kn_new2(be, D, N, lm_qkv_width(c));
-		a->datt = kn_new2(be, D, N, A);
-		a->dfch = kn_new2(be, D, N, fw);
-		a->dfca = kn_new2(be, D, N, H);
+		a->dres = A2(D, N, C);
+		a->dln = A2(D, N, C);
+		a->dqkv = A2(D, N, lm_qkv_width(c));
+		a->datt = A2(D, N, A);
+		a->dfch = A2(D, N, fw);
+		a->dfca = A2(D, N, H);
 	}
+#undef A1
+#undef A2
 	return a;
 }
 
@@ -168,7 +208,7 @@ double lm_acts_bytes(const lm_config *c, int B, int T, int training, kn_dtype ad
 	/* one layer's: resid ln1 qkv att resmid attproj ln2 fch fca mlp; norm statistics; lse */
 	double layer = N * D * (C + C + q + A + C + C + C + fw + H + C) + N * F * 2 * (1 + ln) +
 		       N * c->heads * F;
-	double b = 4 * N * 4;			/* tok, tgt, pos, doc */
+	double b = 5 * N * 4;			/* tok, tgt, pos, doc, pre */
 	b += training ? L * layer : layer + (L - 1) * N * D * C;
 	b += N * D * 2 * C + N * F * (1 + ln);	/* resf, lnf, its statistics */
 	b += N * D * c->vocab_padded + N * F;	/* logits, losses */
@@ -191,7 +231,7 @@ static void acts_free(lm_model *m, lm_acts *a)
 				kn_free(v[l]);
 		free(v);
 	}
-	kn_tensor *one[] = { a->tok, a->tgt, a->pos, a->doc, a->resf, a->lnf, a->lnf_mean,
+	kn_tensor *one[] = { a->tok, a->tgt, a->pos, a->doc, a->pre, a->resf, a->lnf, a->lnf_mean,
 		a->lnf_rstd, a->logits, a->losses, a->dres, a->dln, a->dqkv, a->datt, a->dfch,
 		a->dfca };
 	for (size_t k = 0; k < sizeof one / sizeof *one; k++)
@@ -260,6 +300,7 @@ void lm_model_free(lm_model *m)
 	if (!m)
 		return;
 	acts_free(m, m->acts);
+	store_free(m);
 	free_views(m, &m->w);
 	kn_free(m->wlow);
 	free_views(m, &m->gw);
@@ -343,6 +384,7 @@ void lm_model_set_precision(lm_model *m, kn_dtype dt)
 		cm_die("model: precision must be fp32 or bf16");
 	acts_free(m, m->acts);
 	m->acts = NULL;
+	store_free(m);
 	lm_kv_free(m);
 	free_views(m, &m->w);
 	kn_free(m->wlow);
@@ -409,6 +451,7 @@ static void forward(lm_model *m, const int32_t *host_pos)
 	kn_attn_shape s = { a->B, T, c->heads, c->kv_heads, c->head_dim };
 	const kn_tensor *pos = a->pos_given ? a->pos : NULL;
 	const kn_tensor *doc = a->doc_given ? a->doc : NULL;
+	const kn_tensor *pre = a->pre_given ? a->pre : NULL;
 	K->embed(a->resid[0], a->tok, pos, w->g[P_WTE], g ? w->g[P_WPE] : NULL, T);
 	for (int l = 0; l < L; l++) {
 		kn_tensor **W = w->l[l];
@@ -428,7 +471,7 @@ static void forward(lm_model *m, const int32_t *host_pos)
 			K->attention_decode(a->att[l], a->qkv[l], m->kcl[l], m->vcl[l], host_pos, &s,
 					    m->kv_T);
 		else
-			K->attention(a->att[l], a->lse[l], a->qkv[l], doc, &s);
+			K->attention(a->att[l], a->lse[l], a->qkv[l], doc, pre, &s);
 		K->matmul(a->attproj[l], a->att[l], W[P_O_W], W[P_O_B]);
 		K->residual_norm(a->resmid[l], a->ln2[l], a->ln2_mean[l], a->ln2_rstd[l], a->resid[l],
 				 a->attproj[l], W[P_LN2_W], W[P_LN2_B], c->norm_eps);
@@ -470,7 +513,7 @@ static void forward(lm_model *m, const int32_t *host_pos)
 }
 
 static void upload_inputs(lm_model *m, const int32_t *tokens, const int32_t *pos,
-			  const int32_t *doc)
+			  const int32_t *doc, const int32_t *pre)
 {
 	lm_acts *a = m->acts;
 	size_t n = (size_t)a->B * a->T;
@@ -479,13 +522,16 @@ static void upload_inputs(lm_model *m, const int32_t *tokens, const int32_t *pos
 		kn_upload(a->pos, pos, n * sizeof(int32_t));
 	if (doc)
 		kn_upload(a->doc, doc, n * sizeof(int32_t));
+	if (pre)
+		kn_upload(a->pre, pre, n * sizeof(int32_t));
 	a->pos_given = pos != NULL;
 	a->doc_given = doc != NULL;
+	a->pre_given = pre != NULL;
 }
 
 /* Check the ids, size the activations, upload the inputs. */
 static void prepare(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
-		    const int32_t *doc)
+		    const int32_t *doc, const int32_t *pre)
 {
 	int V = m->cfg.vocab;
 	size_t n = (size_t)B * T;
@@ -493,25 +539,36 @@ static void prepare(lm_model *m, int B, int T, const int32_t *tokens, const int3
 		if (tokens[i] < 0 || tokens[i] >= V)
 			cm_die("token id %d outside the model's vocabulary of %d", tokens[i], V);
 	ensure_acts(m, B, T, 0);
-	upload_inputs(m, tokens, pos, doc);
+	upload_inputs(m, tokens, pos, doc, pre);
 }
 
 void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
 		const int32_t *doc)
 {
-	prepare(m, B, T, tokens, pos, doc);
+	prepare(m, B, T, tokens, pos, doc, NULL);
 	forward(m, NULL);
 }
 
-void lm_forward_select(lm_model *m, int B, int T, const int32_t *tokens, const int64_t *runs,
-		       int nruns)
+void lm_forward_select(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
+		       const int32_t *doc, const int32_t *pre, const int64_t *runs, int nruns)
 {
 	int64_t N = (int64_t)B * T;
 	for (int i = 0; i < nruns; i++)
 		if (runs[2 * i] < 0 || runs[2 * i + 1] < 0 || runs[2 * i] + runs[2 * i + 1] > N)
 			cm_die("model: positions [%lld, +%lld) outside a %d x %d forward",
 			       (long long)runs[2 * i], (long long)runs[2 * i + 1], B, T);
-	prepare(m, B, T, tokens, NULL, NULL);
+	/* what the kernels take on trust: a learned position table's bounds, documents that
+	 * start at or before their token, prefixes that end at or before the document */
+	int gpt2 = m->cfg.style == LM_GPT2;
+	for (int64_t i = 0; i < N; i++) {
+		int64_t t = i % T, d = doc ? doc[i] : 0;
+		if (pos && (pos[i] < 0 || (gpt2 && pos[i] >= m->cfg.ctx)))
+			cm_die("model: position %d outside the context of %d", pos[i], m->cfg.ctx);
+		if (d < 0 || d > t || (pre && (pre[i] < 0 || pre[i] > d)))
+			cm_die("model: position %lld of a row: document start %lld, prefix end %d",
+			       (long long)t, (long long)d, pre ? pre[i] : 0);
+	}
+	prepare(m, B, T, tokens, pos, doc, pre);
 	m->acts->sel = runs;
 	m->acts->nsel = nruns;
 	forward(m, NULL);
@@ -545,6 +602,8 @@ void lm_backward(lm_model *m)
 	kn_attn_shape s = { a->B, T, c->heads, c->kv_heads, c->head_dim };
 	if (!a->dres)
 		cm_die("model: backward on a model made for inference");
+	if (a->pre_given)
+		cm_die("model: backward after a forward with shared prefixes (inference only)");
 	K->zero(a->dres);
 	K->zero(a->dln);
 	/* logits = lnf Whead: the gradient of lnf, and of the head (or the tied embedding) */
@@ -624,7 +683,7 @@ void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last)
 	int B = m->kv_B;
 	if (T < 1 || T > m->kv_T || (m->cfg.style == LM_GPT2 && T > m->cfg.ctx))
 		cm_die("prefill of %d positions: the cache holds %d", T, m->kv_T);
-	prepare(m, B, T, tokens, NULL, NULL);
+	prepare(m, B, T, tokens, NULL, NULL, NULL);
 	/* the logits of each row's last position only */
 	int64_t *runs = cm_xmalloc(2 * (size_t)B * sizeof *runs);
 	for (int b = 0; b < B; b++) {
@@ -653,7 +712,7 @@ void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, floa
 			       m->cfg.vocab);
 	}
 	ensure_acts(m, B, 1, 1);
-	upload_inputs(m, tokens, pos, NULL);
+	upload_inputs(m, tokens, pos, NULL, NULL);
 	forward(m, pos);
 	lm_logits_get(m, 0, B, out);
 }

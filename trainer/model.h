@@ -32,6 +32,8 @@ typedef struct lm_model {
 	kn_tensor *wlow;	/* bf16 copy of params (mixed precision), or NULL; w views it */
 	lm_acts *acts;
 	int B, T;		/* the shape the activations were made for */
+	kn_tensor **store;	/* inference activations' storage, kept across shapes (model.c) */
+	int nstore;
 	kn_tensor *kc, *vc;	/* KV caches, [layers] x [B, Tmax, kv_heads x head_dim] */
 	kn_tensor **kcl, **vcl;	/* their per-layer views */
 	int kv_B, kv_T;
@@ -63,12 +65,14 @@ double lm_kv_bytes(const lm_config *cfg, int B, int Tmax, kn_dtype adt);
 void lm_forward(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
 		const int32_t *doc);
 kn_tensor *lm_logits(lm_model *m);
-/* lm_forward (no positions or documents given) computing the logits of some positions only:
- * runs[2i] a first position (in the B x T order) and runs[2i + 1] how many follow it; the
- * logits of the k-th selected position are then row k (lm_logits_get). For inference: the
- * final norm's input is overwritten, no backward may follow. */
-void lm_forward_select(lm_model *m, int B, int T, const int32_t *tokens, const int64_t *runs,
-		       int nruns);
+/* lm_forward computing the logits of some positions only: runs[2i] a first position (in the
+ * B x T order) and runs[2i + 1] how many follow it; the logits of the k-th selected position
+ * are then row k (lm_logits_get). pos, doc as lm_forward's; pre (optional, [B x T]): token t
+ * also sees its row's positions [0, pre[t]) before its document (pre[t] <= doc[t]), a shared
+ * context several continuations follow (kernels.h). For inference: the final norm's input is
+ * overwritten, no backward may follow. */
+void lm_forward_select(lm_model *m, int B, int T, const int32_t *tokens, const int32_t *pos,
+		       const int32_t *doc, const int32_t *pre, const int64_t *runs, int nruns);
 /* Cross-entropy against targets [B x T] (-1 ignored) after lm_forward. When dscale != 0 the
  * logits are replaced by their gradient (scaled by dscale) for lm_backward. Per-token losses
  * are downloaded into losses when given. Returns the sum of the losses. */

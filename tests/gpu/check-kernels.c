@@ -513,13 +513,18 @@ static void check_attention(const shape *sh)
 			dh[(int64_t)b * T + t] = start;
 		}
 	tri doc = upload_ids(N, dh);
+	/* prefixes: a document that does not start its row also sees the row's first 0 to
+	 * start positions (continuations after a shared context) */
+	for (int64_t i = 0; i < N; i++)
+		dh[i] = (int32_t)((frand() + 1.0f) * 0.5f * (float)(dh[i] + 1)) % (dh[i] + 1);
+	tri pre = upload_ids(N, dh);
 	free(dh);
 	tri att = mk2(adt, N, NQ), lse = mk1(KN_F32, (int64_t)B * s.nh * T);
 	tri datt = mk2(adt, N, NQ), dq = mk2(adt, N, W);
 	for (int d = 0; d <= (sh->docs && T > 1); d++) {
 		poison(att);
 		poison(lse);
-		RUN(attention, A(att), A(lse), A(qkv), d ? A(doc) : NULL, &s);
+		RUN(attention, A(att), A(lse), A(qkv), d ? A(doc) : NULL, NULL, &s);
 		CHECK(d ? "attention (documents)" : "attention", att, lse);
 		same(att);
 		same(lse);
@@ -527,6 +532,12 @@ static void check_attention(const shape *sh)
 		rnd(dq, PRE);
 		RUN(attention_bwd, A(dq), A(datt), A(att), A(lse), A(qkv), d ? A(doc) : NULL, &s);
 		CHECK(d ? "attention_bwd (documents)" : "attention_bwd", dq);
+	}
+	if (sh->docs && T > 1) {
+		poison(att);
+		poison(lse);
+		RUN(attention, A(att), A(lse), A(qkv), A(doc), A(pre), &s);
+		CHECK("attention (documents after prefixes)", att, lse);
 	}
 	same(dq);
 	RUN(rope, A(dq), A(pos), &s, 10000.0f, 1);

@@ -566,7 +566,7 @@ static void check_attention(const char *name, int nh, int nkv, const int32_t *do
 	double e;
 	attn_ref(&c, ref);
 	c.lse = NULL;
-	K->attention(to, tl, tq, tdoc, &s);
+	K->attention(to, tl, tq, tdoc, NULL, &s);
 	e = trel(to, NULL, ref);
 	ok(e < FWD_TOL, "seed %d: attention forward, %s (rel. error %.1e)", seed, name, e);
 	e = trel(tl, NULL, lref);
@@ -583,6 +583,54 @@ static void check_attention(const char *name, int nh, int nkv, const int32_t *do
 	release();
 }
 
+/* A shared prefix: one row [prefix | branch a | branch b] with doc and pre gives every token
+ * what it gets in the rows [prefix | a] and [prefix | b] alone (a second packed row checks
+ * that rows do not mix, and that a branch can be empty: its tokens all in the prefix). */
+static void check_prefix(int nh, int nkv)
+{
+	enum { P = 3, LA = 2, LB = 3, T = P + LA + LB, hd = 4 };
+	int W = (nh + 2 * nkv) * hd, OW = nh * hd;
+	float *x = frand(2 * T * W, 2);
+	int32_t doc[2 * T], pre[2 * T];
+	for (int t = 0; t < T; t++) {
+		doc[t] = t < P ? 0 : t < P + LA ? P : P + LA;
+		pre[t] = t < P ? 0 : P;
+		doc[T + t] = pre[T + t] = 0;	/* the second row: plain causal */
+	}
+	kn_attn_shape sp = { 2, T, nh, nkv, hd }, s1 = { 1, P + LB, nh, nkv, hd };
+	kn_tensor *tq = tens(x, 2 * T, W), *to = tens(NULL, 2 * T, OW);
+	kn_tensor *tl = tens(NULL, 2 * nh * T, 0);
+	K->attention(to, tl, tq, itens(doc, 2 * T), itens(pre, 2 * T), &sp);
+	float *got = down(to);
+	/* alone: [prefix | a], [prefix | b], each through plain causal attention */
+	double worst = 0;
+	for (int br = 0; br < 2; br++) {
+		int L = br ? LB : LA, off = br ? P + LA : P, n = P + L;
+		float *y = cm_xmalloc((size_t)n * W * sizeof(float));
+		memcpy(y, x, (size_t)P * W * sizeof(float));
+		memcpy(y + P * W, x + off * W, (size_t)L * W * sizeof(float));
+		s1.T = n;
+		kn_tensor *ty = tens(y, n, W), *tyo = tens(NULL, n, OW), *tyl = tens(NULL, nh * n, 0);
+		K->attention(tyo, tyl, ty, NULL, NULL, &s1);
+		float *want = down(tyo);
+		for (int t = 0; t < n; t++) {
+			int at = t < P ? t : off + t - P;
+			for (int j = 0; j < OW; j++)
+				worst = maxd(worst, fabs(got[at * OW + j] - want[t * OW + j]));
+		}
+		free(y);
+	}
+	kn_tensor *tr = tens(NULL, T, OW), *trl = tens(NULL, nh * T, 0);
+	s1.T = T;
+	K->attention(tr, trl, tens(x + T * W, T, W), NULL, NULL, &s1);
+	float *plain = down(tr);
+	for (int j = 0; j < T * OW; j++)
+		worst = maxd(worst, fabs(got[T * OW + j] - plain[j]));
+	ok(worst < 1e-6, "seed %d: attention after a shared prefix = each branch alone, %d/%d heads "
+	   "(largest difference %.1e)", seed, nh, nkv, worst);
+	release();
+}
+
 /* One token at a time through attention_decode repeats attention over the whole sequence. */
 static void check_decode(void)
 {
@@ -596,7 +644,7 @@ static void check_decode(void)
 	kn_tensor *tq = tens(x, N, W), *to = tens(NULL, N, OW), *tl = tens(NULL, B * nh * T, 0);
 	kn_tensor *kc = tens(nan, B * Tmax, KW), *vc = tens(nan, B * Tmax, KW);
 	kn_tensor *ts = tens(NULL, B, W), *tso = tens(NULL, B, OW);
-	K->attention(to, tl, tq, NULL, &s);
+	K->attention(to, tl, tq, NULL, NULL, &s);
 	for (int t = 0; t < T; t++) {
 		int32_t pos[B] = { t, t };
 		for (int b = 0; b < B; b++)
@@ -833,7 +881,7 @@ static void check_determinism(void)
 	call c = { { NULL }, { B, T, nh, nkv, hd } };
 	kn_tensor *tq = tens(frand(N * W, 2), N, W), *to = tens(NULL, N, OW);
 	kn_tensor *tl = tens(NULL, B * nh * T, 0), *tdoc = itens(doc, N);
-	K->attention(to, tl, tq, tdoc, &c.s);
+	K->attention(to, tl, tq, tdoc, NULL, &c.s);
 	kn_tensor *ga[1] = { tens(NULL, N, W) };
 	c.a[0] = ga[0], c.a[1] = tens(frand(N * OW, 1), N, OW), c.a[2] = to, c.a[3] = tl;
 	c.a[4] = tq, c.a[5] = tdoc;
@@ -877,6 +925,8 @@ static void run_all(int sd)
 	check_attention("GQA 4/2, docs {0,1,1,1,4 | 0,0,2,2,2}", 4, 2, docB);
 	check_attention("MQA 4/1, docs {0,0,0,3,3 | 0,0,0,0,0}", 4, 1, docA);
 	check_attention("MHA 2/2, doc NULL", 2, 2, NULL);
+	check_prefix(4, 2);
+	check_prefix(2, 2);
 	check_decode();
 	check_xent();
 	check_reduce();

@@ -305,7 +305,7 @@ static double op_rope(const kn_ops *o, kn_tensor **t, const void *c)
 
 static double op_attention(const kn_ops *o, kn_tensor **t, const void *c)
 {
-	o->attention(t[0], t[1], t[2], t[3], &C_->sh);
+	o->attention(t[0], t[1], t[2], t[3], NULL, &C_->sh);
 	return 0;
 }
 

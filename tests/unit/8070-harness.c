@@ -128,6 +128,71 @@ int main(void)
 	r[2].topk = 0;
 
 
+	/* an item's choices after one context, a pair whose contexts share their start
+	 * (winogrande's), requests cut to the context between them: consecutive requests
+	 * after a common prefix share a row, the prefix computed once; every log-likelihood as
+	 * one forward pass over the request alone gives, in both styles (learned positions,
+	 * rotary ones) */
+	const char *item[][2] = {
+		{ "Q: ab\nA:", " x" }, { "Q: ab\nA:", " yz" }, { "Q: ab\nA:", " xw" },
+		{ "Q: ab\nA:", " q" }, { "Q: cd\nA:", " uv" }, { "Q: cd\nA:", " u" },
+		{ "Sam ate the", " pie." }, { "Sam ate it", " pie." }, { longtxt, " x" },
+		{ longtxt, " y" }, { "", "first" }, { "", "fine" },
+	};
+	enum { NI = 12 };
+	lm_config cl;
+	if (lm_config_parse(&cl, "{\"model_type\": \"llama\", \"vocab_size\": 257, "
+			    "\"hidden_size\": 32, \"intermediate_size\": 48, "
+			    "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+			    "\"num_key_value_heads\": 2, \"max_position_embeddings\": 16}",
+			    err, sizeof err) < 0)
+		cm_die("%s", err);
+	for (int style = 0; style < 2; style++) {
+		lm_model *ms = style ? lm_model_new(be, &cl, 0) : m;
+		if (style)
+			lm_model_init(ms, 11);
+		lm_req q[NI];
+		size_t alone = 0;
+		for (int i = 0; i < NI; i++) {
+			lm_req_encode(&q[i], tc, eot, item[i][0], strlen(item[i][0]), item[i][1],
+				      strlen(item[i][1]));
+			alone += q[i].n < 17 ? q[i].n - 1 : 16;
+		}
+		size_t fed = lm_req_score(ms, q, NI, 64);
+		int bad = 0, gbad = 0;
+		for (int i = 0; i < NI; i++) {
+			int g;
+			size_t L = q[i].n < 17 ? q[i].n : 17;
+			double want = direct(ms, q[i].tok + q[i].n - L, L, q[i].ncont, &g);
+			if (fabs(q[i].ll - want) > 1e-5 * fabs(want) || !(q[i].ll < 0)) {
+				printf("# %s style, request %d: %.9f, alone %.9f\n",
+				       style ? "Llama" : "GPT-2", i, q[i].ll, want);
+				bad++;
+			}
+			gbad += g != q[i].greedy;
+		}
+		ok(!bad && !gbad, "%s style: choices after a shared context score as each alone",
+		   style ? "Llama" : "GPT-2");
+		/* Q: ab\nA: (8) once, not 4 times; Q: cd\nA: once; "Sam ate " once */
+		ok(fed + 3 * 8 + 8 + 8 <= alone, "  the shared contexts computed once (%zu positions, "
+		   "%zu alone)", fed, alone);
+		double ll64[NI];
+		for (int i = 0; i < NI; i++)
+			ll64[i] = q[i].ll;
+		lm_req_score(ms, q, NI, 1);
+		int same = 1;
+		for (int i = 0; i < NI; i++) {
+			same &= fabs(q[i].ll - ll64[i]) <= 1e-6 * fabs(ll64[i]);
+			lm_req_score(ms, &q[i], 1, 64);
+			same &= fabs(q[i].ll - ll64[i]) <= 1e-6 * fabs(ll64[i]);
+		}
+		ok(same, "  the same one row a pass (rows of one context) and one request at a time");
+		for (int i = 0; i < NI; i++)
+			lm_req_free(&q[i]);
+		if (style)
+			lm_model_free(ms);
+	}
+
 	/* rolling: 40 tokens, windows of 16 */
 	uint32_t toks[40];
 	for (int i = 0; i < 40; i++)
