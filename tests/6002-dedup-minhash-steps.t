@@ -139,6 +139,27 @@ dedup-minhash sign -o trunc.sig trunc.jsonl.gz 2>err
 is "$?" 1 "sign of a truncated input: exit 1"
 ok $([ ! -e trunc.sig ] && [ ! -e trunc.sig.tmp ] && echo 0 || echo 1) "and no signature file, whole or part"
 
+# the n-gram index: every 13-word n-gram's hash once, ascending; the same whatever the memory
+dedup-minhash sign -o i.sig --ngram-index i.ngx --stats i.json corpus.jsonl 2>/dev/null
+ok $? "sign --ngram-index"
+is "$(jq -r '.ngram_index | [.ngram == 13, .ngrams > .distinct, .distinct > 1000, .runs == 0] | all' i.json)" true \
+	"  the n-grams counted, each distinct one kept once, sorted in memory"
+is "$(($(wc -c <i.ngx) - 48))" "$(($(jq .ngram_index.distinct i.json) * 8))" "  8 bytes a hash, a header and a trailer"
+is "$(od -A n -t x8 -j 24 -v i.ngx | tr -s ' ' '\n' | grep . | head -n -3 | sort -c 2>&1 && echo sorted)" "sorted" \
+	"  ascending"
+dedup-minhash sign -o i2.sig --ngram-index i2.ngx --memory 64K --stats i2.json corpus.jsonl 2>/dev/null
+test_cmp i.ngx i2.ngx "  --memory 64K, spilled to runs: the same file"
+is "$(jq '.ngram_index.runs > 1' i2.json)" true "  (in runs)"
+test_cmp i.sig i2.sig "  the signature file as without the index"
+dedup-minhash sign -o i5.sig --against-ngram 5 --ngram-index i5.ngx --stats i5.json corpus.jsonl 2>/dev/null
+is "$(jq -r '.ngram_index | [.ngram == 5, .distinct > 1000] | all' i5.json)" true "  --against-ngram 5: 5-word n-grams"
+printf '{"text":"cut' >cut.jsonl
+dedup-minhash sign -o c.sig --ngram-index c.ngx shard00.jsonl cut.jsonl 2>/dev/null
+ok $([ ! -e c.ngx ] && echo 0 || echo 1) "  a failed input: no index"
+dedup-minhash --ngram-index x.ngx shard00.jsonl 2>err >/dev/null
+is "$?" 2 "--ngram-index in the streaming mode: usage error"
+like "$(cat err)" "belongs to .dedup-minhash sign" "  it belongs to sign"
+
 # options where they belong
 dedup-minhash sign --lines -o x.sig shard00.jsonl 2>err
 is "$?" 2 "sign --lines: usage error"

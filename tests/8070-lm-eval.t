@@ -197,6 +197,32 @@ fails 1 "lm-eval: error: --contamination: 'x.sig': a dedup-minhash signature fil
 fails 1 "lm-eval: error: --contamination: cannot open 'nowhere.jsonl'" "  a missing file" \
 	lm-eval -q -j 1 run --task ws.jsonl --contamination nowhere.jsonl
 
+# an n-gram index (dedup-minhash sign --ngram-index): the same items as the JSONL it indexes
+dedup-minhash sign -q -o train.sig --ngram-index train.ngx train.jsonl 2>/dev/null
+lm-eval -q -j 1 run --task "$E/arc_easy.jsonl" --contamination train.ngx -o ri.json --log-samples li.jsonl >out
+is "$?:$(jq '.results.arc_easy.contaminated_items' ri.json)" "0:$want" \
+	"  an n-gram index of the training JSONL: the same items"
+is "$(jq -c 'select(.contaminated) | .index' li.jsonl | tr '\n' ' ')" "$(jq -c 'select(.contaminated) | .index' lc.jsonl | tr '\n' ' ')" \
+	"    each of them"
+dedup-minhash sign -q -o t5.sig --against-ngram 5 --ngram-index t5.ngx train.jsonl 2>/dev/null
+fails 1 "lm-eval: error: --contamination: 't5.ngx': an index of 5-word n-grams, the check's are of 13" \
+	"    one of other n-grams: refused" lm-eval -q -j 1 run --task ws.jsonl --contamination t5.ngx
+lm-eval -q -j 1 --contamination-ngram 5 run --task "$E/arc_easy.jsonl" --contamination t5.ngx -o r5i.json >out
+lm-eval -q -j 1 --contamination-ngram 5 run --task "$E/arc_easy.jsonl" --contamination train.jsonl -o r5j.json >out 2>/dev/null
+is "$(jq '.results.arc_easy.contaminated_items' r5i.json)" "$(jq '.results.arc_easy.contaminated_items' r5j.json)" \
+	"    with --contamination-ngram 5: as the JSONL"
+size=$(wc -c <train.ngx)
+head -c $((size - 5)) train.ngx >cut.ngx
+fails 1 "lm-eval: error: --contamination: 'cut.ngx': cut short or grown" "    cut short: refused" \
+	lm-eval -q -j 1 run --task ws.jsonl --contamination cut.ngx
+head -c $((size - 8)) train.ngx >cut.ngx
+fails 1 "lm-eval: error: --contamination: 'cut.ngx': no end mark" "    a hash short: refused" \
+	lm-eval -q -j 1 run --task ws.jsonl --contamination cut.ngx
+cp train.ngx bad.ngx
+printf '\377' | dd of=bad.ngx bs=1 seek=40 conv=notrunc 2>/dev/null
+fails 1 "lm-eval: error: --contamination: 'bad.ngx': " "    a byte changed: refused" \
+	lm-eval -q -j 1 run --task ws.jsonl --contamination bad.ngx
+
 # memory: checked before the model is made
 fails 1 "lm-eval: error: evaluation needs about .* of memory \(weights .*\), more than the 1.0 MiB available \(CRAWL2LM_MEMORY\): lower --batch-tokens" \
 	"too little memory: an error before allocating, saying what to lower" env CRAWL2LM_MEMORY=1M lm-eval -q -j 1 run --task ws.jsonl

@@ -15,6 +15,7 @@
 #include "contam.h"
 #include "input.h"
 #include "ngram.h"
+#include "ngx.h"
 #include "shard.h"
 
 typedef struct posting {
@@ -237,6 +238,44 @@ static int scan_shard(lm_contam *c, const char *path, FILE *f, int64_t size, con
 	return r;
 }
 
+/* An n-gram index (dedup-minhash sign --ngram-index): its hashes against the items'. The items
+ * it touches are marked only once the whole file has been read and its checksum holds. */
+static int scan_index(lm_contam *c, const char *path, lm_contam_stats *st, char *err,
+		      size_t errlen)
+{
+	cm_ngx_reader *r = cm_xmalloc(sizeof *r);
+	if (cm_ngx_open(r, path, err, errlen) < 0) {
+		free(r);
+		return -1;
+	}
+	if (r->n != c->n) {
+		snprintf(err, errlen, "'%s': an index of %u-word n-grams, the check's are of %u "
+			 "(--contamination-ngram)", path, r->n, c->n);
+		cm_ngx_close(r);
+		free(r);
+		return -1;
+	}
+	unsigned char *seen = cm_xcalloc(c->nitems ? c->nitems : 1, 1);
+	uint64_t h;
+	int k;
+	while ((k = cm_ngx_next(r, &h, err, errlen)) > 0) {
+		st->ngrams++;
+		if (!c->used)
+			continue;
+		size_t j = slot(c, h ? h : 1);	/* the table keeps 0 as 1 */
+		if (c->key[j])
+			for (uint32_t q = c->head[j]; q != UINT32_MAX; q = c->post[q].next)
+				seen[c->post[q].item] = 1;
+	}
+	if (k == 0)
+		for (size_t i = 0; i < c->nitems; i++)
+			c->hit[i] |= seen[i];
+	free(seen);
+	cm_ngx_close(r);
+	free(r);
+	return k < 0 ? -1 : 0;
+}
+
 static int scan_jsonl(lm_contam *c, const char *path, lm_contam_stats *st, char *err,
 		      size_t errlen)
 {
@@ -343,9 +382,12 @@ int lm_contam_file(lm_contam *c, const char *path, const cm_tok *tok, lm_contam_
 	int r;
 	if (got == 8 && !memcmp(m, "c2lm-sig", 8)) {
 		snprintf(err, errlen, "'%s': a dedup-minhash signature file holds hashes of whole "
-			 "documents, no n-grams; give the JSONL or shards it was made from (or run "
-			 "dedup-minhash --against TASK on them)", path);
+			 "documents, no n-grams; give the n-gram index `dedup-minhash sign "
+			 "--ngram-index` writes beside it, or the JSONL or shards it was made from",
+			 path);
 		r = -1;
+	} else if (cm_ngx_is(m, got)) {
+		r = scan_index(c, path, st, err, errlen);
 	} else if (got >= 4 && S_ISREG(sb.st_mode) &&
 		   (magic == CM_SHARD_MAGIC16 || magic == CM_SHARD_MAGIC32)) {
 		rewind(f);

@@ -23,11 +23,14 @@ typedef struct lm_contam_stats {
 	uint64_t docs;		/* training texts scanned */
 	uint64_t bytes;		/* their bytes (shards: decoded) */
 	uint64_t skipped;	/* JSONL lines skipped: not JSON, no "text" string, too long */
+	uint64_t ngrams;	/* n-grams read from indexes */
 } lm_contam_stats;
 
 /* Scan a training file: JSONL (its "text" fields; plain, gzip or zstd), a token shard (llm.c's
- * format, as shard-pack writes them: decoded with tok, documents split at its end-of-text) or
- * a folder of them (its *.bin files), or a pattern (glob(3)) matching such files. 0, or -1 with the reason (a signature file of
+ * format, as shard-pack writes them: decoded with tok, documents split at its end-of-text), an
+ * n-gram index (dedup-minhash sign --ngram-index: its n must be the check's; checked whole,
+ * checksum included, before an item is marked) or a folder of shards (its *.bin files), or a
+ * pattern (glob(3)) matching such files. 0, or -1 with the reason (a signature file of
  * dedup-minhash is refused: it holds no n-grams). */
 int lm_contam_file(lm_contam *c, const char *path, const cm_tok *tok, lm_contam_stats *st,
 		   char *err, size_t errlen);

@@ -944,7 +944,10 @@ int main(int argc, char **argv)
 			cm_warn("--contamination: '%s': %llu lines skipped (not JSON, no \"text\" "
 				"string, or over 256 MiB)", train_files[i],
 				(unsigned long long)st.skipped);
-		if (cm_verbosity > 0)
+		if (cm_verbosity > 0 && st.ngrams)
+			cm_info("--contamination: '%s': %llu indexed n-grams in %.2f s",
+				train_files[i], (unsigned long long)st.ngrams, cm_now() - t1);
+		else if (cm_verbosity > 0)
 			cm_info("--contamination: '%s': %llu documents, %.1f MB in %.2f s",
 				train_files[i], (unsigned long long)st.docs, st.bytes / 1e6,
 				cm_now() - t1);

@@ -176,7 +176,7 @@ for r in $(seq "$RUNS"); do
 	timed "lm-eval" speed-ours.txt speed-ours.err \
 		"$BIN/lm-eval" -v -j "$THREADS" --limit "$LIMIT" "$ckpt" "${speed_args[@]}" -o speed-ours.json
 	ow+=("$real") oc+=("$cpu")
-	os+=("$(sed -n 's/.* tokens in \([0-9.]*\) s:.*/\1/p' speed-ours.err | awk '{ s += $1 } END { printf "%.3f", s }')")
+	os+=("$(sed -n 's/.* in \([0-9.]*\) s: [0-9.]* items\/s.*/\1/p' speed-ours.err | awk '{ s += $1 } END { printf "%.3f", s }')")
 	ours_items=$(jq '[.config.items[]] | add' speed-ours.json)
 	timed "hf-speed.py" speed-hf.json speed-hf.err \
 		"$VPY" "$HERE/hf-speed.py" "$work/hf" tasks "$LIMIT" "$BATCH" "$THREADS" $hspeed

@@ -14,7 +14,9 @@
 #include "jsonw.h"
 #include "lsh.h"
 #include "minhash.h"
+#include "ngx.h"
 #include "sigfile.h"
+#include "xsort.h"
 
 #define NONE UINT64_MAX
 
@@ -54,6 +56,12 @@ struct ctx {
 	dm_dupent ent;		/* its next entry */
 	int have_ent;
 	uint64_t local, count[4], filtered_contaminated;
+	/* sign --ngram-index: every n-gram's hash, sorted (bounded memory) */
+	const char *ngx_path, *tmp;
+	size_t mem;
+	unsigned ngx_n;
+	dm_sorter *ngx;
+	uint64_t ngx_grams, ngx_distinct;
 };
 
 /* --lines: the text without the lines seen before (normalised as for deduplication, which is
@@ -234,6 +242,38 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	return c->annotate ? NULL : why;
 }
 
+static void ngx_gram(void *p, const char *g, size_t len)
+{
+	struct ctx *c = p;
+
+	dm_sorter_add(c->ngx, cm_ngram_hash(g, len), 0, 0);
+	c->ngx_grams++;
+}
+
+/* sign --ngram-index: the sorted hashes, each once, into the index (replaced whole) */
+static int ngx_write(struct ctx *c)
+{
+	char err[512];
+	cm_ngx_writer *w = cm_xmalloc(sizeof(*w));
+	const dm_rec *r;
+	int st = 0;
+
+	if (cm_ngx_create(w, c->ngx_path, c->ngx_n, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		free(w);
+		return -1;
+	}
+	while ((r = dm_sorter_next(c->ngx)))
+		cm_ngx_add(w, r->a);
+	c->ngx_distinct = w->count;
+	if (cm_ngx_commit(w, err, sizeof(err)) != 0) {
+		cm_error("%s", err);
+		st = -1;
+	}
+	free(w);
+	return st;
+}
+
 /* sign: every key of a document, whatever the streaming mode would look at (cluster decides). */
 static const char *sign_one(cm_filter *f, const cm_jrec *rec, void *p)
 {
@@ -244,6 +284,8 @@ static const char *sign_one(cm_filter *f, const cm_jrec *rec, void *p)
 
 	fingerprint(c, t);
 	cm_ngram_normalize(t && t->str ? t->str : "", t && t->str ? t->str_len : 0, &c->norm);
+	if (c->ngx)
+		cm_ngrams(c->norm.p ? c->norm.p : "", c->norm.len, c->ngx_n, ngx_gram, c);
 	r->flags = 0;
 	r->sets = 0;
 	memset(r->url, 0, sizeof(r->url));
@@ -398,6 +440,7 @@ static void add_against(const cm_opt *o, const char *file)
 		  "the streaming mode only"
 
 #define LIST_WHY "option '--list' belongs to `dedup-minhash filter`"
+#define NGX_WHY "option '--ngram-index' belongs to `dedup-minhash sign`"
 
 #define SIGN_USAGE "-o SIGFILE [OPTION]... [FILE]..."
 #define FILTER_USAGE "--list DUPFILE [OPTION]... [FILE]..."
@@ -456,6 +499,8 @@ static int run(enum mode mode, int argc, char **argv)
 	size_t k;
 
 	c.mode = mode;
+	c.mem = (size_t)1 << 30;
+	c.tmp = getenv("TMPDIR");
 	c.bands = 14;
 	c.rows = 8;
 	c.exact = 1;
@@ -490,7 +535,11 @@ static int run(enum mode mode, int argc, char **argv)
 	const cm_opt *io = cm_filter_opts(&f, mode == SIGN ? CM_FILTER_STATS | CM_FILTER_RECORDS | CM_FILTER_PROGRESS
 							  : CM_FILTER_ALL);
 	/* options of another step, refused with the step they belong to */
-	const cm_opt stream_refuse[] = { CM_OPT_REFUSE(0, "list", LIST_WHY), CM_OPT_END() };
+	const cm_opt stream_refuse[] = {
+		CM_OPT_REFUSE(0, "list", LIST_WHY),
+		CM_OPT_REFUSE(0, "ngram-index", NGX_WHY),
+		CM_OPT_END()
+	};
 	const cm_opt sign_refuse[] = {
 		CM_OPT_REFUSE(0, "list", LIST_WHY),
 		CM_OPT_REFUSE(0, "lines", LINES_WHY),
@@ -499,11 +548,12 @@ static int run(enum mode mode, int argc, char **argv)
 		CM_OPT_END()
 	};
 	/* filter follows the list: what decides it is sign's */
-	cm_opt filter_refuse[sizeof(dedup_opts) / sizeof(*dedup_opts) + 1];
-	char why[sizeof(dedup_opts) / sizeof(*dedup_opts)][96];
+	cm_opt filter_refuse[sizeof(dedup_opts) / sizeof(*dedup_opts) + 2];
+	char why[sizeof(dedup_opts) / sizeof(*dedup_opts) + 1][96];
 	int nr = 0;
 
 	filter_refuse[nr++] = (cm_opt)CM_OPT_REFUSE(0, "lines", LINES_WHY);
+	filter_refuse[nr++] = (cm_opt)CM_OPT_REFUSE(0, "ngram-index", NGX_WHY);
 	for (k = 0; dedup_opts[k].type != CM_OPT_END_; k++) {
 		if (!dedup_opts[k].long_name)
 			continue;
@@ -527,6 +577,14 @@ static int run(enum mode mode, int argc, char **argv)
 		CM_OPT_INCLUDE(sign_refuse),
 		CM_OPT_STRING('o', "output", &f.out_path, "SIGFILE", "the signature file (required)"),
 		CM_OPT_INCLUDE(dedup_opts),
+		CM_OPT_GROUP("N-gram index (for lm-eval --contamination):"),
+		CM_OPT_STRING(0, "ngram-index", &c.ngx_path, "FILE",
+			      "also write the distinct hashes of every --against-ngram\n"
+			      "word n-gram of the normalised texts to FILE"),
+		CM_OPT_SIZE(0, "memory", &c.mem, "SIZE", 0, 0,
+			    "for sorting the index's hashes, e.g. 512M (default: 1G);\n"
+			    "more is spilled to sorted runs in --tmp"),
+		CM_OPT_STRING(0, "tmp", &c.tmp, "DIR", "for the runs (default: $TMPDIR, else /tmp)"),
 		CM_OPT_INCLUDE(io),
 		CM_OPT_END()
 	};
@@ -607,6 +665,10 @@ static int run(enum mode mode, int argc, char **argv)
 		c.srec.band = cm_xmalloc(c.bands * sizeof(*c.srec.band));
 		c.srec.sig = c.sig;
 		f.no_output = 1;
+		if (c.ngx_path) {
+			c.ngx_n = against_ngram;
+			c.ngx = dm_sorter_new(c.mem, c.tmp);
+		}
 	}
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
@@ -619,11 +681,24 @@ static int run(enum mode mode, int argc, char **argv)
 		dm_sig_create(&c.sigw, f.out_path, &c.params);
 		st = cm_filter_run(&f, files, nf, sign_one, &c);
 		if (st == CM_EXIT_OK || f.allow_truncated) {
+			if (c.ngx && ngx_write(&c) != 0)
+				f.status = CM_EXIT_FAIL;
 			dm_sig_finish(&c.sigw, XXH3_64bits_digest(c.fp));
 		} else {
-			/* a failed input: no signature file that looks whole */
+			/* a failed input: no signature file or index that looks whole */
 			dm_bw_abort(&c.sigw);
 			cm_error("%s not written", f.out_path);
+			if (c.ngx)
+				cm_error("%s not written", c.ngx_path);
+		}
+		if (c.ngx) {
+			char t[256];
+
+			snprintf(t, sizeof(t), "{\"ngram\":%u,\"ngrams\":%llu,\"distinct\":%llu,\"runs\":%zu}",
+				 c.ngx_n, (unsigned long long)c.ngx_grams,
+				 (unsigned long long)c.ngx_distinct, dm_sorter_runs(c.ngx));
+			cm_stats_extra(&f.stats, "ngram_index", t);
+			dm_sorter_free(c.ngx);
 		}
 		{
 			char t[256];
