@@ -66,7 +66,8 @@ const cm_opt *cm_filter_opts(cm_filter *f, unsigned parts)
 	if (parts & CM_FILTER_PROGRESS) {
 		ROW(CM_OPT_GROUP("Messages:"));
 		ROW(CM_OPT_FLAG(0, "progress", &f->progress_opt,
-				"show a progress line on stderr (default: when it is a terminal)"));
+				"show a progress line on stderr (default: on a terminal, unless\n"
+				"standard output is a pipe: the last filter of a pipe draws it)"));
 	}
 	ROW(CM_OPT_END());
 #undef ROW
@@ -93,7 +94,7 @@ void cm_filter_start(cm_filter *f, uint64_t total)
 		f->out = cm_output_open(f->out_path, f->gzip_out);
 	if (f->rejects_path)
 		f->rejects = cm_output_open(f->rejects_path, 0);
-	cm_progress_init(&f->progress, f->progress_opt, total);
+	cm_progress_init(&f->progress, cm_progress_filter_auto(f->progress_opt), total);
 }
 
 void cm_filter_emit(cm_filter *f, const char *line, size_t n)

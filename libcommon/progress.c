@@ -1,6 +1,7 @@
 /* progress.c - progress on stderr: a line redrawn in place on a terminal, lines elsewhere. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,6 +14,14 @@ void cm_progress_init(cm_progress *p, int on, uint64_t total_bytes)
 	p->start = p->last = cm_now();
 	p->total = total_bytes;
 	p->drawn = 0;
+}
+
+int cm_progress_filter_auto(int on)
+{
+	struct stat st;
+	if (on < 0 && fstat(1, &st) == 0 && S_ISFIFO(st.st_mode))
+		return 0;
+	return on;
 }
 
 /* One line: on a terminal back to its start, the text, the rest of the line cleared;

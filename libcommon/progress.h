@@ -14,6 +14,10 @@ typedef struct cm_progress {
 
 /* on: 1 forced (--progress), 0 off, -1 automatic (when stderr is a terminal). */
 void cm_progress_init(cm_progress *p, int on, uint64_t total_bytes);
+/* A filter's automatic choice: -1 (automatic) becomes 0 while standard output is a pipe, so
+ * that of the filters of a pipe sharing a terminal only the last one draws (their lines would
+ * overwrite each other's); other values are returned as they are. */
+int cm_progress_filter_auto(int on);
 /* Cheap enough to call for every record: redraws a few times a second at most. */
 void cm_progress_update(cm_progress *p, uint64_t records, uint64_t bytes_done);
 /* Draw the final state and end the line. */

@@ -208,7 +208,8 @@ int main(int argc, char **argv)
 				"decode every N-th document, starting with the i-th (0-based)"),
 		CM_OPT_GROUP("Messages:"),
 		CM_OPT_SET(0, "progress", &progress, 1,
-			   "show a progress line on stderr (default: when it is a terminal)"),
+			   "show a progress line on stderr (default: on a terminal, unless\n"
+				"standard output is a pipe: the last filter of a pipe draws it)"),
 		CM_OPT_END()
 	};
 	int nf = cm_opt_parse(argc, argv, opts, &info);
@@ -222,7 +223,7 @@ int main(int argc, char **argv)
 		cm_die("cannot load the tokenizer '%s': %s", r.tok_path, err);
 	r.tok = tok;
 	r.out = cm_output_open(out_path, 0);
-	cm_progress_init(&r.progress, progress, cm_filter_total_size(files, nf));
+	cm_progress_init(&r.progress, cm_progress_filter_auto(progress), cm_filter_total_size(files, nf));
 	for (i = 0; i < (nf ? nf : 1); i++)
 		status |= decode_file(&r, nf ? files[i] : "-");
 	cm_progress_end(&r.progress, r.stats.read, r.done);
