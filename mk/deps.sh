@@ -9,8 +9,8 @@ pkgs="gcc g++ make libc6-dev pkg-config zlib1g-dev libzstd-dev libisal-dev libde
 libuchardet-dev libbrotli-dev libxml2-dev libxxhash-dev nettle-dev libcld2-dev libutf8proc-dev libmimalloc-dev libpcre2-dev libjansson-dev libopenblas-openmp-dev
 libmicrohttpd-dev"
 case $what in
-check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl" ;;
-demo) pkgs="$pkgs jq" ;;
+check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl gnuplot-nox" ;;
+demo) pkgs="$pkgs jq gnuplot-nox" ;;
 plot) pkgs="$pkgs jq gnuplot-nox" ;;
 fuzz) pkgs="$pkgs libjansson-dev clang libclang-rt-14-dev" ;;
 esac

@@ -4,6 +4,7 @@
 # several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip (WARC -> text)
 # quality-score (language, quality rules), pii-scrub (personal data and keys) and domain-tag,
 # a tokenizer learnt with bpe-train, and token shards by shard-pack.
+# Last, the same stages over several WARC files at once, driven by make (pipelines/crawl.mk).
 # Later stages join as they land.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -146,5 +147,17 @@ lm-eval "$out/run" --task "$E/arc_easy.jsonl" --task "$E/arc_challenge.jsonl" \
 	-o "$out/results.json" --log-samples "$out/samples.jsonl" >"$out/results.txt"
 grep -v '(clean)' "$out/results.txt" | sed 's/^/  /'
 jq -r '"  \(.config.items | add) items in \(.config.time_s * 10 | round / 10) s; results in results.json, every request in samples.jsonl"' "$out/results.json"
+
+step "16. Many WARC files: the make-driven build (per file in parallel, then over all), and its funnel" \
+	"make -f pipelines/crawl.mk IN=warcs OUT=crawl -j 2 LANGS= VOCAB=1000; pipelines/funnel crawl"
+rm -rf "$out/warcs" "$out/crawl"
+mkdir -p "$out/warcs"
+for f in chatnoir-resiliparse_warcfile.warc.gz dolma_warc_sample-0000.warc.gz dolma_warc_sample-0001.warc.gz \
+	whirlwind-python_whirlwind.warc.gz warcio_example.warc.gz; do
+	cp "$root/tests/data/warc/$f" "$out/warcs/"
+done
+make -f "$root/pipelines/crawl.mk" -j 2 IN="$out/warcs" OUT="$out/crawl" BIN="$BUILD/bin" LANGS= VOCAB=1000 \
+	SHARD_TOKENS=20000 VAL_FRACTION=0.1 | sed 's/^/  /'
+sh "$root/pipelines/funnel" "$out/crawl" | sed 's/^/  /'
 
 printf '\nOutputs are in %s\n' "$out"

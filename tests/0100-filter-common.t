@@ -112,4 +112,14 @@ for i in 1 2 3 4 5 6 7 8; do cat in.jsonl; done >big.jsonl
 like "$(cat pipe.status)" "status=(141|0)" "a closed pipe ends the program quietly (SIGPIPE)"
 $P -v in.jsonl 2>err >/dev/null
 like "$(cat err)" "^passthrough: read 150, kept 150, dropped 0, malformed 0, .* MB/s" "-v prints a summary line"
+
+# on a terminal, a pipe of filters: the last one draws the progress line, the ones writing to
+# the pipe stay quiet (their lines would overwrite each other's)
+if command -v script >/dev/null; then
+	script -q -c "$P in.jsonl | $P >/dev/null; $P in.jsonl >/dev/null" /dev/null </dev/null >tty.out 2>&1
+	is "$(tr '\r' '\n' <tty.out | grep -a -c '^passthrough: [0-9]* records')" 2 \
+		"a pipe on a terminal: one progress line from its last filter, one from a filter alone"
+else
+	ok 0 "a pipe on a terminal # SKIP no script(1)"
+fi
 done_testing
