@@ -1,8 +1,11 @@
 /* opt.c - the option table's parser and --help (opt.h). */
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cli.h"
 #include "opt.h"
@@ -404,4 +407,57 @@ void cm_opt_help(const cm_opt *opts, const cm_opt_info *info)
 			help_row(s, s->fn == on_verbose ? verbose_help(info) : s->help);
 	if (info->epilog)
 		printf("\n%s", info->epilog);
+}
+
+int cm_opt_lists(int n, char ***args)
+{
+	char **in = *args, **out = NULL;
+	size_t m = 0, cap = 0;
+	int any = 0;
+
+	for (int i = 0; i < n; i++)
+		any |= in[i][0] == '@' && in[i][1] != 0;
+	if (!any)
+		return n;
+	for (int i = 0; i < n; i++) {
+		if (in[i][0] != '@' || in[i][1] == 0) {
+			if (m + 2 > cap) {
+				cap = cap ? 2 * cap : 64;
+				out = cm_xrealloc(out, cap * sizeof(*out));
+			}
+			out[m++] = in[i];
+			continue;
+		}
+		FILE *f = fopen(in[i] + 1, "r");
+		char *line = NULL;
+		size_t lcap = 0, m0 = m;
+		ssize_t len;
+
+		if (!f)
+			cm_usage_error("cannot read the list '%s': %s", in[i] + 1, strerror(errno));
+		while ((len = getline(&line, &lcap, f)) >= 0) {
+			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+				line[--len] = 0;
+			if (len == 0 || line[0] == '#')
+				continue;
+			if (m + 2 > cap) {
+				cap = cap ? 2 * cap : 64;
+				out = cm_xrealloc(out, cap * sizeof(*out));
+			}
+			out[m++] = cm_xstrdup(line);
+		}
+		if (ferror(f))
+			cm_usage_error("cannot read the list '%s': %s", in[i] + 1, strerror(errno));
+		free(line);
+		fclose(f);
+		if (m == m0)	/* no input at all would read standard input */
+			cm_usage_error("the list '%s' names no inputs", in[i] + 1);
+	}
+	if (m > (size_t)INT_MAX - 1)
+		cm_usage_error("more than %d inputs", INT_MAX - 1);
+	if (!out)
+		out = cm_xmalloc(sizeof(*out));
+	out[m] = NULL;
+	*args = out;
+	return (int)m;
 }

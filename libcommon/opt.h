@@ -110,6 +110,14 @@ typedef struct cm_opt_info {
  * arguments left; they are moved to argv[1..n] in their order, argv[n + 1] = NULL. */
 int cm_opt_parse(int argc, char **argv, const cm_opt *opts, const cm_opt_info *info);
 
+/* Lists of inputs: each argument "@FILE" (an @ and a name) among args[0..n) is replaced by
+ * FILE's lines, one argument a line (blank lines and lines starting with # left out), so that
+ * a program can take more inputs than a command line holds (a crawl's 100,000 files); a name
+ * that starts with @ is given as ./@name. Returns the new count; *args is then a new array
+ * (kept to the end of the program), NULL-terminated. A list that cannot be read or names no
+ * input (which would leave the program reading standard input) is a usage error. */
+int cm_opt_lists(int n, char ***args);
+
 /* --help: print to f what cm_opt_parse prints for --help. */
 void cm_opt_help(const cm_opt *opts, const cm_opt_info *info);
 

@@ -130,7 +130,7 @@ $(foreach i,$(INPUTS),$(eval $(call file_rules,$(i),$(call name_of,$(i)))))
 
 SIGS := $(addprefix $(OUT)/sig/,$(addsuffix .sig,$(NAMES)))
 
-.PHONY: all per-file global report status funnel clean-failed
+.PHONY: all per-file global report status funnel clean-failed FORCE
 .DEFAULT_GOAL := all
 
 # -k for the files: each goes as far as it can; then the global stages over those that made
@@ -151,17 +151,27 @@ GOOD := $(foreach n,$(NAMES),$(if $(wildcard $(OUT)/sig/$(n).sig),$(n)))
 GOOD_SIGS := $(addprefix $(OUT)/sig/,$(addsuffix .sig,$(GOOD)))
 DEDUPED := $(addprefix $(OUT)/dedup/,$(addsuffix .jsonl.gz,$(GOOD)))
 
-# the list of files clustered: rewritten only when it changes, so that a rerun with the same
-# files does not cluster again
+# the lists of files the global stages read (as @LIST: a crawl's 100,000 names do not fit a
+# command line), written by make itself, not through a shell; files.txt is rewritten only when
+# it changes, so that a rerun with the same files does not cluster again
 $(OUT)/dups/files.txt: FORCE | $(DIRS)
-	@printf '%s\n' $(GOOD) >$@.new; if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+	$(file >$@.new,$(subst $(space),$(newline),$(strip $(GOOD))))
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+	$(file >$(OUT)/dups/sigs.txt,$(subst $(space),$(newline),$(strip $(GOOD_SIGS))))
+	$(file >$(OUT)/dups/dedup.txt,$(subst $(space),$(newline),$(strip $(DEDUPED))))
 FORCE:
+empty :=
+space := $(empty) $(empty)
+define newline
+
+
+endef
 
 $(OUT)/dups/done: $(OUT)/dups/files.txt $(GOOD_SIGS)
 	@test -n '$(GOOD)' || { echo "crawl: no input made it through the per-file stages" >&2; exit 1; }
 	@rm -f $(OUT)/dups/*.dups
 	@$(BIN)dedup-minhash cluster -q --memory $(DEDUP_MEMORY) --stats $(OUT)/stats/cluster.json \
-		$(STAGE_OPTS_cluster) -o $(OUT)/dups $(GOOD_SIGS) 2>$(OUT)/logs/cluster.log || \
+		$(STAGE_OPTS_cluster) -o $(OUT)/dups @$(OUT)/dups/sigs.txt 2>$(OUT)/logs/cluster.log || \
 		{ echo "crawl: dedup cluster FAILED (see $(OUT)/logs/cluster.log)" >&2; exit 1; }
 	@touch $@
 	@echo "crawl: cluster: $(words $(GOOD)) files"
@@ -171,20 +181,20 @@ $(OUT)/dedup/%.jsonl.gz: $(OUT)/dups/done $(OUT)/domain/%.jsonl.gz
 
 ifeq ($(strip $(TOKENIZER)),)
 TOK := $(OUT)/tokenizer.json
-$(TOK): $(DEDUPED)
+$(TOK): $(DEDUPED) $(OUT)/dups/files.txt
 	@$(BIN)bpe-train -q --vocab-size $(VOCAB) --shard 0/$(BPE_EVERY) --stats $(OUT)/stats/bpe-train.json \
-		$(STAGE_OPTS_bpe) -o $@ $(DEDUPED) 2>$(OUT)/logs/bpe-train.log || \
+		$(STAGE_OPTS_bpe) -o $@ @$(OUT)/dups/dedup.txt 2>$(OUT)/logs/bpe-train.log || \
 		{ echo "crawl: bpe-train FAILED (see $(OUT)/logs/bpe-train.log)" >&2; exit 1; }
 	@echo "crawl: tokenizer: $@"
 else
 TOK := $(TOKENIZER)
 endif
 
-$(OUT)/shards/manifest.json: $(DEDUPED) $(TOK) $(WEIGHTS)
+$(OUT)/shards/manifest.json: $(DEDUPED) $(TOK) $(WEIGHTS) $(OUT)/dups/files.txt
 	@rm -rf $(OUT)/shards.tmp
 	@$(BIN)shard-pack -q -t $(TOK) $(if $(WEIGHTS),--weights $(WEIGHTS)) --val-fraction $(VAL_FRACTION) \
 		--shard-tokens $(SHARD_TOKENS) --stats $(OUT)/stats/shard-pack.json $(STAGE_OPTS_shards) \
-		-o $(OUT)/shards.tmp $(DEDUPED) 2>$(OUT)/logs/shard-pack.log || \
+		-o $(OUT)/shards.tmp @$(OUT)/dups/dedup.txt 2>$(OUT)/logs/shard-pack.log || \
 		{ rm -rf $(OUT)/shards.tmp; echo "crawl: shard-pack FAILED (see $(OUT)/logs/shard-pack.log)" >&2; exit 1; }
 	@rm -rf $(OUT)/shards && mv $(OUT)/shards.tmp $(OUT)/shards
 	@echo "crawl: shards: $@"

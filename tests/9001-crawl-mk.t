@@ -112,6 +112,19 @@ IN=in crawl e "$@"
 is "$?" 0 "  a rerun with the real stage finishes"
 is "$(cat e/shards/*.bin | cksum)" "$(cat a/shards/*.bin | cksum)" "  the same shards as the clean build"
 
+# the global stages read their inputs from lists (@FILE): a crawl's names do not fit a
+# command line
+is "$(grep -c . a/dups/sigs.txt):$(grep -c . a/dups/dedup.txt)" "5:5" "the lists of the global stages"
+: >empty.txt
+fails 2 "dedup-minhash cluster: error: the list 'empty.txt' names no inputs" "an empty list: a usage error" \
+	dedup-minhash cluster @empty.txt
+fails 2 "bpe-train: error: cannot read the list 'nowhere.txt'" "a missing list: a usage error" \
+	bpe-train -o t.json @nowhere.txt
+printf '# the texts\n%s\n\n%s\n' a/dedup/warcio_example.jsonl.gz a/dedup/chatnoir-resiliparse_warcfile.jsonl.gz >two.txt
+bpe-train -q --vocab-size 300 -o t1.json @two.txt && bpe-train -q --vocab-size 300 -o t2.json \
+	a/dedup/warcio_example.jsonl.gz a/dedup/chatnoir-resiliparse_warcfile.jsonl.gz
+test_cmp t1.json t2.json "a list (comments and blank lines left out) = its files on the command line"
+
 # usage
 make -f "$MK" OUT=x >out 2>err
 like "$?:$(cat err)" "^2:.*IN is not set" "no IN: make stops, saying so"

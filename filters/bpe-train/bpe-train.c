@@ -217,6 +217,8 @@ int main(int argc, char **argv)
 	int nf = cm_opt_parse(argc, argv, opts, &info);
 	char **files = argv + 1;
 
+	nf = cm_opt_lists(nf, &files);
+
 	if (!f.out_path)
 		cm_usage_error("where to write the tokenizer? (-o FILE)");
 	c.specials = sp.n ? sp.text : default_special;

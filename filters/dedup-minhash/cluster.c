@@ -312,6 +312,8 @@ int dm_cluster_main(int argc, char **argv)
 	int nsig = cm_opt_parse(argc, argv, opts, &cluster_info);
 	char **sig = argv + 1;
 
+	nsig = cm_opt_lists(nsig, &sig);
+
 	if (nsig == 0)
 		cm_usage_error("no signature files (made by `dedup-minhash sign`)");
 	c.nsh = (size_t)nsig;

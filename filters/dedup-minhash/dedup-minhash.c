@@ -609,6 +609,8 @@ static int run(enum mode mode, int argc, char **argv)
 			      mode == SIGN ? &sign_info : mode == FILTER ? &filter_info : &info);
 	char **files = argv + 1;
 
+	nf = cm_opt_lists(nf, &files);
+
 	cm_buf_free(&usage);
 	cm_buf_free(&about);
 	if (c.mode == SIGN && !f.out_path)

@@ -684,6 +684,8 @@ int main(int argc, char **argv)
 	int nf = cm_opt_parse(argc, argv, opts, &info);
 	char **files = argv + 1;
 
+	nf = cm_opt_lists(nf, &files);
+
 	val_given = c.val_fraction >= 0;
 	if (!val_given)
 		c.val_fraction = 0.01;
