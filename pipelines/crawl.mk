@@ -201,38 +201,41 @@ $(OUT)/shards/manifest.json: $(DEDUPED) $(TOK) $(WEIGHTS) $(OUT)/dups/files.txt
 
 global: $(OUT)/shards/manifest.json
 
-# --- the report: the failed files by name (also in OUT/stats/build.json); exit 1 if any
-FAILED = $(foreach n,$(NAMES),$(wildcard $(OUT)/failed/$(n)))
+# --- the report: the failed files by name (also in OUT/stats/build.json); exit 1 if any. The
+# names go through files make writes, never a command line (a crawl's do not fit one).
+FAILED = $(wildcard $(addprefix $(OUT)/failed/,$(NAMES)))
 report: | $(DIRS)
-	@{ printf '{"inputs": %d, "failed": [' $(words $(NAMES)); \
-	  sep=; for f in $(FAILED); do \
+	$(file >$(OUT)/stats/failed.txt,$(subst $(space),$(newline),$(strip $(FAILED))))
+	@{ printf '{"inputs": %d, "failed": [' $(words $(NAMES)); sep=; \
+	  while read -r f; do [ -n "$$f" ] || continue; \
 		IFS='	' read -r n s st why <"$$f"; \
 		printf '%s{"name": "%s", "stage": "%s", "status": %s, "log": "%s"}' "$$sep" "$$n" "$$s" "$$st" \
 			"$(OUT)/logs/$$s/$$n.log"; sep=', '; \
-	  done; printf ']}\n'; } >$(OUT)/stats/build.json
-	@if [ -n '$(strip $(FAILED))' ]; then \
+	  done <$(OUT)/stats/failed.txt; printf ']}\n'; } >$(OUT)/stats/build.json.tmp
+	@mv -f $(OUT)/stats/build.json.tmp $(OUT)/stats/build.json
+	@if [ -n '$(if $(FAILED),1)' ]; then \
 		echo "crawl: $(words $(FAILED)) of $(words $(NAMES)) files failed (OUT/failed, OUT/stats/build.json):" >&2; \
-		for f in $(FAILED); do IFS='	' read -r n s st why <"$$f"; \
+		head -n 20 $(OUT)/stats/failed.txt | while read -r f; do IFS='	' read -r n s st why <"$$f"; \
 			echo "crawl:   $$n: $$s, exit $$st: $$why" >&2; done; \
+		[ $(words $(FAILED)) -le 20 ] || echo "crawl:   ... and $$(($(words $(FAILED)) - 20)) more" >&2; \
 		exit 1; \
 	fi
 	@echo "crawl: all $(words $(NAMES)) files done; shards in $(OUT)/shards"
 
-# --- how far the build is, stage by stage
+# --- how far the build is, stage by stage (counted by make: no name on a command line)
+done_in = $(words $(wildcard $(addprefix $(OUT)/$(1)/,$(addsuffix $(2),$(NAMES)))))
 status:
-	@for s in $(STAGES); do \
-		case $$s in sig) ext=sig ;; *) ext=jsonl.gz ;; esac; \
-		n=0; for f in $(NAMES); do [ -e $(OUT)/$$s/$$f.$$ext ] && n=$$((n + 1)); done; \
-		printf '%-8s %6d of %d files\n' $$s $$n $(words $(NAMES)); \
-	done; \
-	n=0; for f in $(NAMES); do [ -e $(OUT)/dedup/$$f.jsonl.gz ] && n=$$((n + 1)); done; \
-	printf '%-8s %6d of %d files\n' dedup $$n $(words $(NAMES)); \
-	printf '%-8s %6s\n' shards $$([ -e $(OUT)/shards/manifest.json ] && echo done || echo -); \
-	n=0; for f in $(NAMES); do [ -e $(OUT)/failed/$$f ] && n=$$((n + 1)); done; \
-	printf '%-8s %6d\n' failed $$n
+	@printf '%-8s %6d of %d files\n' text $(call done_in,text,.jsonl.gz) $(words $(NAMES))
+	@printf '%-8s %6d of %d files\n' quality $(call done_in,quality,.jsonl.gz) $(words $(NAMES))
+	@printf '%-8s %6d of %d files\n' pii $(call done_in,pii,.jsonl.gz) $(words $(NAMES))
+	@printf '%-8s %6d of %d files\n' domain $(call done_in,domain,.jsonl.gz) $(words $(NAMES))
+	@printf '%-8s %6d of %d files\n' sig $(call done_in,sig,.sig) $(words $(NAMES))
+	@printf '%-8s %6d of %d files\n' dedup $(call done_in,dedup,.jsonl.gz) $(words $(NAMES))
+	@printf '%-8s %6s\n' shards $(if $(wildcard $(OUT)/shards/manifest.json),done,-)
+	@printf '%-8s %6d\n' failed $(words $(FAILED))
 
 funnel:
 	@sh $(ROOT)/pipelines/funnel $(OUT)
 
 clean-failed:
-	@rm -f $(addprefix $(OUT)/failed/,$(NAMES))
+	@rm -rf $(OUT)/failed

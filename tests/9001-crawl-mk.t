@@ -125,6 +125,15 @@ bpe-train -q --vocab-size 300 -o t1.json @two.txt && bpe-train -q --vocab-size 3
 	a/dedup/warcio_example.jsonl.gz a/dedup/chatnoir-resiliparse_warcfile.jsonl.gz
 test_cmp t1.json t2.json "a list (comments and blank lines left out) = its files on the command line"
 
+# a crawl's number of inputs: 20,000 names (none on a command line: status and the report)
+seq -f 'http://127.0.0.1:9/CC-MAIN-%06g.warc.gz' 1 20000 >big.txt
+make -f "$MK" IN=big.txt OUT=big status >st.txt 2>&1
+is "$?:$(sed -n 1p st.txt | tr -s ' ')" "0:text 0 of 20000 files" "20,000 inputs: status"
+mkdir -p big/failed
+for i in 1 2 3; do printf 'CC-MAIN-00000%d\ttext\t1\tcannot open\n' $i >big/failed/CC-MAIN-00000$i; done
+make -f "$MK" IN=big.txt OUT=big report >out 2>err
+is "$?:$(jq -c '[.inputs, (.failed | length)]' big/stats/build.json)" "2:[20000,3]" "  and the report"
+
 # usage
 make -f "$MK" OUT=x >out 2>err
 like "$?:$(cat err)" "^2:.*IN is not set" "no IN: make stops, saying so"
