@@ -4,7 +4,9 @@
 #
 # IN: a folder (its *.warc.gz, *.warc, *.warc.zst, *.arc.gz, *.arc, *.wet.gz files) or a file
 # listing inputs, one a line (paths or URLs; blank lines and lines starting with # left out).
-# OUT: where everything goes. The build ends with OUT/shards/manifest.json.
+# OUT: where everything goes. The build ends with OUT/shards/manifest.json. Names of inputs
+# and of OUT must not hold white space (make splits on it), and two inputs must not share a
+# base name (F below).
 #
 # Per input file, in parallel under -j, each stage one output (written under a temporary
 # name and renamed when the stage exits 0, so an output that exists is whole):
