@@ -80,13 +80,7 @@ is "$(jq -r 'select(.metadata.warc.type == "response") | .url + " " + .metadata.
 like "$(cat err)" "example-space-in-url\.arc: offset 151: record cut short by the end of the input" "named"
 
 # made-up ARC files: a version block, then records (a line end, a header line, the block)
-body() { # body N: an HTML response
-	printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>page %s</p>' "$1" >"b$1"
-}
-body 1
-body 2
-body 3
-{ printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>'; head -c 3000 /dev/zero | tr '\0' x; } >bbig
+. "$SRCDIR/tests/warc-made.sh"
 vb() { # the version block
 	printf '1 0 crawl2lm\nURL IP-address Archive-date Content-type Archive-length\n' >vb.txt
 	printf 'filedesc://t.arc 0.0.0.0 20240101000000 text/plain %d\n' "$(wc -c <vb.txt)"
@@ -98,10 +92,6 @@ arec() { # arec BODYFILE [LENGTH [NAME]]: a record, its length right unless give
 }
 gzarec() { # the same as a gzip member
 	arec "$@" | gzip -n
-}
-run() { # run OPTS... FILE: urls written and exit status, stderr in err
-	{ warc-extract "$@" 2>err; echo $? >rc; } | jq -r .url | sed 's,http://e.com/,,' | tr '\n' ' '
-	echo "exit $(cat rc)"
 }
 
 { vb; arec b1; arec b2; arec b3; } >ok.arc

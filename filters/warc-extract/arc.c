@@ -170,7 +170,9 @@ static int block_end(const char *q, size_t n, int at_end)
 	return scheme_len(q + i, n - i) && !memchr(q + i, '\n', n - i) ? END_OK : END_BAD;
 }
 
-const struct warc_format warc_format_arc = { is_start, block_end, ARC_LOOKAHEAD, ARC_LOOKAHEAD, "length" };
+const struct warc_format warc_format_arc = {
+	is_start, block_end, ARC_LOOKAHEAD, ARC_LOOKAHEAD, "length"
+};
 
 int arc_file_start(const char *p, size_t n)
 {
@@ -260,20 +262,7 @@ static int find_head(warc_reader *r, size_t *len)
 			continue;
 		}
 		/* a line longer than any header line: garbage to its end */
-		for (;;) {
-			avail = cm_input_avail(in);
-			p = cm_input_data(in);
-			nl = memchr(p, '\n', avail);
-			if (nl) {
-				garbage += (uint64_t)(nl - p) + 1;
-				cm_input_skip(in, (size_t)(nl - p) + 1);
-				break;
-			}
-			garbage += avail;
-			cm_input_skip(in, avail);
-			if (cm_input_fill(in, 1) == 0)
-				break;
-		}
+		garbage += warc_skip_line(in);
 	}
 }
 
@@ -332,8 +321,8 @@ int arc_next(warc_reader *r, struct warc_record *rec)
 	for (;;) {
 		cm_input *in = r->in;
 		struct arc_head h;
-		size_t len, body_at, avail, end;
-		const char *p, *next;
+		const char *p;
+		size_t len;
 
 		if (!find_head(r, &len))
 			return 0;
@@ -341,61 +330,13 @@ int arc_next(warc_reader *r, struct warc_record *rec)
 		rec->offset = cm_input_member_offset(in);
 		p = cm_input_data(in);
 		parse_line(p, len, &h);
-		body_at = len + 1;
 		rec->content_length = h.length;
-		if (h.length > r->max_record) {
-			/* returned without its block, which the next call skips */
-			r->n.oversized++;
-			warc_skipped(r, rec->offset, "record larger than --max-record-size; skipped");
-			rec->too_large = 1;
-			set_fields(r, rec, p, len, &h);
-			r->pending = body_at;
-			r->pending_big = h.length;
-			r->big_offset = rec->offset;
-			r->n.records++;
-			return 1;
-		}
-		if (body_at + h.length > SIZE_MAX / 2)
-			cm_die("record too large for this machine");
-		/* the line's pointers move if the window moves: fill first, then read it again */
-		end = body_at + (size_t)h.length;
-		avail = cm_input_fill(in, end + ARC_LOOKAHEAD);
+		if (!warc_take_block(r, rec, len + 1))
+			continue;
+		/* the line's pointers moved with the window: read it again */
 		p = cm_input_data(in);
 		parse_line(p, len, &h);
-		rec->block = p + body_at;
-		if (avail < end) {
-			/* the input ends inside the block: the file is cut, or the length is wrong */
-			r->n.cut++;
-			next = warc_find_start(r->fmt, rec->block, avail - body_at, avail - body_at);
-			if (next) {
-				r->n.bad_length++;
-				warc_skipped(r, rec->offset, "record's length runs past the end of the input; "
-					     "skipped up to a record start inside it");
-				cm_input_skip(in, (size_t)(next - p));
-				continue;
-			}
-			warc_skipped(r, rec->offset, "record cut short by the end of the input");
-			rec->cut_short = 1;
-			rec->block_len = avail - body_at;
-			r->pending = avail;
-		} else {
-			if (block_end(p + end, avail - end, avail < end + ARC_LOOKAHEAD) == END_BAD) {
-				/* a length too large runs into the next record: look for its start */
-				next = warc_find_start(r->fmt, rec->block, (size_t)h.length, avail - body_at);
-				if (next) {
-					r->n.bad_length++;
-					warc_skipped(r, rec->offset, "record's length runs over the next record; "
-						     "skipped up to it");
-					cm_input_skip(in, (size_t)(next - p));
-					continue;
-				}
-				/* a length too small: what follows is skipped as garbage */
-			}
-			rec->block_len = (size_t)h.length;
-			r->pending = end;
-		}
 		set_fields(r, rec, p, len, &h);
-		r->n.records++;
 		return 1;
 	}
 }

@@ -88,6 +88,25 @@ void warc_skip_bytes(cm_input *in, uint64_t n)
 	}
 }
 
+uint64_t warc_skip_line(cm_input *in)
+{
+	uint64_t n = 0;
+
+	for (;;) {
+		size_t avail = cm_input_avail(in);
+		const char *p = cm_input_data(in), *nl = memchr(p, '\n', avail);
+
+		if (nl) {
+			cm_input_skip(in, (size_t)(nl - p) + 1);
+			return n + (uint64_t)(nl - p) + 1;
+		}
+		n += avail;
+		cm_input_skip(in, avail);
+		if (cm_input_fill(in, 1) == 0)
+			return n;
+	}
+}
+
 static int is_blank(char c)
 {
 	return c == '\r' || c == '\n' || c == ' ' || c == '\t';
@@ -136,7 +155,9 @@ static int block_end(const char *q, size_t n, int at_end)
 	return memcmp(q + i, "WARC/", n - i < 5 ? n - i : 5) == 0 ? END_OK : END_BAD;
 }
 
-const struct warc_format warc_format_warc = { is_start_n, block_end, 8, LOOKAHEAD, "Content-Length" };
+const struct warc_format warc_format_warc = {
+	is_start_n, block_end, 8, LOOKAHEAD, "Content-Length"
+};
 
 /* Offset of the next "WARC/" at a line start in the window, filling as needed; skips
  * everything before it. Returns 0 when found, -1 at the end of input, -2 when the input is
@@ -196,23 +217,7 @@ static int find_record_start(warc_reader *r)
 		}
 		if (!garbage)
 			off = cm_input_member_offset(in);
-		/* skip to the end of this line */
-		for (;;) {
-			char *nl;
-
-			avail = cm_input_avail(in);
-			p = cm_input_data(in);
-			nl = memchr(p, '\n', avail);
-			if (nl) {
-				garbage += (uint64_t)(nl - p) + 1;
-				cm_input_skip(in, (size_t)(nl - p) + 1);
-				break;
-			}
-			garbage += avail;
-			cm_input_skip(in, avail);
-			if (cm_input_fill(in, 1) == 0)
-				break;
-		}
+		garbage += warc_skip_line(in);
 	}
 }
 
@@ -448,6 +453,74 @@ static size_t header_end(warc_reader *r, cm_input *in, size_t *body_at)
 	}
 }
 
+int warc_take_block(warc_reader *r, struct warc_record *rec, size_t body_at)
+{
+	const struct warc_format *f = r->fmt;
+	cm_input *in = r->in;
+	size_t avail, end;
+	const char *p, *next;
+	char msg[160];
+
+	if (rec->content_length > r->max_record) {
+		/* returned without its block, which the next call skips */
+		r->n.oversized++;
+		warc_skipped(r, rec->offset, "record larger than --max-record-size; skipped");
+		rec->too_large = 1;
+		r->pending = body_at;
+		r->pending_big = rec->content_length;
+		r->big_offset = rec->offset;
+		r->n.records++;
+		return 1;
+	}
+	if (body_at + rec->content_length > SIZE_MAX / 2)
+		cm_die("record too large for this machine");
+	end = body_at + (size_t)rec->content_length;
+	avail = cm_input_fill(in, end + f->lookahead);
+	p = cm_input_data(in);
+	rec->block = p + body_at;
+	if (avail < end) {
+		/* the input ends inside the block: the file is cut, or the length is wrong */
+		r->n.cut++;
+		next = warc_find_start(f, rec->block, avail - body_at, avail - body_at);
+		if (next) {
+			r->n.bad_length++;
+			snprintf(msg, sizeof(msg), "record's %s runs past the end of the input; "
+				 "skipped up to a record start inside it", f->length_name);
+			warc_skipped(r, rec->offset, msg);
+			cm_input_skip(in, (size_t)(next - p));
+			return 0;
+		}
+		warc_skipped(r, rec->offset, "record cut short by the end of the input");
+		rec->cut_short = 1;
+		rec->block_len = avail - body_at;
+		r->pending = avail;
+		r->n.records++;
+		return 1;
+	}
+	switch (f->block_end(p + end, avail - end, avail < end + f->lookahead)) {
+	case END_CUT:
+		r->n.cut++;
+		warc_skipped(r, rec->offset, "the input ends inside the line ends closing this record");
+		break;
+	case END_BAD:
+		/* a length too large runs into the next record: look for its start */
+		next = warc_find_start(f, rec->block, (size_t)rec->content_length, avail - body_at);
+		if (next) {
+			r->n.bad_length++;
+			snprintf(msg, sizeof(msg), "record's %s runs over the next record; skipped up to it",
+				 f->length_name);
+			warc_skipped(r, rec->offset, msg);
+			cm_input_skip(in, (size_t)(next - p));
+			return 0;
+		}
+		break;	/* a length too small: what follows is skipped as garbage */
+	}
+	rec->block_len = (size_t)rec->content_length;
+	r->pending = end;
+	r->n.records++;
+	return 1;
+}
+
 int warc_next(warc_reader *r, struct warc_record *rec)
 {
 	if (r->pending) {
@@ -464,7 +537,7 @@ int warc_next(warc_reader *r, struct warc_record *rec)
 		return arc_next(r, rec);
 	for (;;) {
 		cm_input *in = r->in;
-		size_t hend, body_at, avail, end;
+		size_t hend, body_at;
 		int found = find_record_start(r), ret;
 		const char *p, *eol, *next = NULL;
 
@@ -507,65 +580,13 @@ int warc_next(warc_reader *r, struct warc_record *rec)
 			cm_input_skip(in, body_at);
 			continue;
 		}
-		if (rec->content_length > r->max_record) {
-			/* returned without its block, which the next call skips */
-			r->n.oversized++;
-			warc_skipped(r, rec->offset, "record larger than --max-record-size; skipped");
-			rec->too_large = 1;
-			r->pending = body_at;
-			r->pending_big = rec->content_length;
-			r->big_offset = rec->offset;
-			r->n.records++;
-			return 1;
-		}
-		if (body_at + rec->content_length > SIZE_MAX / 2)
-			cm_die("record too large for this machine");
-		/* The header pointers move if the window moves: fill first, then parse again. */
-		end = body_at + (size_t)rec->content_length;
-		avail = cm_input_fill(in, end + LOOKAHEAD);
+		if (!warc_take_block(r, rec, body_at))
+			continue;
+		/* the header's pointers moved with the window: parse it again */
 		p = cm_input_data(in);
 		eol = memchr(p, '\n', hend);
 		parse_headers(rec, eol + 1, p + hend, &next);
 		rec->version = trim(p + 5, eol);
-		rec->block = p + body_at;
-		if (avail < end) {
-			/* the input ends inside the block: the file is cut, or the length is wrong */
-			r->n.cut++;
-			next = warc_find_start(r->fmt, rec->block, avail - body_at, avail - body_at);
-			if (next) {
-				r->n.bad_length++;
-				warc_skipped(r, rec->offset, "record's Content-Length runs past the end of the "
-					"input; skipped up to a record start inside it");
-				cm_input_skip(in, (size_t)(next - p));
-				continue;
-			}
-			warc_skipped(r, rec->offset, "record cut short by the end of the input");
-			rec->cut_short = 1;
-			rec->block_len = avail - body_at;
-			r->pending = avail;
-			r->n.records++;
-			return 1;
-		}
-		switch (block_end(p + end, avail - end, avail < end + LOOKAHEAD)) {
-		case END_CUT:
-			r->n.cut++;
-			warc_skipped(r, rec->offset, "the input ends inside the line ends closing this record");
-			break;
-		case END_BAD:
-			/* a length too large runs into the next record: look for its start */
-			next = warc_find_start(r->fmt, rec->block, (size_t)rec->content_length, avail - body_at);
-			if (next) {
-				r->n.bad_length++;
-				warc_skipped(r, rec->offset, "record's Content-Length runs over the next record; "
-					"skipped up to it");
-				cm_input_skip(in, (size_t)(next - p));
-				continue;
-			}
-			break;	/* a length too small: what follows is skipped as garbage */
-		}
-		rec->block_len = (size_t)rec->content_length;
-		r->pending = end;
-		r->n.records++;
 		return 1;
 	}
 }

@@ -56,12 +56,21 @@ extern const struct warc_format warc_format_warc, warc_format_arc;
 void warc_skipped(warc_reader *r, uint64_t off, const char *what);
 /* Skip n bytes of input, however many are buffered. */
 void warc_skip_bytes(cm_input *in, uint64_t n);
+/* Skip to the end of the line (past its '\n', or to the end of the input); returns the
+ * bytes skipped. */
+uint64_t warc_skip_line(cm_input *in);
 /* The first record start at a line start in p[0..n), p[0] being at a line start; bytes up
  * to p[lim - 1] may be read. NULL when there is none. */
 const char *warc_find_start(const struct warc_format *f, const char *p, size_t n, size_t lim);
 /* Skip the block of an oversized record, n bytes, as it streams by; go back to a record start
  * inside it when its length proves wrong. */
 void warc_skip_oversized(warc_reader *r, uint64_t n);
+/* The block of a record whose header the window holds up to body_at, rec->content_length
+ * and rec->offset set: make it readable in place (rec->block, rec->block_len), or return the
+ * record too_large (its block skipped on the next call) or cut_short. Returns 1 with the
+ * record, or 0 when its length ran over a record start, where reading goes on. The window
+ * may move: the caller reads the header's fields again from cm_input_data(). */
+int warc_take_block(warc_reader *r, struct warc_record *rec, size_t body_at);
 /* Whether an ARC file starts at p (n readable bytes): its version block, or a header line. */
 int arc_file_start(const char *p, size_t n);
 /* The next ARC record (warc_next for an ARC file). */
