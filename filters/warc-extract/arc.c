@@ -46,7 +46,8 @@ static size_t scheme_len(const char *p, size_t n)
 
 		if (c == ':')
 			return i;
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+		      c == '.'))
 			return 0;
 	}
 	return 0;
@@ -170,6 +171,8 @@ static int block_end(const char *q, size_t n, int at_end)
 	return scheme_len(q + i, n - i) && !memchr(q + i, '\n', n - i) ? END_OK : END_BAD;
 }
 
+/* A record start inside an oversized block is looked for with 4 KiB of lookahead: a header
+ * line longer than that (a URL of over 4 KiB) is not seen there. */
 const struct warc_format warc_format_arc = {
 	is_start, block_end, ARC_LOOKAHEAD, ARC_LOOKAHEAD, "length"
 };
@@ -228,13 +231,13 @@ static int find_head(warc_reader *r, size_t *len)
 				/* its block follows, of unknown length: skipped as garbage, quietly */
 				garbage_done(r, garbage, off, "garbage between records skipped");
 				garbage = 0;
-				if (k == ARC_BAD_LENGTH) {
+				if (k == ARC_BAD_LENGTH)
 					r->n.bad_length++;
-					warc_skipped(r, cm_input_member_offset(in), "record without a valid length; skipped");
-				} else {
+				else
 					r->n.bad_header++;
-					warc_skipped(r, cm_input_member_offset(in), "record header line not readable; skipped");
-				}
+				warc_skipped(r, cm_input_member_offset(in), k == ARC_BAD_LENGTH ?
+					     "record without a valid length; skipped" :
+					     "record header line not readable; skipped");
 				r->quiet = 1;
 				cm_input_skip(in, n + 1);
 				continue;
@@ -253,7 +256,8 @@ static int find_head(warc_reader *r, size_t *len)
 				garbage_done(r, garbage, off, "garbage between records skipped");
 				r->n.cut_headers++;
 				r->n.cut++;
-				warc_skipped(r, cm_input_member_offset(in), "record header cut short by the end of the input");
+				warc_skipped(r, cm_input_member_offset(in),
+					     "record header cut short by the end of the input");
 				cm_input_skip(in, avail);
 				return 0;
 			}
