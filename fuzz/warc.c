@@ -1,7 +1,8 @@
-/* warc.c - libFuzzer target: the WARC reader, HTTP parsing and decoding, charsets, JSON output.
+/* warc.c - libFuzzer target: the WARC and ARC readers, HTTP parsing and decoding, charsets,
+ * JSON output.
  *
- * The input is read as a WARC file (plain, gzip or zstd, as cm_input detects), every record
- * goes through warc-extract's record conversion with every type, MIME type and status
+ * The input is read as a WARC or ARC file (plain, gzip or zstd, as cm_input detects), every
+ * record goes through warc-extract's record conversion with every type, MIME type and status
  * selected; the input is also given to the HTTP and charset functions as one block. Inputs
  * of odd size are read with a small record size limit (4 KiB), so that the streaming skip
  * of oversized records, and its going back into them, are reached too.

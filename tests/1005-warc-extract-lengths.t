@@ -2,14 +2,8 @@
 # warc-extract on records whose Content-Length is wrong or over --max-record-size, and on
 # damaged headers: the records after them are still read, each skip is counted and named.
 . "${SRCDIR:-.}/tests/lib.sh"
+. "$SRCDIR/tests/warc-made.sh"
 
-body() { # body N: an HTML response
-	printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>page %s</p>' "$1" >"b$1"
-}
-body 1
-body 2
-body 3
-{ printf 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>'; head -c 3000 /dev/zero | tr '\0' x; } >bbig
 rec() { # rec BODYFILE [CONTENT-LENGTH]: a response record, its length right unless given
 	printf 'WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:%s>\r\nWARC-Target-URI: http://e.com/%s\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n' \
 		"$1" "$1" "${2:-$(wc -c <"$1")}"
@@ -18,10 +12,6 @@ rec() { # rec BODYFILE [CONTENT-LENGTH]: a response record, its length right unl
 }
 gzrec() { # gzrec BODYFILE [CONTENT-LENGTH]: the same as a gzip member
 	rec "$@" | gzip -n
-}
-run() { # run OPTS... FILE: urls written and exit status, stderr in err
-	{ warc-extract "$@" 2>err; echo $? >rc; } | jq -r .url | sed 's,http://e.com/,,' | tr '\n' ' '
-	echo "exit $(cat rc)"
 }
 
 # An honest record over --max-record-size: skipped unread, counted, in --rejects

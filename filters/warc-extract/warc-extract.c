@@ -1,4 +1,4 @@
-/* warc-extract - WARC/WET files to JSON Lines records holding each page's HTML (or text). */
+/* warc-extract - WARC/WET (and ARC) files to JSON Lines records holding each page's HTML (or text). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +15,11 @@
 
 static const cm_opt_info info = {
 	"[OPTION]... [FILE]...",
-	"Read WARC files (plain, gzip or zstd; WARC/1.0, 1.1, 0.18) and write one JSON Lines\n"
-	"record per selected record: id, html (or text for WET conversion records), source,\n"
-	"added, created, url and metadata.warc. HTTP bodies are de-chunked and decompressed\n"
-	"unless the crawler already did (X-Crawler-* headers), and converted to UTF-8.\n",
+	"Read WARC files (plain, gzip or zstd; WARC/1.0, 1.1, 0.18; or ARC files, versions 1\n"
+	"and 2) and write one JSON Lines record per selected record: id, html (or text for WET\n"
+	"conversion records), source, added, created, url and metadata.warc. HTTP bodies are\n"
+	"de-chunked and decompressed unless the crawler already did (X-Crawler-* headers), and\n"
+	"converted to UTF-8.\n",
 	CM_FILTER_EPILOG
 	"\n"
 	"Exit status: 0 ok; 1 an input could not be read or ended early (everything before\n"
@@ -105,7 +106,6 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	warc_reader *wr;
 	struct warc_record r;
 	const struct warc_counts *n;
-	int ret = 0;
 
 	if (!in) {
 		f->status = CM_EXIT_FAIL;
@@ -118,7 +118,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	warc_on_skip(wr, on_skip, c);
 	if (strcmp(path, "-") != 0)
 		warc_on_reopen(wr, reopen, c);
-	while (!f->stop && (ret = warc_next(wr, &r)) > 0 && !f->stop) {
+	while (!f->stop && warc_next(wr, &r) > 0 && !f->stop) {
 		const char *reason;
 
 		if ((*index)++ % f->shard_n != f->shard_i)
@@ -140,11 +140,6 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(warc_input(wr)));
 	}
 	in = warc_input(wr);	/* another one after the reader went back */
-	if (ret < 0) {
-		cm_error("%s: this is an ARC file (the format before WARC), not WARC; "
-			 "convert it first, e.g. with warcio's arc2warc", c->file);
-		f->status = CM_EXIT_FAIL;
-	}
 	n = warc_counts(wr);
 	/* records skipped as unreadable count as read and malformed; headers cut short by the
 	 * end of the input as read and dropped (truncated) */
@@ -155,7 +150,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	c->resyncs += n->resyncs;
 	c->bad_length += n->bad_length;
 	c->bad_header += n->bad_header;
-	if (ret >= 0 && !f->stop && n->records + n->bad_length + n->bad_header + n->cut_headers == 0 &&
+	if (!f->stop && n->records + n->bad_length + n->bad_header + n->cut_headers == 0 &&
 	    n->garbage_bytes > 0) {
 		/* bytes, but not one record: not a WARC file at all */
 		cm_error("%s: no WARC record found: not a WARC file", c->file);

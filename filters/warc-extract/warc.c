@@ -6,26 +6,9 @@
 
 #include "cli.h"
 #include "warc.h"
+#include "warcread.h"
 
 #define LOOKAHEAD 72	/* bytes read past a block: its closing line ends, the next "WARC/" */
-#define NO_END UINT64_MAX
-
-struct warc_reader {
-	cm_input *in;
-	uint64_t max_record;
-	struct warc_counts n;
-	size_t pending;		/* bytes of the last record still to skip */
-	uint64_t pending_big;	/* then the block of the last record, when it was oversized */
-	uint64_t big_offset;	/* that record's offset, for messages */
-	uint64_t end;		/* the decoded size of the input, once known */
-	int quiet;		/* resyncing inside a record already reported: garbage not counted */
-	void (*on_skip)(void *ctx, uint64_t offset, const char *what);
-	void *skip_ctx;
-	cm_input *(*reopen)(void *ctx);
-	void *reopen_ctx;
-	int first;
-	uint64_t no_hend;	/* decoded offset before which no header block ends (scanned) */
-};
 
 static const char *const type_names[WARC_NTYPES] = {
 	"other", "warcinfo", "response", "resource", "request", "metadata", "revisit",
@@ -44,6 +27,7 @@ warc_reader *warc_open(cm_input *in, uint64_t max_record)
 	r->in = in;
 	r->max_record = max_record;
 	r->first = 1;
+	r->fmt = &warc_format_warc;
 	/* a plain regular file's size is its decoded size: a length past it is known at once */
 	r->end = cm_input_codec(in) == CM_CODEC_PLAIN && cm_input_size(in) >= 0 ?
 		 (uint64_t)cm_input_size(in) : NO_END;
@@ -77,7 +61,7 @@ void warc_on_skip(warc_reader *r, void (*fn)(void *, uint64_t, const char *), vo
 	r->skip_ctx = ctx;
 }
 
-static void skipped(warc_reader *r, uint64_t off, const char *what)
+void warc_skipped(warc_reader *r, uint64_t off, const char *what)
 {
 	if (r->on_skip)
 		r->on_skip(r->skip_ctx, off, what);
@@ -90,8 +74,7 @@ int warc_str_eq(struct warc_str s, const char *lit)
 	return s.len == n && strncasecmp(s.p, lit, n) == 0;
 }
 
-/* Skip n bytes of input, however many are buffered. */
-static void skip_bytes(cm_input *in, uint64_t n)
+void warc_skip_bytes(cm_input *in, uint64_t n)
 {
 	while (n > 0) {
 		size_t avail = cm_input_avail(in);
@@ -102,6 +85,25 @@ static void skip_bytes(cm_input *in, uint64_t n)
 			avail = (size_t)n;
 		cm_input_skip(in, avail);
 		n -= avail;
+	}
+}
+
+uint64_t warc_skip_line(cm_input *in)
+{
+	uint64_t n = 0;
+
+	for (;;) {
+		size_t avail = cm_input_avail(in);
+		const char *p = cm_input_data(in), *nl = memchr(p, '\n', avail);
+
+		if (nl) {
+			cm_input_skip(in, (size_t)(nl - p) + 1);
+			return n + (uint64_t)(nl - p) + 1;
+		}
+		n += avail;
+		cm_input_skip(in, avail);
+		if (cm_input_fill(in, 1) == 0)
+			return n;
 	}
 }
 
@@ -116,16 +118,19 @@ static int is_start(const char *p)
 	return memcmp(p, "WARC/", 5) == 0 && p[5] >= '0' && p[5] <= '9' && p[6] == '.';
 }
 
-/* The first record start at a line start in p[0..n), p[0] being at a line start; bytes up
- * to p[lim - 1] may be read. NULL when there is none. */
-static const char *find_start(const char *p, size_t n, size_t lim)
+static int is_start_n(const char *p, size_t n)
+{
+	return n >= 7 && is_start(p);
+}
+
+const char *warc_find_start(const struct warc_format *f, const char *p, size_t n, size_t lim)
 {
 	size_t i = 0;
 
 	while (i < n) {
 		const char *nl;
 
-		if (i + 7 <= lim && is_start(p + i))
+		if (f->is_start(p + i, lim - i))
 			return p + i;
 		nl = memchr(p + i, '\n', n - i);
 		if (!nl)
@@ -134,8 +139,6 @@ static const char *find_start(const char *p, size_t n, size_t lim)
 	}
 	return NULL;
 }
-
-enum { END_OK, END_CUT, END_BAD };
 
 /* What follows a block (q[0..n), at_end: the input ends at q[n]): blank lines, then the next
  * record or, at the end of the input, nothing after the two line ends that close a record.
@@ -152,8 +155,13 @@ static int block_end(const char *q, size_t n, int at_end)
 	return memcmp(q + i, "WARC/", n - i < 5 ? n - i : 5) == 0 ? END_OK : END_BAD;
 }
 
+const struct warc_format warc_format_warc = {
+	is_start_n, block_end, 8, LOOKAHEAD, "Content-Length"
+};
+
 /* Offset of the next "WARC/" at a line start in the window, filling as needed; skips
- * everything before it. Returns 0 when found, -1 at the end of input, -2 for ARC. */
+ * everything before it. Returns 0 when found, -1 at the end of input, -2 when the input is
+ * an ARC file (at its first line). */
 static int find_record_start(warc_reader *r)
 {
 	cm_input *in = r->in;
@@ -172,7 +180,7 @@ static int find_record_start(warc_reader *r)
 			if (i < avail && memcmp(p + i, "WARC/", avail - i) == 0 && !r->quiet) {
 				r->n.cut_headers++;
 				r->n.cut++;
-				skipped(r, cm_input_member_offset(in), "record header cut short by the end of the input");
+				warc_skipped(r, cm_input_member_offset(in), "record header cut short by the end of the input");
 			} else {
 				for (; i < avail; i++)
 					garbage += !is_blank(p[i]);
@@ -181,7 +189,7 @@ static int find_record_start(warc_reader *r)
 			if (garbage && !r->quiet) {
 				r->n.garbage_bytes += garbage;
 				r->n.resyncs++;
-				skipped(r, off, "garbage at the end of the input");
+				warc_skipped(r, off, "garbage at the end of the input");
 			}
 			r->quiet = 0;
 			return -1;
@@ -190,39 +198,26 @@ static int find_record_start(warc_reader *r)
 			if (garbage && !r->quiet) {
 				r->n.garbage_bytes += garbage;
 				r->n.resyncs++;
-				skipped(r, off, "garbage between records skipped");
+				warc_skipped(r, off, "garbage between records skipped");
 			}
 			r->quiet = 0;
 			return 0;
 		}
-		if (r->first && memcmp(p, "filed", 5) == 0 && cm_input_fill(in, 11) >= 11 &&
-		    memcmp(p, "filedesc://", 11) == 0)
-			return -2;
-		r->first = 0;
 		/* blank lines between records are normal; other bytes are garbage */
 		if (p[0] == '\r' || p[0] == '\n') {
 			cm_input_skip(in, 1);
 			continue;
 		}
+		/* the first line of an ARC file: its version block, or a record's header line */
+		if (r->first) {
+			avail = cm_input_fill(in, ARC_LINE_MAX + 1);
+			if (arc_file_start(cm_input_data(in), avail))
+				return -2;
+			r->first = 0;
+		}
 		if (!garbage)
 			off = cm_input_member_offset(in);
-		/* skip to the end of this line */
-		for (;;) {
-			char *nl;
-
-			avail = cm_input_avail(in);
-			p = cm_input_data(in);
-			nl = memchr(p, '\n', avail);
-			if (nl) {
-				garbage += (uint64_t)(nl - p) + 1;
-				cm_input_skip(in, (size_t)(nl - p) + 1);
-				break;
-			}
-			garbage += avail;
-			cm_input_skip(in, avail);
-			if (cm_input_fill(in, 1) == 0)
-				break;
-		}
+		garbage += warc_skip_line(in);
 	}
 }
 
@@ -242,26 +237,29 @@ static int rewind_to(warc_reader *r, uint64_t pos)
 	cm_input_close(r->in);
 	r->in = in;
 	r->n.rewinds++;
-	skip_bytes(in, pos);	/* r->end stays: the same file */
+	warc_skip_bytes(in, pos);	/* r->end stays: the same file */
 	return cm_input_decoded_offset(in) == pos ? 0 : -1;	/* else the file changed */
 }
 
 /* Skip the block of an oversized record, n bytes, as it streams by. When the input ends
- * first, or the block is not followed by the end of a record, its Content-Length was wrong
- * (or the file is cut): go back to the first record start seen inside it, if any. */
-static void skip_oversized(warc_reader *r, uint64_t n)
+ * first, or the block is not followed by the end of a record, its length was wrong (or the
+ * file is cut): go back to the first record start seen inside it, if any. */
+void warc_skip_oversized(warc_reader *r, uint64_t n)
 {
+	const struct warc_format *f = r->fmt;
 	cm_input *in = r->in;
 	uint64_t from = cm_input_decoded_offset(in), got = 0, cand = NO_END;
 	size_t avail;
+	char msg[160];
 	int e;
 
 	if (r->end != NO_END && (r->end < from || r->end - from < n)) {
 		/* the bytes are not there: read on inside it, to the next record start */
 		r->n.cut++;
 		r->quiet = 1;
-		skipped(r, r->big_offset, "its Content-Length runs past the end of the input; "
-			"looking for a record inside it");
+		snprintf(msg, sizeof(msg), "its %s runs past the end of the input; "
+			 "looking for a record inside it", f->length_name);
+		warc_skipped(r, r->big_offset, msg);
 		return;
 	}
 	while (got < n) {
@@ -275,13 +273,13 @@ static void skip_oversized(warc_reader *r, uint64_t n)
 		k = avail;
 		if (k > n - got)
 			k = (size_t)(n - got);
-		else if (avail > 8)
-			k = avail - 8;	/* a record start may straddle the window's end */
+		else if (avail > f->need)
+			k = avail - f->need;	/* a record start may straddle the window's end */
 		if (cand == NO_END) {
-			if (got == 0 && avail >= 7 && is_start(p))
+			if (got == 0 && f->is_start(p, avail))
 				cand = from;
 			for (s = p; cand == NO_END && (s = memchr(s, '\n', k - (size_t)(s - p))); s++)
-				if ((uint64_t)(s - p) + 1 < n - got && s + 8 <= p + avail && is_start(s + 1))
+				if ((uint64_t)(s - p) + 1 < n - got && f->is_start(s + 1, avail - (size_t)(s + 1 - p)))
 					cand = from + got + (uint64_t)(s - p) + 1;
 		}
 		cm_input_skip(in, k);
@@ -291,35 +289,27 @@ static void skip_oversized(warc_reader *r, uint64_t n)
 		r->n.cut++;
 		r->end = cm_input_decoded_offset(in);
 		if (cand == NO_END) {
-			skipped(r, r->big_offset, "record cut short by the end of the input");
+			warc_skipped(r, r->big_offset, "record cut short by the end of the input");
 			return;
 		}
 	} else {
-		avail = cm_input_fill(in, LOOKAHEAD);
-		e = block_end(cm_input_data(in), avail, avail < LOOKAHEAD);
+		avail = cm_input_fill(in, f->lookahead);
+		e = f->block_end(cm_input_data(in), avail, avail < f->lookahead);
 		if (e == END_CUT) {
 			r->n.cut++;
-			skipped(r, r->big_offset, "the input ends inside the line ends closing this record");
+			warc_skipped(r, r->big_offset, "the input ends inside the line ends closing this record");
 		}
 		if (e != END_BAD || cand == NO_END)
 			return;
 	}
-	switch (rewind_to(r, cand)) {
-	case 0:
-		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
-			"read the input again up to there");
-		break;
-	case -1:
+	e = rewind_to(r, cand);
+	snprintf(msg, sizeof(msg), "its %s runs past a record start inside it; %s", f->length_name,
+		 e == 0 ? "read the input again up to there" :
+		 e == -1 ? "records inside it are lost (cannot read this input again)" :
+		 "records inside it are lost (the input was read again too often)");
+	if (e != 0)
 		r->n.lost++;
-		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
-			"records inside it are lost (cannot read this input again)");
-		break;
-	default:
-		r->n.lost++;
-		skipped(r, r->big_offset, "its Content-Length runs past a record start inside it; "
-			"records inside it are lost (the input was read again too often)");
-		break;
-	}
+	warc_skipped(r, r->big_offset, msg);
 }
 
 static struct warc_str trim(const char *p, const char *end)
@@ -463,26 +453,98 @@ static size_t header_end(warc_reader *r, cm_input *in, size_t *body_at)
 	}
 }
 
+int warc_take_block(warc_reader *r, struct warc_record *rec, size_t body_at)
+{
+	const struct warc_format *f = r->fmt;
+	cm_input *in = r->in;
+	size_t avail, end;
+	const char *p, *next;
+	char msg[160];
+
+	if (rec->content_length > r->max_record) {
+		/* returned without its block, which the next call skips */
+		r->n.oversized++;
+		warc_skipped(r, rec->offset, "record larger than --max-record-size; skipped");
+		rec->too_large = 1;
+		r->pending = body_at;
+		r->pending_big = rec->content_length;
+		r->big_offset = rec->offset;
+		r->n.records++;
+		return 1;
+	}
+	if (body_at + rec->content_length > SIZE_MAX / 2)
+		cm_die("record too large for this machine");
+	end = body_at + (size_t)rec->content_length;
+	avail = cm_input_fill(in, end + f->lookahead);
+	p = cm_input_data(in);
+	rec->block = p + body_at;
+	if (avail < end) {
+		/* the input ends inside the block: the file is cut, or the length is wrong */
+		r->n.cut++;
+		next = warc_find_start(f, rec->block, avail - body_at, avail - body_at);
+		if (next) {
+			r->n.bad_length++;
+			snprintf(msg, sizeof(msg), "record's %s runs past the end of the input; "
+				 "skipped up to a record start inside it", f->length_name);
+			warc_skipped(r, rec->offset, msg);
+			cm_input_skip(in, (size_t)(next - p));
+			return 0;
+		}
+		warc_skipped(r, rec->offset, "record cut short by the end of the input");
+		rec->cut_short = 1;
+		rec->block_len = avail - body_at;
+		r->pending = avail;
+		r->n.records++;
+		return 1;
+	}
+	switch (f->block_end(p + end, avail - end, avail < end + f->lookahead)) {
+	case END_CUT:
+		r->n.cut++;
+		warc_skipped(r, rec->offset, "the input ends inside the line ends closing this record");
+		break;
+	case END_BAD:
+		/* a length too large runs into the next record: look for its start */
+		next = warc_find_start(f, rec->block, (size_t)rec->content_length, avail - body_at);
+		if (next) {
+			r->n.bad_length++;
+			snprintf(msg, sizeof(msg), "record's %s runs over the next record; skipped up to it",
+				 f->length_name);
+			warc_skipped(r, rec->offset, msg);
+			cm_input_skip(in, (size_t)(next - p));
+			return 0;
+		}
+		break;	/* a length too small: what follows is skipped as garbage */
+	}
+	rec->block_len = (size_t)rec->content_length;
+	r->pending = end;
+	r->n.records++;
+	return 1;
+}
+
 int warc_next(warc_reader *r, struct warc_record *rec)
 {
 	if (r->pending) {
-		skip_bytes(r->in, r->pending);
+		warc_skip_bytes(r->in, r->pending);
 		r->pending = 0;
 	}
 	if (r->pending_big) {
 		uint64_t n = r->pending_big;
 
 		r->pending_big = 0;
-		skip_oversized(r, n);
+		warc_skip_oversized(r, n);
 	}
+	if (r->fmt == &warc_format_arc)
+		return arc_next(r, rec);
 	for (;;) {
 		cm_input *in = r->in;
-		size_t hend, body_at, avail, end;
+		size_t hend, body_at;
 		int found = find_record_start(r), ret;
 		const char *p, *eol, *next = NULL;
 
-		if (found == -2)
-			return -1;
+		if (found == -2) {
+			r->fmt = &warc_format_arc;
+			return arc_next(r, rec);
+		}
 		if (found < 0)
 			return 0;
 		r->first = 0;
@@ -493,12 +555,12 @@ int warc_next(warc_reader *r, struct warc_record *rec)
 		if (hend == 0) {
 			if (cm_input_avail(in) >= WARC_HEADER_MAX) {
 				r->n.bad_header++;
-				skipped(r, rec->offset, "record header too long; skipped");
+				warc_skipped(r, rec->offset, "record header too long; skipped");
 			} else {
 				r->n.cut_headers++;
 				r->n.cut++;
 				r->quiet = 1;	/* its lines are not garbage */
-				skipped(r, rec->offset, "record header cut short by the end of the input");
+				warc_skipped(r, rec->offset, "record header cut short by the end of the input");
 			}
 			cm_input_skip(in, 5);	/* past "WARC/": resync from there */
 			continue;
@@ -508,75 +570,23 @@ int warc_next(warc_reader *r, struct warc_record *rec)
 		ret = parse_headers(rec, eol + 1, p + hend, &next);
 		if (ret == -2) {
 			r->n.bad_header++;
-			skipped(r, rec->offset, "record header cut short by the next record; skipped");
+			warc_skipped(r, rec->offset, "record header cut short by the next record; skipped");
 			cm_input_skip(in, (size_t)(next - p));
 			continue;
 		}
 		if (ret != 0) {
 			r->n.bad_length++;
-			skipped(r, rec->offset, "record without a valid Content-Length; skipped");
+			warc_skipped(r, rec->offset, "record without a valid Content-Length; skipped");
 			cm_input_skip(in, body_at);
 			continue;
 		}
-		if (rec->content_length > r->max_record) {
-			/* returned without its block, which the next call skips */
-			r->n.oversized++;
-			skipped(r, rec->offset, "record larger than --max-record-size; skipped");
-			rec->too_large = 1;
-			r->pending = body_at;
-			r->pending_big = rec->content_length;
-			r->big_offset = rec->offset;
-			r->n.records++;
-			return 1;
-		}
-		if (body_at + rec->content_length > SIZE_MAX / 2)
-			cm_die("record too large for this machine");
-		/* The header pointers move if the window moves: fill first, then parse again. */
-		end = body_at + (size_t)rec->content_length;
-		avail = cm_input_fill(in, end + LOOKAHEAD);
+		if (!warc_take_block(r, rec, body_at))
+			continue;
+		/* the header's pointers moved with the window: parse it again */
 		p = cm_input_data(in);
 		eol = memchr(p, '\n', hend);
 		parse_headers(rec, eol + 1, p + hend, &next);
 		rec->version = trim(p + 5, eol);
-		rec->block = p + body_at;
-		if (avail < end) {
-			/* the input ends inside the block: the file is cut, or the length is wrong */
-			r->n.cut++;
-			next = find_start(rec->block, avail - body_at, avail - body_at);
-			if (next) {
-				r->n.bad_length++;
-				skipped(r, rec->offset, "record's Content-Length runs past the end of the "
-					"input; skipped up to a record start inside it");
-				cm_input_skip(in, (size_t)(next - p));
-				continue;
-			}
-			skipped(r, rec->offset, "record cut short by the end of the input");
-			rec->cut_short = 1;
-			rec->block_len = avail - body_at;
-			r->pending = avail;
-			r->n.records++;
-			return 1;
-		}
-		switch (block_end(p + end, avail - end, avail < end + LOOKAHEAD)) {
-		case END_CUT:
-			r->n.cut++;
-			skipped(r, rec->offset, "the input ends inside the line ends closing this record");
-			break;
-		case END_BAD:
-			/* a length too large runs into the next record: look for its start */
-			next = find_start(rec->block, (size_t)rec->content_length, avail - body_at);
-			if (next) {
-				r->n.bad_length++;
-				skipped(r, rec->offset, "record's Content-Length runs over the next record; "
-					"skipped up to it");
-				cm_input_skip(in, (size_t)(next - p));
-				continue;
-			}
-			break;	/* a length too small: what follows is skipped as garbage */
-		}
-		rec->block_len = (size_t)rec->content_length;
-		r->pending = end;
-		r->n.records++;
 		return 1;
 	}
 }

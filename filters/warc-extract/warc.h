@@ -1,4 +1,5 @@
-/* warc.h - reading WARC records (1.0, 1.1, tolerant of 0.18) from a decoded input stream.
+/* warc.h - reading WARC records (1.0, 1.1, tolerant of 0.18), or ARC records (arc.c), from a
+ * decoded input stream.
  *
  * The reader finds each record's header block, parses the named fields it needs, and makes
  * the whole content block readable in place. It never trusts the input: garbage between
@@ -81,7 +82,7 @@ void warc_on_reopen(warc_reader *r, cm_input *(*fn)(void *ctx), void *ctx);
  * record over the size limit comes back with too_large set and no block (its block is
  * skipped on the next call). Skipped garbage and records are counted in warc_counts(); a
  * warning callback, if set, hears about each with its offset, and about the input ending
- * inside a record. Returns -1 for an ARC file (not WARC). */
+ * inside a record. An ARC file (arc.c) is read the same way, its records as WARC records. */
 int warc_next(warc_reader *r, struct warc_record *rec);
 const struct warc_counts *warc_counts(const warc_reader *r);
 void warc_on_skip(warc_reader *r, void (*fn)(void *ctx, uint64_t offset, const char *what), void *ctx);
