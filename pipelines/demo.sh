@@ -157,7 +157,7 @@ for f in chatnoir-resiliparse_warcfile.warc.gz dolma_warc_sample-0000.warc.gz do
 	cp "$root/tests/data/warc/$f" "$out/warcs/"
 done
 # through files, not pipes: a failing build stops the demo
-make -f "$root/pipelines/crawl.mk" -j 2 IN="$out/warcs" OUT="$out/crawl" BIN="$BUILD/bin" LANGS= VOCAB=1000 \
+make --no-print-directory -f "$root/pipelines/crawl.mk" -j 2 IN="$out/warcs" OUT="$out/crawl" BIN="$BUILD/bin" LANGS= VOCAB=1000 \
 	SHARD_TOKENS=20000 VAL_FRACTION=0.1 >"$out/crawl.log"
 sed 's/^/  /' "$out/crawl.log"
 sh "$root/pipelines/funnel" "$out/crawl" >"$out/funnel.txt"

@@ -125,6 +125,14 @@ bpe-train -q --vocab-size 300 -o t1.json @two.txt && bpe-train -q --vocab-size 3
 	a/dedup/warcio_example.jsonl.gz a/dedup/chatnoir-resiliparse_warcfile.jsonl.gz
 test_cmp t1.json t2.json "a list (comments and blank lines left out) = its files on the command line"
 
+# an ARC file (Common Crawl's oldest format) among the inputs
+mkdir inarc
+cp "$DATA/warc/jwat_1-1-20110922131213-00000-svc-VirtualBox.arc" "$DATA/warc/warcio_example.warc.gz" inarc/
+IN=inarc crawl f "$@"
+is "$?" 0 "an ARC file and a WARC file: exit 0"
+is "$(jq -c '[.read, .kept > 0]' f/stats/extract/jwat_1-1-20110922131213-00000-svc-VirtualBox.json)" "[102,true]" \
+	"  the ARC file's 102 records read, pages kept"
+
 # a crawl's number of inputs: 20,000 names (none on a command line: status and the report)
 seq -f 'http://127.0.0.1:9/CC-MAIN-%06g.warc.gz' 1 20000 >big.txt
 make -f "$MK" IN=big.txt OUT=big status >st.txt 2>&1
