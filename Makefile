@@ -31,7 +31,8 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BLAS_INC ?= /usr/include/$(MULTIARCH)/openblas-openmp
 BLAS_LIBDIR ?= /usr/lib/$(MULTIARCH)/openblas-openmp
 BLAS_LIBS ?= -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR) -lopenblas
-LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -lnettle -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lm
+# libcurl (Debian's libcurl4-openssl-dev): libcommon reads http://, https:// and s3:// inputs
+LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -lnettle -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lcurl -lm
 
 # mimalloc replaces malloc in every program (linked first, it interposes): libxml2 allocates
 # each node, name and text run on its own, and glibc's malloc was a fifth of the HTML parse.
@@ -211,6 +212,8 @@ $(O)/tests/%: tests/unit/%.c $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB) $(LIB) $(LDLIBS) -ljansson \
 		-lbrotlienc $(BLAS_LIBS)
 
+# the tests' HTTP server (remote inputs) is built on libmicrohttpd, as lm-serve is
+$(O)/tests/tools/httpd-test: LDLIBS += -lmicrohttpd
 $(O)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TOOL    $@"

@@ -1,4 +1,5 @@
 /* filter.c - the read-edit-write loop shared by every record filter. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,31 @@ void cm_filter_malformed(cm_filter *f, const char *why)
 		cm_warn("more malformed records; only counting them from now on");
 }
 
+void cm_filter_input_failed(cm_filter *f, const char *input, const char *fmt, ...)
+{
+	char msg[1600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cm_error("%s", msg);
+	cm_stats_input_failed(&f->stats, input, msg);
+	f->status = CM_EXIT_FAIL;
+}
+
+/* The end of an input that did not end well: a transfer or read that failed is always an
+ * error, a file cut short (or corrupt) one unless --allow-truncated. */
+void cm_filter_input_end(cm_filter *f, const char *input, const char *name, cm_input *in)
+{
+	if (!cm_input_truncated(in))
+		return;
+	if (f->allow_truncated && !cm_input_failed(in))
+		cm_warn("%s: %s (accepted: --allow-truncated)", name, cm_input_error(in));
+	else
+		cm_filter_input_failed(f, input, "%s: %s", name, cm_input_error(in));
+}
+
 const char *cm_reject_program;
 
 void cm_filter_reject_value(cm_jw *w, const char *reason)
@@ -149,8 +175,8 @@ static void write_reject(cm_filter *f, const char *reason)
 
 static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx, uint64_t *index)
 {
-	cm_input *in = cm_input_open(path);
-	char *line, err[256];
+	char *line, err[1400];
+	cm_input *in = cm_input_try(path, err, sizeof(err));
 	size_t len;
 	/* this file's records (every shard's), and whether one of them parsed: the others'
 	 * records are tried too until one does, so the verdict does not depend on --shard */
@@ -158,8 +184,10 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 	int valid = 0;
 	int r;
 
-	if (!in)
+	if (!in) {
+		cm_filter_input_failed(f, path, "%s", err);
 		return -1;
+	}
 	f->cur_name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	f->cur_line = 0;
 	while (!f->stop && (r = cm_input_line(in, &line, &len, f->max_line)) != 0) {
@@ -205,18 +233,10 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 	f->bytes_read += cm_input_raw_offset(in);
 	if (records > 0 && !valid && !f->stop) {
 		/* random bytes, a binary file, another format: not a few bad lines */
-		cm_error("%s: none of its %llu records is a valid JSON Lines record: not JSONL?", f->cur_name,
-			 (unsigned long long)records);
-		f->status = CM_EXIT_FAIL;
+		cm_filter_input_failed(f, path, "%s: none of its %llu records is a valid JSON Lines record: "
+				       "not JSONL?", f->cur_name, (unsigned long long)records);
 	}
-	if (cm_input_truncated(in)) {
-		if (f->allow_truncated) {
-			cm_warn("%s: %s (accepted: --allow-truncated)", f->cur_name, cm_input_error(in));
-		} else {
-			cm_error("%s: %s", f->cur_name, cm_input_error(in));
-			f->status = CM_EXIT_FAIL;
-		}
-	}
+	cm_filter_input_end(f, path, f->cur_name, in);
 	cm_input_close(in);
 	return 0;
 }

@@ -61,7 +61,8 @@ enum {
  * program's table with CM_OPT_INCLUDE. One filter a process: the table is static. */
 const cm_opt *cm_filter_opts(cm_filter *f, unsigned parts);
 /* What --help says after the table of a filter that reads records. */
-#define CM_FILTER_EPILOG "Input files may be plain, gzip or zstd; '-' or none reads standard input.\n"
+#define CM_FILTER_EPILOG "Input files may be plain, gzip or zstd; '-' or none reads standard input;\n" \
+	"http://, https:// and s3:// URLs are read over the network (see the man page).\n"
 /* What -v gives a filter. */
 #define CM_FILTER_VERBOSE "a summary line at the end (twice: more detail)"
 
@@ -74,9 +75,20 @@ uint64_t cm_filter_total_size(char **files, int n);
 
 typedef const char *(*cm_filter_fn)(cm_filter *f, const cm_jrec *rec, void *ctx);
 
-/* Read every file (standard input when n == 0) and run fn on each record; keeps or drops it.
- * Returns the exit status (0, or 1 after a truncated input or a --strict failure). */
+/* Read every file (standard input when n == 0; a URL is read over the network, input.h) and
+ * run fn on each record; keeps or drops it. An input that cannot be read (whole) is reported
+ * (cm_filter_input_failed) and the next one read. Returns the exit status (0, or 1 after a
+ * failed or truncated input or a --strict failure). */
 int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx);
+
+/* An input that could not be read whole (or at all): the message (printf-style, without the
+ * program's prefix) goes to stderr and, with the input's name, to --stats' failed_inputs;
+ * the exit status becomes 1. The other inputs are read all the same. */
+void cm_filter_input_failed(cm_filter *f, const char *input, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* After an input's last byte: reports a failed read or a cut-short input (name: what) as
+ * cm_filter_input_failed does, or warns when --allow-truncated accepts the cut. */
+void cm_filter_input_end(cm_filter *f, const char *input, const char *name, cm_input *in);
 
 /* For programs that make records themselves (warc-extract): write one finished line. */
 void cm_filter_emit(cm_filter *f, const char *line, size_t n);

@@ -1,4 +1,5 @@
-/* input.c - buffered reading of plain, gzip (zlib or ISA-L) and zstd files. */
+/* input.c - buffered reading of plain, gzip (zlib or ISA-L) and zstd files, local or remote
+ * (remote.c: http://, https://, s3://). */
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "input.h"
+#include "remote.h"
 
 #define RAW_CHUNK (256u << 10)
 #define WHOLE_AHEAD (256u << 10)	/* compressed bytes at hand before a whole-member try */
@@ -45,7 +47,8 @@ struct chunk {
 };
 
 struct cm_input {
-	int fd;
+	int fd;			/* -1 for a remote input */
+	struct cm_remote *remote;
 	char *name;
 	enum cm_codec codec;
 	int64_t size;
@@ -64,7 +67,8 @@ struct cm_input {
 	int done;		/* the decoder has no more bytes (decoder's side) */
 	int eof;		/* the reader has had every byte (reader's side) */
 	int truncated;		/* ended inside a member, or a decoding error */
-	char err[256];
+	int failed;		/* reading failed (a read error, a transfer that broke off) */
+	char err[1024];
 
 	uint64_t member_off;	/* file offset of the member being decoded */
 	int in_member;		/* a gzip member or zstd frame is open */
@@ -153,24 +157,48 @@ static void set_error(cm_input *in, const char *what)
 {
 	in->truncated = 1;
 	in->done = 1;
-	snprintf(in->err, sizeof(in->err), "%s", what);
+	if (!in->failed)	/* the decoder's view of a failed read says less */
+		snprintf(in->err, sizeof(in->err), "%s", what);
 }
 
-/* read(2) into dst, again when a signal interrupts it: 0 at the end of the file. Dies on a
- * read error. */
+/* Reading stopped before the end: what came before stays, the input counts as cut short. */
+static void read_failed(cm_input *in, const char *why)
+{
+	in->failed = 1;
+	in->truncated = 1;
+	snprintf(in->err, sizeof(in->err), "%s", why);
+}
+
+/* read(2) into dst, again when a signal interrupts it (or the next bytes of a remote input):
+ * 0 at the end of the file, or after a read error or a failed transfer (read_failed). */
 static size_t read_some(cm_input *in, void *dst, size_t room)
 {
 	ssize_t n;
 
+	if (in->failed)
+		return 0;
+	if (in->remote) {
+		n = cm_remote_read(in->remote, dst, room);
+		if (n < 0) {
+			read_failed(in, cm_remote_error(in->remote));
+			return 0;
+		}
+		return (size_t)n;
+	}
 	do
 		n = read(in->fd, dst, room);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		cm_die("cannot read %s: %s", in->name, strerror(errno));
+	if (n < 0) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "read error: %s", strerror(errno));
+		read_failed(in, msg);
+		return 0;
+	}
 	return (size_t)n;
 }
 
-/* Read more raw bytes; returns 0 at end of file. Dies on a read error. */
+/* Read more raw bytes; returns 0 at end of file (or after a read error). */
 static size_t raw_refill(cm_input *in)
 {
 	size_t n;
@@ -190,32 +218,45 @@ static size_t raw_refill(cm_input *in)
 	return in->raw_len;
 }
 
-cm_input *cm_input_open(const char *path)
+/* Open path (a file, standard input or a URL): NULL with the bare reason in why, *dir set
+ * for a folder. */
+static cm_input *open_any(const char *path, char *why, size_t whylen, int *dir)
 {
 	cm_input *in;
 	struct stat st;
+	struct cm_remote *remote = NULL;
 	int fd;
 	char name[4096];
 
+	*dir = 0;
 	if (!path || strcmp(path, "-") == 0) {
 		fd = 0;
 		snprintf(name, sizeof(name), "standard input");
+	} else if (cm_remote_is_url(path)) {
+		if (!(remote = cm_remote_open(path, why, whylen)))
+			return NULL;
+		fd = -1;
+		snprintf(name, sizeof(name), "'%s'", path);
 	} else {
 		fd = open(path, O_RDONLY);
 		if (fd < 0) {
-			cm_error("cannot open '%s': %s", path, strerror(errno));
+			snprintf(why, whylen, "%s", strerror(errno));
 			return NULL;
 		}
 		snprintf(name, sizeof(name), "'%s'", path);
 	}
 	in = cm_xcalloc(1, sizeof(*in));
 	in->fd = fd;
+	in->remote = remote;
 	in->name = cm_xstrdup(name);
 	in->size = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+	if (remote) {
+		in->size = cm_remote_size(remote);
+	} else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		in->size = st.st_size;
-	else if (fd != 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		cm_error("cannot read '%s': Is a directory", path);
+	} else if (fd != 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "Is a directory");
+		*dir = 1;
 		close(fd);
 		free(in->name);
 		free(in);
@@ -270,18 +311,35 @@ cm_input *cm_input_open(const char *path)
 	return in;
 }
 
+cm_input *cm_input_try(const char *path, char *err, size_t errlen)
+{
+	char why[1200];
+	int dir;
+	cm_input *in = open_any(path, why, sizeof(why), &dir);
+
+	if (!in)
+		snprintf(err, errlen, "cannot %s '%s': %s", dir ? "read" : "open", path, why);
+	return in;
+}
+
+cm_input *cm_input_open(const char *path)
+{
+	char err[1400];
+	cm_input *in = cm_input_try(path, err, sizeof(err));
+
+	if (!in)
+		cm_error("%s", err);
+	return in;
+}
+
 cm_input *cm_input_open_err(const char *path, char *err, size_t errlen)
 {
-	cm_input *in;
-	FILE *f = fopen(path, "r");	/* a message of our own, not cm_input's */
+	char why[1200];
+	int dir;
+	cm_input *in = open_any(path, why, sizeof(why), &dir);
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	fclose(f);
-	if (!(in = cm_input_open(path)))
-		snprintf(err, errlen, "%s: cannot open", path);
+	if (!in)
+		snprintf(err, errlen, "%s: %s", path, why);
 	return in;
 }
 
@@ -289,10 +347,13 @@ void cm_input_close(cm_input *in)
 {
 	if (!in)
 		return;
+	if (in->remote)
+		cm_remote_stop(in->remote);	/* a decoder thread waiting for bytes gets its end */
 	if (in->threaded)
 		stop_thread(in);
 	if (in->fd > 0)
 		close(in->fd);
+	cm_remote_close(in->remote);
 	if (in->codec == CM_CODEC_GZIP && !in->use_isal)
 		inflateEnd(&in->z);
 #ifdef CM_HAVE_ISAL
@@ -933,9 +994,9 @@ int cm_input_line(cm_input *in, char **line, size_t *len, size_t max)
 	return 1;
 }
 
-int cm_input_read_all(const char *path, cm_buf *out, size_t max)
+int cm_input_load(const char *path, cm_buf *out, size_t max, char *err, size_t errlen)
 {
-	cm_input *in = cm_input_open(path);
+	cm_input *in = cm_input_try(path, err, errlen);
 	size_t have = 0, got;
 
 	if (!in)
@@ -947,7 +1008,7 @@ int cm_input_read_all(const char *path, cm_buf *out, size_t max)
 			want = max + 1;
 		got = cm_input_fill(in, want);
 		if (got > max) {
-			cm_error("%s is larger than %zu bytes", cm_input_name(in), max);
+			snprintf(err, errlen, "%s is larger than %zu bytes", cm_input_name(in), max);
 			cm_input_close(in);
 			return -1;
 		}
@@ -956,13 +1017,24 @@ int cm_input_read_all(const char *path, cm_buf *out, size_t max)
 		have = got;
 	}
 	if (cm_input_truncated(in)) {
-		cm_error("%s: %s", cm_input_name(in), cm_input_error(in));
+		snprintf(err, errlen, "%s: %s", cm_input_name(in), cm_input_error(in));
 		cm_input_close(in);
 		return -1;
 	}
 	cm_buf_reset(out);
 	cm_buf_add(out, cm_input_data(in), got);
 	cm_input_close(in);
+	return 0;
+}
+
+int cm_input_read_all(const char *path, cm_buf *out, size_t max)
+{
+	char err[1400];
+
+	if (cm_input_load(path, out, max, err, sizeof(err)) < 0) {
+		cm_error("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1020,6 +1092,11 @@ int64_t cm_input_size(const cm_input *in)
 int cm_input_truncated(const cm_input *in)
 {
 	return in->truncated;
+}
+
+int cm_input_failed(const cm_input *in)
+{
+	return in->failed;
 }
 
 const char *cm_input_error(const cm_input *in)

@@ -6,6 +6,10 @@
  * many members (one per WARC record, or pigz/bgzip output); they are read as one stream, and
  * the offset of the member being decoded is kept for error messages. Input that ends inside a
  * member or frame is reported as truncated.
+ *
+ * A path that is an http://, https:// or s3:// URL is read over the network (remote.h): the
+ * same bytes as the file, through the same decoders, in bounded memory; a transfer that
+ * fails for good after its retries ends the input like a read error (cm_input_failed).
  */
 #ifndef CM_INPUT_H
 #define CM_INPUT_H
@@ -20,11 +24,14 @@ enum cm_codec { CM_CODEC_PLAIN, CM_CODEC_GZIP, CM_CODEC_ZSTD };
 
 typedef struct cm_input cm_input;
 
-/* Open a file ("-" or NULL is standard input). Returns NULL and prints an error on failure. */
+/* Open a file ("-" or NULL is standard input) or URL. Returns NULL and prints an error on
+ * failure. */
 cm_input *cm_input_open(const char *path);
+/* The same without printing: NULL with the message cm_input_open would print in err
+ * ("cannot open 'path': why"). */
+cm_input *cm_input_try(const char *path, char *err, size_t errlen);
 /* Open a file the caller names in its own message: NULL with "path: reason" in err when it
- * cannot be opened ("path: cannot open" when cm_input_open refuses it, as a folder, after
- * printing why). */
+ * cannot be opened. */
 cm_input *cm_input_open_err(const char *path, char *err, size_t errlen);
 void cm_input_close(cm_input *in);
 
@@ -55,6 +62,8 @@ struct json_t *cm_json_load_file(const char *path, size_t max, char *err, size_t
 /* Read a whole file (any codec) into out (replacing its contents). Returns 0, or -1 after
  * printing an error: it cannot be opened, is larger than max bytes decoded, or ends early. */
 int cm_input_read_all(const char *path, struct cm_buf *out, size_t max);
+/* The same without printing: -1 with the message in err. */
+int cm_input_load(const char *path, struct cm_buf *out, size_t max, char *err, size_t errlen);
 const char *cm_input_name(const cm_input *in);	/* "'file'" style name for messages */
 enum cm_codec cm_input_codec(const cm_input *in);
 uint64_t cm_input_raw_offset(const cm_input *in);	/* file bytes consumed so far */
@@ -64,6 +73,9 @@ int64_t cm_input_size(const cm_input *in);		/* file size, -1 when unknown (a pip
 /* After the end of input: nonzero when the file ended inside a compressed member or frame,
  * or a decoding error stopped reading; cm_input_error() says what happened. */
 int cm_input_truncated(const cm_input *in);
+/* After the end of input: nonzero when reading itself failed (a read error, a transfer that
+ * broke off and could not be resumed), not the file's own damage: never "allowed". */
+int cm_input_failed(const cm_input *in);
 const char *cm_input_error(const cm_input *in);
 
 /* Decode compressed input in a thread of its own: 1 on, 0 off, -1 automatic (default: on for

@@ -33,6 +33,8 @@ void cm_stats_free(cm_stats *s)
 		free(s->reason[i]);
 	free(s->options);
 	cm_buf_free(&s->extra);
+	cm_buf_free(&s->failed);
+	free(s->last_failed);
 }
 
 void cm_stats_drop_n(cm_stats *s, const char *reason, uint64_t n)
@@ -59,6 +61,23 @@ void cm_stats_drop(cm_stats *s, const char *reason)
 	cm_stats_drop_n(s, reason, 1);
 }
 
+void cm_stats_input_failed(cm_stats *s, const char *input, const char *reason)
+{
+	cm_jw w;
+
+	if (s->last_failed && strcmp(s->last_failed, input) == 0)
+		return;
+	free(s->last_failed);
+	s->last_failed = cm_xstrdup(input);
+	if (s->failed.len)
+		cm_buf_addc(&s->failed, ',');
+	cm_jw_init(&w, &s->failed);
+	cm_jw_obj(&w);
+	cm_jw_key_str(&w, "input", input);
+	cm_jw_key_str(&w, "reason", reason);
+	cm_jw_end(&w, '}');
+}
+
 void cm_stats_extra(cm_stats *s, const char *key, const char *json)
 {
 	if (s->extra.len)
@@ -70,7 +89,7 @@ void cm_stats_extra(cm_stats *s, const char *key, const char *json)
 
 void cm_stats_write(const cm_stats *s, const char *path)
 {
-	cm_buf b = CM_BUF_INIT;
+	cm_buf b = CM_BUF_INIT, list = CM_BUF_INIT;
 	cm_jw w;
 	char err[4200];
 	int i;
@@ -93,6 +112,12 @@ void cm_stats_write(const cm_stats *s, const char *path)
 	cm_jw_key_uint(&w, "bytes_in", s->bytes_in);
 	cm_jw_key_uint(&w, "bytes_out", s->bytes_out);
 	cm_jw_key_double(&w, "seconds", cm_now() - s->start);
+	cm_jw_key(&w, "failed_inputs");
+	cm_buf_reset(&list);
+	cm_buf_addc(&list, '[');
+	cm_buf_add(&list, s->failed.p, s->failed.len);
+	cm_buf_addc(&list, ']');
+	cm_jw_raw(&w, list.p, list.len);
 	if (s->extra.len) {
 		/* program-specific members */
 		cm_buf_addc(&b, ',');
@@ -104,6 +129,7 @@ void cm_stats_write(const cm_stats *s, const char *path)
 	if (cm_afile_put(path, b.p, b.len, err, sizeof(err)) < 0)
 		cm_die("%s", err);
 	cm_buf_free(&b);
+	cm_buf_free(&list);
 }
 
 void cm_stats_summary(const cm_stats *s)

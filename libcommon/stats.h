@@ -16,6 +16,8 @@ typedef struct cm_stats {
 	char *reason[CM_STATS_MAX_REASONS];
 	uint64_t reason_n[CM_STATS_MAX_REASONS];
 	cm_buf extra;		/* program-specific members, already encoded ("k":v,...) */
+	cm_buf failed;		/* failed_inputs' objects, already encoded ({...},{...}) */
+	char *last_failed;	/* the input named last there (one entry an input) */
 	char *options;		/* the command line, encoded as a JSON array */
 } cm_stats;
 
@@ -24,6 +26,9 @@ void cm_stats_free(cm_stats *s);
 /* Count one dropped record under a reason (a short static or stable string). */
 void cm_stats_drop(cm_stats *s, const char *reason);
 void cm_stats_drop_n(cm_stats *s, const char *reason, uint64_t n);	/* n at once */
+/* Name an input that could not be read whole (failed_inputs: [{"input", "reason"}, ...]);
+ * a second failure of the same input in a row is not listed again. */
+void cm_stats_input_failed(cm_stats *s, const char *input, const char *reason);
 /* Add a program-specific counter to the JSON ("warc": {...} style values are raw JSON). */
 void cm_stats_extra(cm_stats *s, const char *key, const char *json);
 /* Write the JSON file; dies on failure. */

@@ -1,5 +1,6 @@
 /* bpe-decode - token ids back to text: the token streams bpe-encode writes, or its JSONL. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -111,26 +112,43 @@ static int write_doc(struct run *r, const cm_input *in, uint64_t n)
 	return 0;
 }
 
+/* A stream that could not be read whole: on stderr and in --stats' failed_inputs. */
+static void failed(struct run *r, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void failed(struct run *r, const char *path, const char *fmt, ...)
+{
+	char msg[1600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cm_error("%s", msg);
+	cm_stats_input_failed(&r->stats, path, msg);
+}
+
 /* Decode one stream; 0, or 1 when it could not be read whole. */
 static int decode_file(struct run *r, const char *path)
 {
-	cm_input *in = cm_input_open(path);
 	cm_ts_header h;
 	uint64_t n = 0;
-	char err[256];
+	char err[1400];
+	cm_input *in = cm_input_try(path, err, sizeof err);
 	int ret, status = 0;
 
-	if (!in)
+	if (!in) {
+		failed(r, path, "%s", err);
 		return 1;
+	}
 	if (cm_ts_read_header(in, &h, err, sizeof err) < 0) {
-		cm_error("%s: %s", cm_input_name(in), err);
+		failed(r, path, "%s: %s", cm_input_name(in), err);
 		status = 1;
 		goto out;
 	}
 	if (r->tok && h.tok_hash != cm_tok_hash(r->tok) && !r->any) {
-		cm_error("%s was encoded by another tokenizer (hash %016" PRIx64 ", '%s' has %016"
-			 PRIx64 "; --any-tokenizer decodes anyway)", cm_input_name(in), h.tok_hash,
-			 r->tok_path, cm_tok_hash(r->tok));
+		failed(r, path, "%s was encoded by another tokenizer (hash %016" PRIx64 ", '%s' has %016"
+		       PRIx64 "; --any-tokenizer decodes anyway)", cm_input_name(in), h.tok_hash,
+		       r->tok_path, cm_tok_hash(r->tok));
 		status = 1;
 		goto out;
 	}
@@ -149,10 +167,7 @@ static int decode_file(struct run *r, const char *path)
 		cm_progress_update(&r->progress, r->stats.read, r->done + cm_input_raw_offset(in));
 	}
 	if (ret < 0) {
-		if (cm_input_truncated(in))
-			cm_error("%s: %s", cm_input_name(in), cm_input_error(in));
-		else
-			cm_error("%s: %s", cm_input_name(in), err);
+		failed(r, path, "%s: %s", cm_input_name(in), cm_input_truncated(in) ? cm_input_error(in) : err);
 		status = 1;
 	}
 out:

@@ -132,16 +132,17 @@ static void run_raw(struct ctx *c, char **files, int n)
 {
 	cm_filter *f = c->f;
 	cm_buf doc = CM_BUF_INIT;
+	char err[1400];
 	int i;
 
 	for (i = 0; i < (n ? n : 1); i++) {
 		const char *path = n ? files[i] : "-";
 		struct slot *S = &c->s[cm_tokpipe_slot(&c->pipe)];
 
-		if (cm_input_read_all(path, &doc, f->max_line) < 0) {
+		if (cm_input_load(path, &doc, f->max_line, err, sizeof err) < 0) {
 			f->stats.read++;
 			f->stats.malformed++;
-			f->status = CM_EXIT_FAIL;
+			cm_filter_input_failed(f, path, "%s", err);
 			continue;
 		}
 		f->stats.read++;

@@ -257,11 +257,12 @@ int main(int argc, char **argv)
 	}
 	if (raw) {
 		cm_buf doc = CM_BUF_INIT;
+		char err[1400];
 		for (i = 0; i < (nf ? nf : 1); i++) {
 			f.stats.read++;
-			if (cm_input_read_all(nf ? files[i] : "-", &doc, f.max_line) < 0) {
+			if (cm_input_load(nf ? files[i] : "-", &doc, f.max_line, err, sizeof err) < 0) {
 				f.stats.malformed++;
-				f.status = CM_EXIT_FAIL;
+				cm_filter_input_failed(&f, nf ? files[i] : "-", "%s", err);
 				continue;
 			}
 			f.stats.kept++;

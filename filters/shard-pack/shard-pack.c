@@ -18,6 +18,7 @@
 #include "filter.h"
 #include "folder.h"
 #include "jsonw.h"
+#include "remote.h"
 #include "shard.h"
 #include "tok.h"
 #include "tokstream.h"
@@ -743,7 +744,8 @@ int main(int argc, char **argv)
 			struct stat st;
 
 			/* (not opened: a FIFO's writer would see its reader come and go) */
-			if (strcmp(files[i], "-") && (stat(files[i], &st) < 0 || access(files[i], R_OK) < 0))
+			if (strcmp(files[i], "-") && !cm_remote_is_url(files[i]) &&
+			    (stat(files[i], &st) < 0 || access(files[i], R_OK) < 0))
 				cm_die("cannot open '%s': %s (the folder '%s' is left as it was)", files[i],
 				       strerror(errno), c.dir);
 		}

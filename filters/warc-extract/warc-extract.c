@@ -10,6 +10,7 @@
 #include "extract.h"
 #include "filter.h"
 #include "jsonw.h"
+#include "remote.h"
 #include "urlfilter.h"
 #include "warc.h"
 
@@ -32,7 +33,8 @@ struct ctx {
 	struct wx x;
 	const char *source;	/* --source */
 	const char *path;	/* the input being read */
-	const char *file;	/* its name, for messages */
+	const char *file;	/* its name, for messages (a URL whole) */
+	const char *base;	/* its base name: the records' source */
 	int warned;
 	uint64_t garbage_bytes, resyncs, bad_length, bad_header;
 };
@@ -71,7 +73,7 @@ static void write_reject(struct ctx *c, const struct warc_record *r, const char 
 	cm_jw_init(&w, b);
 	cm_jw_obj(&w);
 	wx_key_str(&w, c->f->id_field, r->record_id);
-	cm_jw_key_str(&w, "source", c->source ? c->source : c->file);
+	cm_jw_key_str(&w, "source", c->source ? c->source : c->base);
 	wx_open_warc(&w, r, r->target_uri);
 	wx_key_str(&w, "content_type", r->content_type);
 	cm_jw_key_uint(&w, "offset", r->offset);
@@ -102,17 +104,19 @@ static cm_input *reopen(void *p)
 static void read_file(struct ctx *c, const char *path, uint64_t *index)
 {
 	cm_filter *f = c->f;
-	cm_input *in = cm_input_open(path);
+	char err[1400];
+	cm_input *in = cm_input_try(path, err, sizeof(err));
 	warc_reader *wr;
 	struct warc_record r;
 	const struct warc_counts *n;
 
 	if (!in) {
-		f->status = CM_EXIT_FAIL;
+		cm_filter_input_failed(f, path, "%s", err);
 		return;
 	}
 	c->path = path;
-	c->file = strcmp(path, "-") == 0 ? "stdin" : base_name(path);
+	c->base = strcmp(path, "-") == 0 ? "stdin" : base_name(path);
+	c->file = cm_remote_is_url(path) ? path : c->base;
 	c->warned = 0;
 	wr = warc_open(in, c->x.o->max_record);
 	warc_on_skip(wr, on_skip, c);
@@ -125,7 +129,7 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 			continue;
 		f->stats.read++;
 		f->stats.bytes_in += r.block_len;
-		reason = wx_record(&c->x, &r, c->source ? c->source : c->file);
+		reason = wx_record(&c->x, &r, c->source ? c->source : c->base);
 		/* a body cut short where the record says so (WARC-Truncated) is no news */
 		if (c->x.decode_error && !r.truncated.len)
 			warn_at(c, r.offset, "HTTP body cut short or corrupt (chunked or compressed); "
@@ -153,32 +157,25 @@ static void read_file(struct ctx *c, const char *path, uint64_t *index)
 	if (!f->stop && n->records + n->bad_length + n->bad_header + n->cut_headers == 0 &&
 	    n->garbage_bytes > 0) {
 		/* bytes, but not one record: not a WARC file at all */
-		cm_error("%s: no WARC record found: not a WARC file", c->file);
-		f->status = CM_EXIT_FAIL;
+		cm_filter_input_failed(f, path, "%s: no WARC record found: not a WARC file", c->file);
 	}
 	if (cm_input_truncated(in)) {
-		if (f->allow_truncated) {
-			cm_warn("%s: %s (accepted: --allow-truncated)", c->file, cm_input_error(in));
-		} else {
-			cm_error("%s: %s", c->file, cm_input_error(in));
-			f->status = CM_EXIT_FAIL;
-		}
+		cm_filter_input_end(f, path, c->file, in);
 	} else if (n->cut) {
 		/* a plain file that ends inside a record (or a length that runs past its end) */
-		if (f->allow_truncated) {
+		if (f->allow_truncated)
 			cm_warn("%s: the input ends inside a record (accepted: --allow-truncated)", c->file);
-		} else {
-			cm_error("%s: the input ends inside a record: truncated file?", c->file);
-			f->status = CM_EXIT_FAIL;
-		}
+		else
+			cm_filter_input_failed(f, path, "%s: the input ends inside a record: truncated file?",
+					       c->file);
 	}
 	if (n->lost) {
 		/* records known to be there and not read: never a silent exit 0 */
-		cm_error("%s: records inside %llu record%s whose Content-Length is wrong were lost (%s)",
-			 c->file, (unsigned long long)n->lost, n->lost == 1 ? "" : "s",
-			 cm_input_size(in) < 0 ? "a pipe cannot be read again: give the file itself" :
-			 "the file was read again too often: split it, or raise --max-record-size");
-		f->status = CM_EXIT_FAIL;
+		cm_filter_input_failed(f, path, "%s: records inside %llu record%s whose Content-Length is "
+				       "wrong were lost (%s)", c->file, (unsigned long long)n->lost,
+				       n->lost == 1 ? "" : "s", cm_input_size(in) < 0 ?
+				       "a pipe cannot be read again: give the file itself" :
+				       "the file was read again too often: split it, or raise --max-record-size");
 	}
 	f->bytes_read += cm_input_raw_offset(in);
 	warc_close(wr);
