@@ -89,6 +89,24 @@ fi
 run passthrough "$S/b/big.jsonl" 2>pipe.err | head -1 >/dev/null
 is "$(cat pipe.err)" "" "a reader that stops early (a closed pipe) ends quietly"
 
+# --- the other readers: bpe-encode --raw (a file read whole), bpe-decode's streams,
+# shard-pack (whose check of its inputs before it clears the folder lets a URL through)
+t=$SRCDIR/data/tokenizers/r50k_base.tiktoken.zst
+bpe-encode -q --raw -t "$t" srv/b/wino.jsonl >local.ts
+run bpe-encode -q --raw -t "$t" "$S/b/wino.jsonl" >http.ts
+test_cmp local.ts http.ts "bpe-encode --raw reads a URL whole"
+cp local.ts srv/b/wino.ts
+bpe-decode --ids srv/b/wino.ts >local.ids
+run bpe-decode --ids "$S/b/wino.ts" >http.ids
+test_cmp local.ids http.ids "bpe-decode reads a stream over http://"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"id\":\"%d\",\"text\":\"The quick brown fox %d jumps.\"}\n", i, i }' |
+	gzip >srv/b/docs.jsonl.gz
+shard-pack -q -t "$t" -o sl --val-fraction 0.1 srv/b/docs.jsonl.gz
+run shard-pack -q -t "$t" -o sh --val-fraction 0.1 "$S/b/docs.jsonl.gz"
+ok $? "shard-pack reads a URL into its folder"
+is "$(jq -c '[.documents_in, .shards]' sh/manifest.json)" "$(jq -c '[.documents_in, .shards]' sl/manifest.json)" \
+	"  the same shards (3000 documents)"
+
 # --- s3:// through the endpoint override (path style: ENDPOINT/BUCKET/KEY)
 : >S.log
 CRAWL2LM_S3_ENDPOINT=$S run warc-extract s3://b/crawl/a.warc.gz >s3.jsonl 2>err
