@@ -133,6 +133,27 @@ is "$?" 0 "an ARC file and a WARC file: exit 0"
 is "$(jq -c '[.read, .kept > 0]' f/stats/extract/jwat_1-1-20110922131213-00000-svc-VirtualBox.json)" "[102,true]" \
 	"  the ARC file's 102 records read, pages kept"
 
+# inputs over HTTP (the tests' own server on 127.0.0.1): the same shards as from the files
+if command -v httpd-test >/dev/null 2>&1; then
+	mkdir -p srv inh
+	cp in/warcio_example.warc.gz in/chatnoir-resiliparse_warcfile.warc.gz srv/
+	cp in/warcio_example.warc.gz in/chatnoir-resiliparse_warcfile.warc.gz inh/
+	httpd-test --root srv --log srv.log --lifetime 300 >srv.port 2>srv.err &
+	srv=$!
+	i=0
+	while [ ! -s srv.port ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	printf 'http://127.0.0.1:%s/%s\n' "$(cat srv.port)" warcio_example.warc.gz \
+		"$(cat srv.port)" chatnoir-resiliparse_warcfile.warc.gz >urls.txt
+	IN=urls.txt timeout 300 make -f "$MK" -j 2 OUT=g "$@" >g.log 2>g.err
+	is "$?" 0 "inputs over HTTP: exit 0"
+	IN=inh crawl h "$@"
+	is "$(cat g/shards/*.bin | cksum)" "$(cat h/shards/*.bin | cksum)" "  the same shards as from the local files"
+	kill $srv 2>/dev/null
+else
+	ok 0 "inputs over HTTP # SKIP no httpd-test"
+	ok 0 "  the same shards # SKIP"
+fi
+
 # a crawl's number of inputs: 20,000 names (none on a command line: status and the report)
 seq -f 'http://127.0.0.1:9/CC-MAIN-%06g.warc.gz' 1 20000 >big.txt
 make -f "$MK" IN=big.txt OUT=big status >st.txt 2>&1
