@@ -776,7 +776,8 @@ static int c4_phrases(const char *a, size_t n)
 	return h.mask;
 }
 
-/* Sentences in a line: ends of ., ! or ? followed by a space or the end (at least one). */
+/* Sentences in a line, the default way: ends of ., ! or ? followed by a space or the end (at
+ * least one). With --words spacy, spaCy's sentencizer's (qs_spacy_sentences). */
 static size_t sentences_in(const char *s, size_t n)
 {
 	size_t i, c = 0;
@@ -945,7 +946,7 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 			removed += b > a;
 			continue;
 		}
-		sentences += sentences_in(a, (size_t)(b - a));
+		sentences += o->spacy_words ? qs_spacy_sentences(a, (size_t)(b - a)) : sentences_in(a, (size_t)(b - a));
 		if (r->c4_text.len)
 			cm_buf_addc(&r->c4_text, '\n');
 		cm_buf_add(&r->c4_text, a, (size_t)(b - a));

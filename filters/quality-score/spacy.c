@@ -715,3 +715,134 @@ void qs_spacy_words(const char *text, size_t n, void (*tok)(void *ctx, size_t of
 		i = j;
 	}
 }
+
+/* ---- sentences: spaCy's sentencizer ---- */
+
+/* The sentencizer's default end marks (spacy/pipeline/sentencizer.pyx, default_punct_chars),
+ * sorted; every one is punctuation (category P*). */
+static const int32_t sent_end[] = {
+	0x21, 0x2e, 0x3f, 0x589, 0x61f, 0x6d4, 0x700, 0x701, 0x702, 0x7f9, 0x964, 0x965, 0x104a,
+	0x104b, 0x1362, 0x1367, 0x1368, 0x166e, 0x1735, 0x1736, 0x1803, 0x1809, 0x1944, 0x1945,
+	0x1aa8, 0x1aa9, 0x1aaa, 0x1aab, 0x1b5a, 0x1b5b, 0x1b5e, 0x1b5f, 0x1c3b, 0x1c3c, 0x1c7e,
+	0x1c7f, 0x203c, 0x203d, 0x2047, 0x2048, 0x2049, 0x2e2e, 0x2e3c, 0x3002, 0xa4ff, 0xa60e,
+	0xa60f, 0xa6f3, 0xa6f7, 0xa876, 0xa877, 0xa8ce, 0xa8cf, 0xa92f, 0xa9c8, 0xa9c9, 0xaa5d,
+	0xaa5e, 0xaa5f, 0xaaf0, 0xaaf1, 0xabeb, 0xfe52, 0xfe56, 0xfe57, 0xff01, 0xff0e, 0xff1f,
+	0xff61, 0x10a56, 0x10a57, 0x11047, 0x11048, 0x110be, 0x110bf, 0x110c0, 0x110c1, 0x11141,
+	0x11142, 0x11143, 0x111c5, 0x111c6, 0x111cd, 0x111de, 0x111df, 0x11238, 0x11239, 0x1123b,
+	0x1123c, 0x112a9, 0x1144b, 0x1144c, 0x115c2, 0x115c3, 0x115c9, 0x115ca, 0x115cb, 0x115cc,
+	0x115cd, 0x115ce, 0x115cf, 0x115d0, 0x115d1, 0x115d2, 0x115d3, 0x115d4, 0x115d5, 0x115d6,
+	0x115d7, 0x11641, 0x11642, 0x1173c, 0x1173d, 0x1173e, 0x11a42, 0x11a43, 0x11a9b, 0x11a9c,
+	0x11c41, 0x11c42, 0x16a6e, 0x16a6f, 0x16af5, 0x16b37, 0x16b38, 0x16b44, 0x1bc9f, 0x1da88,
+};
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int is_sent_end(int32_t c)
+{
+	if (c < 0x80)
+		return c == '.' || c == '!' || c == '?';
+	return bsearch(&c, sent_end, sizeof(sent_end) / sizeof(*sent_end), sizeof(*sent_end), cmp_i32) != NULL;
+}
+
+static int is_p(int32_t c)	/* Unicode category P* (spaCy's is_punct, a character) */
+{
+	if (c < 0x80)
+		return (c >= '!' && c <= '/' && c != '$' && c != '+') || c == ':' || c == ';' || c == '?' ||
+		       c == '@' || c == '[' || c == '\\' || c == ']' || c == '_' || c == '{' || c == '}';
+	switch (utf8proc_category(c)) {
+	case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
+	case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
+	case UTF8PROC_CATEGORY_PO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+typedef struct sent_state {
+	const char *text;
+	size_t start, prev_end;	/* where the text starts; where the last token ended */
+	size_t count;		/* sentences so far */
+	int any, seen_end;	/* a token seen; an end mark since the sentence began */
+} sent_state;
+
+/* One token: the sentencizer's step. kind 0: white space; else [off, end) of the text. */
+static void sent_token(sent_state *st, int space, size_t off, size_t end)
+{
+	int punct = !space, one_end = 0;
+
+	if (!st->any) {
+		st->any = 1;
+		st->count = 1;
+	}
+	if (!space) {
+		size_t i = off, k = 0;
+		uint32_t u;
+		int32_t c = 0;
+
+		while (i < end && punct) {
+			size_t len = cm_utf8_decode(st->text + i, end - i, &u);
+
+			c = u == CM_UTF8_INVALID ? 0xfffd : (int32_t)u;
+			punct = is_p(c);
+			i += len ? len : 1;
+			k++;
+		}
+		one_end = punct && k == 1 && is_sent_end(c);
+	}
+	if (st->seen_end && !punct) {
+		st->count++;
+		st->seen_end = 0;
+	} else if (one_end) {
+		st->seen_end = 1;
+	}
+}
+
+/* White space between tokens: a token of its own unless it is one space after a token. */
+static void sent_gap(sent_state *st, size_t a, size_t b)
+{
+	if (b > a && (a == st->start || b - a > 1 || st->text[a] != ' '))
+		sent_token(st, 1, a, b);
+}
+
+static void sent_tok(void *ctx, size_t off, size_t end)
+{
+	sent_state *st = ctx;
+
+	sent_gap(st, st->prev_end, off);
+	sent_token(st, 0, off, end);
+	st->prev_end = end;
+}
+
+size_t qs_spacy_sentences(const char *text, size_t n)
+{
+	sent_state st = { text, 0, 0, 0, 0, 0 };
+	size_t i = 0;
+	int mark = 0;
+
+	/* without an end mark anywhere, one sentence (none in empty text) */
+	while (i < n && !mark) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch < 0x80) {
+			mark = ch == '.' || ch == '!' || ch == '?';
+			i++;
+		} else {
+			uint32_t u;
+			size_t len = cm_utf8_decode(text + i, n - i, &u);
+
+			mark = u != CM_UTF8_INVALID && is_sent_end((int32_t)u);
+			i += len ? len : 1;
+		}
+	}
+	if (!mark)
+		return n > 0;
+	qs_spacy_words(text, n, sent_tok, &st);
+	sent_gap(&st, st.prev_end, n);
+	return st.count;
+}

@@ -25,4 +25,14 @@ void qs_spacy_load(void);
 void qs_spacy_words(const char *text, size_t n, void (*tok)(void *ctx, size_t off, size_t end),
 		    void *ctx);
 
+/* Sentences in text (a line, UTF-8, n bytes) as spaCy's sentencizer finds them in the
+ * tokens above, as datatrove's C4 filter counts them: a sentence ends after a token that is one
+ * of the sentencizer's end marks (. ! ? and the sentence ends of other scripts: U+0589, U+061F,
+ * U+06D4, U+0964, U+3002, U+FF01, ...), and the next begins at the first token after it that
+ * is not all punctuation (Unicode category P*). A run of white space other than one space
+ * after a token (or any at the start) is a token of its own there, and not punctuation. So a
+ * line without an end mark, or only ending in one, is one sentence; "..." and "e.g." are single
+ * tokens and end nothing, "?!" is two; text without tokens has none. */
+size_t qs_spacy_sentences(const char *text, size_t n);
+
 #endif
