@@ -2,6 +2,7 @@
 """Compare quality-score's verdicts with datatrove's, document by document.
 
     compare.py OURS.jsonl DATATROVE.jsonl [--show N] [--family F] [--input DOCS.jsonl] [--json]
+               [--by-set] [--tuning-only]
 
 OURS.jsonl: quality-score's output (`quality-score --annotate-only --preset fineweb`): every input
 record with metadata.quality = {"pass": {family: bool}, "failed": [reason, ...], ...}.
@@ -16,9 +17,13 @@ many documents each side flags with it. That table assumes our "failed" lists ev
 check; if ours stops at the first one per family too, read only its first-check rows.
 --show N lists N disagreeing documents (id, family, our reasons, datatrove's reason(s), and an
 excerpt of the text, taken from OURS.jsonl or from --input); --family limits them to one family.
-The exit status is 0 whatever the agreement (it is a report); bad files are reported, not fatal.
+--by-set adds the agreement per family for each set of documents (the id up to its first ':'),
+its tuning part and its held-out part (about 30%, by a hash of the id: held_out()) apart;
+--tuning-only leaves the held-out documents out of everything, the listed disagreements
+included (what to look at while tuning). The exit status is 0 whatever the agreement (it is a report); bad files are reported, not fatal.
 """
 import argparse
+import hashlib
 import json
 import sys
 
@@ -36,6 +41,17 @@ REASONS = {
     "fineweb": ["empty", "line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio"],
 }
 ALL_KNOWN = {r for rs in REASONS.values() for r in rs}
+
+
+def held_out(doc_id):
+    """Whether a document is in the held-out part (about 30%, by a hash of its id): no tuning
+    decision looks at those documents; --by-set reports them apart."""
+    return int(hashlib.sha1(str(doc_id).encode("utf-8")).hexdigest(), 16) % 10 < 3
+
+
+def doc_set(doc_id):
+    """The set a document comes from: its id up to the first ':' (aeb, warc, readability, ...)."""
+    return str(doc_id).split(":", 1)[0]
 
 
 def read_jsonl(path, what):
@@ -92,6 +108,10 @@ def main():
     ap.add_argument("--family", choices=FAMILIES, help="only list disagreements of this family")
     ap.add_argument("--input", help="the documents (for excerpts when OURS.jsonl has no text)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON instead")
+    ap.add_argument("--by-set", action="store_true",
+                    help="agreement per family for each set (id prefix), its tuning and held-out parts apart")
+    ap.add_argument("--tuning-only", action="store_true",
+                    help="leave the held-out documents out of everything (the disagreements listed too)")
     args = ap.parse_args()
 
     ours, _ = read_jsonl(args.ours, "ours")
@@ -109,10 +129,11 @@ def main():
     all_agree = n = 0
     disagreements = []
     per_reason = {}          # reason -> [both, dt only, ours only]
+    by_set = {}              # (set, held out) -> [documents, agree per family..., all four agree]
     have_all = False
     unknown_reasons = {}
     for i in order:
-        if i not in ours:
+        if i not in ours or (args.tuning_only and held_out(i)):
             continue
         d = dt[i]
         p, failed = our_verdict(ours[i])
@@ -124,8 +145,11 @@ def main():
             if r not in ALL_KNOWN:
                 unknown_reasons[r] = unknown_reasons.get(r, 0) + 1
         agree_all = True
-        for f in FAMILIES:
+        srow = by_set.setdefault((doc_set(i), held_out(i)), [0] * (len(FAMILIES) + 2))
+        srow[0] += 1
+        for k, f in enumerate(FAMILIES):
             o, t = bool(p.get(f, True)), bool(d["pass"][f])
+            srow[1 + k] += o == t
             conf[f][("p" if o else "f") + ("p" if t else "f")] += 1
             if o != t:
                 agree_all = False
@@ -146,6 +170,7 @@ def main():
                         row = per_reason.setdefault(r, [0, 0, 0])
                         row[0 if a and b else 1 if a else 2] += 1
         all_agree += agree_all
+        srow[-1] += agree_all
 
     summary = {
         "documents": n, "missing_in_ours": len(missing), "extra_in_ours": len(extra),
@@ -177,6 +202,18 @@ def main():
     print(f"{'all four':18s} {pct(all_agree, n):>8s}")
     print("(same reason: of the documents both fail, the share whose datatrove reason - its first failing check - "
           "is among ours)")
+    if args.by_set:
+        print()
+        print("agreement per set (id prefix); tuning part and held-out part (compare.held_out) apart:")
+        print(f"  {'set':24s} {'docs':>5s} " + " ".join(f"{f:>17s}" for f in FAMILIES) + f" {'all four':>9s}")
+        tot = {h: [0] * (len(FAMILIES) + 2) for h in (False, True)}
+        for (name, h), r in sorted(by_set.items()):
+            tot[h] = [a + b for a, b in zip(tot[h], r)]
+        rows = sorted(by_set.items()) + [(("all sets", False), tot[False]), (("all sets", True), tot[True])]
+        for (name, h), r in rows:
+            label = f"{name} ({'held out' if h else 'tuning'})"
+            print(f"  {label:24s} {r[0]:5d} " + " ".join(f"{pct(a, r[0]):>17s}" for a in r[1:-1])
+                  + f" {pct(r[-1], r[0]):>9s}")
     if unknown_reasons:
         print("reasons of ours that datatrove does not have: "
               + ", ".join(f"{r} ({c})" for r, c in sorted(unknown_reasons.items())))

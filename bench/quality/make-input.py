@@ -28,6 +28,7 @@ Any text seen before (exact match) is left out. Standard library only; for the s
 same.
 """
 import argparse
+import gzip
 import json
 import os
 import random
@@ -442,6 +443,36 @@ def main():
     for rec in sample(data / "corpus-lang.jsonl", args.lang, args.seed + 1,
                       keep=lambda rec: rec.get("metadata", {}).get("lang") != "en"):
         take("corpus-lang", f"corpus-lang:{rec['metadata']['lang']}:{rec['id']}", rec["text"])
+
+    # (e) more real web text, of many languages: Mozilla Readability's test pages, their
+    # hand-checked article text and what boilerplate-strip makes of the pages; the pages of the
+    # tests' WARC files through warc-extract and boilerplate-strip
+    rd = shared / "readability"
+    rtruth = json.loads((rd / "ground-truth.json").read_text(encoding="utf-8"))
+    for name in sorted(rtruth):
+        take("readability", f"readability:{name}", rtruth[name].get("articleBody", ""))
+    bs = args.bin / "boilerplate-strip"
+    if not os.access(bs, os.X_OK):
+        sys.exit(f"{bs} not found: build it (make) or pass --bin DIR")
+    pages = []
+    for p in sorted((rd / "html").glob("*.html.gz")):
+        pages.append(json.dumps({"id": p.name[:-len(".html.gz")],
+                                 "html": gzip.decompress(p.read_bytes()).decode("utf-8", "replace")}))
+    res = subprocess.run([str(bs), "-q"], input=("\n".join(pages) + "\n").encode(), capture_output=True)
+    if res.returncode != 0:
+        sys.exit(f"boilerplate-strip exited {res.returncode}: {res.stderr.decode(errors='replace')[:200]}")
+    for line in res.stdout.decode("utf-8").splitlines():
+        rec = json.loads(line)
+        take("readability-bs", f"readability-bs:{rec['id']}", rec.get("text") or "")
+    twarc = ROOT / "tests" / "data" / "warc"
+    for p in sorted(twarc.iterdir()):
+        if not p.name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz")):
+            continue
+        we_res = subprocess.run([str(we), "--allow-truncated", "-q", str(p)], capture_output=True)
+        res = subprocess.run([str(bs), "-q"], input=we_res.stdout, capture_output=True)
+        for n, line in enumerate(res.stdout.decode("utf-8").splitlines()):
+            rec = json.loads(line)
+            take("warc-tests", f"warc-tests:{p.name}:{n}", rec.get("text") or "")
 
     # (d) synthetic edge cases (kept even when empty: they test the empty-text paths)
     ids = set()

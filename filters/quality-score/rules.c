@@ -838,6 +838,72 @@ static void strip_citations(cm_buf *out, const char *a, size_t n)
 	out->p[out->len] = '\0';
 }
 
+/* C4's lines are Python's str.splitlines(): the next line break in [p, end) (\n, \r, \r\n,
+ * \v, \f, \x1c to \x1e, U+0085, U+2028, U+2029), its length in *len; NULL if none. */
+static const char *next_break(const char *p, const char *end, size_t *len)
+{
+	for (; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c > 0x1e && c != 0xc2 && c != 0xe2)
+			continue;
+		if (c == '\n' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e)) {
+			*len = 1;
+			return p;
+		}
+		if (c == '\r') {
+			*len = p + 1 < end && p[1] == '\n' ? 2 : 1;
+			return p;
+		}
+		if (c == 0xc2 && p + 1 < end && (unsigned char)p[1] == 0x85) {
+			*len = 2;
+			return p;
+		}
+		if (c == 0xe2 && p + 2 < end && (unsigned char)p[1] == 0x80 &&
+		    ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9)) {
+			*len = 3;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Python's str.isspace() of the character at p (< end): its length in bytes, 0 if not white
+ * space. */
+static size_t space_at(const char *p, const char *end)
+{
+	unsigned char c = (unsigned char)*p, d, e;
+
+	if (c < 0x80)
+		return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+	if (end - p < 2)
+		return 0;
+	d = (unsigned char)p[1];
+	if (c == 0xc2)
+		return d == 0x85 || d == 0xa0 ? 2 : 0;
+	if (end - p < 3)
+		return 0;
+	e = (unsigned char)p[2];
+	if (c == 0xe1)	/* U+1680 */
+		return d == 0x9a && e == 0x80 ? 3 : 0;
+	if (c == 0xe2)	/* U+2000..U+200A, U+2028, U+2029, U+202F, U+205F */
+		return (d == 0x80 && (e <= 0x8a || e == 0xa8 || e == 0xa9 || e == 0xaf)) ||
+		       (d == 0x81 && e == 0x9f) ? 3 : 0;
+	if (c == 0xe3)	/* U+3000 */
+		return d == 0x80 && e == 0x80 ? 3 : 0;
+	return 0;
+}
+
+/* The same for the character that ends at b (> a). */
+static size_t space_before(const char *a, const char *b)
+{
+	if (b - a >= 3 && space_at(b - 3, b) == 3)
+		return 3;
+	if (b - a >= 2 && space_at(b - 2, b) == 2)
+		return 2;
+	return space_at(b - 1, b) == 1 ? 1 : 0;
+}
+
 /* The text is searched for C4's phrases this many bytes at a time (the hits kept stay few). */
 #define C4_WINDOW ((size_t)64 << 10)
 
@@ -853,19 +919,30 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 	cm_buf_reset(&r->c4_text);
 	r->c4_lorem_ipsum = r->c4_curly_bracket = 0;
 	while (p < end && !why) {
-		const char *nl = next_newline(p, end), *a, *b;
+		size_t brk = 0;
+		const char *nl = next_break(p, end, &brk), *a, *b;
 		size_t words = 0;
-		int skip = 0, long_word = 0, found;
+		int skip = 0, long_word = 0, found, wide = 0;
 
 		if (!nl)
 			nl = end;
-		for (a = p; a < nl && (*a == ' ' || *a == '\t' || *a == '\r'); a++)
-			;
-		for (b = nl; b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'); b--)
-			;
-		p = nl + 1;
-		/* words by white space, as C4 splits them: where a word starts; a word can only be
-		 * over the limit in characters if the line is in bytes */
+		for (a = p; a < nl;) {
+			size_t k = space_at(a, nl);
+
+			if (!k)
+				break;
+			a += k;
+		}
+		for (b = nl; b > a;) {
+			size_t k = space_before(a, b);
+
+			if (!k)
+				break;
+			b -= k;
+		}
+		p = nl + brk;
+		/* words by white space, as C4 splits them (Python's str.split()): where a word
+		 * starts; a word can only be over the limit in characters if the line is in bytes */
 		{
 			const char *q = a;
 			int prev_ws = 1;
@@ -873,32 +950,48 @@ static void c4(const qs_opts *o, const char *text, size_t n, qs_result *r)
 #ifdef __SSE2__
 			for (; q + 16 <= b; q += 16) {
 				__m128i v = _mm_loadu_si128((const __m128i *)q);
-				unsigned ws = (unsigned)_mm_movemask_epi8(_mm_or_si128(eq8(v, ' '), eq8(v, '\t')));
+				unsigned ws = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(eq8(v, ' '), eq8(v, '\t')),
+										       eq8(v, 0x1f)));
 				unsigned starts = ~ws & ((ws << 1) | (unsigned)prev_ws) & 0xffff;
 
+				if (_mm_movemask_epi8(v)) {	/* non-ASCII: white space too? */
+					wide = 1;
+					break;
+				}
 				words += cm_popcount16(starts);
 				prev_ws = (int)(ws >> 15);
 			}
 #endif
-			for (; q < b; q++) {
-				int ws = *q == ' ' || *q == '\t';
+			for (; q < b && !wide; q++) {
+				int ws = *q == ' ' || *q == '\t' || *q == 0x1f;
 
+				if ((unsigned char)*q >= 0x80) {
+					wide = 1;
+					break;
+				}
 				words += (size_t)(prev_ws & !ws);
 				prev_ws = ws;
 			}
-			if (o->c4_max_word && (size_t)(b - a) > o->c4_max_word)
+			if (wide || (o->c4_max_word && (size_t)(b - a) > o->c4_max_word)) {
+				/* word by word, any white space */
+				words = 0;
 				for (q = a; q < b;) {
 					const char *ws;
+					size_t k;
 
-					while (q < b && (*q == ' ' || *q == '\t'))
-						q++;
+					while (q < b && (k = space_at(q, b)))
+						q += k;
+					if (q >= b)
+						break;
 					ws = q;
-					while (q < b && *q != ' ' && *q != '\t')
+					while (q < b && !space_at(q, b))
 						q++;
-					if ((size_t)(q - ws) > o->c4_max_word &&
+					words++;
+					if (o->c4_max_word && (size_t)(q - ws) > o->c4_max_word &&
 					    cm_utf8_chars(ws, (size_t)(q - ws)) > o->c4_max_word)
 						long_word = 1;
 				}
+			}
 		}
 		/* the phrases found in the text on this line (none cross a line), the text
 		 * searched a window at a time */
