@@ -68,6 +68,24 @@ is "$(quality-score --annotate-only --rules c4 t.jsonl | jq -r '.text | split("\
 is "$(quality-score --annotate-only --no-edit --rules c4 t.jsonl | jq -r '.text | split("\n") | length')" 6 "--no-edit leaves it"
 is "$(quality-score --annotate-only --preset fineweb --rules c4 t.jsonl | jq -r '.metadata.quality.c4_lines_removed')" 0 \
 	"--preset fineweb: C4 without the terminal punctuation rule"
+# C4's sentences: with --words spacy as spaCy's sentencizer counts them (the danda ends a
+# sentence; "Dr." and "e.g." do not; "Hello.World" is two), by default at . ! ? before a space
+hi="यह एक वाक्य है। यह दूसरा वाक्य है।"
+rec sent "$hi
+$hi
+$hi
+Dr. Smith saw e.g. this one.
+It said Hello.World twice." >s.jsonl
+c4s() { quality-score --annotate-only --preset fineweb --rules c4 "$@" s.jsonl | jq -c '[.metadata.quality.c4_sentences, .metadata.quality.pass.c4]'; }
+is "$(c4s --words spacy)" "[9,true]" "--words spacy: C4 counts sentences as spaCy's sentencizer does"
+is "$(c4s)" "[7,true]" "by default: at . ! ? before a space or the line's end, at least one a line"
+# C4's lines are Python's splitlines() (U+2028, a lone CR, ...), stripped and cut into words at
+# any white space (U+3000, U+00A0), as C4's code and datatrove do
+printf '{"id":"lines","text":"%s"}\n' 'one\u3000two\u3000three.\u2028four\u00a0five six.\rseven eight nine.\u3000\nten eleven twelve.\u000bthirteen fourteen fifteen.\u0085too short' >s.jsonl
+is "$(c4s --words spacy)" "[5,true]" "C4: lines at every line break Python knows, words at any white space"
+is "$(quality-score --annotate-only --rules c4 s.jsonl | jq -c '.text | split("\n")')" \
+	"$(jq -cn '["one\u3000two\u3000three.","four\u00a0five six.","seven eight nine.","ten eleven twelve.","thirteen fourteen fifteen."]')" \
+	"the five lines kept (the short one removed), stripped, joined by newlines"
 rec de "Der Ausschuss hat sich am Dienstag getroffen, um über den Vorschlag für den neuen Park zu sprechen. Nach einer langen Debatte waren sich die Mitglieder einig, dass der Plan im nächsten Frühjahr umgesetzt wird." >l.jsonl
 rec ru "Комитет собрался во вторник, чтобы обсудить предложение о новом парке. После долгих споров члены комитета согласились, что план будет осуществлён весной следующего года." >>l.jsonl
 rec zh "委员会周二开会讨论了新公园的提案。经过长时间的辩论，成员们同意该计划将在明年春天实施，镇上将用为此目的预留的资金支付。" >>l.jsonl
