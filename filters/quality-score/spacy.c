@@ -765,84 +765,93 @@ static int is_p(int32_t c)	/* Unicode category P* (spaCy's is_punct, a character
 }
 
 typedef struct sent_state {
-	const char *text;
-	size_t start, prev_end;	/* where the text starts; where the last token ended */
-	size_t count;		/* sentences so far */
-	int any, seen_end;	/* a token seen; an end mark since the sentence began */
+	const char *base;	/* the piece being cut */
+	size_t fires;		/* sentences begun after the first */
+	int seen_end;		/* an end mark since the sentence began */
 } sent_state;
 
-/* One token: the sentencizer's step. kind 0: white space; else [off, end) of the text. */
-static void sent_token(sent_state *st, int space, size_t off, size_t end)
+/* The sentencizer's step at one token: a new sentence at a token that is not all punctuation
+ * after an end mark; an end mark seen at a token that is one alone. */
+static void sent_step(sent_state *st, int punct, int one_end)
 {
-	int punct = !space, one_end = 0;
-
-	if (!st->any) {
-		st->any = 1;
-		st->count = 1;
-	}
-	if (!space) {
-		size_t i = off, k = 0;
-		uint32_t u;
-		int32_t c = 0;
-
-		while (i < end && punct) {
-			size_t len = cm_utf8_decode(st->text + i, end - i, &u);
-
-			c = u == CM_UTF8_INVALID ? 0xfffd : (int32_t)u;
-			punct = is_p(c);
-			i += len ? len : 1;
-			k++;
-		}
-		one_end = punct && k == 1 && is_sent_end(c);
-	}
 	if (st->seen_end && !punct) {
-		st->count++;
+		st->fires++;
 		st->seen_end = 0;
 	} else if (one_end) {
 		st->seen_end = 1;
 	}
 }
 
-/* White space between tokens: a token of its own unless it is one space after a token. */
-static void sent_gap(sent_state *st, size_t a, size_t b)
-{
-	if (b > a && (a == st->start || b - a > 1 || st->text[a] != ' '))
-		sent_token(st, 1, a, b);
-}
-
 static void sent_tok(void *ctx, size_t off, size_t end)
 {
 	sent_state *st = ctx;
+	size_t i = off, k = 0;
+	int32_t c = 0;
+	int punct = 1;
 
-	sent_gap(st, st->prev_end, off);
-	sent_token(st, 0, off, end);
-	st->prev_end = end;
+	while (i < end && punct) {
+		uint32_t u;
+		size_t len = cm_utf8_decode(st->base + i, end - i, &u);
+
+		c = u == CM_UTF8_INVALID ? 0xfffd : (int32_t)u;
+		punct = is_p(c);
+		i += len ? len : 1;
+		k++;
+	}
+	sent_step(st, punct, punct && k == 1 && is_sent_end(c));
 }
 
+/* The code point at text[i] (i < n) and its length in bytes. */
+static size_t cp_at(const char *text, size_t n, size_t i, int32_t *c)
+{
+	uint32_t u;
+	size_t len;
+
+	if ((unsigned char)text[i] < 0x80) {
+		*c = (unsigned char)text[i];
+		return 1;
+	}
+	len = cm_utf8_decode(text + i, n - i, &u);
+	*c = u == CM_UTF8_INVALID ? 0xfffd : (int32_t)u;
+	return len ? len : 1;
+}
+
+/* spaCy cuts each piece between white space on its own, so only the pieces that hold an end
+ * mark are cut into tokens here; of any other, all that matters is whether it holds a token
+ * that is not all punctuation, that is a character that is not. */
 size_t qs_spacy_sentences(const char *text, size_t n)
 {
-	sent_state st = { text, 0, 0, 0, 0, 0 };
+	sent_state st = { text, 0, 0 };
 	size_t i = 0;
-	int mark = 0;
 
-	/* without an end mark anywhere, one sentence (none in empty text) */
-	while (i < n && !mark) {
-		unsigned char ch = (unsigned char)text[i];
+	if (!n)
+		return 0;
+	while (i < n) {
+		size_t g = i, ps, k;
+		int32_t c;
+		int end_mark = 0, nonp = 0;
 
-		if (ch < 0x80) {
-			mark = ch == '.' || ch == '!' || ch == '?';
-			i++;
+		/* white space: a token of its own unless it is one space after a token */
+		while (i < n && is_space((k = cp_at(text, n, i, &c), c)))
+			i += k;
+		if (i > g && (g == 0 || i - g > 1 || text[g] != ' '))
+			sent_step(&st, 0, 0);
+		if (i >= n)
+			break;
+		/* a piece */
+		for (ps = i; i < n; i += k) {
+			k = cp_at(text, n, i, &c);
+			if (is_space(c))
+				break;
+			end_mark |= is_sent_end(c);
+			nonp |= !is_p(c);
+		}
+		if (end_mark) {
+			st.base = text + ps;
+			qs_spacy_words(text + ps, i - ps, sent_tok, &st);
 		} else {
-			uint32_t u;
-			size_t len = cm_utf8_decode(text + i, n - i, &u);
-
-			mark = u != CM_UTF8_INVALID && is_sent_end((int32_t)u);
-			i += len ? len : 1;
+			sent_step(&st, !nonp, 0);
 		}
 	}
-	if (!mark)
-		return n > 0;
-	qs_spacy_words(text, n, sent_tok, &st);
-	sent_gap(&st, st.prev_end, n);
-	return st.count;
+	return 1 + st.fires;
 }
