@@ -181,6 +181,8 @@ while { [ ! -e k/text/chatnoir-resiliparse_warcfile.jsonl.gz.tmp ] || [ ! -e k/t
 done
 ok $([ -e k/text/chatnoir-resiliparse_warcfile.jsonl.gz.tmp ] && [ -e k/text/warcio_example.jsonl.gz.tmp ] &&
 	echo 0 || echo 1) "  both stages started (partial outputs)"
+"$SUBMIT" IN=in OUT=k TASKS=2 BIN="$PWD/kbin" "$@" >out 2>err
+like "$?:$(cat err)" "^2:.*still queued or running" "  a second submit meanwhile: refused"
 scancel --signal=USR1 --batch "${arr}_0"
 ok_run "SIGUSR1 to task 0: it requeues itself" wait_for k/slurm/logs/task-0.log "stopped, its temporaries removed; requeued"
 ok $([ ! -e k/text/chatnoir-resiliparse_warcfile.jsonl.gz.tmp ] && echo 0 || echo 1) "  its partial output removed"
