@@ -196,6 +196,7 @@ is "$(ls k/slurm/tasks | tr '\n' ' ')" "0.done " "  task 0 done, task 1 not"
 is "$(find k -name '*.tmp' | wc -l | tr -d ' ')" 0 "  no temporary anywhere"
 ok $([ ! -e k/text/warcio_example.jsonl.gz ] && [ ! -e k/shards/manifest.json ] && echo 0 || echo 1) \
 	"  no output of the cancelled file, no shards (the global job did not run)"
+is "$(ls k/failed | wc -l | tr -d ' ')" 0 "  the stopped files not recorded as failed"
 "$STATUS" k >st.out 2>&1
 like "$(cat st.out)" "tasks +1 of 2 done, 0 with failed files, 1 to do" "  crawl-status: 1 of 2 tasks done"
 rm hold/warcio_example
@@ -205,6 +206,25 @@ ok_run "  the jobs end" wait_jobs
 is "$(cat k/shards/*.bin | cksum)" "$ref" "  the same shards as the make-driven build"
 "$STATUS" k >st.out 2>&1
 like "$(cat st.out)" "tasks +2 of 2 done" "  crawl-status: 2 of 2 tasks done"
+
+# --- a damaged file among the inputs: its task records it, the others and the global stages go on
+mkdir in2
+cp in/* in2/
+head -c 3000 /dev/urandom | gzip >in2/garbage.warc.gz
+"$SUBMIT" IN=in2 OUT=b TASKS=2 BIN="$BUILD/bin" "$@" >sub.out 2>sub.err
+is "$?" 0 "a damaged file among 6: submitted"
+ok_run "  the jobs end" wait_jobs
+is "$(ls b/slurm/tasks | tr '\n' ' ')" "0.done 1.failed " "  its task (1) leaves N.failed, not N.done"
+is "$(cat b/slurm/tasks/1.failed)" garbage "  naming the file"
+is "$(cat b/shards/*.bin | cksum)" "$ref" "  the shards: the other files', as the make-driven build makes them"
+is "$(jq -c '[.failed[] | [.name, .stage]]' b/stats/build.json)" '[["garbage","text"]]' "  the report: build.json names it"
+like "$(cat b/slurm/logs/report-*.log)" "crawl: +garbage: text, exit [0-9]+" "  and the report job's log"
+"$STATUS" b >st.out 2>&1
+like "$(cat st.out)" "tasks +1 of 2 done, 1 with failed files, 0 to do" "  crawl-status: a task with failed files"
+like "$(cat st.out)" "files +5 of 6 signed, 1 failed" "  5 files signed, 1 failed"
+"$SUBMIT" IN=in2 OUT=b TASKS=2 BIN="$BUILD/bin" "$@" >sub.out 2>sub.err
+like "$(cat sub.out)" "1 of 2 tasks to run" "  a resubmit retries that task"
+ok_run "  the jobs end" wait_jobs
 
 # --- usage
 "$SUBMIT" OUT=x >out 2>err
