@@ -233,7 +233,7 @@ TEST_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL LC_ALL=C BUILD=$(ABS_O) SRCDI
 check: $(O)/.deps-check all $(UNITS) $(TOOLS)
 	$(Q)$(TEST_ENV) prove -j2 $(PROVE_FLAGS) tests/*.t $(UNITS)
 
-check-slow: $(O)/.deps-check all $(UNITS) $(TOOLS)
+check-slow: $(O)/.deps-slow all $(UNITS) $(TOOLS)
 	$(Q)$(TEST_ENV) SLOW=1 prove -j2 $(PROVE_FLAGS) tests/*.t $(wildcard tests/slow/*.t) $(UNITS)
 
 # the CUDA backend on a lent GPU (tests/gpu/): make check-gpu [LOGDIR=dir]

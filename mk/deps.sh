@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh - check the Debian packages the build and the tests need; install missing ones
 # when run as root (apt-get update once, then apt-get install -y), else print the command.
-# Usage: mk/deps.sh [build|check|fuzz]
+# Usage: mk/deps.sh [build|check|slow|fuzz]
 set -u
 what=${1:-build}
 
@@ -10,6 +10,8 @@ libuchardet-dev libbrotli-dev libxml2-dev libxxhash-dev nettle-dev libcld2-dev l
 libmicrohttpd-dev libcurl4-openssl-dev ca-certificates"
 case $what in
 check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl gnuplot-nox" ;;
+# make check-slow: check's, and a Slurm cluster for tests/slow/9002 (pipelines/slurm)
+slow) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl gnuplot-nox slurm-wlm munge" ;;
 demo) pkgs="$pkgs jq gnuplot-nox" ;;
 plot) pkgs="$pkgs jq gnuplot-nox" ;;
 fuzz) pkgs="$pkgs libjansson-dev clang libclang-rt-14-dev" ;;

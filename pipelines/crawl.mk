@@ -40,6 +40,9 @@
 #   BIN []                  the programs' folder (default: the repository's build/bin when
 #                           built, else $PATH)
 #
+# On a Slurm cluster, pipelines/slurm/crawl-submit runs these stages as job arrays (per-file
+# over each task's list, then global and report over all the inputs).
+#
 # Targets: all (default), status (what is done, stage by stage), funnel (pipelines/funnel),
 # clean-failed (forget recorded failures).
 
