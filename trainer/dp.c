@@ -67,6 +67,20 @@ int lm_dp_init(lm_dp *d, char *err, size_t errlen)
 	return 0;
 }
 
+int lm_dp_device(lm_dp *d, kn_backend *be, char *err, size_t errlen)
+{
+	if (!d->mpi || d->size == 1 || be->host)
+		return 0;
+	unsigned char id[129] = { 0 };	/* NCCL's id, then whether rank 0 made one */
+	if (d->rank == 0)
+		id[128] = kn_nccl_id(be, id, err, errlen) == 0;
+	MPI_Bcast(id, sizeof id, MPI_UNSIGNED_CHAR, 0, MPI_COMM_WORLD);
+	if (!id[128])
+		return 0;
+	d->nccl = kn_nccl_open(be, id, d->rank, d->size, err, errlen);
+	return d->nccl ? 1 : -1;
+}
+
 int lm_dp_same(lm_dp *d, uint64_t v, char *err, size_t errlen)
 {
 	if (!d->mpi)
@@ -127,6 +141,13 @@ void lm_dp_allreduce(lm_dp *d, kn_tensor *t)
 		return;
 	const kn_ops *ops = t->be->ops;
 	int host = t->be->host;
+	if (d->nccl) {
+		char err[1024];
+		ops->sync(t->be);
+		if (kn_nccl_sum(d->nccl, t, err, sizeof err) < 0)
+			cm_die("data parallel: %s", err);
+		return;
+	}
 	int *counts = cm_xmalloc((size_t)d->size * sizeof *counts);
 	int *displs = cm_xmalloc((size_t)d->size * sizeof *displs);
 	ops->sync(t->be);
@@ -170,6 +191,8 @@ void lm_dp_bcast(lm_dp *d, kn_tensor *t)
 
 void lm_dp_end(lm_dp *d)
 {
+	kn_nccl_close(d->nccl);
+	d->nccl = NULL;
 	if (d->mpi) {
 		ended = 1;
 		MPI_Finalize();

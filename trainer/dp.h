@@ -18,18 +18,23 @@ typedef struct lm_dp {
 	int mpi;		/* MPI was started */
 	float *buf;		/* host staging for a slice of a tensor */
 	size_t bufn;
+	kn_nccl *nccl;		/* GPUs: the sums through NCCL, on the device */
 } lm_dp;
 
 /* Read the launcher's environment and start MPI under one. 0, or -1 with the reason (the
  * launcher's rank and size are not MPI's). */
 int lm_dp_init(lm_dp *d, char *err, size_t errlen);
+/* On a GPU backend, sum through NCCL from now on (every rank calls this at the same point):
+ * 1, or 0 where NCCL is not available (rank 0 says why in err: the sums go through the
+ * host), or -1 with the reason. */
+int lm_dp_device(lm_dp *d, kn_backend *be, char *err, size_t errlen);
 /* Every rank passes its own v: 0 when all are equal, else -1 with the first rank whose v is
  * not rank 0's in err (on every rank). */
 int lm_dp_same(lm_dp *d, uint64_t v, char *err, size_t errlen);
 /* The sum of each rank's v[0..n), added in rank order: the same bits on every rank. */
 void lm_dp_sum(lm_dp *d, double *v, int n);
 /* t (fp32) becomes the sum of every rank's t, the same bits on every rank (each slice is
- * added up on one rank, then sent to all). */
+ * added up on one rank, then sent to all; NCCL's all-reduce on GPUs). */
 void lm_dp_allreduce(lm_dp *d, kn_tensor *t);
 /* t (fp32) becomes rank 0's t on every rank. */
 void lm_dp_bcast(lm_dp *d, kn_tensor *t);

@@ -417,6 +417,14 @@ int main(int argc, char **argv)
 		json_decref(oj);
 		if (lm_dp_same(dp, h, err, sizeof err) < 0)
 			cm_die("data parallel: %s", err);
+		int nc = lm_dp_device(dp, be, err, sizeof err);
+		if (nc < 0)
+			cm_die("data parallel: %s", err);
+		if (cm_verbosity >= 0 && !be->host)
+			cm_info("data parallel: the gradients summed %s", nc ? "by NCCL on the GPUs" :
+				"through the host's memory");
+		if (dp->rank == 0 && !be->host && !nc)
+			cm_warn("data parallel: %s", err);
 	}
 	int fits = lm_mem_check_train(cfg, be, S->adt, B, T, info, sizeof info, err, sizeof err);
 	if (cm_verbosity > 0)
