@@ -24,9 +24,9 @@ tiny_run
 common="--data s/*.bin -t tok.json --model model.json --context 32 -j 1 --lr 3e-3 --warmup 2 -q"
 
 # the same rows of each batch on 2 ranks as on one: the same weights, up to float sums' order
-lm-train $common -b 8 --steps 20 -o one
+lm-train $common -b 8 --steps 20 --val 's/*.bin' --eval-every 10 -o one
 ok $? "1 process x -b 8"
-mpi2 lm-train $common -b 4 --steps 20 -o two 2>err
+mpi2 lm-train $common -b 4 --steps 20 --val 's/*.bin' --eval-every 10 -o two 2>err
 ok $? "2 ranks x -b 4"
 [ -s err ] && sed 's/^/# /' err
 # the weights of a safetensors file as text, one float a line
@@ -42,9 +42,17 @@ ok "$(awk -v r="$rel" 'BEGIN { print !(r <= 1e-4) }')" "the same weights within 
 is "$(jq -c 'select(.loss) | .tokens' two/metrics.jsonl | tail -1)" "$(jq -c 'select(.loss) | .tokens' one/metrics.jsonl | tail -1)" \
 	"tokens counted over all ranks"
 is "$(jq .options.ranks two/step-0000020/trainer.json)" 2 "trainer.json holds the number of ranks"
+is "$(jq -c 'select(.val_loss) | .step' two/metrics.jsonl | tr '\n' ' ')" "10 20 " "rank 0 evaluates, at step 10 and at the end"
+ok "$(jq -s '[.[] | select(.val_loss and .step == 20) | .val_loss] | (.[0] - .[1]) | fabs < 1e-3 | not' one/metrics.jsonl two/metrics.jsonl | grep -c true)" \
+	"  the same validation loss as 1 process"
+
+# one rank under mpirun is the plain run, bit for bit
+mpirun --timeout 300 -np 1 lm-train $common -b 8 --steps 20 --val 's/*.bin' --eval-every 10 -o mpi1
+ok $? "mpirun -np 1"
+test_cmp one/step-0000020/model.safetensors mpi1/step-0000020/model.safetensors "  the weights of the plain run"
 
 # a rank killed mid-run: mpirun stops the other one with a message, then the run resumes exactly
-args="$common -b 4 --steps 300 --save-every 1 --keep 2"
+args="$common -b 4 --steps 120 --save-every 1 --keep 2"
 mpi2 lm-train $args -o A
 ok $? "uninterrupted 2-rank run"
 mpirun --timeout 300 --oversubscribe -np 2 lm-train $args -o K 2>err &	# (not a subshell)
@@ -68,8 +76,8 @@ ok "$(ps -o pid= --ppid $pid | grep -c . | grep -qx 0; echo $?)" "  no rank left
 killed_at=$(cat K/latest)
 mpi2 lm-train $args -o K --resume 2>err
 ok $? "resumed on 2 ranks from $killed_at"
-test_cmp A/step-0000300/model.safetensors K/step-0000300/model.safetensors "weights bitwise equal to the uninterrupted run"
-test_cmp A/step-0000300/optimizer.safetensors K/step-0000300/optimizer.safetensors "optimizer state bitwise equal"
+test_cmp A/step-0000120/model.safetensors K/step-0000120/model.safetensors "weights bitwise equal to the uninterrupted run"
+test_cmp A/step-0000120/optimizer.safetensors K/step-0000120/optimizer.safetensors "optimizer state bitwise equal"
 
 # SIGUSR1 to mpirun reaches every rank: a checkpoint, status 75, then an exact resume
 mpirun --timeout 300 --oversubscribe -np 2 lm-train $args -o U 2>err &
@@ -82,7 +90,7 @@ is $? 75 "SIGUSR1: every rank stops at the same step, status 75"
 like "$(cat err)" "checkpoint written at step [0-9]+; continue with --resume" "  with a checkpoint"
 mpi2 lm-train $args -o U --resume 2>err
 ok $? "resumed after SIGUSR1 at $(grep -o 'step [0-9]*' err | head -1)"
-test_cmp A/step-0000300/model.safetensors U/step-0000300/model.safetensors "  weights bitwise equal"
+test_cmp A/step-0000120/model.safetensors U/step-0000120/model.safetensors "  weights bitwise equal"
 
 # another number of ranks on --resume
 fails 1 "trained by 2 processes \(ranks\), this is 1: resume it with 2" "resume on 1 process refused" \
