@@ -139,6 +139,11 @@ $(O)/bin/lm-%: $(O)/trainer/lm-%.o $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB)
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(BLAS_LIBS)
 # lm-serve's HTTP server: libmicrohttpd (Debian's libmicrohttpd-dev), for that program alone
 $(O)/bin/lm-serve: LDLIBS += -lmicrohttpd
+# lm-train's data parallel training: MPI (Debian's OpenMPI, libopenmpi-dev), for that program
+MPI_CFLAGS ?= $(shell pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS ?= $(shell pkg-config --libs ompi-c 2>/dev/null)
+$(O)/trainer/dp.o: CPPFLAGS += $(MPI_CFLAGS)
+$(O)/bin/lm-train: LDLIBS += $(MPI_LIBS)
 
 # The CUDA backend: kernels/*.cu into its own library, loaded at run time by kernels.c (a
 # program built with it still runs on the CPU where CUDA or a GPU is missing).

@@ -22,6 +22,8 @@ size_t kn_dtype_size(kn_dtype dt)
 	return dt == KN_BF16 ? 2 : 4;
 }
 
+static void *cuda_lib;	/* libkn_cuda.so, once loaded */
+
 /* The CUDA backend's plain (fp32) operations and its fused ones (*fused; a NULL entry: none),
  * or NULL with the reason. */
 static const kn_ops *open_cuda(const kn_ops **fused, char *err, size_t errlen)
@@ -43,6 +45,7 @@ static const kn_ops *open_cuda(const kn_ops **fused, char *err, size_t errlen)
 		snprintf(err, errlen, "the CUDA backend is not available: %s", dlerror());
 		return NULL;
 	}
+	cuda_lib = h;
 	const kn_ops *(*open)(char *, size_t, const kn_ops **) =
 		(const kn_ops *(*)(char *, size_t, const kn_ops **))dlsym(h, "kn_cuda_open");
 	if (!open) {
@@ -132,6 +135,60 @@ kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen)
 void kn_close(kn_backend *be)
 {
 	free(be);
+}
+
+/* a function of libkn_cuda.so for the backend be, or NULL with the reason */
+static void *cuda_fn(const kn_backend *be, const char *name, char *err, size_t errlen)
+{
+	void *f = !be->host && cuda_lib ? dlsym(cuda_lib, name) : NULL;
+	if (!f)
+		snprintf(err, errlen, be->host ? "NCCL needs the CUDA backend" :
+			 "libkn_cuda.so lacks %s", name);
+	return f;
+}
+
+struct kn_nccl {
+	void *comm;
+	int (*sum)(void *, kn_tensor *, char *, size_t);
+	void (*close)(void *);
+};
+
+int kn_nccl_id(kn_backend *be, unsigned char id[128], char *err, size_t errlen)
+{
+	int (*f)(unsigned char *, char *, size_t) = (int (*)(unsigned char *, char *, size_t))
+		cuda_fn(be, "kn_cuda_nccl_id", err, errlen);
+	return f ? f(id, err, errlen) : -1;
+}
+
+kn_nccl *kn_nccl_open(kn_backend *be, const unsigned char id[128], int rank, int size,
+		      char *err, size_t errlen)
+{
+	void *(*open)(const unsigned char *, int, int, char *, size_t) =
+		(void *(*)(const unsigned char *, int, int, char *, size_t))
+		cuda_fn(be, "kn_cuda_nccl_open", err, errlen);
+	kn_nccl c = {
+		.sum = (int (*)(void *, kn_tensor *, char *, size_t))
+			cuda_fn(be, "kn_cuda_nccl_sum", err, errlen),
+		.close = (void (*)(void *))cuda_fn(be, "kn_cuda_nccl_close", err, errlen),
+	};
+	if (!open || !c.sum || !c.close || !(c.comm = open(id, rank, size, err, errlen)))
+		return NULL;
+	kn_nccl *p = cm_xmalloc(sizeof *p);
+	*p = c;
+	return p;
+}
+
+int kn_nccl_sum(kn_nccl *c, kn_tensor *t, char *err, size_t errlen)
+{
+	return c->sum(c->comm, t, err, errlen);
+}
+
+void kn_nccl_close(kn_nccl *c)
+{
+	if (c) {
+		c->close(c->comm);
+		free(c);
+	}
 }
 
 void kn_reshape(kn_tensor *t, int ndim, const int64_t *shape)

@@ -162,6 +162,18 @@ struct kn_backend {
 kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen);
 void kn_close(kn_backend *be);
 
+/* Sums across processes with NCCL, one GPU a process (the CUDA backend; libnccl.so.2 is
+ * loaded when first used). Rank 0 makes the 128-byte id and sends it to the others (MPI), each
+ * rank opens the group with it; kn_nccl_sum makes an fp32 tensor the sum of every rank's, the
+ * same on every rank. 0 (or the group), or -1 (NULL) with the reason: not the CUDA backend,
+ * no NCCL, NCCL's error. */
+typedef struct kn_nccl kn_nccl;
+int kn_nccl_id(kn_backend *be, unsigned char id[128], char *err, size_t errlen);
+kn_nccl *kn_nccl_open(kn_backend *be, const unsigned char id[128], int rank, int size,
+		      char *err, size_t errlen);
+int kn_nccl_sum(kn_nccl *c, kn_tensor *t, char *err, size_t errlen);
+void kn_nccl_close(kn_nccl *c);
+
 /* A view of n contiguous elements of base starting at element off, with the given shape. */
 kn_tensor *kn_view(kn_tensor *base, int64_t off, int ndim, const int64_t *shape);
 kn_tensor *kn_new(kn_backend *be, kn_dtype dt, int ndim, const int64_t *shape);

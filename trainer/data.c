@@ -257,8 +257,18 @@ static int stream_fill(lm_data *d, size_t want, char *err, size_t errlen)
 int lm_data_batch(lm_data *d, uint64_t k, int B, int32_t *x, int32_t *y, char *err,
 		  size_t errlen)
 {
+	return lm_data_rows(d, k, 0, 1, B, x, y, err, errlen);
+}
+
+int lm_data_rows(lm_data *d, uint64_t k, int first, int stride, int B, int32_t *x, int32_t *y,
+		 char *err, size_t errlen)
+{
 	int T = d->T;
 	if (d->stream) {
+		if (first != 0 || stride != 1) {
+			snprintf(err, errlen, "a stream is read by one process");
+			return -1;
+		}
 		size_t need = (size_t)B * T + 1;
 		int r = stream_fill(d, need, err, errlen);
 		if (r <= 0)
@@ -276,7 +286,7 @@ int lm_data_batch(lm_data *d, uint64_t k, int B, int32_t *x, int32_t *y, char *e
 		return 1;
 	}
 	for (int b = 0; b < B; b++) {
-		uint64_t key[2] = { k, (uint64_t)b };
+		uint64_t key[2] = { k, (uint64_t)first + (uint64_t)b * (uint64_t)stride };
 		uint64_t w = XXH3_64bits_withSeed(key, sizeof key, d->seed) % d->windows;
 		size_t lo = 0, hi = d->n;	/* the shard with cum[i] <= w < cum[i + 1] */
 		while (hi - lo > 1) {

@@ -59,6 +59,10 @@ void lm_data_close(lm_data *d);
  * B x T + 1 tokens (rows consecutive); returns 0 at the end of the stream, -1 on error. */
 int lm_data_batch(lm_data *d, uint64_t k, int B, int32_t *x, int32_t *y, char *err,
 		  size_t errlen);
+/* Rows first, first + stride, ... (B of them) of training batch k: a data parallel rank's
+ * share (rank r of N takes first r, stride N). Not for a stream. */
+int lm_data_rows(lm_data *d, uint64_t k, int first, int stride, int B, int32_t *x, int32_t *y,
+		 char *err, size_t errlen);
 /* Evaluation windows: the w-th non-overlapping window of T + 1 tokens over all shards in
  * order; returns 0 past the last one. */
 uint64_t lm_data_eval_windows(const lm_data *d);

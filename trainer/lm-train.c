@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "cli.h"
 #include "data.h"
+#include "dp.h"
 #include "eval.h"
 #include "kernels.h"
 #include "mem.h"
@@ -48,6 +50,7 @@ typedef struct opts {
 	lm_schedule sched;	/* --steps, --lr, --min-lr, --warmup, --schedule, --decay */
 	lm_adamw_opts adamw;	/* --beta1, --beta2, --eps, --weight-decay, --clip */
 	lm_device dev;		/* --device, --threads, --precision, --deterministic */
+	int ranks;		/* data parallel processes (dp.h): not an option, the launcher's */
 } opts;
 
 static volatile sig_atomic_t stop_signal;
@@ -83,6 +86,7 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 	json_object_set_new(j, "eps", json_real(ad->eps));
 	json_object_set_new(j, "clip", json_real(ad->clip));
 	json_object_set_new(j, "seed", json_integer(o->seed));
+	json_object_set_new(j, "ranks", json_integer(o->ranks));
 	return j;
 }
 
@@ -98,6 +102,7 @@ typedef struct train {
 	int32_t *x, *y;
 	float *tokbytes;	/* bytes each id decodes to (bits per byte) */
 	cm_progress progress;
+	lm_dp dp;		/* data parallel: this rank's rows, the gradients summed */
 } train;
 
 /* A line of metrics: a write error (a full disk) stops the run. */
@@ -105,6 +110,8 @@ static void __attribute__((format(printf, 2, 3))) metrics_line(train *r, const c
 {
 	char err[4400];
 	va_list ap;
+	if (r->dp.rank > 0)
+		return;
 	va_start(ap, fmt);
 	int k = lm_metrics_vprintf(&r->metrics, err, sizeof err, fmt, ap);
 	va_end(ap);
@@ -155,12 +162,12 @@ static void evaluate(train *r, long long step, int full)
  * would repeat them). */
 static void check_batch(const opts *o, const lm_data *d, const char *opt, const char *glob)
 {
-	double want = (double)o->batch * o->context * o->accum;
+	double want = (double)o->ranks * o->batch * o->context * o->accum;
 	if (d->stream || want <= (double)d->total)
 		return;
-	cm_usage_error("--batch %lld x --context %lld%s is %.0f tokens a step, more than the %llu "
-		       "tokens of %s '%s'", o->batch, o->context, o->accum > 1 ? " x --accum" : "",
-		       want, (unsigned long long)d->total, opt, glob);
+	cm_usage_error("--batch %lld x --context %lld%s%s is %.0f tokens a step, more than the "
+		       "%llu tokens of %s '%s'", o->batch, o->context, o->accum > 1 ? " x --accum" : "",
+		       o->ranks > 1 ? " x ranks" : "", want, (unsigned long long)d->total, opt, glob);
 }
 
 static void parse(int argc, char **argv, opts *o)
@@ -336,10 +343,12 @@ static void start(train *r)
 		lm_model_init(m, (uint64_t)o->seed);
 	lm_adamw_init(&r->adamw, m, &o->adamw);
 
-	if (lm_run_mkdir(o->out, err, sizeof err) < 0)
+	int writer = r->dp.rank == 0;
+	if (writer && lm_run_mkdir(o->out, err, sizeof err) < 0)
 		cm_die("%s", err);
 	r->run = (lm_run){ .dir = o->out, .keep = o->keep, .m = m, .tok = s->tok,
-			   .tok_path = o->tokenizer, .options = opts_json(o, &m->cfg) };
+			   .tok_path = o->tokenizer, .options = opts_json(o, &m->cfg),
+			   .reader = !writer };
 	if (o->resume) {
 		if (lm_run_resume(&r->run, p, sizeof p, err, sizeof err) < 0)
 			cm_die("--resume: %s", err);
@@ -349,6 +358,14 @@ static void start(train *r)
 		if (cm_verbosity >= 0)
 			cm_info("resuming from %s (step %lld)", p, r->run.st.step);
 	}
+	/* every rank starts from rank 0's weights and moments (the same, unless a rank's
+	 * files differ) */
+	lm_dp_bcast(&r->dp, m->params);
+	lm_dp_bcast(&r->dp, m->m);
+	lm_dp_bcast(&r->dp, m->v);
+	lm_params_changed(m);
+	if (!writer)
+		return;
 	char mp[4200];
 	snprintf(mp, sizeof mp, "%s/metrics.jsonl", o->out);
 	if (lm_metrics_open(&r->metrics, o->metrics ? o->metrics : mp, r->run.st.step, err,
@@ -364,6 +381,19 @@ int main(int argc, char **argv)
 	parse(argc, argv, o);
 	lm_session *S = &R.s;
 	char err[8192], info[1024];
+	lm_dp *dp = &R.dp;
+	if (lm_dp_init(dp, err, sizeof err) < 0)
+		cm_die("data parallel: %s", err);
+	o->ranks = dp->size;
+	static char prog[64];
+	if (dp->rank > 0) {	/* the first rank speaks for all; the others only of errors */
+		snprintf(prog, sizeof prog, "lm-train (rank %d)", dp->rank);
+		cm_prog = prog;
+		cm_verbosity = -1;
+	}
+	if (dp->size > 1 && !strcmp(o->data, "-"))
+		cm_usage_error("--data -: a stream on stdin is read by one process, not %d ranks",
+			       dp->size);
 
 	if (lm_session_open(S, &o->dev, err, sizeof err) < 0)
 		cm_die("--device: %s", err);
@@ -377,6 +407,25 @@ int main(int argc, char **argv)
 		cm_die("'%s' already holds a run: use --resume to continue it, or another --out",
 		       o->out);
 	open_data(&R);
+	if (dp->size > 1) {	/* every rank the same options and data, else none starts */
+		json_t *oj = opts_json(o, cfg);
+		json_object_set_new(oj, "data_tokens", json_integer((json_int_t)R.train.total));
+		json_object_set_new(oj, "anneal_tokens", json_integer((json_int_t)R.anneal.total));
+		char *d = json_dumps(oj, JSON_COMPACT | JSON_SORT_KEYS);
+		uint64_t h = XXH3_64bits(d, strlen(d));
+		free(d);
+		json_decref(oj);
+		if (lm_dp_same(dp, h, err, sizeof err) < 0)
+			cm_die("data parallel: %s", err);
+		int nc = lm_dp_device(dp, be, err, sizeof err);
+		if (nc < 0)
+			cm_die("data parallel: %s", err);
+		if (cm_verbosity >= 0 && !be->host)
+			cm_info("data parallel: the gradients summed %s", nc ? "by NCCL on the GPUs" :
+				"through the host's memory");
+		if (dp->rank == 0 && !be->host && !nc)
+			cm_warn("data parallel: %s", err);
+	}
 	int fits = lm_mem_check_train(cfg, be, S->adt, B, T, info, sizeof info, err, sizeof err);
 	if (cm_verbosity > 0)
 		cm_info("%s", info);
@@ -398,27 +447,34 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	/* on a terminal unless -q; elsewhere with --progress or -v */
-	cm_progress_init(&R.progress, o->progress || cm_verbosity > 0 ? 1 : -1, 0);
+	cm_progress_init(&R.progress, dp->rank > 0 ? 0 : o->progress || cm_verbosity > 0 ? 1 : -1, 0);
 	R.x = cm_xmalloc((size_t)B * T * sizeof(int32_t));
 	R.y = cm_xmalloc((size_t)B * T * sizeof(int32_t));
 	if (cm_verbosity >= 0)
 		cm_info("%s model, %.2fM parameters (%d layers, width %d, vocabulary %d), batch %d x "
-			"%d x %lld, %lld steps, %s, %s on %d thread%s", cfg->style == LM_GPT2 ?
+			"%d x %lld%s, %lld steps, %s, %s on %d thread%s%s", cfg->style == LM_GPT2 ?
 			"GPT-2" : "Llama", (double)m->nparams / 1e6, cfg->layers, cfg->dim,
-			cfg->vocab, B, T, o->accum, sc->steps, lm_precision_name(S->adt), be->desc,
-			be->threads, be->threads == 1 ? "" : "s");
+			cfg->vocab, B, T, o->accum, dp->size > 1 ? " on each rank" : "", sc->steps,
+			lm_precision_name(S->adt), be->desc, be->threads, be->threads == 1 ? "" : "s",
+			dp->size > 1 ? " each" : "");
+	if (dp->size > 1 && cm_verbosity >= 0)
+		cm_info("data parallel: %d ranks, %lld rows a step", dp->size,
+			(long long)dp->size * B * o->accum);
 	int bf16 = S->adt == KN_BF16;
 	double t_start = cm_now(), last_loss = NAN;
 	long long last_saved = o->resume ? step : -1, start = step;
-	int ended = 0;
-	float dscale = 1.0f / (float)((double)B * T * o->accum);
-	while (step < sc->steps && !stop_signal) {
+	int ended = 0, stop = 0;
+	/* the rows of a step, all ranks together */
+	double rows = (double)dp->size * B * o->accum;
+	float dscale = 1.0f / (float)(rows * T);
+	/* ranks stop together, at a step they agree on (below) */
+	while (step < sc->steps && (dp->size > 1 || !stop_signal)) {
 		double t0 = cm_now(), lr = lm_lr_at(sc, step), loss = 0;
 		be->ops->zero(m->grads);
 		lm_data *src = o->anneal && lm_in_decay(sc, step) ? &R.anneal : &R.train;
 		for (long long a = 0; a < o->accum; a++) {
-			int r = lm_data_batch(src, (uint64_t)(step * o->accum + a), B, R.x, R.y, err,
-					      sizeof err);
+			int r = lm_data_rows(src, (uint64_t)(step * o->accum + a), dp->rank,
+					     dp->size, B, R.x, R.y, err, sizeof err);
 			if (r < 0)
 				cm_die("data: %s", err);
 			if (r == 0) {
@@ -436,7 +492,17 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
-		loss /= (double)B * T * o->accum;
+		if (dp->size > 1) {	/* the ranks' gradients and losses summed */
+			lm_dp_allreduce(dp, m->grads);
+			double v[2] = { loss, stop_signal != 0 };
+			lm_dp_sum(dp, v, 2);
+			loss = v[0];
+			if (v[1] > 0) {	/* a signal on any rank: every rank stops here */
+				stop = 1;
+				break;
+			}
+		}
+		loss /= rows * T;
 		double gn = sqrt(be->ops->sumsq(m->grads));
 		if (!isfinite(loss) || !isfinite(gn)) {
 			cm_progress_break(&R.progress);
@@ -453,8 +519,8 @@ int main(int argc, char **argv)
 				(double)be->peak / 1048576.0, (bf16 ? 18.0 : 16.0) * (double)m->nparams /
 				1048576.0, (double)(be->peak - (bf16 ? 18 : 16) * m->nparams) / 1048576.0);
 		step++;
-		R.run.st.tokens += (uint64_t)B * T * o->accum;
-		double tps = (double)B * T * o->accum / dt, mfu = tps * flops_per_token / peak;
+		R.run.st.tokens += (uint64_t)rows * (uint64_t)T;
+		double tps = rows * T / dt, mfu = tps * flops_per_token / peak;
 		last_loss = loss;
 		metrics_line(&R, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6f,"
 			"\"tokens_per_s\":%.1f,\"mfu\":%.4f,\"step_s\":%.4f,\"tokens\":%llu%s}\n",
@@ -464,35 +530,41 @@ int main(int argc, char **argv)
 			(double)(sc->steps - step);
 		cm_progress_line(&R.progress, "step %lld/%lld loss %.4f lr %.2e %.0f tok/s mfu %.1f%% "
 				 "eta %.0fs", step, sc->steps, loss, lr, tps, 100 * mfu, eta);
-		if (R.have_val && o->eval_every && step % o->eval_every == 0 && step < sc->steps) {
+		if (R.have_val && dp->rank == 0 && o->eval_every && step % o->eval_every == 0 && step < sc->steps) {
 			cm_progress_break(&R.progress);
 			evaluate(&R, step, 0);
 		}
 		R.run.st.elapsed += cm_now() - t0;
-		if ((o->save_every && step % o->save_every == 0) || step == sc->steps) {
+		if (dp->rank == 0 && ((o->save_every && step % o->save_every == 0) ||
+				      step == sc->steps)) {
 			save(&R, step);
 			last_saved = step;
 		}
 	}
 	cm_progress_break(&R.progress);
-	if (stop_signal) {
-		if (last_saved != step)
-			save(&R, step);
-		if (lm_metrics_close(&R.metrics, err, sizeof err) < 0)
-			cm_die("%s", err);
-		cm_info("%s: checkpoint written at step %lld; continue with --resume",
-			strsignal(stop_signal), step);
+	if (dp->size > 1 ? stop : stop_signal != 0) {
+		if (dp->rank == 0) {
+			if (last_saved != step)
+				save(&R, step);
+			if (lm_metrics_close(&R.metrics, err, sizeof err) < 0)
+				cm_die("%s", err);
+			cm_info("%s: checkpoint written at step %lld; continue with --resume",
+				stop_signal ? strsignal(stop_signal) : "a signal to another rank",
+				step);
+		}
+		lm_dp_end(dp);
 		exit(EXIT_INTERRUPTED);
 	}
 	if (ended && last_saved != step && step > 0)
 		save(&R, step);
-	if (R.have_val)
+	if (R.have_val && dp->rank == 0)
 		evaluate(&R, step, 1);
 	if (cm_verbosity > 0)
 		cm_info("done: %lld steps, %llu tokens, last loss %.4f, %.1f s", step,
 			(unsigned long long)R.run.st.tokens, last_loss, cm_now() - t_start);
-	if (lm_metrics_close(&R.metrics, err, sizeof err) < 0)
+	if (dp->rank == 0 && lm_metrics_close(&R.metrics, err, sizeof err) < 0)
 		cm_die("%s", err);
+	lm_dp_end(dp);
 	json_decref(R.run.options);
 	lm_adamw_free(&R.adamw);
 	lm_session_close(S);

@@ -154,6 +154,17 @@ int lm_run_resume(lm_run *r, char *dir, size_t dirlen, char *err, size_t errlen)
 		if (!strcmp(key, "steps"))	/* a run may be extended */
 			continue;
 		json_t *sv = json_object_get(saved, key);
+		if (!strcmp(key, "ranks")) {	/* runs before data parallel training: 1 */
+			json_int_t n = sv ? json_integer_value(sv) : 1;
+			if (n != json_integer_value(v)) {
+				snprintf(err, errlen, "the run was trained by %lld process%s (ranks), "
+					 "this is %lld: resume it with %lld (each rank's rows of a "
+					 "batch depend on the number)", (long long)n, n == 1 ? "" : "es",
+					 (long long)json_integer_value(v), (long long)n);
+				goto out;
+			}
+			continue;
+		}
 		if (!sv || !json_equal(sv, v)) {
 			char *a = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 			char *b = sv ? json_dumps(sv, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -174,7 +185,8 @@ int lm_run_resume(lm_run *r, char *dir, size_t dirlen, char *err, size_t errlen)
 	if (lm_load_weights(r->m, dir, err, errlen) < 0 ||
 	    lm_ckpt_load_state(dir, t, r->m, &r->st, err, errlen) < 0)
 		goto out;
-	lm_run_prune(r->dir, r->keep, 1);
+	if (!r->reader)
+		lm_run_prune(r->dir, r->keep, 1);
 	rc = 0;
 out:
 	json_decref(t);

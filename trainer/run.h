@@ -22,6 +22,7 @@ typedef struct lm_run {
 	const char *tok_path;	/* its file, for messages */
 	json_t *options;	/* the options that decide the numbers: a resumed run has the same */
 	lm_state st;		/* step, tokens, seconds so far */
+	int reader;		/* a data parallel rank but the first: resumes, never writes */
 } lm_run;
 
 /* Make the run directory and any parent it lacks (an existing one is used). 0, or -1 with
@@ -37,8 +38,9 @@ int lm_run_save(lm_run *r, char *path, size_t pathlen, char *err, size_t errlen)
 void lm_run_prune(const char *dir, long long keep, int stale);
 /* Resume from the latest checkpoint: its options must be r->options (the number of steps may
  * differ), its tokenizer r->tok's; the weights, AdamW's moments and r->st are loaded, path
- * gets the checkpoint's directory, and what an interrupted checkpoint left is removed. 0, or
- * -1 with the reason. */
+ * gets the checkpoint's directory, and what an interrupted checkpoint left is removed (not by
+ * a reader). The option "ranks" (data parallel processes) a checkpoint lacks is 1. 0, or -1
+ * with the reason. */
 int lm_run_resume(lm_run *r, char *path, size_t pathlen, char *err, size_t errlen);
 
 /* The metrics file: a JSON object a line. */

@@ -10,6 +10,8 @@
 #  3. --deterministic twice on cuda (bf16): the same losses and gradient norms, step by step;
 #  4. checkpoints between devices: 20 steps on cuda (bf16) resumed on the CPU (fp32) for 10
 #     more, and the other way round, both ending with a sane loss;
+#  4b. data parallel through NCCL: 2 ranks on 2 GPUs against 1 (the same losses within 1e-3)
+#     where there are 2 GPUs and mpirun, else a 1-rank NCCL sum (check-nccl);
 #  5. GPT-2 124M at context 1024 in bf16 with the largest micro-batch of 32, 16, 8 that runs:
 #     tokens/s, MFU and peak memory (reported, not judged);
 #  6. compute-sanitizer: memcheck on one step of the tiny preset (fp32) and of the baby model
@@ -219,6 +221,36 @@ for k in 1 2; do
 	detail=$(sane "$n")
 	judge "checkpoint: 20 steps on $a, 10 resumed on $b" $? "$detail; exit $(cat "$w/$n.rc")"
 done
+
+# 4b. data parallel through NCCL: with 2 GPUs and mpirun, 2 ranks x -b 6 (a GPU each) against
+# one GPU x -b 12, in fp32 (the same rows: the losses within 1e-3, relative); with one GPU,
+# check-nccl (a 1-rank NCCL sum gives the values back)
+part "data parallel (NCCL)"
+ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+if [ $SELF = 1 ]; then
+	row "data parallel through NCCL" "SKIP (the CPU stands in for the GPU)"
+elif [ "$ngpu" -ge 2 ] && command -v mpirun >/dev/null; then
+	rm -rf "${w:?}/dp1" "$w/dp2"
+	baby dp1 "$GPU" 30 --precision fp32
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout -k 10 "$(limit 120)" \
+		mpirun --oversubscribe -np 2 sh -c 'CUDA_VISIBLE_DEVICES=$OMPI_COMM_WORLD_LOCAL_RANK exec "$@"' \
+		sh lm-train --device "$GPU" --precision fp32 --data "$w/s/*.bin" -t "$w/bytes.json" \
+		--model "$w/baby.json" --context 64 -b 6 --steps 30 --lr 1e-3 --warmup 20 \
+		--eval-every 0 --save-every 1000 -o "$w/dp2" >"$LOGDIR/dp2.log" 2>&1
+	rc=$?
+	losses dp1 >"$w/dp1.loss"
+	losses dp2 >"$w/dp2.loss"
+	gap=$(paste "$w/dp1.loss" "$w/dp2.loss" | awk '{ g = ($1 - $2) / $1; g = g < 0 ? -g : g
+		if (g > m) m = g; n++ } END { if (n != 30) print "incomplete"; else printf "%.2g", m }')
+	grep -q 'summed by NCCL' "$LOGDIR/dp2.log"
+	nccl=$?
+	ok=$(awk -v g="$gap" -v rc=$rc -v n=$nccl 'BEGIN { print !(rc == 0 && n == 0 && g != "incomplete" && g + 0 <= 1e-3) }')
+	judge "data parallel: 2 GPUs x -b 6 vs 1 x -b 12 (NCCL)" "$ok" "largest loss gap $gap; exit $rc; see dp2.log"
+else
+	timeout -k 10 "$(limit 60)" "$BUILD/tests/gpu/check-nccl" >"$LOGDIR/nccl.log" 2>&1
+	rc=$?
+	judge "NCCL: a 1-rank sum on the GPU (one GPU here)" $rc "$(tail -n 1 "$LOGDIR/nccl.log")"
+fi
 
 # 5. GPT-2 124M (about 10 s a try; a micro-batch that does not fit fails at once)
 part "GPT-2 124M timing"
