@@ -2,8 +2,9 @@
 # bundle.sh - make gpu-bundle: what make check-gpu runs, packed to travel to a machine with a GPU
 # that has the CUDA toolkit but not this project's Debian libraries (the device machines).
 # Writes $BUILD/gpu-bundle.tar.gz laid out like a build directory: bin/ (the programs
-# check-gpu.sh runs, and jq and zstd), lib/ (libkn_cuda.so and every shared library they load
-# except the C library, the C++ runtime and CUDA's own, which the GPU machine has), tests/gpu/.
+# check-gpu.sh runs, and jq and zstd; mpirun is the device's own, where it has one), lib/
+# (libkn_cuda.so and every shared library they load except the C library, the C++ runtime and
+# CUDA's own, which the GPU machine has), tests/gpu/ (every GPU test program).
 # There: tar xzf gpu-bundle.tar.gz -C /tmp/gb && BUILD=/tmp/gb LOGDIR=... sh tests/gpu/check-gpu.sh
 set -eu
 BUILD=${BUILD:-build}
@@ -11,7 +12,10 @@ out=$BUILD/gpu-bundle
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib" "$out/tests/gpu"
 progs="lm-train lm-sample lm-eval shard-pack bpe-train"
 for p in $progs; do cp "$BUILD/bin/$p" "$out/bin/"; done
-cp "$BUILD/tests/gpu/check-kernels" "$out/tests/gpu/"
+# every GPU test program (check-kernels, check-nccl, ...): check-gpu.sh runs them
+for t in "$BUILD"/tests/gpu/*; do
+	case $t in *.o | *.d) ;; *) [ -x "$t" ] && cp "$t" "$out/tests/gpu/" ;; esac
+done
 cp "$BUILD/lib/libkn_cuda.so" "$out/lib/"
 for t in jq zstd; do cp "$(command -v $t)" "$out/bin/"; done
 # the libraries they load, resolved here; glibc, libstdc++, libgcc_s and CUDA's stay behind
