@@ -89,17 +89,9 @@ size_t lm_req_rolling(const uint32_t *tokens, size_t n, int maxlen, int64_t eot,
 	return made;
 }
 
-double lm_logits_lse_top(const float *x, int V, int k, uint32_t *top_id, float *top_lp)
+/* The k likeliest of x[0..V) given its log-sum-exp (see lm_logits_lse_top). */
+static void logits_top(const float *x, int V, double lse, int k, uint32_t *top_id, float *top_lp)
 {
-	double lse;
-	int64_t best;
-	if (!kn_logits_row(x, V, &lse, &best)) {
-		/* a NaN or infinity: what the sum makes of it (NaN or an infinity) */
-		double s = 0;
-		for (int i = 0; i < V; i++)
-			s += exp((double)x[i]);
-		lse = log(s);
-	}
 	/* insertion into the k best so far (k is small); ties keep the lower id */
 	int have = 0;
 	for (int i = 0; i < V && k > 0; i++) {
@@ -118,6 +110,20 @@ double lm_logits_lse_top(const float *x, int V, int k, uint32_t *top_id, float *
 		top_id[j] = 0;
 		top_lp[j] = -INFINITY;
 	}
+}
+
+double lm_logits_lse_top(const float *x, int V, int k, uint32_t *top_id, float *top_lp)
+{
+	double lse;
+	int64_t best;
+	if (!kn_logits_row(x, V, &lse, &best)) {
+		/* a NaN or infinity: what the sum makes of it (NaN or an infinity) */
+		double s = 0;
+		for (int i = 0; i < V; i++)
+			s += exp((double)x[i]);
+		lse = log(s);
+	}
+	logits_top(x, V, lse, k, top_id, top_lp);
 	return lse;
 }
 
@@ -313,7 +319,11 @@ size_t lm_req_score_progress(lm_model *m, lm_req *r, size_t n, int batch_tokens,
 				/* the first maximum, as torch's argmax takes it */
 				x->best = !x->bad && amax[q] == (int64_t)x->target;
 				int tk = y->top_id && y->top_lp ? y->topk : 0;
-				if (tk)
+				/* the row's log-sum-exp is known: only the top tokens are new work */
+				if (tk && !x->bad)
+					logits_top(z, V, lse[q], tk, y->top_id + x->j * tk,
+						   y->top_lp + x->j * tk);
+				else if (tk)
 					lm_logits_lse_top(z, V, tk, y->top_id + x->j * tk,
 							  y->top_lp + x->j * tk);
 			}
