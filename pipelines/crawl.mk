@@ -164,6 +164,10 @@ $(OUT)/dups/files.txt: FORCE | $(DIRS)
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 	$(file >$(OUT)/dups/sigs.txt,$(subst $(space),$(newline),$(strip $(GOOD_SIGS))))
 	$(file >$(OUT)/dups/dedup.txt,$(subst $(space),$(newline),$(strip $(DEDUPED))))
+	@for l in $@ $(OUT)/dups/sigs.txt $(OUT)/dups/dedup.txt; do \
+		[ "$$(grep -c . $$l)" -eq $(words $(GOOD)) ] || \
+		{ echo "crawl: $$l was not written whole (a full disk?)" >&2; rm -f $@; exit 1; }; \
+	done
 FORCE:
 empty :=
 space := $(empty) $(empty)
@@ -211,6 +215,8 @@ global: $(OUT)/shards/manifest.json
 FAILED = $(wildcard $(addprefix $(OUT)/failed/,$(NAMES)))
 report: | $(DIRS)
 	$(file >$(OUT)/stats/failed.txt,$(subst $(space),$(newline),$(strip $(FAILED))))
+	@[ "$$(grep -c . $(OUT)/stats/failed.txt)" -eq $(words $(FAILED)) ] || \
+		{ echo "crawl: $(OUT)/stats/failed.txt was not written whole (a full disk?)" >&2; exit 1; }
 	@{ printf '{"inputs": %d, "failed": [' $(words $(NAMES)); sep=; \
 	  while read -r f; do [ -n "$$f" ] || continue; \
 		IFS='	' read -r n s st why <"$$f"; \
