@@ -209,8 +209,9 @@ fails 1 "lm-eval: error: --contamination: 't5.ngx': an index of 5-word n-grams, 
 	"    one of other n-grams: refused" lm-eval -q -j 1 run --task ws.jsonl --contamination t5.ngx
 lm-eval -q -j 1 --contamination-ngram 5 run --task "$E/arc_easy.jsonl" --contamination t5.ngx -o r5i.json >out
 lm-eval -q -j 1 --contamination-ngram 5 run --task "$E/arc_easy.jsonl" --contamination train.jsonl -o r5j.json >out 2>/dev/null
-is "$(jq '.results.arc_easy.contaminated_items' r5i.json)" "$(jq '.results.arc_easy.contaminated_items' r5j.json)" \
-	"    with --contamination-ngram 5: as the JSONL"
+n5=$(jq '.results.arc_easy.contaminated_items' r5j.json)
+is "$(jq '.results.arc_easy.contaminated_items' r5i.json):$([ "${n5:-0}" -gt "$want" ] 2>/dev/null && echo more)" "$n5:more" \
+	"    with --contamination-ngram 5: as the JSONL (more items than with 13-grams)"
 size=$(wc -c <train.ngx)
 head -c $((size - 5)) train.ngx >cut.ngx
 fails 1 "lm-eval: error: --contamination: 'cut.ngx': cut short or grown" "    cut short: refused" \
