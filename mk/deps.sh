@@ -11,7 +11,7 @@ libmicrohttpd-dev libcurl4-openssl-dev ca-certificates libopenmpi-dev openmpi-bi
 case $what in
 check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl gnuplot-nox" ;;
 # make check-slow: check's, and a Slurm cluster for tests/slow/9002 (pipelines/slurm)
-slow) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl gnuplot-nox slurm-wlm munge" ;;
+slow) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl gnuplot-nox slurm-wlm munge slurmdbd mariadb-server" ;;
 demo) pkgs="$pkgs jq gnuplot-nox" ;;
 plot) pkgs="$pkgs jq gnuplot-nox" ;;
 fuzz) pkgs="$pkgs libjansson-dev clang libclang-rt-14-dev" ;;

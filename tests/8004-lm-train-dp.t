@@ -29,14 +29,7 @@ ok $? "1 process x -b 8"
 mpi2 lm-train $common -b 4 --steps 20 --val 's/*.bin' --eval-every 10 -o two 2>err
 ok $? "2 ranks x -b 4"
 [ -s err ] && sed 's/^/# /' err
-# the weights of a safetensors file as text, one float a line
-floats() {
-	hl=$(od -A n -t u8 -N 8 "$1" | tr -d ' ')
-	tail -c +$((9 + hl)) "$1" | od -A n -v -t f4 | tr -s ' ' '\n' | grep -v '^$'
-}
-floats one/step-0000020/model.safetensors >w1
-floats two/step-0000020/model.safetensors >w2
-rel=$(paste w1 w2 | awk '{ d += ($1 - $2) ^ 2; n += $1 ^ 2 } END { printf "%.3g", sqrt(d / n) }')
+rel=$(rel_diff one/step-0000020/model.safetensors two/step-0000020/model.safetensors)
 echo "# |w(2 ranks) - w(1)| / |w(1)| = $rel"
 ok "$(awk -v r="$rel" 'BEGIN { print !(r <= 1e-4) }')" "the same weights within 1e-4 (relative norm $rel)"
 is "$(jq -c 'select(.loss) | .tokens' two/metrics.jsonl | tail -1)" "$(jq -c 'select(.loss) | .tokens' one/metrics.jsonl | tail -1)" \

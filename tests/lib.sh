@@ -85,6 +85,19 @@ tiny_run() {
 	ok $? "a tiny model"
 }
 
+# st_floats FILE: the tensors of a safetensors file as text, one float a line (f32 files)
+st_floats() {
+	st_hl=$(od -A n -t u8 -N 8 "$1" | tr -d ' ')
+	tail -c +$((9 + st_hl)) "$1" | od -A n -v -t f4 | tr -s ' ' '\n' | grep -v '^$'
+}
+
+# rel_diff A B: |a - b| / |a| over two safetensors files of the same shapes (%.3g)
+rel_diff() {
+	st_floats "$1" >rel_diff.a && st_floats "$2" >rel_diff.b &&
+		paste rel_diff.a rel_diff.b | awk '{ d += ($1 - $2) ^ 2; n += $1 ^ 2 } END { printf "%.3g", sqrt(d / n) }'
+	rm -f rel_diff.a rel_diff.b
+}
+
 skip_all() {
 	echo "1..0 # SKIP $1"
 	exit 0

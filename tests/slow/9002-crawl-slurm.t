@@ -4,7 +4,10 @@
 # folder) and stops at the end. The array's shards are the make-driven build's, byte for byte;
 # a resubmit with half the tasks' markers runs only the other half; a task warned of its time
 # limit (SIGUSR1) stops, cleans up and requeues itself, a task cancelled (SIGTERM) leaves no
-# temporary, and a resubmit finishes the build; crawl-status counts what is done.
+# temporary, and a resubmit finishes the build; crawl-status counts what is done, and reads the
+# finished jobs' states from sacct (accounting: slurmdbd over a MariaDB server the test starts
+# too). lm-train under srun (--mpi=pmix, inside an sbatch job of 2 tasks): 2 ranks x -b 4 end
+# with the weights of 1 x -b 8, a rank killed stops the step, and the run resumes exactly.
 . "${SRCDIR:-.}/tests/lib.sh"
 [ -n "${SLOW:-}" ] || skip_all "make check-slow runs this"
 [ "$(id -u)" = 0 ] || skip_all "not root: the test runs slurmctld, slurmd and munged itself"
@@ -17,12 +20,14 @@ C=$TMP/cluster
 mkdir -p "$C/state" "$C/spool" "$C/munge" && chmod 700 "$C/munge"
 pids=
 stop_cluster() {	# the jobs left (a test stopped midway) cancelled first, then the daemons
+	rev=
 	if [ -n "$pids" ] && [ -n "$(squeue -h 2>/dev/null)" ]; then
 		scancel --user=root 2>/dev/null
 		i=0
 		while [ -n "$(squeue -h 2>/dev/null)" ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
 	fi
-	[ -z "$pids" ] || { kill $pids 2>/dev/null; for p in $pids; do wait "$p" 2>/dev/null; done; }
+	for p in $pids; do rev="$p $rev"; done	# the last started first: slurmd ... munged
+	for p in $rev; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	pids=
 }
 trap 'stop_cluster; rm -rf "$TMP"' EXIT
@@ -35,10 +40,10 @@ i=0
 while [ ! -S "$C/munge/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -S "$C/munge/sock" ] || skip_all "munged did not start: $(tail -n 1 "$C/munged.out")"
 
-free_port() {	# a TCP port nothing listens on or uses (/proc/net/tcp*), other than $1
+free_port() {	# a TCP port nothing listens on or uses (/proc/net/tcp*), none of $1 (a|b|...)
 	while :; do
 		p=$(shuf -i 20000-40000 -n 1)
-		[ "$p" != "${1:-}" ] || continue
+		case "|${1:-}|" in *"|$p|"*) continue ;; esac
 		hex=$(printf '%04X' "$p")
 		awk -v h="$hex" 'FNR > 1 { split($2, a, ":"); if (a[2] == h) f = 1 } END { exit !f }' \
 			/proc/net/tcp /proc/net/tcp6 2>/dev/null || { echo "$p"; return; }
@@ -46,8 +51,59 @@ free_port() {	# a TCP port nothing listens on or uses (/proc/net/tcp*), other th
 }
 p1=$(free_port)
 p2=$(free_port "$p1")
+p3=$(free_port "$p1|$p2")
+p4=$(free_port "$p1|$p2|$p3")
 host=$(hostname -s)
 mem=$(awk '/^MemTotal:/ { print int($2 / 1024 * 0.9) }' /proc/meminfo)
+
+# accounting: a MariaDB server (its files in the test's folder, TCP on 127.0.0.1 only) and
+# slurmdbd over it, so that sacct answers; without Debian's mariadb-server and slurmdbd the
+# sacct checks are skipped
+acct=
+if command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null &&
+	command -v slurmdbd >/dev/null && command -v sacctmgr >/dev/null; then
+	acct=1
+	mariadb-install-db --no-defaults --user=root --datadir="$C/db" --skip-test-db \
+		--auth-root-authentication-method=normal >"$C/db-install.out" 2>&1 ||
+		skip_all "mariadb-install-db failed: $(tail -n 1 "$C/db-install.out")"
+	mariadbd --no-defaults --user=root --datadir="$C/db" --socket="$C/db.sock" --port=$p3 \
+		--bind-address=127.0.0.1 --pid-file="$C/db.pid" --log-error="$C/db.err" \
+		--innodb-buffer-pool-size=64M --skip-log-bin >/dev/null 2>&1 &
+	pids="$pids $!"
+	i=0
+	until mariadb --no-defaults -S "$C/db.sock" -u root -e "
+		CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'crawl2lm';
+		GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1'" 2>/dev/null; do
+		[ $i -lt 300 ] || skip_all "MariaDB did not start: $(tail -n 1 "$C/db.err")"
+		sleep 0.2
+		i=$((i + 1))
+	done
+	# slurmdbd reads slurmdbd.conf beside SLURM_CONF, and only if its mode is 600
+	cat >"$C/slurmdbd.conf" <<EOF
+AuthType=auth/munge
+AuthInfo=socket=$C/munge/sock
+DbdHost=localhost
+DbdPort=$p4
+SlurmUser=root
+PidFile=$C/slurmdbd.pid
+LogFile=$C/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$p3
+StorageUser=slurm
+StoragePass=crawl2lm
+StorageLoc=slurm_acct_db
+EOF
+	chmod 600 "$C/slurmdbd.conf"
+	accounting="AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=$p4
+AccountingStoragePass=$C/munge/sock
+JobAcctGatherType=jobacct_gather/linux"
+else
+	accounting="AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none"
+fi
 # MaxArraySize=4: five tasks need two arrays. cred_expire=5: a requeued job waits 5 s, not 120.
 cat >"$C/slurm.conf" <<EOF
 ClusterName=crawl2lm-test
@@ -70,8 +126,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
+$accounting
 MpiDefault=none
 ReturnToService=2
 MaxArraySize=4
@@ -81,6 +136,16 @@ NodeName=$host CPUs=$(nproc) RealMemory=$mem State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$C/slurm.conf"
+if [ -n "$acct" ]; then
+	slurmdbd -D >"$C/slurmdbd.out" 2>&1 &
+	pids="$pids $!"
+	i=0	# slurmdbd listening: the cluster registered
+	until sacctmgr -i add cluster crawl2lm-test >"$C/sacctmgr.out" 2>&1; do
+		[ $i -lt 150 ] || skip_all "slurmdbd did not start: $(tail -n 1 "$C/slurmdbd.log" "$C/sacctmgr.out" 2>&1 | tr '\n' ' ')"
+		sleep 0.2
+		i=$((i + 1))
+	done
+fi
 slurmctld -D -f "$SLURM_CONF" >"$C/slurmctld.out" 2>&1 &
 pids="$pids $!"
 slurmd -D -f "$SLURM_CONF" >"$C/slurmd.out" 2>&1 &
@@ -133,6 +198,15 @@ like "$(cat st.out)" "tasks +5 of 5 done, 0 with failed files, 0 to do" "  the t
 like "$(cat st.out)" "files +5 of 5 signed, 0 failed" "  the files"
 like "$(cat st.out)" "shards +done" "  the shards"
 like "$(cat st.out)" "queue +\(none of them queued\)" "  the queue"
+if [ -n "$acct" ]; then	# slurmctld sends a finished job's record to slurmdbd a moment later
+	want="sacct +crawl-global COMPLETED 1, crawl-report COMPLETED 1, crawl-tasks COMPLETED 5$"
+	i=0
+	until "$STATUS" a 2>&1 | grep -Eq "$want" || [ $i -ge 60 ]; do sleep 0.5; i=$((i + 1)); done
+	like "$("$STATUS" a 2>&1)" "$want" "  sacct: the 5 tasks, the global and the report job completed"
+else
+	echo "ok $((test_count += 1)) # SKIP no mariadb-server and slurmdbd: no accounting to read"
+	like "$(cat st.out)" "sacct +\(no accounting on this cluster\)" "  sacct: no accounting, saying so"
+fi
 
 # --- half the markers gone (and the files of those tasks): only those tasks run again
 for t in 1 3; do
@@ -225,6 +299,63 @@ like "$(cat st.out)" "files +5 of 6 signed, 1 failed" "  5 files signed, 1 faile
 "$SUBMIT" IN=in2 OUT=b TASKS=2 BIN="$BUILD/bin" "$@" >sub.out 2>sub.err
 like "$(cat sub.out)" "1 of 2 tasks to run" "  a resubmit retries that task"
 ok_run "  the jobs end" wait_jobs
+
+# --- lm-train as 2 ranks under srun, in an sbatch job of 2 tasks (Slurm's PMIx plugin and
+# Debian's OpenMPI): rank and size from srun's environment
+mkdir lm
+cd lm || exit 1
+tiny_run
+common="--data s/*.bin -t tok.json --model model.json --context 32 -j 1 --lr 3e-3 --warmup 2 -q"
+# srun inside the job: its 2 tasks, each a rank
+train() {	# OUTPUT-NAME LM-TRAIN-ARGS...: an sbatch job of 2 tasks running srun lm-train; its id
+	n=$1
+	shift
+	sbatch --parsable --job-name="lm-$n" --ntasks=2 --cpus-per-task=1 --mem=1G -o "$n.log" \
+		--wrap "srun --mpi=pmix lm-train $* -o $n"
+}
+lm-train $common -b 8 --steps 20 -o one
+ok $? "1 process x -b 8"
+j2=$(train two $common -b 4 --steps 20)
+ok_run "  an sbatch job of 2 tasks: srun lm-train -b 4" wait_jobs
+rel=$(rel_diff one/step-0000020/model.safetensors two/step-0000020/model.safetensors)
+echo "# |w(srun, 2 ranks) - w(1)| / |w(1)| = $rel"
+ok "$(awk -v r="$rel" 'BEGIN { print !(r <= 1e-4) }')" "  the weights of 1 x -b 8 within 1e-4 (relative norm $rel)"
+is "$(jq .options.ranks two/step-0000020/trainer.json)" 2 "  trained by 2 ranks (trainer.json)"
+if [ -n "$acct" ]; then
+	i=0
+	until sacct -n -P -j "$j2.0" -o NTasks,State 2>/dev/null | grep -q COMPLETED || [ $i -ge 60 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	is "$(sacct -n -P -j "$j2.0" -o JobName,NTasks,State)" "lm-train|2|COMPLETED" "  sacct: the step, 2 tasks, completed"
+else
+	echo "ok $((test_count += 1)) # SKIP no accounting"
+fi
+
+# a rank killed mid-run: the step stops (no hang), and the run resumes exactly
+args="$common -b 4 --steps 120 --save-every 1 --keep 2"
+train A $args >/dev/null
+ok_run "uninterrupted 2-rank job" wait_jobs
+jk=$(train K $args)
+i=0
+while [ ! -f K/latest ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+victim=
+for p in $(pgrep -x lm-train); do
+	tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx "SLURM_JOB_ID=$jk" &&
+		tr '\0' '\n' </proc/$p/environ | grep -qx SLURM_PROCID=1 && victim=$p
+done
+[ -n "$victim" ] && kill -9 "$victim"
+ok $? "rank 1 killed mid-run"
+ok_run "  the job ends (hang guard: 10 minutes)" wait_jobs
+like "$(cat K.log)" "task 1: Killed" "  srun says which task died"
+ok "$(test ! -e K/step-0000120; echo $?)" "  the run did not finish"
+[ -z "$acct" ] || like "$(sacct -n -X -P -j "$jk" -o State)" "FAILED|CANCELLED" "  sacct: the job failed"
+killed_at=$(cat K/latest)
+train K $args --resume >/dev/null
+ok_run "  resumed from $killed_at in a new job" wait_jobs
+test_cmp A/step-0000120/model.safetensors K/step-0000120/model.safetensors "  weights bitwise equal to the uninterrupted run"
+test_cmp A/step-0000120/optimizer.safetensors K/step-0000120/optimizer.safetensors "  optimizer state bitwise equal"
+cd .. || exit 1
 
 # --- usage
 "$SUBMIT" OUT=x >out 2>err
