@@ -11,6 +11,7 @@
  * NOTE: written and compiled without a GPU (nvcc for sm_90 and PTX); `make check-gpu`
  * compares every operation with the CPU backend on a lent GPU.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda_common.cuh"
@@ -826,6 +827,24 @@ extern const kn_ops kn_cuda_plain_ops = {
 	NULL,	/* matmul_gelu: matmul then gelu */
 };
 
+/* This process's GPU among the n it sees: a launcher's local rank (the process's number on
+ * its node) picks GPU rank mod n, so N ranks started on a node of N GPUs by mpirun or srun each
+ * take their own; a process started alone, or seeing one GPU (CUDA_VISIBLE_DEVICES, srun
+ * --gpus-per-task=1), takes the first. */
+static int local_device(int n)
+{
+	static const char *const vars[] = { "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+					    "SLURM_LOCALID", "LOCAL_RANK" };
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+		const char *s = getenv(vars[i]);
+		char *end;
+		long r = s && *s ? strtol(s, &end, 10) : -1;
+		if (s && *s && !*end && r >= 0)
+			return (int)(r % n);
+	}
+	return 0;
+}
+
 /* The plain operations, or NULL with the reason (no GPU, a GPU this build has no code for);
  * cuda.cu's kn_cuda_open, the library's entry point, starts here. */
 const kn_ops *kn_cuda_plain_open(char *err, size_t errlen)
@@ -837,8 +856,13 @@ const kn_ops *kn_cuda_plain_open(char *err, size_t errlen)
 			 e != cudaSuccess ? cudaGetErrorString(e) : "none found");
 		return NULL;
 	}
+	int dev = local_device(n);
+	if ((e = cudaSetDevice(dev)) != cudaSuccess) {
+		snprintf(err, errlen, "cannot use GPU %d of %d: %s", dev, n, cudaGetErrorString(e));
+		return NULL;
+	}
 	cudaDeviceProp pr;
-	CK(cudaGetDeviceProperties(&pr, 0));
+	CK(cudaGetDeviceProperties(&pr, dev));
 	if (pr.major < 8) {
 		snprintf(err, errlen, "GPU %s has compute capability %d.%d; this build needs 8.0 or "
 			 "later", pr.name, pr.major, pr.minor);
