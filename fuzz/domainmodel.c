@@ -1,12 +1,12 @@
-/* domainmodel.c - libFuzzer target: domain-tag's model file reader and rules reader on any
- * bytes. A model that loads must predict a label in range with probabilities summing to 1. */
+/* domainmodel.c - libFuzzer target: the text classifier's model file reader (domain-tag,
+ * quality-score) and domain-tag's rules reader on any bytes. A model that loads must predict a label in range with probabilities summing to 1. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "model.h"
+#include "textclass.h"
 #include "urlrules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
 	char err[512];
-	dt_model *m;
+	cm_tc_model *m;
 	dt_rules *r;
 	FILE *f;
 
@@ -25,9 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fwrite(data, 1, size, f);
 	fclose(f);
-	if ((m = dt_model_load(path, err, sizeof(err)))) {
+	if ((m = cm_tc_load(path, err, sizeof(err)))) {
 		float *p = malloc(m->nclass * sizeof(*p)), sum = 0;
-		int best = dt_predict(m, (const char *)data, size, p);
+		int best = cm_tc_predict(m, (const char *)data, size, p);
 		uint32_t c;
 
 		if (best < 0 || (uint32_t)best >= m->nclass)
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!(fabsf(sum - 1) < 1e-3f) && !isnan(sum))
 			abort();
 		free(p);
-		dt_model_free(m);
+		cm_tc_free(m);
 	}
 	r = dt_rules_new();
 	dt_rules_load(r, path, err, sizeof(err));

@@ -24,7 +24,13 @@ awk 'BEGIN { srand(7); split("flour butter bake oven sugar recipe dough cook", f
 	printf "{\"id\":\"t%d\",\"label\":\"%s\",\"text\":\"%s\"}\n", i, i % 2 ? "food" : "sports", t } }' >train.jsonl
 domain-tag --train train.jsonl -o m.bin 2>train.err
 is "$?" 0 "--train writes a model"
-like "$(cat train.err)" "300 labelled in 2 classes.*held out [0-9]+: accuracy (0\.9|1\.0)" "and reports its held-out accuracy"
+like "$(cat train.err)" "300 labelled in 2 labels.*held out [0-9]+: accuracy (0\.9|1\.0)" "and reports its held-out accuracy"
+like "$(cat train.err)" "; sports at 0\.5: precision (0\.9|1\.0)[0-9]*, recall (0\.9|1\.0)" \
+	"  and of two labels, the second's precision and recall"
+domain-tag --train train.jsonl -o m2.bin --positive food --threshold 0.9 2>train.err
+like "$(cat train.err)" "; food at 0\.9: precision" "  --positive, --threshold: another label, another cut"
+fails 1 "--positive drinks: no record has that label" "  --positive: a label the records lack" \
+	domain-tag --train train.jsonl -o m3.bin --positive drinks
 domain-tag -q --train train.jsonl -o mq.bin 2>train.err
 is "$?: $(cat train.err)" "0: " "-q: errors only, no report"
 is "$(domain-tag --model m.bin in.jsonl | jq -r 'select(.id == "c") | .metadata.domain | .label + " " + .source')" "food model" \
@@ -35,7 +41,7 @@ rec w "https://www.bbc.co.uk/news/x" "w" >weak.jsonl
 rec s "https://www.espn.com/nba/x" "s" >>weak.jsonl
 rec n "https://nowhere.example/" "n" >>weak.jsonl
 domain-tag --train weak.jsonl --holdout 0 -o w.bin 2>w.err
-like "$(cat w.err)" "3 records: 2 labelled in 2 classes \\(1 without a label" "weak labels from the URL rules"
+like "$(cat w.err)" "3 records: 2 labelled in 2 labels \\(1 without a label" "weak labels from the URL rules"
 domain-tag --train weak.jsonl 2>/dev/null
 is "$?" 2 "--train without -o: usage error"
 
@@ -53,7 +59,7 @@ is "$?" 2 "a malformed rules file: usage error"
 printf 'garbage' >g.bin
 domain-tag --model g.bin in.jsonl >/dev/null 2>err
 is "$?" 2 "a file that is not a model: usage error"
-like "$(cat err)" "not a domain-tag model" "said clearly"
+like "$(cat err)" "not a text classifier model" "said clearly"
 
 # bad input
 printf '{"id":"x","url":42,"text":null}\nnot json\n{"id":"y","text":"caf\\udc00e"}\n' >bad.jsonl

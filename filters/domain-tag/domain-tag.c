@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "filter.h"
 #include "jsonw.h"
-#include "model.h"
+#include "textclass.h"
 #include "urlfilter.h"
 #include "urlrules.h"
 
@@ -21,9 +21,12 @@ static const cm_opt_info info = {
 	CM_FILTER_EPILOG, CM_FILTER_VERBOSE
 };
 
+/* --train holds the labelled texts in memory, at most this much */
+#define MAX_TRAIN_BYTES ((size_t)4 << 30)
+
 struct ctx {
 	dt_rules *rules;
-	dt_model *model;
+	cm_tc_model *model;
 	int rules_given;	/* --rules: else the built-in ones */
 	cm_urlfilter *filter;
 	double min_score;
@@ -69,7 +72,7 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	if (un && (label = dt_rules_match(c->rules, url, un)))
 		source = "url";
 	else if (c->model && t && t->str) {
-		int best = dt_predict(c->model, t->str, tn, c->p);
+		int best = cm_tc_predict(c->model, t->str, tn, c->p);
 
 		score = c->p[best];
 		if (score >= c->min_score) {
@@ -95,141 +98,12 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	return NULL;
 }
 
-/* ---- training ---- */
-
-struct example {
-	char *text;
-	size_t len;
-	int y;
-	int held;
-};
-
-static int class_id(char ***classes, uint32_t *n, const char *name, size_t len)
+/* --train: a record without a label field takes the URL rules' label (weak supervision) */
+static const char *url_label(void *ctx, const cm_jrec *rec)
 {
-	uint32_t i;
+	const cm_jfield *u = cm_jrec_get(rec, "url");
 
-	for (i = 0; i < *n; i++)
-		if (strlen((*classes)[i]) == len && memcmp((*classes)[i], name, len) == 0)
-			return (int)i;
-	if (*n == 4096)
-		return -1;
-	*classes = cm_xrealloc(*classes, (*n + 1) * sizeof(**classes));
-	(*classes)[*n] = cm_xmalloc(len + 1);
-	memcpy((*classes)[*n], name, len);
-	(*classes)[*n][len] = '\0';
-	return (int)(*n)++;
-}
-
-static int train(const char *path, const char *out, const dt_rules *rules, const dt_train_opts *o, double holdout,
-		 const char *text_field, size_t max_line)
-{
-	cm_input *in = cm_input_open(path);
-	cm_json *j = cm_json_new();
-	struct example *ex = NULL;
-	size_t nex = 0, cap = 0, skipped = 0, bad = 0, len, i, ntrain = 0, nheld = 0, right = 0;
-	char **classes = NULL, *line, err[512];
-	uint32_t ncls = 0;
-	const char **texts;
-	size_t *lens;
-	int *ys, r;
-	dt_model *m;
-	float *p;
-
-	if (!in)
-		return 1;
-	cm_json_want(j, text_field);
-	cm_json_want(j, "url");
-	cm_json_want(j, "label");
-	cm_json_want(j, "id");
-	while ((r = cm_input_line(in, &line, &len, max_line)) != 0) {
-		cm_jrec rec;
-		const cm_jfield *t, *l, *u, *id;
-		const char *label = NULL;
-		size_t ln = 0;
-		int y;
-
-		if (r < 0 || cm_json_parse(j, line, len, &rec, err, sizeof(err)) != 0) {
-			bad += len > 0;
-			continue;
-		}
-		t = cm_jrec_get(&rec, text_field);
-		l = cm_jrec_get(&rec, "label");
-		u = cm_jrec_get(&rec, "url");
-		id = cm_jrec_get(&rec, "id");
-		if (l && l->str && l->str_len) {
-			label = l->str;
-			ln = l->str_len;
-		} else if (u && u->str && (label = dt_rules_match(rules, u->str, u->str_len))) {
-			ln = strlen(label);
-		}
-		if (!label || !t || !t->str || !t->str_len || (y = class_id(&classes, &ncls, label, ln)) < 0) {
-			skipped++;
-			continue;
-		}
-		if (nex == cap) {
-			cap = cap ? 2 * cap : 1024;
-			ex = cm_xrealloc(ex, cap * sizeof(*ex));
-		}
-		ex[nex].text = cm_xmalloc(t->str_len);
-		memcpy(ex[nex].text, t->str, t->str_len);
-		ex[nex].len = t->str_len;
-		ex[nex].y = y;
-		/* held out by a hash of the id (of the text when there is none): stable across runs */
-		ex[nex].held = (double)(XXH3_64bits(id && id->str ? id->str : t->str, id && id->str ? id->str_len : t->str_len) >> 11) /
-			       9007199254740992.0 < holdout;
-		nex++;
-	}
-	cm_input_close(in);
-	cm_json_free(j);
-	if (ncls < 2) {
-		cm_error("%s: %zu labelled records in %u classes: need two classes at least", path, nex, ncls);
-		return 1;
-	}
-	texts = cm_xmalloc(nex * sizeof(*texts));
-	lens = cm_xmalloc(nex * sizeof(*lens));
-	ys = cm_xmalloc(nex * sizeof(*ys));
-	for (i = 0; i < nex; i++)
-		if (!ex[i].held) {
-			texts[ntrain] = ex[i].text;
-			lens[ntrain] = ex[i].len;
-			ys[ntrain++] = ex[i].y;
-		}
-	m = dt_train(o, texts, lens, ys, ntrain, classes, ncls);
-	p = cm_xmalloc(ncls * sizeof(*p));
-	{
-		size_t *per = cm_xcalloc(ncls, sizeof(*per)), most = 0;
-
-		for (i = 0; i < nex; i++)
-			if (ex[i].held) {
-				nheld++;
-				right += dt_predict(m, ex[i].text, ex[i].len, p) == ex[i].y;
-				if (++per[ex[i].y] > most)
-					most = per[ex[i].y];
-			}
-		/* the share of the largest class among the held-out records: what always
-		 * guessing it would score; -q is errors only */
-		if (cm_verbosity >= 0)
-			fprintf(stderr, "%s: %zu records: %zu labelled in %u classes (%zu without a label or text, "
-				"%zu malformed); trained on %zu, held out %zu: accuracy %.3f (largest class %.3f)\n",
-				cm_prog, nex + skipped + bad, nex, ncls, skipped, bad, ntrain, nheld,
-				nheld ? (double)right / (double)nheld : 0.0, nheld ? (double)most / (double)nheld : 0.0);
-		free(per);
-	}
-	r = dt_model_save(m, out, err, sizeof(err));
-	if (r != 0)
-		cm_error("%s", err);
-	for (i = 0; i < nex; i++)
-		free(ex[i].text);
-	for (i = 0; i < ncls; i++)
-		free(classes[i]);
-	free(classes);
-	free(ex);
-	free(texts);
-	free(lens);
-	free(ys);
-	free(p);
-	dt_model_free(m);
-	return r ? 1 : 0;
+	return u && u->str ? dt_rules_match(ctx, u->str, u->str_len) : NULL;
 }
 
 static void on_rules(const cm_opt *opt, const char *value)
@@ -245,13 +119,12 @@ static void on_rules(const cm_opt *opt, const char *value)
 int main(int argc, char **argv)
 {
 	static struct ctx c;
-	dt_train_opts to;
+	cm_tc_opts to;
 	const char *train_path = NULL, *model_path = NULL, *counts_path = NULL;
-	double holdout = 0.1;
 	char err[512];
 	cm_filter f;
 
-	dt_train_defaults(&to);
+	cm_tc_defaults(&to);
 	cm_filter_init(&f, argc, argv);
 	c.rules = dt_rules_new();
 	const cm_opt opts[] = {
@@ -272,15 +145,7 @@ int main(int argc, char **argv)
 		CM_OPT_STRING(0, "train", &train_path, "FILE",
 			      "records with text and a label: the 'label' field, else the\n"
 			      "URL rules' label (weak supervision); -o names the model"),
-		CM_OPT_DOUBLE(0, "holdout", &holdout, "X", 0, 0.9,
-			      "share of the records kept out to measure accuracy (by id\n"
-			      "hash; default: 0.1)"),
-		CM_OPT_INT(0, "dim", &to.dim, "N", 1, 1024, "embedding width (default: 16)"),
-		CM_OPT_INT(0, "buckets", &to.buckets, "N", 1, 1 << 26, "hashed feature rows (default: 262144)"),
-		CM_OPT_INT(0, "epochs", &to.epochs, "N", 1, 10000, "passes over the data (default: 10)"),
-		CM_OPT_DOUBLE(0, "lr", &to.lr, "X", 1e-6, 100, "learning rate, falling to 0 (default: 0.5)"),
-		CM_OPT_INT(0, "seed", &to.seed, "N", 0, 1LL << 62,
-			   "for the initial weights and the order (default: 1)"),
+		CM_OPT_INCLUDE(cm_tc_opt_table(&to)),
 		/* the records' ids are never read (--train's holdout hashes the "id" field) */
 		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
 		CM_OPT_END()
@@ -297,12 +162,13 @@ int main(int argc, char **argv)
 			cm_usage_error("--train wants -o MODEL, the model file to write");
 		if (nf > 0)
 			cm_usage_error("--train reads its one file; no other input");
-		r = train(train_path, f.out_path, c.rules, &to, holdout, f.text_field, f.max_line);
+		r = cm_tc_train_file(&to, train_path, f.out_path, f.text_field, f.max_line, MAX_TRAIN_BYTES,
+				     url_label, c.rules);
 		dt_rules_free(c.rules);
 		return r;
 	}
 	if (model_path) {
-		if (!(c.model = dt_model_load(model_path, err, sizeof(err))))
+		if (!(c.model = cm_tc_load(model_path, err, sizeof(err))))
 			cm_usage_error("option '--model': %s", err);
 		c.p = cm_xmalloc(c.model->nclass * sizeof(*c.p));
 	}
@@ -334,7 +200,7 @@ int main(int argc, char **argv)
 		cm_info("labelled by URL %llu, by the model %llu, neither %llu", (unsigned long long)c.by_url,
 			(unsigned long long)c.by_model, (unsigned long long)c.by_none);
 	dt_rules_free(c.rules);
-	dt_model_free(c.model);
+	cm_tc_free(c.model);
 	cm_urlfilter_free(c.filter);
 	cm_buf_free(&c.meta);
 	free(c.p);

@@ -10,9 +10,11 @@
 #include "jsonw.h"
 #include "langid.h"
 #include "rules.h"
+#include "textclass.h"
 
 static const cm_opt_info info = {
-	"[OPTION]... [FILE]...",
+	"[OPTION]... [FILE]...\n"
+	"  or:  quality-score --train LABELLED.jsonl -o MODEL [OPTION]...",
 	"Identify each record's language (metadata.lang) and apply heuristic quality rules to\n"
 	"its text, recording every signal and the failed rules in metadata.quality. Records\n"
 	"failing a rule are dropped (to --rejects, with the reason) unless --annotate-only.\n",
@@ -42,7 +44,15 @@ struct ctx {
 	cm_buf meta, tmp;
 	double lang_s, rules_s;		/* time in language identification and in the rules */
 	uint64_t text_bytes, limited;	/* texts past a working-memory limit */
+	cm_tc_model *cls;		/* --classifier */
+	cm_tc_opts tc;			/* its training options; .positive, the label scored */
+	int pos;			/* that label's index */
+	double min_score, cls_s;
+	float *p;
 };
+
+/* --train holds the labelled texts in memory, at most this much */
+#define MAX_TRAIN_BYTES ((size_t)4 << 30)
 
 static double now_s(void)
 {
@@ -235,6 +245,13 @@ static void write_meta(struct ctx *c)
 			cm_jw_key_uint(&w, "distinct_paragraphs", c->o.max_distinct_lines);
 		cm_jw_end(&w, '}');
 	}
+	if (c->cls) {
+		cm_jw_key(&w, "classifier");
+		cm_jw_obj(&w);
+		cm_jw_key_str(&w, "label", c->cls->classes[c->pos]);
+		cm_jw_key_double(&w, "score", c->p[c->pos]);
+		cm_jw_end(&w, '}');
+	}
 	cm_jw_key(&w, "pass");
 	cm_jw_obj(&w);
 	for (f = 0; f < QS_NFAMILIES; f++)
@@ -290,6 +307,11 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	c->rules_s += now_s() - t1;
 	c->text_bytes += n;
 	c->limited += c->r.limited != 0;
+	if (c->cls) {
+		t1 = now_s();
+		cm_tc_predict(c->cls, text, n, c->p);
+		c->cls_s += now_s() - t1;
+	}
 	write_meta(c);
 	cm_rw_meta_raw(&f->rw, "quality", c->meta.p, c->meta.len);
 	if (c->o.on[QS_C4] && c->o.c4_edit && c->r.pass[QS_C4] && c->r.c4_lines_removed)
@@ -299,6 +321,8 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	for (fam = 0; fam < QS_NFAMILIES && !why; fam++)
 		if (c->o.on[fam] && !c->r.pass[fam])
 			why = c->r.failed[fam];
+	if (!why && c->cls && c->p[c->pos] < c->min_score)
+		why = "classifier";
 	return c->annotate ? NULL : why;
 }
 
@@ -308,9 +332,17 @@ int main(int argc, char **argv)
 	static const char *const words_names[] = { "unicode", "spacy", NULL };
 	cm_filter f;
 
+	const char *cls_path = NULL, *train_path = NULL;
+	char err[512];
+
 	qs_opts_default(&c.o);
 	qs_load_data();
 	c.lang_threshold = 0.65;
+	c.min_score = 0.5;
+	/* quality's defaults: words and pairs (as DCLM's fastText), no character n-grams */
+	cm_tc_defaults(&c.tc);
+	c.tc.char_n = 0;
+	c.tc.epochs = 5;
 	cm_filter_init(&f, argc, argv);
 	const cm_opt opts[] = {
 		CM_OPT_GROUP("Rules (families; defaults are the published thresholds):"),
@@ -342,12 +374,46 @@ int main(int argc, char **argv)
 		CM_OPT_CALLBACK(0, "assume-lang", set_assume_lang, &c, "CODE",
 				"identify nothing: every record is in CODE (for text already\n"
 				"filtered by language); metadata.lang is not written"),
+		CM_OPT_GROUP("Classifier (fastText-style, as domain-tag's; after the rules):"),
+		CM_OPT_STRING(0, "classifier", &cls_path, "MODEL",
+			      "score each record with a model of --train: the --positive\n"
+			      "label's probability, in metadata.quality.classifier"),
+		CM_OPT_DOUBLE(0, "min-score", &c.min_score, "X", 0, 1,
+			      "drop records scored below X (default: 0.5)"),
+		CM_OPT_GROUP("Training the classifier (hashed words and word runs):"),
+		CM_OPT_STRING(0, "train", &train_path, "FILE",
+			      "records with text and a 'label' (e.g. hq and web, or 1 and 0);\n"
+			      "-o names the model"),
+		CM_OPT_INCLUDE(cm_tc_opt_table(&c.tc)),
 		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
 		CM_OPT_END()
 	};
 	int nf = cm_opt_parse(argc, argv, opts, &info);
 	char **files = argv + 1;
 
+	if (train_path) {
+		if (!f.out_path)
+			cm_usage_error("--train wants -o MODEL, the model file to write");
+		if (nf > 0)
+			cm_usage_error("--train reads its one file; no other input");
+		return cm_tc_train_file(&c.tc, train_path, f.out_path, f.text_field, f.max_line,
+					MAX_TRAIN_BYTES, NULL, NULL);
+	}
+	if (cls_path) {
+		if (!(c.cls = cm_tc_load(cls_path, err, sizeof err)))
+			cm_usage_error("option '--classifier': %s", err);
+		if (c.tc.positive) {
+			if ((c.pos = cm_tc_class(c.cls, c.tc.positive)) < 0)
+				cm_usage_error("option '--positive': the model '%s' has no label '%s'",
+					       cls_path, c.tc.positive);
+		} else if (c.cls->nclass == 2) {
+			c.pos = 1;
+		} else {
+			cm_usage_error("option '--classifier': the model has %u labels: say which is good "
+				       "with --positive", c.cls->nclass);
+		}
+		c.p = cm_xmalloc(c.cls->nclass * sizeof *c.p);
+	}
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
 	cm_filter_start(&f, cm_filter_total_size(files, nf));
@@ -356,10 +422,13 @@ int main(int argc, char **argv)
 		cm_buf t = CM_BUF_INIT;
 
 		cm_buf_printf(&t, "{\"text_bytes\":%llu,\"lang_seconds\":%.6f,\"rules_seconds\":%.6f,"
-			      "\"rules_mb_per_s\":%.3f,\"limited\":%llu}",
+			      "\"rules_mb_per_s\":%.3f,\"limited\":%llu",
 			      (unsigned long long)c.text_bytes, c.lang_s, c.rules_s,
 			      c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0,
 			      (unsigned long long)c.limited);
+		if (c.cls)
+			cm_buf_printf(&t, ",\"classifier_seconds\":%.6f", c.cls_s);
+		cm_buf_printf(&t, "}");
 		cm_stats_extra(&f.stats, "quality", t.p);
 		cm_buf_free(&t);
 		if (cm_verbosity > 0)
@@ -370,6 +439,8 @@ int main(int argc, char **argv)
 				(unsigned long long)c.limited);
 	}
 	qs_result_free(&c.r);
+	cm_tc_free(c.cls);
+	free(c.p);
 	cm_buf_free(&c.meta);
 	cm_buf_free(&c.tmp);
 	return cm_filter_finish(&f);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include <xxhash.h>
+
+#include "textclass.h"
 #include "tap.h"
 #include "urlrules.h"
 
@@ -34,6 +36,39 @@ static void check_labels(const dt_rules *r, const struct want *t, size_t n)
 
 	for (i = 0; i < n; i++)
 		is_str(label(r, t[i].url), t[i].label, "%s", t[i].what);
+}
+
+/* m as a version 1 file: no word_ngrams or char_n in the header (domain-tag's first format) */
+static int v1_file(const cm_tc_model *m, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	XXH64_state_t *st = XXH64_createState();
+	uint32_t hdr[4] = { 1, m->buckets, m->dim, m->nclass };
+	int ok_ = f && st;
+
+	if (!ok_)
+		goto out;
+	XXH64_reset(st, 0);
+#define PUT(p, n) do { ok_ &= fwrite((p), 1, (n), f) == (n); XXH64_update(st, (p), (n)); } while (0)
+	PUT(CM_TC_MAGIC, 8);
+	PUT(hdr, sizeof(hdr));
+	for (uint32_t c = 0; c < m->nclass; c++) {
+		uint32_t l = (uint32_t)strlen(m->classes[c]);
+
+		PUT(&l, 4);
+		PUT(m->classes[c], l);
+	}
+	PUT(m->emb, (size_t)m->buckets * m->dim * sizeof(float));
+	PUT(m->out, (size_t)m->dim * m->nclass * sizeof(float));
+#undef PUT
+	uint64_t sum = XXH64_digest(st);
+	ok_ &= fwrite(&sum, 1, 8, f) == 8;
+out:
+	if (st)
+		XXH64_freeState(st);
+	if (f && fclose(f) != 0)
+		ok_ = 0;
+	return ok_ ? 0 : -1;
 }
 
 int main(void)
@@ -85,8 +120,8 @@ int main(void)
 		const char *tp[600];
 		size_t lens[600], i, right = 0;
 		int y[600];
-		dt_train_opts o;
-		dt_model *m, *m2;
+		cm_tc_opts o;
+		cm_tc_model *m, *m2;
 		float p[3], q[3];
 
 		for (i = 0; i < 600; i++) {
@@ -102,36 +137,72 @@ int main(void)
 			tp[i] = texts[i];
 			lens[i] = strlen(t);
 		}
-		dt_train_defaults(&o);
+		cm_tc_defaults(&o);
 		o.buckets = 1 << 14;
-		m = dt_train(&o, tp, lens, y, 500, classes, 3);
+		m = cm_tc_train(&o, tp, lens, y, 500, classes, 3);
 		for (i = 500; i < 600; i++)
-			right += dt_predict(m, texts[i], lens[i], p) == y[i];
+			right += cm_tc_predict(m, texts[i], lens[i], p) == y[i];
 		ok(right >= 95, "trained on 500 texts of three topics: %zu of 100 held-out right", right);
-		ok(dt_model_save(m, path, err, sizeof(err)) == 0, "the model is written");
-		m2 = dt_model_load(path, err, sizeof(err));
+		ok(cm_tc_save(m, path, err, sizeof(err)) == 0, "the model is written");
+		m2 = cm_tc_load(path, err, sizeof(err));
 		ok(m2 && m2->nclass == 3 && strcmp(m2->classes[2], "sport") == 0, "and read back, with its classes");
 		if (m2) {
 			int same = 1;
 
 			for (i = 500; i < 600; i++) {
-				dt_predict(m, texts[i], lens[i], p);
-				dt_predict(m2, texts[i], lens[i], q);
+				cm_tc_predict(m, texts[i], lens[i], p);
+				cm_tc_predict(m2, texts[i], lens[i], q);
 				same &= memcmp(p, q, sizeof(p)) == 0;
 			}
 			ok(same, "predicting the same");
 		}
-		dt_model_free(m2);
+		cm_tc_free(m2);
+		m2 = v1_file(m, path) == 0 ? cm_tc_load(path, err, sizeof(err)) : NULL;
+		ok(m2 && m2->word_ngrams == 2 && m2->char_n == 4,
+		   "a version 1 file reads as word pairs and character 4-grams %s", m2 ? "" : err);
+		if (m2) {
+			int same = 1;
+
+			for (i = 500; i < 600; i++) {
+				cm_tc_predict(m, texts[i], lens[i], p);
+				cm_tc_predict(m2, texts[i], lens[i], q);
+				same &= memcmp(p, q, sizeof(p)) == 0;
+			}
+			ok(same, "  predicting what the same weights predict in version 2");
+		}
+		cm_tc_free(m2);
+		/* words only, then words, pairs and triples, without character n-grams */
+		o.char_n = 0;
+		for (o.word_ngrams = 1; o.word_ngrams <= 3; o.word_ngrams += 2) {
+			cm_tc_model *w = cm_tc_train(&o, tp, lens, y, 500, classes, 3);
+			uint32_t fe[64];
+
+			right = 0;
+			for (i = 500; i < 600; i++)
+				right += cm_tc_predict(w, texts[i], lens[i], p) == y[i];
+			ok(right >= 90, "word runs of up to %u, no character n-grams: %zu of 100 right",
+			   o.word_ngrams, right);
+			m2 = cm_tc_save(w, path, err, sizeof(err)) == 0 ? cm_tc_load(path, err, sizeof(err)) : NULL;
+			ok(m2 && m2->word_ngrams == o.word_ngrams && m2->char_n == 0, "  the file keeps both");
+			cm_tc_free(m2);
+			/* "One, two; THREE!": 3 words, and 2 pairs and a triple with runs of 3 */
+			size_t nf = cm_tc_features(w, "One, two; THREE!", 16, fe, 64);
+			ok(nf == (o.word_ngrams == 1 ? 3 : 6), "  the features of 3 words: %zu", nf);
+			uint32_t fa[64];
+			ok(cm_tc_features(w, "one two three", 13, fa, 64) == nf && !memcmp(fa, fe, nf * sizeof *fe),
+			   "  ASCII lower-cased, punctuation apart: the same features");
+			cm_tc_free(w);
+		}
 		f = fopen(path, "r+b");
 		fseek(f, 1000, SEEK_SET);
 		fputc('X', f);
 		fclose(f);
-		ok(!dt_model_load(path, err, sizeof(err)) && strstr(err, "checksum"), "a damaged file: %s", err);
+		ok(!cm_tc_load(path, err, sizeof(err)) && strstr(err, "checksum"), "a damaged file: %s", err);
 		f = fopen(path, "w");
 		fputs("not a model", f);
 		fclose(f);
-		ok(!dt_model_load(path, err, sizeof(err)) && strstr(err, "not a domain-tag model"), "another file: %s", err);
-		dt_model_free(m);
+		ok(!cm_tc_load(path, err, sizeof(err)) && strstr(err, "not a text classifier model"), "another file: %s", err);
+		cm_tc_free(m);
 		for (i = 0; i < 600; i++)
 			free(texts[i]);
 	}
