@@ -137,6 +137,10 @@ $(O)/bin/lm-%: $(O)/trainer/lm-%.o $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(BLAS_LIBS)
+# quality-score --model scores with the trainer's model on its kernels, linked as lm-eval is
+$(O)/filters/quality-score/ppl.o: CPPFLAGS += -Ikernels -Itrainer -I$(BLAS_INC)
+$(O)/bin/quality-score: $(TR_LIB) $(KN_LIB)
+$(O)/bin/quality-score: LDLIBS := $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB) $(LDLIBS) $(BLAS_LIBS)
 # lm-serve's HTTP server: libmicrohttpd (Debian's libmicrohttpd-dev), for that program alone
 $(O)/bin/lm-serve: LDLIBS += -lmicrohttpd
 # lm-train's data parallel training: MPI (Debian's OpenMPI, libopenmpi-dev), for that program

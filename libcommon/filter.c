@@ -173,7 +173,91 @@ static void write_reject(cm_filter *f, const char *reason)
 	cm_buf_free(&v);
 }
 
-static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx, uint64_t *index)
+/* What cm_filter_run_batch holds: the batch's lines, each followed by CM_JSON_PAD zero bytes
+ * for the parser, with where each came from. */
+typedef struct held {
+	const cm_filter_batch *b;
+	cm_buf lines;
+	size_t *off, *len;
+	uint64_t *lineno;
+	const char **name;
+	size_t n, cap;
+} held;
+
+/* Keep the record f->rw holds (reason NULL) or drop it for reason. */
+static void decide(cm_filter *f, const char *reason)
+{
+	if (reason) {
+		cm_stats_drop(&f->stats, reason);
+		if (f->rejects)
+			write_reject(f, reason);
+	} else if (f->no_output) {
+		f->stats.kept++;
+	} else {
+		const cm_buf *out = cm_rw_finish(&f->rw);
+
+		cm_filter_emit(f, out->p, out->len);
+	}
+}
+
+/* The batch's work, then each held record to fn in input order. */
+static void flush_held(cm_filter *f, held *h, cm_filter_fn fn, void *ctx)
+{
+	const char *name = f->cur_name;
+	uint64_t line = f->cur_line;
+	char err[1400];
+	size_t i;
+
+	if (!h->n)
+		return;
+	h->b->flush(f, h->n, ctx);
+	for (i = 0; i < h->n; i++) {
+		cm_jrec rec;
+
+		f->cur_name = h->name[i];
+		f->cur_line = h->lineno[i];
+		/* the same bytes parsed before: a failure here would be a parser's fault */
+		if (cm_json_parse(f->json, h->lines.p + h->off[i], h->len[i], &rec, err, sizeof(err)) != 0) {
+			cm_filter_malformed(f, err);
+			continue;
+		}
+		cm_rw_begin(&f->rw, &rec);
+		f->batch_index = i;
+		decide(f, fn(f, &rec, ctx));
+	}
+	h->n = 0;
+	f->batch_index = 0;
+	cm_buf_reset(&h->lines);
+	f->cur_name = name;
+	f->cur_line = line;
+}
+
+/* Hold a parsed record for the batch (add sees it now); flush when full. */
+static void hold(cm_filter *f, held *h, const cm_jrec *rec, cm_filter_fn fn, void *ctx)
+{
+	static const char pad[CM_JSON_PAD];
+
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->off = cm_xrealloc(h->off, h->cap * sizeof(*h->off));
+		h->len = cm_xrealloc(h->len, h->cap * sizeof(*h->len));
+		h->lineno = cm_xrealloc(h->lineno, h->cap * sizeof(*h->lineno));
+		h->name = cm_xrealloc(h->name, h->cap * sizeof(*h->name));
+	}
+	h->b->add(f, rec, h->n, ctx);
+	h->off[h->n] = h->lines.len;
+	h->len[h->n] = rec->len;
+	h->lineno[h->n] = f->cur_line;
+	h->name[h->n] = f->cur_name;
+	cm_buf_add(&h->lines, rec->line, rec->len);
+	cm_buf_add(&h->lines, pad, sizeof(pad));
+	h->n++;
+	if (h->n >= h->b->max_records || h->lines.len >= h->b->max_bytes)
+		flush_held(f, h, fn, ctx);
+}
+
+static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx, uint64_t *index,
+		     held *h)
 {
 	char *line, err[1400];
 	cm_input *in = cm_input_try(path, err, sizeof(err));
@@ -192,7 +276,6 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 	f->cur_line = 0;
 	while (!f->stop && (r = cm_input_line(in, &line, &len, f->max_line)) != 0) {
 		cm_jrec rec;
-		const char *reason;
 
 		f->cur_line++;
 		if (r > 0 && (len == 0 || (len == 1 && line[0] == '\r')))
@@ -215,18 +298,11 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 			continue;
 		}
 		valid = 1;
-		cm_rw_begin(&f->rw, &rec);
-		reason = fn(f, &rec, ctx);
-		if (reason) {
-			cm_stats_drop(&f->stats, reason);
-			if (f->rejects)
-				write_reject(f, reason);
-		} else if (f->no_output) {
-			f->stats.kept++;
+		if (h) {
+			hold(f, h, &rec, fn, ctx);
 		} else {
-			const cm_buf *out = cm_rw_finish(&f->rw);
-
-			cm_filter_emit(f, out->p, out->len);
+			cm_rw_begin(&f->rw, &rec);
+			decide(f, fn(f, &rec, ctx));
 		}
 		cm_progress_update(&f->progress, f->stats.read, f->bytes_read + cm_input_raw_offset(in));
 	}
@@ -241,7 +317,7 @@ static int read_file(cm_filter *f, const char *path, cm_filter_fn fn, void *ctx,
 	return 0;
 }
 
-int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
+static int run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx, held *h)
 {
 	uint64_t index = 0;
 	int i;
@@ -249,12 +325,32 @@ int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
 	if (!f->json && !(f->json = cm_json_new()))
 		cm_die("out of memory");
 	if (n == 0) {
-		if (read_file(f, "-", fn, ctx, &index) < 0)
+		if (read_file(f, "-", fn, ctx, &index, h) < 0)
 			f->status = CM_EXIT_FAIL;
 	}
 	for (i = 0; i < n && !f->stop; i++)
-		if (read_file(f, files[i], fn, ctx, &index) < 0)
+		if (read_file(f, files[i], fn, ctx, &index, h) < 0)
 			f->status = CM_EXIT_FAIL;
+	return f->status;
+}
+
+int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx)
+{
+	return run(f, files, n, fn, ctx, NULL);
+}
+
+int cm_filter_run_batch(cm_filter *f, char **files, int n, const cm_filter_batch *b,
+			cm_filter_fn fn, void *ctx)
+{
+	held h = { .b = b };
+
+	run(f, files, n, fn, ctx, &h);
+	flush_held(f, &h, fn, ctx);	/* the last batch (also after --strict stopped) */
+	cm_buf_free(&h.lines);
+	free(h.off);
+	free(h.len);
+	free(h.lineno);
+	free(h.name);
 	return f->status;
 }
 

@@ -39,6 +39,7 @@ typedef struct cm_filter {
 	uint64_t bytes_read;	/* input bytes of all files so far (compressed) */
 	int status;		/* exit status so far */
 	int stop;		/* stop reading (--strict met bad input) */
+	size_t batch_index;	/* cm_filter_run_batch: the record's index in its batch */
 } cm_filter;
 
 /* The filters' shared options (opt.h), the parts a program takes: */
@@ -80,6 +81,20 @@ typedef const char *(*cm_filter_fn)(cm_filter *f, const cm_jrec *rec, void *ctx)
  * (cm_filter_input_failed) and the next one read. Returns the exit status (0, or 1 after a
  * failed or truncated input or a --strict failure). */
 int cm_filter_run(cm_filter *f, char **files, int n, cm_filter_fn fn, void *ctx);
+
+/* A filter that decides on records in batches (a model scoring many at once): add sees each
+ * record as it is read (after --shard and the malformed ones), in order; when max_records
+ * are held, or max_bytes of their lines, or the input ends, flush(n) does the batch's work,
+ * then the records are parsed again and each goes to cm_filter_run's fn in input order, with
+ * f->batch_index its index (0 .. n - 1) in the batch: fn edits and decides as it would
+ * alone. Memory: the held lines and what add keeps, bounded by max_records and max_bytes. */
+typedef struct cm_filter_batch {
+	void (*add)(cm_filter *f, const cm_jrec *rec, size_t index, void *ctx);
+	void (*flush)(cm_filter *f, size_t n, void *ctx);
+	size_t max_records, max_bytes;
+} cm_filter_batch;
+int cm_filter_run_batch(cm_filter *f, char **files, int n, const cm_filter_batch *b,
+			cm_filter_fn fn, void *ctx);
 
 /* An input that could not be read whole (or at all): the message (printf-style, without the
  * program's prefix) goes to stderr and, with the input's name, to --stats' failed_inputs;

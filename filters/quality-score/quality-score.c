@@ -9,6 +9,7 @@
 #include "filter.h"
 #include "jsonw.h"
 #include "langid.h"
+#include "ppl.h"
 #include "rules.h"
 #include "textclass.h"
 
@@ -49,6 +50,8 @@ struct ctx {
 	int pos;			/* that label's index */
 	double min_score, cls_s;
 	float *p;
+	qs_ppl_opts pm;			/* --model */
+	qs_ppl *ppl;
 };
 
 /* --train holds the labelled texts in memory, at most this much */
@@ -252,6 +255,8 @@ static void write_meta(struct ctx *c)
 		cm_jw_key_double(&w, "score", c->p[c->pos]);
 		cm_jw_end(&w, '}');
 	}
+	if (c->ppl)
+		qs_ppl_meta(c->ppl, &w);
 	cm_jw_key(&w, "pass");
 	cm_jw_obj(&w);
 	for (f = 0; f < QS_NFAMILIES; f++)
@@ -312,6 +317,8 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 		cm_tc_predict(c->cls, text, n, c->p);
 		c->cls_s += now_s() - t1;
 	}
+	if (c->ppl)
+		qs_ppl_pick(c->ppl, f->batch_index, lang);
 	write_meta(c);
 	cm_rw_meta_raw(&f->rw, "quality", c->meta.p, c->meta.len);
 	if (c->o.on[QS_C4] && c->o.c4_edit && c->r.pass[QS_C4] && c->r.c4_lines_removed)
@@ -323,7 +330,21 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 			why = c->r.failed[fam];
 	if (!why && c->cls && c->p[c->pos] < c->min_score)
 		why = "classifier";
+	if (c->ppl)
+		why = qs_ppl_decide(c->ppl, why);
 	return c->annotate ? NULL : why;
+}
+
+/* --model: the records scored in batches */
+static void ppl_add(cm_filter *f, const cm_jrec *rec, size_t i, void *p)
+{
+	qs_ppl_add(((struct ctx *)p)->ppl, rec, f->text_field, i);
+}
+
+static void ppl_flush(cm_filter *f, size_t n, void *p)
+{
+	(void)f;
+	qs_ppl_flush(((struct ctx *)p)->ppl, n);
 }
 
 int main(int argc, char **argv)
@@ -343,6 +364,7 @@ int main(int argc, char **argv)
 	cm_tc_defaults(&c.tc);
 	c.tc.char_n = 0;
 	c.tc.epochs = 5;
+	qs_ppl_defaults(&c.pm);
 	cm_filter_init(&f, argc, argv);
 	const cm_opt opts[] = {
 		CM_OPT_GROUP("Rules (families; defaults are the published thresholds):"),
@@ -385,6 +407,7 @@ int main(int argc, char **argv)
 			      "records with text and a 'label' (e.g. hq and web, or 1 and 0);\n"
 			      "-o names the model"),
 		CM_OPT_INCLUDE(cm_tc_opt_table(&c.tc)),
+		CM_OPT_INCLUDE(qs_ppl_opt_table(&c.pm)),
 		CM_OPT_INCLUDE(cm_filter_opts(&f, CM_FILTER_ALL)),
 		CM_OPT_END()
 	};
@@ -414,10 +437,21 @@ int main(int argc, char **argv)
 		}
 		c.p = cm_xmalloc(c.cls->nclass * sizeof *c.p);
 	}
+	if (c.pm.model)
+		c.ppl = qs_ppl_open(&c.pm);
+	else if (c.pm.calibrate || c.pm.cuts || c.pm.bucket != QS_BUCKET_NONE)
+		cm_usage_error("options '--ppl-calibrate', '--ppl-cuts' and '--ppl-bucket' want --model");
 	f.json = cm_json_new();
 	cm_json_want(f.json, f.text_field);
 	cm_filter_start(&f, cm_filter_total_size(files, nf));
-	cm_filter_run(&f, files, nf, one, &c);
+	if (c.ppl) {
+		const cm_filter_batch b = { ppl_add, ppl_flush, (size_t)c.pm.batch_records,
+					    c.pm.batch_bytes };
+
+		cm_filter_run_batch(&f, files, nf, &b, one, &c);
+	} else {
+		cm_filter_run(&f, files, nf, one, &c);
+	}
 	{
 		cm_buf t = CM_BUF_INIT;
 
@@ -428,6 +462,10 @@ int main(int argc, char **argv)
 			      (unsigned long long)c.limited);
 		if (c.cls)
 			cm_buf_printf(&t, ",\"classifier_seconds\":%.6f", c.cls_s);
+		if (c.ppl) {
+			cm_buf_printf(&t, ",\"model\":");
+			qs_ppl_stats(c.ppl, &t);
+		}
 		cm_buf_printf(&t, "}");
 		cm_stats_extra(&f.stats, "quality", t.p);
 		cm_buf_free(&t);
@@ -438,6 +476,8 @@ int main(int argc, char **argv)
 				c.rules_s > 0 ? (double)c.text_bytes / 1e6 / c.rules_s : 0.0,
 				(unsigned long long)c.limited);
 	}
+	if (c.ppl && qs_ppl_close(c.ppl) < 0)
+		f.status = CM_EXIT_FAIL;
 	qs_result_free(&c.r);
 	cm_tc_free(c.cls);
 	free(c.p);
