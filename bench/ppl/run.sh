@@ -26,7 +26,8 @@ mkdir -p "$W"
 	{ log "no model at $MODEL: run bench/eval/small-preset.sh (or set MODEL)"; exit 1; }
 [ -f "$TEXT" ] || { log "no text at $TEXT: run bench/eval/small-preset.sh (or set TEXT)"; exit 1; }
 if [ "${PARAS:-0}" = 1 ]; then
-	jq -c '.text | split("\n\n")[] | select(test("[^ \n]")) | {text: .}' "$TEXT" | head -n "$DOCS" >"$W/docs.jsonl"
+	jq -c -n --argjson n "$DOCS" \
+		'limit($n; inputs | .text | split("\n\n")[] | select(test("[^ \n]")) | {text: .})' "$TEXT" >"$W/docs.jsonl"
 else
 	head -n "$DOCS" "$TEXT" | jq -c '{text}' >"$W/docs.jsonl"
 fi
