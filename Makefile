@@ -143,6 +143,8 @@ $(O)/bin/quality-score: $(TR_LIB) $(KN_LIB)
 $(O)/bin/quality-score: LDLIBS := $(TR_LIB) $(TOK_LIB) $(KN_LIB) $(LIB) $(LDLIBS) $(BLAS_LIBS)
 # lm-serve's HTTP server: libmicrohttpd (Debian's libmicrohttpd-dev), for that program alone
 $(O)/bin/lm-serve: LDLIBS += -lmicrohttpd
+# lm-scaling: libLBFGS (Debian's liblbfgs-dev), the optimiser of its fits
+$(O)/bin/lm-scaling $(O)/tests/8090-scaling: LDLIBS += -llbfgs
 # lm-train's data parallel training: MPI (Debian's OpenMPI, libopenmpi-dev), for that program
 MPI_CFLAGS ?= $(shell pkg-config --cflags ompi-c 2>/dev/null)
 MPI_LIBS ?= $(shell pkg-config --libs ompi-c 2>/dev/null)
