@@ -48,6 +48,11 @@ is "$?:$(cmp_bpb a.jsonl c.jsonl)" "0:$n:0" "one row a forward pass, 5 records a
 jq -c '.metadata.quality.model.tokens' a.jsonl >t1
 jq -c '.metadata.quality.model.tokens' c.jsonl >t2
 test_cmp t1 t2 "  the same tokens"
+$QS --precision bf16 --device cpu d.jsonl >bf.jsonl
+is "$?:$(jq -s -r '.[] | .metadata.quality.model.bits_per_byte // 0' a.jsonl >x1
+	jq -s -r '.[] | .metadata.quality.model.bits_per_byte // 0' bf.jsonl >x2
+	paste x1 x2 | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-2 * $1) bad++ } END { print NR ":" bad + 0 }')" \
+	"0:$n:0" "--precision bf16 (on the CPU): within 1e-2 relative of fp32"
 
 # as lm-eval's perplexity task, for a document in one window and one in several
 for id in d3 d0; do

@@ -10,7 +10,7 @@ set -eu
 BUILD=${BUILD:-build}
 out=$BUILD/gpu-bundle
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib" "$out/tests/gpu"
-progs="lm-train lm-sample lm-eval shard-pack bpe-train"
+progs="lm-train lm-sample lm-eval shard-pack bpe-train quality-score"
 for p in $progs; do cp "$BUILD/bin/$p" "$out/bin/"; done
 # every GPU test program (check-kernels, check-nccl, ...): check-gpu.sh runs them
 for t in "$BUILD"/tests/gpu/*; do

@@ -7,6 +7,8 @@
 #  2b. lm-eval on the CPU's model: cuda fp32 scores every request within 1e-4 of the CPU with
 #     the same choices (multiple choice, winogrande, lambada, perplexity; generation too), bf16
 #     reported;
+#  2c. quality-score --model on the CPU's model: cuda fp32 gives every document's bits per byte
+#     within 1e-4 of the CPU, bf16 and the GPU's documents/s and tokens/s reported;
 #  3. --deterministic twice on cuda (bf16): the same losses and gradient norms, step by step;
 #  4. checkpoints between devices: 20 steps on cuda (bf16) resumed on the CPU (fp32) for 10
 #     more, and the other way round, both ending with a sane loss;
@@ -185,6 +187,44 @@ if [ "$(cat "$w/cpu.rc")" = 0 ]; then
 	row "lm-eval, $GPU bf16 against the CPU (reported)" "$(evdiff cpu gb); exit $(cat "$w/ev-gb.rc")"
 else
 	row "lm-eval, $GPU fp32: requests within 1e-4 of the CPU" "FAIL (no CPU model)"
+fi
+
+# 2c. quality-score --model with the CPU's model: 200 documents of 1 to 7 lines packed several
+# to a row; on the GPU in fp32 every bits_per_byte within 1e-4 of the CPU's, bf16 reported
+part "quality-score --model"
+zstd -dc "$SRCDIR/tests/data/tok/tinyshakespeare.txt.zst" | head -c 60000 |
+	awk '{ b = b $0 "\n"; if (NR % (NR % 7 + 1) == 0) { printf "%s%c", b, 0; b = "" } }' |
+	jq -R -s -c 'split("\u0000") | map(select(length > 0))[:200][] | {text: .}' >"$w/qs.jsonl" 2>/dev/null
+# qs NAME DEVICE PRECISION
+qs() {
+	timeout -k 10 "$(limit 60)" quality-score --preset none --assume-lang en --device "$2" \
+		--precision "$3" --model "$w/cpu" --stats "$w/qs-$1.stats" "$w/qs.jsonl" >"$w/qs-$1.jsonl" \
+		2>"$LOGDIR/qs-$1.log"
+	echo $? >"$w/qs-$1.rc"
+	jq -r '.metadata.quality.model.bits_per_byte // 0' "$w/qs-$1.jsonl" >"$w/qs-$1.b" 2>/dev/null
+}
+# qsdiff A B: the largest relative difference of bits_per_byte, and the GPU's throughput
+qsdiff() {
+	printf '%s; %s' "$(paste "$w/qs-$1.b" "$w/qs-$2.b" | awk 'NF == 2 { n++
+		d = ($1 - $2) / ($1 ? $1 : 1); if (d < 0) d = -d; if (d > m) m = d }
+		END { if (n < 200) print "incomplete"; else printf "largest relative difference %.2g over %d", m, n }')" \
+		"$(jq -r '.quality.model | "\(.documents_per_s) documents/s, \(.tokens_per_s) tokens/s"' "$w/qs-$2.stats" 2>/dev/null)"
+}
+if [ "$(cat "$w/cpu.rc")" = 0 ]; then
+	qs cpu cpu fp32
+	qs gf "$GPU" fp32
+	qs gb "$GPU" bf16
+	d=$(qsdiff cpu gf)
+	echo "quality-score $GPU fp32 against the CPU: $d" >>"$LOGDIR/train.log"
+	case $d in
+	incomplete* | "") row "quality-score --model, $GPU fp32: within 1e-4 of the CPU" \
+		"FAIL (incomplete: exit cpu $(cat "$w/qs-cpu.rc"), $GPU $(cat "$w/qs-gf.rc"))" ;;
+	*) echo "$d" | awk '{ exit !($4 + 0 <= 1e-4) }'
+		judge "quality-score --model, $GPU fp32: within 1e-4 of the CPU" $? "$d" ;;
+	esac
+	row "quality-score --model, $GPU bf16 (reported)" "$(qsdiff cpu gb); exit $(cat "$w/qs-gb.rc")"
+else
+	row "quality-score --model, $GPU fp32: within 1e-4 of the CPU" "FAIL (no CPU model)"
 fi
 
 # 3. --deterministic twice: the same numbers step by step (a few seconds)
