@@ -54,6 +54,16 @@ is "$?:$(jq -s -r '.[] | .metadata.quality.model.bits_per_byte // 0' a.jsonl >x1
 	paste x1 x2 | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-2 * $1) bad++ } END { print NR ":" bad + 0 }')" \
 	"0:$n:0" "--precision bf16 (on the CPU): within 1e-2 relative of fp32"
 
+# the batch and malformed lines: skipped and counted, or with --strict the records held
+# before it still written
+{ head -3 d.jsonl; echo '{"text": bad'; sed -n 4,5p d.jsonl; } >m.jsonl
+$QS m.jsonl --stats st.m >m.out 2>/dev/null
+is "$?:$(jq -r .id m.out | tr '\n' ' '):$(jq -c '[.read, .kept, .malformed]' st.m)" "0:d0 d1 d2 d3 d4 :[6,5,1]" \
+	"a malformed line among the batch: skipped, the others in order"
+$QS --strict m.jsonl --stats st.m >m.out 2>/dev/null
+is "$?:$(jq -r .id m.out | tr '\n' ' '):$(jq -c '[.read, .kept, .malformed]' st.m)" "1:d0 d1 d2 :[4,3,1]" \
+	"  --strict: the records before it written, exit 1"
+
 # as lm-eval's perplexity task, for a document in one window and one in several
 for id in d3 d0; do
 	jq -c "select(.id == \"$id\")" d.jsonl >one.jsonl
