@@ -124,8 +124,10 @@ extern "C" int kn_cuda_nccl_parts(void *comm, int gather, kn_tensor *t, int rank
 	}
 	ncclComm_t c = static_cast<ncclComm_t>(comm);
 	float *x = static_cast<float *>(t->data);
+	int64_t lo, cnt;
+	kn_part(t->n, rank, size, &lo, &cnt);
 	size_t q = (size_t)(t->n / size), rest = (size_t)t->n - q * (size_t)size;
-	float *mine = x + q * (size_t)rank, *tail = x + q * (size_t)size;
+	float *mine = x + lo, *tail = x + q * (size_t)size;
 	if (!gather) {
 		if (q && failed(nc.reduce_scatter(x, mine, q, ncclFloat32, ncclSum, c, 0),
 				"ncclReduceScatter", err, errlen) < 0)
