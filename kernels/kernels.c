@@ -149,7 +149,10 @@ static void *cuda_fn(const kn_backend *be, const char *name, char *err, size_t e
 
 struct kn_nccl {
 	void *comm;
+	int rank, size;
 	int (*sum)(void *, kn_tensor *, char *, size_t);
+	/* reduce-scatter (0) or all-gather (1) of the parts */
+	int (*parts)(void *, int, kn_tensor *, int, int, char *, size_t);
 	void (*close)(void *);
 };
 
@@ -167,11 +170,16 @@ kn_nccl *kn_nccl_open(kn_backend *be, const unsigned char id[128], int rank, int
 		(void *(*)(const unsigned char *, int, int, char *, size_t))
 		cuda_fn(be, "kn_cuda_nccl_open", err, errlen);
 	kn_nccl c = {
+		.rank = rank,
+		.size = size,
 		.sum = (int (*)(void *, kn_tensor *, char *, size_t))
 			cuda_fn(be, "kn_cuda_nccl_sum", err, errlen),
+		.parts = (int (*)(void *, int, kn_tensor *, int, int, char *, size_t))
+			cuda_fn(be, "kn_cuda_nccl_parts", err, errlen),
 		.close = (void (*)(void *))cuda_fn(be, "kn_cuda_nccl_close", err, errlen),
 	};
-	if (!open || !c.sum || !c.close || !(c.comm = open(id, rank, size, err, errlen)))
+	if (!open || !c.sum || !c.parts || !c.close ||
+	    !(c.comm = open(id, rank, size, err, errlen)))
 		return NULL;
 	kn_nccl *p = cm_xmalloc(sizeof *p);
 	*p = c;
@@ -181,6 +189,16 @@ kn_nccl *kn_nccl_open(kn_backend *be, const unsigned char id[128], int rank, int
 int kn_nccl_sum(kn_nccl *c, kn_tensor *t, char *err, size_t errlen)
 {
 	return c->sum(c->comm, t, err, errlen);
+}
+
+int kn_nccl_reduce_scatter(kn_nccl *c, kn_tensor *t, char *err, size_t errlen)
+{
+	return c->parts(c->comm, 0, t, c->rank, c->size, err, errlen);
+}
+
+int kn_nccl_all_gather(kn_nccl *c, kn_tensor *t, char *err, size_t errlen)
+{
+	return c->parts(c->comm, 1, t, c->rank, c->size, err, errlen);
 }
 
 void kn_nccl_close(kn_nccl *c)

@@ -162,16 +162,31 @@ struct kn_backend {
 kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen);
 void kn_close(kn_backend *be);
 
+/* Rank `rank` of `size`'s part of n elements (data parallel training's slices of a flat
+ * tensor, ZeRO-1's shards of the optimizer state): [*lo, *lo + *cnt), n / size elements
+ * each, the last rank the n % size left over too (NCCL's reduce-scatter wants equal parts;
+ * the rest goes through a reduce and a broadcast). */
+static inline void kn_part(int64_t n, int rank, int size, int64_t *lo, int64_t *cnt)
+{
+	int64_t q = n / size;
+	*lo = q * rank;
+	*cnt = rank == size - 1 ? n - q * rank : q;
+}
+
 /* Sums across processes with NCCL, one GPU a process (the CUDA backend; libnccl.so.2 is
  * loaded when first used). Rank 0 makes the 128-byte id and sends it to the others (MPI), each
  * rank opens the group with it; kn_nccl_sum makes an fp32 tensor the sum of every rank's, the
- * same on every rank. 0 (or the group), or -1 (NULL) with the reason: not the CUDA backend,
- * no NCCL, NCCL's error. */
+ * same on every rank; kn_nccl_reduce_scatter makes this rank's part of it (kn_part) the sum
+ * of every rank's part, the rest of it left undefined; kn_nccl_all_gather copies each rank's
+ * part of it to every rank. All in place, done when they return. 0 (or the group), or -1
+ * (NULL) with the reason: not the CUDA backend, no NCCL, NCCL's error. */
 typedef struct kn_nccl kn_nccl;
 int kn_nccl_id(kn_backend *be, unsigned char id[128], char *err, size_t errlen);
 kn_nccl *kn_nccl_open(kn_backend *be, const unsigned char id[128], int rank, int size,
 		      char *err, size_t errlen);
 int kn_nccl_sum(kn_nccl *c, kn_tensor *t, char *err, size_t errlen);
+int kn_nccl_reduce_scatter(kn_nccl *c, kn_tensor *t, char *err, size_t errlen);
+int kn_nccl_all_gather(kn_nccl *c, kn_tensor *t, char *err, size_t errlen);
 void kn_nccl_close(kn_nccl *c);
 
 /* A view of n contiguous elements of base starting at element off, with the given shape. */

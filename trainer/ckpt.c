@@ -374,6 +374,16 @@ uint64_t lm_tensor_xxh3(const kn_tensor *t)
 	return x;
 }
 
+/* XXH3-64 of the first nb bytes of t */
+static uint64_t part_xxh3(const kn_tensor *t, size_t nb)
+{
+	void *h = cm_xmalloc(nb);
+	kn_download(t, h, nb);
+	uint64_t x = XXH3_64bits(h, nb);
+	free(h);
+	return x;
+}
+
 /* Weights that no file checksum vouched for: an older checkpoint's hash of the loaded
  * parameters, else (a Hugging Face directory) a word at -v. */
 static int check_params(lm_model *m, const char *path, const stset *s, char *err, size_t errlen)
@@ -543,28 +553,72 @@ static int add_sum(json_t *files, const char *dir, const char *name, char *err, 
 	return 0;
 }
 
-/* optimizer.safetensors: AdamW's m and v, flat; *h gets the hash of their bytes. */
-static int write_moments(const char *path, lm_model *m, uint64_t *h, char *err, size_t errlen)
+/* optimizer.safetensors is written (and lm_ckpt_send_moments goes) a piece of this many
+ * bytes at a time */
+#define MOMENT_PIECE ((size_t)4 << 20)
+
+/* where a piece of m or v comes from, and the hash of the bytes so far */
+typedef struct moment_src {
+	const lm_moments *mo;	/* or NULL: the model's own */
+	lm_model *m;
+	int which;		/* 0 m, 1 v */
+	XXH3_state_t *h;
+} moment_src;
+
+static void moment_fill(void *ctx, size_t off, size_t n, void *buf)
 {
-	size_t nb = kn_bytes(m->m);
-	float *mh = cm_xmalloc(nb), *vh = cm_xmalloc(nb);
-	kn_download(m->m, mh, nb);
-	kn_download(m->v, vh, nb);
+	moment_src *s = ctx;
+	if (s->mo)
+		s->mo->get(s->mo->ctx, s->which, (int64_t)(off / sizeof(float)),
+			   (int64_t)(n / sizeof(float)), buf);
+	else
+		s->m->be->ops->download(s->which ? s->m->v : s->m->m, buf, n, off);
+	XXH3_64bits_update(s->h, buf, n);
+}
+
+/* optimizer.safetensors: AdamW's m and v, flat, from the model's moments or through mo,
+ * written a piece at a time (not copied whole to the host); *h gets the hash of their
+ * bytes. */
+static int write_moments(const char *path, lm_model *m, const lm_moments *mo, uint64_t *h,
+			 char *err, size_t errlen)
+{
+	if (!mo && m->mn != m->nparams) {
+		snprintf(err, errlen, "the model holds the moments of %lld of its %lld parameters: "
+			 "a checkpoint needs the others' (ZeRO)", (long long)m->mn,
+			 (long long)m->nparams);
+		return -1;
+	}
+	moment_src src[2];
 	cm_st_writer *w = cm_st_writer_new();
 	int64_t n = m->nparams;
-	cm_st_writer_add(w, "adamw.m", CM_ST_F32, 1, &n, mh);
-	cm_st_writer_add(w, "adamw.v", CM_ST_F32, 1, &n, vh);
+	static const char *const names[] = { "adamw.m", "adamw.v" };
+	m->be->ops->sync(m->be);
+	for (int i = 0; i < 2; i++) {
+		src[i] = (moment_src){ .mo = mo, .m = m, .which = i, .h = XXH3_createState() };
+		if (!src[i].h)
+			cm_die("out of memory");
+		XXH3_64bits_reset(src[i].h);
+		cm_st_writer_add_fill(w, names[i], CM_ST_F32, 1, &n, MOMENT_PIECE, moment_fill,
+				      &src[i]);
+	}
 	int r = cm_st_write(w, path, err, errlen);
 	cm_st_writer_free(w);
-	/* the moments' hash from the copies at hand, not downloaded again */
-	*h = XXH3_64bits(mh, nb) ^ XXH3_64bits(vh, nb);
-	free(mh);
-	free(vh);
+	*h = XXH3_64bits_digest(src[0].h) ^ XXH3_64bits_digest(src[1].h);
+	XXH3_freeState(src[0].h);
+	XXH3_freeState(src[1].h);
 	return r;
 }
 
-int lm_ckpt_write(const char *dir, lm_model *m, const cm_tok *tok, const lm_state *st,
-		  json_t *options, char *err, size_t errlen)
+void lm_ckpt_send_moments(const lm_moments *mo, int64_t n)
+{
+	int64_t piece = (int64_t)(MOMENT_PIECE / sizeof(float));
+	for (int which = 0; which < 2; which++)
+		for (int64_t off = 0; off < n; off += piece)
+			mo->get(mo->ctx, which, off, n - off < piece ? n - off : piece, NULL);
+}
+
+int lm_ckpt_write(const char *dir, lm_model *m, const lm_moments *mo, const cm_tok *tok,
+		  const lm_state *st, json_t *options, char *err, size_t errlen)
 {
 	char f[4300], hx[32];
 	json_t *files = json_object();
@@ -603,7 +657,7 @@ int lm_ckpt_write(const char *dir, lm_model *m, const cm_tok *tok, const lm_stat
 	}
 	uint64_t opt_xxh3;
 	snprintf(f, sizeof f, "%s/optimizer.safetensors", dir);
-	if (write_moments(f, m, &opt_xxh3, err, errlen) < 0 ||
+	if (write_moments(f, m, mo, &opt_xxh3, err, errlen) < 0 ||
 	    add_sum(files, dir, "optimizer.safetensors", err, errlen) < 0)
 		goto out;
 	json_t *t = json_object();
@@ -652,21 +706,29 @@ int lm_ckpt_load_state(const char *dir, json_t *t, lm_model *m, lm_state *st, ch
 		cm_st_close(os);
 		return -1;
 	}
-	kn_upload(m->m, tm->data, tm->bytes);
-	kn_upload(m->v, tv->data, tv->bytes);
-	cm_st_close(os);
+	/* the moments of the parameters the model holds them for (all, or a ZeRO part) */
+	size_t at = (size_t)m->mlo * sizeof(float), nb = (size_t)m->mn * sizeof(float);
+	const char *pm = (const char *)tm->data + at, *pv = (const char *)tv->data + at;
+	int part = m->mn != m->nparams;
+	kn_upload(m->m, pm, nb);
+	kn_upload(m->v, pv, nb);
 	/* the loaded state against the hashes of the state saved (older checkpoints have no
-	 * file checksums; these catch what went wrong between file and memory too) */
+	 * file checksums; these catch what went wrong between file and memory too): a part's
+	 * file whole, and the part in memory against its bytes in the file */
+	int bad = part && nb && (part_xxh3(m->m, nb) != XXH3_64bits(pm, nb) ||
+				 part_xxh3(m->v, nb) != XXH3_64bits(pv, nb));
+	uint64_t oh = part ? XXH3_64bits(tm->data, tm->bytes) ^ XXH3_64bits(tv->data, tv->bytes) :
+		lm_tensor_xxh3(m->m) ^ lm_tensor_xxh3(m->v);
+	cm_st_close(os);
 	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(m->params));
 	json_t *ph = json_object_get(t, "params_xxh3");
 	if (!json_is_string(ph) || strcmp(json_string_value(ph), hx)) {
 		snprintf(err, errlen, "the weights in '%s' do not match their checksum (damaged)", dir);
 		return -1;
 	}
-	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)(lm_tensor_xxh3(m->m) ^
-								 lm_tensor_xxh3(m->v)));
+	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)oh);
 	ph = json_object_get(t, "optimizer_xxh3");
-	if (!json_is_string(ph) || strcmp(json_string_value(ph), hx)) {
+	if (bad || !json_is_string(ph) || strcmp(json_string_value(ph), hx)) {
 		snprintf(err, errlen, "'%s' does not match its checksum in trainer.json (damaged)", f);
 		return -1;
 	}

@@ -54,19 +54,33 @@ typedef struct lm_state {
 	long long threads;	/* the threads of the run that saved it (-1: not recorded) */
 } lm_state;
 
+/* Where a checkpoint's AdamW moments come from when the model holds only its part of them
+ * (ZeRO-1): get(ctx, which, off, n, buf) puts elements [off, off + n) of the whole m (which
+ * 0) or v (1) into buf; on the ranks that do not write, buf is NULL (they send their part). */
+typedef struct lm_moments {
+	void (*get)(void *ctx, int which, int64_t off, int64_t n, float *buf);
+	void *ctx;
+} lm_moments;
+
 /* A training checkpoint into the directory dir (made, empty): model.safetensors, config.json,
- * tokenizer.json (when tok is given), optimizer.safetensors (AdamW's moments), and
+ * tokenizer.json (when tok is given), optimizer.safetensors (AdamW's moments: the model's
+ * own, all of them, when mo is NULL; else through mo, which lm_ckpt_send_moments on every
+ * other rank answers; written a piece of 4 MiB at a time either way), and
  * trainer.json: st (its threads: the backend's), the size and XXH3-64 of each file, hashes
  * of the parameters and moments, and options (the options that decide the numbers); the
  * directory synced. 0, or -1 with the reason (the caller removes dir). */
-int lm_ckpt_write(const char *dir, lm_model *m, const cm_tok *tok, const lm_state *st,
-		  json_t *options, char *err, size_t errlen);
+int lm_ckpt_write(const char *dir, lm_model *m, const lm_moments *mo, const cm_tok *tok,
+		  const lm_state *st, json_t *options, char *err, size_t errlen);
+/* A rank that does not write the checkpoint (ZeRO-1): mo->get with a NULL buffer for the
+ * pieces of the n moments of m, then of v, in the order lm_ckpt_write asks for them. */
+void lm_ckpt_send_moments(const lm_moments *mo, int64_t n);
 /* Remove a checkpoint directory: the files lm_ckpt_write writes there and their temporary
  * files, then the directory (left when it holds anything else). */
 void lm_ckpt_remove(const char *dir);
-/* The AdamW moments of the checkpoint dir into m (made for training) and the state of its
- * trainer.json t, after its weights were loaded: the weights and moments in memory checked
- * against the hashes saved. 0, or -1 with the reason. */
+/* The AdamW moments of the checkpoint dir into m (made for training: those of its part,
+ * [m->mlo, m->mlo + m->mn), of the whole moments saved) and the state of its trainer.json t,
+ * after its weights were loaded: the weights and moments checked against the hashes saved.
+ * 0, or -1 with the reason. */
 int lm_ckpt_load_state(const char *dir, json_t *t, lm_model *m, lm_state *st, char *err,
 		       size_t errlen);
 /* The tokenizer of the checkpoint dir against tok: 1 the same ids (or nothing to compare:

@@ -1,5 +1,6 @@
 /* dp.c - data parallel training over MPI: rank and size from the launcher, gradients summed
- * (reduce-scatter then all-gather, so every rank holds the same bits), options compared. */
+ * (reduce-scatter then all-gather, so every rank holds the same bits), or only each rank's
+ * part of them (ZeRO-1), parameters gathered, moments gathered to rank 0, options compared. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,15 +115,9 @@ void lm_dp_sum(lm_dp *d, double *v, int n)
 	free(all);
 }
 
-/* rank i's share of n elements: counts[i] at displs[i] */
-static void shares(const lm_dp *d, int n, int *counts, int *displs)
+void lm_dp_part(const lm_dp *d, int rank, int64_t n, int64_t *lo, int64_t *cnt)
 {
-	int q = n / d->size, r = n % d->size, off = 0;
-	for (int i = 0; i < d->size; i++) {
-		counts[i] = q + (i < r);
-		displs[i] = off;
-		off += counts[i];
-	}
+	kn_part(n, rank, d->size, lo, cnt);
 }
 
 static float *host_buf(lm_dp *d, size_t n)
@@ -135,37 +130,148 @@ static float *host_buf(lm_dp *d, size_t n)
 	return d->buf;
 }
 
+/* Round j of moving the parts of n elements in pieces of at most c a rank: rank i's piece is
+ * counts[i] elements at element at[i] (its part's j-th c), displs[i] where it goes in a
+ * buffer of the pieces in rank order; the pieces' total is returned. */
+static int round_pieces(const lm_dp *d, int64_t n, int64_t c, int64_t j, int *counts,
+			int *displs, int64_t *at)
+{
+	int total = 0;
+	for (int i = 0; i < d->size; i++) {
+		int64_t lo, cnt;
+		lm_dp_part(d, i, n, &lo, &cnt);
+		int64_t a = j * c, k = cnt > a ? cnt - a : 0;
+		counts[i] = (int)(k < c ? k : c);
+		displs[i] = total;
+		at[i] = lo + a;
+		total += counts[i];
+	}
+	return total;
+}
+
+/* the rounds of pieces of at most c elements a rank that move the parts of n elements (the
+ * last rank's part is the longest) */
+static int64_t rounds(const lm_dp *d, int64_t n, int64_t c)
+{
+	int64_t lo, cnt;
+	lm_dp_part(d, d->size - 1, n, &lo, &cnt);
+	return (cnt + c - 1) / c;
+}
+
+/* The MPI side of a reduce-scatter (gather 0) or an all-gather (1) of t's parts: in rounds,
+ * each rank's piece of the round copied into a host buffer in rank order (at most CHUNK
+ * elements in all), summed onto or copied from its rank by MPI. */
+static void mpi_parts(lm_dp *d, kn_tensor *t, int gather)
+{
+	const kn_ops *ops = t->be->ops;
+	int64_t c = CHUNK / d->size > 0 ? CHUNK / d->size : 1, n = t->n;
+	int *counts = cm_xmalloc((size_t)d->size * sizeof *counts);
+	int *displs = cm_xmalloc((size_t)d->size * sizeof *displs);
+	int64_t *at = cm_xmalloc((size_t)d->size * sizeof *at);
+	float *all = host_buf(d, (size_t)(c * d->size + c)), *mine = all + c * d->size;
+	const size_t f = sizeof(float);
+	int me = d->rank;
+	ops->sync(t->be);
+	for (int64_t j = 0, nr = rounds(d, n, c); j < nr; j++) {
+		round_pieces(d, n, c, j, counts, displs, at);
+		if (!gather) {
+			for (int i = 0; i < d->size; i++)
+				if (counts[i])
+					ops->download(t, all + displs[i], (size_t)counts[i] * f,
+						      (size_t)at[i] * f);
+			MPI_Reduce_scatter(all, mine, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+			if (counts[me])
+				ops->upload(t, mine, (size_t)counts[me] * f, (size_t)at[me] * f);
+			continue;
+		}
+		if (counts[me])
+			ops->download(t, mine, (size_t)counts[me] * f, (size_t)at[me] * f);
+		MPI_Allgatherv(mine, counts[me], MPI_FLOAT, all, counts, displs, MPI_FLOAT,
+			       MPI_COMM_WORLD);
+		for (int i = 0; i < d->size; i++)
+			if (i != me && counts[i])
+				ops->upload(t, all + displs[i], (size_t)counts[i] * f, (size_t)at[i] * f);
+	}
+	free(counts);
+	free(displs);
+	free(at);
+}
+
+/* NCCL's reduce-scatter (gather 0) or all-gather of t's parts */
+static void nccl_parts(lm_dp *d, kn_tensor *t, int gather)
+{
+	char err[1024];
+	t->be->ops->sync(t->be);
+	if ((gather ? kn_nccl_all_gather(d->nccl, t, err, sizeof err) :
+	     kn_nccl_reduce_scatter(d->nccl, t, err, sizeof err)) < 0)
+		cm_die("data parallel: %s", err);
+}
+
+void lm_dp_reduce_scatter(lm_dp *d, kn_tensor *t)
+{
+	if (!d->mpi || d->size == 1)
+		return;
+	if (d->nccl)
+		nccl_parts(d, t, 0);
+	else
+		mpi_parts(d, t, 0);
+}
+
+void lm_dp_allgather(lm_dp *d, kn_tensor *t)
+{
+	if (!d->mpi || d->size == 1)
+		return;
+	if (d->nccl)
+		nccl_parts(d, t, 1);
+	else
+		mpi_parts(d, t, 1);
+}
+
 void lm_dp_allreduce(lm_dp *d, kn_tensor *t)
 {
 	if (!d->mpi || d->size == 1)
 		return;
-	const kn_ops *ops = t->be->ops;
-	int host = t->be->host;
 	if (d->nccl) {
 		char err[1024];
-		ops->sync(t->be);
+		t->be->ops->sync(t->be);
 		if (kn_nccl_sum(d->nccl, t, err, sizeof err) < 0)
 			cm_die("data parallel: %s", err);
 		return;
 	}
+	/* the parts summed, then sent to all: the bits of lm_dp_reduce_scatter's parts */
+	mpi_parts(d, t, 0);
+	mpi_parts(d, t, 1);
+}
+
+void lm_dp_gather(lm_dp *d, const kn_tensor *part, int64_t n, int64_t off, int64_t len,
+		  float *out)
+{
+	const kn_ops *ops = part->be->ops;
+	const size_t f = sizeof(float);
+	int64_t lo, cnt;
+	lm_dp_part(d, d->rank, n, &lo, &cnt);
+	if (!d->mpi || d->size == 1) {
+		ops->sync(part->be);
+		ops->download(part, out, (size_t)len * f, (size_t)(off - lo) * f);
+		return;
+	}
 	int *counts = cm_xmalloc((size_t)d->size * sizeof *counts);
 	int *displs = cm_xmalloc((size_t)d->size * sizeof *displs);
-	ops->sync(t->be);
-	for (int64_t off = 0; off < t->n; off += CHUNK) {
-		int n = (int)(t->n - off < CHUNK ? t->n - off : CHUNK);
-		shares(d, n, counts, displs);
-		size_t at = (size_t)off * sizeof(float), bytes = (size_t)n * sizeof(float);
-		/* the host's tensor in place; a device's through the staging buffer */
-		float *b = host_buf(d, (host ? 0 : (size_t)n) + (size_t)counts[d->rank]);
-		float *all = host ? (float *)t->data + off : b, *mine = host ? b : b + n;
-		if (!host)
-			ops->download(t, all, bytes, at);
-		MPI_Reduce_scatter(all, mine, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-		MPI_Allgatherv(mine, counts[d->rank], MPI_FLOAT, all, counts, displs, MPI_FLOAT,
-			       MPI_COMM_WORLD);
-		if (!host)
-			ops->upload(t, all, bytes, at);
+	/* each rank's share of [off, off + len): where its part meets it */
+	for (int i = 0; i < d->size; i++) {
+		int64_t l, k;
+		lm_dp_part(d, i, n, &l, &k);
+		int64_t a = l > off ? l : off, b = l + k < off + len ? l + k : off + len;
+		counts[i] = (int)(b > a ? b - a : 0);
+		displs[i] = counts[i] ? (int)(a - off) : 0;
 	}
+	int me = d->rank;
+	float *send = d->rank == 0 ? out + displs[0] : host_buf(d, (size_t)counts[me]);
+	ops->sync(part->be);
+	if (counts[me])
+		ops->download(part, send, (size_t)counts[me] * f, (size_t)(off + displs[me] - lo) * f);
+	MPI_Gatherv(d->rank == 0 ? MPI_IN_PLACE : send, counts[me], MPI_FLOAT, out, counts, displs,
+		    MPI_FLOAT, 0, MPI_COMM_WORLD);
 	free(counts);
 	free(displs);
 }

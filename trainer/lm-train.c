@@ -51,6 +51,7 @@ typedef struct opts {
 	lm_adamw_opts adamw;	/* --beta1, --beta2, --eps, --weight-decay, --clip */
 	lm_device dev;		/* --device, --threads, --precision, --deterministic */
 	int ranks;		/* data parallel processes (dp.h): not an option, the launcher's */
+	long long zero;		/* --zero: 1 shards AdamW's moments across the ranks (ZeRO-1) */
 } opts;
 
 static volatile sig_atomic_t stop_signal;
@@ -103,6 +104,8 @@ typedef struct train {
 	float *tokbytes;	/* bytes each id decodes to (bits per byte) */
 	cm_progress progress;
 	lm_dp dp;		/* data parallel: this rank's rows, the gradients summed */
+	int zero;		/* ZeRO-1 between ranks: the model holds its part's moments only */
+	kn_tensor *gpart;	/* the gradients of this rank's part (NULL: an empty part) */
 } train;
 
 /* A line of metrics: a write error (a full disk) stops the run. */
@@ -119,9 +122,24 @@ static void __attribute__((format(printf, 2, 3))) metrics_line(train *r, const c
 		cm_die("%s", err);
 }
 
+/* ZeRO-1: a piece of the whole moments for a checkpoint, gathered from the ranks' parts to
+ * rank 0 (the others' buf is NULL) */
+static void moments_get(void *ctx, int which, int64_t off, int64_t n, float *buf)
+{
+	train *r = ctx;
+	lm_model *m = r->s.m;
+	lm_dp_gather(&r->dp, which ? m->v : m->m, m->nparams, off, n, buf);
+}
+
+/* A checkpoint: rank 0 writes it; under ZeRO-1 every other rank sends its moments. */
 static void save(train *r, long long step)
 {
 	char dir[4096], err[8192];
+	if (r->dp.rank > 0) {
+		if (r->zero)
+			lm_ckpt_send_moments(&r->run.moments, r->s.m->nparams);
+		return;
+	}
 	r->run.st.step = step;
 	if (lm_run_save(&r->run, dir, sizeof dir, err, sizeof err) < 0)
 		cm_die("checkpoint: %s", err);
@@ -225,6 +243,10 @@ static void parse(int argc, char **argv, opts *o)
 			      "clip the gradient norm to F, 0 for none (default: 1.0)"),
 		CM_OPT_INT(0, "seed", &o->seed, "N", 0, 1LL << 53,
 			   "initialisation and data order (default: 0)"),
+		CM_OPT_INT(0, "zero", &o->zero, "N", 0, 1,
+			   "data parallel: 1 keeps AdamW's moments of each rank's\n"
+			   "part of the parameters only (ZeRO-1; the same\n"
+			   "weights, 1/ranks of the moments' memory; default: 0)"),
 		CM_OPT_GROUP("Evaluation, checkpoints, output:"),
 		CM_OPT_INT(0, "eval-every", &o->eval_every, "N", 0, 1LL << 40,
 			   "evaluate every N steps and at the end (default: 250; 0: end)"),
@@ -336,12 +358,17 @@ static void start(train *r)
 			cm_warn("--init: the tokenizer '%s' is not the checkpoint's ('%s'): the same "
 				"ids mean other text", o->tokenizer, p);
 	}
-	lm_model *m = lm_session_model(s, 1, err, sizeof err);
+	/* ZeRO-1: the moments of this rank's part only, never all of them */
+	lm_model *m = r->zero ? lm_session_model_part(s, r->dp.rank, r->dp.size, err, sizeof err) :
+		lm_session_model(s, 1, err, sizeof err);
 	if (!m)
 		cm_die("--init: %s", err);
 	if (!o->init)
 		lm_model_init(m, (uint64_t)o->seed);
 	lm_adamw_init(&r->adamw, m, &o->adamw);
+	int64_t lo, cnt;
+	lm_dp_part(&r->dp, r->dp.rank, m->nparams, &lo, &cnt);
+	r->gpart = cnt > 0 ? kn_view(m->grads, lo, 1, &cnt) : NULL;
 
 	int writer = r->dp.rank == 0;
 	if (writer && lm_run_mkdir(o->out, err, sizeof err) < 0)
@@ -349,6 +376,8 @@ static void start(train *r)
 	r->run = (lm_run){ .dir = o->out, .keep = o->keep, .m = m, .tok = s->tok,
 			   .tok_path = o->tokenizer, .options = opts_json(o, &m->cfg),
 			   .reader = !writer };
+	if (r->zero)
+		r->run.moments = (lm_moments){ .get = moments_get, .ctx = r };
 	if (o->resume) {
 		if (lm_run_resume(&r->run, p, sizeof p, err, sizeof err) < 0)
 			cm_die("--resume: %s", err);
@@ -359,10 +388,12 @@ static void start(train *r)
 			cm_info("resuming from %s (step %lld)", p, r->run.st.step);
 	}
 	/* every rank starts from rank 0's weights and moments (the same, unless a rank's
-	 * files differ) */
+	 * files differ); under ZeRO-1 each rank read its part of the moments itself */
 	lm_dp_bcast(&r->dp, m->params);
-	lm_dp_bcast(&r->dp, m->m);
-	lm_dp_bcast(&r->dp, m->v);
+	if (!r->zero) {
+		lm_dp_bcast(&r->dp, m->m);
+		lm_dp_bcast(&r->dp, m->v);
+	}
 	lm_params_changed(m);
 	if (!writer)
 		return;
@@ -385,6 +416,7 @@ int main(int argc, char **argv)
 	if (lm_dp_init(dp, err, sizeof err) < 0)
 		cm_die("data parallel: %s", err);
 	o->ranks = dp->size;
+	R.zero = o->zero && dp->size > 1;
 	static char prog[64];
 	if (dp->rank > 0) {	/* the first rank speaks for all; the others only of errors */
 		snprintf(prog, sizeof prog, "lm-train (rank %d)", dp->rank);
@@ -411,6 +443,9 @@ int main(int argc, char **argv)
 		json_t *oj = opts_json(o, cfg);
 		json_object_set_new(oj, "data_tokens", json_integer((json_int_t)R.train.total));
 		json_object_set_new(oj, "anneal_tokens", json_integer((json_int_t)R.anneal.total));
+		/* not an option a resumed run must keep (the same numbers), but one every rank
+		 * must share */
+		json_object_set_new(oj, "zero", json_integer(o->zero));
 		char *d = json_dumps(oj, JSON_COMPACT | JSON_SORT_KEYS);
 		uint64_t h = XXH3_64bits(d, strlen(d));
 		free(d);
@@ -426,7 +461,8 @@ int main(int argc, char **argv)
 		if (dp->rank == 0 && !be->host && !nc)
 			cm_warn("data parallel: %s", err);
 	}
-	int fits = lm_mem_check_train(cfg, be, S->adt, B, T, info, sizeof info, err, sizeof err);
+	int fits = lm_mem_check_train(cfg, be, S->adt, B, T, dp->size, R.zero, info, sizeof info,
+				      err, sizeof err);
 	if (cm_verbosity > 0)
 		cm_info("%s", info);
 	if (fits < 0)
@@ -457,9 +493,15 @@ int main(int argc, char **argv)
 			cfg->vocab, B, T, o->accum, dp->size > 1 ? " on each rank" : "", sc->steps,
 			lm_precision_name(S->adt), be->desc, be->threads, be->threads == 1 ? "" : "s",
 			dp->size > 1 ? " each" : "");
-	if (dp->size > 1 && cm_verbosity >= 0)
-		cm_info("data parallel: %d ranks, %lld rows a step", dp->size,
-			(long long)dp->size * B * o->accum);
+	if (dp->size > 1 && cm_verbosity >= 0) {
+		char zs[160] = "";
+		if (R.zero)
+			snprintf(zs, sizeof zs, "; AdamW's moments split between them (ZeRO-1): %s "
+				 "on this rank instead of %s", LM_SIZE(8.0 * (double)m->mn),
+				 LM_SIZE(8.0 * (double)m->nparams));
+		cm_info("data parallel: %d ranks, %lld rows a step%s", dp->size,
+			(long long)dp->size * B * o->accum, zs);
+	}
 	int bf16 = S->adt == KN_BF16;
 	double t_start = cm_now(), last_loss = NAN;
 	long long last_saved = o->resume ? step : -1, start = step;
@@ -492,18 +534,27 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		double gn2;
 		if (dp->size > 1) {	/* the ranks' gradients and losses summed */
-			lm_dp_allreduce(dp, m->grads);
-			double v[2] = { loss, stop_signal != 0 };
-			lm_dp_sum(dp, v, 2);
+			/* ZeRO-1: this rank's part of the gradients only; the norm from the parts
+			 * either way (the same bits with and without) */
+			if (R.zero)
+				lm_dp_reduce_scatter(dp, m->grads);
+			else
+				lm_dp_allreduce(dp, m->grads);
+			double v[3] = { loss, stop_signal != 0, R.gpart ? be->ops->sumsq(R.gpart) : 0 };
+			lm_dp_sum(dp, v, 3);
 			loss = v[0];
+			gn2 = v[2];
 			if (v[1] > 0) {	/* a signal on any rank: every rank stops here */
 				stop = 1;
 				break;
 			}
+		} else {
+			gn2 = be->ops->sumsq(m->grads);
 		}
 		loss /= rows * T;
-		double gn = sqrt(be->ops->sumsq(m->grads));
+		double gn = sqrt(gn2);
 		if (!isfinite(loss) || !isfinite(gn)) {
 			cm_progress_break(&R.progress);
 			cm_die("step %lld: the loss is %g and the gradient norm %g: stopping without a "
@@ -511,13 +562,20 @@ int main(int argc, char **argv)
 			       last_saved >= 0 ? "in the run directory ('latest')" : "none (no checkpoint yet)");
 		}
 		lm_adamw_step(&R.adamw, lr, gn, step + 1);
+		if (R.zero) {	/* each rank updated its part: every rank gets all of them */
+			lm_dp_allgather(dp, m->params);
+			lm_params_changed(m);
+		}
 		be->ops->sync(be);
 		double dt = cm_now() - t0;
-		if (step == start && cm_verbosity > 0)
+		if (step == start && cm_verbosity > 0) {
+			/* AdamW's moments: a ZeRO-1 part's, or all */
+			double st = (bf16 ? 10.0 : 8.0) * (double)m->nparams + 8.0 * (double)m->mn;
 			cm_info("memory on the %s: %.0f MiB (weights, gradients and AdamW state %.0f MiB, "
-				"activations and the rest %.0f MiB)", be->base->name,
-				(double)be->peak / 1048576.0, (bf16 ? 18.0 : 16.0) * (double)m->nparams /
-				1048576.0, (double)(be->peak - (bf16 ? 18 : 16) * m->nparams) / 1048576.0);
+				"of it AdamW's moments %.0f MiB; activations and the rest %.0f MiB)",
+				be->base->name, (double)be->peak / 1048576.0, st / 1048576.0,
+				8.0 * (double)m->mn / 1048576.0, ((double)be->peak - st) / 1048576.0);
+		}
 		step++;
 		R.run.st.tokens += (uint64_t)rows * (uint64_t)T;
 		double tps = rows * T / dt, mfu = tps * flops_per_token / peak;
@@ -535,17 +593,16 @@ int main(int argc, char **argv)
 			evaluate(&R, step, 0);
 		}
 		R.run.st.elapsed += cm_now() - t0;
-		if (dp->rank == 0 && ((o->save_every && step % o->save_every == 0) ||
-				      step == sc->steps)) {
+		if ((o->save_every && step % o->save_every == 0) || step == sc->steps) {
 			save(&R, step);
 			last_saved = step;
 		}
 	}
 	cm_progress_break(&R.progress);
 	if (dp->size > 1 ? stop : stop_signal != 0) {
+		if (last_saved != step)
+			save(&R, step);
 		if (dp->rank == 0) {
-			if (last_saved != step)
-				save(&R, step);
 			if (lm_metrics_close(&R.metrics, err, sizeof err) < 0)
 				cm_die("%s", err);
 			cm_info("%s: checkpoint written at step %lld; continue with --resume",
@@ -567,6 +624,7 @@ int main(int argc, char **argv)
 	lm_dp_end(dp);
 	json_decref(R.run.options);
 	lm_adamw_free(&R.adamw);
+	kn_free(R.gpart);
 	lm_session_close(S);
 	lm_data_close(&R.train);
 	lm_data_close(&R.anneal);

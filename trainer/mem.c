@@ -167,15 +167,20 @@ double lm_mem_available(char *what, size_t whatlen)
 }
 
 int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int T,
-		       char *info, size_t infolen, char *err, size_t errlen)
+		       int ranks, int zero, char *info, size_t infolen, char *err, size_t errlen)
 {
 	int host_tensors = be->host, bf16 = adt == KN_BF16;
 	double N = (double)B * T, P = (double)lm_config_nparams(c), Vp = c->vocab_padded;
 	double C = c->dim, H = c->hidden, q = (double)(c->heads + 2 * c->kv_heads) * c->head_dim;
-	double state = lm_state_bytes(c, 1, adt), acts = lm_acts_bytes(c, B, T, 1, adt);
+	/* ZeRO-1: AdamW's moments of a part of the parameters (the last rank's, the longest) */
+	double held = zero && ranks > 1 ? P - floor(P / ranks) * (ranks - 1) : P;
+	double state = lm_state_bytes(c, 0, adt) + 8 * held, acts = lm_acts_bytes(c, B, T, 1, adt);
 	/* host buffers: the batch, the evaluation's losses or a stream's tokens, bytes per
-	 * token, and a checkpoint's copies of AdamW's moments (8 bytes a parameter) */
-	double host = 8 * N + 4 * N + 4.0 * c->vocab + 8 * P;
+	 * token, a checkpoint's copy of the weights (its moments go a 4 MiB piece at a time),
+	 * and between ranks the staging of the sums (at most 16 Mi floats and a rank's share) */
+	double host = 8 * N + 4 * N + 4.0 * c->vocab + 4 * P + fmin(4 * P, 4.0 * 1048576);
+	if (ranks > 1)
+		host += 4 * fmin(P, 16.0 * 1048576) * (1.0 + 1.0 / ranks);
 	/* bf16 on the CPU: each operation works on fp32 copies of its bf16 tensors, the largest
 	 * those of the logits' product, or of the attention's or the MLP's backward */
 	if (bf16 && host_tensors) {
@@ -190,15 +195,19 @@ int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, i
 	double need = host + (host_tensors ? state + acts : 0);
 	char what[128];
 	double avail = lm_mem_available(what, sizeof what);
+	char zs[96] = "";
+	if (held < P)
+		snprintf(zs, sizeof zs, " (ZeRO-1: the moments of 1/%d of the parameters, %s)",
+			 ranks, LM_SIZE(8 * held));
 	if (host_tensors)
 		snprintf(info, infolen, "memory: about %s needed (weights, gradients and AdamW state "
-			 "%s, activations %s, buffers %s); %s available (%s)", LM_SIZE(need),
-			 LM_SIZE(state), LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
+			 "%s%s, activations %s, buffers %s); %s available (%s)", LM_SIZE(need),
+			 LM_SIZE(state), zs, LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
 	else
 		snprintf(info, infolen, "memory: about %s on the %s (weights, gradients and AdamW "
-			 "state %s, activations %s; not checked beforehand) and %s on the host; %s "
+			 "state %s%s, activations %s; not checked beforehand) and %s on the host; %s "
 			 "available there (%s)", LM_SIZE(state + acts), be->base->name,
-			 LM_SIZE(state), LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
+			 LM_SIZE(state), zs, LM_SIZE(acts), LM_SIZE(host), LM_SIZE(avail), what);
 	if (avail < 0 || need <= avail)
 		return 0;
 	if (host_tensors)

@@ -19,11 +19,12 @@ double lm_mem_available(char *what, size_t whatlen);
  * no limit is set. */
 double lm_mem_cgroup(const char *self, const char *root, char *what, size_t whatlen);
 /* Whether a run fits, estimated before anything big is allocated (lm-train(1), MEMORY):
- * training B x T tokens a micro-batch in precision adt on be; sampling B rows from a prompt of
+ * training B x T tokens a micro-batch in precision adt on be, one of `ranks` data parallel
+ * processes (zero: each holding AdamW's moments of its part of the parameters); sampling B rows from a prompt of
  * n tokens with caches of Tkv positions. info gets the figures (for -v); 0 when it fits or
  * nothing is known, -1 with the figures and a way out in err. */
 int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int T,
-		       char *info, size_t infolen, char *err, size_t errlen);
+		       int ranks, int zero, char *info, size_t infolen, char *err, size_t errlen);
 int lm_mem_check_sample(const lm_config *c, const kn_backend *be, kn_dtype adt, int B, int n,
 			int Tkv, char *info, size_t infolen, char *err, size_t errlen);
 /* Evaluation (lm-eval): scoring rows x T positions a forward pass, generation gen_rows rows

@@ -260,7 +260,7 @@ static void free_views(lm_model *m, lm_weights *w)
 	free(w->l);
 }
 
-lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
+static lm_model *model_new(kn_backend *be, const lm_config *cfg, int part, int parts)
 {
 	lm_model *m = cm_xcalloc(1, sizeof *m);
 	m->cfg = *cfg;
@@ -275,12 +275,26 @@ lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
 	make_views(m, &m->w, m->params);
 	make_views(m, &m->gw, m->grads);
 	m->adt = KN_F32;
-	if (training) {
-		m->m = kn_new1(be, KN_F32, m->nparams);
-		m->v = kn_new1(be, KN_F32, m->nparams);
+	if (parts > 0) {
+		kn_part(m->nparams, part, parts, &m->mlo, &m->mn);
+		/* an empty part: a tensor of one, unused (m stays non-NULL: training) */
+		m->m = kn_new1(be, KN_F32, m->mn > 0 ? m->mn : 1);
+		m->v = kn_new1(be, KN_F32, m->mn > 0 ? m->mn : 1);
 	}
 	m->hf = lm_config_hf(cfg, m->p, m->np, &m->nhf);
 	return m;
+}
+
+lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
+{
+	return model_new(be, cfg, 0, training ? 1 : 0);
+}
+
+lm_model *lm_model_new_part(kn_backend *be, const lm_config *cfg, int part, int parts)
+{
+	if (parts < 1 || part < 0 || part >= parts)
+		cm_die("model: part %d of %d", part, parts);
+	return model_new(be, cfg, part, parts);
 }
 
 double lm_state_bytes(const lm_config *c, int training, kn_dtype adt)

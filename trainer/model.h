@@ -23,6 +23,7 @@ typedef struct lm_model {
 	kn_backend *be;
 	kn_tensor *params, *grads, *m, *v;	/* flat: params and grads always; m, v for training */
 	int64_t nparams, ndecay;		/* decay range: [0, ndecay) */
+	int64_t mlo, mn;	/* m and v: the moments of parameters [mlo, mlo + mn) (training) */
 	lm_param *p;
 	int np;
 	lm_weights w, gw;
@@ -39,7 +40,11 @@ typedef struct lm_model {
 	int kv_B, kv_T;
 } lm_model;
 
+/* A model; training: with AdamW's moments of every parameter. lm_model_new_part: with the
+ * moments of part `part` of `parts` of the flat parameters only (kn_part; ZeRO-1: a data
+ * parallel rank's), m and v that long. */
 lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training);
+lm_model *lm_model_new_part(kn_backend *be, const lm_config *cfg, int part, int parts);
 /* Mixed precision: KN_BF16 keeps a bf16 copy of the (fp32) parameters for the forward and
  * backward, bf16 activations and activation gradients, fp32 parameter gradients, norm
  * statistics and losses; KN_F32 (the default) computes in fp32 throughout. */

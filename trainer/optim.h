@@ -33,13 +33,17 @@ typedef struct lm_adamw {
 	lm_adamw_opts o;
 	lm_model *m;
 	kn_tensor *pd, *gd, *md, *vd;	/* the decayed range of params, grads, m and v */
-	kn_tensor *pn, *gn, *mn, *vn;	/* the rest */
+	kn_tensor *pn, *gn, *mn, *vn;	/* the rest (NULL: a part without any) */
 } lm_adamw;
 
-/* AdamW on m (made for training: m->m, m->v). */
+/* AdamW on m (made for training: m->m, m->v) over the parameters whose moments m holds,
+ * [m->mlo, m->mlo + m->mn): all of them, or a data parallel rank's part (ZeRO-1), split
+ * where it crosses from the decayed group to the rest (either group may be empty). */
 void lm_adamw_init(lm_adamw *a, lm_model *m, const lm_adamw_opts *o);
-/* One step at learning rate lr after the gradients of the step were summed into m->grads,
- * whose norm is gnorm (clipping); step counts from 1. The bf16 copy follows. */
+/* One step at learning rate lr after the gradients of the step were summed into m->grads
+ * (of those parameters at least), whose norm is gnorm (clipping); step counts from 1. The
+ * bf16 copy follows when every parameter was updated; after a part, the caller gathers the
+ * others' parts, then calls lm_params_changed. */
 void lm_adamw_step(lm_adamw *a, double lr, double gnorm, long long step);
 void lm_adamw_free(lm_adamw *a);
 #endif

@@ -99,7 +99,8 @@ int lm_run_save(lm_run *r, char *dir, size_t dirlen, char *err, size_t errlen)
 		return -1;
 	}
 	/* a failed checkpoint leaves nothing behind but the reason */
-	if (lm_ckpt_write(tmp, r->m, r->tok, &r->st, r->options, err, errlen) < 0) {
+	if (lm_ckpt_write(tmp, r->m, r->moments.get ? &r->moments : NULL, r->tok, &r->st,
+			  r->options, err, errlen) < 0) {
 		lm_ckpt_remove(tmp);
 		return -1;
 	}

@@ -23,6 +23,7 @@ typedef struct lm_run {
 	json_t *options;	/* the options that decide the numbers: a resumed run has the same */
 	lm_state st;		/* step, tokens, seconds so far */
 	int reader;		/* a data parallel rank but the first: resumes, never writes */
+	lm_moments moments;	/* ZeRO-1: the moments the model does not hold (get NULL: none) */
 } lm_run;
 
 /* Make the run directory and any parent it lacks (an existing one is used). 0, or -1 with

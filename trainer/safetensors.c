@@ -278,6 +278,9 @@ typedef struct st_item {
 	int64_t shape[CM_ST_MAXDIM];
 	const void *data;
 	size_t bytes;
+	void (*fill)(void *ctx, size_t off, size_t n, void *buf);	/* or data */
+	void *ctx;
+	size_t piece;
 } st_item;
 
 struct cm_st_writer {
@@ -313,6 +316,17 @@ void cm_st_writer_add(cm_st_writer *w, const char *name, cm_st_dtype dt, int ndi
 	}
 	t->data = data;
 	t->bytes = n * cm_st_dtype_size(dt);
+}
+
+void cm_st_writer_add_fill(cm_st_writer *w, const char *name, cm_st_dtype dt, int ndim,
+			   const int64_t *shape, size_t piece,
+			   void (*fill)(void *ctx, size_t off, size_t n, void *buf), void *ctx)
+{
+	cm_st_writer_add(w, name, dt, ndim, shape, NULL);
+	st_item *t = &w->it[w->n - 1];
+	t->fill = fill;
+	t->ctx = ctx;
+	t->piece = piece > 0 ? piece : 1;
 }
 
 void cm_st_writer_meta(cm_st_writer *w, const char *key, const char *value)
@@ -367,8 +381,21 @@ int cm_st_write(cm_st_writer *w, const char *path, char *err, size_t errlen)
 	}
 	int bad = write_all(fd, len, 8) || write_all(fd, js, jl) || write_all(fd, "        ", pad);
 	free(js);
-	for (size_t i = 0; !bad && i < w->n; i++)
-		bad = write_all(fd, w->it[i].data, w->it[i].bytes);
+	void *buf = NULL;
+	for (size_t i = 0; !bad && i < w->n; i++) {
+		const st_item *t = &w->it[i];
+		if (!t->fill) {
+			bad = write_all(fd, t->data, t->bytes);
+			continue;
+		}
+		buf = cm_xrealloc(buf, t->piece);
+		for (size_t off = 0; !bad && off < t->bytes; off += t->piece) {
+			size_t k = t->bytes - off < t->piece ? t->bytes - off : t->piece;
+			t->fill(t->ctx, off, k, buf);
+			bad = write_all(fd, buf, k);
+		}
+	}
+	free(buf);
 	if (!bad)
 		bad = fsync(fd);
 	if (close(fd) < 0)

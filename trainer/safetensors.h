@@ -48,6 +48,13 @@ typedef struct cm_st_writer cm_st_writer;
 cm_st_writer *cm_st_writer_new(void);
 void cm_st_writer_add(cm_st_writer *w, const char *name, cm_st_dtype dt, int ndim,
 		      const int64_t *shape, const void *data);
+/* A tensor whose data is made while the file is written, in order, a piece of at most piece
+ * bytes at a time: fill(ctx, off, n, buf) puts bytes [off, off + n) of it into buf (its
+ * pieces come in order, from 0, after those of the tensors added before it; none after a
+ * write fails). The memory a write takes is one piece, not the tensor. */
+void cm_st_writer_add_fill(cm_st_writer *w, const char *name, cm_st_dtype dt, int ndim,
+			   const int64_t *shape, size_t piece,
+			   void (*fill)(void *ctx, size_t off, size_t n, void *buf), void *ctx);
 void cm_st_writer_meta(cm_st_writer *w, const char *key, const char *value);
 /* Writes the file (fsync'd before close). 0, or -1 with the reason in err. */
 int cm_st_write(cm_st_writer *w, const char *path, char *err, size_t errlen);

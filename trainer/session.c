@@ -82,13 +82,24 @@ int lm_session_tokenizer(lm_session *s, const char *path, char *err, size_t errl
 	return 0;
 }
 
-lm_model *lm_session_model(lm_session *s, int training, char *err, size_t errlen)
+static lm_model *loaded(lm_session *s, char *err, size_t errlen)
 {
-	s->m = lm_model_new(s->be, &s->cfg, training);
 	if (s->dir[0] && lm_load_weights(s->m, s->dir, err, errlen) < 0)
 		return NULL;
 	lm_model_set_precision(s->m, s->adt);
 	return s->m;
+}
+
+lm_model *lm_session_model(lm_session *s, int training, char *err, size_t errlen)
+{
+	s->m = lm_model_new(s->be, &s->cfg, training);
+	return loaded(s, err, errlen);
+}
+
+lm_model *lm_session_model_part(lm_session *s, int part, int parts, char *err, size_t errlen)
+{
+	s->m = lm_model_new_part(s->be, &s->cfg, part, parts);
+	return loaded(s, err, errlen);
 }
 
 void lm_session_close(lm_session *s)

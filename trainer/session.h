@@ -48,6 +48,8 @@ int lm_session_tokenizer(lm_session *s, const char *path, char *err, size_t errl
 /* The model for s->cfg (training: with AdamW's moments) in s->adt, with the checkpoint's
  * weights when one was opened (else as made: lm_model_init). NULL with the reason. */
 lm_model *lm_session_model(lm_session *s, int training, char *err, size_t errlen);
+/* The same for training with the moments of part `part` of `parts` only (lm_model_new_part). */
+lm_model *lm_session_model_part(lm_session *s, int part, int parts, char *err, size_t errlen);
 void lm_session_close(lm_session *s);
 
 /* The CPU's peak FLOP/s on threads cores, for the MFU estimate. */

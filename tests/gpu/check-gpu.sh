@@ -12,8 +12,10 @@
 #  3. --deterministic twice on cuda (bf16): the same losses and gradient norms, step by step;
 #  4. checkpoints between devices: 20 steps on cuda (bf16) resumed on the CPU (fp32) for 10
 #     more, and the other way round, both ending with a sane loss;
-#  4b. data parallel through NCCL: 2 ranks on 2 GPUs against 1 (the same losses within 1e-3)
-#     where there are 2 GPUs and mpirun, else a 1-rank NCCL sum (check-nccl);
+#  4b. data parallel through NCCL: 2 ranks on 2 GPUs against 1 (the same losses within 1e-3),
+#     and with --zero 1 (ZeRO-1: NCCL's reduce-scatter and all-gather) against 2 ranks
+#     without (within 1e-5; the same bits expected) where there are 2 GPUs and mpirun, else
+#     a 1-rank NCCL sum, reduce-scatter and all-gather (check-nccl);
 #  5. GPT-2 124M at context 1024 in bf16 with the largest micro-batch of 32, 16, 8 that runs:
 #     tokens/s, MFU and peak memory (reported, not judged);
 #  6. compute-sanitizer: memcheck on one step of the tiny preset (fp32) and of the baby model
@@ -263,33 +265,55 @@ for k in 1 2; do
 done
 
 # 4b. data parallel through NCCL: with 2 GPUs and mpirun, 2 ranks x -b 6 (a GPU each) against
-# one GPU x -b 12, in fp32 (the same rows: the losses within 1e-3, relative); with one GPU,
-# check-nccl (a 1-rank NCCL sum gives the values back)
+# one GPU x -b 12, in fp32 (the same rows: the losses within 1e-3, relative), and the 2 ranks
+# again with --zero 1 (ZeRO-1) against the first 2 (within 1e-5: for 2 ranks each sum is one
+# addition either way); with one GPU, check-nccl (a 1-rank NCCL sum, reduce-scatter and
+# all-gather give the values back)
 part "data parallel (NCCL)"
 ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 if [ $SELF = 1 ]; then
 	row "data parallel through NCCL" "SKIP (the CPU stands in for the GPU)"
 elif [ "$ngpu" -ge 2 ] && command -v mpirun >/dev/null; then
-	rm -rf "${w:?}/dp1" "$w/dp2"
+	rm -rf "${w:?}/dp1" "$w/dp2" "$w/dp2z"
 	baby dp1 "$GPU" 30 --precision fp32
-	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout -k 10 "$(limit 120)" \
-		mpirun --oversubscribe -np 2 sh -c 'CUDA_VISIBLE_DEVICES=$OMPI_COMM_WORLD_LOCAL_RANK exec "$@"' \
-		sh lm-train --device "$GPU" --precision fp32 --data "$w/s/*.bin" -t "$w/bytes.json" \
-		--model "$w/baby.json" --context 64 -b 6 --steps 30 --lr 1e-3 --warmup 20 \
-		--eval-every 0 --save-every 1000 -o "$w/dp2" >"$LOGDIR/dp2.log" 2>&1
+	# dp2 RUN [OPTION]...: 2 ranks, a GPU each, x -b 6
+	dp2() {
+		d=$1
+		shift
+		OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout -k 10 "$(limit 120)" \
+			mpirun --oversubscribe -np 2 sh -c 'CUDA_VISIBLE_DEVICES=$OMPI_COMM_WORLD_LOCAL_RANK exec "$@"' \
+			sh lm-train --device "$GPU" --precision fp32 --data "$w/s/*.bin" -t "$w/bytes.json" \
+			--model "$w/baby.json" --context 64 -b 6 --steps 30 --lr 1e-3 --warmup 20 \
+			--eval-every 0 --save-every 1000 -o "$w/$d" "$@" >"$LOGDIR/$d.log" 2>&1
+	}
+	# dpgap A B: the largest relative gap between two runs' losses, step by step
+	dpgap() {
+		losses "$1" >"$w/$1.loss"
+		losses "$2" >"$w/$2.loss"
+		paste "$w/$1.loss" "$w/$2.loss" | awk '{ g = ($1 - $2) / $1; g = g < 0 ? -g : g
+			if (g > m) m = g; n++ } END { if (n != 30) print "incomplete"; else printf "%.2g", m }'
+	}
+	dp2 dp2
 	rc=$?
-	losses dp1 >"$w/dp1.loss"
-	losses dp2 >"$w/dp2.loss"
-	gap=$(paste "$w/dp1.loss" "$w/dp2.loss" | awk '{ g = ($1 - $2) / $1; g = g < 0 ? -g : g
-		if (g > m) m = g; n++ } END { if (n != 30) print "incomplete"; else printf "%.2g", m }')
+	gap=$(dpgap dp1 dp2)
 	grep -q 'summed by NCCL' "$LOGDIR/dp2.log"
 	nccl=$?
 	ok=$(awk -v g="$gap" -v rc=$rc -v n=$nccl 'BEGIN { print !(rc == 0 && n == 0 && g != "incomplete" && g + 0 <= 1e-3) }')
 	judge "data parallel: 2 GPUs x -b 6 vs 1 x -b 12 (NCCL)" "$ok" "largest loss gap $gap; exit $rc; see dp2.log"
+	dp2 dp2z --zero 1 -v
+	rc=$?
+	gap=$(dpgap dp2 dp2z)
+	grep -q 'summed by NCCL' "$LOGDIR/dp2z.log" && grep -q 'ZeRO-1' "$LOGDIR/dp2z.log"
+	nccl=$?
+	same=different
+	cmp -s "$w/dp2/step-0000030/model.safetensors" "$w/dp2z/step-0000030/model.safetensors" &&
+		same="the same"
+	ok=$(awk -v g="$gap" -v rc=$rc -v n=$nccl 'BEGIN { print !(rc == 0 && n == 0 && g != "incomplete" && g + 0 <= 1e-5) }')
+	judge "ZeRO-1: 2 GPUs with --zero 1 vs without (NCCL)" "$ok" "largest loss gap $gap, $same weights; exit $rc; see dp2z.log"
 else
 	timeout -k 10 "$(limit 60)" "$BUILD/tests/gpu/check-nccl" >"$LOGDIR/nccl.log" 2>&1
 	rc=$?
-	judge "NCCL: a 1-rank sum on the GPU (one GPU here)" $rc "$(tail -n 1 "$LOGDIR/nccl.log")"
+	judge "NCCL: a 1-rank sum, reduce-scatter, all-gather (one GPU)" $rc "$(tail -n 1 "$LOGDIR/nccl.log")"
 fi
 
 # 5. GPT-2 124M (about 10 s a try; a micro-batch that does not fit fails at once)
