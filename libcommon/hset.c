@@ -63,6 +63,24 @@ void cm_hset_put(cm_hset *s, uint64_t key)
 	s->n++;
 }
 
+void cm_hset_put_many(cm_hset *s, const uint64_t *keys, size_t n)
+{
+	size_t k, i;
+
+	while (!s->slot || s->n + n > s->limit)
+		grow(s);
+	for (k = 0; k < n; k++)
+		__builtin_prefetch(&s->slot[keys[k] & s->mask], 1);
+	for (k = 0; k < n; k++) {
+		for (i = keys[k] & s->mask; s->slot[i] && s->slot[i] != keys[k]; i = (i + 1) & s->mask)
+			;
+		if (!s->slot[i]) {
+			s->slot[i] = keys[k];
+			s->n++;
+		}
+	}
+}
+
 void cm_hset_free(cm_hset *s)
 {
 	free(s->slot);

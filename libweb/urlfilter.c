@@ -5,6 +5,7 @@
  * tldextract ships (data/urlfilter/), ICANN section only, as datatrove's tldextract does. */
 #include <errno.h>
 #include <libpsl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +22,13 @@
 struct cm_urlfilter {
 	cm_hset domains, urls, words, soft;
 	char **subs;
+	size_t *sub_len;
 	size_t nsubs;
 	size_t *sub_first;	/* per leading byte pair: the last sub-word added with it, or SIZE_MAX */
 	size_t *sub_next;	/* the sub-word added before it with the same pair, or SIZE_MAX */
 	int sub_short;		/* a one-byte sub-word is held */
 	unsigned soft_threshold;
-	psl_ctx_t *psl;		/* loaded with the first domain */
+	const psl_ctx_t *psl;	/* set with the first domain (the process's one copy) */
 };
 
 cm_urlfilter *cm_urlfilter_new(void)
@@ -50,10 +52,9 @@ void cm_urlfilter_free(cm_urlfilter *u)
 	for (i = 0; i < u->nsubs; i++)
 		free(u->subs[i]);
 	free(u->subs);
+	free(u->sub_len);
 	free(u->sub_first);
 	free(u->sub_next);
-	if (u->psl)
-		psl_free(u->psl);
 	free(u);
 }
 
@@ -105,8 +106,12 @@ static int directive(const char *p, size_t n, const char *d, const char **arg, s
 	return 1;
 }
 
-/* The Public Suffix List, from its zstd-compressed copy built into the program. */
-static psl_ctx_t *load_psl(void)
+static psl_ctx_t *psl_shared;
+static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
+
+/* The Public Suffix List, from its zstd-compressed copy built into the program: read once a
+ * process (about 10 ms), kept to its end, shared by every filter (libpsl only reads it). */
+static void psl_read(void)
 {
 	size_t zn = (size_t)(cm_urlfilter_psl_end - cm_urlfilter_psl), n;
 	unsigned long long want = ZSTD_getFrameContentSize(cm_urlfilter_psl, zn);
@@ -125,7 +130,13 @@ static psl_ctx_t *load_psl(void)
 	free(text);
 	if (!psl)
 		cm_die("the built-in public suffix list cannot be read");
-	return psl;
+	psl_shared = psl;
+}
+
+static const psl_ctx_t *load_psl(void)
+{
+	pthread_once(&psl_once, psl_read);
+	return psl_shared;
 }
 
 static void add_domain(cm_urlfilter *u, const char *p, size_t n)
@@ -141,6 +152,8 @@ static void add_sub(cm_urlfilter *u, const char *w, size_t n)
 
 	u->subs = cm_xrealloc(u->subs, (k + 1) * sizeof(*u->subs));
 	u->sub_next = cm_xrealloc(u->sub_next, (k + 1) * sizeof(*u->sub_next));
+	u->sub_len = cm_xrealloc(u->sub_len, (k + 1) * sizeof(*u->sub_len));
+	u->sub_len[k] = n;
 	u->subs[k] = cm_xmalloc(n + 1);
 	memcpy(u->subs[k], w, n);
 	u->subs[k][n] = '\0';
@@ -232,81 +245,73 @@ int cm_urlfilter_add_line(cm_urlfilter *u, const char *p, size_t n)
 	return 0;
 }
 
-/* Calls line() for every line of the zstd data at p (up to end), as datatrove reads a list:
- * lines that start with '#' are skipped, the others stripped of white space (normalised, for
- * word lists, by line() itself). A first line "#n=N" says how many lines follow. Returns 0,
- * or -1 when the data is damaged or a line is over 64 KiB. */
-static int zst_lines(cm_urlfilter *u, const unsigned char *p, const unsigned char *end, cm_hset *reserve,
-		     void (*line)(cm_urlfilter *, const char *, size_t))
-{
-	ZSTD_DCtx *z = ZSTD_createDCtx();
-	ZSTD_inBuffer in = { p, (size_t)(end - p), 0 };
-	size_t cap = 1 << 20, have = 0, r = 1;
-	char *buf = cm_xmalloc(cap);
-	int first = 1, status = 0;
-
-	if (!z)
-		cm_die("out of memory");
-	while (in.pos < in.size || r != 0) {
-		ZSTD_outBuffer out = { buf, cap, have };
-		char *q, *nl, *stop;
-
-		r = ZSTD_decompressStream(z, &out, &in);
-		if (ZSTD_isError(r) || (r != 0 && in.pos == in.size && out.pos == have)) {
-			status = -1;
-			break;
-		}
-		stop = buf + out.pos;
-		for (q = buf; (nl = memchr(q, '\n', (size_t)(stop - q))); q = nl + 1) {
-			size_t n = (size_t)(nl - q);
-
-			if (first && reserve && n > 3 && memcmp(q, "#n=", 3) == 0)
-				cm_hset_reserve(reserve, strtoul(q + 3, NULL, 10));
-			first = 0;
-			if (*q != '#')
-				line(u, q, n);
-		}
-		have = (size_t)(stop - q);
-		memmove(buf, q, have);
-		if (have == cap) {
-			status = -1;
-			break;
-		}
-	}
-	if (!status && have && *buf != '#')	/* the last line, without a newline */
-		line(u, buf, have);
-	ZSTD_freeDCtx(z);
-	free(buf);
-	return status;
-}
-
 /* Python's str.strip() white space, for the ASCII bytes a list holds */
 static int py_space(char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
 }
 
-static size_t stripped(const char **p, size_t n)
+/* Adds to set every line of the zstd data from p to end, as datatrove reads a list: lines
+ * that start with '#' are skipped, the others stripped of white space. A first line "#n=N"
+ * says how many lines follow (the set is sized for them at once). Returns 0, or -1 when the
+ * data is damaged or a line is over 1 MiB. */
+static int zst_lines(const unsigned char *p, const unsigned char *end, cm_hset *set)
 {
-	while (n && py_space(**p)) {
-		(*p)++;
-		n--;
+	ZSTD_DCtx *z = ZSTD_createDCtx();
+	ZSTD_inBuffer in = { p, (size_t)(end - p), 0 };
+	size_t cap = 1 << 20, have = 0, r = 1, nk = 0;
+	char *buf = cm_xmalloc(cap);
+	uint64_t keys[512];
+	int first = 1, status = 0;
+
+	if (!z)
+		cm_die("out of memory");
+	for (;;) {
+		ZSTD_outBuffer out = { buf, cap, have };
+		char *q, *nl, *stop;
+		int last = in.pos == in.size && r == 0;
+
+		if (!last) {
+			r = ZSTD_decompressStream(z, &out, &in);
+			if (ZSTD_isError(r) || (r != 0 && in.pos == in.size && out.pos == have)) {
+				status = -1;
+				break;
+			}
+		} else if (have) {	/* the last line, without a newline */
+			buf[out.pos++] = '\n';
+		}
+		stop = buf + out.pos;
+		for (q = buf; (nl = memchr(q, '\n', (size_t)(stop - q))); q = nl + 1) {
+			const char *b = q, *e = nl;
+
+			if (first && e - b > 3 && memcmp(b, "#n=", 3) == 0)
+				cm_hset_reserve(set, strtoul(b + 3, NULL, 10));
+			first = 0;
+			if (*b == '#')
+				continue;
+			while (b < e && py_space(*b))
+				b++;
+			while (e > b && py_space(e[-1]))
+				e--;
+			keys[nk++] = cm_hset_key(b, (size_t)(e - b));
+			if (nk == sizeof(keys) / sizeof(*keys)) {
+				cm_hset_put_many(set, keys, nk);
+				nk = 0;
+			}
+		}
+		have = (size_t)(stop - q);
+		memmove(buf, q, have);
+		if (last)
+			break;
+		if (have == cap) {
+			status = -1;
+			break;
+		}
 	}
-	while (n && py_space((*p)[n - 1]))
-		n--;
-	return n;
-}
-
-static void list_domain(cm_urlfilter *u, const char *p, size_t n)
-{
-	n = stripped(&p, n);
-	add_domain(u, p, n);
-}
-
-static void list_url(cm_urlfilter *u, const char *p, size_t n)
-{
-	n = stripped(&p, n);
-	cm_hset_add(&u->urls, p, n);
+	cm_hset_put_many(set, keys, nk);
+	ZSTD_freeDCtx(z);
+	free(buf);
+	return status;
 }
 
 /* datatrove's word lists (normalised: letters and digits, lower case; an empty result is left
@@ -342,8 +347,8 @@ static int load_default(cm_urlfilter *u, char *err, size_t errlen)
 {
 	if (!u->psl)
 		u->psl = load_psl();
-	if (zst_lines(u, cm_urlfilter_domains, cm_urlfilter_domains_end, &u->domains, list_domain) != 0 ||
-	    zst_lines(u, cm_urlfilter_urls, cm_urlfilter_urls_end, &u->urls, list_url) != 0) {
+	if (zst_lines(cm_urlfilter_domains, cm_urlfilter_domains_end, &u->domains) != 0 ||
+	    zst_lines(cm_urlfilter_urls, cm_urlfilter_urls_end, &u->urls) != 0) {
 		snprintf(err, errlen, "the built-in UT1 lists are damaged");
 		return -1;
 	}
@@ -586,12 +591,12 @@ static int sub_found(const cm_urlfilter *u, const char *norm, size_t nn)
 	for (i = 0; i < nn; i++) {
 		if (u->sub_short)
 			for (k = 0; k < u->nsubs; k++)
-				if (!u->subs[k][1] && u->subs[k][0] == norm[i])
+				if (u->sub_len[k] == 1 && u->subs[k][0] == norm[i])
 					return 1;
 		if (i + 1 < nn && u->sub_first)
 			for (k = u->sub_first[(size_t)(unsigned char)norm[i] << 8 | (unsigned char)norm[i + 1]];
 			     k != SIZE_MAX; k = u->sub_next[k]) {
-				size_t sl = strlen(u->subs[k]);
+				size_t sl = u->sub_len[k];
 
 				if (sl <= nn - i && memcmp(norm + i, u->subs[k], sl) == 0)
 					return 1;
