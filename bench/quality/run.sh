@@ -81,7 +81,8 @@ fi
 echo "input:    $INPUT ($DOCS documents, $BYTES bytes of text)"
 echo "machine:  $(cpu_model), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
 echo "versions: $("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], *("%s %s" % (d, m.version(d)) for d in ("datatrove", "spacy", "numpy")), sep=", ")')"
-[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere --words spacy $INPUT
+[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere
+          --rules gopher_repetition,gopher_quality,c4,fineweb,c4_badwords --words spacy $INPUT
           (and timed again with --assume-lang en: the rules alone, no language identification,
           the same work as datatrove's four filters)"
 echo "runs:     datatrove $DT_RUNS, ours $([ "$HAVE_OURS" = 1 ] && echo "$RUNS" || echo 0); interleaved; median reported"
