@@ -542,11 +542,13 @@ static size_t dt_host(const char *url, size_t n, char *out, size_t outlen)
 static int domain_blocked(const cm_urlfilter *u, const char *host, size_t hn)
 {
 	char low[256], *lowp = low, *conv = NULL;
-	size_t label[128], nl = 0, i, j;
+	size_t label[128], nl = 0, i, j, after_nul = 0;
 	int hit = 0, ascii = 1;
 
 	label[nl++] = 0;
 	for (i = 0; i < hn; i++) {
+		if (host[i] == '\0')	/* no suffix holds a NUL: look after the last one */
+			after_nul = i + 1;
 		if (host[i] == '.') {
 			if (nl == sizeof(label) / sizeof(*label))
 				return 0;
@@ -557,7 +559,8 @@ static int domain_blocked(const cm_urlfilter *u, const char *host, size_t hn)
 	}
 	low[hn] = '\0';
 	if (!ascii) {		/* Unicode lower case, as Python's str.lower() */
-		if (psl_str_to_utf8lower(host, "utf-8", NULL, &conv) != PSL_SUCCESS || strlen(conv) != hn) {
+		if (after_nul || psl_str_to_utf8lower(host, "utf-8", NULL, &conv) != PSL_SUCCESS ||
+		    strlen(conv) != hn) {
 			psl_free_string(conv);
 			conv = NULL;
 		} else {
@@ -566,7 +569,7 @@ static int domain_blocked(const cm_urlfilter *u, const char *host, size_t hn)
 	}
 	/* the longest public suffix: the first label from the left that starts one */
 	for (j = 0; j < nl; j++)
-		if (label[j] < hn && lowp[label[j]] != '.' &&
+		if (label[j] < hn && label[j] >= after_nul && lowp[label[j]] != '.' &&
 		    psl_is_public_suffix2(u->psl, lowp + label[j], PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE))
 			break;
 	if (j > 0 && j < nl && label[j] - 1 > label[j - 1]) {	/* a domain label, not empty */
