@@ -147,6 +147,10 @@ static size_t normalise_attr(const prefixes *ign, const char *v, char *buf, size
 		}
 		if (ign && i < ign->n)
 			continue;
+		/* atomic CSS ("Mend(395px)", "Mstart(82px)!--modal-floating-close-btn"): a style,
+		 * with selectors of other elements, not a name of this one */
+		if (memchr(t, '(', tl))
+			continue;
 		if (n)
 			buf[n++] = ' ';
 		for (i = 0; i < tl && n + 2 < cap; i++) {
@@ -329,6 +333,7 @@ void cm_bp_free(cm_bp *bp)
 	htmlFreeParserCtxt(bp->ctxt);
 	cm_buf_free(&bp->light);
 	cm_buf_free(&bp->nonul);
+	cm_buf_free(&bp->alt);
 	for (i = 0; i < bp->nlang; i++)
 		cm_hset_free(&bp->stop[i]);
 	cm_hset_free(&bp->tags_drop);
@@ -525,6 +530,7 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 /* ---- the passes ---- */
 
+
 static struct info *new_info(cm_bp *bp)
 {
 	if (bp->ninfo == bp->cap_info) {
@@ -561,6 +567,8 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 			in->flags |= up->flags & F_LINK;
 		if (tag_is(n, "a"))
 			in->flags |= F_LINK;
+		if (tag_is(n, "table") || tag_is(n, "ul") || tag_is(n, "ol") || tag_is(n, "dl"))
+			in->flags |= F_TABLIST;
 		if (tag_is(n, "p") || tag_is(n, "li") || tag_is(n, "td") || tag_is(n, "blockquote") ||
 		    tag_is(n, "pre") || tag_is(n, "dd"))
 			in->flags |= F_PROSE;
@@ -670,7 +678,7 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* a div of inline content only, with text between <br>s, is a paragraph too when
 	 * it has a few (as some sites write whole articles) */
 	for (n = root; n; n = next_node(n, root, 0))
-		if (is_elem(n) && tag_is(n, "div") && !(I(n)->flags & F_HASBLOCK) && has_brs(n, 2))
+		if (is_elem(n) && tag_is(n, "div") && !(I(n)->flags & F_HASBLOCK) && (bp->loose || has_brs(n, 2)))
 			I(n)->flags |= F_PROSE | F_LEAFDIV;
 
 	for (k = 0; k < bp->ninfo; k++) {
@@ -744,6 +752,12 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		      bp->lang >= 0 && in->stops * 5 >= in->words)) &&
 		    !in_teaser(bp, in) &&
 		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words)))) {
+			in->good = in->text;
+			in->glink = in->link;
+		}
+		/* the second pass: a table or a list of few links is content as a whole (a page
+		 * whose article is a table of results, a list of steps) */
+		if (bp->loose && (in->flags & F_TABLIST) && in->text >= 80 && in->link * 10 < in->text * 3) {
 			in->good = in->text;
 			in->glink = in->link;
 		}
@@ -1045,10 +1059,56 @@ static void gather_into_body(xmlNodePtr root, xmlNodePtr body)
 	}
 }
 
+static size_t count_chars(const cm_buf *b)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < b->len; i++)
+		k += ((unsigned char)b->p[i] & 0xc0) != 0x80;
+	return k;
+}
+
+
+/* One pass: measure, drop by marker, find the main content and write it into out. */
+static void extract_pass(cm_bp *bp, xmlNodePtr body, cm_buf *out)
+{
+	xmlNodePtr best, main;
+
+	cm_buf_reset(out);
+	cm_buf_grow(out, 256);	/* the writer trims in place */
+	pass_measure(bp, body);
+	if (pass_markers(bp, body))
+		pass_measure(bp, body);
+	best = pass_score(bp, body);
+	main = pick_main(bp, body, best);
+	if (getenv("CRAWL2LM_BP_DEBUG"))
+		debug_candidates(bp, body, main);
+	cm_bp_write(bp, main, out);
+	while (out->len && (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
+		out->len--;
+	if (out->cap)
+		out->p[out->len] = '\0';
+}
+
+/* The cascade (cm_bp_extract): a first pass's text is too little for the page when it is
+ * shorter than MIN_TEXT characters or than TOO_LITTLE of the page's text outside links (after
+ * the drops); the second pass's text replaces it when it is more than GAIN times as long. */
+#define MIN_TEXT 250
+#define TOO_LITTLE 0.25
+#define GAIN 1.5
+
+static int too_little(xmlNodePtr body, size_t chars)
+{
+	const struct info *in = I(body);
+	size_t rest = in->text > in->link ? in->text - in->link : 0;
+
+	return chars < MIN_TEXT || (double)chars < TOO_LITTLE * (double)rest;
+}
+
 int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r)
 {
 	htmlDocPtr doc;
-	xmlNodePtr root, body, best, main;
+	xmlNodePtr root, body;
 	const char *lang = NULL;
 
 	cm_buf_reset(&r->text);
@@ -1107,29 +1167,35 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 
 	pass_mark(bp, root);
 	pick_language(bp, body, r->lang);
-	pass_measure(bp, body);
-	if (pass_markers(bp, body))
-		pass_measure(bp, body);
-	best = pass_score(bp, body);
+	bp->loose = 0;
+	extract_pass(bp, body, &r->text);
+	r->text_chars = count_chars(&r->text);
+	if (too_little(body, r->text_chars)) {
+		size_t c2;
 
-	main = pick_main(bp, body, best);
-	if (getenv("CRAWL2LM_BP_DEBUG"))
-		debug_candidates(bp, body, main);
-	cm_bp_write(bp, main, &r->text);
-	while (r->text.len && (r->text.p[r->text.len - 1] == '\n' || r->text.p[r->text.len - 1] == ' '))
-		r->text.len--;
-	if (r->text.cap)
-		r->text.p[r->text.len] = '\0';
+		/* the second pass: afresh, with the looser judgement (bp->loose) */
+		bp->loose = 1;
+		pass_mark(bp, root);
+		extract_pass(bp, body, &bp->alt);
+		c2 = count_chars(&bp->alt);
+		if (getenv("CRAWL2LM_BP_DEBUG"))
+			fprintf(stderr, "cascade: %zu characters -> %zu\n", r->text_chars, c2);
+		if ((double)c2 > GAIN * (double)r->text_chars) {
+			cm_buf t = r->text;
+
+			r->text = bp->alt;
+			bp->alt = t;
+			r->text_chars = c2;
+		}
+		bp->loose = 0;
+	}
 	/* libxml2 reads undecodable bytes as Latin-1 or passes them on: the text must be
 	 * valid UTF-8 whatever came in */
-	valid_utf8(bp, &r->text);
-	valid_utf8(bp, &r->title);
-	{
-		size_t i;
-
-		for (i = 0; i < r->text.len; i++)
-			r->text_chars += ((unsigned char)r->text.p[i] & 0xc0) != 0x80;
+	if (!cm_utf8_valid(r->text.p ? r->text.p : "", r->text.len)) {
+		valid_utf8(bp, &r->text);
+		r->text_chars = count_chars(&r->text);
 	}
+	valid_utf8(bp, &r->title);
 	xmlFreeDoc(doc);
 	return 0;
 }

@@ -40,6 +40,7 @@ enum {
 	F_HASBLOCK = 64,	/* has block-level children */
 	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
 	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
+	F_TABLIST = 512,	/* a table or a list */
 };
 
 struct info {
@@ -79,8 +80,9 @@ struct cm_bp {
 	} *sib;
 	size_t cap_sib;
 	int lang;		/* stop-word list in use for this page, -1 none */
+	int loose;		/* the second pass of the cascade (cm_bp_extract): looser judgement */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
-	cm_buf tmp, light, nonul;
+	cm_buf tmp, light, nonul, alt;
 	startElementSAXFunc sax_start;	/* the parser's own tree builders, wrapped */
 	endElementSAXFunc sax_end;
 	unsigned flags;		/* the page's CM_BP_ flags so far */

@@ -13,6 +13,10 @@
 #include "buf.h"
 #include "hset.h"
 
+/* Blocks of up to this many bytes written twice are written once: a caption or a pull quote
+ * shown in two places. Longer ones are paragraphs, kept as often as the page has them. */
+#define DUP_MAX 300
+
 typedef struct writer {
 	cm_bp *bp;
 	cm_buf *out;
@@ -35,11 +39,11 @@ static void end_block(writer *w)
 		const char *b = o->p + w->block_start;
 		size_t bl = o->len - w->block_start;
 
-		if (bl > 20 && cm_hset_find(&w->seen, b, bl)) {
+		if (bl > 20 && bl <= DUP_MAX && cm_hset_find(&w->seen, b, bl)) {
 			o->len = w->block_start;
 			o->p[o->len] = '\0';
 		} else {
-			if (bl > 20)
+			if (bl > 20 && bl <= DUP_MAX)
 				cm_hset_add(&w->seen, b, bl);
 			cm_buf_adds(o, "\n\n");
 		}
@@ -148,7 +152,8 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 {
 	const struct info *in = I(n);
 	float ld = link_density(in);
-	int precise = bp->o.mode == CM_BP_PRECISION, recall = bp->o.mode == CM_BP_RECALL;
+	int precise = bp->o.mode == CM_BP_PRECISION && !bp->loose,
+	    recall = bp->o.mode == CM_BP_RECALL || bp->loose;
 
 	if (in->text == 0)
 		return 0;
