@@ -200,6 +200,20 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 	return best;
 }
 
+/* An id of five or more words ("sharing-with-a-single-developer") is a heading's anchor,
+ * made from the page's text, not a name the template gives a part of the page. */
+static int is_slug(const char *id)
+{
+	int words = 1;
+
+	for (; *id; id++)
+		if (*id == '-' || *id == '_')
+			words++;
+		else if (*id == ' ')
+			return 0;
+	return words >= 5;
+}
+
 /* The strongest marker on an element's class or id. */
 static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const char *cls,
 		      const char *id)
@@ -213,7 +227,7 @@ static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const
 		len = normalise_attr(ign, cls, buf, sizeof(buf));
 		a = marker_strength(m, buf, len);
 	}
-	if (id && a < 2) {
+	if (id && a < 2 && !is_slug(id)) {
 		len = normalise_attr(NULL, id, buf, sizeof(buf));
 		b = marker_strength(m, buf, len);
 	}
