@@ -21,7 +21,7 @@ is "$(jq -r '.metadata.boilerplate.text_chars > 500' r6.jsonl | sort -u)" "true"
 like "$(r6 royal-road)" "competition for the showers" "paragraphs that are <div>s of bare text: the story is kept"
 ok "$([ "$(r6 nytimes-5 | wc -c)" -gt 2000 ] && echo 0 || echo 1)" "a section front of teasers keeps its listing"
 like "$(r6 yahoo-2)" "broke up in the atmosphere over Siberia" "atomic-CSS classes are no markers: the article is kept"
-like "$(r6 mercurial)" "The simplest scenario is a single developer" \
+like "$(r6 mercurial)" "with three local repositories, although in the real world" \
 	"a section whose id is a heading's anchor (sharing-with-...) is kept"
 is "$(r6 missing-paragraphs | grep -c '^Lorem ipsum dolor sit amet, consetetur sadipscing elitr, sed diam nonumy eirmod tempor invidunt ut labore et dolore magna aliquyam erat, sed diam voluptua. At vero')" 3 \
 	"a long paragraph the page repeats is kept as often as it is there"
