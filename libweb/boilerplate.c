@@ -544,6 +544,16 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 /* ---- the passes ---- */
 
+/* The cascade (cm_bp_extract): a first pass's text is too little for the page when it is
+ * shorter than MIN_TEXT characters or than TOO_LITTLE of the page's text outside links (after
+ * the drops), or when the page has less than MIN_PROSE characters of prose; the second pass's
+ * text replaces it when it is more than GAIN times as long. */
+#define MIN_TEXT 250
+#define TOO_LITTLE 0.25
+#define GAIN 1.25
+#define MIN_PROSE 200	/* less: pick_main() falls back on the readability-style scores */
+
+
 
 static struct info *new_info(cm_bp *bp)
 {
@@ -948,7 +958,7 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 			best_v = v;
 		}
 	}
-	if (!best || I(root)->good < 200)
+	if (!best || I(root)->good < MIN_PROSE)
 		return scored ? scored : root;
 	return best;
 }
@@ -1104,19 +1114,16 @@ static void extract_pass(cm_bp *bp, xmlNodePtr body, cm_buf *out)
 		out->p[out->len] = '\0';
 }
 
-/* The cascade (cm_bp_extract): a first pass's text is too little for the page when it is
- * shorter than MIN_TEXT characters or than TOO_LITTLE of the page's text outside links (after
- * the drops); the second pass's text replaces it when it is more than GAIN times as long. */
-#define MIN_TEXT 250
-#define TOO_LITTLE 0.25
-#define GAIN 1.5
-
 static int too_little(xmlNodePtr body, size_t chars)
 {
 	const struct info *in = I(body);
 	size_t rest = in->text > in->link ? in->text - in->link : 0;
 
-	return chars < MIN_TEXT || (double)chars < TOO_LITTLE * (double)rest;
+	if (chars < MIN_TEXT || (double)chars < TOO_LITTLE * (double)rest)
+		return 1;
+	/* no prose (paragraphs that read as sentences) found: the first pass fell back on the
+	 * readability-style scores; the second reads paragraphs more broadly */
+	return in->good < MIN_PROSE;
 }
 
 int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r)
