@@ -1101,8 +1101,13 @@ static void extract_pass(cm_bp *bp, xmlNodePtr body, cm_buf *out)
 	cm_buf_reset(out);
 	cm_buf_grow(out, 256);	/* the writer trims in place */
 	pass_measure(bp, body);
-	if (pass_markers(bp, body))
+	if (!bp->loose)
+		bp->prose_before = I(body)->good;
+	if ((!bp->loose || !bp->markers_took_prose) && pass_markers(bp, body))
 		pass_measure(bp, body);
+	if (!bp->loose) {
+		bp->markers_took_prose = I(body)->good * 2 < bp->prose_before;
+	}
 	best = pass_score(bp, body);
 	main = pick_main(bp, body, best);
 	if (getenv("CRAWL2LM_BP_DEBUG"))
@@ -1196,6 +1201,9 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 
 		/* the second pass: afresh, with the looser judgement (bp->loose) */
 		bp->loose = 1;
+		/* where the markers took most of the prose and left next to nothing, the page
+		 * is what they mark (a forum thread of "comment" posts): the second pass keeps it */
+		bp->markers_took_prose &= r->text_chars < MIN_TEXT;
 		pass_mark(bp, root);
 		extract_pass(bp, body, &bp->alt);
 		c2 = count_chars(&bp->alt);

@@ -81,6 +81,8 @@ struct cm_bp {
 	size_t cap_sib;
 	int lang;		/* stop-word list in use for this page, -1 none */
 	int loose;		/* the second pass of the cascade (cm_bp_extract): looser judgement */
+	int markers_took_prose;	/* the first pass's class/id markers dropped most of the prose */
+	uint32_t prose_before;	/* prose before those drops */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
 	cm_buf tmp, light, nonul, alt;
 	startElementSAXFunc sax_start;	/* the parser's own tree builders, wrapped */

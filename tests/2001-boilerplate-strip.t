@@ -26,6 +26,11 @@ like "$(r6 mercurial)" "with three local repositories, although in the real worl
 is "$(r6 missing-paragraphs | grep -c '^Lorem ipsum dolor sit amet, consetetur sadipscing elitr, sed diam nonumy eirmod tempor invidunt ut labore et dolore magna aliquyam erat, sed diam voluptua. At vero')" 3 \
 	"a long paragraph the page repeats is kept as often as it is there"
 like "$(r6 qq)" "TNW中文站 10月14日报道" "a short Chinese page: its first paragraphs are kept"
+# Common Crawl's FAQ: every answer is in a div its class marks as boilerplate (an accordion)
+warc-extract --text "$DATA/warc/dolma_warc_sample-0001.warc.gz" |
+	jq -r 'select(.url == "https://commoncrawl.org/faq") | .text' >faq
+like "$(cat faq)" "Common Crawl is a 501\\(c\\)\\(3\\) non-profit organization" \
+	"where the markers took the page's prose and left next to nothing, the second pass keeps it"
 boilerplate-strip --keep-html "$DATA/html/aeb-4.jsonl.gz" | jq -r 'has("html") and has("text")' | sort -u >kh
 is "$(cat kh)" "true" "--keep-html keeps html beside text"
 boilerplate-strip --format markdown "$DATA/html/aeb-4.jsonl.gz" | jq -r .text | grep -c '^#' >md
