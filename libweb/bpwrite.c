@@ -161,6 +161,10 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 		return 0;
 	if (is_heading(n) || tag_is(n, "pre"))
 		return ld < 0.6f;
+	/* a list item is judged with its list: the items of a list of notes, each
+	 * a link and a few words, stay together; a list of links goes */
+	if (!precise && tag_is(n, "li") && n->parent && is_elem(n->parent))
+		ld = link_density(I(n->parent));
 	if (ld > (recall ? 0.7f : precise ? 0.35f : 0.5f))
 		return 0;
 	if (!recall && !is_heading(n) && in_teaser(bp, in))
