@@ -152,14 +152,19 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 {
 	const struct info *in = I(n);
 	float ld = link_density(in);
+	/* the cascade's second pass (bp->loose) judges one step looser than the mode */
 	int precise = bp->o.mode == CM_BP_PRECISION && !bp->loose,
-	    recall = bp->o.mode == CM_BP_RECALL || bp->loose;
+	    recall = bp->o.mode == CM_BP_RECALL || (bp->loose && bp->o.mode == CM_BP_BALANCED);
 
 	if (in->text == 0)
 		return 0;
 	if (in->text <= 80 && !tag_is(n, "pre") && is_phrase_block(bp, n))
 		return 0;
-	if (is_heading(n) || tag_is(n, "pre"))
+	if (tag_is(n, "pre"))
+		return ld < 0.6f;
+	if (!in->words)
+		return 0;	/* no letter or digit: a rule drawn with "___", a bullet, an icon */
+	if (is_heading(n))
 		return ld < 0.6f;
 	/* a list item is judged with its list: the items of a list of notes, each
 	 * a link and a few words, stay together; a list of links goes */
@@ -169,10 +174,11 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 		return 0;
 	if (!recall && !is_heading(n) && in_teaser(bp, in))
 		return 0;
-	/* a short block with no function words and no sentence end reads as a label, a
-	 * byline, a caption credit or a button: not kept (but in recall mode) */
-	if (!recall && (tag_is(n, "p") || tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "li")) &&
-	    in->text < (precise ? 80u : 40u) && in->stops == 0 && in->punct == 0 && bp->lang >= 0)
+	/* with --precision, a short block with no function words and no sentence end reads
+	 * as a label, a byline, a caption credit or a button: not kept (in an article it is
+	 * as often a subheading, a name in a list, a line of a poem) */
+	if (precise && (tag_is(n, "p") || tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "li")) &&
+	    in->text < 80u && in->stops == 0 && in->punct == 0 && bp->lang >= 0)
 		return 0;
 	return 1;
 }

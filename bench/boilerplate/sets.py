@@ -89,7 +89,7 @@ def summarise(s, truth, preds):
 def print_rows(name, rows):
     for part, v in rows.items():
         print(f"{name:12s} {part:9s} {v['pages']:5d} {v['precision']:.3f} {v['recall']:.3f} {v['f1']:.3f} "
-              f"{len(v['empty']):3d}  {' '.join(v['empty'][:6])}")
+              f"{len(v['empty']):3d}  {' '.join(i[:16] for i in v['empty'][:6])}")
 
 
 def main():
