@@ -641,26 +641,36 @@ static int cmp_sib(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* Listings: among an element's teaser-like children, those of one tag and first class word
- * are teasers when there are three or more of them, counted from the first one not already a
- * teaser. Children are grouped by sorting, so a page of many siblings costs n log n. */
+/* Listings: among an element's teaser-like children, those of one tag and first class word,
+ * with no paragraph of prose between them, are teasers when there are three or more of them,
+ * counted from the first one not already a teaser. Children are grouped by sorting, so a page of many siblings costs n log n. */
 static void mark_listings(cm_bp *bp, xmlNodePtr root)
 {
 	xmlNodePtr n, c;
 
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		size_t k = 0, i, j, m;
+		uint64_t run = 0;	/* paragraphs of prose seen among the children so far */
 
 		if (!is_elem(n))
 			continue;
 		for (c = n->children; c; c = c->next) {
+			if (is_elem(c) && tag_is(c, "p") && !(I(c)->flags & F_DROP)) {
+				const struct info *ci = I(c);
+
+				/* items between paragraphs of prose are parts of an article (embedded
+				 * posts, figures), not a listing: a paragraph starts a new run */
+				if (ci->text >= 80 && ci->punct >= 1 && ci->link * 10 < ci->text * 3)
+					run++;
+				continue;
+			}
 			if (!is_elem(c) || !teaser_like(c))
 				continue;
 			if (k == bp->cap_sib) {
 				bp->cap_sib = bp->cap_sib ? bp->cap_sib * 2 : 64;
 				bp->sib = cm_xrealloc(bp->sib, bp->cap_sib * sizeof(*bp->sib));
 			}
-			bp->sib[k].key = listing_key(c);
+			bp->sib[k].key = listing_key(c) ^ (run * 0x9e3779b97f4a7c15ULL);
 			bp->sib[k].order = k;
 			bp->sib[k].node = c;
 			k++;

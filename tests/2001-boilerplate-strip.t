@@ -26,6 +26,15 @@ like "$(r6 mercurial)" "with three local repositories, although in the real worl
 is "$(r6 missing-paragraphs | grep -c '^Lorem ipsum dolor sit amet, consetetur sadipscing elitr, sed diam nonumy eirmod tempor invidunt ut labore et dolore magna aliquyam erat, sed diam voluptua. At vero')" 3 \
 	"a long paragraph the page repeats is kept as often as it is there"
 like "$(r6 qq)" "TNW中文站 10月14日报道" "a short Chinese page: its first paragraphs are kept"
+# embedded posts between an article's paragraphs (as nj.com writes them) are no listing of teasers
+{ printf '{"id":"tw","html":"<html><body><article>'
+  for i in 1 2 3; do
+	printf '<p>Paragraph %s of the story, which goes on in plain sentences about the campaign and the state.</p>' "$i"
+	printf '<div class=\"social-media-embed\"><blockquote class=\"twitter-tweet\"><p>Post %s: yes this is real and yes the state spent half a million on it <a href=\"https://t.co/x\">https://t.co/x</a></p>- A Reader (@reader%s) <a href=\"https://twitter.com/r/status/%s\">November 18, 2019</a></blockquote></div>' "$i" "$i" "$i"
+  done
+  printf '<p>The last paragraph of the story, in plain sentences, as the others before it were.</p></article></body></html>"}\n'; } >tw.jsonl
+is "$(boilerplate-strip tw.jsonl | jq -r .text | grep -c '^Post [123]: yes this is real')" 3 \
+	"posts embedded between paragraphs are kept"
 # Common Crawl's FAQ: every answer is in a div its class marks as boilerplate (an accordion)
 warc-extract --text "$DATA/warc/dolma_warc_sample-0001.warc.gz" |
 	jq -r 'select(.url == "https://commoncrawl.org/faq") | .text' >faq
