@@ -444,7 +444,7 @@ static int wc_feed(wordcut *w, unsigned char c, int wide)
  * words in the page's language. */
 static void measure(cm_bp *bp, const char *s, struct info *m)
 {
-	size_t chars = 0, punct = 0, words = 0, stops = 0;
+	size_t chars = 0, punct = 0, words = 0, stops = 0, wide = 0;
 	int in_space = 1;
 	wordcut wc = { { 0 }, 0, 0 };
 
@@ -468,6 +468,8 @@ static void measure(cm_bp *bp, const char *s, struct info *m)
 		in_space = 0;
 		if ((c & 0xc0) != 0x80)
 			chars++;
+		if (c >= 0xe3 && c <= 0xed)
+			wide++;	/* U+3000-U+DFFF: kana, CJK ideographs, Hangul */
 		if (is_punct_ascii(c))
 			punct++;
 		else if (c == 0xe3 && (unsigned char)s[1] == 0x80 &&
@@ -479,6 +481,7 @@ static void measure(cm_bp *bp, const char *s, struct info *m)
 			punct++;	/* ，！？； */
 	}
 	m->text += (uint32_t)chars;
+	m->wide += (uint32_t)wide;
 	m->punct += (uint32_t)punct;
 	m->words += (uint32_t)words;
 	m->stops += (uint32_t)stops;
@@ -596,10 +599,10 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		if (tag_is(n, "p") || tag_is(n, "li") || tag_is(n, "td") || tag_is(n, "blockquote") ||
 		    tag_is(n, "pre") || tag_is(n, "dd"))
 			in->flags |= F_PROSE;
-		if (up && (in->flags & F_BLOCK) && !tag_is(n, "br"))
-			up->flags |= F_HASBLOCK;
 		if (is_block_tag(bp, (const char *)n->name))
 			in->flags |= F_BLOCK;
+		if (up && (in->flags & F_BLOCK) && !tag_is(n, "br"))
+			up->flags |= F_HASBLOCK;
 		if (cm_hset_find(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
 		    ((role = attr(n, "role")) && cm_hset_find(&bp->roles_drop, role, strlen(role))) ||
 		    is_hidden(n))
@@ -701,6 +704,14 @@ static int has_brs(xmlNodePtr n, int k)
 	return k == 0;
 }
 
+/* A block's length as prose: characters, each kana, CJK ideograph or Hangul syllable
+ * counting as three (one carries about as much as a word of three letters and a space
+ * does elsewhere: a paragraph of 30 of them is no label) */
+static uint32_t prose_len(const struct info *in)
+{
+	return in->text + 2 * in->wide;
+}
+
 /* Measure every element bottom-up, leaving out what is dropped: text nodes count for their
  * parent, then each element's sums go to its parent, children first (the info array is in
  * document order, so backwards). */
@@ -709,16 +720,10 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	xmlNodePtr n;
 	size_t k;
 
-	/* a div of inline content only, with text between <br>s, is a paragraph too when
-	 * it has a few (as some sites write whole articles) */
-	for (n = root; n; n = next_node(n, root, 0))
-		if (is_elem(n) && tag_is(n, "div") && !(I(n)->flags & F_HASBLOCK) && (bp->loose || has_brs(n, 2)))
-			I(n)->flags |= F_PROSE | F_LEAFDIV;
-
 	for (k = 0; k < bp->ninfo; k++) {
 		struct info *in = &bp->info[k];
 
-		in->text = in->link = in->punct = in->words = in->stops = 0;
+		in->text = in->link = in->punct = in->words = in->stops = in->own = in->wide = 0;
 	}
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *p, m;
@@ -732,6 +737,8 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		p->punct += m.punct;
 		p->words += m.words;
 		p->stops += m.stops;
+		p->wide += m.wide;
+		p->own += m.text;
 		if (p->flags & F_LINK)
 			p->link += m.text;
 	}
@@ -746,6 +753,21 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		p->punct += in->punct;
 		p->words += in->words;
 		p->stops += in->stops;
+		p->wide += in->wide;
+	}
+	/* a div whose text is mostly its own (not its blocks'), broken into lines by <br>s,
+	 * is a paragraph too (as some sites write whole articles); in the cascade's second
+	 * pass, any div, judged as a whole (the paragraphs of some pages are too short, or
+	 * have no punctuation, to be prose one by one) */
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+
+		if (!is_elem(n) || !tag_is(n, "div"))
+			continue;
+		in = I(n);
+		if (bp->loose ||
+		    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
+			in->flags |= F_PROSE | F_LEAFDIV;
 	}
 	/* teasers: a heading that is all link, and the text beside it, point to another page */
 	for (k = 0; k < bp->ninfo; k++)
@@ -779,10 +801,10 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 
 		if (in->flags & F_DROP)
 			continue;
-		if ((in->flags & F_PROSE) && in->text >= 80 && in->punct >= 1 &&
+		if ((in->flags & F_PROSE) && prose_len(in) >= 80 && in->punct >= 1 &&
 		    (in->link * 10 < in->text * 3 ||
 		     /* linked prose (encyclopedias): sentences around the links */
-		     (in->text >= 150 && in->link * 10 < in->text * 6 && in->punct >= 2 &&
+		     (prose_len(in) >= 150 && in->link * 10 < in->text * 6 && in->punct >= 2 &&
 		      bp->lang >= 0 && in->stops * 5 >= in->words)) &&
 		    !in_teaser(bp, in) &&
 		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words)))) {
@@ -1211,9 +1233,10 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 
 		/* the second pass: afresh, with the looser judgement (bp->loose) */
 		bp->loose = 1;
-		/* where the markers took most of the prose and left next to nothing, the page
-		 * is what they mark (a forum thread of "comment" posts): the second pass keeps it */
-		bp->markers_took_prose &= r->text_chars < MIN_TEXT;
+		/* where the markers took most of the prose and left the page next to no text
+		 * outside links, the page is what they mark (an FAQ of collapsed answers, a
+		 * thread of posts called comments): the second pass keeps it */
+		bp->markers_took_prose &= I(body)->text - I(body)->link < MIN_TEXT;
 		pass_mark(bp, root);
 		extract_pass(bp, body, &bp->alt);
 		c2 = count_chars(&bp->alt);

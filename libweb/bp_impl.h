@@ -45,6 +45,8 @@ enum {
 
 struct info {
 	uint32_t text;		/* characters of text below (dropped parts excluded) */
+	uint32_t own;		/* of which in its own text nodes (not its children's) */
+	uint32_t wide;		/* of which kana, CJK ideographs, Hangul (U+3000-U+DFFF) */
 	uint32_t link;		/* of which inside links */
 	uint32_t punct;		/* sentence punctuation */
 	uint32_t words, stops;	/* words, and stop words among them */
