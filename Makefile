@@ -32,7 +32,7 @@ BLAS_INC ?= /usr/include/$(MULTIARCH)/openblas-openmp
 BLAS_LIBDIR ?= /usr/lib/$(MULTIARCH)/openblas-openmp
 BLAS_LIBS ?= -L$(BLAS_LIBDIR) -Wl,-rpath,$(BLAS_LIBDIR) -lopenblas
 # libcurl (Debian's libcurl4-openssl-dev): libcommon reads http://, https:// and s3:// inputs
-LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -lnettle -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lcurl -lm
+LDLIBS += -lsimdjson -lxml2 -lcld2 -lutf8proc -lpcre2-8 -ljansson -lxxhash -lnettle -ldeflate -lisal -lzstd -lz -luchardet -lbrotlidec -lcurl -lpsl -lm
 
 # mimalloc replaces malloc in every program (linked first, it interposes): libxml2 allocates
 # each node, name and text run on its own, and glibc's malloc was a fifth of the HTML parse.
@@ -186,6 +186,8 @@ DATA_FILES := $(sort $(shell find data -name '*.txt' 2>/dev/null))
 $(O)/gen/data.c: $(DATA_FILES) mk/embed.sh
 	@mkdir -p $(@D)
 	$(Q)sh mk/embed.sh $(DATA_FILES) >$@.tmp && mv $@.tmp $@
+# the URL filter's compressed lists, built in by .incbin (urlfilter_data.c)
+$(O)/libweb/urlfilter_data.o: $(wildcard data/urlfilter/*.zst)
 $(O)/gen/data.o: $(O)/gen/data.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -230,6 +232,12 @@ $(O)/tests/tools/%: tests/tools/%.c $(LIB)
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@.o $<
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(LIB) $(LDLIBS)
+
+# the URL filter alone (bench/urlfilter): libweb's
+$(O)/bench/urlfilter/urlcheck: bench/urlfilter/urlcheck.c $(WEB_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Ilibweb $(CFLAGS) -c -o $@.o $<
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(WEB_LIB) $(LIB) $(LDLIBS)
 
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)

@@ -14,3 +14,6 @@ BIN=${BUILD:-$here/../build}/bin "$here/boilerplate/run.sh"
 echo
 echo "== WARC to text: pipe against warc-extract --text"
 BIN=${BUILD:-$here/../build}/bin "$here/boilerplate/warc-paths.sh"
+echo
+echo "== --url-filter default against datatrove's URLFilter"
+BUILD=${BUILD:-$here/../build} "$here/urlfilter/run.sh"

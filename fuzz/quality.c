@@ -4,11 +4,15 @@
  * thresholds, C4's edit on, with both word splitters (--words unicode and spacy); the edited
  * text must be valid UTF-8 and no longer than the input, and every spaCy-style word must lie
  * in the text, in order, without white space at its ends; the fast word splitter must
- * agree with the general one; and small working-memory limits change no word count.
+ * agree with the general one; and small working-memory limits change no word count. C4's
+ * bad words are searched in a language the first byte picks (every list's pattern, the
+ * boundary rule and the lower-casing), also on the raw bytes (not always UTF-8).
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "badwords.h"
 #include "buf.h"
 #include "langid.h"
 #include "rules.h"
@@ -35,12 +39,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static qs_result r;
 	static cm_buf in;
 	static int init;
+	static qs_badwords *bw;
+	static const char *const langs[] = { "en", "de", "ja", "zh", "th", "tr", "hi", "ar", "ru", "ko", "fr-CA-u-sd-caqc",
+					     "tlh", "zh-Hant", "xx" };
+	const char *lang = langs[size ? data[0] % (sizeof(langs) / sizeof(*langs)) : 0];
 	char code[16];
 	double score;
 
 	if (!init) {
 		qs_opts_default(&o);
 		qs_load_data();
+		bw = qs_badwords_new();
 		init = 1;
 	}
 	cm_buf_reset(&in);
@@ -66,6 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 (r.ngram_words != lim.max_ngram_words || r.ngram_bytes > in.len)))
 			abort();
 	}
+	qs_c4_badwords(&o, bw, lang, in.p ? in.p : "", in.len, &r);
+	if ((r.badwords_list == NULL) != (strcmp(lang, "xx") == 0) || (!r.pass[QS_C4_BADWORDS] && !r.badwords_found))
+		abort();
+	if (qs_badwords_find(bw, "en", (const char *)data, size) < 0)
+		abort();
 	o.spacy_words = 1;
 	qs_score(&o, in.p ? in.p : "", in.len, &r);
 	last_end = 0;

@@ -10,11 +10,18 @@ typedef struct cm_hset {
 	uint64_t *slot;		/* hashes; 0: an empty slot */
 	size_t mask;
 	size_t n;		/* strings held */
+	size_t limit;		/* n past which the table grows (0: at the first key) */
 } cm_hset;
 
 /* A string's key: its hash, never 0. */
 uint64_t cm_hset_key(const void *p, size_t n);
 void cm_hset_put(cm_hset *s, uint64_t key);
+/* Room for n keys without growing, at most 5/8 of the slots taken (a set about to receive a
+ * list of known length: no re-insertion while it loads, and a table no larger than it needs). */
+void cm_hset_reserve(cm_hset *s, size_t n);
+/* cm_hset_put for n keys, their slots fetched ahead: a list of millions loads about twice as
+ * fast as key by key, where nearly every key's slot is a cache miss. */
+void cm_hset_put_many(cm_hset *s, const uint64_t *keys, size_t n);
 void cm_hset_free(cm_hset *s);
 
 static inline int cm_hset_has(const cm_hset *s, uint64_t key)

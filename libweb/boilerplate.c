@@ -147,6 +147,10 @@ static size_t normalise_attr(const prefixes *ign, const char *v, char *buf, size
 		}
 		if (ign && i < ign->n)
 			continue;
+		/* atomic CSS ("Mend(395px)", "Mstart(82px)!--modal-floating-close-btn"): a style,
+		 * with selectors of other elements, not a name of this one */
+		if (memchr(t, '(', tl))
+			continue;
 		if (n)
 			buf[n++] = ' ';
 		for (i = 0; i < tl && n + 2 < cap; i++) {
@@ -196,6 +200,20 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 	return best;
 }
 
+/* An id of five or more words ("sharing-with-a-single-developer") is a heading's anchor,
+ * made from the page's text, not a name the template gives a part of the page. */
+static int is_slug(const char *id)
+{
+	int words = 1;
+
+	for (; *id; id++)
+		if (*id == '-' || *id == '_')
+			words++;
+		else if (*id == ' ')
+			return 0;
+	return words >= 5;
+}
+
 /* The strongest marker on an element's class or id. */
 static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const char *cls,
 		      const char *id)
@@ -209,7 +227,7 @@ static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const
 		len = normalise_attr(ign, cls, buf, sizeof(buf));
 		a = marker_strength(m, buf, len);
 	}
-	if (id && a < 2) {
+	if (id && a < 2 && !is_slug(id)) {
 		len = normalise_attr(NULL, id, buf, sizeof(buf));
 		b = marker_strength(m, buf, len);
 	}
@@ -329,6 +347,7 @@ void cm_bp_free(cm_bp *bp)
 	htmlFreeParserCtxt(bp->ctxt);
 	cm_buf_free(&bp->light);
 	cm_buf_free(&bp->nonul);
+	cm_buf_free(&bp->alt);
 	for (i = 0; i < bp->nlang; i++)
 		cm_hset_free(&bp->stop[i]);
 	cm_hset_free(&bp->tags_drop);
@@ -425,7 +444,7 @@ static int wc_feed(wordcut *w, unsigned char c, int wide)
  * words in the page's language. */
 static void measure(cm_bp *bp, const char *s, struct info *m)
 {
-	size_t chars = 0, punct = 0, words = 0, stops = 0;
+	size_t chars = 0, punct = 0, words = 0, stops = 0, wide = 0;
 	int in_space = 1;
 	wordcut wc = { { 0 }, 0, 0 };
 
@@ -449,6 +468,8 @@ static void measure(cm_bp *bp, const char *s, struct info *m)
 		in_space = 0;
 		if ((c & 0xc0) != 0x80)
 			chars++;
+		if (c >= 0xe3 && c <= 0xed)
+			wide++;	/* U+3000-U+DFFF: kana, CJK ideographs, Hangul */
 		if (is_punct_ascii(c))
 			punct++;
 		else if (c == 0xe3 && (unsigned char)s[1] == 0x80 &&
@@ -460,6 +481,7 @@ static void measure(cm_bp *bp, const char *s, struct info *m)
 			punct++;	/* ，！？； */
 	}
 	m->text += (uint32_t)chars;
+	m->wide += (uint32_t)wide;
 	m->punct += (uint32_t)punct;
 	m->words += (uint32_t)words;
 	m->stops += (uint32_t)stops;
@@ -525,6 +547,17 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 /* ---- the passes ---- */
 
+/* The cascade (cm_bp_extract): a first pass's text is too little for the page when it is
+ * shorter than MIN_TEXT characters or than TOO_LITTLE of the page's text outside links (after
+ * the drops), or when the page has less than MIN_PROSE characters of prose; the second pass's
+ * text replaces it when it is more than GAIN times as long. */
+#define MIN_TEXT 250
+#define TOO_LITTLE 0.25
+#define GAIN 1.25
+#define MIN_PROSE 200	/* less: pick_main() falls back on the readability-style scores */
+
+
+
 static struct info *new_info(cm_bp *bp)
 {
 	if (bp->ninfo == bp->cap_info) {
@@ -561,13 +594,15 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 			in->flags |= up->flags & F_LINK;
 		if (tag_is(n, "a"))
 			in->flags |= F_LINK;
+		if (tag_is(n, "table") || tag_is(n, "ul") || tag_is(n, "ol") || tag_is(n, "dl"))
+			in->flags |= F_TABLIST;
 		if (tag_is(n, "p") || tag_is(n, "li") || tag_is(n, "td") || tag_is(n, "blockquote") ||
 		    tag_is(n, "pre") || tag_is(n, "dd"))
 			in->flags |= F_PROSE;
-		if (up && (in->flags & F_BLOCK) && !tag_is(n, "br"))
-			up->flags |= F_HASBLOCK;
 		if (is_block_tag(bp, (const char *)n->name))
 			in->flags |= F_BLOCK;
+		if (up && (in->flags & F_BLOCK) && !tag_is(n, "br"))
+			up->flags |= F_HASBLOCK;
 		if (cm_hset_find(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
 		    ((role = attr(n, "role")) && cm_hset_find(&bp->roles_drop, role, strlen(role))) ||
 		    is_hidden(n))
@@ -609,26 +644,36 @@ static int cmp_sib(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* Listings: among an element's teaser-like children, those of one tag and first class word
- * are teasers when there are three or more of them, counted from the first one not already a
- * teaser. Children are grouped by sorting, so a page of many siblings costs n log n. */
+/* Listings: among an element's teaser-like children, those of one tag and first class word,
+ * with no paragraph of prose between them, are teasers when there are three or more of them,
+ * counted from the first one not already a teaser. Children are grouped by sorting, so a page of many siblings costs n log n. */
 static void mark_listings(cm_bp *bp, xmlNodePtr root)
 {
 	xmlNodePtr n, c;
 
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		size_t k = 0, i, j, m;
+		uint64_t run = 0;	/* paragraphs of prose seen among the children so far */
 
 		if (!is_elem(n))
 			continue;
 		for (c = n->children; c; c = c->next) {
+			if (is_elem(c) && tag_is(c, "p") && !(I(c)->flags & F_DROP)) {
+				const struct info *ci = I(c);
+
+				/* items between paragraphs of prose are parts of an article (embedded
+				 * posts, figures), not a listing: a paragraph starts a new run */
+				if (ci->text >= 80 && ci->punct >= 1 && ci->link * 10 < ci->text * 3)
+					run++;
+				continue;
+			}
 			if (!is_elem(c) || !teaser_like(c))
 				continue;
 			if (k == bp->cap_sib) {
 				bp->cap_sib = bp->cap_sib ? bp->cap_sib * 2 : 64;
 				bp->sib = cm_xrealloc(bp->sib, bp->cap_sib * sizeof(*bp->sib));
 			}
-			bp->sib[k].key = listing_key(c);
+			bp->sib[k].key = listing_key(c) ^ (run * 0x9e3779b97f4a7c15ULL);
 			bp->sib[k].order = k;
 			bp->sib[k].node = c;
 			k++;
@@ -659,6 +704,14 @@ static int has_brs(xmlNodePtr n, int k)
 	return k == 0;
 }
 
+/* A block's length as prose: characters, each kana, CJK ideograph or Hangul syllable
+ * counting as three (one carries about as much as a word of three letters and a space
+ * does elsewhere: a paragraph of 30 of them is no label) */
+static uint32_t prose_len(const struct info *in)
+{
+	return in->text + 2 * in->wide;
+}
+
 /* Measure every element bottom-up, leaving out what is dropped: text nodes count for their
  * parent, then each element's sums go to its parent, children first (the info array is in
  * document order, so backwards). */
@@ -667,16 +720,10 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	xmlNodePtr n;
 	size_t k;
 
-	/* a div of inline content only, with text between <br>s, is a paragraph too when
-	 * it has a few (as some sites write whole articles) */
-	for (n = root; n; n = next_node(n, root, 0))
-		if (is_elem(n) && tag_is(n, "div") && !(I(n)->flags & F_HASBLOCK) && has_brs(n, 2))
-			I(n)->flags |= F_PROSE | F_LEAFDIV;
-
 	for (k = 0; k < bp->ninfo; k++) {
 		struct info *in = &bp->info[k];
 
-		in->text = in->link = in->punct = in->words = in->stops = 0;
+		in->text = in->link = in->punct = in->words = in->stops = in->own = in->wide = 0;
 	}
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *p, m;
@@ -690,6 +737,8 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		p->punct += m.punct;
 		p->words += m.words;
 		p->stops += m.stops;
+		p->wide += m.wide;
+		p->own += m.text;
 		if (p->flags & F_LINK)
 			p->link += m.text;
 	}
@@ -704,6 +753,21 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		p->punct += in->punct;
 		p->words += in->words;
 		p->stops += in->stops;
+		p->wide += in->wide;
+	}
+	/* a div whose text is mostly its own (not its blocks'), broken into lines by <br>s,
+	 * is a paragraph too (as some sites write whole articles); in the cascade's second
+	 * pass, any div, judged as a whole (the paragraphs of some pages are too short, or
+	 * have no punctuation, to be prose one by one) */
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		struct info *in;
+
+		if (!is_elem(n) || !tag_is(n, "div"))
+			continue;
+		in = I(n);
+		if (bp->loose ||
+		    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
+			in->flags |= F_PROSE | F_LEAFDIV;
 	}
 	/* teasers: a heading that is all link, and the text beside it, point to another page */
 	for (k = 0; k < bp->ninfo; k++)
@@ -737,13 +801,19 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 
 		if (in->flags & F_DROP)
 			continue;
-		if ((in->flags & F_PROSE) && in->text >= 80 && in->punct >= 1 &&
+		if ((in->flags & F_PROSE) && prose_len(in) >= 80 && in->punct >= 1 &&
 		    (in->link * 10 < in->text * 3 ||
 		     /* linked prose (encyclopedias): sentences around the links */
-		     (in->text >= 150 && in->link * 10 < in->text * 6 && in->punct >= 2 &&
+		     (prose_len(in) >= 150 && in->link * 10 < in->text * 6 && in->punct >= 2 &&
 		      bp->lang >= 0 && in->stops * 5 >= in->words)) &&
 		    !in_teaser(bp, in) &&
 		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words)))) {
+			in->good = in->text;
+			in->glink = in->link;
+		}
+		/* the second pass: a table or a list of few links is content as a whole (a page
+		 * whose article is a table of results, a list of steps) */
+		if (bp->loose && (in->flags & F_TABLIST) && in->text >= 80 && in->link * 10 < in->text * 3) {
 			in->good = in->text;
 			in->glink = in->link;
 		}
@@ -920,7 +990,7 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 			best_v = v;
 		}
 	}
-	if (!best || I(root)->good < 200)
+	if (!best || I(root)->good < MIN_PROSE)
 		return scored ? scored : root;
 	return best;
 }
@@ -1045,10 +1115,58 @@ static void gather_into_body(xmlNodePtr root, xmlNodePtr body)
 	}
 }
 
+static size_t count_chars(const cm_buf *b)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < b->len; i++)
+		k += ((unsigned char)b->p[i] & 0xc0) != 0x80;
+	return k;
+}
+
+
+/* One pass: measure, drop by marker, find the main content and write it into out. */
+static void extract_pass(cm_bp *bp, xmlNodePtr body, cm_buf *out)
+{
+	xmlNodePtr best, main;
+
+	cm_buf_reset(out);
+	cm_buf_grow(out, 256);	/* the writer trims in place */
+	pass_measure(bp, body);
+	if (!bp->loose)
+		bp->prose_before = I(body)->good;
+	if ((!bp->loose || !bp->markers_took_prose) && pass_markers(bp, body))
+		pass_measure(bp, body);
+	if (!bp->loose) {
+		bp->markers_took_prose = I(body)->good * 2 < bp->prose_before;
+	}
+	best = pass_score(bp, body);
+	main = pick_main(bp, body, best);
+	if (getenv("CRAWL2LM_BP_DEBUG"))
+		debug_candidates(bp, body, main);
+	cm_bp_write(bp, main, out);
+	while (out->len && (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
+		out->len--;
+	if (out->cap)
+		out->p[out->len] = '\0';
+}
+
+static int too_little(xmlNodePtr body, size_t chars)
+{
+	const struct info *in = I(body);
+	size_t rest = in->text > in->link ? in->text - in->link : 0;
+
+	if (chars < MIN_TEXT || (double)chars < TOO_LITTLE * (double)rest)
+		return 1;
+	/* no prose (paragraphs that read as sentences) found: the first pass fell back on the
+	 * readability-style scores; the second reads paragraphs more broadly */
+	return in->good < MIN_PROSE;
+}
+
 int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r)
 {
 	htmlDocPtr doc;
-	xmlNodePtr root, body, best, main;
+	xmlNodePtr root, body;
 	const char *lang = NULL;
 
 	cm_buf_reset(&r->text);
@@ -1107,29 +1225,39 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 
 	pass_mark(bp, root);
 	pick_language(bp, body, r->lang);
-	pass_measure(bp, body);
-	if (pass_markers(bp, body))
-		pass_measure(bp, body);
-	best = pass_score(bp, body);
+	bp->loose = 0;
+	extract_pass(bp, body, &r->text);
+	r->text_chars = count_chars(&r->text);
+	if (too_little(body, r->text_chars)) {
+		size_t c2;
 
-	main = pick_main(bp, body, best);
-	if (getenv("CRAWL2LM_BP_DEBUG"))
-		debug_candidates(bp, body, main);
-	cm_bp_write(bp, main, &r->text);
-	while (r->text.len && (r->text.p[r->text.len - 1] == '\n' || r->text.p[r->text.len - 1] == ' '))
-		r->text.len--;
-	if (r->text.cap)
-		r->text.p[r->text.len] = '\0';
+		/* the second pass: afresh, with the looser judgement (bp->loose) */
+		bp->loose = 1;
+		/* where the markers took most of the prose and left the page next to no text
+		 * outside links, the page is what they mark (an FAQ of collapsed answers, a
+		 * thread of posts called comments): the second pass keeps it */
+		bp->markers_took_prose &= I(body)->text - I(body)->link < MIN_TEXT;
+		pass_mark(bp, root);
+		extract_pass(bp, body, &bp->alt);
+		c2 = count_chars(&bp->alt);
+		if (getenv("CRAWL2LM_BP_DEBUG"))
+			fprintf(stderr, "cascade: %zu characters -> %zu\n", r->text_chars, c2);
+		if ((double)c2 > GAIN * (double)r->text_chars) {
+			cm_buf t = r->text;
+
+			r->text = bp->alt;
+			bp->alt = t;
+			r->text_chars = c2;
+		}
+		bp->loose = 0;
+	}
 	/* libxml2 reads undecodable bytes as Latin-1 or passes them on: the text must be
 	 * valid UTF-8 whatever came in */
-	valid_utf8(bp, &r->text);
-	valid_utf8(bp, &r->title);
-	{
-		size_t i;
-
-		for (i = 0; i < r->text.len; i++)
-			r->text_chars += ((unsigned char)r->text.p[i] & 0xc0) != 0x80;
+	if (!cm_utf8_valid(r->text.p ? r->text.p : "", r->text.len)) {
+		valid_utf8(bp, &r->text);
+		r->text_chars = count_chars(&r->text);
 	}
+	valid_utf8(bp, &r->title);
 	xmlFreeDoc(doc);
 	return 0;
 }

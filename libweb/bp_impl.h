@@ -40,10 +40,13 @@ enum {
 	F_HASBLOCK = 64,	/* has block-level children */
 	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
 	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
+	F_TABLIST = 512,	/* a table or a list */
 };
 
 struct info {
 	uint32_t text;		/* characters of text below (dropped parts excluded) */
+	uint32_t own;		/* of which in its own text nodes (not its children's) */
+	uint32_t wide;		/* of which kana, CJK ideographs, Hangul (U+3000-U+DFFF) */
 	uint32_t link;		/* of which inside links */
 	uint32_t punct;		/* sentence punctuation */
 	uint32_t words, stops;	/* words, and stop words among them */
@@ -79,8 +82,11 @@ struct cm_bp {
 	} *sib;
 	size_t cap_sib;
 	int lang;		/* stop-word list in use for this page, -1 none */
+	int loose;		/* the second pass of the cascade (cm_bp_extract): looser judgement */
+	int markers_took_prose;	/* the first pass's class/id markers dropped most of the prose */
+	uint32_t prose_before;	/* prose before those drops */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
-	cm_buf tmp, light, nonul;
+	cm_buf tmp, light, nonul, alt;
 	startElementSAXFunc sax_start;	/* the parser's own tree builders, wrapped */
 	endElementSAXFunc sax_end;
 	unsigned flags;		/* the page's CM_BP_ flags so far */

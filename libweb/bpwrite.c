@@ -13,6 +13,10 @@
 #include "buf.h"
 #include "hset.h"
 
+/* Blocks of up to this many bytes written twice are written once: a caption or a pull quote
+ * shown in two places. Longer ones are paragraphs, kept as often as the page has them. */
+#define DUP_MAX 300
+
 typedef struct writer {
 	cm_bp *bp;
 	cm_buf *out;
@@ -35,11 +39,11 @@ static void end_block(writer *w)
 		const char *b = o->p + w->block_start;
 		size_t bl = o->len - w->block_start;
 
-		if (bl > 20 && cm_hset_find(&w->seen, b, bl)) {
+		if (bl > 20 && bl <= DUP_MAX && cm_hset_find(&w->seen, b, bl)) {
 			o->len = w->block_start;
 			o->p[o->len] = '\0';
 		} else {
-			if (bl > 20)
+			if (bl > 20 && bl <= DUP_MAX)
 				cm_hset_add(&w->seen, b, bl);
 			cm_buf_adds(o, "\n\n");
 		}
@@ -148,22 +152,33 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 {
 	const struct info *in = I(n);
 	float ld = link_density(in);
-	int precise = bp->o.mode == CM_BP_PRECISION, recall = bp->o.mode == CM_BP_RECALL;
+	/* the cascade's second pass (bp->loose) judges one step looser than the mode */
+	int precise = bp->o.mode == CM_BP_PRECISION && !bp->loose,
+	    recall = bp->o.mode == CM_BP_RECALL || (bp->loose && bp->o.mode == CM_BP_BALANCED);
 
 	if (in->text == 0)
 		return 0;
 	if (in->text <= 80 && !tag_is(n, "pre") && is_phrase_block(bp, n))
 		return 0;
-	if (is_heading(n) || tag_is(n, "pre"))
+	if (tag_is(n, "pre"))
 		return ld < 0.6f;
+	if (!in->words)
+		return 0;	/* no letter or digit: a rule drawn with "___", a bullet, an icon */
+	if (is_heading(n))
+		return ld < 0.6f;
+	/* a list item is judged with its list: the items of a list of notes, each
+	 * a link and a few words, stay together; a list of links goes */
+	if (!precise && tag_is(n, "li") && n->parent && is_elem(n->parent))
+		ld = link_density(I(n->parent));
 	if (ld > (recall ? 0.7f : precise ? 0.35f : 0.5f))
 		return 0;
 	if (!recall && !is_heading(n) && in_teaser(bp, in))
 		return 0;
-	/* a short block with no function words and no sentence end reads as a label, a
-	 * byline, a caption credit or a button: not kept (but in recall mode) */
-	if (!recall && (tag_is(n, "p") || tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "li")) &&
-	    in->text < (precise ? 80u : 40u) && in->stops == 0 && in->punct == 0 && bp->lang >= 0)
+	/* with --precision, a short block with no function words and no sentence end reads
+	 * as a label, a byline, a caption credit or a button: not kept (in an article it is
+	 * as often a subheading, a name in a list, a line of a poem) */
+	if (precise && (tag_is(n, "p") || tag_is(n, "div") || tag_is(n, "span") || tag_is(n, "li")) &&
+	    in->text < 80u && in->stops == 0 && in->punct == 0 && bp->lang >= 0)
 		return 0;
 	return 1;
 }

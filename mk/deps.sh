@@ -7,7 +7,7 @@ what=${1:-build}
 
 pkgs="gcc g++ make libc6-dev pkg-config zlib1g-dev libzstd-dev libisal-dev libdeflate-dev libsimdjson-dev
 libuchardet-dev libbrotli-dev libxml2-dev libxxhash-dev nettle-dev libcld2-dev libutf8proc-dev libmimalloc-dev libpcre2-dev libjansson-dev libopenblas-openmp-dev liblbfgs-dev
-libmicrohttpd-dev libcurl4-openssl-dev ca-certificates libopenmpi-dev openmpi-bin"
+libmicrohttpd-dev libcurl4-openssl-dev libpsl-dev ca-certificates libopenmpi-dev openmpi-bin"
 case $what in
 check) pkgs="$pkgs libjansson-dev perl gzip zstd jq time groff-base curl gnuplot-nox" ;;
 # make check-slow: check's, and a Slurm cluster for tests/slow/9002 (pipelines/slurm)

@@ -6,7 +6,7 @@ warc=$DATA/warc/chatnoir-resiliparse_warcfile.warc.gz
 warc-extract --stats all.json "$warc" >all.jsonl
 printf '# blocklist\nlive-radsport.ch\n*.096355.com\nword hovenier\n' >f.txt
 warc-extract --url-filter f.txt --stats s.json --rejects rej.jsonl "$warc" >kept.jsonl
-is "$(jq -c .dropped_by_reason s.json)" '{"type":34,"url_domain":3,"url_word":1}' "dropped by domain (suffix) and by word"
+is "$(jq -c .dropped_by_reason s.json)" '{"type":34,"url_domain":3,"url_word":1}' "dropped by domain (a host under a listed registrable domain) and by word"
 is "$(($(jq -r .kept all.json) - $(jq -r .kept s.json)))" 4 "four pages fewer"
 is "$(grep -c -e radsport -e 096355 -e hovenier kept.jsonl)" 0 "none of them kept"
 is "$(jq -r .metadata.reject.reason rej.jsonl | sort | uniq -c | awk '{print $2 ":" $1}' | tr '\n' ' ')" \

@@ -12,6 +12,34 @@ is "$(jq -r '.metadata.boilerplate | (.html_bytes > 10000) and (.text_chars > 10
 	"metadata.boilerplate has html_bytes and text_chars"
 is "$(jq -r 'select(.id | startswith("70cb2d5b")) | .text' out.jsonl | grep -c "Taylor Swift")" 6 \
 	"the BBC article's paragraphs are there"
+# pages a first pass finds too little on (the cascade): each kind keeps its text
+boilerplate-strip "$DATA/html/readability-6.jsonl.gz" >r6.jsonl
+jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' r6.jsonl >got
+test_cmp "$DATA/golden/readability-6.text.expect" got "six pages of Readability's tests: the pinned main text"
+r6() { jq -r --arg id "readability:$1" 'select(.id == $id) | .text' r6.jsonl; }
+is "$(jq -r '.metadata.boilerplate.text_chars > 500' r6.jsonl | sort -u)" "true" "every page keeps its text"
+like "$(r6 royal-road)" "competition for the showers" "paragraphs that are <div>s of bare text: the story is kept"
+ok "$([ "$(r6 nytimes-5 | wc -c)" -gt 2000 ] && echo 0 || echo 1)" "a section front of teasers keeps its listing"
+like "$(r6 yahoo-2)" "broke up in the atmosphere over Siberia" "atomic-CSS classes are no markers: the article is kept"
+like "$(r6 mercurial)" "with three local repositories, although in the real world" \
+	"a section whose id is a heading's anchor (sharing-with-...) is kept"
+is "$(r6 missing-paragraphs | grep -c '^Lorem ipsum dolor sit amet, consetetur sadipscing elitr, sed diam nonumy eirmod tempor invidunt ut labore et dolore magna aliquyam erat, sed diam voluptua. At vero')" 3 \
+	"a long paragraph the page repeats is kept as often as it is there"
+like "$(r6 qq)" "TNW中文站 10月14日报道" "a short Chinese page: its first paragraphs are kept"
+# embedded posts between an article's paragraphs (as nj.com writes them) are no listing of teasers
+{ printf '{"id":"tw","html":"<html><body><article>'
+  for i in 1 2 3; do
+	printf '<p>Paragraph %s of the story, which goes on in plain sentences about the campaign and the state.</p>' "$i"
+	printf '<div class=\"social-media-embed\"><blockquote class=\"twitter-tweet\"><p>Post %s: yes this is real and yes the state spent half a million on it <a href=\"https://t.co/x\">https://t.co/x</a></p>- A Reader (@reader%s) <a href=\"https://twitter.com/r/status/%s\">November 18, 2019</a></blockquote></div>' "$i" "$i" "$i"
+  done
+  printf '<p>The last paragraph of the story, in plain sentences, as the others before it were.</p></article></body></html>"}\n'; } >tw.jsonl
+is "$(boilerplate-strip tw.jsonl | jq -r .text | grep -c '^Post [123]: yes this is real')" 3 \
+	"posts embedded between paragraphs are kept"
+# Common Crawl's FAQ: every answer is in a div its class marks as boilerplate (an accordion)
+warc-extract --text "$DATA/warc/dolma_warc_sample-0001.warc.gz" |
+	jq -r 'select(.url == "https://commoncrawl.org/faq") | .text' >faq
+like "$(cat faq)" "Common Crawl is a 501\\(c\\)\\(3\\) non-profit organization" \
+	"where the markers took the page's prose and left next to nothing, the second pass keeps it"
 boilerplate-strip --keep-html "$DATA/html/aeb-4.jsonl.gz" | jq -r 'has("html") and has("text")' | sort -u >kh
 is "$(cat kh)" "true" "--keep-html keeps html beside text"
 boilerplate-strip --format markdown "$DATA/html/aeb-4.jsonl.gz" | jq -r .text | grep -c '^#' >md

@@ -47,7 +47,7 @@ for t in "" " " "!!!" "word" "
 		echo "$? $(jq -r '.metadata.quality.pass | length' one.out)"
 	done
 done >alone.txt
-is "$(sort -u alone.txt | tr '\n' ' ')" "0 4 " "texts of nothing, a space, marks, one or two words, alone: annotated, no crash"
+is "$(sort -u alone.txt | tr '\n' ' ')" "0 5 " "texts of nothing, a space, marks, one or two words, alone: annotated, no crash"
 
 # dropping, rejects with reasons, accounting
 quality-score --rejects rej.jsonl --stats s.json in.jsonl >kept.jsonl

@@ -2,12 +2,14 @@
 """Compare quality-score's verdicts with datatrove's, document by document.
 
     compare.py OURS.jsonl DATATROVE.jsonl [--show N] [--family F] [--input DOCS.jsonl] [--json]
-               [--by-set] [--tuning-only]
+               [--by-set] [--tuning-only] [--extra DATATROVE-BADWORDS.jsonl]
 
 OURS.jsonl: quality-score's output (`quality-score --annotate-only --preset fineweb`): every input
 record with metadata.quality = {"pass": {family: bool}, "failed": [reason, ...], ...}.
 DATATROVE.jsonl: datatrove-run.py's output: {"id", "pass", "reasons", "all_reasons"?}.
-Records are matched by id. Families: gopher_repetition, gopher_quality, c4, fineweb.
+Records are matched by id. Families: gopher_repetition, gopher_quality, c4, fineweb, and with
+--extra (datatrove-badwords.py's output, its families merged into datatrove's records)
+c4_badwords, which "all four" leaves out.
 
 Prints, per family, the share of documents whose pass/fail verdicts agree, with the confusion
 counts, and the share where all four agree. Then, where both fail a family, how often
@@ -39,6 +41,7 @@ REASONS = {
                        "gopher_enough_stop_words"],
     "c4": ["lorem_ipsum", "curly_bracket", "too_few_sentences"],
     "fineweb": ["empty", "line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio"],
+    "c4_badwords": ["document_removed_with_badwords"],
 }
 ALL_KNOWN = {r for rs in REASONS.values() for r in rs}
 
@@ -105,17 +108,26 @@ def main():
     ap.add_argument("ours")
     ap.add_argument("datatrove")
     ap.add_argument("--show", type=int, default=0, metavar="N", help="list N disagreeing documents")
-    ap.add_argument("--family", choices=FAMILIES, help="only list disagreements of this family")
+    ap.add_argument("--family", choices=FAMILIES + ("c4_badwords",), help="only list disagreements of this family")
     ap.add_argument("--input", help="the documents (for excerpts when OURS.jsonl has no text)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON instead")
     ap.add_argument("--by-set", action="store_true",
                     help="agreement per family for each set (id prefix), its tuning and held-out parts apart")
+    ap.add_argument("--extra", help="datatrove-badwords.py's output: its families added to datatrove's")
     ap.add_argument("--tuning-only", action="store_true",
                     help="leave the held-out documents out of everything (the disagreements listed too)")
     args = ap.parse_args()
 
     ours, _ = read_jsonl(args.ours, "ours")
     dt, order = read_jsonl(args.datatrove, "datatrove")
+    fams = FAMILIES
+    if args.extra:
+        extra_dt, _ = read_jsonl(args.extra, "extra")
+        for i, r in extra_dt.items():
+            if i in dt:
+                dt[i]["pass"].update(r["pass"])
+                dt[i]["reasons"].update(r["reasons"])
+        fams = FAMILIES + tuple(f for f in ("c4_badwords",) if any(f in r["pass"] for r in extra_dt.values()))
     texts = {}
     if args.input:
         inp, _ = read_jsonl(args.input, "input")
@@ -124,8 +136,8 @@ def main():
     missing = [i for i in order if i not in ours]
     extra = [i for i in ours if i not in dt]
     unannotated = []
-    conf = {f: {"pp": 0, "ff": 0, "fp": 0, "pf": 0} for f in FAMILIES}   # ours, datatrove
-    reason_hit = {f: [0, 0] for f in FAMILIES}
+    conf = {f: {"pp": 0, "ff": 0, "fp": 0, "pf": 0} for f in fams}   # ours, datatrove
+    reason_hit = {f: [0, 0] for f in fams}
     all_agree = n = 0
     disagreements = []
     per_reason = {}          # reason -> [both, dt only, ours only]
@@ -145,19 +157,19 @@ def main():
             if r not in ALL_KNOWN:
                 unknown_reasons[r] = unknown_reasons.get(r, 0) + 1
         agree_all = True
-        srow = by_set.setdefault((doc_set(i), held_out(i)), [0] * (len(FAMILIES) + 2))
+        srow = by_set.setdefault((doc_set(i), held_out(i)), [0] * (len(fams) + 2))
         srow[0] += 1
-        for k, f in enumerate(FAMILIES):
-            o, t = bool(p.get(f, True)), bool(d["pass"][f])
+        for k, f in enumerate(fams):
+            o, t = bool(p.get(f, True)), bool(d["pass"].get(f, True))
             srow[1 + k] += o == t
             conf[f][("p" if o else "f") + ("p" if t else "f")] += 1
             if o != t:
-                agree_all = False
+                agree_all = agree_all and f not in FAMILIES
                 disagreements.append((i, f))
             elif not o:
                 reason_hit[f][1] += 1
                 reason_hit[f][0] += d["reasons"][f] in failed
-            if "all_reasons" in d:
+            if "all_reasons" in d and f in d["all_reasons"]:
                 have_all = True
                 dts = set(d["all_reasons"][f])
                 for r in REASONS[f]:
@@ -177,7 +189,7 @@ def main():
         "not_annotated": len(unannotated),
         "families": {f: {"agree": (conf[f]["pp"] + conf[f]["ff"]) / n if n else None, **conf[f],
                          "reason_match": reason_hit[f][0] / reason_hit[f][1] if reason_hit[f][1] else None}
-                     for f in FAMILIES},
+                     for f in fams},
         "all_four_agree": all_agree / n if n else None,
         "per_reason": per_reason if have_all else None,
         "unknown_reasons": unknown_reasons,
@@ -194,7 +206,7 @@ def main():
     print()
     print(f"{'family':18s} {'agree':>8s} {'both pass':>10s} {'both fail':>10s} {'only ours fails':>16s} "
           f"{'only dt fails':>14s} {'same reason':>12s}")
-    for f in FAMILIES:
+    for f in fams:
         c = conf[f]
         rh = reason_hit[f]
         print(f"{f:18s} {pct(c['pp'] + c['ff'], n):>8s} {c['pp']:10d} {c['ff']:10d} {c['fp']:16d} {c['pf']:14d} "
@@ -205,8 +217,8 @@ def main():
     if args.by_set:
         print()
         print("agreement per set (id prefix); tuning part and held-out part (compare.held_out) apart:")
-        print(f"  {'set':24s} {'docs':>5s} " + " ".join(f"{f:>17s}" for f in FAMILIES) + f" {'all four':>9s}")
-        tot = {h: [0] * (len(FAMILIES) + 2) for h in (False, True)}
+        print(f"  {'set':24s} {'docs':>5s} " + " ".join(f"{f:>17s}" for f in fams) + f" {'all four':>9s}")
+        tot = {h: [0] * (len(fams) + 2) for h in (False, True)}
         for (name, h), r in sorted(by_set.items()):
             tot[h] = [a + b for a, b in zip(tot[h], r)]
         rows = sorted(by_set.items()) + [(("all sets", False), tot[False]), (("all sets", True), tot[True])]
@@ -243,7 +255,7 @@ def main():
             if text is None:
                 text = texts.get(i, "")
             print(f"- {i}  [{f}]  ours: {'pass' if p.get(f, True) else 'FAIL'} {mine or ''}  "
-                  f"datatrove: {'pass' if d['pass'][f] else 'FAIL ' + str(d['reasons'][f])}"
+                  f"datatrove: {'pass' if d['pass'].get(f, True) else 'FAIL ' + str(d['reasons'][f])}"
                   + (f" (all: {d['all_reasons'][f]})" if d.get("all_reasons", {}).get(f) else ""))
             print(f"    {len(text)} chars: {excerpt(text)!r}")
     return 0

@@ -22,7 +22,8 @@
 # Its time is the extraction loop only (no interpreter start-up, imports, reading or writing), for
 # all four filters run on each document in turn, where datatrove's word-split cache lets three of
 # them share one spaCy tokenization (its best case). Ours is the whole process:
-#   $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere --words spacy INPUT > OUT
+#   $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere
+#     --rules gopher_repetition,gopher_quality,c4,fineweb,c4_badwords --words spacy INPUT > OUT
 #   (datatrove applies its English rules and tokenizer to every document: so does ours here)
 # start-up and JSON reading and writing included. Both are single-threaded. One datatrove run takes
 # a few minutes here (it runs at about 0.1 MB/s); run 1 also computes, untimed, every check that
@@ -42,6 +43,7 @@ INPUT=$DATA/quality-docs.jsonl
 DT_OUT=$DATA/quality-datatrove.jsonl
 OURS_OUT=$DATA/quality-ours.jsonl
 UNI_OUT=$DATA/quality-ours-unicode.jsonl
+DT_BW=$DATA/quality-datatrove-badwords.jsonl
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0 HF_HUB_OFFLINE=1
 
@@ -79,7 +81,8 @@ fi
 echo "input:    $INPUT ($DOCS documents, $BYTES bytes of text)"
 echo "machine:  $(cpu_model), $(getconf _NPROCESSORS_ONLN) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg); ${PIN[*]:-no taskset}"
 echo "versions: $("$VPY" -c 'import importlib.metadata as m, sys; print("python %d.%d.%d" % sys.version_info[:3], *("%s %s" % (d, m.version(d)) for d in ("datatrove", "spacy", "numpy")), sep=", ")')"
-[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere --words spacy $INPUT
+[ "$HAVE_OURS" = 0 ] || echo "ours:     $BIN/quality-score --annotate-only --preset fineweb --english-rules-everywhere
+          --rules gopher_repetition,gopher_quality,c4,fineweb,c4_badwords --words spacy $INPUT
           (and timed again with --assume-lang en: the rules alone, no language identification,
           the same work as datatrove's four filters)"
 echo "runs:     datatrove $DT_RUNS, ours $([ "$HAVE_OURS" = 1 ] && echo "$RUNS" || echo 0); interleaved; median reported"
@@ -107,7 +110,8 @@ for ((r = 1; r <= MAXR; r++)); do
     fi
     if [ "$HAVE_OURS" = 1 ] && [ "$r" -le "$RUNS" ]; then
         out=$OURS_OUT; [ "$r" = 1 ] || out=$TMP/ours.jsonl
-        qs=("${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere)
+        qs=("${PIN[@]}" "$BIN/quality-score" --annotate-only --preset fineweb --english-rules-everywhere
+            --rules gopher_repetition,gopher_quality,c4,fineweb,c4_badwords)
         timed "quality-score failed (run $r)" "$out" "$TMP/ours.err" "${qs[@]}" --words spacy "$INPUT"
         oreal=$real; OURS_T+="$real "; OURS_C+="$cpu "
         timed "quality-score --assume-lang en failed (run $r)" "$TMP/rules.jsonl" "$TMP/ours.err" \
@@ -127,7 +131,11 @@ done
 
 # --- agreement ---------------------------------------------------------------------------------------
 if [ "$HAVE_OURS" = 1 ]; then
-    "$VPY" "$HERE/compare.py" "$OURS_OUT" "$DT_OUT" --show "$SHOW" --input "$INPUT" --by-set
+    # C4's bad-words filter (c4_badwords), in the language ours identified (datatrove-badwords.py)
+    "$VPY" "$HERE/datatrove-badwords.py" "$INPUT" "$OURS_OUT" "$DT_BW" --lists "$ROOT/data/ldnoobw" >"$TMP/bw.out" \
+        2>"$TMP/bw.err" || run_failed "datatrove's C4BadWordsFilter failed" "$TMP/bw.err"
+    cat "$TMP/bw.out"
+    "$VPY" "$HERE/compare.py" "$OURS_OUT" "$DT_OUT" --show "$SHOW" --input "$INPUT" --by-set --extra "$DT_BW"
     echo
     echo "with the default words (--words unicode: punctuation apart, a CJK character a word):"
     "$VPY" "$HERE/compare.py" "$UNI_OUT" "$DT_OUT" --show 0 --input "$INPUT" | sed -n '/^family/,/^all four/p'

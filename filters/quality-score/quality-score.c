@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "badwords.h"
 #include "cli.h"
 #include "filter.h"
 #include "jsonw.h"
@@ -25,9 +26,10 @@ static const cm_opt_info info = {
 	"max_symbol_ratio max_bullet_lines max_ellipsis_lines min_alpha_words min_stop_words\n"
 	"dup_para_frac dup_para_char_frac dup_line_frac dup_line_char_frac top_2_gram\n"
 	"top_3_gram top_4_gram dup_5_gram .. dup_10_gram c4_min_words_line c4_min_sentences\n"
-	"c4_max_word c4_terminal_punct fw_line_punct fw_short_lines fw_short_line_len\n"
-	"fw_dup_chars fw_newline_words; working memory (default 4194304 each): max_ngram_words\n"
-	"(the words the n-gram signals see) max_distinct_lines (lines, paragraphs remembered)\n",
+	"c4_max_word c4_terminal_punct c4_badwords_keep fw_line_punct fw_short_lines\n"
+	"fw_short_line_len fw_dup_chars fw_newline_words; working memory (default 4194304\n"
+	"each): max_ngram_words (the words the n-gram signals see) max_distinct_lines (lines,\n"
+	"paragraphs remembered)\n",
 	"a summary line at the end, with the time spent in language\n"
 	"identification and in the rules"
 };
@@ -37,6 +39,7 @@ static const cm_opt_info info = {
 struct ctx {
 	qs_opts o;
 	qs_result r;
+	qs_badwords *bw;
 	int annotate, english_everywhere;
 	const char *assume_lang;
 	const char *langs[MAX_LANGS];
@@ -89,7 +92,7 @@ static void set_threshold(const cm_opt *opt, const char *arg)
 		{ "dup_8_gram", 0, offsetof(qs_opts, dup_ngram[8]) },
 		{ "dup_9_gram", 0, offsetof(qs_opts, dup_ngram[9]) },
 		{ "dup_10_gram", 0, offsetof(qs_opts, dup_ngram[10]) },
-		Z(c4_min_words_line), Z(c4_min_sentences), Z(c4_max_word), D(fw_line_punct),
+		Z(c4_min_words_line), Z(c4_min_sentences), Z(c4_max_word), D(c4_badwords_keep), D(fw_line_punct),
 		D(fw_short_lines), Z(fw_short_line_len), D(fw_dup_chars), D(fw_newline_words),
 		Z32(max_ngram_words), Z32(max_distinct_lines),
 #undef D
@@ -141,6 +144,8 @@ static void set_rules(const cm_opt *opt, const char *arg)
 }
 
 enum { PRESET_FINEWEB, PRESET_ALL, PRESET_GOPHER, PRESET_C4, PRESET_NONE };
+/* fineweb: datatrove's FineWeb recipe, which has no bad-words filter; gopher: Gopher's two;
+ * c4: C4's quality rules and bad-words filter; all: every family */
 static const char *const preset_names[] = { "fineweb", "all", "gopher", "c4", "none", NULL };
 
 /* --preset NAME: a callback, not a choice, as it sets the families where it stands among
@@ -158,8 +163,10 @@ static void set_preset(const cm_opt *opt, const char *name)
 	for (f = 0; f < QS_NFAMILIES; f++)
 		o->on[f] = p != PRESET_NONE;
 	o->c4_terminal_punct = p != PRESET_FINEWEB;
-	if (p == PRESET_GOPHER)
-		o->on[QS_C4] = o->on[QS_FINEWEB] = 0;
+	if (p == PRESET_FINEWEB)
+		o->on[QS_C4_BADWORDS] = 0;
+	else if (p == PRESET_GOPHER)
+		o->on[QS_C4] = o->on[QS_FINEWEB] = o->on[QS_C4_BADWORDS] = 0;
 	else if (p == PRESET_C4)
 		o->on[QS_GOPHER_REP] = o->on[QS_GOPHER_QUAL] = o->on[QS_FINEWEB] = 0;
 }
@@ -191,6 +198,8 @@ static int family_of(const char *why)
 	if (strncmp(why, "dup_", 4) == 0 || strncmp(why, "top_", 4) == 0 ||
 	    strncmp(why, "duplicated_", 11) == 0)
 		return QS_GOPHER_REP;
+	if (strcmp(why, "document_removed_with_badwords") == 0)
+		return QS_C4_BADWORDS;
 	if (strcmp(why, "lorem_ipsum") == 0 || strcmp(why, "curly_bracket") == 0 ||
 	    strcmp(why, "too_few_sentences") == 0)
 		return QS_C4;
@@ -233,6 +242,11 @@ static void write_meta(struct ctx *c)
 	}
 	cm_jw_key_uint(&w, "c4_lines_removed", r->c4_lines_removed);
 	cm_jw_key_uint(&w, "c4_sentences", r->c4_sentences);
+	cm_jw_key(&w, "c4_badwords_lang");
+	if (r->badwords_list)
+		cm_jw_str(&w, r->badwords_list);
+	else
+		cm_jw_null(&w);
 	cm_jw_key_double(&w, "frac_lines_terminal_punct", r->fw_line_punct);
 	cm_jw_key_double(&w, "frac_short_lines", r->fw_short_lines);
 	cm_jw_key_double(&w, "frac_dup_line_chars_fineweb", r->fw_dup_chars);
@@ -308,6 +322,7 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 	c->o.english = c->english_everywhere || strcmp(lang, "en") == 0;
 	t1 = now_s();
 	qs_score(&c->o, text, n, &c->r);
+	qs_c4_badwords(&c->o, c->bw, lang, text, n, &c->r);
 	c->lang_s += t1 - t0;
 	c->rules_s += now_s() - t1;
 	c->text_bytes += n;
@@ -358,6 +373,7 @@ int main(int argc, char **argv)
 
 	qs_opts_default(&c.o);
 	qs_load_data();
+	c.bw = qs_badwords_new();
 	c.lang_threshold = 0.65;
 	c.min_score = 0.5;
 	/* quality's defaults: words and pairs (as DCLM's fastText), no character n-grams */
@@ -371,11 +387,12 @@ int main(int argc, char **argv)
 		CM_OPT_CALLBACK(0, "preset", set_preset, &c.o, "NAME",
 				"fineweb: Gopher repetition + Gopher quality + C4 without\n"
 				"its terminal-punctuation rule + FineWeb (datatrove's FineWeb\n"
-				"recipe); all (default): the four with C4 as published;\n"
-				"gopher: Gopher repetition + quality; c4; none"),
+				"recipe); all (default): every family, C4's as published;\n"
+				"gopher: Gopher repetition + quality; c4: C4's rules and\n"
+				"bad words; none"),
 		CM_OPT_CALLBACK(0, "rules", set_rules, &c.o, "LIST",
 				"families that decide: gopher_repetition, gopher_quality,\n"
-				"c4, fineweb (comma-separated)"),
+				"c4, fineweb, c4_badwords (comma-separated)"),
 		CM_OPT_CALLBACK(0, "set", set_threshold, &c.o, "NAME=VALUE", "change a threshold (names below)"),
 		CM_OPT_FLAG(0, "annotate-only", &c.annotate, "keep every record, only annotate"),
 		CM_OPT_SET(0, "no-edit", &c.o.c4_edit, 0,
@@ -481,6 +498,7 @@ int main(int argc, char **argv)
 	qs_result_free(&c.r);
 	cm_tc_free(c.cls);
 	free(c.p);
+	qs_badwords_free(c.bw);
 	cm_buf_free(&c.meta);
 	cm_buf_free(&c.tmp);
 	return cm_filter_finish(&f);

@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "ascii.h"
+#include "badwords.h"
 #include "cli.h"
 #include "data.h"
 #include "rules.h"
@@ -28,7 +29,7 @@
 #include "words.h"
 
 const char *const qs_family_name[QS_NFAMILIES] = {
-	"gopher_repetition", "gopher_quality", "c4", "fineweb",
+	"gopher_repetition", "gopher_quality", "c4", "fineweb", "c4_badwords",
 };
 
 void qs_opts_default(qs_opts *o)
@@ -1107,6 +1108,18 @@ static void scratch_trim(scratch *s)
 	}
 	if (s->hc.alloc > 2 * TRIM_WORDS)
 		hc_free(&s->hc);
+}
+
+void qs_c4_badwords(const qs_opts *o, qs_badwords *b, const char *lang, const char *text, size_t n,
+		    qs_result *r)
+{
+	r->badwords_list = qs_badwords_list(lang);
+	r->badwords_found = r->badwords_list ? qs_badwords_find(b, r->badwords_list, text, n) : 0;
+	/* datatrove keeps a page with bad words when uniform() < keep_fraction; here the draw
+	 * is the text's hash, so that a run is repeatable */
+	if (r->badwords_found > 0 &&
+	    !(o->c4_badwords_keep > 0 && (double)(XXH3_64bits(text, n) >> 11) * 0x1p-53 < o->c4_badwords_keep))
+		fail(r, QS_C4_BADWORDS, "document_removed_with_badwords");
 }
 
 void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r)

@@ -1,4 +1,5 @@
-/* rules.h - heuristic quality signals and rules: Gopher quality and repetition, C4, FineWeb.
+/* rules.h - heuristic quality signals and rules: Gopher quality and repetition, C4 (its
+ * quality rules and, a family of its own, its bad-words filter), FineWeb.
  *
  * Every signal is computed on the original text and kept (metadata.quality), so thresholds
  * can be chosen later; each rule family says pass or fail with the reasons, named as
@@ -11,7 +12,7 @@
 
 #include "buf.h"
 
-enum { QS_GOPHER_REP, QS_GOPHER_QUAL, QS_C4, QS_FINEWEB, QS_NFAMILIES };
+enum { QS_GOPHER_REP, QS_GOPHER_QUAL, QS_C4, QS_FINEWEB, QS_C4_BADWORDS, QS_NFAMILIES };
 
 extern const char *const qs_family_name[QS_NFAMILIES];
 
@@ -32,6 +33,8 @@ typedef struct qs_opts {
 	/* C4 */
 	int c4_terminal_punct;		/* drop lines without terminal punctuation */
 	size_t c4_min_words_line, c4_min_sentences, c4_max_word;
+	double c4_badwords_keep;	/* the share of pages with bad words kept (datatrove's
+					 * keep_fraction, default 0), chosen by a hash of the text */
 	/* FineWeb */
 	double fw_line_punct, fw_short_lines, fw_dup_chars, fw_newline_words;
 	size_t fw_short_line_len;
@@ -59,6 +62,8 @@ typedef struct qs_result {
 	double top_ngram[5], dup_ngram[11];
 	size_t c4_lines_kept, c4_lines_removed, c4_sentences;
 	int c4_lorem_ipsum, c4_curly_bracket;
+	const char *badwords_list;		/* the bad-words list applied, NULL when none */
+	int badwords_found;
 	double fw_line_punct, fw_short_lines, fw_dup_chars, fw_newline_words;
 	int limited;				/* QS_LIMITED_* */
 	size_t ngram_words;			/* with QS_LIMITED_NGRAMS: the words the n-grams saw, */
@@ -71,8 +76,14 @@ typedef struct qs_result {
 	cm_buf c4_text;				/* the text with C4's line removals */
 } qs_result;
 
-/* Compute every signal of text (UTF-8, n bytes) and the families' verdicts. */
+/* Compute every signal of text (UTF-8, n bytes) and the families' verdicts; c4_badwords
+ * passes until qs_c4_badwords has looked at the text. */
 void qs_score(const qs_opts *o, const char *text, size_t n, qs_result *r);
+struct qs_badwords;
+/* C4's bad-words filter on text in language lang (badwords.h), after qs_score: a language
+ * without a list passes (datatrove's fail_on_missing_language=False). */
+void qs_c4_badwords(const qs_opts *o, struct qs_badwords *b, const char *lang, const char *text, size_t n,
+		    qs_result *r);
 void qs_result_free(qs_result *r);
 /* For tests and fuzzing: 1 when the fast word splitter and the general one agree on text. */
 int qs_words_selfcheck(const char *text, size_t n);

@@ -332,6 +332,12 @@ else
 	echo "ok $((test_count += 1)) # SKIP no accounting"
 fi
 
+# ZeRO-1 under srun: AdamW's moments split over the 2 tasks, the same weights bit for bit
+train twoz $common -b 4 --steps 20 --zero 1 >/dev/null
+ok_run "  --zero 1: an sbatch job of 2 tasks" wait_jobs
+test_cmp two/step-0000020/model.safetensors twoz/step-0000020/model.safetensors \
+	"  --zero 1: the weights of the run without it, bit for bit"
+
 # a rank killed mid-run: the step stops (no hang), and the run resumes exactly
 args="$common -b 4 --steps 120 --save-every 1 --keep 2"
 train A $args >/dev/null

@@ -1,6 +1,6 @@
-/* 0040-urlfilter.c - URL filtering: hosts, blocked domains by suffix, exact URLs, hard, soft
- * and sub-words, the file syntax and its errors, the built-in lists, a list of a million
- * domains. */
+/* 0040-urlfilter.c - URL filtering as datatrove's URLFilter does it: hosts, blocked domains
+ * (the registrable domain or the whole host), exact URLs, hard, soft and sub-words, the file
+ * syntax and its errors, the built-in lists (datatrove's), a list of a million domains. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,40 +48,65 @@ int main(void)
 	ok(nd == 3 && nu == 1 && nw == 1 && ns == 2 && nsub == 1, "sizes: 3 domains, 1 URL, 1 word, 2 soft, 1 sub");
 
 	is_str(check(u, "https://example.org/"), "url_domain", "a blocked domain");
-	is_str(check(u, "https://a.b.EXAMPLE.org/x"), "url_domain", "a host under it");
+	is_str(check(u, "https://a.b.example.org/x"), "url_domain", "a host under it (its registrable domain)");
+	is_str(check(u, "https://a.b.EXAMPLE.org/x"), "pass", "the host as written: upper case is not lowered");
 	is_str(check(u, "https://notexample.org/"), "pass", "not a suffix at a point");
 	is_str(check(u, "http://x.bad.net"), "url_domain", "*.bad.net blocks below it");
 	is_str(check(u, "http://bad.net"), "url_domain", "and bad.net");
 	is_str(check(u, "http://dots.io/"), "url_domain", "leading and trailing points ignored");
+	is_str(check(u, "http://dots.io.:8080/"), "url_domain", "a URL's trailing point and port");
+	is_str(check(u, "http://u:p@dots.io/"), "url_domain", "user info");
+	is_str(check(u, "dots.io/no-scheme"), "url_domain", "no scheme");
 	is_str(check(u, "https://ok.com/exact"), "url_exact", "an exact URL");
 	is_str(check(u, "https://ok.com/exact2"), "pass", "only that one");
-	is_str(check(u, "https://ok.com/Casino-night"), "url_word", "a hard word, any case");
+	is_str(check(u, "https://ok.com/casino-night"), "url_word", "a hard word");
+	is_str(check(u, "https://ok.com/Casino-night"), "pass", "a URL's words keep their case (as datatrove's)");
 	is_str(check(u, "https://ok.com/casinos"), "pass", "not inside a longer word");
 	is_str(check(u, "https://ok.com/free/win"), "url_soft_words", "two soft words");
 	is_str(check(u, "https://ok.com/free/free"), "pass", "one soft word twice: one");
 	is_str(check(u, "https://ok.com/a-x-y-z-z-y"), "url_subword", "a sub-word across punctuation");
+	is_str(check(u, "https://ok.com/A-X-Y-Z-Z-Y"), "url_subword", "a sub-word in any case");
 	is_str(check(u, ""), "url_missing", "an empty URL");
-	is_str(check(u, "http:///nohost"), "url_bad", "no host, with a domain list");
+	is_str(check(u, "http:///nohost"), "pass", "no host: words only, as datatrove");
+	is_str(check(u, "http:///casino"), "url_word", "no host, a hard word");
+
+	/* sub-domains listed: the whole host only (datatrove's fqdn), not what is under it */
+	ok(cm_urlfilter_add_line(u, "x.blogspot.com", 14) == 0, "a listed host under a registrable domain");
+	is_str(check(u, "http://x.blogspot.com/"), "url_domain", "that host");
+	is_str(check(u, "http://www.x.blogspot.com/"), "pass", "not a host under it (blogspot.com is registrable)");
+	is_str(check(u, "http://y.blogspot.com/"), "pass", "nor its neighbour");
+	ok(cm_urlfilter_add_line(u, "shop.co.uk", 10) == 0, "a domain under a two-label suffix");
+	is_str(check(u, "https://www.shop.co.uk/a"), "url_domain", "blocked under co.uk");
+	ok(cm_urlfilter_add_line(u, "intranet", 8) == 0, "a name with no public suffix");
+	is_str(check(u, "http://intranet/"), "pass", "has no registrable domain: never blocked (as tldextract)");
+	is_str(check(u, "http://[2001:db8::1]/x"), "pass", "an IPv6 host");
+	is_str(check(u, "http://[broken/x"), "pass", "a broken bracket");
+	is_str(check(u, "http://co.uk/"), "pass", "a public suffix alone");
 
 	ok(cm_urlfilter_load(d, "default", err, sizeof(err)) == 0, "the built-in lists load");
+	cm_urlfilter_sizes(d, &nd, &nu, &nw, &ns, &nsub);
+	ok(nd > 4500000 && nu > 19000 && nw > 150 && ns > 50 && nsub > 100,
+	   "datatrove's lists: %zu domains, %zu URLs, %zu words, %zu soft, %zu sub", nd, nu, nw, ns, nsub);
+	is_str(check(d, "http://0-1sex.com/"), "url_domain", "built-in: a UT1 domain");
+	is_str(check(d, "https://www.0-1sex.com/x"), "url_domain", "built-in: a host under it");
 	is_str(check(d, "https://www.example.com/porn/video"), "url_word", "built-in: a hard word");
-	is_str(check(d, "https://www.example.com/hot-girls"), "url_soft_words", "built-in: two soft words");
-	is_str(check(d, "https://www.example.com/best-pornhubvideos"), "url_subword", "built-in: a sub-word");
+	is_str(check(d, "https://www.example.com/babes/bastard"), "url_soft_words", "built-in: two soft words");
+	is_str(check(d, "https://www.example.com/babes"), "pass", "built-in: one soft word passes");
+	is_str(check(d, "https://www.example.com/2-girls-1-cup"), "url_subword", "built-in: a sub-word");
 	is_str(check(d, "https://www.bbc.co.uk/news/world-europe-123"), "pass", "built-in: news passes");
-	is_str(check(d, "https://en.wikipedia.org/wiki/Sex_education"), "pass", "built-in: one soft word passes");
 
 	fd = mkstemp(path);
 	f = fdopen(fd, "w");
 	fprintf(f, "# a UT1-style list\n");
 	for (i = 0; i < 1000000; i++)
-		fprintf(f, "site%zu.example\n", i);
+		fprintf(f, "site%zu.com\n", i);
 	fprintf(f, "block x y\n");
 	fclose(f);
 	ok(cm_urlfilter_load(big, path, err, sizeof(err)) == -1 && strstr(err, ":1000002:") != NULL,
 	   "an error names the file and line: %s", err);
 	f = fopen(path, "w");
 	for (i = 0; i < 1000000; i++)
-		fprintf(f, "site%zu.example\n", i);
+		fprintf(f, "site%zu.com\n", i);
 	fclose(f);
 	cm_urlfilter_free(big);
 	big = cm_urlfilter_new();
@@ -91,7 +116,7 @@ int main(void)
 		char url[64];
 
 		for (i = 0; i < 2000000; i += 7) {
-			snprintf(url, sizeof(url), "https://www.site%zu.example/page", i);
+			snprintf(url, sizeof(url), "https://www.site%zu.com/page", i);
 			blocked += cm_urlfilter_check(big, url, strlen(url)) != NULL;
 		}
 		is_int(blocked, 142858, "of 285,715 URLs, those under the million listed domains are blocked");

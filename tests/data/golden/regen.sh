@@ -20,3 +20,6 @@ done
 boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" |
 	jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' \
 	>"$root/tests/data/golden/aeb-4.text.expect"
+boilerplate-strip "$root/tests/data/html/readability-6.jsonl.gz" |
+	jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' \
+	>"$root/tests/data/golden/readability-6.text.expect"
