@@ -361,6 +361,28 @@ train K $args --resume >/dev/null
 ok_run "  resumed from $killed_at in a new job" wait_jobs
 test_cmp A/step-0000120/model.safetensors K/step-0000120/model.safetensors "  weights bitwise equal to the uninterrupted run"
 test_cmp A/step-0000120/optimizer.safetensors K/step-0000120/optimizer.safetensors "  optimizer state bitwise equal"
+
+# --- pipelines/scaling/sweep.mk through Slurm: each run an srun job, make -j 2 beside
+sweep() {	# OUT [LAUNCH]
+	make -s -f "$SRCDIR/pipelines/scaling/sweep.mk" -j 2 BIN="$BUILD/bin" TRAIN='s/*.bin' VAL='s/*.bin' \
+		TOK=tok.json OUT="$1" BUDGETS='1e10 3e10' SHAPES='1x16 1x32 2x32' MIN_STEPS=5 BOOTSTRAP=10 \
+		CONTEXT=32 BATCH=8 ${2:+LAUNCH="$2"}
+}
+sweep sw-local >sweep-local.log 2>&1
+is "$?" 0 "the scaling sweep with make -j 2"
+sweep sw-slurm "srun -n1 -c1 --mem=500M -J sweep-run" >sweep-slurm.log 2>&1
+is "$?" 0 "  and with each run an srun job (LAUNCH)"
+is "$(ls sw-slurm/runs | grep -vc json)" 6 "  6 runs (2 budgets x 3 shapes)"
+test_cmp sw-local/fit.txt sw-slurm/fit.txt "  the same fit as the runs made without Slurm"
+ok "$(test -s sw-slurm/scaling.png && test -s sw-slurm/plan.txt; echo $?)" "  the plan and the plot"
+if [ -n "$acct" ]; then
+	i=0
+	until [ "$(sacct -n -X -P --name=sweep-run -o State 2>/dev/null | grep -c COMPLETED)" = 6 ] || [ $i -ge 60 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	is "$(sacct -n -X -P --name=sweep-run -o State | sort | uniq -c | tr -s ' ')" " 6 COMPLETED" "  sacct: 6 run jobs completed"
+fi
 cd .. || exit 1
 
 # --- usage
