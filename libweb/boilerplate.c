@@ -102,6 +102,8 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	m->subs[strong][m->nsubs[strong]] = cm_xmalloc(n + 1);
 	memcpy(m->subs[strong][m->nsubs[strong]], p, n);
 	m->subs[strong][m->nsubs[strong]][n] = '\0';
+	m->sublen[strong] = cm_xrealloc(m->sublen[strong], (m->nsubs[strong] + 1) * sizeof(size_t));
+	m->sublen[strong][m->nsubs[strong]] = n;
 	m->nsubs[strong]++;
 	{
 		unsigned b = (unsigned)(unsigned char)p[0] << 8 | (n > 1 ? (unsigned char)p[1] : 0);
@@ -116,6 +118,8 @@ static void add_prefix(void *ctx, const char *p, size_t n)
 	prefixes *x = ctx;
 
 	x->p = cm_xrealloc(x->p, (x->n + 1) * sizeof(char *));
+	x->len = cm_xrealloc(x->len, (x->n + 1) * sizeof(size_t));
+	x->len[x->n] = n;
 	x->p[x->n] = cm_xmalloc(n + 1);
 	memcpy(x->p[x->n], p, n);
 	x->p[x->n][n] = '\0';
@@ -140,7 +144,7 @@ static size_t normalise_attr(const prefixes *ign, const char *v, char *buf, size
 		if (!tl)
 			break;
 		for (i = 0; ign && i < ign->n; i++) {
-			size_t pl = strlen(ign->p[i]);
+			size_t pl = ign->len[i];
 
 			if (tl >= pl && strncasecmp(t, ign->p[i], pl) == 0)
 				break;
@@ -181,7 +185,7 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 				continue;
 			for (i = 0; i < m->nsubs[strong]; i++) {
 				const char *sub = m->subs[strong][i];
-				size_t sl = strlen(sub);
+				size_t sl = m->sublen[strong][i];
 
 				if (sub[0] == buf[j] && j + sl <= n && memcmp(buf + j, sub, sl) == 0)
 					return strong + 1;
@@ -232,6 +236,31 @@ static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const
 		b = marker_strength(m, buf, len);
 	}
 	return a > b ? a : b;
+}
+
+/* has_marker() of the drop (keep = 0) or keep markers on element n, worked out once a page:
+ * bp->mk holds both per element, 2 bits each (0 not known yet, else the strength + 1). */
+static int marker_of(cm_bp *bp, xmlNodePtr n, int keep, const char *cls, const char *id)
+{
+	size_t k = (size_t)(I(n) - bp->info);
+	unsigned sh = keep ? 2 : 0, v = (bp->mk[k] >> sh) & 3u;
+
+	if (!v) {
+		v = (unsigned)has_marker(keep ? &bp->keep : &bp->drop, &bp->ignore, n, cls, id) + 1;
+		bp->mk[k] |= (uint8_t)(v << sh);
+	}
+	return (int)v - 1;
+}
+
+/* Forget the markers worked out (a new page, or a tree of another shape). */
+static void marker_reset(cm_bp *bp)
+{
+	if (bp->cap_mk < bp->ninfo) {
+		bp->cap_mk = bp->cap_info;
+		free(bp->mk);
+		bp->mk = cm_xmalloc(bp->cap_mk);
+	}
+	memset(bp->mk, 0, bp->ninfo);
 }
 
 const char *const cm_bp_flag_names[CM_BP_NFLAGS] = { "deep", "nul", "parse_stopped" };
@@ -296,6 +325,7 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 		goto fail;
 	}
 	bp->ctxt->_private = bp;
+	bp->debug = getenv("CRAWL2LM_BP_DEBUG") != NULL;
 	bp->sax_start = bp->ctxt->sax->startElement;
 	bp->sax_end = bp->ctxt->sax->endElement;
 	if (!bp->sax_start || !bp->sax_end) {
@@ -334,6 +364,7 @@ static void markers_free(markers *m)
 		for (i = 0; i < m->nsubs[k]; i++)
 			free(m->subs[k][i]);
 		free(m->subs[k]);
+		free(m->sublen[k]);
 		cm_hset_free(&m->tokens[k]);
 	}
 }
@@ -359,6 +390,8 @@ void cm_bp_free(cm_bp *bp)
 	for (size_t k = 0; k < bp->ignore.n; k++)
 		free(bp->ignore.p[k]);
 	free(bp->ignore.p);
+	free(bp->ignore.len);
+	free(bp->mk);
 	markers_free(&bp->drop);
 	markers_free(&bp->keep);
 	free(bp->info);
@@ -846,11 +879,11 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 		cls = attr(n, "class");
 		id = attr(n, "id");
 		if (cls || id) {
-			int d = has_marker(&bp->drop, &bp->ignore, n, cls, id);
+			int d = marker_of(bp, n, 0, cls, id);
 
 			if (d == 2)
 				hit = 2;
-			else if (d == 1 && !has_marker(&bp->keep, &bp->ignore, n, cls, id))
+			else if (d == 1 && !marker_of(bp, n, 1, cls, id))
 				hit = 1;
 		}
 		if (!hit && cm_hset_find(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
@@ -868,7 +901,7 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 		if (hit) {
 			in->flags |= F_DROP;
 			dropped = 1;
-			if (in->text > 200 && getenv("CRAWL2LM_BP_DEBUG"))
+			if (in->text > 200 && bp->debug)
 				fprintf(stderr, "drop %s class=%.60s id=%.40s text=%u\n", n->name,
 					cls ? cls : "", id ? id : "", in->text);
 		}
@@ -883,9 +916,9 @@ static float class_weight(cm_bp *bp, xmlNodePtr n)
 
 	if (!cls && !id)
 		return 0;
-	if (has_marker(&bp->keep, &bp->ignore, n, cls, id))
+	if (marker_of(bp, n, 1, cls, id))
 		w += 25;
-	if (has_marker(&bp->drop, &bp->ignore, n, cls, id))
+	if (marker_of(bp, n, 0, cls, id))
 		w -= 25;
 	return w;
 }
@@ -1142,7 +1175,7 @@ static void extract_pass(cm_bp *bp, xmlNodePtr body, cm_buf *out)
 	}
 	best = pass_score(bp, body);
 	main = pick_main(bp, body, best);
-	if (getenv("CRAWL2LM_BP_DEBUG"))
+	if (bp->debug)
 		debug_candidates(bp, body, main);
 	cm_bp_write(bp, main, out);
 	while (out->len && (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
@@ -1224,6 +1257,7 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	get_title(root, &r->title);
 
 	pass_mark(bp, root);
+	marker_reset(bp);
 	pick_language(bp, body, r->lang);
 	bp->loose = 0;
 	extract_pass(bp, body, &r->text);
@@ -1237,10 +1271,16 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 		 * outside links, the page is what they mark (an FAQ of collapsed answers, a
 		 * thread of posts called comments): the second pass keeps it */
 		bp->markers_took_prose &= I(body)->text - I(body)->link < MIN_TEXT;
-		pass_mark(bp, root);
+		{
+			size_t before = bp->ninfo;
+
+			pass_mark(bp, root);
+			if (bp->ninfo != before)
+				marker_reset(bp);
+		}
 		extract_pass(bp, body, &bp->alt);
 		c2 = count_chars(&bp->alt);
-		if (getenv("CRAWL2LM_BP_DEBUG"))
+		if (bp->debug)
 			fprintf(stderr, "cascade: %zu characters -> %zu\n", r->text_chars, c2);
 		if ((double)c2 > GAIN * (double)r->text_chars) {
 			cm_buf t = r->text;

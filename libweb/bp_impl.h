@@ -20,6 +20,7 @@
 typedef struct markers {
 	cm_hset tokens[2];		/* [0] weak, [1] strong */
 	char **subs[2];
+	size_t *sublen[2];	/* strlen of each of subs */
 	size_t nsubs[2];
 	uint8_t bigram[2][8192];	/* bit set: a substring marker starts with these two bytes */
 } markers;
@@ -27,6 +28,7 @@ typedef struct markers {
 /* Class tokens to leave out before matching (CMS slugs such as "category-social"). */
 typedef struct prefixes {
 	char **p;
+	size_t *len;		/* strlen of each */
 	size_t n;
 } prefixes;
 
@@ -73,6 +75,10 @@ struct cm_bp {
 	prefixes ignore;
 	struct info *info;
 	size_t ninfo, cap_info;
+	uint8_t *mk;		/* per element (info index): its class/id markers once known
+				 * (marker_memo()), kept for the second pass (same tree) */
+	size_t cap_mk;
+	int debug;		/* CRAWL2LM_BP_DEBUG set */
 	xmlNodePtr *stack;
 	size_t cap_stack;
 	struct sib {		/* mark_listings(): children by listing, in order */
