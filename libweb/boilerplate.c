@@ -258,6 +258,7 @@ static void marker_reset(cm_bp *bp)
 	if (bp->cap_mk < bp->ninfo) {
 		bp->cap_mk = bp->cap_info;
 		free(bp->mk);
+	free(bp->tm);
 		bp->mk = cm_xmalloc(bp->cap_mk);
 	}
 	memset(bp->mk, 0, bp->ninfo);
@@ -392,6 +393,7 @@ void cm_bp_free(cm_bp *bp)
 	free(bp->ignore.p);
 	free(bp->ignore.len);
 	free(bp->mk);
+	free(bp->tm);
 	markers_free(&bp->drop);
 	markers_free(&bp->keep);
 	free(bp->info);
@@ -765,7 +767,23 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 			continue;
 		p = I(n->parent);
 		memset(&m, 0, sizeof(m));
-		measure(bp, (const char *)n->content, &m);
+		if (n->_private) {	/* measured by an earlier pass */
+			const struct tmeasure *t = &bp->tm[(uintptr_t)n->_private - 1];
+
+			m.text = t->text;
+			m.wide = t->wide;
+			m.punct = t->punct;
+			m.words = t->words;
+			m.stops = t->stops;
+		} else {
+			measure(bp, (const char *)n->content, &m);
+			if (bp->ntm == bp->cap_tm) {
+				bp->cap_tm = bp->cap_tm ? bp->cap_tm * 2 : 4096;
+				bp->tm = cm_xrealloc(bp->tm, bp->cap_tm * sizeof(*bp->tm));
+			}
+			bp->tm[bp->ntm] = (struct tmeasure){ m.text, m.wide, m.punct, m.words, m.stops };
+			n->_private = (void *)(uintptr_t)++bp->ntm;
+		}
 		p->text += m.text;
 		p->punct += m.punct;
 		p->words += m.words;
@@ -1258,6 +1276,7 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 
 	pass_mark(bp, root);
 	marker_reset(bp);
+	bp->ntm = 0;
 	pick_language(bp, body, r->lang);
 	bp->loose = 0;
 	extract_pass(bp, body, &r->text);

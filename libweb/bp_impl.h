@@ -78,6 +78,11 @@ struct cm_bp {
 	uint8_t *mk;		/* per element (info index): its class/id markers once known
 				 * (marker_memo()), kept for the second pass (same tree) */
 	size_t cap_mk;
+	struct tmeasure {	/* a text node's measure (measure()), kept for the next passes:
+				 * the node's _private is its index + 1 */
+		uint32_t text, wide, punct, words, stops;
+	} *tm;
+	size_t ntm, cap_tm;
 	int debug;		/* CRAWL2LM_BP_DEBUG set */
 	xmlNodePtr *stack;
 	size_t cap_stack;
