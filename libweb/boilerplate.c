@@ -112,6 +112,33 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort the substring markers and index them by first byte (marker_strength() tries only
+ * those that start where it stands). */
+static void markers_index(markers *m)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		size_t i;
+		unsigned c;
+
+		if (m->nsubs[k])
+			qsort(m->subs[k], m->nsubs[k], sizeof(char *), cmp_str);
+		for (i = 0; i < m->nsubs[k]; i++)
+			m->sublen[k][i] = strlen(m->subs[k][i]);
+		for (c = 0, i = 0; c < 257; c++) {
+			while (i < m->nsubs[k] && (unsigned char)m->subs[k][i][0] < c)
+				i++;
+			m->first[k][c] = (uint32_t)i;
+		}
+	}
+}
+
 /* A class token prefix to leave out. */
 static void add_prefix(void *ctx, const char *p, size_t n)
 {
@@ -183,7 +210,8 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 
 			if (!(m->bigram[strong][b >> 3] & (1u << (b & 7))))
 				continue;
-			for (i = 0; i < m->nsubs[strong]; i++) {
+			for (i = m->first[strong][(unsigned char)buf[j]];
+			     i < m->first[strong][(unsigned char)buf[j] + 1]; i++) {
 				const char *sub = m->subs[strong][i];
 				size_t sl = m->sublen[strong][i];
 
@@ -350,6 +378,8 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 	each_line("boilerplate/class-id.txt", add_marker, &bp->drop);
 	each_line("boilerplate/class-id-keep.txt", add_marker, &bp->keep);
 	each_line("boilerplate/class-id-ignore.txt", add_prefix, &bp->ignore);
+	markers_index(&bp->drop);
+	markers_index(&bp->keep);
 	return bp;
 fail:
 	cm_bp_free(bp);

@@ -22,6 +22,8 @@ typedef struct markers {
 	char **subs[2];
 	size_t *sublen[2];	/* strlen of each of subs */
 	size_t nsubs[2];
+	uint32_t first[2][257];	/* subs sorted (markers_index()): those starting with byte c
+				 * are [first[c], first[c + 1]) */
 	uint8_t bigram[2][8192];	/* bit set: a substring marker starts with these two bytes */
 } markers;
 
