@@ -336,6 +336,8 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	bp->sax_start(ctx, name, atts);
 }
 
+static void measure_classes(uint8_t *cls);
+
 cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
@@ -355,6 +357,7 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 	}
 	bp->ctxt->_private = bp;
 	bp->debug = getenv("CRAWL2LM_BP_DEBUG") != NULL;
+	measure_classes(bp->mclass);
 	bp->sax_start = bp->ctxt->sax->startElement;
 	bp->sax_end = bp->ctxt->sax->endElement;
 	if (!bp->sax_start || !bp->sax_end) {
@@ -505,38 +508,81 @@ static int wc_feed(wordcut *w, unsigned char c, int wide)
 	return 1;
 }
 
+/* measure(): byte classes */
+enum {
+	M_LETTER = 1,	/* part of a word (wc_feed() with wide) */
+	M_SPACE = 2,	/* whitespace, collapsed */
+	M_CHAR = 4,	/* starts a character */
+	M_WIDE = 8,	/* starts U+3000-U+DFFF: kana, CJK ideographs, Hangul */
+	M_PUNCT = 16,	/* ASCII sentence punctuation */
+	M_CJKP = 32,	/* may start CJK punctuation (0xe3, 0xef) */
+};
+
+static void measure_classes(uint8_t *cls)
+{
+	unsigned c;
+
+	for (c = 0; c < 256; c++) {
+		unsigned k = 0;
+
+		if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '\'')
+			k |= M_LETTER;
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')
+			k |= M_SPACE;
+		if ((c & 0xc0) != 0x80)
+			k |= M_CHAR;
+		if (c >= 0xe3 && c <= 0xed)
+			k |= M_WIDE;
+		if (is_punct_ascii((int)c))
+			k |= M_PUNCT;
+		if (c == 0xe3 || c == 0xef)
+			k |= M_CJKP;
+		cls[c] = (uint8_t)k;
+	}
+}
+
 /* Measure a text node: characters (collapsing whitespace runs), punctuation, words, stop
- * words in the page's language. */
+ * words in the page's language (the words as wc_feed() with wide cuts them). */
 static void measure(cm_bp *bp, const char *s, struct info *m)
 {
 	size_t chars = 0, punct = 0, words = 0, stops = 0, wide = 0;
 	int in_space = 1;
-	wordcut wc = { { 0 }, 0, 0 };
+	char low[sizeof(((wordcut *)0)->low)];
+	size_t len = 0;
 
 	for (;; s++) {
 		unsigned char c = (unsigned char)*s;
+		unsigned k = bp->mclass[c];
 
-		if (wc_feed(&wc, c, 1)) {
-			words++;
-			if (bp->lang >= 0 && wc.done <= sizeof(wc.low) &&
-			    cm_hset_find(&bp->stop[bp->lang], wc.low, wc.done))
-				stops++;
-		}
-		if (!c)
-			break;
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-			if (!in_space)
-				chars++;
-			in_space = 1;
-			continue;
+		if (k & M_LETTER) {
+			if (len < sizeof(low))
+				low[len] = (char)cm_lower(c);
+			len++;
+		} else {
+			if (len) {
+				words++;
+				if (bp->lang >= 0 && len <= sizeof(low) &&
+				    cm_hset_find(&bp->stop[bp->lang], low, len))
+					stops++;
+				len = 0;
+			}
+			if (!c)
+				break;
+			if (k & M_SPACE) {
+				if (!in_space)
+					chars++;
+				in_space = 1;
+				continue;
+			}
 		}
 		in_space = 0;
-		if ((c & 0xc0) != 0x80)
-			chars++;
-		if (c >= 0xe3 && c <= 0xed)
-			wide++;	/* U+3000-U+DFFF: kana, CJK ideographs, Hangul */
-		if (is_punct_ascii(c))
+		chars += (k & M_CHAR) != 0;
+		wide += (k & M_WIDE) != 0;
+		if (k & M_PUNCT)
 			punct++;
+		else if (!(k & M_CJKP))
+			;
 		else if (c == 0xe3 && (unsigned char)s[1] == 0x80 &&
 			 ((unsigned char)s[2] == 0x82 || (unsigned char)s[2] == 0x81))
 			punct++;	/* 。、 */

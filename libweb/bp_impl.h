@@ -86,6 +86,7 @@ struct cm_bp {
 	} *tm;
 	size_t ntm, cap_tm;
 	int debug;		/* CRAWL2LM_BP_DEBUG set */
+	uint8_t mclass[256];	/* measure(): what each byte is (M_ flags) */
 	xmlNodePtr *stack;
 	size_t cap_stack;
 	struct sib {		/* mark_listings(): children by listing, in order */
