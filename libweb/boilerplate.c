@@ -147,6 +147,9 @@ static void add_prefix(void *ctx, const char *p, size_t n)
 	x->p = cm_xrealloc(x->p, (x->n + 1) * sizeof(char *));
 	x->len = cm_xrealloc(x->len, (x->n + 1) * sizeof(size_t));
 	x->len[x->n] = n;
+	x->first[cm_lower((unsigned char)p[0])] = 1;
+	x->first[cm_lower((unsigned char)p[0]) >= 'a' && cm_lower((unsigned char)p[0]) <= 'z' ?
+		 cm_lower((unsigned char)p[0]) - 'a' + 'A' : (unsigned char)p[0]] = 1;
 	x->p[x->n] = cm_xmalloc(n + 1);
 	memcpy(x->p[x->n], p, n);
 	x->p[x->n][n] = '\0';
@@ -170,7 +173,8 @@ static size_t normalise_attr(const prefixes *ign, const char *v, char *buf, size
 		tl = (size_t)(v - t);
 		if (!tl)
 			break;
-		for (i = 0; ign && i < ign->n; i++) {
+		/* (no setlocale(): strncasecmp() folds ASCII only) */
+		for (i = ign && ign->first[(unsigned char)*t] ? 0 : ign ? ign->n : 0; ign && i < ign->n; i++) {
 			size_t pl = ign->len[i];
 
 			if (tl >= pl && strncasecmp(t, ign->p[i], pl) == 0)

@@ -32,6 +32,7 @@ typedef struct prefixes {
 	char **p;
 	size_t *len;		/* strlen of each */
 	size_t n;
+	uint8_t first[256];	/* a prefix starts with this byte (either case) */
 } prefixes;
 
 /* per-element facts */
