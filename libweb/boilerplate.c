@@ -376,6 +376,7 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 		if (!cm_data(name, NULL))
 			continue;
 		each_line(name, add_word, &bp->stop[bp->nlang]);
+		each_line(name, add_word, &bp->anystop);
 		snprintf(bp->lang_name[bp->nlang], sizeof(bp->lang_name[0]), "%s", langs[i]);
 		bp->nlang++;
 	}
@@ -419,6 +420,7 @@ void cm_bp_free(cm_bp *bp)
 	cm_buf_free(&bp->alt);
 	for (i = 0; i < bp->nlang; i++)
 		cm_hset_free(&bp->stop[i]);
+	cm_hset_free(&bp->anystop);
 	cm_hset_free(&bp->tags_drop);
 	cm_hset_free(&bp->tags_maybe);
 	cm_hset_free(&bp->roles_drop);
@@ -632,7 +634,7 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			if (wc_feed(&wc, c, 0) && wc.done <= sizeof(wc.low)) {
 				uint64_t h = cm_hset_key(wc.low, wc.done);
 
-				for (i = 0; i < bp->nlang; i++)
+				for (i = cm_hset_has(&bp->anystop, h) ? 0 : bp->nlang; i < bp->nlang; i++)
 					hits[i] += cm_hset_has(&bp->stop[i], h);
 			}
 			if (!c)

@@ -71,6 +71,7 @@ struct cm_bp {
 	cm_bp_opts o;
 	htmlParserCtxtPtr ctxt;
 	cm_hset stop[NLANG];
+	cm_hset anystop;	/* the words of all the stop-word lists */
 	char lang_name[NLANG][8];
 	int nlang;
 	cm_hset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
