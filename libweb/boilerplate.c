@@ -290,7 +290,6 @@ static void marker_reset(cm_bp *bp)
 	if (bp->cap_mk < bp->ninfo) {
 		bp->cap_mk = bp->cap_info;
 		free(bp->mk);
-	free(bp->tm);
 		bp->mk = cm_xmalloc(bp->cap_mk);
 	}
 	memset(bp->mk, 0, bp->ninfo);
