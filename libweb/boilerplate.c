@@ -219,7 +219,8 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 				const char *sub = m->subs[strong][i];
 				size_t sl = m->sublen[strong][i];
 
-				if (sub[0] == buf[j] && j + sl <= n && memcmp(buf + j, sub, sl) == 0)
+				if (sub[0] == buf[j] && j + sl <= n && (sl < 2 || sub[1] == buf[j + 1]) &&
+				    memcmp(buf + j, sub, sl) == 0)
 					return strong + 1;
 			}
 		}
