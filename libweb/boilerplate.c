@@ -891,26 +891,25 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* a div whose text is mostly its own (not its blocks'), broken into lines by <br>s,
 	 * is a paragraph too (as some sites write whole articles); in the cascade's second
 	 * pass, any div, judged as a whole (the paragraphs of some pages are too short, or
-	 * have no punctuation, to be prose one by one) */
-	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
-		struct info *in;
-
-		if (!is_elem(n) || !tag_is(n, "div"))
-			continue;
-		in = I(n);
-		if (bp->loose ||
-		    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
-			in->flags |= F_PROSE | F_LEAFDIV;
-	}
-	/* teasers: a heading that is all link, and the text beside it, point to another page */
+	 * have no punctuation, to be prose one by one). And teasers: a heading that is all
+	 * link, and the text beside it, point to another page. (One walk for both: neither
+	 * reads what the other sets.) */
 	for (k = 0; k < bp->ninfo; k++)
 		bp->info[k].flags &= (uint16_t)~F_TEASER;
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
 
-		if (!is_heading(n) || n->name[1] == '1')
+		if (!is_elem(n))
 			continue;
 		in = I(n);
+		if (tag_is(n, "div")) {
+			if (bp->loose ||
+			    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
+				in->flags |= F_PROSE | F_LEAFDIV;
+			continue;
+		}
+		if (!is_heading(n) || n->name[1] == '1')
+			continue;
 		/* a small unit: a heading link and a line or two (an article's own title links
 		 * to itself too, but sits over much more text) */
 		if (in->text > 0 && in->link * 10 >= in->text * 8) {
