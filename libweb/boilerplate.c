@@ -102,11 +102,40 @@ static void add_marker(void *ctx, const char *p, size_t n)
 	m->subs[strong][m->nsubs[strong]] = cm_xmalloc(n + 1);
 	memcpy(m->subs[strong][m->nsubs[strong]], p, n);
 	m->subs[strong][m->nsubs[strong]][n] = '\0';
+	m->sublen[strong] = cm_xrealloc(m->sublen[strong], (m->nsubs[strong] + 1) * sizeof(size_t));
+	m->sublen[strong][m->nsubs[strong]] = n;
 	m->nsubs[strong]++;
 	{
 		unsigned b = (unsigned)(unsigned char)p[0] << 8 | (n > 1 ? (unsigned char)p[1] : 0);
 
 		m->bigram[strong][b >> 3] |= (uint8_t)(1u << (b & 7));
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort the substring markers and index them by first byte (marker_strength() tries only
+ * those that start where it stands). */
+static void markers_index(markers *m)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		size_t i;
+		unsigned c;
+
+		if (m->nsubs[k])
+			qsort(m->subs[k], m->nsubs[k], sizeof(char *), cmp_str);
+		for (i = 0; i < m->nsubs[k]; i++)
+			m->sublen[k][i] = strlen(m->subs[k][i]);
+		for (c = 0, i = 0; c < 257; c++) {
+			while (i < m->nsubs[k] && (unsigned char)m->subs[k][i][0] < c)
+				i++;
+			m->first[k][c] = (uint32_t)i;
+		}
 	}
 }
 
@@ -116,6 +145,11 @@ static void add_prefix(void *ctx, const char *p, size_t n)
 	prefixes *x = ctx;
 
 	x->p = cm_xrealloc(x->p, (x->n + 1) * sizeof(char *));
+	x->len = cm_xrealloc(x->len, (x->n + 1) * sizeof(size_t));
+	x->len[x->n] = n;
+	x->first[cm_lower((unsigned char)p[0])] = 1;
+	x->first[cm_lower((unsigned char)p[0]) >= 'a' && cm_lower((unsigned char)p[0]) <= 'z' ?
+		 cm_lower((unsigned char)p[0]) - 'a' + 'A' : (unsigned char)p[0]] = 1;
 	x->p[x->n] = cm_xmalloc(n + 1);
 	memcpy(x->p[x->n], p, n);
 	x->p[x->n][n] = '\0';
@@ -139,8 +173,9 @@ static size_t normalise_attr(const prefixes *ign, const char *v, char *buf, size
 		tl = (size_t)(v - t);
 		if (!tl)
 			break;
-		for (i = 0; ign && i < ign->n; i++) {
-			size_t pl = strlen(ign->p[i]);
+		/* (no setlocale(): strncasecmp() folds ASCII only) */
+		for (i = ign && ign->first[(unsigned char)*t] ? 0 : ign ? ign->n : 0; ign && i < ign->n; i++) {
+			size_t pl = ign->len[i];
 
 			if (tl >= pl && strncasecmp(t, ign->p[i], pl) == 0)
 				break;
@@ -179,11 +214,13 @@ static int marker_strength(const markers *m, const char *buf, size_t n)
 
 			if (!(m->bigram[strong][b >> 3] & (1u << (b & 7))))
 				continue;
-			for (i = 0; i < m->nsubs[strong]; i++) {
+			for (i = m->first[strong][(unsigned char)buf[j]];
+			     i < m->first[strong][(unsigned char)buf[j] + 1]; i++) {
 				const char *sub = m->subs[strong][i];
-				size_t sl = strlen(sub);
+				size_t sl = m->sublen[strong][i];
 
-				if (sub[0] == buf[j] && j + sl <= n && memcmp(buf + j, sub, sl) == 0)
+				if (sub[0] == buf[j] && j + sl <= n && (sl < 2 || sub[1] == buf[j + 1]) &&
+				    memcmp(buf + j, sub, sl) == 0)
 					return strong + 1;
 			}
 		}
@@ -234,6 +271,31 @@ static int has_marker(const markers *m, const prefixes *ign, xmlNodePtr n, const
 	return a > b ? a : b;
 }
 
+/* has_marker() of the drop (keep = 0) or keep markers on element n, worked out once a page:
+ * bp->mk holds both per element, 2 bits each (0 not known yet, else the strength + 1). */
+static int marker_of(cm_bp *bp, xmlNodePtr n, int keep, const char *cls, const char *id)
+{
+	size_t k = (size_t)(I(n) - bp->info);
+	unsigned sh = keep ? 2 : 0, v = (bp->mk[k] >> sh) & 3u;
+
+	if (!v) {
+		v = (unsigned)has_marker(keep ? &bp->keep : &bp->drop, &bp->ignore, n, cls, id) + 1;
+		bp->mk[k] |= (uint8_t)(v << sh);
+	}
+	return (int)v - 1;
+}
+
+/* Forget the markers worked out (a new page, or a tree of another shape). */
+static void marker_reset(cm_bp *bp)
+{
+	if (bp->cap_mk < bp->ninfo) {
+		bp->cap_mk = bp->cap_info;
+		free(bp->mk);
+		bp->mk = cm_xmalloc(bp->cap_mk);
+	}
+	memset(bp->mk, 0, bp->ninfo);
+}
+
 const char *const cm_bp_flag_names[CM_BP_NFLAGS] = { "deep", "nul", "parse_stopped" };
 
 /* The attributes the extractor reads: cm_html_lighten() leaves the others out. */
@@ -278,6 +340,8 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	bp->sax_start(ctx, name, atts);
 }
 
+static void measure_classes(uint8_t *cls);
+
 cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
@@ -296,6 +360,8 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 		goto fail;
 	}
 	bp->ctxt->_private = bp;
+	bp->debug = getenv("CRAWL2LM_BP_DEBUG") != NULL;
+	measure_classes(bp->mclass);
 	bp->sax_start = bp->ctxt->sax->startElement;
 	bp->sax_end = bp->ctxt->sax->endElement;
 	if (!bp->sax_start || !bp->sax_end) {
@@ -310,6 +376,7 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 		if (!cm_data(name, NULL))
 			continue;
 		each_line(name, add_word, &bp->stop[bp->nlang]);
+		each_line(name, add_word, &bp->anystop);
 		snprintf(bp->lang_name[bp->nlang], sizeof(bp->lang_name[0]), "%s", langs[i]);
 		bp->nlang++;
 	}
@@ -319,6 +386,8 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 	each_line("boilerplate/class-id.txt", add_marker, &bp->drop);
 	each_line("boilerplate/class-id-keep.txt", add_marker, &bp->keep);
 	each_line("boilerplate/class-id-ignore.txt", add_prefix, &bp->ignore);
+	markers_index(&bp->drop);
+	markers_index(&bp->keep);
 	return bp;
 fail:
 	cm_bp_free(bp);
@@ -334,6 +403,7 @@ static void markers_free(markers *m)
 		for (i = 0; i < m->nsubs[k]; i++)
 			free(m->subs[k][i]);
 		free(m->subs[k]);
+		free(m->sublen[k]);
 		cm_hset_free(&m->tokens[k]);
 	}
 }
@@ -350,6 +420,7 @@ void cm_bp_free(cm_bp *bp)
 	cm_buf_free(&bp->alt);
 	for (i = 0; i < bp->nlang; i++)
 		cm_hset_free(&bp->stop[i]);
+	cm_hset_free(&bp->anystop);
 	cm_hset_free(&bp->tags_drop);
 	cm_hset_free(&bp->tags_maybe);
 	cm_hset_free(&bp->roles_drop);
@@ -359,6 +430,9 @@ void cm_bp_free(cm_bp *bp)
 	for (size_t k = 0; k < bp->ignore.n; k++)
 		free(bp->ignore.p[k]);
 	free(bp->ignore.p);
+	free(bp->ignore.len);
+	free(bp->mk);
+	free(bp->tm);
 	markers_free(&bp->drop);
 	markers_free(&bp->keep);
 	free(bp->info);
@@ -440,38 +514,81 @@ static int wc_feed(wordcut *w, unsigned char c, int wide)
 	return 1;
 }
 
+/* measure(): byte classes */
+enum {
+	M_LETTER = 1,	/* part of a word (wc_feed() with wide) */
+	M_SPACE = 2,	/* whitespace, collapsed */
+	M_CHAR = 4,	/* starts a character */
+	M_WIDE = 8,	/* starts U+3000-U+DFFF: kana, CJK ideographs, Hangul */
+	M_PUNCT = 16,	/* ASCII sentence punctuation */
+	M_CJKP = 32,	/* may start CJK punctuation (0xe3, 0xef) */
+};
+
+static void measure_classes(uint8_t *cls)
+{
+	unsigned c;
+
+	for (c = 0; c < 256; c++) {
+		unsigned k = 0;
+
+		if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '\'')
+			k |= M_LETTER;
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')
+			k |= M_SPACE;
+		if ((c & 0xc0) != 0x80)
+			k |= M_CHAR;
+		if (c >= 0xe3 && c <= 0xed)
+			k |= M_WIDE;
+		if (is_punct_ascii((int)c))
+			k |= M_PUNCT;
+		if (c == 0xe3 || c == 0xef)
+			k |= M_CJKP;
+		cls[c] = (uint8_t)k;
+	}
+}
+
 /* Measure a text node: characters (collapsing whitespace runs), punctuation, words, stop
- * words in the page's language. */
+ * words in the page's language (the words as wc_feed() with wide cuts them). */
 static void measure(cm_bp *bp, const char *s, struct info *m)
 {
 	size_t chars = 0, punct = 0, words = 0, stops = 0, wide = 0;
 	int in_space = 1;
-	wordcut wc = { { 0 }, 0, 0 };
+	char low[sizeof(((wordcut *)0)->low)];
+	size_t len = 0;
 
 	for (;; s++) {
 		unsigned char c = (unsigned char)*s;
+		unsigned k = bp->mclass[c];
 
-		if (wc_feed(&wc, c, 1)) {
-			words++;
-			if (bp->lang >= 0 && wc.done <= sizeof(wc.low) &&
-			    cm_hset_find(&bp->stop[bp->lang], wc.low, wc.done))
-				stops++;
-		}
-		if (!c)
-			break;
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-			if (!in_space)
-				chars++;
-			in_space = 1;
-			continue;
+		if (k & M_LETTER) {
+			if (len < sizeof(low))
+				low[len] = (char)cm_lower(c);
+			len++;
+		} else {
+			if (len) {
+				words++;
+				if (bp->lang >= 0 && len <= sizeof(low) &&
+				    cm_hset_find(&bp->stop[bp->lang], low, len))
+					stops++;
+				len = 0;
+			}
+			if (!c)
+				break;
+			if (k & M_SPACE) {
+				if (!in_space)
+					chars++;
+				in_space = 1;
+				continue;
+			}
 		}
 		in_space = 0;
-		if ((c & 0xc0) != 0x80)
-			chars++;
-		if (c >= 0xe3 && c <= 0xed)
-			wide++;	/* U+3000-U+DFFF: kana, CJK ideographs, Hangul */
-		if (is_punct_ascii(c))
+		chars += (k & M_CHAR) != 0;
+		wide += (k & M_WIDE) != 0;
+		if (k & M_PUNCT)
 			punct++;
+		else if (!(k & M_CJKP))
+			;
 		else if (c == 0xe3 && (unsigned char)s[1] == 0x80 &&
 			 ((unsigned char)s[2] == 0x82 || (unsigned char)s[2] == 0x81))
 			punct++;	/* 。、 */
@@ -517,7 +634,7 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			if (wc_feed(&wc, c, 0) && wc.done <= sizeof(wc.low)) {
 				uint64_t h = cm_hset_key(wc.low, wc.done);
 
-				for (i = 0; i < bp->nlang; i++)
+				for (i = cm_hset_has(&bp->anystop, h) ? 0 : bp->nlang; i < bp->nlang; i++)
 					hits[i] += cm_hset_has(&bp->stop[i], h);
 			}
 			if (!c)
@@ -732,7 +849,23 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 			continue;
 		p = I(n->parent);
 		memset(&m, 0, sizeof(m));
-		measure(bp, (const char *)n->content, &m);
+		if (n->_private) {	/* measured by an earlier pass */
+			const struct tmeasure *t = &bp->tm[(uintptr_t)n->_private - 1];
+
+			m.text = t->text;
+			m.wide = t->wide;
+			m.punct = t->punct;
+			m.words = t->words;
+			m.stops = t->stops;
+		} else {
+			measure(bp, (const char *)n->content, &m);
+			if (bp->ntm == bp->cap_tm) {
+				bp->cap_tm = bp->cap_tm ? bp->cap_tm * 2 : 4096;
+				bp->tm = cm_xrealloc(bp->tm, bp->cap_tm * sizeof(*bp->tm));
+			}
+			bp->tm[bp->ntm] = (struct tmeasure){ m.text, m.wide, m.punct, m.words, m.stops };
+			n->_private = (void *)(uintptr_t)++bp->ntm;
+		}
 		p->text += m.text;
 		p->punct += m.punct;
 		p->words += m.words;
@@ -758,26 +891,25 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* a div whose text is mostly its own (not its blocks'), broken into lines by <br>s,
 	 * is a paragraph too (as some sites write whole articles); in the cascade's second
 	 * pass, any div, judged as a whole (the paragraphs of some pages are too short, or
-	 * have no punctuation, to be prose one by one) */
-	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
-		struct info *in;
-
-		if (!is_elem(n) || !tag_is(n, "div"))
-			continue;
-		in = I(n);
-		if (bp->loose ||
-		    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
-			in->flags |= F_PROSE | F_LEAFDIV;
-	}
-	/* teasers: a heading that is all link, and the text beside it, point to another page */
+	 * have no punctuation, to be prose one by one). And teasers: a heading that is all
+	 * link, and the text beside it, point to another page. (One walk for both: neither
+	 * reads what the other sets.) */
 	for (k = 0; k < bp->ninfo; k++)
 		bp->info[k].flags &= (uint16_t)~F_TEASER;
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
 
-		if (!is_heading(n) || n->name[1] == '1')
+		if (!is_elem(n))
 			continue;
 		in = I(n);
+		if (tag_is(n, "div")) {
+			if (bp->loose ||
+			    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
+				in->flags |= F_PROSE | F_LEAFDIV;
+			continue;
+		}
+		if (!is_heading(n) || n->name[1] == '1')
+			continue;
 		/* a small unit: a heading link and a line or two (an article's own title links
 		 * to itself too, but sits over much more text) */
 		if (in->text > 0 && in->link * 10 >= in->text * 8) {
@@ -846,11 +978,11 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 		cls = attr(n, "class");
 		id = attr(n, "id");
 		if (cls || id) {
-			int d = has_marker(&bp->drop, &bp->ignore, n, cls, id);
+			int d = marker_of(bp, n, 0, cls, id);
 
 			if (d == 2)
 				hit = 2;
-			else if (d == 1 && !has_marker(&bp->keep, &bp->ignore, n, cls, id))
+			else if (d == 1 && !marker_of(bp, n, 1, cls, id))
 				hit = 1;
 		}
 		if (!hit && cm_hset_find(&bp->tags_maybe, (const char *)n->name, strlen((const char *)n->name)))
@@ -868,7 +1000,7 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 		if (hit) {
 			in->flags |= F_DROP;
 			dropped = 1;
-			if (in->text > 200 && getenv("CRAWL2LM_BP_DEBUG"))
+			if (in->text > 200 && bp->debug)
 				fprintf(stderr, "drop %s class=%.60s id=%.40s text=%u\n", n->name,
 					cls ? cls : "", id ? id : "", in->text);
 		}
@@ -883,9 +1015,9 @@ static float class_weight(cm_bp *bp, xmlNodePtr n)
 
 	if (!cls && !id)
 		return 0;
-	if (has_marker(&bp->keep, &bp->ignore, n, cls, id))
+	if (marker_of(bp, n, 1, cls, id))
 		w += 25;
-	if (has_marker(&bp->drop, &bp->ignore, n, cls, id))
+	if (marker_of(bp, n, 0, cls, id))
 		w -= 25;
 	return w;
 }
@@ -1142,7 +1274,7 @@ static void extract_pass(cm_bp *bp, xmlNodePtr body, cm_buf *out)
 	}
 	best = pass_score(bp, body);
 	main = pick_main(bp, body, best);
-	if (getenv("CRAWL2LM_BP_DEBUG"))
+	if (bp->debug)
 		debug_candidates(bp, body, main);
 	cm_bp_write(bp, main, out);
 	while (out->len && (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
@@ -1224,6 +1356,8 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	get_title(root, &r->title);
 
 	pass_mark(bp, root);
+	marker_reset(bp);
+	bp->ntm = 0;
 	pick_language(bp, body, r->lang);
 	bp->loose = 0;
 	extract_pass(bp, body, &r->text);
@@ -1237,10 +1371,16 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 		 * outside links, the page is what they mark (an FAQ of collapsed answers, a
 		 * thread of posts called comments): the second pass keeps it */
 		bp->markers_took_prose &= I(body)->text - I(body)->link < MIN_TEXT;
-		pass_mark(bp, root);
+		{
+			size_t before = bp->ninfo;
+
+			pass_mark(bp, root);
+			if (bp->ninfo != before)
+				marker_reset(bp);
+		}
 		extract_pass(bp, body, &bp->alt);
 		c2 = count_chars(&bp->alt);
-		if (getenv("CRAWL2LM_BP_DEBUG"))
+		if (bp->debug)
 			fprintf(stderr, "cascade: %zu characters -> %zu\n", r->text_chars, c2);
 		if ((double)c2 > GAIN * (double)r->text_chars) {
 			cm_buf t = r->text;

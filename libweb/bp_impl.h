@@ -20,14 +20,19 @@
 typedef struct markers {
 	cm_hset tokens[2];		/* [0] weak, [1] strong */
 	char **subs[2];
+	size_t *sublen[2];	/* strlen of each of subs */
 	size_t nsubs[2];
+	uint32_t first[2][257];	/* subs sorted (markers_index()): those starting with byte c
+				 * are [first[c], first[c + 1]) */
 	uint8_t bigram[2][8192];	/* bit set: a substring marker starts with these two bytes */
 } markers;
 
 /* Class tokens to leave out before matching (CMS slugs such as "category-social"). */
 typedef struct prefixes {
 	char **p;
+	size_t *len;		/* strlen of each */
 	size_t n;
+	uint8_t first[256];	/* a prefix starts with this byte (either case) */
 } prefixes;
 
 /* per-element facts */
@@ -66,6 +71,7 @@ struct cm_bp {
 	cm_bp_opts o;
 	htmlParserCtxtPtr ctxt;
 	cm_hset stop[NLANG];
+	cm_hset anystop;	/* the words of all the stop-word lists */
 	char lang_name[NLANG][8];
 	int nlang;
 	cm_hset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
@@ -73,6 +79,16 @@ struct cm_bp {
 	prefixes ignore;
 	struct info *info;
 	size_t ninfo, cap_info;
+	uint8_t *mk;		/* per element (info index): its class/id markers once known
+				 * (marker_memo()), kept for the second pass (same tree) */
+	size_t cap_mk;
+	struct tmeasure {	/* a text node's measure (measure()), kept for the next passes:
+				 * the node's _private is its index + 1 */
+		uint32_t text, wide, punct, words, stops;
+	} *tm;
+	size_t ntm, cap_tm;
+	int debug;		/* CRAWL2LM_BP_DEBUG set */
+	uint8_t mclass[256];	/* measure(): what each byte is (M_ flags) */
 	xmlNodePtr *stack;
 	size_t cap_stack;
 	struct sib {		/* mark_listings(): children by listing, in order */

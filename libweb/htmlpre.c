@@ -80,7 +80,8 @@ static int kept(const char *const *keep, const unsigned char *name, size_t len)
 	if (!keep)
 		return 1;
 	for (i = 0; keep[i]; i++)
-		if (strlen(keep[i]) == len && cm_eq_ci((const char *)name, len, keep[i]))
+		if (cm_lower(name[0]) == cm_lower((unsigned char)keep[i][0]) && strlen(keep[i]) == len &&
+		    cm_eq_ci((const char *)name, len, keep[i]))
 			return 1;
 	return 0;
 }
