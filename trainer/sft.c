@@ -312,10 +312,9 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 			return -1;
 		}
 		size_t n = d->enc.ids.n;
-		if (rc == 0 && n > (size_t)T + 1) {
+		int cut = rc == 0 && n > (size_t)T + 1;
+		if (cut)
 			n = (size_t)T + 1;
-			d->truncated++;
-		}
 		int targets = 0;
 		for (size_t i = 1; rc == 0 && i < n; i++)
 			targets += d->enc.mask[i];
@@ -330,6 +329,7 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 					 (unsigned long long)d->records, why);
 			continue;
 		}
+		d->truncated += (uint64_t)cut;
 		if (d->n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			d->off = cm_xrealloc(d->off, cap * sizeof *d->off);

@@ -80,7 +80,7 @@ typedef struct lm_sft_data {
 } lm_sft_data;
 
 /* Open path (JSONL) for rows of T positions. 0, or -1 with the reason (a fatal one, or no
- * usable example). */
+ * usable example). lm_sft_close after either. */
 int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint64_t seed,
 		double val_fraction, char *err, size_t errlen);
 void lm_sft_close(lm_sft_data *d);
