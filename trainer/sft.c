@@ -279,6 +279,11 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 			close(fd);
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode)) {	/* examples are read again at every step */
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
 	d->size = (size_t)st.st_size;
 	if (d->size > 0) {
 		d->map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, fd, 0);
