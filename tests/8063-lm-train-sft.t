@@ -49,7 +49,7 @@ args="--sft pairs.jsonl $common -b 2 --steps 24 --save-every 5 --keep 10 -q"
 lm-train $args -o A
 ok $? "an uninterrupted run over more than an epoch"
 cp -r A K && rm -r K/step-0000010 K/step-0000015 K/step-0000020 K/step-0000024 && echo step-0000005 >K/latest
-lm-train $args -o K --resume
+lm-train $(echo "$args" | sed 's/--init base //') -o K --resume
 ok $? "resumed at step 5, mid-epoch"
 test_cmp A/step-0000024/model.safetensors K/step-0000024/model.safetensors "  weights bitwise equal to the uninterrupted run"
 test_cmp A/step-0000024/optimizer.safetensors K/step-0000024/optimizer.safetensors "  optimizer state bitwise equal"
@@ -79,6 +79,17 @@ bpe-train -q --vocab-size 257 -o plain.json t.jsonl &&
 	lm-train --data 's/*.bin' -t plain.json --model model.json --context 64 -b 2 -j 1 --steps 1 -q -o plainbase
 fails 1 "the chat template's token '<\|im_start\|>' is not in the tokenizer" "a template token missing: an error" \
 	lm-train --sft chat.jsonl --init plainbase --context 64 -o P
+lm-train --sft chat.jsonl --init plainbase --chat-tokens --context 64 -j 1 -b 2 --steps 2 -o G 2>err
+ok $? "--chat-tokens: the tokens added"
+like "$(cat err)" "2 tokens added to the tokenizer \(259 tokens now\)" "  said"
+is "$(jq -c '[.vocab_size, .n_embd]' G/step-0000002/config.json)" "[259,16]" "  the vocabulary grown"
+is "$(jq -c '[.added_tokens[] | [.id, .content]]' G/step-0000002/tokenizer.json)" \
+	'[[256,"<|endoftext|>"],[257,"<|im_start|>"],[258,"<|im_end|>"]]' "  the tokenizer's new tokens"
+like "$(jq -r .chat_template G/step-0000002/tokenizer_config.json)" "^\{% for message in messages %\}" \
+	"  tokenizer_config.json holds the chat template"
+is "$(jq -r .chat_template plainbase/step-0000001/tokenizer_config.json)" null "  (none without the tokens)"
+lm-train --sft chat.jsonl --init G --chat-tokens --context 64 -j 1 -b 2 --steps 1 -q -o G2
+ok $? "--chat-tokens with the tokens there: nothing added"
 fails 2 "--sft needs --init" "--sft without --init" lm-train --sft pairs.jsonl -o X
 fails 2 "--sft and --data: choose one" "--sft with --data" lm-train --sft pairs.jsonl --data 's/*.bin' --init base -o X
 fails 2 "--epochs needs --sft" "--epochs without --sft" lm-train --data 's/*.bin' --epochs 1 -o X

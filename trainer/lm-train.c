@@ -48,6 +48,7 @@ typedef struct opts {
 	const char *sft;	/* --sft: supervised fine-tuning examples (sft.h) instead of --data */
 	double val_fraction, epochs;
 	int resume, progress;
+	int chat_tokens;	/* --chat-tokens */
 	long long vocab, batch, context, accum, seed, eval_every, eval_batches, save_every, keep;
 	double peak;
 	lm_schedule sched;	/* --steps, --lr, --min-lr, --warmup, --schedule, --decay */
@@ -105,6 +106,7 @@ typedef struct train {
 	lm_data train, anneal, val;
 	int have_val;
 	lm_sft_data sft;	/* --sft */
+	int grow_from;		/* --chat-tokens added tokens: the checkpoint's vocabulary, else 0 */
 	int32_t *pos, *doc;	/* --sft: positions and documents of the rows */
 	lm_adamw adamw;
 	lm_run run;		/* the run directory, the step, tokens and seconds so far */
@@ -247,6 +249,10 @@ static void parse(int argc, char **argv, opts *o)
 			      "supervised fine-tuning on JSONL examples instead of\n"
 			      "--data (needs --init): prompt/response pairs, chat\n"
 			      "messages or HH-RLHF transcripts; loss on responses only"),
+		CM_OPT_FLAG(0, "chat-tokens", &o->chat_tokens,
+			    "--sft: add the chat template's tokens <|im_start|> and\n"
+			    "<|im_end|> to the tokenizer where it lacks them (the\n"
+			    "embedding and output rows grow, new rows the mean)"),
 		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
 			      "--sft: examples held out for evaluation (default: 0)"),
 		CM_OPT_DOUBLE(0, "epochs", &o->epochs, "F", 0, 1e6,
@@ -320,9 +326,10 @@ static void parse(int argc, char **argv, opts *o)
 		cm_usage_error("--sft and --data: choose one");
 	if (!o->data && !o->sft)
 		cm_usage_error("--data (or --sft) is required");
-	if (o->sft && !o->init)
-		cm_usage_error("--sft needs --init: the model and tokenizer to fine-tune (with\n"
-			       "--resume too)");
+	if (o->sft && !o->init && !o->resume)
+		cm_usage_error("--sft needs --init: the model and tokenizer to fine-tune");
+	if (o->chat_tokens && !o->sft)
+		cm_usage_error("--chat-tokens needs --sft");
 	if (o->sft && (o->val || o->anneal))
 		cm_usage_error("--sft: %s is for --data; use --val-fraction",
 			       o->val ? "--val" : "--anneal-data");
@@ -338,7 +345,7 @@ static void parse(int argc, char **argv, opts *o)
 		cm_usage_error("--anneal-data needs --schedule wsd");
 	if (o->data && !strcmp(o->data, "-") && o->resume)
 		cm_usage_error("--resume: a stream on stdin (--data -) cannot be resumed exactly");
-	if (o->resume && o->init && !o->sft)
+	if (o->resume && o->init)
 		cm_usage_error("--resume and --init: choose one");
 }
 
@@ -350,13 +357,37 @@ static void configure(train *r)
 	lm_config *cfg = &s->cfg;
 	cm_tok *tok = s->tok;
 	char err[8192];
-	if (o->init) {
+	if (o->sft && o->resume) {	/* the model and tokenizer of the run's checkpoint */
+		if (lm_session_checkpoint(s, o->out, err, sizeof err) < 0 ||
+		    (!s->tok && lm_session_tokenizer(s, NULL, err, sizeof err) < 0))
+			cm_die("--resume: %s", err);
+		tok = s->tok;
+	} else if (o->init) {
 		if (lm_session_checkpoint(s, o->init, err, sizeof err) < 0)
 			cm_die("--init: %s", err);
 		if (o->sft && !s->tok) {	/* the checkpoint's own tokenizer */
 			if (lm_session_tokenizer(s, NULL, err, sizeof err) < 0)
 				cm_die("--init: %s", err);
 			tok = s->tok;
+		}
+		if (o->chat_tokens) {
+			char tp[4200];
+			int added;
+			snprintf(tp, sizeof tp, "%s/tokenizer.json", s->dir);
+			cm_tok *t = lm_chat_tokenizer(tp, s->tok, &added, err, sizeof err);
+			if (added < 0)
+				cm_die("--chat-tokens: %s", err);
+			if (added > 0) {
+				if (cm_verbosity >= 0)
+					cm_info("--chat-tokens: %d token%s added to the tokenizer (%u "
+						"tokens now)", added, added > 1 ? "s" : "",
+						cm_tok_vocab_size(t));
+				cm_tok_free(s->tok);
+				s->tok = tok = t;
+				r->grow_from = cfg->vocab;
+				if ((int)cm_tok_vocab_size(t) > cfg->vocab)
+					cfg->vocab = (int)cm_tok_vocab_size(t);
+			}
 		}
 	} else if (lm_config_load(cfg, o->model, o->vocab ? (int)o->vocab : tok ?
 				  (int)cm_tok_vocab_size(tok) : 0, err, sizeof err) < 0) {
@@ -438,7 +469,7 @@ static void start(train *r)
 	opts *o = &r->o;
 	lm_session *s = &r->s;
 	char err[8192], p[4200];
-	if (o->init) {
+	if (o->init && !r->grow_from) {
 		int same = lm_ckpt_same_tokenizer(s->dir, s->tok, p, sizeof p, err, sizeof err);
 		if (same < 0)
 			cm_die("--init: %s", err);
@@ -447,8 +478,25 @@ static void start(train *r)
 				"ids mean other text", o->tokenizer, p);
 	}
 	/* ZeRO-1: the moments of this rank's part only, never all of them */
-	lm_model *m = r->zero ? lm_session_model_part(s, r->dp.rank, r->dp.size, err, sizeof err) :
-		lm_session_model(s, 1, err, sizeof err);
+	lm_model *m;
+	if (r->grow_from) {	/* the checkpoint's weights, then the vocabulary grown */
+		if (r->zero)
+			cm_die("--chat-tokens: not with --zero 1 (train with --zero 0 first)");
+		lm_config want = s->cfg;
+		s->cfg.vocab = r->grow_from;
+		s->cfg.vocab_padded = (r->grow_from + 63) / 64 * 64;
+		lm_model *old = lm_session_model(s, 0, err, sizeof err);
+		if (!old)
+			cm_die("--init: %s", err);
+		m = lm_model_grow_vocab(old, want.vocab, 1);
+		lm_model_free(old);
+		lm_model_set_precision(m, s->adt);
+		s->m = m;
+		s->cfg = m->cfg;
+	} else {
+		m = r->zero ? lm_session_model_part(s, r->dp.rank, r->dp.size, err, sizeof err) :
+			lm_session_model(s, 1, err, sizeof err);
+	}
 	if (!m)
 		cm_die("--init: %s", err);
 	if (!o->init)

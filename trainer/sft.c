@@ -97,7 +97,8 @@ typedef struct turn {
 static int encode_turns(lm_sft_enc *e, const turn *t, size_t nt, char *err, size_t errlen)
 {
 	if (e->start < 0 || e->end < 0) {
-		snprintf(err, errlen, "the chat template's token '%s' is not in the tokenizer",
+		snprintf(err, errlen, "the chat template's token '%s' is not in the tokenizer "
+			 "(lm-train --chat-tokens adds it)",
 			 e->start < 0 ? LM_CHAT_START : LM_CHAT_END);
 		return -2;
 	}
@@ -228,6 +229,78 @@ int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t er
 	}
 	json_decref(j);
 	return rc;
+}
+
+/* ---- the chat template's tokens ---- */
+
+cm_tok *lm_chat_tokenizer(const char *path, const cm_tok *tok, int *added, char *err,
+			  size_t errlen)
+{
+	static const char *const want[2] = { LM_CHAT_START, LM_CHAT_END };
+	*added = 0;
+	for (int i = 0; i < 2; i++)
+		*added += cm_tok_special(tok, want[i]) < 0;
+	if (!*added)
+		return NULL;
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+	json_t *at = j ? json_object_get(j, "added_tokens") : NULL;
+	if (!j || (at && !json_is_array(at))) {
+		snprintf(err, errlen, "%s: %s", path, j ? "\"added_tokens\" is not an array" : je.text);
+		json_decref(j);
+		*added = -1;
+		return NULL;
+	}
+	if (!at) {
+		at = json_array();
+		json_object_set_new(j, "added_tokens", at);
+	}
+	uint32_t id = cm_tok_vocab_size(tok);
+	for (int i = 0; i < 2; i++) {
+		if (cm_tok_special(tok, want[i]) >= 0)
+			continue;
+		json_array_append_new(at, json_pack("{s:i,s:s,s:b,s:b,s:b,s:b,s:b}", "id", (int)id++,
+						    "content", want[i], "single_word", 0, "lstrip", 0,
+						    "rstrip", 0, "normalized", 0, "special", 1));
+	}
+	char *d = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	cm_tok *t = d ? cm_tok_parse(path, d, strlen(d), NULL, err, errlen) : NULL;
+	free(d);
+	if (!t)
+		*added = -1;
+	return t;
+}
+
+lm_model *lm_model_grow_vocab(lm_model *old, int vocab, int training)
+{
+	lm_config c = old->cfg;
+	int ov = c.vocab;
+	c.vocab = vocab;
+	c.vocab_padded = (vocab + 63) / 64 * 64;
+	lm_model *m = lm_model_new(old->be, &c, training);
+	for (int i = 0; i < m->nhf && i < old->nhf; i++) {
+		const lm_hf_tensor *h = &m->hf[i], *o = &old->hf[i];
+		int grow = o->rows == ov && h->rows == vocab && !o->transpose && o->cols == h->cols;
+		if (!grow && (o->rows != h->rows || o->cols != h->cols))
+			cm_die("growing the vocabulary: %s changes shape", h->name);
+		float *v = cm_xmalloc((size_t)(h->rows * h->cols) * sizeof(float));
+		lm_hf_get(old, o, old->params, v);
+		if (grow) {	/* the new rows: the mean of the old ones */
+			float *mean = v + (size_t)ov * h->cols;
+			for (int64_t k = 0; k < h->cols; k++) {
+				double sum = 0;
+				for (int r = 0; r < ov; r++)
+					sum += v[(size_t)r * h->cols + k];
+				mean[k] = (float)(sum / ov);
+			}
+			for (int r = ov + 1; r < vocab; r++)
+				memcpy(v + (size_t)r * h->cols, mean, (size_t)h->cols * sizeof(float));
+		}
+		lm_hf_set(m, h, m->params, v);
+		free(v);
+	}
+	return m;
 }
 
 /* ---- a file of examples ---- */

@@ -263,6 +263,37 @@ static void packing(kn_backend *be)
 		}
 	ok(docs > B && worst < 1e-5, "%d packed examples: their losses as alone (worst %.2g)", docs,
 	   worst);
+	/* growing the vocabulary: the old rows kept, the new ones their mean */
+	lm_model *g = lm_model_grow_vocab(m, 261, 0);
+	int V = 259, D = c.dim;
+	const lm_hf_tensor *ho = NULL, *hg = NULL;
+	for (int i = 0; i < m->nhf; i++)
+		if (m->hf[i].rows == V && !m->hf[i].transpose) {
+			ho = &m->hf[i];
+			hg = &g->hf[i];
+			break;
+		}
+	ok(ho && hg && hg->rows == 261, "the grown model's embedding has 261 rows");
+	if (ho && hg) {
+		float *a = cm_xmalloc((size_t)V * D * sizeof(float));
+		float *b = cm_xmalloc((size_t)261 * D * sizeof(float));
+		lm_hf_get(m, ho, m->params, a);
+		lm_hf_get(g, hg, g->params, b);
+		ok(!memcmp(a, b, (size_t)V * D * sizeof(float)), "  the old rows kept");
+		double wm = 0;
+		for (int k = 0; k < D; k++) {
+			double mean = 0;
+			for (int r = 0; r < V; r++)
+				mean += a[(size_t)r * D + k];
+			mean /= V;
+			wm = fmax(wm, fabs(b[(size_t)259 * D + k] - mean));
+			wm = fmax(wm, fabs(b[(size_t)260 * D + k] - mean));
+		}
+		ok(wm < 1e-6, "  the new rows the mean of the old (off by %.2g)", wm);
+		free(a);
+		free(b);
+	}
+	lm_model_free(g);
 	lm_model_free(m);
 	lm_sft_close(&d);
 	unlink(path);
