@@ -90,6 +90,20 @@ like "$(jq -r .chat_template G/step-0000002/tokenizer_config.json)" "^\{% for me
 is "$(jq -r .chat_template plainbase/step-0000001/tokenizer_config.json)" null "  (none without the tokens)"
 lm-train --sft chat.jsonl --init G --chat-tokens --context 64 -j 1 -b 2 --steps 1 -q -o G2
 ok $? "--chat-tokens with the tokens there: nothing added"
+# lm-sample --chat: the turns from standard input, one a line, through the template
+printf 'Hi\n\nHow are you?\n' | lm-sample -v --chat --system "Be brief." -n 4 --temperature 0 G/step-0000002 >chat.out 2>err
+ok $? "lm-sample --chat"
+like "$(cat err)" "turn 1: 40 tokens in, [0-9]+ out" "  turn 1: the system message and the user's through the template"
+like "$(cat err)" "turn 2: [0-9]+ tokens in" "  the blank line no turn"
+is "$(grep -c "turn 3" err)" 0 "  two turns"
+t2=$(sed -n 's/.*turn 2: \([0-9]*\) tokens in.*/\1/p' err)
+ok "$(( ! (t2 > 40 + 4) ))" "  turn 2 sees the conversation so far ($t2 tokens)"
+printf 'Hi\n\nHow are you?\n' | lm-sample --chat --system "Be brief." -n 4 --temperature 0 G/step-0000002 >chat2.out 2>/dev/null
+test_cmp chat.out chat2.out "  greedy: the same replies again"
+fails 1 "the tokenizer lacks the chat template's token '<\|im_start\|>'" "--chat without the template's tokens" \
+	lm-sample --chat plainbase </dev/null
+fails 2 "--system needs --chat" "--system without --chat" lm-sample --system x G
+
 fails 2 "--sft needs --init" "--sft without --init" lm-train --sft pairs.jsonl -o X
 fails 2 "--sft and --data: choose one" "--sft with --data" lm-train --sft pairs.jsonl --data 's/*.bin' --init base -o X
 fails 2 "--epochs needs --sft" "--epochs without --sft" lm-train --data 's/*.bin' --epochs 1 -o X

@@ -88,13 +88,11 @@ static void encode_split(lm_sft_enc *e, const char *head, size_t nh, const char 
 		mark(e, at + nhead, 1);
 }
 
-typedef struct turn {
-	const char *role;
-	const char *text;
-	size_t n;
-} turn;
+typedef lm_chat_msg turn;
 
-static int encode_turns(lm_sft_enc *e, const turn *t, size_t nt, char *err, size_t errlen)
+/* need: an assistant message to train on */
+static int encode_turns(lm_sft_enc *e, const turn *t, size_t nt, int need, char *err,
+			size_t errlen)
 {
 	if (e->start < 0 || e->end < 0) {
 		snprintf(err, errlen, "the chat template's token '%s' is not in the tokenizer "
@@ -112,7 +110,7 @@ static int encode_turns(lm_sft_enc *e, const turn *t, size_t nt, char *err, size
 		if (!strcmp(r, "assistant") && t[i].n > 0)
 			assistant = 1;
 	}
-	if (!assistant) {
+	if (need && !assistant) {
 		snprintf(err, errlen, "no assistant message with content to train on");
 		return -1;
 	}
@@ -212,7 +210,7 @@ int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t er
 				       json_string_length(c) };
 		}
 		if (rc == 0)
-			rc = encode_turns(e, t, nt, err, errlen);
+			rc = encode_turns(e, t, nt, 1, err, errlen);
 	} else if (json_is_string(hh)) {
 		long nt = hh_turns(json_string_value(hh), json_string_length(hh), t, MAX_TURNS);
 		if (nt < 0) {
@@ -220,7 +218,7 @@ int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t er
 				 "Assistant: ...\", at most %d turns)", MAX_TURNS);
 			rc = -1;
 		} else {
-			rc = encode_turns(e, t, (size_t)nt, err, errlen);
+			rc = encode_turns(e, t, (size_t)nt, 1, err, errlen);
 		}
 	} else {
 		snprintf(err, errlen, "neither \"prompt\" and \"response\", \"messages\" nor an "
@@ -228,6 +226,20 @@ int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t er
 		rc = -1;
 	}
 	json_decref(j);
+	return rc;
+}
+
+int lm_chat_encode(lm_sft_enc *e, const lm_chat_msg *m, size_t n, int gen, char *err,
+		   size_t errlen)
+{
+	e->ids.n = 0;
+	int rc = encode_turns(e, m, n, 0, err, errlen);
+	if (rc == 0 && gen) {	/* the generation prompt: <|im_start|>assistant\n */
+		push(e, (uint32_t)e->start, 0);
+		size_t at = e->ids.n;
+		cm_tok_encode(e->ctx, "assistant\n", 10, 0, &e->ids);
+		mark(e, at, 0);
+	}
 	return rc;
 }
 

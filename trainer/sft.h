@@ -61,6 +61,17 @@ void lm_sft_enc_free(lm_sft_enc *e);
  * this kind cannot be encoded at all (a template token missing from the tokenizer). */
 int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t errlen);
 
+/* A conversation through the chat template into e->ids (e->mask: the assistant messages),
+ * ending with the generation prompt "<|im_start|>assistant\n" when gen. 0, or -1 (an unknown
+ * role) or -2 (the template's tokens missing) with the reason. */
+typedef struct lm_chat_msg {
+	const char *role;	/* system, user or assistant */
+	const char *text;
+	size_t n;
+} lm_chat_msg;
+int lm_chat_encode(lm_sft_enc *e, const lm_chat_msg *m, size_t n, int gen, char *err,
+		   size_t errlen);
+
 /* A file of records for training: the usable ones (at least 2 ids and one trained target once
  * cut to T + 1 ids; a longer one is cut to its first T + 1 ids, counted in `truncated`), a
  * seeded shuffle, the first val_fraction of it held out, the rest packed into rows of T
