@@ -46,6 +46,7 @@ static const cm_opt_info info = {
 typedef struct opts {
 	const char *data, *val, *model, *init, *out, *tokenizer, *anneal, *metrics;
 	const char *sft;	/* --sft: supervised fine-tuning examples (sft.h) instead of --data */
+	const char *dump_grads;	/* --dump-grads: the first step's gradients to this file, then stop */
 	double val_fraction, epochs;
 	int resume, progress;
 	int chat_tokens;	/* --chat-tokens */
@@ -315,6 +316,10 @@ static void parse(int argc, char **argv, opts *o)
 		CM_OPT_FLAG(0, "deterministic", &o->dev.deterministic,
 			    "run-to-run identical results on the GPU too"),
 		CM_OPT_GROUP("Messages:"),
+		CM_OPT_STRING(0, "dump-grads", &o->dump_grads, "FILE",
+			      "write the first step's loss gradients (before clipping;\n"
+			      "safetensors, Hugging Face names) to FILE and stop without\n"
+			      "a step or checkpoint (checks against other trainers)"),
 		CM_OPT_FLAG(0, "progress", &o->progress,
 			    "progress on stderr when it is not a terminal too: a line a\n"
 			    "step (on a terminal: one line redrawn, the default)"),
@@ -718,6 +723,21 @@ int main(int argc, char **argv)
 		}
 		loss /= norm;
 		double gn = sqrt(gn2);
+		if (o->dump_grads) {
+			if (dp->rank == 0) {	/* the gradients written as if they were weights */
+				kn_tensor *t = m->params;
+				m->params = m->grads;
+				int k = lm_save_weights(m, o->dump_grads, err, sizeof err);
+				m->params = t;
+				if (k < 0)
+					cm_die("--dump-grads: %s", err);
+				cm_info("--dump-grads: step %lld: loss %.9g over %.0f tokens, gradient "
+					"norm %.9g, gradients in %s", step + 1, loss, norm, gn,
+					o->dump_grads);
+			}
+			lm_dp_end(dp);
+			exit(0);
+		}
 		if (!isfinite(loss) || !isfinite(gn)) {
 			cm_progress_break(&R.progress);
 			cm_die("step %lld: the loss is %g and the gradient norm %g: stopping without a "
