@@ -18,6 +18,11 @@ exactness  lm-train --sft PAIRS --init BASE --context 512 -b R --dump-grads F (R
            backward(); a plain PyTorch loop (each example alone: sum of response-token
            cross-entropies, divided by their count) is the third. Loss and every gradient
            tensor compared: relative difference ||a - b|| / ||b|| < 1e-4.
+template   a base whose tokenizer lacks <|im_start|> and <|im_end|>, grown by lm-train
+           --chat-tokens (one step at lr 0); transformers loads the grown checkpoint, its
+           tokenizer_config.json's chat_template renders 4 two-turn conversations, and a
+           PyTorch masked loss on those ids (assistant contents and their <|im_end|>) gives
+           lm-train --sft's loss, trained-token count and gradients (< 1e-4 relative).
 speed      one epoch over the 64 examples, batch 8, lr 1e-4, CPU time (user + sys) of
            lm-train -j THREADS and of TRL's trainer.train() (torch threads THREADS), in
            trained (response) tokens per CPU second.
@@ -48,11 +53,89 @@ def run(args, **kw):
     return r
 
 
+def template_check(b, small):
+    """A base whose tokenizer lacks the chat tokens, grown by --chat-tokens; transformers loads
+    the grown checkpoint, and its chat_template's ids give the loss and gradients lm-train
+    reports on the same conversations."""
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    if not os.path.exists("base2/latest"):
+        run([b("bpe-train"), "-q", "--vocab-size", "1024", "-o", "tok2.json", "text.jsonl"])
+        run([b("shard-pack"), "-q", "-t", "tok2.json", "-o", "shards2", "--val-fraction", "0", "text.jsonl"])
+        run([b("lm-train"), "--data", "shards2/*.bin", "-t", "tok2.json", "--model", "model.json", "--context",
+             "256", "-b", "8", "-j", str(THREADS), "--steps", "30", "--lr", "3e-3", "-q", "-o", "base2"])
+    convs = []
+    for i in range(0, 8, 2):
+        p, q = small[i], small[i + 1]
+        ins = lambda r: r["prompt"].split("### Instruction:\n")[-1].split("\n\n### Response")[0]
+        convs.append({"messages": [{"role": "system", "content": "Answer briefly."},
+                                   {"role": "user", "content": ins(p)}, {"role": "assistant", "content": p["response"]},
+                                   {"role": "user", "content": ins(q)}, {"role": "assistant", "content": q["response"]}]})
+    with open("chat.jsonl", "w") as f:
+        for c in convs:
+            f.write(json.dumps(c) + "\n")
+    common = ["--sft", "chat.jsonl", "--context", "512", "-j", str(THREADS), "--weight-decay", "0", "--clip", "0"]
+    import shutil
+    shutil.rmtree("grown", ignore_errors=True)
+    r = run([b("lm-train")] + common + ["--init", "base2", "--chat-tokens", "-b", "1", "--steps", "1", "--lr", "0",
+                                         "-q", "-o", "grown"])
+    g = os.path.join("grown", open("grown/latest").read().strip())
+    r = run([b("lm-train")] + common + ["--init", "grown", "-b", "1", "--steps", "1", "--dump-grads", "g2.safetensors",
+                                         "-o", "o3"])
+    rows = int(re.search(r"in (\d+) rows", r.stderr).group(1))
+    r = run([b("lm-train")] + common + ["--init", "grown", "-b", str(rows), "--steps", "1", "--dump-grads",
+                                         "chat-grads.safetensors", "-o", "o4"])
+    m = re.search(r"loss ([0-9.eE+-]+) over (\d+) tokens", r.stderr)
+    our_loss, our_tokens = float(m.group(1)), int(m.group(2))
+    ours = load_file("chat-grads.safetensors")
+    tok = AutoTokenizer.from_pretrained(g)
+    model, info = AutoModelForCausalLM.from_pretrained(g, torch_dtype=torch.float32, output_loading_info=True)
+    bad = {k: v for k, v in info.items() if v and k != "error_msgs"}
+    model.train()
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.Dropout):
+            mod.p = 0
+    enc = lambda text: tok(text, add_special_tokens=False)["input_ids"]
+    losses, count, same = [], 0, True
+    for c in convs:
+        msgs = c["messages"]
+        text = tok.apply_chat_template(msgs, tokenize=False)
+        ids = enc(text)
+        direct = tok.apply_chat_template(msgs, tokenize=True)
+        direct = direct["input_ids"] if isinstance(direct, dict) or hasattr(direct, "keys") else direct
+        same = same and list(direct) == ids
+        mask = torch.zeros(len(ids), dtype=torch.bool)
+        for k, msg in enumerate(msgs):
+            if msg["role"] != "assistant":
+                continue
+            a = len(enc(tok.apply_chat_template(msgs[:k], tokenize=False, add_generation_prompt=True)))
+            z = len(enc(tok.apply_chat_template(msgs[:k + 1], tokenize=False))) - len(enc("\n"))
+            mask[a:z] = True
+        logits = model(torch.tensor([ids])).logits[0, :-1]
+        tm = mask[1:]
+        losses.append(torch.nn.functional.cross_entropy(logits[tm], torch.tensor(ids[1:])[tm], reduction="sum"))
+        count += int(tm.sum())
+    loss = torch.stack(losses).sum() / count
+    loss.backward()
+    grads = {n: p.grad for n, p in model.named_parameters()}
+    worst = max(float((ours[n] - grads[n]).norm() / grads[n].norm()) for n in ours)
+    lr = abs(our_loss - float(loss)) / float(loss)
+    print(f"chat template: the grown checkpoint (vocabulary {model.config.vocab_size}) loads in transformers "
+          f"({'no missing or unexpected tensors' if not bad else bad}); apply_chat_template tokenized = text "
+          f"tokenized: {same}; {len(convs)} conversations, trained tokens ours {our_tokens}, transformers' "
+          f"template {count}; loss lm-train {our_loss:.9g}, PyTorch on the template's ids {float(loss):.9g} "
+          f"(relative {lr:.3g}); gradients' worst relative difference {worst:.3g}")
+    return not bad and same and our_tokens == count and lr < 1e-4 and worst < 1e-4
+
+
 def main():
     work = sys.argv[1] if len(sys.argv) > 1 else "/tmp/sft-check"
     os.makedirs(work, exist_ok=True)
     os.chdir(work)
     torch.set_num_threads(THREADS)
+    import shutil
+    for d in ("o1", "o2", "o3", "o4", "speed-ours", "trl-out"):
+        shutil.rmtree(d, ignore_errors=True)
     recs = [json.loads(l) for l in open(SFT)]
     with open("text.jsonl", "w") as f:
         for i, r in enumerate(recs):
@@ -152,6 +235,8 @@ def main():
           f"relative difference vs reference {worst_ref:.3g}, vs TRL {worst_trl:.3g}")
     ok = (abs(our_loss - float(trl_loss)) / float(trl_loss) < 1e-4 and worst_trl < 1e-4 and worst_ref < 1e-4)
     print("exactness:", "PASS" if ok else "FAIL")
+
+    ok = template_check(b, small) and ok
 
     # speed: one epoch over epoch.jsonl, batch 8
     t0 = os.times()
