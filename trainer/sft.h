@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
 #include "tok.h"
 
 /* The chat template as Hugging Face's tokenizer_config.json holds it (Jinja): rendering it
@@ -35,10 +34,6 @@
  * of them (0 to 2; 0: NULL is returned, tok serves). NULL with the reason when *added < 0. */
 cm_tok *lm_chat_tokenizer(const char *path, const cm_tok *tok, int *added, char *err,
 			  size_t errlen);
-/* A model of vocabulary `vocab` (more than old's) with old's weights: the rows of the token
- * embedding (and the output layer when untied) for the new ids are the mean of old's rows,
- * as Hugging Face's resize_token_embeddings(mean_resizing=True) starts them less its noise. */
-lm_model *lm_model_grow_vocab(lm_model *old, int vocab, int training);
 
 typedef struct lm_sft_enc {
 	const cm_tok *tok;
