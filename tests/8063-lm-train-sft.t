@@ -36,6 +36,8 @@ is "$(jq -s '[.[] | select(.val_loss) | .val_tokens > 0] | length > 1 and all' E
 is "$(jq -c '.options | [.sft, .val_fraction, .data]' E/$(cat E/latest)/trainer.json)" '[true,0.2,"pairs.jsonl"]' \
 	"  the run's options record --sft"
 
+is "$(jq -s '[.[] | select(.loss) | .trained_tokens > 0] | all' E/metrics.jsonl)" true "  each step's trained tokens in the metrics"
+
 # the loss over the trained tokens of the whole step
 lm-train --sft pairs.jsonl $common -b 4 --steps 1 -q -o B4
 lm-train --sft pairs.jsonl $common -b 2 --accum 2 --steps 1 -q -o A2

@@ -763,10 +763,14 @@ int main(int argc, char **argv)
 		R.run.st.tokens += (uint64_t)rows * (uint64_t)T;
 		double tps = rows * T / dt, mfu = tps * flops_per_token / peak;
 		last_loss = loss;
+		char extra[64] = "";	/* --sft: the step's trained tokens; the anneal */
+		if (o->sft)
+			snprintf(extra, sizeof extra, ",\"trained_tokens\":%.0f", norm);
+		else if (src == &R.anneal)
+			snprintf(extra, sizeof extra, ",\"anneal\":true");
 		metrics_line(&R, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6f,"
 			"\"tokens_per_s\":%.1f,\"mfu\":%.4f,\"step_s\":%.4f,\"tokens\":%llu%s}\n",
-			step, loss, lr, gn, tps, mfu, dt, (unsigned long long)R.run.st.tokens,
-			src == &R.anneal ? ",\"anneal\":true" : "");
+			step, loss, lr, gn, tps, mfu, dt, (unsigned long long)R.run.st.tokens, extra);
 		double done = cm_now() - t_start, eta = done / (double)(step - start) *
 			(double)(sc->steps - step);
 		cm_progress_line(&R.progress, "step %lld/%lld loss %.4f lr %.2e %.0f tok/s mfu %.1f%% "
