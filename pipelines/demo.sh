@@ -165,14 +165,14 @@ sh "$root/pipelines/funnel" "$out/crawl" >"$out/funnel.txt"
 sed 's/^/  /' "$out/funnel.txt"
 
 step "17. Supervised fine-tuning on HH-RLHF conversations (chat tokens added), then a chat" \
-	"lm-train --sft hh.jsonl --init run --chat-tokens --context 256 --epochs 1 --val-fraction 0.1 -o sft; lm-sample --chat sft"
+	"lm-train --sft hh.jsonl --init run --chat-tokens --context 256 --epochs 4 --val-fraction 0.1 -o sft; lm-sample --chat sft"
 rm -rf "$out/sft"
 zstd -dc "$root/tests/data/sft/hh-rlhf-harmless-base-test-300.jsonl.zst" | jq -c '{chosen}' >"$out/hh.jsonl"
-lm-train --sft "$out/hh.jsonl" --init "$out/run" --chat-tokens --context 256 -b 8 --epochs 1 --lr 1e-3 \
-	--warmup 5 --val-fraction 0.1 --eval-every 10 -o "$out/sft" 2>&1 | grep -E 'sft|added|held-out' | sed 's/^lm-train: /  /'
+lm-train --sft "$out/hh.jsonl" --init "$out/run" --chat-tokens --context 256 -b 8 --epochs 4 --lr 1e-3 \
+	--warmup 5 --val-fraction 0.1 --eval-every 30 -o "$out/sft" 2>&1 | grep -E 'sft|added|held-out' | sed 's/^lm-train: /  /'
 printf '  tokenizer_config.json chat_template: %s\n' "$(jq -r .chat_template "$out/sft/$(cat "$out/sft/latest")/tokenizer_config.json" | head -c 70)..."
 printf 'Hello, who are you?\nWhat is the best way to learn to cook?\n' |
-	lm-sample -v --chat --system "You are a helpful assistant." -n 40 --temperature 0.7 --seed 1 "$out/sft" \
+	lm-sample -v --chat --system "You are a helpful assistant." -n 80 --temperature 0.7 --seed 1 "$out/sft" \
 		2>"$out/chat.err" | sed 's/^/  /'
 grep 'turn' "$out/chat.err" | sed 's/^lm-sample: /  /'
 
