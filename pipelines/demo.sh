@@ -4,7 +4,8 @@
 # several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip (WARC -> text)
 # quality-score (language, quality rules), pii-scrub (personal data and keys) and domain-tag,
 # a tokenizer learnt with bpe-train, and token shards by shard-pack.
-# Last, the same stages over several WARC files at once, driven by make (pipelines/crawl.mk).
+# Then the same stages over several WARC files at once, driven by make (pipelines/crawl.mk);
+# last, supervised fine-tuning of the model on HH-RLHF conversations and a chat with it.
 # Later stages join as they land.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -162,5 +163,17 @@ make --no-print-directory -f "$root/pipelines/crawl.mk" -j 2 IN="$out/warcs" OUT
 sed 's/^/  /' "$out/crawl.log"
 sh "$root/pipelines/funnel" "$out/crawl" >"$out/funnel.txt"
 sed 's/^/  /' "$out/funnel.txt"
+
+step "17. Supervised fine-tuning on HH-RLHF conversations (chat tokens added), then a chat" \
+	"lm-train --sft hh.jsonl --init run --chat-tokens --context 256 --epochs 4 --val-fraction 0.1 -o sft; lm-sample --chat sft"
+rm -rf "$out/sft"
+zstd -dc "$root/tests/data/sft/hh-rlhf-harmless-base-test-300.jsonl.zst" | jq -c '{chosen}' >"$out/hh.jsonl"
+lm-train --sft "$out/hh.jsonl" --init "$out/run" --chat-tokens --context 256 -b 8 --epochs 4 --lr 1e-3 \
+	--warmup 5 --val-fraction 0.1 --eval-every 30 -o "$out/sft" 2>&1 | grep -E 'sft|added|held-out' | sed 's/^lm-train: /  /'
+printf '  tokenizer_config.json chat_template: %s\n' "$(jq -r .chat_template "$out/sft/$(cat "$out/sft/latest")/tokenizer_config.json" | head -c 70)..."
+printf 'Hello, who are you?\nWhat is the best way to learn to cook?\n' |
+	lm-sample -v --chat --system "You are a helpful assistant." -n 80 --temperature 0.7 --seed 1 "$out/sft" \
+		2>"$out/chat.err" | sed 's/^/  /'
+grep 'turn' "$out/chat.err" | sed 's/^lm-sample: /  /'
 
 printf '\nOutputs are in %s\n' "$out"

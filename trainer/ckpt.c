@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "ckpt.h"
+#include "sft.h"
 #include "cli.h"
 #include "input.h"
 #include "output.h"
@@ -647,6 +648,10 @@ int lm_ckpt_write(const char *dir, lm_model *m, const lm_moments *mo, const cm_t
 			json_object_set_new(tc, "eos_token", json_string("<|endoftext|>"));
 		}
 		json_object_set_new(tc, "model_max_length", json_integer(m->cfg.ctx));
+		/* the chat template (sft.h) where the tokenizer has its tokens: transformers'
+		 * apply_chat_template gives the ids lm-train --sft trains on */
+		if (cm_tok_special(tok, LM_CHAT_START) >= 0 && cm_tok_special(tok, LM_CHAT_END) >= 0)
+			json_object_set_new(tc, "chat_template", json_string(LM_CHAT_TEMPLATE));
 		char *tj = json_dumps(tc, JSON_INDENT(2) | JSON_SORT_KEYS);
 		json_decref(tc);
 		snprintf(f, sizeof f, "%s/tokenizer_config.json", dir);

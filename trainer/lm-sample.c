@@ -17,6 +17,7 @@
 #include "model.h"
 #include "opt.h"
 #include "session.h"
+#include "sft.h"
 #include "tok.h"
 
 static const cm_opt_info info = {
@@ -24,7 +25,9 @@ static const cm_opt_info info = {
 	"Generate text from a checkpoint (a run directory, one of its step-N directories, or a\n"
 	"Hugging Face model directory). The prompt comes from PROMPT, --prompt, or standard\n"
 	"input when that is not a terminal; generation starts after <|endoftext|> (as every\n"
-	"training document does) and stops at the next one, said on stderr.\n",
+	"training document does) and stops at the next one, said on stderr.\n"
+	"--chat: a conversation through the model's chat template (lm-train --sft), the user's\n"
+	"turns typed on the terminal, or one a line from standard input when that is not one.\n",
 	NULL, "the memory estimate and tokens per second on stderr"
 };
 
@@ -32,13 +35,14 @@ static const cm_opt_info info = {
 typedef struct printer {
 	const cm_tok *tok;
 	int64_t stop_at;	/* the end-of-text that ends a sample, not printed; -1: none */
+	int64_t quiet;		/* another token not printed (--chat: <|endoftext|>); -1: none */
 } printer;
 
 static void print_token(void *arg, int row, uint32_t id)
 {
 	const printer *s = arg;
 	(void)row;
-	if (s->stop_at >= 0 && id == s->stop_at)
+	if ((s->stop_at >= 0 && id == s->stop_at) || (s->quiet >= 0 && id == s->quiet))
 		return;
 	size_t len;
 	const char *p = cm_tok_bytes(s->tok, id, &len);
@@ -48,10 +52,116 @@ static void print_token(void *arg, int row, uint32_t id)
 	}
 }
 
+/* The chat: messages so far (the system's first), the user's turns from stdin. */
+typedef struct chat {
+	lm_chat_msg *msg;
+	size_t n, cap;
+} chat;
+
+static void chat_add(chat *c, const char *role, const char *text, size_t n)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->msg = cm_xrealloc(c->msg, c->cap * sizeof *c->msg);
+	}
+	char *t = cm_xmalloc(n + 1);
+	memcpy(t, text, n);
+	t[n] = 0;
+	c->msg[c->n++] = (lm_chat_msg){ role, t, n };
+}
+
+static void chat_drop(chat *c, size_t i)
+{
+	free((char *)c->msg[i].text);
+	memmove(c->msg + i, c->msg + i + 1, (c->n - i - 1) * sizeof *c->msg);
+	c->n--;
+}
+
+static void run_chat(lm_model *m, cm_tok *tok, const char *system, const lm_gen *proto)
+{
+	char err[1024];
+	lm_sft_enc e;
+	if (lm_sft_enc_init(&e, tok, err, sizeof err) < 0)
+		cm_die("--chat: %s", err);
+	if (e.start < 0 || e.end < 0)
+		cm_die("--chat: the tokenizer lacks the chat template's token '%s' (fine-tune with "
+		       "lm-train --sft --chat-tokens)", e.start < 0 ? LM_CHAT_START : LM_CHAT_END);
+	chat c = { 0 };
+	size_t keep = 0;	/* the system message is never dropped */
+	if (system) {
+		chat_add(&c, "system", system, strlen(system));
+		keep = 1;
+	}
+	int tty = isatty(0), ctx = m->cfg.ctx;
+	char *line = NULL;
+	size_t cap = 0;
+	printer st = { tok, e.end, e.eot };
+	static const char *const eot_text[] = { "<|endoftext|>" };
+	lm_gen_hooks hooks = { NULL, print_token, &st };
+	long turn = 0;
+	for (;;) {
+		if (tty) {
+			fputs("> ", stderr);
+			fflush(stderr);
+		}
+		errno = 0;
+		ssize_t k = getline(&line, &cap, stdin);
+		if (k < 0) {
+			if (errno)
+				cm_die("standard input: %s", strerror(errno));
+			break;
+		}
+		while (k > 0 && (line[k - 1] == '\n' || line[k - 1] == '\r'))
+			line[--k] = 0;
+		if (k == 0)
+			continue;
+		chat_add(&c, "user", line, (size_t)k);
+		/* the oldest turns go while the conversation and a reply do not fit */
+		for (;;) {
+			if (lm_chat_encode(&e, c.msg, c.n, 1, err, sizeof err) < 0)
+				cm_die("--chat: %s", err);
+			if ((long long)e.ids.n + proto->max_new <= ctx || c.n <= keep + 1)
+				break;
+			chat_drop(&c, keep);
+		}
+		if ((long long)e.ids.n >= ctx) {
+			cm_warn("--chat: the turn is %zu tokens with the template; the model sees %d: "
+				"skipped", e.ids.n, ctx);
+			chat_drop(&c, c.n - 1);
+			continue;
+		}
+		lm_gen g = *proto;
+		g.prompt = e.ids.v;
+		g.nprompt = e.ids.n;
+		if ((long long)g.nprompt + g.max_new > ctx)
+			g.max_new = ctx - (int)g.nprompt;
+		g.seed = proto->seed + (uint64_t)turn * 0x9e3779b97f4a7c15ull;
+		g.eot = e.end;
+		g.stop = eot_text;	/* the other end a reply may have */
+		g.nstop = 1;
+		lm_generate(m, tok, &g, 1, &hooks);
+		if (cm_verbosity > 0)
+			cm_info("turn %ld: %zu tokens in, %zu out (%s)", turn + 1, g.nprompt,
+				g.nids, g.finish == LM_GEN_EOT ? "<|im_end|>" : g.finish ==
+				LM_GEN_STOP ? "<|endoftext|>" : "--max-tokens");
+		cm_fwrite("\n", 1, stdout, "standard output");
+		cm_fflush(stdout, "standard output");
+		chat_add(&c, "assistant", g.text.p ? g.text.p : "", g.text.len);
+		lm_gen_free(&g);
+		turn++;
+	}
+	free(line);
+	while (c.n)
+		chat_drop(&c, c.n - 1);
+	free(c.msg);
+	lm_sft_enc_free(&e);
+}
+
 int main(int argc, char **argv)
 {
 	cm_init("lm-sample");
-	const char *prompt = NULL, *tok_path = NULL;
+	const char *prompt = NULL, *tok_path = NULL, *system = NULL;
+	int chat_mode = 0;
 	lm_device dev = { .name = "auto", .precision = -1 };
 	long long max_new = 256, samples = 1, topk = 0, seed = 0;
 	double temp = 1.0, topp = 1.0;
@@ -74,6 +184,10 @@ int main(int argc, char **argv)
 		CM_OPT_INT(0, "seed", &seed, "N", 0, 1LL << 62, "random seed (default: 0)"),
 		CM_OPT_FLAG(0, "no-stop", &nostop, "go on past <|endoftext|>"),
 		CM_OPT_FLAG(0, "ids", &ids_out, "print token ids, one line per sample, not text"),
+		CM_OPT_FLAG(0, "chat", &chat_mode,
+			    "chat through the model's template: a user turn a line\n"
+			    "(from the terminal, or standard input), a reply each"),
+		CM_OPT_STRING(0, "system", &system, "TEXT", "--chat: the system message"),
 		CM_OPT_INCLUDE(lm_device_opts(&dev)),
 		CM_OPT_END()
 	};
@@ -90,6 +204,12 @@ int main(int argc, char **argv)
 		cm_usage_error("unexpected argument '%s'", argv[3]);
 	if (topp <= 0)
 		cm_usage_error("--top-p must be above 0");
+	if (chat_mode && (prompt || samples > 1 || ids_out || nostop))
+		cm_usage_error("--chat: the turns come from standard input, one sample, as text (no "
+			       "%s)", prompt ? "prompt" : samples > 1 ? "--samples" : ids_out ? "--ids" :
+			       "--no-stop");
+	if (system && !chat_mode)
+		cm_usage_error("--system needs --chat");
 
 	char err[8192], info[1024];
 	lm_session S;
@@ -105,6 +225,25 @@ int main(int argc, char **argv)
 		       cm_tok_vocab_size(tok), cfg.vocab);
 	int64_t eot = cm_tok_eot(tok);
 
+	if (chat_mode) {
+		int Tmax = cfg.ctx;
+		if (max_new >= Tmax)
+			max_new = Tmax - 1;
+		int fits = lm_mem_check_sample(&cfg, S.be, S.adt, 1, Tmax, Tmax, info, sizeof info,
+					       err, sizeof err);
+		if (cm_verbosity > 0)
+			cm_info("%s", info);
+		if (fits < 0)
+			cm_die("%s", err);
+		lm_model *m = lm_session_model(&S, 0, err, sizeof err);
+		if (!m)
+			cm_die("%s", err);
+		lm_gen proto = { .max_new = (int)max_new, .temperature = temp, .top_k = (int)topk,
+				 .top_p = topp, .seed = (uint64_t)seed, .logprobs = -1 };
+		run_chat(m, tok, system, &proto);
+		lm_session_close(&S);
+		return 0;
+	}
 	/* prompt: argument, or stdin when it is not a terminal */
 	cm_buf in = { 0 };
 	if (!prompt && !isatty(0)) {
@@ -158,7 +297,7 @@ int main(int argc, char **argv)
 		g[b].eot = nostop ? -1 : eot;
 		g[b].logprobs = -1;
 	}
-	printer st = { tok, nostop ? -1 : eot };
+	printer st = { tok, nostop ? -1 : eot, -1 };
 	lm_gen_hooks hooks = { NULL, print_token, &st };
 	int stream = B == 1 && !ids_out;
 	double t0 = cm_now();

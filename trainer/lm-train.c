@@ -28,6 +28,7 @@
 #include "progress.h"
 #include "run.h"
 #include "session.h"
+#include "sft.h"
 #include "tok.h"
 
 #define EXIT_INTERRUPTED 75	/* EX_TEMPFAIL: a checkpoint was written; rerun with --resume */
@@ -44,7 +45,11 @@ static const cm_opt_info info = {
 
 typedef struct opts {
 	const char *data, *val, *model, *init, *out, *tokenizer, *anneal, *metrics;
+	const char *sft;	/* --sft: supervised fine-tuning examples (sft.h) instead of --data */
+	const char *dump_grads;	/* --dump-grads: the first step's gradients to this file, then stop */
+	double val_fraction, epochs;
 	int resume, progress;
+	int chat_tokens;	/* --chat-tokens */
 	long long vocab, batch, context, accum, seed, eval_every, eval_batches, save_every, keep;
 	double peak;
 	lm_schedule sched;	/* --steps, --lr, --min-lr, --warmup, --schedule, --decay */
@@ -70,7 +75,11 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 	char *cj = lm_config_json(c);
 	json_object_set_new(j, "config", json_loads(cj, 0, NULL));
 	free(cj);
-	json_object_set_new(j, "data", json_string(o->data));
+	json_object_set_new(j, "data", json_string(o->sft ? o->sft : o->data));
+	if (o->sft) {
+		json_object_set_new(j, "sft", json_true());
+		json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
+	}
 	json_object_set_new(j, "anneal_data", o->anneal ? json_string(o->anneal) : json_null());
 	json_object_set_new(j, "batch", json_integer(o->batch));
 	json_object_set_new(j, "context", json_integer(o->context));
@@ -97,6 +106,9 @@ typedef struct train {
 	lm_session s;		/* backend, tokenizer, model */
 	lm_data train, anneal, val;
 	int have_val;
+	lm_sft_data sft;	/* --sft */
+	int grow_from;		/* --chat-tokens added tokens: the checkpoint's vocabulary, else 0 */
+	int32_t *pos, *doc;	/* --sft: positions and documents of the rows */
 	lm_adamw adamw;
 	lm_run run;		/* the run directory, the step, tokens and seconds so far */
 	lm_metrics metrics;
@@ -150,9 +162,37 @@ static void save(train *r, long long step)
 }
 
 /* Evaluate on the held-out shards: the first --eval-batches batches, or all of them (final). */
+static void evaluate_sft(train *r, long long step)
+{
+	lm_sft_data *d = &r->sft;
+	int B = (int)r->o.batch, T = (int)r->o.context;
+	double sum = 0;
+	int64_t targets = 0;
+	for (uint64_t v = 0; v < d->vrows; v += (uint64_t)B) {
+		int b = (uint64_t)B < d->vrows - v ? B : (int)(d->vrows - v);
+		for (int i = 0; i < b; i++) {
+			size_t at = (size_t)i * T;
+			targets += lm_sft_val_row(d, v + (uint64_t)i, r->x + at, r->y + at,
+						  r->pos + at, r->doc + at);
+		}
+		lm_forward(r->s.m, b, T, r->x, r->pos, r->doc);
+		sum += lm_loss(r->s.m, r->y, 0, NULL);
+	}
+	double loss = targets ? sum / (double)targets : NAN;
+	metrics_line(r, "{\"step\":%lld,\"val_loss\":%.6f,\"val_tokens\":%lld}\n", step, loss,
+		     (long long)targets);
+	if (cm_verbosity >= 0)
+		cm_info("step %lld: held-out response loss %.4f (%lld tokens)", step, loss,
+			(long long)targets);
+}
+
 static void evaluate(train *r, long long step, int full)
 {
 	const opts *o = &r->o;
+	if (o->sft) {
+		evaluate_sft(r, step);
+		return;
+	}
 	int B = (int)o->batch, T = (int)o->context;
 	uint64_t nw = lm_data_eval_windows(&r->val);
 	if (!full && o->eval_batches > 0 && (uint64_t)o->eval_batches * B < nw)
@@ -206,6 +246,19 @@ static void parse(int argc, char **argv, opts *o)
 			      "training shards (comma-separated globs), or - for a stream\n"
 			      "of shards on stdin (read once, in order; not resumable)"),
 		CM_OPT_STRING(0, "val", &o->val, "GLOB", "held-out shards for evaluation"),
+		CM_OPT_STRING(0, "sft", &o->sft, "FILE",
+			      "supervised fine-tuning on JSONL examples instead of\n"
+			      "--data (needs --init): prompt/response pairs, chat\n"
+			      "messages or HH-RLHF transcripts; loss on responses only"),
+		CM_OPT_FLAG(0, "chat-tokens", &o->chat_tokens,
+			    "--sft: add the chat template's tokens <|im_start|> and\n"
+			    "<|im_end|> to the tokenizer where it lacks them (the\n"
+			    "embedding and output rows grow, new rows the mean)"),
+		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
+			      "--sft: examples held out for evaluation (default: 0)"),
+		CM_OPT_DOUBLE(0, "epochs", &o->epochs, "F", 0, 1e6,
+			      "--sft: train this many passes over the examples\n"
+			      "(sets --steps)"),
 		CM_OPT_STRING('t', "tokenizer", &o->tokenizer, "FILE",
 			      "tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
 			      "bytes per token for bits per byte, copied to checkpoints"),
@@ -263,6 +316,10 @@ static void parse(int argc, char **argv, opts *o)
 		CM_OPT_FLAG(0, "deterministic", &o->dev.deterministic,
 			    "run-to-run identical results on the GPU too"),
 		CM_OPT_GROUP("Messages:"),
+		CM_OPT_STRING(0, "dump-grads", &o->dump_grads, "FILE",
+			      "write the first step's loss gradients (before clipping;\n"
+			      "safetensors, Hugging Face names) to FILE and stop without\n"
+			      "a step or checkpoint (checks against other trainers)"),
 		CM_OPT_FLAG(0, "progress", &o->progress,
 			    "progress on stderr when it is not a terminal too: a line a\n"
 			    "step (on a terminal: one line redrawn, the default)"),
@@ -270,8 +327,19 @@ static void parse(int argc, char **argv, opts *o)
 	};
 	if (cm_opt_parse(argc, argv, opts, &info) > 0)
 		cm_usage_error("unexpected argument '%s'", argv[1]);
-	if (!o->data)
-		cm_usage_error("--data is required");
+	if (o->sft && o->data)
+		cm_usage_error("--sft and --data: choose one");
+	if (!o->data && !o->sft)
+		cm_usage_error("--data (or --sft) is required");
+	if (o->sft && !o->init && !o->resume)
+		cm_usage_error("--sft needs --init: the model and tokenizer to fine-tune");
+	if (o->chat_tokens && !o->sft)
+		cm_usage_error("--chat-tokens needs --sft");
+	if (o->sft && (o->val || o->anneal))
+		cm_usage_error("--sft: %s is for --data; use --val-fraction",
+			       o->val ? "--val" : "--anneal-data");
+	if (!o->sft && (o->val_fraction > 0 || o->epochs > 0))
+		cm_usage_error("%s needs --sft", o->epochs > 0 ? "--epochs" : "--val-fraction");
 	if (!o->out)
 		cm_usage_error("--out is required");
 	if (sc->min_lr < 0)
@@ -280,7 +348,7 @@ static void parse(int argc, char **argv, opts *o)
 		cm_usage_error("--warmup %lld leaves no steps of %lld", sc->warmup, sc->steps);
 	if (o->anneal && sc->kind != LM_WSD)
 		cm_usage_error("--anneal-data needs --schedule wsd");
-	if (!strcmp(o->data, "-") && o->resume)
+	if (o->data && !strcmp(o->data, "-") && o->resume)
 		cm_usage_error("--resume: a stream on stdin (--data -) cannot be resumed exactly");
 	if (o->resume && o->init)
 		cm_usage_error("--resume and --init: choose one");
@@ -294,9 +362,38 @@ static void configure(train *r)
 	lm_config *cfg = &s->cfg;
 	cm_tok *tok = s->tok;
 	char err[8192];
-	if (o->init) {
+	if (o->sft && o->resume) {	/* the model and tokenizer of the run's checkpoint */
+		if (lm_session_checkpoint(s, o->out, err, sizeof err) < 0 ||
+		    (!s->tok && lm_session_tokenizer(s, NULL, err, sizeof err) < 0))
+			cm_die("--resume: %s", err);
+		tok = s->tok;
+	} else if (o->init) {
 		if (lm_session_checkpoint(s, o->init, err, sizeof err) < 0)
 			cm_die("--init: %s", err);
+		if (o->sft && !s->tok) {	/* the checkpoint's own tokenizer */
+			if (lm_session_tokenizer(s, NULL, err, sizeof err) < 0)
+				cm_die("--init: %s", err);
+			tok = s->tok;
+		}
+		if (o->chat_tokens) {
+			char tp[4200];
+			int added;
+			snprintf(tp, sizeof tp, "%s/tokenizer.json", s->dir);
+			cm_tok *t = lm_chat_tokenizer(tp, s->tok, &added, err, sizeof err);
+			if (added < 0)
+				cm_die("--chat-tokens: %s", err);
+			if (added > 0) {
+				if (cm_verbosity >= 0)
+					cm_info("--chat-tokens: %d token%s added to the tokenizer (%u "
+						"tokens now)", added, added > 1 ? "s" : "",
+						cm_tok_vocab_size(t));
+				cm_tok_free(s->tok);
+				s->tok = tok = t;
+				r->grow_from = cfg->vocab;
+				if ((int)cm_tok_vocab_size(t) > cfg->vocab)
+					cfg->vocab = (int)cm_tok_vocab_size(t);
+			}
+		}
 	} else if (lm_config_load(cfg, o->model, o->vocab ? (int)o->vocab : tok ?
 				  (int)cm_tok_vocab_size(tok) : 0, err, sizeof err) < 0) {
 		cm_die("--model: %s", err);
@@ -322,10 +419,37 @@ static void configure(train *r)
 
 static void open_data(train *r)
 {
-	const opts *o = &r->o;
+	opts *o = &r->o;
 	int T = (int)o->context;
 	uint32_t vocab = (uint32_t)r->s.cfg.vocab;
 	char err[8192];
+	if (o->sft) {
+		lm_sft_data *d = &r->sft;
+		if (lm_sft_open(d, o->sft, r->s.tok, T, (uint64_t)o->seed, o->val_fraction, err,
+				sizeof err) < 0)
+			cm_die("--sft: %s", err);
+		if (d->skipped)
+			cm_warn("--sft: %llu of %llu records skipped (the first: %s)",
+				(unsigned long long)d->skipped, (unsigned long long)d->records,
+				d->first_skip);
+		if (d->truncated)
+			cm_warn("--sft: %llu examples longer than --context %d + 1 tokens cut to "
+				"their first %d + 1", (unsigned long long)d->truncated, T, T);
+		if (cm_verbosity >= 0)
+			cm_info("--sft: %zu examples for training in %llu rows of %d, %zu held out",
+				d->ntrain, (unsigned long long)d->rows, T, d->nval);
+		r->have_val = d->nval > 0;
+		if (o->epochs > 0) {
+			double per = (double)o->ranks * o->batch * o->accum;
+			o->sched.steps = (long long)(o->epochs * (double)d->rows / per + 0.999999);
+			if (o->sched.steps < 1)
+				o->sched.steps = 1;
+			if (o->sched.warmup >= o->sched.steps && o->sched.warmup)
+				cm_usage_error("--warmup %lld leaves no steps of %lld (--epochs)",
+					       o->sched.warmup, o->sched.steps);
+		}
+		return;
+	}
 	if (!strcmp(o->data, "-"))
 		lm_data_open_stream(&r->train, stdin, "standard input", T, vocab);
 	else if (lm_data_open(&r->train, o->data, T, vocab, (uint64_t)o->seed, err, sizeof err) < 0)
@@ -350,7 +474,7 @@ static void start(train *r)
 	opts *o = &r->o;
 	lm_session *s = &r->s;
 	char err[8192], p[4200];
-	if (o->init) {
+	if (o->init && !r->grow_from) {
 		int same = lm_ckpt_same_tokenizer(s->dir, s->tok, p, sizeof p, err, sizeof err);
 		if (same < 0)
 			cm_die("--init: %s", err);
@@ -359,8 +483,25 @@ static void start(train *r)
 				"ids mean other text", o->tokenizer, p);
 	}
 	/* ZeRO-1: the moments of this rank's part only, never all of them */
-	lm_model *m = r->zero ? lm_session_model_part(s, r->dp.rank, r->dp.size, err, sizeof err) :
-		lm_session_model(s, 1, err, sizeof err);
+	lm_model *m;
+	if (r->grow_from) {	/* the checkpoint's weights, then the vocabulary grown */
+		if (r->zero)
+			cm_die("--chat-tokens: not with --zero 1 (train with --zero 0 first)");
+		lm_config want = s->cfg;
+		s->cfg.vocab = r->grow_from;
+		s->cfg.vocab_padded = (r->grow_from + 63) / 64 * 64;
+		lm_model *old = lm_session_model(s, 0, err, sizeof err);
+		if (!old)
+			cm_die("--init: %s", err);
+		m = lm_model_grow_vocab(old, want.vocab, 1);
+		lm_model_free(old);
+		lm_model_set_precision(m, s->adt);
+		s->m = m;
+		s->cfg = m->cfg;
+	} else {
+		m = r->zero ? lm_session_model_part(s, r->dp.rank, r->dp.size, err, sizeof err) :
+			lm_session_model(s, 1, err, sizeof err);
+	}
 	if (!m)
 		cm_die("--init: %s", err);
 	if (!o->init)
@@ -423,7 +564,7 @@ int main(int argc, char **argv)
 		cm_prog = prog;
 		cm_verbosity = -1;
 	}
-	if (dp->size > 1 && !strcmp(o->data, "-"))
+	if (dp->size > 1 && o->data && !strcmp(o->data, "-"))
 		cm_usage_error("--data -: a stream on stdin is read by one process, not %d ranks",
 			       dp->size);
 
@@ -484,8 +625,14 @@ int main(int argc, char **argv)
 
 	/* on a terminal unless -q; elsewhere with --progress or -v */
 	cm_progress_init(&R.progress, dp->rank > 0 ? 0 : o->progress || cm_verbosity > 0 ? 1 : -1, 0);
-	R.x = cm_xmalloc((size_t)B * T * sizeof(int32_t));
-	R.y = cm_xmalloc((size_t)B * T * sizeof(int32_t));
+	/* --sft: every micro-batch of a step at once (the loss over all their targets) */
+	size_t nrow = (size_t)B * T * (o->sft ? (size_t)o->accum : 1);
+	R.x = cm_xmalloc(nrow * sizeof(int32_t));
+	R.y = cm_xmalloc(nrow * sizeof(int32_t));
+	if (o->sft) {
+		R.pos = cm_xmalloc(nrow * sizeof(int32_t));
+		R.doc = cm_xmalloc(nrow * sizeof(int32_t));
+	}
 	if (cm_verbosity >= 0)
 		cm_info("%s model, %.2fM parameters (%d layers, width %d, vocabulary %d), batch %d x "
 			"%d x %lld%s, %lld steps, %s, %s on %d thread%s%s", cfg->style == LM_GPT2 ?
@@ -514,7 +661,28 @@ int main(int argc, char **argv)
 		double t0 = cm_now(), lr = lm_lr_at(sc, step), loss = 0;
 		be->ops->zero(m->grads);
 		lm_data *src = o->anneal && lm_in_decay(sc, step) ? &R.anneal : &R.train;
-		for (long long a = 0; a < o->accum; a++) {
+		double norm = rows * T;	/* what the summed loss is divided by */
+		if (o->sft) {	/* the mean over the trained targets of the whole step */
+			int64_t tg = 0;
+			for (long long a = 0; a < o->accum; a++) {
+				size_t at = (size_t)a * B * T;
+				tg += lm_sft_rows(&R.sft, (uint64_t)(step * o->accum + a), dp->rank,
+						  dp->size, B, R.x + at, R.y + at, R.pos + at,
+						  R.doc + at);
+			}
+			double v = (double)tg;
+			if (dp->size > 1)
+				lm_dp_sum(dp, &v, 1);
+			norm = v > 0 ? v : 1;
+			float ds = (float)(1.0 / norm);
+			for (long long a = 0; a < o->accum; a++) {
+				size_t at = (size_t)a * B * T;
+				lm_forward(m, B, T, R.x + at, R.pos + at, R.doc + at);
+				loss += lm_loss(m, R.y + at, ds, NULL);
+				lm_backward(m);
+			}
+		}
+		for (long long a = 0; a < o->accum && !o->sft; a++) {
 			int r = lm_data_rows(src, (uint64_t)(step * o->accum + a), dp->rank,
 					     dp->size, B, R.x, R.y, err, sizeof err);
 			if (r < 0)
@@ -553,8 +721,23 @@ int main(int argc, char **argv)
 		} else {
 			gn2 = be->ops->sumsq(m->grads);
 		}
-		loss /= rows * T;
+		loss /= norm;
 		double gn = sqrt(gn2);
+		if (o->dump_grads) {
+			if (dp->rank == 0) {	/* the gradients written as if they were weights */
+				kn_tensor *t = m->params;
+				m->params = m->grads;
+				int k = lm_save_weights(m, o->dump_grads, err, sizeof err);
+				m->params = t;
+				if (k < 0)
+					cm_die("--dump-grads: %s", err);
+				cm_info("--dump-grads: step %lld: loss %.9g over %.0f tokens, gradient "
+					"norm %.9g, gradients in %s", step + 1, loss, norm, gn,
+					o->dump_grads);
+			}
+			lm_dp_end(dp);
+			exit(0);
+		}
 		if (!isfinite(loss) || !isfinite(gn)) {
 			cm_progress_break(&R.progress);
 			cm_die("step %lld: the loss is %g and the gradient norm %g: stopping without a "
@@ -580,10 +763,14 @@ int main(int argc, char **argv)
 		R.run.st.tokens += (uint64_t)rows * (uint64_t)T;
 		double tps = rows * T / dt, mfu = tps * flops_per_token / peak;
 		last_loss = loss;
+		char extra[64] = "";	/* --sft: the step's trained tokens; the anneal */
+		if (o->sft)
+			snprintf(extra, sizeof extra, ",\"trained_tokens\":%.0f", norm);
+		else if (src == &R.anneal)
+			snprintf(extra, sizeof extra, ",\"anneal\":true");
 		metrics_line(&R, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6f,"
 			"\"tokens_per_s\":%.1f,\"mfu\":%.4f,\"step_s\":%.4f,\"tokens\":%llu%s}\n",
-			step, loss, lr, gn, tps, mfu, dt, (unsigned long long)R.run.st.tokens,
-			src == &R.anneal ? ",\"anneal\":true" : "");
+			step, loss, lr, gn, tps, mfu, dt, (unsigned long long)R.run.st.tokens, extra);
 		double done = cm_now() - t_start, eta = done / (double)(step - start) *
 			(double)(sc->steps - step);
 		cm_progress_line(&R.progress, "step %lld/%lld loss %.4f lr %.2e %.0f tok/s mfu %.1f%% "
@@ -629,6 +816,10 @@ int main(int argc, char **argv)
 	lm_data_close(&R.train);
 	lm_data_close(&R.anneal);
 	lm_data_close(&R.val);
+	if (o->sft)
+		lm_sft_close(&R.sft);
+	free(R.pos);
+	free(R.doc);
 	free(R.x);
 	free(R.y);
 	free(R.tokbytes);

@@ -730,3 +730,34 @@ void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, floa
 	forward(m, pos);
 	lm_logits_get(m, 0, B, out);
 }
+
+lm_model *lm_model_grow_vocab(lm_model *old, int vocab, int training)
+{
+	lm_config c = old->cfg;
+	int ov = c.vocab;
+	c.vocab = vocab;
+	c.vocab_padded = (vocab + 63) / 64 * 64;
+	lm_model *m = lm_model_new(old->be, &c, training);
+	for (int i = 0; i < m->nhf && i < old->nhf; i++) {
+		const lm_hf_tensor *h = &m->hf[i], *o = &old->hf[i];
+		int grow = o->rows == ov && h->rows == vocab && !o->transpose && o->cols == h->cols;
+		if (!grow && (o->rows != h->rows || o->cols != h->cols))
+			cm_die("growing the vocabulary: %s changes shape", h->name);
+		float *v = cm_xmalloc((size_t)(h->rows * h->cols) * sizeof(float));
+		lm_hf_get(old, o, old->params, v);
+		if (grow) {	/* the new rows: the mean of the old ones */
+			float *mean = v + (size_t)ov * h->cols;
+			for (int64_t k = 0; k < h->cols; k++) {
+				double sum = 0;
+				for (int r = 0; r < ov; r++)
+					sum += v[(size_t)r * h->cols + k];
+				mean[k] = (float)(sum / ov);
+			}
+			for (int r = ov + 1; r < vocab; r++)
+				memcpy(v + (size_t)r * h->cols, mean, (size_t)h->cols * sizeof(float));
+		}
+		lm_hf_set(m, h, m->params, v);
+		free(v);
+	}
+	return m;
+}

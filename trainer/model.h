@@ -95,6 +95,11 @@ void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, floa
  * position T. */
 void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last);
 
+/* A model of vocabulary `vocab` (more than old's) with old's weights: the rows of the token
+ * embedding (and the output layer when untied) for the new ids are the mean of old's rows,
+ * as Hugging Face's resize_token_embeddings(mean_resizing=True) starts them less its noise. */
+lm_model *lm_model_grow_vocab(lm_model *old, int vocab, int training);
+
 /* Hugging Face naming */
 const lm_hf_tensor *lm_hf_find(const lm_model *m, const char *name);
 /* Copy a parameter's HF view to/from host fp32 [rows x cols] (transposed as HF stores it). */
