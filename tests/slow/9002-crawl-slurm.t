@@ -7,7 +7,8 @@
 # temporary, and a resubmit finishes the build; crawl-status counts what is done, and reads the
 # finished jobs' states from sacct (accounting: slurmdbd over a MariaDB server the test starts
 # too). lm-train under srun (--mpi=pmix, inside an sbatch job of 2 tasks): 2 ranks x -b 4 end
-# with the weights of 1 x -b 8, a rank killed stops the step, and the run resumes exactly.
+# with the weights of 1 x -b 8 (and --zero 1 the same bits), a rank killed stops the step, and
+# the run resumes exactly. pipelines/scaling/sweep.mk with each run an srun job: the same fit.
 . "${SRCDIR:-.}/tests/lib.sh"
 [ -n "${SLOW:-}" ] || skip_all "make check-slow runs this"
 [ "$(id -u)" = 0 ] || skip_all "not root: the test runs slurmctld, slurmd and munged itself"
