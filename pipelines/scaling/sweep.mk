@@ -16,7 +16,7 @@
 #   CONTEXT, BATCH     positions per row and rows per step (default: 64, 16)
 #   LR, WARMUP         (default: 3e-3, 10% of a run's steps)
 #   THREADS            lm-train's threads per run (default: 1)
-#   MIN_STEPS          a run of fewer steps is left out (default: 20)
+#   MIN_STEPS          a run of fewer steps is left out, and named (default: 20)
 #   BOOTSTRAP          lm-scaling's bootstrap fits (default: 200)
 #   BIN                where the programs are (default: the repository's build/bin)
 #   LAUNCH             a command put in front of each lm-train (default: none)
@@ -67,10 +67,13 @@ params = $(shell awk -v l=$(word 1,$(subst x, ,$(1))) -v d=$(word 2,$(subst x, ,
 steps = $(shell awk -v c=$(1) -v n=$(2) 'BEGIN { printf "%.0f", c / (6 * n * $(BATCH) * $(CONTEXT)) }')
 
 RUNS :=
+SKIPPED :=
 define run_rule
 $(eval N_$(1)_$(2) := $(call params,$(2)))
 $(eval S_$(1)_$(2) := $(call steps,$(1),$(N_$(1)_$(2))))
-ifeq ($(shell [ $(S_$(1)_$(2)) -ge $(MIN_STEPS) ] && echo yes),yes)
+ifneq ($(shell [ $(S_$(1)_$(2)) -ge $(MIN_STEPS) ] && echo yes),yes)
+SKIPPED += c$(1)-$(2) ($(S_$(1)_$(2)) steps)
+else
 RUNS += $(OUT)/runs/c$(1)-$(2)/latest
 $(OUT)/runs/c$(1)-$(2)/latest:
 	@mkdir -p $(OUT)/runs
@@ -90,6 +93,9 @@ $(foreach c,$(BUDGETS),$(foreach s,$(SHAPES),$(eval $(call run_rule,$(c),$(s))))
 
 ifeq ($(strip $(RUNS)),)
 $(error no run of $(MIN_STEPS) steps or more: raise BUDGETS or lower BATCH/CONTEXT)
+endif
+ifneq ($(strip $(SKIPPED)),)
+$(info sweep.mk: left out, under MIN_STEPS=$(MIN_STEPS) steps: $(SKIPPED))
 endif
 
 all: fit
