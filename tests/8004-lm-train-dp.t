@@ -50,15 +50,7 @@ mpi2 lm-train $args -o A
 ok $? "uninterrupted 2-rank run"
 mpirun --timeout 300 --oversubscribe -np 2 lm-train $args -o K 2>err &	# (not a subshell)
 pid=$!
-i=0
-while [ ! -f K/latest ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
-sleep 0.1
-# rank 1: the child of mpirun whose environment says so
-victim=
-for c in $(ps -o pid= --ppid $pid); do
-	tr '\0' '\n' </proc/$c/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && victim=$c
-done
-[ -n "$victim" ] && kill -9 "$victim"
+kill_rank1 $pid K
 ok $? "rank 1 killed mid-run"
 wait $pid
 st=$?

@@ -98,6 +98,19 @@ rel_diff() {
 	rm -f rel_diff.a rel_diff.b
 }
 
+# kill_rank1 PID DIR: once DIR/latest exists (the run's first checkpoint), SIGKILL the child of
+# PID (mpirun) whose environment says it is rank 1; fails when there is none
+kill_rank1() {
+	kr_i=0
+	while [ ! -f "$2/latest" ] && [ $kr_i -lt 1200 ]; do sleep 0.05; kr_i=$((kr_i + 1)); done
+	sleep 0.1
+	kr_victim=
+	for kr_c in $(ps -o pid= --ppid "$1"); do
+		tr '\0' '\n' </proc/$kr_c/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && kr_victim=$kr_c
+	done
+	[ -n "$kr_victim" ] && kill -9 "$kr_victim"
+}
+
 skip_all() {
 	echo "1..0 # SKIP $1"
 	exit 0

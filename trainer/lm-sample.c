@@ -157,6 +157,23 @@ static void run_chat(lm_model *m, cm_tok *tok, const char *system, const lm_gen 
 	lm_sft_enc_free(&e);
 }
 
+/* The model, once the memory for B rows of a Tprompt-token prompt and Tkv cached positions
+ * is known to fit (the estimate on stderr with -v) */
+static lm_model *open_model(lm_session *S, int B, int Tprompt, int Tkv)
+{
+	char info[1024], err[8192];
+	int fits = lm_mem_check_sample(&S->cfg, S->be, S->adt, B, Tprompt, Tkv, info, sizeof info,
+				       err, sizeof err);
+	if (cm_verbosity > 0)
+		cm_info("%s", info);
+	if (fits < 0)
+		cm_die("%s", err);
+	lm_model *m = lm_session_model(S, 0, err, sizeof err);
+	if (!m)
+		cm_die("%s", err);
+	return m;
+}
+
 int main(int argc, char **argv)
 {
 	cm_init("lm-sample");
@@ -211,7 +228,7 @@ int main(int argc, char **argv)
 	if (system && !chat_mode)
 		cm_usage_error("--system needs --chat");
 
-	char err[8192], info[1024];
+	char err[8192];
 	lm_session S;
 	if (lm_session_open(&S, &dev, err, sizeof err) < 0)
 		cm_die("--device: %s", err);
@@ -229,15 +246,7 @@ int main(int argc, char **argv)
 		int Tmax = cfg.ctx;
 		if (max_new >= Tmax)
 			max_new = Tmax - 1;
-		int fits = lm_mem_check_sample(&cfg, S.be, S.adt, 1, Tmax, Tmax, info, sizeof info,
-					       err, sizeof err);
-		if (cm_verbosity > 0)
-			cm_info("%s", info);
-		if (fits < 0)
-			cm_die("%s", err);
-		lm_model *m = lm_session_model(&S, 0, err, sizeof err);
-		if (!m)
-			cm_die("%s", err);
+		lm_model *m = open_model(&S, 1, Tmax, Tmax);
 		lm_gen proto = { .max_new = (int)max_new, .temperature = temp, .top_k = (int)topk,
 				 .top_p = topp, .seed = (uint64_t)seed, .logprobs = -1 };
 		run_chat(m, tok, system, &proto);
@@ -272,16 +281,7 @@ int main(int argc, char **argv)
 	}
 	/* the caches hold the positions used, no more */
 	int Tkv = (int)(pids.n + max_new);
-	int fits = lm_mem_check_sample(&cfg, S.be, S.adt, (int)samples, (int)pids.n, Tkv, info,
-				       sizeof info, err, sizeof err);
-	if (cm_verbosity > 0)
-		cm_info("%s", info);
-	if (fits < 0)
-		cm_die("%s", err);
-
-	lm_model *m = lm_session_model(&S, 0, err, sizeof err);
-	if (!m)
-		cm_die("%s", err);
+	lm_model *m = open_model(&S, (int)samples, (int)pids.n, Tkv);
 
 	int B = (int)samples;
 	lm_gen *g = cm_xcalloc(B, sizeof *g);
