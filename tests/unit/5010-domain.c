@@ -38,6 +38,21 @@ static void check_labels(const dt_rules *r, const struct want *t, size_t n)
 		is_str(label(r, t[i].url), t[i].label, "%s", t[i].what);
 }
 
+/* a and b give the same probabilities, bit for bit, on texts[0..n) (3 labels) */
+static int same_predictions(const cm_tc_model *a, const cm_tc_model *b, char *const *texts,
+			    const size_t *lens, size_t n)
+{
+	float p[3], q[3];
+	int same = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		cm_tc_predict(a, texts[i], lens[i], p);
+		cm_tc_predict(b, texts[i], lens[i], q);
+		same &= memcmp(p, q, sizeof(p)) == 0;
+	}
+	return same;
+}
+
 /* m as a version 1 file: no word_ngrams or char_n in the header (domain-tag's first format) */
 static int v1_file(const cm_tc_model *m, const char *path)
 {
@@ -122,7 +137,7 @@ int main(void)
 		int y[600];
 		cm_tc_opts o;
 		cm_tc_model *m, *m2;
-		float p[3], q[3];
+		float p[3];
 
 		for (i = 0; i < 600; i++) {
 			char t[1024] = "";
@@ -146,30 +161,13 @@ int main(void)
 		ok(cm_tc_save(m, path, err, sizeof(err)) == 0, "the model is written");
 		m2 = cm_tc_load(path, err, sizeof(err));
 		ok(m2 && m2->nclass == 3 && strcmp(m2->classes[2], "sport") == 0, "and read back, with its classes");
-		if (m2) {
-			int same = 1;
-
-			for (i = 500; i < 600; i++) {
-				cm_tc_predict(m, texts[i], lens[i], p);
-				cm_tc_predict(m2, texts[i], lens[i], q);
-				same &= memcmp(p, q, sizeof(p)) == 0;
-			}
-			ok(same, "predicting the same");
-		}
+		ok(m2 && same_predictions(m, m2, texts + 500, lens + 500, 100), "predicting the same");
 		cm_tc_free(m2);
 		m2 = v1_file(m, path) == 0 ? cm_tc_load(path, err, sizeof(err)) : NULL;
 		ok(m2 && m2->word_ngrams == 2 && m2->char_n == 4,
 		   "a version 1 file reads as word pairs and character 4-grams %s", m2 ? "" : err);
-		if (m2) {
-			int same = 1;
-
-			for (i = 500; i < 600; i++) {
-				cm_tc_predict(m, texts[i], lens[i], p);
-				cm_tc_predict(m2, texts[i], lens[i], q);
-				same &= memcmp(p, q, sizeof(p)) == 0;
-			}
-			ok(same, "  predicting what the same weights predict in version 2");
-		}
+		ok(m2 && same_predictions(m, m2, texts + 500, lens + 500, 100),
+		   "  predicting what the same weights predict in version 2");
 		cm_tc_free(m2);
 		/* words only, then words, pairs and triples, without character n-grams */
 		o.char_n = 0;
