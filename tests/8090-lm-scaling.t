@@ -91,6 +91,9 @@ is "$(jq .points runs.json)" 5 "  5 runs read"
 like "$(jq -r 'select(.val_loss) | .val_loss' r3/metrics.jsonl | tail -1)" "^[0-9.]+$" "  (r3 has a validation loss)"
 printf 'N,D,loss\n' >r.csv
 fails 1 "approach 3: 0 points: a fit of 5 parameters needs 5 at least" "a header only: no fit" lm-scaling plan --compute 1e20 r.csv
+cp -r r1 rbad && echo '{"step":' >>rbad/metrics.jsonl
+fails 1 "rbad/metrics.jsonl:[0-9]+: not a JSON object of lm-train's" "a damaged metrics line: refused, not skipped" \
+	lm-scaling fit rbad r2 r3 r4 r5
 mkdir norun
 fails 1 "norun: not an lm-train run directory" "a directory that is not a run" lm-scaling fit norun
 

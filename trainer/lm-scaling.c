@@ -203,11 +203,13 @@ static void read_run(const char *dir, pts *s)
 	size_t len;
 	int r;
 	double loss = NAN;
+	size_t lineno = 0;
 	while ((r = cm_input_line(in, &line, &len, MAX_LINE)) != 0) {
-		if (r < 0)
-			continue;
-		json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-		json_t *v = j ? json_object_get(j, "val_loss") : NULL;
+		lineno++;
+		json_t *j = r > 0 ? json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+		if (!j)	/* a damaged line could hide the last evaluation: not skipped */
+			cm_die("%s:%zu: not a JSON object of lm-train's", path, lineno);
+		json_t *v = json_object_get(j, "val_loss");
 		if (json_is_number(v))
 			loss = json_number_value(v);
 		json_decref(j);
@@ -589,11 +591,13 @@ int main(int argc, char **argv)
 				cm_buf_printf(&o, "  (%g intervals from %d bootstrap fits)\n", level, r.nboot);
 		}
 	} else {	/* plot: gnuplot draws into a temporary file, written whole to -o */
-		char tmpl[] = "/tmp/lm-scaling-XXXXXX";
+		const char *td = getenv("TMPDIR");
+		char tmpl[4096];
+		snprintf(tmpl, sizeof tmpl, "%s/lm-scaling-XXXXXX", td && *td ? td : "/tmp");
 		int fd = mkstemp(tmpl);
 		if (fd < 0)
-			cm_die("cannot make a temporary file: %s", strerror(errno));
-		close(fd);
+			cm_die("cannot make a temporary file in %s: %s", td && *td ? td : "/tmp", strerror(errno));
+		close(fd);	/* gnuplot writes it; only its name is needed here */
 		FILE *g = popen("gnuplot", "w");
 		if (!g)
 			cm_die("cannot run gnuplot (Debian's gnuplot-nox): %s", strerror(errno));
