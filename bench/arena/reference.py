@@ -7,14 +7,14 @@ length-controlled win rate, with scikit-learn, on the same battles.
 Ratings: Chatbot Arena's compute_mle_elo (its 2023-12 notebook): the battles counted per ordered
 pair, wins twice and ties once on each side, one row per pair and outcome with the counts as
 sample weights, features +ln 10 for model_a and -ln 10 for model_b, and
-LogisticRegression(fit_intercept=False, penalty=None); rating = 400 * coef + 1000, here shifted
-so that the first model by name is at 1000 (the notebook pins one named model instead). The
-tolerance is tightened (tol=1e-12, max_iter=100000; the notebook's tol=1e-6 stops about 1e-3
-Elo short) so that the comparison measures the two fits, not lbfgs's stop.
+LogisticRegression(fit_intercept=False, penalty=None) (spelt C=np.inf here: scikit-learn 1.8
+deprecated penalty=None); rating = 400 * coef + 1000, here shifted so that the first model by
+name is at 1000 (the notebook pins one named model instead). The tolerance is tightened
+(tol=1e-12, max_iter=100000) so that the comparison measures the two fits, not lbfgs's stop.
 
 Length control (--baseline): per model, its battles against the baseline, d = its length minus
 the baseline's, x = tanh(d / d.std(ddof=1)), score y (1 win, 0 loss, 0.5 tie as two rows of
-weight 1/2), LogisticRegression(penalty=None) on x with an intercept; LC = sigmoid(intercept).
+weight 1/2), LogisticRegression(C=np.inf) on x with an intercept; LC = sigmoid(intercept).
 
 Prints one JSON object: {MODEL: {"rating", "win_rate", "lc_win_rate"}}.
 """
