@@ -61,6 +61,7 @@ is "$(lm-arena --elo --k-factor 32 --json elo.jsonl | jq .B.rating | round6)" \
 	"$(awk 'BEGIN { b = 1000 - 16; eb = 1 / (1 + 10 ^ ((1000 - b) / 400)); printf "%.6f", b + 32 * (1 - eb) }')" \
 	"  --k-factor 32"
 fails 2 "--bootstrap is for the Bradley-Terry ratings" "--elo with --bootstrap: a usage error" lm-arena --elo --bootstrap 10 elo.jsonl
+fails 2 "--anchor is for the Bradley-Terry ratings" "  with --anchor too" lm-arena --elo --anchor B elo.jsonl
 
 # length control: "long" is as good as "base" but twice as long, and the judge favours length
 arena-gen -n 40000 -s 9 -b 1 base=1000:500 long=1000:1000 short=1100:300 m1=950:600 >len.jsonl

@@ -250,10 +250,10 @@ void lm_ar_bootstrap(const lm_ar_table *t, size_t anchor, int nb, uint64_t seed,
 		total += (uint64_t)t->c[k / 3].w[k % 3];
 	}
 	cum[no] = total;
+	int nt = threads > 0 ? threads : 1;
 #ifdef _OPENMP
-	int nt = threads > 0 ? threads : omp_get_max_threads();
-#else
-	(void)threads;
+	if (threads <= 0)
+		nt = omp_get_max_threads();
 #endif
 #pragma omp parallel num_threads(nt)
 	{

@@ -75,9 +75,9 @@ int lm_ar_add(lm_ar_table *t, const lm_ar_battle *b, long *ia, long *ib);
 /* The first model by name (bytewise order) */
 size_t lm_ar_first_by_name(const lm_ar_table *t);
 
-/* Weakly connected components of the models that have battles: comp[m] = component number
- * (0 for the component of model 0's... numbered in order of their lowest model index), -1 for a
- * model without battles; returns the number of components. */
+/* Weakly connected components of the models that have battles: comp[m] = the component's
+ * number (numbered in the order of their lowest model index), -1 for a model without battles;
+ * returns the number of components. */
 size_t lm_ar_components(size_t nm, const lm_ar_cell *c, size_t nc, long *comp);
 
 /* Bradley-Terry by maximum likelihood on the counts (a tie half a win to each side), on the Elo

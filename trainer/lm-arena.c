@@ -239,8 +239,8 @@ int main(int argc, char **argv)
 	};
 	int na = cm_opt_parse(argc, argv, opts, &info);
 	char **args = argv + 1;
-	if (elo && nboot)
-		cm_usage_error("--bootstrap is for the Bradley-Terry ratings, not --elo's");
+	if (elo && (nboot || anchor_name))
+		cm_usage_error("--%s is for the Bradley-Terry ratings, not --elo's", nboot ? "bootstrap" : "anchor");
 	if (na > 0)
 		na = cm_opt_lists(na, &args);
 	lm_ar_table_init(&s.t, (size_t)max_models);
@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < nm; i++) {
 			for (long long r = 0; r < nboot; r++) {
 				col[r] = bs[(size_t)r * nm + i];
-				undefined_boot += isnan(col[r]);
+				undefined_boot += isnan(col[r]) != 0;
 			}
 			lo[i] = lm_ar_quantile(col, (size_t)nboot, (1 - level) / 2);
 			hi[i] = lm_ar_quantile(col, (size_t)nboot, (1 + level) / 2);
@@ -327,8 +327,8 @@ int main(int argc, char **argv)
 	double t2 = cm_now();
 	size_t ninf = 0, nnan = 0;
 	for (size_t i = 0; i < nm; i++) {
-		ninf += isinf(rating[i]);
-		nnan += isnan(rating[i]);
+		ninf += isinf(rating[i]) != 0;
+		nnan += isnan(rating[i]) != 0;
 	}
 	if (ninf)
 		cm_warn("%zu model%s never lost (inf) or never won (-inf) against the group of '%s' and "
@@ -466,8 +466,8 @@ int main(int argc, char **argv)
 		cm_info("%llu lines, %llu battles, %llu skipped, %zu models, %zu pairs", (unsigned long long)s.lines,
 			(unsigned long long)t->battles, (unsigned long long)nskip, nm, t->nc);
 		if (!elo)
-			cm_info("Bradley-Terry: %d Newton steps, %.3f s; bootstrap: %lld fits, %zu undefined "
-				"ratings left out, %.3f s", iters, t1 - t0, nboot, undefined_boot, t2 - t1);
+			cm_info("read and fitted in %.3f s (%d Newton steps); bootstrap: %lld fits, %zu undefined "
+				"ratings left out, %.3f s", t1 - t0, iters, nboot, undefined_boot, t2 - t1);
 	}
 	cm_buf_free(&o);
 	cm_buf_free(&msg);
