@@ -37,7 +37,7 @@ for k in b:1180 c:920 d:1050 e:800; do
 	ok "$(jq --arg m "$m" --argjson v "$v" '.[$m] | .lo <= $v and $v <= .hi and .hi - .lo < 60' syn.json |
 		grep -qx true; echo $?)" "synthetic: $m = $v within $(jq -c --arg m "$m" '.[$m] | [.lo, .hi]' syn.json)"
 done
-is "$(jq -c '.a | [.rating, .lo, .hi]' syn.json)" "[1000,1000,1000]" "  the anchor a: 1000, its interval too"
+is "$(jq -c '.a | [.rating, .lo, .hi, .level]' syn.json)" "[1000,1000,1000,0.99]" "  the anchor a: 1000, its interval too; the level"
 lm-arena --json --bootstrap 200 --level 0.99 -j 1 syn.jsonl >syn1.json
 test_cmp syn.json syn1.json "  the same intervals with 1 thread as with 2"
 lm-arena --json --bootstrap 200 --level 0.99 --seed 2 syn.jsonl >syn2.json

@@ -386,6 +386,8 @@ int main(int argc, char **argv)
 			json_object_set_new(x, "rating", jnum(rating[i]));
 			json_object_set_new(x, "lo", jnum(lo[i]));
 			json_object_set_new(x, "hi", jnum(hi[i]));
+			if (nboot)
+				json_object_set_new(x, "level", json_real(level));
 			json_object_set_new(x, "battles", json_integer((json_int_t)m->battles));
 			json_object_set_new(x, "wins", json_integer((json_int_t)m->wins));
 			json_object_set_new(x, "ties", json_integer((json_int_t)m->ties));
