@@ -14,7 +14,7 @@
 #   OURS_ARGS="..."  extra boilerplate-strip variants, ';'-separated (each also runs as a row)
 #   RUNS=5           timed runs per contender (median reported); accuracy is scored on run 1
 #   CPU=0            the core every contender is pinned to (taskset), if taskset exists
-#   SETS="aeb readability"   the sets (a set whose data is missing is skipped)
+#   SETS="aeb readability dragnet"   the sets (a set whose data is missing is skipped)
 #   ONLY="trafilatura trafilatura-new resiliparse readability justext htmltext htmlparse passthrough ours"
 #   PYTHON=python3   interpreter used to create bench/.venv and bench/.venv-new
 #
@@ -36,7 +36,7 @@ OURS_ARGS=${OURS_ARGS:-}
 RUNS=${RUNS:-5}
 CPU=${CPU:-0}
 ONLY=${ONLY:-trafilatura trafilatura-new resiliparse readability justext htmltext htmlparse passthrough ours}
-SETS=${SETS:-aeb readability}
+SETS=${SETS:-aeb readability dragnet}
 PYTHON=${PYTHON:-python3}
 DATA=$BENCH/data
 
