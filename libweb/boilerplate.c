@@ -670,7 +670,7 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
  * text replaces it when it is more than GAIN times as long. Where the text is still shorter
  * than MIN_TEXT, a third pass does without the class/id markers. */
 #define MIN_TEXT 250
-#define TOO_LITTLE 0.4
+#define TOO_LITTLE 0.25
 #define GAIN 1.25
 #define MIN_PROSE 200	/* less: pick_main() falls back on the readability-style scores */
 
