@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # boilerplate-strip against peer main-content extractors: accuracy and speed side by side, on
 # each extraction benchmark beside the repository (../shared/data): `aeb` (the article extraction
-# benchmark, 181 news pages) and `readability` (Mozilla Readability's 130 test pages, many sites
-# and languages). Each set is scored on all its pages and on its tuning and held-out parts apart
+# benchmark, 181 news pages), `readability` (Mozilla Readability's 130 test pages, many sites
+# and languages) and `dragnet` (Dragnet's 1,381 news and blog pages; dragnet.py makes it). Each set is scored on all its pages and on its tuning and held-out parts apart
 # (sets.py: about 30% of every set, fixed by a hash of the page id, is kept out of tuning).
 #
 #   bench/boilerplate/run.sh
