@@ -300,7 +300,7 @@ const char *const cm_bp_flag_names[CM_BP_NFLAGS] = { "deep", "nul", "parse_stopp
 
 /* The attributes the extractor reads: cm_html_lighten() leaves the others out. */
 static const char *const read_attrs[] = {
-	"id", "class", "role", "lang", "style", "hidden", "aria-hidden", NULL,
+	"id", "class", "role", "lang", "style", "hidden", "aria-hidden", "itemprop", NULL,
 };
 
 static const char *const langs[] = {
@@ -667,13 +667,34 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 /* The cascade (cm_bp_extract): a first pass's text is too little for the page when it is
  * shorter than MIN_TEXT characters or than TOO_LITTLE of the page's text outside links (after
  * the drops), or when the page has less than MIN_PROSE characters of prose; the second pass's
- * text replaces it when it is more than GAIN times as long. */
+ * text replaces it when it is more than GAIN times as long. Where the text is still shorter
+ * than MIN_TEXT, a third pass does without the class/id markers. */
 #define MIN_TEXT 250
 #define TOO_LITTLE 0.25
 #define GAIN 1.25
 #define MIN_PROSE 200	/* less: pick_main() falls back on the readability-style scores */
 
 
+
+/* Does the page declare n its article's body (schema.org microdata: itemprop="articleBody",
+ * one of the attribute's space-separated names)? */
+static int is_article_body(xmlNodePtr n)
+{
+	const char *s = attr(n, "itemprop");
+
+	while (s && *s) {
+		size_t k;
+
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			s++;
+		for (k = 0; s[k] && s[k] != ' ' && s[k] != '\t' && s[k] != '\n'; k++)
+			;
+		if (k == 11 && strncasecmp(s, "articlebody", 11) == 0)
+			return 1;
+		s += k;
+	}
+	return 0;
+}
 
 static struct info *new_info(cm_bp *bp)
 {
@@ -724,6 +745,11 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		    ((role = attr(n, "role")) && cm_hset_find(&bp->roles_drop, role, strlen(role))) ||
 		    is_hidden(n))
 			in->flags |= F_DROP;
+		/* the declared article body and its ancestors (each marked once) */
+		if (is_article_body(n))
+			for (up = in; up && !(up->flags & F_BODY);
+			     up = up->parent >= 0 ? &bp->info[up->parent] : NULL)
+				up->flags |= F_BODY;
 	}
 }
 
@@ -974,6 +1000,10 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 			continue;
 		in = I(n);
 		if (tag_is(n, "body") || tag_is(n, "html") || tag_is(n, "main") || tag_is(n, "article"))
+			continue;
+		/* the article body the page declares, and what holds it, whatever they are called
+		 * (a share bar's wrapper around the article, a byline's span left open) */
+		if (in->flags & F_BODY)
 			continue;
 		cls = attr(n, "class");
 		id = attr(n, "id");
@@ -1388,6 +1418,23 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 			r->text = bp->alt;
 			bp->alt = t;
 			r->text_chars = c2;
+		}
+		/* still too little: the markers may have taken the article (a share bar or a
+		 * byline wrapped around it); the third pass does without them */
+		if (r->text_chars < MIN_TEXT && !bp->markers_took_prose) {
+			bp->markers_took_prose = 1;
+			pass_mark(bp, root);
+			extract_pass(bp, body, &bp->alt);
+			c2 = count_chars(&bp->alt);
+			if (bp->debug)
+				fprintf(stderr, "cascade, no markers: %zu characters -> %zu\n", r->text_chars, c2);
+			if ((double)c2 > GAIN * (double)r->text_chars) {
+				cm_buf t = r->text;
+
+				r->text = bp->alt;
+				bp->alt = t;
+				r->text_chars = c2;
+			}
 		}
 		bp->loose = 0;
 	}

@@ -46,6 +46,7 @@ enum {
 	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
 	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
 	F_TABLIST = 512,	/* a table or a list */
+	F_BODY = 1024,		/* the article body the page declares (itemprop="articleBody"), or holds it */
 };
 
 struct info {

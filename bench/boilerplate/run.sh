@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # boilerplate-strip against peer main-content extractors: accuracy and speed side by side, on
 # each extraction benchmark beside the repository (../shared/data): `aeb` (the article extraction
-# benchmark, 181 news pages) and `readability` (Mozilla Readability's 130 test pages, many sites
-# and languages). Each set is scored on all its pages and on its tuning and held-out parts apart
+# benchmark, 181 news pages), `readability` (Mozilla Readability's 130 test pages, many sites
+# and languages) and `dragnet` (Dragnet's 1,381 news and blog pages; dragnet.py makes it). Each set is scored on all its pages and on its tuning and held-out parts apart
 # (sets.py: about 30% of every set, fixed by a hash of the page id, is kept out of tuning).
 #
 #   bench/boilerplate/run.sh
@@ -14,7 +14,7 @@
 #   OURS_ARGS="..."  extra boilerplate-strip variants, ';'-separated (each also runs as a row)
 #   RUNS=5           timed runs per contender (median reported); accuracy is scored on run 1
 #   CPU=0            the core every contender is pinned to (taskset), if taskset exists
-#   SETS="aeb readability"   the sets (a set whose data is missing is skipped)
+#   SETS="aeb readability dragnet"   the sets (a set whose data is missing is skipped)
 #   ONLY="trafilatura trafilatura-new resiliparse readability justext htmltext htmlparse passthrough ours"
 #   PYTHON=python3   interpreter used to create bench/.venv and bench/.venv-new
 #
@@ -36,7 +36,7 @@ OURS_ARGS=${OURS_ARGS:-}
 RUNS=${RUNS:-5}
 CPU=${CPU:-0}
 ONLY=${ONLY:-trafilatura trafilatura-new resiliparse readability justext htmltext htmlparse passthrough ours}
-SETS=${SETS:-aeb readability}
+SETS=${SETS:-aeb readability dragnet}
 PYTHON=${PYTHON:-python3}
 DATA=$BENCH/data
 

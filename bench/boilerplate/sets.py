@@ -7,8 +7,9 @@ held-out part fixed up front.
     sets.py score-file SET PRED.jsonl  # score one output file (a peer's) the same way
 
 Sets (../shared/data beside the repository, or $CRAWL2LM_SHARED_DATA): `aeb` (the article
-extraction benchmark, 181 news pages) and `readability` (Mozilla Readability's 130 test pages,
-many sites and languages); both have ground-truth.json in the AEB layout. A page is held out
+extraction benchmark, 181 news pages), `readability` (Mozilla Readability's 130 test pages,
+many sites and languages) and `dragnet` (Dragnet's 1,381 news and blog pages, made by
+dragnet.py); each has ground-truth.json in the AEB layout. A page is held out
 when the SHA-1 of "<set>:<id>" taken mod 10 is below 3 (about 30%): the same function as
 bench/quality/compare.py, chosen before any tuning; no tuning decision looks at those pages
 (`--worst` lists tuning pages only). Scores: the AEB metric of score.py (word 4-gram shingles,
@@ -29,7 +30,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(HERE))
 import score  # noqa: E402
 
-SETS = ("aeb", "readability")
+SETS = ("aeb", "readability", "dragnet")
 
 
 def shared():
@@ -86,8 +87,10 @@ def summarise(s, truth, preds):
     return rows, docs
 
 
-def print_rows(name, rows):
+def print_rows(name, rows, tuning_only=False):
     for part, v in rows.items():
+        if tuning_only and part != "tuning":
+            continue
         print(f"{name:12s} {part:9s} {v['pages']:5d} {v['precision']:.3f} {v['recall']:.3f} {v['f1']:.3f} "
               f"{len(v['empty']):3d}  {' '.join(i[:16] for i in v['empty'][:6])}")
 
@@ -100,6 +103,7 @@ def main():
     ap.add_argument("--args", default="", help="extra boilerplate-strip arguments")
     ap.add_argument("--worst", type=int, default=0, help="list the N tuning pages of lowest recall")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--tuning-only", action="store_true", help="print the tuning parts only")
     a = ap.parse_args()
     if a.cmd == "inputs":
         make_inputs()
@@ -125,7 +129,7 @@ def main():
                 preds[str(rec["id"])] = rec.get("text") or ""
         rows, docs = summarise(s, truth_of(s), preds)
         out[s] = rows
-        print_rows(s, rows)
+        print_rows(s, rows, a.tuning_only)
         worst += [(d["recall"] if d["recall"] is not None else 1, d["precision"], s, d["id"], d["pred_tokens"], d["true_tokens"])
                   for d in docs if not held_out(s, d["id"])]
     if a.worst:
@@ -136,7 +140,8 @@ def main():
         for r_, p_, s, i, pt, tt in sorted([w for w in worst if w[1] is not None], key=lambda x: x[1])[:a.worst]:
             print(f"  {r_:.3f} {p_:.3f} {s:12s} {i} {pt} {tt}")
     if a.json:
-        print(json.dumps(out))
+        print(json.dumps({s: {k: v for k, v in r.items() if not a.tuning_only or k == "tuning"}
+                          for s, r in out.items()}))
 
 
 if __name__ == "__main__":
