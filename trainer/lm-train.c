@@ -26,6 +26,7 @@
 #include "opt.h"
 #include "optim.h"
 #include "progress.h"
+#include "reward.h"
 #include "run.h"
 #include "session.h"
 #include "sft.h"
@@ -46,6 +47,7 @@ static const cm_opt_info info = {
 typedef struct opts {
 	const char *data, *val, *model, *init, *out, *tokenizer, *anneal, *metrics;
 	const char *sft;	/* --sft: supervised fine-tuning examples (sft.h) instead of --data */
+	const char *reward;	/* --reward: preference pairs for a reward model (reward.h) */
 	const char *dump_grads;	/* --dump-grads: the first step's gradients to this file, then stop */
 	double val_fraction, epochs;
 	int resume, progress;
@@ -75,7 +77,11 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 	char *cj = lm_config_json(c);
 	json_object_set_new(j, "config", json_loads(cj, 0, NULL));
 	free(cj);
-	json_object_set_new(j, "data", json_string(o->sft ? o->sft : o->data));
+	json_object_set_new(j, "data", json_string(o->sft ? o->sft : o->reward ? o->reward : o->data));
+	if (o->reward) {
+		json_object_set_new(j, "reward", json_true());
+		json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
+	}
 	if (o->sft) {
 		json_object_set_new(j, "sft", json_true());
 		json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
@@ -107,6 +113,9 @@ typedef struct train {
 	lm_data train, anneal, val;
 	int have_val;
 	lm_sft_data sft;	/* --sft */
+	lm_rm_data rm;		/* --reward */
+	int add_head;		/* --reward from a language model: a score head added (1 label) */
+	int32_t *len;		/* --reward: the rows' lengths */
 	int grow_from;		/* --chat-tokens added tokens: the checkpoint's vocabulary, else 0 */
 	int32_t *pos, *doc;	/* --sft: positions and documents of the rows */
 	lm_adamw adamw;
@@ -186,9 +195,27 @@ static void evaluate_sft(train *r, long long step)
 			(long long)targets);
 }
 
+/* The held-out pairs: the loss, the accuracy (chosen scored above rejected), the margin. */
+static void evaluate_reward(train *r, long long step)
+{
+	lm_rm_stats st = { 0 };
+	lm_rm_eval_list(r->s.m, &r->rm, r->rm.val, r->rm.nval, (int)r->o.batch, r->x, r->len, &st);
+	double n = (double)st.pairs;
+	metrics_line(r, "{\"step\":%lld,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"val_margin\":%.6f,"
+		     "\"val_pairs\":%lld}\n", step, st.loss / n, (double)st.correct / n, st.margin / n,
+		     (long long)st.pairs);
+	if (cm_verbosity >= 0)
+		cm_info("step %lld: held-out pairs: loss %.4f, accuracy %.4f, margin %.4f (%lld pairs)",
+			step, st.loss / n, (double)st.correct / n, st.margin / n, (long long)st.pairs);
+}
+
 static void evaluate(train *r, long long step, int full)
 {
 	const opts *o = &r->o;
+	if (o->reward) {
+		evaluate_reward(r, step);
+		return;
+	}
 	if (o->sft) {
 		evaluate_sft(r, step);
 		return;
@@ -250,15 +277,20 @@ static void parse(int argc, char **argv, opts *o)
 			      "supervised fine-tuning on JSONL examples instead of\n"
 			      "--data (needs --init): prompt/response pairs, chat\n"
 			      "messages or HH-RLHF transcripts; loss on responses only"),
+		CM_OPT_STRING(0, "reward", &o->reward, "FILE",
+			      "train a reward model on JSONL preference pairs instead\n"
+			      "of --data (needs --init): a score head on the last\n"
+			      "token, Bradley-Terry loss on chosen and rejected"),
 		CM_OPT_FLAG(0, "chat-tokens", &o->chat_tokens,
-			    "--sft: add the chat template's tokens <|im_start|> and\n"
+			    "--sft, --reward: add the chat template's tokens <|im_start|> and\n"
 			    "<|im_end|> to the tokenizer where it lacks them (the\n"
 			    "embedding and output rows grow, new rows the mean)"),
 		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
-			      "--sft: examples held out for evaluation (default: 0)"),
+			      "--sft, --reward: examples (pairs) held out for\n"
+			      "evaluation (default: 0)"),
 		CM_OPT_DOUBLE(0, "epochs", &o->epochs, "F", 0, 1e6,
-			      "--sft: train this many passes over the examples\n"
-			      "(sets --steps)"),
+			      "--sft, --reward: train this many passes over the\n"
+			      "examples (pairs) (sets --steps)"),
 		CM_OPT_STRING('t', "tokenizer", &o->tokenizer, "FILE",
 			      "tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
 			      "bytes per token for bits per byte, copied to checkpoints"),
@@ -327,18 +359,29 @@ static void parse(int argc, char **argv, opts *o)
 	};
 	if (cm_opt_parse(argc, argv, opts, &info) > 0)
 		cm_usage_error("unexpected argument '%s'", argv[1]);
+	if (o->reward) {	/* checked as --sft is, then the rest of the --sft checks apply */
+		if (o->sft)
+			cm_usage_error("--reward and --sft: choose one");
+		if (o->data)
+			cm_usage_error("--reward and --data: choose one");
+		if (!o->init && !o->resume)
+			cm_usage_error("--reward needs --init: the model and tokenizer to start from");
+		if (o->val || o->anneal)
+			cm_usage_error("--reward: %s is for --data; use --val-fraction",
+				       o->val ? "--val" : "--anneal-data");
+	}
 	if (o->sft && o->data)
 		cm_usage_error("--sft and --data: choose one");
-	if (!o->data && !o->sft)
-		cm_usage_error("--data (or --sft) is required");
+	if (!o->data && !o->sft && !o->reward)
+		cm_usage_error("--data (or --sft, --reward) is required");
 	if (o->sft && !o->init && !o->resume)
 		cm_usage_error("--sft needs --init: the model and tokenizer to fine-tune");
-	if (o->chat_tokens && !o->sft)
+	if (o->chat_tokens && !o->sft && !o->reward)
 		cm_usage_error("--chat-tokens needs --sft");
 	if (o->sft && (o->val || o->anneal))
 		cm_usage_error("--sft: %s is for --data; use --val-fraction",
 			       o->val ? "--val" : "--anneal-data");
-	if (!o->sft && (o->val_fraction > 0 || o->epochs > 0))
+	if (!o->sft && !o->reward && (o->val_fraction > 0 || o->epochs > 0))
 		cm_usage_error("%s needs --sft", o->epochs > 0 ? "--epochs" : "--val-fraction");
 	if (!o->out)
 		cm_usage_error("--out is required");
@@ -362,7 +405,8 @@ static void configure(train *r)
 	lm_config *cfg = &s->cfg;
 	cm_tok *tok = s->tok;
 	char err[8192];
-	if (o->sft && o->resume) {	/* the model and tokenizer of the run's checkpoint */
+	int post = o->sft || o->reward;
+	if (post && o->resume) {	/* the model and tokenizer of the run's checkpoint */
 		if (lm_session_checkpoint(s, o->out, err, sizeof err) < 0 ||
 		    (!s->tok && lm_session_tokenizer(s, NULL, err, sizeof err) < 0))
 			cm_die("--resume: %s", err);
@@ -370,7 +414,7 @@ static void configure(train *r)
 	} else if (o->init) {
 		if (lm_session_checkpoint(s, o->init, err, sizeof err) < 0)
 			cm_die("--init: %s", err);
-		if (o->sft && !s->tok) {	/* the checkpoint's own tokenizer */
+		if (post && !s->tok) {	/* the checkpoint's own tokenizer */
 			if (lm_session_tokenizer(s, NULL, err, sizeof err) < 0)
 				cm_die("--init: %s", err);
 			tok = s->tok;
@@ -408,6 +452,16 @@ static void configure(train *r)
 	cfg->vocab_padded = (vocab + 63) / 64 * 64;
 	if (tok && cm_tok_eot(tok) >= 0)
 		cfg->bos = cfg->eos = (int)cm_tok_eot(tok);
+	if (o->reward && !cfg->labels) {	/* a language model: the score head added (start) */
+		cfg->labels = 1;
+		r->add_head = 1;
+	}
+	if (o->reward && cfg->labels != 1)
+		cm_die("--reward: the checkpoint is a classifier of %d labels; a reward model has 1",
+		       cfg->labels);
+	if (!o->reward && cfg->labels)
+		cm_die("the checkpoint is a sequence classifier (a reward model), not a language "
+		       "model: --reward trains it");
 	if (lm_config_check(cfg, err, sizeof err) < 0)
 		cm_die("%s", err);
 	if (!o->context)
@@ -417,12 +471,52 @@ static void configure(train *r)
 			       cfg->ctx);
 }
 
+/* --sft, --reward: --epochs passes over n items at B x accum a step on each rank */
+static void set_epochs(opts *o, double n)
+{
+	if (o->epochs <= 0)
+		return;
+	double per = (double)o->ranks * o->batch * o->accum;
+	o->sched.steps = (long long)(o->epochs * n / per + 0.999999);
+	if (o->sched.steps < 1)
+		o->sched.steps = 1;
+	if (o->sched.warmup >= o->sched.steps && o->sched.warmup)
+		cm_usage_error("--warmup %lld leaves no steps of %lld (--epochs)", o->sched.warmup,
+			       o->sched.steps);
+}
+
+static void open_reward(train *r)
+{
+	opts *o = &r->o;
+	lm_rm_data *d = &r->rm;
+	char err[8192], why[256];
+	int T = (int)o->context;
+	if (lm_rm_open(d, o->reward, r->s.tok, T, (uint64_t)o->seed, o->val_fraction, err,
+		       sizeof err) < 0)
+		cm_die("--reward: %s", err);
+	if (d->skipped)
+		cm_warn("--reward: %llu of %llu records skipped: %s (the first: %s)",
+			(unsigned long long)d->skipped, (unsigned long long)d->records,
+			lm_rm_skips(d, why, sizeof why), d->first_skip);
+	if (d->truncated)
+		cm_warn("--reward: %llu pairs with a sequence longer than --context %d: its last %d "
+			"tokens kept", (unsigned long long)d->truncated, T, T);
+	if (cm_verbosity >= 0)
+		cm_info("--reward: %zu pairs for training, %zu held out", d->ntrain, d->nval);
+	r->have_val = d->nval > 0;
+	set_epochs(o, (double)d->ntrain);
+}
+
 static void open_data(train *r)
 {
 	opts *o = &r->o;
 	int T = (int)o->context;
 	uint32_t vocab = (uint32_t)r->s.cfg.vocab;
 	char err[8192];
+	if (o->reward) {
+		open_reward(r);
+		return;
+	}
 	if (o->sft) {
 		lm_sft_data *d = &r->sft;
 		if (lm_sft_open(d, o->sft, r->s.tok, T, (uint64_t)o->seed, o->val_fraction, err,
@@ -439,15 +533,7 @@ static void open_data(train *r)
 			cm_info("--sft: %zu examples for training in %llu rows of %d, %zu held out",
 				d->ntrain, (unsigned long long)d->rows, T, d->nval);
 		r->have_val = d->nval > 0;
-		if (o->epochs > 0) {
-			double per = (double)o->ranks * o->batch * o->accum;
-			o->sched.steps = (long long)(o->epochs * (double)d->rows / per + 0.999999);
-			if (o->sched.steps < 1)
-				o->sched.steps = 1;
-			if (o->sched.warmup >= o->sched.steps && o->sched.warmup)
-				cm_usage_error("--warmup %lld leaves no steps of %lld (--epochs)",
-					       o->sched.warmup, o->sched.steps);
-		}
+		set_epochs(o, (double)d->rows);
 		return;
 	}
 	if (!strcmp(o->data, "-"))
@@ -484,6 +570,8 @@ static void start(train *r)
 	}
 	/* ZeRO-1: the moments of this rank's part only, never all of them */
 	lm_model *m;
+	if (r->add_head)	/* the checkpoint's model first, the head below */
+		s->cfg.labels = 0;
 	if (r->grow_from) {	/* the checkpoint's weights, then the vocabulary grown */
 		if (r->zero)
 			cm_die("--chat-tokens: not with --zero 1 (train with --zero 0 first)");
@@ -504,6 +592,15 @@ static void start(train *r)
 	}
 	if (!m)
 		cm_die("--init: %s", err);
+	if (r->add_head) {	/* a language model made a reward model: the score head added */
+		if (r->zero)
+			cm_die("--reward: adding the score head is not done with --zero 1 (train a "
+			       "step with --zero 0 first)");
+		lm_model *h = lm_model_with_head(m, 1, 1, (uint64_t)o->seed);
+		lm_model_free(m);
+		s->m = m = h;
+		s->cfg = m->cfg;
+	}
 	if (!o->init)
 		lm_model_init(m, (uint64_t)o->seed);
 	lm_adamw_init(&r->adamw, m, &o->adamw);
@@ -602,8 +699,9 @@ int main(int argc, char **argv)
 		if (dp->rank == 0 && !be->host && !nc)
 			cm_warn("data parallel: %s", err);
 	}
-	int fits = lm_mem_check_train(cfg, be, S->adt, B, T, dp->size, R.zero, info, sizeof info,
-				      err, sizeof err);
+	/* --reward: a chosen and a rejected row a pair */
+	int fits = lm_mem_check_train(cfg, be, S->adt, o->reward ? 2 * B : B, T, dp->size, R.zero,
+				      info, sizeof info, err, sizeof err);
 	if (cm_verbosity > 0)
 		cm_info("%s", info);
 	if (fits < 0)
@@ -626,8 +724,10 @@ int main(int argc, char **argv)
 	/* on a terminal unless -q; elsewhere with --progress or -v */
 	cm_progress_init(&R.progress, dp->rank > 0 ? 0 : o->progress || cm_verbosity > 0 ? 1 : -1, 0);
 	/* --sft: every micro-batch of a step at once (the loss over all their targets) */
-	size_t nrow = (size_t)B * T * (o->sft ? (size_t)o->accum : 1);
+	size_t nrow = (size_t)B * T * (o->sft ? (size_t)o->accum : o->reward ? 2 : 1);
 	R.x = cm_xmalloc(nrow * sizeof(int32_t));
+	if (o->reward)
+		R.len = cm_xmalloc(2 * (size_t)B * sizeof *R.len);
 	R.y = cm_xmalloc(nrow * sizeof(int32_t));
 	if (o->sft) {
 		R.pos = cm_xmalloc(nrow * sizeof(int32_t));
@@ -682,7 +782,15 @@ int main(int argc, char **argv)
 				lm_backward(m);
 			}
 		}
-		for (long long a = 0; a < o->accum && !o->sft; a++) {
+		lm_rm_stats rs = { 0 };
+		if (o->reward) {	/* the mean over the pairs of the whole step */
+			norm = rows;
+			for (long long a = 0; a < o->accum; a++)
+				lm_rm_train_batch(m, &R.rm, (uint64_t)(step * o->accum + a), dp->rank,
+						  dp->size, B, 1.0 / norm, R.x, R.len, &rs);
+			loss = rs.loss;
+		}
+		for (long long a = 0; a < o->accum && !o->sft && !o->reward; a++) {
 			int r = lm_data_rows(src, (uint64_t)(step * o->accum + a), dp->rank,
 					     dp->size, B, R.x, R.y, err, sizeof err);
 			if (r < 0)
@@ -731,9 +839,13 @@ int main(int argc, char **argv)
 				m->params = t;
 				if (k < 0)
 					cm_die("--dump-grads: %s", err);
-				cm_info("--dump-grads: step %lld: loss %.9g over %.0f tokens, gradient "
-					"norm %.9g, gradients in %s", step + 1, loss, norm, gn,
-					o->dump_grads);
+				cm_info("--dump-grads: step %lld: loss %.9g over %.0f %s, gradient "
+					"norm %.9g, gradients in %s", step + 1, loss, norm,
+					o->reward ? "pairs" : "tokens", gn, o->dump_grads);
+				if (o->reward)
+					cm_info("--dump-grads: accuracy %.9g, margin %.9g (this rank's "
+						"pairs)", (double)rs.correct / (double)rs.pairs,
+						rs.margin / (double)rs.pairs);
 			}
 			lm_dp_end(dp);
 			exit(0);
@@ -760,11 +872,16 @@ int main(int argc, char **argv)
 				8.0 * (double)m->mn / 1048576.0, ((double)be->peak - st) / 1048576.0);
 		}
 		step++;
-		R.run.st.tokens += (uint64_t)rows * (uint64_t)T;
-		double tps = rows * T / dt, mfu = tps * flops_per_token / peak;
+		/* --reward: the pairs' tokens (this rank's, times the ranks), not the padding */
+		double stepped = o->reward ? (double)rs.tokens * dp->size : rows * T;
+		R.run.st.tokens += (uint64_t)stepped;
+		double tps = stepped / dt, mfu = tps * flops_per_token / peak;
 		last_loss = loss;
-		char extra[64] = "";	/* --sft: the step's trained tokens; the anneal */
-		if (o->sft)
+		char extra[96] = "";	/* --sft: the step's trained tokens; the anneal */
+		if (o->reward)	/* this rank's pairs */
+			snprintf(extra, sizeof extra, ",\"accuracy\":%.4f,\"margin\":%.6f",
+				 (double)rs.correct / (double)rs.pairs, rs.margin / (double)rs.pairs);
+		else if (o->sft)
 			snprintf(extra, sizeof extra, ",\"trained_tokens\":%.0f", norm);
 		else if (src == &R.anneal)
 			snprintf(extra, sizeof extra, ",\"anneal\":true");
@@ -818,6 +935,9 @@ int main(int argc, char **argv)
 	lm_data_close(&R.val);
 	if (o->sft)
 		lm_sft_close(&R.sft);
+	if (o->reward)
+		lm_rm_close(&R.rm);
+	free(R.len);
 	free(R.pos);
 	free(R.doc);
 	free(R.x);
