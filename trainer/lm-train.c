@@ -199,7 +199,8 @@ static void evaluate_sft(train *r, long long step)
 static void evaluate_reward(train *r, long long step)
 {
 	lm_rm_stats st = { 0 };
-	lm_rm_eval_list(r->s.m, &r->rm, r->rm.val, r->rm.nval, (int)r->o.batch, r->x, r->len, &st);
+	lm_rm_eval_list(r->s.m, &r->rm, r->rm.val, r->rm.nval, (int)r->o.batch, r->x, r->len, &st,
+			NULL);
 	double n = (double)st.pairs;
 	metrics_line(r, "{\"step\":%lld,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"val_margin\":%.6f,"
 		     "\"val_pairs\":%lld}\n", step, st.loss / n, (double)st.correct / n, st.margin / n,

@@ -68,6 +68,9 @@ static int via_sft(lm_rm_enc *e, json_t *rec, cm_ids *out, char *err, size_t err
 		cm_die("out of memory");
 	int rc = lm_sft_encode(&e->sft, d, strlen(d), err, errlen);
 	free(d);
+	if (rc == -1 && !strncmp(err, "no assistant message", 20))
+		return skip(e, LM_RM_EMPTY, err, errlen, "an empty response (no assistant message "
+			    "with text)");
 	if (rc == -1)
 		e->why = !strncmp(err, "unknown role", 12) ? LM_RM_ROLE : LM_RM_MALFORMED;
 	if (rc < 0)
@@ -321,11 +324,13 @@ int lm_rm_open(lm_rm_data *d, const char *path, const cm_tok *tok, int T, uint64
 		if (d->n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			d->off = cm_xrealloc(d->off, cap * sizeof *d->off);
+			d->rec = cm_xrealloc(d->rec, cap * sizeof *d->rec);
 			d->len = cm_xrealloc(d->len, cap * sizeof *d->len);
 			d->nc = cm_xrealloc(d->nc, cap * sizeof *d->nc);
 			d->nr = cm_xrealloc(d->nr, cap * sizeof *d->nr);
 		}
 		d->off[d->n] = (uint64_t)(line - (const char *)d->map);
+		d->rec[d->n] = d->records;
 		d->len[d->n] = (uint32_t)len;
 		d->nc[d->n] = (uint32_t)d->enc.c.n;
 		d->nr[d->n] = (uint32_t)d->enc.r.n;
@@ -366,6 +371,7 @@ void lm_rm_close(lm_rm_data *d)
 		munmap(d->map, d->size);
 	lm_rm_enc_free(&d->enc);
 	free(d->off);
+	free(d->rec);
 	free(d->len);
 	free(d->nc);
 	free(d->nr);
@@ -510,7 +516,7 @@ void lm_rm_train_batch(lm_model *m, lm_rm_data *d, uint64_t k, int first, int st
 }
 
 void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n, int B,
-		     int32_t *x, int32_t *len, lm_rm_stats *st)
+		     int32_t *x, int32_t *len, lm_rm_stats *st, float *scores)
 {
 	float *s = cm_xmalloc(2 * (size_t)B * sizeof *s);
 	for (size_t v = 0; v < n; v += (size_t)B) {
@@ -522,6 +528,14 @@ void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n,
 		st->correct += correct;
 		st->margin += margin;
 		st->pairs += b;
+		for (int i = 0; i < b; i++) {
+			double z = (double)s[i] - (double)s[b + i];
+			st->margin_sq += z * z;
+			if (scores) {
+				scores[2 * (v + (size_t)i)] = s[i];
+				scores[2 * (v + (size_t)i) + 1] = s[b + i];
+			}
+		}
 	}
 	free(s);
 }

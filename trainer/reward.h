@@ -65,6 +65,7 @@ typedef struct lm_rm_data {
 	int T;
 	uint64_t seed;
 	uint64_t *off;		/* the usable pairs: offsets of their lines */
+	uint64_t *rec;		/* their record numbers (from 1) */
 	uint32_t *len;		/* their lengths in bytes */
 	uint32_t *nc, *nr;	/* their chosen and rejected ids, at most T */
 	size_t n;
@@ -111,7 +112,7 @@ double lm_rm_bt(const float *s, int b, double scale, float *ds, int *correct, do
 
 /* Sums over pairs: the loss, s_c - s_r, the pairs ranked right, the pairs, their tokens. */
 typedef struct lm_rm_stats {
-	double loss, margin;
+	double loss, margin, margin_sq;
 	int64_t correct, pairs, tokens;
 } lm_rm_stats;
 /* A training micro-batch: batch k's pairs (lm_rm_rows) scored, the loss scaled by scale (1 /
@@ -119,7 +120,8 @@ typedef struct lm_rm_stats {
  * batch's sums added to st. x, len: room for 2B rows of d->T. */
 void lm_rm_train_batch(lm_model *m, lm_rm_data *d, uint64_t k, int first, int stride, int B,
 		       double scale, int32_t *x, int32_t *len, lm_rm_stats *st);
-/* The pairs list[0..n) scored in batches of B pairs, their sums added to st. */
+/* The pairs list[0..n) scored in batches of B pairs, their sums added to st; each pair's
+ * chosen and rejected scores into scores[2i], scores[2i + 1] when given. */
 void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n, int B,
-		     int32_t *x, int32_t *len, lm_rm_stats *st);
+		     int32_t *x, int32_t *len, lm_rm_stats *st, float *scores);
 #endif
