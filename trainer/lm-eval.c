@@ -22,7 +22,7 @@
 #include "output.h"
 #include "progress.h"
 #include "rand.h"
-#include "reward.h"
+#include "score.h"
 #include "session.h"
 #include "tok.h"
 #include "utf8.h"

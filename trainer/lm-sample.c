@@ -16,7 +16,7 @@
 #include "mem.h"
 #include "model.h"
 #include "opt.h"
-#include "reward.h"
+#include "score.h"
 #include "session.h"
 #include "sft.h"
 #include "tok.h"
@@ -197,7 +197,7 @@ static void reward_scores(const char *rm, const lm_device *dev, const char *prom
 		len[b] = (int32_t)ids[b].n;
 		cm_ids_free(&ids[b]);
 	}
-	lm_rm_score(m, n, maxlen, x, len, score);
+	lm_score_last(m, n, maxlen, x, len, score);
 	free(ids);
 	free(x);
 	free(len);

@@ -26,7 +26,7 @@
 #include "opt.h"
 #include "optim.h"
 #include "progress.h"
-#include "reward.h"
+#include "score.h"
 #include "run.h"
 #include "session.h"
 #include "sft.h"

@@ -448,32 +448,7 @@ int64_t lm_rm_rows(lm_rm_data *d, uint64_t k, int first, int stride, int B, int3
 	return tokens;
 }
 
-/* ---- scores and the loss ---- */
-
-void lm_rm_score(lm_model *m, int rows, int T, const int32_t *x, const int32_t *len, float *s)
-{
-	if (m->cfg.labels != 1)
-		cm_die("model: a reward model has one label, not %d", m->cfg.labels);
-	for (int i = 0; i < rows; i++)
-		if (len[i] < 1 || len[i] > T)
-			cm_die("model: a sequence of %d tokens in a row of %d", len[i], T);
-	lm_forward(m, rows, T, x, NULL, NULL);
-	size_t n = (size_t)rows * T;
-	float *all = cm_xmalloc(n * sizeof *all);
-	lm_logits_get(m, 0, (int64_t)n, all);
-	for (int i = 0; i < rows; i++)
-		s[i] = all[(size_t)i * T + (size_t)len[i] - 1];
-	free(all);
-}
-
-void lm_rm_head_grad(lm_model *m, int rows, int T, const int32_t *len, const float *ds)
-{
-	float *d = cm_xcalloc((size_t)rows * T, sizeof *d);
-	for (int i = 0; i < rows; i++)
-		d[(size_t)i * T + (size_t)len[i] - 1] = ds[i];
-	lm_head_grad(m, d);
-	free(d);
-}
+/* ---- the loss ---- */
 
 double lm_rm_bt(const float *s, int b, double scale, float *ds, int *correct, double *margin)
 {
@@ -496,46 +471,4 @@ double lm_rm_bt(const float *s, int b, double scale, float *ds, int *correct, do
 	if (margin)
 		*margin = mg;
 	return loss;
-}
-
-void lm_rm_train_batch(lm_model *m, lm_rm_data *d, uint64_t k, int first, int stride, int B,
-		       double scale, int32_t *x, int32_t *len, lm_rm_stats *st)
-{
-	int T, correct;
-	double margin;
-	st->tokens += lm_rm_rows(d, k, first, stride, B, x, len, &T);
-	float *s = cm_xmalloc(4 * (size_t)B * sizeof *s), *ds = s + 2 * B;
-	lm_rm_score(m, 2 * B, T, x, len, s);
-	st->loss += lm_rm_bt(s, B, scale, ds, &correct, &margin);
-	st->correct += correct;
-	st->margin += margin;
-	st->pairs += B;
-	lm_rm_head_grad(m, 2 * B, T, len, ds);
-	lm_backward(m);
-	free(s);
-}
-
-void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n, int B,
-		     int32_t *x, int32_t *len, lm_rm_stats *st, float *scores)
-{
-	float *s = cm_xmalloc(2 * (size_t)B * sizeof *s);
-	for (size_t v = 0; v < n; v += (size_t)B) {
-		int b = (size_t)B < n - v ? B : (int)(n - v), T, correct;
-		double margin;
-		st->tokens += lm_rm_list_rows(d, list + v, b, x, len, &T);
-		lm_rm_score(m, 2 * b, T, x, len, s);
-		st->loss += lm_rm_bt(s, b, 0, NULL, &correct, &margin);
-		st->correct += correct;
-		st->margin += margin;
-		st->pairs += b;
-		for (int i = 0; i < b; i++) {
-			double z = (double)s[i] - (double)s[b + i];
-			st->margin_sq += z * z;
-			if (scores) {
-				scores[2 * (v + (size_t)i)] = s[i];
-				scores[2 * (v + (size_t)i) + 1] = s[b + i];
-			}
-		}
-	}
-	free(s);
 }

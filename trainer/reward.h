@@ -1,8 +1,8 @@
 /* reward.h - preference pairs for a reward model: a record read into the token ids of its
  * chosen and rejected sequences, a file of them split and batched (lm-train --reward), the
  * scores of a sequence classifier (config.h's labels) at each sequence's last token, and the
- * Bradley-Terry loss on them. lm-eval --pairs and lm-sample --best-of score with the same
- * pieces.
+ * Bradley-Terry loss on them (the scores themselves: score.h). lm-eval --pairs and lm-sample
+ * --best-of score with the same pieces.
  *
  * Records, one JSON object a line:
  * - {"chosen": T1, "rejected": T2} where T1 and T2 are HH-RLHF transcripts ("\n\nHuman: ...
@@ -27,7 +27,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
 #include "sft.h"
 #include "tok.h"
 
@@ -96,32 +95,10 @@ int64_t lm_rm_rows(lm_rm_data *d, uint64_t k, int first, int stride, int B, int3
 int64_t lm_rm_list_rows(lm_rm_data *d, const uint32_t *list, int B, int32_t *x, int32_t *len,
 			int *T);
 
-/* The scores of `rows` sequences in one forward of a classifier of one label: rows of T
- * positions (x [rows x T], row i's len[i] first positions its sequence, the rest padding
- * that the causal attention keeps from it), the head's output at each row's last token into
- * s[rows]. */
-void lm_rm_score(lm_model *m, int rows, int T, const int32_t *x, const int32_t *len, float *s);
-/* After lm_rm_score on a model made for training: the loss's gradient with respect to the
- * scores (ds[rows]) put where lm_backward takes it; then lm_backward. */
-void lm_rm_head_grad(lm_model *m, int rows, int T, const int32_t *len, const float *ds);
 /* Bradley-Terry on b pairs, s[0..b) the chosen scores and s[b..2b) the rejected ones: returns
  * the sum over the pairs of -log sigmoid(s_c - s_r); *correct gets the pairs with s_c > s_r,
  * *margin the sum of s_c - s_r; ds (may be NULL) gets scale x the gradient of the sum with
  * respect to each score. */
 double lm_rm_bt(const float *s, int b, double scale, float *ds, int *correct, double *margin);
 
-/* Sums over pairs: the loss, s_c - s_r, the pairs ranked right, the pairs, their tokens. */
-typedef struct lm_rm_stats {
-	double loss, margin, margin_sq;
-	int64_t correct, pairs, tokens;
-} lm_rm_stats;
-/* A training micro-batch: batch k's pairs (lm_rm_rows) scored, the loss scaled by scale (1 /
- * the pairs of the whole step) and its gradient through lm_backward into m->grads; the
- * batch's sums added to st. x, len: room for 2B rows of d->T. */
-void lm_rm_train_batch(lm_model *m, lm_rm_data *d, uint64_t k, int first, int stride, int B,
-		       double scale, int32_t *x, int32_t *len, lm_rm_stats *st);
-/* The pairs list[0..n) scored in batches of B pairs, their sums added to st; each pair's
- * chosen and rejected scores into scores[2i], scores[2i + 1] when given. */
-void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n, int B,
-		     int32_t *x, int32_t *len, lm_rm_stats *st, float *scores);
 #endif

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "kernels.h"
 #include "model.h"
-#include "reward.h"
+#include "score.h"
 #include "tap.h"
 #include "tok.h"
 
@@ -186,17 +186,17 @@ static void scores(kn_backend *be)
 	int32_t len[R] = { 3, 12, 7, 1 }, x[R * T] = { 0 };
 	float batched[R], again[R], alone[1];
 	pad_rows(x, len, R, T, 256);
-	lm_rm_score(m, R, T, x, len, batched);
+	lm_score_last(m, R, T, x, len, batched);
 	double worst = 0, spread = 0;
 	for (int i = 0; i < R; i++) {
-		lm_rm_score(m, 1, len[i], x + i * T, len + i, alone);
+		lm_score_last(m, 1, len[i], x + i * T, len + i, alone);
 		worst = fmax(worst, fabs((double)alone[0] - batched[i]));
 		spread = fmax(spread, fabs((double)batched[i] - batched[0]));
 	}
 	ok(worst < 1e-5 && spread > 1e-4, "two pairs in one forward: each score as the sequence "
 	   "alone (worst %.2g; the scores differ by up to %.2g)", worst, spread);
 	pad_rows(x, len, R, T, -1);
-	lm_rm_score(m, R, T, x, len, again);
+	lm_score_last(m, R, T, x, len, again);
 	worst = 0;
 	for (int i = 0; i < R; i++)
 		worst = fmax(worst, fabs((double)again[i] - batched[i]));
@@ -205,8 +205,8 @@ static void scores(kn_backend *be)
 	memcpy(y, x + T, T * sizeof *y);	/* the 12-token row, then a copy cut at 5 */
 	memcpy(y + T, x + T, T * sizeof *y);
 	int32_t l2[2] = { 12, 5 };
-	lm_rm_score(m, 2, T, y, l2, again);
-	lm_rm_score(m, 1, 5, x + T, l2 + 1, alone);
+	lm_score_last(m, 2, T, y, l2, again);
+	lm_score_last(m, 1, 5, x + T, l2 + 1, alone);
 	ok(fabs(again[0] - batched[1]) < 1e-5 && fabs(again[1] - alone[0]) < 1e-5 &&
 	   fabs(again[0] - again[1]) > 1e-5, "  the score is the last token's: the same ids "
 	   "scored at 12 and at 5 tokens (%g, %g)", again[0], again[1]);
@@ -217,7 +217,7 @@ static void scores(kn_backend *be)
 static double pair_loss(lm_model *m, const int32_t *x, const int32_t *len, int T, float *ds)
 {
 	float s[4];
-	lm_rm_score(m, 4, T, x, len, s);
+	lm_score_last(m, 4, T, x, len, s);
 	return 0.5 * lm_rm_bt(s, 2, 0.5, ds, NULL, NULL);	/* the mean over the pairs */
 }
 
@@ -230,7 +230,7 @@ static void gradients(kn_backend *be)
 	float ds[4];
 	be->ops->zero(m->grads);
 	pair_loss(m, x, len, T, ds);
-	lm_rm_head_grad(m, 4, T, len, ds);
+	lm_score_grad(m, 4, T, len, ds);
 	lm_backward(m);
 	int64_t n = m->nparams;
 	float *p = cm_xmalloc((size_t)n * sizeof *p), *g = cm_xmalloc((size_t)n * sizeof *g);
