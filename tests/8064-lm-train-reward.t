@@ -149,6 +149,11 @@ fails 2 "--reward needs --best-of" "--reward without --best-of" lm-sample base -
 fails 1 "'base' is not a reward model" "--reward with a language model" lm-sample base --best-of 2 --reward base -n 4 x
 fails 1 "is a sequence classifier \(a reward model\): it does not generate" "lm-sample on a reward model" lm-sample H -n 4 x
 
+fails 1 "is a sequence classifier \(a reward model\): it does not generate" "lm-serve with a reward model" \
+	lm-serve --port 0 H
+fails 2 "'H' is a sequence classifier, not a language model" "quality-score --model with a reward model" \
+	quality-score --model H t.jsonl
+
 fails 2 "--reward needs --init" "--reward without --init" lm-train --reward pairs.jsonl -o X
 fails 2 "--reward and --data: choose one" "--reward with --data" lm-train --reward pairs.jsonl --data 's/*.bin' --init base -o X
 fails 2 "--reward and --sft: choose one" "--reward with --sft" lm-train --reward pairs.jsonl --sft pairs.jsonl --init base -o X

@@ -211,6 +211,9 @@ qs_ppl *qs_ppl_open(const qs_ppl_opts *o)
 		cm_usage_error("option '--model': %s", err);
 	if (lm_session_tokenizer(&p->S, o->tokenizer, err, sizeof err) < 0)
 		cm_usage_error("option '--model': %s", err);
+	if (p->S.cfg.labels)
+		cm_usage_error("option '--model': '%s' is a sequence classifier, not a language model",
+			       o->model);
 	if (cm_tok_vocab_size(p->S.tok) > (uint32_t)p->S.cfg.vocab)
 		cm_usage_error("option '--model': the tokenizer has %u tokens, the model %d: they do "
 			       "not belong together", cm_tok_vocab_size(p->S.tok), p->S.cfg.vocab);
