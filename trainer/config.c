@@ -190,6 +190,10 @@ static int parse_config(lm_config *c, const char *js, char *err, size_t errlen)
 			c->labels = (int)json_object_size(id2);
 		else
 			bad |= jint(o, "num_labels", &c->labels) < 0;
+		json_t *pt = json_object_get(o, "problem_type");
+		const char *ps = json_is_string(pt) ? json_string_value(pt) : "";
+		c->problem = !strcmp(ps, "multi_label_classification") ? LM_PROBLEM_BCE :
+			     !strcmp(ps, "regression") ? LM_PROBLEM_MSE : LM_PROBLEM_NONE;
 	}
 	json_decref(o);
 	if (bad) {
@@ -306,6 +310,9 @@ char *lm_config_json(const lm_config *c)
 		}
 		json_object_set_new(o, "id2label", id2);
 		json_object_set_new(o, "label2id", l2id);
+		if (c->problem)
+			json_object_set_new(o, "problem_type", json_string(c->problem == LM_PROBLEM_BCE ?
+					    "multi_label_classification" : "regression"));
 		/* what it scores is the last token that is not this one (the sequences
 		 * lm-train --reward scores end in a text token, not end-of-text) */
 		if (c->eos >= 0)

@@ -28,7 +28,12 @@ typedef struct lm_config {
 	 * without a bias, on the final norm's output, in place of the token head (an untied
 	 * head is dropped; a tied one stays the embedding) */
 	int labels;
+	int problem;		/* a classifier's loss, config.json's problem_type: LM_PROBLEM_* */
 } lm_config;
+
+/* A classifier's problem_type: none (a reward model), binary cross-entropy on each label as
+ * a logit (transformers' multi_label_classification), squared error (regression). */
+enum { LM_PROBLEM_NONE, LM_PROBLEM_BCE, LM_PROBLEM_MSE };
 
 /* The width of the head's output a position: labels, or the padded vocabulary. */
 static inline int lm_out_width(const lm_config *cfg)

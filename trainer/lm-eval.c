@@ -889,14 +889,14 @@ static void eval_pairs(lm_model *m, const cm_tok *tok, const char *path, int B, 
 			"its last %d tokens scored", (unsigned long long)d.truncated, T, T);
 	int32_t *x = cm_xmalloc(2 * (size_t)B * T * sizeof *x), *len = cm_xmalloc(2 * (size_t)B * sizeof *len);
 	float *sc = cm_xmalloc(2 * d.n * sizeof *sc);
-	lm_rm_stats st = { 0 };
+	lm_score_stats st = { 0 };
 	lm_rm_eval_list(m, &d, d.train, d.ntrain, B, x, len, &st, sc);
 	const char *base = strrchr(path, '/');
 	snprintf(name, sizeof name, "%s", base ? base + 1 : path);
 	char *dot = strchr(name, '.');
 	if (dot && dot != name)
 		*dot = 0;
-	double n = (double)st.pairs, acc = st.correct / n, mg = st.margin / n;
+	double n = (double)st.n, acc = st.correct / n, mg = st.margin / n;
 	double mvar = n > 1 ? (st.margin_sq - n * mg * mg) / (n - 1) : NAN;
 	metric mt[3] = { { "accuracy", acc, n > 1 ? sqrt(acc * (1 - acc) / (n - 1)) : NAN },
 			 { "margin", mg, n > 1 ? sqrt(mvar > 0 ? mvar / n : 0) : NAN },

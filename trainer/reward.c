@@ -243,8 +243,10 @@ static void shuffle(uint32_t *a, size_t n, uint64_t seed)
 	}
 }
 
-static int map_file(lm_rm_data *d, const char *path, char *err, size_t errlen)
+int lm_jsonl_map(const char *path, void **map, size_t *size, char *err, size_t errlen)
 {
+	*map = NULL;
+	*size = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -253,27 +255,27 @@ static int map_file(lm_rm_data *d, const char *path, char *err, size_t errlen)
 			close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {	/* pairs are read again at every step */
+	if (!S_ISREG(st.st_mode)) {	/* records are read again at every step */
 		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return -1;
 	}
-	d->size = (size_t)st.st_size;
-	if (d->size > 0) {
-		d->map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (d->map == MAP_FAILED) {
-			d->map = NULL;
+	*size = (size_t)st.st_size;
+	if (*size > 0) {
+		*map = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (*map == MAP_FAILED) {
+			*map = NULL;
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
 			return -1;
 		}
 	}
 	close(fd);
-	const unsigned char *u = d->map;
-	if (d->size >= 4 && ((u[0] == 0x1f && u[1] == 0x8b) ||
-			     (u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f && u[3] == 0xfd))) {
-		snprintf(err, errlen, "%s: compressed: decompress it first (its pairs are read again "
-			 "at every step)", path);
+	const unsigned char *u = *map;
+	if (*size >= 4 && ((u[0] == 0x1f && u[1] == 0x8b) ||
+			   (u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f && u[3] == 0xfd))) {
+		snprintf(err, errlen, "%s: compressed: decompress it first (its records are read "
+			 "again at every step)", path);
 		return -1;
 	}
 	return 0;
@@ -287,7 +289,8 @@ int lm_rm_open(lm_rm_data *d, const char *path, const cm_tok *tok, int T, uint64
 	d->seed = seed;
 	d->perm_epoch = -1;
 	snprintf(d->path, sizeof d->path, "%s", path);
-	if (map_file(d, path, err, errlen) < 0 || lm_rm_enc_init(&d->enc, tok, err, errlen) < 0)
+	if (lm_jsonl_map(path, &d->map, &d->size, err, errlen) < 0 ||
+	    lm_rm_enc_init(&d->enc, tok, err, errlen) < 0)
 		return -1;
 	size_t cap = 0;
 	const char *s = d->map, *end = s ? s + d->size : NULL;

@@ -45,7 +45,7 @@ static void rm_score(lm_model *m, int rows, int T, const int32_t *x, const int32
 }
 
 void lm_rm_train_batch(lm_model *m, lm_rm_data *d, uint64_t k, int first, int stride, int B,
-		       double scale, int32_t *x, int32_t *len, lm_rm_stats *st)
+		       double scale, int32_t *x, int32_t *len, lm_score_stats *st)
 {
 	int T, correct;
 	double margin;
@@ -55,14 +55,14 @@ void lm_rm_train_batch(lm_model *m, lm_rm_data *d, uint64_t k, int first, int st
 	st->loss += lm_rm_bt(s, B, scale, ds, &correct, &margin);
 	st->correct += correct;
 	st->margin += margin;
-	st->pairs += B;
+	st->n += B;
 	lm_score_grad(m, 2 * B, T, len, ds);
 	lm_backward(m);
 	free(s);
 }
 
 void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n, int B,
-		     int32_t *x, int32_t *len, lm_rm_stats *st, float *scores)
+		     int32_t *x, int32_t *len, lm_score_stats *st, float *scores)
 {
 	float *s = cm_xmalloc(2 * (size_t)B * sizeof *s);
 	for (size_t v = 0; v < n; v += (size_t)B) {
@@ -73,7 +73,7 @@ void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n,
 		st->loss += lm_rm_bt(s, b, 0, NULL, &correct, &margin);
 		st->correct += correct;
 		st->margin += margin;
-		st->pairs += b;
+		st->n += b;
 		for (int i = 0; i < b; i++) {
 			double z = (double)s[i] - (double)s[b + i];
 			st->margin_sq += z * z;
@@ -82,6 +82,38 @@ void lm_rm_eval_list(lm_model *m, lm_rm_data *d, const uint32_t *list, size_t n,
 				scores[2 * (v + (size_t)i) + 1] = s[b + i];
 			}
 		}
+	}
+	free(s);
+}
+
+void lm_cls_train_batch(lm_model *m, lm_cls_data *d, uint64_t k, int first, int stride, int B,
+			double scale, int32_t *x, int32_t *len, lm_score_stats *st)
+{
+	int T, correct;
+	float *s = cm_xmalloc(3 * (size_t)B * sizeof *s), *ds = s + B, *y = s + 2 * B;
+	st->tokens += lm_cls_rows(d, k, first, stride, B, x, len, y, &T);
+	lm_score_last(m, B, T, x, len, s);
+	st->loss += lm_cls_loss(d->objective, s, y, B, scale, ds, &correct);
+	st->correct += correct;
+	st->n += B;
+	lm_score_grad(m, B, T, len, ds);
+	lm_backward(m);
+	free(s);
+}
+
+void lm_cls_eval_list(lm_model *m, lm_cls_data *d, const uint32_t *list, size_t n, int B,
+		      int32_t *x, int32_t *len, lm_score_stats *st, float *scores)
+{
+	float *s = cm_xmalloc(2 * (size_t)B * sizeof *s), *y = s + B;
+	for (size_t v = 0; v < n; v += (size_t)B) {
+		int b = (size_t)B < n - v ? B : (int)(n - v), T, correct;
+		st->tokens += lm_cls_list_rows(d, list + v, b, x, len, y, &T);
+		lm_score_last(m, b, T, x, len, s);
+		st->loss += lm_cls_loss(d->objective, s, y, b, 0, NULL, &correct);
+		st->correct += correct;
+		st->n += b;
+		if (scores)
+			memcpy(scores + v, s, (size_t)b * sizeof *s);
 	}
 	free(s);
 }
