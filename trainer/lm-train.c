@@ -355,15 +355,15 @@ static void parse(int argc, char **argv, opts *o)
 			    "--classify, --reward: train the score head and the\n"
 			    "final norm only, the rest of the model frozen"),
 		CM_OPT_FLAG(0, "chat-tokens", &o->chat_tokens,
-			    "--sft, --reward: add the chat template's tokens <|im_start|> and\n"
+			    "--sft, --reward, --classify: add the chat template's tokens <|im_start|> and\n"
 			    "<|im_end|> to the tokenizer where it lacks them (the\n"
 			    "embedding and output rows grow, new rows the mean)"),
 		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
-			      "--sft, --reward: examples (pairs) held out for\n"
-			      "evaluation (default: 0)"),
+			      "--sft, --reward, --classify: examples (pairs, texts)\n"
+			      "held out for evaluation (default: 0)"),
 		CM_OPT_DOUBLE(0, "epochs", &o->epochs, "F", 0, 1e6,
-			      "--sft, --reward: train this many passes over the\n"
-			      "examples (pairs) (sets --steps)"),
+			      "--sft, --reward, --classify: train this many passes\n"
+			      "over the examples (pairs, texts) (sets --steps)"),
 		CM_OPT_STRING('t', "tokenizer", &o->tokenizer, "FILE",
 			      "tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
 			      "bytes per token for bits per byte, copied to checkpoints"),
@@ -464,7 +464,7 @@ static void parse(int argc, char **argv, opts *o)
 	if (o->sft && !o->init && !o->resume)
 		cm_usage_error("--sft needs --init: the model and tokenizer to fine-tune");
 	if (o->chat_tokens && !o->sft && !o->reward && !o->classify)
-		cm_usage_error("--chat-tokens needs --sft");
+		cm_usage_error("--chat-tokens needs --sft, --reward or --classify");
 	if (o->sft && (o->val || o->anneal))
 		cm_usage_error("--sft: %s is for --data; use --val-fraction",
 			       o->val ? "--val" : "--anneal-data");
@@ -1073,6 +1073,7 @@ int main(int argc, char **argv)
 	json_decref(R.run.options);
 	lm_adamw_free(&R.adamw);
 	kn_free(R.gpart);
+	kn_free(R.frozen);
 	lm_session_close(S);
 	lm_data_close(&R.train);
 	lm_data_close(&R.anneal);
@@ -1083,7 +1084,6 @@ int main(int argc, char **argv)
 		lm_rm_close(&R.rm);
 	if (o->classify)
 		lm_cls_close(&R.cls);
-	kn_free(R.frozen);
 	free(R.len);
 	free(R.pos);
 	free(R.doc);

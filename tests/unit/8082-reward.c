@@ -5,7 +5,8 @@
  * score at the last token: a batch of pairs scores each sequence as alone, whatever the
  * padding after it; the gradient through the score head and the body against finite
  * differences; a file's split, skips by reason, and batches a pure function of the batch
- * number (resume). */
+ * number (resume). A classifier's losses (binary cross-entropy, squared error) on hand-computed
+ * numbers, and its records (classify.c). */
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "cli.h"
 #include "config.h"
 #include "kernels.h"
@@ -361,10 +363,53 @@ static void file(void)
 	cm_tok_free(tk);
 }
 
+static void classifier(void)
+{
+	float s[3] = { 0.0f, 2.0f, -1.0f }, y[3] = { 1, 0, 0 }, ds[3];
+	int correct;
+	double l = lm_cls_loss(LM_CLS_BCE, s, y, 3, 1.0 / 3, ds, &correct);
+	double want = log(2.0) + (2 + log1p(exp(-2.0))) + log1p(exp(-1.0));
+	ok(fabs(l - want) < 1e-9, "binary cross-entropy: log 2 + softplus(2) + softplus(-1) = %.9f "
+	   "(got %.9f)", want, l);
+	is_int(correct, 1, "  one right (a logit of 0 is not a positive)");
+	ok(fabs(ds[0] + 0.5 / 3) < 1e-7 && fabs(ds[1] - (1 / (1 + exp(-2.0))) / 3) < 1e-7,
+	   "  gradients (sigmoid(s) - y) / 3: %g %g %g", ds[0], ds[1], ds[2]);
+	float r[2] = { 2.6f, 0.2f }, t[2] = { 3.0f, 1.0f };
+	l = lm_cls_loss(LM_CLS_MSE, r, t, 2, 0.5, ds, &correct);
+	ok(fabs(l - (0.16 + 0.64)) < 1e-6 && correct == 1 && fabs(ds[0] + 0.4) < 1e-6 &&
+	   fabs(ds[1] + 0.8) < 1e-6, "squared error 0.16 + 0.64, 2.6 rounds to 3 and 0.2 not to 1, "
+	   "gradients (s - y): %g %g", ds[0], ds[1]);
+	cm_tok *tk = tokenizer(0);
+	cm_tok_ctx *tc = cm_tok_ctx_new(tk);
+	cm_ids ids = { 0 };
+	float lab;
+	int cut, why;
+	char err[400];
+	ok(lm_cls_encode(tc, "{\"t\": \"abcdef\", \"y\": true}", 26, "t", "y", LM_CLS_BCE, 4, &ids,
+			 &lab, &cut, &why, err, sizeof err) == 0 && lab == 1 && cut && ids.n == 4 &&
+	   ids.v[3] == 'd', "a text and a label in fields of their own; cut to its first 4 ids");
+	struct { const char *rec; int obj, why; } bad[] = {
+		{ "[1]", LM_CLS_BCE, LM_CLS_MALFORMED }, { "{\"t\": \"\", \"y\": 1}", LM_CLS_BCE, LM_CLS_NOTEXT },
+		{ "{\"t\": \"a\", \"y\": 0.5}", LM_CLS_BCE, LM_CLS_LABEL },
+		{ "{\"t\": \"a\", \"y\": true}", LM_CLS_MSE, LM_CLS_LABEL },
+		{ "{\"t\": \"a\"}", LM_CLS_MSE, LM_CLS_LABEL },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ok(lm_cls_encode(tc, bad[i].rec, strlen(bad[i].rec), "t", "y", bad[i].obj, 0, &ids, &lab,
+				 &cut, &why, err, sizeof err) == -1 && why == bad[i].why,
+		   "skipped as %s: %s (%s)", lm_cls_skip_names[bad[i].why], bad[i].rec, err);
+	ok(lm_cls_encode(tc, "{\"t\": \"a\", \"y\": 4.5}", 20, "t", "y", LM_CLS_MSE, 0, &ids, &lab,
+			 &cut, &why, err, sizeof err) == 0 && lab == 4.5f, "a regression's label 4.5");
+	cm_ids_free(&ids);
+	cm_tok_ctx_free(tc);
+	cm_tok_free(tk);
+}
+
 int main(void)
 {
 	char err[1024];
 	loss();
+	classifier();
 	records();
 	file();
 	kn_backend *be = kn_open("cpu", 1, err, sizeof err);
