@@ -67,6 +67,11 @@ ok "$(echo "$d" | awk '{ print !($1 < 1e-6 && $1 > -1e-6) }')" "  and the mean m
 like "$(cat table)" "four +accuracy" "  the table too"
 is "$(jq -c '[.[] | .record]' -s log.jsonl)" "[1,2,3,4]" "  --log-samples: each pair by its record, in file order"
 
+lm-train --reward four.jsonl $common -b 4 --steps 1 --lr 0 --precision bf16 -q -o HB
+got16=$(jq 'select(.loss) | .loss' HB/metrics.jsonl)
+ok "$(echo "$got16 $got" | awk '{ d = $1 - $2; print !(d < 1e-2 && d > -1e-2) }')" \
+	"--precision bf16: the loss $got16 within 1e-2 of fp32's"
+
 # the loss over the pairs of the whole step
 lm-train --reward pairs.jsonl $common -b 4 --steps 1 -q -o B4
 lm-train --reward pairs.jsonl $common -b 2 --accum 2 --steps 1 -q -o A2

@@ -355,9 +355,10 @@ static void parse(int argc, char **argv, opts *o)
 			    "--classify, --reward: train the score head and the\n"
 			    "final norm only, the rest of the model frozen"),
 		CM_OPT_FLAG(0, "chat-tokens", &o->chat_tokens,
-			    "--sft, --reward, --classify: add the chat template's tokens <|im_start|> and\n"
-			    "<|im_end|> to the tokenizer where it lacks them (the\n"
-			    "embedding and output rows grow, new rows the mean)"),
+			    "--sft, --reward, --classify: add the chat template's\n"
+			    "tokens <|im_start|> and <|im_end|> to the tokenizer where\n"
+			    "it lacks them (the embedding and output rows grow, new\n"
+			    "rows the mean)"),
 		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
 			      "--sft, --reward, --classify: examples (pairs, texts)\n"
 			      "held out for evaluation (default: 0)"),
@@ -561,7 +562,7 @@ static void configure(train *r)
 			       cfg->ctx);
 }
 
-/* --sft, --reward: --epochs passes over n items at B x accum a step on each rank */
+/* --sft, --reward, --classify: --epochs passes over n items at B x accum a step a rank */
 static void set_epochs(opts *o, double n)
 {
 	if (o->epochs <= 0)
@@ -713,8 +714,8 @@ static void start(train *r)
 		cm_die("--init: %s", err);
 	if (r->add_head) {	/* a language model made a reward model: the score head added */
 		if (r->zero)
-			cm_die("--reward: adding the score head is not done with --zero 1 (train a "
-			       "step with --zero 0 first)");
+			cm_die("the score head is not added with --zero 1 (train a step with --zero "
+			       "0 first)");
 		lm_model *h = lm_model_with_head(m, 1, 1, (uint64_t)o->seed);
 		lm_model_free(m);
 		s->m = m = h;
