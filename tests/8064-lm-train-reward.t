@@ -156,8 +156,13 @@ fails 1 "is a sequence classifier \(a reward model\): it does not generate" "lm-
 
 fails 1 "is a sequence classifier \(a reward model\): it does not generate" "lm-serve with a reward model" \
 	lm-serve --port 0 H
-fails 2 "'H' is a sequence classifier, not a language model" "quality-score --model with a reward model" \
-	quality-score --model H t.jsonl
+echo '{"text": "Question: what is the word number 7"}' |
+	quality-score --preset none --assume-lang en --model H >q.jsonl
+echo '{"chosen": "Question: what is the word number 7", "rejected": "no"}' >qp.jsonl
+lm-eval H --pairs qp.jsonl --log-samples ql.jsonl >/dev/null
+a=$(jq .metadata.quality.model.score q.jsonl) b=$(jq .chosen ql.jsonl)
+ok "$(echo "$a $b" | awk '{ d = $1 - $2; print !(d < 1e-6 && d > -1e-6) }')" \
+	"quality-score --model with a reward model: lm-eval's score of the text ($a, $b)"
 
 fails 2 "--reward needs --init" "--reward without --init" lm-train --reward pairs.jsonl -o X
 fails 2 "--reward and --data: choose one" "--reward with --data" lm-train --reward pairs.jsonl --data 's/*.bin' --init base -o X
