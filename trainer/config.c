@@ -67,6 +67,8 @@ int lm_config_check(const lm_config *c, char *err, size_t errlen)
 		bad = "norm epsilon must be positive";
 	else if (c->style == LM_LLAMA && !(c->rope_theta > 0.0f))
 		bad = "rope_theta must be positive";
+	else if (c->labels < 0 || c->labels > 65536)
+		bad = "labels of a classifier out of range (1 to 65536)";
 	if (bad) {
 		snprintf(err, errlen, "model config: %s", bad);
 		return -1;
@@ -176,6 +178,23 @@ static int parse_config(lm_config *c, const char *js, char *err, size_t errlen)
 		c->tied = 0;	/* transformers' LlamaConfig default */
 	jint(o, "bos_token_id", &c->bos);
 	jint(o, "eos_token_id", &c->eos);
+	/* a sequence classifier (*ForSequenceClassification): its labels as id2label counts
+	 * them, else num_labels, else transformers' default of 2 */
+	json_t *arch = json_array_get(json_object_get(o, "architectures"), 0);
+	const char *an = json_is_string(arch) ? json_string_value(arch) : "";
+	size_t al = strlen(an), sl = strlen("ForSequenceClassification");
+	if (al > sl && !strcmp(an + al - sl, "ForSequenceClassification")) {
+		json_t *id2 = json_object_get(o, "id2label");
+		c->labels = 2;
+		if (json_is_object(id2) && json_object_size(id2) > 0)
+			c->labels = (int)json_object_size(id2);
+		else
+			bad |= jint(o, "num_labels", &c->labels) < 0;
+		json_t *pt = json_object_get(o, "problem_type");
+		const char *ps = json_is_string(pt) ? json_string_value(pt) : "";
+		c->problem = !strcmp(ps, "multi_label_classification") ? LM_PROBLEM_BCE :
+			     !strcmp(ps, "regression") ? LM_PROBLEM_MSE : LM_PROBLEM_NONE;
+	}
 	json_decref(o);
 	if (bad) {
 		snprintf(err, errlen, "model config: a size is not a non-negative integer");
@@ -278,6 +297,27 @@ char *lm_config_json(const lm_config *c)
 		json_object_set_new(o, "mlp_bias", json_false());
 		json_object_set_new(o, "tie_word_embeddings", c->tied ? json_true() : json_false());
 	}
+	if (c->labels) {	/* transformers' AutoModelForSequenceClassification */
+		json_object_set_new(o, "architectures", json_pack("[s]", c->style == LM_GPT2 ?
+				    "GPT2ForSequenceClassification" : "LlamaForSequenceClassification"));
+		json_t *id2 = json_object(), *l2id = json_object();
+		for (int i = 0; i < c->labels; i++) {
+			char k[16], v[32];
+			snprintf(k, sizeof k, "%d", i);
+			snprintf(v, sizeof v, "LABEL_%d", i);
+			json_object_set_new(id2, k, json_string(v));
+			json_object_set_new(l2id, v, json_integer(i));
+		}
+		json_object_set_new(o, "id2label", id2);
+		json_object_set_new(o, "label2id", l2id);
+		if (c->problem)
+			json_object_set_new(o, "problem_type", json_string(c->problem == LM_PROBLEM_BCE ?
+					    "multi_label_classification" : "regression"));
+		/* what it scores is the last token that is not this one (the sequences
+		 * lm-train --reward scores end in a text token, not end-of-text) */
+		if (c->eos >= 0)
+			json_object_set_new(o, "pad_token_id", json_integer(c->eos));
+	}
 	if (c->bos >= 0)
 		json_object_set_new(o, "bos_token_id", json_integer(c->bos));
 	if (c->eos >= 0)
@@ -329,8 +369,10 @@ static void build_layout(const lm_config *c, layout *L)
 		P(-1, P_WTE, c->vocab_padded, C, 1);
 		if (g)
 			P(-1, P_WPE, c->ctx, C, 1);
-		if (!c->tied)
+		if (!c->tied && !c->labels)
 			P(-1, P_HEAD, c->vocab_padded, C, 1);
+		if (c->labels)
+			P(-1, P_SCORE, c->labels, C, 1);
 		for (int l = 0; l < c->layers; l++) {
 			P(l, P_LN1_W, C, 0, 0);
 			if (g)
@@ -457,14 +499,23 @@ static void build_hf(hf_table *tb, const lm_config *c)
 		}
 	}
 	add_hf(tb, "model.norm.weight", find_param(tb, -1, P_LNF_W), 0, c->dim, 0);
-	if (!c->tied)
+	if (!c->tied && !c->labels)
 		add_hf(tb, "lm_head.weight", find_param(tb, -1, P_HEAD), 0, c->vocab, 0);
+}
+
+/* The names of cfg's tensors: the body's, then a classifier's score head
+ * (*ForSequenceClassification's score.weight, the same for both styles). */
+static void build_all_hf(hf_table *tb, const lm_config *c)
+{
+	build_hf(tb, c);
+	if (c->labels)
+		add_hf(tb, "score.weight", find_param(tb, -1, P_SCORE), 0, c->labels, 0);
 }
 
 lm_hf_tensor *lm_config_hf(const lm_config *c, const lm_param *p, int np, int *n)
 {
 	hf_table tb = { .p = p, .np = np };
-	build_hf(&tb, c);
+	build_all_hf(&tb, c);
 	*n = tb.n;
 	return tb.hf;
 }
@@ -481,7 +532,7 @@ double lm_config_flops(const lm_config *c, int T)
 	double mm = 0;
 	for (int i = 0; i < np; i++)
 		if (p[i].ndim == 2 && !(p[i].layer < 0 && (p[i].field == P_WPE ||
-		    (p[i].field == P_WTE && !c->tied))))
+		    (p[i].field == P_WTE && (!c->tied || c->labels)))))
 			mm += (double)p[i].n;
 	free(p);
 	return 6.0 * mm + 6.0 * c->layers * (double)T * c->dim;

@@ -23,7 +23,23 @@ typedef struct lm_config {
 	int tied;
 	float norm_eps, rope_theta;
 	int bos, eos;		/* token ids written into config.json (-1: none) */
+	/* 0: a causal language model (the token head). n > 0: a sequence classification model
+	 * (a reward model: 1), a score head of n outputs, Hugging Face's score.weight [n, dim]
+	 * without a bias, on the final norm's output, in place of the token head (an untied
+	 * head is dropped; a tied one stays the embedding) */
+	int labels;
+	int problem;		/* a classifier's loss, config.json's problem_type: LM_PROBLEM_* */
 } lm_config;
+
+/* A classifier's problem_type: none (a reward model), binary cross-entropy on each label as
+ * a logit (transformers' multi_label_classification), squared error (regression). */
+enum { LM_PROBLEM_NONE, LM_PROBLEM_BCE, LM_PROBLEM_MSE };
+
+/* The width of the head's output a position: labels, or the padded vocabulary. */
+static inline int lm_out_width(const lm_config *cfg)
+{
+	return cfg->labels > 0 ? cfg->labels : cfg->vocab_padded;
+}
 
 /* Fill cfg from a preset name (tiny, small, gpt2-124m, llama-125m) or a JSON file (ours or a
  * Hugging Face config.json). vocab > 0 overrides the vocabulary size. 0, or -1 with the
@@ -45,7 +61,7 @@ enum {
 	P_LN1_W, P_LN1_B, P_QKV_W, P_QKV_B, P_O_W, P_O_B, P_LN2_W, P_LN2_B, P_FC_W, P_FC_B,
 	P_PROJ_W, P_PROJ_B, P_NLAYER
 };
-enum { P_WTE, P_WPE, P_LNF_W, P_LNF_B, P_HEAD, P_NGLOBAL };
+enum { P_WTE, P_WPE, P_LNF_W, P_LNF_B, P_HEAD, P_SCORE, P_NGLOBAL };
 
 /* One parameter tensor in the flat buffer. */
 typedef struct lm_param {

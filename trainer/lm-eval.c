@@ -22,6 +22,7 @@
 #include "output.h"
 #include "progress.h"
 #include "rand.h"
+#include "score.h"
 #include "session.h"
 #include "tok.h"
 #include "utf8.h"
@@ -33,7 +34,8 @@ static const cm_opt_info info = {
 	"A task file's format is recognised from its fields: query/choices/gold (multiple choice),\n"
 	"context_options/continuation/gold (winogrande), context/continuation (lambada),\n"
 	"context/answers (generation: greedy, exact match); also MMLU's, HellaSwag's and\n"
-	"TriviaQA's own layouts. ppl:FILE is the perplexity of a JSONL file's \"text\" fields.\n",
+	"TriviaQA's own layouts. ppl:FILE is the perplexity of a JSONL file's \"text\" fields.\n"
+	"A reward model (lm-train --reward) scores preference pairs instead: --pairs FILE.\n",
 	NULL, "each task's items, requests, tokens, time, items/s and\ntokens/s on stderr"
 };
 
@@ -855,6 +857,83 @@ static void emit(const task *t, const metric *mt, int k, size_t n, const char *s
 	}
 }
 
+/* --pairs: preference files a reward model scores */
+static const char **pair_files;
+static size_t npair_files;
+
+static void on_pairs(const cm_opt *o, const char *v)
+{
+	(void)o;
+	pair_files = cm_xrealloc(pair_files, (npair_files + 1) * sizeof *pair_files);
+	pair_files[npair_files++] = v;
+}
+
+/* A file of pairs scored by the reward model m: accuracy (chosen scored above rejected),
+ * the mean margin and the Bradley-Terry loss, into the table, the results (w) and the
+ * per-pair log. */
+static void eval_pairs(lm_model *m, const cm_tok *tok, const char *path, int B, cm_jw *w,
+		       cm_buf *logs)
+{
+	char err[8192], why[256], name[256];
+	lm_rm_data d;
+	int T = m->cfg.ctx;
+	double t1 = cm_now();
+	if (lm_rm_open(&d, path, tok, T, 0, -1, err, sizeof err) < 0)
+		cm_die("--pairs: %s", err);
+	if (d.skipped && cm_verbosity >= 0)
+		cm_warn("--pairs: %llu of %llu records skipped: %s (the first: %s)",
+			(unsigned long long)d.skipped, (unsigned long long)d.records,
+			lm_rm_skips(&d, why, sizeof why), d.first_skip);
+	if (d.truncated && cm_verbosity >= 0)
+		cm_warn("--pairs: %llu pairs with a sequence longer than the model's %d positions: "
+			"its last %d tokens scored", (unsigned long long)d.truncated, T, T);
+	int32_t *x = cm_xmalloc(2 * (size_t)B * T * sizeof *x), *len = cm_xmalloc(2 * (size_t)B * sizeof *len);
+	float *sc = cm_xmalloc(2 * d.n * sizeof *sc);
+	lm_score_stats st = { 0 };
+	lm_rm_eval_list(m, &d, d.train, d.ntrain, B, x, len, &st, sc);
+	const char *base = strrchr(path, '/');
+	snprintf(name, sizeof name, "%s", base ? base + 1 : path);
+	char *dot = strchr(name, '.');
+	if (dot && dot != name)
+		*dot = 0;
+	double n = (double)st.n, acc = st.correct / n, mg = st.margin / n;
+	double mvar = n > 1 ? (st.margin_sq - n * mg * mg) / (n - 1) : NAN;
+	metric mt[3] = { { "accuracy", acc, n > 1 ? sqrt(acc * (1 - acc) / (n - 1)) : NAN },
+			 { "margin", mg, n > 1 ? sqrt(mvar > 0 ? mvar / n : 0) : NAN },
+			 { "loss", st.loss / n, NAN } };
+	task t = { .path = path };
+	snprintf(t.name, sizeof t.name, "%s", name);
+	cm_jw_key(w, name);
+	cm_jw_obj(w);
+	emit(&t, mt, 3, d.ntrain, "", w);
+	cm_jw_key_uint(w, "pairs", d.ntrain);
+	cm_jw_key_uint(w, "skipped", d.skipped);
+	cm_jw_key_uint(w, "truncated", d.truncated);
+	cm_jw_end(w, '}');
+	for (size_t i = 0; logs && i < d.ntrain; i++) {
+		cm_jw lw;
+		cm_jw_init(&lw, logs);
+		cm_jw_obj(&lw);
+		cm_jw_key_str(&lw, "task", name);
+		cm_jw_key_uint(&lw, "record", d.rec[d.train[i]]);
+		cm_jw_key_double(&lw, "chosen", sc[2 * i]);
+		cm_jw_key_double(&lw, "rejected", sc[2 * i + 1]);
+		cm_jw_key_bool(&lw, "correct", sc[2 * i] > sc[2 * i + 1]);
+		cm_jw_end(&lw, '}');
+		cm_buf_addc(logs, '\n');
+	}
+	if (cm_verbosity > 0) {
+		double dt = cm_now() - t1;
+		cm_info("%s: %zu pairs, %lld tokens in %.2f s: %.1f pairs/s, %.0f tokens/s", name,
+			d.ntrain, (long long)st.tokens, dt, dt > 0 ? n / dt : 0.0,
+			dt > 0 ? (double)st.tokens / dt : 0.0);
+	}
+	free(x);
+	free(len);
+	free(sc);
+	lm_rm_close(&d);
+}
+
 static void put(const char *path, cm_buf *b)
 {
 	char err[1024];
@@ -873,6 +952,10 @@ int main(int argc, char **argv)
 	const cm_opt opts[] = {
 		CM_OPT_CALLBACK(0, "task", on_task, NULL, "FILE",
 				"a task file (JSONL), or ppl:FILE for perplexity; repeatable"),
+		CM_OPT_CALLBACK(0, "pairs", on_pairs, NULL, "FILE",
+				"preference pairs (JSONL, as lm-train --reward reads)\n"
+				"for a reward model: accuracy, mean margin, loss;\n"
+				"repeatable"),
 		CM_OPT_INT(0, "limit", &limit, "N", 0, 1LL << 40,
 			   "the first N items of each task (default: 0, all)"),
 		CM_OPT_INT(0, "num-fewshot", &num_fewshot, "K", 0, 1 << 16,
@@ -913,8 +996,8 @@ int main(int argc, char **argv)
 		cm_usage_error("a checkpoint is required");
 	if (nargs > 1)
 		cm_usage_error("unexpected argument '%s'", argv[2]);
-	if (!ntasks)
-		cm_usage_error("at least one --task is required");
+	if (!ntasks && !npair_files)
+		cm_usage_error("at least one --task (or --pairs) is required");
 	const char *ckpt = argv[1];
 	double t0 = cm_now();
 
@@ -928,6 +1011,13 @@ int main(int argc, char **argv)
 	if (cm_tok_vocab_size(S.tok) > (uint32_t)S.cfg.vocab)
 		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
 		       cm_tok_vocab_size(S.tok), S.cfg.vocab);
+	if (S.cfg.labels && (ntasks || S.cfg.labels != 1))
+		cm_die("'%s' is a sequence classifier (%d labels): %s", ckpt, S.cfg.labels,
+		       S.cfg.labels == 1 ? "a reward model scores --pairs, not --task" :
+		       "lm-eval scores language models and reward models");
+	if (npair_files && S.cfg.labels != 1)
+		cm_die("--pairs: '%s' is a language model, not a reward model (lm-train --reward)",
+		       ckpt);
 	int64_t eot = cm_tok_eot(S.tok);
 	cm_tok_ctx *tc = cm_tok_ctx_new(S.tok);
 	if (ntrain)
@@ -964,6 +1054,8 @@ int main(int argc, char **argv)
 			gen_T = S.cfg.ctx;
 	}
 	int T = S.cfg.ctx, rows = batch_tokens / T > 1 ? (int)(batch_tokens / T) : 1;
+	if (npair_files && rows < 2)	/* a pair's two rows together */
+		rows = 2;
 	char info[1024];
 	int fits = lm_mem_check_eval(&S.cfg, S.be, S.adt, rows, T, gen_T ? (int)gen_batch : 0,
 				     gen_T, held, info, sizeof info, err, sizeof err);
@@ -984,6 +1076,8 @@ int main(int argc, char **argv)
 	cm_jw_key(&w, "results");
 	cm_jw_obj(&w);
 	printf("%-24s %-16s %12s %10s %8s\n", "task", "metric", "value", "stderr", "items");
+	for (size_t i = 0; i < npair_files; i++)
+		eval_pairs(m, S.tok, pair_files[i], rows / 2, &w, log_path ? &logs : NULL);
 	for (size_t i = 0; i < ntasks; i++) {
 		task *t = &tasks[i];
 		double t1 = cm_now();
@@ -1136,6 +1230,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ntasks; i++)
 		cm_jw_key_uint(&w, tasks[i].name, tasks[i].n);
 	cm_jw_end(&w, '}');
+	if (npair_files) {
+		cm_jw_key(&w, "pairs");
+		cm_jw_arr(&w);
+		for (size_t i = 0; i < npair_files; i++)
+			cm_jw_str(&w, pair_files[i]);
+		cm_jw_end(&w, ']');
+	}
 	char hash[32];
 	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)cm_tok_hash(S.tok));
 	cm_jw_key_str(&w, "tokenizer_hash", hash);
@@ -1190,6 +1291,7 @@ int main(int argc, char **argv)
 	}
 	free(tasks);
 	free(train_files);
+	free(pair_files);
 	lm_contam_free(contam);
 	lm_session_close(&S);
 	return 0;	/* standard output is checked at exit (cm_init) */

@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "model.h"
 #include "opt.h"
+#include "score.h"
 #include "session.h"
 #include "sft.h"
 #include "tok.h"
@@ -27,7 +28,8 @@ static const cm_opt_info info = {
 	"input when that is not a terminal; generation starts after <|endoftext|> (as every\n"
 	"training document does) and stops at the next one, said on stderr.\n"
 	"--chat: a conversation through the model's chat template (lm-train --sft), the user's\n"
-	"turns typed on the terminal, or one a line from standard input when that is not one.\n",
+	"turns typed on the terminal, or one a line from standard input when that is not one.\n"
+	"--best-of N --reward RM: N samples, ranked by a reward model's score, the best first.\n",
 	NULL, "the memory estimate and tokens per second on stderr"
 };
 
@@ -157,6 +159,60 @@ static void run_chat(lm_model *m, cm_tok *tok, const char *system, const lm_gen 
 	lm_sft_enc_free(&e);
 }
 
+/* --best-of: each sample's prompt + text scored by the reward model at rm (its own tokenizer,
+ * the text's last tokens when longer than its context), into score[0..n) */
+static void reward_scores(const char *rm, const lm_device *dev, const char *prompt,
+			  const lm_gen *g, int n, float *score)
+{
+	char err[8192];
+	lm_session R;
+	if (lm_session_open(&R, dev, err, sizeof err) < 0)
+		cm_die("--device: %s", err);
+	if (lm_session_checkpoint(&R, rm, err, sizeof err) < 0 ||
+	    lm_session_tokenizer(&R, NULL, err, sizeof err) < 0)
+		cm_die("--reward: %s", err);
+	if (R.cfg.labels != 1)
+		cm_die("--reward: '%s' is not a reward model (lm-train --reward makes one)", rm);
+	lm_model *m = lm_session_model(&R, 0, err, sizeof err);
+	if (!m)
+		cm_die("--reward: %s", err);
+	lm_rm_enc e;
+	if (lm_rm_enc_init(&e, R.tok, err, sizeof err) < 0)
+		cm_die("--reward: %s", err);
+	int T = R.cfg.ctx, maxlen = 1;
+	cm_ids *ids = cm_xcalloc((size_t)n, sizeof *ids);
+	for (int b = 0; b < n; b++) {
+		lm_rm_encode_text(&e, prompt, strlen(prompt), g[b].text.p ? g[b].text.p : "",
+				  g[b].text.len, T, &ids[b]);
+		if (!ids[b].n)	/* nothing to score: the end-of-text token alone */
+			cm_ids_push(&ids[b], (uint32_t)e.sft.eot);
+		if ((int)ids[b].n > maxlen)
+			maxlen = (int)ids[b].n;
+	}
+	int32_t *x = cm_xmalloc((size_t)n * maxlen * sizeof *x), *len = cm_xmalloc((size_t)n * sizeof *len);
+	for (int b = 0; b < n; b++) {
+		for (int t = 0; t < maxlen; t++)
+			x[(size_t)b * maxlen + t] = t < (int)ids[b].n ? (int32_t)ids[b].v[t] :
+				(int32_t)e.sft.eot;
+		len[b] = (int32_t)ids[b].n;
+		cm_ids_free(&ids[b]);
+	}
+	lm_score_last(m, n, maxlen, x, len, score);
+	free(ids);
+	free(x);
+	free(len);
+	lm_rm_enc_free(&e);
+	lm_session_close(&R);
+}
+
+static const float *rank_by;
+
+static int by_score(const void *a, const void *b)
+{
+	float x = rank_by[*(const int *)a], y = rank_by[*(const int *)b];
+	return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
+}
+
 /* The model, once the memory for B rows of a Tprompt-token prompt and Tkv cached positions
  * is known to fit (the estimate on stderr with -v) */
 static lm_model *open_model(lm_session *S, int B, int Tprompt, int Tkv)
@@ -183,6 +239,8 @@ int main(int argc, char **argv)
 	long long max_new = 256, samples = 1, topk = 0, seed = 0;
 	double temp = 1.0, topp = 1.0;
 	int nostop = 0, ids_out = 0;
+	long long best_of = 0;
+	const char *reward = NULL;
 	const cm_opt opts[] = {
 		CM_OPT_STRING('p', "prompt", &prompt, "TEXT", "the prompt (default: none, or standard input)"),
 		CM_OPT_STRING('t', "tokenizer", &tok_path, "FILE",
@@ -205,6 +263,12 @@ int main(int argc, char **argv)
 			    "chat through the model's template: a user turn a line\n"
 			    "(from the terminal, or standard input), a reply each"),
 		CM_OPT_STRING(0, "system", &system, "TEXT", "--chat: the system message"),
+		CM_OPT_INT(0, "best-of", &best_of, "N", 1, 4096,
+			   "N samples ranked by --reward's score, the best first,\n"
+			   "each headed by its score"),
+		CM_OPT_STRING(0, "reward", &reward, "RM",
+			      "--best-of: the reward model (lm-train --reward) that\n"
+			      "scores the prompt and each sample"),
 		CM_OPT_INCLUDE(lm_device_opts(&dev)),
 		CM_OPT_END()
 	};
@@ -227,6 +291,12 @@ int main(int argc, char **argv)
 			       "--no-stop");
 	if (system && !chat_mode)
 		cm_usage_error("--system needs --chat");
+	if (!best_of != !reward)
+		cm_usage_error(best_of ? "--best-of needs --reward" : "--reward needs --best-of");
+	if (best_of && (chat_mode || samples > 1))
+		cm_usage_error("--best-of: not with %s", chat_mode ? "--chat" : "--samples");
+	if (best_of)
+		samples = best_of;
 
 	char err[8192];
 	lm_session S;
@@ -237,6 +307,8 @@ int main(int argc, char **argv)
 		cm_die("%s", err);
 	const lm_config cfg = S.cfg;
 	cm_tok *tok = S.tok;
+	if (cfg.labels)
+		cm_die("'%s' is a sequence classifier (a reward model): it does not generate", ckpt);
 	if (cm_tok_vocab_size(tok) > (uint32_t)cfg.vocab)
 		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
 		       cm_tok_vocab_size(tok), cfg.vocab);
@@ -299,7 +371,7 @@ int main(int argc, char **argv)
 	}
 	printer st = { tok, nostop ? -1 : eot, -1 };
 	lm_gen_hooks hooks = { NULL, print_token, &st };
-	int stream = B == 1 && !ids_out;
+	int stream = B == 1 && !ids_out && !best_of;
 	double t0 = cm_now();
 	long long generated = lm_generate(m, tok, g, B, stream ? &hooks : NULL);
 	double t_gen = cm_now() - t0;
@@ -307,17 +379,30 @@ int main(int argc, char **argv)
 	size_t *nout = cm_xcalloc(B, sizeof *nout);
 	for (int b = 0; b < B; b++)
 		nout[b] = g[b].nids - (g[b].finish == LM_GEN_EOT);
+	/* --best-of: the samples in the order of their scores, the best first */
+	int *order = cm_xmalloc((size_t)B * sizeof *order);
+	float *score = best_of ? cm_xmalloc((size_t)B * sizeof *score) : NULL;
+	for (int b = 0; b < B; b++)
+		order[b] = b;
+	if (best_of) {
+		reward_scores(reward, &dev, prompt ? prompt : "", g, B, score);
+		rank_by = score;
+		qsort(order, (size_t)B, sizeof *order, by_score);
+	}
 	if (stream) {
 		cm_fwrite("\n", 1, stdout, "standard output");
 	} else {
-		for (int b = 0; b < B; b++) {
+		for (int k = 0; k < B; k++) {
+			int b = order[k];
 			if (ids_out) {
 				for (size_t i = 0; i < nout[b]; i++)
 					printf("%s%u", i ? " " : "", g[b].ids[i]);
 				printf("\n");
 				continue;
 			}
-			if (B > 1)
+			if (best_of)
+				printf("--- sample %d, reward %.6g\n", b + 1, (double)score[b]);
+			else if (B > 1)
 				printf("--- sample %d\n", b + 1);
 			if (g[b].text.len)
 				cm_fwrite(g[b].text.p, g[b].text.len, stdout, "standard output");
@@ -342,6 +427,8 @@ int main(int argc, char **argv)
 	for (int b = 0; b < B; b++)
 		lm_gen_free(&g[b]);
 	free(g);
+	free(order);
+	free(score);
 	free(nout);
 	free(in.p);
 	cm_ids_free(&pids);

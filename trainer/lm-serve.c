@@ -1112,6 +1112,8 @@ int main(int argc, char **argv)
 	    lm_session_tokenizer(&srv.S, tok_path, err, sizeof err) < 0)
 		cm_die("%s", err);
 	srv.tok = srv.S.tok;
+	if (srv.S.cfg.labels)
+		cm_die("'%s' is a sequence classifier (a reward model): it does not generate", ckpt);
 	if (cm_tok_vocab_size(srv.tok) > (uint32_t)srv.S.cfg.vocab)
 		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
 		       cm_tok_vocab_size(srv.tok), srv.S.cfg.vocab);

@@ -26,6 +26,7 @@
 #include "opt.h"
 #include "optim.h"
 #include "progress.h"
+#include "score.h"
 #include "run.h"
 #include "session.h"
 #include "sft.h"
@@ -46,6 +47,11 @@ static const cm_opt_info info = {
 typedef struct opts {
 	const char *data, *val, *model, *init, *out, *tokenizer, *anneal, *metrics;
 	const char *sft;	/* --sft: supervised fine-tuning examples (sft.h) instead of --data */
+	const char *reward;	/* --reward: preference pairs for a reward model (reward.h) */
+	const char *classify;	/* --classify: labelled texts for a classifier (classify.h) */
+	const char *label_field, *text_field;	/* --label-field, --text-field */
+	int objective;		/* --objective: LM_CLS_* */
+	int freeze_body;	/* --freeze-body */
 	const char *dump_grads;	/* --dump-grads: the first step's gradients to this file, then stop */
 	double val_fraction, epochs;
 	int resume, progress;
@@ -75,7 +81,21 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 	char *cj = lm_config_json(c);
 	json_object_set_new(j, "config", json_loads(cj, 0, NULL));
 	free(cj);
-	json_object_set_new(j, "data", json_string(o->sft ? o->sft : o->data));
+	json_object_set_new(j, "data", json_string(o->sft ? o->sft : o->reward ? o->reward :
+						    o->classify ? o->classify : o->data));
+	if (o->classify) {
+		json_object_set_new(j, "classify", json_true());
+		json_object_set_new(j, "objective", json_string(lm_cls_objectives[o->objective]));
+		json_object_set_new(j, "text_field", json_string(o->text_field));
+		json_object_set_new(j, "label_field", json_string(o->label_field));
+		json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
+	}
+	if (o->freeze_body)
+		json_object_set_new(j, "freeze_body", json_true());
+	if (o->reward) {
+		json_object_set_new(j, "reward", json_true());
+		json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
+	}
 	if (o->sft) {
 		json_object_set_new(j, "sft", json_true());
 		json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
@@ -107,6 +127,11 @@ typedef struct train {
 	lm_data train, anneal, val;
 	int have_val;
 	lm_sft_data sft;	/* --sft */
+	lm_rm_data rm;		/* --reward */
+	lm_cls_data cls;	/* --classify */
+	kn_tensor *frozen;	/* --freeze-body: the parameters as they started */
+	int add_head;		/* --reward from a language model: a score head added (1 label) */
+	int32_t *len;		/* --reward: the rows' lengths */
 	int grow_from;		/* --chat-tokens added tokens: the checkpoint's vocabulary, else 0 */
 	int32_t *pos, *doc;	/* --sft: positions and documents of the rows */
 	lm_adamw adamw;
@@ -141,6 +166,30 @@ static void moments_get(void *ctx, int which, int64_t off, int64_t n, float *buf
 	train *r = ctx;
 	lm_model *m = r->s.m;
 	lm_dp_gather(&r->dp, which ? m->v : m->m, m->nparams, off, n, buf);
+}
+
+/* --freeze-body: before the step, the gradients of every parameter but the score head's and
+ * the final norm's zeroed; after it, those parameters put back as they started. */
+static void freeze(train *r, int after)
+{
+	lm_model *m = r->s.m;
+	for (int i = 0; i < m->np; i++) {
+		const lm_param *p = &m->p[i];
+		if (p->layer < 0 && (p->field == P_SCORE || p->field == P_LNF_W || p->field == P_LNF_B))
+			continue;
+		int64_t n = p->n;
+		kn_tensor *v = kn_view(after ? m->params : m->grads, p->off, 1, &n);
+		if (after) {
+			kn_tensor *f = kn_view(r->frozen, p->off, 1, &n);
+			m->be->ops->copy(v, f);
+			kn_free(f);
+		} else {
+			m->be->ops->zero(v);
+		}
+		kn_free(v);
+	}
+	if (after)
+		lm_params_changed(m);
 }
 
 /* A checkpoint: rank 0 writes it; under ZeRO-1 every other rank sends its moments. */
@@ -186,9 +235,46 @@ static void evaluate_sft(train *r, long long step)
 			(long long)targets);
 }
 
+/* The held-out pairs: the loss, the accuracy (chosen scored above rejected), the margin. */
+static void evaluate_reward(train *r, long long step)
+{
+	lm_score_stats st = { 0 };
+	lm_rm_eval_list(r->s.m, &r->rm, r->rm.val, r->rm.nval, (int)r->o.batch, r->x, r->len, &st,
+			NULL);
+	double n = (double)st.n;
+	metrics_line(r, "{\"step\":%lld,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"val_margin\":%.6f,"
+		     "\"val_pairs\":%lld}\n", step, st.loss / n, (double)st.correct / n, st.margin / n,
+		     (long long)st.n);
+	if (cm_verbosity >= 0)
+		cm_info("step %lld: held-out pairs: loss %.4f, accuracy %.4f, margin %.4f (%lld pairs)",
+			step, st.loss / n, (double)st.correct / n, st.margin / n, (long long)st.n);
+}
+
+/* The held-out texts: the loss, the accuracy (classify.h's). */
+static void evaluate_classify(train *r, long long step)
+{
+	lm_score_stats st = { 0 };
+	lm_cls_eval_list(r->s.m, &r->cls, r->cls.val, r->cls.nval, (int)r->o.batch, r->x, r->len,
+			 &st, NULL);
+	double n = (double)st.n;
+	metrics_line(r, "{\"step\":%lld,\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"val_texts\":%lld}\n",
+		     step, st.loss / n, (double)st.correct / n, (long long)st.n);
+	if (cm_verbosity >= 0)
+		cm_info("step %lld: held-out texts: loss %.4f, accuracy %.4f (%lld texts)", step,
+			st.loss / n, (double)st.correct / n, (long long)st.n);
+}
+
 static void evaluate(train *r, long long step, int full)
 {
 	const opts *o = &r->o;
+	if (o->classify) {
+		evaluate_classify(r, step);
+		return;
+	}
+	if (o->reward) {
+		evaluate_reward(r, step);
+		return;
+	}
 	if (o->sft) {
 		evaluate_sft(r, step);
 		return;
@@ -250,15 +336,35 @@ static void parse(int argc, char **argv, opts *o)
 			      "supervised fine-tuning on JSONL examples instead of\n"
 			      "--data (needs --init): prompt/response pairs, chat\n"
 			      "messages or HH-RLHF transcripts; loss on responses only"),
+		CM_OPT_STRING(0, "reward", &o->reward, "FILE",
+			      "train a reward model on JSONL preference pairs instead\n"
+			      "of --data (needs --init): a score head on the last\n"
+			      "token, Bradley-Terry loss on chosen and rejected"),
+		CM_OPT_STRING(0, "classify", &o->classify, "FILE",
+			      "train a classifier on JSONL labelled texts instead of\n"
+			      "--data (needs --init): a score head on the last token,\n"
+			      "--objective's loss on each text's label"),
+		CM_OPT_CHOICE(0, "objective", &o->objective, "O", lm_cls_objectives,
+			      "--classify: bce (labels 0 and 1) or mse (a numeric\n"
+			      "score, as FineWeb-Edu's 0-5) (default: bce)"),
+		CM_OPT_STRING(0, "text-field", &o->text_field, "NAME",
+			      "--classify: the field of the text (default: text)"),
+		CM_OPT_STRING(0, "label-field", &o->label_field, "NAME",
+			      "--classify: the field of the label (default: label)"),
+		CM_OPT_FLAG(0, "freeze-body", &o->freeze_body,
+			    "--classify, --reward: train the score head and the\n"
+			    "final norm only, the rest of the model frozen"),
 		CM_OPT_FLAG(0, "chat-tokens", &o->chat_tokens,
-			    "--sft: add the chat template's tokens <|im_start|> and\n"
-			    "<|im_end|> to the tokenizer where it lacks them (the\n"
-			    "embedding and output rows grow, new rows the mean)"),
+			    "--sft, --reward, --classify: add the chat template's\n"
+			    "tokens <|im_start|> and <|im_end|> to the tokenizer where\n"
+			    "it lacks them (the embedding and output rows grow, new\n"
+			    "rows the mean)"),
 		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
-			      "--sft: examples held out for evaluation (default: 0)"),
+			      "--sft, --reward, --classify: examples (pairs, texts)\n"
+			      "held out for evaluation (default: 0)"),
 		CM_OPT_DOUBLE(0, "epochs", &o->epochs, "F", 0, 1e6,
-			      "--sft: train this many passes over the examples\n"
-			      "(sets --steps)"),
+			      "--sft, --reward, --classify: train this many passes\n"
+			      "over the examples (pairs, texts) (sets --steps)"),
 		CM_OPT_STRING('t', "tokenizer", &o->tokenizer, "FILE",
 			      "tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
 			      "bytes per token for bits per byte, copied to checkpoints"),
@@ -327,18 +433,43 @@ static void parse(int argc, char **argv, opts *o)
 	};
 	if (cm_opt_parse(argc, argv, opts, &info) > 0)
 		cm_usage_error("unexpected argument '%s'", argv[1]);
+	if (o->reward && o->classify)
+		cm_usage_error("--reward and --classify: choose one");
+	if (o->reward || o->classify) {	/* checked as --sft is, then the rest of its checks */
+		const char *mode = o->reward ? "--reward" : "--classify";
+		if (o->sft)
+			cm_usage_error("%s and --sft: choose one", mode);
+		if (o->data)
+			cm_usage_error("%s and --data: choose one", mode);
+		if (!o->init && !o->resume)
+			cm_usage_error("%s needs --init: the model and tokenizer to start from", mode);
+		if (o->val || o->anneal)
+			cm_usage_error("%s: %s is for --data; use --val-fraction", mode,
+				       o->val ? "--val" : "--anneal-data");
+	}
+	if (!o->classify && (o->text_field || o->label_field || o->objective))
+		cm_usage_error("%s needs --classify", o->text_field ? "--text-field" :
+			       o->label_field ? "--label-field" : "--objective");
+	if (o->freeze_body && !o->classify && !o->reward)
+		cm_usage_error("--freeze-body needs --classify or --reward");
+	if (o->freeze_body && o->zero)
+		cm_usage_error("--freeze-body: not with --zero 1");
+	if (!o->text_field)
+		o->text_field = "text";
+	if (!o->label_field)
+		o->label_field = "label";
 	if (o->sft && o->data)
 		cm_usage_error("--sft and --data: choose one");
-	if (!o->data && !o->sft)
-		cm_usage_error("--data (or --sft) is required");
+	if (!o->data && !o->sft && !o->reward && !o->classify)
+		cm_usage_error("--data (or --sft, --reward, --classify) is required");
 	if (o->sft && !o->init && !o->resume)
 		cm_usage_error("--sft needs --init: the model and tokenizer to fine-tune");
-	if (o->chat_tokens && !o->sft)
-		cm_usage_error("--chat-tokens needs --sft");
+	if (o->chat_tokens && !o->sft && !o->reward && !o->classify)
+		cm_usage_error("--chat-tokens needs --sft, --reward or --classify");
 	if (o->sft && (o->val || o->anneal))
 		cm_usage_error("--sft: %s is for --data; use --val-fraction",
 			       o->val ? "--val" : "--anneal-data");
-	if (!o->sft && (o->val_fraction > 0 || o->epochs > 0))
+	if (!o->sft && !o->reward && !o->classify && (o->val_fraction > 0 || o->epochs > 0))
 		cm_usage_error("%s needs --sft", o->epochs > 0 ? "--epochs" : "--val-fraction");
 	if (!o->out)
 		cm_usage_error("--out is required");
@@ -362,7 +493,8 @@ static void configure(train *r)
 	lm_config *cfg = &s->cfg;
 	cm_tok *tok = s->tok;
 	char err[8192];
-	if (o->sft && o->resume) {	/* the model and tokenizer of the run's checkpoint */
+	int post = o->sft || o->reward || o->classify, headed = o->reward || o->classify;
+	if (post && o->resume) {	/* the model and tokenizer of the run's checkpoint */
 		if (lm_session_checkpoint(s, o->out, err, sizeof err) < 0 ||
 		    (!s->tok && lm_session_tokenizer(s, NULL, err, sizeof err) < 0))
 			cm_die("--resume: %s", err);
@@ -370,7 +502,7 @@ static void configure(train *r)
 	} else if (o->init) {
 		if (lm_session_checkpoint(s, o->init, err, sizeof err) < 0)
 			cm_die("--init: %s", err);
-		if (o->sft && !s->tok) {	/* the checkpoint's own tokenizer */
+		if (post && !s->tok) {	/* the checkpoint's own tokenizer */
 			if (lm_session_tokenizer(s, NULL, err, sizeof err) < 0)
 				cm_die("--init: %s", err);
 			tok = s->tok;
@@ -408,6 +540,19 @@ static void configure(train *r)
 	cfg->vocab_padded = (vocab + 63) / 64 * 64;
 	if (tok && cm_tok_eot(tok) >= 0)
 		cfg->bos = cfg->eos = (int)cm_tok_eot(tok);
+	if (headed && !cfg->labels) {	/* a language model: the score head added (start) */
+		cfg->labels = 1;
+		r->add_head = 1;
+	}
+	if (headed && cfg->labels != 1)
+		cm_die("%s: the checkpoint is a classifier of %d labels; this trains one",
+		       o->reward ? "--reward" : "--classify", cfg->labels);
+	if (!headed && cfg->labels)
+		cm_die("the checkpoint is a sequence classifier (a reward model), not a language "
+		       "model: --reward trains it");
+	if (headed)	/* config.json's problem_type */
+		cfg->problem = o->reward ? LM_PROBLEM_NONE : o->objective == LM_CLS_BCE ?
+			       LM_PROBLEM_BCE : LM_PROBLEM_MSE;
 	if (lm_config_check(cfg, err, sizeof err) < 0)
 		cm_die("%s", err);
 	if (!o->context)
@@ -417,12 +562,81 @@ static void configure(train *r)
 			       cfg->ctx);
 }
 
+/* --sft, --reward, --classify: --epochs passes over n items at B x accum a step a rank */
+static void set_epochs(opts *o, double n)
+{
+	if (o->epochs <= 0)
+		return;
+	double per = (double)o->ranks * o->batch * o->accum;
+	o->sched.steps = (long long)(o->epochs * n / per + 0.999999);
+	if (o->sched.steps < 1)
+		o->sched.steps = 1;
+	if (o->sched.warmup >= o->sched.steps && o->sched.warmup)
+		cm_usage_error("--warmup %lld leaves no steps of %lld (--epochs)", o->sched.warmup,
+			       o->sched.steps);
+}
+
+static void open_reward(train *r)
+{
+	opts *o = &r->o;
+	lm_rm_data *d = &r->rm;
+	char err[8192], why[256];
+	int T = (int)o->context;
+	if (lm_rm_open(d, o->reward, r->s.tok, T, (uint64_t)o->seed, o->val_fraction, err,
+		       sizeof err) < 0)
+		cm_die("--reward: %s", err);
+	if (d->skipped)
+		cm_warn("--reward: %llu of %llu records skipped: %s (the first: %s)",
+			(unsigned long long)d->skipped, (unsigned long long)d->records,
+			lm_rm_skips(d, why, sizeof why), d->first_skip);
+	if (d->truncated)
+		cm_warn("--reward: %llu pairs with a sequence longer than --context %d: its last %d "
+			"tokens kept", (unsigned long long)d->truncated, T, T);
+	if (cm_verbosity >= 0)
+		cm_info("--reward: %zu pairs for training, %zu held out", d->ntrain, d->nval);
+	r->have_val = d->nval > 0;
+	set_epochs(o, (double)d->ntrain);
+}
+
+static void open_classify(train *r)
+{
+	opts *o = &r->o;
+	lm_cls_data *d = &r->cls;
+	char err[8192], why[256];
+	int T = (int)o->context;
+	if (lm_cls_open(d, o->classify, r->s.tok, T, (uint64_t)o->seed, o->val_fraction,
+			o->objective, o->text_field, o->label_field, err, sizeof err) < 0)
+		cm_die("--classify: %s", err);
+	if (d->skipped)
+		cm_warn("--classify: %llu of %llu records skipped: %s (the first: %s)",
+			(unsigned long long)d->skipped, (unsigned long long)d->records,
+			lm_cls_skips(d, why, sizeof why), d->first_skip);
+	if (d->truncated)
+		cm_warn("--classify: %llu texts longer than --context %d: their first %d tokens kept",
+			(unsigned long long)d->truncated, T, T);
+	if (cm_verbosity >= 0)
+		cm_info("--classify: %zu texts for training, %zu held out (%s: %s %.4g)", d->ntrain,
+			d->nval, lm_cls_objectives[o->objective], o->objective == LM_CLS_BCE ?
+			"positives" : "mean label", o->objective == LM_CLS_BCE ? d->label_sum :
+			d->label_sum / (double)d->n);
+	r->have_val = d->nval > 0;
+	set_epochs(o, (double)d->ntrain);
+}
+
 static void open_data(train *r)
 {
 	opts *o = &r->o;
 	int T = (int)o->context;
 	uint32_t vocab = (uint32_t)r->s.cfg.vocab;
 	char err[8192];
+	if (o->reward) {
+		open_reward(r);
+		return;
+	}
+	if (o->classify) {
+		open_classify(r);
+		return;
+	}
 	if (o->sft) {
 		lm_sft_data *d = &r->sft;
 		if (lm_sft_open(d, o->sft, r->s.tok, T, (uint64_t)o->seed, o->val_fraction, err,
@@ -439,15 +653,7 @@ static void open_data(train *r)
 			cm_info("--sft: %zu examples for training in %llu rows of %d, %zu held out",
 				d->ntrain, (unsigned long long)d->rows, T, d->nval);
 		r->have_val = d->nval > 0;
-		if (o->epochs > 0) {
-			double per = (double)o->ranks * o->batch * o->accum;
-			o->sched.steps = (long long)(o->epochs * (double)d->rows / per + 0.999999);
-			if (o->sched.steps < 1)
-				o->sched.steps = 1;
-			if (o->sched.warmup >= o->sched.steps && o->sched.warmup)
-				cm_usage_error("--warmup %lld leaves no steps of %lld (--epochs)",
-					       o->sched.warmup, o->sched.steps);
-		}
+		set_epochs(o, (double)d->rows);
 		return;
 	}
 	if (!strcmp(o->data, "-"))
@@ -484,6 +690,8 @@ static void start(train *r)
 	}
 	/* ZeRO-1: the moments of this rank's part only, never all of them */
 	lm_model *m;
+	if (r->add_head)	/* the checkpoint's model first, the head below */
+		s->cfg.labels = 0;
 	if (r->grow_from) {	/* the checkpoint's weights, then the vocabulary grown */
 		if (r->zero)
 			cm_die("--chat-tokens: not with --zero 1 (train with --zero 0 first)");
@@ -504,6 +712,18 @@ static void start(train *r)
 	}
 	if (!m)
 		cm_die("--init: %s", err);
+	if (r->add_head) {	/* a language model made a reward model: the score head added */
+		if (r->zero)
+			cm_die("the score head is not added with --zero 1 (train a step with --zero "
+			       "0 first)");
+		lm_model *h = lm_model_with_head(m, 1, 1, (uint64_t)o->seed);
+		lm_model_free(m);
+		s->m = m = h;
+	}
+	if (o->reward || o->classify) {	/* the head's problem (configure's) */
+		m->cfg.problem = s->cfg.problem;
+		s->cfg = m->cfg;
+	}
 	if (!o->init)
 		lm_model_init(m, (uint64_t)o->seed);
 	lm_adamw_init(&r->adamw, m, &o->adamw);
@@ -536,6 +756,10 @@ static void start(train *r)
 		lm_dp_bcast(&r->dp, m->v);
 	}
 	lm_params_changed(m);
+	if (o->freeze_body) {	/* the parameters as they start, put back after each step */
+		r->frozen = kn_new1(m->be, KN_F32, m->nparams);
+		m->be->ops->copy(r->frozen, m->params);
+	}
 	if (!writer)
 		return;
 	char mp[4200];
@@ -602,8 +826,9 @@ int main(int argc, char **argv)
 		if (dp->rank == 0 && !be->host && !nc)
 			cm_warn("data parallel: %s", err);
 	}
-	int fits = lm_mem_check_train(cfg, be, S->adt, B, T, dp->size, R.zero, info, sizeof info,
-				      err, sizeof err);
+	/* --reward: a chosen and a rejected row a pair */
+	int fits = lm_mem_check_train(cfg, be, S->adt, o->reward ? 2 * B : B, T, dp->size, R.zero,
+				      info, sizeof info, err, sizeof err);
 	if (cm_verbosity > 0)
 		cm_info("%s", info);
 	if (fits < 0)
@@ -626,8 +851,10 @@ int main(int argc, char **argv)
 	/* on a terminal unless -q; elsewhere with --progress or -v */
 	cm_progress_init(&R.progress, dp->rank > 0 ? 0 : o->progress || cm_verbosity > 0 ? 1 : -1, 0);
 	/* --sft: every micro-batch of a step at once (the loss over all their targets) */
-	size_t nrow = (size_t)B * T * (o->sft ? (size_t)o->accum : 1);
+	size_t nrow = (size_t)B * T * (o->sft ? (size_t)o->accum : o->reward ? 2 : 1);
 	R.x = cm_xmalloc(nrow * sizeof(int32_t));
+	if (o->reward || o->classify)
+		R.len = cm_xmalloc(2 * (size_t)B * sizeof *R.len);
 	R.y = cm_xmalloc(nrow * sizeof(int32_t));
 	if (o->sft) {
 		R.pos = cm_xmalloc(nrow * sizeof(int32_t));
@@ -682,7 +909,24 @@ int main(int argc, char **argv)
 				lm_backward(m);
 			}
 		}
-		for (long long a = 0; a < o->accum && !o->sft; a++) {
+		lm_score_stats rs = { 0 };
+		if (o->reward) {	/* the mean over the pairs of the whole step */
+			norm = rows;
+			for (long long a = 0; a < o->accum; a++)
+				lm_rm_train_batch(m, &R.rm, (uint64_t)(step * o->accum + a), dp->rank,
+						  dp->size, B, 1.0 / norm, R.x, R.len, &rs);
+			loss = rs.loss;
+		}
+		if (o->classify) {	/* the mean over the texts of the whole step */
+			norm = rows;
+			for (long long a = 0; a < o->accum; a++)
+				lm_cls_train_batch(m, &R.cls, (uint64_t)(step * o->accum + a), dp->rank,
+						   dp->size, B, 1.0 / norm, R.x, R.len, &rs);
+			loss = rs.loss;
+		}
+		if (o->freeze_body)
+			freeze(&R, 0);
+		for (long long a = 0; a < o->accum && !o->sft && !o->reward && !o->classify; a++) {
 			int r = lm_data_rows(src, (uint64_t)(step * o->accum + a), dp->rank,
 					     dp->size, B, R.x, R.y, err, sizeof err);
 			if (r < 0)
@@ -731,9 +975,17 @@ int main(int argc, char **argv)
 				m->params = t;
 				if (k < 0)
 					cm_die("--dump-grads: %s", err);
-				cm_info("--dump-grads: step %lld: loss %.9g over %.0f tokens, gradient "
-					"norm %.9g, gradients in %s", step + 1, loss, norm, gn,
+				cm_info("--dump-grads: step %lld: loss %.9g over %.0f %s, gradient "
+					"norm %.9g, gradients in %s", step + 1, loss, norm,
+					o->reward ? "pairs" : o->classify ? "texts" : "tokens", gn,
 					o->dump_grads);
+				if (o->classify)
+					cm_info("--dump-grads: accuracy %.9g (this rank's texts)",
+						(double)rs.correct / (double)rs.n);
+				if (o->reward)
+					cm_info("--dump-grads: accuracy %.9g, margin %.9g (this rank's "
+						"pairs)", (double)rs.correct / (double)rs.n,
+						rs.margin / (double)rs.n);
 			}
 			lm_dp_end(dp);
 			exit(0);
@@ -745,6 +997,8 @@ int main(int argc, char **argv)
 			       last_saved >= 0 ? "in the run directory ('latest')" : "none (no checkpoint yet)");
 		}
 		lm_adamw_step(&R.adamw, lr, gn, step + 1);
+		if (o->freeze_body)
+			freeze(&R, 1);
 		if (R.zero) {	/* each rank updated its part: every rank gets all of them */
 			lm_dp_allgather(dp, m->params);
 			lm_params_changed(m);
@@ -760,11 +1014,19 @@ int main(int argc, char **argv)
 				8.0 * (double)m->mn / 1048576.0, ((double)be->peak - st) / 1048576.0);
 		}
 		step++;
-		R.run.st.tokens += (uint64_t)rows * (uint64_t)T;
-		double tps = rows * T / dt, mfu = tps * flops_per_token / peak;
+		/* --reward: the pairs' tokens (this rank's, times the ranks), not the padding */
+		double stepped = o->reward || o->classify ? (double)rs.tokens * dp->size : rows * T;
+		R.run.st.tokens += (uint64_t)stepped;
+		double tps = stepped / dt, mfu = tps * flops_per_token / peak;
 		last_loss = loss;
-		char extra[64] = "";	/* --sft: the step's trained tokens; the anneal */
-		if (o->sft)
+		char extra[96] = "";	/* --sft: the step's trained tokens; the anneal */
+		if (o->reward)	/* this rank's pairs */
+			snprintf(extra, sizeof extra, ",\"accuracy\":%.4f,\"margin\":%.6f",
+				 (double)rs.correct / (double)rs.n, rs.margin / (double)rs.n);
+		else if (o->classify)	/* this rank's texts */
+			snprintf(extra, sizeof extra, ",\"accuracy\":%.4f",
+				 (double)rs.correct / (double)rs.n);
+		else if (o->sft)
 			snprintf(extra, sizeof extra, ",\"trained_tokens\":%.0f", norm);
 		else if (src == &R.anneal)
 			snprintf(extra, sizeof extra, ",\"anneal\":true");
@@ -812,12 +1074,18 @@ int main(int argc, char **argv)
 	json_decref(R.run.options);
 	lm_adamw_free(&R.adamw);
 	kn_free(R.gpart);
+	kn_free(R.frozen);
 	lm_session_close(S);
 	lm_data_close(&R.train);
 	lm_data_close(&R.anneal);
 	lm_data_close(&R.val);
 	if (o->sft)
 		lm_sft_close(&R.sft);
+	if (o->reward)
+		lm_rm_close(&R.rm);
+	if (o->classify)
+		lm_cls_close(&R.cls);
+	free(R.len);
 	free(R.pos);
 	free(R.doc);
 	free(R.x);

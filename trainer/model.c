@@ -181,7 +181,7 @@ static lm_acts *acts_new(lm_model *m, int B, int T, int training)
 	a->lnf = A2(D, N, C);
 	a->lnf_mean = ln ? A1(KN_F32, N) : NULL;
 	a->lnf_rstd = A1(KN_F32, N);
-	a->logits = A2(D, N, c->vocab_padded);
+	a->logits = A2(D, N, lm_out_width(c));
 	a->losses = A1(KN_F32, N);
 	if (training) {
 		a->dres = A2(D, N, C);
@@ -211,7 +211,7 @@ double lm_acts_bytes(const lm_config *c, int B, int T, int training, kn_dtype ad
 	double b = 5 * N * 4;			/* tok, tgt, pos, doc, pre */
 	b += training ? L * layer : layer + (L - 1) * N * D * C;
 	b += N * D * 2 * C + N * F * (1 + ln);	/* resf, lnf, its statistics */
-	b += N * D * c->vocab_padded + N * F;	/* logits, losses */
+	b += N * D * lm_out_width(c) + N * F;	/* logits (a classifier's scores), losses */
 	if (training)
 		b += N * D * (C + C + q + A + fw + H);	/* dres dln dqkv datt dfch dfca */
 	return b;
@@ -439,7 +439,7 @@ kn_tensor *lm_logits(lm_model *m)
 void lm_logits_get(lm_model *m, int64_t row0, int64_t rows, float *dst)
 {
 	const kn_tensor *lg = m->acts->logits;
-	int64_t Vp = m->cfg.vocab_padded, n = rows * Vp;
+	int64_t Vp = lm_out_width(&m->cfg), n = rows * Vp;
 	size_t es = kn_dtype_size(lg->dtype);
 	if (row0 < 0 || rows < 0 || (row0 + rows) * Vp > lg->n)
 		cm_die("model: logits rows [%lld, +%lld) outside the last forward",
@@ -499,14 +499,14 @@ static void forward(lm_model *m, const int32_t *host_pos)
 	}
 	K->residual_norm(a->resf, a->lnf, a->lnf_mean, a->lnf_rstd, a->resmid[L - 1], a->mlp[L - 1],
 			 w->g[P_LNF_W], w->g[P_LNF_B], c->norm_eps);
-	const kn_tensor *head = c->tied ? w->g[P_WTE] : w->g[P_HEAD];
+	const kn_tensor *head = c->labels ? w->g[P_SCORE] : c->tied ? w->g[P_WTE] : w->g[P_HEAD];
 	if (!a->sel) {
 		K->matmul(a->logits, a->lnf, head, NULL);
 		return;
 	}
 	/* the selected positions' normed states gathered into resf (no longer needed: the
 	 * selection is for inference), their logits into the first rows of logits */
-	int64_t C = c->dim, Vp = c->vocab_padded, n = 0;
+	int64_t C = c->dim, Vp = lm_out_width(c), n = 0;
 	for (int i = 0; i < a->nsel; i++) {
 		int64_t len = a->sel[2 * i + 1], sh[1] = { len * C };
 		if (!len)
@@ -594,6 +594,8 @@ double lm_loss(lm_model *m, const int32_t *targets, float dscale, float *losses)
 {
 	lm_acts *a = m->acts;
 	size_t n = (size_t)a->B * a->T;
+	if (m->cfg.labels)
+		cm_die("model: a sequence classifier (%d labels) has no token head", m->cfg.labels);
 	for (size_t i = 0; i < n; i++)
 		if (targets[i] < -1 || targets[i] >= m->cfg.vocab)
 			cm_die("target id %d outside the model's vocabulary of %d", targets[i],
@@ -620,9 +622,10 @@ void lm_backward(lm_model *m)
 		cm_die("model: backward after a forward with shared prefixes (inference only)");
 	K->zero(a->dres);
 	K->zero(a->dln);
-	/* logits = lnf Whead: the gradient of lnf, and of the head (or the tied embedding) */
-	K->matmul_bwd(a->dln, c->tied ? gw->g[P_WTE] : gw->g[P_HEAD], NULL, a->logits, a->lnf,
-		      c->tied ? w->g[P_WTE] : w->g[P_HEAD]);
+	/* logits = lnf Whead: the gradient of lnf, and of the head (or the tied embedding, or
+	 * a classifier's score head) */
+	int hf = c->labels ? P_SCORE : c->tied ? P_WTE : P_HEAD;
+	K->matmul_bwd(a->dln, gw->g[hf], NULL, a->logits, a->lnf, w->g[hf]);
 	K->norm_bwd(a->dres, gw->g[P_LNF_W], gw->g[P_LNF_B], a->dln, a->resf, w->g[P_LNF_W],
 		    a->lnf_mean, a->lnf_rstd);
 	for (int l = L - 1; l >= 0; l--) {
@@ -695,6 +698,8 @@ void lm_kv_reset(lm_model *m, int B, int Tmax)
 void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last)
 {
 	int B = m->kv_B;
+	if (m->cfg.labels)
+		cm_die("model: a sequence classifier (%d labels) does not generate", m->cfg.labels);
 	if (T < 1 || T > m->kv_T || (m->cfg.style == LM_GPT2 && T > m->cfg.ctx))
 		cm_die("prefill of %d positions: the cache holds %d", T, m->kv_T);
 	prepare(m, B, T, tokens, NULL, NULL, NULL);
@@ -718,6 +723,8 @@ void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last)
 void lm_decode_step(lm_model *m, const int32_t *tokens, const int32_t *pos, float *out)
 {
 	int B = m->kv_B;
+	if (m->cfg.labels)
+		cm_die("model: a sequence classifier (%d labels) does not generate", m->cfg.labels);
 	for (int b = 0; b < B; b++) {
 		if (pos[b] < 0 || pos[b] >= m->kv_T || (m->cfg.style == LM_GPT2 && pos[b] >= m->cfg.ctx))
 			cm_die("decode position %d outside the context", pos[b]);
@@ -759,5 +766,42 @@ lm_model *lm_model_grow_vocab(lm_model *old, int vocab, int training)
 		lm_hf_set(m, h, m->params, v);
 		free(v);
 	}
+	return m;
+}
+
+void lm_head_grad(lm_model *m, const float *d)
+{
+	kn_tensor *lg = m->acts->logits;
+	size_t n = (size_t)lg->n;
+	if (lg->dtype == KN_F32) {
+		kn_upload(lg, d, n * sizeof(float));
+		return;
+	}
+	uint16_t *h = cm_xmalloc(n * sizeof *h);
+	for (size_t i = 0; i < n; i++)
+		h[i] = kn_bf16_from_f32(d[i]);
+	kn_upload(lg, h, n * sizeof *h);
+	free(h);
+}
+
+lm_model *lm_model_with_head(lm_model *old, int labels, int training, uint64_t seed)
+{
+	lm_config c = old->cfg;
+	c.labels = labels;
+	lm_model *m = lm_model_new(old->be, &c, training);
+	lm_model_init(m, seed);	/* the head's weights; the body's come from old */
+	for (int i = 0; i < m->nhf; i++) {
+		const lm_hf_tensor *h = &m->hf[i], *o = lm_hf_find(old, h->name);
+		if (!o)
+			continue;	/* the new head */
+		if (o->rows != h->rows || o->cols != h->cols)
+			cm_die("adding a head: %s changes shape", h->name);
+		float *v = cm_xmalloc((size_t)(h->rows * h->cols) * sizeof(float));
+		lm_hf_get(old, o, old->params, v);
+		lm_hf_set(m, h, m->params, v);
+		free(v);
+	}
+	lm_model_set_precision(m, old->adt);
+	lm_params_changed(m);
 	return m;
 }

@@ -100,6 +100,16 @@ void lm_prefill(lm_model *m, const int32_t *tokens, int T, float *last);
  * as Hugging Face's resize_token_embeddings(mean_resizing=True) starts them less its noise. */
 lm_model *lm_model_grow_vocab(lm_model *old, int vocab, int training);
 
+/* A sequence classifier (lm_config.labels): after lm_forward, lm_logits_get reads each
+ * position's scores (rows of labels); lm_head_grad puts the gradient of the loss with respect
+ * to every one of them (host [B x T x labels], 0 where a position is not scored) where
+ * lm_backward takes it. */
+void lm_head_grad(lm_model *m, const float *d);
+/* A model with old's weights and a score head of `labels` outputs (config.h) in place of the
+ * token head, the head initialised as lm_model_init does (normal, standard deviation 0.02,
+ * from seed): a language model made a reward model or classifier. */
+lm_model *lm_model_with_head(lm_model *old, int labels, int training, uint64_t seed);
+
 /* Hugging Face naming */
 const lm_hf_tensor *lm_hf_find(const lm_model *m, const char *name);
 /* Copy a parameter's HF view to/from host fp32 [rows x cols] (transposed as HF stores it). */

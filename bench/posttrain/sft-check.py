@@ -5,10 +5,9 @@ PyTorch reference, on the same tiny GPT-2 exported to Hugging Face and the same 
 usage: bench/posttrain/sft-check.py [WORK_DIR]   (bench/.venv's python; trl pinned in
        bench/posttrain/requirements.txt)
 
-Builds: a BPE tokenizer (bpe-train, 1024 tokens with <|endoftext|>, <|im_start|>, <|im_end|>)
-and a 2-layer GPT-2 (width 64, 512 positions) pretrained 30 steps on the texts of
-../shared/data/sft (its prompt + response, one document each); then the first N examples of
-that file whose prompt + response are under 800 bytes (well under 512 tokens: nothing cut).
+Builds the tiny base of tinybase.py (a 1024-token BPE with the chat tokens, a 2-layer GPT-2
+pretrained 30 steps on ../shared/data/sft's texts); then the first N examples of that file
+whose prompt + response are under 800 bytes (well under 512 tokens: nothing cut).
 
 exactness  lm-train --sft PAIRS --init BASE --context 512 -b R --dump-grads F (R: the rows the
            N examples pack into, so the batch is all of them once) writes the gradient of
@@ -31,26 +30,14 @@ env: BIN (default build/bin), THREADS (default 2), N (default 8).
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("BIN", os.path.join(ROOT, "build", "bin"))
-THREADS = int(os.environ.get("THREADS", "2"))
+from tinybase import SFT, THREADS, b, base as tiny_base, children_cpu, rel, run
+
 N = int(os.environ.get("N", "8"))
-SFT = os.path.join(os.environ.get("CRAWL2LM_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data")),
-                   "sft", "dolly_hhrlhf_train_small.jsonl")
-
-
-def run(args, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(args)}: {r.stderr}")
-    return r
 
 
 def template_check(b, small):
@@ -137,9 +124,7 @@ def main():
     for d in ("o1", "o2", "o3", "o4", "speed-ours", "trl-out"):
         shutil.rmtree(d, ignore_errors=True)
     recs = [json.loads(l) for l in open(SFT)]
-    with open("text.jsonl", "w") as f:
-        for i, r in enumerate(recs):
-            f.write(json.dumps({"id": str(i), "text": r["prompt"] + r["response"]}) + "\n")
+    base = tiny_base()
     small = [r for r in recs if len((r["prompt"] + r["response"]).encode()) < 800]
     with open("pairs.jsonl", "w") as f:
         for r in small[:N]:
@@ -147,16 +132,6 @@ def main():
     with open("epoch.jsonl", "w") as f:
         for r in small[:64]:
             f.write(json.dumps({"prompt": r["prompt"], "response": r["response"]}) + "\n")
-    b = lambda p: os.path.join(BIN, p)
-    if not os.path.exists("base/latest"):
-        run([b("bpe-train"), "-q", "--vocab-size", "1024", "--special", "<|endoftext|>", "--special",
-             "<|im_start|>", "--special", "<|im_end|>", "-o", "tok.json", "text.jsonl"])
-        run([b("shard-pack"), "-q", "-t", "tok.json", "-o", "shards", "--val-fraction", "0", "text.jsonl"])
-        with open("model.json", "w") as f:
-            json.dump({"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 512}, f)
-        run([b("lm-train"), "--data", "shards/*.bin", "-t", "tok.json", "--model", "model.json", "--context",
-             "256", "-b", "8", "-j", str(THREADS), "--steps", "30", "--lr", "3e-3", "-q", "-o", "base"])
-    base = os.path.join("base", open("base/latest").read().strip())
 
     # ours: the rows N examples pack into, then a batch of exactly those rows
     common = ["--sft", "pairs.jsonl", "--init", "base", "--context", "512", "-j", str(THREADS),
@@ -219,9 +194,6 @@ def main():
     trl_grads = {n: p.grad.detach().clone() for n, p in tm.named_parameters()}
     trl_tokens = int((batch["labels"][:, 1:] != -100).sum()) if "labels" in batch else -1
 
-    def rel(a, b):
-        return float((a - b).norm() / b.norm()) if float(b.norm()) > 0 else float((a - b).norm())
-
     worst_trl = max(rel(ours[n], trl_grads[n]) for n in ours)
     worst_ref = max(rel(ours[n], ref_grads[n]) for n in ours)
     missing = [n for n in ours if n not in trl_grads]
@@ -239,11 +211,10 @@ def main():
     ok = template_check(b, small) and ok
 
     # speed: one epoch over epoch.jsonl, batch 8
-    t0 = os.times()
+    c0 = children_cpu()
     r = run([b("lm-train"), "--sft", "epoch.jsonl", "--init", "base", "--context", "512", "-j", str(THREADS),
              "-b", "8", "--epochs", "1", "--lr", "1e-4", "-q", "-o", "speed-ours"])
-    t1 = os.times()
-    ours_cpu = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+    ours_cpu = children_cpu() - c0
     ep = [json.loads(l) for l in open("epoch.jsonl")]
     ds = Dataset.from_list([{"prompt": p["prompt"], "completion": p["response"]} for p in ep])
     cfg.per_device_train_batch_size = 8

@@ -11,6 +11,7 @@
 #include "mem.h"
 #include "output.h"
 #include "ppl.h"
+#include "score.h"
 #include "session.h"
 
 /* Calibration: a histogram of bits per byte a language, bins of 1/256 bit over [0, 64) (the
@@ -28,6 +29,7 @@ typedef struct prec {
 	size_t tok0, ntok;	/* its tokens: toks.v[tok0 ..] */
 	size_t bytes;		/* its text's */
 	double ll;		/* the sum of its tokens' log-probabilities */
+	double score;		/* a classifier's score */
 	int bad;		/* a logit was NaN or infinite */
 } prec;
 
@@ -56,6 +58,8 @@ struct qs_ppl {
 	cm_tok_ctx *tc;
 	int64_t eot;
 	int ctx, V, Vp;
+	int cls;		/* the model is a classifier: LM_PROBLEM_* + 1 */
+	uint64_t below, truncated;	/* classifier: records dropped under --model-min-score, cut */
 	/* the batch */
 	cm_ids toks;
 	prec *r;
@@ -95,6 +99,7 @@ void qs_ppl_defaults(qs_ppl_opts *o)
 	o->batch_tokens = 4096;
 	o->batch_bytes = (size_t)16 << 20;
 	o->batch_records = 4096;
+	o->min_score = NAN;
 }
 
 static void set_bucket(const cm_opt *opt, const char *v)
@@ -112,7 +117,7 @@ static void set_bucket(const cm_opt *opt, const char *v)
 
 const cm_opt *qs_ppl_opt_table(qs_ppl_opts *o)
 {
-	static cm_opt t[12];
+	static cm_opt t[13];
 	int n = 0;
 #define ROW(...) (t[n++] = (cm_opt)__VA_ARGS__)
 	ROW(CM_OPT_GROUP("Perplexity under a language model (CCNet's method):"));
@@ -135,6 +140,9 @@ const cm_opt *qs_ppl_opt_table(qs_ppl_opts *o)
 	ROW(CM_OPT_CALLBACK(0, "ppl-bucket", set_bucket, o, "B",
 			    "keep the records of bucket B only: head (the lowest\n"
 			    "perplexity third), middle or tail (with --ppl-cuts)"));
+	ROW(CM_OPT_DOUBLE(0, "model-min-score", &o->min_score, "X", -1e30, 1e30,
+			  "a classifier as --model (lm-train --classify): drop\n"
+			  "records scored below X (binary: the probability)"));
 	ROW(CM_OPT_INCLUDE(lm_device_opts(&dev)));
 	ROW(CM_OPT_END());
 #undef ROW
@@ -211,6 +219,16 @@ qs_ppl *qs_ppl_open(const qs_ppl_opts *o)
 		cm_usage_error("option '--model': %s", err);
 	if (lm_session_tokenizer(&p->S, o->tokenizer, err, sizeof err) < 0)
 		cm_usage_error("option '--model': %s", err);
+	if (p->S.cfg.labels > 1)
+		cm_usage_error("option '--model': '%s' is a classifier of %d labels (one is scored)",
+			       o->model, p->S.cfg.labels);
+	p->cls = p->S.cfg.labels ? p->S.cfg.problem + 1 : 0;
+	if (p->cls && (o->calibrate || o->cuts))
+		cm_usage_error("options '--ppl-calibrate' and '--ppl-cuts' want a language model as "
+			       "--model, not a classifier");
+	if (!p->cls && !isnan(o->min_score))
+		cm_usage_error("option '--model-min-score' wants a classifier as --model "
+			       "(lm-train --classify)");
 	if (cm_tok_vocab_size(p->S.tok) > (uint32_t)p->S.cfg.vocab)
 		cm_usage_error("option '--model': the tokenizer has %u tokens, the model %d: they do "
 			       "not belong together", cm_tok_vocab_size(p->S.tok), p->S.cfg.vocab);
@@ -253,8 +271,8 @@ void qs_ppl_add(qs_ppl *p, const cm_jrec *rec, const char *text_field, size_t in
 	x = &p->r[p->nr++];
 	memset(x, 0, sizeof *x);
 	x->tok0 = p->toks.n;
-	if (t && t->str && t->str_len) {
-		cm_tok_encode(p->tc, t->str, t->str_len, 1, &p->toks);
+	if (t && t->str && t->str_len) {	/* a classifier: as lm-train --classify encodes */
+		cm_tok_encode(p->tc, t->str, t->str_len, !p->cls, &p->toks);
 		x->bytes = t->str_len;
 	}
 	x->ntok = p->toks.n - x->tok0;
@@ -358,6 +376,69 @@ static void forward_pass(qs_ppl *p, const place *pl, size_t n, int r0, int B, in
 	free(tk);
 }
 
+static const prec *len_base;
+
+static int by_ntok(const void *a, const void *b)
+{
+	size_t x = len_base[*(const size_t *)a].ntok, y = len_base[*(const size_t *)b].ntok;
+	return x != y ? (x > y ? -1 : 1) : *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* A classifier's batch: each record's first ctx tokens, rows sorted by length, as many a pass
+ * as --batch-tokens holds */
+static void classify_flush(qs_ppl *p)
+{
+	size_t *ord = cm_xmalloc((p->nr + 1) * sizeof *ord), n = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		prec *x = &p->r[i];
+		p->docs++;
+		p->tokens += x->ntok;
+		if (!x->ntok) {
+			p->empty++;
+			continue;
+		}
+		p->truncated += x->ntok > (size_t)p->ctx;
+		ord[n++] = i;
+	}
+	len_base = p->r;
+	qsort(ord, n, sizeof *ord, by_ntok);
+	int32_t *x = NULL, *len = NULL;
+	float *s = NULL;
+	for (size_t k = 0; k < n;) {
+		size_t l0 = p->r[ord[k]].ntok;
+		int T = l0 < (size_t)p->ctx ? (int)l0 : p->ctx;
+		int per = p->o.batch_tokens / T > 1 ? p->o.batch_tokens / T : 1;
+		int B = n - k < (size_t)per ? (int)(n - k) : per;
+		x = cm_xrealloc(x, (size_t)B * T * sizeof *x);
+		len = cm_xrealloc(len, (size_t)B * sizeof *len);
+		s = cm_xrealloc(s, (size_t)B * sizeof *s);
+		for (int b = 0; b < B; b++) {
+			const prec *r = &p->r[ord[k + (size_t)b]];
+			int L = r->ntok < (size_t)T ? (int)r->ntok : T;
+			for (int t = 0; t < T; t++)
+				x[(size_t)b * T + t] = t < L ? (int32_t)p->toks.v[r->tok0 + (size_t)t] :
+					(int32_t)(p->eot >= 0 ? p->eot : 0);
+			len[b] = L;
+		}
+		lm_score_last(p->m, B, T, x, len, s);
+		for (int b = 0; b < B; b++) {
+			prec *r = &p->r[ord[k + (size_t)b]];
+			double z = s[b];
+			r->bad = !isfinite(z);
+			r->score = p->cls == LM_PROBLEM_BCE + 1 ? 1.0 / (1.0 + exp(-z)) : z;
+		}
+		p->positions += (uint64_t)B * T;
+		p->passes++;
+		k += (size_t)B;
+	}
+	for (size_t i = 0; i < p->nr; i++)
+		p->nonfinite += p->r[i].ntok && p->r[i].bad;
+	free(x);
+	free(len);
+	free(s);
+	free(ord);
+}
+
 void qs_ppl_flush(qs_ppl *p, size_t n)
 {
 	double t0 = cm_now();
@@ -365,6 +446,11 @@ void qs_ppl_flush(qs_ppl *p, size_t n)
 	int T = 1;
 
 	(void)n;
+	if (p->cls) {
+		classify_flush(p);
+		p->model_s += cm_now() - t0;
+		return;
+	}
 	/* the windows: lm-eval's rolling ones, the first after end-of-text */
 	p->nreq = 0;
 	for (i = 0; i < p->nr; i++) {
@@ -447,6 +533,23 @@ static int scored(const prec *x)
 	return x->ntok && !x->bad && x->bytes;
 }
 
+/* a classifier's record */
+static void classifier_meta(qs_ppl *p, cm_jw *w)
+{
+	const prec *x = p->cur;
+
+	cm_jw_key(w, "model");
+	cm_jw_obj(w);
+	if (scored(x))
+		cm_jw_key_double(w, "score", x->score);
+	cm_jw_key_uint(w, "tokens", x->ntok);
+	if (x->ntok > (size_t)p->ctx)
+		cm_jw_key_bool(w, "truncated", 1);
+	if (x->ntok && x->bad)
+		cm_jw_key_bool(w, "nonfinite", 1);
+	cm_jw_end(w, '}');
+}
+
 void qs_ppl_pick(qs_ppl *p, size_t i, const char *lang)
 {
 	const double *c = NULL;
@@ -475,6 +578,10 @@ void qs_ppl_meta(qs_ppl *p, cm_jw *w)
 {
 	const prec *x = p->cur;
 
+	if (p->cls) {
+		classifier_meta(p, w);
+		return;
+	}
 	cm_jw_key(w, "model");
 	cm_jw_obj(w);
 	if (scored(x)) {
@@ -539,6 +646,16 @@ const char *qs_ppl_decide(qs_ppl *p, const char *why)
 {
 	if (why)
 		return why;
+	if (p->cls) {	/* a classifier: its score against --model-min-score */
+		if (isnan(p->o.min_score))
+			return NULL;
+		if (!scored(p->cur)) {
+			p->unscored_dropped++;
+			return "no_model_score";
+		}
+		p->below += p->cur->score < p->o.min_score;
+		return p->cur->score < p->o.min_score ? "model_score" : NULL;
+	}
 	if (p->o.calibrate && scored(p->cur))
 		calibrate(p, p->lang);
 	if (p->o.bucket == QS_BUCKET_NONE)
@@ -570,6 +687,10 @@ void qs_ppl_stats(qs_ppl *p, cm_buf *t)
 		      (unsigned long long)p->windows, (unsigned long long)p->passes,
 		      (unsigned long long)p->positions, (unsigned long long)p->padded, p->tok_s,
 		      p->model_s, dps, tps);
+	if (p->cls)
+		cm_buf_printf(t, ",\"classifier\":true,\"truncated\":%llu,\"below_min_score\":%llu,"
+			      "\"unscored\":%llu", (unsigned long long)p->truncated,
+			      (unsigned long long)p->below, (unsigned long long)p->unscored_dropped);
 	if (p->o.bucket != QS_BUCKET_NONE)
 		cm_buf_printf(t, ",\"buckets\":{\"head\":%llu,\"middle\":%llu,\"tail\":%llu},"
 			      "\"all_cuts\":%llu,\"no_cuts\":%llu,\"unscored\":%llu",

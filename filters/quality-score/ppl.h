@@ -8,6 +8,12 @@
  * lm-eval's rolling windows of the model's context, the first conditioned on end-of-text;
  * windows packed several to a row with document boundaries, rows batched), then quality-score
  * decides on each record in order: qs_ppl_pick, qs_ppl_meta, qs_ppl_decide.
+ *
+ * A sequence classifier as the model (lm-train --classify, or --reward: one label) scores
+ * each record instead: the score head at the last of the text's first context tokens (the
+ * beginning of a longer text, as lm-train --classify trains), the probability for a binary
+ * classifier (sigmoid of its logit), the output itself for a regression or a reward model;
+ * --model-min-score drops records scored below it.
  */
 #ifndef QS_PPL_H
 #define QS_PPL_H
@@ -30,6 +36,7 @@ typedef struct qs_ppl_opts {
 	int batch_tokens;	/* positions per forward pass at most */
 	size_t batch_bytes;	/* the records a batch holds: their lines' bytes at most */
 	int batch_records;	/* and their count */
+	double min_score;	/* --model-min-score (NAN: none) */
 } qs_ppl_opts;
 
 void qs_ppl_defaults(qs_ppl_opts *o);
@@ -44,7 +51,8 @@ void qs_ppl_add(qs_ppl *p, const cm_jrec *rec, const char *text_field, size_t in
 void qs_ppl_flush(qs_ppl *p, size_t n);
 /* The record of index i of the batch, in language lang: its bucket by the cut points. */
 void qs_ppl_pick(qs_ppl *p, size_t i, const char *lang);
-/* Its metadata.quality.model value: {bits_per_byte, token_logprob, tokens[, bucket]}. */
+/* Its metadata.quality.model value: {bits_per_byte, token_logprob, tokens[, bucket]}, or a
+ * classifier's {score, tokens[, truncated]}. */
 void qs_ppl_meta(qs_ppl *p, cm_jw *w);
 /* why: the reason the other checks drop it, or NULL. The reason to drop it (why, or a
  * perplexity reason when it is kept otherwise); a kept one goes into the calibration. */
