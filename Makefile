@@ -262,7 +262,7 @@ $(O)/bench/%: bench/%.c $(LIB)
 ABS_O = $(abspath $(O))
 # without this make's MAKEFLAGS and MAKELEVEL: a make that a test runs (pipelines/crawl.mk) is
 # not a child of this one (its jobserver's warning and directory lines would be in the output)
-TEST_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL LC_ALL=C BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$(ABS_O)/tests/tools:$$PATH
+TEST_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL LC_ALL=C OMP_WAIT_POLICY=passive BUILD=$(ABS_O) SRCDIR=$(CURDIR) PATH=$(ABS_O)/bin:$(ABS_O)/tests/tools:$$PATH
 
 check: $(O)/.deps-check all $(UNITS) $(TOOLS)
 	$(Q)$(TEST_ENV) prove -j2 $(PROVE_FLAGS) tests/*.t $(UNITS)
