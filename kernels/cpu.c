@@ -421,6 +421,42 @@ static inline int64_t next_key(int64_t u, int64_t pe, int64_t t0)
  * or, with ta, the transpose of A (K x M, row stride lda). causal 1: op(A) lower triangular
  * (row m's k <= m); 2: upper triangular (k >= m); 3: C needed only where n <= m (whole tiles
  * past it skipped). add 0: C = op(A) B. */
+/* one full tile of GM rows x NW columns (a constant where it is called: the accumulators stay in
+ * registers), over k in [klo, khi) */
+static inline __attribute__((always_inline)) void
+tile_full(float *restrict C, int64_t ldc, const float *restrict A, int64_t si, int64_t sk,
+	  const float *restrict B, int64_t ldb, int m0, int n0, int klo, int khi, int add,
+	  const int NW)
+{
+	float acc[GM][2 * GN];
+	for (int i = 0; i < GM; i++)
+		for (int j = 0; j < NW; j++)
+			acc[i][j] = 0.0f;
+	for (int k = klo; k < khi; k++) {
+		const float *restrict bk = B + (int64_t)k * ldb + n0;
+		for (int i = 0; i < GM; i++) {
+			float a = A[(int64_t)(m0 + i) * si + (int64_t)k * sk];
+#pragma omp simd
+			for (int j = 0; j < NW; j++)
+				acc[i][j] += a * bk[j];
+		}
+	}
+	for (int i = 0; i < GM; i++) {
+		float *restrict c = C + (int64_t)(m0 + i) * ldc + n0;
+		if (add)
+			for (int j = 0; j < NW; j++)
+				c[j] += acc[i][j];
+		else
+			for (int j = 0; j < NW; j++)
+				c[j] = acc[i][j];
+	}
+}
+
+/* C (ldc) (+)= op(A) B (ldb) for C: M x N, over k in [0, K), op(A) = A (M x K, row stride lda)
+ * or, with ta, the transpose of A (K x M, row stride lda). causal 1: op(A) lower triangular
+ * (row m's k <= m); 2: upper triangular (k >= m); 3: C needed only where n <= m (whole tiles
+ * past it skipped; those it computes past it hold values). add 0: C = op(A) B. Tiles GM x 2 GN
+ * or GM x GN where they fit. */
 static void gemm_small(float *restrict C, int64_t ldc, const float *restrict A, int64_t lda, int ta,
 		       const float *restrict B, int64_t ldb, int M, int N, int K, int causal, int add)
 {
@@ -430,28 +466,32 @@ static void gemm_small(float *restrict C, int64_t ldc, const float *restrict A, 
 		int mr = M - m0 < GM ? M - m0 : GM;
 		int klo = causal == 2 ? m0 : 0;
 		int khi = causal == 1 && m0 + GM < K ? m0 + GM : K;
-		int nhi = causal == 3 && m0 + GM < N ? m0 + GM : N;
-		for (int n0 = 0; n0 < nhi; n0 += GN) {
-			int nr = nhi - n0 < GN ? nhi - n0 : GN;
+		/* causal 3: up to the tile's last row, rounded up to whole tiles (C's entries past a
+		 * row's own are computed and left alone) */
+		int nhi = causal == 3 ? (m0 + GM + GN - 1) / GN * GN : N;
+		if (nhi > N)
+			nhi = N;
+		for (int n0 = 0; n0 < nhi;) {
+			int nr = nhi - n0;
+			if (mr == GM && nr >= 2 * GN) {
+				tile_full(C, ldc, A, si, sk, B, ldb, m0, n0, klo, khi, add, 2 * GN);
+				n0 += 2 * GN;
+				continue;
+			}
+			if (mr == GM && nr >= GN) {
+				tile_full(C, ldc, A, si, sk, B, ldb, m0, n0, klo, khi, add, GN);
+				n0 += GN;
+				continue;
+			}
+			if (nr > GN)
+				nr = GN;
 			float acc[GM][GN] = { { 0 } };
-			if (mr == GM && nr == GN) {
-				for (int k = klo; k < khi; k++) {
-					const float *restrict bk = B + (int64_t)k * ldb + n0;
-					for (int i = 0; i < GM; i++) {
-						float a = A[(int64_t)(m0 + i) * si + (int64_t)k * sk];
-#pragma omp simd
-						for (int j = 0; j < GN; j++)
-							acc[i][j] += a * bk[j];
-					}
-				}
-			} else {
-				for (int k = klo; k < khi; k++) {
-					const float *restrict bk = B + (int64_t)k * ldb + n0;
-					for (int i = 0; i < mr; i++) {
-						float a = A[(int64_t)(m0 + i) * si + (int64_t)k * sk];
-						for (int j = 0; j < nr; j++)
-							acc[i][j] += a * bk[j];
-					}
+			for (int k = klo; k < khi; k++) {
+				const float *restrict bk = B + (int64_t)k * ldb + n0;
+				for (int i = 0; i < mr; i++) {
+					float a = A[(int64_t)(m0 + i) * si + (int64_t)k * sk];
+					for (int j = 0; j < nr; j++)
+						acc[i][j] += a * bk[j];
 				}
 			}
 			for (int i = 0; i < mr; i++) {
@@ -463,6 +503,7 @@ static void gemm_small(float *restrict C, int64_t ldc, const float *restrict A, 
 					for (int j = 0; j < nr; j++)
 						c[j] = acc[i][j];
 			}
+			n0 += nr;
 		}
 	}
 }
