@@ -1,4 +1,5 @@
-/* cpu.c - the CPU backend: fp32, OpenMP over rows, OpenBLAS for matrix products.
+/* cpu.c - the CPU backend: fp32, OpenMP over rows, OpenBLAS for matrix products, and small
+ * products of its own (attention's, a row and head at a time, in register tiles).
  *
  * Every loop splits work so that each output element is written by one thread in a fixed
  * order (reductions go to per-thread partials summed in order): results depend only on the
@@ -408,6 +409,133 @@ static inline int64_t next_key(int64_t u, int64_t pe, int64_t t0)
 	return u + 1 == pe ? t0 : u + 1;
 }
 
+/* Attention a (row, head) at a time, as small matrix products in a scratch T x T: scores
+ * S = Q K^T, probabilities P, then P V (the backward: dP = dO V^T, dS, dQ = dS K, dK = dS^T Q,
+ * dV = P^T dO). gemm_small computes each in register tiles of GM x GN, skipping the tiles the
+ * causal mask makes zero; the masked entries of P and dS are zeros, so a tile that straddles
+ * the diagonal adds nothing for them. */
+#define GM 4
+#define GN 16
+
+/* C (ldc) (+)= op(A) B (ldb) for C: M x N, over k in [0, K), op(A) = A (M x K, row stride lda)
+ * or, with ta, the transpose of A (K x M, row stride lda). causal 1: op(A) lower triangular
+ * (row m's k <= m); 2: upper triangular (k >= m); 3: C needed only where n <= m (whole tiles
+ * past it skipped). add 0: C = op(A) B. */
+/* one full tile of GM rows x NW columns (a constant where it is called: the accumulators stay in
+ * registers), over k in [klo, khi) */
+static inline __attribute__((always_inline)) void
+tile_full(float *restrict C, int64_t ldc, const float *restrict A, int64_t si, int64_t sk,
+	  const float *restrict B, int64_t ldb, int m0, int n0, int klo, int khi, int add,
+	  const int NW)
+{
+	float acc[GM][2 * GN];
+	for (int i = 0; i < GM; i++)
+		for (int j = 0; j < NW; j++)
+			acc[i][j] = 0.0f;
+	for (int k = klo; k < khi; k++) {
+		const float *restrict bk = B + (int64_t)k * ldb + n0;
+		for (int i = 0; i < GM; i++) {
+			float a = A[(int64_t)(m0 + i) * si + (int64_t)k * sk];
+#pragma omp simd
+			for (int j = 0; j < NW; j++)
+				acc[i][j] += a * bk[j];
+		}
+	}
+	for (int i = 0; i < GM; i++) {
+		float *restrict c = C + (int64_t)(m0 + i) * ldc + n0;
+		if (add)
+			for (int j = 0; j < NW; j++)
+				c[j] += acc[i][j];
+		else
+			for (int j = 0; j < NW; j++)
+				c[j] = acc[i][j];
+	}
+}
+
+/* C (ldc) (+)= op(A) B (ldb) for C: M x N, over k in [0, K), op(A) = A (M x K, row stride lda)
+ * or, with ta, the transpose of A (K x M, row stride lda). causal 1: op(A) lower triangular
+ * (row m's k <= m); 2: upper triangular (k >= m); 3: C needed only where n <= m (whole tiles
+ * past it skipped; those it computes past it hold values). add 0: C = op(A) B. Tiles GM x 2 GN
+ * or GM x GN where they fit. */
+static void gemm_small(float *restrict C, int64_t ldc, const float *restrict A, int64_t lda, int ta,
+		       const float *restrict B, int64_t ldb, int M, int N, int K, int causal, int add)
+{
+	/* op(A)'s (i, k): the 4 of a tile's rows are contiguous in A^T */
+	int64_t si = ta ? 1 : lda, sk = ta ? lda : 1;
+	for (int m0 = 0; m0 < M; m0 += GM) {
+		int mr = M - m0 < GM ? M - m0 : GM;
+		int klo = causal == 2 ? m0 : 0;
+		int khi = causal == 1 && m0 + GM < K ? m0 + GM : K;
+		/* causal 3: up to the tile's last row, rounded up to whole tiles (C's entries past a
+		 * row's own are computed and left alone) */
+		int nhi = causal == 3 ? (m0 + GM + GN - 1) / GN * GN : N;
+		if (nhi > N)
+			nhi = N;
+		for (int n0 = 0; n0 < nhi;) {
+			int nr = nhi - n0;
+			if (mr == GM && nr >= 2 * GN) {
+				tile_full(C, ldc, A, si, sk, B, ldb, m0, n0, klo, khi, add, 2 * GN);
+				n0 += 2 * GN;
+				continue;
+			}
+			if (mr == GM && nr >= GN) {
+				tile_full(C, ldc, A, si, sk, B, ldb, m0, n0, klo, khi, add, GN);
+				n0 += GN;
+				continue;
+			}
+			if (nr > GN)
+				nr = GN;
+			float acc[GM][GN] = { { 0 } };
+			for (int k = klo; k < khi; k++) {
+				const float *restrict bk = B + (int64_t)k * ldb + n0;
+				for (int i = 0; i < mr; i++) {
+					float a = A[(int64_t)(m0 + i) * si + (int64_t)k * sk];
+					for (int j = 0; j < nr; j++)
+						acc[i][j] += a * bk[j];
+				}
+			}
+			for (int i = 0; i < mr; i++) {
+				float *restrict c = C + (int64_t)(m0 + i) * ldc + n0;
+				if (add)
+					for (int j = 0; j < nr; j++)
+						c[j] += acc[i][j];
+				else
+					for (int j = 0; j < nr; j++)
+						c[j] = acc[i][j];
+			}
+			n0 += nr;
+		}
+	}
+}
+
+/* dst[j * ld + u] = src[u * W + j] for u < n, j < hd: rows of a head into columns */
+static void transpose_in(float *restrict dst, int64_t ld, const float *restrict src, int64_t W,
+			 int hd, int n)
+{
+	for (int u = 0; u < n; u++)
+		for (int j = 0; j < hd; j++)
+			dst[(int64_t)j * ld + u] = src[(int64_t)u * W + j];
+}
+
+/* the scratch of one thread: S (T x T) and K^T, V^T (hd x T) */
+typedef struct {
+	float *s, *kt, *vt;
+} attn_scratch;
+
+static void scratch_init(attn_scratch *w, int T, int hd)
+{
+	w->s = cm_xmalloc((size_t)T * T * sizeof(float));
+	w->kt = cm_xmalloc((size_t)T * hd * sizeof(float));
+	w->vt = cm_xmalloc((size_t)T * hd * sizeof(float));
+}
+
+static void scratch_free(attn_scratch *w)
+{
+	free(w->s);
+	free(w->kt);
+	free(w->vt);
+}
+
 static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 			  const kn_tensor *doc, const kn_tensor *pre, const kn_attn_shape *s)
 {
@@ -419,48 +547,57 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 	float scale = 1.0f / sqrtf((float)hd);
 #pragma omp parallel
 	{
-		float *sc = cm_xmalloc((size_t)T * sizeof(float));
+		attn_scratch w;
+		scratch_init(&w, T, hd);
 #pragma omp for schedule(static) collapse(2)
 		for (int b = 0; b < B; b++)
 			for (int h = 0; h < nh; h++) {
 				int64_t r0 = (int64_t)b * T;
-				int64_t koff = (int64_t)(nh + h / grp) * hd;
-				int64_t voff = (int64_t)(nh + nkv + h / grp) * hd;
+				const float *q = p + r0 * W + (int64_t)h * hd;
+				const float *k = p + r0 * W + (int64_t)(nh + h / grp) * hd;
+				const float *v = p + r0 * W + (int64_t)(nh + nkv + h / grp) * hd;
+				transpose_in(w.kt, T, k, W, hd, T);
+				gemm_small(w.s, T, q, W, 0, w.kt, T, T, T, hd, 3, 0);	/* S = Q K^T */
 				for (int t = 0; t < T; t++) {
-					const float *q = p + (r0 + t) * W + (int64_t)h * hd;
+					float *restrict sc = w.s + (int64_t)t * T;
 					int64_t t0 = doc_start(dc, r0, t);
 					int64_t pe = prefix_end(pr, r0, t, t0), u1 = pe ? 0 : t0;
-					float mx = -INFINITY;
-					for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
-						const float *k = p + (r0 + u) * W + koff;
-						float d = 0.0f;
-#pragma omp simd reduction(+:d)
-						for (int j = 0; j < hd; j++)
-							d += q[j] * k[j];
-						d *= scale;
-						sc[u] = d;
-						if (d > mx)
-							mx = d;
-					}
-					float sum = 0.0f;
-					for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
-						sc[u] = fexp(sc[u] - mx);
-						sum += sc[u];
+					float mx = -INFINITY, sum = 0.0f;
+					if (!pe) {	/* the keys [t0, t]: loops in vectors */
+#pragma omp simd reduction(max:mx)
+						for (int64_t u = t0; u <= t; u++) {
+							sc[u] *= scale;
+							mx = sc[u] > mx ? sc[u] : mx;
+						}
+#pragma omp simd reduction(+:sum)
+						for (int64_t u = t0; u <= t; u++) {
+							sc[u] = fexp(sc[u] - mx);
+							sum += sc[u];
+						}
+					} else {
+						for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
+							sc[u] *= scale;
+							mx = sc[u] > mx ? sc[u] : mx;
+						}
+						for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
+							sc[u] = fexp(sc[u] - mx);
+							sum += sc[u];
+						}
 					}
 					float inv = 1.0f / sum;
-					float *y = o + (r0 + t) * OW + (int64_t)h * hd;
-					for (int j = 0; j < hd; j++)
-						y[j] = 0.0f;
-					for (int64_t u = u1; u <= t; u = next_key(u, pe, t0)) {
-						const float *v = p + (r0 + u) * W + voff;
-						float a = sc[u] * inv;
-						for (int j = 0; j < hd; j++)
-							y[j] += a * v[j];
+					/* P: the row's keys scaled, zeros for the others up to the tile's end */
+					for (int64_t u = 0; u <= t; u++) {
+						int in = u < pe || u >= t0;
+						sc[u] = in ? sc[u] * inv : 0.0f;
 					}
+					for (int64_t u = t + 1; u < T; u++)
+						sc[u] = 0.0f;
 					L[((int64_t)b * nh + h) * T + t] = mx + logf(sum);
 				}
+				/* O = P V */
+				gemm_small(o + r0 * OW + (int64_t)h * hd, OW, w.s, T, 0, v, W, T, hd, T, 1, 0);
 			}
-		free(sc);
+		scratch_free(&w);
 	}
 }
 
@@ -475,57 +612,59 @@ static void cpu_attention_bwd(kn_tensor *dqkv, const kn_tensor *dout, const kn_t
 	float *dp = F(dqkv);
 	float scale = 1.0f / sqrtf((float)hd);
 	/* one task per (row, key/value head): it alone writes that head's dk and dv, and the dq of
-	 * the query heads that share it. Per query: the probabilities and their gradients first,
-	 * then the three sums, each a loop that vectorizes. */
+	 * the query heads that share it */
 #pragma omp parallel
 	{
-		float *pa = cm_xmalloc((size_t)T * sizeof(float)), *pd = cm_xmalloc((size_t)T * sizeof(float));
+		attn_scratch w;
+		scratch_init(&w, T, hd);
+		float *dpm = cm_xmalloc((size_t)T * T * sizeof(float));
 #pragma omp for schedule(static) collapse(2)
 		for (int b = 0; b < B; b++)
 			for (int g = 0; g < nkv; g++) {
 				int64_t r0 = (int64_t)b * T;
-				int64_t koff = (int64_t)(nh + g) * hd, voff = (int64_t)(nh + nkv + g) * hd;
-				for (int h = g * grp; h < (g + 1) * grp; h++)
+				const float *k = p + r0 * W + (int64_t)(nh + g) * hd;
+				const float *v = p + r0 * W + (int64_t)(nh + nkv + g) * hd;
+				float *dk = dp + r0 * W + (int64_t)(nh + g) * hd;
+				float *dv = dp + r0 * W + (int64_t)(nh + nkv + g) * hd;
+				transpose_in(w.kt, T, k, W, hd, T);
+				transpose_in(w.vt, T, v, W, hd, T);
+				for (int h = g * grp; h < (g + 1) * grp; h++) {
+					const float *q = p + r0 * W + (int64_t)h * hd;
+					const float *go = dO + r0 * OW + (int64_t)h * hd;
+					const float *yo = O + r0 * OW + (int64_t)h * hd;
+					float *dq = dp + r0 * W + (int64_t)h * hd;
+					gemm_small(w.s, T, q, W, 0, w.kt, T, T, T, hd, 3, 0);	/* S = Q K^T */
+					gemm_small(dpm, T, go, OW, 0, w.vt, T, T, T, hd, 3, 0);	/* dP = dO V^T */
 					for (int t = 0; t < T; t++) {
-						const float *restrict q = p + (r0 + t) * W + (int64_t)h * hd;
-						const float *restrict go = dO + (r0 + t) * OW + (int64_t)h * hd;
-						const float *restrict yo = O + (r0 + t) * OW + (int64_t)h * hd;
-						float *restrict dq = dp + (r0 + t) * W + (int64_t)h * hd;
+						float *restrict pa = w.s + (int64_t)t * T;
+						float *restrict pd = dpm + (int64_t)t * T;
 						float l = L[((int64_t)b * nh + h) * T + t];
 						int64_t u0 = doc_start(dc, r0, t);
+						const float *restrict gt = go + (int64_t)t * OW;
+						const float *restrict yt = yo + (int64_t)t * OW;
 						float D = 0.0f;
 #pragma omp simd reduction(+:D)
 						for (int j = 0; j < hd; j++)
-							D += go[j] * yo[j];
-						for (int64_t u = u0; u <= t; u++) {
-							const float *restrict k = p + (r0 + u) * W + koff;
-							const float *restrict v = p + (r0 + u) * W + voff;
-							float sdot = 0.0f, dpv = 0.0f;
-#pragma omp simd reduction(+:sdot, dpv)
-							for (int j = 0; j < hd; j++) {
-								sdot += q[j] * k[j];
-								dpv += go[j] * v[j];
-							}
-							float a = fexp(sdot * scale - l);
-							pa[u] = a;
-							pd[u] = a * (dpv - D) * scale;
-						}
-						for (int64_t u = u0; u <= t; u++) {
-							const float *restrict k = p + (r0 + u) * W + koff;
-							float *restrict dk = dp + (r0 + u) * W + koff;
-							float *restrict dv = dp + (r0 + u) * W + voff;
-							float ds = pd[u], a = pa[u];
+							D += gt[j] * yt[j];
+						for (int64_t u = 0; u < u0; u++)
+							pa[u] = pd[u] = 0.0f;
 #pragma omp simd
-							for (int j = 0; j < hd; j++) {
-								dq[j] += ds * k[j];
-								dk[j] += ds * q[j];
-								dv[j] += a * go[j];
-							}
+						for (int64_t u = u0; u <= t; u++) {
+							float a = fexp(pa[u] * scale - l);
+							pa[u] = a;	/* P */
+							pd[u] = a * (pd[u] - D) * scale;	/* dS */
 						}
+						for (int64_t u = t + 1; u < T; u++)
+							pa[u] = pd[u] = 0.0f;
 					}
+					/* dQ += dS K, dK += dS^T Q, dV += P^T dO */
+					gemm_small(dq, W, dpm, T, 0, k, W, T, hd, T, 1, 1);
+					gemm_small(dk, W, dpm, T, 1, q, W, T, hd, T, 2, 1);
+					gemm_small(dv, W, w.s, T, 1, go, OW, T, hd, T, 2, 1);
+				}
 			}
-		free(pa);
-		free(pd);
+		scratch_free(&w);
+		free(dpm);
 	}
 }
 
@@ -653,10 +792,15 @@ static double reduce(const kn_tensor *t, int squares)
 			nt = 256;
 		if (id < nt) {
 			int64_t a = n * id / nt, b = n * (id + 1) / nt;
-			double acc = 0.0;
-			for (int64_t i = a; i < b; i++)
-				acc += squares ? (double)x[i] * x[i] : (double)x[i];
-			part[id] = acc;
+			/* eight running sums, one a lane, so that the loop runs in vectors */
+			double acc[8] = { 0 };
+			int64_t i = a;
+			for (; i + 8 <= b; i += 8)
+				for (int l = 0; l < 8; l++)
+					acc[l] += squares ? (double)x[i + l] * x[i + l] : (double)x[i + l];
+			for (; i < b; i++)
+				acc[0] += squares ? (double)x[i] * x[i] : (double)x[i];
+			part[id] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 		}
 		if (id == 0)
 			used = nt;
@@ -705,8 +849,14 @@ static void cpu_adamw(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor 
 	}
 }
 
-const kn_ops kn_cpu_ops = {
-	.name = "cpu",
+/* Built once a level of x86-64 (the Makefile: kn_cpu_ops_v3 with AVX2, kn_cpu_ops_v4 with
+ * AVX-512; kernels.c takes the best the processor has), else as kn_cpu_ops alone. */
+#ifndef KN_CPU_TABLE
+#define KN_CPU_TABLE kn_cpu_ops
+#define KN_CPU_NAME "cpu"
+#endif
+const kn_ops KN_CPU_TABLE = {
+	.name = KN_CPU_NAME,
 	.alloc = cpu_alloc,
 	.free = cpu_free,
 	.upload = cpu_upload,

@@ -102,6 +102,60 @@ static void compose(kn_backend *be, const kn_ops *fused, const char *plain)
 		snprintf(be->desc + d, sizeof be->desc - d, ")");
 }
 
+#ifdef KN_CPU_LEVELS
+extern const kn_ops kn_cpu_ops_v3, kn_cpu_ops_v4;
+#endif
+
+const kn_ops *kn_cpu_table(char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		const kn_ops *ops;
+		int level;	/* x86-64-vN */
+	} levels[] = {
+		{ "x86-64", &kn_cpu_ops, 1 },
+#ifdef KN_CPU_LEVELS
+		{ "x86-64-v3", &kn_cpu_ops_v3, 3 },
+		{ "x86-64-v4", &kn_cpu_ops_v4, 4 },
+#endif
+	};
+	int have = 1;
+#if defined(KN_CPU_LEVELS) && defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+	    __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c"))
+		have = 3;
+	if (have == 3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512cd"))
+		have = 4;
+#endif
+	const char *want = getenv("KN_CPU_ISA");
+	const kn_ops *best = &kn_cpu_ops;
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		if (want && *want && !strcmp(want, levels[i].name)) {
+			if (levels[i].level > have) {
+				snprintf(err, errlen, "KN_CPU_ISA=%s: this processor lacks it", want);
+				return NULL;
+			}
+			return levels[i].ops;
+		}
+		if (levels[i].level <= have)
+			best = levels[i].ops;
+	}
+	if (want && *want) {
+		snprintf(err, errlen, "KN_CPU_ISA=%s: unknown (x86-64%s)", want,
+#ifdef KN_CPU_LEVELS
+			 ", x86-64-v3 or x86-64-v4"
+#else
+			 " only, in this build"
+#endif
+		);
+		return NULL;
+	}
+	return best;
+}
+
 kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen)
 {
 	const kn_ops *base = NULL, *fused = NULL;
@@ -120,12 +174,15 @@ kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown device '%s' (cpu, cuda, cuda:plain or auto)", name);
 		return NULL;
 	}
+	const kn_ops *cpu = NULL;
+	if (!base && !(cpu = kn_cpu_table(err, errlen)))
+		return NULL;
 	kn_backend *be = cm_xcalloc(1, sizeof *be);
-	be->base = base ? base : &kn_cpu_ops;
+	be->base = base ? base : cpu;
 	compose(be, base ? fused : NULL, plain ? "all" : getenv("KN_PLAIN_OPS"));
 	be->ops = &be->table;
 	be->threads = omp_get_max_threads();
-	be->host = be->base == &kn_cpu_ops;
+	be->host = !base;
 	/* bf16 where it is the fast path (a GPU's tensor cores); on the CPU, bf16 goes through
 	 * fp32 copies (mixed.c) and only saves memory */
 	be->precision = be->host ? KN_F32 : KN_BF16;

@@ -210,8 +210,14 @@ void kn_download(const kn_tensor *t, void *host, size_t bytes);
  * infinite (or V < 1). */
 int kn_logits_row(const float *x, int64_t V, double *lse, int64_t *argmax);
 
-/* the CPU backend's table (fp32 only), for tests that call a reference directly */
+/* the CPU backend's table (fp32 only), for tests that call a reference directly: the one
+ * built for any x86-64 (or other) processor ... */
 extern const kn_ops kn_cpu_ops;
+/* ... and the one kn_open uses: the same code built for the newest x86-64 level this
+ * processor runs (x86-64-v4: AVX-512; v3: AVX2 and FMA), or the one KN_CPU_ISA names
+ * (x86-64, x86-64-v3, x86-64-v4); NULL with the reason when KN_CPU_ISA names a level
+ * unknown or beyond the processor. Results differ between levels by fp32 rounding only. */
+const kn_ops *kn_cpu_table(char *err, size_t errlen);
 /* bf16 tensors through a backend's fp32 operations (be->base): see mixed.c */
 extern const kn_ops kn_mixed_ops;
 #endif

@@ -552,9 +552,9 @@ static void attn_ref(void *vc, double *out)
 			}
 }
 
-static void check_attention(const char *name, int nh, int nkv, const int32_t *doc)
+static void check_attention(const char *name, int T, int hd, int nh, int nkv, const int32_t *doc)
 {
-	enum { B = 2, T = 5, N = B * T, hd = 4 };
+	int B = 2, N = B * T;
 	int W = (nh + 2 * nkv) * hd, OW = nh * hd;
 	kn_attn_shape s = { B, T, nh, nkv, hd };
 	float *x = frand(N * W, 2), *r = frand(N * OW, 1), *p = frand(N * W, 1);
@@ -920,11 +920,19 @@ static void run_all(int sd)
 	check_swiglu();
 	check_rope(0, 10000.0f);
 	check_rope(1, 100.0f);
-	check_attention("GQA 4/2, doc NULL", 4, 2, NULL);
-	check_attention("GQA 4/2, docs {0,0,0,3,3 | 0,0,0,0,0}", 4, 2, docA);
-	check_attention("GQA 4/2, docs {0,1,1,1,4 | 0,0,2,2,2}", 4, 2, docB);
-	check_attention("MQA 4/1, docs {0,0,0,3,3 | 0,0,0,0,0}", 4, 1, docA);
-	check_attention("MHA 2/2, doc NULL", 2, 2, NULL);
+	check_attention("GQA 4/2, doc NULL", 5, 4, 4, 2, NULL);
+	check_attention("GQA 4/2, docs {0,0,0,3,3 | 0,0,0,0,0}", 5, 4, 4, 2, docA);
+	check_attention("GQA 4/2, docs {0,1,1,1,4 | 0,0,2,2,2}", 5, 4, 4, 2, docB);
+	check_attention("MQA 4/1, docs {0,0,0,3,3 | 0,0,0,0,0}", 5, 4, 4, 1, docA);
+	check_attention("MHA 2/2, doc NULL", 5, 4, 2, 2, NULL);
+	/* longer rows than the CPU kernel's tiles (4 queries x 16 keys), of sizes no tile divides */
+	int32_t docC[2 * 37];
+	for (int t = 0; t < 37; t++) {
+		docC[t] = t < 13 ? 0 : t < 30 ? 13 : 30;
+		docC[37 + t] = t < 17 ? 0 : 17;
+	}
+	check_attention("GQA 4/2, T 37, hd 5, doc NULL", 37, 5, 4, 2, NULL);
+	check_attention("MQA 2/1, T 37, hd 6, docs {0.., 13.., 30.. | 0.., 17..}", 37, 6, 2, 1, docC);
 	check_prefix(4, 2);
 	check_prefix(2, 2);
 	check_decode();
@@ -939,12 +947,30 @@ int main(void)
 {
 	char err[256];
 	cm_init("8010-kernels");
+	/* the backend as built for every x86-64 level this processor runs (kernels.h) */
+	static const char *level[] = { "x86-64", "x86-64-v3", "x86-64-v4" };
+	int levels = 0;
+	for (size_t l = 0; l < sizeof level / sizeof level[0]; l++) {
+		setenv("KN_CPU_ISA", level[l], 1);
+		be = kn_open("cpu", 0, err, sizeof err);
+		if (!be) {
+			printf("# %s: %s\n", level[l], err);
+			continue;
+		}
+		printf("# the CPU backend built for %s\n", level[l]);
+		levels++;
+		K = be->ops;
+		run_all(1);
+		run_all(2);
+		kn_close(be);
+	}
+	ok(levels > 0, "the backend of at least one level ran (%d)", levels);
+	unsetenv("KN_CPU_ISA");
 	be = kn_open("cpu", 0, err, sizeof err);
-	if (!be)
-		cm_die("%s", err);
-	K = be->ops;
-	run_all(1);
-	run_all(2);
+	ok(be && be->base == kn_cpu_table(err, sizeof err), "without KN_CPU_ISA, the best level's");
 	kn_close(be);
+	setenv("KN_CPU_ISA", "x86-64-v9", 1);
+	ok(!kn_open("cpu", 0, err, sizeof err) && strstr(err, "KN_CPU_ISA=x86-64-v9"),
+	   "KN_CPU_ISA naming no level: an error (%s)", err);
 	return tap_done();
 }

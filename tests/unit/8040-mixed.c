@@ -1,6 +1,6 @@
 /* 8040-mixed.c - bf16 tensors through kernels/mixed.c on the CPU backend: every operation
  * that takes float tensors runs four times on the same random values:
- * - fp32 tensors through the backend's table (the wrapper) and through kn_cpu_ops directly:
+ * - fp32 tensors through the backend's table (the wrapper) and through kn_cpu_table() directly:
  *   bit for bit the same (the wrapper leaves fp32-only calls alone);
  * - activations and weights in bf16 (parameter gradients, mean, rstd, lse and losses in fp32,
  *   as the model keeps them) through the wrapper, and fp32 tensors holding the bf16-rounded
@@ -26,7 +26,7 @@
 
 static kn_backend *be;
 static const kn_ops *K;		/* the backend's table: the mixed wrapper over the CPU's */
-static const kn_ops *R = &kn_cpu_ops;	/* the fp32 CPU operations, called directly */
+static const kn_ops *R;	/* the fp32 CPU operations, called directly: kn_cpu_table() */
 static int seed;
 
 /* ---- random numbers and memory released after each check: testmem.h ---- */
@@ -753,7 +753,8 @@ int main(void)
 	if (!be)
 		cm_die("%s", err);
 	K = be->ops;
-	ok(be->base == &kn_cpu_ops && K != R, "the CPU backend's table wraps kn_cpu_ops (%s)",
+	R = kn_cpu_table(err, sizeof err);
+	ok(R && be->base == R && K != R, "the CPU backend's table wraps kn_cpu_table()'s (%s)",
 	   be->desc);
 	run_all(1);
 	run_all(2);
