@@ -94,4 +94,17 @@ ok "$(stopped $st)" "different options on the ranks stop the run"
 like "$(cat err)" "rank 1 was started with other options than rank 0" "  saying so"
 ok "$(test ! -e M/latest; echo $?)" "  before any checkpoint"
 
+# --sft on 2 ranks: each rank packs its share of the step's rows, the loss is the mean over the
+# trained tokens of all ranks' rows: 2 x -b 2 ends with the weights of 1 x -b 4
+awk 'BEGIN { for (i = 0; i < 40; i++) { p = substr("Question: what is the word number NNN?\n", 1, 12 + i % 17);
+	r = substr("the answer is a word of some length, said slowly", 1, 3 + (i * 7) % 30);
+	printf "{\"prompt\": \"%s\\n\", \"response\": \"%s\"}\n", p, r } }' >pairs.jsonl
+sft="--sft pairs.jsonl --init run --context 64 -j 1 --lr 1e-3 --seed 3 --steps 6 -q"
+lm-train $sft -b 4 -o sft1 && mpi2 lm-train $sft -b 2 -o sft2 2>err
+ok $? "--sft: 1 process x -b 4, then 2 ranks x -b 2"
+rel=$(rel_diff sft1/step-0000006/model.safetensors sft2/step-0000006/model.safetensors)
+ok "$(awk -v r="$rel" 'BEGIN { print !(r <= 1e-4) }')" "  the same weights within 1e-4 (relative norm $rel)"
+is "$(jq -c 'select(.loss) | .trained_tokens' sft2/metrics.jsonl | tr '\n' ' ')" \
+	"$(jq -c 'select(.loss) | .trained_tokens' sft1/metrics.jsonl | tr '\n' ' ')" "  the trained tokens of every step counted over all ranks"
+
 done_testing
