@@ -35,7 +35,7 @@
 #   TASKS [SHARED/eval/*.jsonl]  multiple-choice tasks;  MC_LIMIT [250] items of each
 #   MIN_SCORE [0.5]   the classifier's threshold;  QUALITY_OPTS []  options of stage c
 #   SEEDS [1 2 3]  SHAPE [2x64] (layers x width, GPT-2, heads = width / 16)  CONTEXT [128]
-#   BATCH [16]  STEPS [1000]  LR [3e-3]  VOCAB [4096]  TOK_BYTES [1000000]
+#   BATCH [16]  STEPS [500]  LR [3e-3]  VOCAB [4096]  TOK_BYTES [1000000]
 #   THREADS [1] threads a program;  NICE [nice -n 10] put before the heavy commands
 #   BIN [the repository's build/bin]
 # Targets: all (default: the report), corpora, runs, report, clean.
@@ -58,7 +58,7 @@ SEEDS ?= 1 2 3
 SHAPE ?= 2x64
 CONTEXT ?= 128
 BATCH ?= 16
-STEPS ?= 1000
+STEPS ?= 500
 LR ?= 3e-3
 VOCAB ?= 4096
 TOK_BYTES ?= 1000000

@@ -69,6 +69,24 @@ awk -F '\t' -v names="$names" 'BEGIN { k = split(names, nm, " ") }
 	{ printf "| %s | %d | %.1f | %d | %s |", $1, $2, $3 / 1e6, $4, $5
 	  for (i = 0; i <= k; i++) { b = 7 + 5 * i; printf " %s [%s, %s] |", $(b + 1), $b, $(b + 2) }
 	  printf "\n" }' "$tmp/report.tsv" >"$tmp/report.md"
+# each task's accuracy, the mean over the seeds
+{
+	printf '\n| task, acc (mean of seeds) |'
+	for c in $CORPORA; do printf ' %s |' "$c"; done
+	printf '\n|---|'
+	for c in $CORPORA; do printf -- '--:|'; done
+	printf '\n'
+	for c in $CORPORA; do
+		for s in $SEEDS; do
+			jq -r --arg c "$c" '.results | to_entries[] | select(.value.acc != null) | [.key, $c, .value.acc] | @tsv' \
+				"$OUT/runs/$c-s$s/eval.json"
+		done
+	done | awk -F '\t' -v corpora="$CORPORA" 'BEGIN { k = split(corpora, cs, " ") }
+		{ if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } s[$1, $2] += $3; m[$1, $2]++ }
+		END { for (i = 1; i <= n; i++) { printf "| %s |", order[i]
+			for (j = 1; j <= k; j++) printf " %.3f |", s[order[i], cs[j]] / m[order[i], cs[j]]
+			printf "\n" } }'
+} >>"$tmp/report.md"
 mv "$tmp/report.tsv" "$OUT/report.tsv"
 mv "$tmp/report.md" "$OUT/report.md"
 
@@ -101,7 +119,7 @@ set output '$OUT/ablation.png'
 set multiplot layout 1,$k title 'Ablation: the same model at the same token budget on each corpus (median, min-max over seeds)'
 set grid ytics
 set xrange [-0.5:*]
-set offsets 0, 0.5, 0, 0
+set offsets 0, 0.5, graph 0.05, graph 0.05
 set xtics rotate by -30
 $plots
 unset multiplot
