@@ -36,6 +36,8 @@
 #   MIN_SCORE [0.5]   the classifier's threshold;  QUALITY_OPTS []  options of stage c
 #   SEEDS [1 2 3]  SHAPE [2x64] (layers x width, GPT-2, heads = width / 16)  CONTEXT [128]
 #   BATCH [16]  STEPS [500]  LR [3e-3]  VOCAB [4096]  TOK_BYTES [1000000]
+#   TOKENIZER []  a tokenizer.json for all runs instead of OUT/tok.json (to compare a variant
+#                 of one stage with a finished ablation: the same tokens)
 #   THREADS [1] threads a program;  NICE [nice -n 10] put before the heavy commands
 #   BIN [the repository's build/bin]
 # Targets: all (default: the report), corpora, runs, report, clean.
@@ -64,6 +66,8 @@ VOCAB ?= 4096
 TOK_BYTES ?= 1000000
 THREADS ?= 1
 NICE ?= nice -n 10
+TOKENIZER ?=
+TOK := $(or $(TOKENIZER),$(OUT)/tok.json)
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -146,9 +150,9 @@ $(OUT)/tok.json: $(foreach c,$(CORPORA),$(OUT)/corpus/$(c).jsonl)
 	$(NICE) $(BIN)/bpe-train -q -j $(THREADS) --vocab-size $(VOCAB) -o $@.tmp $(OUT)/tok-sample.jsonl
 	mv $@.tmp $@
 
-$(OUT)/shards/%/manifest.json: $(OUT)/corpus/%.jsonl $(OUT)/tok.json
+$(OUT)/shards/%/manifest.json: $(OUT)/corpus/%.jsonl $(TOK)
 	rm -rf $(@D) && mkdir -p $(dir $(@D))
-	$(NICE) $(BIN)/shard-pack -q -j $(THREADS) -t $(OUT)/tok.json --val-fraction 0 -o $(@D) $<
+	$(NICE) $(BIN)/shard-pack -q -j $(THREADS) -t $(TOK) --val-fraction 0 -o $(@D) $<
 
 # (a changed SHAPE or CONTEXT needs make clean: the runs do not depend on this file's text)
 $(OUT)/model.json:
@@ -159,9 +163,9 @@ $(OUT)/model.json:
 
 # ---- a run: corpus X, seed N; then its evaluation
 define run_rule
-$(OUT)/runs/$(1)-s$(2)/eval.json: $(OUT)/shards/$(1)/manifest.json $(OUT)/model.json $(OUT)/tok.json $(HELDOUT) $(TASKS)
+$(OUT)/runs/$(1)-s$(2)/eval.json: $(OUT)/shards/$(1)/manifest.json $(OUT)/model.json $(TOK) $(HELDOUT) $(TASKS)
 	rm -rf $(OUT)/runs/$(1)-s$(2)
-	$(NICE) $(BIN)/lm-train -q --data '$(OUT)/shards/$(1)/shard_train_*.bin' -t $(OUT)/tok.json \
+	$(NICE) $(BIN)/lm-train -q --data '$(OUT)/shards/$(1)/shard_train_*.bin' -t $(TOK) \
 		--model $(OUT)/model.json --context $(CONTEXT) -b $(BATCH) --steps $(STEPS) --lr $(LR) \
 		--warmup $$$$(( $(STEPS) / 10 )) --eval-every 0 --save-every $(STEPS) --keep 1 --seed $(2) \
 		-j $(THREADS) -o $(OUT)/runs/$(1)-s$(2)
