@@ -1313,6 +1313,37 @@ static void extract_pass(cm_bp *bp, xmlNodePtr body, cm_buf *out)
 		out->p[out->len] = '\0';
 }
 
+/* --whole-page: every element of the body kept but what a browser does not show as text */
+static const char *const unshown_tags[] = {
+	"head", "script", "style", "noscript", "template", "link", "meta", "base", "title",
+	"svg", "canvas", "iframe", "frame", "frameset", "object", "embed", "applet", "audio",
+	"video",
+};
+
+static void whole_page(cm_bp *bp, xmlNodePtr root, xmlNodePtr body, cm_buf *out)
+{
+	xmlNodePtr n;
+
+	pass_mark(bp, root);
+	for (n = body; n; n = next_node(n, body, 0)) {
+		size_t i;
+
+		if (!is_elem(n))
+			continue;
+		I(n)->flags &= (uint16_t)~F_DROP;
+		for (i = 0; i < sizeof(unshown_tags) / sizeof(*unshown_tags); i++)
+			if (tag_is(n, unshown_tags[i]))
+				I(n)->flags |= F_DROP;
+		if (is_hidden(n))
+			I(n)->flags |= F_DROP;
+	}
+	cm_bp_write(bp, body, out);
+	while (out->len && (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
+		out->len--;
+	if (out->cap)
+		out->p[out->len] = '\0';
+}
+
 static int too_little(xmlNodePtr body, size_t chars)
 {
 	const struct info *in = I(body);
@@ -1384,6 +1415,11 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 		body = root;
 	gather_into_body(root, body);
 	get_title(root, &r->title);
+	if (bp->o.mode == CM_BP_WHOLE) {
+		whole_page(bp, root, body, &r->text);
+		r->text_chars = count_chars(&r->text);
+		goto done;
+	}
 
 	pass_mark(bp, root);
 	marker_reset(bp);
@@ -1438,6 +1474,7 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 		}
 		bp->loose = 0;
 	}
+done:
 	/* libxml2 reads undecodable bytes as Latin-1 or passes them on: the text must be
 	 * valid UTF-8 whatever came in */
 	if (!cm_utf8_valid(r->text.p ? r->text.p : "", r->text.len)) {
@@ -1488,15 +1525,17 @@ void cm_bp_opts_default(cm_bp_opts *o)
 const cm_opt *cm_bp_option_table(cm_bp_opts *o)
 {
 	static const char *const formats[] = { "text", "markdown", NULL };	/* enum cm_bp_format */
-	static cm_opt t[5];
+	static cm_opt t[6];
 
 	t[0] = (cm_opt)CM_OPT_CHOICE(0, "format", &o->format, "FORMAT", formats, "text (default) or markdown");
 	t[1] = (cm_opt)CM_OPT_SET(0, "precision", &o->mode, CM_BP_PRECISION,
 				  "leave out more: only what is surely main content");
 	t[2] = (cm_opt)CM_OPT_SET(0, "recall", &o->mode, CM_BP_RECALL,
 				  "keep more: everything that may be main content");
-	t[3] = (cm_opt)CM_OPT_INT(0, "min-chars", &o->min_chars, "N", 0, 1LL << 40,
+	t[3] = (cm_opt)CM_OPT_SET(0, "whole-page", &o->mode, CM_BP_WHOLE,
+				  "no boilerplate removal: the visible text of the whole page");
+	t[4] = (cm_opt)CM_OPT_INT(0, "min-chars", &o->min_chars, "N", 0, 1LL << 40,
 				  "drop records whose text is shorter (default: 1)");
-	t[4] = (cm_opt)CM_OPT_END();
+	t[5] = (cm_opt)CM_OPT_END();
 	return t;
 }

@@ -24,7 +24,8 @@
 
 #include "buf.h"
 
-enum cm_bp_mode { CM_BP_BALANCED, CM_BP_PRECISION, CM_BP_RECALL };
+/* CM_BP_WHOLE: no boilerplate removal, the visible text of the whole page (cm_bp_extract) */
+enum cm_bp_mode { CM_BP_BALANCED, CM_BP_PRECISION, CM_BP_RECALL, CM_BP_WHOLE };
 enum cm_bp_format { CM_BP_TEXT, CM_BP_MARKDOWN };
 
 typedef struct cm_bp_opts {
@@ -69,7 +70,11 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen);
 void cm_bp_free(cm_bp *bp);
 
 /* Extract the main text of html (UTF-8, n bytes) into r (its buffers are reset first).
- * url may be NULL. Returns 0, or -1 when the page could not be parsed at all. */
+ * url may be NULL. Returns 0, or -1 when the page could not be parsed at all. In mode
+ * CM_BP_WHOLE nothing is judged or removed: every text of the body is written, in the same
+ * block format, but what a browser does not show as text (head, script, style, noscript,
+ * template, embedded content's fallback: svg, canvas, iframe, object, embed, audio, video)
+ * and what the page hides (hidden, aria-hidden, display:none). */
 int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_result *r);
 
 void cm_bp_result_free(cm_bp_result *r);

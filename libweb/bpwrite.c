@@ -24,6 +24,7 @@ typedef struct writer {
 	size_t block_start;	/* where the current block began in out */
 	int space;		/* a space is pending */
 	cm_hset seen;		/* blocks written so far (hashes) */
+	int whole;		/* --whole-page: every block written, repeats too */
 } writer;
 
 static void end_block(writer *w)
@@ -39,11 +40,11 @@ static void end_block(writer *w)
 		const char *b = o->p + w->block_start;
 		size_t bl = o->len - w->block_start;
 
-		if (bl > 20 && bl <= DUP_MAX && cm_hset_find(&w->seen, b, bl)) {
+		if (!w->whole && bl > 20 && bl <= DUP_MAX && cm_hset_find(&w->seen, b, bl)) {
 			o->len = w->block_start;
 			o->p[o->len] = '\0';
 		} else {
-			if (bl > 20 && bl <= DUP_MAX)
+			if (!w->whole && bl > 20 && bl <= DUP_MAX)
 				cm_hset_add(&w->seen, b, bl);
 			cm_buf_adds(o, "\n\n");
 		}
@@ -248,7 +249,7 @@ static void write_node(writer *w, xmlNodePtr root)
 			if (in->flags & F_DROP) {
 				skip = 1;
 			} else if (tag_is(n, "table")) {
-				if (good_block(w->bp, n))
+				if (w->whole || good_block(w->bp, n))
 					write_table(w, n);
 				skip = 1;
 			} else if (tag_is(n, "br")) {
@@ -257,7 +258,7 @@ static void write_node(writer *w, xmlNodePtr root)
 				w->space = 0;
 			} else if (in->flags & F_BLOCK) {
 				end_block(w);
-				if (!good_block(w->bp, n) && !tag_is(n, "ul") && !tag_is(n, "ol") &&
+				if (!w->whole && !good_block(w->bp, n) && !tag_is(n, "ul") && !tag_is(n, "ol") &&
 				    !tag_is(n, "div") && !tag_is(n, "section") && !tag_is(n, "article") &&
 				    !tag_is(n, "main") && !tag_is(n, "body") && !tag_is(n, "dl")) {
 					skip = 1;
@@ -314,6 +315,7 @@ void cm_bp_write(cm_bp *bp, xmlNodePtr main, cm_buf *out)
 	w.bp = bp;
 	w.out = out;
 	w.format = bp->o.format;
+	w.whole = bp->o.mode == CM_BP_WHOLE;
 	write_node(&w, main);
 	cm_hset_free(&w.seen);
 }

@@ -83,6 +83,33 @@ warc-extract --text --format markdown --precision "$DATA/warc/whirlwind-python_w
 warc-extract "$DATA/warc/whirlwind-python_whirlwind.warc.gz" | boilerplate-strip --format markdown --precision >b.jsonl
 test_cmp b.jsonl a.jsonl "--text with --format and --precision: the same too"
 
+# --whole-page: nothing judged or removed, only what a browser does not show as text
+{ printf '{"id":"w","html":"<html><head><title>T</title><style>p{color:red}</style></head><body>'
+  printf '<nav><ul><li><a href=/>Home</a></li><li><a href=/about>About us</a></li></ul></nav>'
+  printf '<h1>The heading</h1><p>A paragraph   of prose,\\n with words.</p><script>var x = 1;</script>'
+  printf '<noscript>enable scripts</noscript><div hidden>hidden text</div><span style=\\"display: none\\">none text</span>'
+  printf '<svg><text>svg label</text></svg><table><tr><td>a</td><td>b</td></tr></table>'
+  printf '<div class=\\"cookie-banner\\">We use cookies to improve your experience of this site.</div>'
+  printf '<p>Share this page with a friend now</p><p>Share this page with a friend now</p>'
+  printf '<footer>Copyright 2024, all rights reserved</footer></body></html>"}\n'; } >whole.jsonl
+boilerplate-strip --whole-page whole.jsonl | jq -r .text >got
+printf '%s\n' '- Home' '' '- About us' '' 'The heading' '' 'A paragraph of prose, with words.' '' 'a	b' '' \
+	'We use cookies to improve your experience of this site.' '' 'Share this page with a friend now' '' \
+	'Share this page with a friend now' '' 'Copyright 2024, all rights reserved' >expect
+test_cmp expect got "--whole-page: navigation, banners, repeats and footers kept; head, script, style, noscript, svg and hidden left out"
+is "$(boilerplate-strip whole.jsonl | jq -r .text | grep -c -e Home -e cookies -e Copyright)" 0 \
+	"the same page without --whole-page: the boilerplate goes"
+boilerplate-strip --whole-page "$DATA/html/aeb-4.jsonl.gz" | jq -r '[.id, (.text | length)] | @tsv' | sort >whole4
+boilerplate-strip "$DATA/html/aeb-4.jsonl.gz" | jq -r '[.id, (.text | length)] | @tsv' | sort >main4
+is "$(join whole4 main4 | awk '$2 > $3' | wc -l)" 4 "four real pages: the whole page is longer than its main text"
+boilerplate-strip --whole-page "$DATA/html/aeb-4.jsonl.gz" | jq -r .text | sort -u >whole-lines
+boilerplate-strip "$DATA/html/aeb-4.jsonl.gz" | jq -r .text | sort -u >main-lines
+is "$(comm -23 main-lines whole-lines | wc -l) $(grep -c 'Taylor Swift' whole-lines)" "0 11" \
+	"every line of the main text is in the whole page, which has more (the BBC page's links)"
+warc-extract "$DATA/warc/chatnoir-resiliparse_warcfile.warc.gz" | boilerplate-strip --whole-page >piped.jsonl
+warc-extract --text --whole-page "$DATA/warc/chatnoir-resiliparse_warcfile.warc.gz" >inproc.jsonl
+test_cmp piped.jsonl inproc.jsonl "warc-extract --text --whole-page: the very records of the pipe"
+
 # bad pages: time and memory grow linearly
 page() { # page N: a JSON record whose html has N paragraphs
 	awk -v n="$1" 'BEGIN { printf "{\"id\":\"big\",\"html\":\"<html><body><article>";
@@ -103,4 +130,6 @@ is "$(wc -l <odd.out)" 2 "frameset and a page without body: both come through"
 head -c 300000 /dev/urandom | od -An -tx1 | tr -d ' \n' | awk '{ printf "{\"id\":\"junk\",\"html\":\"%s\"}\n", $0 }' >junk.jsonl
 boilerplate-strip --min-chars 0 junk.jsonl | jq -e .text >/dev/null
 ok $? "binary-looking junk: valid output"
+is "$(boilerplate-strip --whole-page --min-chars 0 deep.jsonl odd.jsonl junk.jsonl | wc -l)" 4 \
+	"--whole-page: deep nesting, frameset, no body and junk come through"
 done_testing
