@@ -207,7 +207,12 @@ static void evaluate_dpo(train *r, long long step)
 	lm_dpo_evaluate(r->s.m, &r->dpo, (int)r->o.batch, r->ref, &r->o.dpo_o, r->x, r->y, r->pos,
 			r->doc, r->tl, r->items, &st);
 	lm_dpo_stats_json(&st, "eval_", 1, js, sizeof js);
-	metrics_line(r, "{\"step\":%lld%s}\n", step, js);
+	/* the reference's own ranking of the held-out pairs: chosen more likely than rejected */
+	double first = 0;
+	for (size_t i = 0; i < r->dpo.nval; i++)
+		first += r->ref[2 * (size_t)r->dpo.val[i]] > r->ref[2 * (size_t)r->dpo.val[i] + 1];
+	metrics_line(r, "{\"step\":%lld%s,\"eval_ref_accuracy\":%.9g}\n", step, js,
+		     first / (double)r->dpo.nval);
 	if (cm_verbosity >= 0)
 		cm_info("step %lld: held-out pairs: loss %.4f, reward accuracy %.4f, margin %.4f (%.0f "
 			"pairs)", step, st.loss / st.pairs, st.accuracies / st.pairs,

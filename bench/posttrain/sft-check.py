@@ -31,26 +31,14 @@ env: BIN (default build/bin), THREADS (default 2), N (default 8).
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("BIN", os.path.join(ROOT, "build", "bin"))
-THREADS = int(os.environ.get("THREADS", "2"))
+from posttrain import THREADS, build_base, hf_model, rel, run, sft_records
+
 N = int(os.environ.get("N", "8"))
-SFT = os.path.join(os.environ.get("CRAWL2LM_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data")),
-                   "sft", "dolly_hhrlhf_train_small.jsonl")
-
-
-def run(args, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(args)}: {r.stderr}")
-    return r
 
 
 def template_check(b, small):
@@ -136,10 +124,7 @@ def main():
     import shutil
     for d in ("o1", "o2", "o3", "o4", "speed-ours", "trl-out"):
         shutil.rmtree(d, ignore_errors=True)
-    recs = [json.loads(l) for l in open(SFT)]
-    with open("text.jsonl", "w") as f:
-        for i, r in enumerate(recs):
-            f.write(json.dumps({"id": str(i), "text": r["prompt"] + r["response"]}) + "\n")
+    recs = sft_records()
     small = [r for r in recs if len((r["prompt"] + r["response"]).encode()) < 800]
     with open("pairs.jsonl", "w") as f:
         for r in small[:N]:
@@ -147,16 +132,8 @@ def main():
     with open("epoch.jsonl", "w") as f:
         for r in small[:64]:
             f.write(json.dumps({"prompt": r["prompt"], "response": r["response"]}) + "\n")
-    b = lambda p: os.path.join(BIN, p)
-    if not os.path.exists("base/latest"):
-        run([b("bpe-train"), "-q", "--vocab-size", "1024", "--special", "<|endoftext|>", "--special",
-             "<|im_start|>", "--special", "<|im_end|>", "-o", "tok.json", "text.jsonl"])
-        run([b("shard-pack"), "-q", "-t", "tok.json", "-o", "shards", "--val-fraction", "0", "text.jsonl"])
-        with open("model.json", "w") as f:
-            json.dump({"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 512}, f)
-        run([b("lm-train"), "--data", "shards/*.bin", "-t", "tok.json", "--model", "model.json", "--context",
-             "256", "-b", "8", "-j", str(THREADS), "--steps", "30", "--lr", "3e-3", "-q", "-o", "base"])
-    base = os.path.join("base", open("base/latest").read().strip())
+    from posttrain import b
+    base = build_base(recs)
 
     # ours: the rows N examples pack into, then a batch of exactly those rows
     common = ["--sft", "pairs.jsonl", "--init", "base", "--context", "512", "-j", str(THREADS),
@@ -182,11 +159,7 @@ def main():
         return AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32).train()
 
     # plain PyTorch: each example alone, the masked loss summed, divided by the tokens
-    ref = model()
-    ref.config.use_cache = False
-    for mod in ref.modules():
-        if isinstance(mod, torch.nn.Dropout):
-            mod.p = 0
+    ref = hf_model(base)
     total, count = 0.0, 0
     losses = []
     for p in pairs:
@@ -218,9 +191,6 @@ def main():
     trl_loss.backward()
     trl_grads = {n: p.grad.detach().clone() for n, p in tm.named_parameters()}
     trl_tokens = int((batch["labels"][:, 1:] != -100).sum()) if "labels" in batch else -1
-
-    def rel(a, b):
-        return float((a - b).norm() / b.norm()) if float(b.norm()) > 0 else float((a - b).norm())
 
     worst_trl = max(rel(ours[n], trl_grads[n]) for n in ours)
     worst_ref = max(rel(ours[n], ref_grads[n]) for n in ours)
