@@ -819,10 +819,6 @@ int main(int argc, char **argv)
 			for (long long a = 0, i = 0; a < o->accum; i += np[a], a++) {
 				size_t at = (size_t)a * B * T;
 				lm_forward(m, B, T, R.x + at, R.pos + at, R.doc + at);
-				/* the items' positions within this micro-batch */
-				for (int j = 0; j < np[a]; j++)
-					for (int w = 0; w < 2; w++)
-						R.items[i + j].at[w] -= (int64_t)at;
 				loss += lm_dpo_micro(m, R.y + at, R.items + i, np[a], R.ref,
 						     &o->dpo_o, (float)(1.0 / k), R.tl, &dst);
 				lm_backward(m);
