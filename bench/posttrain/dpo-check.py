@@ -27,8 +27,9 @@ exactness  N pairs (default 8) in two forms: HH-RLHF transcripts from ../shared/
            there the third column, plain PyTorch on TRL's batch (the sequences'
            log-probabilities summed over the completion mask, conservative DPO's formula), is
            the check.
-speed      one epoch over 64 short HH-RLHF pairs (8 a step), lr 1e-6, CPU time (user + sys)
-           of the whole lm-train run (the reference pass included) and of DPOTrainer's
+speed      one epoch over 64 short HH-RLHF pairs (under 1200 bytes: each whole in a row of
+           512, none skipped or cut; 8 a step), lr 1e-6, CPU time (user + sys) of the whole
+           lm-train run (the reference pass included) and of DPOTrainer's
            construction (tokenizing, its reference pass with precompute_ref_log_probs) and
            train(), in tokens (prompt + chosen + prompt + rejected) per CPU second.
 outcome    (OUTCOME=1) lm-train --dpo on 2,000 HH-RLHF pairs, 10% held out, from the
@@ -183,7 +184,8 @@ def speed(policy, ref):
     from trl import DPOConfig, DPOTrainer
     with gzip.open(PREFS, "rt") as f:
         prefs = [json.loads(l) for l in f]
-    pairs = [p for p in prefs if len(p["chosen"]) + len(p["rejected"]) < 1600 and p["chosen"] != p["rejected"]][:64]
+    # pairs that fit a row of 512 whole: lm-train skips or cuts none, TRL truncates none
+    pairs = [p for p in prefs if len(p["chosen"]) + len(p["rejected"]) < 1200 and p["chosen"] != p["rejected"]][:64]
     with open("speed.jsonl", "w") as f:
         for p in pairs:
             f.write(json.dumps(p) + "\n")
@@ -193,6 +195,8 @@ def speed(policy, ref):
     r = run([b("lm-train")] + common + ["-b", "1", "--steps", "1", "-o", "speed-probe"])
     shutil.rmtree("speed-probe", ignore_errors=True)
     rows = int(re.search(r"in (\d+) rows", r.stderr).group(1))
+    if "skipped" in r.stderr or "cut" in r.stderr:
+        sys.exit(f"speed: lm-train skips or cuts some of the pairs: {r.stderr}")
     B = max(1, round(8 * rows / len(pairs)))	# about 8 pairs a step
     t0 = os.times()
     run([b("lm-train")] + common + ["-b", str(B), "--epochs", "1", "--lr", "1e-6", "-q", "-o", "speed-ours"])
