@@ -3,7 +3,8 @@
 # Today: warc-extract on a Common Crawl excerpt (CC-MAIN-2020-34, 50 records, pages in
 # several charsets) and on a CC-MAIN-2024-22 WET file, then boilerplate-strip (WARC -> text)
 # quality-score (language, quality rules), pii-scrub (personal data and keys) and domain-tag,
-# a tokenizer learnt with bpe-train, and token shards by shard-pack.
+# a tokenizer learnt with bpe-train, token shards by shard-pack, a model trained, sampled,
+# evaluated and used to score the texts by perplexity (quality-score --model).
 # Then the same stages over several WARC files at once, driven by make (pipelines/crawl.mk);
 # last, supervised fine-tuning of the model on HH-RLHF conversations and a chat with it.
 # Later stages join as they land.
@@ -149,7 +150,20 @@ lm-eval "$out/run" --task "$E/arc_easy.jsonl" --task "$E/arc_challenge.jsonl" \
 grep -v '(clean)' "$out/results.txt" | sed 's/^/  /'
 jq -r '"  \(.config.items | add) items in \(.config.time_s * 10 | round / 10) s; results in results.json, every request in samples.jsonl"' "$out/results.json"
 
-step "16. Many WARC files: the make-driven build (per file in parallel, then over all), and its funnel" \
+step "16. Model-based quality (CCNet's method): each text's bits per byte under the model of step 13" \
+	"quality-score --preset none --model run --annotate-only --stats model.json scored.jsonl"
+# the model knows Shakespeare: his held-out speeches first, then a news article, then the pages
+{ jq -c '{id: "held-out speeches", text: .text[0:3000]}' "$out/held-out.jsonl"
+  jq -c 'select(.url | test("bbc")) | {id: "news article", url, text}' "$out/aeb.text.jsonl"
+  jq -c '{id: "page", url, text}' "$out/text.jsonl"; } >"$out/scored.jsonl"
+quality-score --preset none --model "$out/run" --annotate-only --stats "$out/model.json" "$out/scored.jsonl" \
+	>"$out/model.jsonl"
+jq -r '.metadata.quality.model as $m | "\($m.bits_per_byte * 100 | round / 100)\t\($m.tokens)\t\(.id) \(.url // "")"' \
+	"$out/model.jsonl" | sort -n | head -8 | awk -F'\t' '{ printf "  %5.2f bits/byte %5d tokens  %s\n", $1, $2, $3 }'
+jq -r '.quality.model | "  \(.documents) texts, \(.tokens) tokens in \(.forward_passes) forward passes: \(.documents_per_s | round) texts/s, \(.tokens_per_s | round) tokens/s"' \
+	"$out/model.json"
+
+step "17. Many WARC files: the make-driven build (per file in parallel, then over all), and its funnel" \
 	"make -f pipelines/crawl.mk IN=warcs OUT=crawl -j 2 LANGS= VOCAB=1000; pipelines/funnel crawl"
 rm -rf "$out/warcs" "$out/crawl"
 mkdir -p "$out/warcs"
@@ -164,7 +178,7 @@ sed 's/^/  /' "$out/crawl.log"
 sh "$root/pipelines/funnel" "$out/crawl" >"$out/funnel.txt"
 sed 's/^/  /' "$out/funnel.txt"
 
-step "17. Supervised fine-tuning on HH-RLHF conversations (chat tokens added), then a chat" \
+step "18. Supervised fine-tuning on HH-RLHF conversations (chat tokens added), then a chat" \
 	"lm-train --sft hh.jsonl --init run --chat-tokens --context 256 --epochs 4 --val-fraction 0.1 -o sft; lm-sample --chat sft"
 rm -rf "$out/sft"
 zstd -dc "$root/tests/data/sft/hh-rlhf-harmless-base-test-300.jsonl.zst" | jq -c '{chosen}' >"$out/hh.jsonl"
