@@ -185,7 +185,8 @@ def speed(policy, ref):
     with gzip.open(PREFS, "rt") as f:
         prefs = [json.loads(l) for l in f]
     # pairs that fit a row of 512 whole: lm-train skips or cuts none, TRL truncates none
-    pairs = [p for p in prefs if len(p["chosen"]) + len(p["rejected"]) < 1200 and p["chosen"] != p["rejected"]][:64]
+    pairs = [p for p in prefs if len(p["chosen"]) + len(p["rejected"]) < 1200 and p["chosen"] != p["rejected"]
+             and hh_messages(p["chosen"])[-1]["content"] and hh_messages(p["rejected"])[-1]["content"]][:64]
     with open("speed.jsonl", "w") as f:
         for p in pairs:
             f.write(json.dumps(p) + "\n")
