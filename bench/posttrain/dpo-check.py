@@ -250,8 +250,10 @@ def main():
     import trl
     import transformers
     print(f"trl {trl.__version__}, transformers {transformers.__version__}, torch {torch.__version__}")
-    build_base(sft_records(), extra=["--save-every", "10", "--keep", "5"])
-    ref, policy = "base/step-0000020", "base/step-0000030"
+    # sft-check.py's base, with its checkpoints at steps 10, 20 and 30 kept (its own directory:
+    # the two scripts may share WORK_DIR)
+    build_base(sft_records(), out="base-steps", extra=["--save-every", "10", "--keep", "5"])
+    ref, policy = "base-steps/step-0000020", "base-steps/step-0000030"
     ok = exactness(policy, ref, None)
     print("exactness:", "PASS" if ok else "FAIL")
     speed(policy, ref)
