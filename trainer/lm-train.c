@@ -18,6 +18,8 @@
 
 #include "cli.h"
 #include "data.h"
+#include "dpo.h"
+#include "dpotrain.h"
 #include "dp.h"
 #include "eval.h"
 #include "kernels.h"
@@ -53,6 +55,8 @@ typedef struct opts {
 	int objective;		/* --objective: LM_CLS_* */
 	int freeze_body;	/* --freeze-body */
 	const char *dump_grads;	/* --dump-grads: the first step's gradients to this file, then stop */
+	const char *dpo, *ref, *ref_logps;	/* --dpo: preference pairs (dpo.h), --ref, --ref-logps */
+	lm_dpo_opts dpo_o;	/* --dpo-loss, --beta, --label-smoothing */
 	double val_fraction, epochs;
 	int resume, progress;
 	int chat_tokens;	/* --chat-tokens */
@@ -82,7 +86,8 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 	json_object_set_new(j, "config", json_loads(cj, 0, NULL));
 	free(cj);
 	json_object_set_new(j, "data", json_string(o->sft ? o->sft : o->reward ? o->reward :
-						    o->classify ? o->classify : o->data));
+						    o->classify ? o->classify : o->dpo ? o->dpo :
+						    o->data));
 	if (o->classify) {
 		json_object_set_new(j, "classify", json_true());
 		json_object_set_new(j, "objective", json_string(lm_cls_objectives[o->objective]));
@@ -100,6 +105,10 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 		json_object_set_new(j, "sft", json_true());
 		json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
 	}
+	if (o->dpo)
+		json_object_set_new(j, "dpo", json_pack("{s:s,s:f,s:f,s:f}", "loss",
+			lm_dpo_losses[o->dpo_o.loss], "beta", o->dpo_o.beta, "label_smoothing",
+			o->dpo_o.smoothing, "val_fraction", o->val_fraction));
 	json_object_set_new(j, "anneal_data", o->anneal ? json_string(o->anneal) : json_null());
 	json_object_set_new(j, "batch", json_integer(o->batch));
 	json_object_set_new(j, "context", json_integer(o->context));
@@ -132,6 +141,11 @@ typedef struct train {
 	kn_tensor *frozen;	/* --freeze-body: the parameters as they started */
 	int add_head;		/* --reward from a language model: a score head added (1 label) */
 	int32_t *len;		/* --reward: the rows' lengths */
+	lm_dpo_data dpo;	/* --dpo: the pairs, */
+	double *ref;		/* the reference's log-probabilities (2 a pair), */
+	lm_dpo_item *items;	/* the pairs of a step's rows, */
+	int *np;		/* how many in each micro-batch */
+	float *tl;		/* a micro-batch's per-token losses */
 	int grow_from;		/* --chat-tokens added tokens: the checkpoint's vocabulary, else 0 */
 	int32_t *pos, *doc;	/* --sft: positions and documents of the rows */
 	lm_adamw adamw;
@@ -264,6 +278,26 @@ static void evaluate_classify(train *r, long long step)
 			st.loss / n, (double)st.correct / n, (long long)st.n);
 }
 
+/* The held-out pairs' loss and TRL's metrics, as eval_loss, eval_rewards/chosen, ... */
+static void evaluate_dpo(train *r, long long step)
+{
+	lm_dpo_stats st = { 0 };
+	char js[1024];
+	lm_dpo_evaluate(r->s.m, &r->dpo, (int)r->o.batch, r->ref, &r->o.dpo_o, r->x, r->y, r->pos,
+			r->doc, r->tl, r->items, &st);
+	lm_dpo_stats_json(&st, "eval_", 1, js, sizeof js);
+	/* the reference's own ranking of the held-out pairs: chosen more likely than rejected */
+	double first = 0;
+	for (size_t i = 0; i < r->dpo.nval; i++)
+		first += r->ref[2 * (size_t)r->dpo.val[i]] > r->ref[2 * (size_t)r->dpo.val[i] + 1];
+	metrics_line(r, "{\"step\":%lld%s,\"eval_ref_accuracy\":%.9g}\n", step, js,
+		     first / (double)r->dpo.nval);
+	if (cm_verbosity >= 0)
+		cm_info("step %lld: held-out pairs: loss %.4f, reward accuracy %.4f, margin %.4f (%.0f "
+			"pairs)", step, st.loss / st.pairs, st.accuracies / st.pairs,
+			st.margins / st.pairs, st.pairs);
+}
+
 static void evaluate(train *r, long long step, int full)
 {
 	const opts *o = &r->o;
@@ -273,6 +307,10 @@ static void evaluate(train *r, long long step, int full)
 	}
 	if (o->reward) {
 		evaluate_reward(r, step);
+		return;
+	}
+	if (o->dpo) {
+		evaluate_dpo(r, step);
 		return;
 	}
 	if (o->sft) {
@@ -318,6 +356,7 @@ static void parse(int argc, char **argv, opts *o)
 {
 	*o = (opts){ .model = "tiny", .batch = 8, .accum = 1, .eval_every = 250, .save_every = 500,
 		     .keep = 3, .dev = { .name = "auto", .precision = -1 },
+		     .dpo_o = { .loss = LM_DPO_SIGMOID, .beta = 0.1 },
 		     .sched = { .kind = LM_COSINE, .steps = 1000, .lr = 6e-4, .min_lr = -1,
 				.decay = 0.2 },
 		     .adamw = { .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.1,
@@ -359,12 +398,32 @@ static void parse(int argc, char **argv, opts *o)
 			    "tokens <|im_start|> and <|im_end|> to the tokenizer where\n"
 			    "it lacks them (the embedding and output rows grow, new\n"
 			    "rows the mean)"),
+		CM_OPT_STRING(0, "dpo", &o->dpo, "FILE",
+			      "direct preference optimisation on JSONL pairs instead of\n"
+			      "--data (needs --init): prompt/chosen/rejected, chosen and\n"
+			      "rejected messages or HH-RLHF transcripts"),
+		CM_OPT_STRING(0, "ref", &o->ref, "DIR",
+			      "--dpo: the reference model, a run or Hugging Face\n"
+			      "directory (default: the --init model); its\n"
+			      "log-probabilities are computed once, before training"),
+		CM_OPT_STRING(0, "ref-logps", &o->ref_logps, "FILE",
+			      "--dpo: the reference log-probabilities' file, reused when\n"
+			      "it holds those of the same pairs and reference, else\n"
+			      "written (default: DIR/ref-logps.bin)"),
+		CM_OPT_CHOICE(0, "dpo-loss", &o->dpo_o.loss, "L", lm_dpo_losses,
+			      "--dpo: sigmoid (DPO), ipo or hinge (default: sigmoid)"),
+		CM_OPT_DOUBLE(0, "beta", &o->dpo_o.beta, "F", 1e-9, 1e9,
+			      "--dpo: the strength of the tie to the reference\n"
+			      "(IPO: its tau; default: 0.1)"),
+		CM_OPT_DOUBLE(0, "label-smoothing", &o->dpo_o.smoothing, "F", 0, 0.5,
+			      "--dpo-loss sigmoid: the chance a preference is flipped\n"
+			      "(conservative DPO; default: 0)"),
 		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
-			      "--sft, --reward, --classify: examples (pairs, texts)\n"
-			      "held out for evaluation (default: 0)"),
+			      "--sft, --reward, --classify, --dpo: examples (pairs,\n"
+			      "texts) held out for evaluation (default: 0)"),
 		CM_OPT_DOUBLE(0, "epochs", &o->epochs, "F", 0, 1e6,
-			      "--sft, --reward, --classify: train this many passes\n"
-			      "over the examples (pairs, texts) (sets --steps)"),
+			      "--sft, --reward, --classify, --dpo: train this many\n"
+			      "passes over the examples (pairs, texts) (sets --steps)"),
 		CM_OPT_STRING('t', "tokenizer", &o->tokenizer, "FILE",
 			      "tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
 			      "bytes per token for bits per byte, copied to checkpoints"),
@@ -433,20 +492,27 @@ static void parse(int argc, char **argv, opts *o)
 	};
 	if (cm_opt_parse(argc, argv, opts, &info) > 0)
 		cm_usage_error("unexpected argument '%s'", argv[1]);
-	if (o->reward && o->classify)
-		cm_usage_error("--reward and --classify: choose one");
-	if (o->reward || o->classify) {	/* checked as --sft is, then the rest of its checks */
-		const char *mode = o->reward ? "--reward" : "--classify";
-		if (o->sft)
-			cm_usage_error("%s and --sft: choose one", mode);
-		if (o->data)
-			cm_usage_error("%s and --data: choose one", mode);
-		if (!o->init && !o->resume)
-			cm_usage_error("%s needs --init: the model and tokenizer to start from", mode);
-		if (o->val || o->anneal)
-			cm_usage_error("%s: %s is for --data; use --val-fraction", mode,
-				       o->val ? "--val" : "--anneal-data");
+	/* one source of examples; the names in this order in the message */
+	const char *src[] = { o->reward ? "--reward" : NULL, o->classify ? "--classify" : NULL,
+			      o->sft ? "--sft" : NULL, o->dpo ? "--dpo" : NULL, o->data ? "--data" : NULL };
+	const char *first = NULL;
+	for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
+		if (src[i] && first)
+			cm_usage_error("%s and %s: choose one", first, src[i]);
+		if (src[i] && !first)
+			first = src[i];
 	}
+	if (!first)
+		cm_usage_error("--data (or --sft, --reward, --classify, --dpo) is required");
+	const char *post = o->data ? NULL : first;	/* post-training: the model is --init's */
+	if (post && !o->init && !o->resume)
+		cm_usage_error("%s needs --init: the model and tokenizer to start from", post);
+	if (post && (o->val || o->anneal))
+		cm_usage_error("%s: %s is for --data; use --val-fraction", post,
+			       o->val ? "--val" : "--anneal-data");
+	if (!post && (o->val_fraction > 0 || o->epochs > 0))
+		cm_usage_error("%s needs --sft, --reward, --classify or --dpo",
+			       o->epochs > 0 ? "--epochs" : "--val-fraction");
 	if (!o->classify && (o->text_field || o->label_field || o->objective))
 		cm_usage_error("%s needs --classify", o->text_field ? "--text-field" :
 			       o->label_field ? "--label-field" : "--objective");
@@ -458,19 +524,12 @@ static void parse(int argc, char **argv, opts *o)
 		o->text_field = "text";
 	if (!o->label_field)
 		o->label_field = "label";
-	if (o->sft && o->data)
-		cm_usage_error("--sft and --data: choose one");
-	if (!o->data && !o->sft && !o->reward && !o->classify)
-		cm_usage_error("--data (or --sft, --reward, --classify) is required");
-	if (o->sft && !o->init && !o->resume)
-		cm_usage_error("--sft needs --init: the model and tokenizer to fine-tune");
 	if (o->chat_tokens && !o->sft && !o->reward && !o->classify)
 		cm_usage_error("--chat-tokens needs --sft, --reward or --classify");
-	if (o->sft && (o->val || o->anneal))
-		cm_usage_error("--sft: %s is for --data; use --val-fraction",
-			       o->val ? "--val" : "--anneal-data");
-	if (!o->sft && !o->reward && !o->classify && (o->val_fraction > 0 || o->epochs > 0))
-		cm_usage_error("%s needs --sft", o->epochs > 0 ? "--epochs" : "--val-fraction");
+	if (!o->dpo && (o->ref || o->ref_logps))
+		cm_usage_error("%s needs --dpo", o->ref ? "--ref" : "--ref-logps");
+	if (o->dpo_o.smoothing > 0 && o->dpo_o.loss != LM_DPO_SIGMOID)
+		cm_usage_error("--label-smoothing is for --dpo-loss sigmoid");
 	if (!o->out)
 		cm_usage_error("--out is required");
 	if (sc->min_lr < 0)
@@ -493,7 +552,7 @@ static void configure(train *r)
 	lm_config *cfg = &s->cfg;
 	cm_tok *tok = s->tok;
 	char err[8192];
-	int post = o->sft || o->reward || o->classify, headed = o->reward || o->classify;
+	int post = o->sft || o->reward || o->classify || o->dpo, headed = o->reward || o->classify;
 	if (post && o->resume) {	/* the model and tokenizer of the run's checkpoint */
 		if (lm_session_checkpoint(s, o->out, err, sizeof err) < 0 ||
 		    (!s->tok && lm_session_tokenizer(s, NULL, err, sizeof err) < 0))
@@ -623,6 +682,47 @@ static void open_classify(train *r)
 	set_epochs(o, (double)d->ntrain);
 }
 
+/* --dpo: the pairs, then the reference's log-probabilities (computed, or read) */
+static void open_dpo(train *r)
+{
+	opts *o = &r->o;
+	lm_dpo_data *d = &r->dpo;
+	int T = (int)o->context;
+	char err[8192];
+	if (o->ranks > 1)
+		cm_die("--dpo: one process only (not data parallel)");
+	if (lm_dpo_open(d, o->dpo, r->s.tok, T, (uint64_t)o->seed, o->val_fraction, err,
+			sizeof err) < 0)
+		cm_die("--dpo: %s", err);
+	if (d->skipped)
+		cm_warn("--dpo: %llu of %llu records skipped (the first: %s)",
+			(unsigned long long)d->skipped, (unsigned long long)d->records, d->first_skip);
+	if (d->truncated)
+		cm_warn("--dpo: %llu pairs longer than --context %d positions cut (each sequence to "
+			"the same first ids)", (unsigned long long)d->truncated, T);
+	if (cm_verbosity >= 0)
+		cm_info("--dpo: %zu pairs for training in %llu rows of %d, %zu held out", d->ntrain,
+			(unsigned long long)d->rows, T, d->nval);
+	r->have_val = d->nval > 0;
+	set_epochs(o, d->rows);
+	if (lm_run_mkdir(o->out, err, sizeof err) < 0)
+		cm_die("%s", err);
+	char path[4200];
+	if (!o->ref_logps)
+		snprintf(path, sizeof path, "%s/ref-logps.bin", o->out);
+	r->ref = cm_xmalloc(2 * d->n * sizeof *r->ref);
+	int reused;
+	double t0 = cm_now();
+	const char *ref = o->ref ? o->ref : o->init;
+	if (lm_dpo_ref_prepare(&r->s, ref, o->ref_logps ? o->ref_logps : path, o->resume, d,
+			       (int)o->batch, r->ref, &reused, err, sizeof err) < 0)
+		cm_die("--ref: %s", err);
+	if (cm_verbosity >= 0)
+		cm_info("--dpo: the reference log-probabilities of %zu pairs %s %s (%.1f s)", d->n,
+			reused ? "read from" : "computed and written to",
+			o->ref_logps ? o->ref_logps : path, cm_now() - t0);
+}
+
 static void open_data(train *r)
 {
 	opts *o = &r->o;
@@ -654,6 +754,10 @@ static void open_data(train *r)
 				d->ntrain, (unsigned long long)d->rows, T, d->nval);
 		r->have_val = d->nval > 0;
 		set_epochs(o, (double)d->rows);
+		return;
+	}
+	if (o->dpo) {
+		open_dpo(r);
 		return;
 	}
 	if (!strcmp(o->data, "-"))
@@ -851,15 +955,21 @@ int main(int argc, char **argv)
 	/* on a terminal unless -q; elsewhere with --progress or -v */
 	cm_progress_init(&R.progress, dp->rank > 0 ? 0 : o->progress || cm_verbosity > 0 ? 1 : -1, 0);
 	/* --sft: every micro-batch of a step at once (the loss over all their targets) */
-	size_t nrow = (size_t)B * T * (o->sft ? (size_t)o->accum : o->reward ? 2 : 1);
+	size_t nrow = (size_t)B * T * (o->sft || o->dpo ? (size_t)o->accum : o->reward ? 2 : 1);
 	R.x = cm_xmalloc(nrow * sizeof(int32_t));
 	if (o->reward || o->classify)
 		R.len = cm_xmalloc(2 * (size_t)B * sizeof *R.len);
 	R.y = cm_xmalloc(nrow * sizeof(int32_t));
-	if (o->sft) {
+	if (o->sft || o->dpo) {
 		R.pos = cm_xmalloc(nrow * sizeof(int32_t));
 		R.doc = cm_xmalloc(nrow * sizeof(int32_t));
 	}
+	if (o->dpo) {	/* a pair takes 2 positions or more */
+		R.items = cm_xmalloc((size_t)B * o->accum * ((size_t)T / 2 + 1) * sizeof *R.items);
+		R.tl = cm_xmalloc((size_t)B * T * sizeof *R.tl);
+		R.np = cm_xmalloc((size_t)o->accum * sizeof *R.np);
+	}
+	lm_dpo_stats dst = { 0 };	/* --dpo: a step's pairs */
 	if (cm_verbosity >= 0)
 		cm_info("%s model, %.2fM parameters (%d layers, width %d, vocabulary %d), batch %d x "
 			"%d x %lld%s, %lld steps, %s, %s on %d thread%s%s", cfg->style == LM_GPT2 ?
@@ -926,7 +1036,28 @@ int main(int argc, char **argv)
 		}
 		if (o->freeze_body)
 			freeze(&R, 0);
-		for (long long a = 0; a < o->accum && !o->sft && !o->reward && !o->classify; a++) {
+		if (o->dpo) {	/* the mean over the pairs of the whole step */
+			int *np = R.np, k = 0;
+			for (long long a = 0; a < o->accum; a++) {
+				size_t at = (size_t)a * B * T;
+				np[a] = lm_dpo_rows(&R.dpo, (uint64_t)(step * o->accum + a), B,
+						    R.x + at, R.y + at, R.pos + at, R.doc + at,
+						    R.items + k);
+				k += np[a];
+			}
+			dst = (lm_dpo_stats){ 0 };
+			norm = 1;
+			for (long long a = 0, i = 0; a < o->accum; i += np[a], a++) {
+				size_t at = (size_t)a * B * T;
+				lm_forward(m, B, T, R.x + at, R.pos + at, R.doc + at);
+				loss += lm_dpo_micro(m, R.y + at, R.items + i, np[a], R.ref,
+						     &o->dpo_o, (float)(1.0 / k), R.tl, &dst);
+				lm_backward(m);
+			}
+			loss /= k;
+		}
+		for (long long a = 0; a < o->accum && !o->sft && !o->reward && !o->classify && !o->dpo;
+		     a++) {
 			int r = lm_data_rows(src, (uint64_t)(step * o->accum + a), dp->rank,
 					     dp->size, B, R.x, R.y, err, sizeof err);
 			if (r < 0)
@@ -976,9 +1107,9 @@ int main(int argc, char **argv)
 				if (k < 0)
 					cm_die("--dump-grads: %s", err);
 				cm_info("--dump-grads: step %lld: loss %.9g over %.0f %s, gradient "
-					"norm %.9g, gradients in %s", step + 1, loss, norm,
-					o->reward ? "pairs" : o->classify ? "texts" : "tokens", gn,
-					o->dump_grads);
+					"norm %.9g, gradients in %s", step + 1, loss, o->dpo ? dst.pairs :
+					norm, o->reward || o->dpo ? "pairs" : o->classify ? "texts" : "tokens",
+					gn, o->dump_grads);
 				if (o->classify)
 					cm_info("--dump-grads: accuracy %.9g (this rank's texts)",
 						(double)rs.correct / (double)rs.n);
@@ -986,6 +1117,11 @@ int main(int argc, char **argv)
 					cm_info("--dump-grads: accuracy %.9g, margin %.9g (this rank's "
 						"pairs)", (double)rs.correct / (double)rs.n,
 						rs.margin / (double)rs.n);
+				if (o->dpo) {
+					char js[1024];
+					lm_dpo_stats_json(&dst, "", 1, js, sizeof js);
+					cm_info("--dump-grads: metrics {%s}", js + 1);
+				}
 			}
 			lm_dp_end(dp);
 			exit(0);
@@ -1019,8 +1155,11 @@ int main(int argc, char **argv)
 		R.run.st.tokens += (uint64_t)stepped;
 		double tps = stepped / dt, mfu = tps * flops_per_token / peak;
 		last_loss = loss;
-		char extra[96] = "";	/* --sft: the step's trained tokens; the anneal */
-		if (o->reward)	/* this rank's pairs */
+		char extra[1024] = "";	/* --sft: the step's trained tokens; --dpo: TRL's
+					 * metrics; the anneal */
+		if (o->dpo)
+			lm_dpo_stats_json(&dst, "", 0, extra, sizeof extra);
+		else if (o->reward)	/* this rank's pairs */
 			snprintf(extra, sizeof extra, ",\"accuracy\":%.4f,\"margin\":%.6f",
 				 (double)rs.correct / (double)rs.n, rs.margin / (double)rs.n);
 		else if (o->classify)	/* this rank's texts */
@@ -1086,6 +1225,12 @@ int main(int argc, char **argv)
 	if (o->classify)
 		lm_cls_close(&R.cls);
 	free(R.len);
+	if (o->dpo)
+		lm_dpo_close(&R.dpo);
+	free(R.ref);
+	free(R.items);
+	free(R.tl);
+	free(R.np);
 	free(R.pos);
 	free(R.doc);
 	free(R.x);

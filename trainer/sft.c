@@ -128,8 +128,7 @@ static int encode_turns(lm_sft_enc *e, const turn *t, size_t nt, int need, char 
 	return 0;
 }
 
-/* An HH-RLHF transcript's turns ("\n\nHuman: ..." and "\n\nAssistant: ..."), at most max. */
-static long hh_turns(const char *s, size_t n, turn *t, size_t max)
+long lm_hh_turns(const char *s, size_t n, turn *t, size_t max)
 {
 	static const char H[] = "\n\nHuman:", A[] = "\n\nAssistant:";
 	size_t nt = 0;
@@ -212,7 +211,7 @@ int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t er
 		if (rc == 0)
 			rc = encode_turns(e, t, nt, 1, err, errlen);
 	} else if (json_is_string(hh)) {
-		long nt = hh_turns(json_string_value(hh), json_string_length(hh), t, MAX_TURNS);
+		long nt = lm_hh_turns(json_string_value(hh), json_string_length(hh), t, MAX_TURNS);
 		if (nt < 0) {
 			snprintf(err, errlen, "not an HH-RLHF transcript (\"\\n\\nHuman: ...\\n\\n"
 				 "Assistant: ...\", at most %d turns)", MAX_TURNS);
@@ -286,7 +285,7 @@ cm_tok *lm_chat_tokenizer(const char *path, const cm_tok *tok, int *added, char 
 
 /* ---- a file of examples ---- */
 
-static void shuffle(uint32_t *a, size_t n, uint64_t seed)
+void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed)
 {
 	uint64_t s = seed;
 	for (size_t i = n; i > 1; i--) {
@@ -408,7 +407,7 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 	uint32_t *all = cm_xmalloc(d->n * sizeof *all);
 	for (size_t i = 0; i < d->n; i++)
 		all[i] = (uint32_t)i;
-	shuffle(all, d->n, seed ^ 0x7366742d73706c74ull);
+	lm_sft_shuffle(all, d->n, seed ^ 0x7366742d73706c74ull);
 	d->nval = val_fraction > 0 ? (size_t)(val_fraction * (double)d->n + 0.5) : 0;
 	if (val_fraction > 0 && d->nval == 0)
 		d->nval = 1;
@@ -493,7 +492,7 @@ int64_t lm_sft_rows(lm_sft_data *d, uint64_t k, int first, int stride, int B, in
 			for (uint64_t r = 0; r < d->rows; r++)
 				d->perm[r] = (uint32_t)r;
 			uint64_t s = d->seed ^ 0x6570, t = cm_splitmix64(&s);
-			shuffle(d->perm, d->rows, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
+			lm_sft_shuffle(d->perm, d->rows, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
 			d->perm_epoch = epoch;
 		}
 		uint32_t r = d->perm[g % d->rows];

@@ -110,4 +110,9 @@ int64_t lm_sft_rows(lm_sft_data *d, uint64_t k, int first, int stride, int B, in
 /* Held-out row r (r < d->vrows) into row 0 of the arrays; returns its trained targets. */
 int64_t lm_sft_val_row(lm_sft_data *d, uint64_t r, int32_t *x, int32_t *y, int32_t *pos,
 		       int32_t *doc);
+/* An HH-RLHF transcript's turns ("\n\nHuman: ..." as user, "\n\nAssistant: ..." as assistant
+ * messages, pointing into s), at most max: how many, or -1 when s is not one. */
+long lm_hh_turns(const char *s, size_t n, lm_chat_msg *t, size_t max);
+/* A seeded shuffle of a[0..n) (the examples' and the rows' orders). */
+void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed);
 #endif

@@ -1,5 +1,6 @@
 /* bytetok.h - for the trainer's unit tests: a tokenizer of the 256 bytes, one token each, and
- * <|endoftext|> (256). */
+ * <|endoftext|> (256); with the chat template's tokens <|im_start|> (257) and <|im_end|> (258)
+ * when chat. */
 #ifndef TEST_BYTETOK_H
 #define TEST_BYTETOK_H
 #include <stdint.h>
@@ -7,7 +8,7 @@
 #include "tap.h"
 #include "tok.h"
 
-static inline cm_tok *byte_tokenizer(void)
+static inline cm_tok *byte_tokenizer_chat(int chat)
 {
 	char err[1024] = "";
 	cm_tok *tk = cm_tok_create("[\\s\\S]+", err, sizeof err);
@@ -17,7 +18,17 @@ static inline cm_tok *byte_tokenizer(void)
 	}
 	if (tk)
 		cm_tok_add_special(tk, "<|endoftext|>", 256, err, sizeof err);
-	ok(tk && cm_tok_finish(tk, err, sizeof err) == 0, "a byte tokenizer: %s", err);
+	if (tk && chat) {
+		cm_tok_add_special(tk, "<|im_start|>", 257, err, sizeof err);
+		cm_tok_add_special(tk, "<|im_end|>", 258, err, sizeof err);
+	}
+	ok(tk && cm_tok_finish(tk, err, sizeof err) == 0, "a byte tokenizer%s: %s",
+	   chat ? " with the chat tokens" : "", err);
 	return tk;
+}
+
+static inline cm_tok *byte_tokenizer(void)
+{
+	return byte_tokenizer_chat(0);
 }
 #endif
