@@ -1,6 +1,6 @@
-"""posttrain.py - dpo-check.py's helpers (tinybase.py serves sft-check.py and reward-check.py; the two
-the tools, the tiny base model (a BPE tokenizer with the chat tokens and a 2-layer GPT-2
-pretrained 30 steps on ../shared/data/sft's texts), loading a checkpoint in transformers
+"""posttrain.py - dpo-check.py's helpers (sft-check.py and reward-check.py have tinybase.py's):
+the paths and settings, running the tools, the tiny base model (a BPE tokenizer with the chat
+tokens and a 2-layer GPT-2 pretrained 30 steps on ../shared/data/sft's texts), loading a checkpoint in transformers
 (fp32, dropout off) and the relative difference of two tensors.
 
 env: BIN (default build/bin), THREADS (default 2), CRAWL2LM_SHARED_DATA (default ../shared/data).
