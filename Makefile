@@ -241,8 +241,8 @@ $(O)/tests/%: tests/unit/%.c $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB) $(LIB) $(LDLIBS) -ljansson \
 		-lbrotlienc $(BLAS_LIBS)
 
-# the tests' HTTP server (remote inputs) is built on libmicrohttpd, as lm-serve is
-$(O)/tests/tools/httpd-test: LDLIBS += -lmicrohttpd
+# the tests' HTTP servers (remote inputs; a canned judge for lm-judge) are built on libmicrohttpd, as lm-serve is
+$(O)/tests/tools/httpd-test $(O)/tests/tools/judge-fake: LDLIBS += -lmicrohttpd
 $(O)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TOOL    $@"

@@ -128,8 +128,7 @@ static int encode_turns(lm_sft_enc *e, const turn *t, size_t nt, int need, char 
 	return 0;
 }
 
-/* An HH-RLHF transcript's turns ("\n\nHuman: ..." and "\n\nAssistant: ..."), at most max. */
-static long hh_turns(const char *s, size_t n, turn *t, size_t max)
+long lm_hh_turns(const char *s, size_t n, lm_chat_msg *t, size_t max)
 {
 	static const char H[] = "\n\nHuman:", A[] = "\n\nAssistant:";
 	size_t nt = 0;
@@ -212,7 +211,7 @@ int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t er
 		if (rc == 0)
 			rc = encode_turns(e, t, nt, 1, err, errlen);
 	} else if (json_is_string(hh)) {
-		long nt = hh_turns(json_string_value(hh), json_string_length(hh), t, MAX_TURNS);
+		long nt = lm_hh_turns(json_string_value(hh), json_string_length(hh), t, MAX_TURNS);
 		if (nt < 0) {
 			snprintf(err, errlen, "not an HH-RLHF transcript (\"\\n\\nHuman: ...\\n\\n"
 				 "Assistant: ...\", at most %d turns)", MAX_TURNS);
