@@ -505,9 +505,10 @@ static void run(const char *path, cm_buf *b)
 		if (mc != CURLM_OK)
 			cm_die("libcurl: %s", curl_multi_strerror(mc));
 		CURLMsg *m;
-		int left;
+		int left, settled = 0;
 		while ((m = curl_multi_info_read(J.multi, &left)))
 			if (m->msg == CURLMSG_DONE) {
+				settled++;
 				req *q;
 				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
 				settle(q, m->data.result);
@@ -522,6 +523,8 @@ static void run(const char *path, cm_buf *b)
 		}
 		if (eof && !J.count)
 			break;
+		if (settled)
+			continue;	/* free places: start the next requests first */
 		/* wait for the network, or the next retry */
 		int ms = 1000;
 		if (next < INFINITY) {
