@@ -318,11 +318,11 @@ CXXFLAGS += -fsanitize=$(EXTRA_SAN)
 endif
 FUZZ_BINS := $(patsubst fuzz/%.c,$(O)/fuzz-bin/%,$(FUZZ_SRC))
 fuzz-build: $(FUZZ_BINS)
-# the filters' modules and the libraries; of the trainer, safetensors.c, sft.c, reward.c, classify.c and
-# battle.c alone (the rest of it needs BLAS and the kernels), its folder searched last (domain-tag has a
-# model.h too)
+# the filters' modules and the libraries; of the trainer, safetensors.c, sft.c, reward.c, classify.c,
+# battle.c and judge.c alone (the rest of it needs BLAS and the kernels), its folder searched last
+# (domain-tag has a model.h too)
 FUZZ_LIBS := $(O)/trainer/safetensors.o $(O)/trainer/sft.o $(O)/trainer/reward.o $(O)/trainer/classify.o \
-	$(O)/trainer/battle.o $(MODLIBS) $(WEB_LIB) $(TOK_LIB) $(LIB)
+	$(O)/trainer/battle.o $(O)/trainer/judge.o $(MODLIBS) $(WEB_LIB) $(TOK_LIB) $(LIB)
 $(O)/fuzz-bin/%: fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(LIBS_INC) $(addprefix -I,$(wildcard filters/*)) -Itrainer $(CFLAGS) -c -o $@.o $<
