@@ -77,6 +77,12 @@ like "$(cat err)" "named one model only" "  a record naming one model only: said
 lm-arena b.jsonl >arena.out 2>&1
 ok $? "  lm-arena reads them"
 
+# a line that is not UTF-8: malformed, its reason still valid JSON (the line itself left out)
+printf '{"prompt": "\377\376", "responses": ["a", "b"]}\n' >latin.jsonl
+$J --rejects lr.jsonl --verdicts lv.jsonl latin.jsonl >/dev/null 2>err
+is "$?:$(jq -c '[.reason, has("record")]' lr.jsonl):$(jq -r .verdict lv.jsonl)" '1:["malformed",false]:malformed' \
+	"a record that is not UTF-8: malformed, --rejects and --verdicts stay JSON"
+
 # order kept at any -j: 60 records, the longer side alternating, answers out of order
 i=0
 while [ $i -lt 60 ]; do

@@ -26,6 +26,7 @@
 #include "opt.h"
 #include "output.h"
 #include "progress.h"
+#include "utf8.h"
 
 static const cm_opt_info info = {
 	"[OPTION]... [FILE]...",
@@ -179,15 +180,21 @@ static const char *answer(json_t *j, size_t *n, char *why, size_t whylen)
 	return json_string_value(t);
 }
 
-/* a printable excerpt of s (at most cap - 4 bytes of it, then "...") for messages */
+/* a printable excerpt of s for messages: at most cap - 4 bytes of it, cut at a character,
+ * then "..."; control characters as spaces, ill-formed UTF-8 as U+FFFD */
 static void excerpt(char *dst, size_t cap, const char *s, size_t n)
 {
-	size_t k = n < cap - 4 ? n : cap - 4;
+	cm_buf b = CM_BUF_INIT;
+	cm_utf8_repair(s, n < cap ? n : cap, &b);
+	size_t k = b.len < cap - 4 ? b.len : cap - 4;
+	while (k > 0 && k < b.len && ((unsigned char)b.p[k] & 0xc0) == 0x80)
+		k--;
 	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c = (unsigned char)b.p[i];
 		dst[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
 	}
-	strcpy(dst + k, k < n ? "..." : "");
+	strcpy(dst + k, k < b.len || n > cap ? "..." : "");
+	cm_buf_free(&b);
 }
 
 /* the server's own message in an error reply, when it has one */
@@ -293,6 +300,20 @@ static long long chars(const char *s, size_t n)
 	return k;
 }
 
+/* a message as a JSON string, ill-formed UTF-8 (a parser's excerpt of a bad line) repaired */
+static void key_text(cm_jw *w, const char *key, const char *s)
+{
+	size_t n = strlen(s);
+	if (cm_utf8_valid(s, n)) {
+		cm_jw_key_strn(w, key, s, n);
+		return;
+	}
+	cm_buf b = CM_BUF_INIT;
+	cm_utf8_repair(s, n, &b);
+	cm_jw_key_strn(w, key, b.p, b.len);
+	cm_buf_free(&b);
+}
+
 static const char *vname(int v)
 {
 	return v == LM_JV_A ? "A" : v == LM_JV_B ? "B" : v == LM_JV_TIE ? "C" : NULL;
@@ -374,8 +395,9 @@ static void finish(slot *s, cm_buf *b)
 		cm_jw_obj(&w);
 		cm_jw_key_uint(&w, "line", s->line);
 		cm_jw_key_str(&w, "reason", out_names[outcome]);
-		cm_jw_key_str(&w, "why", why);
-		cm_jw_key_strn(&w, "record", s->raw, s->nraw);
+		key_text(&w, "why", why);
+		if (cm_utf8_valid(s->raw, s->nraw))	/* left out where it is not UTF-8 */
+			cm_jw_key_strn(&w, "record", s->raw, s->nraw);
 		cm_jw_end(&w, '}');
 		put(J.rej, b);
 	}
@@ -396,7 +418,7 @@ static void finish(slot *s, cm_buf *b)
 			cm_jw_key_str(&w, "label", r->label == LM_JV_A ? "a" : r->label == LM_JV_B ?
 				      "b" : "tie");
 		if (outcome >= OUT_ERROR)
-			cm_jw_key_str(&w, "error", why);
+			key_text(&w, "error", why);
 		cm_jw_end(&w, '}');
 		put(J.ver, b);
 	}
