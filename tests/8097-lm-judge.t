@@ -97,6 +97,10 @@ test_cmp one.jsonl sixteen.jsonl "  the same pairs in the same order"
 is "$(jq -c '[.judged, .pairs + .ties]' m.json):$(wc -l <one.jsonl | tr -d ' ')" "[60,60]:$(jq .pairs m.json)" \
 	"  every record judged (equal lengths tie)"
 
+$J --progress -o /dev/null many.jsonl 2>perr
+like "$(tail -1 perr)" "^lm-judge: 60 records: 60 judged \\([0-9]+ ties\\), 0 errors, 0 malformed; 0 retries; " \
+	"--progress: the records done, how they went"
+
 # text completions (base models) at the same server: the same pairs
 $J --api completions -o comp.jsonl many.jsonl && test_cmp one.jsonl comp.jsonl "--api completions: the same verdicts"
 $J --endpoint "$url/completions" -o comp2.jsonl many.jsonl && test_cmp one.jsonl comp2.jsonl "  a full /completions URL picks that API"

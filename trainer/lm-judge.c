@@ -493,6 +493,23 @@ static void release(slot *s)
 	}
 }
 
+/* progress: records done, how they went, the rate; a few lines a second at most */
+static void show_progress(int last)
+{
+	static double t_last;
+	double now = cm_now();
+	if (!J.prog.on || (!last && now - t_last < 0.25))
+		return;
+	t_last = now;
+	uint64_t done = J.records - J.count;
+	double secs = now - J.prog.start;
+	cm_progress_line(&J.prog, "%llu records: %llu judged (%llu ties), %llu errors, %llu "
+			 "malformed; %llu retries; %.1f records/s", (unsigned long long)done,
+			 (unsigned long long)J.judged, (unsigned long long)J.ties,
+			 (unsigned long long)J.errors, (unsigned long long)J.malformed,
+			 (unsigned long long)J.retries_done, secs > 0 ? (double)done / secs : 0.0);
+}
+
 /* judge every record of one input */
 static void run(const char *path, cm_buf *b)
 {
@@ -541,7 +558,7 @@ static void run(const char *path, cm_buf *b)
 			release(s);
 			J.head = (J.head + 1) % J.nring;
 			J.count--;
-			cm_progress_update(&J.prog, J.records - J.count, cm_input_raw_offset(in));
+			show_progress(0);
 		}
 		if (eof && !J.count)
 			break;
@@ -776,7 +793,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < na; i++)
 		run(args[i], &b);
 	double secs = cm_now() - t0;
-	cm_progress_end(&J.prog, J.records, 0);
+	show_progress(1);
+	cm_progress_break(&J.prog);
 	cm_buf_free(&b);
 	cm_output_close(J.out);
 	if (J.rej)
