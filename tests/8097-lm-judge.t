@@ -133,7 +133,7 @@ fails 2 "--api-key-env: the environment variable 'NO_SUCH_KEY_VAR' is not set" "
 kill $fpid
 
 # usage and template errors
-fails 2 "--endpoint is required" "no --endpoint: usage error" lm-judge three.jsonl
+fails 2 "--endpoint \(or --reward\) is required" "no --endpoint: usage error" lm-judge three.jsonl
 fails 2 "not an http:// or https:// URL" "an endpoint that is not http: usage error" lm-judge --endpoint ftp://x/v1 three.jsonl
 printf 'P={prompt}|A={response_a}|' >bad.txt
 fails 1 "--template 'bad.txt': the template lacks \{response_b\}" "a template without {response_b}" \
@@ -173,4 +173,34 @@ is "$?:$(jq -c '[.errors, .retries]' sc.json):$(jq -r .error scv.jsonl | head -1
 	"1:[2,0]:HTTP 404: POST /v1/chat/completions: cha" "  its /v1/chat/completions says 404 (no chat template): errors, not retried"
 kill $spid
 wait $spid
+
+# --reward: a local reward model as the judge; its verdicts are the order of its scores,
+# the same scores lm-eval --pairs gives
+bpe-train -q --vocab-size 259 --special '<|endoftext|>' --special '<|im_start|>' --special '<|im_end|>' \
+	-o chat.json t.jsonl && shard-pack -q -t chat.json -o cs --val-fraction 0 t.jsonl &&
+	lm-train --data 'cs/*.bin' -t chat.json --model model.json --context 64 -b 2 -j 1 --steps 3 -q -o cbase
+ok $? "a base model with the chat tokens"
+awk 'BEGIN { for (i = 0; i < 40; i++) { p = substr("Question: what is the word number NNN?\n", 1, 12 + i % 17);
+	c = substr("the answer is a word of some length, said slowly", 1, 8 + (i * 7) % 30);
+	r = substr("no idea, really", 1, 2 + i % 9);
+	printf "{\"prompt\": \"%s\\n\", \"chosen\": \"%s\", \"rejected\": \"%s\"}\n", p, c, r } }' >rpairs.jsonl
+lm-train --reward rpairs.jsonl --init cbase --context 64 -j 1 --lr 1e-3 --seed 3 -b 4 --epochs 2 -q -o RM
+ok $? "a reward model"
+lm-eval RM --pairs rpairs.jsonl -j 1 --log-samples rlog.jsonl >/dev/null 2>&1
+# both ways round: response_a the chosen one in even records, the rejected one in odd ones
+jq -c 'if input_line_number % 2 == 0 then {prompt, response_a: .chosen, response_b: .rejected, winner: "model_a"}
+	else {prompt, response_a: .rejected, response_b: .chosen, winner: "model_b"} end' rpairs.jsonl >rin.jsonl
+printf '%s\n' '{"chosen": "\n\nHuman: hi\n\nAssistant: the answer", "rejected": "\n\nHuman: hi\n\nAssistant: no"}' >>rin.jsonl
+lm-judge --reward RM --stats rs.json --verdicts rv.jsonl -o rp.jsonl rin.jsonl 2>err
+is "$?:$(jq -c '[.records, .judged, .agree, .errors, .requests]' rs.json)" "0:[41,41,41,0,0]" \
+	"--reward: every record judged, no request made"
+is "$(jq -r 'if .correct then "agree" else "disagree" end' rlog.jsonl | tr '\n' ' ')" \
+	"$(head -40 rv.jsonl | jq -r 'if .verdict == .label then "agree" else "disagree" end' | tr '\n' ' ')" \
+	"  its verdicts are lm-eval --pairs's scores' order, pair by pair"
+is "$(jq .human_agree rs.json)" "$(( $(jq -s '[.[] | select(.correct)] | length' rlog.jsonl) + $(tail -1 rv.jsonl | jq '[select(.verdict == "a")] | length') ))" \
+	"  agreement with the labels counted"
+fails 2 "one judge: --endpoint or --reward" "--reward with --endpoint: usage error" \
+	lm-judge --reward RM --endpoint http://127.0.0.1:1/v1 rin.jsonl
+fails 1 "--reward: 'cbase' is not a reward model" "--reward with a language model: an error" \
+	lm-judge --reward cbase rin.jsonl
 done_testing

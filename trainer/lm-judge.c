@@ -26,13 +26,17 @@
 #include "opt.h"
 #include "output.h"
 #include "progress.h"
+#include "reward.h"
+#include "score.h"
+#include "session.h"
 #include "utf8.h"
 
 static const cm_opt_info info = {
 	"[OPTION]... [FILE]...",
 	"Ask a judge model which of two responses to a prompt is better, through an\n"
 	"OpenAI-compatible endpoint (lm-serve, or any server with /v1/chat/completions), in both\n"
-	"orders: a verdict counts when the two orders agree, else it is a tie. Reads JSONL records\n"
+	"orders: a verdict counts when the two orders agree, else it is a tie; or ask a local\n"
+	"reward model (--reward). Reads JSONL records\n"
 	"{\"prompt\", \"response_a\", \"response_b\"}, {\"prompt\", \"responses\": [a, b]} or\n"
 	"HH-RLHF {\"chosen\", \"rejected\"} pairs (files or standard input); writes preference\n"
 	"pairs {\"prompt\", \"chosen\", \"rejected\"} (for lm-train --reward and --dpo) in input\n"
@@ -89,6 +93,11 @@ static struct {
 	uint64_t pairs, battles, battle_skips, judge_ties;
 	uint64_t labelled, h_agree, h_disagree, h_tie;
 	cm_progress prog;
+	/* --reward: a local reward model instead of an endpoint */
+	lm_session R;
+	lm_model *rm;
+	lm_rm_enc enc;
+	const char *reward;
 } J;
 
 /* ---- requests */
@@ -433,6 +442,64 @@ static void finish(slot *s, cm_buf *b)
 	s->used = 0;
 }
 
+/* --reward: both responses scored by the reward model (prompt + response, as lm-eval --pairs
+ * scores them; an HH-RLHF pair through the chat template), the higher one preferred; the
+ * two "orders" are the same scores, so they always agree (a reward model has no position) */
+static void reward_judge(slot *s)
+{
+	lm_judge_rec *r = &s->rec;
+	char err[400];
+	int T = J.R.cfg.ctx;
+	cm_ids ids[2] = { { 0 }, { 0 } };
+	if (r->out_a != r->a) {	/* an HH-RLHF pair */
+		int rc = lm_rm_encode(&J.enc, s->raw, s->nraw, T, err, sizeof err);
+		if (rc == -2)
+			cm_die("--reward: %s", err);
+		if (rc < 0) {
+			for (int k = 0; k < 2; k++) {
+				snprintf(s->r[k].err, sizeof s->r[k].err, "--reward: %s", err);
+				s->r[k].verdict = -1;
+				s->r[k].state = ST_DONE;
+			}
+			return;
+		}
+		for (size_t i = 0; i < J.enc.c.n; i++)
+			cm_ids_push(&ids[0], J.enc.c.v[i]);
+		for (size_t i = 0; i < J.enc.r.n; i++)
+			cm_ids_push(&ids[1], J.enc.r.v[i]);
+	} else {
+		lm_rm_encode_text(&J.enc, r->prompt, r->np, r->a, r->na, T, &ids[0]);
+		lm_rm_encode_text(&J.enc, r->prompt, r->np, r->b, r->nb, T, &ids[1]);
+	}
+	int maxlen = 1;
+	for (int k = 0; k < 2; k++) {
+		if (!ids[k].n)
+			cm_ids_push(&ids[k], (uint32_t)J.enc.sft.eot);
+		if ((int)ids[k].n > maxlen)
+			maxlen = (int)ids[k].n;
+	}
+	int32_t *x = cm_xmalloc(2 * (size_t)maxlen * sizeof *x), len[2];
+	for (int k = 0; k < 2; k++) {
+		for (int t = 0; t < maxlen; t++)
+			x[(size_t)k * maxlen + t] = t < (int)ids[k].n ? (int32_t)ids[k].v[t] :
+				(int32_t)J.enc.sft.eot;
+		len[k] = (int32_t)ids[k].n;
+		cm_ids_free(&ids[k]);
+	}
+	float sc[2];
+	lm_score_last(J.rm, 2, maxlen, x, len, sc);
+	free(x);
+	int v = sc[0] > sc[1] ? LM_JV_A : sc[0] < sc[1] ? LM_JV_B : LM_JV_TIE;
+	s->r[0].verdict = v;
+	s->r[1].verdict = v == LM_JV_TIE ? v : 1 - v;
+	s->r[0].state = s->r[1].state = ST_DONE;
+	if (cm_verbosity > 1) {
+		cm_progress_break(&J.prog);
+		cm_info("line %llu: reward %.6g for a, %.6g for b", (unsigned long long)s->line,
+			(double)sc[0], (double)sc[1]);
+	}
+}
+
 /* read one record into a new slot; 0 at the end of input */
 static int read_one(cm_input *in, uint64_t *lineno)
 {
@@ -470,8 +537,11 @@ static int read_one(cm_input *in, uint64_t *lineno)
 			s->r[k].s = s;
 			s->r[k].order = k;
 			s->r[k].state = ST_IDLE;
-			build_body(&s->r[k]);
+			if (!J.rm)
+				build_body(&s->r[k]);
 		}
+		if (J.rm)
+			reward_judge(s);
 		return 1;
 	}
 	return 0;
@@ -552,7 +622,9 @@ static void run(const char *path, cm_buf *b)
 				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
 				settle(q, m->data.result);
 			}
+		int drained = 0;
 		while (J.count && slot_done(&J.ring[J.head])) {
+			drained++;
 			slot *s = &J.ring[J.head];
 			finish(s, b);
 			release(s);
@@ -562,7 +634,7 @@ static void run(const char *path, cm_buf *b)
 		}
 		if (eof && !J.count)
 			break;
-		if (settled)
+		if (settled || drained)
 			continue;	/* free places: start the next requests first */
 		/* wait for the network, or the next retry */
 		int ms = 1000;
@@ -599,7 +671,10 @@ static void write_stats(const char *path, double secs)
 	cm_jw_init(&w, &b);
 	cm_jw_obj(&w);
 	cm_jw_key_str(&w, "program", "lm-judge");
-	cm_jw_key_str(&w, "endpoint", J.url);
+	if (J.rm)
+		cm_jw_key_str(&w, "reward", J.reward);
+	else
+		cm_jw_key_str(&w, "endpoint", J.url);
 	if (J.model)
 		cm_jw_key_str(&w, "judge_model", J.model);
 	cm_jw_key_uint(&w, "records", J.records);
@@ -652,7 +727,8 @@ int main(int argc, char **argv)
 {
 	cm_init("lm-judge");
 	const char *out = NULL, *rejects = NULL, *verdicts = NULL, *battles = NULL, *stats = NULL;
-	const char *tmpl_file = NULL, *key_env = NULL;
+	const char *tmpl_file = NULL, *key_env = NULL, *reward = NULL;
+	lm_device dev = { .name = "auto", .precision = -1 };
 	int keep_going = 0, progress = -1;
 	J.jobs = 4;
 	J.retries = 3;
@@ -665,7 +741,7 @@ int main(int argc, char **argv)
 		CM_OPT_STRING(0, "endpoint", &J.url, "URL",
 			      "the server: a base URL (http://127.0.0.1:8000/v1, to which\n"
 			      "/chat/completions or /completions is added) or the full URL of\n"
-			      "either (required)"),
+			      "either (this or --reward)"),
 		CM_OPT_CHOICE(0, "api", &J.api, "chat|completions", api_names,
 			      "chat completions (messages) or text completions (a prompt;\n"
 			      "for base models); default: from the URL, else chat"),
@@ -679,6 +755,11 @@ int main(int argc, char **argv)
 			      "(default: the built-in one, in lm-judge(1))"),
 		CM_OPT_INT(0, "max-tokens", &J.max_tokens, "N", 1, 1 << 20,
 			   "the answer's length at most, in tokens (default: 16)"),
+		CM_OPT_STRING(0, "reward", &reward, "RM",
+			      "a local reward model (lm-train --reward) as the judge instead\n"
+			      "of --endpoint: the response it scores higher is chosen"),
+		CM_OPT_STRING(0, "device", &dev.name, "D",
+			      "--reward's device: cpu, cuda, cuda:plain or auto (default)"),
 		CM_OPT_GROUP("Requests:"),
 		CM_OPT_INT('j', "jobs", &J.jobs, "N", 1, 1024, "requests in flight at most (default: 4)"),
 		CM_OPT_DOUBLE(0, "timeout", &J.timeout, "SECONDS", 0.001, 1e6,
@@ -710,10 +791,29 @@ int main(int argc, char **argv)
 	};
 	int na = cm_opt_parse(argc, argv, opts, &info);
 	char **args = argv + 1;
-	if (!J.url)
-		cm_usage_error("--endpoint is required");
+	if (!J.url && !reward)
+		cm_usage_error("--endpoint (or --reward) is required");
+	if (J.url && reward)
+		cm_usage_error("one judge: --endpoint or --reward, not both");
 	if (na > 0)
 		na = cm_opt_lists(na, &args);
+	char err[1024];
+	if (reward) {
+		char e2[8192];
+		if (lm_session_open(&J.R, &dev, e2, sizeof e2) < 0)
+			cm_die("--device: %s", e2);
+		if (lm_session_checkpoint(&J.R, reward, e2, sizeof e2) < 0 ||
+		    lm_session_tokenizer(&J.R, NULL, e2, sizeof e2) < 0)
+			cm_die("--reward: %s", e2);
+		if (J.R.cfg.labels != 1)
+			cm_die("--reward: '%s' is not a reward model (lm-train --reward makes one)", reward);
+		if (!(J.rm = lm_session_model(&J.R, 0, e2, sizeof e2)))
+			cm_die("--reward: %s", e2);
+		if (lm_rm_enc_init(&J.enc, J.R.tok, err, sizeof err) < 0)
+			cm_die("--reward: %s", err);
+		J.url = "http://reward.invalid/v1";	/* no request is made */
+		J.reward = reward;
+	}
 
 	/* the URL: a full one as given, a base one with the API's path */
 	size_t ul = strlen(J.url);
@@ -743,7 +843,6 @@ int main(int argc, char **argv)
 		cm_usage_error("--endpoint '%s': not an http:// or https:// URL", J.url);
 	J.url = url;
 
-	char err[1024];
 	cm_buf tb = CM_BUF_INIT;
 	if (tmpl_file) {
 		if (cm_input_load(tmpl_file, &tb, 1 << 20, err, sizeof err) < 0)
@@ -817,6 +916,10 @@ int main(int argc, char **argv)
 			(unsigned long long)J.errors, (unsigned long long)J.malformed,
 			(unsigned long long)J.requests, (unsigned long long)J.retries_done,
 			(unsigned long long)J.nonsense, secs);
+	if (J.rm) {
+		lm_rm_enc_free(&J.enc);
+		lm_session_close(&J.R);
+	}
 	curl_multi_cleanup(J.multi);
 	curl_slist_free_all(J.hdrs);
 	cm_buf_free(&tb);
