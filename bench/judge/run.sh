@@ -7,7 +7,9 @@
 #      training pairs' transcripts (PRE steps);
 #   3. SFT as a judge (SFT steps): each training pair rendered through template.txt in both
 #      orders, the response " A" or " B" (the human's choice), so position tells nothing;
-#   4. lm-serve serves it; lm-judge --api completions judges the held-out pairs in both orders.
+#   4. lm-serve serves it; lm-judge --api completions judges the held-out pairs in both orders;
+#   5. a reward model from the base model (lm-train --reward --chat-tokens, RMSTEPS steps on the
+#      training pairs) as the judge instead: lm-judge --reward, beside lm-eval --pairs.
 # Prints lm-judge's --stats (agreement with the human labels, ties, errors, position bias)
 # and the CPU time of each step; the human-human agreement to compare with is about 65%
 # (AlpacaFarm reports 65.7% between human annotators; InstructGPT 72.6% between its training labellers).
@@ -21,6 +23,7 @@ BIN=${BIN:-$ROOT/build/bin}
 SHARED=${CRAWL2LM_SHARED_DATA:-$(dirname "$ROOT")/shared/data}
 PREFS=${PREFS:-$SHARED/prefs/hh-rlhf-harmless-base-test.jsonl.gz}
 HELD=${HELD:-300} CHARS=${CHARS:-900} VOCAB=${VOCAB:-1024} PRE=${PRE:-200} SFT=${SFT:-300} CTX=${CTX:-384}
+RMSTEPS=${RMSTEPS:-200}
 THREADS=${THREADS:-2}
 [ -r "$PREFS" ] || { log "no $PREFS (set PREFS or CRAWL2LM_SHARED_DATA)"; exit 1; }
 OUT=${OUT:-$(mktemp -d)}
@@ -81,3 +84,15 @@ wait $spid 2>/dev/null || true
 jq . stats.json
 log "CPU seconds: pretraining $pre_cpu ($PRE steps), SFT $sft_cpu ($SFT steps), lm-judge $judge_cpu, lm-serve while judging $serve_cpu"
 jq -r '"held-out pairs \(.records): agreement with the human label \(.agreement // "-") (ties as half: \(.agreement_ties_half // "-"); decided pairs: \(.agreement_decided // "-")), ties \(.ties), errors \(.errors), nonsense answers \(.nonsense), A-rate per order \(.a_rate)"' stats.json
+
+# 5. a reward model as the judge
+timed "reward model" /dev/null rm.err "$BIN/lm-train" --reward train.jsonl --init base --chat-tokens \
+	--context "$CTX" -b 4 -j "$THREADS" --steps "$RMSTEPS" --lr 1e-3 --warmup 10 --eval-every 0 -q -o rm
+rm_cpu=$cpu
+timed "lm-judge --reward" rpairs.jsonl rjudge.err "$BIN/lm-judge" --reward rm -j "$THREADS" --keep-going \
+	--stats rstats.json --verdicts rverdicts.jsonl held.jsonl
+rjudge_cpu=$cpu
+"$BIN/lm-eval" rm --pairs held.jsonl -j "$THREADS" >rm-eval.txt 2>/dev/null
+log "CPU seconds: reward model $rm_cpu ($RMSTEPS steps), lm-judge --reward $rjudge_cpu"
+jq -r '"reward model as the judge: agreement with the human label \(.agreement // "-") over \(.labelled) pairs, ties \(.ties), errors \(.errors)"' rstats.json
+grep accuracy rm-eval.txt
