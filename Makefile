@@ -241,8 +241,8 @@ $(O)/tests/%: tests/unit/%.c $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(MODLIBS) $(TR_LIB) $(KN_LIB) $(WEB_LIB) $(TOK_LIB) $(LIB) $(LDLIBS) -ljansson \
 		-lbrotlienc $(BLAS_LIBS)
 
-# the tests' HTTP server (remote inputs) is built on libmicrohttpd, as lm-serve is
-$(O)/tests/tools/httpd-test: LDLIBS += -lmicrohttpd
+# the tests' HTTP servers (remote inputs; a canned judge for lm-judge) are built on libmicrohttpd, as lm-serve is
+$(O)/tests/tools/httpd-test $(O)/tests/tools/judge-fake: LDLIBS += -lmicrohttpd
 $(O)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TOOL    $@"
@@ -319,10 +319,10 @@ endif
 FUZZ_BINS := $(patsubst fuzz/%.c,$(O)/fuzz-bin/%,$(FUZZ_SRC))
 fuzz-build: $(FUZZ_BINS)
 # the filters' modules and the libraries; of the trainer, safetensors.c, sft.c, reward.c,
-# classify.c, battle.c and dpo.c alone (the rest of it needs BLAS and the kernels), its folder
-# searched last (domain-tag has a model.h too)
+# classify.c, battle.c, dpo.c and judge.c alone (the rest of it needs BLAS and the kernels), its
+# folder searched last (domain-tag has a model.h too)
 FUZZ_LIBS := $(O)/trainer/safetensors.o $(O)/trainer/sft.o $(O)/trainer/reward.o $(O)/trainer/classify.o \
-	$(O)/trainer/battle.o $(O)/trainer/dpo.o $(MODLIBS) $(WEB_LIB) $(TOK_LIB) $(LIB)
+	$(O)/trainer/battle.o $(O)/trainer/dpo.o $(O)/trainer/judge.o $(MODLIBS) $(WEB_LIB) $(TOK_LIB) $(LIB)
 $(O)/fuzz-bin/%: fuzz/%.c $(FUZZ_LIBS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(LIBS_INC) $(addprefix -I,$(wildcard filters/*)) -Itrainer $(CFLAGS) -c -o $@.o $<

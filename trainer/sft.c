@@ -128,7 +128,7 @@ static int encode_turns(lm_sft_enc *e, const turn *t, size_t nt, int need, char 
 	return 0;
 }
 
-long lm_hh_turns(const char *s, size_t n, turn *t, size_t max)
+long lm_hh_turns(const char *s, size_t n, lm_chat_msg *t, size_t max)
 {
 	static const char H[] = "\n\nHuman:", A[] = "\n\nAssistant:";
 	size_t nt = 0;

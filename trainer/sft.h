@@ -67,6 +67,11 @@ typedef struct lm_chat_msg {
 int lm_chat_encode(lm_sft_enc *e, const lm_chat_msg *m, size_t n, int gen, char *err,
 		   size_t errlen);
 
+/* An HH-RLHF transcript's turns ("\n\nHuman: ..." and "\n\nAssistant: ...", one space after
+ * the colon left out) into t, at most max, pointing into s: their number, or -1 when s is not
+ * such a transcript (text before the first turn, no turn, more than max). */
+long lm_hh_turns(const char *s, size_t n, lm_chat_msg *t, size_t max);
+
 /* A file of records for training: the usable ones (at least 2 ids and one trained target once
  * cut to T + 1 ids; a longer one is cut to its first T + 1 ids, counted in `truncated`), a
  * seeded shuffle, the first val_fraction of it held out, the rest packed into rows of T
@@ -110,9 +115,6 @@ int64_t lm_sft_rows(lm_sft_data *d, uint64_t k, int first, int stride, int B, in
 /* Held-out row r (r < d->vrows) into row 0 of the arrays; returns its trained targets. */
 int64_t lm_sft_val_row(lm_sft_data *d, uint64_t r, int32_t *x, int32_t *y, int32_t *pos,
 		       int32_t *doc);
-/* An HH-RLHF transcript's turns ("\n\nHuman: ..." as user, "\n\nAssistant: ..." as assistant
- * messages, pointing into s), at most max: how many, or -1 when s is not one. */
-long lm_hh_turns(const char *s, size_t n, lm_chat_msg *t, size_t max);
 /* A seeded shuffle of a[0..n) (the examples' and the rows' orders). */
 void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed);
 #endif
