@@ -5,7 +5,8 @@
 #   perplexity   CCNet: bits per byte under a small language model of reference text
 #                (quality-score --model), hq below a cut chosen on the train split
 #   transformer  lm-train --classify --objective bce from that language model (DCLM's
-#                classifier), hq at a probability of 0.5 or more (quality-score --model)
+#                classifier), hq at a probability of 0.5 or more (quality-score --model);
+#                again with --freeze-body (the score head and the final norm trained only)
 # For each: held-out accuracy, hq's precision and recall at that threshold, the documents a
 # second of the whole quality-score process (CPU time, one thread) and the training CPU time.
 #
@@ -79,7 +80,7 @@ rm -rf "$O/lm" "$O/cls"
 timed "lm-train" /dev/null "$O/lm.err" "${PIN[@]}" "$BIN/lm-train" --data "$O/shards/shard_train_*.bin" \
 	--val "$O/shards/shard_val_*.bin" -t "$O/tok.json" --model "$O/model.json" --context 256 -b 8 \
 	-j 1 --steps 500 --lr 3e-3 --warmup 20 --eval-every 0 --save-every 500 -q -o "$O/lm"
-t_lm=$(awk -v a="$t_lm" -v b="$cpu" 'BEGIN { print a + b }')
+t_lm=$(awk -v a="$t_lm" -v b="$cpu" 'BEGIN { printf "%.3f", a + b }')
 log "language model: val bits per byte $(jq -s 'map(select(.val_bpb)) | last | .val_bpb' "$O/lm/metrics.jsonl")"
 
 # perplexity: the cut of best balanced accuracy on the train records the model did not see
@@ -106,10 +107,20 @@ t_cls=$cpu
 score transformer --model "$O/cls"
 read -r a_cls p_cls r_cls < <(prf "$O/transformer.jsonl" .metadata.quality.model.score ge 0.5)
 d_cls=$docs_s
+# the same with the body frozen (the score head and the final norm trained; a larger rate)
+rm -rf "$O/frozen"
+timed "lm-train --classify --freeze-body" /dev/null "$O/frozen.err" "${PIN[@]}" "$BIN/lm-train" \
+	--classify "$O/labelled.jsonl" --init "$O/lm" --context 256 -b 8 -j 1 --epochs 1 --lr 1e-2 \
+	--warmup 10 --eval-every 0 --freeze-body -q -o "$O/frozen"
+t_frz=$cpu
+score frozen --model "$O/frozen"
+read -r a_frz p_frz r_frz < <(prf "$O/frozen.jsonl" .metadata.quality.model.score ge 0.5)
+d_frz=$docs_s
 
-printf '%-12s %9s %10s %8s %12s %14s %12s\n' "" accuracy precision recall threshold "score docs/s" "train CPU s"
-printf '%-12s %9.4f %10.4f %8.4f %12s %14.1f %12.1f\n' linear "$a_lin" "$p_lin" "$r_lin" "p >= 0.5" "$d_lin" "$t_lin"
-printf '%-12s %9.4f %10.4f %8.4f %12s %14.1f %12.1f\n' perplexity "$a_ppl" "$p_ppl" "$r_ppl" "bpb < $cut" "$d_ppl" "$t_lm"
-printf '%-12s %9.4f %10.4f %8.4f %12s %14.1f %12s\n' transformer "$a_cls" "$p_cls" "$r_cls" "p >= 0.5" "$d_cls" \
-	"$(awk -v a="$t_cls" -v b="$t_lm" 'BEGIN { printf "%.1f+%.1f", a, b }')"
+printf '%-12s %9s %10s %8s %11s %13s %12s\n' "" accuracy precision recall threshold "score docs/s" "train CPU s"
+row='%-12s %9.4f %10.4f %8.4f %11s %13.1f %12s\n'
+printf "$row" linear "$a_lin" "$p_lin" "$r_lin" "p >= 0.5" "$d_lin" "$t_lin"
+printf "$row" perplexity "$a_ppl" "$p_ppl" "$r_ppl" "bpb < $(printf %.3f "$cut")" "$d_ppl" "$t_lm"
+printf "$row" transformer "$a_cls" "$p_cls" "$r_cls" "p >= 0.5" "$d_cls" "$t_cls+$t_lm"
+printf "$row" "  frozen" "$a_frz" "$p_frz" "$r_frz" "p >= 0.5" "$d_frz" "$t_frz+$t_lm"
 log "train CPU s: perplexity's is the tokenizer, packing and language model's; the transformer's its fine-tuning + those"
