@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "le.h"
+#include "output.h"
 #include "rand.h"
 
 const char *const lm_dpo_losses[] = { [LM_DPO_SIGMOID] = "sigmoid", [LM_DPO_IPO] = "ipo",
@@ -408,25 +409,11 @@ int lm_dpo_open(lm_dpo_data *d, const char *path, const cm_tok *tok, int T, uint
 		snprintf(err, errlen, "%s: more than %u pairs", path, UINT32_MAX / 2);
 		return -1;
 	}
-	uint32_t *all = cm_xmalloc(d->n * sizeof *all);
-	for (size_t i = 0; i < d->n; i++)
-		all[i] = (uint32_t)i;
-	lm_sft_shuffle(all, d->n, seed ^ 0x64706f2d73706c74ull);
-	d->nval = val_fraction > 0 ? (size_t)(val_fraction * (double)d->n + 0.5) : 0;
-	if (val_fraction > 0 && d->nval == 0)
-		d->nval = 1;
-	if (d->nval >= d->n) {
-		free(all);
-		snprintf(err, errlen, "%s: the validation split takes all %zu usable pairs", path,
-			 d->n);
+	if (lm_split(d->n, seed ^ 0x64706f2d73706c74ull, val_fraction, &d->train, &d->ntrain,
+		     &d->val, &d->nval) < 0) {
+		snprintf(err, errlen, "%s: the validation split takes all %zu usable pairs", path, d->n);
 		return -1;
 	}
-	d->ntrain = d->n - d->nval;
-	d->val = cm_xmalloc((d->nval + 1) * sizeof *d->val);
-	memcpy(d->val, all, d->nval * sizeof *all);
-	d->train = cm_xmalloc(d->ntrain * sizeof *d->train);
-	memcpy(d->train, all + d->nval, d->ntrain * sizeof *all);
-	free(all);
 	d->rows = pack(d, d->train, d->ntrain, &d->row);
 	d->vrows = pack(d, d->val, d->nval, &d->vrow);
 	d->perm = cm_xmalloc(d->rows * sizeof *d->perm);
@@ -643,13 +630,10 @@ out:
 int lm_dpo_ref_save(const char *path, uint64_t ids_hash, uint64_t ref_hash, int T, size_t n,
 		    const double *ref, char *err, size_t errlen)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	/* replaced whole or not at all (a device or FIFO written through, never renamed over) */
+	cm_afile af;
+	if (cm_afile_open(&af, path, err, errlen) < 0)
 		return -1;
-	}
 	unsigned char h[HEAD], b[8];
 	memcpy(h, MAGIC, 8);
 	cm_put32(h + 8, 1);
@@ -660,28 +644,21 @@ int lm_dpo_ref_save(const char *path, uint64_t ids_hash, uint64_t ref_hash, int 
 	XXH3_state_t *x = XXH3_createState();
 	XXH3_64bits_reset(x);
 	XXH3_64bits_update(x, h, HEAD);
-	int bad = fwrite(h, 1, HEAD, f) != HEAD;
+	int bad = cm_afile_write(&af, h, HEAD) < 0;
 	for (size_t i = 0; i < 2 * n && !bad; i++) {
 		uint64_t u;
 		memcpy(&u, &ref[i], 8);
 		cm_put64(b, u);
 		XXH3_64bits_update(x, b, 8);
-		bad = fwrite(b, 1, 8, f) != 8;
+		bad = cm_afile_write(&af, b, 8) < 0;
 	}
 	cm_put64(b, XXH3_64bits_digest(x));
 	XXH3_freeState(x);
-	bad = bad || fwrite(b, 1, 8, f) != 8 || fflush(f) != 0 || fsync(fileno(f)) != 0;
-	int e = errno;
-	if (fclose(f) != 0 && !bad) {
-		bad = 1;
-		e = errno;
-	}
-	if (bad || rename(tmp, path) != 0) {
-		if (!bad)
-			e = errno;
-		snprintf(err, errlen, "%s: %s", bad ? tmp : path, strerror(e));
-		unlink(tmp);
+	bad = bad || cm_afile_write(&af, b, 8) < 0;
+	if (bad) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		cm_afile_abort(&af);
 		return -1;
 	}
-	return 0;
+	return cm_afile_commit(&af, err, errlen);
 }
