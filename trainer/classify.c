@@ -64,17 +64,6 @@ int lm_cls_encode(cm_tok_ctx *tc, const char *rec, size_t n, const char *text_fi
 	return rc;
 }
 
-static void shuffle(uint32_t *a, size_t n, uint64_t seed)
-{
-	uint64_t s = seed;
-	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)(cm_splitmix64(&s) % i);
-		uint32_t t = a[i - 1];
-		a[i - 1] = a[j];
-		a[j] = t;
-	}
-}
-
 int lm_cls_open(lm_cls_data *d, const char *path, const cm_tok *tok, int T, uint64_t seed,
 		double val_fraction, int objective, const char *text_field,
 		const char *label_field, char *err, size_t errlen)
@@ -143,26 +132,11 @@ int lm_cls_open(lm_cls_data *d, const char *path, const cm_tok *tok, int T, uint
 			 (unsigned long long)d->records, d->skipped ? "; " : "", d->first_skip);
 		return -1;
 	}
-	uint32_t *all = cm_xmalloc(d->n * sizeof *all);
-	for (size_t i = 0; i < d->n; i++)
-		all[i] = (uint32_t)i;
-	if (val_fraction >= 0)
-		shuffle(all, d->n, seed ^ 0x636c732d73706c74ull);
-	d->nval = val_fraction > 0 ? (size_t)(val_fraction * (double)d->n + 0.5) : 0;
-	if (val_fraction > 0 && d->nval == 0)
-		d->nval = 1;
-	if (d->nval >= d->n) {
-		free(all);
-		snprintf(err, errlen, "%s: the validation split takes all %zu usable records", path,
-			 d->n);
+	if (lm_split(d->n, seed ^ 0x636c732d73706c74ull, val_fraction, &d->train, &d->ntrain,
+		     &d->val, &d->nval) < 0) {
+		snprintf(err, errlen, "%s: the validation split takes all %zu usable records", path, d->n);
 		return -1;
 	}
-	d->ntrain = d->n - d->nval;
-	d->val = cm_xmalloc((d->nval + 1) * sizeof *d->val);
-	memcpy(d->val, all, d->nval * sizeof *all);
-	d->train = cm_xmalloc(d->ntrain * sizeof *d->train);
-	memcpy(d->train, all + d->nval, d->ntrain * sizeof *all);
-	free(all);
 	d->perm = cm_xmalloc(d->ntrain * sizeof *d->perm);
 	return 0;
 }
@@ -236,7 +210,7 @@ int64_t lm_cls_rows(lm_cls_data *d, uint64_t k, int first, int stride, int B, in
 			for (size_t r = 0; r < d->ntrain; r++)
 				d->perm[r] = (uint32_t)r;
 			uint64_t s = d->seed ^ 0x636c73, t = cm_splitmix64(&s);
-			shuffle(d->perm, d->ntrain, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
+			lm_sft_shuffle(d->perm, d->ntrain, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
 			d->perm_epoch = epoch;
 		}
 		list[i] = d->train[d->perm[g % d->ntrain]];

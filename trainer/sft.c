@@ -296,6 +296,29 @@ void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed)
 	}
 }
 
+int lm_split(size_t n, uint64_t seed, double val_fraction, uint32_t **train, size_t *ntrain,
+	     uint32_t **val, size_t *nval)
+{
+	size_t nv = val_fraction > 0 ? (size_t)(val_fraction * (double)n + 0.5) : 0;
+	if (val_fraction > 0 && nv == 0)
+		nv = 1;
+	if (nv >= n)
+		return -1;
+	uint32_t *all = cm_xmalloc(n * sizeof *all);
+	for (size_t i = 0; i < n; i++)
+		all[i] = (uint32_t)i;
+	if (val_fraction >= 0)
+		lm_sft_shuffle(all, n, seed);
+	*nval = nv;
+	*ntrain = n - nv;
+	*val = cm_xmalloc((nv + 1) * sizeof **val);
+	memcpy(*val, all, nv * sizeof *all);
+	*train = cm_xmalloc((n - nv) * sizeof **train);
+	memcpy(*train, all + nv, (n - nv) * sizeof *all);
+	free(all);
+	return 0;
+}
+
 /* Pack examples ex[0..n) in order into rows of T positions (an example of k ids takes k - 1):
  * the start of each row into *row (rows + 1 entries). */
 static uint64_t pack(const lm_sft_data *d, const uint32_t *ex, size_t n, uint32_t **row)
@@ -404,25 +427,11 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 			 (unsigned long long)d->records, d->skipped ? "; " : "", d->first_skip);
 		return -1;
 	}
-	uint32_t *all = cm_xmalloc(d->n * sizeof *all);
-	for (size_t i = 0; i < d->n; i++)
-		all[i] = (uint32_t)i;
-	lm_sft_shuffle(all, d->n, seed ^ 0x7366742d73706c74ull);
-	d->nval = val_fraction > 0 ? (size_t)(val_fraction * (double)d->n + 0.5) : 0;
-	if (val_fraction > 0 && d->nval == 0)
-		d->nval = 1;
-	if (d->nval >= d->n) {
-		free(all);
-		snprintf(err, errlen, "%s: the validation split takes all %zu usable examples",
-			 path, d->n);
+	if (lm_split(d->n, seed ^ 0x7366742d73706c74ull, val_fraction, &d->train, &d->ntrain,
+		     &d->val, &d->nval) < 0) {
+		snprintf(err, errlen, "%s: the validation split takes all %zu usable examples", path, d->n);
 		return -1;
 	}
-	d->ntrain = d->n - d->nval;
-	d->val = cm_xmalloc((d->nval + 1) * sizeof *d->val);
-	memcpy(d->val, all, d->nval * sizeof *all);
-	d->train = cm_xmalloc(d->ntrain * sizeof *d->train);
-	memcpy(d->train, all + d->nval, d->ntrain * sizeof *all);
-	free(all);
 	d->rows = pack(d, d->train, d->ntrain, &d->row);
 	d->vrows = pack(d, d->val, d->nval, &d->vrow);
 	d->perm = cm_xmalloc(d->rows * sizeof *d->perm);

@@ -117,4 +117,10 @@ int64_t lm_sft_val_row(lm_sft_data *d, uint64_t r, int32_t *x, int32_t *y, int32
 		       int32_t *doc);
 /* A seeded shuffle of a[0..n) (the examples' and the rows' orders). */
 void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed);
+/* The split of n items (SFT examples, pairs, texts): 0..n) in an order drawn from seed (kept
+ * as it is when val_fraction < 0), the first val_fraction of them (at least one when it is > 0)
+ * into *val (*nval, one spare entry), the rest into *train (*ntrain). 0, or -1 (nothing
+ * allocated) when the held-out part would take every item. */
+int lm_split(size_t n, uint64_t seed, double val_fraction, uint32_t **train, size_t *ntrain,
+	     uint32_t **val, size_t *nval);
 #endif
