@@ -248,6 +248,100 @@ int lm_dpo_encode(lm_dpo_enc *d, const char *rec, size_t n, char *err, size_t er
 	return 0;
 }
 
+/* the turns before the last assistant turn of c, through the template with the generation
+ * prompt */
+static int prompt_of(lm_dpo_enc *d, conv *c, char *err, size_t errlen)
+{
+	size_t k = c->n;
+	if (k && !strcmp(c->m[k - 1].role, "assistant"))
+		k--;
+	if (!some_content(c->m, k)) {
+		snprintf(err, errlen, "an empty prompt");
+		return -1;
+	}
+	return lm_chat_encode(&d->e, c->m, k, 1, err, errlen);
+}
+
+int lm_dpo_encode_prompt(lm_dpo_enc *d, const char *rec, size_t n, int *chat, char *err,
+			 size_t errlen)
+{
+	d->e.ids.n = 0;
+	*chat = 0;
+	json_error_t je;
+	json_t *j = json_loadb(rec, n, 0, &je);
+	if (!j || !json_is_object(j)) {
+		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
+		json_decref(j);
+		return -1;
+	}
+	json_t *p = json_object_get(j, "prompt"), *ms = json_object_get(j, "messages"),
+	       *c = json_object_get(j, "chosen"), *r = json_object_get(j, "rejected");
+	if (!c)
+		c = json_object_get(j, "text");
+	static __thread conv cc, rc_;
+	int rc = 0;
+	if (json_is_string(p)) {
+		if (json_string_length(p) == 0) {
+			snprintf(err, errlen, "an empty prompt");
+			rc = -1;
+		} else {
+			encode_text(d, json_string_value(p), json_string_length(p), "", 0, 0,
+				    &d->e.ids);
+		}
+	} else if (p || ms) {
+		*chat = 1;
+		if (!json_is_array(p ? p : ms)) {
+			snprintf(err, errlen, "\"%s\" must be a string or a list of messages",
+				 p ? "prompt" : "messages");
+			rc = -1;
+		} else {
+			rc = messages(p ? p : ms, p ? "prompt" : "messages", &cc, err, errlen);
+			if (rc == 0 && p && !some_content(cc.m, cc.n)) {
+				snprintf(err, errlen, "an empty prompt");
+				rc = -1;
+			} else if (rc == 0) {	/* a prompt is taken whole; messages to their answer */
+				rc = p ? lm_chat_encode(&d->e, cc.m, cc.n, 1, err, errlen) :
+					prompt_of(d, &cc, err, errlen);
+			}
+		}
+	} else if (json_is_array(c)) {
+		*chat = 1;
+		rc = messages(c, "chosen", &cc, err, errlen);
+		if (rc == 0 && json_is_array(r)) {	/* the shared leading messages */
+			rc = messages(r, "rejected", &rc_, err, errlen);
+			size_t k = 0, m = cc.n < rc_.n ? cc.n : rc_.n;
+			while (rc == 0 && k < m && same_msg(&cc.m[k], &rc_.m[k]))
+				k++;
+			if (rc == 0 && k == m && m > 0)
+				k = m - 1;
+			if (rc == 0 && k < cc.n)
+				cc.n = k + 1;	/* then the answer after them, dropped below */
+		}
+		if (rc == 0)
+			rc = prompt_of(d, &cc, err, errlen);
+	} else if (json_is_string(c)) {
+		*chat = 1;
+		long a = lm_hh_turns(json_string_value(c), json_string_length(c), cc.m, MAX_TURNS);
+		if (a < 0) {
+			snprintf(err, errlen, "not an HH-RLHF transcript (\"\\n\\nHuman: ...\"), "
+				 "and no \"prompt\" or \"messages\"");
+			rc = -1;
+		} else {
+			cc.n = (size_t)a;
+			rc = prompt_of(d, &cc, err, errlen);
+		}
+	} else {
+		snprintf(err, errlen, "no \"prompt\", \"messages\", \"chosen\" or \"text\"");
+		rc = -1;
+	}
+	json_decref(j);
+	if (rc == 0 && d->e.ids.n == 0) {
+		snprintf(err, errlen, "an empty prompt");
+		rc = -1;
+	}
+	return rc;
+}
+
 void lm_dpo_fit(size_t nc, size_t nr, int T, size_t *kc, size_t *kr)
 {
 	size_t lo = 1, hi = nc > nr ? nc : nr;

@@ -35,6 +35,17 @@ void lm_dpo_enc_free(lm_dpo_enc *d);
  * cannot be encoded at all (a template token missing from the tokenizer). */
 int lm_dpo_encode(lm_dpo_enc *d, const char *rec, size_t n, char *err, size_t errlen);
 
+/* The prompt of one record into d->e.ids (lm-train --ppo): {"prompt": P} with P a string
+ * (encoded as it is) or a list of messages (through the chat template with the generation
+ * prompt), {"messages": [...]} (the messages before the last assistant message), and every
+ * form lm_dpo_encode reads (the messages before the last answer: chosen and rejected's
+ * shared leading messages, an HH-RLHF transcript's turns before its last assistant turn; a
+ * "text" transcript too). *chat: 1 when the prompt went through the chat template (a
+ * response then ends with <|im_end|>). 0; -1 for a record to skip (the reason in err); -2
+ * when the template's tokens are missing from the tokenizer. */
+int lm_dpo_encode_prompt(lm_dpo_enc *d, const char *rec, size_t n, int *chat, char *err,
+			 size_t errlen);
+
 /* The ids of a pair kept in a row of T positions: nc + nr - 2 <= T. When the pair is longer,
  * each sequence is cut to its first L ids, L the largest that fits (TRL's max_length with
  * truncation_mode keep_start, for this pair). */

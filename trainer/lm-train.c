@@ -27,6 +27,8 @@
 #include "model.h"
 #include "opt.h"
 #include "optim.h"
+#include "output.h"
+#include "ppotrain.h"
 #include "progress.h"
 #include "score.h"
 #include "run.h"
@@ -57,6 +59,9 @@ typedef struct opts {
 	const char *dump_grads;	/* --dump-grads: the first step's gradients to this file, then stop */
 	const char *dpo, *ref, *ref_logps;	/* --dpo: preference pairs (dpo.h), --ref, --ref-logps */
 	lm_dpo_opts dpo_o;	/* --dpo-loss, --beta, --label-smoothing */
+	const char *ppo, *ppo_rm, *value;	/* --ppo: prompts; its --reward model, --value */
+	lm_ppo_opts ppo_o;	/* --max-new, --temperature, --kl-coef, ... */
+	long long mini, ppo_epochs, eval_best_of;	/* --mini-batch, --ppo-epochs, --eval-best-of */
 	double val_fraction, epochs;
 	int resume, progress;
 	int chat_tokens;	/* --chat-tokens */
@@ -87,7 +92,7 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 	free(cj);
 	json_object_set_new(j, "data", json_string(o->sft ? o->sft : o->reward ? o->reward :
 						    o->classify ? o->classify : o->dpo ? o->dpo :
-						    o->data));
+						    o->ppo ? o->ppo : o->data));
 	if (o->classify) {
 		json_object_set_new(j, "classify", json_true());
 		json_object_set_new(j, "objective", json_string(lm_cls_objectives[o->objective]));
@@ -109,6 +114,19 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 		json_object_set_new(j, "dpo", json_pack("{s:s,s:f,s:f,s:f}", "loss",
 			lm_dpo_losses[o->dpo_o.loss], "beta", o->dpo_o.beta, "label_smoothing",
 			o->dpo_o.smoothing, "val_fraction", o->val_fraction));
+	if (o->ppo) {
+		const lm_ppo_opts *p = &o->ppo_o;
+		json_t *pj = json_pack("{s:s,s:s?,s:s?,s:I,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,"
+				       "s:f,s:f,s:f}", "reward", o->ppo_rm, "ref", o->ref, "value",
+				       o->value, "max_new", (json_int_t)p->max_new, "temperature",
+				       p->temperature, "mini_batch", (json_int_t)p->mini, "epochs",
+				       (json_int_t)p->epochs, "gamma", p->gamma, "lam", p->lam,
+				       "cliprange", p->clip, "cliprange_value", p->clip_value,
+				       "vf_coef", p->vf_coef, "kl_coef", p->kl_coef, "kl_target",
+				       p->kl_target, "kl_horizon", p->kl_horizon, "eot_penalty",
+				       p->eot_penalty, "val_fraction", o->val_fraction);
+		json_object_set_new(j, "ppo", pj);
+	}
 	json_object_set_new(j, "anneal_data", o->anneal ? json_string(o->anneal) : json_null());
 	json_object_set_new(j, "batch", json_integer(o->batch));
 	json_object_set_new(j, "context", json_integer(o->context));
@@ -144,6 +162,9 @@ typedef struct train {
 	lm_dpo_data dpo;	/* --dpo: the pairs, */
 	double *ref;		/* the reference's log-probabilities (2 a pair), */
 	lm_dpo_item *items;	/* the pairs of a step's rows, */
+	lm_ppo_prompts prompts;	/* --ppo: the prompts, */
+	lm_ppo ppo;		/* the other models, the batch of rollouts */
+	lm_run vrun;		/* the value model's checkpoints (DIR/value) */
 	int *np;		/* how many in each micro-batch */
 	float *tl;		/* a micro-batch's per-token losses */
 	int grow_from;		/* --chat-tokens added tokens: the checkpoint's vocabulary, else 0 */
@@ -357,6 +378,10 @@ static void parse(int argc, char **argv, opts *o)
 	*o = (opts){ .model = "tiny", .batch = 8, .accum = 1, .eval_every = 250, .save_every = 500,
 		     .keep = 3, .dev = { .name = "auto", .precision = -1 },
 		     .dpo_o = { .loss = LM_DPO_SIGMOID, .beta = 0.1 },
+		     .ppo_o = { .gamma = 1, .lam = 0.95, .clip = 0.2, .clip_value = 0.2,
+				.vf_coef = 0.1, .kl_coef = 0.05, .kl_horizon = 10000,
+				.temperature = 1, .max_new = 64 },
+		     .ppo_epochs = 4,
 		     .sched = { .kind = LM_COSINE, .steps = 1000, .lr = 6e-4, .min_lr = -1,
 				.decay = 0.2 },
 		     .adamw = { .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.1,
@@ -378,7 +403,8 @@ static void parse(int argc, char **argv, opts *o)
 		CM_OPT_STRING(0, "reward", &o->reward, "FILE",
 			      "train a reward model on JSONL preference pairs instead\n"
 			      "of --data (needs --init): a score head on the last\n"
-			      "token, Bradley-Terry loss on chosen and rejected"),
+			      "token, Bradley-Terry loss on chosen and rejected;\n"
+			      "with --ppo: the reward model (a checkpoint) to train for"),
 		CM_OPT_STRING(0, "classify", &o->classify, "FILE",
 			      "train a classifier on JSONL labelled texts instead of\n"
 			      "--data (needs --init): a score head on the last token,\n"
@@ -403,9 +429,9 @@ static void parse(int argc, char **argv, opts *o)
 			      "--data (needs --init): prompt/chosen/rejected, chosen and\n"
 			      "rejected messages or HH-RLHF transcripts"),
 		CM_OPT_STRING(0, "ref", &o->ref, "DIR",
-			      "--dpo: the reference model, a run or Hugging Face\n"
-			      "directory (default: the --init model); its\n"
-			      "log-probabilities are computed once, before training"),
+			      "--dpo, --ppo: the reference model, a run or Hugging\n"
+			      "Face directory (default: the --init model); --dpo\n"
+			      "computes its log-probabilities once, before training"),
 		CM_OPT_STRING(0, "ref-logps", &o->ref_logps, "FILE",
 			      "--dpo: the reference log-probabilities' file, reused when\n"
 			      "it holds those of the same pairs and reference, else\n"
@@ -418,12 +444,56 @@ static void parse(int argc, char **argv, opts *o)
 		CM_OPT_DOUBLE(0, "label-smoothing", &o->dpo_o.smoothing, "F", 0, 0.5,
 			      "--dpo-loss sigmoid: the chance a preference is flipped\n"
 			      "(conservative DPO; default: 0)"),
+		CM_OPT_STRING(0, "ppo", &o->ppo, "FILE",
+			      "RLHF with PPO on JSONL prompts instead of --data (needs\n"
+			      "--init, the policy, and --reward RM, a reward model):\n"
+			      "prompts, chat messages, or preference pairs' prompts"),
+		CM_OPT_STRING(0, "value", &o->value, "DIR",
+			      "--ppo: the value model to start from, a reward model's\n"
+			      "checkpoint (default: --reward's)"),
+		CM_OPT_INT(0, "max-new", &o->ppo_o.max_new, "N", 1, 1 << 20,
+			   "--ppo: response tokens at most (default: 64)"),
+		CM_OPT_DOUBLE(0, "temperature", &o->ppo_o.temperature, "F", 1e-3, 100,
+			      "--ppo: sampling temperature, the policy's logits\n"
+			      "divided by it (default: 1)"),
+		CM_OPT_INT(0, "mini-batch", &o->mini, "N", 1, 1 << 20,
+			   "--ppo: rollouts per optimizer step (default: -b, one\n"
+			   "minibatch a batch of rollouts)"),
+		CM_OPT_INT(0, "ppo-epochs", &o->ppo_epochs, "N", 1, 1000,
+			   "--ppo: passes over each batch of rollouts (default: 4)"),
+		CM_OPT_DOUBLE(0, "kl-coef", &o->ppo_o.kl_coef, "F", 0, 1e6,
+			      "--ppo: the KL penalty's coefficient (the start, when\n"
+			      "adaptive; default: 0.05)"),
+		CM_OPT_DOUBLE(0, "kl-target", &o->ppo_o.kl_target, "F", 0, 1e9,
+			      "--ppo: adapt the KL coefficient to hold this KL per\n"
+			      "response (default: 0, a fixed coefficient)"),
+		CM_OPT_DOUBLE(0, "kl-horizon", &o->ppo_o.kl_horizon, "F", 1, 1e12,
+			      "--ppo: the adaptive coefficient's horizon in rollouts\n"
+			      "(default: 10000)"),
+		CM_OPT_DOUBLE(0, "gamma", &o->ppo_o.gamma, "F", 0, 1,
+			      "--ppo: the discount of GAE (default: 1)"),
+		CM_OPT_DOUBLE(0, "lam", &o->ppo_o.lam, "F", 0, 1,
+			      "--ppo: the lambda of GAE (default: 0.95)"),
+		CM_OPT_DOUBLE(0, "cliprange", &o->ppo_o.clip, "F", 0, 10,
+			      "--ppo: the policy ratio's clip range (default: 0.2)"),
+		CM_OPT_DOUBLE(0, "cliprange-value", &o->ppo_o.clip_value, "F", 0, 1e9,
+			      "--ppo: the value's clip range (default: 0.2)"),
+		CM_OPT_DOUBLE(0, "vf-coef", &o->ppo_o.vf_coef, "F", 0, 1e6,
+			      "--ppo: the value loss's weight (default: 0.1)"),
+		CM_OPT_DOUBLE(0, "eot-penalty", &o->ppo_o.eot_penalty, "F", -1e9, 1e9,
+			      "--ppo: subtracted from the score of a response cut at\n"
+			      "--max-new without its end token (default: 0)"),
+		CM_OPT_INT(0, "eval-best-of", &o->eval_best_of, "N", 0, 4096,
+			   "--ppo: also score best-of-N sampling from the starting\n"
+			   "policy on the held-out prompts, the baseline (default: 0)"),
 		CM_OPT_DOUBLE(0, "val-fraction", &o->val_fraction, "F", 0, 0.5,
-			      "--sft, --reward, --classify, --dpo: examples (pairs,\n"
-			      "texts) held out for evaluation (default: 0)"),
+			      "--sft, --reward, --classify, --dpo, --ppo: examples\n"
+			      "(pairs, texts, prompts) held out for evaluation\n"
+			      "(default: 0)"),
 		CM_OPT_DOUBLE(0, "epochs", &o->epochs, "F", 0, 1e6,
-			      "--sft, --reward, --classify, --dpo: train this many\n"
-			      "passes over the examples (pairs, texts) (sets --steps)"),
+			      "--sft, --reward, --classify, --dpo, --ppo: train this\n"
+			      "many passes over the examples (pairs, texts, prompts)\n"
+			      "(sets --steps)"),
 		CM_OPT_STRING('t', "tokenizer", &o->tokenizer, "FILE",
 			      "tokenizer (tokenizer.json or tiktoken): vocabulary size,\n"
 			      "bytes per token for bits per byte, copied to checkpoints"),
@@ -492,8 +562,20 @@ static void parse(int argc, char **argv, opts *o)
 	};
 	if (cm_opt_parse(argc, argv, opts, &info) > 0)
 		cm_usage_error("unexpected argument '%s'", argv[1]);
+	if (o->ppo) {	/* --reward names the reward model: not a source of examples */
+		if (!o->reward)
+			cm_usage_error("--ppo needs --reward RM: the reward model to train for");
+		o->ppo_rm = o->reward;
+		o->reward = NULL;
+		if (o->resume)
+			cm_usage_error("--ppo: a run cannot be resumed; start another from its "
+				       "checkpoint with --init (and its value model with --value)");
+	}
+	if (!o->ppo && (o->value || o->eval_best_of || o->mini))
+		cm_usage_error("%s needs --ppo", o->value ? "--value" : o->mini ? "--mini-batch" :
+			       "--eval-best-of");
 	/* one source of examples; the names in this order in the message */
-	const char *src[] = { o->reward ? "--reward" : NULL, o->classify ? "--classify" : NULL,
+	const char *src[] = { o->ppo ? "--ppo" : NULL, o->reward ? "--reward" : NULL, o->classify ? "--classify" : NULL,
 			      o->sft ? "--sft" : NULL, o->dpo ? "--dpo" : NULL, o->data ? "--data" : NULL };
 	const char *first = NULL;
 	for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
@@ -503,7 +585,7 @@ static void parse(int argc, char **argv, opts *o)
 			first = src[i];
 	}
 	if (!first)
-		cm_usage_error("--data (or --sft, --reward, --classify, --dpo) is required");
+		cm_usage_error("--data (or --sft, --reward, --classify, --dpo, --ppo) is required");
 	const char *post = o->data ? NULL : first;	/* post-training: the model is --init's */
 	if (post && !o->init && !o->resume)
 		cm_usage_error("%s needs --init: the model and tokenizer to start from", post);
@@ -511,7 +593,7 @@ static void parse(int argc, char **argv, opts *o)
 		cm_usage_error("%s: %s is for --data; use --val-fraction", post,
 			       o->val ? "--val" : "--anneal-data");
 	if (!post && (o->val_fraction > 0 || o->epochs > 0))
-		cm_usage_error("%s needs --sft, --reward, --classify or --dpo",
+		cm_usage_error("%s needs --sft, --reward, --classify, --dpo or --ppo",
 			       o->epochs > 0 ? "--epochs" : "--val-fraction");
 	if (!o->classify && (o->text_field || o->label_field || o->objective))
 		cm_usage_error("%s needs --classify", o->text_field ? "--text-field" :
@@ -526,8 +608,10 @@ static void parse(int argc, char **argv, opts *o)
 		o->label_field = "label";
 	if (o->chat_tokens && !o->sft && !o->reward && !o->classify)
 		cm_usage_error("--chat-tokens needs --sft, --reward or --classify");
-	if (!o->dpo && (o->ref || o->ref_logps))
-		cm_usage_error("%s needs --dpo", o->ref ? "--ref" : "--ref-logps");
+	if (!o->dpo && o->ref_logps)
+		cm_usage_error("--ref-logps needs --dpo");
+	if (!o->dpo && !o->ppo && o->ref)
+		cm_usage_error("--ref needs --dpo or --ppo");
 	if (o->dpo_o.smoothing > 0 && o->dpo_o.loss != LM_DPO_SIGMOID)
 		cm_usage_error("--label-smoothing is for --dpo-loss sigmoid");
 	if (!o->out)
@@ -552,7 +636,8 @@ static void configure(train *r)
 	lm_config *cfg = &s->cfg;
 	cm_tok *tok = s->tok;
 	char err[8192];
-	int post = o->sft || o->reward || o->classify || o->dpo, headed = o->reward || o->classify;
+	int post = o->sft || o->reward || o->classify || o->dpo || o->ppo;
+	int headed = o->reward || o->classify;
 	if (post && o->resume) {	/* the model and tokenizer of the run's checkpoint */
 		if (lm_session_checkpoint(s, o->out, err, sizeof err) < 0 ||
 		    (!s->tok && lm_session_tokenizer(s, NULL, err, sizeof err) < 0))
@@ -723,6 +808,36 @@ static void open_dpo(train *r)
 			o->ref_logps ? o->ref_logps : path, cm_now() - t0);
 }
 
+/* --ppo: the prompts (the policy and the other models are loaded in ppo_run) */
+static void open_ppo(train *r)
+{
+	opts *o = &r->o;
+	lm_ppo_prompts *d = &r->prompts;
+	int T = (int)o->context;
+	char err[8192];
+	if (o->ranks > 1)
+		cm_die("--ppo: one process only (not data parallel)");
+	if (T <= o->ppo_o.max_new)
+		cm_usage_error("--ppo: --context %d leaves no room for a prompt before --max-new %d",
+			       T, o->ppo_o.max_new);
+	o->ppo_o.epochs = (int)o->ppo_epochs;
+	o->ppo_o.mini = (int)(o->mini ? o->mini : o->batch);
+	if (lm_ppo_prompts_open(d, o->ppo, r->s.tok, T - o->ppo_o.max_new, (uint64_t)o->seed,
+				o->val_fraction, err, sizeof err) < 0)
+		cm_die("--ppo: %s", err);
+	if (d->skipped)
+		cm_warn("--ppo: %llu of %llu records skipped (the first: %s)",
+			(unsigned long long)d->skipped, (unsigned long long)d->records, d->first_skip);
+	if (d->truncated)
+		cm_warn("--ppo: %llu prompts longer than --context %d - --max-new %d: their last %d "
+			"ids kept", (unsigned long long)d->truncated, T, o->ppo_o.max_new,
+			T - o->ppo_o.max_new);
+	if (cm_verbosity >= 0)
+		cm_info("--ppo: %zu prompts for training, %zu held out", d->ntrain, d->nval);
+	r->have_val = d->nval > 0;
+	set_epochs(o, (double)d->ntrain);
+}
+
 static void open_data(train *r)
 {
 	opts *o = &r->o;
@@ -758,6 +873,10 @@ static void open_data(train *r)
 	}
 	if (o->dpo) {
 		open_dpo(r);
+		return;
+	}
+	if (o->ppo) {
+		open_ppo(r);
 		return;
 	}
 	if (!strcmp(o->data, "-"))
@@ -873,6 +992,310 @@ static void start(train *r)
 		cm_die("%s", err);
 }
 
+/* ---- --ppo ---- */
+
+/* The held-out prompts, one rollout each from a fixed seed (the same draws at every
+ * evaluation): the mean score, KL and response length; with best_of, best-of-N sampling from
+ * the policy as it is (the start: the baseline PPO is compared with). */
+static void ppo_evaluate(train *r, long long step, int best_of)
+{
+	lm_ppo *P = &r->ppo;
+	lm_ppo_prompts *d = &r->prompts;
+	int B = (int)r->o.batch;
+	uint64_t seed = (uint64_t)r->o.seed * 0x9e3779b97f4a7c15ull ^ 0x6576616cull;
+	lm_ppo_roll st = { 0 };
+	for (size_t v = 0; v < d->nval; v += (size_t)B) {
+		int k = d->nval - v < (size_t)B ? (int)(d->nval - v) : B;
+		lm_ppo_rollout(P, d, d->val + v, k, seed + v, &st);
+	}
+	double n = st.n, sc = st.scores / n;
+	metrics_line(r, "{\"step\":%lld,\"eval_objective/scores\":%.6f,\"eval_objective/kl\":%.6f,"
+		     "\"eval_objective/rlhf_reward\":%.6f,\"eval_objective/entropy\":%.6f,"
+		     "\"eval_response_len\":%.3f,\"eval_ended\":%.4f,\"eval_prompts\":%d}\n", step, sc,
+		     st.kl / n, sc - P->kl_coef * st.kl / n, st.entropy / n, st.len / n,
+		     st.ended / n, st.n);
+	if (cm_verbosity >= 0)
+		cm_info("step %lld: held-out prompts: score %.4f, KL %.4f, %.1f response tokens (%d "
+			"prompts)", step, sc, st.kl / n, st.len / n, st.n);
+	if (best_of < 1)
+		return;
+	/* each prompt best_of times, as many prompts a batch as fit (at least one) */
+	int per = B / best_of > 0 ? B / best_of : 1;
+	uint32_t *list = cm_xmalloc((size_t)per * best_of * sizeof *list);
+	double best = 0, all = 0;
+	lm_ppo_roll bs = { 0 };
+	for (size_t v = 0; v < d->nval; v += (size_t)per) {
+		int k = d->nval - v < (size_t)per ? (int)(d->nval - v) : per;
+		for (int i = 0; i < k; i++)
+			for (int j = 0; j < best_of; j++)
+				list[i * best_of + j] = d->val[v + (size_t)i];
+		lm_ppo_rollout(P, d, list, k * best_of, seed ^ (0x626f6eull + v), &bs);
+		for (int i = 0; i < k; i++) {
+			float mx = P->b.score[i * best_of];
+			for (int j = 0; j < best_of; j++) {
+				float s = P->b.score[i * best_of + j];
+				mx = s > mx ? s : mx;
+				all += s;
+			}
+			best += mx;
+		}
+	}
+	free(list);
+	double np = (double)d->nval, bound = log((double)best_of) - (best_of - 1.0) / best_of;
+	metrics_line(r, "{\"step\":%lld,\"eval_best_of\":%d,\"eval_best_of/scores\":%.6f,"
+		     "\"eval_best_of/sample_scores\":%.6f,\"eval_best_of/kl\":%.6f}\n", step,
+		     best_of, best / np, all / (np * best_of), bound);
+	if (cm_verbosity >= 0)
+		cm_info("step %lld: held-out prompts: best of %d samples scores %.4f (one sample "
+			"%.4f; KL to the policy sampled %.4f)", step, best_of, best / np,
+			all / (np * best_of), bound);
+}
+
+/* --dump-grads with --ppo: the batch of rollouts, as JSONL */
+static void ppo_dump_rollouts(train *r, const char *path)
+{
+	lm_ppo *P = &r->ppo;
+	const lm_ppo_batch *b = &P->b;
+	cm_buf o = { 0 };
+	const struct { const char *name; const float *v; } f[] = {
+		{ "lp", b->lp }, { "ref", b->ref }, { "value", b->value }, { "reward", b->reward },
+		{ "adv", b->adv }, { "ret", b->ret } };
+	for (int i = 0; i < b->n; i++) {
+		const int32_t *x = P->x + (size_t)i * P->Tb;
+		cm_buf_printf(&o, "{\"row\":%d,\"prompt_ids\":[", i);
+		for (int j = 0; j < P->plen[i]; j++)
+			cm_buf_printf(&o, "%s%d", j ? "," : "", x[j]);
+		cm_buf_adds(&o, "],\"response_ids\":[");
+		for (int j = 0; j < b->len[i]; j++)
+			cm_buf_printf(&o, "%s%d", j ? "," : "", x[P->plen[i] + j]);
+		cm_buf_printf(&o, "],\"ended\":%s,\"chat\":%s,\"score\":%.9g", P->ended[i] ? "true" :
+			      "false", P->chat[i] ? "true" : "false", (double)b->score[i]);
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+			cm_buf_printf(&o, ",\"%s\":[", f[k].name);
+			for (int j = 0; j < b->len[i]; j++)
+				cm_buf_printf(&o, "%s%.9g", j ? "," : "", (double)f[k].v[b->at[i] + j]);
+			cm_buf_adds(&o, "]");
+		}
+		cm_buf_adds(&o, "}\n");
+	}
+	char err[4400];
+	if (cm_afile_put(path, o.p, o.len, err, sizeof err) < 0)
+		cm_die("--dump-grads: %s", err);
+	free(o.p);
+}
+
+/* the weights (grads 0) or gradients (1) of m to DIR/NAME.safetensors */
+static void ppo_dump_tensors(lm_model *m, const char *dir, const char *name, int grads)
+{
+	char path[4200], err[4400];
+	snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
+	kn_tensor *t = m->params;
+	if (grads)
+		m->params = m->grads;
+	int k = lm_save_weights(m, path, err, sizeof err);
+	m->params = t;
+	if (k < 0)
+		cm_die("--dump-grads: %s", err);
+}
+
+/* the means of a minibatch's sums, TRL's names, as JSON members */
+static void ppo_stats_json(const lm_ppo_stats *st, char *buf, size_t n)
+{
+	double t = st->tokens > 0 ? st->tokens : 1;
+	snprintf(buf, n, ",\"policy/approxkl\":%.6g,\"policy/policykl\":%.6g,\"policy/clipfrac\":%.6g,"
+		 "\"val/error\":%.6g,\"val/clipfrac\":%.6g,\"val/vpred\":%.6g,\"val/ratio\":%.6g",
+		 st->approxkl / t, st->policykl / t, st->clipfrac / t, st->verror / t,
+		 st->vclipfrac / t, st->vpred / t, st->ratio / t);
+}
+
+static void ppo_save(train *r, long long step)
+{
+	save(r, step);
+	char dir[4096], err[8192];
+	r->vrun.st = r->run.st;
+	if (lm_run_save(&r->vrun, dir, sizeof dir, err, sizeof err) < 0)
+		cm_die("checkpoint of the value model: %s", err);
+}
+
+static void ppo_run(train *r)
+{
+	opts *o = &r->o;
+	lm_session *S = &r->s;
+	lm_model *m = S->m;
+	kn_backend *be = S->be;
+	lm_ppo *P = &r->ppo;
+	const lm_ppo_opts *po = &o->ppo_o;
+	const lm_schedule *sc = &o->sched;
+	char err[8192];
+	int B = (int)o->batch, E = po->epochs, M = po->mini < B ? po->mini : B;
+	if (lm_ppo_open(P, S, m, o->ref ? o->ref : o->init, o->ppo_rm,
+			o->value ? o->value : o->ppo_rm, po, &o->adamw, (int)o->context, err,
+			sizeof err) < 0)
+		cm_die("--ppo: %s", err);
+	if (cm_verbosity >= 0)
+		cm_info("--ppo: the models' weights and state: the policy %s (with gradients and "
+			"AdamW's moments), the reference %s, the reward model %s, the value model %s "
+			"(with gradients and moments)", LM_SIZE(P->bytes[0]), LM_SIZE(P->bytes[1]),
+			LM_SIZE(P->bytes[2]), LM_SIZE(P->bytes[3]));
+	static char vdir[4200];
+	snprintf(vdir, sizeof vdir, "%s/value", o->out);
+	r->vrun = (lm_run){ .dir = vdir, .keep = o->keep, .m = P->vm, .tok = S->tok,
+			    .tok_path = o->tokenizer, .options = opts_json(o, &P->vm->cfg) };
+	if (lm_run_mkdir(vdir, err, sizeof err) < 0)
+		cm_die("%s", err);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	cm_progress_init(&r->progress, o->progress || cm_verbosity > 0 ? 1 : -1, 0);
+	if (r->have_val && !o->dump_grads)
+		ppo_evaluate(r, 0, (int)o->eval_best_of);
+	uint32_t *list = cm_xmalloc((size_t)B * sizeof *list);
+	int *rows = cm_xmalloc((size_t)B * sizeof *rows);
+	long long step = 0, ostep = 0, last_saved = -1;
+	double t_start = cm_now(), episodes = 0;
+	while (step < sc->steps && !stop_signal) {
+		double t0 = cm_now(), lr = lm_lr_at(sc, step);
+		for (int i = 0; i < B; i++)
+			list[i] = lm_ppo_train_prompt(&r->prompts, (uint64_t)step * B + (uint64_t)i);
+		lm_ppo_roll rs = { 0 };
+		uint64_t seed = (uint64_t)o->seed * 0x2545f4914f6cdd1dull + (uint64_t)step;
+		lm_ppo_rollout(P, &r->prompts, list, B, seed, &rs);
+		if (step == 0 && cm_verbosity > 0)
+			cm_info("--ppo: memory on the %s after the first rollouts: %.0f MiB",
+				be->base->name, (double)be->peak / 1048576.0);
+		lm_ppo_stats st = { 0 };
+		double loss = 0, gn = 0;
+		int updates = 0;
+		for (int e = 0; e < E; e++) {
+			for (int i = 0; i < B; i++)
+				rows[i] = i;
+			lm_sft_shuffle((uint32_t *)rows, (size_t)B, seed ^ (0x65706f6368ull + (uint64_t)e));
+			for (int j = 0; j < B; j += M) {
+				int k = B - j < M ? B - j : M;
+				int dump = o->dump_grads && e == E - 1 && j + M >= B;
+				if (dump) {	/* the weights this minibatch starts from */
+					if (lm_run_mkdir(o->dump_grads, err, sizeof err) < 0)
+						cm_die("--dump-grads: %s", err);
+					ppo_dump_tensors(m, o->dump_grads, "policy", 0);
+					ppo_dump_tensors(P->vm, o->dump_grads, "value", 0);
+				}
+				be->ops->zero(m->grads);
+				be->ops->zero(P->vm->grads);
+				lm_ppo_stats one = { 0 };
+				double l = lm_ppo_minibatch(P, rows + j, k, &one);
+				gn = sqrt(be->ops->sumsq(m->grads) + be->ops->sumsq(P->vm->grads));
+				if (dump) {
+					char path[4200], js[1024];
+					ppo_dump_tensors(m, o->dump_grads, "policy-grads", 1);
+					ppo_dump_tensors(P->vm, o->dump_grads, "value-grads", 1);
+					snprintf(path, sizeof path, "%s/rollouts.jsonl", o->dump_grads);
+					ppo_dump_rollouts(r, path);
+					cm_buf mb = { 0 };
+					cm_buf_printf(&mb, "{\"rows\":[");
+					for (int i = 0; i < k; i++)
+						cm_buf_printf(&mb, "%s%d", i ? "," : "", rows[j + i]);
+					ppo_stats_json(&one, js, sizeof js);
+					cm_buf_printf(&mb, "],\"loss\":%.9g,\"loss/policy\":%.9g,"
+						      "\"loss/value\":%.9g,\"tokens\":%.0f,\"grad_norm\":%.9g,"
+						      "\"kl_coef\":%.9g,\"temperature\":%.9g,\"epoch\":%d%s}\n",
+						      l, one.pg / one.tokens, one.vf / one.tokens, one.tokens,
+						      gn, P->kl_coef, po->temperature, e, js);
+					snprintf(path, sizeof path, "%s/minibatch.json", o->dump_grads);
+					if (cm_afile_put(path, mb.p, mb.len, err, sizeof err) < 0)
+						cm_die("--dump-grads: %s", err);
+					free(mb.p);
+					cm_info("--dump-grads: the rollouts, the weights before minibatch %d "
+						"of epoch %d and its gradients in %s (loss %.9g)", j / M + 1,
+						e + 1, o->dump_grads, l);
+					exit(0);
+				}
+				if (!isfinite(l) || !isfinite(gn)) {
+					cm_progress_break(&r->progress);
+					cm_die("step %lld: the loss is %g and the gradient norm %g: stopping "
+					       "without a checkpoint; the last good one is %s", step, l, gn,
+					       last_saved >= 0 ? "in the run directory ('latest')" :
+					       "none (no checkpoint yet)");
+				}
+				ostep++;
+				lm_adamw_step(&r->adamw, lr, gn, ostep);
+				lm_adamw_step(&P->vadam, lr, gn, ostep);
+				loss += l;
+				updates++;
+				st.tokens += one.tokens;
+				st.pg += one.pg;
+				st.vf += one.vf;
+				st.clipfrac += one.clipfrac;
+				st.vclipfrac += one.vclipfrac;
+				st.approxkl += one.approxkl;
+				st.policykl += one.policykl;
+				st.ratio += one.ratio;
+				st.verror += one.verror;
+				st.vpred += one.vpred;
+			}
+		}
+		double kl = rs.kl / rs.n;
+		double coef = P->kl_coef;
+		P->kl_coef = lm_ppo_kl_update(P->kl_coef, kl, (double)B, po->kl_target, po->kl_horizon);
+		be->ops->sync(be);
+		double dt = cm_now() - t0, n = rs.n, t = st.tokens > 0 ? st.tokens : 1;
+		step++;
+		episodes += n;
+		r->run.st.tokens += (uint64_t)rs.len;
+		double sm = rs.scores / n, sv = n > 1 ? (rs.scores_sq - n * sm * sm) / (n - 1) : 0;
+		char js[1024];
+		ppo_stats_json(&st, js, sizeof js);
+		metrics_line(r, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6f,"
+			     "\"episode\":%.0f,\"objective/kl\":%.6f,\"objective/kl_coef\":%.6g,"
+			     "\"objective/entropy\":%.6f,\"objective/non_score_reward\":%.6f,"
+			     "\"objective/rlhf_reward\":%.6f,\"objective/scores\":%.6f,"
+			     "\"objective/scores_std\":%.6f,\"policy/entropy\":%.6f,"
+			     "\"loss/policy\":%.6f,\"loss/value\":%.6f,\"returns/mean\":%.6f,"
+			     "\"returns/var\":%.6f,\"val/mean\":%.6f,\"val/var\":%.6f,"
+			     "\"val/num_eos_tokens\":%.0f,\"response_len\":%.3f,\"step_s\":%.4f%s}\n",
+			     step, loss / updates, lr, gn, episodes, kl, coef, rs.entropy / n,
+			     rs.non_score / n, sm - coef * kl, sm, sv > 0 ? sqrt(sv) : 0,
+			     rs.token_entropy / (rs.len > 0 ? rs.len : 1), st.pg / t, st.vf / t,
+			     rs.ret_mean, rs.ret_var, rs.val_mean, rs.val_var, rs.ended, rs.len / n,
+			     dt, js);
+		double eta = (cm_now() - t_start) / (double)step * (double)(sc->steps - step);
+		cm_progress_line(&r->progress, "step %lld/%lld score %.4f kl %.4f loss %.4f eta %.0fs",
+				 step, sc->steps, sm, kl, loss / updates, eta);
+		if (r->have_val && o->eval_every && step % o->eval_every == 0 && step < sc->steps) {
+			cm_progress_break(&r->progress);
+			ppo_evaluate(r, step, 0);
+		}
+		r->run.st.elapsed += dt;
+		if ((o->save_every && step % o->save_every == 0) || step == sc->steps) {
+			ppo_save(r, step);
+			last_saved = step;
+		}
+	}
+	cm_progress_break(&r->progress);
+	if (stop_signal) {
+		if (last_saved != step && step > 0)
+			ppo_save(r, step);
+		if (lm_metrics_close(&r->metrics, err, sizeof err) < 0)
+			cm_die("%s", err);
+		cm_info("%s: %s at step %lld; --ppo runs are not resumed: start another with "
+			"--init %s (and --value %s)", strsignal(stop_signal), step > 0 ?
+			"checkpoint written" : "stopped before a checkpoint", step, o->out, vdir);
+		exit(EXIT_INTERRUPTED);
+	}
+	if (r->have_val)
+		ppo_evaluate(r, step, 0);
+	if (cm_verbosity > 0)
+		cm_info("done: %lld steps, %.0f rollouts, %.1f s", step, episodes, cm_now() - t_start);
+	if (lm_metrics_close(&r->metrics, err, sizeof err) < 0)
+		cm_die("%s", err);
+	free(list);
+	free(rows);
+	json_decref(r->vrun.options);
+	lm_ppo_close(P);
+	lm_ppo_prompts_close(&r->prompts);
+}
+
 int main(int argc, char **argv)
 {
 	cm_init("lm-train");
@@ -940,6 +1363,15 @@ int main(int argc, char **argv)
 	if (S->tok)
 		R.tokbytes = lm_token_bytes(S->tok, cfg->vocab);
 	start(&R);
+	if (o->ppo) {
+		ppo_run(&R);
+		json_decref(R.run.options);
+		lm_adamw_free(&R.adamw);
+		kn_free(R.gpart);
+		lm_session_close(S);
+		lm_dp_end(dp);
+		return 0;
+	}
 	lm_model *m = S->m;
 	const lm_schedule *sc = &o->sched;
 	long long step = R.run.st.step;
