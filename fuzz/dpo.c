@@ -2,7 +2,8 @@
  * rejected strings or messages, chosen/rejected messages, HH-RLHF transcripts; the tokenizer a
  * byte-level one with the chat tokens, or without them when the first byte is odd): a record
  * encodes, or is refused with a reason; every id is in the vocabulary, the prompt is a shared
- * prefix of both sequences, they differ, and a pair fitted into a context fits it. */
+ * prefix of both sequences, they differ, and a pair fitted into a context fits it. The same
+ * bytes as a PPO prompt (lm_dpo_encode_prompt): ids in the vocabulary, or a reason. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	lm_dpo_enc *en = &e[!(data[0] & 1)];
 	char why[400] = "";
+	int chat = -1;
+	int pk = lm_dpo_encode_prompt(en, (const char *)data + 1, size - 1, &chat, why, sizeof why);
+	if (pk < 0 ? !why[0] || pk < -2 : pk != 0 || en->e.ids.n == 0 || (chat != 0 && chat != 1))
+		abort();
+	for (size_t i = 0; pk == 0 && i < en->e.ids.n; i++)
+		if (en->e.ids.v[i] >= cm_tok_vocab_size(en->e.tok))
+			abort();
+	why[0] = 0;
 	int rc = lm_dpo_encode(en, (const char *)data + 1, size - 1, why, sizeof why);
 	if (rc < 0) {
 		if (!why[0] || rc < -2)

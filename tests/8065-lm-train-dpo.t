@@ -122,7 +122,7 @@ fails 1 "the chat template's token '<\|im_start\|>' is not in the tokenizer" "a 
 fails 2 "--dpo needs --init" "--dpo without --init" lm-train --dpo pairs.jsonl -o X
 fails 2 "--sft and --dpo: choose one" "--sft with --dpo" lm-train --sft pairs.jsonl --dpo pairs.jsonl --init base -o X
 fails 2 "--dpo and --data: choose one" "--dpo with --data" lm-train --dpo pairs.jsonl --data 's/*.bin' --init base -o X
-fails 2 "--ref needs --dpo" "--ref without --dpo" lm-train --data 's/*.bin' --ref base -o X
+fails 2 "--ref needs --dpo or --ppo" "--ref without --dpo or --ppo" lm-train --data 's/*.bin' --ref base -o X
 fails 2 "--label-smoothing is for --dpo-loss sigmoid" "--label-smoothing with ipo" \
 	lm-train --dpo pairs.jsonl --init base --dpo-loss ipo --label-smoothing 0.1 -o X
 fails 2 "wants sigmoid, ipo or hinge" "--dpo-loss of another name" lm-train --dpo pairs.jsonl --init base --dpo-loss kto -o X

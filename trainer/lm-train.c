@@ -554,7 +554,8 @@ static void parse(int argc, char **argv, opts *o)
 		CM_OPT_STRING(0, "dump-grads", &o->dump_grads, "FILE",
 			      "write the first step's loss gradients (before clipping;\n"
 			      "safetensors, Hugging Face names) to FILE and stop without\n"
-			      "a step or checkpoint (checks against other trainers)"),
+			      "a step or checkpoint (checks against other trainers;\n"
+			      "--ppo: a directory of the rollouts, weights and gradients)"),
 		CM_OPT_FLAG(0, "progress", &o->progress,
 			    "progress on stderr when it is not a terminal too: a line a\n"
 			    "step (on a terminal: one line redrawn, the default)"),
