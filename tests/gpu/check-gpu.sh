@@ -9,6 +9,8 @@
 #     reported;
 #  2c. quality-score --model on the CPU's model: cuda fp32 gives every document's bits per byte
 #     within 1e-4 of the CPU, bf16 and the GPU's documents/s and tokens/s reported;
+#  2d. lm-train --ppo: the first rollouts and minibatch on cuda fp32 against the CPU (the
+#     rollouts sampled alike within 1e-3), and 3 steps on cuda (KL 0 and ratio 1 at the first);
 #  3. --deterministic twice on cuda (bf16): the same losses and gradient norms, step by step;
 #  4. checkpoints between devices: 20 steps on cuda (bf16) resumed on the CPU (fp32) for 10
 #     more, and the other way round, both ending with a sane loss;
@@ -227,6 +229,58 @@ if [ "$(cat "$w/cpu.rc")" = 0 ]; then
 	row "quality-score --model, $GPU bf16 (reported)" "$(qsdiff cpu gb); exit $(cat "$w/qs-gb.rc")"
 else
 	row "quality-score --model, $GPU fp32: within 1e-4 of the CPU" "FAIL (no CPU model)"
+fi
+
+# 2d. lm-train --ppo: the policy, reference, reward and value models in one process on the
+# GPU. A base model (a tokenizer with end-of-text) and a reward model made on the CPU; the
+# first batch of rollouts and the last minibatch's gradients (--dump-grads) on the CPU and on
+# the GPU (fp32) from the same models and seed: where a rollout's sampled ids are the same on
+# both (nearly all: the logits differ by rounding only), its log-probabilities, values and
+# score within 1e-3; and 3 steps on the GPU: the first rollouts' KL 0 (the policy is its
+# reference) and, with one epoch of one minibatch, the ratio 1 within 1e-4; memory reported
+part "ppo"
+p=$w/ppo
+mkdir -p "$p"
+bpe-train -q --vocab-size 300 --special '<|endoftext|>' -o "$p/tok.json" "$w/ts.jsonl" &&
+	shard-pack -q -t "$p/tok.json" --val-fraction 0 -o "$p/s" "$w/ts.jsonl" &&
+	printf '{"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 64}\n' >"$p/m.json" &&
+	awk 'BEGIN { for (i = 0; i < 64; i++) { q = substr("Question: what is the word number NNN?\n", 1, 8 + i % 13);
+		r = substr("the answer is a word", 1, 3 + (i * 7) % 17);
+		printf "{\"prompt\": \"%s\\n\", \"chosen\": \"%s\", \"rejected\": \"no, %s\"}\n", q, r, substr(r, 3) } }' >"$p/pairs.jsonl" &&
+	timeout -k 10 "$(limit 60)" lm-train --device cpu --data "$p/s/*.bin" -t "$p/tok.json" --model "$p/m.json" \
+		--context 64 -b 8 --steps 30 --lr 3e-3 -q -o "$p/base" 2>"$LOGDIR/ppo-base.log" &&
+	timeout -k 10 "$(limit 60)" lm-train --device cpu --reward "$p/pairs.jsonl" --init "$p/base" --context 64 \
+		-b 8 --steps 10 -q -o "$p/rm" 2>"$LOGDIR/ppo-rm.log"
+ppo_ok=$?
+# ppo NAME DEVICE [OPTION]...
+ppo() {
+	_n=$1 _d=$2
+	shift 2
+	timeout -k 10 "$(limit 60)" lm-train --ppo "$p/pairs.jsonl" --init "$p/base" --reward "$p/rm" --device "$_d" \
+		--precision fp32 --context 64 --max-new 16 -b 8 --lr 1e-3 --seed 7 -o "$p/$_n" "$@" \
+		>"$LOGDIR/ppo-$_n.log" 2>&1
+	echo $? >"$p/$_n.rc"
+}
+if [ $ppo_ok = 0 ]; then
+	ppo dcpu cpu --mini-batch 4 --steps 1 --dump-grads "$p/dump-cpu"
+	ppo dgpu "$GPU" --mini-batch 4 --steps 1 --dump-grads "$p/dump-gpu"
+	d=$(jq -n -r --slurpfile a "$p/dump-cpu/rollouts.jsonl" --slurpfile b "$p/dump-gpu/rollouts.jsonl" '
+		def abs: if . < 0 then -. else . end;
+		[range(0; $a | length) as $i | [$a[$i], $b[$i]] | select(.[0].response_ids == .[1].response_ids) |
+		 ([range(0; .[0].lp | length) as $t | (.[0].lp[$t] - .[1].lp[$t]) | abs] +
+		  [range(0; .[0].value | length) as $t | (.[0].value[$t] - .[1].value[$t]) | abs] +
+		  [(.[0].score - .[1].score) | abs]) | max] as $m |
+		"\($m | length) of \($a | length) rollouts sampled alike; largest difference \($m | max // "none")"' 2>/dev/null)
+	echo "ppo $GPU fp32 against the CPU: $d" >>"$LOGDIR/train.log"
+	echo "$d" | awk '{ exit !($1 >= 6 && $NF + 0 <= 1e-3) }'
+	judge "lm-train --ppo, $GPU fp32: rollouts within 1e-3 of the CPU" $? "$d; exit cpu $(cat "$p/dcpu.rc"), $GPU $(cat "$p/dgpu.rc")"
+	ppo g3 "$GPU" --steps 3 --ppo-epochs 1 -v
+	d=$(jq -r 'select(.step == 1 and has("objective/kl")) | "kl \(."objective/kl"), ratio \(."val/ratio")"' "$p/g3/metrics.jsonl" 2>/dev/null)
+	mem=$(sed -n 's/.*memory on the .* after the first rollouts: \([0-9]* MiB\).*/\1/p' "$LOGDIR/ppo-g3.log")
+	echo "$d" | awk '{ r = $4 + 0; exit !($2 == "0," && r > 0.9999 && r < 1.0001) }'
+	judge "lm-train --ppo 3 steps on $GPU: KL 0, ratio 1" $? "$d; peak ${mem:-?}; exit $(cat "$p/g3.rc")"
+else
+	row "lm-train --ppo on $GPU" "FAIL (the base or reward model on the CPU did not build)"
 fi
 
 # 3. --deterministic twice: the same numbers step by step (a few seconds)
