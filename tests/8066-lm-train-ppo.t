@@ -71,6 +71,24 @@ lm-train --ppo pairs.jsonl $common -b 4 --steps 4 --lr 3e-3 --kl-coef 0.2 --kl-t
 is "$(jq -s -c '[.[] | select(has("objective/kl_coef")) | ."objective/kl_coef"] | .[0] == 0.2 and (unique | length) > 1' K/metrics.jsonl)" \
 	"true" "--kl-target: the coefficient adapts"
 
+# resumed mid-run (an adaptive KL coefficient): bitwise the uninterrupted run
+args="--ppo pairs.jsonl --reward rm --context 64 -j 1 --max-new 12 -b 4 --mini-batch 2 --steps 6 --save-every 2 --keep 10
+	--kl-target 0.01 --kl-horizon 50 --lr 1e-3 --seed 3"
+lm-train $args --init base -q -o RA
+ok $? "an uninterrupted run of 6 steps"
+cp -r RA RK && rm -r RK/step-0000004 RK/step-0000006 RK/value/step-0000004 RK/value/step-0000006 &&
+	echo step-0000002 >RK/latest && echo step-0000002 >RK/value/latest
+lm-train $args -o RK --resume 2>err
+ok $? "resumed at step 2 (the reference read from the run's options)"
+like "$(cat err)" "resuming from RK/step-0000002" "  from its checkpoint"
+test_cmp RA/step-0000006/model.safetensors RK/step-0000006/model.safetensors "  the policy bitwise equal"
+test_cmp RA/value/step-0000006/model.safetensors RK/value/step-0000006/model.safetensors "  the value model bitwise equal"
+test_cmp RA/value/step-0000006/optimizer.safetensors RK/value/step-0000006/optimizer.safetensors "  its AdamW state too"
+is "$(jq -c 'del(.step_s)' RK/metrics.jsonl)" "$(jq -c 'del(.step_s)' RA/metrics.jsonl)" "  the same metrics, the KL coefficient's included"
+echo step-0000004 >RK/value/latest && cp -r RA/value/step-0000004 RK/value/
+fails 1 "the value model's latest checkpoint is of step 4, the policy's of step 6" "  a value model of another step: refused" \
+	lm-train $args -o RK --resume --steps 8
+
 # the value model of a run starts another
 lm-train --ppo pairs.jsonl --init P --value P/value --reward rm --context 64 -j 1 --max-new 12 -b 4 --steps 1 -q -o V
 ok $? "a run from a PPO run's policy and value model"
@@ -121,7 +139,8 @@ fails 2 "--ppo needs --reward RM" "--ppo without --reward" lm-train --ppo pairs.
 fails 2 "--ppo needs --init" "--ppo without --init" lm-train --ppo pairs.jsonl --reward rm -o X5
 fails 2 "--context 64 leaves no room for a prompt before --max-new 64" "--max-new filling the context" \
 	lm-train --ppo pairs.jsonl --init base --reward rm --context 64 --max-new 64 -o X6
-fails 2 "--ppo: a run cannot be resumed" "--resume with --ppo" lm-train --ppo pairs.jsonl --reward rm --resume -o P
+fails 2 "--ppo --resume: the value model is the run's" "--resume with --value" \
+	lm-train --ppo pairs.jsonl --reward rm --value rm --resume -o P
 fails 2 "--value needs --ppo" "--value without --ppo" lm-train --dpo pairs.jsonl --init base --value rm -o X7
 fails 2 "--ppo and --dpo: choose one" "--ppo with --dpo" lm-train --ppo pairs.jsonl --dpo pairs.jsonl --init base --reward rm -o X8
 done_testing

@@ -672,6 +672,8 @@ int lm_ckpt_write(const char *dir, lm_model *m, const lm_moments *mo, const cm_t
 	json_object_set_new(t, "tokens", json_integer((json_int_t)st->tokens));
 	json_object_set_new(t, "elapsed_s", json_real(st->elapsed));
 	json_object_set_new(t, "threads", json_integer(m->be->threads));
+	if (st->ppo)
+		json_object_set_new(t, "ppo_kl_coef", json_real(st->kl_coef));
 	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)lm_tensor_xxh3(m->params));
 	json_object_set_new(t, "params_xxh3", json_string(hx));
 	snprintf(hx, sizeof hx, "%016llx", (unsigned long long)opt_xxh3);
@@ -742,6 +744,9 @@ int lm_ckpt_load_state(const char *dir, json_t *t, lm_model *m, lm_state *st, ch
 	st->tokens = (uint64_t)json_integer_value(json_object_get(t, "tokens"));
 	st->elapsed = json_number_value(json_object_get(t, "elapsed_s"));
 	st->step = json_integer_value(json_object_get(t, "step"));
+	json_t *kc = json_object_get(t, "ppo_kl_coef");
+	st->ppo = json_is_number(kc);
+	st->kl_coef = st->ppo ? json_number_value(kc) : 0;
 	return 0;
 }
 

@@ -52,6 +52,8 @@ typedef struct lm_state {
 	uint64_t tokens;	/* tokens trained on */
 	double elapsed;		/* training seconds */
 	long long threads;	/* the threads of the run that saved it (-1: not recorded) */
+	int ppo;		/* a PPO run's (lm-train --ppo): kl_coef is its KL coefficient */
+	double kl_coef;
 } lm_state;
 
 /* Where a checkpoint's AdamW moments come from when the model holds only its part of them

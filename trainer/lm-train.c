@@ -116,9 +116,11 @@ static json_t *opts_json(const opts *o, const lm_config *c)
 			o->dpo_o.smoothing, "val_fraction", o->val_fraction));
 	if (o->ppo) {
 		const lm_ppo_opts *p = &o->ppo_o;
-		json_t *pj = json_pack("{s:s,s:s?,s:s?,s:I,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,"
-				       "s:f,s:f,s:f}", "reward", o->ppo_rm, "ref", o->ref, "value",
-				       o->value, "max_new", (json_int_t)p->max_new, "temperature",
+		/* the reference, --init's by default (a resumed run reads it back: configure);
+		 * not --value: the value model only starts from it */
+		json_t *pj = json_pack("{s:s,s:s?,s:I,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,"
+				       "s:f,s:f,s:f}", "reward", o->ppo_rm, "ref", o->ref ? o->ref :
+				       o->init, "max_new", (json_int_t)p->max_new, "temperature",
 				       p->temperature, "mini_batch", (json_int_t)p->mini, "epochs",
 				       (json_int_t)p->epochs, "gamma", p->gamma, "lam", p->lam,
 				       "cliprange", p->clip, "cliprange_value", p->clip_value,
@@ -568,9 +570,9 @@ static void parse(int argc, char **argv, opts *o)
 			cm_usage_error("--ppo needs --reward RM: the reward model to train for");
 		o->ppo_rm = o->reward;
 		o->reward = NULL;
-		if (o->resume)
-			cm_usage_error("--ppo: a run cannot be resumed; start another from its "
-				       "checkpoint with --init (and its value model with --value)");
+		if (o->resume && o->value)
+			cm_usage_error("--ppo --resume: the value model is the run's (DIR/value), "
+				       "not --value's");
 	}
 	if (!o->ppo && (o->value || o->eval_best_of || o->mini))
 		cm_usage_error("%s needs --ppo", o->value ? "--value" : o->mini ? "--mini-batch" :
@@ -644,6 +646,18 @@ static void configure(train *r)
 		    (!s->tok && lm_session_tokenizer(s, NULL, err, sizeof err) < 0))
 			cm_die("--resume: %s", err);
 		tok = s->tok;
+		if (o->ppo && !o->ref) {	/* the run's reference, as its options say */
+			json_t *t = lm_ckpt_trainer(s->dir, err, sizeof err);
+			if (!t)
+				cm_die("--resume: %s", err);
+			const char *ref = json_string_value(json_object_get(
+				json_object_get(json_object_get(t, "options"), "ppo"), "ref"));
+			if (ref)
+				o->ref = cm_xstrdup(ref);
+			json_decref(t);
+			if (!o->ref)
+				cm_die("--resume: '%s' is not a --ppo run's checkpoint", s->dir);
+		}
 	} else if (o->init) {
 		if (lm_session_checkpoint(s, o->init, err, sizeof err) < 0)
 			cm_die("--init: %s", err);
@@ -1111,6 +1125,8 @@ static void ppo_stats_json(const lm_ppo_stats *st, char *buf, size_t n)
 
 static void ppo_save(train *r, long long step)
 {
+	r->run.st.ppo = 1;
+	r->run.st.kl_coef = r->ppo.kl_coef;
 	save(r, step);
 	char dir[4096], err[8192];
 	r->vrun.st = r->run.st;
@@ -1129,33 +1145,49 @@ static void ppo_run(train *r)
 	const lm_schedule *sc = &o->sched;
 	char err[8192];
 	int B = (int)o->batch, E = po->epochs, M = po->mini < B ? po->mini : B;
-	if (lm_ppo_open(P, S, m, o->ref ? o->ref : o->init, o->ppo_rm,
-			o->value ? o->value : o->ppo_rm, po, &o->adamw, (int)o->context, err,
-			sizeof err) < 0)
+	static char vdir[4200];
+	snprintf(vdir, sizeof vdir, "%s/value", o->out);
+	/* resumed: the value model of the run's checkpoint at the same step (below) */
+	const char *value = o->resume ? vdir : o->value ? o->value : o->ppo_rm;
+	if (lm_ppo_open(P, S, m, o->ref ? o->ref : o->init, o->ppo_rm, value, po, &o->adamw,
+			(int)o->context, err, sizeof err) < 0)
 		cm_die("--ppo: %s", err);
 	if (cm_verbosity >= 0)
 		cm_info("--ppo: the models' weights and state: the policy %s (with gradients and "
 			"AdamW's moments), the reference %s, the reward model %s, the value model %s "
 			"(with gradients and moments)", LM_SIZE(P->bytes[0]), LM_SIZE(P->bytes[1]),
 			LM_SIZE(P->bytes[2]), LM_SIZE(P->bytes[3]));
-	static char vdir[4200];
-	snprintf(vdir, sizeof vdir, "%s/value", o->out);
 	r->vrun = (lm_run){ .dir = vdir, .keep = o->keep, .m = P->vm, .tok = S->tok,
 			    .tok_path = o->tokenizer, .options = opts_json(o, &P->vm->cfg) };
 	if (lm_run_mkdir(vdir, err, sizeof err) < 0)
 		cm_die("%s", err);
+	long long step = r->run.st.step;
+	if (o->resume) {	/* the value model's weights and moments, the KL coefficient */
+		char p[4200];
+		if (lm_run_resume(&r->vrun, p, sizeof p, err, sizeof err) < 0)
+			cm_die("--resume: the value model: %s", err);
+		if (r->vrun.st.step != step)
+			cm_die("--resume: the value model's latest checkpoint is of step %lld, the "
+			       "policy's of step %lld", r->vrun.st.step, step);
+		if (!r->run.st.ppo)
+			cm_die("--resume: the checkpoint of step %lld has no KL coefficient (not a "
+			       "--ppo run's)", step);
+		P->kl_coef = r->run.st.kl_coef;
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	cm_progress_init(&r->progress, o->progress || cm_verbosity > 0 ? 1 : -1, 0);
-	if (r->have_val && !o->dump_grads)
+	if (r->have_val && !o->dump_grads && step == 0)
 		ppo_evaluate(r, 0, (int)o->eval_best_of);
 	uint32_t *list = cm_xmalloc((size_t)B * sizeof *list);
 	int *rows = cm_xmalloc((size_t)B * sizeof *rows);
-	long long step = 0, ostep = 0, last_saved = -1;
-	double t_start = cm_now(), episodes = 0;
+	/* AdamW's step count: every minibatch of every epoch of the steps before */
+	long long start = step, ostep = step * E * ((B + M - 1) / M);
+	long long last_saved = o->resume ? step : -1;
+	double t_start = cm_now(), episodes = (double)step * B;
 	while (step < sc->steps && !stop_signal) {
 		double t0 = cm_now(), lr = lm_lr_at(sc, step);
 		for (int i = 0; i < B; i++)
@@ -1260,7 +1292,7 @@ static void ppo_run(train *r)
 			     rs.token_entropy / (rs.len > 0 ? rs.len : 1), st.pg / t, st.vf / t,
 			     rs.ret_mean, rs.ret_var, rs.val_mean, rs.val_var, rs.ended, rs.len / n,
 			     dt, js);
-		double eta = (cm_now() - t_start) / (double)step * (double)(sc->steps - step);
+		double eta = (cm_now() - t_start) / (double)(step - start) * (double)(sc->steps - step);
 		cm_progress_line(&r->progress, "step %lld/%lld score %.4f kl %.4f loss %.4f eta %.0fs",
 				 step, sc->steps, sm, kl, loss / updates, eta);
 		if (r->have_val && o->eval_every && step % o->eval_every == 0 && step < sc->steps) {
@@ -1279,9 +1311,12 @@ static void ppo_run(train *r)
 			ppo_save(r, step);
 		if (lm_metrics_close(&r->metrics, err, sizeof err) < 0)
 			cm_die("%s", err);
-		cm_info("%s: %s at step %lld; --ppo runs are not resumed: start another with "
-			"--init %s (and --value %s)", strsignal(stop_signal), step > 0 ?
-			"checkpoint written" : "stopped before a checkpoint", step, o->out, vdir);
+		if (step > 0)
+			cm_info("%s: checkpoint written at step %lld; continue with --resume",
+				strsignal(stop_signal), step);
+		else
+			cm_info("%s: stopped before the first step, nothing to resume",
+				strsignal(stop_signal));
 		exit(EXIT_INTERRUPTED);
 	}
 	if (r->have_val)
