@@ -87,7 +87,7 @@ test_cmp RA/value/step-0000006/optimizer.safetensors RK/value/step-0000006/optim
 is "$(jq -c 'del(.step_s)' RK/metrics.jsonl)" "$(jq -c 'del(.step_s)' RA/metrics.jsonl)" "  the same metrics, the KL coefficient's included"
 echo step-0000004 >RK/value/latest && cp -r RA/value/step-0000004 RK/value/
 fails 1 "the value model's latest checkpoint is of step 4, the policy's of step 6" "  a value model of another step: refused" \
-	lm-train $args -o RK --resume --steps 8
+	lm-train $args -o RK --resume --steps 8 -q
 
 # the value model of a run starts another
 lm-train --ppo pairs.jsonl --init P --value P/value --reward rm --context 64 -j 1 --max-new 12 -b 4 --steps 1 -q -o V
