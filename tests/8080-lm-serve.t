@@ -2,7 +2,9 @@
 # lm-serve on a tiny model, through curl: /v1/models; completions (greedy twice the same,
 # max_tokens, stop, a batch of prompts); echo + logprobs on token-id prompts as
 # lm-evaluation-harness's local-completions asks, against lm-eval's log-likelihoods; each 4xx
-# case with its JSON error; concurrent clients; a client killed mid-request; SIGTERM.
+# case with its JSON error; concurrent clients; a client killed mid-request; SIGTERM; chat
+# completions through the chat template (greedy: /v1/completions' text for the template's
+# prompt), their 4xx cases.
 . "${SRCDIR:-.}/tests/lib.sh"
 command -v curl >/dev/null || skip_all "no curl"
 
@@ -218,6 +220,48 @@ stopped $pid
 wait $cpid
 is "$status:$(cat t2.code):$(jq -r .error.code t2.json)" "0:503:shutting_down" \
 	"a second signal: the work in flight cancelled (503), exit 0"
+
+# chat completions: a model whose tokenizer has the chat template's tokens
+bpe-train -q --vocab-size 259 --special '<|endoftext|>' --special '<|im_start|>' --special '<|im_end|>' \
+	-o chat.json t.jsonl && shard-pack -q -t chat.json -o cs --val-fraction 0 t.jsonl &&
+	lm-train --data 'cs/*.bin' -t chat.json --model model.json --context 64 -b 4 -j 1 --steps 5 -q -o chatrun
+ok $? "a model with the chat tokens"
+start chat -j 1 chatrun
+U=http://127.0.0.1:$port
+chat() { req "$1" "$U/v1/chat/completions" -d "$2"; }
+chat c1.json '{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 10, "temperature": 0}' >code
+is "$(cat code):$(jq -c '[.object, .model, (.choices | length), .choices[0].index, .choices[0].message.role,
+	(.choices[0].message.content | type), .choices[0].finish_reason, .usage.prompt_tokens]' c1.json)" \
+	'200:["chat.completion","chatrun",1,0,"assistant","string","length",21]' \
+	"a chat completion: the message's shape; the prompt the template's 21 byte ids"
+post p1.json "$(jq -n -c '{prompt: "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", max_tokens: 10,
+	temperature: 0, stop: ["<|im_end|>", "<|endoftext|>"]}')" >/dev/null
+is "$(jq -r '.choices[0].message.content' c1.json)" "$(jq -r '.choices[0].text' p1.json)" \
+	"  greedy: the text /v1/completions gives for the template's prompt"
+chat c2.json '{"messages": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "H"}, {"type": "text", "text": "i"}]}], "max_completion_tokens": 4, "temperature": 0}' >code
+is "$(cat code):$(jq -c '[.usage.completion_tokens <= 4, .usage.prompt_tokens]' c2.json)" "200:[true,40]" \
+	"  developer as system, text parts joined, max_completion_tokens"
+chat c3.json '{"messages": [{"role": "user", "content": "Hi"}], "temperature": 0}' >code
+is "$(cat code):$(jq -c '[.usage.prompt_tokens + .usage.completion_tokens <= 64, .choices[0].finish_reason]' c3.json | tr -d '"')" \
+	"200:[true,$(jq -r '.choices[0].finish_reason' c3.json)]" "  without max_tokens: at most the rest of the context"
+is "$(err "$U/v1/chat/completions" -d '{"messages": []}')" "400:true invalid_request_error" "no messages: 400"
+is "$(err "$U/v1/chat/completions" -d '{}'):$(jq -r .error.code e.json)" "400:true invalid_request_error:missing_required_parameter" \
+	"  'messages' missing: 400"
+is "$(err "$U/v1/chat/completions" -d '{"messages": [{"role": "robot", "content": "x"}]}'):$(jq -r .error.message e.json | grep -c "unknown role 'robot'")" \
+	"400:true invalid_request_error:1" "an unknown role: 400, said"
+is "$(err "$U/v1/chat/completions" -d '{"messages": [{"role": "user", "content": 3}]}')" "400:true invalid_request_error" \
+	"content neither text nor parts: 400"
+is "$(err "$U/v1/chat/completions" -d '{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}')" \
+	"400:true invalid_request_error" "an image part: 400"
+is "$(err "$U/v1/chat/completions" -d '{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}')" \
+	"400:true invalid_request_error" "tools: 400"
+is "$(err "$U/v1/chat/completions" -d '{"messages": [{"role": "user", "content": "x"}], "logprobs": true}')" \
+	"400:true invalid_request_error" "logprobs: 400"
+is "$(err "$U/v1/chat/completions" -d "$(jq -n -c '{messages: [{role: "user", content: ("x" * 80)}]}')"):$(jq -r .error.code e.json)" \
+	"400:true invalid_request_error:context_length_exceeded" "messages longer than the context: 400"
+is "$(err "$U/v1/chat/completions")" "405:true invalid_request_error" "GET /v1/chat/completions: 405"
+kill -TERM $pid
+stopped $pid
 
 fails 2 "lm-serve: error: --host: cannot use 'no such host" "a bad --host: a usage error" \
 	lm-serve --host 'no such host' run

@@ -170,7 +170,7 @@ like "$(jq -r 'select(.line == 2) | .error' sv.jsonl)" "^HTTP 400: this model's 
 	"  a prompt longer than the context: an error with lm-serve's reason"
 lm-judge --endpoint "http://127.0.0.1:$sport/v1" --template short.txt --retries 3 --stats sc.json --verdicts scv.jsonl serve.jsonl >/dev/null 2>err
 is "$?:$(jq -c '[.errors, .retries]' sc.json):$(jq -r .error scv.jsonl | head -1 | cut -c1-40)" \
-	"1:[2,0]:HTTP 404: POST /v1/chat/completions: cha" "  its /v1/chat/completions says 404 (no chat template): errors, not retried"
+	"1:[2,0]:HTTP 404: chat completions need the chat" "  its /v1/chat/completions says 404 (no chat template): errors, not retried"
 kill $spid
 wait $spid
 
@@ -180,6 +180,22 @@ bpe-train -q --vocab-size 259 --special '<|endoftext|>' --special '<|im_start|>'
 	-o chat.json t.jsonl && shard-pack -q -t chat.json -o cs --val-fraction 0 t.jsonl &&
 	lm-train --data 'cs/*.bin' -t chat.json --model model.json --context 64 -b 2 -j 1 --steps 3 -q -o cbase
 ok $? "a base model with the chat tokens"
+# lm-serve on it answers chat completions: the default API, unchanged
+lm-serve --port 0 -j 1 cbase 2>csrv.err &
+spid=$!
+sport=
+i=0
+while [ -z "$sport" ] && [ $i -lt 600 ] && kill -0 $spid 2>/dev/null; do
+	sport=$(sed -n 's|^lm-serve: listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' csrv.err)
+	[ -n "$sport" ] || sleep 0.1
+	i=$((i + 1))
+done
+head -1 serve.jsonl | lm-judge --endpoint "http://127.0.0.1:$sport/v1" --template short.txt --max-tokens 4 --retries 1 \
+	--backoff 0 --stats cc.json --verdicts ccv.jsonl >/dev/null 2>err
+is "$(jq -r '.requests >= 2 and .requests == 2 * (.judged + .errors) + .retries and .nonsense <= .retries + .errors * 2' cc.json):$(grep -c 'HTTP' ccv.jsonl)" \
+	"true:0" "lm-serve /v1/chat/completions (a model with the chat tokens): answered, no HTTP error"
+kill $spid
+wait $spid
 awk 'BEGIN { for (i = 0; i < 40; i++) { p = substr("Question: what is the word number NNN?\n", 1, 12 + i % 17);
 	c = substr("the answer is a word of some length, said slowly", 1, 8 + (i * 7) % 30);
 	r = substr("no idea, really", 1, 2 + i % 9);

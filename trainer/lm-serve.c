@@ -1,6 +1,7 @@
 /* lm-serve - an OpenAI-compatible HTTP server over a checkpoint: /v1/completions (prompts as
  * text or token ids, echo and logprobs as lm-evaluation-harness's local-completions model
- * asks for them) and /v1/models, on libmicrohttpd.
+ * asks for them), /v1/chat/completions (messages through the chat template of lm-train --sft,
+ * for a tokenizer with its tokens) and /v1/models, on libmicrohttpd.
  *
  * libmicrohttpd runs a thread per connection; a connection's thread reads and checks its
  * request, queues it and waits, watching for the client to go away. The main thread owns the
@@ -36,6 +37,7 @@
 #include "opt.h"
 #include "rand.h"
 #include "session.h"
+#include "sft.h"
 #include "tok.h"
 #include "utf8.h"
 
@@ -43,9 +45,10 @@ static const cm_opt_info info = {
 	"[OPTION]... CHECKPOINT",
 	"Serve a checkpoint (a run directory, one of its step-N directories, or a Hugging Face\n"
 	"model directory) over HTTP with OpenAI's API: POST /v1/completions (prompts as text or\n"
-	"token ids; max_tokens, temperature, top_p, stop, echo, logprobs, seed) and GET\n"
-	"/v1/models, so that OpenAI clients and lm-evaluation-harness's local-completions model\n"
-	"can use it. Listens on 127.0.0.1 until SIGTERM or SIGINT.\n",
+	"token ids; max_tokens, temperature, top_p, stop, echo, logprobs, seed), POST\n"
+	"/v1/chat/completions (messages through lm-train's chat template, for a tokenizer with\n"
+	"its tokens) and GET /v1/models, so that OpenAI clients and lm-evaluation-harness's\n"
+	"local-completions model can use it. Listens on 127.0.0.1 until SIGTERM or SIGINT.\n",
 	NULL, "a line per request on stderr: method, path, status, tokens, time"
 };
 
@@ -68,8 +71,9 @@ typedef struct job {
 	int max_tokens, echo, logprobs, top_k;	/* logprobs -1: none */
 	double temperature, top_p;
 	uint64_t seed;
-	char *stop[MAX_STOP];
+	char *stop[MAX_STOP + 1];	/* a chat request's own and <|endoftext|>'s text */
 	size_t nstop;
+	int chat;		/* /v1/chat/completions: the reply ends with <|im_end|> */
 	int score_only;		/* answered by scoring alone: max_tokens 0, or 1 and greedy */
 	int taken, done, aborted, nonfinite;
 	atomic_int cancelled;	/* the client went away */
@@ -90,7 +94,8 @@ static struct {
 	lm_session S;
 	lm_model *m;
 	cm_tok *tok;
-	int64_t eot;
+	int64_t eot, end;	/* <|endoftext|>, <|im_end|> (-1: absent) */
+	int chat;		/* the tokenizer has the chat template's tokens */
 	int ctx, vocab;
 	const char *name;
 	long long max_body, batch_tokens, max_batch;
@@ -358,29 +363,18 @@ static int unsupported(json_t *o, rerr *e)
 	return 0;
 }
 
-static int read_completion(job *j, json_t *o, rerr *e)
+/* temperature, top_p, top_k, seed (drawn when absent) and stop */
+static int read_sampling(job *j, json_t *o, rerr *e)
 {
-	if (!json_is_object(o))
-		return bad(e, 400, NULL, "invalid_json", "the request must be a JSON object");
-	if (unsupported(o, e) < 0)
-		return -1;
-	long long mt = 16, lp = -1, topk = 0, seed = -1;
+	long long topk = 0, seed = -1;
 	double temp = 1, topp = 1;
-	if (get_int(o, "max_tokens", 0, srv.ctx, &mt, e) < 0 ||
-	    get_num(o, "temperature", 0, 100, &temp, e) < 0 ||
+	if (get_num(o, "temperature", 0, 100, &temp, e) < 0 ||
 	    get_num(o, "top_p", 0, 1, &topp, e) < 0 ||
 	    get_int(o, "top_k", -1, 1 << 24, &topk, e) < 0 ||
-	    get_int(o, "logprobs", 0, MAX_LOGPROBS, &lp, e) < 0 ||
 	    get_int(o, "seed", -(1LL << 62), 1LL << 62, &seed, e) < 0)
 		return -1;
 	if (field(o, "top_p") && topp <= 0)
 		return bad(e, 400, "top_p", "invalid_value", "'top_p' must be above 0");
-	json_t *v = field(o, "echo");
-	if (v && !json_is_boolean(v))
-		return bad(e, 400, "echo", "invalid_type", "'echo' must be true or false");
-	j->echo = json_is_true(v);
-	j->max_tokens = (int)mt;
-	j->logprobs = (int)lp;
 	j->temperature = temp;
 	j->top_p = topp;
 	j->top_k = topk < 0 ? 0 : (int)topk;
@@ -389,6 +383,7 @@ static int read_completion(job *j, json_t *o, rerr *e)
 		seed = (long long)(cm_splitmix64(&s) >> 2);
 	}
 	j->seed = (uint64_t)seed;
+	json_t *v;
 	if ((v = field(o, "stop"))) {
 		if (json_is_string(v)) {
 			if (json_string_length(v))
@@ -407,6 +402,25 @@ static int read_completion(job *j, json_t *o, rerr *e)
 				   "'stop' must be a string or a list of up to %d strings", MAX_STOP);
 		}
 	}
+	return 0;
+}
+
+static int read_completion(job *j, json_t *o, rerr *e)
+{
+	if (!json_is_object(o))
+		return bad(e, 400, NULL, "invalid_json", "the request must be a JSON object");
+	if (unsupported(o, e) < 0)
+		return -1;
+	long long mt = 16, lp = -1;
+	if (get_int(o, "max_tokens", 0, srv.ctx, &mt, e) < 0 ||
+	    get_int(o, "logprobs", 0, MAX_LOGPROBS, &lp, e) < 0 || read_sampling(j, o, e) < 0)
+		return -1;
+	json_t *v = field(o, "echo");
+	if (v && !json_is_boolean(v))
+		return bad(e, 400, "echo", "invalid_type", "'echo' must be true or false");
+	j->echo = json_is_true(v);
+	j->max_tokens = (int)mt;
+	j->logprobs = (int)lp;
 	if (read_prompt(j, field(o, "prompt"), e) < 0)
 		return -1;
 	/* lm-evaluation-harness's log-likelihood requests need one forward pass */
@@ -447,6 +461,120 @@ static int read_completion(job *j, json_t *o, rerr *e)
 		q->top_id = cm_xmalloc(q->ncont * K * sizeof *q->top_id);
 		q->top_lp = cm_xmalloc(q->ncont * K * sizeof *q->top_lp);
 	}
+	j->rows_left = j->nrows;
+	return 0;
+}
+
+/* A chat request: the messages through the chat template (lm-train --sft's) with the
+ * generation prompt; the reply ends with <|im_end|> (or <|endoftext|>, a stop string), and
+ * takes the rest of the context unless max_tokens (max_completion_tokens) says. */
+static int read_chat(job *j, json_t *o, rerr *e)
+{
+	if (!json_is_object(o))
+		return bad(e, 400, NULL, "invalid_json", "the request must be a JSON object");
+	if (!srv.chat)
+		return bad(e, 404, NULL, "unsupported", "chat completions need the chat template's "
+			   "tokens %s and %s, and this model's tokenizer has none (use "
+			   "/v1/completions)", LM_CHAT_START, LM_CHAT_END);
+	if (unsupported(o, e) < 0)
+		return -1;
+	json_t *v;
+	static const char *const no[] = { "tools", "functions", "tool_choice", "function_call" };
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		if ((v = field(o, no[i])) && !(json_is_array(v) && !json_array_size(v)) &&
+		    !(json_is_string(v) && !strcmp(json_string_value(v), "none")))
+			return bad(e, 400, no[i], "unsupported", "'%s' is not supported", no[i]);
+	if ((v = field(o, "logprobs")) && !json_is_false(v))
+		return bad(e, 400, "logprobs", "unsupported", "'logprobs' is not supported in chat "
+			   "completions (use /v1/completions)");
+	const char *rf = (v = field(o, "response_format")) ?
+		json_string_value(json_object_get(v, "type")) : "text";
+	if (!rf || strcmp(rf, "text"))
+		return bad(e, 400, "response_format", "unsupported", "'response_format' other than "
+			   "text is not supported");
+	long long mt = -1;
+	const char *mk = field(o, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+	if (get_int(o, mk, 1, srv.ctx, &mt, e) < 0 || read_sampling(j, o, e) < 0)
+		return -1;
+	json_t *ms = field(o, "messages");
+	size_t n = json_array_size(ms);
+	if (!ms)
+		return bad(e, 400, "messages", "missing_required_parameter", "'messages' is required");
+	if (!json_is_array(ms) || !n)
+		return bad(e, 400, "messages", "invalid_type", "'messages' must be a non-empty list");
+	if (n > 4096)
+		return bad(e, 400, "messages", "invalid_value", "more than 4096 messages");
+	lm_chat_msg *m = cm_xcalloc(n, sizeof *m);
+	cm_buf *parts = cm_xcalloc(n, sizeof *parts);
+	int ret = 0;
+	for (size_t i = 0; i < n && !ret; i++) {
+		json_t *x = json_array_get(ms, i), *ro = json_object_get(x, "role"),
+		       *co = json_object_get(x, "content");
+		const char *role = json_string_value(ro);
+		if (!json_is_object(x) || !role) {
+			ret = bad(e, 400, "messages", "invalid_type", "message %zu: an object with a "
+				  "\"role\" string is expected", i);
+			break;
+		}
+		m[i].role = !strcmp(role, "developer") ? "system" : role;
+		if (json_is_string(co)) {
+			m[i].text = json_string_value(co);
+			m[i].n = json_string_length(co);
+		} else if (json_is_array(co) || (json_is_null(co) && !strcmp(role, "assistant"))) {
+			/* text parts, joined */
+			for (size_t k = 0; k < json_array_size(co) && !ret; k++) {
+				json_t *pt = json_array_get(co, k), *tx = json_object_get(pt, "text");
+				const char *ty = json_string_value(json_object_get(pt, "type"));
+				if (!ty || strcmp(ty, "text") || !json_is_string(tx))
+					ret = bad(e, 400, "messages", "unsupported", "message %zu: only "
+						  "text content parts are supported", i);
+				else
+					cm_buf_add(&parts[i], json_string_value(tx), json_string_length(tx));
+			}
+			m[i].text = parts[i].p ? parts[i].p : "";
+			m[i].n = parts[i].len;
+		} else {
+			ret = bad(e, 400, "messages", "invalid_type", "message %zu: \"content\" must be "
+				  "a string or a list of text parts", i);
+		}
+	}
+	lm_sft_enc enc;
+	char why[512];
+	if (!ret && lm_sft_enc_init(&enc, srv.tok, why, sizeof why) < 0)
+		ret = bad(e, 500, NULL, "server_error", "%s", why);
+	else if (!ret) {
+		if (lm_chat_encode(&enc, m, n, 1, why, sizeof why) < 0) {
+			ret = bad(e, 400, "messages", "invalid_value", "%s", why);
+		} else {
+			j->rows = cm_xcalloc(1, sizeof *j->rows);
+			row *r = &j->rows[j->nrows++];
+			r->n = enc.ids.n;
+			r->tok = cm_xmalloc(r->n * sizeof *r->tok);
+			memcpy(r->tok, enc.ids.v, r->n * sizeof *r->tok);
+		}
+		lm_sft_enc_free(&enc);
+	}
+	for (size_t i = 0; i < n; i++)
+		cm_buf_free(&parts[i]);
+	free(parts);
+	free(m);
+	if (ret)
+		return ret;
+	size_t np = j->rows[0].n;
+	if (mt < 0)
+		mt = np < (size_t)srv.ctx ? srv.ctx - (long long)np : 0;
+	if (mt < 1 || np + (size_t)mt > (size_t)srv.ctx)
+		return bad(e, 400, "messages", "context_length_exceeded",
+			   "this model's maximum context length is %d tokens, however you requested "
+			   "%zu tokens (%zu in the messages, %lld for the completion)", srv.ctx,
+			   np + (size_t)(mt > 0 ? mt : 1), np, mt > 0 ? mt : 1);
+	j->chat = 1;
+	j->max_tokens = (int)mt;
+	j->logprobs = -1;
+	size_t len = 0;
+	const char *et = srv.eot >= 0 ? cm_tok_bytes(srv.tok, (uint32_t)srv.eot, &len) : NULL;
+	if (et && len)	/* the other end a reply may have */
+		j->stop[j->nstop++] = cm_xstrdup(et);
 	j->rows_left = j->nrows;
 	return 0;
 }
@@ -645,6 +773,26 @@ static void put_choice(cm_jw *w, job *j, row *r, size_t index, long long *ctok)
 	free(one.p);
 }
 
+/* a chat reply: the assistant's message */
+static void put_message(cm_jw *w, row *r, long long *ctok)
+{
+	cm_buf text = { 0 };
+	*ctok += (long long)r->gen.nids;
+	cm_utf8_repair(r->gen.text.p ? r->gen.text.p : "", r->gen.text.len, &text);
+	cm_jw_obj(w);
+	cm_jw_key_uint(w, "index", 0);
+	cm_jw_key(w, "message");
+	cm_jw_obj(w);
+	cm_jw_key_str(w, "role", "assistant");
+	cm_jw_key_strn(w, "content", text.p ? text.p : "", text.len);
+	cm_jw_end(w, '}');
+	cm_jw_key(w, "logprobs");
+	cm_jw_null(w);
+	cm_jw_key_str(w, "finish_reason", r->gen.finish == LM_GEN_LENGTH ? "length" : "stop");
+	cm_jw_end(w, '}');
+	free(text.p);
+}
+
 static enum MHD_Result answer(struct MHD_Connection *c, conn *k, job *j)
 {
 	cm_buf b = { 0 };
@@ -652,17 +800,20 @@ static enum MHD_Result answer(struct MHD_Connection *c, conn *k, job *j)
 	cm_jw_init(&w, &b);
 	cm_jw_obj(&w);
 	char id[64];
-	snprintf(id, sizeof id, "cmpl-%llx%08llx", (unsigned long long)time(NULL),
-		 (unsigned long long)atomic_fetch_add(&nreq, 1));
+	snprintf(id, sizeof id, "%s-%llx%08llx", j->chat ? "chatcmpl" : "cmpl",
+		 (unsigned long long)time(NULL), (unsigned long long)atomic_fetch_add(&nreq, 1));
 	cm_jw_key_str(&w, "id", id);
-	cm_jw_key_str(&w, "object", "text_completion");
+	cm_jw_key_str(&w, "object", j->chat ? "chat.completion" : "text_completion");
 	cm_jw_key_int(&w, "created", (long long)time(NULL));
 	cm_jw_key_str(&w, "model", srv.name);
 	cm_jw_key(&w, "choices");
 	cm_jw_arr(&w);
 	long long ptok = 0, ctok = 0;
 	for (size_t i = 0; i < j->nrows; i++) {
-		put_choice(&w, j, &j->rows[i], i, &ctok);
+		if (j->chat)
+			put_message(&w, &j->rows[i], &ctok);
+		else
+			put_choice(&w, j, &j->rows[i], i, &ctok);
 		ptok += (long long)j->rows[i].n;
 	}
 	cm_jw_end(&w, ']');
@@ -747,7 +898,7 @@ static int run_job(struct MHD_Connection *c, job *j)
 	return ret;
 }
 
-static enum MHD_Result completions(struct MHD_Connection *c, conn *k)
+static enum MHD_Result completions(struct MHD_Connection *c, conn *k, int chat)
 {
 	rerr e = { 0 };
 	if (k->too_big)
@@ -759,7 +910,7 @@ static enum MHD_Result completions(struct MHD_Connection *c, conn *k)
 		return fail(c, k, 400, NULL, "invalid_json", NULL,
 			    "the request is not valid JSON: %s (at byte %d)", je.text, je.position);
 	job *j = cm_xcalloc(1, sizeof *j);
-	int r = read_completion(j, o, &e);
+	int r = chat ? read_chat(j, o, &e) : read_completion(j, o, &e);
 	json_decref(o);
 	if (r < 0) {
 		job_free(j);
@@ -866,12 +1017,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!post)
 			return fail(c, k, 405, NULL, "method_not_allowed", "POST",
 				    "%s %s: the method is not allowed (POST only)", method, url);
-		return completions(c, k);
+		return completions(c, k, 0);
 	}
-	if (!strcmp(url, "/v1/chat/completions"))
-		return fail(c, k, 404, NULL, "unsupported", NULL,
-			    "%s %s: chat completions need a chat template, and this model has none "
-			    "(use /v1/completions)", method, url);
+	if (!strcmp(url, "/v1/chat/completions")) {
+		if (!post)
+			return fail(c, k, 405, NULL, "method_not_allowed", "POST",
+				    "%s %s: the method is not allowed (POST only)", method, url);
+		return completions(c, k, 1);
+	}
 	return fail(c, k, 404, NULL, "unknown_url", NULL, "%s %s: no such endpoint", method, url);
 }
 
@@ -979,7 +1132,8 @@ static void run_batch(job *list)
 			g[b] = (lm_gen){ .prompt = r->tok, .nprompt = r->n, .max_new = j->max_tokens,
 					 .temperature = j->temperature, .top_k = j->top_k,
 					 .top_p = j->top_p, .seed = j->seed + (uint64_t)(r - j->rows),
-					 .eot = srv.eot, .stop = (const char *const *)j->stop,
+					 .eot = j->chat ? srv.end : srv.eot,
+					 .stop = (const char *const *)j->stop,
 					 .nstop = j->nstop, .logprobs = j->logprobs };
 		}
 		lm_gen_hooks h = { gen_cancelled, NULL, ref + s };
@@ -1118,6 +1272,8 @@ int main(int argc, char **argv)
 		cm_die("the tokenizer has %u tokens, the model %d: they do not belong together",
 		       cm_tok_vocab_size(srv.tok), srv.S.cfg.vocab);
 	srv.eot = cm_tok_eot(srv.tok);
+	srv.end = cm_tok_special(srv.tok, LM_CHAT_END);
+	srv.chat = srv.end >= 0 && cm_tok_special(srv.tok, LM_CHAT_START) >= 0;
 	srv.ctx = srv.S.cfg.ctx;
 	srv.vocab = srv.S.cfg.vocab;
 	int fits = lm_mem_check_sample(&srv.S.cfg, srv.S.be, srv.S.adt, (int)srv.max_batch, srv.ctx,
