@@ -88,13 +88,9 @@ int lm_cls_open(lm_cls_data *d, const char *path, const cm_tok *tok, int T, uint
 	size_t cap = 0;
 	const char *s = d->map, *end = s ? s + d->size : NULL;
 	char why[400];
-	while (s && s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		const char *line = s;
-		s = nl ? nl + 1 : end;
-		if (len == 0 || (len == 1 && line[0] == '\r'))
-			continue;
+	const char *line;
+	size_t len;
+	while ((line = lm_jsonl_line(&s, end, &len))) {
 		d->records++;
 		int kind = LM_CLS_MALFORMED, cut = 0, rc;
 		float y = 0;
@@ -205,15 +201,8 @@ int64_t lm_cls_rows(lm_cls_data *d, uint64_t k, int first, int stride, int B, in
 	uint32_t *list = cm_xmalloc((size_t)B * sizeof *list);
 	for (int i = 0; i < B; i++) {
 		uint64_t g = (k * (uint64_t)B + (uint64_t)i) * (uint64_t)stride + (uint64_t)first;
-		int64_t epoch = (int64_t)(g / d->ntrain);
-		if (epoch != d->perm_epoch) {
-			for (size_t r = 0; r < d->ntrain; r++)
-				d->perm[r] = (uint32_t)r;
-			uint64_t s = d->seed ^ 0x636c73, t = cm_splitmix64(&s);
-			lm_sft_shuffle(d->perm, d->ntrain, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
-			d->perm_epoch = epoch;
-		}
-		list[i] = d->train[d->perm[g % d->ntrain]];
+		list[i] = d->train[lm_epoch_pick(d->perm, d->ntrain, d->seed ^ 0x636c73, g,
+						 &d->perm_epoch)];
 	}
 	int64_t tokens = lm_cls_list_rows(d, list, B, x, len, y, T);
 	free(list);

@@ -440,13 +440,9 @@ int lm_dpo_open(lm_dpo_data *d, const char *path, const cm_tok *tok, int T, uint
 	size_t cap = 0;
 	const char *s = d->map, *end = s ? s + d->size : NULL;
 	char why[400];
-	while (s && s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		const char *line = s;
-		s = nl ? nl + 1 : end;
-		if (len == 0 || (len == 1 && line[0] == '\r'))
-			continue;
+	const char *line;
+	size_t len;
+	while ((line = lm_jsonl_line(&s, end, &len))) {
 		d->records++;
 		if (len > UINT32_MAX) {
 			skip(d, "a record over 4 GiB");
@@ -585,15 +581,8 @@ int lm_dpo_rows(lm_dpo_data *d, uint64_t k, int B, int32_t *x, int32_t *y, int32
 	int n = 0;
 	for (int i = 0; i < B; i++) {
 		uint64_t g = k * (uint64_t)B + (uint64_t)i;
-		int64_t epoch = (int64_t)(g / d->rows);
-		if (epoch != d->perm_epoch) {
-			for (uint64_t r = 0; r < d->rows; r++)
-				d->perm[r] = (uint32_t)r;
-			uint64_t s = d->seed ^ 0x64706f, t = cm_splitmix64(&s);
-			lm_sft_shuffle(d->perm, d->rows, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
-			d->perm_epoch = epoch;
-		}
-		lm_dpo_fill(d, 0, d->perm[g % d->rows], i, x, y, pos, doc, items, &n);
+		uint32_t r = lm_epoch_pick(d->perm, d->rows, d->seed ^ 0x64706f, g, &d->perm_epoch);
+		lm_dpo_fill(d, 0, r, i, x, y, pos, doc, items, &n);
 	}
 	return n;
 }

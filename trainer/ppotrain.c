@@ -32,13 +32,9 @@ int lm_ppo_prompts_open(lm_ppo_prompts *d, const char *path, const cm_tok *tok, 
 	size_t cap = 0;
 	const char *s = d->map, *end = s ? s + d->size : NULL;
 	char why[400];
-	while (s && s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		const char *line = s;
-		s = nl ? nl + 1 : end;
-		if (len == 0 || (len == 1 && line[0] == '\r'))
-			continue;
+	const char *line;
+	size_t len;
+	while ((line = lm_jsonl_line(&s, end, &len))) {
 		d->records++;
 		int rc, chat;
 		if (len > UINT32_MAX) {
@@ -98,15 +94,7 @@ void lm_ppo_prompts_close(lm_ppo_prompts *d)
 
 uint32_t lm_ppo_train_prompt(lm_ppo_prompts *d, uint64_t g)
 {
-	int64_t epoch = (int64_t)(g / d->ntrain);
-	if (epoch != d->perm_epoch) {
-		for (size_t r = 0; r < d->ntrain; r++)
-			d->perm[r] = (uint32_t)r;
-		uint64_t s = d->seed ^ 0x70706f, t = cm_splitmix64(&s);
-		lm_sft_shuffle(d->perm, d->ntrain, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
-		d->perm_epoch = epoch;
-	}
-	return d->train[d->perm[g % d->ntrain]];
+	return d->train[lm_epoch_pick(d->perm, d->ntrain, d->seed ^ 0x70706f, g, &d->perm_epoch)];
 }
 
 /* prompt i's ids (its last maxp) into out; 1 when cut */

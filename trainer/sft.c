@@ -285,6 +285,31 @@ cm_tok *lm_chat_tokenizer(const char *path, const cm_tok *tok, int *added, char 
 
 /* ---- a file of examples ---- */
 
+const char *lm_jsonl_line(const char **s, const char *end, size_t *len)
+{
+	while (*s && *s < end) {
+		const char *line = *s, *nl = memchr(line, '\n', (size_t)(end - line));
+		*len = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		*s = nl ? nl + 1 : end;
+		if (*len > 1 || (*len == 1 && line[0] != '\r'))
+			return line;
+	}
+	return NULL;
+}
+
+uint32_t lm_epoch_pick(uint32_t *perm, size_t n, uint64_t seed, uint64_t g, int64_t *epoch)
+{
+	int64_t e = (int64_t)(g / n);
+	if (e != *epoch) {
+		for (size_t r = 0; r < n; r++)
+			perm[r] = (uint32_t)r;
+		uint64_t s = seed, t = cm_splitmix64(&s);
+		lm_sft_shuffle(perm, n, t + (uint64_t)e * 0x9e3779b97f4a7c15ull);
+		*epoch = e;
+	}
+	return perm[g % n];
+}
+
 void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed)
 {
 	uint64_t s = seed;
@@ -376,13 +401,9 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 	size_t cap = 0;
 	const char *s = d->map, *end = s ? s + d->size : NULL;
 	char why[400];
-	while (s && s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		const char *line = s;
-		s = nl ? nl + 1 : end;
-		if (len == 0 || (len == 1 && line[0] == '\r'))
-			continue;
+	const char *line;
+	size_t len;
+	while ((line = lm_jsonl_line(&s, end, &len))) {
 		d->records++;
 		int rc = len > UINT32_MAX ? -1 : lm_sft_encode(&d->enc, line, len, why, sizeof why);
 		if (len > UINT32_MAX)
@@ -496,15 +517,7 @@ int64_t lm_sft_rows(lm_sft_data *d, uint64_t k, int first, int stride, int B, in
 	int T = d->T;
 	for (int i = 0; i < B; i++) {
 		uint64_t g = (k * (uint64_t)B + (uint64_t)i) * (uint64_t)stride + (uint64_t)first;
-		int64_t epoch = (int64_t)(g / d->rows);
-		if (epoch != d->perm_epoch) {
-			for (uint64_t r = 0; r < d->rows; r++)
-				d->perm[r] = (uint32_t)r;
-			uint64_t s = d->seed ^ 0x6570, t = cm_splitmix64(&s);
-			lm_sft_shuffle(d->perm, d->rows, t + (uint64_t)epoch * 0x9e3779b97f4a7c15ull);
-			d->perm_epoch = epoch;
-		}
-		uint32_t r = d->perm[g % d->rows];
+		uint32_t r = lm_epoch_pick(d->perm, d->rows, d->seed ^ 0x6570, g, &d->perm_epoch);
 		size_t o = (size_t)i * T;
 		targets += fill_row(d, d->train, d->row[r], d->row[r + 1], x + o, y + o, pos + o,
 				    doc + o);

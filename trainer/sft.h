@@ -115,6 +115,14 @@ int64_t lm_sft_rows(lm_sft_data *d, uint64_t k, int first, int stride, int B, in
 /* Held-out row r (r < d->vrows) into row 0 of the arrays; returns its trained targets. */
 int64_t lm_sft_val_row(lm_sft_data *d, uint64_t r, int32_t *x, int32_t *y, int32_t *pos,
 		       int32_t *doc);
+/* The next record of a mapped JSONL file's bytes [*s, end): its first byte, its length
+ * (without the newline) into *len, *s past it; blank lines ("" and "\r") skipped. NULL at the
+ * end (*s NULL or at end). */
+const char *lm_jsonl_line(const char **s, const char *end, size_t *len);
+/* Item g of the global order of n items (examples, rows, pairs) read epoch after epoch, each
+ * epoch (g / n) in another order drawn from seed: perm[g mod n], perm[0..n) drawn again when
+ * the epoch is not *epoch (which is then set; -1 at the start). */
+uint32_t lm_epoch_pick(uint32_t *perm, size_t n, uint64_t seed, uint64_t g, int64_t *epoch);
 /* A seeded shuffle of a[0..n) (the examples' and the rows' orders). */
 void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed);
 /* The split of n items (SFT examples, pairs, texts): 0..n) in an order drawn from seed (kept
