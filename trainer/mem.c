@@ -174,7 +174,9 @@ int lm_mem_check_train(const lm_config *c, const kn_backend *be, kn_dtype adt, i
 	double C = c->dim, H = c->hidden, q = (double)(c->heads + 2 * c->kv_heads) * c->head_dim;
 	/* ZeRO-1: AdamW's moments of a part of the parameters (the last rank's, the longest) */
 	double held = zero && ranks > 1 ? P - floor(P / ranks) * (ranks - 1) : P;
-	double state = lm_state_bytes(c, 0, adt) + 8 * held, acts = lm_acts_bytes(c, B, T, 1, adt);
+	/* the weights (and their bf16 copy), all the gradients, the moments held */
+	double state = lm_state_bytes(c, 0, adt) + 4 * P + 8 * held;
+	double acts = lm_acts_bytes(c, B, T, 1, adt);
 	/* host buffers: the batch, the evaluation's losses or a stream's tokens, bytes per
 	 * token, a checkpoint's copy of the weights (its moments go a 4 MiB piece at a time),
 	 * and between ranks the staging of the sums (at most 16 Mi floats and a rank's share) */

@@ -271,11 +271,10 @@ static lm_model *model_new(kn_backend *be, const lm_config *cfg, int part, int p
 		if (m->p[i].decay)
 			m->ndecay = m->p[i].off + m->p[i].n;
 	m->params = kn_new1(be, KN_F32, m->nparams);
-	m->grads = kn_new1(be, KN_F32, m->nparams);
 	make_views(m, &m->w, m->params);
-	make_views(m, &m->gw, m->grads);
 	m->adt = KN_F32;
 	if (parts > 0) {
+		lm_model_need_grads(m);
 		kn_part(m->nparams, part, parts, &m->mlo, &m->mn);
 		/* an empty part: a tensor of one, unused (m stays non-NULL: training) */
 		m->m = kn_new1(be, KN_F32, m->mn > 0 ? m->mn : 1);
@@ -283,6 +282,14 @@ static lm_model *model_new(kn_backend *be, const lm_config *cfg, int part, int p
 	}
 	m->hf = lm_config_hf(cfg, m->p, m->np, &m->nhf);
 	return m;
+}
+
+void lm_model_need_grads(lm_model *m)
+{
+	if (m->grads)
+		return;
+	m->grads = kn_new1(m->be, KN_F32, m->nparams);
+	make_views(m, &m->gw, m->grads);
 }
 
 lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
@@ -300,8 +307,8 @@ lm_model *lm_model_new_part(kn_backend *be, const lm_config *cfg, int part, int 
 double lm_state_bytes(const lm_config *c, int training, kn_dtype adt)
 {
 	double P = (double)lm_config_nparams(c);
-	/* params and grads; AdamW's m and v; the bf16 copy */
-	return 8 * P + (training ? 8 * P : 0) + (adt == KN_BF16 ? 2 * P : 0);
+	/* params; grads, AdamW's m and v (training); the bf16 copy */
+	return 4 * P + (training ? 12 * P : 0) + (adt == KN_BF16 ? 2 * P : 0);
 }
 
 double lm_kv_bytes(const lm_config *c, int B, int Tmax, kn_dtype adt)
@@ -317,7 +324,8 @@ void lm_model_free(lm_model *m)
 	store_free(m);
 	free_views(m, &m->w);
 	kn_free(m->wlow);
-	free_views(m, &m->gw);
+	if (m->grads)
+		free_views(m, &m->gw);
 	kn_free(m->params);
 	kn_free(m->grads);
 	kn_free(m->m);
@@ -613,6 +621,7 @@ void lm_backward(lm_model *m)
 	const lm_config *c = &m->cfg;
 	const kn_ops *K = m->be->ops;
 	lm_acts *a = m->acts;
+	lm_model_need_grads(m);
 	lm_weights *w = &m->w, *gw = &m->gw;
 	int T = a->T, L = c->layers, g = c->style == LM_GPT2;
 	kn_attn_shape s = { a->B, T, c->heads, c->kv_heads, c->head_dim };

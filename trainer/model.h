@@ -21,7 +21,8 @@ typedef struct lm_acts lm_acts;
 typedef struct lm_model {
 	lm_config cfg;
 	kn_backend *be;
-	kn_tensor *params, *grads, *m, *v;	/* flat: params and grads always; m, v for training */
+	kn_tensor *params, *grads, *m, *v;	/* flat: params always; grads, m and v for training
+						 * (grads: else from the first backward) */
 	int64_t nparams, ndecay;		/* decay range: [0, ndecay) */
 	int64_t mlo, mn;	/* m and v: the moments of parameters [mlo, mlo + mn) (training) */
 	lm_param *p;
@@ -54,11 +55,14 @@ void lm_params_changed(lm_model *m);
 /* Logits rows [row0, row0 + rows) of the last forward as fp32 (rows x vocab_padded). */
 void lm_logits_get(lm_model *m, int64_t row0, int64_t rows, float *dst);
 void lm_model_free(lm_model *m);
+/* The gradients' buffer (m->grads, zero) of a model not made for training, for a backward
+ * (lm_backward calls it): inference keeps the weights alone. */
+void lm_model_need_grads(lm_model *m);
 /* Initialise weights from a seed (normal 0.02, residual projections 0.02 / sqrt(2 layers)). */
 void lm_model_init(lm_model *m, uint64_t seed);
 
 /* Tensor memory in bytes, as the backend counts it (kn_backend.peak), before allocating
- * any: the state (weights and gradients, AdamW's moments when training, the bf16 copy), the
+ * any: the state (weights; gradients and AdamW's moments when training; the bf16 copy), the
  * activations of a B x T forward (and backward when training), the KV caches. */
 double lm_state_bytes(const lm_config *cfg, int training, kn_dtype adt);
 double lm_acts_bytes(const lm_config *cfg, int B, int T, int training, kn_dtype adt);
