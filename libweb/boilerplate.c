@@ -917,11 +917,14 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* a div whose text is mostly its own (not its blocks'), broken into lines by <br>s,
 	 * is a paragraph too (as some sites write whole articles); in the cascade's second
 	 * pass, any div, judged as a whole (the paragraphs of some pages are too short, or
-	 * have no punctuation, to be prose one by one). And teasers: a heading that is all
+	 * have no punctuation, to be prose one by one); a div of inline content alone, one that
+	 * reads as prose, where three or more such are siblings (below). And teasers: a heading that is all
 	 * link, and the text beside it, point to another page. (One walk for both: neither
 	 * reads what the other sets.) */
-	for (k = 0; k < bp->ninfo; k++)
-		bp->info[k].flags &= (uint16_t)~F_TEASER;
+	for (k = 0; k < bp->ninfo; k++) {
+		bp->info[k].flags &= (uint16_t)~(F_TEASER | F_DIVP);
+		bp->info[k].ndivp = 0;
+	}
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
 
@@ -932,6 +935,13 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 			if (bp->loose ||
 			    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
 				in->flags |= F_PROSE | F_LEAFDIV;
+			else if (!(in->flags & F_HASBLOCK) && prose_len(in) >= 80 && in->punct >= 2 &&
+				 in->link * 10 < in->text * 3 && (bp->lang < 0 || in->stops * 5 >= in->words) &&
+				 in->parent >= 0) {
+				in->flags |= F_DIVP;
+				if (bp->info[in->parent].ndivp < 255)
+					bp->info[in->parent].ndivp++;
+			}
 			continue;
 		}
 		if (!is_heading(n) || n->name[1] == '1')
@@ -948,6 +958,15 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* listings: three or more siblings of the same tag and class, each a small unit with a
 	 * fair share of link text (a title), are teasers of other pages */
 	mark_listings(bp, root);
+	/* divs of inline content that read as paragraphs (as a leaf div must), three or more
+	 * of them siblings: the page writes its paragraphs as divs (a lone one is as often a
+	 * caption, a teaser's summary or an author's note) */
+	for (k = 0; k < bp->ninfo; k++) {
+		struct info *in = &bp->info[k];
+
+		if ((in->flags & F_DIVP) && bp->info[in->parent].ndivp >= 3)
+			in->flags |= F_PROSE | F_LEAFDIV;
+	}
 	/* prose: paragraph-like blocks of some length, few links, sentence punctuation */
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k];

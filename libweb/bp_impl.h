@@ -47,6 +47,7 @@ enum {
 	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
 	F_TABLIST = 512,	/* a table or a list */
 	F_BODY = 1024,		/* the article body the page declares (itemprop="articleBody"), or holds it */
+	F_DIVP = 2048,		/* a div of inline content that reads as a paragraph on its own */
 };
 
 struct info {
@@ -63,6 +64,7 @@ struct info {
 	uint16_t depth;
 	uint16_t flags;
 	uint8_t scored;
+	uint8_t ndivp;		/* children with F_DIVP (up to 255) */
 };
 
 #define NLANG 20

@@ -26,6 +26,15 @@ like "$(r6 mercurial)" "with three local repositories, although in the real worl
 is "$(r6 missing-paragraphs | grep -c '^Lorem ipsum dolor sit amet, consetetur sadipscing elitr, sed diam nonumy eirmod tempor invidunt ut labore et dolore magna aliquyam erat, sed diam voluptua. At vero')" 3 \
 	"a long paragraph the page repeats is kept as often as it is there"
 like "$(r6 qq)" "TNW中文站 10月14日报道" "a short Chinese page: its first paragraphs are kept"
+# pages of the kinds a first pass got wrong (tests/data/html/README.md), one rule each
+boilerplate-strip "$DATA/html/kinds.jsonl.gz" >kinds.jsonl
+jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' kinds.jsonl >got
+test_cmp "$DATA/golden/kinds.text.expect" got "pages of each failure kind: the pinned main text"
+kind() { jq -r --arg id "$1" 'select(.id == $id) | .text' kinds.jsonl; }
+like "$(kind cnn-div-paragraphs | head -1)" '^\(CNN\)President Donald Trump, according to the White House' \
+	"an article whose paragraphs are <div>s side by side: it is the main content"
+is "$(kind cnn-div-paragraphs | grep -c 'JUST WATCHED\|More Videos')" 0 \
+	"and the video carousel beside it is left out"
 # embedded posts between an article's paragraphs (as nj.com writes them) are no listing of teasers
 { printf '{"id":"tw","html":"<html><body><article>'
   for i in 1 2 3; do
