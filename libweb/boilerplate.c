@@ -666,7 +666,8 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 /* The cascade (cm_bp_extract): a first pass's text is too little for the page when it is
  * shorter than MIN_TEXT characters or than TOO_LITTLE of the page's text outside links (after
- * the drops), or when the page has less than MIN_PROSE characters of prose; the second pass's
+ * the drops), or when the page has less than MIN_PROSE characters of prose, or when its main
+ * content was one paragraph widened to the parent that holds the rest; the second pass's
  * text replaces it when it is more than GAIN times as long. Where the text is still shorter
  * than MIN_TEXT, a third pass does without the class/id markers. */
 #define MIN_TEXT 250
@@ -1173,6 +1174,16 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 	}
 	if (!best || I(root)->good < MIN_PROSE)
 		return scored ? scored : root;
+	/* one paragraph is no article: where the best is a single paragraph-like block and its
+	 * parent holds half as much prose again (the rest of the article beside it, a
+	 * link-dense line of credits or tags between them), the parent is the main content; and
+	 * the cascade runs all the same (what else the article holds, such as lists of links,
+	 * only the second pass's judgement keeps) */
+	if ((I(best)->flags & F_PROSE) && !tag_is(best, "td") && best != root && best->parent &&
+	    is_elem(best->parent) && I(best->parent)->good * 2 >= I(best)->good * 3) {
+		bp->one_para |= !bp->loose;
+		return best->parent;
+	}
 	return best;
 }
 
@@ -1363,12 +1374,16 @@ static void whole_page(cm_bp *bp, xmlNodePtr root, xmlNodePtr body, cm_buf *out)
 		out->p[out->len] = '\0';
 }
 
-static int too_little(xmlNodePtr body, size_t chars)
+static int too_little(cm_bp *bp, xmlNodePtr body, size_t chars)
 {
 	const struct info *in = I(body);
 	size_t rest = in->text > in->link ? in->text - in->link : 0;
 
 	if (chars < MIN_TEXT || (double)chars < TOO_LITTLE * (double)rest)
+		return 1;
+	/* the first pass widened one paragraph to its parent (pick_main()): what else the
+	 * article holds, the second pass judges */
+	if (bp->one_para)
 		return 1;
 	/* no prose (paragraphs that read as sentences) found: the first pass fell back on the
 	 * readability-style scores; the second reads paragraphs more broadly */
@@ -1445,9 +1460,10 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	bp->ntm = 0;
 	pick_language(bp, body, r->lang);
 	bp->loose = 0;
+	bp->one_para = 0;
 	extract_pass(bp, body, &r->text);
 	r->text_chars = count_chars(&r->text);
-	if (too_little(body, r->text_chars)) {
+	if (too_little(bp, body, r->text_chars)) {
 		size_t c2;
 
 		/* the second pass: afresh, with the looser judgement (bp->loose) */

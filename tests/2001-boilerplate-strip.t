@@ -35,6 +35,15 @@ like "$(kind cnn-div-paragraphs | head -1)" '^\(CNN\)President Donald Trump, acc
 	"an article whose paragraphs are <div>s side by side: it is the main content"
 is "$(kind cnn-div-paragraphs | grep -c 'JUST WATCHED\|More Videos')" 0 \
 	"and the video carousel beside it is left out"
+like "$(kind pixnet-one-paragraph | head -1)" '^一波波接續性低溫寒流報到' \
+	"one paragraph read as prose, the rest of the article beside it: the article is kept whole"
+is "$(kind pixnet-one-paragraph | grep -c '相關文章\|上一篇文章與下一篇文章')" 0 \
+	"and the related posts and the previous and next links are left out"
+# a page of link lists between paragraphs: the first pass widens a paragraph to the article,
+# and the cascade's second pass still runs and keeps the lists
+warc-extract --text "$DATA/warc/dolma_warc_sample-0000.warc.gz" |
+	jq -r 'select(.url | endswith("/2018/11/19/data-science-crash-course.html")) | .text' >crash
+like "$(cat crash)" "SVM Tutorial by Zoya Gavrilov" "a resources page keeps its lists of links"
 # embedded posts between an article's paragraphs (as nj.com writes them) are no listing of teasers
 { printf '{"id":"tw","html":"<html><body><article>'
   for i in 1 2 3; do
