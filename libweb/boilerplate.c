@@ -1174,6 +1174,11 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 	}
 	if (!best || I(root)->good < MIN_PROSE)
 		return scored ? scored : root;
+	/* a table's row group is no container of its own: the table is (its rows are written
+	 * as rows, cells side by side, and its caption with them) */
+	while (best != root && best->parent && is_elem(best->parent) &&
+	       (tag_is(best, "tbody") || tag_is(best, "thead") || tag_is(best, "tfoot")))
+		best = best->parent;
 	/* one paragraph is no article: where the best is a single paragraph-like block and its
 	 * parent holds half as much prose again (the rest of the article beside it, a
 	 * link-dense line of credits or tags between them), the parent is the main content; and

@@ -39,6 +39,8 @@ like "$(kind pixnet-one-paragraph | head -1)" '^一波波接續性低溫寒流�
 	"one paragraph read as prose, the rest of the article beside it: the article is kept whole"
 is "$(kind pixnet-one-paragraph | grep -c '相關文章\|上一篇文章與下一篇文章')" 0 \
 	"and the related posts and the previous and next links are left out"
+is "$(kind wikipedia-table | grep -c "^Repeat Performance$(printf '\t')1947$(printf '\t')A woman who shot her husband")" 1 \
+	"a list that is a table: the table is the main content, rows written whole (the title cells too)"
 # a page of link lists between paragraphs: the first pass widens a paragraph to the article,
 # and the cascade's second pass still runs and keeps the lists
 warc-extract --text "$DATA/warc/dolma_warc_sample-0000.warc.gz" |
