@@ -868,6 +868,7 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		struct info *in = &bp->info[k];
 
 		in->text = in->link = in->punct = in->words = in->stops = in->own = in->wide = 0;
+		in->atext = in->alink = in->apunct = in->awords = in->astops = in->awide = 0;
 	}
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *p, m;
@@ -901,6 +902,24 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		p->own += m.text;
 		if (p->flags & F_LINK)
 			p->link += m.text;
+		/* inline text in a block that has blocks of its own: in none of them */
+		{
+			xmlNodePtr b = n->parent;
+			struct info *bi;
+
+			while (b != root && b->parent && is_elem(b->parent) && !(I(b)->flags & F_BLOCK))
+				b = b->parent;
+			bi = I(b);
+			if ((bi->flags & (F_BLOCK | F_HASBLOCK)) == (F_BLOCK | F_HASBLOCK)) {
+				bi->atext += m.text;
+				bi->apunct += m.punct;
+				bi->awords += m.words;
+				bi->astops += m.stops;
+				bi->awide += m.wide;
+				if (p->flags & F_LINK)
+					bi->alink += m.text;
+			}
+		}
 	}
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k], *p;
@@ -988,6 +1007,15 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words)))) {
 			in->good = in->text;
 			in->glink = in->link;
+		}
+		/* the runs of inline text between a block's own blocks, taken together, as one
+		 * paragraph, judged as a div of inline content is (an article written as text
+		 * and <br>s around a <p> or a heading or two) */
+		if (!(in->flags & F_PROSE) && in->atext + 2 * in->awide >= 80 && in->apunct >= 2 &&
+		    in->alink * 10 < in->atext * 3 && (bp->lang < 0 || in->astops * 5 >= in->awords) &&
+		    !in_teaser(bp, in)) {
+			in->good += in->atext;
+			in->glink += in->alink;
 		}
 		/* the second pass: a table or a list of few links is content as a whole (a page
 		 * whose article is a table of results, a list of steps) */

@@ -59,6 +59,9 @@ struct info {
 	uint32_t words, stops;	/* words, and stop words among them */
 	uint32_t good;		/* characters in paragraph-like blocks that read as prose */
 	uint32_t glink;		/* of which link text */
+	/* text in an element with block children that is in none of them (runs of inline
+	 * content between its blocks: what a browser sets as anonymous paragraphs) */
+	uint32_t atext, alink, apunct, awords, astops, awide;
 	float score;		/* content score given by blocks below */
 	int32_t parent;		/* index of the parent's info, -1 for the root */
 	uint16_t depth;

@@ -55,6 +55,16 @@ like "$(cat crash)" "SVM Tutorial by Zoya Gavrilov" "a resources page keeps its 
   printf '<p>The last paragraph of the story, in plain sentences, as the others before it were.</p></article></body></html>"}\n'; } >tw.jsonl
 is "$(boilerplate-strip tw.jsonl | jq -r .text | grep -c '^Post [123]: yes this is real')" 3 \
 	"posts embedded between paragraphs are kept"
+# an article written as runs of text in <span>s and <br>s around one <p> (as Dragnet's blogspot
+# and WordPress pages have it; no page of a set that may be copied here has it): the runs
+# between the post's blocks read as a paragraph, and the post is the main content, not the <p>
+para='<p>The new rules take effect in the spring, after a year in which the council heard from residents, shop owners and the bus company about where the lanes should go. The shop owners had asked for the loading bays to stay, and they will, at both ends of the street; the bus company wanted its stops moved closer together, and they will not be.</p>'
+run1='The plan was first put forward two years ago, when the city asked for ideas on how to make the high street safer for cyclists and quicker for buses.<br>Most of the early proposals were turned down because they took too much room from the pavements.'
+run2='This time the lanes will run on the east side only, and the parking on that side will move to the side streets.<br>The work is to take eight weeks, and the street will stay open to buses while it goes on.'
+printf '{"id":"inline","html":"<html><body><div class=\\"post\\"><h3>Lanes for the high street</h3><div class=\\"post-body\\"><span>%s</span><br><br>%s<span>%s</span></div></div></body></html>"}\n' \
+	"$run1" "$para" "$run2" >inline.jsonl
+like "$(boilerplate-strip inline.jsonl | jq -r .text | tr "\n" " ")" "^The plan was first put forward.*The new rules take effect.*while it goes on" \
+	"text and <br>s around one paragraph: the runs of text are kept with it"
 # Common Crawl's FAQ: every answer is in a div its class marks as boilerplate (an accordion)
 warc-extract --text "$DATA/warc/dolma_warc_sample-0001.warc.gz" |
 	jq -r 'select(.url == "https://commoncrawl.org/faq") | .text' >faq
