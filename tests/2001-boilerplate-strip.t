@@ -41,6 +41,8 @@ is "$(kind pixnet-one-paragraph | grep -c '相關文章\|上一篇文章與下�
 	"and the related posts and the previous and next links are left out"
 is "$(kind wikipedia-table | grep -c "^Repeat Performance$(printf '\t')1947$(printf '\t')A woman who shot her husband")" 1 \
 	"a list that is a table: the table is the main content, rows written whole (the title cells too)"
+is "$(kind yahoo-linked-headings | grep -c '^“Rez Infinite” (\$30)$\|^“Thumper” (\$20)$')" 2 \
+	"a heading that is all link over a paragraph of prose (a list of games, each reviewed) is kept"
 # a page of link lists between paragraphs: the first pass widens a paragraph to the article,
 # and the cascade's second pass still runs and keeps the lists
 warc-extract --text "$DATA/warc/dolma_warc_sample-0000.warc.gz" |
