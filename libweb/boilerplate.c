@@ -666,7 +666,8 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 /* The cascade (cm_bp_extract): a first pass's text is too little for the page when it is
  * shorter than MIN_TEXT characters or than TOO_LITTLE of the page's text outside links (after
- * the drops), or when the page has less than MIN_PROSE characters of prose; the second pass's
+ * the drops), or when the page has less than MIN_PROSE characters of prose, or when its main
+ * content was one paragraph widened to the parent that holds the rest; the second pass's
  * text replaces it when it is more than GAIN times as long. Where the text is still shorter
  * than MIN_TEXT, a third pass does without the class/id markers. */
 #define MIN_TEXT 250
@@ -867,6 +868,7 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		struct info *in = &bp->info[k];
 
 		in->text = in->link = in->punct = in->words = in->stops = in->own = in->wide = 0;
+		in->atext = in->alink = in->apunct = in->awords = in->astops = in->awide = 0;
 	}
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *p, m;
@@ -900,6 +902,24 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		p->own += m.text;
 		if (p->flags & F_LINK)
 			p->link += m.text;
+		/* inline text in a block that has blocks of its own: in none of them */
+		{
+			xmlNodePtr b = n->parent;
+			struct info *bi;
+
+			while (b != root && b->parent && is_elem(b->parent) && !(I(b)->flags & F_BLOCK))
+				b = b->parent;
+			bi = I(b);
+			if ((bi->flags & (F_BLOCK | F_HASBLOCK)) == (F_BLOCK | F_HASBLOCK)) {
+				bi->atext += m.text;
+				bi->apunct += m.punct;
+				bi->awords += m.words;
+				bi->astops += m.stops;
+				bi->awide += m.wide;
+				if (p->flags & F_LINK)
+					bi->alink += m.text;
+			}
+		}
 	}
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k], *p;
@@ -917,11 +937,14 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* a div whose text is mostly its own (not its blocks'), broken into lines by <br>s,
 	 * is a paragraph too (as some sites write whole articles); in the cascade's second
 	 * pass, any div, judged as a whole (the paragraphs of some pages are too short, or
-	 * have no punctuation, to be prose one by one). And teasers: a heading that is all
+	 * have no punctuation, to be prose one by one); a div of inline content alone, one that
+	 * reads as prose, where three or more such are siblings (below). And teasers: a heading that is all
 	 * link, and the text beside it, point to another page. (One walk for both: neither
 	 * reads what the other sets.) */
-	for (k = 0; k < bp->ninfo; k++)
-		bp->info[k].flags &= (uint16_t)~F_TEASER;
+	for (k = 0; k < bp->ninfo; k++) {
+		bp->info[k].flags &= (uint16_t)~(F_TEASER | F_DIVP);
+		bp->info[k].ndivp = 0;
+	}
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
 
@@ -932,6 +955,13 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 			if (bp->loose ||
 			    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
 				in->flags |= F_PROSE | F_LEAFDIV;
+			else if (!(in->flags & F_HASBLOCK) && prose_len(in) >= 80 && in->punct >= 2 &&
+				 in->link * 10 < in->text * 3 && (bp->lang < 0 || in->stops * 5 >= in->words) &&
+				 in->parent >= 0) {
+				in->flags |= F_DIVP;
+				if (bp->info[in->parent].ndivp < 255)
+					bp->info[in->parent].ndivp++;
+			}
 			continue;
 		}
 		if (!is_heading(n) || n->name[1] == '1')
@@ -948,6 +978,15 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* listings: three or more siblings of the same tag and class, each a small unit with a
 	 * fair share of link text (a title), are teasers of other pages */
 	mark_listings(bp, root);
+	/* divs of inline content that read as paragraphs (as a leaf div must), three or more
+	 * of them siblings: the page writes its paragraphs as divs (a lone one is as often a
+	 * caption, a teaser's summary or an author's note) */
+	for (k = 0; k < bp->ninfo; k++) {
+		struct info *in = &bp->info[k];
+
+		if ((in->flags & F_DIVP) && bp->info[in->parent].ndivp >= 3)
+			in->flags |= F_PROSE | F_LEAFDIV;
+	}
 	/* prose: paragraph-like blocks of some length, few links, sentence punctuation */
 	for (k = bp->ninfo; k-- > 0;) {
 		struct info *in = &bp->info[k];
@@ -968,6 +1007,15 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 		    (!(in->flags & F_LEAFDIV) || (in->punct >= 2 && (bp->lang < 0 || in->stops * 5 >= in->words)))) {
 			in->good = in->text;
 			in->glink = in->link;
+		}
+		/* the runs of inline text between a block's own blocks, taken together, as one
+		 * paragraph, judged as a div of inline content is (an article written as text
+		 * and <br>s around a <p> or a heading or two) */
+		if (!(in->flags & F_PROSE) && in->atext + 2 * in->awide >= 80 && in->apunct >= 2 &&
+		    in->alink * 10 < in->atext * 3 && (bp->lang < 0 || in->astops * 5 >= in->awords) &&
+		    !in_teaser(bp, in)) {
+			in->good += in->atext;
+			in->glink += in->alink;
 		}
 		/* the second pass: a table or a list of few links is content as a whole (a page
 		 * whose article is a table of results, a list of steps) */
@@ -1154,6 +1202,21 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 	}
 	if (!best || I(root)->good < MIN_PROSE)
 		return scored ? scored : root;
+	/* a table's row group is no container of its own: the table is (its rows are written
+	 * as rows, cells side by side, and its caption with them) */
+	while (best != root && best->parent && is_elem(best->parent) &&
+	       (tag_is(best, "tbody") || tag_is(best, "thead") || tag_is(best, "tfoot")))
+		best = best->parent;
+	/* one paragraph is no article: where the best is a single paragraph-like block and its
+	 * parent holds half as much prose again (the rest of the article beside it, a
+	 * link-dense line of credits or tags between them), the parent is the main content; and
+	 * the cascade runs all the same (what else the article holds, such as lists of links,
+	 * only the second pass's judgement keeps) */
+	if ((I(best)->flags & F_PROSE) && !tag_is(best, "td") && best != root && best->parent &&
+	    is_elem(best->parent) && I(best->parent)->good * 2 >= I(best)->good * 3) {
+		bp->one_para |= !bp->loose;
+		return best->parent;
+	}
 	return best;
 }
 
@@ -1344,12 +1407,16 @@ static void whole_page(cm_bp *bp, xmlNodePtr root, xmlNodePtr body, cm_buf *out)
 		out->p[out->len] = '\0';
 }
 
-static int too_little(xmlNodePtr body, size_t chars)
+static int too_little(cm_bp *bp, xmlNodePtr body, size_t chars)
 {
 	const struct info *in = I(body);
 	size_t rest = in->text > in->link ? in->text - in->link : 0;
 
 	if (chars < MIN_TEXT || (double)chars < TOO_LITTLE * (double)rest)
+		return 1;
+	/* the first pass widened one paragraph to its parent (pick_main()): what else the
+	 * article holds, the second pass judges */
+	if (bp->one_para)
 		return 1;
 	/* no prose (paragraphs that read as sentences) found: the first pass fell back on the
 	 * readability-style scores; the second reads paragraphs more broadly */
@@ -1426,9 +1493,10 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 	bp->ntm = 0;
 	pick_language(bp, body, r->lang);
 	bp->loose = 0;
+	bp->one_para = 0;
 	extract_pass(bp, body, &r->text);
 	r->text_chars = count_chars(&r->text);
-	if (too_little(body, r->text_chars)) {
+	if (too_little(bp, body, r->text_chars)) {
 		size_t c2;
 
 		/* the second pass: afresh, with the looser judgement (bp->loose) */

@@ -47,6 +47,7 @@ enum {
 	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
 	F_TABLIST = 512,	/* a table or a list */
 	F_BODY = 1024,		/* the article body the page declares (itemprop="articleBody"), or holds it */
+	F_DIVP = 2048,		/* a div of inline content that reads as a paragraph on its own */
 };
 
 struct info {
@@ -58,11 +59,15 @@ struct info {
 	uint32_t words, stops;	/* words, and stop words among them */
 	uint32_t good;		/* characters in paragraph-like blocks that read as prose */
 	uint32_t glink;		/* of which link text */
+	/* text in an element with block children that is in none of them (runs of inline
+	 * content between its blocks: what a browser sets as anonymous paragraphs) */
+	uint32_t atext, alink, apunct, awords, astops, awide;
 	float score;		/* content score given by blocks below */
 	int32_t parent;		/* index of the parent's info, -1 for the root */
 	uint16_t depth;
 	uint16_t flags;
 	uint8_t scored;
+	uint8_t ndivp;		/* children with F_DIVP (up to 255) */
 };
 
 #define NLANG 20
@@ -102,6 +107,7 @@ struct cm_bp {
 	int loose;		/* the second pass of the cascade (cm_bp_extract): looser judgement */
 	int markers_took_prose;	/* the first pass's class/id markers dropped most of the prose */
 	uint32_t prose_before;	/* prose before those drops */
+	int one_para;		/* the first pass's main content is one paragraph of several */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */
 	cm_buf tmp, light, nonul, alt;
 	startElementSAXFunc sax_start;	/* the parser's own tree builders, wrapped */

@@ -165,8 +165,22 @@ static int good_block(cm_bp *bp, xmlNodePtr n)
 		return ld < 0.6f;
 	if (!in->words)
 		return 0;	/* no letter or digit: a rule drawn with "___", a bullet, an icon */
-	if (is_heading(n))
-		return ld < 0.6f;
+	if (is_heading(n)) {
+		xmlNodePtr x;
+
+		if (ld < 0.6f)
+			return 1;
+		/* a heading that is all link heads a section of the article when the block after it
+		 * is prose (a list of games, each a linked name over its review); over a teaser's
+		 * line or a list of links, it points elsewhere (and one character, a permalink's
+		 * "¶" left of a heading whose title went with a marker, is no title) */
+		if (in->text < 2)
+			return 0;
+		for (x = n->next; x; x = x->next)
+			if (is_elem(x) && !(I(x)->flags & F_DROP) && I(x)->text > 0)
+				break;
+		return x && I(x)->good * 2 > I(x)->text && !in_teaser(bp, I(x));
+	}
 	/* a list item is judged with its list: the items of a list of notes, each
 	 * a link and a few words, stay together; a list of links goes */
 	if (!precise && tag_is(n, "li") && n->parent && is_elem(n->parent))

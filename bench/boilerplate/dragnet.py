@@ -9,23 +9,30 @@ SRC is a folder with input/<id>.html and GoldStandard/<id>.txt, as the copy in
 github.com/j-szulc/html-cleaning-dataset-merged (dragnet_data/, plain files; the original
 repository keeps them in Git LFS) has them. The truth is the text before Dragnet's separator
 line "!@#$%^&*()  COMMENTS" (what follows it is the page's comments, which the other sets leave
-out too). Pages and truths that are not valid UTF-8 are read as Windows-1252. Pages without a
+out too). Files that start with a UTF-16 byte-order mark are read as UTF-16, other files that
+are not valid UTF-8 as Windows-1252. Pages without a
 truth, or whose truth is empty, are left out. The data's licence is Dragnet's (AGPL-3.0 in its
 README); it is not committed here. Standard library only; deterministic.
 """
 import gzip
 import json
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sets  # noqa: E402
 
-SEP = "!@#$%^&*()"
+# Dragnet's separator line, "!@#$%^&*()  COMMENTS", as its truths write it: some drop, blank,
+# double or swap a character of it ("!@ $%^&*()", "  #$%^&*()", "!#@$%^&*()", "!@#$%^&**()"),
+# misspell the word or leave it out
+SEP = re.compile(r"^[ \t]*[!@#]*[ \t]*\$%\^&\*+\(\)[^\n]*$", re.M)
 
 
 def text_of(path):
     b = path.read_bytes()
+    if b[:2] in (b"\xff\xfe", b"\xfe\xff"):  # five truths are UTF-16 with a byte-order mark
+        return b.decode("utf-16")
     try:
         return b.decode("utf-8")
     except UnicodeDecodeError:
@@ -44,7 +51,7 @@ def main():
         g = src / "GoldStandard" / f"{i}.txt"
         if not g.exists():
             continue
-        body = text_of(g).replace("\r\n", "\n").split(SEP)[0].strip()
+        body = SEP.split(text_of(g).replace("\r\n", "\n"))[0].strip()
         if not body:
             continue
         truth[i] = {"articleBody": body, "url": ""}

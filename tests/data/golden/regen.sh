@@ -23,3 +23,6 @@ boilerplate-strip "$root/tests/data/html/aeb-4.jsonl.gz" |
 boilerplate-strip "$root/tests/data/html/readability-6.jsonl.gz" |
 	jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' \
 	>"$root/tests/data/golden/readability-6.text.expect"
+boilerplate-strip "$root/tests/data/html/kinds.jsonl.gz" |
+	jq -r '"== " + .id + "\n" + .metadata.boilerplate.title + "\n" + .text' \
+	>"$root/tests/data/golden/kinds.text.expect"
