@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""ppo-check.py - lm-train --ppo against a plain PyTorch and numpy reference written from the
+formulas of trainer/ppo.h (rollout quantities, rewards, GAE, whitening, the clipped policy and
+value losses, their statistics and every gradient), on the same tiny GPT-2 models as
+transformers loads them; and (OUTCOME=1) what PPO does to the reward model's score on held-out
+prompts, against best-of-N sampling and DPO from the same start.
+
+usage: bench/posttrain/ppo-check.py [WORK_DIR]   (bench/.venv's python: torch, transformers,
+       safetensors of bench/posttrain/requirements.txt)
+
+Models (posttrain.py's base: a 1024-token BPE with the chat tokens, a 2-layer GPT-2 of width 64
+pretrained 30 steps on ../shared/data/sft's texts):
+  sft/     the base fine-tuned (lm-train --sft) 100 steps on 642 short HH-RLHF chosen
+           transcripts (records 1000 on of ../shared/data/prefs), so that chat responses end
+           with <|im_end|>; checkpoints at steps 50 (the reference) and 100 (the policy), so
+           that the KL penalty is not 0 at the first rollouts.
+  rm/      a reward model: lm-train --reward from the base on 64 short HH-RLHF pairs, 8 steps
+           (the value model starts as it).
+
+exactness  lm-train --ppo on 8 prompts (4 HH-RLHF transcripts: the chat template; 4 plain
+           prompt strings from ../shared/data/sft) -b 8 --mini-batch 4 --ppo-epochs 4 --lr 3e-3
+           --temperature 0.7 --kl-coef 0.2 --max-new 24 --dump-grads DIR: the batch of rollouts
+           and the weights before, and gradients of, the last minibatch of the last epoch.
+  a. rollouts: from the starting models (the policy, the reference, the reward model as the
+     value model), each rollout's log-probabilities under the policy and the reference
+     (log_softmax(logits / temperature) of each response id at the position before it), its
+     values (model.score(model.transformer(ids).last_hidden_state) at those positions), its
+     score (the reward model at the last id of prompt + response, and after a chat response
+     that ended with <|im_end|> the ids of "\\n"); then in numpy (float64) from those: rewards,
+     GAE, returns, whitened advantages. Against rollouts.jsonl: |ours - reference| /
+     max(1, |reference|) < 1e-4 (absolute below 1, relative above).
+  b. the minibatch: policy.safetensors and value.safetensors loaded into the models, the
+     policy loss, value loss, their total (policy + vf_coef value) and the statistics
+     (policy/approxkl, policy/policykl, policy/clipfrac, val/error, val/clipfrac, val/vpred,
+     val/ratio) with torch autograd from the rollouts' old log-probabilities, values,
+     advantages and returns; the loss terms and statistics against minibatch.json (same
+     tolerance), every gradient tensor of both models against the dumped ones (relative norm
+     difference < 1e-4; a tensor whose reference gradient has a norm under 1e-6 of the whole
+     gradient's is compared absolutely against that). Reports the clip fractions (> 0: the
+     clipped branch taken).
+outcome    (OUTCOME=1; see ppo_outcome below and bench/README.md).
+env: BIN, THREADS, CRAWL2LM_SHARED_DATA (posttrain.py), OUTCOME (default 0), and for the
+     outcome RM_PAIRS, PPO_STEPS, BEST_OF (see outcome()).
+"""
+import gzip
+import json
+import os
+import re
+import shutil
+import sys
+
+import numpy as np
+import torch
+
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from posttrain import PREFS, THREADS, b, build_base, rel, run, sft_records
+
+TOL = 1e-4
+TEMP, KL_COEF, MAX_NEW, GAMMA, LAM, CLIP, CLIPV, VF_COEF = 0.7, 0.2, 24, 1.0, 0.95, 0.2, 0.2, 0.1
+
+
+def latest(d):
+    return os.path.join(d, open(os.path.join(d, "latest")).read().strip())
+
+
+def write(path, recs):
+    with open(path, "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+
+
+def prefs():
+    with gzip.open(PREFS, "rt") as f:
+        return [json.loads(l) for l in f]
+
+
+def models(base):
+    """the SFT policy (steps 50 and 100) and the reward model; (policy, reference, rm)"""
+    pr = prefs()
+    if not os.path.exists("sft/latest"):
+        write("sfthh.jsonl", [{"text": p["chosen"]} for p in pr[1000:] if len(p["chosen"]) < 500][:800])
+        run([b("lm-train"), "--sft", "sfthh.jsonl", "--init", os.path.dirname(base), "--context", "256", "-j",
+             str(THREADS), "-b", "8", "--steps", "100", "--lr", "3e-3", "--warmup", "0", "--save-every", "50",
+             "--keep", "5", "-q", "-o", "sft"])
+    if not os.path.exists("rm/latest"):
+        small = [p for p in pr if len(p["chosen"]) < 800 and len(p["rejected"]) < 800 and p["chosen"] != p["rejected"]]
+        write("rmpairs.jsonl", small[:64])
+        run([b("lm-train"), "--reward", "rmpairs.jsonl", "--init", os.path.dirname(base), "--context", "512", "-j",
+             str(THREADS), "-b", "8", "--steps", "8", "--lr", "1e-3", "--weight-decay", "0", "-q", "-o", "rm"])
+    return "sft/step-0000100", "sft/step-0000050", latest("rm")
+
+
+def lm(path, sd=None):
+    from transformers import AutoModelForCausalLM
+    m = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    return prep(m, sd)
+
+
+def cls(path, sd=None):
+    from transformers import AutoModelForSequenceClassification
+    m = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+    return prep(m, sd)
+
+
+def prep(m, sd):
+    """fp32, dropout off, the dumped weights when sd (every tensor but a tied output layer)"""
+    m.train()
+    m.config.use_cache = False
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.Dropout):
+            mod.p = 0
+    if sd is not None:
+        missing, unexpected = m.load_state_dict(sd, strict=False)
+        missing = [k for k in missing if k != "lm_head.weight"]
+        if missing or unexpected:
+            sys.exit(f"the dumped weights: missing {missing}, unexpected {unexpected}")
+        m.tie_weights()
+    return m
+
+
+def token_lp(m, ids, P, L):
+    """log_softmax(logits / TEMP) of each response id at the position before it: [L]"""
+    x = torch.tensor([ids])
+    z = m(input_ids=x).logits[0, P - 1:P - 1 + L] / TEMP
+    return torch.log_softmax(z, -1).gather(-1, x[0, P:P + L, None])[:, 0]
+
+
+def token_values(m, ids, P, L):
+    """the value model's values at the response ids' positions: [L]"""
+    h = m.transformer(torch.tensor([ids])).last_hidden_state
+    return m.score(h)[0, P - 1:P - 1 + L, 0]
+
+
+def gae(lp, ref, value, score, kl_coef):
+    """rewards, advantages (not whitened), returns of one response, float64"""
+    L = len(lp)
+    r = -kl_coef * (lp - ref)
+    r[L - 1] += score
+    adv, ret = np.zeros(L), np.zeros(L)
+    nxt, g = 0.0, 0.0
+    for t in range(L - 1, -1, -1):
+        delta = r[t] + GAMMA * nxt - value[t]
+        g = delta + GAMMA * LAM * g
+        adv[t], ret[t] = g, g + value[t]
+        nxt = value[t]
+    return r, adv, ret
+
+
+def close(a, b):
+    """the worst |a - b| / max(1, |b|)"""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))) if a.size else 0.0
+
+
+def verdict(name, worst, extra=""):
+    ok = worst < TOL
+    print(f"  {name}: worst difference {worst:.3g}{extra}: {'PASS' if ok else 'FAIL'}")
+    return ok
+
+
+def check_rollouts(rolls, policy, ref, rm, nl):
+    with torch.no_grad():
+        pm, qm, vm = lm(policy).eval(), lm(ref).eval(), cls(rm).eval()
+        got = {k: [] for k in ("lp", "ref", "value", "score", "reward", "adv", "ret")}
+        want = {k: [] for k in got}
+        adv_all, nl_gap = [], 0.0
+        for r in rolls:
+            P, L = len(r["prompt_ids"]), len(r["response_ids"])
+            ids = r["prompt_ids"] + r["response_ids"]
+            lp = token_lp(pm, ids, P, L).double().numpy()
+            rf = token_lp(qm, ids, P, L).double().numpy()
+            v = token_values(vm, ids, P, L).double().numpy()
+            seq = ids + (nl if r["chat"] and r["ended"] else [])
+            s = float(vm.score(vm.transformer(torch.tensor([seq])).last_hidden_state)[0, -1, 0])
+            if seq != ids:	# what the check would see without the "\n"
+                s0 = float(vm.score(vm.transformer(torch.tensor([ids])).last_hidden_state)[0, -1, 0])
+                nl_gap = max(nl_gap, abs(s0 - r["score"]))
+            rw, adv, ret = gae(lp, rf, v, s, KL_COEF)
+            adv_all.append(adv)
+            for k, w in (("lp", lp), ("ref", rf), ("value", v), ("reward", rw), ("ret", ret)):
+                want[k].extend(w)
+                got[k].extend(r[k])
+            want["score"].append(s)
+            got["score"].append(r["score"])
+            got["adv"].extend(r["adv"])
+        a = np.concatenate(adv_all)
+        want["adv"] = (a - a.mean()) / np.sqrt(a.var(ddof=1) + 1e-8)
+    ok = True
+    n = sum(len(r["response_ids"]) for r in rolls)
+    ended = sum(r["ended"] for r in rolls)
+    chat_end = sum(r["ended"] and r["chat"] for r in rolls)
+    print(f"a. rollouts: {len(rolls)} ({sum(r['chat'] for r in rolls)} chat), {n} response tokens, {ended} ended "
+          f"({chat_end} chat responses with <|im_end|>, scored with \"\\n\" {nl} after it); "
+          f"|lm-train - reference| / max(1, |reference|):")
+    for k in ("lp", "ref", "value", "score", "reward", "adv", "ret"):
+        ok = verdict(k, close(got[k], want[k])) and ok
+    if chat_end:
+        print(f"  (scored without the \"\\n\" after <|im_end|>, the worst score would differ by {nl_gap:.3g})")
+    kl = np.array(want["lp"]) - np.array(want["ref"])
+    print(f"  (the KL penalty: lp - ref from {kl.min():.3f} to {kl.max():.3f} a token)")
+    return ok
+
+
+def worst_grad(ours, other):
+    total = sum(float(g.norm()) ** 2 for g in other.values()) ** 0.5
+    zero = [k for k in other if float(other[k].norm()) < 1e-6 * total]
+    worst, where = 0.0, None
+    for k in other:
+        d = float((ours[k] - other[k]).norm()) / (1e-6 * total) * TOL if k in zero else rel(ours[k], other[k])
+        if d > worst:
+            worst, where = d, k
+    return worst, where, zero
+
+
+def check_minibatch(rolls, mb, init_policy, rm):
+    from safetensors.torch import load_file
+    pm = lm(init_policy, load_file("dump/policy.safetensors"))
+    vm = cls(rm, load_file("dump/value.safetensors"))
+    pm.zero_grad()
+    vm.zero_grad()
+    lp_new, lp_old, adv, v_new, v_old, ret = [], [], [], [], [], []
+    for i in mb["rows"]:
+        r = rolls[i]
+        P, L = len(r["prompt_ids"]), len(r["response_ids"])
+        ids = r["prompt_ids"] + r["response_ids"]
+        lp_new.append(token_lp(pm, ids, P, L))
+        v_new.append(token_values(vm, ids, P, L))
+        for lst, k in ((lp_old, "lp"), (adv, "adv"), (v_old, "value"), (ret, "ret")):
+            lst.append(torch.tensor(r[k], dtype=torch.float32))
+    lp, old, A = torch.cat(lp_new).double(), torch.cat(lp_old).double(), torch.cat(adv).double()
+    v, vold, R = torch.cat(v_new).double(), torch.cat(v_old).double(), torch.cat(ret).double()
+    N = lp.numel()
+    ratio = torch.exp(lp - old)
+    pl1, pl2 = -A * ratio, -A * torch.clamp(ratio, 1 - CLIP, 1 + CLIP)
+    policy = torch.maximum(pl1, pl2).mean()
+    vc = torch.clamp(v, vold - CLIPV, vold + CLIPV)
+    vl1, vl2 = (v - R) ** 2, (vc - R) ** 2
+    value = 0.5 * torch.maximum(vl1, vl2).mean()
+    loss = policy + VF_COEF * value
+    loss.backward()
+    d = (lp - old).detach()
+    want = {"loss": loss.item(), "loss/policy": policy.item(), "loss/value": value.item(), "tokens": N,
+            "policy/approxkl": float((0.5 * d * d).mean()), "policy/policykl": float((-d).mean()),
+            "policy/clipfrac": float((pl2 > pl1).double().mean()), "val/error": float(vl1.mean()),
+            "val/clipfrac": float((vl2 > vl1).double().mean()), "val/vpred": float(v.mean()),
+            "val/ratio": float(ratio.mean())}
+    print(f"b. the minibatch: rows {mb['rows']} of epoch {mb['epoch'] + 1}, {N} tokens; kl_coef {mb['kl_coef']}, "
+          f"temperature {mb['temperature']}")
+    ok = mb["kl_coef"] == KL_COEF and mb["temperature"] == TEMP
+    for k, w in want.items():
+        ok = verdict(f"{k} {mb[k]:.9g} vs {w:.9g}", close(mb[k], w)) and ok
+    for name, m, path in (("policy", pm, "dump/policy-grads.safetensors"), ("value", vm, "dump/value-grads.safetensors")):
+        got = load_file(path)
+        ref = {k: p.grad.detach().clone() for k, p in m.named_parameters() if p.grad is not None}
+        missing = sorted(set(ref) ^ set(got))
+        if missing:
+            print(f"  {name} gradients: tensors not in both: {missing}: FAIL")
+            ok = False
+            continue
+        worst, where, zero = worst_grad(got, ref)
+        ok = verdict(f"{name} gradients ({len(ref)} tensors; the worst: {where})", worst,
+                     f"{'; ' + ', '.join(zero) + ' ~0, compared absolutely' if zero else ''}") and ok
+    print(f"  clipped: policy/clipfrac {want['policy/clipfrac']:.4f}, val/clipfrac {want['val/clipfrac']:.4f} "
+          f"(ratio from {float(ratio.min()):.3f} to {float(ratio.max()):.3f})")
+    if want["policy/clipfrac"] <= 0 or want["val/clipfrac"] <= 0:
+        print("  the clipped branch was not taken: FAIL")
+        ok = False
+    return ok
+
+
+def exactness(base):
+    policy, ref, rm = models(base)
+    pr = prefs()
+    small = [p for p in pr if len(p["chosen"]) < 800 and len(p["rejected"]) < 800 and p["chosen"] != p["rejected"]]
+    plain = [{"prompt": r["prompt"]} for r in sft_records() if len(r["prompt"]) < 300][:4]
+    write("prompts.jsonl", small[64:68] + plain)
+    shutil.rmtree("ppo-x", ignore_errors=True)
+    shutil.rmtree("dump", ignore_errors=True)
+    run([b("lm-train"), "--ppo", "prompts.jsonl", "--reward", rm, "--init", policy, "--ref", ref, "-b", "8",
+         "--mini-batch", "4", "--ppo-epochs", "4", "--lr", "3e-3", "--warmup", "0", "--steps", "1", "--temperature",
+         str(TEMP), "--kl-coef", str(KL_COEF), "--max-new", str(MAX_NEW), "--context", "256", "-j", str(THREADS),
+         "--dump-grads", "dump", "-o", "ppo-x"])
+    rolls = [json.loads(l) for l in open("dump/rollouts.jsonl")]
+    mb = json.load(open("dump/minibatch.json"))
+    from transformers import AutoTokenizer
+    nl = AutoTokenizer.from_pretrained(policy)("\n", add_special_tokens=False)["input_ids"]
+    ok = check_rollouts(rolls, policy, ref, rm, nl)
+    ok = check_minibatch(rolls, mb, policy, rm) and ok
+    return ok
+
+
+def main():
+    work = sys.argv[1] if len(sys.argv) > 1 else "/tmp/ppo-check"
+    os.makedirs(work, exist_ok=True)
+    os.chdir(work)
+    torch.set_num_threads(THREADS)
+    import transformers
+    print(f"transformers {transformers.__version__}, torch {torch.__version__}, numpy {np.__version__}")
+    base = build_base(sft_records())
+    ok = exactness(base)
+    print("exactness:", "PASS" if ok else "FAIL")
+    if os.environ.get("OUTCOME", "0") != "0":
+        outcome(base)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
