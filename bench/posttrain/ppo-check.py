@@ -48,6 +48,7 @@ import os
 import re
 import shutil
 import sys
+import time
 
 import numpy as np
 import torch
@@ -165,11 +166,17 @@ def check_rollouts(rolls, policy, ref, rm, nl):
         pm, qm, vm = lm(policy).eval(), lm(ref).eval(), cls(rm).eval()
         got = {k: [] for k in ("lp", "ref", "value", "score", "reward", "adv", "ret")}
         want = {k: [] for k in got}
-        adv_all, nl_gap = [], 0.0
+        adv_all, nl_gap, samp = [], 0.0, [0.0, 0.0]
         for r in rolls:
             P, L = len(r["prompt_ids"]), len(r["response_ids"])
             ids = r["prompt_ids"] + r["response_ids"]
             lp = token_lp(pm, ids, P, L).double().numpy()
+            # the sampling: -lp of a sampled id has the mean H (the entropy) and the variance
+            # of -log p under the policy at TEMP, when sampled from it
+            z = torch.log_softmax(pm(input_ids=torch.tensor([ids])).logits[0, P - 1:P - 1 + L].double() / TEMP, -1)
+            H = -(z.exp() * z).sum(-1)
+            samp[0] += float(-torch.tensor(lp).sum() - H.sum())
+            samp[1] += float(((z.exp() * z * z).sum(-1) - H * H).sum())
             rf = token_lp(qm, ids, P, L).double().numpy()
             v = token_values(vm, ids, P, L).double().numpy()
             seq = ids + (nl if r["chat"] and r["ended"] else [])
@@ -198,6 +205,10 @@ def check_rollouts(rolls, policy, ref, rm, nl):
         ok = verdict(k, close(got[k], want[k])) and ok
     if chat_end:
         print(f"  (scored without the \"\\n\" after <|im_end|>, the worst score would differ by {nl_gap:.3g})")
+    zs = samp[0] / samp[1] ** 0.5
+    print(f"  sampling at the temperature: sum of -lp minus sum of the entropies over the response tokens "
+          f"{samp[0]:.3f}, z = {zs:.2f} ({'PASS' if abs(zs) < 4 else 'FAIL'}: |z| < 4)")
+    ok = ok and abs(zs) < 4
     kl = np.array(want["lp"]) - np.array(want["ref"])
     print(f"  (the KL penalty: lp - ref from {kl.min():.3f} to {kl.max():.3f} a token)")
     return ok
@@ -212,6 +223,15 @@ def worst_grad(ours, other):
         if d > worst:
             worst, where = d, k
     return worst, where, zero
+
+
+def stats(loss, policy, value, lp, old, pl1, pl2, vl1, vl2, v, ratio, N):
+    d = lp - old
+    return {"loss": loss.item(), "loss/policy": policy.item(), "loss/value": value.item(), "tokens": N,
+            "policy/approxkl": float((0.5 * d * d).mean()), "policy/policykl": float((-d).mean()),
+            "policy/clipfrac": float((pl2 > pl1).double().mean()), "val/error": float(vl1.mean()),
+            "val/clipfrac": float((vl2 > vl1).double().mean()), "val/vpred": float(v.mean()),
+            "val/ratio": float(ratio.mean())}
 
 
 def check_minibatch(rolls, mb, init_policy, rm):
@@ -240,12 +260,8 @@ def check_minibatch(rolls, mb, init_policy, rm):
     value = 0.5 * torch.maximum(vl1, vl2).mean()
     loss = policy + VF_COEF * value
     loss.backward()
-    d = (lp - old).detach()
-    want = {"loss": loss.item(), "loss/policy": policy.item(), "loss/value": value.item(), "tokens": N,
-            "policy/approxkl": float((0.5 * d * d).mean()), "policy/policykl": float((-d).mean()),
-            "policy/clipfrac": float((pl2 > pl1).double().mean()), "val/error": float(vl1.mean()),
-            "val/clipfrac": float((vl2 > vl1).double().mean()), "val/vpred": float(v.mean()),
-            "val/ratio": float(ratio.mean())}
+    with torch.no_grad():
+        want = stats(loss, policy, value, lp, old, pl1, pl2, vl1, vl2, v, ratio, N)
     print(f"b. the minibatch: rows {mb['rows']} of epoch {mb['epoch'] + 1}, {N} tokens; kl_coef {mb['kl_coef']}, "
           f"temperature {mb['temperature']}")
     ok = mb["kl_coef"] == KL_COEF and mb["temperature"] == TEMP
@@ -263,7 +279,7 @@ def check_minibatch(rolls, mb, init_policy, rm):
         ok = verdict(f"{name} gradients ({len(ref)} tensors; the worst: {where})", worst,
                      f"{'; ' + ', '.join(zero) + ' ~0, compared absolutely' if zero else ''}") and ok
     print(f"  clipped: policy/clipfrac {want['policy/clipfrac']:.4f}, val/clipfrac {want['val/clipfrac']:.4f} "
-          f"(ratio from {float(ratio.min()):.3f} to {float(ratio.max()):.3f})")
+          f"(ratio from {float(ratio.detach().min()):.3f} to {float(ratio.detach().max()):.3f})")
     if want["policy/clipfrac"] <= 0 or want["val/clipfrac"] <= 0:
         print("  the clipped branch was not taken: FAIL")
         ok = False
@@ -289,6 +305,187 @@ def exactness(base):
     ok = check_rollouts(rolls, policy, ref, rm, nl)
     ok = check_minibatch(rolls, mb, policy, rm) and ok
     return ok
+
+
+# ---- outcome ----
+
+RM_PAIRS = int(os.environ.get("RM_PAIRS", "0"))	# 0: all of the RM half
+PPO_STEPS = int(os.environ.get("PPO_STEPS", "60"))
+BEST_OF = [int(x) for x in os.environ.get("BEST_OF", "4,16").split(",")]
+OCTX, ONEW, OTEMP, OSEED = 256, 32, 1.0, 1
+TEST = int(os.environ.get("TEST", "100"))
+KL_COEFS = os.environ.get("KL_COEFS", "0.05,0.2").split(",")
+
+
+def cpu_s():
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def timed(label, args, log):
+    """run a program, its CPU seconds added to log[label]"""
+    c0 = cpu_s()
+    r = run(args)
+    log[label] = log.get(label, 0) + cpu_s() - c0
+    return r
+
+
+def evals(path):
+    """a run's held-out evaluation lines: {step: {...}}, {N: best-of line}"""
+    ev, bo = {}, {}
+    for l in open(path):
+        j = json.loads(l)
+        if "eval_best_of" in j:
+            bo[j["eval_best_of"]] = j
+        elif "eval_objective/scores" in j:
+            ev[j["step"]] = j
+    return ev, bo
+
+
+def per_prompt(tag, policy, start, rm, test, log, reps=1):
+    """reps samples for each prompt of the file test from policy (lm-train --ppo --dump-grads on
+    the prompts, each reps times, the batch all of them, --lr 0: rollouts.jsonl is the first
+    batch, sampled before any update): {prompt ids: [(score, sampled KL to start = the sum
+    over the response of lp - ref, response ids)]}"""
+    recs = [l for l in open(test)]
+    write(f"pp-{tag}.jsonl", [json.loads(l) for l in recs for _ in range(reps)])
+    n = len(recs) * reps
+    d, o = f"pp-{tag}", f"pp-{tag}-run"
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(o, ignore_errors=True)
+    timed("per-prompt", [b("lm-train"), "--ppo", f"pp-{tag}.jsonl", "--reward", rm, "--init", policy, "--ref", start, "-b", str(n),
+         "--mini-batch", "50", "--ppo-epochs", "1", "--steps", "1", "--lr", "0", "--temperature", str(OTEMP),
+         "--max-new", str(ONEW), "--context", str(OCTX), "-j", str(THREADS), "--seed", "7", "--dump-grads", d,
+         "-o", o, "-q"], log)
+    out = {}
+    for l in open(os.path.join(d, "rollouts.jsonl")):
+        r = json.loads(l)
+        out.setdefault(tuple(r["prompt_ids"]), []).append((r["score"], sum(r["lp"]) - sum(r["ref"]),
+                                                          len(r["response_ids"])))
+    return out
+
+
+def mean_se(x):
+    x = np.asarray(x, np.float64)
+    return x.mean(), x.std(ddof=1) / np.sqrt(len(x))
+
+
+def outcome(base):
+    log, notes = {}, []
+    pr = [p for p in prefs() if p["chosen"] != p["rejected"]]
+    rmh = [p for i, p in enumerate(pr) if i % 2 == 0]
+    if RM_PAIRS:
+        rmh = rmh[:RM_PAIRS]
+    ppo_half = [p for i, p in enumerate(pr) if i % 2 == 1]
+    write("o-prefs.jsonl", rmh)
+    test = ppo_half[-TEST:]	# kept from PPO: the per-prompt measurement's
+    write("o-prompts.jsonl", ppo_half[:-TEST])
+    write("o-test.jsonl", test)
+    write("o-rm-heldout.jsonl", ppo_half)
+    common = ["--context", str(OCTX), "-j", str(THREADS)]
+    # the start: the base fine-tuned on the chosen transcripts of the preference half
+    if not os.path.exists("o-sft/latest"):
+        write("o-sft.jsonl", [{"text": p["chosen"]} for p in rmh])
+        timed("sft", [b("lm-train"), "--sft", "o-sft.jsonl", "--init", os.path.dirname(base), "-b", "8",
+                      "--steps", "150", "--lr", "3e-3", "--warmup", "10", "-q", "-o", "o-sft"] + common, log)
+    start = latest("o-sft")
+    # the reward model: reward-check.py's ACCURACY recipe on the preference half
+    if not os.path.exists("o-rm/latest"):
+        timed("rm", [b("lm-train"), "--reward", "o-prefs.jsonl", "--init", os.path.dirname(base), "--context", "512",
+                     "-j", str(THREADS), "-b", "8", "--epochs", "1", "--lr", "3e-4", "--warmup", "10",
+                     "--weight-decay", "0", "--eval-every", "0", "-q", "-o", "o-rm"], log)
+    rm = latest("o-rm")
+    timed("rm-eval", [b("lm-eval"), rm, "--pairs", "o-rm-heldout.jsonl", "-j", str(THREADS), "-o", "o-rm-acc.json"],
+          log)
+    acc = json.load(open("o-rm-acc.json"))["results"]["o-rm-heldout"]
+    # DPO on the same preference pairs from the same start
+    if not os.path.exists("o-dpo/latest"):
+        r = timed("dpo", [b("lm-train"), "--dpo", "o-prefs.jsonl", "--init", start, "-b", "4", "--epochs", "1",
+                          "--lr", "1e-4", "--warmup", "10", "-o", "o-dpo", "--context", "512", "-j", str(THREADS)],
+                  log)
+        open("o-dpo.log", "w").write(r.stderr)
+        notes.append("DPO: " + "; ".join(l for l in open("o-dpo.log").read().splitlines() if "skipped" in l or "cut" in l))
+    dpo = latest("o-dpo")
+    ppo_common = ["--reward", rm, "--temperature", str(OTEMP), "--max-new", str(ONEW), "--val-fraction", "0.1",
+                  "--seed", str(OSEED), "-b", "16", "--mini-batch", "4", "--ppo-epochs", "4"] + common
+    # PPO at each KL coefficient, with the best-of-N baseline from the start at step 0 of the first
+    ppo = {}
+    for i, kc in enumerate(KL_COEFS):
+        d = f"o-ppo-{kc}"
+        shutil.rmtree(d, ignore_errors=True)
+        r = timed(f"ppo {kc}", [b("lm-train"), "--ppo", "o-prompts.jsonl", "--init", start, "--steps", str(PPO_STEPS),
+                                "--lr", "3e-4", "--warmup", "0", "--kl-coef", kc, "--eval-every",
+                                str(max(1, PPO_STEPS // 4)), "-o", d]
+                  + (["--eval-best-of", str(BEST_OF[0])] if i == 0 else []) + ppo_common, log)
+        if i == 0:
+            notes.append("PPO: " + "; ".join(l for l in r.stderr.splitlines() if "prompts" in l and "step" not in l))
+        ppo[kc] = evals(f"{d}/metrics.jsonl")
+    ev, bo = ppo[KL_COEFS[0]]
+    # the start with best-of-N for the other Ns; DPO's policy scored the same way (step 0: the
+    # --init policy, KL to --ref); --lr 0, one step
+    extra = {}
+    for tag, init, n in [("start", start, k) for k in BEST_OF[1:]] + [("dpo", dpo, 0)]:
+        shutil.rmtree(f"o-eval-{tag}{n}", ignore_errors=True)
+        timed(f"eval-{tag}{n}", [b("lm-train"), "--ppo", "o-prompts.jsonl", "--init", init, "--ref", start,
+                                 "--steps", "1", "--lr", "0", "--eval-best-of", str(n), "-o",
+                                 f"o-eval-{tag}{n}"] + ppo_common, log)
+        extra[(tag, n)] = evals(f"o-eval-{tag}{n}/metrics.jsonl")
+    # a second held-out set, TEST prompts PPO never sees: per-prompt scores (standard errors,
+    # paired differences)
+    pp = {"start": per_prompt("start", start, start, rm, "o-test.jsonl", log, reps=BEST_OF[0]),
+          **{f"ppo {kc}": per_prompt(f"ppo-{kc}", latest(f"o-ppo-{kc}"), start, rm, "o-test.jsonl", log)
+             for kc in KL_COEFS},
+          "dpo": per_prompt("dpo", dpo, start, rm, "o-test.jsonl", log)}
+    keys = [k for k in pp["start"] if all(k in v for v in pp.values())]
+    one = {"start": [np.mean([x[0] for x in pp["start"][k]]) for k in keys]}	# the mean of its samples
+    for t in pp:
+        if t != "start":
+            one[t] = [pp[t][k][0][0] for k in keys]
+    best = [max(x[0] for x in pp["start"][k]) for k in keys]
+    print(f"outcome, {time.strftime('%Y-%m-%d')}, {THREADS} threads; CPU seconds: "
+          + ", ".join(f"{k} {v:.0f}" for k, v in log.items()))
+    print(f"  reward model: {len(rmh)} pairs, one epoch; held-out accuracy on the other half's "
+          f"{acc['pairs']} pairs {acc['accuracy']:.4f} +- {acc['accuracy_stderr']:.4f}")
+    for n in notes:
+        print("  " + n)
+    e0 = ev[0]
+    print(f"  {e0['eval_prompts']} held-out prompts, one sample each at temperature {OTEMP}, at most {ONEW} tokens:")
+    for kc in KL_COEFS:
+        for st in sorted(ppo[kc][0]):
+            e = ppo[kc][0][st]
+            print(f"  PPO --kl-coef {kc} step {st}: score {e['eval_objective/scores']:.4f}, KL "
+                  f"{e['eval_objective/kl']:.4f}, {e['eval_response_len']:.1f} tokens, ended {e['eval_ended']:.3f}")
+    for n, j in sorted(list(bo.items()) + [(k, v[1][k]) for (t, k), v in extra.items() if t == "start"]):
+        print(f"  best of {n} from the start: score {j['eval_best_of/scores']:.4f} (one sample "
+              f"{j['eval_best_of/sample_scores']:.4f}), KL bound {j['eval_best_of/kl']:.4f}")
+    for (t, n), (e, _) in sorted(extra.items()):
+        print(f"  (the {t} policy's evaluation run, step 0: score {e[0]['eval_objective/scores']:.4f}, KL "
+              f"{e[0]['eval_objective/kl']:.4f}; after its one step at --lr 0: {e[1]['eval_objective/scores']:.4f}, "
+              f"{e[1]['eval_objective/kl']:.4f})")
+    d0 = extra[("dpo", 0)][0][0]
+    print(f"  DPO: score {d0['eval_objective/scores']:.4f}, KL to the start {d0['eval_objective/kl']:.4f}, "
+          f"{d0['eval_response_len']:.1f} tokens")
+
+    print(f"  TEST set: {len(keys)} prompts kept from PPO (of {TEST}), per-prompt means +- standard errors (the "
+          f"start's score a prompt: the mean of its {BEST_OF[0]} samples):")
+    length = {t: np.mean([np.mean([x[2] for x in pp[t][k]]) for k in keys]) for t in pp}
+    rows = [("start", one["start"], "start"), (f"best of {BEST_OF[0]} from the start", best, None)]
+    rows += [(f"PPO --kl-coef {kc}", one[f"ppo {kc}"], f"ppo {kc}") for kc in KL_COEFS] + [("DPO", one["dpo"], "dpo")]
+    for name, x, t in rows:
+        m, se = mean_se(x)
+        line = f"    {name}: score {m:.4f} +- {se:.4f}"
+        if t and t != "start":
+            kl = mean_se([pp[t][k][0][1] for k in keys])
+            dm, dse = mean_se(np.array(x) - np.array(one["start"]))
+            line += (f"; minus the start's, paired: {dm:+.4f} +- {dse:.4f}; sampled KL to the start {kl[0]:.3f} +- "
+                     f"{kl[1]:.3f}")
+        if t:
+            line += f"; {length[t]:.1f} response tokens"
+        print(line)
+    for kc in KL_COEFS:
+        for name, other in ((f"best of {BEST_OF[0]}", best), ("DPO", one["dpo"])):
+            dm, dse = mean_se(np.array(one[f"ppo {kc}"]) - np.array(other))
+            print(f"    PPO --kl-coef {kc} minus {name}, paired: {dm:+.4f} +- {dse:.4f}")
 
 
 def main():
