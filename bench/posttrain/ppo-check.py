@@ -38,9 +38,26 @@ exactness  lm-train --ppo on 8 prompts (4 HH-RLHF transcripts: the chat template
      difference < 1e-4; a tensor whose reference gradient has a norm under 1e-6 of the whole
      gradient's is compared absolutely against that). Reports the clip fractions (> 0: the
      clipped branch taken).
-outcome    (OUTCOME=1; see ppo_outcome below and bench/README.md).
-env: BIN, THREADS, CRAWL2LM_SHARED_DATA (posttrain.py), OUTCOME (default 0), and for the
-     outcome RM_PAIRS, PPO_STEPS, BEST_OF (see outcome()).
+  Also: the sampling at the temperature (the sum over the response tokens of -lp against the
+  sum of the policy's entropies there, a z-score from their variances: |z| < 4).
+outcome    (OUTCOME=1) on ../shared/data/prefs (HH-RLHF harmless-base test, 2312 usable pairs):
+           the even pairs are the preference data, the odd pairs' prompts PPO's (their last
+           TEST, default 100, kept out of PPO entirely). The start: the base fine-tuned 150
+           steps (lm-train --sft) on the preference half's chosen transcripts. The reward
+           model: reward-check.py's ACCURACY recipe (one epoch, batch 8, lr 3e-4) on the
+           preference half; its accuracy on the odd pairs (lm-eval --pairs). From the start:
+           (i) lm-train --ppo on the odd pairs' prompts for PPO_STEPS (80) steps of 16 rollouts
+           (--mini-batch 4, --ppo-epochs 4, lr 3e-4, --context 256, --max-new 32, temperature
+           1) at each --kl-coef of KL_COEFS (0.05,0.2), --val-fraction 0.1 (lm-train's
+           held-out prompts, evaluated every PPO_STEPS/4 steps); (ii) best-of-N from the start
+           (--eval-best-of, N of BEST_OF: 4,16); (iii) lm-train --dpo on the preference half
+           (one epoch, batch 4 rows of 512, lr 1e-4, beta 0.1), scored by a --ppo run with
+           --init DPO --ref START --steps 1 --lr 0 (its step-0 evaluation: the held-out prompts'
+           score and the sampled KL to START). Then each final policy sampled once on the TEST
+           prompts (the start 4 times: its mean and best-of-4) through --dump-grads'
+           rollouts.jsonl: per-prompt scores, standard errors and paired differences.
+env: BIN, THREADS, CRAWL2LM_SHARED_DATA (posttrain.py), OUTCOME (default 0), RM_PAIRS (0: all
+     of the preference half), PPO_STEPS, KL_COEFS, BEST_OF, TEST.
 """
 import gzip
 import json
