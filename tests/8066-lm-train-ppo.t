@@ -43,6 +43,8 @@ is "$(jq -s -c '[.[] | select(has("objective/kl"))][0] | [has("objective/scores"
 	"[true,true,true,true,true,true,true,true,true,true,true,true,true,true,true]" "  TRL's names"
 is "$(jq -s -c '[.[] | select(has("eval_objective/scores")) | .step]' P/metrics.jsonl)" "[0,3,6]" \
 	"  the held-out prompts scored at the start, at step 3 and at the end"
+is "$(jq -s -c '[.[] | select(has("eval_objective/scores"))][0] | [."eval_objective/scores_se" > 0, ."eval_objective/kl_se", .eval_prompts]' P/metrics.jsonl)" \
+	"[true,0,8]" "  with standard errors over the prompts (the KL's 0 at the start)"
 is "$(jq -s -c '[.[] | select(has("eval_best_of"))][0] | [.step, .eval_best_of, .["eval_best_of/scores"] >= .["eval_best_of/sample_scores"],
 	(.["eval_best_of/kl"] * 1e4 | round)]' P/metrics.jsonl)" "[0,4,true,6363]" \
 	"  best-of-4 at the start: the best at least the mean, its KL log 4 - 3/4"

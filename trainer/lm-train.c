@@ -1023,15 +1023,19 @@ static void ppo_evaluate(train *r, long long step, int best_of)
 		int k = d->nval - v < (size_t)B ? (int)(d->nval - v) : B;
 		lm_ppo_rollout(P, d, d->val + v, k, seed + v, &st);
 	}
-	double n = st.n, sc = st.scores / n;
-	metrics_line(r, "{\"step\":%lld,\"eval_objective/scores\":%.6f,\"eval_objective/kl\":%.6f,"
+	double n = st.n, sc = st.scores / n, kl = st.kl / n;
+	/* the standard errors of the means over the prompts */
+	double se_s = n > 1 ? sqrt(fmax(0, (st.scores_sq - n * sc * sc) / (n - 1) / n)) : 0;
+	double se_k = n > 1 ? sqrt(fmax(0, (st.kl_sq - n * kl * kl) / (n - 1) / n)) : 0;
+	metrics_line(r, "{\"step\":%lld,\"eval_objective/scores\":%.6f,\"eval_objective/scores_se\":%.6f,"
+		     "\"eval_objective/kl\":%.6f,\"eval_objective/kl_se\":%.6f,"
 		     "\"eval_objective/rlhf_reward\":%.6f,\"eval_objective/entropy\":%.6f,"
 		     "\"eval_response_len\":%.3f,\"eval_ended\":%.4f,\"eval_prompts\":%d}\n", step, sc,
-		     st.kl / n, sc - P->kl_coef * st.kl / n, st.entropy / n, st.len / n,
-		     st.ended / n, st.n);
+		     se_s, kl, se_k, sc - P->kl_coef * kl, st.entropy / n, st.len / n, st.ended / n,
+		     st.n);
 	if (cm_verbosity >= 0)
-		cm_info("step %lld: held-out prompts: score %.4f, KL %.4f, %.1f response tokens (%d "
-			"prompts)", step, sc, st.kl / n, st.len / n, st.n);
+		cm_info("step %lld: held-out prompts: score %.4f +- %.4f, KL %.4f +- %.4f, %.1f "
+			"response tokens (%d prompts)", step, sc, se_s, kl, se_k, st.len / n, st.n);
 	if (best_of < 1)
 		return;
 	/* each prompt best_of times, as many prompts a batch as fit (at least one) */

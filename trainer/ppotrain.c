@@ -407,22 +407,26 @@ void lm_ppo_rollout(lm_ppo *p, lm_ppo_prompts *d, const uint32_t *list, int n, u
 		scores(p, rows, k, b->score);
 	}
 	free(rows);
-	double kl = 0, nlp = 0, sc = 0, sc2 = 0, ended = 0;
+	double kl = 0, kl2 = 0, nlp = 0, sc = 0, sc2 = 0, ended = 0;
 	for (int i = 0; i < n; i++) {
 		if (!p->ended[i])
 			b->score[i] -= (float)o->eot_penalty;
 		else
 			ended++;
+		double k = 0;
 		for (int t = 0; t < b->len[i]; t++) {
-			kl += (double)b->lp[b->at[i] + t] - b->ref[b->at[i] + t];
+			k += (double)b->lp[b->at[i] + t] - b->ref[b->at[i] + t];
 			nlp -= b->lp[b->at[i] + t];
 		}
+		kl += k;
+		kl2 += k * k;
 		sc += b->score[i];
 		sc2 += (double)b->score[i] * b->score[i];
 	}
 	lm_ppo_advantages(b, p->kl_coef, o->gamma, o->lam, 1);
 	st->n += n;
 	st->kl += kl;
+	st->kl_sq += kl2;
 	st->entropy += nlp;
 	st->token_entropy += ent;
 	st->scores += sc;

@@ -56,6 +56,7 @@ uint32_t lm_ppo_train_prompt(lm_ppo_prompts *d, uint64_t g);
 typedef struct lm_ppo_roll {
 	int n;
 	double kl;		/* sum over a response of lp - ref (objective/kl) */
+	double kl_sq;		/* its square (summed over rollouts, like scores_sq) */
 	double entropy;		/* sum over a response of -lp (objective/entropy) */
 	double token_entropy;	/* the policy's entropy a response token (policy/entropy) */
 	double scores, scores_sq;	/* the reward model's score (objective/scores) */
