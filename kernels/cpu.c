@@ -30,6 +30,13 @@ static inline float ftanh(float u)
 	return copysignf((1.0f - t) / (1.0f + t), u);
 }
 
+/* OpenMP's team only where the work pays for it: ~32k
+ * elements or multiply-adds (a loop over a 128-wide row runs on the calling thread alone) */
+static inline int worth_threads(int64_t work)
+{
+	return work >= 32768;
+}
+
 #define F(t) ((float *)(t)->data)
 #define IDS(t) ((int32_t *)(t)->data)
 
@@ -94,13 +101,13 @@ static void cpu_cast(kn_tensor *dst, const kn_tensor *src)
 	} else if (dst->dtype == KN_BF16 && src->dtype == KN_F32) {
 		uint16_t *d = dst->data;
 		const float *s = src->data;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 		for (int64_t i = 0; i < n; i++)
 			d[i] = kn_bf16_from_f32(s[i]);
 	} else if (dst->dtype == KN_F32 && src->dtype == KN_BF16) {
 		float *d = dst->data;
 		const uint16_t *s = src->data;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 		for (int64_t i = 0; i < n; i++)
 			d[i] = kn_f32_from_bf16(s[i]);
 	} else {
@@ -120,7 +127,7 @@ static void cpu_embed(kn_tensor *out, const kn_tensor *tok, const kn_tensor *pos
 	const int32_t *tk = IDS(tok), *ps = pos ? IDS(pos) : NULL;
 	float *o = F(out);
 	const float *te = F(wte), *pe = wpe ? F(wpe) : NULL;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(N * C))
 	for (int64_t i = 0; i < N; i++) {
 		const float *a = te + (int64_t)tk[i] * C;
 		float *y = o + i * C;
@@ -142,7 +149,7 @@ static void cpu_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dou
 	const float *d = F(dout);
 	float *gte = dwte ? F(dwte) : NULL, *gpe = dwpe ? F(dwpe) : NULL;
 	/* each thread owns a slice of the channels: no two threads touch one element */
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(N * C))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
@@ -162,15 +169,89 @@ static void cpu_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dou
 	}
 }
 
+/* Few rows (decoding: a token a sample): each row of W read once for every input row, W x in
+ * vectors, where OpenBLAS would copy all of W into its panels for each call. */
+#define FEW_ROWS 8
+#if defined __AVX512F__
+#define VL 16
+#elif defined __AVX__
+#define VL 8
+#else
+#define VL 4
+#endif
+typedef float vfloat __attribute__((vector_size(VL * sizeof(float))));
+
+static inline vfloat vload(const float *p)
+{
+	vfloat v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline float vsum(vfloat v)
+{
+	float s = 0.0f;
+	for (int l = 0; l < VL; l++)
+		s += v[l];
+	return s;
+}
+
+/* out[m, o] = bias[o] + x[m, :] . w[o, :] for the outputs [o0, o0 + no) (no <= 4) and the rows
+ * [m0, m0 + nm) (nm <= 2) */
+static inline __attribute__((always_inline)) void
+rows_tile(float *restrict out, const float *restrict x, const float *restrict w,
+	  const float *restrict b, int64_t OC, int64_t C, int64_t m0, int nm, int64_t o0, int no)
+{
+	vfloat acc[2][4] = { { { 0 } } };
+	const float *xr[2], *wr[4];
+	for (int i = 0; i < 2; i++)
+		xr[i] = x + (m0 + (i < nm ? i : 0)) * C;
+	for (int j = 0; j < 4; j++)
+		wr[j] = w + (o0 + (j < no ? j : 0)) * C;
+	int64_t k = 0;
+	for (; k + VL <= C; k += VL) {
+		vfloat a0 = vload(xr[0] + k), a1 = vload(xr[1] + k);
+		for (int j = 0; j < 4; j++) {
+			vfloat wv = vload(wr[j] + k);
+			acc[0][j] += a0 * wv;
+			acc[1][j] += a1 * wv;
+		}
+	}
+	for (int i = 0; i < nm; i++)
+		for (int j = 0; j < no; j++) {
+			float s = vsum(acc[i][j]);
+			for (int64_t kk = k; kk < C; kk++)
+				s += xr[i][kk] * wr[j][kk];
+			out[(m0 + i) * OC + o0 + j] = (b ? b[o0 + j] : 0.0f) + s;
+		}
+}
+
+static void matmul_rows(float *restrict out, const float *restrict x, const float *restrict w,
+			const float *restrict b, int64_t N, int64_t OC, int64_t C)
+{
+	int64_t nob = (OC + 3) / 4;
+#pragma omp parallel for schedule(static) if (worth_threads(N * OC * C))
+	for (int64_t ob = 0; ob < nob; ob++) {
+		int64_t o0 = ob * 4;
+		int no = OC - o0 < 4 ? (int)(OC - o0) : 4;
+		for (int64_t m0 = 0; m0 < N; m0 += 2)
+			rows_tile(out, x, w, b, OC, C, m0, N - m0 < 2 ? (int)(N - m0) : 2, o0, no);
+	}
+}
+
 static void cpu_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
 		       const kn_tensor *bias)
 {
 	int64_t OC = w->shape[0], C = w->shape[1], N = rows_of(inp, C);
 	float *o = F(out);
 	float beta = 0.0f;
+	if (N <= FEW_ROWS) {
+		matmul_rows(o, F(inp), F(w), bias ? F(bias) : NULL, N, OC, C);
+		return;
+	}
 	if (bias) {
 		const float *b = F(bias);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(N * OC))
 		for (int64_t i = 0; i < N; i++)
 			memcpy(o + i * OC, b, OC * sizeof(float));
 		beta = 1.0f;
@@ -181,7 +262,7 @@ static void cpu_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
 
 static void colsum_add(float *dst, const float *m, int64_t N, int64_t C)
 {
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(N * C))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
@@ -215,7 +296,7 @@ static void cpu_residual_norm(kn_tensor *res, kn_tensor *out, kn_tensor *mean, k
 	float *r = F(res), *o = F(out), *mu = mean ? F(mean) : NULL, *rs = F(rstd);
 	const float *pa = a ? F(a) : NULL, *pb = b ? F(b) : NULL, *pw = F(w);
 	const float *pbias = bias ? F(bias) : NULL;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(4 * N * C))
 	for (int64_t i = 0; i < N; i++) {
 		float *x = r + i * C, *y = o + i * C;
 		if (pa) {
@@ -253,7 +334,7 @@ static void cpu_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const
 	const float *x = F(inp), *d = F(dout), *pw = F(w), *rs = F(rstd);
 	const float *mu = mean ? F(mean) : NULL;
 	float *di = F(dinp);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(4 * N * C))
 	for (int64_t i = 0; i < N; i++) {
 		const float *xi = x + i * C, *gi = d + i * C;
 		float m = mu ? mu[i] : 0.0f, s = rs[i];
@@ -278,7 +359,7 @@ static void cpu_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const
 	float *gw = dw ? F(dw) : NULL, *gb = dbias ? F(dbias) : NULL;
 	if (!gw && !gb)
 		return;
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(2 * N * C))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
@@ -300,7 +381,7 @@ static void cpu_add(kn_tensor *out, const kn_tensor *a, const kn_tensor *b)
 	float *o = F(out);
 	const float *x = F(a), *y = F(b);
 	int64_t n = out->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 	for (int64_t i = 0; i < n; i++)
 		o[i] = x[i] + y[i];
 }
@@ -310,7 +391,7 @@ static void cpu_gelu(kn_tensor *out, const kn_tensor *inp)
 	float *o = F(out);
 	const float *x = F(inp);
 	int64_t n = out->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * n))
 	for (int64_t i = 0; i < n; i++) {
 		float v = x[i];
 		o[i] = kn_gelu_from_tanh(v, ftanh(kn_gelu_arg(v)));
@@ -322,7 +403,7 @@ static void cpu_gelu_bwd(kn_tensor *dinp, const kn_tensor *inp, const kn_tensor 
 	float *di = F(dinp);
 	const float *x = F(inp), *d = F(dout);
 	int64_t n = dinp->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * n))
 	for (int64_t i = 0; i < n; i++) {
 		float v = x[i];
 		di[i] += kn_gelu_grad_from_tanh(v, ftanh(kn_gelu_arg(v))) * d[i];
@@ -334,7 +415,7 @@ static void cpu_swiglu(kn_tensor *out, const kn_tensor *gu)
 	int64_t H = last_dim(out), N = rows_of(out, H);
 	float *o = F(out);
 	const float *p = F(gu);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * N * H))
 	for (int64_t i = 0; i < N; i++) {
 		const float *g = p + i * 2 * H, *u = g + H;
 		float *y = o + i * H;
@@ -348,7 +429,7 @@ static void cpu_swiglu_bwd(kn_tensor *dgu, const kn_tensor *gu, const kn_tensor 
 	int64_t H = last_dim(dout), N = rows_of(dout, H);
 	float *dp = F(dgu);
 	const float *p = F(gu), *d = F(dout);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * N * H))
 	for (int64_t i = 0; i < N; i++) {
 		const float *g = p + i * 2 * H, *u = g + H, *dy = d + i * H;
 		float *dg = dp + i * 2 * H, *du = dg + H;
@@ -368,7 +449,7 @@ static void cpu_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *
 	float *p = F(qkv);
 	const int32_t *ps = pos ? IDS(pos) : NULL;
 	float sign = inverse ? -1.0f : 1.0f;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(N * nrot * hd))
 	for (int64_t i = 0; i < N; i++) {
 		float cs[512], sn[512];
 		float at = (float)(ps ? ps[i] : (int32_t)(i % s->T));
@@ -545,7 +626,7 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 	const int32_t *dc = doc ? IDS(doc) : NULL, *pr = pre ? IDS(pre) : NULL;
 	float *o = F(out), *L = F(lse);
 	float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel
+#pragma omp parallel if (worth_threads((int64_t)B * nh * T * T * hd))
 	{
 		attn_scratch w;
 		scratch_init(&w, T, hd);
@@ -613,7 +694,7 @@ static void cpu_attention_bwd(kn_tensor *dqkv, const kn_tensor *dout, const kn_t
 	float scale = 1.0f / sqrtf((float)hd);
 	/* one task per (row, key/value head): it alone writes that head's dk and dv, and the dq of
 	 * the query heads that share it */
-#pragma omp parallel
+#pragma omp parallel if (worth_threads((int64_t)B * nh * T * T * hd))
 	{
 		attn_scratch w;
 		scratch_init(&w, T, hd);
@@ -677,13 +758,15 @@ static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor
 	const float *p = F(qkv);
 	float *kc = F(kcache), *vc = F(vcache), *o = F(out);
 	float scale = 1.0f / sqrtf((float)hd);
+	int64_t maxpos = 0;
 	for (int b = 0; b < B; b++) {
+		maxpos = pos[b] + 1 > maxpos ? pos[b] + 1 : maxpos;
 		memcpy(kc + ((int64_t)b * Tmax + pos[b]) * KW, p + b * W + (int64_t)nh * hd,
 		       KW * sizeof(float));
 		memcpy(vc + ((int64_t)b * Tmax + pos[b]) * KW, p + b * W + (int64_t)(nh + nkv) * hd,
 		       KW * sizeof(float));
 	}
-#pragma omp parallel
+#pragma omp parallel if (worth_threads((int64_t)B * nh * maxpos * hd))
 	{
 		float *sc = cm_xmalloc((size_t)Tmax * sizeof(float));
 #pragma omp for schedule(static) collapse(2)
@@ -726,7 +809,7 @@ static void cpu_kv_store(kn_tensor *kcache, kn_tensor *vcache, const kn_tensor *
 	int64_t W = (int64_t)(s->nh + 2 * s->nkv) * s->hd, KW = (int64_t)s->nkv * s->hd;
 	const float *p = F(qkv);
 	float *kc = F(kcache), *vc = F(vcache);
-#pragma omp parallel for schedule(static) collapse(2)
+#pragma omp parallel for schedule(static) collapse(2) if (worth_threads((int64_t)s->B * s->T * KW))
 	for (int b = 0; b < s->B; b++)
 		for (int t = 0; t < s->T; t++) {
 			const float *row = p + ((int64_t)b * s->T + t) * W;
@@ -744,7 +827,7 @@ static void cpu_xent(kn_tensor *losses, kn_tensor *dlogits, const kn_tensor *log
 	const float *lg = F(logits);
 	const int32_t *tg = IDS(targets);
 	float *ls = losses ? F(losses) : NULL, *dl = dlogits ? F(dlogits) : NULL;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(4 * N * Vp))
 	for (int64_t i = 0; i < N; i++) {
 		const float *x = lg + i * Vp;
 		int32_t t = tg[i];
@@ -785,7 +868,7 @@ static double reduce(const kn_tensor *t, int squares)
 	int64_t n = t->n;
 	double part[256] = { 0 };
 	int used = 1;
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(n))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		if (nt > 256)
@@ -825,7 +908,7 @@ static void cpu_scale(kn_tensor *t, float sc)
 {
 	float *x = F(t);
 	int64_t n = t->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 	for (int64_t i = 0; i < n; i++)
 		x[i] *= sc;
 }
@@ -837,7 +920,7 @@ static void cpu_adamw(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor 
 	const float *gg = F(g);
 	int64_t n = p->n;
 	float c1 = 1.0f - powf(b1, (float)step), c2 = 1.0f - powf(b2, (float)step);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(8 * n))
 	for (int64_t i = 0; i < n; i++) {
 		float gi = gg[i] * gscale;
 		float mi = b1 * mm[i] + (1.0f - b1) * gi;

@@ -203,6 +203,32 @@ static void check_matmul(void)
 	release();
 }
 
+/* matmul's forward at every row count around the CPU backend's few-rows path (8 rows and fewer:
+ * W streamed once, 4 outputs by 2 rows in vectors) and past it (OpenBLAS), at widths no vector
+ * divides, and wide enough for its threads */
+static void check_matmul_rows(void)
+{
+	static const int shape[][3] = { { 1, 37, 10 }, { 2, 37, 10 }, { 3, 5, 7 }, { 8, 37, 10 },
+					{ 9, 37, 10 }, { 40, 37, 10 }, { 1, 130, 257 }, { 5, 130, 130 } };
+	for (size_t s = 0; s < sizeof shape / sizeof shape[0]; s++) {
+		int N = shape[s][0], C = shape[s][1], OC = shape[s][2];
+		float *x = frand(N * C, 1), *w = frand(OC * C, 1), *b = frand(OC, 1);
+		double *ref = dnew(N * OC), e = 0;
+		mm_ctx c = { N, C, OC, dbl(x, N * C), dbl(w, OC * C), NULL };
+		kn_tensor *tx = tens(x, N, C), *tw = tens(w, OC, C), *tb = tens(b, OC, 0);
+		kn_tensor *to = tens(NULL, N, OC);
+		for (int hb = 0; hb < 2; hb++) {
+			c.b = hb ? dbl(b, OC) : NULL;
+			mm_ref(&c, ref);
+			K->matmul(to, tx, tw, hb ? tb : NULL);
+			e = maxd(e, trel(to, NULL, ref));
+		}
+		ok(e < FWD_TOL, "seed %d: matmul forward, %d x %d rows by %d outputs (rel. error %.1e)",
+		   seed, N, C, OC, e);
+		release();
+	}
+}
+
 /* ---- embed ---- */
 
 typedef struct {
@@ -911,6 +937,7 @@ static void run_all(int sd)
 	seed = sd;
 	rng = 0x5eed0000ULL + (uint64_t)sd;
 	check_matmul();
+	check_matmul_rows();
 	check_embed("GPT-2 style, positions row % T", 1, 0);
 	check_embed("GPT-2 style, explicit positions", 1, 1);
 	check_embed("Llama style, no wpe", 0, 0);
