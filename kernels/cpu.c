@@ -30,11 +30,12 @@ static inline float ftanh(float u)
 	return copysignf((1.0f - t) / (1.0f + t), u);
 }
 
-/* OpenMP's team only where the work pays for it: ~32k
- * elements or multiply-adds (a loop over a 128-wide row runs on the calling thread alone) */
+/* OpenMP's team only where the work pays for it: ~64k elements or multiply-adds (a loop over a
+ * few 128-wide rows runs on the calling thread alone; waking a team and joining it costs
+ * microseconds when the other cores are idle, a scheduler's time slice when they are not) */
 static inline int worth_threads(int64_t work)
 {
-	return work >= 32768;
+	return work >= 65536;
 }
 
 #define F(t) ((float *)(t)->data)
@@ -230,7 +231,8 @@ static void matmul_rows(float *restrict out, const float *restrict x, const floa
 			const float *restrict b, int64_t N, int64_t OC, int64_t C)
 {
 	int64_t nob = (OC + 3) / 4;
-#pragma omp parallel for schedule(static) if (worth_threads(N * OC * C))
+	/* the weights streamed from memory are the work (a megabyte and up: threads) */
+#pragma omp parallel for schedule(static) if (OC * C * (int64_t)sizeof(float) >= (1 << 20))
 	for (int64_t ob = 0; ob < nob; ob++) {
 		int64_t o0 = ob * 4;
 		int no = OC - o0 < 4 ? (int)(OC - o0) : 4;

@@ -205,11 +205,11 @@ static void check_matmul(void)
 
 /* matmul's forward at every row count around the CPU backend's few-rows path (8 rows and fewer:
  * W streamed once, 4 outputs by 2 rows in vectors) and past it (OpenBLAS), at widths no vector
- * divides, and wide enough for its threads */
+ * divides, and wide enough for its threads (a megabyte of weights) */
 static void check_matmul_rows(void)
 {
 	static const int shape[][3] = { { 1, 37, 10 }, { 2, 37, 10 }, { 3, 5, 7 }, { 8, 37, 10 },
-					{ 9, 37, 10 }, { 40, 37, 10 }, { 1, 130, 257 }, { 5, 130, 130 } };
+					{ 9, 37, 10 }, { 40, 37, 10 }, { 1, 130, 257 }, { 5, 130, 2050 } };
 	for (size_t s = 0; s < sizeof shape / sizeof shape[0]; s++) {
 		int N = shape[s][0], C = shape[s][1], OC = shape[s][2];
 		float *x = frand(N * C, 1), *w = frand(OC * C, 1), *b = frand(OC, 1);
