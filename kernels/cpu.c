@@ -171,8 +171,14 @@ static void cpu_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dou
 }
 
 /* Few rows (decoding: a token a sample): each row of W read once for every input row, W x in
- * vectors, where OpenBLAS would copy all of W into its panels for each call. */
-#define FEW_ROWS 8
+ * vectors, where OpenBLAS would copy all of W into its panels for each call. Where it pays,
+ * measured against OpenBLAS 0.3.21 on Zen 4 (its small-matrix kernels win below a megabyte of
+ * weights; its packing pays back from about 8 rows a megabyte, 16 rows at most). */
+static int few_rows(int64_t N, int64_t W)
+{
+	return W >= (1 << 18) && N <= 16 && N * (1 << 18) <= 8 * W;
+}
+
 #if defined __AVX512F__
 #define VL 16
 #elif defined __AVX__
@@ -189,36 +195,59 @@ static inline vfloat vload(const float *p)
 	return v;
 }
 
+/* the lanes' sum as a tree of halves (in vector registers down to 4 lanes) */
+typedef float vfloat4 __attribute__((vector_size(4 * sizeof(float))));
+#if VL > 4
+typedef float vfloat8 __attribute__((vector_size(8 * sizeof(float))));
+#endif
+
 static inline float vsum(vfloat v)
 {
-	float s = 0.0f;
-	for (int l = 0; l < VL; l++)
-		s += v[l];
-	return s;
+#if VL == 16
+	vfloat8 a, b;
+	memcpy(&a, &v, sizeof a);
+	memcpy(&b, (const char *)&v + sizeof a, sizeof b);
+	a += b;
+#elif VL == 8
+	vfloat8 a = v;
+#endif
+	vfloat4 c;
+#if VL > 4
+	vfloat4 d;
+	memcpy(&c, &a, sizeof c);
+	memcpy(&d, (const char *)&a + sizeof c, sizeof d);
+	c += d;
+#else
+	c = v;
+#endif
+	return (c[0] + c[2]) + (c[1] + c[3]);
 }
 
-/* out[m, o] = bias[o] + x[m, :] . w[o, :] for the outputs [o0, o0 + no) (no <= 4) and the rows
- * [m0, m0 + nm) (nm <= 2) */
+/* out[m, o] = bias[o] + x[m, :] . w[o, :] for the outputs [o0, o0 + no) (no <= 4) and the NM
+ * rows from m0 (NM 1 or 2, a constant where it is called: the accumulators stay in registers) */
 static inline __attribute__((always_inline)) void
 rows_tile(float *restrict out, const float *restrict x, const float *restrict w,
-	  const float *restrict b, int64_t OC, int64_t C, int64_t m0, int nm, int64_t o0, int no)
+	  const float *restrict b, int64_t OC, int64_t C, int64_t m0, const int NM, int64_t o0,
+	  int no)
 {
 	vfloat acc[2][4] = { { { 0 } } };
 	const float *xr[2], *wr[4];
-	for (int i = 0; i < 2; i++)
-		xr[i] = x + (m0 + (i < nm ? i : 0)) * C;
+	for (int i = 0; i < NM; i++)
+		xr[i] = x + (m0 + i) * C;
 	for (int j = 0; j < 4; j++)
 		wr[j] = w + (o0 + (j < no ? j : 0)) * C;
 	int64_t k = 0;
 	for (; k + VL <= C; k += VL) {
-		vfloat a0 = vload(xr[0] + k), a1 = vload(xr[1] + k);
+		vfloat a[2];
+		for (int i = 0; i < NM; i++)
+			a[i] = vload(xr[i] + k);
 		for (int j = 0; j < 4; j++) {
 			vfloat wv = vload(wr[j] + k);
-			acc[0][j] += a0 * wv;
-			acc[1][j] += a1 * wv;
+			for (int i = 0; i < NM; i++)
+				acc[i][j] += a[i] * wv;
 		}
 	}
-	for (int i = 0; i < nm; i++)
+	for (int i = 0; i < NM; i++)
 		for (int j = 0; j < no; j++) {
 			float s = vsum(acc[i][j]);
 			for (int64_t kk = k; kk < C; kk++)
@@ -231,13 +260,16 @@ static void matmul_rows(float *restrict out, const float *restrict x, const floa
 			const float *restrict b, int64_t N, int64_t OC, int64_t C)
 {
 	int64_t nob = (OC + 3) / 4;
-	/* the weights streamed from memory are the work (a megabyte and up: threads) */
-#pragma omp parallel for schedule(static) if (OC * C * (int64_t)sizeof(float) >= (1 << 20))
+	/* a megabyte of weights and up (few_rows): worth a team */
+#pragma omp parallel for schedule(static)
 	for (int64_t ob = 0; ob < nob; ob++) {
 		int64_t o0 = ob * 4;
 		int no = OC - o0 < 4 ? (int)(OC - o0) : 4;
-		for (int64_t m0 = 0; m0 < N; m0 += 2)
-			rows_tile(out, x, w, b, OC, C, m0, N - m0 < 2 ? (int)(N - m0) : 2, o0, no);
+		int64_t m0 = 0;
+		for (; m0 + 2 <= N; m0 += 2)
+			rows_tile(out, x, w, b, OC, C, m0, 2, o0, no);
+		if (m0 < N)
+			rows_tile(out, x, w, b, OC, C, m0, 1, o0, no);
 	}
 }
 
@@ -247,7 +279,7 @@ static void cpu_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
 	int64_t OC = w->shape[0], C = w->shape[1], N = rows_of(inp, C);
 	float *o = F(out);
 	float beta = 0.0f;
-	if (N <= FEW_ROWS) {
+	if (few_rows(N, OC * C)) {
 		matmul_rows(o, F(inp), F(w), bias ? F(bias) : NULL, N, OC, C);
 		return;
 	}

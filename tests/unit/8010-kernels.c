@@ -203,13 +203,14 @@ static void check_matmul(void)
 	release();
 }
 
-/* matmul's forward at every row count around the CPU backend's few-rows path (8 rows and fewer:
- * W streamed once, 4 outputs by 2 rows in vectors) and past it (OpenBLAS), at widths no vector
- * divides, and wide enough for its threads (a megabyte of weights) */
+/* matmul's forward on both sides of the CPU backend's few-rows path (a megabyte of weights and
+ * up, 8 rows a megabyte: W streamed once, 4 outputs by 2 rows in vectors, on threads; else
+ * OpenBLAS), at widths no vector divides */
 static void check_matmul_rows(void)
 {
-	static const int shape[][3] = { { 1, 37, 10 }, { 2, 37, 10 }, { 3, 5, 7 }, { 8, 37, 10 },
-					{ 9, 37, 10 }, { 40, 37, 10 }, { 1, 130, 257 }, { 5, 130, 2050 } };
+	static const int shape[][3] = { { 1, 37, 10 }, { 3, 5, 7 }, { 40, 37, 10 }, { 1, 130, 2050 },
+					{ 2, 130, 2050 }, { 3, 37, 7100 }, { 8, 130, 2050 },
+					{ 9, 130, 2050 } };
 	for (size_t s = 0; s < sizeof shape / sizeof shape[0]; s++) {
 		int N = shape[s][0], C = shape[s][1], OC = shape[s][2];
 		float *x = frand(N * C, 1), *w = frand(OC * C, 1), *b = frand(OC, 1);
