@@ -223,10 +223,11 @@ static inline float vsum(vfloat v)
 	return (c[0] + c[2]) + (c[1] + c[3]);
 }
 
-/* out[m, o] = bias[o] + x[m, :] . w[o, :] for the outputs [o0, o0 + no) (no <= 4) and the NM
- * rows from m0 (NM 1 or 2, a constant where it is called: the accumulators stay in registers) */
+/* out[m, o] = bias[o] + x[m, :] . w[o, :] (w's rows ldw apart, C wide) for the outputs
+ * [o0, o0 + no) (no <= 4) and the NM rows from m0 (NM 1 or 2, a constant where it is called:
+ * the accumulators stay in registers) */
 static inline __attribute__((always_inline)) void
-rows_tile(float *restrict out, const float *restrict x, const float *restrict w,
+rows_tile(float *restrict out, const float *restrict x, const float *restrict w, int64_t ldw,
 	  const float *restrict b, int64_t OC, int64_t C, int64_t m0, const int NM, int64_t o0,
 	  int no)
 {
@@ -235,7 +236,7 @@ rows_tile(float *restrict out, const float *restrict x, const float *restrict w,
 	for (int i = 0; i < NM; i++)
 		xr[i] = x + (m0 + i) * C;
 	for (int j = 0; j < 4; j++)
-		wr[j] = w + (o0 + (j < no ? j : 0)) * C;
+		wr[j] = w + (o0 + (j < no ? j : 0)) * ldw;
 	int64_t k = 0;
 	for (; k + VL <= C; k += VL) {
 		vfloat a[2];
@@ -267,9 +268,9 @@ static void matmul_rows(float *restrict out, const float *restrict x, const floa
 		int no = OC - o0 < 4 ? (int)(OC - o0) : 4;
 		int64_t m0 = 0;
 		for (; m0 + 2 <= N; m0 += 2)
-			rows_tile(out, x, w, b, OC, C, m0, 2, o0, no);
+			rows_tile(out, x, w, C, b, OC, C, m0, 2, o0, no);
 		if (m0 < N)
-			rows_tile(out, x, w, b, OC, C, m0, 1, o0, no);
+			rows_tile(out, x, w, C, b, OC, C, m0, 1, o0, no);
 	}
 }
 
@@ -808,27 +809,42 @@ static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor
 			for (int h = 0; h < nh; h++) {
 				const float *q = p + b * W + (int64_t)h * hd;
 				int64_t n = pos[b] + 1, g = h / grp;
+				const float *kb = kc + (int64_t)b * Tmax * KW + g * hd;
+				const float *vb = vc + (int64_t)b * Tmax * KW + g * hd;
+				/* the scores q . k_u, 4 keys at a time in vectors */
+				for (int64_t u0 = 0; u0 < n; u0 += 4)
+					rows_tile(sc, q, kb, KW, NULL, n, hd, 0, 1, u0,
+						  n - u0 < 4 ? (int)(n - u0) : 4);
 				float mx = -INFINITY, sum = 0.0f;
+#pragma omp simd reduction(max:mx)
 				for (int64_t u = 0; u < n; u++) {
-					const float *k = kc + ((int64_t)b * Tmax + u) * KW + g * hd;
-					float d = 0.0f;
-#pragma omp simd reduction(+:d)
-					for (int j = 0; j < hd; j++)
-						d += q[j] * k[j];
-					sc[u] = d * scale;
-					if (sc[u] > mx)
-						mx = sc[u];
+					sc[u] *= scale;
+					mx = sc[u] > mx ? sc[u] : mx;
 				}
+#pragma omp simd reduction(+:sum)
 				for (int64_t u = 0; u < n; u++) {
 					sc[u] = fexp(sc[u] - mx);
 					sum += sc[u];
 				}
-				float *y = o + (int64_t)b * nh * hd + (int64_t)h * hd;
+				for (int64_t u = 0; u < n; u++)
+					sc[u] /= sum;
+				/* y = P V, 4 keys a pass over y */
+				float *restrict y = o + (int64_t)b * nh * hd + (int64_t)h * hd;
 				for (int j = 0; j < hd; j++)
 					y[j] = 0.0f;
-				for (int64_t u = 0; u < n; u++) {
-					const float *v = vc + ((int64_t)b * Tmax + u) * KW + g * hd;
-					float a = sc[u] / sum;
+				int64_t u = 0;
+				for (; u + 4 <= n; u += 4) {
+					const float *restrict v0 = vb + u * KW, *restrict v1 = v0 + KW;
+					const float *restrict v2 = v1 + KW, *restrict v3 = v2 + KW;
+					float a0 = sc[u], a1 = sc[u + 1], a2 = sc[u + 2], a3 = sc[u + 3];
+#pragma omp simd
+					for (int j = 0; j < hd; j++)
+						y[j] += (a0 * v0[j] + a1 * v1[j]) + (a2 * v2[j] + a3 * v3[j]);
+				}
+				for (; u < n; u++) {
+					const float *restrict v = vb + u * KW;
+					float a = sc[u];
+#pragma omp simd
 					for (int j = 0; j < hd; j++)
 						y[j] += a * v[j];
 				}
