@@ -66,3 +66,36 @@ llmc_args() {
 	r50k=$ROOT/data/tokenizers/r50k_base.tiktoken.zst
 	[ -x "$llmc/$program" ] || { echo "$script: build llm.c first: make -C $llmc $program" >&2; exit 2; }
 }
+
+# cpu_lines REC FILE ERE COMMAND...: runs COMMAND (which writes FILE as it goes) and, each time
+# another line matching ERE shows in FILE, the process's CPU seconds so far (user + sys of all
+# its threads, /proc/PID/stat, in clock ticks) go to the file REC, "LINES SECONDS" a line. COMMAND
+# is the process timed (not a wrapper such as timeout: its children's time is not its own);
+# it is stopped (TERM) at MAX_LINES such lines or after TIMEOUT seconds when those are set.
+# Returns COMMAND's status. cpu_steps REC: the CPU seconds between consecutive lines from the
+# third on (the first steps warm up), one a line. For timing a training step where other
+# programs share the machine: CPU time, unlike wall time, is not stretched by waiting for a core.
+cpu_lines() {
+	local rec=$1 f=$2 ere=$3 pid n last=0 tck start=$SECONDS
+	shift 3
+	tck=$(getconf CLK_TCK)
+	: >"$rec"
+	"$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		n=$(grep -cE -- "$ere" "$f" 2>/dev/null || true)
+		if [ "${n:-0}" -gt "$last" ]; then
+			# utime and stime: fields 14 and 15, 12 and 13 after the ") " that ends the name
+			awk -v n="$n" -v t="$tck" '{ sub(/^.*\) /, ""); print n, ($12 + $13) / t }' \
+				"/proc/$pid/stat" >>"$rec" 2>/dev/null || true
+			last=$n
+		fi
+		if { [ -n "${MAX_LINES:-}" ] && [ "$last" -ge "$MAX_LINES" ]; } ||
+			{ [ -n "${TIMEOUT:-}" ] && [ $((SECONDS - start)) -ge "$TIMEOUT" ]; }; then
+			kill "$pid" 2>/dev/null || true
+		fi
+		sleep 0.02
+	done
+	wait "$pid"
+}
+cpu_steps() { awk 'NR > 2 { print $2 - p } { p = $2 }' "$1"; }

@@ -30,6 +30,14 @@ static inline float ftanh(float u)
 	return copysignf((1.0f - t) / (1.0f + t), u);
 }
 
+/* OpenMP's team only where the work pays for it: ~64k elements or multiply-adds (a loop over a
+ * few 128-wide rows runs on the calling thread alone; waking a team and joining it costs
+ * microseconds when the other cores are idle, a scheduler's time slice when they are not) */
+static inline int worth_threads(int64_t work)
+{
+	return work >= 65536;
+}
+
 #define F(t) ((float *)(t)->data)
 #define IDS(t) ((int32_t *)(t)->data)
 
@@ -94,13 +102,13 @@ static void cpu_cast(kn_tensor *dst, const kn_tensor *src)
 	} else if (dst->dtype == KN_BF16 && src->dtype == KN_F32) {
 		uint16_t *d = dst->data;
 		const float *s = src->data;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 		for (int64_t i = 0; i < n; i++)
 			d[i] = kn_bf16_from_f32(s[i]);
 	} else if (dst->dtype == KN_F32 && src->dtype == KN_BF16) {
 		float *d = dst->data;
 		const uint16_t *s = src->data;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 		for (int64_t i = 0; i < n; i++)
 			d[i] = kn_f32_from_bf16(s[i]);
 	} else {
@@ -120,7 +128,7 @@ static void cpu_embed(kn_tensor *out, const kn_tensor *tok, const kn_tensor *pos
 	const int32_t *tk = IDS(tok), *ps = pos ? IDS(pos) : NULL;
 	float *o = F(out);
 	const float *te = F(wte), *pe = wpe ? F(wpe) : NULL;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(N * C))
 	for (int64_t i = 0; i < N; i++) {
 		const float *a = te + (int64_t)tk[i] * C;
 		float *y = o + i * C;
@@ -142,7 +150,7 @@ static void cpu_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dou
 	const float *d = F(dout);
 	float *gte = dwte ? F(dwte) : NULL, *gpe = dwpe ? F(dwpe) : NULL;
 	/* each thread owns a slice of the channels: no two threads touch one element */
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(N * C))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
@@ -162,15 +170,123 @@ static void cpu_embed_bwd(kn_tensor *dwte, kn_tensor *dwpe, const kn_tensor *dou
 	}
 }
 
+/* Few rows (decoding: a token a sample): each row of W read once for every input row, W x in
+ * vectors, where OpenBLAS would copy all of W into its panels for each call. Where it pays,
+ * measured against OpenBLAS 0.3.21 on Zen 4 (its small-matrix kernels win below a megabyte of
+ * weights; its packing pays back from about 8 rows a megabyte, 16 rows at most). */
+static int few_rows(int64_t N, int64_t W)
+{
+	return W >= (1 << 18) && N <= 16 && N * (1 << 18) <= 8 * W;
+}
+
+#if defined __AVX512F__
+#define VL 16
+#elif defined __AVX__
+#define VL 8
+#else
+#define VL 4
+#endif
+typedef float vfloat __attribute__((vector_size(VL * sizeof(float))));
+
+static inline vfloat vload(const float *p)
+{
+	vfloat v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* the lanes' sum as a tree of halves (in vector registers down to 4 lanes) */
+typedef float vfloat4 __attribute__((vector_size(4 * sizeof(float))));
+#if VL > 4
+typedef float vfloat8 __attribute__((vector_size(8 * sizeof(float))));
+#endif
+
+static inline float vsum(vfloat v)
+{
+#if VL == 16
+	vfloat8 a, b;
+	memcpy(&a, &v, sizeof a);
+	memcpy(&b, (const char *)&v + sizeof a, sizeof b);
+	a += b;
+#elif VL == 8
+	vfloat8 a = v;
+#endif
+	vfloat4 c;
+#if VL > 4
+	vfloat4 d;
+	memcpy(&c, &a, sizeof c);
+	memcpy(&d, (const char *)&a + sizeof c, sizeof d);
+	c += d;
+#else
+	c = v;
+#endif
+	return (c[0] + c[2]) + (c[1] + c[3]);
+}
+
+/* out[m, o] = bias[o] + x[m, :] . w[o, :] (w's rows ldw apart, C wide) for the outputs
+ * [o0, o0 + no) (no <= 4) and the NM rows from m0 (NM 1 or 2, a constant where it is called:
+ * the accumulators stay in registers) */
+static inline __attribute__((always_inline)) void
+rows_tile(float *restrict out, const float *restrict x, const float *restrict w, int64_t ldw,
+	  const float *restrict b, int64_t OC, int64_t C, int64_t m0, const int NM, int64_t o0,
+	  int no)
+{
+	vfloat acc[2][4] = { { { 0 } } };
+	const float *xr[2], *wr[4];
+	for (int i = 0; i < NM; i++)
+		xr[i] = x + (m0 + i) * C;
+	for (int j = 0; j < 4; j++)
+		wr[j] = w + (o0 + (j < no ? j : 0)) * ldw;
+	int64_t k = 0;
+	for (; k + VL <= C; k += VL) {
+		vfloat a[2];
+		for (int i = 0; i < NM; i++)
+			a[i] = vload(xr[i] + k);
+		for (int j = 0; j < 4; j++) {
+			vfloat wv = vload(wr[j] + k);
+			for (int i = 0; i < NM; i++)
+				acc[i][j] += a[i] * wv;
+		}
+	}
+	for (int i = 0; i < NM; i++)
+		for (int j = 0; j < no; j++) {
+			float s = vsum(acc[i][j]);
+			for (int64_t kk = k; kk < C; kk++)
+				s += xr[i][kk] * wr[j][kk];
+			out[(m0 + i) * OC + o0 + j] = (b ? b[o0 + j] : 0.0f) + s;
+		}
+}
+
+static void matmul_rows(float *restrict out, const float *restrict x, const float *restrict w,
+			const float *restrict b, int64_t N, int64_t OC, int64_t C)
+{
+	int64_t nob = (OC + 3) / 4;
+	/* a megabyte of weights and up (few_rows): worth a team */
+#pragma omp parallel for schedule(static)
+	for (int64_t ob = 0; ob < nob; ob++) {
+		int64_t o0 = ob * 4;
+		int no = OC - o0 < 4 ? (int)(OC - o0) : 4;
+		int64_t m0 = 0;
+		for (; m0 + 2 <= N; m0 += 2)
+			rows_tile(out, x, w, C, b, OC, C, m0, 2, o0, no);
+		if (m0 < N)
+			rows_tile(out, x, w, C, b, OC, C, m0, 1, o0, no);
+	}
+}
+
 static void cpu_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
 		       const kn_tensor *bias)
 {
 	int64_t OC = w->shape[0], C = w->shape[1], N = rows_of(inp, C);
 	float *o = F(out);
 	float beta = 0.0f;
+	if (few_rows(N, OC * C)) {
+		matmul_rows(o, F(inp), F(w), bias ? F(bias) : NULL, N, OC, C);
+		return;
+	}
 	if (bias) {
 		const float *b = F(bias);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(N * OC))
 		for (int64_t i = 0; i < N; i++)
 			memcpy(o + i * OC, b, OC * sizeof(float));
 		beta = 1.0f;
@@ -181,7 +297,7 @@ static void cpu_matmul(kn_tensor *out, const kn_tensor *inp, const kn_tensor *w,
 
 static void colsum_add(float *dst, const float *m, int64_t N, int64_t C)
 {
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(N * C))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
@@ -215,7 +331,7 @@ static void cpu_residual_norm(kn_tensor *res, kn_tensor *out, kn_tensor *mean, k
 	float *r = F(res), *o = F(out), *mu = mean ? F(mean) : NULL, *rs = F(rstd);
 	const float *pa = a ? F(a) : NULL, *pb = b ? F(b) : NULL, *pw = F(w);
 	const float *pbias = bias ? F(bias) : NULL;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(4 * N * C))
 	for (int64_t i = 0; i < N; i++) {
 		float *x = r + i * C, *y = o + i * C;
 		if (pa) {
@@ -253,7 +369,7 @@ static void cpu_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const
 	const float *x = F(inp), *d = F(dout), *pw = F(w), *rs = F(rstd);
 	const float *mu = mean ? F(mean) : NULL;
 	float *di = F(dinp);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(4 * N * C))
 	for (int64_t i = 0; i < N; i++) {
 		const float *xi = x + i * C, *gi = d + i * C;
 		float m = mu ? mu[i] : 0.0f, s = rs[i];
@@ -278,7 +394,7 @@ static void cpu_norm_bwd(kn_tensor *dinp, kn_tensor *dw, kn_tensor *dbias, const
 	float *gw = dw ? F(dw) : NULL, *gb = dbias ? F(dbias) : NULL;
 	if (!gw && !gb)
 		return;
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(2 * N * C))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		int64_t c0 = C * id / nt, c1 = C * (id + 1) / nt;
@@ -300,7 +416,7 @@ static void cpu_add(kn_tensor *out, const kn_tensor *a, const kn_tensor *b)
 	float *o = F(out);
 	const float *x = F(a), *y = F(b);
 	int64_t n = out->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 	for (int64_t i = 0; i < n; i++)
 		o[i] = x[i] + y[i];
 }
@@ -310,7 +426,7 @@ static void cpu_gelu(kn_tensor *out, const kn_tensor *inp)
 	float *o = F(out);
 	const float *x = F(inp);
 	int64_t n = out->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * n))
 	for (int64_t i = 0; i < n; i++) {
 		float v = x[i];
 		o[i] = kn_gelu_from_tanh(v, ftanh(kn_gelu_arg(v)));
@@ -322,7 +438,7 @@ static void cpu_gelu_bwd(kn_tensor *dinp, const kn_tensor *inp, const kn_tensor 
 	float *di = F(dinp);
 	const float *x = F(inp), *d = F(dout);
 	int64_t n = dinp->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * n))
 	for (int64_t i = 0; i < n; i++) {
 		float v = x[i];
 		di[i] += kn_gelu_grad_from_tanh(v, ftanh(kn_gelu_arg(v))) * d[i];
@@ -334,7 +450,7 @@ static void cpu_swiglu(kn_tensor *out, const kn_tensor *gu)
 	int64_t H = last_dim(out), N = rows_of(out, H);
 	float *o = F(out);
 	const float *p = F(gu);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * N * H))
 	for (int64_t i = 0; i < N; i++) {
 		const float *g = p + i * 2 * H, *u = g + H;
 		float *y = o + i * H;
@@ -348,7 +464,7 @@ static void cpu_swiglu_bwd(kn_tensor *dgu, const kn_tensor *gu, const kn_tensor 
 	int64_t H = last_dim(dout), N = rows_of(dout, H);
 	float *dp = F(dgu);
 	const float *p = F(gu), *d = F(dout);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(16 * N * H))
 	for (int64_t i = 0; i < N; i++) {
 		const float *g = p + i * 2 * H, *u = g + H, *dy = d + i * H;
 		float *dg = dp + i * 2 * H, *du = dg + H;
@@ -368,7 +484,7 @@ static void cpu_rope(kn_tensor *qkv, const kn_tensor *pos, const kn_attn_shape *
 	float *p = F(qkv);
 	const int32_t *ps = pos ? IDS(pos) : NULL;
 	float sign = inverse ? -1.0f : 1.0f;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(N * nrot * hd))
 	for (int64_t i = 0; i < N; i++) {
 		float cs[512], sn[512];
 		float at = (float)(ps ? ps[i] : (int32_t)(i % s->T));
@@ -545,7 +661,7 @@ static void cpu_attention(kn_tensor *out, kn_tensor *lse, const kn_tensor *qkv,
 	const int32_t *dc = doc ? IDS(doc) : NULL, *pr = pre ? IDS(pre) : NULL;
 	float *o = F(out), *L = F(lse);
 	float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel
+#pragma omp parallel if (worth_threads((int64_t)B * nh * T * T * hd))
 	{
 		attn_scratch w;
 		scratch_init(&w, T, hd);
@@ -613,7 +729,7 @@ static void cpu_attention_bwd(kn_tensor *dqkv, const kn_tensor *dout, const kn_t
 	float scale = 1.0f / sqrtf((float)hd);
 	/* one task per (row, key/value head): it alone writes that head's dk and dv, and the dq of
 	 * the query heads that share it */
-#pragma omp parallel
+#pragma omp parallel if (worth_threads((int64_t)B * nh * T * T * hd))
 	{
 		attn_scratch w;
 		scratch_init(&w, T, hd);
@@ -677,13 +793,15 @@ static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor
 	const float *p = F(qkv);
 	float *kc = F(kcache), *vc = F(vcache), *o = F(out);
 	float scale = 1.0f / sqrtf((float)hd);
+	int64_t maxpos = 0;
 	for (int b = 0; b < B; b++) {
+		maxpos = pos[b] + 1 > maxpos ? pos[b] + 1 : maxpos;
 		memcpy(kc + ((int64_t)b * Tmax + pos[b]) * KW, p + b * W + (int64_t)nh * hd,
 		       KW * sizeof(float));
 		memcpy(vc + ((int64_t)b * Tmax + pos[b]) * KW, p + b * W + (int64_t)(nh + nkv) * hd,
 		       KW * sizeof(float));
 	}
-#pragma omp parallel
+#pragma omp parallel if (worth_threads((int64_t)B * nh * maxpos * hd))
 	{
 		float *sc = cm_xmalloc((size_t)Tmax * sizeof(float));
 #pragma omp for schedule(static) collapse(2)
@@ -691,27 +809,42 @@ static void cpu_attention_decode(kn_tensor *out, const kn_tensor *qkv, kn_tensor
 			for (int h = 0; h < nh; h++) {
 				const float *q = p + b * W + (int64_t)h * hd;
 				int64_t n = pos[b] + 1, g = h / grp;
+				const float *kb = kc + (int64_t)b * Tmax * KW + g * hd;
+				const float *vb = vc + (int64_t)b * Tmax * KW + g * hd;
+				/* the scores q . k_u, 4 keys at a time in vectors */
+				for (int64_t u0 = 0; u0 < n; u0 += 4)
+					rows_tile(sc, q, kb, KW, NULL, n, hd, 0, 1, u0,
+						  n - u0 < 4 ? (int)(n - u0) : 4);
 				float mx = -INFINITY, sum = 0.0f;
+#pragma omp simd reduction(max:mx)
 				for (int64_t u = 0; u < n; u++) {
-					const float *k = kc + ((int64_t)b * Tmax + u) * KW + g * hd;
-					float d = 0.0f;
-#pragma omp simd reduction(+:d)
-					for (int j = 0; j < hd; j++)
-						d += q[j] * k[j];
-					sc[u] = d * scale;
-					if (sc[u] > mx)
-						mx = sc[u];
+					sc[u] *= scale;
+					mx = sc[u] > mx ? sc[u] : mx;
 				}
+#pragma omp simd reduction(+:sum)
 				for (int64_t u = 0; u < n; u++) {
 					sc[u] = fexp(sc[u] - mx);
 					sum += sc[u];
 				}
-				float *y = o + (int64_t)b * nh * hd + (int64_t)h * hd;
+				for (int64_t u = 0; u < n; u++)
+					sc[u] /= sum;
+				/* y = P V, 4 keys a pass over y */
+				float *restrict y = o + (int64_t)b * nh * hd + (int64_t)h * hd;
 				for (int j = 0; j < hd; j++)
 					y[j] = 0.0f;
-				for (int64_t u = 0; u < n; u++) {
-					const float *v = vc + ((int64_t)b * Tmax + u) * KW + g * hd;
-					float a = sc[u] / sum;
+				int64_t u = 0;
+				for (; u + 4 <= n; u += 4) {
+					const float *restrict v0 = vb + u * KW, *restrict v1 = v0 + KW;
+					const float *restrict v2 = v1 + KW, *restrict v3 = v2 + KW;
+					float a0 = sc[u], a1 = sc[u + 1], a2 = sc[u + 2], a3 = sc[u + 3];
+#pragma omp simd
+					for (int j = 0; j < hd; j++)
+						y[j] += (a0 * v0[j] + a1 * v1[j]) + (a2 * v2[j] + a3 * v3[j]);
+				}
+				for (; u < n; u++) {
+					const float *restrict v = vb + u * KW;
+					float a = sc[u];
+#pragma omp simd
 					for (int j = 0; j < hd; j++)
 						y[j] += a * v[j];
 				}
@@ -726,7 +859,7 @@ static void cpu_kv_store(kn_tensor *kcache, kn_tensor *vcache, const kn_tensor *
 	int64_t W = (int64_t)(s->nh + 2 * s->nkv) * s->hd, KW = (int64_t)s->nkv * s->hd;
 	const float *p = F(qkv);
 	float *kc = F(kcache), *vc = F(vcache);
-#pragma omp parallel for schedule(static) collapse(2)
+#pragma omp parallel for schedule(static) collapse(2) if (worth_threads((int64_t)s->B * s->T * KW))
 	for (int b = 0; b < s->B; b++)
 		for (int t = 0; t < s->T; t++) {
 			const float *row = p + ((int64_t)b * s->T + t) * W;
@@ -744,7 +877,7 @@ static void cpu_xent(kn_tensor *losses, kn_tensor *dlogits, const kn_tensor *log
 	const float *lg = F(logits);
 	const int32_t *tg = IDS(targets);
 	float *ls = losses ? F(losses) : NULL, *dl = dlogits ? F(dlogits) : NULL;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(4 * N * Vp))
 	for (int64_t i = 0; i < N; i++) {
 		const float *x = lg + i * Vp;
 		int32_t t = tg[i];
@@ -785,7 +918,7 @@ static double reduce(const kn_tensor *t, int squares)
 	int64_t n = t->n;
 	double part[256] = { 0 };
 	int used = 1;
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(n))
 	{
 		int nt = omp_get_num_threads(), id = omp_get_thread_num();
 		if (nt > 256)
@@ -825,7 +958,7 @@ static void cpu_scale(kn_tensor *t, float sc)
 {
 	float *x = F(t);
 	int64_t n = t->n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(n))
 	for (int64_t i = 0; i < n; i++)
 		x[i] *= sc;
 }
@@ -837,7 +970,7 @@ static void cpu_adamw(kn_tensor *p, const kn_tensor *g, kn_tensor *m, kn_tensor 
 	const float *gg = F(g);
 	int64_t n = p->n;
 	float c1 = 1.0f - powf(b1, (float)step), c2 = 1.0f - powf(b2, (float)step);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(8 * n))
 	for (int64_t i = 0; i < n; i++) {
 		float gi = gg[i] * gscale;
 		float mi = b1 * mm[i] + (1.0f - b1) * gi;

@@ -155,9 +155,9 @@ struct kn_backend {
 
 /* "cpu", "cuda" (the fused kernels, and the plain version of each operation named in the
  * environment variable KN_PLAIN_OPS, a comma-separated list, or "all"), "cuda:plain" (the
- * plain version of every operation), or "auto" (cuda when the library loads and finds a GPU,
- * else cpu). threads: the CPU threads (OpenMP's and OpenBLAS's) from now on, 0 for OpenMP's
- * default (OMP_NUM_THREADS, else every core). NULL when the backend is not available, with
+ * plain version of every operation), or "auto" (cuda when an NVIDIA device node is there and
+ * the library loads and finds a GPU, else cpu). threads: the CPU threads (OpenMP's and
+ * OpenBLAS's) from now on, 0 for OpenMP's default (OMP_NUM_THREADS, else every core). NULL when the backend is not available, with
  * the reason in err. */
 kn_backend *kn_open(const char *name, int threads, char *err, size_t errlen);
 void kn_close(kn_backend *be);

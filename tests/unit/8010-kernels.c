@@ -203,6 +203,33 @@ static void check_matmul(void)
 	release();
 }
 
+/* matmul's forward on both sides of the CPU backend's few-rows path (a megabyte of weights and
+ * up, 8 rows a megabyte: W streamed once, 4 outputs by 2 rows in vectors, on threads; else
+ * OpenBLAS), at widths no vector divides */
+static void check_matmul_rows(void)
+{
+	static const int shape[][3] = { { 1, 37, 10 }, { 3, 5, 7 }, { 40, 37, 10 }, { 1, 130, 2050 },
+					{ 2, 130, 2050 }, { 3, 37, 7100 }, { 8, 130, 2050 },
+					{ 9, 130, 2050 } };
+	for (size_t s = 0; s < sizeof shape / sizeof shape[0]; s++) {
+		int N = shape[s][0], C = shape[s][1], OC = shape[s][2];
+		float *x = frand(N * C, 1), *w = frand(OC * C, 1), *b = frand(OC, 1);
+		double *ref = dnew(N * OC), e = 0;
+		mm_ctx c = { N, C, OC, dbl(x, N * C), dbl(w, OC * C), NULL };
+		kn_tensor *tx = tens(x, N, C), *tw = tens(w, OC, C), *tb = tens(b, OC, 0);
+		kn_tensor *to = tens(NULL, N, OC);
+		for (int hb = 0; hb < 2; hb++) {
+			c.b = hb ? dbl(b, OC) : NULL;
+			mm_ref(&c, ref);
+			K->matmul(to, tx, tw, hb ? tb : NULL);
+			e = maxd(e, trel(to, NULL, ref));
+		}
+		ok(e < FWD_TOL, "seed %d: matmul forward, %d x %d rows by %d outputs (rel. error %.1e)",
+		   seed, N, C, OC, e);
+		release();
+	}
+}
+
 /* ---- embed ---- */
 
 typedef struct {
@@ -632,10 +659,12 @@ static void check_prefix(int nh, int nkv)
 }
 
 /* One token at a time through attention_decode repeats attention over the whole sequence. */
-static void check_decode(void)
+/* T positions decoded one at a time into caches of Tmax, heads of hd (the CPU kernel: scores 4
+ * keys at a time, in vectors of up to 16; 37 and 40 leave remainders of both) */
+static void check_decode(int T, int hd, int Tmax)
 {
-	enum { B = 2, T = 5, N = B * T, nh = 4, nkv = 2, hd = 4, Tmax = 8 };
-	enum { W = (nh + 2 * nkv) * hd, OW = nh * hd, KW = nkv * hd };
+	enum { B = 2, nh = 4, nkv = 2 };
+	int N = B * T, W = (nh + 2 * nkv) * hd, OW = nh * hd, KW = nkv * hd;
 	kn_attn_shape s = { B, T, nh, nkv, hd }, s1 = { B, 1, nh, nkv, hd };
 	float *x = frand(N * W, 2), *full = keep(cm_xmalloc(N * OW * sizeof(float)));
 	float *nan = keep(cm_xmalloc(B * Tmax * KW * sizeof(float))), *step = frand(B * W, 1);
@@ -657,8 +686,8 @@ static void check_decode(void)
 	}
 	double *want = dbl(down(to), N * OW);
 	double e = rel(full, NULL, want, N * OW);
-	ok(e < FWD_TOL, "seed %d: attention_decode token by token = attention (rel. error %.1e)", seed,
-	   e);
+	ok(e < FWD_TOL, "seed %d: attention_decode token by token = attention, T %d, hd %d "
+	   "(rel. error %.1e)", seed, T, hd, e);
 	float *k = down(kc), *v = down(vc);
 	int good = 1;
 	for (int b = 0; b < B; b++)
@@ -672,7 +701,8 @@ static void check_decode(void)
 				for (int j = 0; j < KW; j++)
 					good &= isnan(kr[j]) && isnan(vr[j]);
 		}
-	ok(good, "seed %d: attention_decode fills cache slots 0..T-1 with k, v and no others", seed);
+	ok(good, "seed %d: attention_decode fills cache slots 0..T-1 with k, v and no others (T %d)",
+	   seed, T);
 	release();
 }
 
@@ -911,6 +941,7 @@ static void run_all(int sd)
 	seed = sd;
 	rng = 0x5eed0000ULL + (uint64_t)sd;
 	check_matmul();
+	check_matmul_rows();
 	check_embed("GPT-2 style, positions row % T", 1, 0);
 	check_embed("GPT-2 style, explicit positions", 1, 1);
 	check_embed("Llama style, no wpe", 0, 0);
@@ -935,7 +966,8 @@ static void run_all(int sd)
 	check_attention("MQA 2/1, T 37, hd 6, docs {0.., 13.., 30.. | 0.., 17..}", 37, 6, 2, 1, docC);
 	check_prefix(4, 2);
 	check_prefix(2, 2);
-	check_decode();
+	check_decode(5, 4, 8);
+	check_decode(37, 40, 41);
 	check_xent();
 	check_reduce();
 	check_adamw(1);
