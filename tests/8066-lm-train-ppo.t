@@ -143,6 +143,7 @@ fails 2 "--context 64 leaves no room for a prompt before --max-new 64" "--max-ne
 	lm-train --ppo pairs.jsonl --init base --reward rm --context 64 --max-new 64 -o X6
 fails 2 "--ppo --resume: the value model is the run's" "--resume with --value" \
 	lm-train --ppo pairs.jsonl --reward rm --value rm --resume -o P
+fails 2 "--accum is not for --ppo" "--accum with --ppo" lm-train --ppo pairs.jsonl --init base --reward rm --accum 2 -o X9
 fails 2 "--value needs --ppo" "--value without --ppo" lm-train --dpo pairs.jsonl --init base --value rm -o X7
 fails 2 "--ppo and --dpo: choose one" "--ppo with --dpo" lm-train --ppo pairs.jsonl --dpo pairs.jsonl --init base --reward rm -o X8
 done_testing

@@ -570,6 +570,9 @@ static void parse(int argc, char **argv, opts *o)
 			cm_usage_error("--ppo needs --reward RM: the reward model to train for");
 		o->ppo_rm = o->reward;
 		o->reward = NULL;
+		if (o->accum != 1)
+			cm_usage_error("--accum is not for --ppo: --mini-batch sets the rollouts an "
+				       "optimizer step");
 		if (o->resume && o->value)
 			cm_usage_error("--ppo --resume: the value model is the run's (DIR/value), "
 				       "not --value's");
@@ -1199,7 +1202,7 @@ static void ppo_run(train *r)
 		lm_ppo_roll rs = { 0 };
 		uint64_t seed = (uint64_t)o->seed * 0x2545f4914f6cdd1dull + (uint64_t)step;
 		lm_ppo_rollout(P, &r->prompts, list, B, seed, &rs);
-		if (step == 0 && cm_verbosity > 0)
+		if (step == start && cm_verbosity > 0)
 			cm_info("--ppo: memory on the %s after the first rollouts: %.0f MiB",
 				be->base->name, (double)be->peak / 1048576.0);
 		lm_ppo_stats st = { 0 };
