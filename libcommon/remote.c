@@ -54,11 +54,9 @@ struct cm_remote {
 	int64_t size;		/* total, from the first good answer; -1 unknown */
 	int size_known;
 	uint64_t got;		/* body bytes put into the ring: where a resumed try starts */
-	long status;		/* of the answer being received */
-	char reason[64];	/* its reason phrase */
+	cm_http_answer a;	/* the answer being received: status, reason, range, ETag */
 	int checked, verdict;	/* the answer was checked: 0 good, 1 an error status, -1 refused */
-	int64_t cr_start, cr_total;	/* its Content-Range ("bytes A-B/T", "bytes * / T") */
-	char etag[128], first_etag[128];
+	char first_etag[128];
 	char fatal[512];	/* why a callback stopped the try for good */
 	int stalled;
 	double last;		/* when bytes last came (or the try started) */
@@ -202,41 +200,99 @@ static int header_value(const char *p, size_t n, const char *name, char *v, size
 	return 1;
 }
 
+/* a decimal number of at most 18 digits at *s (then past it), or -1 */
+static int64_t number(const char **s)
+{
+	int64_t v = 0;
+	int d = 0;
+
+	while (**s >= '0' && **s <= '9') {
+		if (++d > 18)
+			return -1;
+		v = v * 10 + (**s - '0');
+		(*s)++;
+	}
+	return d ? v : -1;
+}
+
+void cm_http_answer_reset(cm_http_answer *a)
+{
+	a->status = 0;
+	a->reason[0] = '\0';
+	a->cr_start = a->cr_total = -1;
+	a->etag[0] = '\0';
+}
+
+int cm_http_header(cm_http_answer *a, const char *p, size_t len)
+{
+	char v[256];
+
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* a new answer (after a redirect or a 100): forget the last one's headers */
+		size_t i = 5;
+
+		cm_http_answer_reset(a);
+		while (i < len && p[i] != ' ')	/* the version */
+			i++;
+		while (i < len && p[i] == ' ')
+			i++;
+		if (i + 3 <= len && p[i] >= '1' && p[i] <= '9' && p[i + 1] >= '0' && p[i + 1] <= '9' &&
+		    p[i + 2] >= '0' && p[i + 2] <= '9' && (i + 3 == len || p[i + 3] == ' ' ||
+							   p[i + 3] == '\r' || p[i + 3] == '\n')) {
+			a->status = (p[i] - '0') * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0');
+			i += 3;
+			while (i < len && p[i] == ' ')
+				i++;
+			size_t j = i, k = 0;
+			while (j < len && p[j] != '\r' && p[j] != '\n')
+				j++;
+			/* the reason phrase, its control bytes as '?' (it goes into messages) */
+			for (; i < j && k + 1 < sizeof(a->reason); i++, k++)
+				a->reason[k] = (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i];
+			a->reason[k] = '\0';
+		}
+		return 1;
+	}
+	if (header_value(p, len, "content-range", v, sizeof(v))) {
+		/* "bytes A-B/T" (A <= B < T); the total may be a star (unknown), or the range
+		 * ("bytes" star "/T": a 416's) */
+		const char *s = v;
+		int64_t x, y, t;
+
+		if (strncmp(s, "bytes ", 6) != 0)
+			return 0;
+		s += 6;
+		if (*s == '*') {
+			s++;
+			if (*s++ == '/' && (t = number(&s)) >= 0 && !*s) {
+				a->cr_start = -1;	/* no range: a 416's */
+				a->cr_total = t;
+			}
+			return 0;
+		}
+		x = number(&s);
+		if (x < 0 || *s++ != '-' || (y = number(&s)) < x || *s++ != '/')
+			return 0;
+		t = *s == '*' ? (s++, -1) : number(&s);
+		if (*s || (t >= 0 && y >= t) || (t < 0 && s[-1] != '*'))
+			return 0;
+		a->cr_start = x;
+		a->cr_total = t;
+	} else if (header_value(p, len, "etag", v, sizeof(v))) {
+		snprintf(a->etag, sizeof(a->etag), "%.*s", (int)sizeof(a->etag) - 1, v);
+	}
+	return 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
 	cm_remote *r = arg;
 	size_t len = size * n;
-	char v[256];
 
 	r->last = cm_now();
-	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
-		/* a new answer (after a redirect or a 100): forget the last one's headers */
-		char line[256], *s, *e;
-
-		snprintf(line, sizeof(line), "%.*s", (int)(len < 255 ? len : 255), p);
-		s = strchr(line, ' ');
-		r->status = s ? strtol(s + 1, &e, 10) : 0;
-		r->reason[0] = '\0';
-		if (s && *e == ' ') {
-			e += 1 + strspn(e + 1, " ");
-			e[strcspn(e, "\r\n")] = '\0';
-			snprintf(r->reason, sizeof(r->reason), "%.*s", (int)sizeof(r->reason) - 1, e);
-		}
-		r->cr_start = r->cr_total = -1;
-		r->etag[0] = '\0';
+	if (cm_http_header(&r->a, p, len)) {
 		r->checked = r->verdict = 0;
 		r->body_len = 0;
-	} else if (header_value(p, len, "content-range", v, sizeof(v))) {
-		long long a, b, t;
-
-		if (sscanf(v, "bytes %lld-%lld/%lld", &a, &b, &t) == 3) {
-			r->cr_start = a;
-			r->cr_total = t;
-		} else if (sscanf(v, "bytes */%lld", &t) == 1) {
-			r->cr_total = t;
-		}
-	} else if (header_value(p, len, "etag", v, sizeof(v))) {
-		snprintf(r->etag, sizeof(r->etag), "%.*s", (int)sizeof(r->etag) - 1, v);
 	}
 	return len;
 }
@@ -246,25 +302,25 @@ static int check_answer(cm_remote *r)
 {
 	int64_t total;
 
-	if (r->status < 200 || r->status > 299)
+	if (r->a.status < 200 || r->a.status > 299)
 		return 1;
-	if (r->status == 206) {
-		if (r->cr_start < 0) {
+	if (r->a.status == 206) {
+		if (r->a.cr_start < 0) {
 			snprintf(r->fatal, sizeof(r->fatal), "the server answered 206 without a Content-Range");
 			return -1;
 		}
-		if ((uint64_t)r->cr_start != r->got) {
+		if ((uint64_t)r->a.cr_start != r->got) {
 			snprintf(r->fatal, sizeof(r->fatal), "asked for the bytes from %llu on, the server sent "
-				 "them from %lld on", (unsigned long long)r->got, (long long)r->cr_start);
+				 "them from %lld on", (unsigned long long)r->got, (long long)r->a.cr_start);
 			return -1;
 		}
-		total = r->cr_total;
+		total = r->a.cr_total;
 	} else {
 		curl_off_t cl = -1;
 
 		if (r->got > 0) {
 			snprintf(r->fatal, sizeof(r->fatal), "the server does not resume: it answered %ld, not "
-				 "206, to a request for the bytes from %llu on", r->status,
+				 "206, to a request for the bytes from %llu on", r->a.status,
 				 (unsigned long long)r->got);
 			return -1;
 		}
@@ -274,12 +330,12 @@ static int check_answer(cm_remote *r)
 	if (!r->size_known) {
 		r->size_known = 1;
 		r->size = total;
-		snprintf(r->first_etag, sizeof(r->first_etag), "%s", r->etag);
+		snprintf(r->first_etag, sizeof(r->first_etag), "%s", r->a.etag);
 	} else if ((r->size >= 0 && total >= 0 && total != r->size) ||
-		   (r->first_etag[0] && r->etag[0] && strcmp(r->first_etag, r->etag) != 0)) {
+		   (r->first_etag[0] && r->a.etag[0] && strcmp(r->first_etag, r->a.etag) != 0)) {
 		snprintf(r->fatal, sizeof(r->fatal), "the file changed on the server while it was read "
 			 "(%lld bytes, now %lld; ETag %s, now %s)", (long long)r->size, (long long)total,
-			 r->first_etag[0] ? r->first_etag : "none", r->etag[0] ? r->etag : "none");
+			 r->first_etag[0] ? r->first_etag : "none", r->a.etag[0] ? r->a.etag : "none");
 		return -1;
 	}
 	return 0;
@@ -361,7 +417,7 @@ static void http_error(cm_remote *r, char *why, size_t n)
 
 	if (c && (e = strstr(c, "</Code>")) && e - c - 6 < (long)sizeof(code) - 3)
 		snprintf(code, sizeof(code), " (%.*s)", (int)(e - c - 6), c + 6);
-	snprintf(why, n, "HTTP %ld%s%s%s", r->status, r->reason[0] ? " " : "", r->reason, code);
+	snprintf(why, n, "HTTP %ld%s%s%s", r->a.status, r->a.reason[0] ? " " : "", r->a.reason, code);
 }
 
 /* curl errors that another try will not mend */
@@ -391,14 +447,11 @@ static int try_once(cm_remote *r, char *why, size_t n)
 	char range[32];
 	CURLcode rc;
 
-	r->status = 0;
-	r->reason[0] = '\0';
+	cm_http_answer_reset(&r->a);
 	r->checked = r->verdict = r->stalled = 0;
 	r->fatal[0] = r->cerr[0] = '\0';
 	r->body_len = 0;
 	r->body[0] = '\0';
-	r->cr_start = r->cr_total = -1;
-	r->etag[0] = '\0';
 	r->last = cm_now();
 	if (r->got > 0) {
 		snprintf(range, sizeof(range), "%llu-", (unsigned long long)r->got);
@@ -423,10 +476,10 @@ static int try_once(cm_remote *r, char *why, size_t n)
 		}
 	}
 	if (r->checked && r->verdict > 0) {
-		if (r->status == 416 && r->got > 0 && r->cr_total == (int64_t)r->got)
+		if (r->a.status == 416 && r->got > 0 && r->a.cr_total == (int64_t)r->got)
 			return TRY_DONE;	/* a resume at the very end (the size was not known) */
 		http_error(r, why, n);
-		return r->status == 408 || r->status == 429 || r->status >= 500 ? TRY_AGAIN : TRY_FATAL;
+		return r->a.status == 408 || r->a.status == 429 || r->a.status >= 500 ? TRY_AGAIN : TRY_FATAL;
 	}
 	if (rc != CURLE_OK) {
 		if (r->stalled)

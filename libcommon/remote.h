@@ -18,6 +18,22 @@
 
 typedef struct cm_remote cm_remote;
 
+/* What the transfer keeps of an HTTP answer's head, read a header line at a time. */
+typedef struct cm_http_answer {
+	long status;		/* 100 to 999; 0 when the status line had none */
+	char reason[64];	/* the reason phrase (cut), control bytes as '?' */
+	int64_t cr_start, cr_total;	/* Content-Range's first byte and total, -1 unknown */
+	char etag[128];		/* ETag (cut), "" when none */
+} cm_http_answer;
+
+/* Forget everything (a new try). */
+void cm_http_answer_reset(cm_http_answer *a);
+/* One header line p[0..n) (its CR LF may be there): a status line ("HTTP/...") starts a new
+ * answer, everything before it forgotten (after a redirect or a 100), and returns 1;
+ * Content-Range "bytes A-B/T" (A <= B < T), "bytes A-B/" "*" or "bytes" " " "*" "/T" and ETag
+ * are kept, a malformed one ignored; other lines change nothing. */
+int cm_http_header(cm_http_answer *a, const char *p, size_t n);
+
 /* Nonzero when path is a URL this module reads (http://, https://, s3://). */
 int cm_remote_is_url(const char *path);
 
