@@ -119,6 +119,9 @@ bpe-train -q --vocab-size 257 -o plain.json t.jsonl &&
 fails 1 "the chat template's token '<\|im_start\|>' is not in the tokenizer" "a template token missing: an error" \
 	lm-train --dpo chat.jsonl --init plainbase --context 64 -o P
 
+lm-train --reward pairs.jsonl --init base --context 64 -j 1 -b 2 --steps 1 -q -o rmref
+fails 1 "--ref: 'rmref' is a sequence classifier \(a reward model\), not a language model" \
+	"a reward model as the reference: refused" lm-train --dpo pairs.jsonl $common --ref rmref -q -o RR
 fails 2 "--dpo needs --init" "--dpo without --init" lm-train --dpo pairs.jsonl -o X
 fails 2 "--sft and --dpo: choose one" "--sft with --dpo" lm-train --sft pairs.jsonl --dpo pairs.jsonl --init base -o X
 fails 2 "--dpo and --data: choose one" "--dpo with --data" lm-train --dpo pairs.jsonl --data 's/*.bin' --init base -o X

@@ -135,29 +135,7 @@ int lm_dpo_ref_prepare(lm_session *s, const char *ref_dir, const char *file, int
 		snprintf(err, errlen, "no reference model to compute them with (--ref)");
 		return -1;
 	}
-	lm_session rs = { .be = s->be, .adt = s->adt };
-	char tp[4200];
-	if (lm_session_checkpoint(&rs, ref_dir, err, errlen) < 0)
-		return -1;
-	int same = lm_ckpt_same_tokenizer(rs.dir, s->tok, tp, sizeof tp, err, errlen);
-	if (same < 0)
-		return -1;
-	if (!same) {
-		snprintf(err, errlen, "the reference's tokenizer '%s' is not the model's: its ids "
-			 "mean other text", tp);
-		return -1;
-	}
-	if (rs.cfg.vocab != s->cfg.vocab) {
-		snprintf(err, errlen, "the reference's vocabulary is %d, the model's %d",
-			 rs.cfg.vocab, s->cfg.vocab);
-		return -1;
-	}
-	if (rs.cfg.ctx < d->T) {
-		snprintf(err, errlen, "the reference has %d positions, fewer than --context %d",
-			 rs.cfg.ctx, d->T);
-		return -1;
-	}
-	lm_model *m = lm_session_model(&rs, 0, err, errlen);
+	lm_model *m = lm_session_companion(s, ref_dir, 0, 0, d->T, NULL, err, errlen);
 	if (!m)
 		return -1;
 	uint64_t rh = weights_hash(m);

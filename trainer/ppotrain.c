@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "ckpt.h"
 #include "cli.h"
 #include "generate.h"
 #include "harness.h"
@@ -114,48 +113,17 @@ static int prompt_ids(lm_ppo_prompts *d, uint32_t i, cm_ids *out, int *chat)
 
 /* ---- the models ---- */
 
-/* The checkpoint at dir in s's backend (training: with AdamW's moments), its tokenizer the
- * policy's, labels as wanted (0: a language model, 1: a reward model), its context >= T. */
+/* lm_session_companion, its errors named by what; a reward model must not be a classifier */
 static lm_model *load(lm_session *s, const char *what, const char *dir, int training,
 		      int labels, int T, double *bytes, char *err, size_t errlen)
 {
-	lm_session rs = { .be = s->be, .adt = s->adt };
-	char tp[4200], e[8192];
-	if (lm_session_checkpoint(&rs, dir, e, sizeof e) < 0) {
-		snprintf(err, errlen, "%s: %s", what, e);
-		return NULL;
+	char e[8192];
+	lm_model *m = lm_session_companion(s, dir, training, labels, T, bytes, e, sizeof e);
+	if (m && labels && m->cfg.problem == LM_PROBLEM_BCE) {
+		snprintf(e, sizeof e, "'%s' is a classifier, not a reward model", dir);
+		lm_model_free(m);
+		m = NULL;
 	}
-	int same = lm_ckpt_same_tokenizer(rs.dir, s->tok, tp, sizeof tp, e, sizeof e);
-	if (same <= 0) {
-		if (same < 0)
-			snprintf(err, errlen, "%s: %s", what, e);
-		else
-			snprintf(err, errlen, "%s: its tokenizer '%s' is not the policy's: its ids "
-				 "mean other text (every model of --ppo needs the policy's tokenizer)",
-				 what, tp);
-		return NULL;
-	}
-	if (rs.cfg.vocab != s->cfg.vocab) {
-		snprintf(err, errlen, "%s: a vocabulary of %d, the policy's %d", what, rs.cfg.vocab,
-			 s->cfg.vocab);
-		return NULL;
-	}
-	if (rs.cfg.labels != labels) {
-		snprintf(err, errlen, labels ? "%s: '%s' is a language model, not a reward model "
-			 "(lm-train --reward makes one)" : "%s: '%s' is a sequence classifier (a "
-			 "reward model), not a language model", what, dir);
-		return NULL;
-	}
-	if (labels && rs.cfg.problem == LM_PROBLEM_BCE) {
-		snprintf(err, errlen, "%s: '%s' is a classifier, not a reward model", what, dir);
-		return NULL;
-	}
-	if (rs.cfg.ctx < T) {
-		snprintf(err, errlen, "%s: %d positions, fewer than --context %d", what, rs.cfg.ctx, T);
-		return NULL;
-	}
-	*bytes = lm_state_bytes(&rs.cfg, training, rs.adt);
-	lm_model *m = lm_session_model(&rs, training, e, sizeof e);
 	if (!m)
 		snprintf(err, errlen, "%s: %s", what, e);
 	return m;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "config.h"
 #include "opt.h"
 #include "session.h"
 
@@ -124,4 +125,39 @@ double lm_cpu_peak_flops(int threads)
 	if (mhz <= 0)
 		mhz = 2500;
 	return threads * 32.0 * mhz * 1e6;
+}
+
+lm_model *lm_session_companion(lm_session *s, const char *dir, int training, int labels, int T,
+			       double *bytes, char *err, size_t errlen)
+{
+	lm_session rs = { .be = s->be, .adt = s->adt };
+	char tp[4200];
+	if (lm_session_checkpoint(&rs, dir, err, errlen) < 0)
+		return NULL;
+	int same = lm_ckpt_same_tokenizer(rs.dir, s->tok, tp, sizeof tp, err, errlen);
+	if (same < 0)
+		return NULL;
+	if (!same) {
+		snprintf(err, errlen, "its tokenizer '%s' is not the policy's: its ids mean other "
+			 "text", tp);
+		return NULL;
+	}
+	if (rs.cfg.vocab != s->cfg.vocab) {
+		snprintf(err, errlen, "a vocabulary of %d, the policy's %d", rs.cfg.vocab,
+			 s->cfg.vocab);
+		return NULL;
+	}
+	if (rs.cfg.labels != labels) {
+		snprintf(err, errlen, labels ? "'%s' is a language model, not a reward model "
+			 "(lm-train --reward makes one)" : "'%s' is a sequence classifier (a reward "
+			 "model), not a language model", dir);
+		return NULL;
+	}
+	if (rs.cfg.ctx < T) {
+		snprintf(err, errlen, "%d positions, fewer than --context %d", rs.cfg.ctx, T);
+		return NULL;
+	}
+	if (bytes)
+		*bytes = lm_state_bytes(&rs.cfg, training, rs.adt);
+	return lm_session_model(&rs, training, err, errlen);
 }

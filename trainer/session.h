@@ -51,6 +51,13 @@ lm_model *lm_session_model(lm_session *s, int training, char *err, size_t errlen
 /* The same for training with the moments of part `part` of `parts` only (lm_model_new_part). */
 lm_model *lm_session_model_part(lm_session *s, int part, int parts, char *err, size_t errlen);
 void lm_session_close(lm_session *s);
+/* A model beside s's (a reference, a reward or value model) from the checkpoint at dir, in s's
+ * backend and precision (training: with AdamW's moments), checked: the tokenizer of s (the
+ * same ids), its vocabulary, `labels` labels (0: a language model, 1: a reward model), at
+ * least T positions. *bytes (may be NULL) gets its state's size (lm_state_bytes). NULL with
+ * the reason. */
+lm_model *lm_session_companion(lm_session *s, const char *dir, int training, int labels, int T,
+			       double *bytes, char *err, size_t errlen);
 
 /* The CPU's peak FLOP/s on threads cores, for the MFU estimate. */
 double lm_cpu_peak_flops(int threads);
