@@ -1223,8 +1223,9 @@ static void ppo_run(train *r)
 				}
 				be->ops->zero(m->grads);
 				be->ops->zero(P->vm->grads);
+				/* the dumped minibatch's statistics alone; else the step's sums */
 				lm_ppo_stats one = { 0 };
-				double l = lm_ppo_minibatch(P, rows + j, k, &one);
+				double l = lm_ppo_minibatch(P, rows + j, k, dump ? &one : &st);
 				gn = sqrt(be->ops->sumsq(m->grads) + be->ops->sumsq(P->vm->grads));
 				if (dump) {
 					char path[4200], js[1024];
@@ -1263,16 +1264,6 @@ static void ppo_run(train *r)
 				lm_adamw_step(&P->vadam, lr, gn, ostep);
 				loss += l;
 				updates++;
-				st.tokens += one.tokens;
-				st.pg += one.pg;
-				st.vf += one.vf;
-				st.clipfrac += one.clipfrac;
-				st.vclipfrac += one.vclipfrac;
-				st.approxkl += one.approxkl;
-				st.policykl += one.policykl;
-				st.ratio += one.ratio;
-				st.verror += one.verror;
-				st.vpred += one.vpred;
 			}
 		}
 		double kl = rs.kl / rs.n;
