@@ -1024,7 +1024,7 @@ static void ppo_evaluate(train *r, long long step, int best_of)
 	lm_ppo_roll st = { 0 };
 	for (size_t v = 0; v < d->nval; v += (size_t)B) {
 		int k = d->nval - v < (size_t)B ? (int)(d->nval - v) : B;
-		lm_ppo_rollout(P, d, d->val + v, k, seed + v, &st);
+		lm_ppo_rollout(P, d, d->val + v, k, seed + v, 0, &st);
 	}
 	double n = st.n, sc = st.scores / n, kl = st.kl / n;
 	/* the standard errors of the means over the prompts */
@@ -1051,7 +1051,7 @@ static void ppo_evaluate(train *r, long long step, int best_of)
 		for (int i = 0; i < k; i++)
 			for (int j = 0; j < best_of; j++)
 				list[i * best_of + j] = d->val[v + (size_t)i];
-		lm_ppo_rollout(P, d, list, k * best_of, seed ^ (0x626f6eull + v), &bs);
+		lm_ppo_rollout(P, d, list, k * best_of, seed ^ (0x626f6eull + v), 0, &bs);
 		for (int i = 0; i < k; i++) {
 			float mx = P->b.score[i * best_of];
 			for (int j = 0; j < best_of; j++) {
@@ -1201,7 +1201,7 @@ static void ppo_run(train *r)
 			list[i] = lm_ppo_train_prompt(&r->prompts, (uint64_t)step * B + (uint64_t)i);
 		lm_ppo_roll rs = { 0 };
 		uint64_t seed = (uint64_t)o->seed * 0x2545f4914f6cdd1dull + (uint64_t)step;
-		lm_ppo_rollout(P, &r->prompts, list, B, seed, &rs);
+		lm_ppo_rollout(P, &r->prompts, list, B, seed, 1, &rs);
 		if (step == start && cm_verbosity > 0)
 			cm_info("--ppo: memory on the %s after the first rollouts: %.0f MiB",
 				be->base->name, (double)be->peak / 1048576.0);

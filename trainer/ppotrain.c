@@ -315,7 +315,7 @@ static double var_of(const float *x, int64_t n, double *mean)
 }
 
 void lm_ppo_rollout(lm_ppo *p, lm_ppo_prompts *d, const uint32_t *list, int n, uint64_t seed,
-		    lm_ppo_roll *st)
+		    int train, lm_ppo_roll *st)
 {
 	const lm_ppo_opts *o = &p->o;
 	lm_gen *g = cm_xcalloc((size_t)n, sizeof *g);
@@ -371,7 +371,8 @@ void lm_ppo_rollout(lm_ppo *p, lm_ppo_prompts *d, const uint32_t *list, int n, u
 		gather(p, rows, k);
 		logprobs(p, p->pol, rows, k, 0, b->lp, &ent);
 		logprobs(p, p->ref, rows, k, 0, b->ref, NULL);
-		values(p, rows, k, b->value);
+		if (train)
+			values(p, rows, k, b->value);
 		scores(p, rows, k, b->score);
 	}
 	free(rows);
@@ -391,7 +392,8 @@ void lm_ppo_rollout(lm_ppo *p, lm_ppo_prompts *d, const uint32_t *list, int n, u
 		sc += b->score[i];
 		sc2 += (double)b->score[i] * b->score[i];
 	}
-	lm_ppo_advantages(b, p->kl_coef, o->gamma, o->lam, 1);
+	if (train)
+		lm_ppo_advantages(b, p->kl_coef, o->gamma, o->lam, 1);
 	st->n += n;
 	st->kl += kl;
 	st->kl_sq += kl2;
@@ -403,6 +405,8 @@ void lm_ppo_rollout(lm_ppo *p, lm_ppo_prompts *d, const uint32_t *list, int n, u
 	st->len += (double)b->ntok;
 	st->ended += ended;
 	st->cut += cut;
+	if (!train)
+		return;
 	double rm, vmn;
 	st->ret_var = var_of(b->ret, b->ntok, &rm);
 	st->ret_mean = rm;

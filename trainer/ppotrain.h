@@ -101,10 +101,11 @@ int lm_ppo_open(lm_ppo *p, lm_session *s, lm_model *pol, const char *ref_dir, co
 void lm_ppo_close(lm_ppo *p);
 
 /* A batch of rollouts for prompts list[0..n) of d (several may be the same prompt): sampled
- * (row i from seed and i), scored, rewards and advantages (lm_ppo_advantages, whitened when
- * n > 1 token); sums into st (st->n the rollouts). */
+ * (row i from seed and i), scored; to train on (train), the values, rewards and advantages
+ * too (lm_ppo_advantages); sums into st (st->n the rollouts; the returns' and values' figures
+ * with train only). */
 void lm_ppo_rollout(lm_ppo *p, lm_ppo_prompts *d, const uint32_t *list, int n, uint64_t seed,
-		    lm_ppo_roll *st);
+		    int train, lm_ppo_roll *st);
 /* The minibatch of rows rows[0..k) of the batch: both losses over their response tokens,
  * their gradients summed into the policy's and the value model's grads (the caller zeroes
  * them); sums into st. Returns the loss (policy + vf_coef value). */
