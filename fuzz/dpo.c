@@ -9,29 +9,10 @@
 #include <string.h>
 
 #include "dpo.h"
+#include "bytetok.h"
 #include "tok.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static cm_tok *tokenizer(int chat)
-{
-	char err[512];
-	cm_tok *tk = cm_tok_create("[\\s\\S]+", err, sizeof err);
-	if (!tk)
-		abort();
-	for (uint32_t i = 0; i < 256; i++) {
-		unsigned char b = (unsigned char)i;
-		cm_tok_add_token(tk, i, &b, 1, err, sizeof err);
-	}
-	cm_tok_add_special(tk, "<|endoftext|>", 256, err, sizeof err);
-	if (chat) {
-		cm_tok_add_special(tk, LM_CHAT_START, 257, err, sizeof err);
-		cm_tok_add_special(tk, LM_CHAT_END, 258, err, sizeof err);
-	}
-	if (cm_tok_finish(tk, err, sizeof err) < 0)
-		abort();
-	return tk;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!tk[0]) {
 		char err[512];
 		for (int i = 0; i < 2; i++) {
-			tk[i] = tokenizer(i);
+			tk[i] = fuzz_byte_tokenizer(i);
 			if (lm_dpo_enc_init(&e[i], tk[i], err, sizeof err) < 0)
 				abort();
 		}
