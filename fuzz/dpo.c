@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dpo.h"
 #include "bytetok.h"
+#include "dpo.h"
 #include "tok.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

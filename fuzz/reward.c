@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytetok.h"
 #include "classify.h"
 #include "reward.h"
-#include "bytetok.h"
 #include "tok.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
