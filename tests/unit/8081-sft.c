@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytetok.h"
 #include "cli.h"
 #include "config.h"
 #include "kernels.h"
@@ -26,24 +27,6 @@ static void like_reason(const char *got, const char *re)
 	int m = regcomp(&r, re, REG_EXTENDED | REG_NOSUB) == 0 && regexec(&r, got, 0, NULL, 0) == 0;
 	regfree(&r);
 	ok(m, "  the reason: '%s' matches /%s/", got, re);
-}
-
-static cm_tok *tokenizer(int chat)
-{
-	char err[1024] = "";
-	cm_tok *tk = cm_tok_create("[\\s\\S]+", err, sizeof err);
-	for (uint32_t i = 0; tk && i < 256; i++) {
-		unsigned char b = (unsigned char)i;
-		cm_tok_add_token(tk, i, &b, 1, err, sizeof err);
-	}
-	cm_tok_add_special(tk, "<|endoftext|>", 256, err, sizeof err);
-	if (chat) {
-		cm_tok_add_special(tk, LM_CHAT_START, 257, err, sizeof err);
-		cm_tok_add_special(tk, LM_CHAT_END, 258, err, sizeof err);
-	}
-	ok(cm_tok_finish(tk, err, sizeof err) == 0, "a byte tokenizer%s: %s",
-	   chat ? " with the chat tokens" : "", err);
-	return tk;
 }
 
 static int enc(lm_sft_enc *e, const char *rec, char *why)
@@ -76,7 +59,7 @@ static void records(void)
 {
 	char why[400];
 	lm_sft_enc e;
-	cm_tok *tk = tokenizer(1), *plain = tokenizer(0);
+	cm_tok *tk = byte_tokenizer_chat(1), *plain = byte_tokenizer_chat(0);
 	ok(lm_sft_enc_init(&e, tk, why, sizeof why) == 0, "an encoder");
 	is_int(enc(&e, "{\"prompt\": \"ab \", \"response\": \"cd\"}", why), 0, "a pair");
 	is_str(show(&e), "ab CD$", "  prompt untrained; response and end of text trained");
@@ -156,7 +139,7 @@ static void check_rows(const int32_t *x, const int32_t *y, const int32_t *pos, c
 
 static void packing(kn_backend *be)
 {
-	cm_tok *tk = tokenizer(1);
+	cm_tok *tk = byte_tokenizer_chat(1);
 	cm_buf b = { 0 };
 	char line[512];
 	/* 24 examples of 4 + 2 to 9 ids; one too long a prompt; one long response; one empty */
@@ -306,7 +289,7 @@ static void packing(kn_backend *be)
 	lm_sft_close(&d);
 	unlink(path);
 	free(path);
-	cm_tok *plain = tokenizer(0);
+	cm_tok *plain = byte_tokenizer_chat(0);
 	path = write_file("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": "
 			  "\"assistant\", \"content\": \"b\"}]}\n");
 	ok(lm_sft_open(&d, path, plain, T, 0, 0, err, sizeof err) < 0, "a template token missing: an error");

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytetok.h"
 #include "classify.h"
 #include "cli.h"
 #include "config.h"
@@ -29,24 +30,6 @@ static void like_reason(const char *got, const char *re)
 	int m = regcomp(&r, re, REG_EXTENDED | REG_NOSUB) == 0 && regexec(&r, got, 0, NULL, 0) == 0;
 	regfree(&r);
 	ok(m, "  the reason: '%s' matches /%s/", got, re);
-}
-
-static cm_tok *tokenizer(int chat)
-{
-	char err[1024] = "";
-	cm_tok *tk = cm_tok_create("[\\s\\S]+", err, sizeof err);
-	for (uint32_t i = 0; tk && i < 256; i++) {
-		unsigned char b = (unsigned char)i;
-		cm_tok_add_token(tk, i, &b, 1, err, sizeof err);
-	}
-	cm_tok_add_special(tk, "<|endoftext|>", 256, err, sizeof err);
-	if (chat) {
-		cm_tok_add_special(tk, LM_CHAT_START, 257, err, sizeof err);
-		cm_tok_add_special(tk, LM_CHAT_END, 258, err, sizeof err);
-	}
-	ok(cm_tok_finish(tk, err, sizeof err) == 0, "a byte tokenizer%s: %s",
-	   chat ? " with the chat tokens" : "", err);
-	return tk;
 }
 
 /* ids as text: bytes as they are, < > the chat tokens, $ end of text */
@@ -90,7 +73,7 @@ static void loss(void)
 static void records(void)
 {
 	char err[1024], why[400];
-	cm_tok *tk = tokenizer(1);
+	cm_tok *tk = byte_tokenizer_chat(1);
 	lm_rm_enc e;
 	ok(lm_rm_enc_init(&e, tk, err, sizeof err) == 0, "an encoder: %s", err);
 	ok(enc(&e, "{\"prompt\": \"Q: \", \"chosen\": \"yes\", \"rejected\": \"no\"}", 0, why) == 0,
@@ -141,7 +124,7 @@ static void records(void)
 		like_reason(why, bad[i].re);
 	}
 	lm_rm_enc_free(&e);
-	cm_tok *plain = tokenizer(0);
+	cm_tok *plain = byte_tokenizer_chat(0);
 	ok(lm_rm_enc_init(&e, plain, err, sizeof err) == 0, "an encoder without the chat tokens");
 	ok(enc(&e, "{\"chosen\": \"\\n\\nHuman: hi\\n\\nAssistant: yes\", \"rejected\": "
 	       "\"\\n\\nHuman: hi\\n\\nAssistant: no\"}", 0, why) == -2, "transcripts: cannot be encoded");
@@ -288,16 +271,15 @@ static char *write_file(const char *text)
 {
 	char *path = cm_xstrdup("/tmp/8082-XXXXXX");
 	int fd = mkstemp(path);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) < 0)
 		cm_die("cannot write a temporary file");
-	close(fd);
 	return path;
 }
 
 static void file(void)
 {
 	char err[1024], buf[256];
-	cm_tok *tk = tokenizer(1);
+	cm_tok *tk = byte_tokenizer_chat(1);
 	char *text = cm_xmalloc(1 << 16);
 	size_t k = 0;
 	for (int i = 0; i < 20; i++)
@@ -379,7 +361,7 @@ static void classifier(void)
 	ok(fabs(l - (0.16 + 0.64)) < 1e-6 && correct == 1 && fabs(ds[0] + 0.4) < 1e-6 &&
 	   fabs(ds[1] + 0.8) < 1e-6, "squared error 0.16 + 0.64, 2.6 rounds to 3 and 0.2 not to 1, "
 	   "gradients (s - y): %g %g", ds[0], ds[1]);
-	cm_tok *tk = tokenizer(0);
+	cm_tok *tk = byte_tokenizer_chat(0);
 	cm_tok_ctx *tc = cm_tok_ctx_new(tk);
 	cm_ids ids = { 0 };
 	float lab;
