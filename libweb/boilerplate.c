@@ -677,11 +677,10 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 
 
-/* Does the page declare n its article's body (schema.org microdata: itemprop="articleBody",
- * one of the attribute's space-separated names)? */
-static int is_article_body(xmlNodePtr n)
+/* Does the space-separated list s hold the name w (ASCII case folded)? */
+static int has_name(const char *s, const char *w)
 {
-	const char *s = attr(n, "itemprop");
+	size_t wl = strlen(w);
 
 	while (s && *s) {
 		size_t k;
@@ -690,11 +689,46 @@ static int is_article_body(xmlNodePtr n)
 			s++;
 		for (k = 0; s[k] && s[k] != ' ' && s[k] != '\t' && s[k] != '\n'; k++)
 			;
-		if (k == 11 && strncasecmp(s, "articlebody", 11) == 0)
+		if (k == wl && strncasecmp(s, w, wl) == 0)
 			return 1;
 		s += k;
 	}
 	return 0;
+}
+
+/* Does the page declare n its article's body? schema.org microdata: itemprop="articleBody". */
+static int is_article_body(xmlNodePtr n)
+{
+	return has_name(attr(n, "itemprop"), "articleBody");
+}
+
+/* Is n named a post's text by microformats? hAtom's entry-content (WordPress and Blogger
+ * themes put it on every post's text) and microformats2's e-content. Widgets use them too
+ * (a Twitter timeline marks each tweet entry-content), so this declares a body only where
+ * it holds prose (declared_bodies()). */
+static int is_entry_content(xmlNodePtr n)
+{
+	const char *cls = attr(n, "class");
+
+	return cls && (has_name(cls, "entry-content") || has_name(cls, "e-content"));
+}
+
+/* Mark the article body the page declares, and its ancestors, F_BODY (each once). */
+static void mark_body(cm_bp *bp, struct info *in)
+{
+	for (; in && !(in->flags & F_BODY); in = in->parent >= 0 ? &bp->info[in->parent] : NULL)
+		in->flags |= F_BODY;
+}
+
+/* The other declarations (microformats, the one <article>) that hold 200 characters of
+ * prose are declared bodies too (after measuring). */
+static void declared_bodies(cm_bp *bp, xmlNodePtr root)
+{
+	xmlNodePtr n;
+
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP)))
+		if (is_elem(n) && (I(n)->flags & F_DECL) && I(n)->good >= MIN_PROSE)
+			mark_body(bp, I(n));
 }
 
 static struct info *new_info(cm_bp *bp)
@@ -711,8 +745,9 @@ static struct info *new_info(cm_bp *bp)
  * elements dropped for what they are. */
 static void pass_mark(cm_bp *bp, xmlNodePtr root)
 {
-	xmlNodePtr n;
+	xmlNodePtr n, article = NULL;
 	size_t k = 0;
+	int articles = 0;
 
 	bp->ninfo = 0;
 	for (n = root; n; n = next_node(n, root, 0))
@@ -730,7 +765,7 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		in->parent = up ? (int32_t)(up - bp->info) : -1;
 		in->depth = up ? (uint16_t)(up->depth + 1) : 0;
 		if (up)
-			in->flags |= up->flags & F_LINK;
+			in->flags |= up->flags & (F_LINK | F_INDECL);
 		if (tag_is(n, "a"))
 			in->flags |= F_LINK;
 		if (tag_is(n, "table") || tag_is(n, "ul") || tag_is(n, "ol") || tag_is(n, "dl"))
@@ -746,11 +781,25 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		    ((role = attr(n, "role")) && cm_hset_find(&bp->roles_drop, role, strlen(role))) ||
 		    is_hidden(n))
 			in->flags |= F_DROP;
-		/* the declared article body and its ancestors (each marked once) */
-		if (is_article_body(n))
-			for (up = in; up && !(up->flags & F_BODY);
-			     up = up->parent >= 0 ? &bp->info[up->parent] : NULL)
-				up->flags |= F_BODY;
+		/* the declared article body and its ancestors */
+		if (is_article_body(n)) {
+			mark_body(bp, in);
+			in->flags |= F_DECL | F_INDECL;
+		} else if (is_entry_content(n)) {
+			in->flags |= F_DECL | F_INDECL;
+		}
+		if (tag_is(n, "article")) {
+			articles++;
+			article = n;
+		}
+	}
+	/* the one <article> of a page is its article (where there are several, they are
+	 * teasers, posts of a thread, comments) */
+	if (articles == 1 && !(I(article)->flags & F_INDECL)) {
+		I(article)->flags |= F_DECL;
+		for (n = article; n; n = next_node(n, article, 0))
+			if (is_elem(n))
+				I(n)->flags |= F_INDECL;
 	}
 }
 
@@ -980,11 +1029,12 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	mark_listings(bp, root);
 	/* divs of inline content that read as paragraphs (as a leaf div must), three or more
 	 * of them siblings: the page writes its paragraphs as divs (a lone one is as often a
-	 * caption, a teaser's summary or an author's note) */
+	 * caption, a teaser's summary or an author's note); inside the body the page declares,
+	 * any such div */
 	for (k = 0; k < bp->ninfo; k++) {
 		struct info *in = &bp->info[k];
 
-		if ((in->flags & F_DIVP) && bp->info[in->parent].ndivp >= 3)
+		if ((in->flags & F_DIVP) && (bp->info[in->parent].ndivp >= 3 || (in->flags & F_INDECL)))
 			in->flags |= F_PROSE | F_LEAFDIV;
 	}
 	/* prose: paragraph-like blocks of some length, few links, sentence punctuation */
@@ -1038,6 +1088,8 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 
 	xmlNodePtr n;
 	uint32_t total = I(root)->text, good = I(root)->good;
+
+	declared_bodies(bp, root);
 
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
@@ -1178,7 +1230,12 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 	float beta = bp->o.mode == CM_BP_PRECISION ? 0.4f : bp->o.mode == CM_BP_RECALL ? 0.1f : 0.2f;
 	float best_v = 0;
 	xmlNodePtr n, best = NULL;
+	int declared = 0;
 
+	/* where the page declares its article's text and that holds prose, the main content
+	 * is that, what holds it or what it holds */
+	for (n = root; n && !declared; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP)))
+		declared = is_elem(n) && (I(n)->flags & F_DECL) && I(n)->good > 0;
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
 		float v;
@@ -1186,7 +1243,7 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 		if (!is_elem(n))
 			continue;
 		in = I(n);
-		if (!in->good)
+		if (!in->good || (declared && !(in->flags & (F_BODY | F_INDECL))))
 			continue;
 		/* link text outside prose costs fully, other text that is not prose a little */
 		{

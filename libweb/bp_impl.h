@@ -46,8 +46,10 @@ enum {
 	F_LEAFDIV = 128,	/* prose by shape only (a div of inline content): judged harder */
 	F_TEASER = 256,		/* holds a heading that is all link: a teaser of another page */
 	F_TABLIST = 512,	/* a table or a list */
-	F_BODY = 1024,		/* the article body the page declares (itemprop="articleBody"), or holds it */
+	F_BODY = 1024,		/* the article body the page declares, or holds it (declared_bodies()) */
 	F_DIVP = 2048,		/* a div of inline content that reads as a paragraph on its own */
+	F_DECL = 4096,		/* the page names it its article's or a post's text (is_declared()) */
+	F_INDECL = 8192,	/* a declared body (articleBody, F_DECL) or inside one */
 };
 
 struct info {

@@ -87,6 +87,33 @@ printf '{"id":"byline","html":"<html><body><div class=\\"post-body\\"><span clas
 	"$(echo "$story" | sed 's,<p>,<span>,g; s,</p>,</span><br><br>,g')" "$archive" >byline.jsonl
 like "$(boilerplate-strip byline.jsonl | jq -r .text | tr "\n" " ")" "Posted by A. Writer.*The council voted on Tuesday.*the spring of next year" \
 	"an article inside a byline's span: the third pass, without markers, keeps it"
+# a blog theme's post (as Blogger writes them; Dragnet's blogspot pages have it, and no page of a
+# set that may be copied here): the post's paragraphs are <div>s of <span>s, one of them alone,
+# inside hAtom's entry-content, inside a "date-outer" a weak marker names; beside it, an author's
+# profile longer than the post, an archive, and a Twitter timeline whose tweets are entry-content too
+post='<div style=\"text-align: justify;\"><span>The council met on Tuesday to talk about the budget for the coming year, and the meeting went on until late in the evening.</span><br></div><br><div style=\"text-align: justify;\"><span>Residents asked about the roads, the library and the park by the river. The mayor said that the roads would come first, and that the library would keep its hours.</span></div><p>The budget itself is much like that of last year: a little more for the buses, a little less for the parks, and the same for the schools. The council will vote on it next month, after a second meeting in the hall by the market, where anyone who lives in the city may speak for three minutes. The minutes of the first meeting are on the pages of the city, with the figures the mayor showed.</p>'
+profile='I have written about the city and its council for twenty years, for the weekly paper and then for this blog. Before that I taught history at the school by the river, where I still coach the rowing team on Saturdays. I like long walks, old maps, strong coffee, trains, second-hand bookshops and the sea in winter. My work has been published in the regional papers, in two books about the history of the valley and in many letters to the editor that nobody asked for. When I am not writing, I am usually on a train to somewhere I have not been, with a notebook, a camera that is older than my children and a bag of apples. I answer every letter, even the angry ones, though it may take me a while.'
+tweets=''
+for i in 1 2 3 4 5 6; do tweets="$tweets<li><span class=\\\"entry-content\\\">Tweet $i: a new post on the budget meeting, with what the mayor said about the roads. Read it here.</span></li>"; done
+printf '{"id":"blog","html":"<html><body><div id=\\"outer-wrapper\\"><div id=\\"main-wrapper\\"><div class=\\"blog-posts hfeed\\"><div class=\\"date-outer\\"><h2 class=\\"date-header\\"><span>Saturday, October 20, 2012</span></h2><div class=\\"date-posts\\"><div class=\\"post-outer\\"><div class=\\"post hentry\\"><h3 class=\\"post-title entry-title\\"><a href=\\"/2012/10/budget.html\\">The budget meeting</a></h3><div class=\\"post-body entry-content\\">%s</div></div></div></div></div></div></div><div id=\\"sidebar-wrapper\\"><div class=\\"widget Profile\\"><div class=\\"widget-content\\"><dl class=\\"profile-datablock\\"><dd class=\\"profile-textblock\\">%s</dd></dl></div></div><div class=\\"widget-twitter\\"><ul>%s</ul></div>%s</div></div></body></html>"}\n' \
+	"$post" "$profile" "$tweets" "$archive" >blog.jsonl
+boilerplate-strip blog.jsonl | jq -r .text >blog
+like "$(tr "\n" " " <blog)" "^The council met on Tuesday.*the library would keep its hours\\..*the figures the mayor showed\\. *\$" \
+	"a blog post in entry-content: its paragraphs, the one alone too, are the main content"
+is "$(grep -c 'twenty years\|Tweet [0-9]' blog)" 0 "and the author's profile and the tweets (entry-content without prose) are left out"
+# a short post the page declares (entry-content) and a long thread of comments below it: the
+# post is the main content in every pass of the cascade, not the thread
+comments=''
+for i in 1 2 3 4 5 6 7 8; do comments="$comments<li class=\\\"comment\\\"><p>Comment $i: what a lovely picture, the colour of the coat is wonderful and she looks just like a film star of the old days.</p></li>"; done
+printf '{"id":"short","html":"<html><body><div id=\\"content\\"><div class=\\"post\\"><h2>At the show</h2><div class=\\"entry-content\\"><p>She looks as if she walked out of an old magazine, in a bright red coat and a belt.</p></div></div><div id=\\"comments\\"><ol>%s</ol></div></div></body></html>"}\n' \
+	"$comments" >shortpost.jsonl
+is "$(boilerplate-strip shortpost.jsonl | jq -r .text)" "She looks as if she walked out of an old magazine, in a bright red coat and a belt." \
+	"a short declared post over a long thread of comments: the post alone"
+# the one <article> of a page: its text is the main content, a lone <div> of prose in it too
+printf '{"id":"one-article","html":"<html><body><article><h1>Lorem</h1><div><p>The first part of the story is a paragraph of plain sentences, long enough to read as prose on its own.</p><p>A second paragraph follows it, and tells what happened next, in the same plain words: the fountain in the square had stopped on the first day of the year, the council had met about it three times, and each time it had decided to wait for the spring, when the water company would have men to spare and the ground would be soft enough to dig.</p></div><h2>After</h2><div>The last part of the story is a div of bare text, written without a paragraph tag. It tells how the people of the town came back to the square the next morning, how they found the fountain running again, and how the mayor, who had said for a year that nothing could be done, stood by it and said that he had always known it would work. Nobody believed him, and the story ends here.</div></article><div class=\\"teasers\\">%s</div></body></html>"}\n' \
+	"$archive" >one-article.jsonl
+like "$(boilerplate-strip one-article.jsonl | jq -r .text | tr "\n" " ")" "The first part of the story.*The last part of the story is a div of bare text.*ends here\\. *\$" \
+	"the one <article> of a page: a lone <div> of prose in it is kept with the rest"
 boilerplate-strip --keep-html "$DATA/html/aeb-4.jsonl.gz" | jq -r 'has("html") and has("text")' | sort -u >kh
 is "$(cat kh)" "true" "--keep-html keeps html beside text"
 boilerplate-strip --format markdown "$DATA/html/aeb-4.jsonl.gz" | jq -r .text | grep -c '^#' >md
