@@ -20,7 +20,9 @@
 #
 # Peers (peers.py) are timed inside Python around the extraction loop only: no interpreter
 # start-up, imports, file reading or output writing. Ours is timed as a whole process (start-up,
-# JSON parsing and writing included), so the comparison favours the peers. Runs are interleaved
+# JSON parsing and writing included), so the comparison favours the peers; its --stats also gives
+# the CPU time of its extraction alone (extract_cpu_seconds), printed beside as the like-for-like
+# figure. Runs are interleaved
 # (run 1 of each contender, then run 2, ...). Every contender is one single-threaded process on
 # one core; the table shows CPU time next to wall time: on a busy machine compare CPU times.
 # passthrough (build/tests/tools/passthrough --text-field html, from `make bench`, if built)
@@ -89,7 +91,9 @@ fi
 OURS=()
 if want ours; then
     if [ -x "$BIN/boilerplate-strip" ]; then
-        NAMES+=(ours); OURS+=(ours); PROC[ours]="$BIN/boilerplate-strip"; OUT[ours]=$DATA/$SET-ours.jsonl
+        # --stats: the CPU time of the extraction alone, timed as the peers' loops are
+        NAMES+=(ours); OURS+=(ours); PROC[ours]="$BIN/boilerplate-strip --stats $TMP/ours-stats.json"
+        OUT[ours]=$DATA/$SET-ours.jsonl
         i=0
         IFS=';' read -ra variants <<<"$OURS_ARGS"
         for v in "${variants[@]}"; do
@@ -113,13 +117,14 @@ echo
 
 cat "$INPUT" >/dev/null   # page cache
 
-declare -A WALL CPUT
+declare -A WALL CPUT XCPU
 for ((r = 1; r <= RUNS; r++)); do
     for n in "${NAMES[@]}"; do
         out=${OUT[$n]}; [ "$r" = 1 ] || out=$TMP/$n.jsonl
         if [ -n "${PROC[$n]:-}" ]; then     # ours, passthrough: the whole process
             timed "$n failed (run $r)" "$out" "$TMP/$n.err" "${PIN[@]}" ${PROC[$n]} "$INPUT"
             WALL[$n]+="$real "; CPUT[$n]+="$cpu "
+            [ "$n" != ours ] || XCPU[$n]+="$(jq -r .boilerplate.extract_cpu_seconds "$TMP/ours-stats.json") "
         else                                # a peer: its own timing of the extraction loop
             py=$VPY; pn=$n
             [ "$n" != trafilatura-new ] || { py=$VPY_NEW; pn=trafilatura; }
@@ -167,6 +172,15 @@ for n in "${OURS[@]}"; do
             'BEGIN{printf "%-7s vs %-16s %6.2fx wall %6.2fx cpu  (%s time / %s time; >1 = %s faster)\n", n, p, t/o, tc/oc, p, n, n}'
     done
 done
+if [ -n "${XCPU[ours]:-}" ]; then
+    x=$(echo "${XCPU[ours]}" | median | awk '{printf "%.3f", $1}')
+    echo
+    echo "ours, the extraction alone (parsing and extracting, as the peers' loops are timed; --stats extract_cpu_seconds): $x s cpu (median)"
+    for p in trafilatura trafilatura-new resiliparse; do
+        [ -n "${CMED[$p]:-}" ] || continue
+        awk -v p="$p" -v x="$x" -v tc="${CMED[$p]}" 'BEGIN{printf "ours    vs %-16s %6.2fx cpu, extraction loops alike\n", p, tc/x}'
+    done
+fi
 echo
 printf '%-16s %-9s %5s %5s %5s %5s %s\n' name part pages P R F1 "pages left empty (their truth is not)"
 for n in "${NAMES[@]}"; do
