@@ -1581,8 +1581,9 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 			r->text_chars = c2;
 		}
 		/* still too little: the markers may have taken the article (a share bar or a
-		 * byline wrapped around it); the third pass does without them */
-		if (r->text_chars < MIN_TEXT && !bp->markers_took_prose) {
+		 * byline wrapped around it); the third pass does without them (not in precision
+		 * mode: it would take what they mark, a thread of comments as often) */
+		if (r->text_chars < MIN_TEXT && !bp->markers_took_prose && bp->o.mode != CM_BP_PRECISION) {
 			bp->markers_took_prose = 1;
 			pass_mark(bp, root);
 			extract_pass(bp, body, &bp->alt);

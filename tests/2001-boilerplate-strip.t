@@ -87,6 +87,8 @@ printf '{"id":"byline","html":"<html><body><div class=\\"post-body\\"><span clas
 	"$(echo "$story" | sed 's,<p>,<span>,g; s,</p>,</span><br><br>,g')" "$archive" >byline.jsonl
 like "$(boilerplate-strip byline.jsonl | jq -r .text | tr "\n" " ")" "Posted by A. Writer.*The council voted on Tuesday.*the spring of next year" \
 	"an article inside a byline's span: the third pass, without markers, keeps it"
+is "$(boilerplate-strip --precision byline.jsonl | jq -r .text | grep -c 'The council voted')" 0 \
+	"--precision: no third pass (what the markers take stays out)"
 # a blog theme's post (as Blogger writes them; Dragnet's blogspot pages have it, and no page of a
 # set that may be copied here): the post's paragraphs are <div>s of <span>s, one of them alone,
 # inside hAtom's entry-content, inside a "date-outer" a weak marker names; beside it, an author's
