@@ -342,6 +342,51 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 
 static void measure_classes(uint8_t *cls);
 
+_Static_assert(NLANG <= 32, "a language is a bit of anystop.langs");
+
+/* The table of every stop word and its languages, from the languages' sets (at most 5/8 of
+ * its slots taken). */
+static void anystop_build(cm_bp *bp)
+{
+	size_t total = 0, cap = 16, s;
+	int i;
+
+	for (i = 0; i < bp->nlang; i++)
+		total += bp->stop[i].n;
+	while (cap * 5 < total * 8)
+		cap *= 2;
+	bp->anystop.key = cm_xcalloc(cap, sizeof(*bp->anystop.key));
+	bp->anystop.langs = cm_xcalloc(cap, sizeof(*bp->anystop.langs));
+	bp->anystop.mask = cap - 1;
+	for (i = 0; i < bp->nlang; i++) {
+		const cm_hset *set = &bp->stop[i];
+		size_t j;
+
+		for (j = 0; set->n && j <= set->mask; j++) {
+			uint64_t k = set->slot[j];
+
+			if (!k)
+				continue;
+			for (s = k & bp->anystop.mask; bp->anystop.key[s] && bp->anystop.key[s] != k;
+			     s = (s + 1) & bp->anystop.mask)
+				;
+			bp->anystop.key[s] = k;
+			bp->anystop.langs[s] |= 1u << i;
+		}
+	}
+}
+
+/* The languages whose stop-word list holds the word of key k (bit i: stop[i]). */
+static uint32_t anystop_langs(const cm_bp *bp, uint64_t k)
+{
+	size_t s;
+
+	for (s = k & bp->anystop.mask; bp->anystop.key[s]; s = (s + 1) & bp->anystop.mask)
+		if (bp->anystop.key[s] == k)
+			return bp->anystop.langs[s];
+	return 0;
+}
+
 cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 {
 	cm_bp *bp = cm_xcalloc(1, sizeof(*bp));
@@ -376,10 +421,10 @@ cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
 		if (!cm_data(name, NULL))
 			continue;
 		each_line(name, add_word, &bp->stop[bp->nlang]);
-		each_line(name, add_word, &bp->anystop);
 		snprintf(bp->lang_name[bp->nlang], sizeof(bp->lang_name[0]), "%s", langs[i]);
 		bp->nlang++;
 	}
+	anystop_build(bp);
 	each_line("boilerplate/tags-drop.txt", add_strong_or_weak, (cm_hset *[]){ &bp->tags_drop, &bp->tags_maybe });
 	each_line("boilerplate/roles-drop.txt", add_strong_or_weak, (cm_hset *[]){ &bp->roles_drop, &bp->roles_maybe });
 	each_line("boilerplate/phrases.txt", add_word, &bp->phrases);
@@ -420,7 +465,8 @@ void cm_bp_free(cm_bp *bp)
 	cm_buf_free(&bp->alt);
 	for (i = 0; i < bp->nlang; i++)
 		cm_hset_free(&bp->stop[i]);
-	cm_hset_free(&bp->anystop);
+	free(bp->anystop.key);
+	free(bp->anystop.langs);
 	cm_hset_free(&bp->tags_drop);
 	cm_hset_free(&bp->tags_maybe);
 	cm_hset_free(&bp->roles_drop);
@@ -634,8 +680,10 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 			if (wc_feed(&wc, c, 0) && wc.done <= sizeof(wc.low)) {
 				uint64_t h = cm_hset_key(wc.low, wc.done);
 
-				for (i = cm_hset_has(&bp->anystop, h) ? 0 : bp->nlang; i < bp->nlang; i++)
-					hits[i] += cm_hset_has(&bp->stop[i], h);
+				uint32_t m = anystop_langs(bp, h);
+
+				for (; m; m &= m - 1)
+					hits[__builtin_ctz(m)]++;
 			}
 			if (!c)
 				break;
