@@ -1488,11 +1488,11 @@ static const char *const unshown_tags[] = {
 	"video",
 };
 
-static void whole_page(cm_bp *bp, xmlNodePtr root, xmlNodePtr body, cm_buf *out)
+/* Drop only what a browser does not show (after pass_mark(), which drops more). */
+static void drop_unshown(xmlNodePtr body)
 {
 	xmlNodePtr n;
 
-	pass_mark(bp, root);
 	for (n = body; n; n = next_node(n, body, 0)) {
 		size_t i;
 
@@ -1505,6 +1505,12 @@ static void whole_page(cm_bp *bp, xmlNodePtr root, xmlNodePtr body, cm_buf *out)
 		if (is_hidden(n))
 			I(n)->flags |= F_DROP;
 	}
+}
+
+static void whole_page(cm_bp *bp, xmlNodePtr root, xmlNodePtr body, cm_buf *out)
+{
+	pass_mark(bp, root);
+	drop_unshown(body);
 	cm_bp_write(bp, body, out);
 	while (out->len && (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
 		out->len--;
@@ -1647,6 +1653,30 @@ int cm_bp_extract(cm_bp *bp, const char *html, size_t n, const char *url, cm_bp_
 			}
 		}
 		bp->loose = 0;
+	}
+	/* nothing at all: the page's text may all be in what the passes drop for what it is (a
+	 * page that is one <aside> or <footer>); the last pass drops only what a browser does
+	 * not show, uses no markers, and keeps what reads as content there (not with
+	 * --precision; a page of navigation alone stays empty) */
+	if (!r->text_chars && bp->o.mode != CM_BP_PRECISION) {
+		size_t c2;
+
+		bp->loose = 1;
+		bp->markers_took_prose = 1;
+		pass_mark(bp, root);
+		drop_unshown(body);
+		extract_pass(bp, body, &bp->alt);
+		bp->loose = 0;
+		c2 = count_chars(&bp->alt);
+		if (bp->debug)
+			fprintf(stderr, "cascade, nothing dropped for what it is: 0 characters -> %zu\n", c2);
+		if (c2) {
+			cm_buf t = r->text;
+
+			r->text = bp->alt;
+			bp->alt = t;
+			r->text_chars = c2;
+		}
 	}
 done:
 	/* libxml2 reads undecodable bytes as Latin-1 or passes them on: the text must be

@@ -129,6 +129,14 @@ boilerplate-strip --rejects rej.jsonl --stats s.json mix.jsonl >out.jsonl
 is "$(jq -r .id out.jsonl | tr '\n' ' ')" "wet short " "no text: dropped; no html: passed unchanged"
 is "$(jq -r '.id + ":" + .metadata.reject.reason' rej.jsonl)" "empty:no_text" "rejected with the reason"
 is "$(sed -n 1p out.jsonl)" '{"id":"wet","text":"already text"}' "a record without html is unchanged"
+# a page whose text is all in what is dropped for what it is (an <aside>, a <footer>): the last
+# pass keeps what reads as content there; a page of navigation alone stays empty (above)
+{ printf '{"id":"aside","html":"<html><body><aside><p>This whole page is an aside, a paragraph of real text that someone wrote for it.</p></aside><nav><a href=/>Home</a></nav></body></html>"}\n'
+  printf '{"id":"footer","html":"<html><body><footer><p>Contact us at the office on Main Street, open from nine to five every weekday.</p></footer></body></html>"}\n'; } >dropped.jsonl
+is "$(boilerplate-strip dropped.jsonl | jq -r .text | tr '\n' '|')" \
+	"This whole page is an aside, a paragraph of real text that someone wrote for it.|Contact us at the office on Main Street, open from nine to five every weekday.|" \
+	"all its text in an <aside> or a <footer>: the page keeps it (the navigation still goes)"
+is "$(boilerplate-strip --precision dropped.jsonl | wc -l)" 0 "--precision: those pages stay empty"
 is "$(boilerplate-strip --html-field page mix.jsonl | jq -r 'select(.id == "short") | .text')" "Short but real." \
 	"--html-field"
 is "$(boilerplate-strip --html-field page --min-chars 100 mix.jsonl | jq -r 'select(.id == "short") | .id')" "" \
