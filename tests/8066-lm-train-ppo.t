@@ -146,4 +146,14 @@ fails 2 "--ppo --resume: the value model is the run's" "--resume with --value" \
 fails 2 "--accum is not for --ppo" "--accum with --ppo" lm-train --ppo pairs.jsonl --init base --reward rm --accum 2 -o X9
 fails 2 "--value needs --ppo" "--value without --ppo" lm-train --dpo pairs.jsonl --init base --value rm -o X7
 fails 2 "--ppo and --dpo: choose one" "--ppo with --dpo" lm-train --ppo pairs.jsonl --dpo pairs.jsonl --init base --reward rm -o X8
+# a reward model larger than the policy: each side model is checked against the memory left
+# before it loads (here the value model, a training model of the reward model's size, does not fit)
+echo '{"model_type": "gpt2", "n_embd": 384, "n_layer": 4, "n_head": 4, "n_positions": 64}' >big.json
+lm-train --data 's/*.bin' -t chat.json --model big.json --context 64 -b 2 -j 1 --steps 1 -q -o bigbase &&
+	lm-train --reward pairs.jsonl --init bigbase --context 64 -j 1 -b 2 --steps 1 -q -o bigrm
+ok $? "a reward model of 7 million parameters"
+fails 1 "--reward \(the value model\): its weights, gradients and AdamW state need about 0.11 GiB of memory, more than the 80.0 MiB available \(CRAWL2LM_MEMORY\)" \
+	"a side model that does not fit the memory left: refused before it loads" \
+	env CRAWL2LM_MEMORY=80M lm-train --ppo pairs.jsonl $common -b 4 --steps 1 --reward bigrm -q -o X10
+ok "$(test ! -e X10/latest && echo 0 || echo 1)" "  and no checkpoint written"
 done_testing

@@ -5,6 +5,7 @@
 
 #include "ckpt.h"
 #include "config.h"
+#include "mem.h"
 #include "opt.h"
 #include "session.h"
 
@@ -157,7 +158,19 @@ lm_model *lm_session_companion(lm_session *s, const char *dir, int training, int
 		snprintf(err, errlen, "%d positions, fewer than --context %d", rs.cfg.ctx, T);
 		return NULL;
 	}
+	double need = lm_state_bytes(&rs.cfg, training, rs.adt);
 	if (bytes)
-		*bytes = lm_state_bytes(&rs.cfg, training, rs.adt);
+		*bytes = need;
+	/* the tensors on the host: they must fit what is left (the models before it loaded) */
+	if (s->be->host) {
+		char what[128];
+		double avail = lm_mem_available(what, sizeof what);
+		if (avail >= 0 && need > avail) {
+			snprintf(err, errlen, "its weights%s need about %s of memory, more than the %s "
+				 "available (%s)", training ? ", gradients and AdamW state" : "",
+				 LM_SIZE(need), LM_SIZE(avail), what);
+			return NULL;
+		}
+	}
 	return lm_session_model(&rs, training, err, errlen);
 }
