@@ -1281,9 +1281,12 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 	int declared = 0;
 
 	/* where the page declares its article's text and that holds prose, the main content
-	 * is that, what holds it or what it holds */
+	 * is that, what holds it or what it holds (the one <article>, a guess where the others
+	 * are declarations, only where it holds a quarter of the page's prose: not a promotion
+	 * box on a page of divs) */
 	for (n = root; n && !declared; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP)))
-		declared = is_elem(n) && (I(n)->flags & F_DECL) && I(n)->good > 0;
+		declared = is_elem(n) && (I(n)->flags & F_DECL) && I(n)->good > 0 &&
+			   (!tag_is(n, "article") || I(n)->good * 4 >= I(root)->good);
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
 		float v;

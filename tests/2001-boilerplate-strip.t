@@ -116,6 +116,11 @@ printf '{"id":"one-article","html":"<html><body><article><h1>Lorem</h1><div><p>T
 	"$archive" >one-article.jsonl
 like "$(boilerplate-strip one-article.jsonl | jq -r .text | tr "\n" " ")" "The first part of the story.*The last part of the story is a div of bare text.*ends here\\. *\$" \
 	"the one <article> of a page: a lone <div> of prose in it is kept with the rest"
+# ... but a lone <article> beside much more prose is no declaration (a promotion box)
+printf '{"id":"promo","html":"<html><body><div class=\"story\">%s</div><article class=\"promo\"><p>Read our special report on the future of the city library, with photographs and interviews.</p></article></body></html>"}\n' \
+	"$story" >promo.jsonl
+like "$(boilerplate-strip promo.jsonl | jq -r .text | tr "\n" " ")" "^The council voted on Tuesday.*the spring of next year" \
+	"a lone <article> with less than a quarter of the page's prose does not take the story's place"
 boilerplate-strip --keep-html "$DATA/html/aeb-4.jsonl.gz" | jq -r 'has("html") and has("text")' | sort -u >kh
 is "$(cat kh)" "true" "--keep-html keeps html beside text"
 boilerplate-strip --format markdown "$DATA/html/aeb-4.jsonl.gz" | jq -r .text | grep -c '^#' >md
