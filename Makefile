@@ -187,7 +187,8 @@ UNITS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRC))
 # the benchmarks' own programs (make bench only): bench/DIR/NAME.c -> $(O)/bench/DIR/NAME
-BENCH_SRC := $(wildcard bench/*/*.c)
+# (xsmm-shapes needs libxsmm, which the project does not: it is built by hand, as it says)
+BENCH_SRC := $(filter-out bench/train/xsmm-shapes.c,$(wildcard bench/*/*.c))
 BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
 all: deps $(BINS)
@@ -255,6 +256,9 @@ $(O)/bench/urlfilter/urlcheck: bench/urlfilter/urlcheck.c $(WEB_LIB) $(LIB)
 	$(Q)$(CC) $(CPPFLAGS) -Ilibweb $(CFLAGS) -c -o $@.o $<
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $@.o $(WEB_LIB) $(LIB) $(LDLIBS)
 
+# the matrix products' shapes through OpenBLAS, as the trainer calls it
+$(O)/bench/train/gemm-shapes: CPPFLAGS += -I$(BLAS_INC)
+$(O)/bench/train/gemm-shapes: LDLIBS += $(BLAS_LIBS)
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@.o $<
