@@ -8,20 +8,12 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "timing.h"
 
 #define ADD10 "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t" \
 	      "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
 #define WINDOWS 2001
-
-static int cmp(const void *a, const void *b);
 
 static void *run(void *arg)
 {
@@ -32,23 +24,18 @@ static void *run(void *arg)
 		return NULL;
 	}
 	for (int r = 0; r < WINDOWS; r++) {
-		double t0 = now();
+		double t0 = seconds(CLOCK_MONOTONIC);
 		for (int i = 0; i < 100; i++)	/* 100 x 100 dependent additions */
 			__asm__ volatile(ADD10 ADD10 ADD10 ADD10 ADD10 ADD10 ADD10 ADD10 ADD10 ADD10
 					 : "+r"(x));
-		w[r] = 1e4 / (now() - t0) / 1e9;
+		w[r] = 1e4 / (seconds(CLOCK_MONOTONIC) - t0) / 1e9;
 	}
-	qsort(w, WINDOWS, sizeof w[0], cmp);
+	qsort(w, WINDOWS, sizeof w[0], cmp_double);
 	*ghz = w[WINDOWS / 2];
 	free(w);
 	return NULL;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -68,7 +55,7 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < n; i++)
 		printf("thread %d: %.3f GHz\n", i, g[i]);
-	qsort(g, n, sizeof g[0], cmp);
+	qsort(g, n, sizeof g[0], cmp_double);
 	printf("median %.3f GHz\n", g[(n - 1) / 2]);
 	return 0;
 }

@@ -9,20 +9,8 @@
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "timing.h"
 
 #define RUNS 21
 #define ROUNDS 20000000L
@@ -36,7 +24,7 @@ __attribute__((target("avx512f"))) static float peak(double *r)
 	__m512 a6 = _mm512_set1_ps(6.0f), a7 = _mm512_set1_ps(7.0f), a8 = _mm512_set1_ps(8.0f);
 	__m512 a9 = _mm512_set1_ps(9.0f), a10 = _mm512_set1_ps(10.0f), a11 = _mm512_set1_ps(11.0f);
 	for (int k = 0; k < RUNS; k++) {
-		double t0 = now();
+		double t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
 		for (long i = 0; i < ROUNDS; i++) {
 #define FMA(a) a = _mm512_fmadd_ps(a, x, y);
 			FMA(a0) FMA(a1) FMA(a2) FMA(a3) FMA(a4) FMA(a5)
@@ -45,7 +33,7 @@ __attribute__((target("avx512f"))) static float peak(double *r)
 			__asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5),
 				 "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
 		}
-		r[k] = ROUNDS * 12.0 * 32.0 / (now() - t0) / 1e9;
+		r[k] = ROUNDS * 12.0 * 32.0 / (seconds(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e9;
 	}
 	__m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
 				 _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
@@ -63,7 +51,7 @@ int main(void)
 		return 1;
 	}
 	sum = peak(r);
-	qsort(r, RUNS, sizeof r[0], cmp);
+	qsort(r, RUNS, sizeof r[0], cmp_double);
 	printf("512-bit FMA, one thread: median %.1f GFLOP/s, best %.1f (checksum %g)\n", r[RUNS / 2],
 	       r[RUNS - 1], (double)sum);
 	return 0;

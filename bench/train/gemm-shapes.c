@@ -10,41 +10,17 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static float *mat(long n)
-{
-	float *m = malloc(n * sizeof(float));
-	if (!m) {
-		perror("gemm-shapes");
-		exit(1);
-	}
-	for (long i = 0; i < n; i++)
-		m[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-	return m;
-}
+#include "timing.h"
 
 /* kind 0: forward, 1: dinp, 2: dW; the median seconds of reps calls */
 static double timeit(int kind, int N, int C, int OC, int reps)
 {
-	float *a = mat((long)N * (kind == 0 ? C : OC)), *w = mat((long)OC * C);
-	float *o = mat((long)N * (kind == 0 ? OC : C)), *dw = mat((long)OC * C), *inp = mat((long)N * C);
+	float *a = matrix((long)N * (kind == 0 ? C : OC)), *w = matrix((long)OC * C);
+	float *o = matrix((long)N * (kind == 0 ? OC : C)), *dw = matrix((long)OC * C), *inp = matrix((long)N * C);
 	double *t = malloc(reps * sizeof(double));
 	for (int r = -3; r < reps; r++) {
-		double t0 = now();
+		double t0 = seconds(CLOCK_MONOTONIC);
 		if (kind == 0)
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, a, C, w, C,
 				    0.0f, o, OC);
@@ -55,9 +31,9 @@ static double timeit(int kind, int N, int C, int OC, int reps)
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, a, OC, inp,
 				    C, 1.0f, dw, C);
 		if (r >= 0)
-			t[r] = now() - t0;
+			t[r] = seconds(CLOCK_MONOTONIC) - t0;
 	}
-	qsort(t, reps, sizeof t[0], cmp);
+	qsort(t, reps, sizeof t[0], cmp_double);
 	double m = t[reps / 2];
 	free(a), free(w), free(o), free(dw), free(inp), free(t);
 	return m;

@@ -16,32 +16,8 @@
 #include <libxsmm.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static float *mat(long n)
-{
-	float *m = malloc(n * sizeof(float));
-	if (!m) {
-		perror("xsmm-shapes");
-		exit(1);
-	}
-	for (long i = 0; i < n; i++)
-		m[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-	return m;
-}
+#include "timing.h"
 
 /* column-major C (M x N, ldc) += A (M x K, lda) op(B), op(B) = B (K x N, ldb) or, with transb,
  * B^T (B: N x K, ldb); beta 0 or 1 */
@@ -94,9 +70,9 @@ int main(int argc, char **argv)
 	       libxsmm_get_target_arch(), mb, nb);
 	for (size_t s = 0; s < sizeof(shapes) / sizeof(*shapes); s++) {
 		int N = shapes[s][0], C = shapes[s][1], OC = shapes[s][2], R = N * C * OC > 1 << 27 ? 7 : 21;
-		float *inp = mat((long)N * C), *W = mat((long)OC * C), *Wt = mat((long)OC * C);
-		float *dout = mat((long)N * OC), *o1 = mat((long)N * OC), *o2 = mat((long)N * OC);
-		float *d1 = mat((long)N * C), *d2 = mat((long)N * C), *w1 = mat((long)OC * C), *w2 = mat((long)OC * C);
+		float *inp = matrix((long)N * C), *W = matrix((long)OC * C), *Wt = matrix((long)OC * C);
+		float *dout = matrix((long)N * OC), *o1 = matrix((long)N * OC), *o2 = matrix((long)N * OC);
+		float *d1 = matrix((long)N * C), *d2 = matrix((long)N * C), *w1 = matrix((long)OC * C), *w2 = matrix((long)OC * C);
 		double t[6][21], flop = 2.0 * N * C * OC;
 		for (int i = 0; i < OC; i++)
 			for (int j = 0; j < C; j++)
@@ -106,30 +82,30 @@ int main(int argc, char **argv)
 		for (long i = 0; i < (long)OC * C; i++)
 			w2[i] = w1[i];
 		for (int r = 0; r < R; r++) {
-			double t0 = now();
+			double t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, W, C,
 				    0.0f, o1, OC);
-			t[0][r] = now() - t0;
-			t0 = now();
+			t[0][r] = seconds(CLOCK_THREAD_CPUTIME_ID) - t0;
+			t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
 			tiled(0, OC, N, C, Wt, OC, inp, C, o2, OC, 0.0f, mb, nb);
-			t[1][r] = now() - t0;
-			t0 = now();
+			t[1][r] = seconds(CLOCK_THREAD_CPUTIME_ID) - t0;
+			t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, W,
 				    C, 1.0f, d1, C);
-			t[2][r] = now() - t0;
-			t0 = now();
+			t[2][r] = seconds(CLOCK_THREAD_CPUTIME_ID) - t0;
+			t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
 			tiled(0, C, N, OC, W, C, dout, OC, d2, C, 1.0f, mb, nb);
-			t[3][r] = now() - t0;
-			t0 = now();
+			t[3][r] = seconds(CLOCK_THREAD_CPUTIME_ID) - t0;
+			t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp,
 				    C, 1.0f, w1, C);
-			t[4][r] = now() - t0;
-			t0 = now();
+			t[4][r] = seconds(CLOCK_THREAD_CPUTIME_ID) - t0;
+			t0 = seconds(CLOCK_THREAD_CPUTIME_ID);
 			tiled(1, C, OC, N, inp, C, dout, OC, w2, C, 1.0f, mb, nb);
-			t[5][r] = now() - t0;
+			t[5][r] = seconds(CLOCK_THREAD_CPUTIME_ID) - t0;
 		}
 		for (int q = 0; q < 6; q++)
-			qsort(t[q], R, sizeof(double), cmp);
+			qsort(t[q], R, sizeof(double), cmp_double);
 		printf("N %4d C %4d OC %4d  fwd %5.1f / %5.1f  dinp %5.1f / %5.1f  dW %5.1f / %5.1f"
 		       "  (rel diff %.0e %.0e %.0e)\n", N, C, OC, flop / t[0][R / 2] / 1e9,
 		       flop / t[1][R / 2] / 1e9, flop / t[2][R / 2] / 1e9, flop / t[3][R / 2] / 1e9,
