@@ -96,6 +96,15 @@ static long find_stop(const lm_gen *g, size_t from)
 	return at;
 }
 
+/* Is id one of the row's ends (beside its eot)? */
+static int is_end(const lm_gen *x, uint32_t id)
+{
+	for (size_t k = 0; k < x->nends; k++)
+		if (x->ends[k] == id)
+			return 1;
+	return 0;
+}
+
 long long lm_generate(lm_model *m, const cm_tok *tok, lm_gen *g, int n, const lm_gen_hooks *h)
 {
 	static const lm_gen_hooks none = { 0 };
@@ -181,7 +190,7 @@ long long lm_generate(lm_model *m, const cm_tok *tok, lm_gen *g, int n, const lm
 				h->token(h->arg, b, (uint32_t)id);
 			off[(size_t)b * maxnew + i] = x->text.len;
 			cur[b] = id;
-			if (x->eot >= 0 && id == x->eot) {
+			if ((x->eot >= 0 && id == x->eot) || is_end(x, (uint32_t)id)) {
 				x->finish = LM_GEN_EOT;
 			} else {
 				size_t len = 0, from = x->text.len;

@@ -24,6 +24,9 @@ typedef struct lm_gen {
 	double top_p;		/* among the likeliest holding top_p of the probability (0 or 1: all) */
 	uint64_t seed;		/* this row's random stream */
 	int64_t eot;		/* a token that ends the row (kept in ids, not in text); -1: none */
+	const uint32_t *ends;	/* more tokens that end the row as eot does (a chat reply's
+				 * <|endoftext|> beside its <|im_end|>) */
+	size_t nends;
 	const char *const *stop;	/* strings that end the row when the decoded text holds one */
 	size_t nstop;
 	int logprobs;		/* -1: none; else each generated token's log-probability (of the
@@ -50,7 +53,7 @@ typedef struct lm_gen_hooks {
 
 /* Generate for g[0..n) together on m: one forward pass over the prompts (right-padded to
  * the longest), then one decode step a token for every row at its own position, until each
- * row has max_new tokens, its eot, a stop string (tokens starting at or past the string are
+ * row has max_new tokens, its eot or one of its ends, a stop string (tokens starting at or past the string are
  * dropped from ids), or is cancelled. The KV cache is sized n x the longest prompt +
  * max_new. Returns the tokens generated (the dropped ones counted). */
 long long lm_generate(lm_model *m, const cm_tok *tok, lm_gen *g, int n, const lm_gen_hooks *h);

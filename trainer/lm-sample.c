@@ -98,7 +98,7 @@ static void run_chat(lm_model *m, cm_tok *tok, const char *system, const lm_gen 
 	char *line = NULL;
 	size_t cap = 0;
 	printer st = { tok, e.end, e.eot };
-	static const char *const eot_text[] = { "<|endoftext|>" };
+	uint32_t eot = (uint32_t)e.eot;	/* the other end a reply may have */
 	lm_gen_hooks hooks = { NULL, print_token, &st };
 	long turn = 0;
 	for (;;) {
@@ -139,13 +139,13 @@ static void run_chat(lm_model *m, cm_tok *tok, const char *system, const lm_gen 
 			g.max_new = ctx - (int)g.nprompt;
 		g.seed = proto->seed + (uint64_t)turn * 0x9e3779b97f4a7c15ull;
 		g.eot = e.end;
-		g.stop = eot_text;	/* the other end a reply may have */
-		g.nstop = 1;
+		g.ends = &eot;
+		g.nends = e.eot >= 0;
 		lm_generate(m, tok, &g, 1, &hooks);
 		if (cm_verbosity > 0)
 			cm_info("turn %ld: %zu tokens in, %zu out (%s)", turn + 1, g.nprompt,
-				g.nids, g.finish == LM_GEN_EOT ? "<|im_end|>" : g.finish ==
-				LM_GEN_STOP ? "<|endoftext|>" : "--max-tokens");
+				g.nids, g.finish != LM_GEN_EOT ? "--max-tokens" :
+				g.ids[g.nids - 1] == (uint32_t)e.end ? "<|im_end|>" : "<|endoftext|>");
 		cm_fwrite("\n", 1, stdout, "standard output");
 		cm_fflush(stdout, "standard output");
 		chat_add(&c, "assistant", g.text.p ? g.text.p : "", g.text.len);

@@ -71,7 +71,7 @@ typedef struct job {
 	int max_tokens, echo, logprobs, top_k;	/* logprobs -1: none */
 	double temperature, top_p;
 	uint64_t seed;
-	char *stop[MAX_STOP + 1];	/* a chat request's own and <|endoftext|>'s text */
+	char *stop[MAX_STOP];
 	size_t nstop;
 	int chat;		/* /v1/chat/completions: the reply ends with <|im_end|> */
 	int score_only;		/* answered by scoring alone: max_tokens 0, or 1 and greedy */
@@ -95,6 +95,7 @@ static struct {
 	lm_model *m;
 	cm_tok *tok;
 	int64_t eot, end;	/* <|endoftext|>, <|im_end|> (-1: absent) */
+	uint32_t eot_id;	/* eot, where chat: a chat reply's other end */
 	int chat;		/* the tokenizer has the chat template's tokens */
 	int ctx, vocab;
 	const char *name;
@@ -466,7 +467,7 @@ static int read_completion(job *j, json_t *o, rerr *e)
 }
 
 /* A chat request: the messages through the chat template (lm-train --sft's) with the
- * generation prompt; the reply ends with <|im_end|> (or <|endoftext|>, a stop string), and
+ * generation prompt; the reply ends with <|im_end|> (or <|endoftext|>, the other end), and
  * takes the rest of the context unless max_tokens (max_completion_tokens) says. */
 static int read_chat(job *j, json_t *o, rerr *e)
 {
@@ -474,8 +475,8 @@ static int read_chat(job *j, json_t *o, rerr *e)
 		return bad(e, 400, NULL, "invalid_json", "the request must be a JSON object");
 	if (!srv.chat)
 		return bad(e, 404, NULL, "unsupported", "chat completions need the chat template's "
-			   "tokens %s and %s, and this model's tokenizer has none (use "
-			   "/v1/completions)", LM_CHAT_START, LM_CHAT_END);
+			   "tokens %s and %s and an end-of-text, and this model's tokenizer lacks "
+			   "them (use /v1/completions)", LM_CHAT_START, LM_CHAT_END);
 	if (unsupported(o, e) < 0)
 		return -1;
 	json_t *v;
@@ -571,10 +572,6 @@ static int read_chat(job *j, json_t *o, rerr *e)
 	j->chat = 1;
 	j->max_tokens = (int)mt;
 	j->logprobs = -1;
-	size_t len = 0;
-	const char *et = srv.eot >= 0 ? cm_tok_bytes(srv.tok, (uint32_t)srv.eot, &len) : NULL;
-	if (et && len)	/* the other end a reply may have */
-		j->stop[j->nstop++] = cm_xstrdup(et);
 	j->rows_left = j->nrows;
 	return 0;
 }
@@ -1133,6 +1130,8 @@ static void run_batch(job *list)
 					 .temperature = j->temperature, .top_k = j->top_k,
 					 .top_p = j->top_p, .seed = j->seed + (uint64_t)(r - j->rows),
 					 .eot = j->chat ? srv.end : srv.eot,
+					 /* the other end a reply may have */
+					 .ends = j->chat ? &srv.eot_id : NULL, .nends = j->chat,
 					 .stop = (const char *const *)j->stop,
 					 .nstop = j->nstop, .logprobs = j->logprobs };
 		}
@@ -1273,7 +1272,9 @@ int main(int argc, char **argv)
 		       cm_tok_vocab_size(srv.tok), srv.S.cfg.vocab);
 	srv.eot = cm_tok_eot(srv.tok);
 	srv.end = cm_tok_special(srv.tok, LM_CHAT_END);
-	srv.chat = srv.end >= 0 && cm_tok_special(srv.tok, LM_CHAT_START) >= 0;
+	/* the chat template needs both chat tokens and an end-of-text */
+	srv.chat = srv.end >= 0 && cm_tok_special(srv.tok, LM_CHAT_START) >= 0 && srv.eot >= 0;
+	srv.eot_id = srv.chat ? (uint32_t)srv.eot : 0;
 	srv.ctx = srv.S.cfg.ctx;
 	srv.vocab = srv.S.cfg.vocab;
 	int fits = lm_mem_check_sample(&srv.S.cfg, srv.S.be, srv.S.adt, (int)srv.max_batch, srv.ctx,
