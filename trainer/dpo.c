@@ -713,35 +713,23 @@ out:
 int lm_dpo_ref_save(const char *path, uint64_t ids_hash, uint64_t ref_hash, int T, size_t n,
 		    const double *ref, char *err, size_t errlen)
 {
-	/* replaced whole or not at all (a device or FIFO written through, never renamed over) */
-	cm_afile af;
-	if (cm_afile_open(&af, path, err, errlen) < 0)
-		return -1;
-	unsigned char h[HEAD], b[8];
-	memcpy(h, MAGIC, 8);
-	cm_put32(h + 8, 1);
-	cm_put32(h + 12, (uint32_t)T);
-	cm_put64(h + 16, ids_hash);
-	cm_put64(h + 24, ref_hash);
-	cm_put64(h + 32, n);
-	XXH3_state_t *x = XXH3_createState();
-	XXH3_64bits_reset(x);
-	XXH3_64bits_update(x, h, HEAD);
-	int bad = cm_afile_write(&af, h, HEAD) < 0;
-	for (size_t i = 0; i < 2 * n && !bad; i++) {
+	/* the whole file in one buffer, written at once and replaced whole or not at all (a
+	 * device or FIFO written through, never renamed over) */
+	size_t len = HEAD + 16 * n + 8;
+	unsigned char *f = cm_xmalloc(len), *p = f + HEAD;
+	memcpy(f, MAGIC, 8);
+	cm_put32(f + 8, 1);
+	cm_put32(f + 12, (uint32_t)T);
+	cm_put64(f + 16, ids_hash);
+	cm_put64(f + 24, ref_hash);
+	cm_put64(f + 32, n);
+	for (size_t i = 0; i < 2 * n; i++, p += 8) {
 		uint64_t u;
 		memcpy(&u, &ref[i], 8);
-		cm_put64(b, u);
-		XXH3_64bits_update(x, b, 8);
-		bad = cm_afile_write(&af, b, 8) < 0;
+		cm_put64(p, u);
 	}
-	cm_put64(b, XXH3_64bits_digest(x));
-	XXH3_freeState(x);
-	bad = bad || cm_afile_write(&af, b, 8) < 0;
-	if (bad) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		cm_afile_abort(&af);
-		return -1;
-	}
-	return cm_afile_commit(&af, err, errlen);
+	cm_put64(p, XXH3_64bits(f, len - 8));
+	int rc = cm_afile_put(path, f, len, err, errlen);
+	free(f);
+	return rc;
 }
