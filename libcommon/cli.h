@@ -49,5 +49,7 @@ void cm_close_stdout(void);
 
 /* Monotonic seconds. */
 double cm_now(void);
+/* The calling thread's CPU seconds. */
+double cm_thread_cpu(void);
 
 #endif

@@ -725,6 +725,9 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 
 
+/* HTML's white space, which separates the names of a class or itemprop attribute */
+#define HTML_SPACE " \t\n\f\r"
+
 /* Does the space-separated list s hold the name w (ASCII case folded)? */
 static int has_name(const char *s, const char *w)
 {
@@ -733,9 +736,9 @@ static int has_name(const char *s, const char *w)
 	while (s && *s) {
 		size_t k;
 
-		while (*s == ' ' || *s == '\t' || *s == '\n')
+		while (*s && strchr(HTML_SPACE, *s))
 			s++;
-		for (k = 0; s[k] && s[k] != ' ' && s[k] != '\t' && s[k] != '\n'; k++)
+		for (k = 0; s[k] && !strchr(HTML_SPACE, s[k]); k++)
 			;
 		if (k == wl && strncasecmp(s, w, wl) == 0)
 			return 1;
@@ -753,12 +756,12 @@ static int is_article_body(xmlNodePtr n)
 /* Is n named a post's text by microformats? hAtom's entry-content (WordPress and Blogger
  * themes put it on every post's text) and microformats2's e-content. Widgets use them too
  * (a Twitter timeline marks each tweet entry-content), so this declares a body only where
- * it holds prose (declared_bodies()). */
+ * it holds prose (declare()). */
 static int is_entry_content(xmlNodePtr n)
 {
 	const char *cls = attr(n, "class");
 
-	return cls && (has_name(cls, "entry-content") || has_name(cls, "e-content"));
+	return has_name(cls, "entry-content") || has_name(cls, "e-content");
 }
 
 /* Mark the article body the page declares, and its ancestors, F_BODY (each once). */
@@ -766,17 +769,6 @@ static void mark_body(cm_bp *bp, struct info *in)
 {
 	for (; in && !(in->flags & F_BODY); in = in->parent >= 0 ? &bp->info[in->parent] : NULL)
 		in->flags |= F_BODY;
-}
-
-/* The other declarations (microformats, the one <article>) that hold 200 characters of
- * prose are declared bodies too (after measuring). */
-static void declared_bodies(cm_bp *bp, xmlNodePtr root)
-{
-	xmlNodePtr n;
-
-	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP)))
-		if (is_elem(n) && (I(n)->flags & F_DECL) && I(n)->good >= MIN_PROSE)
-			mark_body(bp, I(n));
 }
 
 static struct info *new_info(cm_bp *bp)
@@ -825,6 +817,7 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 			in->flags |= F_BLOCK;
 		if (up && (in->flags & F_BLOCK) && !tag_is(n, "br"))
 			up->flags |= F_HASBLOCK;
+		in->blk = !up || (in->flags & F_BLOCK) ? (int32_t)(in - bp->info) : up->blk;
 		if (cm_hset_find(&bp->tags_drop, (const char *)n->name, strlen((const char *)n->name)) ||
 		    ((role = attr(n, "role")) && cm_hset_find(&bp->roles_drop, role, strlen(role))) ||
 		    is_hidden(n))
@@ -842,8 +835,11 @@ static void pass_mark(cm_bp *bp, xmlNodePtr root)
 		}
 	}
 	/* the one <article> of a page is its article (where there are several, they are
-	 * teasers, posts of a thread, comments) */
+	 * teasers, posts of a thread, comments), unless it holds little of the page's prose
+	 * (declare()) */
+	bp->article = NULL;
 	if (articles == 1 && !(I(article)->flags & F_INDECL)) {
+		bp->article = article;
 		I(article)->flags |= F_DECL;
 		for (n = article; n; n = next_node(n, article, 0))
 			if (is_elem(n))
@@ -953,6 +949,9 @@ static uint32_t prose_len(const struct info *in)
 	return in->text + 2 * in->wide;
 }
 
+static void pass_prose(cm_bp *bp);
+static void declare(cm_bp *bp, xmlNodePtr root);
+
 /* Measure every element bottom-up, leaving out what is dropped: text nodes count for their
  * parent, then each element's sums go to its parent, children first (the info array is in
  * document order, so backwards). */
@@ -960,6 +959,7 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 {
 	xmlNodePtr n;
 	size_t k;
+	int32_t ri = (int32_t)(I(root) - bp->info);
 
 	for (k = 0; k < bp->ninfo; k++) {
 		struct info *in = &bp->info[k];
@@ -1001,12 +1001,9 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 			p->link += m.text;
 		/* inline text in a block that has blocks of its own: in none of them */
 		{
-			xmlNodePtr b = n->parent;
-			struct info *bi;
+			/* the nearest block at or above the text's element, root at the highest */
+			struct info *bi = p->blk < ri ? I(root) : &bp->info[p->blk];
 
-			while (b != root && b->parent && is_elem(b->parent) && !(I(b)->flags & F_BLOCK))
-				b = b->parent;
-			bi = I(b);
 			if ((bi->flags & (F_BLOCK | F_HASBLOCK)) == (F_BLOCK | F_HASBLOCK)) {
 				bi->atext += m.text;
 				bi->apunct += m.punct;
@@ -1075,6 +1072,15 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	/* listings: three or more siblings of the same tag and class, each a small unit with a
 	 * fair share of link text (a title), are teasers of other pages */
 	mark_listings(bp, root);
+	pass_prose(bp);
+	declare(bp, root);
+}
+
+/* Which blocks read as prose: good and glink of every element, from the measured text. */
+static void pass_prose(cm_bp *bp)
+{
+	size_t k;
+
 	/* divs of inline content that read as paragraphs (as a leaf div must), three or more
 	 * of them siblings: the page writes its paragraphs as divs (a lone one is as often a
 	 * caption, a teaser's summary or an author's note); inside the body the page declares,
@@ -1128,6 +1134,39 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 	}
 }
 
+/* The bodies the page declares, once their prose is known: the one <article> only where it
+ * holds a quarter of the page's prose (its marks undone otherwise, and the prose judged
+ * again); bp->declared where one holds prose, and F_BODY on those with 200 characters of it
+ * and what holds them (no class marker drops them). */
+static void declare(cm_bp *bp, xmlNodePtr root)
+{
+	xmlNodePtr n, a = bp->article;
+
+	if (a && (I(a)->flags & F_DECL) && I(a)->good * 4 < I(root)->good) {
+		I(a)->flags &= (uint16_t)~(F_DECL | F_INDECL);
+		for (n = a; n; n = next_node(n, a, n != a && is_elem(n) && (I(n)->flags & F_DECL))) {
+			struct info *in;
+
+			if (!is_elem(n) || n == a || (I(n)->flags & F_DECL))
+				continue;
+			in = I(n);
+			in->flags &= (uint16_t)~F_INDECL;
+			/* a lone div of prose was a paragraph for being inside it */
+			if ((in->flags & F_DIVP) && bp->info[in->parent].ndivp < 3)
+				in->flags &= (uint16_t)~(F_PROSE | F_LEAFDIV);
+		}
+		pass_prose(bp);
+	}
+	bp->declared = 0;
+	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
+		if (!is_elem(n) || !(I(n)->flags & F_DECL) || !I(n)->good)
+			continue;
+		bp->declared = 1;
+		if (I(n)->good >= MIN_PROSE)
+			mark_body(bp, I(n));
+	}
+}
+
 /* Drop by class/id marker, and the tags that are boilerplate unless they hold the page
  * (header, form, ...): decided once the text is measured. */
 static int pass_markers(cm_bp *bp, xmlNodePtr root)
@@ -1136,8 +1175,6 @@ static int pass_markers(cm_bp *bp, xmlNodePtr root)
 
 	xmlNodePtr n;
 	uint32_t total = I(root)->text, good = I(root)->good;
-
-	declared_bodies(bp, root);
 
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
@@ -1278,15 +1315,7 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 	float beta = bp->o.mode == CM_BP_PRECISION ? 0.4f : bp->o.mode == CM_BP_RECALL ? 0.1f : 0.2f;
 	float best_v = 0;
 	xmlNodePtr n, best = NULL;
-	int declared = 0;
 
-	/* where the page declares its article's text and that holds prose, the main content
-	 * is that, what holds it or what it holds (the one <article>, a guess where the others
-	 * are declarations, only where it holds a quarter of the page's prose: not a promotion
-	 * box on a page of divs) */
-	for (n = root; n && !declared; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP)))
-		declared = is_elem(n) && (I(n)->flags & F_DECL) && I(n)->good > 0 &&
-			   (!tag_is(n, "article") || I(n)->good * 4 >= I(root)->good);
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		struct info *in;
 		float v;
@@ -1294,7 +1323,9 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 		if (!is_elem(n))
 			continue;
 		in = I(n);
-		if (!in->good || (declared && !(in->flags & (F_BODY | F_INDECL))))
+		/* where the page declares its article's text and that holds prose, the main
+		 * content is that, what holds it or what it holds (declare()) */
+		if (!in->good || (bp->declared && !(in->flags & F_INDECL)))
 			continue;
 		/* link text outside prose costs fully, other text that is not prose a little */
 		{

@@ -66,6 +66,7 @@ struct info {
 	uint32_t atext, alink, apunct, awords, astops, awide;
 	float score;		/* content score given by blocks below */
 	int32_t parent;		/* index of the parent's info, -1 for the root */
+	int32_t blk;		/* index of the nearest block-level element, itself or above */
 	uint16_t depth;
 	uint16_t flags;
 	uint8_t scored;
@@ -114,6 +115,8 @@ struct cm_bp {
 	int lang;		/* stop-word list in use for this page, -1 none */
 	int loose;		/* the second pass of the cascade (cm_bp_extract): looser judgement */
 	int markers_took_prose;	/* the first pass's class/id markers dropped most of the prose */
+	xmlNodePtr article;	/* the page's one <article> (pass_mark), or NULL */
+	int declared;		/* a declared body holds prose (pass_measure) */
 	uint32_t prose_before;	/* prose before those drops */
 	int one_para;		/* the first pass's main content is one paragraph of several */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */

@@ -171,7 +171,7 @@ printf '%s\n' '- Home' '' '- About us' '' 'The heading' '' 'A paragraph of prose
 	'We use cookies to improve your experience of this site.' '' 'Share this page with a friend now' '' \
 	'Share this page with a friend now' '' 'Copyright 2024, all rights reserved' >expect
 test_cmp expect got "--whole-page: navigation, banners, repeats and footers kept; head, script, style, noscript, svg and hidden left out"
-# (a page this short gets the cascade's last pass, without the class markers: the banner stays)
+# (a page this short gets the cascade's third pass, without the class markers: the banner stays)
 is "$(boilerplate-strip whole.jsonl | jq -r .text | grep -c -e Home -e About -e Copyright)" 0 \
 	"the same page without --whole-page: navigation and footer go"
 boilerplate-strip --whole-page "$DATA/html/aeb-4.jsonl.gz" | jq -r '[.id, (.text | length)] | @tsv' | sort >whole4

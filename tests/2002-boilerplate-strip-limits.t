@@ -24,7 +24,7 @@ boilerplate-strip -v --stats s.json font.jsonl >out.jsonl 2>err
 is "$(in_order out.jsonl)" "font300 " "300 unclosed <font>: the paragraphs after them are kept"
 is "$(jq -c .metadata.boilerplate.flags out.jsonl)" '["deep"]' "metadata.boilerplate.flags says deep"
 is "$(jq -c ".boilerplate | del(.extract_cpu_seconds)" s.json)" '{"deep":1,"nul":0,"parse_stopped":0}' "--stats counts it"
-is "$(jq -r '.seconds as $s | .boilerplate.extract_cpu_seconds | type == "number" and . >= 0 and . <= $s + 1' s.json)" true \
+is "$(jq -r '.seconds as $s | ($s | type == "number") and (.boilerplate.extract_cpu_seconds | type == "number" and . >= 0 and . <= $s + 1)' s.json)" true \
 	"--stats: extract_cpu_seconds, the seconds spent extracting"
 like "$(cat err)" "pages nested deeper than 256 levels \(flattened\): 1; with NUL bytes \(left out\): 0; where the parser stopped early: 0" \
 	"-v says so"

@@ -2,7 +2,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "boilerplate.h"
 #include "cli.h"
@@ -29,14 +28,6 @@ struct ctx {
 	double extract_s;	/* CPU seconds in cm_bp_extract() (parsing and extraction) */
 };
 
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 {
 	struct ctx *c = p;
@@ -46,10 +37,10 @@ static const char *one(cm_filter *f, const cm_jrec *rec, void *p)
 
 	if (!h || !h->str)
 		return NULL;	/* nothing to strip: pass unchanged */
-	double t0 = cpu_now();
+	double t0 = cm_thread_cpu();
 
 	cm_bp_extract(c->bp, h->str, h->str_len, NULL, &c->r);
-	c->extract_s += cpu_now() - t0;
+	c->extract_s += cm_thread_cpu() - t0;
 	for (i = 0; i < CM_BP_NFLAGS; i++)
 		c->flagged[i] += (c->r.flags >> i) & 1;
 	cm_buf_reset(&c->meta);
