@@ -103,9 +103,8 @@ int lm_cls_open(lm_cls_data *d, const char *path, const cm_tok *tok, int T, uint
 		}
 		if (rc < 0) {
 			d->skips[kind]++;
-			if (!d->skipped++)
-				snprintf(d->first_skip, sizeof d->first_skip, "record %llu: %s",
-					 (unsigned long long)d->records, why);
+			lm_jsonl_skip(d->records, why, &d->skipped, d->first_skip,
+				      sizeof d->first_skip);
 			continue;
 		}
 		d->truncated += (uint64_t)cut;
@@ -123,16 +122,10 @@ int lm_cls_open(lm_cls_data *d, const char *path, const cm_tok *tok, int T, uint
 		d->label_sum += y;
 		d->n++;
 	}
-	if (d->n == 0) {
-		snprintf(err, errlen, "%s: no usable record in %llu records%s%s", path,
-			 (unsigned long long)d->records, d->skipped ? "; " : "", d->first_skip);
+	if (lm_jsonl_split(path, "record", d->n, d->records, d->skipped, d->first_skip,
+			   seed ^ 0x636c732d73706c74ull, val_fraction, &d->train, &d->ntrain, &d->val,
+			   &d->nval, err, errlen) < 0)
 		return -1;
-	}
-	if (lm_split(d->n, seed ^ 0x636c732d73706c74ull, val_fraction, &d->train, &d->ntrain,
-		     &d->val, &d->nval) < 0) {
-		snprintf(err, errlen, "%s: the validation split takes all %zu usable records", path, d->n);
-		return -1;
-	}
 	d->perm = cm_xmalloc(d->ntrain * sizeof *d->perm);
 	return 0;
 }

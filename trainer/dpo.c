@@ -391,9 +391,7 @@ static uint64_t pack(const lm_dpo_data *d, const uint32_t *ex, size_t n, uint32_
 
 static void skip(lm_dpo_data *d, const char *why)
 {
-	if (!d->skipped++)
-		snprintf(d->first_skip, sizeof d->first_skip, "record %llu: %s",
-			 (unsigned long long)d->records, why);
+	lm_jsonl_skip(d->records, why, &d->skipped, d->first_skip, sizeof d->first_skip);
 }
 
 int lm_dpo_open(lm_dpo_data *d, const char *path, const cm_tok *tok, int T, uint64_t seed,
@@ -408,30 +406,8 @@ int lm_dpo_open(lm_dpo_data *d, const char *path, const cm_tok *tok, int T, uint
 		snprintf(err, errlen, "a context of %d positions holds no pair", T);
 		return -1;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (lm_jsonl_map(path, &d->map, &d->size, err, errlen) < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {	/* pairs are read again at every step */
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	d->size = (size_t)st.st_size;
-	if (d->size > 0) {
-		d->map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (d->map == MAP_FAILED) {
-			d->map = NULL;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
 	if (lm_dpo_enc_init(&d->enc, tok, err, errlen) < 0)
 		return -1;
 	XXH3_state_t *h = XXH3_createState();
@@ -490,20 +466,14 @@ int lm_dpo_open(lm_dpo_data *d, const char *path, const cm_tok *tok, int T, uint
 	}
 	d->ids_hash = XXH3_64bits_digest(h);
 	XXH3_freeState(h);
-	if (d->n == 0) {
-		snprintf(err, errlen, "%s: no usable pair in %llu records%s%s", path,
-			 (unsigned long long)d->records, d->skipped ? "; " : "", d->first_skip);
-		return -1;
-	}
 	if (d->n > UINT32_MAX / 2) {
 		snprintf(err, errlen, "%s: more than %u pairs", path, UINT32_MAX / 2);
 		return -1;
 	}
-	if (lm_split(d->n, seed ^ 0x64706f2d73706c74ull, val_fraction, &d->train, &d->ntrain,
-		     &d->val, &d->nval) < 0) {
-		snprintf(err, errlen, "%s: the validation split takes all %zu usable pairs", path, d->n);
+	if (lm_jsonl_split(path, "pair", d->n, d->records, d->skipped, d->first_skip,
+			   seed ^ 0x64706f2d73706c74ull, val_fraction, &d->train, &d->ntrain, &d->val,
+			   &d->nval, err, errlen) < 0)
 		return -1;
-	}
 	d->rows = pack(d, d->train, d->ntrain, &d->row);
 	d->vrows = pack(d, d->val, d->nval, &d->vrow);
 	d->perm = cm_xmalloc(d->rows * sizeof *d->perm);

@@ -232,44 +232,6 @@ void lm_rm_encode_text(lm_rm_enc *e, const char *prompt, size_t np, const char *
 
 /* ---- a file of pairs ---- */
 
-int lm_jsonl_map(const char *path, void **map, size_t *size, char *err, size_t errlen)
-{
-	*map = NULL;
-	*size = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {	/* records are read again at every step */
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	*size = (size_t)st.st_size;
-	if (*size > 0) {
-		*map = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (*map == MAP_FAILED) {
-			*map = NULL;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	const unsigned char *u = *map;
-	if (*size >= 4 && ((u[0] == 0x1f && u[1] == 0x8b) ||
-			   (u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f && u[3] == 0xfd))) {
-		snprintf(err, errlen, "%s: compressed: decompress it first (its records are read "
-			 "again at every step)", path);
-		return -1;
-	}
-	return 0;
-}
-
 int lm_rm_open(lm_rm_data *d, const char *path, const cm_tok *tok, int T, uint64_t seed,
 	       double val_fraction, char *err, size_t errlen)
 {
@@ -303,9 +265,8 @@ int lm_rm_open(lm_rm_data *d, const char *path, const cm_tok *tok, int T, uint64
 		}
 		if (rc < 0) {
 			d->skips[d->enc.why]++;
-			if (!d->skipped++)
-				snprintf(d->first_skip, sizeof d->first_skip, "record %llu: %s",
-					 (unsigned long long)d->records, why);
+			lm_jsonl_skip(d->records, why, &d->skipped, d->first_skip,
+				      sizeof d->first_skip);
 			continue;
 		}
 		d->truncated += (uint64_t)d->enc.truncated;
@@ -324,16 +285,10 @@ int lm_rm_open(lm_rm_data *d, const char *path, const cm_tok *tok, int T, uint64
 		d->nr[d->n] = (uint32_t)d->enc.r.n;
 		d->n++;
 	}
-	if (d->n == 0) {
-		snprintf(err, errlen, "%s: no usable pair in %llu records%s%s", path,
-			 (unsigned long long)d->records, d->skipped ? "; " : "", d->first_skip);
+	if (lm_jsonl_split(path, "pair", d->n, d->records, d->skipped, d->first_skip,
+			   seed ^ 0x726d2d73706c74ull, val_fraction, &d->train, &d->ntrain, &d->val,
+			   &d->nval, err, errlen) < 0)
 		return -1;
-	}
-	if (lm_split(d->n, seed ^ 0x726d2d73706c74ull, val_fraction, &d->train, &d->ntrain,
-		     &d->val, &d->nval) < 0) {
-		snprintf(err, errlen, "%s: the validation split takes all %zu usable pairs", path, d->n);
-		return -1;
-	}
 	d->perm = cm_xmalloc(d->ntrain * sizeof *d->perm);
 	return 0;
 }

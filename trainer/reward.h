@@ -52,10 +52,6 @@ int lm_rm_encode(lm_rm_enc *e, const char *rec, size_t n, int T, char *err, size
 void lm_rm_encode_text(lm_rm_enc *e, const char *prompt, size_t np, const char *resp,
 		       size_t nr, int T, cm_ids *out);
 
-/* Map a JSONL file (a regular file, not compressed: its records are read again at every step)
- * whole. 0, or -1 with the reason (*map may be set: the caller unmaps it). */
-int lm_jsonl_map(const char *path, void **map, size_t *size, char *err, size_t errlen);
-
 /* A file of pairs for training: the usable ones, a seeded shuffle, the first val_fraction of
  * them held out; every epoch reads the training pairs in another seeded order (global pair g
  * is pair perm_{g / ntrain}(g mod ntrain)). Memory: a few words a pair, never the file's

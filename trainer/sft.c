@@ -321,6 +321,69 @@ void lm_sft_shuffle(uint32_t *a, size_t n, uint64_t seed)
 	}
 }
 
+int lm_jsonl_map(const char *path, void **map, size_t *size, char *err, size_t errlen)
+{
+	*map = NULL;
+	*size = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {	/* records are read again at every step */
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	*size = (size_t)st.st_size;
+	if (*size > 0) {
+		*map = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (*map == MAP_FAILED) {
+			*map = NULL;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	const unsigned char *u = *map;
+	if (*size >= 4 && ((u[0] == 0x1f && u[1] == 0x8b) ||
+			   (u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f && u[3] == 0xfd))) {
+		snprintf(err, errlen, "%s: compressed: decompress it first (its records are read "
+			 "again at every step)", path);
+		return -1;
+	}
+	return 0;
+}
+
+void lm_jsonl_skip(uint64_t record, const char *why, uint64_t *skipped, char *first,
+		   size_t firstlen)
+{
+	if (!(*skipped)++)
+		snprintf(first, firstlen, "record %llu: %s", (unsigned long long)record, why);
+}
+
+int lm_jsonl_split(const char *path, const char *noun, size_t n, uint64_t records,
+		   uint64_t skipped, const char *first_skip, uint64_t seed, double val_fraction,
+		   uint32_t **train, size_t *ntrain, uint32_t **val, size_t *nval, char *err,
+		   size_t errlen)
+{
+	if (n == 0) {
+		snprintf(err, errlen, "%s: no usable %s in %llu records%s%s", path, noun,
+			 (unsigned long long)records, skipped ? "; " : "", first_skip);
+		return -1;
+	}
+	if (lm_split(n, seed, val_fraction, train, ntrain, val, nval) < 0) {
+		snprintf(err, errlen, "%s: the validation split takes all %zu usable %ss", path, n,
+			 noun);
+		return -1;
+	}
+	return 0;
+}
+
 int lm_split(size_t n, uint64_t seed, double val_fraction, uint32_t **train, size_t *ntrain,
 	     uint32_t **val, size_t *nval)
 {
@@ -372,30 +435,8 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 	d->seed = seed;
 	d->perm_epoch = -1;
 	snprintf(d->path, sizeof d->path, "%s", path);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (lm_jsonl_map(path, &d->map, &d->size, err, errlen) < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {	/* examples are read again at every step */
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	d->size = (size_t)st.st_size;
-	if (d->size > 0) {
-		d->map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (d->map == MAP_FAILED) {
-			d->map = NULL;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
 	if (lm_sft_enc_init(&d->enc, tok, err, errlen) < 0)
 		return -1;
 	size_t cap = 0;
@@ -426,9 +467,8 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 			rc = -1;
 		}
 		if (rc < 0) {
-			if (!d->skipped++)
-				snprintf(d->first_skip, sizeof d->first_skip, "record %llu: %s",
-					 (unsigned long long)d->records, why);
+			lm_jsonl_skip(d->records, why, &d->skipped, d->first_skip,
+				      sizeof d->first_skip);
 			continue;
 		}
 		d->truncated += (uint64_t)cut;
@@ -443,16 +483,10 @@ int lm_sft_open(lm_sft_data *d, const char *path, const cm_tok *tok, int T, uint
 		d->ntok[d->n] = (uint32_t)n;
 		d->n++;
 	}
-	if (d->n == 0) {
-		snprintf(err, errlen, "%s: no usable example in %llu records%s%s", path,
-			 (unsigned long long)d->records, d->skipped ? "; " : "", d->first_skip);
+	if (lm_jsonl_split(path, "example", d->n, d->records, d->skipped, d->first_skip,
+			   seed ^ 0x7366742d73706c74ull, val_fraction, &d->train, &d->ntrain, &d->val,
+			   &d->nval, err, errlen) < 0)
 		return -1;
-	}
-	if (lm_split(d->n, seed ^ 0x7366742d73706c74ull, val_fraction, &d->train, &d->ntrain,
-		     &d->val, &d->nval) < 0) {
-		snprintf(err, errlen, "%s: the validation split takes all %zu usable examples", path, d->n);
-		return -1;
-	}
 	d->rows = pack(d, d->train, d->ntrain, &d->row);
 	d->vrows = pack(d, d->val, d->nval, &d->vrow);
 	d->perm = cm_xmalloc(d->rows * sizeof *d->perm);

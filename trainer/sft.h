@@ -115,6 +115,20 @@ int64_t lm_sft_rows(lm_sft_data *d, uint64_t k, int first, int stride, int B, in
 /* Held-out row r (r < d->vrows) into row 0 of the arrays; returns its trained targets. */
 int64_t lm_sft_val_row(lm_sft_data *d, uint64_t r, int32_t *x, int32_t *y, int32_t *pos,
 		       int32_t *doc);
+/* Map a JSONL file (a regular file, not compressed: its records are read again at every step)
+ * whole. 0, or -1 with the reason (*map may be set: the caller unmaps it). */
+int lm_jsonl_map(const char *path, void **map, size_t *size, char *err, size_t errlen);
+/* A reader's skipped record (its number, why): counted in *skipped, the first one's number
+ * and reason kept in first[firstlen] for the messages. */
+void lm_jsonl_skip(uint64_t record, const char *why, uint64_t *skipped, char *first,
+		   size_t firstlen);
+/* The end of a reader's open: an error when none of its records was usable ("no usable
+ * NOUN in R records", the first skipped one named), else its n usable items split as
+ * lm_split does. 0, or -1 with the reason. */
+int lm_jsonl_split(const char *path, const char *noun, size_t n, uint64_t records,
+		   uint64_t skipped, const char *first_skip, uint64_t seed, double val_fraction,
+		   uint32_t **train, size_t *ntrain, uint32_t **val, size_t *nval, char *err,
+		   size_t errlen);
 /* The next record of a mapped JSONL file's bytes [*s, end): its first byte, its length
  * (without the newline) into *len, *s past it; blank lines ("" and "\r") skipped. NULL at the
  * end (*s NULL or at end). */

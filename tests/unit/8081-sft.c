@@ -289,6 +289,13 @@ static void packing(kn_backend *be)
 	lm_sft_close(&d);
 	unlink(path);
 	free(path);
+	/* a compressed file: refused (its records are read again at every step) */
+	path = write_file("\x1f\x8b\x08\x08 not read as records\n");
+	ok(lm_sft_open(&d, path, tk, T, 0, 0, err, sizeof err) < 0, "a gzip file: an error");
+	like_reason(err, "compressed: decompress it first");
+	lm_sft_close(&d);
+	unlink(path);
+	free(path);
 	cm_tok *plain = byte_tokenizer_chat(0);
 	path = write_file("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": "
 			  "\"assistant\", \"content\": \"b\"}]}\n");
