@@ -54,8 +54,8 @@ is "$(jq -c '.options | [.data, .ppo.reward, .ppo.max_new, .ppo.mini_batch, .ppo
 	'["pairs.jsonl","rm",12,2,4]' "  the run's options record --ppo"
 test -e P/value/latest && test -e "P/value/$(cat P/value/latest)/model.safetensors"
 ok $? "  the value model's checkpoint in P/value"
-lm-sample -n 5 -j 1 P 'Question' >/dev/null
-ok $? "  the policy samples with lm-sample"
+is "$(lm-sample -n 5 -j 1 --no-stop --ids P 'Question' | awk '{ for (i = 1; i <= NF; i++) ok += $i < 259 } END { print NF, ok }')" "5 5" \
+	"  the policy samples with lm-sample (5 ids of its vocabulary)"
 
 # the ratio at the first optimisation step is 1; the same run again gives the same numbers
 lm-train --ppo pairs.jsonl $common -b 4 --steps 2 --ppo-epochs 1 -q -o R1
@@ -92,13 +92,22 @@ fails 1 "the value model's latest checkpoint is of step 4, the policy's of step 
 	lm-train $args -o RK --resume --steps 8 -q
 
 # the value model of a run starts another
-lm-train --ppo pairs.jsonl --init P --value P/value --reward rm --context 64 -j 1 --max-new 12 -b 4 --steps 1 -q -o V
-ok $? "a run from a PPO run's policy and value model"
+lm-train --ppo pairs.jsonl --init P --value P/value --reward rm --context 64 -j 1 --max-new 12 -b 4 --steps 1 -q -o V &&
+	lm-train --ppo pairs.jsonl --init P --reward rm --context 64 -j 1 --max-new 12 -b 4 --steps 1 -q -o V0
+ok $? "a run from a PPO run's policy and value model, and one from its policy alone"
+is "$(jq -s -c '[.[] | select(has("val/vpred"))][0]."val/vpred"' V/metrics.jsonl | grep -c "^$(jq -s -c '[.[] | select(has("val/vpred"))][0]."val/vpred"' V0/metrics.jsonl)\$")" 0 \
+	"  --value's model scores the rollouts, not the reward model"
 
-# chat prompts end with <|im_end|>
+# chat prompts through the template (their responses end with <|im_end|>); a string as it is
 lm-train --ppo chat.jsonl --init base --reward rm --context 64 -j 1 --max-new 12 -b 4 --steps 2 -o C 2>err
 ok $? "chat messages, transcripts and strings as prompts"
 like "$(cat err)" "4 prompts for training" "  all four used"
+lm-train --ppo chat.jsonl --init base --reward rm --context 64 -j 1 --max-new 12 -b 4 --steps 1 --dump-grads CD -q -o C1
+# (<|im_start|> is id 257 of chat.json, "assistant\n" its bytes)
+is "$(jq -s -c '([257, 97, 115, 115, 105, 115, 116, 97, 110, 116, 10]) as $gen |
+	[([.[] | select(.chat)] | length), ([.[] | select(.chat) | .prompt_ids[-11:] == $gen] | all),
+	 ([.[] | select(.chat | not) | .prompt_ids[-11:] != $gen] | all)]' CD/rollouts.jsonl)" "[3,true,true]" \
+	"  the messages and the transcript as chats ending in the template's generation prompt, the string as it is"
 
 # --dump-grads: the rollouts, the weights before the last minibatch and its gradients
 lm-train --ppo pairs.jsonl $common -b 4 --mini-batch 2 --steps 1 --dump-grads D -o DG 2>err
@@ -135,6 +144,11 @@ fails 1 "--reward: its tokenizer '.*' is not the policy's" "  refused: its ids m
 	lm-train --ppo pairs.jsonl --init base --reward orm --max-new 12 -q -o X1
 fails 1 "--reward: 'base' is a language model, not a reward model" "a language model as the reward model" \
 	lm-train --ppo pairs.jsonl --init base --reward base --max-new 12 -q -o X2
+awk 'BEGIN { for (i = 0; i < 12; i++) printf "{\"text\": \"a text number %d\", \"label\": %d}\n", i, i % 2 }' >lab.jsonl
+lm-train --classify lab.jsonl --init base --context 64 -j 1 -b 4 --steps 1 -q -o cls
+ok $? "a classifier"
+fails 1 "--reward: 'cls' is a classifier, not a reward model" "a classifier as the reward model: refused before it loads" \
+	lm-train --ppo pairs.jsonl --init base --reward cls --max-new 12 -q -o X11
 fails 1 "the checkpoint is a sequence classifier \(a reward model\), not a language model" "a reward model as the policy" \
 	lm-train --ppo pairs.jsonl --init rm --reward rm --max-new 12 -o X3
 fails 2 "--ppo needs --reward RM" "--ppo without --reward" lm-train --ppo pairs.jsonl --init base -o X4

@@ -48,9 +48,8 @@ int lm_ppo_prompts_open(lm_ppo_prompts *d, const char *path, const cm_tok *tok, 
 			return -1;
 		}
 		if (rc < 0) {
-			if (!d->skipped++)
-				snprintf(d->first_skip, sizeof d->first_skip, "record %llu: %s",
-					 (unsigned long long)d->records, why);
+			lm_jsonl_skip(d->records, why, &d->skipped, d->first_skip,
+				      sizeof d->first_skip);
 			continue;
 		}
 		d->truncated += d->enc.e.ids.n > (size_t)maxp;
@@ -63,17 +62,10 @@ int lm_ppo_prompts_open(lm_ppo_prompts *d, const char *path, const cm_tok *tok, 
 		d->len[d->n] = (uint32_t)len;
 		d->n++;
 	}
-	if (d->n == 0) {
-		snprintf(err, errlen, "%s: no usable prompt in %llu records%s%s", path,
-			 (unsigned long long)d->records, d->skipped ? "; " : "", d->first_skip);
+	if (lm_jsonl_split(path, "prompt", d->n, d->records, d->skipped, d->first_skip,
+			   seed ^ 0x70706f2d73706cull, val_fraction, &d->train, &d->ntrain, &d->val,
+			   &d->nval, err, errlen) < 0)
 		return -1;
-	}
-	if (lm_split(d->n, seed ^ 0x70706f2d73706cull, val_fraction, &d->train, &d->ntrain,
-		     &d->val, &d->nval) < 0) {
-		snprintf(err, errlen, "%s: the held-out part takes all %zu usable prompts", path,
-			 d->n);
-		return -1;
-	}
 	d->perm = cm_xmalloc(d->ntrain * sizeof *d->perm);
 	return 0;
 }
@@ -113,17 +105,12 @@ static int prompt_ids(lm_ppo_prompts *d, uint32_t i, cm_ids *out, int *chat)
 
 /* ---- the models ---- */
 
-/* lm_session_companion, its errors named by what; a reward model must not be a classifier */
+/* lm_session_companion, its errors named by what */
 static lm_model *load(lm_session *s, const char *what, const char *dir, int training,
 		      int labels, int T, double *bytes, char *err, size_t errlen)
 {
 	char e[8192];
 	lm_model *m = lm_session_companion(s, dir, training, labels, T, bytes, e, sizeof e);
-	if (m && labels && m->cfg.problem == LM_PROBLEM_BCE) {
-		snprintf(e, sizeof e, "'%s' is a classifier, not a reward model", dir);
-		lm_model_free(m);
-		m = NULL;
-	}
 	if (!m)
 		snprintf(err, errlen, "%s: %s", what, e);
 	return m;
@@ -183,7 +170,6 @@ void lm_ppo_close(lm_ppo *p)
 	free(p->chat);
 	free(p->xb);
 	free(p->yb);
-	free(p->lb);
 	free(p->tl);
 	free(p->vals);
 	free(p->lg);
@@ -203,6 +189,22 @@ static void gather(lm_ppo *p, const int *rows, int k)
 	}
 }
 
+/* The entropy of softmax(z[0..V)) in nats, one exp a logit: log s - t / s, where s sums
+ * e^(z - max) and t sums e^(z - max) (z - max). */
+static double entropy(const float *z, int V)
+{
+	float mx = z[0];
+	double s = 0, t = 0;
+	for (int v = 1; v < V; v++)
+		mx = z[v] > mx ? z[v] : mx;
+	for (int v = 0; v < V; v++) {
+		double d = (double)z[v] - mx, e = exp(d);
+		s += e;
+		t += e * d;
+	}
+	return log(s) - t / s;
+}
+
 /* the log-probabilities of the response ids of rows rows[0..k) under m (logits / temperature)
  * into out (the batch's token order); with ent, the entropy at each position summed into
  * *ent. Leaves the logits as lm_loss(dscale) made them (dscale 0: the logits). */
@@ -220,10 +222,7 @@ static void logprobs(lm_ppo *p, lm_model *m, const int *rows, int k, float dscal
 			lm_logits_get(m, row0, L, p->lg);
 			for (int t = 0; t < L; t++) {
 				const float *z = p->lg + (size_t)t * Vp;
-				double lse = lm_logits_lse_top(z, V, 0, NULL, NULL), e = 0;
-				for (int v = 0; v < V; v++)
-					e += exp((double)z[v] - lse) * ((double)z[v] - lse);
-				*ent -= e;
+				*ent += entropy(z, V);
 			}
 		}
 	}

@@ -86,7 +86,7 @@ typedef struct lm_ppo {
 	uint8_t *ended, *chat;
 	lm_ppo_batch b;
 	/* scratch */
-	int32_t *xb, *yb, *lb;
+	int32_t *xb, *yb;
 	float *tl, *vals, *lg;
 	double *g;
 } lm_ppo;

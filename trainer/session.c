@@ -154,6 +154,10 @@ lm_model *lm_session_companion(lm_session *s, const char *dir, int training, int
 			 "model), not a language model", dir);
 		return NULL;
 	}
+	if (labels && rs.cfg.problem == LM_PROBLEM_BCE) {
+		snprintf(err, errlen, "'%s' is a classifier, not a reward model", dir);
+		return NULL;
+	}
 	if (rs.cfg.ctx < T) {
 		snprintf(err, errlen, "%d positions, fewer than --context %d", rs.cfg.ctx, T);
 		return NULL;

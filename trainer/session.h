@@ -53,9 +53,10 @@ lm_model *lm_session_model_part(lm_session *s, int part, int parts, char *err, s
 void lm_session_close(lm_session *s);
 /* A model beside s's (a reference, a reward or value model) from the checkpoint at dir, in s's
  * backend and precision (training: with AdamW's moments), checked: the tokenizer of s (the
- * same ids), its vocabulary, `labels` labels (0: a language model, 1: a reward model), at
- * least T positions. *bytes (may be NULL) gets its state's size (lm_state_bytes). NULL with
- * the reason. */
+ * same ids), its vocabulary, `labels` labels (0: a language model, 1: a reward model, not a
+ * classifier), at least T positions, and on the CPU the memory left for its state, all
+ * before its weights load. *bytes (may be NULL) gets its state's size (lm_state_bytes). NULL
+ * with the reason. */
 lm_model *lm_session_companion(lm_session *s, const char *dir, int training, int labels, int T,
 			       double *bytes, char *err, size_t errlen);
 
