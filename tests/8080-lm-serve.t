@@ -246,6 +246,8 @@ is "$(cat code):$(jq -c '(.usage.prompt_tokens + .usage.completion_tokens) as $n
 	[$n <= 64, ($f == "length" and $n == 64) or $f == "stop"]' c3.json)" \
 	"200:[true,true]" "  without max_tokens: at most the rest of the context (ended by it, or stopped)"
 is "$(err "$U/v1/chat/completions" -d '{"messages": []}')" "400:true invalid_request_error" "no messages: 400"
+is "$(err "$U/v1/chat/completions" -d '{"messages": [{"role": "user", "content": "x"}], "max_tokens": 3, "max_completion_tokens": 4}'):$(jq -r .error.param e.json)" \
+	"400:true invalid_request_error:max_tokens" "max_tokens and max_completion_tokens that differ: 400"
 is "$(err "$U/v1/chat/completions" -d '{}'):$(jq -r .error.code e.json)" "400:true invalid_request_error:missing_required_parameter" \
 	"  'messages' missing: 400"
 is "$(err "$U/v1/chat/completions" -d '{"messages": [{"role": "robot", "content": "x"}]}'):$(jq -r .error.message e.json | grep -c "unknown role 'robot'")" \

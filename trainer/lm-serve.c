@@ -493,10 +493,16 @@ static int read_chat(job *j, json_t *o, rerr *e)
 	if (!rf || strcmp(rf, "text"))
 		return bad(e, 400, "response_format", "unsupported", "'response_format' other than "
 			   "text is not supported");
-	long long mt = -1;
-	const char *mk = field(o, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-	if (get_int(o, mk, 1, srv.ctx, &mt, e) < 0 || read_sampling(j, o, e) < 0)
+	/* max_completion_tokens, or the older max_tokens: both checked, and the same if both */
+	long long mt = -1, mo = -1;
+	if (get_int(o, "max_completion_tokens", 1, srv.ctx, &mt, e) < 0 ||
+	    get_int(o, "max_tokens", 1, srv.ctx, &mo, e) < 0 || read_sampling(j, o, e) < 0)
 		return -1;
+	if (mt >= 0 && mo >= 0 && mt != mo)
+		return bad(e, 400, "max_tokens", "invalid_value", "'max_tokens' (%lld) and "
+			   "'max_completion_tokens' (%lld) differ", mo, mt);
+	if (mt < 0)
+		mt = mo;
 	json_t *ms = field(o, "messages");
 	size_t n = json_array_size(ms);
 	if (!ms)

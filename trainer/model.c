@@ -273,8 +273,9 @@ static lm_model *model_new(kn_backend *be, const lm_config *cfg, int part, int p
 	m->params = kn_new1(be, KN_F32, m->nparams);
 	make_views(m, &m->w, m->params);
 	m->adt = KN_F32;
-	if (parts > 0) {
-		lm_model_need_grads(m);
+	if (parts > 0) {	/* training: the gradients and AdamW's moments (inference: none) */
+		m->grads = kn_new1(be, KN_F32, m->nparams);
+		make_views(m, &m->gw, m->grads);
 		kn_part(m->nparams, part, parts, &m->mlo, &m->mn);
 		/* an empty part: a tensor of one, unused (m stays non-NULL: training) */
 		m->m = kn_new1(be, KN_F32, m->mn > 0 ? m->mn : 1);
@@ -282,14 +283,6 @@ static lm_model *model_new(kn_backend *be, const lm_config *cfg, int part, int p
 	}
 	m->hf = lm_config_hf(cfg, m->p, m->np, &m->nhf);
 	return m;
-}
-
-void lm_model_need_grads(lm_model *m)
-{
-	if (m->grads)
-		return;
-	m->grads = kn_new1(m->be, KN_F32, m->nparams);
-	make_views(m, &m->gw, m->grads);
 }
 
 lm_model *lm_model_new(kn_backend *be, const lm_config *cfg, int training)
@@ -621,7 +614,6 @@ void lm_backward(lm_model *m)
 	const lm_config *c = &m->cfg;
 	const kn_ops *K = m->be->ops;
 	lm_acts *a = m->acts;
-	lm_model_need_grads(m);
 	lm_weights *w = &m->w, *gw = &m->gw;
 	int T = a->T, L = c->layers, g = c->style == LM_GPT2;
 	kn_attn_shape s = { a->B, T, c->heads, c->kv_heads, c->head_dim };

@@ -55,9 +55,6 @@ void lm_params_changed(lm_model *m);
 /* Logits rows [row0, row0 + rows) of the last forward as fp32 (rows x vocab_padded). */
 void lm_logits_get(lm_model *m, int64_t row0, int64_t rows, float *dst);
 void lm_model_free(lm_model *m);
-/* The gradients' buffer (m->grads, zero) of a model not made for training, for a backward
- * (lm_backward calls it): inference keeps the weights alone. */
-void lm_model_need_grads(lm_model *m);
 /* Initialise weights from a seed (normal 0.02, residual projections 0.02 / sqrt(2 layers)). */
 void lm_model_init(lm_model *m, uint64_t seed);
 
