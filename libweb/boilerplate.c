@@ -949,6 +949,17 @@ static uint32_t prose_len(const struct info *in)
 	return in->text + 2 * in->wide;
 }
 
+/* Does text (of which wide in kana, CJK, Hangul; punct sentence marks, link in links, words
+ * words of which stops stop words) read as a paragraph of prose, as a <div> of inline content
+ * must: 80 characters (a wide one three), two marks, under 30% links, a fifth stop words
+ * where the language is known? */
+static int div_prose(const cm_bp *bp, uint32_t text, uint32_t wide, uint32_t punct,
+		     uint32_t link, uint32_t stops, uint32_t words)
+{
+	return text + 2 * wide >= 80 && punct >= 2 && link * 10 < text * 3 &&
+	       (bp->lang < 0 || stops * 5 >= words);
+}
+
 static void pass_prose(cm_bp *bp);
 static void declare(cm_bp *bp, xmlNodePtr root);
 
@@ -1049,9 +1060,9 @@ static void pass_measure(cm_bp *bp, xmlNodePtr root)
 			if (bp->loose ||
 			    (has_brs(n, 2) && (!(in->flags & F_HASBLOCK) || in->own * 2 >= in->text)))
 				in->flags |= F_PROSE | F_LEAFDIV;
-			else if (!(in->flags & F_HASBLOCK) && prose_len(in) >= 80 && in->punct >= 2 &&
-				 in->link * 10 < in->text * 3 && (bp->lang < 0 || in->stops * 5 >= in->words) &&
-				 in->parent >= 0) {
+			else if (!(in->flags & F_HASBLOCK) && in->parent >= 0 &&
+				 div_prose(bp, in->text, in->wide, in->punct, in->link, in->stops,
+					   in->words)) {
 				in->flags |= F_DIVP;
 				if (bp->info[in->parent].ndivp < 255)
 					bp->info[in->parent].ndivp++;
@@ -1115,9 +1126,8 @@ static void pass_prose(cm_bp *bp)
 		/* the runs of inline text between a block's own blocks, taken together, as one
 		 * paragraph, judged as a div of inline content is (an article written as text
 		 * and <br>s around a <p> or a heading or two) */
-		if (!(in->flags & F_PROSE) && in->atext + 2 * in->awide >= 80 && in->apunct >= 2 &&
-		    in->alink * 10 < in->atext * 3 && (bp->lang < 0 || in->astops * 5 >= in->awords) &&
-		    !in_teaser(bp, in)) {
+		if (!(in->flags & F_PROSE) && !in_teaser(bp, in) &&
+		    div_prose(bp, in->atext, in->awide, in->apunct, in->alink, in->astops, in->awords)) {
 			in->good += in->atext;
 			in->glink += in->alink;
 		}
