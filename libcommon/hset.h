@@ -24,16 +24,23 @@ void cm_hset_reserve(cm_hset *s, size_t n);
 void cm_hset_put_many(cm_hset *s, const uint64_t *keys, size_t n);
 void cm_hset_free(cm_hset *s);
 
-static inline int cm_hset_has(const cm_hset *s, uint64_t key)
+/* The slot that holds key (0..mask: a table of values beside the set may be indexed by it,
+ * stable while the set does not grow), or -1. */
+static inline ptrdiff_t cm_hset_slot(const cm_hset *s, uint64_t key)
 {
 	size_t i;
 
 	if (!s->n)
-		return 0;
+		return -1;
 	for (i = key & s->mask; s->slot[i]; i = (i + 1) & s->mask)
 		if (s->slot[i] == key)
-			return 1;
-	return 0;
+			return (ptrdiff_t)i;
+	return -1;
+}
+
+static inline int cm_hset_has(const cm_hset *s, uint64_t key)
+{
+	return cm_hset_slot(s, key) >= 0;
 }
 
 static inline void cm_hset_add(cm_hset *s, const void *p, size_t n)

@@ -342,49 +342,37 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 
 static void measure_classes(uint8_t *cls);
 
-_Static_assert(NLANG <= 32, "a language is a bit of anystop.langs");
+_Static_assert(NLANG <= 32, "a language is a bit of anystop_langs");
 
-/* The table of every stop word and its languages, from the languages' sets (at most 5/8 of
- * its slots taken). */
+/* The set of every stop word (bp->anystop) and each one's languages (bp->anystop_langs by its
+ * slot), from the languages' sets: reserved whole first, so no slot moves. */
 static void anystop_build(cm_bp *bp)
 {
-	size_t total = 0, cap = 16, s;
+	size_t total = 0;
 	int i;
 
 	for (i = 0; i < bp->nlang; i++)
 		total += bp->stop[i].n;
-	while (cap * 5 < total * 8)
-		cap *= 2;
-	bp->anystop.key = cm_xcalloc(cap, sizeof(*bp->anystop.key));
-	bp->anystop.langs = cm_xcalloc(cap, sizeof(*bp->anystop.langs));
-	bp->anystop.mask = cap - 1;
+	cm_hset_reserve(&bp->anystop, total);
+	bp->anystop_langs = cm_xcalloc(bp->anystop.mask + 1, sizeof(*bp->anystop_langs));
 	for (i = 0; i < bp->nlang; i++) {
 		const cm_hset *set = &bp->stop[i];
 		size_t j;
 
-		for (j = 0; set->n && j <= set->mask; j++) {
-			uint64_t k = set->slot[j];
-
-			if (!k)
-				continue;
-			for (s = k & bp->anystop.mask; bp->anystop.key[s] && bp->anystop.key[s] != k;
-			     s = (s + 1) & bp->anystop.mask)
-				;
-			bp->anystop.key[s] = k;
-			bp->anystop.langs[s] |= 1u << i;
-		}
+		for (j = 0; set->n && j <= set->mask; j++)
+			if (set->slot[j]) {
+				cm_hset_put(&bp->anystop, set->slot[j]);
+				bp->anystop_langs[cm_hset_slot(&bp->anystop, set->slot[j])] |= 1u << i;
+			}
 	}
 }
 
 /* The languages whose stop-word list holds the word of key k (bit i: stop[i]). */
 static uint32_t anystop_langs(const cm_bp *bp, uint64_t k)
 {
-	size_t s;
+	ptrdiff_t i = cm_hset_slot(&bp->anystop, k);
 
-	for (s = k & bp->anystop.mask; bp->anystop.key[s]; s = (s + 1) & bp->anystop.mask)
-		if (bp->anystop.key[s] == k)
-			return bp->anystop.langs[s];
-	return 0;
+	return i < 0 ? 0 : bp->anystop_langs[i];
 }
 
 cm_bp *cm_bp_new(const cm_bp_opts *opts, char *err, size_t errlen)
@@ -465,8 +453,8 @@ void cm_bp_free(cm_bp *bp)
 	cm_buf_free(&bp->alt);
 	for (i = 0; i < bp->nlang; i++)
 		cm_hset_free(&bp->stop[i]);
-	free(bp->anystop.key);
-	free(bp->anystop.langs);
+	cm_hset_free(&bp->anystop);
+	free(bp->anystop_langs);
 	cm_hset_free(&bp->tags_drop);
 	cm_hset_free(&bp->tags_maybe);
 	cm_hset_free(&bp->roles_drop);

@@ -82,11 +82,8 @@ struct cm_bp {
 	cm_hset stop[NLANG];
 	/* the words of all the stop-word lists, each with the languages whose list holds it
 	 * (bit i: stop[i]), to guess a page's language at one probe a word */
-	struct {
-		uint64_t *key;	/* cm_hset_key()s; 0: an empty slot */
-		uint32_t *langs;
-		size_t mask;
-	} anystop;
+	cm_hset anystop;
+	uint32_t *anystop_langs;	/* by anystop's slot */
 	char lang_name[NLANG][8];
 	int nlang;
 	cm_hset tags_drop, tags_maybe, roles_drop, roles_maybe, phrases, blocks;
