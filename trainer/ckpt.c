@@ -498,6 +498,15 @@ int lm_save_weights(lm_model *m, const char *path, char *err, size_t errlen)
 	return r;
 }
 
+int lm_save_grads(lm_model *m, const char *path, char *err, size_t errlen)
+{
+	kn_tensor *t = m->params;
+	m->params = m->grads;
+	int k = lm_save_weights(m, path, err, errlen);
+	m->params = t;
+	return k;
+}
+
 void lm_ckpt_resolve(const char *path, char *out, size_t outlen)
 {
 	char p[4096];

@@ -20,6 +20,8 @@ int lm_ckpt_config(const char *path, lm_config *cfg, char *err, size_t errlen);
 int lm_load_weights(lm_model *m, const char *path, char *err, size_t errlen);
 /* Write model.safetensors (fp32, Hugging Face names) to path. */
 int lm_save_weights(lm_model *m, const char *path, char *err, size_t errlen);
+/* The same layout with the gradients (m->grads) in the weights' places (--dump-grads). */
+int lm_save_grads(lm_model *m, const char *path, char *err, size_t errlen);
 
 /* A run directory (with a 'latest' file naming its newest checkpoint) resolves to that
  * checkpoint; anything else to itself. */

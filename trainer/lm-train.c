@@ -1111,12 +1111,7 @@ static void ppo_dump_tensors(lm_model *m, const char *dir, const char *name, int
 {
 	char path[4200], err[4400];
 	snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
-	kn_tensor *t = m->params;
-	if (grads)
-		m->params = m->grads;
-	int k = lm_save_weights(m, path, err, sizeof err);
-	m->params = t;
-	if (k < 0)
+	if ((grads ? lm_save_grads : lm_save_weights)(m, path, err, sizeof err) < 0)
 		cm_die("--dump-grads: %s", err);
 }
 
@@ -1565,12 +1560,8 @@ int main(int argc, char **argv)
 		loss /= norm;
 		double gn = sqrt(gn2);
 		if (o->dump_grads) {
-			if (dp->rank == 0) {	/* the gradients written as if they were weights */
-				kn_tensor *t = m->params;
-				m->params = m->grads;
-				int k = lm_save_weights(m, o->dump_grads, err, sizeof err);
-				m->params = t;
-				if (k < 0)
+			if (dp->rank == 0) {
+				if (lm_save_grads(m, o->dump_grads, err, sizeof err) < 0)
 					cm_die("--dump-grads: %s", err);
 				cm_info("--dump-grads: step %lld: loss %.9g over %.0f %s, gradient "
 					"norm %.9g, gradients in %s", step + 1, loss, o->dpo ? dst.pairs :
