@@ -87,8 +87,15 @@ test_cmp RA/step-0000006/model.safetensors RK/step-0000006/model.safetensors "  
 test_cmp RA/value/step-0000006/model.safetensors RK/value/step-0000006/model.safetensors "  the value model bitwise equal"
 test_cmp RA/value/step-0000006/optimizer.safetensors RK/value/step-0000006/optimizer.safetensors "  its AdamW state too"
 is "$(jq -c 'del(.step_s)' RK/metrics.jsonl)" "$(jq -c 'del(.step_s)' RA/metrics.jsonl)" "  the same metrics, the KL coefficient's included"
-echo step-0000004 >RK/value/latest && cp -r RA/value/step-0000004 RK/value/
-fails 1 "the value model's latest checkpoint is of step 4, the policy's of step 6" "  a value model of another step: refused" \
+# stopped between the value model's checkpoint and the policy's (saved in that order): the
+# value model's of the policy's step is resumed, whatever its latest says
+cp -r RA RS && rm -r RS/step-0000006 && echo step-0000004 >RS/latest
+lm-train $args -o RS --resume -q
+ok $? "resumed where the value model's latest is a step ahead of the policy's"
+test_cmp RA/value/step-0000006/model.safetensors RS/value/step-0000006/model.safetensors "  the value model bitwise equal"
+test_cmp RA/step-0000006/model.safetensors RS/step-0000006/model.safetensors "  the policy too"
+rm -r RK/value/step-0000006
+fails 1 "cannot open 'RK/value/step-0000006'" "  a value model without the policy's step: refused" \
 	lm-train $args -o RK --resume --steps 8 -q
 
 # the value model of a run starts another

@@ -1127,13 +1127,16 @@ static void ppo_stats_json(const lm_ppo_stats *st, char *buf, size_t n)
 
 static void ppo_save(train *r, long long step)
 {
+	/* the value model's first: the policy's checkpoint, saved last, is the run's, and a
+	 * resumed run takes the value model's of its step (one stopped between the two resumes) */
+	char dir[4096], err[8192];
 	r->run.st.ppo = 1;
 	r->run.st.kl_coef = r->ppo.kl_coef;
-	save(r, step);
-	char dir[4096], err[8192];
+	r->run.st.step = step;
 	r->vrun.st = r->run.st;
 	if (lm_run_save(&r->vrun, dir, sizeof dir, err, sizeof err) < 0)
 		cm_die("checkpoint of the value model: %s", err);
+	save(r, step);
 }
 
 static void ppo_run(train *r)
@@ -1149,8 +1152,9 @@ static void ppo_run(train *r)
 	int B = (int)o->batch, E = po->epochs, M = po->mini < B ? po->mini : B;
 	static char vdir[4200];
 	snprintf(vdir, sizeof vdir, "%s/value", o->out);
-	/* resumed: the value model of the run's checkpoint at the same step (below) */
-	const char *value = o->resume ? vdir : o->value ? o->value : o->ppo_rm;
+	static char vstep[4300];	/* resumed: the value model's checkpoint of the policy's step */
+	snprintf(vstep, sizeof vstep, "%s/step-%07lld", vdir, r->run.st.step);
+	const char *value = o->resume ? vstep : o->value ? o->value : o->ppo_rm;
 	if (lm_ppo_open(P, S, m, o->ref ? o->ref : o->init, o->ppo_rm, value, po, &o->adamw,
 			(int)o->context, err, sizeof err) < 0)
 		cm_die("--ppo: %s", err);
@@ -1166,11 +1170,12 @@ static void ppo_run(train *r)
 	long long step = r->run.st.step;
 	if (o->resume) {	/* the value model's weights and moments, the KL coefficient */
 		char p[4200];
+		r->vrun.at = step;	/* of the policy's step, even where a newer one was saved */
 		if (lm_run_resume(&r->vrun, p, sizeof p, err, sizeof err) < 0)
 			cm_die("--resume: the value model: %s", err);
 		if (r->vrun.st.step != step)
-			cm_die("--resume: the value model's latest checkpoint is of step %lld, the "
-			       "policy's of step %lld", r->vrun.st.step, step);
+			cm_die("--resume: the value model's checkpoint of step %lld says step %lld", step,
+			       r->vrun.st.step);
 		if (!r->run.st.ppo)
 			cm_die("--resume: the checkpoint of step %lld has no KL coefficient (not a "
 			       "--ppo run's)", step);

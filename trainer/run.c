@@ -133,12 +133,20 @@ int lm_run_save(lm_run *r, char *dir, size_t dirlen, char *err, size_t errlen)
 int lm_run_resume(lm_run *r, char *dir, size_t dirlen, char *err, size_t errlen)
 {
 	char f[4300], tp[4200];
-	snprintf(f, sizeof f, "%s/latest", r->dir);
-	if (access(f, R_OK) < 0) {
-		snprintf(err, errlen, "'%s' has no checkpoint ('latest' is missing)", r->dir);
-		return -1;
+	if (r->at > 0) {	/* a given step's, whatever latest says */
+		snprintf(dir, dirlen, "%s/step-%07lld", r->dir, r->at);
+		if (access(dir, R_OK) < 0) {
+			snprintf(err, errlen, "'%s' has no checkpoint of step %lld", r->dir, r->at);
+			return -1;
+		}
+	} else {
+		snprintf(f, sizeof f, "%s/latest", r->dir);
+		if (access(f, R_OK) < 0) {
+			snprintf(err, errlen, "'%s' has no checkpoint ('latest' is missing)", r->dir);
+			return -1;
+		}
+		lm_ckpt_resolve(r->dir, dir, dirlen);
 	}
-	lm_ckpt_resolve(r->dir, dir, dirlen);
 	snprintf(f, sizeof f, "%s/trainer.json", dir);
 	json_t *t = lm_ckpt_trainer(dir, err, errlen);
 	if (!t)

@@ -24,6 +24,7 @@ typedef struct lm_run {
 	lm_state st;		/* step, tokens, seconds so far */
 	int reader;		/* a data parallel rank but the first: resumes, never writes */
 	lm_moments moments;	/* ZeRO-1: the moments the model does not hold (get NULL: none) */
+	long long at;		/* lm_run_resume from checkpoint step-<at> (0: the latest) */
 } lm_run;
 
 /* Make the run directory and any parent it lacks (an existing one is used). 0, or -1 with
@@ -37,7 +38,7 @@ int lm_run_save(lm_run *r, char *path, size_t pathlen, char *err, size_t errlen)
 /* Remove the checkpoints beyond the newest keep; with stale set, also what an interrupted
  * checkpoint left (step-N.tmp, step-N.old). */
 void lm_run_prune(const char *dir, long long keep, int stale);
-/* Resume from the latest checkpoint: its options must be r->options (the number of steps may
+/* Resume from the latest checkpoint (or r->at's): its options must be r->options (the number of steps may
  * differ), its tokenizer r->tok's; the weights, AdamW's moments and r->st are loaded, path
  * gets the checkpoint's directory, and what an interrupted checkpoint left is removed (not by
  * a reader). The option "ranks" (data parallel processes) a checkpoint lacks is 1. 0, or -1
