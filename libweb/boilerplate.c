@@ -714,7 +714,10 @@ static void pick_language(cm_bp *bp, xmlNodePtr root, const char *lang)
 
 
 /* HTML's white space, which separates the names of a class or itemprop attribute */
-#define HTML_SPACE " \t\n\f\r"
+static inline int html_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
 
 /* Does the space-separated list s hold the name w (ASCII case folded)? */
 static int has_name(const char *s, const char *w)
@@ -724,9 +727,9 @@ static int has_name(const char *s, const char *w)
 	while (s && *s) {
 		size_t k;
 
-		while (*s && strchr(HTML_SPACE, *s))
+		while (html_space(*s))
 			s++;
-		for (k = 0; s[k] && !strchr(HTML_SPACE, s[k]); k++)
+		for (k = 0; s[k] && !html_space(s[k]); k++)
 			;
 		if (k == wl && strncasecmp(s, w, wl) == 0)
 			return 1;
