@@ -1137,8 +1137,8 @@ static void pass_prose(cm_bp *bp)
 
 /* The bodies the page declares, once their prose is known: the one <article> only where it
  * holds a quarter of the page's prose (its marks undone otherwise, and the prose judged
- * again); bp->declared where one holds prose, and F_BODY on those with 200 characters of it
- * and what holds them (no class marker drops them). */
+ * again); bp->declared counts those that hold prose (the outermost), and F_BODY goes on those
+ * with 200 characters of it and what holds them (no class marker drops them). */
 static void declare(cm_bp *bp, xmlNodePtr root)
 {
 	xmlNodePtr n, a = bp->article;
@@ -1162,7 +1162,8 @@ static void declare(cm_bp *bp, xmlNodePtr root)
 	for (n = root; n; n = next_node(n, root, is_elem(n) && (I(n)->flags & F_DROP))) {
 		if (!is_elem(n) || !(I(n)->flags & F_DECL) || !I(n)->good)
 			continue;
-		bp->declared = 1;
+		if (I(n)->parent < 0 || !(bp->info[I(n)->parent].flags & F_INDECL))
+			bp->declared++;
 		if (I(n)->good >= MIN_PROSE)
 			mark_body(bp, I(n));
 	}
@@ -1325,8 +1326,10 @@ static xmlNodePtr pick_main(cm_bp *bp, xmlNodePtr root, xmlNodePtr scored)
 			continue;
 		in = I(n);
 		/* where the page declares its article's text and that holds prose, the main
-		 * content is that, what holds it or what it holds (declare()) */
-		if (!in->good || (bp->declared && !(in->flags & F_INDECL)))
+		 * content is that or what it holds; where it declares several (the posts of a
+		 * blog's page), what holds them too (declare()) */
+		if (!in->good || (bp->declared &&
+				  !(in->flags & (bp->declared > 1 ? F_BODY | F_INDECL : F_INDECL))))
 			continue;
 		/* link text outside prose costs fully, other text that is not prose a little */
 		{

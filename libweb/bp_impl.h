@@ -113,7 +113,7 @@ struct cm_bp {
 	int loose;		/* the second pass of the cascade (cm_bp_extract): looser judgement */
 	int markers_took_prose;	/* the first pass's class/id markers dropped most of the prose */
 	xmlNodePtr article;	/* the page's one <article> (pass_mark), or NULL */
-	int declared;		/* a declared body holds prose (pass_measure) */
+	int declared;		/* the declared bodies that hold prose (pass_measure) */
 	uint32_t prose_before;	/* prose before those drops */
 	int one_para;		/* the first pass's main content is one paragraph of several */
 	int lighten;		/* leave out what the parser would read for nothing (htmlpre.h) */

@@ -116,6 +116,14 @@ printf '{"id":"one-article","html":"<html><body><article><h1>Lorem</h1><div><p>T
 	"$archive" >one-article.jsonl
 like "$(boilerplate-strip one-article.jsonl | jq -r .text | tr "\n" " ")" "The first part of the story.*The last part of the story is a div of bare text.*ends here\\. *\$" \
 	"the one <article> of a page: a lone <div> of prose in it is kept with the rest"
+# a blog's front page: several posts, each declared (entry-content): all of them, not one
+{ printf '{"id":"front","html":"<html><body><div id=\\"posts\\">'
+  for i in 1 2 3; do
+	printf '<div class=\\"post\\"><h2>Post %s</h2><div class=\\"entry-content\\">%s</div></div>' "$i" "$story"
+  done
+  printf '</div><div class=\\"sidebar\\"><p>About me: I write about the city, its council and its libraries, and have done so for years.</p></div></body></html>"}\n'; } >front.jsonl
+is "$(boilerplate-strip front.jsonl | jq -r .text | grep -c '^Post [123]$')" 3 \
+	"several declared posts (a blog's front page): the posts together are the main content"
 # ... but a lone <article> beside much more prose is no declaration (a promotion box)
 printf '{"id":"promo","html":"<html><body><div class=\"story\">%s</div><article class=\"promo\"><p>Read our special report on the future of the city library, with photographs and interviews.</p></article></body></html>"}\n' \
 	"$story" >promo.jsonl
