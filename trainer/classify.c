@@ -30,12 +30,9 @@ int lm_cls_encode(cm_tok_ctx *tc, const char *rec, size_t n, const char *text_fi
 {
 	ids->n = 0;
 	*cut = 0;
-	json_error_t je;
-	json_t *j = json_loadb(rec, n, 0, &je);
-	if (!j || !json_is_object(j)) {
+	json_t *j = lm_jsonl_object(rec, n, err, errlen);
+	if (!j) {
 		*why = LM_CLS_MALFORMED;
-		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
-		json_decref(j);
 		return -1;
 	}
 	json_t *t = json_object_get(j, text_field), *l = json_object_get(j, label_field);

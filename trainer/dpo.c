@@ -158,13 +158,9 @@ int lm_dpo_encode(lm_dpo_enc *d, const char *rec, size_t n, char *err, size_t er
 {
 	d->c.n = d->r.n = 0;
 	d->prompt = 0;
-	json_error_t je;
-	json_t *j = json_loadb(rec, n, 0, &je);
-	if (!j || !json_is_object(j)) {
-		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
-		json_decref(j);
+	json_t *j = lm_jsonl_object(rec, n, err, errlen);
+	if (!j)
 		return -1;
-	}
 	json_t *p = json_object_get(j, "prompt"), *c = json_object_get(j, "chosen"),
 	       *r = json_object_get(j, "rejected");
 	static __thread conv cc, rc_, pc;
@@ -267,13 +263,9 @@ int lm_dpo_encode_prompt(lm_dpo_enc *d, const char *rec, size_t n, int *chat, ch
 {
 	d->e.ids.n = 0;
 	*chat = 0;
-	json_error_t je;
-	json_t *j = json_loadb(rec, n, 0, &je);
-	if (!j || !json_is_object(j)) {
-		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
-		json_decref(j);
+	json_t *j = lm_jsonl_object(rec, n, err, errlen);
+	if (!j)
 		return -1;
-	}
 	json_t *p = json_object_get(j, "prompt"), *ms = json_object_get(j, "messages"),
 	       *c = json_object_get(j, "chosen"), *r = json_object_get(j, "rejected");
 	if (!c)

@@ -192,13 +192,9 @@ int lm_rm_encode(lm_rm_enc *e, const char *rec, size_t n, int T, char *err, size
 	e->c.n = e->r.n = 0;
 	e->truncated = 0;
 	e->why = LM_RM_MALFORMED;
-	json_error_t je;
-	json_t *j = json_loadb(rec, n, 0, &je);
-	if (!j || !json_is_object(j)) {
-		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
-		json_decref(j);
+	json_t *j = lm_jsonl_object(rec, n, err, errlen);
+	if (!j)
 		return -1;
-	}
 	json_t *p = json_object_get(j, "prompt"), *c = json_object_get(j, "chosen");
 	json_t *r = json_object_get(j, "rejected");
 	int rc;

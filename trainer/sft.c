@@ -163,13 +163,9 @@ enum { MAX_TURNS = 256 };
 int lm_sft_encode(lm_sft_enc *e, const char *rec, size_t n, char *err, size_t errlen)
 {
 	e->ids.n = 0;
-	json_error_t je;
-	json_t *j = json_loadb(rec, n, 0, &je);
-	if (!j || !json_is_object(j)) {
-		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
-		json_decref(j);
+	json_t *j = lm_jsonl_object(rec, n, err, errlen);
+	if (!j)
 		return -1;
-	}
 	int rc = 0;
 	json_t *p = json_object_get(j, "prompt"), *r = json_object_get(j, "response");
 	json_t *msgs = json_object_get(j, "messages");
@@ -357,6 +353,18 @@ int lm_jsonl_map(const char *path, void **map, size_t *size, char *err, size_t e
 		return -1;
 	}
 	return 0;
+}
+
+json_t *lm_jsonl_object(const char *rec, size_t n, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_loadb(rec, n, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 void lm_jsonl_skip(uint64_t record, const char *why, uint64_t *skipped, char *first,

@@ -15,6 +15,7 @@
  */
 #ifndef LM_SFT_H
 #define LM_SFT_H
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -118,6 +119,9 @@ int64_t lm_sft_val_row(lm_sft_data *d, uint64_t r, int32_t *x, int32_t *y, int32
 /* Map a JSONL file (a regular file, not compressed: its records are read again at every step)
  * whole. 0, or -1 with the reason (*map may be set: the caller unmaps it). */
 int lm_jsonl_map(const char *path, void **map, size_t *size, char *err, size_t errlen);
+/* A record's JSON object (duplicate keys refused, as every reader of the project does), or
+ * NULL with "not a JSON object..." in err. The caller frees it (json_decref). */
+json_t *lm_jsonl_object(const char *rec, size_t n, char *err, size_t errlen);
 /* A reader's skipped record (its number, why): counted in *skipped, the first one's number
  * and reason kept in first[firstlen] for the messages. */
 void lm_jsonl_skip(uint64_t record, const char *why, uint64_t *skipped, char *first,

@@ -98,6 +98,8 @@ static void records(void)
 		  "\"rejected\": [{\"role\": \"robot\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"y\"}]}",
 		  "unknown role 'robot'" },
 		{ "not json", "not a JSON object" },
+		{ "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\", \"rejected\": \"d\"}",
+		  "not a JSON object: duplicate object key" },
 		{ "{\"prompt\": \"a\", \"chosen\": \"b\"}", "no \"chosen\" and \"rejected\"" },
 		{ "{\"chosen\": \"plain text\", \"rejected\": \"other text\"}", "is not an HH-RLHF transcript" },
 		{ "{\"chosen\": [], \"rejected\": []}", "an empty conversation" },

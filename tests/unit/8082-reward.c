@@ -98,6 +98,8 @@ static void records(void)
 
 	struct { const char *rec; int T, why; const char *re; } bad[] = {
 		{ "not json", 0, LM_RM_MALFORMED, "^not a JSON object" },
+		{ "{\"prompt\": \"p\", \"chosen\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}", 0,
+		  LM_RM_MALFORMED, "^not a JSON object: duplicate object key" },
 		{ "{\"chosen\": \"a\"}", 0, LM_RM_MALFORMED, "must be both strings or both message lists" },
 		{ "{\"prompt\": 3, \"chosen\": \"a\", \"rejected\": \"b\"}", 0, LM_RM_MALFORMED,
 		  "\"prompt\" must be a string" },
